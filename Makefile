@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make:
+#   make run   - install, build the handbook, migrate the database, serve at http://127.0.0.1:$(PORT)/
+#   make test  - install the same way and run every test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKERS ?= 2
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install site db run test pdf bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+site: install
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+db: install
+	$(VENV)/bin/flask --app forms_app db upgrade
+
+run: site db
+	@echo "手册: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/"
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+		--access-logfile - forms_app.wsgi:app
+
+test: install
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf site .pytest_cache

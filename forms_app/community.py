@@ -1,0 +1,121 @@
+"""The community data (``data/community.yml``), read by both the handbook build and the app.
+
+One loader so that the site and the forms agree on buildings, rooms, entrances, hours and
+deposits. Everything that differs per community lives in that one file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_COMMUNITY_FILE = DATA_DIR / "community.yml"
+
+
+class CommunityDataError(ValueError):
+    """The community file is missing something the product relies on."""
+
+
+@dataclass(frozen=True)
+class Building:
+    number: int
+    units: int
+    floors: int
+    rooms_per_floor: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}号楼"
+
+    def rooms(self) -> list[str]:
+        """Room numbers of one unit: floor * 100 + index, e.g. '101', '1802'."""
+        return [
+            f"{floor * 100 + index}"
+            for floor in range(1, self.floors + 1)
+            for index in range(1, self.rooms_per_floor + 1)
+        ]
+
+    def has_room(self, unit: int, room: str) -> bool:
+        return 1 <= unit <= self.units and room in self.rooms()
+
+
+class Community:
+    """Read-only view of the community file with the look-ups the app and the site need."""
+
+    def __init__(self, raw: dict, source: Path):
+        self.raw = raw
+        self.source = source
+        defaults = raw.get("building_defaults", {})
+        self.buildings: dict[int, Building] = {}
+        for entry in raw.get("buildings", []):
+            merged = {**defaults, **entry}
+            building = Building(
+                number=int(merged["number"]),
+                units=int(merged["units"]),
+                floors=int(merged["floors"]),
+                rooms_per_floor=int(merged["rooms_per_floor"]),
+            )
+            self.buildings[building.number] = building
+        self._check()
+
+    def _check(self) -> None:
+        routed = [b for e in self.material_entrances for b in e["buildings"]]
+        missing = sorted(set(self.buildings) - set(routed))
+        if missing:
+            raise CommunityDataError(
+                f"{self.source}: 以下楼栋没有指定装修材料出入口: {missing}"
+            )
+        doubled = sorted({b for b in routed if routed.count(b) > 1})
+        if doubled:
+            raise CommunityDataError(f"{self.source}: 楼栋被指定了多个材料出入口: {doubled}")
+
+    def __getitem__(self, key):
+        return self.raw[key]
+
+    def get(self, key, default=None):
+        return self.raw.get(key, default)
+
+    @property
+    def name(self) -> str:
+        return self.raw["name"]
+
+    @property
+    def material_entrances(self) -> list[dict]:
+        return self.raw["material_entrances"]
+
+    @property
+    def renovation(self) -> dict:
+        return self.raw["renovation"]
+
+    @property
+    def move_in(self) -> dict:
+        return self.raw["move_in"]
+
+    def material_entrance_for(self, building_number: int) -> dict:
+        """The entrance through which a building's renovation materials must come in."""
+        for entrance in self.material_entrances:
+            if building_number in entrance["buildings"]:
+                return entrance
+        raise KeyError(building_number)
+
+    def has_room(self, building_number: int, unit: int, room: str) -> bool:
+        building = self.buildings.get(building_number)
+        return bool(building and building.has_room(unit, room))
+
+
+def load_community(path: str | Path | None = None) -> Community:
+    """Load and check the community file (``data/community.yml`` unless a path is given)."""
+    source = Path(path) if path else DEFAULT_COMMUNITY_FILE
+    with open(source, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return Community(raw, source)
+
+
+@lru_cache(maxsize=8)
+def cached_community(path: str) -> Community:
+    """Community data cached per file path, for request handlers."""
+    return load_community(path)

@@ -1,0 +1,58 @@
+"""Configuration read from the environment, with a local SQLite default."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .community import DEFAULT_COMMUNITY_FILE, PROJECT_ROOT
+
+MB = 1024 * 1024
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else a random key kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'forms.sqlite3'}"
+    # Heroku-style URLs name the old driver; use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def build_config(instance_path: str) -> dict:
+    """The app's settings for this process."""
+    https = os.environ.get("HTTPS", "").lower() in {"1", "true", "yes"}
+    site_dir = os.environ.get("SITE_DIR", str(PROJECT_ROOT / "site"))
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "COMMUNITY_FILE": os.environ.get("COMMUNITY_FILE", str(DEFAULT_COMMUNITY_FILE)),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        # 5 attachments of at most 10 MB each plus the form fields.
+        "MAX_CONTENT_LENGTH": 52 * MB,
+        "MAX_FORM_MEMORY_SIZE": 1 * MB,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_NAME": "forms_session",
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Served from the same process only in local runs; nginx serves it in production.
+        "SITE_DIR": site_dir if os.environ.get("SERVE_SITE", "1") == "1" else None,
+        # Number of proxies in front of the app (nginx = 1) for ProxyFix.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+    }

@@ -1,0 +1,43 @@
+"""Error pages in Chinese: no request ever ends on a bare English error or a stack trace."""
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+MESSAGES = {
+    400: ("请求无效", "提交的内容无法识别，请返回上一页重试。"),
+    403: ("没有权限", "您没有权限进行此操作。"),
+    404: ("页面不存在", "您访问的页面不存在或链接已失效，请核对链接。"),
+    405: ("操作不支持", "此页面不支持这种操作，请从页面上的按钮进入。"),
+    413: ("文件太大", "上传的内容超过了大小限制：每个附件不超过 10 MB，最多 5 个。请压缩或减少附件后重新提交。"),
+    429: ("操作太频繁", "操作太频繁，请稍后再试。"),
+    500: ("服务暂时出错", "系统暂时出错，您的操作未完成。请稍后重试，或联系物业服务中心。"),
+    503: ("服务暂时不可用", "系统繁忙，请稍后重试。"),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title, default = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
+    return (
+        render_template("error.html", code=code, title=title, message=message or default),
+        code,
+    )
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return render_error(400, "页面已过期或来源无法验证，请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(error):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

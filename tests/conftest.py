@@ -1,0 +1,109 @@
+"""Shared fixtures: the app on a real SQLite file, a real gunicorn server, a real browser.
+
+Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forms_app import create_app
+from forms_app.extensions import db
+from tests.support.browser import LAUNCH_ARGS, PHONE, chromium_or_skip, guard_outside_hosts
+from tests.support.server import PROJECT_ROOT, LiveServer
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """The app on a fresh SQLite file in a temporary instance folder, schema migrated."""
+    from flask_migrate import upgrade
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "SITE_DIR": None})
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_INPUT.search(html)
+    assert match, "no csrf_token on the page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The handbook built once per test run with ``mkdocs build --strict``."""
+    out = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
+         "--site-dir", str(out)],
+        cwd=PROJECT_ROOT, check=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, built_site):
+    """One gunicorn process (2 workers) serving the built site and the app for the session."""
+    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", site_dir=built_site)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page; the test fails if the page asks any host but this machine."""
+    context = browser.new_context(**PHONE)
+    blocked: list[str] = []
+    guard_outside_hosts(context, blocked)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+    assert not blocked, f"requests to outside hosts: {blocked}"
+
+
+@pytest.fixture
+def desktop(browser):
+    """An office-PC-sized page with the same outside-host guard."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    blocked: list[str] = []
+    guard_outside_hosts(context, blocked)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+    assert not blocked, f"requests to outside hosts: {blocked}"

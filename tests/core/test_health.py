@@ -1,0 +1,36 @@
+"""The app answers and its database works, in-process and in a real gunicorn process."""
+import requests
+
+
+def test_healthz_in_process(client):
+    response = client.get("/forms/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_on_gunicorn(live_server):
+    response = requests.get(live_server.url + "/forms/healthz", timeout=5)
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_one_process_serves_site_and_forms(live_server):
+    home = requests.get(live_server.url + "/", timeout=5)
+    assert home.status_code == 200
+    assert "物业服务手册" in home.text
+    forms = requests.get(live_server.url + "/forms/", timeout=5)
+    assert forms.status_code == 200
+    assert "在线办理" in forms.text
+
+
+def test_unknown_page_is_chinese_404(client):
+    response = client.get("/forms/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_phone_opens_forms_home(live_server, phone):
+    phone.goto(live_server.url + "/forms/")
+    assert phone.locator("h1").inner_text() == "在线办理"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360

@@ -1,0 +1,55 @@
+"""Debian's Chromium driven by Playwright; never a browser download of Playwright's own."""
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+# A phone inside WeChat: 360 px wide, touch, Chinese.
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 12; V2049A) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/116.0.0.0 Mobile Safari/537.36 MicroMessenger/8.0.47.2560 NetType/4G Language/zh_CN"
+    ),
+}
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def chromium_or_skip() -> str:
+    """Path of Chromium; skip the test when it is missing, except in CI where that fails."""
+    if os.path.exists(CHROMIUM) or shutil.which(CHROMIUM):
+        return CHROMIUM
+    message = (
+        f"Chromium not found at {CHROMIUM}: install it with "
+        "`sudo apt-get update && sudo apt-get install chromium` to run the browser tests"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def guard_outside_hosts(context, blocked: list[str]) -> None:
+    """Refuse and record every request to a host that is not this machine."""
+
+    def _route(route):
+        url = route.request.url
+        host = urlsplit(url).hostname or ""
+        if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", _route)
