@@ -119,3 +119,18 @@ def load_community(path: str | Path | None = None) -> Community:
 def cached_community(path: str) -> Community:
     """Community data cached per file path, for request handlers."""
     return load_community(path)
+
+
+def load_data(name: str):
+    """Another data file of ``data/`` (rules, standards), parsed; None when it is absent."""
+    path = DATA_DIR / name
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@lru_cache(maxsize=16)
+def cached_data(name: str):
+    """``load_data`` cached for request handlers (data files change only with a deploy)."""
+    return load_data(name)

@@ -4,6 +4,7 @@ Each Markdown page is a Jinja template with these names available:
 
 - ``community``: the community data (``data/community.yml``) through ``forms_app.community``;
 - ``cleaning``: the cleaning quality standards (``data/cleaning_standards.yml``);
+- ``rules``: the renovation rules (``data/renovation_rules.yml``);
 - ``forms``: the URL prefix of the forms app (``/forms``).
 
 So a company deploying for another community edits the data files, not the pages.
@@ -13,26 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from forms_app import URL_PREFIX
-from forms_app.community import DATA_DIR, load_community
+from forms_app.community import DATA_DIR, load_community, load_data
 
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-
-def _load_yaml(name: str):
-    path = DATA_DIR / name
-    if not path.exists():
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def _context() -> dict:
     return {
         "community": load_community(),
-        "cleaning": _load_yaml("cleaning_standards.yml"),
+        "cleaning": load_data("cleaning_standards.yml"),
+        "rules": load_data("renovation_rules.yml"),
         "forms": URL_PREFIX,
     }
 
