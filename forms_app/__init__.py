@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import database
+from . import database, operations
 from .community import cached_community
 from .config import build_config
 from .extensions import csrf, db, migrate
@@ -45,6 +45,7 @@ def configure_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
+    operations.init_app(app)
 
 
 def configure_proxy(app: Flask) -> None:
