@@ -1,0 +1,1 @@
+"""Renovation applications (装修申请): the owner's form, status page and permit."""

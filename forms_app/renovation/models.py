@@ -1,0 +1,168 @@
+"""Renovation applications, their history and their attachments.
+
+Timestamps are stored as naive UTC; ``local_time`` converts them for display.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from . import states
+from .clock import utcnow
+
+# Partial unique index: at most one open application per room, enforced by the database too.
+OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
+
+
+def new_status_token() -> str:
+    """An unguessable token for the owner's private status link."""
+    return secrets.token_urlsafe(24)
+
+
+class RenovationApplication(db.Model):
+    """One owner's application to renovate one room (装修申请)."""
+
+    __tablename__ = "renovation_application"
+    __table_args__ = (
+        UniqueConstraint("filed_on", "sequence", name="uq_renovation_application_filed_on_sequence"),
+        Index("ix_renovation_application_room", "building", "unit", "room"),
+        Index(
+            "uq_renovation_application_open_room", "building", "unit", "room",
+            unique=True, sqlite_where=OPEN_ROOM_WHERE, postgresql_where=OPEN_ROOM_WHERE,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    filed_on: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+    status_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_status_token)
+    # One per rendered form: a second POST of the same form finds the first application.
+    submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
+
+    building: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[int] = mapped_column(Integer)
+    room: Mapped[str] = mapped_column(String(8))
+    owner_name: Mapped[str] = mapped_column(String(30))
+    owner_mobile: Mapped[str] = mapped_column(String(11))
+    contractor_company: Mapped[str] = mapped_column(String(60))
+    site_lead_name: Mapped[str] = mapped_column(String(30))
+    site_lead_mobile: Mapped[str] = mapped_column(String(11))
+    workers: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    # Ids of ``work_items`` in data/renovation_rules.yml.
+    work_items: Mapped[list] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    wants_tarpaulin: Mapped[bool] = mapped_column(Boolean, default=False)
+    wants_extinguisher: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime)
+
+    state: Mapped[str] = mapped_column(String(32), default=states.PENDING, index=True)
+    rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list["RenovationEvent"]] = relationship(
+        back_populates="application", order_by="RenovationEvent.id",
+        cascade="all, delete-orphan",
+    )
+    attachments: Mapped[list["RenovationAttachment"]] = relationship(
+        back_populates="application", order_by="RenovationAttachment.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def state_label(self) -> str:
+        return states.label(self.state)
+
+    @property
+    def room_label(self) -> str:
+        return f"{self.building}号楼{self.unit}单元{self.room}室"
+
+    @property
+    def has_permit(self) -> bool:
+        return self.state in states.PERMIT_STATES
+
+    @property
+    def duration_days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+class RenovationEvent(db.Model):
+    """One step in an application's history: who moved it from which state to which, when."""
+
+    __tablename__ = "renovation_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("renovation_application.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # The staff migration (0003_staff) adds the foreign key to staff accounts.
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    application: Mapped[RenovationApplication] = relationship(back_populates="events")
+
+    @property
+    def to_label(self) -> str:
+        return states.label(self.to_state)
+
+
+class RenovationAttachment(db.Model):
+    """A drawing or plan uploaded with an application, stored under a generated name."""
+
+    __tablename__ = "renovation_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("renovation_application.id", ondelete="CASCADE"), index=True
+    )
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    application: Mapped[RenovationApplication] = relationship(back_populates="attachments")
+
+
+def record_event(
+    application: RenovationApplication,
+    to_state: str,
+    actor_id: int | None = None,
+    actor_name: str = "业主",
+    comment: str = "",
+) -> RenovationEvent:
+    """Move the application to ``to_state`` and append the step to its history.
+
+    Call it inside ``write_transaction()``; it does not commit. A rejection keeps its
+    comment as the reason the owner sees.
+    """
+    if to_state not in states.LABELS:
+        raise ValueError(f"unknown renovation state: {to_state}")
+    event = RenovationEvent(
+        from_state=application.state,
+        to_state=to_state,
+        comment=comment,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        created_at=utcnow(),
+    )
+    application.events.append(event)
+    application.state = to_state
+    if to_state == states.REJECTED:
+        application.rejection_reason = comment
+    application.updated_at = event.created_at
+    return event
