@@ -20,6 +20,10 @@ install: $(STAMP)
 site: install
 	$(VENV)/bin/mkdocs build --strict --quiet
 
+# The printable owner handbook as a PDF (site/owner/handbook.pdf), linked from its print page.
+pdf: site
+	$(PY) scripts/build_pdf.py --site-dir site
+
 db: install
 	$(VENV)/bin/flask --app forms_app db upgrade
 

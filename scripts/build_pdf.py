@@ -1,0 +1,69 @@
+"""Render the printable owner handbook to a PDF: site/owner/print/ -> site/owner/handbook.pdf.
+
+Run after the site is built (`make pdf` does both). WeasyPrint lays the page out with the print
+styles of docs/assets/handbook.css and the system's CJK fonts (Debian: fonts-noto-cjk). It reads
+only local files, never another host.
+
+    python scripts/build_pdf.py [--site-dir site] [--output site/owner/handbook.pdf]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRINT_PAGE = Path("owner/print/index.html")
+PDF_PATH = Path("owner/handbook.pdf")
+MISSING_LIBS_HINT = (
+    "WeasyPrint 需要系统库 pango 和中文字体：sudo apt-get install libpango-1.0-0 "
+    "libpangoft2-1.0-0 libharfbuzz0b fonts-noto-cjk"
+)
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint's system libraries are missing on this machine."""
+
+
+def load_weasyprint():
+    """Import WeasyPrint, turning its missing-library error into a clear hint."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:
+        raise PdfUnavailable(f"{MISSING_LIBS_HINT} ({error})") from error
+    return weasyprint
+
+
+def build_pdf(site_dir: Path, output: Path | None = None) -> Path:
+    """Write the owner handbook PDF from the built print page; return its path."""
+    page = site_dir / PRINT_PAGE
+    if not page.is_file():
+        raise FileNotFoundError(f"{page} 不存在：请先构建网站（make site）")
+    weasyprint = load_weasyprint()
+    from weasyprint.urls import URLFetcher
+
+    target = output or site_dir / PDF_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Only the built site's own files (and data: URIs) may be read.
+    fetcher = URLFetcher(allowed_protocols={"file", "data"})
+    document = weasyprint.HTML(filename=str(page), url_fetcher=fetcher, media_type="print")
+    document.write_pdf(str(target))
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site-dir", type=Path, default=ROOT / "site")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    try:
+        target = build_pdf(args.site_dir, args.output)
+    except (PdfUnavailable, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"PDF: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
