@@ -5,6 +5,7 @@ deposits. Everything that differs per community lives in that one file.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -108,8 +109,12 @@ class Community:
 
 
 def load_community(path: str | Path | None = None) -> Community:
-    """Load and check the community file (``data/community.yml`` unless a path is given)."""
-    source = Path(path) if path else DEFAULT_COMMUNITY_FILE
+    """Load and check the community file: ``path``, else ``$COMMUNITY_FILE``, else the default.
+
+    The environment variable lets the handbook build (which calls this without a path) use the
+    same file as the app.
+    """
+    source = Path(path or os.environ.get("COMMUNITY_FILE") or DEFAULT_COMMUNITY_FILE)
     with open(source, encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
     return Community(raw, source)
