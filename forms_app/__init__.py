@@ -85,4 +85,7 @@ def domain_blueprints():
     from .home import bp as home_bp
 
     blueprints = [(home_bp, "")]
+    from .staff import bp as staff_bp
+
+    blueprints.append((staff_bp, "/staff"))
     return blueprints

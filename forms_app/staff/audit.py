@@ -1,0 +1,56 @@
+"""The audit log: logins, state changes, patrols, exports and account changes."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from ..database import IMMEDIATE, write_transaction
+from ..extensions import db
+from .access import current_staff
+from .models import AuditLog
+
+# What each action code means, for the 经理's audit page.
+ACTION_LABELS = {
+    "login.success": "登录成功",
+    "login.failure": "登录失败",
+    "login.throttled": "登录被限制（失败次数过多）",
+    "logout": "退出登录",
+    "renovation.action": "装修申请状态变更",
+    "renovation.patrol": "记录装修巡查",
+    "renovation.attachment": "下载附件",
+    "export": "导出数据",
+    "user.create": "创建账号",
+    "user.disable": "停用账号",
+    "user.enable": "启用账号",
+    "user.reset_password": "重置密码",
+}
+
+
+def request_address() -> str:
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
+def _in_write_transaction(session) -> bool:
+    return session.in_transaction() and bool(
+        session.connection().get_execution_options().get(IMMEDIATE))
+
+
+def record_audit(action: str, target: str = "", detail: str = "", *, actor=None,
+                 actor_name: str | None = None) -> None:
+    """Add an audit entry: inside the caller's write transaction, else in one of its own.
+
+    The actor defaults to the logged-in staff member (command-line changes pass
+    ``actor_name="命令行"``).
+    """
+    if actor is None and has_request_context():
+        actor = current_staff()
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        actor_name=actor_name or (actor.username if actor else ""),
+        action=action, target=str(target)[:120], detail=detail, address=request_address(),
+    )
+    session = db.session()
+    if _in_write_transaction(session):
+        session.add(entry)
+    else:
+        with write_transaction() as own:
+            own.add(entry)

@@ -1,0 +1,89 @@
+"""Staff accounts, their server-side sessions, login attempts and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..renovation.models import RenovationEvent
+from .roles import role_label
+
+
+def utcnow() -> datetime:
+    """Naive UTC: what every backend stores the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class StaffUser(db.Model):
+    """A member of staff who logs in to the back office. No account exists by default."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    sessions = relationship("StaffSession", back_populates="user")
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.role)
+
+
+class StaffSession(db.Model):
+    """One login. The cookie carries a random token; only its SHA-256 is stored.
+
+    Ending the row (logout, disabled account, new password) makes a copied cookie useless,
+    which a signed cookie alone cannot do.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    user = relationship("StaffUser", back_populates="sessions")
+
+
+class LoginAttempt(db.Model):
+    """A login attempt, counted in the database so every worker process sees the same count."""
+
+    __tablename__ = "staff_login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditLog(db.Model):
+    """Who did what and when: logins, state changes, patrols, exports, account changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
+    # Kept as text so the entry still reads correctly after an account is renamed or removed.
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+# Steps of the renovation workflow name the staff member who took them (owners' steps: NULL).
+# The renovation model leaves the key to this package; migration 0003_staff adds it.
+RenovationEvent.__table__.append_constraint(
+    ForeignKeyConstraint(["actor_id"], ["staff_user.id"], name="fk_renovation_event_actor_id_staff_user"))

@@ -1,0 +1,119 @@
+"""Login, logout, the staff home page and the audit log."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..renovation import states
+from ..renovation.models import RenovationApplication
+from ..renovation.patrols import patrols_due
+from . import bp, roles
+from .access import SESSION_KEY, current_staff, safe_next, staff_required
+from .audit import ACTION_LABELS, record_audit, request_address
+from .cli import normalize_username
+from .clock import local_time, today
+from .models import AuditLog, StaffUser
+from .paging import paginate
+from .passwords import verify_password
+from .sessions import end_session, start_session
+from .throttle import WINDOW, begin_attempt, mark_succeeded
+
+BAD_LOGIN = "用户名或密码不正确。"
+
+
+@bp.app_context_processor
+def _staff_context():
+    return {"current_staff": current_staff, "staff_roles": roles}
+
+
+bp.add_app_template_filter(local_time, "staff_time")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; a successful login starts a new server-side session."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_staff():
+            return redirect(next_url or url_for("staff.home"))
+        return render_template("staff/login.html", next_url=next_url, errors={}, username="")
+
+    username = normalize_username(request.form.get("username", ""))
+    password = request.form.get("password", "")
+    errors = {}
+    if not username:
+        errors["username"] = "请输入用户名。"
+    if not password:
+        errors["password"] = "请输入密码。"
+    if errors:
+        return render_template("staff/login.html", next_url=next_url, errors=errors,
+                               username=username), 400
+
+    address = request_address()
+    attempt_id = begin_attempt(username, address)
+    if attempt_id is None:
+        record_audit("login.throttled", target=username)
+        minutes = int(WINDOW.total_seconds() // 60)
+        errors["form"] = f"登录失败次数过多，请 {minutes} 分钟后再试。"
+        return render_template("staff/login.html", next_url=next_url, errors=errors,
+                               username=username), 429
+
+    user = db.session.execute(
+        select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    usable = user is not None and user.active
+    if not verify_password(user.password_hash if usable else None, password):
+        record_audit("login.failure", target=username)
+        errors["form"] = BAD_LOGIN
+        return render_template("staff/login.html", next_url=next_url, errors=errors,
+                               username=username), 401
+
+    with write_transaction() as db_session:
+        mark_succeeded(db_session, attempt_id)
+        token = start_session(db_session, user, address)
+        record_audit("login.success", target=username, actor=user)
+    # A fresh cookie: nothing from before the login (a planted session) survives.
+    session.clear()
+    session[SESSION_KEY] = token
+    return redirect(next_url or url_for("staff.home"))
+
+
+@bp.post("/logout")
+def logout():
+    """End the session on the server, so a copied cookie stops working too."""
+    token = session.get(SESSION_KEY)
+    user = current_staff()
+    if token:
+        with write_transaction() as db_session:
+            end_session(db_session, token)
+            if user:
+                record_audit("logout", target=user.username, actor=user)
+    session.clear()
+    flash("您已退出登录。", "success")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@staff_required()
+def home():
+    """The staff home page: the renovation pipeline and today's patrols."""
+    counts = dict(db.session.execute(
+        select(RenovationApplication.state, func.count())
+        .group_by(RenovationApplication.state)).all())
+    pipeline = [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]
+    return render_template("staff/home.html", pipeline=pipeline,
+                           due_count=len(patrols_due(today())))
+
+
+@bp.get("/audit")
+@staff_required(roles.MANAGER)
+def audit_log():
+    """Every audit entry, newest first, filterable by action."""
+    action = request.args.get("action", "")
+    query = select(AuditLog).order_by(AuditLog.id.desc())
+    if action in ACTION_LABELS:
+        query = query.where(AuditLog.action == action)
+    page = paginate(query, request.args.get("page"))
+    return render_template("staff/audit.html", page=page, action=action,
+                           action_labels=ACTION_LABELS)

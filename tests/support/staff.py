@@ -1,0 +1,43 @@
+"""Staff helpers other test folders reuse: create an account, log in (test client or browser)."""
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from tests.support.server import LiveServer
+
+LOGIN_PATH = "/forms/staff/login"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def create_staff(app_or_server, username: str, role: str, password: str = "correct-horse-9") -> None:
+    """Create an account with ``flask create-user`` (password through standard input)."""
+    args = ["create-user", username, "--role", role]
+    if isinstance(app_or_server, LiveServer):
+        app_or_server.flask(*args, input=password + "\n")
+        return
+    assert isinstance(app_or_server, Flask)
+    result = app_or_server.test_cli_runner().invoke(args=args, input=password + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def login(client_or_page, username: str, password: str = "correct-horse-9",
+          base_url: str = "", next_path: str | None = None):
+    """Log in through the real form; returns the response (client) or the page (browser)."""
+    query = f"?next={next_path}" if next_path else ""
+    if hasattr(client_or_page, "goto"):
+        page = client_or_page
+        page.goto(base_url + LOGIN_PATH + query)
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button[type=submit]:has-text('登录')")
+        page.wait_for_load_state()
+        return page
+    client = client_or_page
+    html = client.get(LOGIN_PATH + query).get_data(as_text=True)
+    token = _CSRF.search(html).group(1)
+    data = {"csrf_token": token, "username": username, "password": password}
+    if next_path:
+        data["next"] = next_path
+    return client.post(LOGIN_PATH, data=data)
