@@ -1,0 +1,448 @@
+"""The knowledge base says what the seed says, on the right page and section, from the data files.
+
+Every check reads the built site (``mkdocs build --strict``), so it sees what a reader sees
+after the data files have been rendered into the pages.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin
+
+import pytest
+import yaml
+
+from forms_app.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
+from tests.support.server import PROJECT_ROOT
+
+HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
+TAG = re.compile(r"<[^>]+>")
+HREF = re.compile(r"<a [^>]*?href=\"([^\"]*)\"")
+
+
+def plain(fragment: str) -> str:
+    """Visible text of an HTML fragment, without the permalink sign and with no spaces."""
+    text = html.unescape(TAG.sub(" ", fragment)).replace("¶", "")
+    return re.sub(r"\s+", "", text)
+
+
+class _TopLevelItems(HTMLParser):
+    """Counts the items of the outermost lists of a fragment (nested lists are details)."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0
+        self.count = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("ul", "ol"):
+            self.depth += 1
+        elif tag == "li" and self.depth == 1:
+            self.count += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("ul", "ol"):
+            self.depth -= 1
+
+
+class Page:
+    """The article of one built page, split into its headed sections."""
+
+    def __init__(self, path: Path):
+        source = path.read_text(encoding="utf-8")
+        start, end = source.index("<article"), source.index("</article>")
+        self.html = source[start:end]
+        self.headings = [(int(level), plain(title)) for level, title in HEADING.findall(self.html)]
+
+    @property
+    def text(self) -> str:
+        return plain(self.html)
+
+    def titles(self, level: int) -> list[str]:
+        return [title for lvl, title in self.headings if lvl == level]
+
+    def anchors(self) -> set[str]:
+        return set(re.findall(r'id="([^"]+)"', self.html))
+
+    def section_html(self, title: str) -> str:
+        """The HTML under the heading ``title`` up to the next heading of the same or a higher level."""
+        matches = [m for m in HEADING.finditer(self.html) if plain(m.group(2)) == title]
+        assert matches, f"no section titled {title!r}; headings: {[h[1] for h in self.headings]}"
+        assert len(matches) == 1, f"{title!r} is the title of more than one section"
+        level = int(matches[0].group(1))
+        rest = self.html[matches[0].end():]
+        for following in HEADING.finditer(rest):
+            if int(following.group(1)) <= level:
+                return rest[: following.start()]
+        return rest
+
+    def section(self, title: str) -> str:
+        return plain(self.section_html(title))
+
+    def items(self, title: str) -> int:
+        """Number of top-level list items in a section."""
+        counter = _TopLevelItems()
+        counter.feed(self.section_html(title))
+        return counter.count
+
+    def links(self, title: str | None = None) -> list[str]:
+        return HREF.findall(self.section_html(title) if title else self.html)
+
+
+def page(site: Path, url: str) -> Page:
+    return Page(site / url / "index.html")
+
+
+@pytest.fixture(scope="module")
+def community():
+    return load_community(DEFAULT_COMMUNITY_FILE)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_data("renovation_rules.yml")
+
+
+@pytest.fixture(scope="module")
+def cleaning():
+    return load_data("cleaning_standards.yml")
+
+
+def percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+# --- Whole site -------------------------------------------------------------------------------
+
+# The seed's garbling, its company and place names and the web page it was copied from.
+FORBIDDEN = [
+    "E*CELLENT", "20**", "长城", "苏南", "锦荣", "山水湖畔", "惠州", "南京", "pmceo",
+    "物业经理人", "6636", "相关文章", "编辑:www", "接币", "撑握", "满易", "选项择", "客户主助理",
+    "专用5", "本体和里面", "介接",
+]
+
+
+def all_pages(site: Path) -> list[Path]:
+    return [p for p in site.rglob("*.html") if p.name == "index.html" and "<article" in p.read_text()]
+
+
+def test_no_garbling_company_names_or_web_junk_anywhere(built_site):
+    pages = all_pages(built_site)
+    assert len(pages) >= 17
+    corpus = {p: p.read_text(encoding="utf-8") for p in pages}
+    corpus[built_site / "search/search_index.json"] = (
+        built_site / "search/search_index.json"
+    ).read_text(encoding="utf-8")
+    for path, content in corpus.items():
+        for bad in FORBIDDEN:
+            assert bad not in content, f"{bad!r} in {path.relative_to(built_site)}"
+
+
+def test_every_page_is_fully_rendered_from_the_data(built_site):
+    for path in all_pages(built_site):
+        article = Page(path).html
+        for leftover in ("{{", "}}", "{%", "%}", "待补全"):
+            assert leftover not in article, f"{leftover!r} left in {path.relative_to(built_site)}"
+
+
+def test_links_to_sections_land_on_existing_headings(built_site):
+    for path in all_pages(built_site):
+        base = "/" + str(path.relative_to(built_site))
+        for href in Page(path).links():
+            if "#" not in href or href.startswith(("http:", "https:", "/forms")):
+                continue
+            target, fragment = urljoin(base, href).split("#", 1)
+            target_file = built_site / target.lstrip("/")
+            if target_file.is_dir() or target.endswith("/"):
+                target_file = target_file / "index.html"
+            assert target_file.exists(), f"{base}: link {href} to a missing page"
+            assert unquote(fragment) in Page(target_file).anchors(), f"{base}: dead anchor {href}"
+
+
+# --- Home and owner guide ---------------------------------------------------------------------
+
+def test_home_sends_an_owner_to_the_three_tasks_in_one_tap(built_site):
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    buttons = re.findall(r'<a class="md-button md-button--primary" href="([^"]+)">([^<]+)</a>', home)
+    assert [href for href, _label in buttons] == ["owner/renovation/", "owner/move-in/", "owner/surveys/"]
+    labels = "".join(label for _href, label in buttons)
+    for task in ("装修", "搬家", "调查"):
+        assert task in labels
+    links = Page(built_site / "index.html").links()
+    assert "owner/" in links and "staff/" in links
+
+
+def test_renovation_procedure_page(built_site, community, rules):
+    guide = page(built_site, "owner/renovation")
+    assert guide.titles(2) == ["办理流程", "办理地点", "所需资料", "在线申请"]
+    for office in community["offices"]:
+        assert office["name"] + "：" + office["location"] in guide.section("办理地点")
+    documents = guide.section("所需资料")
+    for document in rules["documents"]:
+        assert document["name"] in documents
+    assert guide.items("所需资料") == len(rules["documents"])
+    assert "/forms/renovation/apply" in guide.links("在线申请")
+    assert f"{community.renovation['deposit_yuan']}元" in guide.section("办理流程")
+    assert "项目经理为总负责人" in guide.text
+
+
+def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(built_site, community, rules):
+    rules_page = page(built_site, "owner/renovation/rules")
+    assert rules_page.titles(2) == ["禁止行为", "施工时间"]
+    prohibited = rules_page.section("禁止行为")
+    titles = rules_page.titles(3)
+    for change in rules["prohibited_changes"]:
+        assert change["title"] in titles
+        assert plain(change["rule"]) in rules_page.section(change["title"])
+    assert "报告开发商和有关主管部门" in prohibited
+    hours = rules_page.section("施工时间")
+    for span in community.renovation["working_hours"].values():
+        for period in span:
+            assert period in hours
+    assert f"{community.renovation['clear_out_time']}后" in hours
+    assert community.renovation["clear_out_time"] == "19:00"  # the seed's clear-out time
+
+
+def test_renovation_site_page_people_materials_waste_patrols(built_site, community):
+    site = page(built_site, "owner/renovation/site")
+    assert site.titles(2)[:4] == ["装修人员出入与双证", "装修材料进出", "装修垃圾", "装修巡查"]
+    people = site.section("装修人员出入与双证")
+    assert "双证" in people
+    assert "小区次出入口（6号楼旁边）" in people
+    assert "19:00后" in people and "清理" in people
+    materials = site.section("装修材料进出")
+    assert "货运电梯或消防楼梯" in materials
+    assert "铝合金、玻璃" in materials and "装修办核实" in materials
+    rows = re.findall(r"<tr>(.*?)</tr>", site.section_html("装修材料进出"), re.S)[1:]
+    table = {plain(row).split("号楼", 1)[0]: plain(row) for row in rows}
+    assert len(table) == len(community.buildings)
+    # The seed's routes: 1/4/7 → 3号车场 (12号楼旁), 2/3/5/6 → 1号车场 (6号楼旁), 8–11 → 2号车场 (9号楼旁).
+    seed_routes = {"3号车场出入口（12号楼旁边）": [1, 4, 7],
+                   "1号车场出入口（6号楼旁边）": [2, 3, 5, 6],
+                   "2号车场出入口（9号楼旁边）": [8, 9, 10, 11]}
+    for entrance, buildings in seed_routes.items():
+        for number in buildings:
+            assert table[str(number)].endswith(entrance), table[str(number)]
+    waste = site.section("装修垃圾")
+    for place in ("专用装修垃圾堆放点", "专用装修通道", "装修材料临时堆放点", "建渣", "护卫班长"):
+        assert place in waste
+    patrols = site.section("装修巡查")
+    assert "每日对装修房巡查一次" in patrols
+    assert "每两天对装修房巡查一次" in patrols
+    assert "客服助理" in patrols
+
+
+def test_renovation_services_page(built_site, community):
+    services = page(built_site, "owner/renovation/services")
+    titles = services.titles(2)
+    assert titles[:2] == ["彩条布借用", "灭火器租赁"]
+    tarpaulin = services.section("彩条布借用")
+    assert f"押金{community.renovation['tarpaulin_deposit_yuan']}元" in tarpaulin
+    assert "退还押金" in tarpaulin
+    assert str(community.renovation["extinguisher_rent_yuan_per_month"]) in services.section("灭火器租赁")
+    text = services.text
+    for offer in ("防尘口罩", "防暑茶", "材料垫布", "租用", "购买", "蛇皮口袋", "装修咨询", "效果图",
+                  "品牌装修公司", "品牌装修材料清单", "装饰装修讲座", "如何选择装修公司", "《装修手册》",
+                  "装修费用", "房屋交付时发放给每一位业主"):
+        assert offer in text, offer
+
+
+def test_move_in_page(built_site, community):
+    move_in = page(built_site, "owner/move-in")
+    assert move_in.titles(2) == ["搬家预约", "大件物品与车库限高", "搬家路线", "我们提供的帮助", "入住回访"]
+    booking = move_in.section("搬家预约")
+    assert "客户服务中心预约" in booking and "电话预约" in booking
+    assert community["service_phone"].replace(" ", "") in booking
+    for slot in community.move_in["slots"]:
+        assert slot["label"] in booking
+    assert "水、电、气、电话、宽带" in booking
+    large = move_in.section("大件物品与车库限高")
+    assert f"{community.move_in['garage_clearance_m']}米" in large
+    assert f"{community.move_in['entrance_posts']}个出入口岗" in large and "圈尺" in large
+    assert community.move_in["oversize_post"] in large
+    help_given = move_in.section("我们提供的帮助")
+    for help_item in ("平推车", "大件物品", "指挥搬家车辆", "开门大吉，出入平安", "上门拜访、祝贺"):
+        assert help_item in help_given
+    visit = move_in.section("入住回访")
+    assert move_in.items("入住回访") == 5
+    for topic in ("房屋交付手续", "房屋装修手续", "搬家入住", "房屋质量问题的整改结果", "整体的服务质量"):
+        assert topic in visit
+    assert "/forms/surveys/move-in-visit" in move_in.links("入住回访")
+    # No online move-in booking form exists yet: the page must not link to one.
+    assert not [href for href in move_in.links() if href.startswith("/forms/move")]
+
+
+def test_service_promise_page_has_the_code_and_the_public_standards(built_site, community):
+    promise = page(built_site, "owner/service-promise")
+    code = promise.section("SERVICE服务系统")
+    for letter, word in zip("SERVICE", ("SMILE", "EXCELLENT", "READY", "VIEWING", "INVITING",
+                                        "CREATING", "EYE")):
+        assert f"{letter}：{word}" in code
+    standards = promise.section("公开服务标准")
+    assert promise.items("公开服务标准") == 6
+    assert f"每年{community['satisfaction']['surveys_per_year']}次征询" in standards
+    assert f"满意率{percent(community['satisfaction']['target_rate'])}以上" in standards
+
+
+def test_surveys_page_links_to_the_three_surveys(built_site, community):
+    surveys = page(built_site, "owner/surveys")
+    assert surveys.titles(2)[:3] == ["满意度调查", "入住回访", "需求调查"]
+    assert "/forms/surveys/satisfaction" in surveys.links("满意度调查")
+    assert "/forms/surveys/move-in-visit" in surveys.links("入住回访")
+    assert "/forms/surveys/needs" in surveys.links("需求调查")
+    assert "每年2次" in surveys.section("满意度调查") and "90%" in surveys.section("满意度调查")
+    for need in ("个性需求", "其他需求", "潜在需求"):
+        assert need in surveys.section("需求调查")
+
+
+# --- Staff handbook ---------------------------------------------------------------------------
+
+SERVICE_CODE = {
+    "S：SMILE（微笑）": "主动、真诚、自然、友善的微笑",
+    "E：EXCELLENT（卓越）": "庄严使命，做得非常出色",
+    "R：READY（准备好）": "忙中有序、紊而不乱",
+    "V：VIEWING（看待）": "享受到贵宾礼遇",
+    "I：INVITING（邀请）": "愿意随时对其再次提供服务",
+    "C：CREATING（创造）": "服务现场改善与服务创新",
+    "E：EYE（关注）": "主动发现业主和住户的潜在需求",
+}
+
+
+def test_staff_service_code_has_all_seven_letters_in_full(built_site):
+    code = page(built_site, "staff/service-code")
+    assert code.titles(2) == list(SERVICE_CODE)
+    for title, requirement in SERVICE_CODE.items():
+        assert requirement in code.section(title)
+
+
+def test_renovation_control_points_one_section_each(built_site, community, rules):
+    control = page(built_site, "staff/renovation-control")
+    assert control.titles(2) == ["告知宣传", "手续办理", "应急措施与成品保护", "装修客满服务",
+                                 "装修人员管理", "装修材料管理", "装修现场管理"]
+    assert control.items("法律法规宣传") == 3
+    assert control.items("告知相关规定") == 2
+    notices = control.section("温馨提示")
+    assert control.items("温馨提示") == 3
+    for gate in community["notice_gates"]:
+        assert gate in notices
+    assert "景观阳台" in notices and "对讲机座" in notices and "燃气设施管道" in notices
+    offices = control.section("装修手续办理地点")
+    for office in community["offices"]:
+        assert office["location"] + office["name"] in offices
+    assert control.items("相关资料的准备") == len(rules["documents"])
+    assert "装修管理领导小组" in control.section("手续的办理")
+    assert "不在质保期范畴" in control.section("装修方案违章装修应急措施")
+    assert "电梯轿厢" in control.section("成品保护")
+    assert control.items("客户满意关怀服务") == 7
+    people = control.section("人员出入证件办理")
+    assert control.items("人员出入证件办理") == 4
+    assert "双证管理" in people and "6号楼旁边" in people and "19:00后" in people
+    materials = control.section("装修材料进出的管理")
+    assert control.items("装修材料进出的管理") == 4
+    for entrance in community.material_entrances:
+        numbers = "、".join(str(n) for n in entrance["buildings"])
+        assert f"{numbers}号楼的业主装修材料从{entrance['name']}（{entrance['beside']}旁边）进入" in materials
+    site = control.section("装修现场管理")
+    assert "装修办巡查：每日" in site and "护卫巡查：每两天" in site
+    assert "当班护卫班长" in site
+    assert control.items("违章装修的管理") == 2
+
+
+def test_move_in_control_points(built_site, community):
+    control = page(built_site, "staff/move-in-control")
+    assert control.titles(2) == ["家私搬运", "入住回访", "客户了解", "需求调查"]
+    assert "电话预约" in control.section("搬家预约")
+    assert control.items("保持通道畅通，协助客户搬运家私") == 9
+    helping = control.section("保持通道畅通，协助客户搬运家私")
+    assert f"{community.move_in['entrance_posts']}个出入口岗" in helping
+    assert "重要客户由项目经理接待" in helping
+    assert control.items("客户回访内容") == 5
+    assert control.items("了解我们的客户") == 6
+    assert "初步掌握业主的心态" in control.section("了解我们的客户")
+    assert control.items("需求调查") == 3
+
+
+def test_cleaning_page_shows_every_item_of_the_data_file(built_site, cleaning):
+    standards = page(built_site, "staff/cleaning-standards")
+    assert [f"{g['number']}{g['name']}" for g in cleaning["groups"]] == standards.titles(2)
+    for group in cleaning["groups"]:
+        for area in group["areas"]:
+            section = standards.section(area["name"])
+            assert ("★重点区域" in section) == area["key_area"], area["name"]
+            assert standards.items(area["name"]) == len(area["items"])
+            for item in area["items"]:
+                assert plain(item["text"]) in section, item["id"]
+
+
+def test_cleaning_page_keeps_the_seed_numbers(built_site):
+    standards = page(built_site, "staff/cleaning-standards")
+    assert "装量不超过烟盖的2/3，烟头应当不超过3个" in standards.section("大堂")
+    assert "烟头不超过3个" in standards.section("楼层")
+    assert "不超过垃圾篓的2/3且无异味" in standards.section("办公区")
+    assert "不超过垃圾篓的2/3且日产日清" in standards.section("公共洗手间")
+    assert "同“大堂”" in standards.section("楼层")
+
+
+def test_customer_service_page(built_site, community):
+    service = page(built_site, "staff/customer-service")
+    standards = service.section("客户服务标准")
+    assert service.items("客户服务标准") == 6
+    assert "每年2次征询业主对物业服务的意见" in standards
+    assert "满意率90%以上" in standards
+    assert "物业服务收费管理规定" in standards
+    assert "我们多努力，让您更满意！" in service.section("品质提升方案的目的")
+    gaps = service.section("标识不足与主动服务")
+    for sign in ("小区平面图示", "指示导向标识", "警示标识", "道路交通指示标志", "公告栏"):
+        assert sign in gaps
+    assert service.items("客服主管岗位职责") == 10
+    assert service.items("客服主管工作内容") == 9
+    assert service.items("物业管理员岗位职责") == 10
+    assert service.items("物业管理员工作内容") == 12
+    assert "每三天与财务会计核对台帐一次" in service.section("物业管理员工作内容")
+    assert "每周一次，不少于十户" in service.section("物业管理员工作内容")
+
+
+def test_satisfaction_plan_page(built_site):
+    plan = page(built_site, "staff/satisfaction-plan")
+    assert plan.titles(2) == ["为什么要提升满意度", "建立良好的服务制度，制定服务修整方案",
+                              "避免服务不好的印象，弥补服务中的不足", "提供超值服务，改善服务标准",
+                              "新入住业主提升策略"]
+    assert "要使业主满意" in plan.text
+    assert "首先是道歉" in plan.text
+    assert "加强与新入住业主的沟通，建立初期的客户关系" in plan.section("新入住业主提升策略")
+
+
+# --- The data drives the site -----------------------------------------------------------------
+
+def test_editing_the_community_file_changes_the_site(tmp_path):
+    raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
+    raw["renovation"]["clear_out_time"] = "20:30"
+    raw["worker_gate"]["beside"] = "3号楼"
+    raw["renovation"]["patrols"][1]["every_days"] = 3
+    for entrance in raw["material_entrances"]:
+        entrance["buildings"] = [b for b in entrance["buildings"] if b != 12]
+        if entrance["id"] == "garage-2":
+            entrance["buildings"].append(12)
+    changed = tmp_path / "community.yml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "site"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
+         "--site-dir", str(out)],
+        cwd=PROJECT_ROOT, check=True, env={**os.environ, "COMMUNITY_FILE": str(changed)},
+    )
+    rules_page = page(out, "owner/renovation/rules")
+    assert "20:30后" in rules_page.section("施工时间")
+    assert "19:00" not in rules_page.text
+    site = page(out, "owner/renovation/site")
+    assert "小区次出入口（3号楼旁边）" in site.section("装修人员出入与双证")
+    assert "每三天对装修房巡查一次" in site.section("装修巡查")
+    assert "12号楼2号车场出入口（9号楼旁边）" in site.section("装修材料进出")
+    assert "20:30后" in page(out, "staff/renovation-control").section("人员出入证件办理")
+    shutil.rmtree(out)
