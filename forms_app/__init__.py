@@ -85,6 +85,9 @@ def domain_blueprints():
     from .home import bp as home_bp
 
     blueprints = [(home_bp, "")]
+    from .renovation.views import bp as renovation_bp
+
+    blueprints.append((renovation_bp, "/renovation"))
     from .staff import bp as staff_bp
 
     blueprints.append((staff_bp, "/staff"))

@@ -1,0 +1,142 @@
+"""Attachments (drawings, plans): checked by their content, stored under generated names.
+
+The owner's file name is kept only as data (``secure_filename`` would drop Chinese names),
+and files are only ever sent back as downloads, never inline.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app, send_file
+from werkzeug.datastructures import FileStorage
+
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_NAME_CHARS = 255
+
+# Magic bytes of the accepted types: (prefix, content type, extension of the stored file).
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+class AttachmentError(ValueError):
+    """An upload that the form refuses, with the Chinese message to show."""
+
+
+@dataclass
+class CheckedUpload:
+    """An upload whose content was recognised, ready to be stored."""
+
+    file: FileStorage
+    original_name: str
+    content_type: str
+    extension: str
+    size: int
+
+
+def display_name(raw: str | None, extension: str) -> str:
+    """The owner's file name as data: no path, no control characters, bounded length."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if not name:
+        return "附件" + extension
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        keep = ("." + ext) if dot and len(ext) <= 10 else ""
+        name = name[: MAX_NAME_CHARS - len(keep)] + keep
+    return name
+
+
+def check_upload(upload: FileStorage) -> CheckedUpload:
+    """Recognise a PDF, JPEG or PNG by its first bytes and measure it."""
+    stream = upload.stream
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    name = upload.filename or "附件"
+    if size == 0:
+        raise AttachmentError(f"「{name}」是空文件。")
+    if size > MAX_FILE_BYTES:
+        raise AttachmentError(f"「{name}」超过 10 MB，请压缩后再上传。")
+    head = stream.read(16)
+    stream.seek(0)
+    for magic, content_type, extension in SIGNATURES:
+        if head.startswith(magic):
+            return CheckedUpload(upload, display_name(name, extension), content_type,
+                                 extension, size)
+    raise AttachmentError(f"「{name}」不是 PDF、JPG 或 PNG 文件（按文件内容识别，不看文件名）。")
+
+
+def chosen_files(files: list[FileStorage] | None) -> list[FileStorage]:
+    """The file inputs the owner actually filled (an empty input sends a nameless part)."""
+    return [f for f in files or [] if isinstance(f, FileStorage) and f.filename]
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+class StoredFiles:
+    """Files written before the database commit; removed again unless ``keep()`` is called.
+
+    Use it around the write transaction, then call ``keep()`` once the commit succeeded, so a
+    failed or abandoned submission leaves no file behind.
+    """
+
+    def __init__(self, uploads: list[CheckedUpload], directory: Path):
+        self.uploads = uploads
+        self.directory = directory
+        self.names: list[str] = []
+        self._kept = False
+
+    def __enter__(self) -> "StoredFiles":
+        try:
+            for upload in self.uploads:
+                self._write(upload)
+        except BaseException:
+            self._remove()
+            raise
+        return self
+
+    def _write(self, upload: CheckedUpload) -> None:
+        stored_name = secrets.token_hex(16) + upload.extension
+        upload.file.stream.seek(0)
+        # Exclusive create: a generated name never overwrites another file.
+        with open(self.directory / stored_name, "xb") as handle:
+            # Registered before writing so that a half-written file is removed as well.
+            self.names.append(stored_name)
+            shutil.copyfileobj(upload.file.stream, handle, 256 * 1024)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def keep(self) -> None:
+        self._kept = True
+
+    def _remove(self) -> None:
+        for stored_name in self.names:
+            (self.directory / stored_name).unlink(missing_ok=True)
+        self.names = []
+
+    def __exit__(self, *_exc) -> None:
+        if not self._kept:
+            self._remove()
+
+
+def send_attachment(attachment):
+    """Send a stored attachment as a download under its original (Chinese) name."""
+    path = upload_dir() / attachment.stored_name
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )

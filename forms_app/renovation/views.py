@@ -1,0 +1,126 @@
+"""Owner pages: apply (装修申请), follow the status, print the permit (装修许可证)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..errors import render_error
+from . import rules, states
+from .applications import (
+    APPLICATION_FIELDS, RoomHasOpenApplication, find_by_nonce, find_by_token, new_nonce,
+    submit_application,
+)
+from .clock import local_time
+from .forms import renovation_form, room_taken_message
+from .uploads import MAX_FILE_BYTES, MAX_FILES
+
+bp = Blueprint("renovation", __name__)
+
+# Reading at most this much of an over-limit body before answering 413 (see drain_body).
+DRAIN_LIMIT_FACTOR = 4
+
+
+@bp.app_template_filter("local_time")
+def _local_time(moment):
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+def apply():
+    """The application form; a valid POST stores it and redirects to its status page."""
+    form = renovation_form()
+    if request.method == "GET":
+        form.nonce.data = new_nonce()
+    elif form.nonce.data and (existing := find_by_nonce(form.nonce.data)):
+        # The same form sent twice (double tap, back button): show the first result.
+        return redirect(url_for(".status", token=existing.status_token), code=303)
+    elif form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
+        values.update(building=int(values["building"]), unit=int(values["unit"]))
+        try:
+            application, _created = submit_application(
+                values, form.checked_uploads, form.nonce.data
+            )
+        except RoomHasOpenApplication as taken:
+            # Another submission for this room won the race since the form was checked.
+            form.room.errors.append(room_taken_message(taken.reference))
+        except OSError:
+            current_app.logger.exception("storing renovation attachments failed")
+            form.attachments.errors.append("附件保存失败，申请未提交，请稍后重试。")
+        else:
+            return redirect(url_for(".status", token=application.status_token), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "renovation/apply.html", form=form, rules=rules.renovation_rules(),
+        rooms=rules.room_directory(form.community), max_files=MAX_FILES,
+        max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
+        documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
+    ), status
+
+
+def _application_or_404(token: str):
+    application = find_by_token(token)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/status/<token>")
+def status(token: str):
+    """The private status page: current state, history, rejection reason, permit link."""
+    application = _application_or_404(token)
+    return _private(render_template(
+        "renovation/status.html", application=application,
+        work_items=rules.work_item_names(),
+    ))
+
+
+@bp.get("/status/<token>/permit")
+def permit(token: str):
+    """The printable 装修许可证, once the application is approved."""
+    application = _application_or_404(token)
+    if not application.has_permit:
+        return render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
+    community = rules.community()
+    approved = next((e for e in application.events if e.to_state == states.APPROVED), None)
+    return _private(render_template(
+        "renovation/permit.html", application=application, approved=approved,
+        entrance=community.material_entrance_for(application.building),
+        work_items=rules.work_item_names(),
+    ))
+
+
+def _private(body: str):
+    """Status pages hold personal data behind a secret link: never cache or index them."""
+    response = current_app.make_response(body)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """Answer an oversized upload with the Chinese page instead of a reset connection."""
+    drain_body()
+    return render_error(413)
+
+
+def drain_body() -> None:
+    """Read and discard the rest of the request body.
+
+    A server that answers and closes while the client is still sending makes the client's
+    TCP stack see a reset, and the browser shows a broken connection instead of our page.
+    Reading stops after a few times the size limit so a huge body cannot hold a worker.
+    """
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    budget = DRAIN_LIMIT_FACTOR * (current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    try:
+        while budget > 0:
+            chunk = stream.read(min(256 * 1024, budget))
+            if not chunk:
+                break
+            budget -= len(chunk)
+    except OSError:
+        pass
