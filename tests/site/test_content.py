@@ -446,3 +446,19 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     assert "12号楼2号车场出入口（9号楼旁边）" in site.section("装修材料进出")
     assert "20:30后" in page(out, "staff/renovation-control").section("人员出入证件办理")
     shutil.rmtree(out)
+
+
+def test_every_link_into_the_forms_app_reaches_a_page_of_the_app(built_site, app):
+    """A procedure page never links to a form that does not exist."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    urls = app.url_map.bind("localhost")
+    linked = {href.split("#")[0] for path in all_pages(built_site) for href in Page(path).links()
+              if href.startswith("/forms/")}
+    assert {"/forms/renovation/apply", "/forms/surveys/satisfaction", "/forms/surveys/needs",
+            "/forms/surveys/move-in-visit", "/forms/staff/"} <= linked
+    for href in linked:
+        try:
+            urls.match(href, method="GET")
+        except (NotFound, MethodNotAllowed):
+            pytest.fail(f"{href} is linked from the handbook but the forms app has no such page")
