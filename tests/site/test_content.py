@@ -199,6 +199,8 @@ def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(built_
     titles = rules_page.titles(3)
     for change in rules["prohibited_changes"]:
         assert change["title"] in titles
+        # The application form quotes the rule and links here by the title's anchor.
+        assert change["title"] in rules_page.anchors()
         assert plain(change["rule"]) in rules_page.section(change["title"])
     assert "报告开发商和有关主管部门" in prohibited
     hours = rules_page.section("施工时间")
