@@ -88,7 +88,7 @@ def domain_blueprints():
     from .renovation.views import bp as renovation_bp
 
     blueprints.append((renovation_bp, "/renovation"))
-    from .staff import bp as staff_bp
+    from .staff import staff_blueprint
 
-    blueprints.append((staff_bp, "/staff"))
+    blueprints.append((staff_blueprint(), "/staff"))
     return blueprints

@@ -1,9 +1,10 @@
 """Staff back office under ``/forms/staff``: accounts and roles, login, the audit log and
 the renovation workflow screens. Account commands live in ``cli.py``."""
-from flask import Blueprint
 
-bp = Blueprint("staff", __name__, cli_group=None)
 
-from . import cli, views  # noqa: E402  (views register routes on bp)
+def staff_blueprint():
+    """The staff blueprint with its routes and ``flask`` commands attached."""
+    from . import cli, renovation_views, views  # noqa: F401  (they attach to bp)
+    from .blueprint import bp
 
-cli.register(bp)
+    return bp

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..extensions import db
 from .audit import record_audit
+from .blueprint import bp
 from .models import StaffUser
 from .passwords import hash_password, password_problem
 from .roles import ROLE_LABELS, parse_role, role_label
 from .sessions import end_user_sessions
 
 CLI_ACTOR = "命令行"
-USERNAME = re.compile(r"^[^\s/\\]{2,64}$")
+USERNAME = re.compile(r"^[^\s/\\]{2,30}$")
 
 
 def normalize_username(name: str) -> str:
@@ -47,71 +48,72 @@ def _user(session, username: str) -> StaffUser:
     return user
 
 
-def register(bp) -> None:
-    """Attach the account commands to the staff blueprint (top-level ``flask`` commands)."""
+@bp.cli.command("create-user")
+@click.argument("name")
+@click.option("--role", "role_text", required=True,
+              help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）")
+def create_user(name: str, role_text: str) -> None:
+    """Create a staff account."""
+    role = parse_role(role_text)
+    if role is None:
+        raise click.ClickException(
+            f"未知角色 {role_text}。可选: " + "、".join(ROLE_LABELS.values()))
+    username = normalize_username(name)
+    if not USERNAME.match(username):
+        raise click.ClickException("用户名须为 2–30 个字符，不含空格和斜杠。")
+    if db.session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
+        raise click.ClickException(f"账号 {username} 已存在。")
+    password = _read_password(username)
+    with write_transaction() as session:
+        session.add(StaffUser(username=username, role=role, password_hash=hash_password(password)))
+        record_audit("user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR)
+    click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
 
-    @bp.cli.command("create-user")
-    @click.argument("name")
-    @click.option("--role", "role_text", required=True,
-                  help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）")
-    def create_user(name: str, role_text: str) -> None:
-        """Create a staff account."""
-        role = parse_role(role_text)
-        if role is None:
-            raise click.ClickException(
-                f"未知角色 {role_text}。可选: " + "、".join(ROLE_LABELS.values()))
-        username = normalize_username(name)
-        if not USERNAME.match(username):
-            raise click.ClickException("用户名须为 2–64 个字符，不含空格和斜杠。")
-        if db.session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
-            raise click.ClickException(f"账号 {username} 已存在。")
-        password = _read_password(username)
-        with write_transaction() as session:
-            session.add(StaffUser(username=username, role=role, password_hash=hash_password(password)))
-            record_audit("user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR)
-        click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
 
-    @bp.cli.command("list-users")
-    def list_users() -> None:
-        """List staff accounts."""
-        users = db.session.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
-        if not users:
-            click.echo("还没有员工账号。用 flask --app forms_app create-user 用户名 --role 经理 创建。")
-        for user in users:
-            state = "启用" if user.active else "停用"
-            click.echo(f"{user.username}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}")
+@bp.cli.command("list-users")
+def list_users() -> None:
+    """List staff accounts."""
+    users = db.session.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
+    if not users:
+        click.echo("还没有员工账号。用 flask --app forms_app create-user 用户名 --role 经理 创建。")
+    for user in users:
+        state = "启用" if user.active else "停用"
+        click.echo(f"{user.username}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}")
 
-    @bp.cli.command("disable-user")
-    @click.argument("name")
-    def disable_user(name: str) -> None:
-        """Disable an account and end its sessions at once."""
-        with write_transaction() as session:
-            user = _user(session, name)
-            user.active = False
-            end_user_sessions(session, user.id)
-            record_audit("user.disable", target=user.username, actor_name=CLI_ACTOR)
-        click.echo(f"已停用账号 {normalize_username(name)}，其登录已全部失效。")
 
-    @bp.cli.command("enable-user")
-    @click.argument("name")
-    def enable_user(name: str) -> None:
-        """Enable a disabled account again."""
-        with write_transaction() as session:
-            user = _user(session, name)
-            user.active = True
-            record_audit("user.enable", target=user.username, actor_name=CLI_ACTOR)
-        click.echo(f"已启用账号 {normalize_username(name)}。")
+@bp.cli.command("disable-user")
+@click.argument("name")
+def disable_user(name: str) -> None:
+    """Disable an account and end its sessions at once."""
+    with write_transaction() as session:
+        user = _user(session, name)
+        user.active = False
+        end_user_sessions(session, user.id)
+        record_audit("user.disable", target=user.username, actor_name=CLI_ACTOR)
+    click.echo(f"已停用账号 {normalize_username(name)}，其登录已全部失效。")
 
-    @bp.cli.command("reset-password")
-    @click.argument("name")
-    def reset_password(name: str) -> None:
-        """Set a new password; the account's open sessions end."""
-        username = normalize_username(name)
-        _user(db.session, username)
-        password = _read_password(username)
-        with write_transaction() as session:
-            user = _user(session, username)
-            user.password_hash = hash_password(password)
-            end_user_sessions(session, user.id)
-            record_audit("user.reset_password", target=username, actor_name=CLI_ACTOR)
-        click.echo(f"已重置账号 {username} 的密码，其登录已全部失效。")
+
+@bp.cli.command("enable-user")
+@click.argument("name")
+def enable_user(name: str) -> None:
+    """Enable a disabled account again."""
+    with write_transaction() as session:
+        user = _user(session, name)
+        user.active = True
+        record_audit("user.enable", target=user.username, actor_name=CLI_ACTOR)
+    click.echo(f"已启用账号 {normalize_username(name)}。")
+
+
+@bp.cli.command("reset-password")
+@click.argument("name")
+def reset_password(name: str) -> None:
+    """Set a new password; the account's open sessions end."""
+    username = normalize_username(name)
+    _user(db.session, username)
+    password = _read_password(username)
+    with write_transaction() as session:
+        user = _user(session, username)
+        user.password_hash = hash_password(password)
+        end_user_sessions(session, user.id)
+        record_audit("user.reset_password", target=username, actor_name=CLI_ACTOR)
+    click.echo(f"已重置账号 {username} 的密码，其登录已全部失效。")

@@ -1,15 +1,14 @@
-"""Local date and time for the back office (China Standard Time), with a clock tests can fix.
+"""Local dates for the back office (China Standard Time), with a clock tests can fix.
 
 Set ``TODAY = "2026-05-10"`` in the app config (or the instance ``config.py``) to fix the date.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask import current_app, has_app_context
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from ..renovation.clock import LOCAL_TZ, local_time
 
 
 def today() -> date:
@@ -20,17 +19,6 @@ def today() -> date:
     return datetime.now(LOCAL_TZ).date()
 
 
-def local_time(value: datetime | None) -> str:
-    """A stored naive-UTC time as local ``YYYY-MM-DD HH:MM``."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def local_date(value: datetime) -> date:
+def local_date(moment: datetime) -> date:
     """The local calendar date of a stored naive-UTC time."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(LOCAL_TZ).date()
+    return local_time(moment).date()

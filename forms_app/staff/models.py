@@ -1,19 +1,15 @@
 """Staff accounts, their server-side sessions, login attempts and the audit log."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..renovation.clock import utcnow
 from ..renovation.models import RenovationEvent
 from .roles import role_label
-
-
-def utcnow() -> datetime:
-    """Naive UTC: what every backend stores the same way."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class StaffUser(db.Model):

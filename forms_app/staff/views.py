@@ -9,11 +9,12 @@ from ..extensions import db
 from ..renovation import states
 from ..renovation.models import RenovationApplication
 from ..renovation.patrols import patrols_due
-from . import bp, roles
+from . import roles
+from .blueprint import bp
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .cli import normalize_username
-from .clock import local_time, today
+from .clock import today
 from .models import AuditLog, StaffUser
 from .paging import paginate
 from .passwords import verify_password
@@ -27,8 +28,6 @@ BAD_LOGIN = "用户名或密码不正确。"
 def _staff_context():
     return {"current_staff": current_staff, "staff_roles": roles}
 
-
-bp.add_app_template_filter(local_time, "staff_time")
 
 
 @bp.route("/login", methods=["GET", "POST"])

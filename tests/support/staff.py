@@ -36,7 +36,9 @@ def login(client_or_page, username: str, password: str = "correct-horse-9",
         return page
     client = client_or_page
     html = client.get(LOGIN_PATH + query).get_data(as_text=True)
-    token = _CSRF.search(html).group(1)
+    match = _CSRF.search(html)
+    assert match, "no login form: is this client already logged in?"
+    token = match.group(1)
     data = {"csrf_token": token, "username": username, "password": password}
     if next_path:
         data["next"] = next_path

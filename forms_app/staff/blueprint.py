@@ -1,0 +1,4 @@
+"""The staff blueprint; views and commands attach to it (``cli_group=None``: ``flask create-user``)."""
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, cli_group=None)

@@ -1,0 +1,289 @@
+"""The renovation back office: list, search, detail, workflow steps, patrols, downloads, export."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
+from sqlalchemy import case, func, or_, select
+
+from ..database import write_transaction
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..renovation import rules, states
+from ..renovation.models import RenovationApplication, RenovationAttachment
+from ..renovation.patrols import (
+    PatrolError, PatrolPhoto, RenovationPatrol, check_patrol_form, kinds_for_role, patrol_kinds,
+    patrols_due, photo_store, store_patrol,
+)
+from ..renovation.uploads import send_attachment
+from ..renovation.workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+from . import roles
+from .blueprint import bp
+from .access import current_staff, staff_required
+from .audit import record_audit
+from .clock import today
+from .paging import paginate
+
+ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
+EXPORT_ROLES = (roles.MANAGER, roles.SERVICE)
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****8000: enough to recognise a number in a list, not to call it."""
+    if len(mobile) < 8:
+        return "*" * len(mobile)
+    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
+
+
+bp.add_app_template_filter(mask_mobile, "mask_mobile")
+
+
+@dataclass
+class Filters:
+    """The list's filters as typed, the messages for those that make no sense, and the query."""
+
+    values: dict
+    errors: dict = field(default_factory=dict)
+    conditions: list = field(default_factory=list)
+
+
+def _date_arg(args, name: str, label: str, filters: Filters) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        filters.errors[name] = f"{label}格式应为 年-月-日，例如 2026-05-01。"
+        return None
+
+
+def read_filters(args) -> Filters:
+    """Filters from the query string: state, building, filing-date range, free-text search."""
+    names = ("state", "building", "date_from", "date_to", "q")
+    filters = Filters(values={n: (args.get(n) or "").strip() for n in names})
+    model = RenovationApplication
+    state = filters.values["state"]
+    if state:
+        if state in states.LABELS:
+            filters.conditions.append(model.state == state)
+        else:
+            filters.errors["state"] = "请选择列表中的状态。"
+    building = filters.values["building"]
+    if building:
+        if building.isdigit() and int(building) in _community().buildings:
+            filters.conditions.append(model.building == int(building))
+        else:
+            filters.errors["building"] = "请选择列表中的楼栋。"
+    date_from = _date_arg(args, "date_from", "开始日期", filters)
+    date_to = _date_arg(args, "date_to", "结束日期", filters)
+    if date_from and date_to and date_from > date_to:
+        filters.errors["date_to"] = "结束日期不能早于开始日期。"
+    else:
+        if date_from:
+            filters.conditions.append(model.filed_on >= date_from)
+        if date_to:
+            filters.conditions.append(model.filed_on <= date_to)
+    query = filters.values["q"][:50]
+    if query:
+        room = ROOM_QUERY.match(query)
+        if room:
+            filters.conditions.append((model.building == int(room.group(1)))
+                                      & (model.unit == int(room.group(2)))
+                                      & (model.room == room.group(3)))
+        else:
+            filters.conditions.append(or_(model.reference.contains(query.upper(), autoescape=True),
+                                          model.owner_name.contains(query, autoescape=True),
+                                          model.room == query))
+    return filters
+
+
+def _community():
+    return rules.community()
+
+
+def _filtered(filters: Filters):
+    return (select(RenovationApplication).where(*filters.conditions)
+            .order_by(RenovationApplication.id.desc()))
+
+
+@bp.get("/renovations")
+@staff_required()
+def renovations():
+    """Applications with filters, search and pages; owner mobiles masked."""
+    filters = read_filters(request.args)
+    page = paginate(_filtered(filters), request.args.get("page"))
+    return render_template("staff/renovations.html", page=page, filters=filters,
+                           state_labels=states.LABELS, buildings=sorted(_community().buildings),
+                           can_export=current_staff().role in EXPORT_ROLES)
+
+
+def _application(application_id: int) -> RenovationApplication:
+    application = db.session.get(RenovationApplication, application_id)
+    if application is None:
+        abort(404)
+    return application
+
+
+def _detail(application, status=200, step_errors=None, step_values=None, patrol_errors=None,
+            patrol_values=None, page_error=None):
+    user = current_staff()
+    patrols = db.session.execute(
+        select(RenovationPatrol).where(RenovationPatrol.application_id == application.id)
+        .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())).scalars().all()
+    return render_template(
+        "staff/renovation_detail.html", application=application,
+        steps=steps_for(application, user.role), patrols=patrols,
+        patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
+        work_items=rules.work_item_names(), step_errors=step_errors or {},
+        step_values=step_values or {}, patrol_errors=patrol_errors or {},
+        patrol_values=patrol_values or {"patrol_date": today().isoformat()}, today=today(),
+        page_error=page_error,
+    ), status
+
+
+@bp.get("/renovations/<int:application_id>")
+@staff_required()
+def renovation(application_id: int):
+    """One application: details with the whole mobile, attachments, history, patrols, actions."""
+    return _detail(_application(application_id))
+
+
+@bp.post("/renovations/<int:application_id>/steps/<action>")
+@staff_required()
+def take_step(application_id: int, action: str):
+    """Take one workflow step; the table in renovation/workflow.py decides who may."""
+    user = current_staff()
+    step = STEPS_BY_ACTION.get(action)
+    if step is None:
+        abort(404)
+    comment = request.form.get("comment", "")
+    raw_end = (request.form.get("end_date") or "").strip()
+    values = {"action": action, "comment": comment, "end_date": raw_end}
+    new_end = None
+    if step.action == "extend" and raw_end:
+        try:
+            new_end = date.fromisoformat(raw_end)
+        except ValueError:
+            return _detail(_application(application_id), 400,
+                           {action: {"end_date": "日期格式应为 年-月-日。"}}, values)
+    try:
+        with write_transaction():
+            application = _application(application_id)
+            advance(application, action, user, comment, new_end_date=new_end)
+            record_audit("renovation.action", target=application.reference,
+                         detail=f"{step.label}：{states.label(application.state)}")
+    except WorkflowError as error:
+        if error.forbidden:
+            abort(403)
+        application = _application(application_id)
+        if error.field is None:
+            return _detail(application, 409, page_error=error.message)
+        return _detail(application, 400, {action: {error.field: error.message}}, values)
+    flash(f"已{step.label}。", "success")
+    return redirect(url_for("staff.renovation", application_id=application_id), code=303)
+
+
+@bp.post("/renovations/<int:application_id>/patrols")
+@staff_required()
+def record_patrol(application_id: int):
+    """Record a patrol with optional photos; files are kept only if the row is committed."""
+    user = current_staff()
+    application = _application(application_id)
+    if not kinds_for_role(user.role):
+        abort(403)
+    try:
+        values = check_patrol_form(application, user.role, request.form,
+                                   request.files.getlist("photos"))
+    except PatrolError as error:
+        return _detail(application, 400, patrol_errors=error.errors,
+                       patrol_values=request.form.to_dict())
+    with photo_store(values) as stored:
+        with write_transaction() as session:
+            application = _application(application_id)
+            if application.state not in ON_SITE:
+                return _detail(application, 409, patrol_errors={
+                    "form": f"申请当前状态为「{application.state_label}」，不能再记录巡查。"},
+                    patrol_values=request.form.to_dict())
+            patrol = store_patrol(session, application, user, values)
+            record_audit("renovation.patrol", target=application.reference,
+                         detail=f"{patrol.kind_name} {values['patrol_date']}"
+                                + ("，发现违规" if values["violation"] else ""))
+        stored.keep()
+    flash("巡查记录已保存。", "success")
+    return redirect(url_for("staff.renovation", application_id=application_id), code=303)
+
+
+@bp.get("/renovations/<int:application_id>/attachments/<int:attachment_id>")
+@staff_required()
+def attachment(application_id: int, attachment_id: int):
+    """An application's attachment, only for logged-in staff and only under its application."""
+    found = db.session.get(RenovationAttachment, attachment_id)
+    if found is None or found.application_id != application_id:
+        abort(404)
+    return send_attachment(found)
+
+
+@bp.get("/renovations/<int:application_id>/patrol-photos/<int:photo_id>")
+@staff_required()
+def patrol_photo(application_id: int, photo_id: int):
+    """A patrol photo, checked against the application in the URL."""
+    photo = db.session.get(PatrolPhoto, photo_id)
+    if photo is None or photo.patrol.application_id != application_id:
+        abort(404)
+    return send_attachment(photo)
+
+
+@bp.get("/patrols/due", endpoint="patrols_due")
+@staff_required()
+def patrols_due_page():
+    """今日待巡查: every on-site renovation whose patrol is due or overdue, oldest first."""
+    on = today()
+    return render_template("staff/patrols_due.html", due=patrols_due(on), today=on,
+                           kinds=list(patrol_kinds().values()))
+
+
+EXPORT_HEADER = ("申请编号", "申请日期", "房屋", "业主", "业主手机", "装修公司", "现场负责人",
+                 "负责人手机", "施工人数", "开工日期", "竣工日期", "装修项目", "施工说明", "状态",
+                 "驳回理由", "巡查次数", "违规次数")
+
+
+def _register_rows(filters: Filters):
+    """Rows of the renovation register, streamed from the database."""
+    names = rules.work_item_names()
+    counts = (select(RenovationPatrol.application_id,
+                     func.count().label("patrols"),
+                     func.sum(case((RenovationPatrol.violation, 1), else_=0)).label("violations"))
+              .group_by(RenovationPatrol.application_id).subquery())
+    query = (select(RenovationApplication, counts.c.patrols, counts.c.violations)
+             .outerjoin(counts, counts.c.application_id == RenovationApplication.id)
+             .where(*filters.conditions).order_by(RenovationApplication.id)
+             .execution_options(yield_per=500))
+    for application, patrols, violations in db.session.execute(query):
+        yield (application.reference, application.filed_on, application.room_label,
+               application.owner_name, application.owner_mobile, application.contractor_company,
+               application.site_lead_name, application.site_lead_mobile, application.workers,
+               application.start_date, application.end_date,
+               "、".join(names.get(i, i) for i in application.work_items),
+               application.description, application.state_label,
+               application.rejection_reason or "", patrols or 0, violations or 0)
+
+
+@bp.get("/renovations/export.<fmt>")
+@staff_required(*EXPORT_ROLES)
+def export_register(fmt: str):
+    """The renovation register as .xlsx or CSV (UTF-8 with BOM), with the list's filters."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    filters = read_filters(request.args)
+    if filters.errors:
+        flash("筛选条件有误，请修改后再导出。", "error")
+        return redirect(url_for("staff.renovations", **request.args), code=303)
+    record_audit("export", target="装修登记", detail=f"{fmt}；" + "；".join(
+        f"{k}={v}" for k, v in filters.values.items() if v))
+    filename = f"装修登记-{today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        return csv_response(filename, EXPORT_HEADER, stream_with_context(_register_rows(filters)))
+    return xlsx_response(filename, "装修登记", EXPORT_HEADER, _register_rows(filters))

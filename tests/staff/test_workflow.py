@@ -1,0 +1,149 @@
+"""The renovation workflow: the role matrix over the one table, steps over HTTP, bad input."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from forms_app.extensions import db
+from forms_app.renovation import states
+from forms_app.renovation.models import RenovationApplication, RenovationEvent
+from forms_app.renovation.workflow import STEPS, WorkflowError, advance
+from forms_app.staff import roles
+from forms_app.staff.models import AuditLog, StaffUser
+from tests.conftest import csrf_token_from
+
+from .conftest import file_application, walk
+
+S, E, G, M = roles.SERVICE, roles.ENGINEERING, roles.SECURITY, roles.MANAGER
+# The policy as the procedure states it; the table in workflow.py must say the same.
+EXPECTED = {
+    "approve": {S, M}, "reject": {S, M}, "start": {S, E, M}, "extend": {S, E, M},
+    "complete": {S, E, M}, "fail_acceptance": {E, M}, "accept": {E, M},
+    "refund_deposit": {S, M},
+}
+# The state each step starts from in the matrix test, and the steps that lead there.
+PATH_TO = {
+    states.PENDING: (), states.APPROVED: ("approve",),
+    states.IN_PROGRESS: ("approve", "start"),
+    states.AWAITING_ACCEPTANCE: ("approve", "start", "complete"),
+    states.ACCEPTANCE_FAILED: ("approve", "start", "complete", "fail_acceptance"),
+    states.ACCEPTED: ("approve", "start", "complete", "accept"),
+    states.DEPOSIT_REFUNDED: ("approve", "start", "complete", "accept", "refund_deposit"),
+    states.REJECTED: ("reject",),
+}
+
+
+def test_table_matches_the_procedure():
+    assert {step.action: set(step.roles) for step in STEPS} == EXPECTED
+    assert not any(G in step.roles for step in STEPS)
+
+
+def events(app, application_id):
+    with app.app_context():
+        return db.session.execute(select(RenovationEvent.to_state, RenovationEvent.actor_name)
+                                  .where(RenovationEvent.application_id == application_id)
+                                  .order_by(RenovationEvent.id)).all()
+
+
+@pytest.mark.parametrize("state", list(PATH_TO))
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_role_matrix(app, staff_accounts, role, state):
+    """Every (role, state) pair: exactly the table's steps succeed, every other one is refused."""
+    application_id = file_application(app)
+    walk(app, application_id, *PATH_TO[state])
+    for step in STEPS:
+        allowed = role in step.roles and state in step.sources
+        with app.app_context():
+            actor = db.session.execute(select(StaffUser).filter_by(role=role)).scalar_one()
+            application = db.session.get(RenovationApplication, application_id)
+            before = len(application.events)
+            try:
+                advance(application, step.action, actor, "理由",
+                        new_end_date=application.end_date + timedelta(days=3))
+                taken = True
+            except WorkflowError as error:
+                taken = False
+                assert error.message
+            assert taken == allowed, (step.action, role, state)
+            if taken:
+                assert len(application.events) == before + 1
+                assert application.events[-1].actor_id == actor.id
+            db.session.rollback()
+
+
+def post_step(client, application_id, action, **data):
+    html = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
+    return client.post(f"/forms/staff/renovations/{application_id}/steps/{action}",
+                       data={"csrf_token": csrf_token_from(html), **data})
+
+
+def test_steps_over_http_record_who_and_audit(app, as_role):
+    application_id = file_application(app)
+    service = as_role(S)
+    html = service.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
+    assert 'id="step-approve"' in html and 'id="step-accept"' not in html
+    response = post_step(service, application_id, "approve", comment="资料齐全")
+    assert response.status_code == 303
+    assert events(app, application_id)[-1] == (states.APPROVED, "service（客服）")
+    engineer = as_role(E)
+    assert post_step(engineer, application_id, "start").status_code == 303
+    # Refund is not the engineer's step: 403, nothing stored.
+    assert post_step(engineer, application_id, "refund_deposit").status_code == 403
+    guard = as_role(G)
+    assert post_step(guard, application_id, "complete").status_code == 403
+    assert [e[0] for e in events(app, application_id)] == [
+        states.PENDING, states.APPROVED, states.IN_PROGRESS]
+    with app.app_context():
+        audit = db.session.execute(select(AuditLog.action, AuditLog.actor_name)
+                                   .where(AuditLog.action == "renovation.action")).all()
+    assert audit == [("renovation.action", "service"), ("renovation.action", "engineering")]
+
+
+def test_reject_needs_a_reason_the_owner_then_sees(app, as_role, client):
+    application_id = file_application(app)
+    manager = as_role(M)
+    response = post_step(manager, application_id, "reject", comment="   ")
+    assert response.status_code == 400
+    assert "请填写驳回理由" in response.get_data(as_text=True)
+    assert len(events(app, application_id)) == 1
+    response = post_step(manager, application_id, "reject", comment="缺少施工图纸")
+    assert response.status_code == 303
+    with app.app_context():
+        token = db.session.get(RenovationApplication, application_id).status_token
+    owner_page = client.get(f"/forms/renovation/status/{token}").get_data(as_text=True)
+    assert "已驳回" in owner_page and "缺少施工图纸" in owner_page
+
+
+def test_illegal_transition_is_refused_in_chinese(app, as_role):
+    application_id = file_application(app)
+    response = post_step(as_role(M), application_id, "accept")
+    assert response.status_code == 409
+    assert "申请当前状态为「待审核」，不能进行「验收通过」" in response.get_data(as_text=True)
+    assert len(events(app, application_id)) == 1
+    assert post_step(as_role(M), application_id, "demolish").status_code == 404
+
+
+def test_extension_is_a_recorded_step_with_checked_dates(app, as_role):
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start")
+    engineer = as_role(E)
+    with app.app_context():
+        old_end = db.session.get(RenovationApplication, application_id).end_date
+    for bad, message in [("2026-02-30", "日期格式"), ("", "请填写新的竣工日期"),
+                         (old_end.isoformat(), "须晚于原竣工日期")]:
+        response = post_step(engineer, application_id, "extend", end_date=bad, comment="雨季")
+        assert response.status_code == 400, bad
+        html = response.get_data(as_text=True)
+        assert message in html and "雨季" in html  # typed reason kept
+    new_end = old_end + timedelta(days=10)
+    assert post_step(engineer, application_id, "extend", end_date=new_end.isoformat(),
+                     comment="雨季").status_code == 303
+    with app.app_context():
+        application = db.session.get(RenovationApplication, application_id)
+        assert application.end_date == new_end and application.state == states.IN_PROGRESS
+        last = application.events[-1]
+        assert last.from_state == last.to_state == states.IN_PROGRESS
+        assert new_end.isoformat() in last.comment and "雨季" in last.comment
+        assert db.session.scalar(select(func.count(RenovationEvent.id))) == 4
