@@ -1,0 +1,248 @@
+"""Benchmark the renovation application POST against a bare Flask + sqlite3 insert handler.
+
+Both run on gunicorn with 2 workers in the same run, with the same SQLite settings (WAL,
+synchronous=FULL, busy timeout, BEGIN IMMEDIATE), and are driven by the same concurrent
+clients. Prints requests/s, p50/p99 latency, errors and the ratio of the two throughputs.
+
+    .venv/bin/python scripts/bench_renovation.py [--clients 32] [--requests 800]
+
+Target: the application reaches at least 0.6 of the bare handler's throughput, zero errors.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+import requests  # noqa: E402
+
+from forms_app.community import load_community  # noqa: E402
+from forms_app.renovation.clock import local_today  # noqa: E402
+from tests.support.server import BIN, LiveServer, free_port  # noqa: E402
+
+APPLY_PATH = "/forms/renovation/apply"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+BARE_TABLE = """CREATE TABLE IF NOT EXISTS application (
+    id INTEGER PRIMARY KEY, building INTEGER, unit INTEGER, room TEXT, owner_name TEXT,
+    owner_mobile TEXT, contractor_company TEXT, site_lead_name TEXT, site_lead_mobile TEXT,
+    workers INTEGER, start_date TEXT, end_date TEXT, work_items TEXT, description TEXT,
+    created_at TEXT)"""
+
+
+# --- the bare handler, loaded by gunicorn as ``bench_renovation:bare_app()`` --------------
+def bare_app():
+    """A Flask app whose POST does one sqlite3 insert with our SQLite settings."""
+    from flask import Flask, redirect, request
+
+    app = Flask("bare")
+    path = os.environ["BENCH_BARE_DB"]
+    local = threading.local()
+
+    def connection() -> sqlite3.Connection:
+        if not hasattr(local, "db"):
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=15000")
+            local.db = db
+        return local.db
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    @app.post("/insert")
+    def insert():
+        form = request.form
+        db = connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = db.execute(
+                "INSERT INTO application (building, unit, room, owner_name, owner_mobile,"
+                " contractor_company, site_lead_name, site_lead_mobile, workers, start_date,"
+                " end_date, work_items, description, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+                (int(form["building"]), int(form["unit"]), form["room"], form["owner_name"],
+                 form["owner_mobile"], form["contractor_company"], form["site_lead_name"],
+                 form["site_lead_mobile"], int(form["workers"]), form["start_date"],
+                 form["end_date"], ",".join(form.getlist("work_items")),
+                 form["description"]),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return redirect(f"/done/{cursor.lastrowid}", code=303)
+
+    return app
+
+
+# --- servers ------------------------------------------------------------------------------
+class BareServer:
+    def __init__(self, directory: Path):
+        self.db_path = directory / "bare.sqlite3"
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "BareServer":
+        with sqlite3.connect(self.db_path) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(BARE_TABLE)
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", "--pythonpath", str(PROJECT_ROOT / "scripts"),
+             "bench_renovation:bare_app()"],
+            cwd=PROJECT_ROOT, env={**os.environ, "BENCH_BARE_DB": str(self.db_path)},
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("bare server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+# --- load ---------------------------------------------------------------------------------
+def rooms() -> list[tuple[int, int, str]]:
+    community = load_community()
+    return [(n, u, r) for n, b in sorted(community.buildings.items())
+            for u in range(1, b.units + 1) for r in b.rooms()]
+
+
+def application(room: tuple[int, int, str]) -> dict:
+    building, unit, number = room
+    start = local_today() + timedelta(days=5)
+    return {
+        "building": str(building), "unit": str(unit), "room": number,
+        "owner_name": "王美华", "owner_mobile": "13800138000",
+        "contractor_company": "金陵家装有限公司", "site_lead_name": "陈工",
+        "site_lead_mobile": "13912345678", "workers": "6",
+        "start_date": start.isoformat(), "end_date": (start + timedelta(days=45)).isoformat(),
+        "work_items": ["plumbing_electric", "walls_floors"], "description": "客厅铺地砖。",
+        "ack_agreement": "y", "ack_fire_safety": "y", "ack_prohibitions": "y",
+    }
+
+
+def drive(post_url: str, bodies: list[dict], clients: int, prepare) -> dict:
+    """POST every body once from ``clients`` threads; time each POST and the whole run."""
+    sessions = [requests.Session() for _ in range(clients)]
+    extras = [prepare(session) for session in sessions]
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        session, extra = sessions[index], extras[index]
+        for body in bodies[index::clients]:
+            data = {**body, **extra()}
+            began = time.perf_counter()
+            try:
+                response = session.post(post_url, data=data, allow_redirects=False, timeout=60)
+                ok = response.status_code == 303
+                problem = None if ok else f"HTTP {response.status_code}"
+            except requests.RequestException as error:
+                problem = type(error).__name__
+            elapsed = time.perf_counter() - began
+            with lock:
+                latencies.append(elapsed)
+                if problem:
+                    errors.append(problem)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    wall = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+    }
+
+
+def app_prepare(base: str):
+    """Per client: one page view for the CSRF token; every POST gets its own form nonce."""
+
+    def prepare(session: requests.Session):
+        token = CSRF_INPUT.search(session.get(base + APPLY_PATH, timeout=30).text).group(1)
+        return lambda: {"csrf_token": token, "nonce": secrets.token_urlsafe(24)}
+
+    return prepare
+
+
+def report(name: str, result: dict) -> None:
+    print(f"{name:<14} {result['requests']:>6} POSTs  {result['rps']:8.1f} req/s  "
+          f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+          f"errors {result['errors']} {' '.join(result['error_kinds'])}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=800,
+                        help="POSTs per server (each application needs its own room)")
+    args = parser.parse_args()
+    all_rooms = rooms()
+    warmup = args.clients
+    if args.requests + warmup > len(all_rooms):
+        parser.error(f"at most {len(all_rooms) - warmup} requests: one open application per room")
+    bodies = [application(room) for room in all_rooms]
+
+    with tempfile.TemporaryDirectory(prefix="bench-renovation-") as tmp:
+        ours = LiveServer(Path(tmp) / "instance")
+        bare = BareServer(Path(tmp))
+        ours.start()
+        bare.start()
+        try:
+            results = {}
+            for name, url, prepare in (
+                ("bare insert", bare.url + "/insert", lambda _session: dict),
+                ("renovation", ours.url + APPLY_PATH, app_prepare(ours.url)),
+            ):
+                drive(url, bodies[:warmup], args.clients, prepare)
+                results[name] = drive(url, bodies[warmup:warmup + args.requests],
+                                      args.clients, prepare)
+        finally:
+            ours.stop()
+            bare.stop()
+
+    print(f"gunicorn 2 workers each, {args.clients} concurrent clients, "
+          f"{args.requests} POSTs after {warmup} warm-up POSTs")
+    for name, result in results.items():
+        report(name, result)
+    ratio = results["renovation"]["rps"] / results["bare insert"]["rps"]
+    print(f"ratio renovation / bare: {ratio:.2f} (target >= 0.60)")
+    failed = ratio < 0.6 or any(r["errors"] for r in results.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The application on a real gunicorn with 2 workers: oversized uploads and concurrent owners."""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from forms_app import create_app
+from forms_app.community import load_community
+from forms_app.extensions import db
+from forms_app.renovation.models import RenovationApplication
+from tests.conftest import csrf_token_from
+from tests.support.server import LiveServer
+
+from .conftest import APPLY_URL, REFERENCE, application_fields, nonce_from
+
+THREADS = 20
+SUBMISSIONS = 200
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("renovation") / "instance")
+    live.start()
+    yield live
+    live.stop()
+
+
+def distinct_rooms(count: int) -> list[tuple[int, int, str]]:
+    community = load_community()
+    rooms = [
+        (number, unit, room)
+        for number, building in sorted(community.buildings.items())
+        for unit in range(1, building.units + 1)
+        for room in building.rooms()
+    ]
+    assert len(rooms) >= count
+    return rooms[:count]
+
+
+def submit_over_http(base: str, session: requests.Session, room: tuple[int, int, str]) -> str:
+    """One owner's visit: open the form (fresh CSRF token), submit, read the reference."""
+    form = session.get(base + APPLY_URL, timeout=30)
+    form.raise_for_status()
+    building, unit, number = room
+    data = {
+        **application_fields(building=building, unit=unit, room=number),
+        "csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text),
+    }
+    response = session.post(base + APPLY_URL, data=data, timeout=60, allow_redirects=False)
+    assert response.status_code == 303, response.text[:2000]
+    status = session.get(base + response.headers["Location"], timeout=30)
+    status.raise_for_status()
+    return REFERENCE.search(status.text).group()
+
+
+def test_upload_over_the_size_limit_gets_the_chinese_page(server):
+    session = requests.Session()
+    form = session.get(server.url + APPLY_URL, timeout=10)
+    oversized = b"%PDF-1.4\n" + b"0" * (53 * 1024 * 1024)
+    response = session.post(
+        server.url + APPLY_URL,
+        data={"csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text)},
+        files={"attachments": ("巨大的图纸.pdf", oversized, "application/pdf")},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert "文件太大" in response.text
+    assert "每个附件不超过 10 MB" in response.text
+
+
+def test_concurrent_owners_all_get_unique_references(server, monkeypatch):
+    rooms = distinct_rooms(SUBMISSIONS)
+    sessions = [requests.Session() for _ in range(THREADS)]
+
+    def owner(index: int) -> list[str]:
+        return [submit_over_http(server.url, sessions[index], room)
+                for room in rooms[index::THREADS]]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        references = [ref for batch in pool.map(owner, range(THREADS)) for ref in batch]
+
+    assert len(references) == SUBMISSIONS
+    assert len(set(references)) == SUBMISSIONS
+    sequences = sorted(int(re.search(r"-(\d+)$", ref).group(1)) for ref in references)
+    assert sequences == list(range(1, SUBMISSIONS + 1))
+
+    monkeypatch.setenv("INSTANCE_PATH", str(server.instance_path))
+    app = create_app({"SITE_DIR": None})
+    with app.app_context():
+        stored = db.session.scalar(select(func.count(RenovationApplication.id)))
+        db.engine.dispose()
+    assert stored == SUBMISSIONS
