@@ -91,4 +91,8 @@ def domain_blueprints():
     from .staff import staff_blueprint
 
     blueprints.append((staff_blueprint(), "/staff"))
+    from .surveys.staff_views import bp as survey_staff_bp
+    from .surveys.views import bp as surveys_bp
+
+    blueprints += [(surveys_bp, "/surveys"), (survey_staff_bp, "/staff/surveys")]
     return blueprints

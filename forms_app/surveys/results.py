@@ -1,0 +1,184 @@
+"""Survey results computed in SQL: counts per question, period, value and option.
+
+One GROUP BY over the answers' covering index gives every distribution; averages, shares and
+satisfaction rates are arithmetic on those few grouped rows, so the cost does not grow with
+what Python holds, only with what the database scans.
+
+Definitions used on the results page:
+- share: answers with that option / respondents who answered the question (for multiple
+  choice the shares can add up to more than 100%);
+- average: mean of the stored values (satisfaction 5 = 非常满意 … 1 = 非常不满意, or 0–10);
+- satisfaction rate: share of 满意 + 非常满意 among the answers to satisfaction questions;
+- periods: half-years (上半年 / 下半年), from the local submission date.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import distinct, func, select
+
+from ..extensions import db
+from .definitions import (
+    MULTIPLE, RECOMMENDATION, RECOMMENDATION_RANGE, SATISFACTION, SATISFACTION_SCALE,
+    SATISFIED_MIN, Question, Survey,
+)
+from .models import SurveyAnswer, SurveyResponse, period_label
+
+ALL = "all"
+
+
+@dataclass
+class Tally:
+    """Counts of one question (or one category) in one period."""
+
+    counts: dict = field(default_factory=lambda: defaultdict(int))
+    answered: int = 0      # respondents who answered (for scales and single choice: answers)
+    value_sum: int = 0
+    value_count: int = 0
+    satisfied: int = 0
+
+    def add(self, key, count: int, value: int | None, satisfaction: bool) -> None:
+        self.counts[key] += count
+        if value is not None:
+            self.value_sum += value * count
+            self.value_count += count
+            if satisfaction and value >= SATISFIED_MIN:
+                self.satisfied += count
+
+    def merge(self, other: "Tally") -> None:
+        for key, count in other.counts.items():
+            self.counts[key] += count
+        self.answered += other.answered
+        self.value_sum += other.value_sum
+        self.value_count += other.value_count
+        self.satisfied += other.satisfied
+
+    def share(self, key) -> float | None:
+        return self.counts.get(key, 0) / self.answered if self.answered else None
+
+    @property
+    def average(self) -> float | None:
+        return self.value_sum / self.value_count if self.value_count else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied / self.value_count if self.value_count else None
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    periods: dict[str, Tally]          # period code or ALL -> tally
+
+    def rows(self, period: str = ALL) -> list[tuple[str, int, float | None]]:
+        """(label, count, share) per choice, in the questionnaire's order."""
+        tally = self.periods.get(period) or Tally()
+        q = self.question
+        if q.type == SATISFACTION:
+            keys = [(value, label) for value, label in SATISFACTION_SCALE]
+        elif q.type == RECOMMENDATION:
+            keys = [(value, str(value)) for value in RECOMMENDATION_RANGE]
+        else:
+            keys = [(option, option) for option in q.choices]
+        return [(label, tally.counts.get(key, 0), tally.share(key)) for key, label in keys]
+
+
+@dataclass
+class CategoryResult:
+    name: str
+    periods: dict[str, Tally]
+
+
+@dataclass
+class SurveyResults:
+    survey: Survey
+    target_rate: float
+    responses: dict[str, int]          # period or ALL -> number of responses
+    questions: dict[str, QuestionResult]
+    categories: list[CategoryResult]
+    overall: dict[str, Tally]          # all satisfaction answers pooled, per period
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(p for p in self.responses if p != ALL)
+
+    @staticmethod
+    def period_label(period: str) -> str:
+        return "全部" if period == ALL else period_label(period)
+
+    def meets_target(self, rate: float | None) -> bool | None:
+        return None if rate is None else rate >= self.target_rate
+
+
+def survey_results(survey: Survey, target_rate: float) -> SurveyResults:
+    """Every number of the results page, from two or three GROUP BY queries."""
+    response_counts = dict(db.session.execute(
+        select(SurveyResponse.period, func.count())
+        .where(SurveyResponse.survey == survey.slug)
+        .group_by(SurveyResponse.period)
+    ).all())
+    responses = {**response_counts, ALL: sum(response_counts.values())}
+
+    grouped = db.session.execute(
+        select(SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value,
+               SurveyAnswer.option, func.count())
+        .where(SurveyAnswer.survey == survey.slug)
+        .group_by(SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value,
+                  SurveyAnswer.option)
+    ).all()
+    tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for question_id, period, value, option, count in grouped:
+        question = survey.question(question_id)
+        if question is None:   # a question removed from the file since
+            continue
+        key = option if option is not None else value
+        tally = tallies[question_id][period]
+        tally.add(key, count, value, question.type == SATISFACTION)
+        if question.type != MULTIPLE:
+            tally.answered += count
+
+    multiple = [q.id for q in survey.questions if q.type == MULTIPLE]
+    if multiple:
+        for question_id, period, respondents in db.session.execute(
+            select(SurveyAnswer.question_id, SurveyAnswer.period,
+                   func.count(distinct(SurveyAnswer.response_id)))
+            .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id.in_(multiple))
+            .group_by(SurveyAnswer.question_id, SurveyAnswer.period)
+        ):
+            tallies[question_id][period].answered = respondents
+
+    questions = {}
+    for question in survey.questions:
+        per_period = dict(tallies.get(question.id, {}))
+        total = Tally()
+        for tally in per_period.values():
+            total.merge(tally)
+        per_period[ALL] = total
+        questions[question.id] = QuestionResult(question, per_period)
+
+    categories: dict[str, CategoryResult] = {}
+    overall: dict[str, Tally] = defaultdict(Tally)
+    for question in survey.satisfaction_questions:
+        category = categories.setdefault(
+            question.category, CategoryResult(question.category, defaultdict(Tally)))
+        for period, tally in questions[question.id].periods.items():
+            category.periods[period].merge(tally)
+            overall[period].merge(tally)
+    return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
+                         overall)
+
+
+def text_answers(survey: Survey, question: Question, page: int, per_page: int = 20):
+    """One page of a question's typed texts (answers, or 其他 notes), newest first."""
+    where = (SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id,
+             SurveyAnswer.text.is_not(None))
+    total = db.session.execute(select(func.count()).select_from(SurveyAnswer).where(*where)).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(
+        select(SurveyAnswer.text, SurveyAnswer.period, SurveyAnswer.option)
+        .where(*where).order_by(SurveyAnswer.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return rows, page, pages, total

@@ -1,0 +1,238 @@
+"""The back office for surveys: results with charts, text answers, exports, invitations.
+
+Results and exports: 经理 and 客服 (the seed's 客服 collects and analyses owner opinions weekly).
+Invitation links are credentials to answer for a household, so only a 经理 creates or lists them.
+"""
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import (
+    Blueprint, current_app, flash, redirect, render_template, request, stream_with_context,
+    url_for,
+)
+from sqlalchemy import func, select
+
+from ..community import cached_community
+from ..database import write_transaction
+from ..errors import render_error
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..renovation.clock import local_time
+from ..staff.access import current_staff, staff_required
+from ..staff.audit import record_audit
+from ..staff.paging import paginate
+from ..staff.roles import MANAGER, SERVICE
+from . import all_surveys, survey_or_404
+from .definitions import (
+    MULTIPLE, OTHER_OPTION, QUESTION_TYPES, RECOMMENDATION, SATISFACTION, SATISFACTION_LABELS,
+    Survey,
+)
+from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label
+from .results import ALL, survey_results
+
+bp = Blueprint("survey_staff", __name__)
+
+RESULT_ROLES = (MANAGER, SERVICE)
+TEXT_PREVIEW = 5
+
+
+def _target_rate() -> float:
+    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    return float(community["satisfaction"]["target_rate"])
+
+
+@bp.get("/")
+@staff_required(*RESULT_ROLES)
+def index():
+    """Every survey with its window and number of responses."""
+    counts = dict(db.session.execute(
+        select(SurveyResponse.survey, func.count()).group_by(SurveyResponse.survey)).all())
+    return render_template("surveys/staff/index.html", surveys=all_surveys().values(),
+                           counts=counts)
+
+
+@bp.get("/<slug>")
+@staff_required(*RESULT_ROLES)
+def results(slug: str):
+    """Counts, shares, averages and satisfaction rates, per period and overall, with charts."""
+    survey = survey_or_404(slug)
+    summary = survey_results(survey, _target_rate())
+    period = request.args.get("period", ALL)
+    if period not in summary.responses:
+        period = ALL
+    previews = {
+        q.id: db.session.execute(
+            select(SurveyAnswer.text)
+            .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == q.id,
+                   *([SurveyAnswer.period == period] if period != ALL else []))
+            .order_by(SurveyAnswer.id.desc()).limit(TEXT_PREVIEW)
+        ).scalars().all()
+        for q in survey.questions if q.is_text
+    }
+    return render_template("surveys/staff/results.html", survey=survey, results=summary,
+                           period=period, previews=previews, ALL=ALL,
+                           question_types=QUESTION_TYPES)
+
+
+@bp.get("/<slug>/texts/<question_id>")
+@staff_required(*RESULT_ROLES)
+def texts(slug: str, question_id: str):
+    """All typed texts of one question (answers, or 其他 notes), escaped, page by page."""
+    survey = survey_or_404(slug)
+    question = survey.question(question_id)
+    if question is None or not (question.is_text or question.other):
+        return render_error(404)
+    query = (select(SurveyAnswer)
+             .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id,
+                    SurveyAnswer.text.is_not(None))
+             .order_by(SurveyAnswer.id.desc()))
+    page = paginate(query, request.args.get("page"))
+    return render_template("surveys/staff/texts.html", survey=survey, question=question,
+                           page=page, period_label=period_label)
+
+
+# --- exports ---------------------------------------------------------------------------
+
+def _answer_text(survey: Survey, question_id: str, value, option, text) -> str | int | None:
+    question = survey.question(question_id)
+    if question is None:
+        return None
+    if question.type == SATISFACTION:
+        return SATISFACTION_LABELS.get(value)
+    if question.type == RECOMMENDATION:
+        return value
+    if option is not None:
+        return f"{option}：{text}" if option == OTHER_OPTION and text else option
+    return text
+
+
+def export_table(survey: Survey):
+    """Header and a generator of one row per response, streamed from the database."""
+    header = ["编号", "提交日期" if survey.anonymous else "提交时间", "期间"]
+    if not survey.anonymous:
+        header += ["楼栋", "单元", "房号", "称呼"]
+    header += [f"{i}. {q.text}" for i, q in enumerate(survey.questions, 1)]
+    column = {q.id: i for i, q in enumerate(survey.questions)}
+
+    def rows():
+        result = db.session.execute(
+            select(SurveyResponse.id, SurveyResponse.submitted_at, SurveyResponse.period,
+                   SurveyResponse.building, SurveyResponse.unit, SurveyResponse.room,
+                   SurveyResponse.respondent_name, SurveyAnswer.question_id, SurveyAnswer.value,
+                   SurveyAnswer.option, SurveyAnswer.text)
+            .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+            .where(SurveyResponse.survey == survey.slug)
+            .order_by(SurveyResponse.id, SurveyAnswer.id)
+            .execution_options(yield_per=2000)
+        )
+        for response_id, answers in groupby(result, key=lambda r: r[0]):
+            answers = list(answers)
+            first = answers[0]
+            submitted = local_time(first.submitted_at)
+            row = [response_id, f"{submitted:%Y-%m-%d}" if survey.anonymous
+                   else f"{submitted:%Y-%m-%d %H:%M}",
+                   period_label(first.period)]
+            if not survey.anonymous:
+                row += [first.building, first.unit, first.room, first.respondent_name]
+            cells: list = [None] * len(survey.questions)
+            for answer in answers:
+                index = column.get(answer.question_id)
+                if index is None:
+                    continue
+                value = _answer_text(survey, answer.question_id, answer.value, answer.option,
+                                     answer.text)
+                if survey.questions[index].type == MULTIPLE and cells[index]:
+                    cells[index] = f"{cells[index]}；{value}"
+                else:
+                    cells[index] = value
+            yield row + cells
+
+    return header, rows()
+
+
+@bp.get("/<slug>/export.<fmt>")
+@staff_required(*RESULT_ROLES)
+def export(slug: str, fmt: str):
+    """All responses of a survey as .xlsx or CSV (formula-safe, streamed)."""
+    survey = survey_or_404(slug)
+    if fmt not in {"xlsx", "csv"}:
+        return render_error(404)
+    record_audit("export", target=f"survey:{survey.slug}", detail=fmt)
+    header, rows = export_table(survey)
+    filename = f"{survey.title}.{fmt}"
+    if fmt == "csv":
+        return csv_response(filename, header, stream_with_context(rows))
+    return xlsx_response(filename, survey.title, header, rows)
+
+
+# --- invitations -----------------------------------------------------------------------
+
+def _households(community, building: int | None):
+    for number, data in sorted(community.buildings.items()):
+        if building is not None and number != building:
+            continue
+        for unit in range(1, data.units + 1):
+            for room in data.rooms():
+                yield number, unit, room
+
+
+@bp.route("/<slug>/invitations", methods=["GET", "POST"])
+@staff_required(MANAGER)
+def invitations(slug: str):
+    """Create one personal link per household (room); list them with their status."""
+    survey = survey_or_404(slug)
+    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    if request.method == "POST":
+        choice = request.form.get("building", "")
+        building = int(choice) if choice.isdigit() else None
+        if choice != "all" and building not in community.buildings:
+            flash("请选择楼栋。", "error")
+            return redirect(url_for(".invitations", slug=slug))
+        user = current_staff()
+        with write_transaction() as session:
+            existing = set(session.execute(
+                select(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
+                .where(SurveyInvitation.survey == survey.slug)).all())
+            created = 0
+            for household in _households(community, building):
+                if household in existing:
+                    continue
+                number, unit, room = household
+                session.add(SurveyInvitation(survey=survey.slug, building=number, unit=unit,
+                                             room=room, created_by=user.username))
+                created += 1
+            record_audit("survey.invitations", target=f"survey:{survey.slug}",
+                         detail=f"{'全部楼栋' if building is None else f'{building}号楼'}：新建 {created} 个")
+        flash(f"已新建 {created} 个邀请链接（已有链接的住户不重复生成）。", "success")
+        return redirect(url_for(".invitations", slug=slug))
+    totals = db.session.execute(
+        select(func.count(), func.count(SurveyInvitation.used_on))
+        .where(SurveyInvitation.survey == survey.slug)).one()
+    page = paginate(select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
+                    .order_by(SurveyInvitation.building, SurveyInvitation.unit,
+                              SurveyInvitation.room), request.args.get("page"))
+    return render_template("surveys/staff/invitations.html", survey=survey, page=page,
+                           total=totals[0], used=totals[1], community=community)
+
+
+@bp.get("/<slug>/invitations.csv")
+@staff_required(MANAGER)
+def invitations_csv(slug: str):
+    """The links with their rooms, to send to each household."""
+    survey = survey_or_404(slug)
+    record_audit("export", target=f"survey:{survey.slug}:invitations", detail="csv")
+
+    def rows():
+        for invitation in db.session.execute(
+            select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
+            .order_by(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
+            .execution_options(yield_per=500)
+        ).scalars():
+            yield [invitation.building, invitation.unit, invitation.room,
+                   url_for("surveys.answer_invitation", token=invitation.token, _external=True),
+                   "已填写" if invitation.used_on else "未填写", invitation.used_on]
+
+    return csv_response(f"{survey.title}邀请链接.csv",
+                        ["楼栋", "单元", "房号", "链接", "状态", "填写日期"],
+                        stream_with_context(rows()))

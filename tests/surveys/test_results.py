@@ -1,0 +1,183 @@
+"""Results arithmetic on a fixed set of responses, the results pages, and the exports."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from forms_app.surveys import all_surveys
+from forms_app.surveys.forms import Answer
+from forms_app.surveys.results import ALL, survey_results
+from tests.support.staff import login
+from tests.surveys.conftest import PASSWORD, store
+
+H1, H2 = "2026-05-10", "2026-12-01"
+XSS = "<script>alert(1)</script>"
+
+
+def satisfaction(cleaning, overall, recommend=None, comment=None):
+    answers = [Answer("cleaning", value=cleaning), Answer("overall", value=overall)]
+    if recommend is not None:
+        answers.append(Answer("recommend", value=recommend))
+    if comment:
+        answers.append(Answer("comments", text=comment))
+    return answers
+
+
+@pytest.fixture
+def fixed(staff):
+    """Six satisfaction responses over two half-years and three needs responses."""
+    app = staff
+    for answers, day in [
+        (satisfaction(5, 4, 10, "保洁很好"), H1),
+        (satisfaction(4, 3, 7), H1),
+        (satisfaction(2, 4), H1),
+        (satisfaction(1, 5, 0, XSS), H1),
+        (satisfaction(5, 5, 9, "=1+1"), H2),
+        (satisfaction(3, 2), H2),
+    ]:
+        store(app, "satisfaction", answers, today=day)
+    room = {"building": 1, "unit": 1, "room": "101", "respondent_name": "+8613800138000"}
+    for picks in (["家政保洁", "代收快递"], ["家政保洁"], ["其他（请注明）"]):
+        household = "3人" if picks == ["家政保洁"] else "2人"
+        answers = [Answer("household", option=household)] + [
+            Answer("personal_services", option=p, text="-代买菜" if p.startswith("其他") else None)
+            for p in picks]
+        store(app, "needs", answers, respondent=room)
+    return app
+
+
+def results_of(app, slug):
+    with app.app_context():
+        return survey_results(all_surveys()[slug], 0.9)
+
+
+def test_satisfaction_arithmetic_per_period_and_overall(fixed):
+    results = results_of(fixed, "satisfaction")
+    assert results.responses == {"2026-H1": 4, "2026-H2": 2, ALL: 6}
+    assert results.periods == ["2026-H1", "2026-H2"]
+
+    cleaning = results.questions["cleaning"].periods
+    assert cleaning["2026-H1"].average == pytest.approx(3.0)       # (5+4+2+1)/4
+    assert cleaning["2026-H1"].satisfaction_rate == pytest.approx(0.5)   # 5 and 4
+    assert cleaning["2026-H2"].average == pytest.approx(4.0)
+    assert cleaning[ALL].average == pytest.approx(20 / 6)
+    assert cleaning[ALL].satisfaction_rate == pytest.approx(3 / 6)
+
+    overall = results.questions["overall"].periods
+    assert overall["2026-H1"].satisfaction_rate == pytest.approx(0.75)
+    assert overall[ALL].average == pytest.approx(23 / 6)
+    assert overall[ALL].satisfaction_rate == pytest.approx(4 / 6)
+    assert results.questions["overall"].rows(ALL) == [
+        ("非常满意", 2, pytest.approx(2 / 6)), ("满意", 2, pytest.approx(2 / 6)),
+        ("一般", 1, pytest.approx(1 / 6)), ("不满意", 1, pytest.approx(1 / 6)),
+        ("非常不满意", 0, 0.0)]
+
+    categories = {c.name: c.periods for c in results.categories}
+    assert categories["保洁"][ALL].satisfaction_rate == pytest.approx(0.5)
+    assert categories["总体评价"]["2026-H2"].average == pytest.approx(3.5)
+    assert categories["客户服务"][ALL].satisfaction_rate is None     # nobody answered
+    # All satisfaction answers pooled: 7 of 12 satisfied.
+    assert results.overall[ALL].satisfaction_rate == pytest.approx(7 / 12)
+    assert results.overall["2026-H1"].satisfaction_rate == pytest.approx(5 / 8)
+    assert results.meets_target(results.overall[ALL].satisfaction_rate) is False
+    assert results.meets_target(0.9) is True
+
+    recommend = results.questions["recommend"].periods[ALL]
+    assert recommend.average == pytest.approx(26 / 4) and recommend.answered == 4
+    assert dict((label, count) for label, count, _ in results.questions["recommend"].rows())[
+        "10"] == 1
+    assert results.questions["comments"].periods[ALL].answered == 3
+
+
+def test_multiple_choice_shares_count_respondents(fixed):
+    results = results_of(fixed, "needs")
+    services = {label: (count, share) for label, count, share
+                in results.questions["personal_services"].rows()}
+    assert services["家政保洁"] == (2, pytest.approx(2 / 3))
+    assert services["代收快递"] == (1, pytest.approx(1 / 3))
+    assert services["其他（请注明）"] == (1, pytest.approx(1 / 3))
+    assert results.questions["personal_services"].periods[ALL].answered == 3
+    household = {label: share for label, _, share in results.questions["household"].rows()}
+    assert household["2人"] == pytest.approx(2 / 3) and household["1人"] == 0
+    assert results.categories == []
+
+
+def test_results_page_for_service_staff_with_chart_and_escaped_text(fixed):
+    client = fixed.test_client()
+    login(client, "service", PASSWORD)
+    page = client.get("/forms/staff/surveys/satisfaction").get_data(as_text=True)
+    assert '<svg class="chart"' in page and "目标 90%" in page
+    assert 'id="response-count">6<' in page
+    assert 'id="overall-rate">58.3%<' in page and "未达标" in page
+    assert "2026年上半年" in page and "2026年下半年" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and XSS not in page
+    # One period only.
+    h2 = client.get("/forms/staff/surveys/satisfaction?period=2026-H2").get_data(as_text=True)
+    assert 'id="response-count">2<' in h2 and 'id="overall-rate">50.0%<' in h2
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_who_may_see_results_and_invitations(fixed):
+    client = fixed.test_client()
+    anonymous = client.get("/forms/staff/surveys/satisfaction")
+    assert anonymous.status_code == 302 and "/forms/staff/login" in anonymous.headers["Location"]
+    login(client, "engineering", PASSWORD)
+    assert client.get("/forms/staff/surveys/satisfaction").status_code == 403
+    service = fixed.test_client()
+    login(service, "service", PASSWORD)
+    assert service.get("/forms/staff/surveys/").status_code == 200
+    assert service.get("/forms/staff/surveys/satisfaction/export.csv").status_code == 200
+    denied = service.get("/forms/staff/surveys/satisfaction/invitations")
+    assert denied.status_code == 403 and "仅限经理" in denied.get_data(as_text=True)
+
+
+def test_text_answers_are_paginated(fixed):
+    for number in range(25):
+        store(fixed, "satisfaction", [Answer("comments", text=f"意见{number:02d}")])
+    client = fixed.test_client()
+    login(client, "manager", PASSWORD)
+    first = client.get("/forms/staff/surveys/satisfaction/texts/comments").get_data(as_text=True)
+    assert "共 28 条" in first and "意见24" in first and "意见04" not in first
+    second = client.get("/forms/staff/surveys/satisfaction/texts/comments?page=2").get_data(
+        as_text=True)
+    assert "意见04" in second and "&lt;script&gt;" in second and XSS not in second
+    assert client.get("/forms/staff/surveys/satisfaction/texts/cleaning").status_code == 404
+    other = client.get("/forms/staff/surveys/needs/texts/personal_services").get_data(as_text=True)
+    assert "-代买菜" in other
+
+
+def test_xlsx_export_has_every_response_and_no_formulas(fixed):
+    client = fixed.test_client()
+    login(client, "manager", PASSWORD)
+    response = client.get("/forms/staff/surveys/satisfaction/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:3] == ("编号", "提交日期", "期间") and "楼栋" not in header
+    assert len(rows) == 6
+    assert rows[0][2] == "2026年上半年" and rows[0][1] == "2026-05-10"
+    cleaning = header.index("4. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
+    assert [r[cleaning] for r in rows] == ["非常满意", "满意", "不满意", "非常不满意", "非常满意", "一般"]
+    comments = [r[-1] for r in rows]
+    assert "'=1+1" in comments and "=1+1" not in comments
+    for row in sheet.iter_rows(min_row=2):
+        assert all(cell.data_type != "f" for cell in row)
+
+
+def test_csv_export_is_streamed_with_bom_and_neutralized(fixed):
+    client = fixed.test_client()
+    login(client, "manager", PASSWORD)
+    response = client.get("/forms/staff/surveys/needs/export.csv")
+    assert response.is_streamed
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header[3:7] == ["楼栋", "单元", "房号", "称呼"]
+    assert len(rows) == 3
+    assert rows[0][6] == "'+8613800138000"
+    services = header.index("3. 【个性需求】您希望物业提供哪些特约服务或代办服务？（可多选）")
+    assert rows[0][services] == "家政保洁；代收快递"
+    assert rows[2][services] == "其他（请注明）：-代买菜"
