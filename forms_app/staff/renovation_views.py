@@ -199,15 +199,14 @@ def record_patrol(application_id: int):
                                    request.files.getlist("photos"))
     except PatrolError as error:
         return _detail(application, 400, patrol_errors=error.errors,
-                       patrol_values=request.form.to_dict())
+                       patrol_values=request.form.to_dict(), page_error=error.errors.get("form"))
     with photo_store(values) as stored:
         with write_transaction() as session:
             application = _application(application_id)
             if application.state not in ON_SITE:
-                return _detail(application, 409, patrol_errors={
-                    "form": f"申请当前状态为「{application.state_label}」，不能再记录巡查。"},
-                    patrol_values=request.form.to_dict())
-            patrol = store_patrol(session, application, user, values)
+                return _detail(application, 409, page_error=(
+                    f"申请当前状态为「{application.state_label}」，不能再记录巡查。"))
+            patrol = store_patrol(session, application, user, values, stored)
             record_audit("renovation.patrol", target=application.reference,
                          detail=f"{patrol.kind_name} {values['patrol_date']}"
                                 + ("，发现违规" if values["violation"] else ""))

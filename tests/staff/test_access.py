@@ -1,0 +1,92 @@
+"""Every staff URL needs a session and the right role; attachments only under their application."""
+from __future__ import annotations
+
+import io
+import secrets
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from forms_app.renovation.applications import submit_application
+from forms_app.renovation.uploads import check_upload
+from forms_app.staff import roles
+from tests.conftest import csrf_token_from
+
+from .conftest import application_values
+
+PDF = b"%PDF-1.4\n% test drawing\n"
+PUBLIC = {"staff.login", "staff.logout"}
+
+
+def staff_rules(app):
+    return sorted((r for r in app.url_map.iter_rules()
+                   if r.endpoint.startswith("staff.") and r.endpoint not in PUBLIC),
+                  key=lambda r: r.rule)
+
+
+def file_with_attachment(app, room="101") -> tuple[int, int]:
+    upload = FileStorage(io.BytesIO(PDF), filename="平面图.pdf", content_type="application/pdf")
+    with app.app_context():
+        application, _ = submit_application(application_values(room=room), [check_upload(upload)],
+                                            secrets.token_urlsafe(16))
+        return application.id, application.attachments[0].id
+
+
+def url_for_rule(rule, application_id, attachment_id) -> str:
+    values = {"application_id": application_id, "attachment_id": attachment_id, "photo_id": 1,
+              "action": "approve", "fmt": "csv"}
+    url = rule.rule
+    for name in rule.arguments:
+        url = url.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
+    return url
+
+
+def test_no_session_means_login_page_on_every_staff_url(app, client):
+    application_id, attachment_id = file_with_attachment(app)
+    rules = staff_rules(app)
+    assert len(rules) >= 10
+    token = csrf_token_from(client.get("/forms/staff/login").get_data(as_text=True))
+    for rule in rules:
+        url = url_for_rule(rule, application_id, attachment_id)
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token, "comment": "x"})
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/forms/staff/login?next="), url
+
+
+def test_a_logged_out_or_disabled_session_is_no_session(app, as_role, runner):
+    application_id, attachment_id = file_with_attachment(app)
+    engineer = as_role(roles.ENGINEERING)
+    url = f"/forms/staff/renovations/{application_id}/attachments/{attachment_id}"
+    response = engineer.get(url)
+    assert response.status_code == 200 and response.data == PDF
+    assert "attachment" in response.headers["Content-Disposition"]
+    runner.invoke(args=["disable-user", "engineering"])
+    assert engineer.get(url).status_code == 302
+
+
+def test_attachment_only_under_its_own_application(app, as_role, client):
+    first, attachment = file_with_attachment(app, room="101")
+    second, _ = file_with_attachment(app, room="102")
+    staff = as_role(roles.SECURITY)
+    assert staff.get(f"/forms/staff/renovations/{second}/attachments/{attachment}").status_code == 404
+    assert staff.get(f"/forms/staff/renovations/{first}/attachments/99999").status_code == 404
+    assert staff.get("/forms/staff/renovations/99999").status_code == 404
+
+
+ROLE_ONLY = [("/forms/staff/audit", {roles.MANAGER}),
+             ("/forms/staff/renovations/export.csv", {roles.MANAGER, roles.SERVICE}),
+             ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE})]
+
+
+@pytest.mark.parametrize("url,allowed", ROLE_ONLY)
+def test_role_restricted_pages(app, as_role, url, allowed):
+    for role in roles.ROLES:
+        response = as_role(role).get(url)
+        if role in allowed:
+            assert response.status_code == 200, (url, role)
+        else:
+            assert response.status_code == 403, (url, role)
+            assert "此页面仅限" in response.get_data(as_text=True)

@@ -1,0 +1,125 @@
+"""The register: masked mobiles, filters and search, pages, exports safe for Excel, the audit log."""
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from forms_app.extensions import db
+from forms_app.renovation.clock import local_today
+from forms_app.renovation.models import RenovationApplication
+from forms_app.staff import roles
+from forms_app.staff.models import AuditLog
+
+from .conftest import file_application, walk
+
+HOSTILE = "=cmd|' /C calc'!A0"
+
+
+def references(html: str, app) -> set[str]:
+    with app.app_context():
+        all_refs = db.session.execute(select(RenovationApplication.reference)).scalars().all()
+    return {ref for ref in all_refs if ref in html}
+
+
+def test_list_masks_mobiles_and_detail_shows_them(app, as_role):
+    application_id = file_application(app)
+    staff = as_role(roles.SECURITY)
+    html = staff.get("/forms/staff/renovations").get_data(as_text=True)
+    assert "138****8000" in html and "13800138000" not in html
+    detail = staff.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
+    assert "13800138000" in detail
+
+
+def test_filters_and_search(app, as_role):
+    first = file_application(app, building=1, unit=1, room="101", owner_name="李雷")
+    second = file_application(app, building=8, unit=2, room="2601", owner_name="韩梅梅")
+    walk(app, second, "approve")
+    with app.app_context():
+        ref_first = db.session.get(RenovationApplication, first).reference
+        ref_second = db.session.get(RenovationApplication, second).reference
+    staff = as_role(roles.SERVICE)
+
+    def found(query: str) -> set[str]:
+        response = staff.get("/forms/staff/renovations" + query)
+        assert response.status_code == 200, query
+        return references(response.get_data(as_text=True), app)
+
+    assert found("") == {ref_first, ref_second}
+    assert found("?state=approved") == {ref_second}
+    assert found("?building=8") == {ref_second}
+    assert found("?q=李雷") == {ref_first}
+    assert found("?q=8-2-2601") == {ref_second}
+    assert found("?q=8号楼2单元2601") == {ref_second}
+    assert found("?q=" + ref_first[-6:].lower()) == {ref_first}
+    assert found("?q=%25") == set()  # LIKE wildcards are searched literally
+    today = local_today().isoformat()
+    assert found(f"?date_from={today}&date_to={today}") == {ref_first, ref_second}
+    assert found("?date_from=2000-01-01&date_to=2000-01-02") == set()
+    for query, message in [("?date_from=2026-02-31", "开始日期格式应为"),
+                           ("?date_from=2026-05-02&date_to=2026-05-01", "结束日期不能早于开始日期"),
+                           ("?state=nonsense", "请选择列表中的状态"),
+                           ("?building=99", "请选择列表中的楼栋")]:
+        html = staff.get("/forms/staff/renovations" + query).get_data(as_text=True)
+        assert message in html, query
+    assert staff.get("/forms/staff/renovations?page=abc").status_code == 200
+
+
+def test_pages(app, as_role):
+    for index in range(23):
+        file_application(app, building=2, unit=1 + index % 2, room=f"{101 + index // 2}")
+    staff = as_role(roles.SERVICE)
+    first = staff.get("/forms/staff/renovations?building=2").get_data(as_text=True)
+    assert "共 23 条，第 1 / 2 页" in first and "下一页" in first
+    second = staff.get("/forms/staff/renovations?building=2&page=2").get_data(as_text=True)
+    assert "第 2 / 2 页" in second and len(references(second, app)) == 3
+    assert "building=2" in second.split("上一页")[0].rsplit("href=", 1)[-1]
+
+
+def hostile_application(app):
+    return file_application(app, description=HOSTILE, contractor_company="@SUM(1+1)",
+                            owner_name="+王", site_lead_name="-陈")
+
+
+def test_csv_export_has_bom_and_neutralized_cells(app, as_role):
+    hostile_application(app)
+    response = as_role(roles.MANAGER).get("/forms/staff/renovations/export.csv")
+    assert response.status_code == 200
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    record = dict(zip(header, row))
+    assert record["施工说明"] == "'" + HOSTILE
+    assert record["装修公司"] == "'@SUM(1+1)"
+    assert record["业主"] == "'+王" and record["现场负责人"] == "'-陈"
+    assert record["业主手机"] == "13800138000"
+    assert record["状态"] == "待审核"
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+
+
+def test_xlsx_export_keeps_text_and_never_formulas(app, as_role):
+    hostile_application(app)
+    file_application(app, room="102")
+    response = as_role(roles.SERVICE).get("/forms/staff/renovations/export.xlsx?q=1-1-101")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2  # the header and the one filtered application
+    record = dict(zip(rows[0], rows[1]))
+    assert record["施工说明"] == "'" + HOSTILE
+    assert record["业主手机"] == "13800138000"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    with app.app_context():
+        audit = db.session.execute(select(AuditLog).where(AuditLog.action == "export")).scalar_one()
+    assert audit.actor_name == "service" and "xlsx" in audit.detail and "1-1-101" in audit.detail
+
+
+def test_audit_log_for_the_manager(app, as_role):
+    manager = as_role(roles.MANAGER)
+    html = manager.get("/forms/staff/audit").get_data(as_text=True)
+    assert "登录成功" in html and "创建账号" in html and "命令行" in html
+    filtered = manager.get("/forms/staff/audit?action=user.create").get_data(as_text=True)
+    assert "创建账号" in filtered and "<td>登录成功</td>" not in filtered
