@@ -28,7 +28,7 @@ db: install
 	$(VENV)/bin/flask --app forms_app db upgrade
 
 run: site db
-	@echo "手册: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/"
+	@echo "手册: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/ (首个账号: $(VENV)/bin/flask --app forms_app create-user 用户名 --role 经理)"
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - forms_app.wsgi:app
 

@@ -1,0 +1,243 @@
+"""The back office served by real gunicorn (2 workers) and driven by real Chromium."""
+from __future__ import annotations
+
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from forms_app import create_app
+from forms_app.database import write_transaction
+from forms_app.extensions import db
+from forms_app.renovation.applications import submit_application
+from forms_app.renovation.models import RenovationApplication, RenovationEvent
+from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.renovation.workflow import advance
+from forms_app.staff import roles
+from forms_app.staff.models import StaffUser
+from tests.conftest import csrf_token_from
+from tests.support.server import LiveServer
+from tests.support.staff import LOGIN_PATH, create_staff, login
+
+from .conftest import PASSWORD, application_values
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+FIXED_TODAY = date(2026, 5, 10)
+
+
+@contextmanager
+def server_app(server: LiveServer):
+    """An app object on the server's own database, to seed and inspect it."""
+    previous = os.environ.get("INSTANCE_PATH")
+    os.environ["INSTANCE_PATH"] = str(server.instance_path)
+    try:
+        app = create_app({"SITE_DIR": None})
+    finally:
+        if previous is None:
+            os.environ.pop("INSTANCE_PATH")
+        else:
+            os.environ["INSTANCE_PATH"] = previous
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def file_application(server, **overrides) -> RenovationApplication:
+    with server_app(server):
+        application, _ = submit_application(application_values(**overrides), [],
+                                            secrets.token_urlsafe(16))
+        return application.id, application.status_token, application.reference
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("staff") / "instance", workers=2)
+    live.start()
+    for role in roles.ROLES:
+        create_staff(live, role, role, PASSWORD)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def fixed_clock_server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("staff-clock") / "instance"
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text(f'TODAY = "{FIXED_TODAY.isoformat()}"\n')
+    live = LiveServer(instance, workers=2)
+    live.start()
+    create_staff(live, "guard", roles.SECURITY, PASSWORD)
+    yield live
+    live.stop()
+
+
+def test_failed_logins_are_counted_across_both_workers(server):
+    """Twelve wrong passwords sent four at a time: exactly five are checked, the rest throttled."""
+    create_staff(server, "target", roles.SERVICE, PASSWORD)
+    form = requests.get(server.url + LOGIN_PATH, timeout=10)
+    token = csrf_token_from(form.text)
+    cookies = form.cookies
+
+    def attempt(password):
+        return requests.post(server.url + LOGIN_PATH, cookies=cookies, allow_redirects=False,
+                             data={"csrf_token": token, "username": "target", "password": password},
+                             timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(pool.map(attempt, [f"wrong-{i}-password" for i in range(12)]))
+    assert sorted(codes) == [401] * 5 + [429] * 7
+    assert attempt(PASSWORD) == 429  # even the right password waits out the window
+
+
+def test_copied_cookie_stops_working_after_logout(server, desktop):
+    login(desktop, roles.MANAGER, PASSWORD, base_url=server.url)
+    cookie = {c["name"]: c["value"] for c in desktop.context.cookies()}
+    copied = requests.get(server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10)
+    assert copied.status_code == 200
+    desktop.click("text=退出")
+    desktop.wait_for_url("**/forms/staff/login")
+    assert "您已退出登录" in desktop.content()
+    again = requests.get(server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10)
+    assert again.status_code == 302
+
+
+def as_user(page, server, username):
+    page.context.clear_cookies()
+    login(page, username, PASSWORD, base_url=server.url)
+    assert page.url.endswith("/forms/staff/"), page.url
+
+
+def take(page, action, comment="", end_date=None):
+    form = page.locator(f"#step-{action}")
+    if comment:
+        form.locator("textarea").fill(comment)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def record_patrol(page, kind, findings, violation=None, photo=False):
+    form = page.locator("#patrol-form")
+    form.locator("#kind").select_option(kind)
+    form.locator("#findings").fill(findings)
+    form.locator(f"input[name=violation][value={'yes' if violation else 'no'}]").check()
+    if violation:
+        form.locator("#violation_description").fill(violation)
+    if photo:
+        form.locator("#photos").set_input_files(
+            files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}])
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "巡查记录已保存" in page.content()
+
+
+@pytest.mark.browser
+def test_full_renovation_cycle_by_staff(server, desktop):
+    application_id, token, reference = file_application(server, room="1801", building=3)
+    detail = f"{server.url}/forms/staff/renovations/{application_id}"
+    status = f"{server.url}/forms/renovation/status/{token}"
+    page = desktop
+
+    as_user(page, server, roles.SERVICE)
+    page.click("nav >> text=装修申请")
+    page.fill("#q", reference)
+    page.click("button:has-text('查询')")
+    assert "138****8000" in page.content()
+    page.click(f"text={reference}")
+    assert page.locator("#owner-mobile").inner_text() == "13800138000"
+    assert page.locator("#step-accept").count() == 0  # not the service desk's step
+    take(page, "approve", "资料齐全，准予装修")
+    assert page.locator("#state").inner_text() == "已批准"
+
+    owner = page.context.new_page()
+    owner.goto(status)
+    assert owner.locator("#state").inner_text() == "已批准"
+    owner.click("#permit-link")
+    assert "装修许可证" in owner.content() and reference in owner.content()
+
+    page.goto(detail)
+    take(page, "start")
+    record_patrol(page, "office", "现场整洁，按规定时间施工。")
+
+    as_user(page, server, roles.SECURITY)
+    page.goto(detail)
+    record_patrol(page, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True)
+    assert page.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
+    assert page.locator("#step-complete").count() == 0
+
+    as_user(page, server, roles.ENGINEERING)
+    page.goto(detail)
+    take(page, "complete")
+    take(page, "fail_acceptance")  # no reason: refused, nothing recorded
+    assert "请填写不通过原因" in page.content()
+    assert page.locator("#state").inner_text() == "待验收"
+    take(page, "fail_acceptance", "卫生间闭水试验不合格")
+    assert page.locator("#state").inner_text() == "验收不通过"
+    take(page, "complete", "已整改")
+    take(page, "accept", "复验合格")
+    assert page.locator("#state").inner_text() == "验收通过"
+
+    as_user(page, server, roles.SERVICE)
+    page.goto(detail)
+    take(page, "refund_deposit", "押金已原路退还")
+    assert page.locator("#state").inner_text() == "押金已退还"
+    history = page.locator("#history").inner_text()
+    for label in ("待审核", "已批准", "施工中", "待验收", "验收不通过", "验收通过", "押金已退还"):
+        assert label in history
+    assert "engineering（工程）" in history and "卫生间闭水试验不合格" in history
+
+    owner.goto(status)
+    assert owner.locator("#state").inner_text() == "押金已退还"
+    with server_app(server):
+        patrols = db.session.execute(select(RenovationPatrol.kind, RenovationPatrol.violation)
+                                     .where(RenovationPatrol.application_id == application_id)
+                                     .order_by(RenovationPatrol.id)).all()
+    assert patrols == [("office", False), ("guard", True)]
+
+
+def seed_on_site(server, room, started: date, patrols: dict[str, date]):
+    """An application in 施工中 since ``started`` with the given last patrols."""
+    application_id, _, reference = file_application(server, room=room)
+    with server_app(server):
+        guard = db.session.execute(select(StaffUser)).scalars().first()
+        with write_transaction():
+            application = db.session.get(RenovationApplication, application_id)
+            manager = type("Actor", (), {"id": guard.id, "username": "seed", "role": roles.MANAGER,
+                                         "role_label": "经理"})()
+            advance(application, "approve", manager)
+            advance(application, "start", manager)
+        with write_transaction() as session:
+            session.execute(update(RenovationEvent)
+                            .where(RenovationEvent.application_id == application_id,
+                                   RenovationEvent.to_state == "in_progress")
+                            .values(created_at=datetime(started.year, started.month, started.day)))
+            for kind, day in patrols.items():
+                session.add(RenovationPatrol(application_id=application_id, kind=kind, patrol_date=day,
+                                             inspector_id=guard.id, inspector_name="guard",
+                                             findings="正常", violation=False, violation_description=""))
+    return reference
+
+
+@pytest.mark.browser
+def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
+    day = timedelta(days=1)
+    overdue = seed_on_site(fixed_clock_server, "101", FIXED_TODAY - 10 * day,
+                           {"office": FIXED_TODAY - 4 * day, "guard": FIXED_TODAY - 1 * day})
+    due_today = seed_on_site(fixed_clock_server, "102", FIXED_TODAY, {})
+    seed_on_site(fixed_clock_server, "201", FIXED_TODAY - 3 * day,
+                 {"office": FIXED_TODAY, "guard": FIXED_TODAY - 1 * day})
+    login(desktop, "guard", PASSWORD, base_url=fixed_clock_server.url)
+    desktop.click("nav >> text=今日待巡查")
+    assert "今日待巡查（2026-05-10）" in desktop.content()
+    rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("2026-05-07", "装修办巡查", overdue),
+        ("2026-05-10", "装修办巡查", due_today),
+        ("2026-05-10", "护卫巡查", due_today),
+    ]
+    assert rows[0][5] == "逾期 3 天" and rows[1][4] == "未巡查" and rows[1][5] == "今日到期"
