@@ -46,7 +46,9 @@ def staff_required(*roles: str):
         def wrapped(*args, **kwargs):
             user = current_staff()
             if user is None:
-                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+                # Only a page can be returned to; a form post starts again from the home page.
+                back = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("staff.login", next=back))
             if roles and user.role not in roles:
                 allowed = "、".join(role_label(r) for r in roles)
                 return render_error(403, f"此页面仅限{allowed}使用，您的角色是{user.role_label}。")

@@ -16,7 +16,6 @@ ACTION_LABELS = {
     "logout": "退出登录",
     "renovation.action": "装修申请状态变更",
     "renovation.patrol": "记录装修巡查",
-    "renovation.attachment": "下载附件",
     "export": "导出数据",
     "user.create": "创建账号",
     "user.disable": "停用账号",

@@ -81,15 +81,21 @@ def list_users() -> None:
         click.echo(f"{user.username}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}")
 
 
+def _set_active(name: str, active: bool) -> None:
+    with write_transaction() as session:
+        user = _user(session, name)
+        user.active = active
+        if not active:
+            end_user_sessions(session, user.id)
+        record_audit("user.enable" if active else "user.disable", target=user.username,
+                     actor_name=CLI_ACTOR)
+
+
 @bp.cli.command("disable-user")
 @click.argument("name")
 def disable_user(name: str) -> None:
     """Disable an account and end its sessions at once."""
-    with write_transaction() as session:
-        user = _user(session, name)
-        user.active = False
-        end_user_sessions(session, user.id)
-        record_audit("user.disable", target=user.username, actor_name=CLI_ACTOR)
+    _set_active(name, False)
     click.echo(f"已停用账号 {normalize_username(name)}，其登录已全部失效。")
 
 
@@ -97,10 +103,7 @@ def disable_user(name: str) -> None:
 @click.argument("name")
 def enable_user(name: str) -> None:
     """Enable a disabled account again."""
-    with write_transaction() as session:
-        user = _user(session, name)
-        user.active = True
-        record_audit("user.enable", target=user.username, actor_name=CLI_ACTOR)
+    _set_active(name, True)
     click.echo(f"已启用账号 {normalize_username(name)}。")
 
 
