@@ -137,7 +137,7 @@ def record_patrol(page, kind, findings, violation=None, photo=False):
 
 
 @pytest.mark.browser
-def test_full_renovation_cycle_by_staff(server, desktop):
+def test_full_renovation_cycle_by_staff(server, desktop, phone):
     application_id, token, reference = file_application(server, room="1801", building=3)
     detail = f"{server.url}/forms/staff/renovations/{application_id}"
     status = f"{server.url}/forms/renovation/status/{token}"
@@ -164,11 +164,13 @@ def test_full_renovation_cycle_by_staff(server, desktop):
     take(page, "start")
     record_patrol(page, "office", "现场整洁，按规定时间施工。")
 
-    as_user(page, server, roles.SECURITY)
-    page.goto(detail)
-    record_patrol(page, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True)
-    assert page.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
-    assert page.locator("#step-complete").count() == 0
+    # The guard patrols with a phone.
+    as_user(phone, server, roles.SECURITY)
+    phone.goto(detail)
+    record_patrol(phone, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True)
+    assert phone.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
+    assert phone.locator("#step-complete").count() == 0
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     as_user(page, server, roles.ENGINEERING)
     page.goto(detail)
