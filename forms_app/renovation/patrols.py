@@ -83,17 +83,19 @@ class DuePatrol:
     kind: dict
     due_on: date
     last_on: date | None
+    on: date
 
     @property
     def overdue_days(self) -> int:
-        return (today() - self.due_on).days
+        return (self.on - self.due_on).days
 
 
-def _started_on() -> dict[int, date]:
+def _started_on(application_ids) -> dict[int, date]:
     """The local date each application's work started (its first step to 施工中)."""
     rows = db.session.execute(
         select(RenovationEvent.application_id, func.min(RenovationEvent.created_at))
-        .where(RenovationEvent.to_state == IN_PROGRESS)
+        .where(RenovationEvent.to_state == IN_PROGRESS,
+               RenovationEvent.application_id.in_(application_ids))
         .group_by(RenovationEvent.application_id)).all()
     return {app_id: local_date(moment) for app_id, moment in rows}
 
@@ -105,11 +107,13 @@ def patrols_due(on: date) -> list[DuePatrol]:
     ).scalars().all()
     if not applications:
         return []
+    ids = [application.id for application in applications]
     last = {(app_id, kind): when for app_id, kind, when in db.session.execute(
         select(RenovationPatrol.application_id, RenovationPatrol.kind,
                func.max(RenovationPatrol.patrol_date))
+        .where(RenovationPatrol.application_id.in_(ids))
         .group_by(RenovationPatrol.application_id, RenovationPatrol.kind)).all()}
-    started = _started_on()
+    started = _started_on(ids)
     due = []
     for application in applications:
         for kind in patrol_kinds().values():
@@ -119,7 +123,7 @@ def patrols_due(on: date) -> list[DuePatrol]:
             else:
                 due_on = started.get(application.id, application.start_date)
             if due_on <= on:
-                due.append(DuePatrol(application, kind, due_on, last_on))
+                due.append(DuePatrol(application, kind, due_on, last_on, on))
     order = list(patrol_kinds())
     due.sort(key=lambda d: (d.due_on, d.application.reference, order.index(d.kind["id"])))
     return due
@@ -154,7 +158,7 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
     except ValueError:
         errors["patrol_date"] = "请填写巡查日期（年-月-日）。"
     if patrol_date:
-        started = _started_on().get(application.id)
+        started = _started_on([application.id]).get(application.id)
         if patrol_date > today():
             errors["patrol_date"] = "巡查日期不能晚于今天。"
         elif started and patrol_date < started:

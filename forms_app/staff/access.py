@@ -54,7 +54,6 @@ def staff_required(*roles: str):
                 return render_error(403, f"此页面仅限{allowed}使用，您的角色是{user.role_label}。")
             return view(*args, **kwargs)
 
-        wrapped.staff_roles = roles
         return wrapped
 
     return decorator
