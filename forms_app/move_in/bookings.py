@@ -1,0 +1,244 @@
+"""Booking a move: slots and what is left of them, one write transaction per booking, the
+route to use on the day, cancelling and closing a booking."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..community import Community, cached_community
+from ..database import write_transaction
+from ..extensions import db
+from ..renovation.clock import utcnow
+from ..staff.clock import today
+from .models import BOOKED, CANCELLED, MoveInBooking
+
+# A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
+ATTEMPTS = 3
+
+BOOKING_FIELDS = (
+    "building", "unit", "room", "owner_name", "owner_mobile", "move_date", "slot", "oversize",
+    "large_items", "wants_trolley", "wants_carry_help",
+)
+
+
+class SlotFull(Exception):
+    """Every place of the chosen slot on that day is taken."""
+
+
+class RoomAlreadyBooked(Exception):
+    """The room already has an active booking on that day."""
+
+    def __init__(self, reference: str):
+        super().__init__(reference)
+        self.reference = reference
+
+
+class BookingClosed(Exception):
+    """The booking is already completed or cancelled."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    label: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class SlotAvailability:
+    slot: Slot
+    taken: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.slot.capacity - self.taken, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.remaining == 0
+
+
+def community() -> Community:
+    return cached_community(current_app.config["COMMUNITY_FILE"])
+
+
+def slots() -> dict[str, Slot]:
+    """The bookable time slots of a day, in the order of the community file."""
+    return {s["id"]: Slot(s["id"], s["label"], int(s["capacity"]))
+            for s in community().move_in["slots"]}
+
+
+def slot_label(slot_id: str) -> str:
+    slot = slots().get(slot_id)
+    return slot.label if slot else slot_id
+
+
+def bookable_dates() -> tuple[date, date]:
+    """The first and last day an owner may book: tomorrow up to ``booking_days_ahead``."""
+    now = today()
+    return now + timedelta(days=1), now + timedelta(days=community().move_in["booking_days_ahead"])
+
+
+def _taken_by_slot(move_date: date) -> dict[str, int]:
+    return dict(db.session.execute(
+        select(MoveInBooking.slot, func.count())
+        .where(MoveInBooking.move_date == move_date, MoveInBooking.state != CANCELLED)
+        .group_by(MoveInBooking.slot)).all())
+
+
+def availability(move_date: date) -> list[SlotAvailability]:
+    """Each slot of the day with the number of active bookings it holds."""
+    taken = _taken_by_slot(move_date)
+    return [SlotAvailability(slot, taken.get(slot.id, 0)) for slot in slots().values()]
+
+
+def new_nonce() -> str:
+    """A one-time value for one rendered form, so its second POST finds the first booking."""
+    return secrets.token_urlsafe(24)
+
+
+def find_by_nonce(nonce: str) -> MoveInBooking | None:
+    return db.session.scalar(select(MoveInBooking).where(MoveInBooking.submission_nonce == nonce))
+
+
+def find_by_token(token: str) -> MoveInBooking | None:
+    return db.session.scalar(select(MoveInBooking).where(MoveInBooking.token == token))
+
+
+def active_booking_for(building: int, unit: int, room: str, move_date: date) -> MoveInBooking | None:
+    """The room's active booking on that day, if any."""
+    return db.session.scalar(select(MoveInBooking).where(
+        MoveInBooking.building == building, MoveInBooking.unit == unit,
+        MoveInBooking.room == room, MoveInBooking.move_date == move_date,
+        MoveInBooking.state != CANCELLED))
+
+
+def _free_seat(move_date: date, slot: Slot) -> int:
+    taken = set(db.session.scalars(select(MoveInBooking.seat).where(
+        MoveInBooking.move_date == move_date, MoveInBooking.slot == slot.id,
+        MoveInBooking.state != CANCELLED)))
+    if len(taken) >= slot.capacity:
+        raise SlotFull()
+    return min(set(range(1, slot.capacity + 1)) - taken)
+
+
+def _next_reference(filed_on: date) -> tuple[int, str]:
+    """The day's next sequence number and its reference, e.g. BJ20261127-003."""
+    last = db.session.scalar(
+        select(func.max(MoveInBooking.sequence)).where(MoveInBooking.filed_on == filed_on))
+    sequence = (last or 0) + 1
+    return sequence, f"BJ{filed_on:%Y%m%d}-{sequence:03d}"
+
+
+def book(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
+    """Store a validated booking; returns (booking, created).
+
+    Capacity and the one-booking-per-room-per-day rule are checked again inside the write
+    transaction, which on SQLite holds the write lock from its start, so two workers can
+    never both take the last place. The partial unique indexes guard PostgreSQL.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            return _book_once(values, nonce)
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
+    with write_transaction() as session:
+        existing = find_by_nonce(nonce)
+        if existing:
+            return existing, False
+        blocking = active_booking_for(values["building"], values["unit"], values["room"],
+                                      values["move_date"])
+        if blocking:
+            raise RoomAlreadyBooked(blocking.reference)
+        seat = _free_seat(values["move_date"], slots()[values["slot"]])
+        now = utcnow()
+        sequence, reference = _next_reference(today())
+        booking = MoveInBooking(
+            reference=reference, filed_on=today(), sequence=sequence, submission_nonce=nonce,
+            seat=seat, state=BOOKED, created_at=now,
+            **{name: values[name] for name in BOOKING_FIELDS},
+        )
+        session.add(booking)
+    return booking, True
+
+
+def close(booking_id: int, state: str, actor_name: str, actor_id: int | None = None) -> MoveInBooking:
+    """Mark a booked move 已完成 or 已取消, recording who and when. Call inside
+    ``write_transaction``; raises ``BookingClosed`` when it is no longer booked."""
+    booking = db.session.get(MoveInBooking, booking_id)
+    if booking is None:
+        raise LookupError(booking_id)
+    if booking.state != BOOKED:
+        raise BookingClosed()
+    booking.state = state
+    booking.closed_at = utcnow()
+    booking.closed_by = actor_name
+    booking.closed_by_id = actor_id
+    return booking
+
+
+def owner_may_cancel(booking: MoveInBooking) -> bool:
+    """An owner cancels a booked move up to the day itself."""
+    return booking.state == BOOKED and booking.move_date >= today()
+
+
+def cancel_by_owner(token: str) -> MoveInBooking:
+    """Cancel through the private link; frees the seat. Raises ``BookingClosed`` when the
+    booking is no longer booked or its day has passed."""
+    with write_transaction():
+        booking = find_by_token(token)
+        if booking is None:
+            raise LookupError(token)
+        if not owner_may_cancel(booking):
+            raise BookingClosed()
+        return close(booking.id, CANCELLED, "业主")
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the move comes in on the day: the gate or garage entrance and what happens there."""
+
+    oversize: bool
+    entrance: str
+    steps: tuple[str, ...]
+
+
+def route_for(booking: MoveInBooking) -> Route:
+    """The route from the seed's 家私搬运 plan, with this community's posts and entrances.
+
+    Without items over the garage clearance the vehicle uses the building's garage entrance
+    and the furniture goes up by lift from the basement; oversize items enter at the
+    oversize post and are transferred in the designated area.
+    """
+    data = community()
+    move_in = data.move_in
+    clearance = move_in["garage_clearance_m"]
+    if booking.oversize:
+        post = move_in["oversize_post"]
+        return Route(True, post, (
+            f"您有超过车库限高（{clearance} 米）的大件物品，不能进车库：搬家车辆请从{post}进入小区。",
+            "在物业规划指定的区域转运家私，秩序维护员会现场指挥。",
+        ))
+    entrance = data.material_entrance_for(booking.building)
+    name = f"{entrance['name']}（{entrance['beside']}旁边）"
+    return Route(False, name, (
+        f"家私不超过车库进口标高（{clearance} 米），搬家车辆从{name}进入地下车库。",
+        f"小区 {move_in['entrance_posts']} 个出入口岗都配有圈尺，岗位人员会现场测量；"
+        "没有超高的，由协管员指挥车辆。",
+        "从地下室乘电梯把家私搬运上楼。",
+    ))
+
+
+def service_office() -> dict | None:
+    """The customer-service office where owners ask about utilities and move-in matters."""
+    return next((o for o in community()["offices"] if "客户服务中心" in o["name"]), None)

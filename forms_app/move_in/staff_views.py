@@ -1,0 +1,121 @@
+"""The staff's move-in schedule: one day's bookings per slot, printable for the gate; an export
+of the day; 客服 and 经理 mark a booking 已完成 or 已取消."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint, abort, flash, redirect, render_template, request, stream_with_context, url_for,
+)
+from sqlalchemy import select
+
+from ..database import write_transaction
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..renovation.clock import local_time
+from ..staff.access import current_staff, staff_required
+from ..staff.audit import record_audit
+from ..staff.clock import today
+from ..staff.roles import MANAGER, SERVICE
+from . import bookings
+from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
+
+bp = Blueprint("move_in_staff", __name__)
+
+# Who may close a booking and export a day (exports carry whole mobile numbers).
+DESK_ROLES = (SERVICE, MANAGER)
+CLOSING = {"complete": COMPLETED, "cancel": CANCELLED}
+
+
+def _day_arg() -> tuple[date, str | None]:
+    """The day asked for (default today) and a message when it cannot be read."""
+    raw = (request.args.get("date") or "").strip()
+    if not raw:
+        return today(), None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return today(), "日期格式应为 年-月-日，例如 2026-05-01；已显示今天。"
+
+
+def _bookings_of(day: date):
+    """Every booking of the day (cancelled ones last in each slot), in slot order."""
+    order = {slot_id: index for index, slot_id in enumerate(bookings.slots())}
+    rows = db.session.scalars(select(MoveInBooking).where(MoveInBooking.move_date == day)
+                              .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
+    return sorted(rows, key=lambda b: (order.get(b.slot, len(order)), b.state == CANCELLED))
+
+
+@bp.get("/")
+@staff_required()
+def schedule():
+    """The day's schedule per slot: bookings, help wanted, oversize flags; mobiles masked."""
+    day, error = _day_arg()
+    rows = _bookings_of(day)
+    active = [b for b in rows if b.state != CANCELLED]
+    per_slot = [(slot, [b for b in rows if b.slot == slot.id]) for slot in bookings.slots().values()]
+    known = set(bookings.slots())
+    others = [b for b in rows if b.slot not in known]
+    totals = {"bookings": len(active), "oversize": sum(b.oversize for b in active),
+              "trolley": sum(b.wants_trolley for b in active),
+              "carry": sum(b.wants_carry_help for b in active)}
+    return render_template(
+        "move_in/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
+        totals=totals, may_close=current_staff().role in DESK_ROLES,
+        previous=day - timedelta(days=1), following=day + timedelta(days=1),
+        today=today(), state_labels=STATE_LABELS)
+
+
+@bp.post("/<int:booking_id>/<action>")
+@staff_required(*DESK_ROLES)
+def close(booking_id: int, action: str):
+    """Mark a booking 已完成 or 已取消 with who and when, and audit it."""
+    state = CLOSING.get(action)
+    if state is None:
+        abort(404)
+    user = current_staff()
+    try:
+        with write_transaction():
+            booking = bookings.close(booking_id, state, user.username, user.id)
+            record_audit("move_in.close", target=booking.reference,
+                         detail=f"{booking.room_label} {booking.move_date.isoformat()} "
+                                f"标记为{STATE_LABELS[state]}")
+            day = booking.move_date
+    except LookupError:
+        abort(404)
+    except bookings.BookingClosed:
+        booking = db.session.get(MoveInBooking, booking_id)
+        flash(f"预约 {booking.reference} 已是「{booking.state_label}」，不能再更改。", "error")
+        return redirect(url_for(".schedule", date=booking.move_date.isoformat()), code=303)
+    flash(f"已将预约 {booking.reference} 标记为{STATE_LABELS[state]}。", "success")
+    return redirect(url_for(".schedule", date=day.isoformat()), code=303)
+
+
+EXPORT_HEADER = ("预约编号", "搬家日期", "时段", "房屋", "业主", "业主手机", "超高大件",
+                 "进场位置", "大件物品", "平推车", "搬运协助", "状态", "办理人", "办理时间")
+
+
+def _export_rows(day: date):
+    for booking in _bookings_of(day):
+        yield (booking.reference, booking.move_date, bookings.slot_label(booking.slot),
+               booking.room_label, booking.owner_name, booking.owner_mobile, booking.oversize,
+               bookings.route_for(booking).entrance, booking.large_items, booking.wants_trolley,
+               booking.wants_carry_help, booking.state_label, booking.closed_by or "",
+               booking.closed_at and local_time(booking.closed_at))
+
+
+@bp.get("/export.<fmt>")
+@staff_required(*DESK_ROLES)
+def export(fmt: str):
+    """One day's bookings as .xlsx or CSV (UTF-8 with BOM)."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    day, error = _day_arg()
+    if error:
+        flash("日期格式有误，请修改后再导出。", "error")
+        return redirect(url_for(".schedule"), code=303)
+    record_audit("export", target="搬家预约", detail=f"{fmt}；{day.isoformat()}")
+    filename = f"搬家预约-{day.isoformat()}.{fmt}"
+    if fmt == "csv":
+        return csv_response(filename, EXPORT_HEADER, stream_with_context(_export_rows(day)))
+    return xlsx_response(filename, "搬家预约", EXPORT_HEADER, _export_rows(day))
