@@ -95,4 +95,6 @@ def domain_blueprints():
     from .surveys.views import bp as surveys_bp
 
     blueprints += [(surveys_bp, "/surveys"), (survey_staff_bp, "/staff/surveys")]
+    from .move_in import staff_views as move_in_staff, views as move_in
+    blueprints += [(move_in.bp, "/move-in"), (move_in_staff.bp, "/staff/move-ins")]
     return blueprints
