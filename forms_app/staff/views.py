@@ -30,6 +30,13 @@ def _staff_context():
 
 
 
+@bp.after_request
+def _no_store(response):
+    """Back-office pages hold owners' phone numbers: no browser or proxy keeps a copy."""
+    response.cache_control.no_store = True
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; a successful login starts a new server-side session."""

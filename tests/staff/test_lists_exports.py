@@ -29,8 +29,9 @@ def test_list_masks_mobiles_and_detail_shows_them(app, as_role):
     staff = as_role(roles.SECURITY)
     html = staff.get("/forms/staff/renovations").get_data(as_text=True)
     assert "138****8000" in html and "13800138000" not in html
-    detail = staff.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
-    assert "13800138000" in detail
+    response = staff.get(f"/forms/staff/renovations/{application_id}")
+    assert "13800138000" in response.get_data(as_text=True)
+    assert "no-store" in response.headers["Cache-Control"]
 
 
 def test_filters_and_search(app, as_role):
