@@ -74,7 +74,9 @@ class MoveInForm(FlaskForm):
     def validate_room(self, field):
         number, unit = self.building.data or "", self.unit.data or ""
         building = self.community.buildings.get(int(number)) if number.isdigit() else None
-        if building and unit.isdigit() and self.room_key() is None:
+        # A unit the building lacks is reported beside the unit only.
+        if building and unit.isdigit() and 1 <= int(unit) <= building.units \
+                and self.room_key() is None:
             raise ValidationError(
                 f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
                 f"每层 {building.rooms_per_floor} 户）。")

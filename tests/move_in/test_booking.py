@@ -1,0 +1,218 @@
+"""The owner's booking: the happy path with its route, every bad input, capacity, one booking
+per room per day, double submits, CSRF, the private link and cancelling."""
+from __future__ import annotations
+
+import html as html_lib
+from datetime import timedelta
+
+import pytest
+
+from forms_app.move_in.forms import SLOT_FULL_MESSAGE
+from forms_app.move_in.models import CANCELLED
+
+from .conftest import (
+    BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, REFERENCE, SLOTS, TODAY, booking_fields, rooms,
+)
+
+
+def text(response) -> str:
+    return html_lib.unescape(response.get_data(as_text=True))
+
+
+def test_booking_gives_a_private_confirmation_with_the_garage_route(owner, stored, client):
+    page, path = owner.book(booking_fields(building=5, unit=2, room="1202", wants_carry_help="y"))
+
+    assert REFERENCE.search(page)
+    assert "5号楼2单元1202室" in page
+    assert f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in page
+    entrance = COMMUNITY.material_entrance_for(5)
+    assert f"{entrance['name']}（{entrance['beside']}旁边）" in page
+    route = page.split('id="route"')[1].split("</section>")[0]
+    assert "乘电梯" in route and MOVE_IN["oversize_post"] not in route
+    assert "平推车" in page and "秩序维护巡逻人员协助您搬运大件物品" in page
+    assert "水、电、气、电话、宽带" in page
+    response = client.get(path)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    [booking] = stored.bookings()
+    assert (booking.owner_mobile, booking.oversize, booking.wants_trolley, booking.wants_carry_help) \
+        == ("13800138000", False, True, True)
+    assert booking.state == "booked" and booking.seat == 1
+
+
+def test_oversize_items_enter_at_the_oversize_post(owner):
+    page, _ = owner.book(booking_fields(oversize="yes", large_items="钢琴（高 2.4 米）"))
+    route = page.split('id="route"')[1].split("</section>")[0]
+    assert f"从{MOVE_IN['oversize_post']}进入小区" in route
+    assert "规划指定的区域转运家私" in route
+    assert f"{MOVE_IN['garage_clearance_m']} 米" in route
+
+
+LAST_DAY = TODAY + timedelta(days=MOVE_IN["booking_days_ahead"])
+INVALID = [
+    ("building", {"building": ""}, "请选择楼栋。"),
+    ("building", {"building": "99"}, "请选择小区内的楼栋。"),
+    ("unit", {"unit": ""}, "请选择单元。"),
+    ("unit", {"building": "1", "unit": "3"}, "1号楼只有 1–2 单元。"),
+    ("room", {"room": ""}, "请选择房号。"),
+    ("room", {"building": "11", "unit": "1", "room": "1501"}, "11号楼没有 1501 室"),
+    ("owner_name", {"owner_name": "  "}, "请填写业主姓名。"),
+    ("owner_name", {"owner_name": "张" * 31}, "不能超过 30 个字。"),
+    ("owner_mobile", {"owner_mobile": ""}, "请填写业主手机号。"),
+    ("owner_mobile", {"owner_mobile": "12345678901"}, "11 位中国大陆手机号码"),
+    ("move_date", {"move_date": ""}, "请选择搬家日期。"),
+    ("move_date", {"move_date": "12月5日"}, "请按 2026-12-01 的格式填写日期。"),
+    ("move_date", {"move_date": TODAY.isoformat()}, "搬家日期最早可选明天（2026-12-02）"),
+    ("move_date", {"move_date": (TODAY - timedelta(days=3)).isoformat()}, "最早可选明天"),
+    ("move_date", {"move_date": (LAST_DAY + timedelta(days=1)).isoformat()},
+     f"只能预约 {MOVE_IN['booking_days_ahead']} 天内的搬家（最晚 {LAST_DAY.isoformat()}）"),
+    ("slot", {"slot": ""}, "请选择搬家时段。"),
+    ("slot", {"slot": "night"}, "请从列表中选择搬家时段。"),
+    ("oversize", {"oversize": ""}, f"请选择是否有超过车库限高 {MOVE_IN['garage_clearance_m']} 米的大件物品。"),
+    ("oversize", {"oversize": "maybe"}, "请选择是否有超过车库限高"),
+    ("large_items", {"large_items": "柜" * 501}, "大件物品不能超过 500 个字。"),
+]
+
+
+@pytest.mark.parametrize("field,change,message", INVALID,
+                         ids=[f"{f}-{i}" for i, (f, _c, _m) in enumerate(INVALID)])
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(owner, stored, field, change,
+                                                                  message):
+    fields = booking_fields(owner_name="周建国", large_items="双开门冰箱、衣柜")
+    fields.update(change)
+    response = owner.submit(fields)
+
+    assert response.status_code == 400
+    page = text(response)
+    errors = page.split(f'id="{field}-error"', 1)
+    assert len(errors) == 2, f"no error beside {field}"
+    assert message in errors[1].split("</p>", 1)[0]
+    assert "有 1 处需要修改" in page
+    if field != "owner_name":
+        assert 'value="周建国"' in page
+    if field != "large_items":
+        assert "双开门冰箱、衣柜</textarea>" in page
+    assert stored.count() == 0
+
+
+def test_a_stale_form_without_its_nonce_is_refused(owner, stored):
+    hidden = owner.open_form()
+    response = owner.submit(hidden={**hidden, "nonce": "short"})
+    assert response.status_code == 400
+    assert "页面已过期，请刷新页面后重新填写。" in text(response)
+    assert stored.count() == 0
+
+
+def test_post_without_csrf_token_is_refused(owner, stored):
+    hidden = owner.open_form()
+    response = owner.submit(hidden={"nonce": hidden["nonce"]})
+    assert response.status_code == 400
+    assert "页面已过期或来源无法验证" in text(response)
+    assert stored.count() == 0
+
+
+def test_the_same_form_sent_twice_makes_one_booking(owner, stored):
+    hidden = owner.open_form()
+    first = owner.submit(hidden=hidden)
+    second = owner.submit(hidden=hidden)
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    assert stored.count() == 1
+
+
+def test_a_full_slot_is_shown_and_refused(owner, stored, client):
+    slot = SLOTS[1]
+    for number, unit, room in rooms(slot["capacity"]):
+        owner.book(booking_fields(building=number, unit=unit, room=room, slot=slot["id"]))
+
+    response = owner.submit(booking_fields(building=12, unit=3, room="1102", slot=slot["id"]))
+    assert response.status_code == 400
+    page = text(response)
+    assert SLOT_FULL_MESSAGE in page.split('id="slot-error"')[1]
+    full_choice = page.split(f'data-slot="{slot["id"]}"')[1].split("</label>")[0]
+    assert "已约满" in full_choice and "disabled" in full_choice
+    other = page.split(f'data-slot="{SLOTS[0]["id"]}"')[1].split("</label>")[0]
+    assert f"剩余 {SLOTS[0]['capacity']} 个" in other
+    assert stored.count() == slot["capacity"]
+
+    availability = client.get(f"{BOOK_URL}slots?date={MOVE_DAY.isoformat()}").get_json()
+    left = {s["id"]: s["remaining"] for s in availability["slots"]}
+    assert left[slot["id"]] == 0 and left[SLOTS[0]["id"]] == SLOTS[0]["capacity"]
+    # The same slot on another day is free.
+    owner.book(booking_fields(building=12, unit=3, room="1102", slot=slot["id"],
+                              day=MOVE_DAY + timedelta(days=1)))
+
+
+def test_slot_availability_rejects_days_outside_the_window(client):
+    for day in ("tomorrow", TODAY.isoformat(), (LAST_DAY + timedelta(days=1)).isoformat()):
+        response = client.get(f"{BOOK_URL}slots?date={day}")
+        assert response.status_code == 400
+        assert response.get_json()["error"]
+
+
+def test_one_active_booking_per_room_per_day(owner, stored):
+    first, path = owner.book(booking_fields(slot=SLOTS[0]["id"]))
+    reference = REFERENCE.search(first).group()
+
+    response = owner.submit(booking_fields(slot=SLOTS[2]["id"]))
+    assert response.status_code == 400
+    message = text(response).split('id="move_date-error"')[1]
+    assert f"该房屋这一天已有搬家预约（编号 {reference}）" in message
+    owner.book(booking_fields(day=MOVE_DAY + timedelta(days=2)))
+    assert stored.count() == 2
+
+    owner.client.post(path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"]})
+    owner.book(booking_fields(slot=SLOTS[2]["id"]))
+    assert stored.count() == 3
+
+
+def test_cancelling_frees_the_place(owner, stored):
+    slot = SLOTS[3]
+    paths = [owner.book(booking_fields(building=n, unit=u, room=r, slot=slot["id"]))[1]
+             for n, u, r in rooms(slot["capacity"])]
+    late = booking_fields(building=12, unit=3, room="1102", slot=slot["id"])
+    assert owner.submit(late).status_code == 400
+
+    response = owner.client.post(paths[0] + "/cancel",
+                                 data={"csrf_token": owner.open_form()["csrf_token"]})
+    assert response.status_code == 303 and response.location == paths[0]
+    page = text(owner.client.get(paths[0]))
+    assert "预约已取消，该时段的名额已释放。" in page
+    assert 'id="state">已取消' in page and 'id="cancel-booking"' not in page and 'id="route"' not in page
+    # A second tap changes nothing and says nothing alarming.
+    again = owner.client.post(paths[0] + "/cancel",
+                              data={"csrf_token": owner.open_form()["csrf_token"]})
+    assert again.status_code == 303
+    assert "不能再取消" not in text(owner.client.get(paths[0]))
+
+    owner.book(late)
+    assert stored.count(state=CANCELLED) == 1
+    assert stored.count(slot=slot["id"]) == slot["capacity"] + 1
+
+
+def test_a_past_booking_cannot_be_cancelled(app, owner, stored):
+    _page, path = owner.book()
+    app.config["TODAY"] = (MOVE_DAY + timedelta(days=1)).isoformat()
+    page = owner.client.get(path).get_data(as_text=True)
+    assert 'id="cancel-booking"' not in page
+    owner.client.post(path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"]})
+    assert "不能再取消" in text(owner.client.get(path))
+    assert stored.count(state="booked") == 1
+
+
+def test_wrong_or_guessed_tokens_are_404(owner, client):
+    _page, path = owner.book()
+    token = path.rsplit("/", 1)[1]
+    for wrong in ("1", "BJ20261201-001", token[:-1] + ("A" if token[-1] != "A" else "B")):
+        assert client.get(f"/forms/move-in/booking/{wrong}").status_code == 404
+    response = client.post(f"/forms/move-in/booking/{token[::-1]}/cancel",
+                           data={"csrf_token": owner.open_form()["csrf_token"]})
+    assert response.status_code == 404
+    assert "页面不存在" in text(response)
+
+
+def test_typed_markup_is_shown_as_text(owner):
+    page, _ = owner.book(booking_fields(owner_name="<b>王</b>", large_items="<script>alert(1)</script>"))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;王&lt;/b&gt;" in page
