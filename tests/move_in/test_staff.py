@@ -1,0 +1,169 @@
+"""The staff's day schedule: login required, mobiles masked, per-slot flags, closing a booking
+with who and when, and the day's export."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from markupsafe import escape
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from forms_app.extensions import db
+from forms_app.staff import roles
+from forms_app.staff.models import AuditLog
+from tests.conftest import csrf_token_from
+
+from .conftest import MOVE_DAY, MOVE_IN, SLOTS, TODAY, Owner, booking_fields
+
+SCHEDULE = "/forms/staff/move-ins/"
+DAY = f"{SCHEDULE}?date={MOVE_DAY.isoformat()}"
+HOSTILE = '=HYPERLINK("http://example.invalid","点我")'
+
+
+@pytest.fixture
+def booked(app, stored):
+    """Three bookings on MOVE_DAY made through the owner's form; their ids in booking order."""
+    owner = Owner(app.test_client())
+    owner.book(booking_fields(building=1, unit=1, room="101", slot=SLOTS[0]["id"]))
+    owner.book(booking_fields(building=2, unit=1, room="502", slot=SLOTS[0]["id"],
+                              oversize="yes", large_items="钢琴", wants_trolley="",
+                              wants_carry_help="y", owner_mobile="13912345678"))
+    owner.book(booking_fields(building=8, unit=2, room="2601", slot=SLOTS[2]["id"],
+                              owner_name="+李", large_items=HOSTILE))
+    return [booking.id for booking in stored.bookings()]
+
+
+def staff_rules(app):
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("move_in_staff.")),
+                  key=lambda r: r.rule)
+
+
+def test_every_staff_url_needs_a_login(app, client, booked):
+    token = csrf_token_from(client.get("/forms/move-in/").get_data(as_text=True))
+    rules = staff_rules(app)
+    assert len(rules) == 3
+    for rule in rules:
+        url = (rule.rule.replace("<int:booking_id>", "1").replace("<action>", "complete")
+               .replace("<fmt>", "csv"))
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/forms/staff/login"), url
+    with app.app_context():
+        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "move_in.close")) is None
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_every_role_sees_the_day_with_masked_mobiles(as_role, booked, role):
+    page = as_role(role).get(DAY).get_data(as_text=True)
+    assert f'id="schedule-day">{MOVE_DAY.isoformat()}' in page
+    assert "138****8000" in page and "139****5678" in page
+    assert "13800138000" not in page and "13912345678" not in page
+    first = page.split(f'id="slot-{SLOTS[0]["id"]}"')[1].split("</section>")[0]
+    assert f"已约 2/{SLOTS[0]['capacity']}" in first
+    assert "1号楼1单元101室" in first and "2号楼1单元502室" in first
+    assert f"超高 · {MOVE_IN['oversize_post']}" in first and "钢琴" in first
+    assert "平推车" in first and "搬运协助" in first
+    third = page.split(f'id="slot-{SLOTS[2]["id"]}"')[1].split("</section>")[0]
+    assert "8号楼2单元2601室" in third and str(escape(HOSTILE)) in third
+    assert "这个时段没有预约。" in page.split(f'id="slot-{SLOTS[1]["id"]}"')[1].split("</section>")[0]
+    assert "共 <strong>3</strong> 户搬家；超高大件 1 户" in page
+    desk = role in (roles.SERVICE, roles.MANAGER)
+    assert ("已完成</button>" in page) is desk
+    assert ("导出 Excel" in page) is desk
+
+
+def test_default_day_is_today_and_a_bad_date_says_so(as_role, booked):
+    staff = as_role(roles.SECURITY)
+    page = staff.get(SCHEDULE).get_data(as_text=True)
+    assert f'id="schedule-day">{TODAY.isoformat()}</span>（今天）' in page
+    assert "共 <strong>0</strong> 户搬家" in page
+    page = staff.get(f"{SCHEDULE}?date=2026-13-45").get_data(as_text=True)
+    assert "日期格式应为 年-月-日" in page and f'id="schedule-day">{TODAY.isoformat()}' in page
+    page = staff.get(f"{SCHEDULE}?date={(MOVE_DAY + timedelta(days=1)).isoformat()}").get_data(as_text=True)
+    assert "共 <strong>0</strong> 户搬家" in page
+
+
+def _close(client, booking_id, action):
+    token = csrf_token_from(client.get(DAY).get_data(as_text=True))
+    return client.post(f"{SCHEDULE}{booking_id}/{action}", data={"csrf_token": token})
+
+
+def test_service_marks_done_and_cancelled_with_who_and_when(app, as_role, booked, stored):
+    service = as_role(roles.SERVICE)
+    response = _close(service, booked[0], "complete")
+    assert response.status_code == 303 and response.location == DAY
+    page = service.get(DAY).get_data(as_text=True)
+    assert "已将预约" in page and "标记为已完成" in page
+    row = page.split(f'id="booking-{booked[0]}"')[1].split("</tr>")[0]
+    assert "已完成" in row and "service" in row
+
+    assert _close(as_role(roles.MANAGER), booked[1], "cancel").status_code == 303
+    again = _close(service, booked[1], "complete")
+    assert again.status_code == 303
+    assert "已是「已取消」，不能再更改" in service.get(DAY).get_data(as_text=True)
+
+    first, second, third = stored.bookings()
+    assert (first.state, first.closed_by) == ("completed", "service") and first.closed_at
+    assert (second.state, second.closed_by) == ("cancelled", "manager")
+    assert third.state == "booked" and third.closed_at is None
+    with app.app_context():
+        audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "move_in.close")
+                                   .order_by(AuditLog.id)).all()
+        assert [(a.actor_name, a.target) for a in audit] == [
+            ("service", first.reference), ("manager", second.reference)]
+        assert "标记为已完成" in audit[0].detail
+
+
+@pytest.mark.parametrize("role", [roles.SECURITY, roles.ENGINEERING])
+def test_gate_and_engineering_staff_cannot_close_or_export(as_role, booked, stored, role):
+    staff = as_role(role)
+    response = _close(staff, booked[0], "complete")
+    assert response.status_code == 403
+    assert "此页面仅限" in response.get_data(as_text=True)
+    assert staff.get(f"{SCHEDULE}export.csv?date={MOVE_DAY.isoformat()}").status_code == 403
+    assert [b.state for b in stored.bookings()] == ["booked"] * 3
+
+
+def test_unknown_booking_or_action_is_404(as_role, booked):
+    service = as_role(roles.SERVICE)
+    assert _close(service, 999, "complete").status_code == 404
+    assert _close(service, booked[0], "delete").status_code == 404
+    assert service.get(f"{SCHEDULE}export.pdf").status_code == 404
+
+
+def test_csv_export_of_the_day_is_neutralized(app, as_role, booked):
+    response = as_role(roles.MANAGER).get(f"{SCHEDULE}export.csv?date={MOVE_DAY.isoformat()}")
+    assert response.status_code == 200
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) == 4
+    records = [dict(zip(rows[0], row)) for row in rows[1:]]
+    hostile = next(r for r in records if r["房屋"] == "8号楼2单元2601室")
+    assert hostile["大件物品"] == "'" + HOSTILE and hostile["业主"] == "'+李"
+    oversize = next(r for r in records if r["房屋"] == "2号楼1单元502室")
+    assert oversize["业主手机"] == "13912345678"
+    assert (oversize["超高大件"], oversize["进场位置"]) == ("是", MOVE_IN["oversize_post"])
+    assert (oversize["平推车"], oversize["搬运协助"]) == ("否", "是")
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    with app.app_context():
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "export"))
+    assert audit.actor_name == "manager" and MOVE_DAY.isoformat() in audit.detail
+
+
+def test_xlsx_export_keeps_text_and_never_formulas(as_role, booked):
+    response = as_role(roles.SERVICE).get(f"{SCHEDULE}export.xlsx?date={MOVE_DAY.isoformat()}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 4
+    records = [dict(zip(rows[0], row)) for row in rows[1:]]
+    assert {r["业主手机"] for r in records} == {"13800138000", "13912345678"}
+    assert any(r["大件物品"] == "'" + HOSTILE for r in records)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
