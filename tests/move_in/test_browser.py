@@ -1,0 +1,115 @@
+"""On a 360 px phone: from the handbook's 入住与搬家 page to a booking and its route; the gate's
+schedule on a phone and on paper."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from forms_app.staff import roles
+from tests.conftest import csrf_token_from
+from tests.support.server import LiveServer
+from tests.support.staff import create_staff, login
+
+from .conftest import (
+    BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, PASSWORD, SLOTS, TODAY, booking_fields, nonce_from,
+    rooms,
+)
+from .test_live import SHIM
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, built_site):
+    """gunicorn (2 workers) serving the built handbook and the app, today fixed."""
+    instance = tmp_path_factory.mktemp("move-in-browser") / "instance"
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
+    live = LiveServer(instance, site_dir=built_site, extra_env=SHIM).start()
+    create_staff(live, "guard", roles.SECURITY, PASSWORD)
+    yield live
+    live.stop()
+
+
+def book_over_http(server, **fields) -> None:
+    session = requests.Session()
+    form = session.get(server.url + BOOK_URL, timeout=30).text
+    response = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
+        "csrf_token": csrf_token_from(form), "nonce": nonce_from(form), **booking_fields(**fields)})
+    assert response.status_code == 303, response.text[:2000]
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_owner_books_a_move_on_a_phone_and_sees_the_route(server, phone):
+    full = SLOTS[1]
+    for number, unit, room in rooms(full["capacity"]):
+        book_over_http(server, building=number, unit=unit, room=room, slot=full["id"])
+
+    phone.goto(server.url + "/owner/move-in/")
+    phone.locator("#搬家预约 ~ p a.md-button", has_text="预约搬家").click()
+    phone.wait_for_url(re.compile(r"/forms/move-in/$"))
+    assert phone.locator("h1").inner_text() == "搬家预约"
+
+    phone.select_option("#building", "5")
+    assert phone.locator("#unit option:not([hidden])").count() == 1 + 2
+    phone.select_option("#unit", "2")
+    phone.select_option("#room", "1202")
+    phone.fill("#owner_name", "周建国")
+    phone.fill("#owner_mobile", "138 0013 8000")
+    phone.fill("#move_date", MOVE_DAY.isoformat())
+    phone.locator("#move_date").dispatch_event("change")
+    full_choice = phone.locator(f'.slot-choice[data-slot="{full["id"]}"]')
+    full_choice.locator(".slot-left", has_text="已约满").wait_for()
+    assert full_choice.locator("input").is_disabled()
+    free_choice = phone.locator(f'.slot-choice[data-slot="{SLOTS[0]["id"]}"]')
+    assert free_choice.locator(".slot-left").inner_text() == f"剩余 {SLOTS[0]['capacity']} 个"
+    free_choice.click()
+    phone.locator("#oversize").get_by_label("没有").check()
+    phone.fill("#large_items", "双开门冰箱、衣柜")
+    phone.get_by_label("需要平推车").check()
+    phone.get_by_label(re.compile("协助搬运大件物品")).check()
+    assert fits(phone)
+    phone.get_by_role("button", name="提交预约").click()
+
+    phone.wait_for_url(re.compile(r"/forms/move-in/booking/[\w-]{32,}$"))
+    assert re.fullmatch(r"BJ\d{8}-\d{3}", phone.locator("#reference").inner_text())
+    assert phone.locator("#state").inner_text() == "已预约"
+    assert phone.locator("#booking-room").inner_text() == "5号楼2单元1202室"
+    assert phone.locator("#booking-when").inner_text() == f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}"
+    entrance = COMMUNITY.material_entrance_for(5)
+    assert entrance["name"] in phone.locator("#route-entrance").inner_text()
+    route = phone.locator("#route").inner_text()
+    assert "乘电梯" in route and f"{MOVE_IN['garage_clearance_m']} 米" in route
+    help_given = phone.locator("#help").inner_text()
+    assert "平推车" in help_given and "秩序维护巡逻人员" in help_given
+    assert "水、电、气、电话、宽带" in phone.locator("#notices").inner_text()
+    assert fits(phone)
+
+    phone.locator("#cancel-booking").click()
+    phone.locator("#state", has_text="已取消").wait_for()
+    assert "名额已释放" in phone.content()
+
+
+def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
+    book_over_http(server, building=9, unit=1, room="2501", day=MOVE_DAY, slot=SLOTS[3]["id"],
+                   oversize="yes", large_items="钢琴", wants_carry_help="y")
+    login(phone, "guard", PASSWORD, base_url=server.url)
+    phone.get_by_role("link", name="搬家预约").click()
+    phone.fill("#date", MOVE_DAY.isoformat())
+    phone.get_by_role("button", name="查看").click()
+    phone.wait_for_url(re.compile(r"date=" + MOVE_DAY.isoformat()))
+
+    block = phone.locator(f"#slot-{SLOTS[3]['id']}")
+    assert "9号楼1单元2501室" in block.inner_text()
+    assert f"超高 · {MOVE_IN['oversize_post']}" in block.inner_text()
+    assert "138****8000" in block.inner_text()
+    assert fits(phone)
+    phone.emulate_media(media="print")
+    assert not phone.locator(".topbar").is_visible()
+    assert not phone.locator("form.filters").is_visible()
+    assert block.is_visible()
