@@ -9,7 +9,7 @@ from sqlalchemy.orm import scoped_session
 
 from forms_app.database import write_transaction
 from forms_app.extensions import db
-from forms_app.renovation.applications import submit_application
+from forms_app.renovation.applications import find_by_nonce, submit_application
 from forms_app.renovation.clock import local_today
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.workflow import STEPS_BY_ACTION, advance
@@ -40,12 +40,17 @@ def application_values(building=1, unit=1, room="101", **overrides) -> dict:
     return values
 
 
+def filed(values: dict, uploads=()) -> RenovationApplication:
+    """File an application through the owner's service (inside an app context)."""
+    nonce = secrets.token_urlsafe(16)
+    submit_application(values, list(uploads), nonce)
+    return find_by_nonce(nonce)
+
+
 def file_application(app, **overrides) -> int:
     """File an application as an owner would (no attachments); its id."""
     with app.app_context():
-        application, _ = submit_application(application_values(**overrides), [],
-                                            secrets.token_urlsafe(16))
-        return application.id
+        return filed(application_values(**overrides)).id
 
 
 def walk(app, application_id: int, *actions: str, actor_role=roles.MANAGER, comment="测试"):

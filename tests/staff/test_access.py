@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import io
-import secrets
 
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from forms_app.renovation.applications import submit_application
 from forms_app.renovation.uploads import check_upload
 from forms_app.staff import roles
 from tests.conftest import csrf_token_from
 
-from .conftest import application_values
+from .conftest import application_values, filed
 
 PDF = b"%PDF-1.4\n% test drawing\n"
 PUBLIC = {"staff.login", "staff.logout"}
@@ -28,8 +26,7 @@ def staff_rules(app):
 def file_with_attachment(app, room="101") -> tuple[int, int]:
     upload = FileStorage(io.BytesIO(PDF), filename="平面图.pdf", content_type="application/pdf")
     with app.app_context():
-        application, _ = submit_application(application_values(room=room), [check_upload(upload)],
-                                            secrets.token_urlsafe(16))
+        application = filed(application_values(room=room), [check_upload(upload)])
         return application.id, application.attachments[0].id
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -14,7 +13,6 @@ from sqlalchemy import select, update
 from forms_app import create_app
 from forms_app.database import write_transaction
 from forms_app.extensions import db
-from forms_app.renovation.applications import submit_application
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance
@@ -24,7 +22,7 @@ from tests.conftest import csrf_token_from
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff, login
 
-from .conftest import PASSWORD, application_values
+from .conftest import PASSWORD, application_values, filed
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FIXED_TODAY = date(2026, 5, 10)
@@ -48,10 +46,9 @@ def server_app(server: LiveServer):
         db.engine.dispose()
 
 
-def file_application(server, **overrides) -> RenovationApplication:
+def file_application(server, **overrides) -> tuple[int, str, str]:
     with server_app(server):
-        application, _ = submit_application(application_values(**overrides), [],
-                                            secrets.token_urlsafe(16))
+        application = filed(application_values(**overrides))
         return application.id, application.status_token, application.reference
 
 
