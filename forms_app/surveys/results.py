@@ -168,17 +168,3 @@ def survey_results(survey: Survey, target_rate: float) -> SurveyResults:
     return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
                          overall)
 
-
-def text_answers(survey: Survey, question: Question, page: int, per_page: int = 20):
-    """One page of a question's typed texts (answers, or 其他 notes), newest first."""
-    where = (SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id,
-             SurveyAnswer.text.is_not(None))
-    total = db.session.execute(select(func.count()).select_from(SurveyAnswer).where(*where)).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(
-        select(SurveyAnswer.text, SurveyAnswer.period, SurveyAnswer.option)
-        .where(*where).order_by(SurveyAnswer.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, page, pages, total

@@ -5,8 +5,6 @@ Invitation links are credentials to answer for a household, so only a 经理 cre
 """
 from __future__ import annotations
 
-from itertools import groupby
-
 from flask import (
     Blueprint, current_app, flash, redirect, render_template, request, stream_with_context,
     url_for,
@@ -18,22 +16,22 @@ from ..database import write_transaction
 from ..errors import render_error
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..renovation.clock import local_time
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
 from ..staff.paging import paginate
 from ..staff.roles import MANAGER, SERVICE
 from . import all_surveys, survey_or_404
-from .definitions import (
-    MULTIPLE, OTHER_OPTION, QUESTION_TYPES, RECOMMENDATION, SATISFACTION, SATISFACTION_LABELS,
-    Survey,
-)
+from .definitions import QUESTION_TYPES
+from .export import export_header, export_rows
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label
 from .results import ALL, survey_results
 
 bp = Blueprint("survey_staff", __name__)
 
 RESULT_ROLES = (MANAGER, SERVICE)
+# Rooms in floor order: '101' before '1001' (room numbers are stored as text).
+HOUSEHOLD_ORDER = (SurveyInvitation.building, SurveyInvitation.unit,
+                   func.length(SurveyInvitation.room), SurveyInvitation.room)
 TEXT_PREVIEW = 5
 
 
@@ -94,63 +92,6 @@ def texts(slug: str, question_id: str):
 
 # --- exports ---------------------------------------------------------------------------
 
-def _answer_text(survey: Survey, question_id: str, value, option, text) -> str | int | None:
-    question = survey.question(question_id)
-    if question is None:
-        return None
-    if question.type == SATISFACTION:
-        return SATISFACTION_LABELS.get(value)
-    if question.type == RECOMMENDATION:
-        return value
-    if option is not None:
-        return f"{option}：{text}" if option == OTHER_OPTION and text else option
-    return text
-
-
-def export_table(survey: Survey):
-    """Header and a generator of one row per response, streamed from the database."""
-    header = ["编号", "提交日期" if survey.anonymous else "提交时间", "期间"]
-    if not survey.anonymous:
-        header += ["楼栋", "单元", "房号", "称呼"]
-    header += [f"{i}. {q.text}" for i, q in enumerate(survey.questions, 1)]
-    column = {q.id: i for i, q in enumerate(survey.questions)}
-
-    def rows():
-        result = db.session.execute(
-            select(SurveyResponse.id, SurveyResponse.submitted_at, SurveyResponse.period,
-                   SurveyResponse.building, SurveyResponse.unit, SurveyResponse.room,
-                   SurveyResponse.respondent_name, SurveyAnswer.question_id, SurveyAnswer.value,
-                   SurveyAnswer.option, SurveyAnswer.text)
-            .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-            .where(SurveyResponse.survey == survey.slug)
-            .order_by(SurveyResponse.id, SurveyAnswer.id)
-            .execution_options(yield_per=2000)
-        )
-        for response_id, answers in groupby(result, key=lambda r: r[0]):
-            answers = list(answers)
-            first = answers[0]
-            submitted = local_time(first.submitted_at)
-            row = [response_id, f"{submitted:%Y-%m-%d}" if survey.anonymous
-                   else f"{submitted:%Y-%m-%d %H:%M}",
-                   period_label(first.period)]
-            if not survey.anonymous:
-                row += [first.building, first.unit, first.room, first.respondent_name]
-            cells: list = [None] * len(survey.questions)
-            for answer in answers:
-                index = column.get(answer.question_id)
-                if index is None:
-                    continue
-                value = _answer_text(survey, answer.question_id, answer.value, answer.option,
-                                     answer.text)
-                if survey.questions[index].type == MULTIPLE and cells[index]:
-                    cells[index] = f"{cells[index]}；{value}"
-                else:
-                    cells[index] = value
-            yield row + cells
-
-    return header, rows()
-
-
 @bp.get("/<slug>/export.<fmt>")
 @staff_required(*RESULT_ROLES)
 def export(slug: str, fmt: str):
@@ -159,7 +100,7 @@ def export(slug: str, fmt: str):
     if fmt not in {"xlsx", "csv"}:
         return render_error(404)
     record_audit("export", target=f"survey:{survey.slug}", detail=fmt)
-    header, rows = export_table(survey)
+    header, rows = export_header(survey), export_rows(survey)
     filename = f"{survey.title}.{fmt}"
     if fmt == "csv":
         return csv_response(filename, header, stream_with_context(rows))
@@ -210,8 +151,7 @@ def invitations(slug: str):
         select(func.count(), func.count(SurveyInvitation.used_on))
         .where(SurveyInvitation.survey == survey.slug)).one()
     page = paginate(select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
-                    .order_by(SurveyInvitation.building, SurveyInvitation.unit,
-                              SurveyInvitation.room), request.args.get("page"))
+                    .order_by(*HOUSEHOLD_ORDER), request.args.get("page"))
     return render_template("surveys/staff/invitations.html", survey=survey, page=page,
                            total=totals[0], used=totals[1], community=community)
 
@@ -226,7 +166,7 @@ def invitations_csv(slug: str):
     def rows():
         for invitation in db.session.execute(
             select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
-            .order_by(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
+            .order_by(*HOUSEHOLD_ORDER)
             .execution_options(yield_per=500)
         ).scalars():
             yield [invitation.building, invitation.unit, invitation.room,

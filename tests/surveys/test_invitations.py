@@ -1,0 +1,113 @@
+"""Invitation links: a 经理 creates one per household; each can be used once."""
+from __future__ import annotations
+
+import re
+
+from forms_app.extensions import db
+from tests.support.staff import login
+from tests.surveys.conftest import PASSWORD, count, form_tokens
+
+VISIT_ANSWERS = {
+    "q_handover": "5", "q_renovation": "4", "q_moving": "4", "q_quality_fixes": "3",
+    "q_service_center": "5", "q_moving_comment": "搬家时平推车很好用。",
+}
+
+
+def manager_client(app):
+    client = app.test_client()
+    login(client, "manager", PASSWORD)
+    return client
+
+
+def create_invitations(client, building="1"):
+    page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
+    return client.post("/forms/staff/surveys/move-in-visit/invitations",
+                       data={"csrf_token": form_tokens_csrf(page), "building": building},
+                       follow_redirects=True)
+
+
+def form_tokens_csrf(html):
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def tokens(app):
+    with app.app_context():
+        return dict(db.session.execute(db.text(
+            "SELECT building || '-' || unit || '-' || room, token FROM survey_invitation")).all())
+
+
+def test_manager_creates_one_link_per_household_once(staff):
+    client = manager_client(staff)
+    page = create_invitations(client).get_data(as_text=True)
+    # Building 1: 2 units x 18 floors x 2 rooms.
+    assert "已新建 72 个邀请链接" in page and "已生成 72 个，已填写 0 个" in page
+    again = create_invitations(client).get_data(as_text=True)
+    assert "已新建 0 个邀请链接" in again
+    assert count(staff, "survey_invitation") == 72
+    listing = client.get("/forms/staff/surveys/move-in-visit/invitations.csv")
+    lines = listing.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0] == "楼栋,单元,房号,链接,状态,填写日期" and len(lines) == 73
+    assert "/forms/surveys/i/" in lines[1] and "未填写" in lines[1]
+    with staff.app_context():
+        actions = db.session.execute(db.text("SELECT action FROM audit_log")).scalars().all()
+    assert "survey.invitations" in actions and "export" in actions
+
+
+def test_invitation_used_twice_says_already_answered(staff):
+    create_invitations(manager_client(staff))
+    token = tokens(staff)["1-2-1801"]
+    owner = staff.test_client()
+    path = f"/forms/surveys/i/{token}"
+    page = owner.get(path).get_data(as_text=True)
+    assert "1号楼2单元1801室" in page and 'name="room"' not in page
+    # A second phone in the household opens the same link before the first one submits.
+    spouse = staff.test_client()
+    spouse_page = spouse.get(path).get_data(as_text=True)
+    response = owner.post(path, data={**form_tokens(page), **VISIT_ANSWERS})
+    assert response.status_code == 302
+    with staff.app_context():
+        stored = db.session.execute(db.text(
+            "SELECT building, unit, room, invitation_id IS NOT NULL FROM survey_response")).all()
+    assert stored == [(1, 2, "1801", 1)]
+
+    # The same link again, from the same or another phone.
+    for client in (owner, staff.test_client()):
+        again = client.get(path).get_data(as_text=True)
+        assert "本住户已经提交过这份调查" in again and 'name="q_handover"' not in again
+    late = spouse.post(path, data={**form_tokens(spouse_page), **VISIT_ANSWERS})
+    assert "本住户已经提交过这份调查" in late.get_data(as_text=True)
+    assert count(staff, "survey_response") == 1
+
+    manager = manager_client(staff)
+    listing = manager.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
+    assert "已填写 1 个" in listing
+    csv_text = manager.get("/forms/staff/surveys/move-in-visit/invitations.csv").get_data().decode(
+        "utf-8-sig")
+    assert f"1,2,1801,http://localhost{path},已填写,2026-12-01" in csv_text.splitlines()
+
+
+def test_invitation_of_a_closed_survey_stores_nothing(staff):
+    create_invitations(manager_client(staff))
+    token = tokens(staff)["1-1-101"]
+    owner = staff.test_client()
+    page = owner.get(f"/forms/surveys/i/{token}").get_data(as_text=True)
+    staff.config["TODAY"] = "2028-01-01"
+    response = owner.post(f"/forms/surveys/i/{token}", data={**form_tokens(page), **VISIT_ANSWERS})
+    assert "调查已结束" in response.get_data(as_text=True)
+    assert count(staff, "survey_response") == 0
+    with staff.app_context():
+        assert db.session.execute(db.text(
+            "SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")).scalar_one() == 0
+
+
+def test_invalid_invitation_answer_keeps_values_and_link_stays_usable(staff):
+    create_invitations(manager_client(staff))
+    token = tokens(staff)["1-1-102"]
+    owner = staff.test_client()
+    path = f"/forms/surveys/i/{token}"
+    page = owner.get(path).get_data(as_text=True)
+    response = owner.post(path, data={**form_tokens(page), **VISIT_ANSWERS, "q_handover": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "请选择满意程度。" in html
+    assert "搬家时平推车很好用。" in html
+    assert owner.post(path, data={**form_tokens(html), **VISIT_ANSWERS}).status_code == 302
