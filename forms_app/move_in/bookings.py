@@ -2,7 +2,6 @@
 route to use on the day, cancelling and closing a booking."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -95,11 +94,6 @@ def availability(move_date: date) -> list[SlotAvailability]:
     """Each slot of the day with the number of active bookings it holds."""
     taken = _taken_by_slot(move_date)
     return [SlotAvailability(slot, taken.get(slot.id, 0)) for slot in slots().values()]
-
-
-def new_nonce() -> str:
-    """A one-time value for one rendered form, so its second POST finds the first booking."""
-    return secrets.token_urlsafe(24)
 
 
 def find_by_nonce(nonce: str) -> MoveInBooking | None:

@@ -6,7 +6,6 @@ the same seat, so the database itself refuses an over-full slot even on PostgreS
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..renovation.clock import utcnow
+from ..renovation.models import new_status_token
 
 BOOKED = "booked"
 COMPLETED = "completed"
@@ -24,11 +24,6 @@ STATE_LABELS = {BOOKED: "已预约", COMPLETED: "已完成", CANCELLED: "已取�
 
 # Cancelled bookings free their seat and their room-day.
 ACTIVE_WHERE = text("state != 'cancelled'")
-
-
-def new_token() -> str:
-    """An unguessable token for the owner's private booking link."""
-    return secrets.token_urlsafe(24)
 
 
 class MoveInBooking(db.Model):
@@ -48,7 +43,8 @@ class MoveInBooking(db.Model):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     filed_on: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
-    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The owner's private link, unguessable like a renovation status link.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_status_token)
     # One per rendered form: a second POST of the same form finds the first booking.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 

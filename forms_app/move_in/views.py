@@ -7,6 +7,7 @@ from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
 )
 
+from ..renovation.applications import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED
@@ -23,7 +24,7 @@ def book():
     form = MoveInForm()
     status = 200
     if request.method == "GET":
-        form.nonce.data = bookings.new_nonce()
+        form.nonce.data = new_nonce()
     elif form.nonce.data and (existing := bookings.find_by_nonce(form.nonce.data)):
         # The same form sent twice (double tap, back button): show the first booking.
         return redirect(url_for(".booking", token=existing.token), code=303)
