@@ -155,10 +155,10 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
         if blocking:
             raise RoomAlreadyBooked(blocking.reference)
         seat = _free_seat(values["move_date"], slots()[values["slot"]])
-        now = utcnow()
-        sequence, reference = _next_reference(today())
+        now, filed_on = utcnow(), today()
+        sequence, reference = _next_reference(filed_on)
         booking = MoveInBooking(
-            reference=reference, filed_on=today(), sequence=sequence, submission_nonce=nonce,
+            reference=reference, filed_on=filed_on, sequence=sequence, submission_nonce=nonce,
             seat=seat, state=BOOKED, created_at=now,
             **{name: values[name] for name in BOOKING_FIELDS},
         )

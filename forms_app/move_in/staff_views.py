@@ -63,7 +63,7 @@ def schedule():
         "move_in/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
         totals=totals, may_close=current_staff().role in DESK_ROLES,
         previous=day - timedelta(days=1), following=day + timedelta(days=1),
-        today=today(), state_labels=STATE_LABELS)
+        today=today())
 
 
 @bp.post("/<int:booking_id>/<action>")

@@ -95,6 +95,25 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(owner, stored
     assert stored.count() == 0
 
 
+def test_every_typed_value_is_kept_after_an_error(owner):
+    fields = booking_fields(building=11, unit=3, room="1102", slot=SLOTS[2]["id"], oversize="yes",
+                            wants_carry_help="y", owner_name="")
+    page = text(owner.submit(fields))
+    assert 'id="owner_name-error"' in page
+    for select, value in (("building", "11"), ("unit", "3"), ("room", "1102")):
+        chosen = page.split(f'id="{select}"')[1].split("</select>")[0]
+        assert f'selected value="{value}"' in chosen
+    assert 'value="13800138000"' in page and f'value="{MOVE_DAY.isoformat()}"' in page
+    assert f'checked id="slot-2" name="slot" type="radio" value="{SLOTS[2]["id"]}"' in page
+    assert 'checked id="oversize-1" name="oversize" type="radio" value="yes"' in page
+    assert 'checked id="wants_trolley"' in page and 'checked id="wants_carry_help"' in page
+
+
+def test_home_page_offers_the_booking(client):
+    page = client.get("/forms/").get_data(as_text=True)
+    assert f'href="{BOOK_URL}"' in page and "预约搬家" in page
+
+
 def test_a_stale_form_without_its_nonce_is_refused(owner, stored):
     hidden = owner.open_form()
     response = owner.submit(hidden={**hidden, "nonce": "short"})
