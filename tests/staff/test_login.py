@@ -107,3 +107,25 @@ def test_next_on_this_site_is_followed(app, client):
     create_staff(app, "chu", "客服", PASSWORD)
     response = login(client, "chu", next_path="/forms/staff/patrols/due")
     assert response.headers["Location"] == "/forms/staff/patrols/due"
+
+
+def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+
+    from forms_app import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("HTTPS", "1")
+    app = create_app({"TESTING": True, "SITE_DIR": None})
+    with app.app_context():
+        upgrade()
+    create_staff(app, "han", "经理", PASSWORD)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    client.environ_base["HTTP_REFERER"] = "https://localhost/forms/staff/login"
+    response = login(client, "han")
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
