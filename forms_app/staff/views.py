@@ -29,11 +29,12 @@ def _staff_context():
     return {"current_staff": current_staff, "staff_roles": roles}
 
 
-
-@bp.after_request
+@bp.after_app_request
 def _no_store(response):
-    """Back-office pages hold owners' phone numbers: no browser or proxy keeps a copy."""
-    response.cache_control.no_store = True
+    """Back-office pages (this package's and other domains' under /staff/) hold owners'
+    phone numbers: no browser or proxy keeps a copy."""
+    if request.blueprint and request.path.startswith(url_for("staff.home")):
+        response.cache_control.no_store = True
     return response
 
 

@@ -52,6 +52,7 @@ def test_no_session_means_login_page_on_every_staff_url(app, client):
             response = client.post(url, data={"csrf_token": token, "comment": "x"})
             assert response.headers["Location"] == "/forms/staff/login", url
         assert response.status_code == 302, url
+        assert "no-store" in response.headers["Cache-Control"], url
 
 
 def test_a_logged_out_or_disabled_session_is_no_session(app, as_role, runner):
