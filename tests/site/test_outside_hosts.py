@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from mkdocs.config import load_config
 
+from scripts.bench_search import open_search, ranked_sections
 from tests.support.server import PROJECT_ROOT
 
 URL = re.compile(r"(?:https?:)?//(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b[^\s\"'`)<>]*")
@@ -208,24 +209,15 @@ def test_phone_asks_no_other_host_while_reading_and_searching(phone, live_server
     """The phone fixture fails the test on any request to another host."""
     for path in PAGES_TO_VISIT:
         phone.goto(f"{live_server.url}/{path}", wait_until="networkidle")
-    search_for(phone, "彩条布")
-    assert phone.locator(".md-search-result__item").count() > 0
+    open_search(phone, f"{live_server.url}/owner/")
+    assert ranked_sections(phone, "彩条布")
 
 
 @pytest.mark.browser
 def test_old_phone_without_resize_observer_asks_no_other_host(phone, live_server):
     """An old WeChat webview lacking ResizeObserver gets our local polyfill, not the CDN's."""
     phone.add_init_script("delete window.ResizeObserver")
-    phone.goto(f"{live_server.url}/owner/renovation/", wait_until="networkidle")
+    open_search(phone, f"{live_server.url}/owner/renovation/")
     assert phone.evaluate("window.ResizeObserver.name") == "LocalResizeObserver"
-    search_for(phone, "双证")
-    assert phone.locator(".md-search-result__item").count() > 0
-
-
-def search_for(page, query: str) -> None:
-    """Open Material's search on a phone and type a query (it reacts to key events)."""
-    page.locator("label[for=__search]").first.click()
-    box = page.locator("input.md-search__input")
-    box.fill(query)
-    box.press("End")
-    page.locator(".md-search-result__item").first.wait_for()
+    assert ranked_sections(phone, "双证")
+    phone.wait_for_load_state("networkidle")
