@@ -7,12 +7,15 @@ from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
 )
 
+from ..community import cached_community
 from ..renovation.applications import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED
 
 bp = Blueprint("move_in", __name__)
+bp.record_once(lambda state: bookings.check_move_in_data(
+    cached_community(state.app.config["COMMUNITY_FILE"])))
 
 # The handbook section this form follows.
 HANDBOOK_URL = "/owner/move-in/"

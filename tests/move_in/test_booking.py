@@ -235,3 +235,28 @@ def test_typed_markup_is_shown_as_text(owner):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;王&lt;/b&gt;" in page
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"slots": []}, "move_in.slots 须列出时段"),
+    ({"slots": [{"id": "am", "label": "08:00–10:00", "capacity": 2},
+                {"id": "am", "label": "10:00–12:00", "capacity": 2}]}, "id 重复: ['am']"),
+    ({"slots": [{"id": "am", "label": "08:00–10:00", "capacity": 0}]}, "capacity 须为正整数"),
+    ({"booking_days_ahead": "一个月"}, "booking_days_ahead 须为正整数"),
+    ({"garage_clearance_m": None}, "garage_clearance_m 须为数字"),
+    ({"oversize_post": ""}, "move_in.oversize_post 不能为空"),
+])
+def test_a_broken_move_in_block_stops_the_app_at_start(tmp_path, monkeypatch, change, message):
+    import yaml
+
+    from forms_app import create_app
+    from forms_app.community import DEFAULT_COMMUNITY_FILE, CommunityDataError
+
+    raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
+    raw["move_in"].update(change)
+    broken = tmp_path / "community.yml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    with pytest.raises(CommunityDataError) as error:
+        create_app({"TESTING": True, "SITE_DIR": None, "COMMUNITY_FILE": str(broken)})
+    assert str(broken) in str(error.value) and message in str(error.value)
