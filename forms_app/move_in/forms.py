@@ -1,7 +1,8 @@
 """The move-in booking form (搬家预约) and its server-side checks.
 
-Room fields and their checks are the renovation form's own (one copy of the room rules);
-slots, capacities, the booking window and the garage clearance come from the community file.
+The room, owner name and mobile fields and the building and unit checks are the renovation
+form's own; the room check here leaves out renovation's one-open-application rule. Slots,
+capacities, the booking window and the garage clearance come from the community file.
 """
 from __future__ import annotations
 
