@@ -51,7 +51,7 @@ def write_transaction():
     want to keep apart), so the block sees fresh data. Commits on success, rolls back on
     any exception. On PostgreSQL this is an ordinary transaction.
     """
-    session = db.session
+    session = db.session()  # the request's Session itself; the scoped proxy lacks in_transaction
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE: True})
