@@ -63,18 +63,19 @@ class LiveServer:
              "forms_app.wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(self.url + "/forms/healthz", timeout=2).status_code == 200:
+                if requests.get(self.url + "/forms/healthz", timeout=10).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
+                # Not listening yet, or a worker still importing on a busy machine.
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError("gunicorn did not become healthy within 60 s")
+        raise RuntimeError("gunicorn did not become healthy within 120 s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
