@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install site db run test pdf bench clean
+.PHONY: install site db run test pdf clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,6 +28,7 @@ db: install
 	$(VENV)/bin/flask --app forms_app db upgrade
 
 run: site db
+	@$(PY) scripts/build_pdf.py --site-dir site || echo "PDF 手册未生成：WeasyPrint 需要系统库 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)，其余功能不受影响。"
 	@echo "手册: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/ (首个账号: $(VENV)/bin/flask --app forms_app create-user 用户名 --role 经理)"
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - forms_app.wsgi:app
