@@ -148,44 +148,58 @@ def application(room: tuple[int, int, str]) -> dict:
     }
 
 
-def drive(post_url: str, bodies: list[dict], clients: int, prepare) -> dict:
-    """POST every body once from ``clients`` threads; time each POST and the whole run."""
-    sessions = [requests.Session() for _ in range(clients)]
-    extras = [prepare(session) for session in sessions]
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
+class Load:
+    """Concurrent clients POSTing to one server; rounds add up into one result."""
 
-    def client(index: int) -> None:
-        session, extra = sessions[index], extras[index]
-        for body in bodies[index::clients]:
-            data = {**body, **extra()}
-            began = time.perf_counter()
-            try:
-                response = session.post(post_url, data=data, allow_redirects=False, timeout=60)
-                ok = response.status_code == 303
-                problem = None if ok else f"HTTP {response.status_code}"
-            except requests.RequestException as error:
-                problem = type(error).__name__
-            elapsed = time.perf_counter() - began
-            with lock:
-                latencies.append(elapsed)
-                if problem:
-                    errors.append(problem)
+    def __init__(self, post_url: str, clients: int, prepare):
+        self.post_url = post_url
+        self.clients = clients
+        self.sessions = [requests.Session() for _ in range(clients)]
+        self.extras = [prepare(session) for session in self.sessions]
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.wall = 0.0
+        self._lock = threading.Lock()
 
-    began = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, range(clients)))
-    wall = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / wall,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors)),
-    }
+    def round(self, bodies: list[dict], record: bool = True) -> None:
+        """POST every body once, spread over the clients; time each POST and the round."""
+        latencies, errors = [], []
+
+        def client(index: int) -> None:
+            session, extra = self.sessions[index], self.extras[index]
+            for body in bodies[index::self.clients]:
+                data = {**body, **extra()}
+                began = time.perf_counter()
+                try:
+                    response = session.post(self.post_url, data=data, allow_redirects=False,
+                                            timeout=60)
+                    problem = None if response.status_code == 303 else f"HTTP {response.status_code}"
+                except requests.RequestException as error:
+                    problem = type(error).__name__
+                elapsed = time.perf_counter() - began
+                with self._lock:
+                    latencies.append(elapsed)
+                    if problem:
+                        errors.append(problem)
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(self.clients) as pool:
+            list(pool.map(client, range(self.clients)))
+        if record:
+            self.wall += time.perf_counter() - began
+            self.latencies += latencies
+        self.errors += errors
+
+    def result(self) -> dict:
+        latencies = sorted(self.latencies)
+        return {
+            "requests": len(latencies),
+            "rps": len(latencies) / self.wall,
+            "p50_ms": 1000 * statistics.median(latencies),
+            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "errors": len(self.errors),
+            "error_kinds": sorted(set(self.errors)),
+        }
 
 
 def app_prepare(base: str):
@@ -209,6 +223,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=800,
                         help="POSTs per server (each application needs its own room)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="alternating rounds the requests are split into")
     args = parser.parse_args()
     all_rooms = rooms()
     warmup = args.clients
@@ -222,20 +238,25 @@ def main() -> int:
         ours.start()
         bare.start()
         try:
-            results = {}
-            for name, url, prepare in (
-                ("bare insert", bare.url + "/insert", lambda _session: dict),
-                ("renovation", ours.url + APPLY_PATH, app_prepare(ours.url)),
-            ):
-                drive(url, bodies[:warmup], args.clients, prepare)
-                results[name] = drive(url, bodies[warmup:warmup + args.requests],
-                                      args.clients, prepare)
+            loads = {
+                "bare insert": Load(bare.url + "/insert", args.clients, lambda _session: dict),
+                "renovation": Load(ours.url + APPLY_PATH, args.clients, app_prepare(ours.url)),
+            }
+            for load in loads.values():
+                load.round(bodies[:warmup], record=False)
+            # Alternate short rounds so that other load on the machine hits both alike.
+            size = args.requests // args.rounds
+            for start in range(warmup, warmup + size * args.rounds, size):
+                for load in loads.values():
+                    load.round(bodies[start:start + size])
+            results = {name: load.result() for name, load in loads.items()}
         finally:
             ours.stop()
             bare.stop()
 
     print(f"gunicorn 2 workers each, {args.clients} concurrent clients, "
-          f"{args.requests} POSTs after {warmup} warm-up POSTs")
+          f"{size * args.rounds} POSTs each in {args.rounds} alternating rounds "
+          f"after {warmup} warm-up POSTs")
     for name, result in results.items():
         report(name, result)
     ratio = results["renovation"]["rps"] / results["bare insert"]["rps"]

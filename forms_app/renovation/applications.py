@@ -3,18 +3,33 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
 from ..extensions import db
 from . import states
 from .clock import local_today, utcnow
-from .models import RenovationApplication, RenovationAttachment, RenovationEvent
+from .models import (
+    RenovationApplication, RenovationAttachment, RenovationEvent, new_status_token,
+)
 from .uploads import CheckedUpload, StoredFiles, upload_dir
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
-ATTEMPTS = 3
+ATTEMPTS = 5
+
+# Core tables: filing an application is three plain INSERTs, without the ORM's unit of work.
+APPLICATIONS = RenovationApplication.__table__
+EVENTS = RenovationEvent.__table__
+ATTACHMENTS = RenovationAttachment.__table__
+
+# Statements built once; each submission only binds its values.
+LAST_SEQUENCE = select(func.max(APPLICATIONS.c.sequence)).where(
+    APPLICATIONS.c.reference >= bindparam("first"), APPLICATIONS.c.reference < bindparam("after")
+)
+INSERT_APPLICATION = APPLICATIONS.insert()
+INSERT_EVENT = EVENTS.insert()
+INSERT_ATTACHMENT = ATTACHMENTS.insert()
 
 APPLICATION_FIELDS = (
     "building", "unit", "room", "owner_name", "owner_mobile", "contractor_company",
@@ -66,59 +81,73 @@ def next_reference(filed_on) -> tuple[int, str]:
     Safe inside ``write_transaction``: on SQLite the write lock is already held, so no
     other process can take the same number; the unique constraint guards PostgreSQL.
     """
-    last = db.session.scalar(
-        select(func.max(RenovationApplication.sequence)).where(
-            RenovationApplication.filed_on == filed_on
-        )
+    prefix = f"ZX{filed_on:%Y%m%d}-"
+    # A range on the unique reference index: "." is the character after "-".
+    last = db.session.connection().scalar(
+        LAST_SEQUENCE, {"first": prefix, "after": prefix[:-1] + "."}
     )
     sequence = (last or 0) + 1
-    return sequence, f"ZX{filed_on:%Y%m%d}-{sequence:03d}"
+    return sequence, f"{prefix}{sequence:03d}"
 
 
-def submit_application(
-    values: dict, uploads: list[CheckedUpload], nonce: str
-) -> tuple[RenovationApplication, bool]:
-    """Store a validated application with its attachments; returns (application, created).
+def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str) -> tuple[str, bool]:
+    """Store a validated application with its attachments; returns (status token, created).
 
-    A second submission of the same form (same nonce) returns the first application. Files
-    are written before the commit and removed again if the commit does not happen.
+    The database's unique constraints decide the races: a second submission of the same form
+    (same nonce) returns the first application's token, a second open application for the
+    room raises ``RoomHasOpenApplication``, and a reference number taken by a concurrent
+    writer (possible on PostgreSQL) is tried again. Files are written before the commit and
+    removed again if the commit does not happen.
     """
-    for attempt in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         try:
-            return _submit_once(values, uploads, nonce)
+            return _insert(values, uploads, nonce), True
         except IntegrityError:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _submit_once(values, uploads, nonce):
-    with StoredFiles(uploads, upload_dir()) as stored:
-        with write_transaction() as session:
+            db.session.rollback()
             existing = find_by_nonce(nonce)
             if existing:
-                return existing, False
+                return existing.status_token, False
             blocking = open_application_for(values["building"], values["unit"], values["room"])
             if blocking:
-                raise RoomHasOpenApplication(blocking.reference)
-            now = utcnow()
-            filed_on = local_today()
+                raise RoomHasOpenApplication(blocking.reference) from None
+    raise RuntimeError(f"no free reference number after {ATTEMPTS} attempts")
+
+
+def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
+    """Insert the application, its first history step and its attachments.
+
+    Everything is prepared before the write lock is taken and written with plain INSERTs,
+    so the lock is held only for the reference look-up, the inserts and the commit.
+    """
+    now = utcnow()
+    filed_on = local_today()
+    status_token = new_status_token()
+    application = {
+        **{name: values[name] for name in APPLICATION_FIELDS},
+        "filed_on": filed_on, "status_token": status_token, "submission_nonce": nonce,
+        "state": states.PENDING, "acknowledged_at": now, "created_at": now, "updated_at": now,
+    }
+    event = {
+        "from_state": None, "to_state": states.PENDING, "comment": "在线提交装修申请",
+        "actor_id": None, "actor_name": "业主", "created_at": now,
+    }
+    with StoredFiles(uploads, upload_dir()) as stored:
+        attachments = [
+            {"stored_name": stored_name, "original_name": upload.original_name,
+             "content_type": upload.content_type, "size": upload.size, "created_at": now}
+            for upload, stored_name in zip(uploads, stored.names)
+        ]
+        with write_transaction() as session:
+            connection = session.connection()
             sequence, reference = next_reference(filed_on)
-            application = RenovationApplication(
-                reference=reference, filed_on=filed_on, sequence=sequence,
-                submission_nonce=nonce, state=states.PENDING, acknowledged_at=now,
-                created_at=now, updated_at=now,
-                **{name: values[name] for name in APPLICATION_FIELDS},
-            )
-            application.events.append(RenovationEvent(
-                from_state=None, to_state=states.PENDING, comment="在线提交装修申请",
-                actor_name="业主", created_at=now,
-            ))
-            for upload, stored_name in zip(uploads, stored.names):
-                application.attachments.append(RenovationAttachment(
-                    stored_name=stored_name, original_name=upload.original_name,
-                    content_type=upload.content_type, size=upload.size, created_at=now,
-                ))
-            session.add(application)
+            application_id = connection.execute(
+                INSERT_APPLICATION, {**application, "sequence": sequence, "reference": reference}
+            ).inserted_primary_key[0]
+            connection.execute(INSERT_EVENT, {**event, "application_id": application_id})
+            if attachments:
+                connection.execute(
+                    INSERT_ATTACHMENT,
+                    [{**row, "application_id": application_id} for row in attachments],
+                )
         stored.keep()
-        return application, True
+    return status_token

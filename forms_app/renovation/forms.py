@@ -19,7 +19,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import rules
-from .applications import open_application_for
 from .clock import local_today
 from .uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 
@@ -77,7 +76,14 @@ def text_field(label: str, max_chars: int, required_message: str) -> StringField
 
 
 class RenovationFormBase(FlaskForm):
-    """Fields common to every community; the rule-driven checkboxes are added per rules file."""
+    """Fields common to every community; the rule-driven checkboxes are added per rules file.
+
+    The app-wide ``CSRFProtect`` checks the token of every POST before the view runs (and
+    answers a bad one with the Chinese error page), so the form does not check it twice.
+    """
+
+    class Meta:
+        csrf = False
 
     building = SelectField("楼栋", validate_choice=False,
                            validators=[DataRequired("请选择楼栋。")])
@@ -121,15 +127,10 @@ class RenovationFormBase(FlaskForm):
         super().__init__(*args, **kwargs)
         community = rules.community()
         self.community = community
-        self.building.choices = [("", "请选择")] + [
-            (str(n), b.label) for n, b in sorted(community.buildings.items())
-        ]
-        max_units = max(b.units for b in community.buildings.values())
-        self.unit.choices = [("", "请选择")] + [
-            (str(u), f"{u}单元") for u in range(1, max_units + 1)
-        ]
-        all_rooms = sorted({r for b in community.buildings.values() for r in b.rooms()}, key=int)
-        self.room.choices = [("", "请选择")] + [(r, r) for r in all_rooms]
+        choices = rules.room_choices(community)
+        self.building.choices = choices["building"]
+        self.unit.choices = choices["unit"]
+        self.room.choices = choices["room"]
         self.work_items.choices = list(rules.work_item_names().items())
         self.prohibited.choices = [
             (change_id, f"本次装修涉及：{change['title']}")
@@ -158,10 +159,6 @@ class RenovationFormBase(FlaskForm):
                 f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
                 f"每层 {building.rooms_per_floor} 户）。"
             )
-        if building and unit:
-            blocking = open_application_for(building_number, unit, field.data)
-            if blocking:
-                raise ValidationError(room_taken_message(blocking.reference))
 
     # --- people and dates --------------------------------------------------------------
     def validate_workers(self, field):

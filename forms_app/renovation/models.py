@@ -8,8 +8,7 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    text,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,9 +29,8 @@ class RenovationApplication(db.Model):
     """One owner's application to renovate one room (装修申请)."""
 
     __tablename__ = "renovation_application"
+    # Few indexes on purpose: each one is another page written on every submission.
     __table_args__ = (
-        UniqueConstraint("filed_on", "sequence", name="uq_renovation_application_filed_on_sequence"),
-        Index("ix_renovation_application_room", "building", "unit", "room"),
         Index(
             "uq_renovation_application_open_room", "building", "unit", "room",
             unique=True, sqlite_where=OPEN_ROOM_WHERE, postgresql_where=OPEN_ROOM_WHERE,
@@ -40,6 +38,7 @@ class RenovationApplication(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # ZX<filed_on as YYYYMMDD>-<sequence of that day, 3 digits or more>.
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     filed_on: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
@@ -65,7 +64,7 @@ class RenovationApplication(db.Model):
     wants_extinguisher: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime)
 
-    state: Mapped[str] = mapped_column(String(32), default=states.PENDING, index=True)
+    state: Mapped[str] = mapped_column(String(32), default=states.PENDING)
     rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,6 +1,8 @@
 """The renovation rules and community limits the form enforces, read from the data files."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app
 
 from ..community import Community, cached_community, cached_data
@@ -43,4 +45,18 @@ def room_directory(data: Community) -> dict[str, dict]:
     return {
         str(number): {"units": building.units, "rooms": building.rooms()}
         for number, building in sorted(data.buildings.items())
+    }
+
+
+@lru_cache(maxsize=8)
+def room_choices(data: Community) -> dict[str, list[tuple[str, str]]]:
+    """Options of the building, unit and room selects (all rooms of all buildings, so the
+    form works without script; the script narrows them to the chosen building)."""
+    empty = [("", "请选择")]
+    max_units = max(b.units for b in data.buildings.values())
+    all_rooms = sorted({r for b in data.buildings.values() for r in b.rooms()}, key=int)
+    return {
+        "building": empty + [(str(n), b.label) for n, b in sorted(data.buildings.items())],
+        "unit": empty + [(str(u), f"{u}单元") for u in range(1, max_units + 1)],
+        "room": empty + [(r, r) for r in all_rooms],
     }

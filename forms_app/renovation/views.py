@@ -7,8 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..errors import render_error
 from . import rules, states
 from .applications import (
-    APPLICATION_FIELDS, RoomHasOpenApplication, find_by_nonce, find_by_token, new_nonce,
-    submit_application,
+    APPLICATION_FIELDS, RoomHasOpenApplication, find_by_token, new_nonce, submit_application,
 )
 from .clock import local_time
 from .forms import renovation_form, room_taken_message
@@ -31,24 +30,21 @@ def apply():
     form = renovation_form()
     if request.method == "GET":
         form.nonce.data = new_nonce()
-    elif form.nonce.data and (existing := find_by_nonce(form.nonce.data)):
-        # The same form sent twice (double tap, back button): show the first result.
-        return redirect(url_for(".status", token=existing.status_token), code=303)
     elif form.validate_on_submit():
         values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
         values.update(building=int(values["building"]), unit=int(values["unit"]))
         try:
-            application, _created = submit_application(
+            # The same form sent twice (double tap, back button) returns the first result.
+            status_token, _created = submit_application(
                 values, form.checked_uploads, form.nonce.data
             )
         except RoomHasOpenApplication as taken:
-            # Another submission for this room won the race since the form was checked.
             form.room.errors.append(room_taken_message(taken.reference))
         except OSError:
             current_app.logger.exception("storing renovation attachments failed")
             form.attachments.errors.append("附件保存失败，申请未提交，请稍后重试。")
         else:
-            return redirect(url_for(".status", token=application.status_token), code=303)
+            return redirect(url_for(".status", token=status_token), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "renovation/apply.html", form=form, rules=rules.renovation_rules(),

@@ -50,21 +50,11 @@ def upgrade():
         sa.UniqueConstraint(
             "submission_nonce", name=op.f("uq_renovation_application_submission_nonce")
         ),
-        sa.UniqueConstraint(
-            "filed_on", "sequence", name="uq_renovation_application_filed_on_sequence"
-        ),
-    )
-    op.create_index(
-        "ix_renovation_application_room", "renovation_application",
-        ["building", "unit", "room"],
     )
     op.create_index(
         "uq_renovation_application_open_room", "renovation_application",
         ["building", "unit", "room"], unique=True,
         sqlite_where=OPEN_ROOM_WHERE, postgresql_where=OPEN_ROOM_WHERE,
-    )
-    op.create_index(
-        op.f("ix_renovation_application_state"), "renovation_application", ["state"]
     )
 
     op.create_table(
