@@ -3,6 +3,7 @@ per room per day, double submits, CSRF, the private link and cancelling."""
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,31 @@ def test_a_broken_move_in_block_stops_the_app_at_start(tmp_path, monkeypatch, ch
     with pytest.raises(CommunityDataError) as error:
         create_app({"TESTING": True, "SITE_DIR": None, "COMMUNITY_FILE": str(broken)})
     assert str(broken) in str(error.value) and message in str(error.value)
+
+
+def test_the_database_refuses_two_active_bookings_of_one_seat_or_one_room_day(app, owner):
+    from sqlalchemy.exc import IntegrityError
+
+    from forms_app.database import write_transaction
+    from forms_app.extensions import db
+    from forms_app.move_in.models import MoveInBooking
+
+    owner.book()
+    numbers = itertools.count(100)
+
+    def copy(**changes):
+        with app.app_context():
+            first = db.session.scalars(db.select(MoveInBooking)).first()
+            columns = {c.name: getattr(first, c.name) for c in MoveInBooking.__table__.columns
+                       if c.name not in ("id", "token")}
+            number = next(numbers)
+            columns.update(reference=f"BJ-COPY-{number}", sequence=number,
+                           submission_nonce=f"copy-{number}", **changes)
+            with write_transaction() as session:
+                session.add(MoveInBooking(**columns))
+
+    with pytest.raises(IntegrityError):  # same day, slot and seat, another room
+        copy(room="101", building=1, unit=1)
+    with pytest.raises(IntegrityError):  # same room and day, another slot
+        copy(slot=SLOTS[1]["id"], seat=1)
+    copy(room="101", building=1, unit=1, state=CANCELLED)  # cancelled rows hold nothing
