@@ -7,9 +7,15 @@ import itertools
 from datetime import timedelta
 
 import pytest
+import yaml
+from sqlalchemy.exc import IntegrityError
 
+from forms_app import create_app
+from forms_app.community import DEFAULT_COMMUNITY_FILE, CommunityDataError
+from forms_app.database import write_transaction
+from forms_app.extensions import db
 from forms_app.move_in.forms import SLOT_FULL_MESSAGE
-from forms_app.move_in.models import CANCELLED
+from forms_app.move_in.models import CANCELLED, MoveInBooking
 
 from .conftest import (
     BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, REFERENCE, SLOTS, TODAY, booking_fields, rooms,
@@ -248,11 +254,6 @@ def test_typed_markup_is_shown_as_text(owner):
     ({"oversize_post": ""}, "move_in.oversize_post 不能为空"),
 ])
 def test_a_broken_move_in_block_stops_the_app_at_start(tmp_path, monkeypatch, change, message):
-    import yaml
-
-    from forms_app import create_app
-    from forms_app.community import DEFAULT_COMMUNITY_FILE, CommunityDataError
-
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     raw["move_in"].update(change)
     broken = tmp_path / "community.yml"
@@ -264,12 +265,6 @@ def test_a_broken_move_in_block_stops_the_app_at_start(tmp_path, monkeypatch, ch
 
 
 def test_the_database_refuses_two_active_bookings_of_one_seat_or_one_room_day(app, owner):
-    from sqlalchemy.exc import IntegrityError
-
-    from forms_app.database import write_transaction
-    from forms_app.extensions import db
-    from forms_app.move_in.models import MoveInBooking
-
     owner.book()
     numbers = itertools.count(100)
 
