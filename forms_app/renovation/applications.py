@@ -70,12 +70,12 @@ def open_application_for(building: int, unit: int, room: str) -> RenovationAppli
             RenovationApplication.building == building,
             RenovationApplication.unit == unit,
             RenovationApplication.room == room,
-            RenovationApplication.state.in_(states.OPEN_STATES),
+            RenovationApplication.state.in_(sorted(states.OPEN_STATES)),
         )
     )
 
 
-def next_reference(filed_on) -> tuple[int, str]:
+def next_reference(connection, filed_on) -> tuple[int, str]:
     """The day's next sequence number and its reference, e.g. ZX20261127-003.
 
     Safe inside ``write_transaction``: on SQLite the write lock is already held, so no
@@ -83,7 +83,7 @@ def next_reference(filed_on) -> tuple[int, str]:
     """
     prefix = f"ZX{filed_on:%Y%m%d}-"
     # A range on the unique reference index: "." is the character after "-".
-    last = db.session.connection().scalar(
+    last = connection.scalar(
         LAST_SEQUENCE, {"first": prefix, "after": prefix[:-1] + "."}
     )
     sequence = (last or 0) + 1
@@ -139,7 +139,7 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
         ]
         with write_transaction() as session:
             connection = session.connection()
-            sequence, reference = next_reference(filed_on)
+            sequence, reference = next_reference(connection, filed_on)
             application_id = connection.execute(
                 INSERT_APPLICATION, {**application, "sequence": sequence, "reference": reference}
             ).inserted_primary_key[0]

@@ -80,7 +80,7 @@ def test_file_over_ten_megabytes_is_refused(owner, stored):
 
 
 def test_files_are_removed_when_the_database_write_fails(owner, stored, monkeypatch):
-    def broken(_filed_on):
+    def broken(_connection, _filed_on):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(applications, "next_reference", broken)
