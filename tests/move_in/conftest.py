@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import scoped_session
 
 from forms_app.community import load_community
 from forms_app.extensions import db
@@ -15,10 +14,6 @@ from forms_app.move_in.models import MoveInBooking
 from forms_app.staff import roles
 from tests.conftest import csrf_token_from
 from tests.support.staff import create_staff, login
-
-# TEMPORARY local shim until forms_app/database.py's write_transaction works with scoped_session.
-if not hasattr(scoped_session, "in_transaction"):
-    scoped_session.in_transaction = lambda self: self().in_transaction()
 
 BOOK_URL = "/forms/move-in/"
 TODAY = date(2026, 12, 1)

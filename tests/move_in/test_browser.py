@@ -16,7 +16,6 @@ from .conftest import (
     BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, PASSWORD, SLOTS, TODAY, booking_fields, nonce_from,
     rooms,
 )
-from .test_live import SHIM
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +26,7 @@ def server(tmp_path_factory, built_site):
     instance = tmp_path_factory.mktemp("move-in-browser") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
-    live = LiveServer(instance, site_dir=built_site, extra_env=SHIM).start()
+    live = LiveServer(instance, site_dir=built_site).start()
     create_staff(live, "guard", roles.SECURITY, PASSWORD)
     yield live
     live.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from threading import Barrier
 
 import pytest
@@ -18,8 +17,6 @@ from tests.support.server import LiveServer
 from .conftest import BOOK_URL, MOVE_DAY, SLOTS, TODAY, booking_fields, nonce_from, rooms
 
 THREADS = 24
-# TEMPORARY: see live_shim/sitecustomize.py.
-SHIM = {"PYTHONPATH": str(Path(__file__).parent / "live_shim")}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +24,7 @@ def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("move-in-live") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
-    live = LiveServer(instance, extra_env=SHIM).start()
+    live = LiveServer(instance).start()
     yield live
     live.stop()
 
