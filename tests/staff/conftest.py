@@ -5,7 +5,6 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.orm import scoped_session
 
 from forms_app.database import write_transaction
 from forms_app.extensions import db
@@ -16,10 +15,6 @@ from forms_app.renovation.workflow import STEPS_BY_ACTION, advance
 from forms_app.staff import roles
 from forms_app.staff.models import StaffUser
 from tests.support.staff import create_staff, login
-
-# TEMPORARY local shim until forms_app/database.py's write_transaction works with scoped_session.
-if not hasattr(scoped_session, "in_transaction"):
-    scoped_session.in_transaction = lambda self: self().in_transaction()
 
 PASSWORD = "correct-horse-9"
 # One account per role, named after the role code.
