@@ -134,7 +134,8 @@ def find_by_token(token: str) -> MoveInBooking | None:
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.token == token))
 
 
-def active_booking_for(building: int, unit: int, room: str, move_date: date) -> MoveInBooking | None:
+def active_booking_for(building: int, unit: int, room: str,
+                       move_date: date) -> MoveInBooking | None:
     """The room's active booking on that day, if any."""
     return db.session.scalar(select(MoveInBooking).where(
         MoveInBooking.building == building, MoveInBooking.unit == unit,
@@ -196,7 +197,8 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
     return booking, True
 
 
-def close(booking_id: int, state: str, actor_name: str, actor_id: int | None = None) -> MoveInBooking:
+def close(booking_id: int, state: str, actor_name: str,
+          actor_id: int | None = None) -> MoveInBooking:
     """Mark a booked move 已完成 or 已取消, recording who and when. Call inside
     ``write_transaction``; raises ``BookingClosed`` when it is no longer booked."""
     booking = db.session.get(MoveInBooking, booking_id)

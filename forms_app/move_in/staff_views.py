@@ -53,7 +53,8 @@ def schedule():
     day, error = _day_arg()
     rows = _bookings_of(day)
     active = [b for b in rows if b.state != CANCELLED]
-    per_slot = [(slot, [b for b in rows if b.slot == slot.id]) for slot in bookings.slots().values()]
+    per_slot = [(slot, [b for b in rows if b.slot == slot.id])
+                for slot in bookings.slots().values()]
     known = set(bookings.slots())
     others = [b for b in rows if b.slot not in known]
     totals = {"bookings": len(active), "oversize": sum(b.oversize for b in active),

@@ -42,7 +42,8 @@ def test_booking_gives_a_private_confirmation_with_the_garage_route(owner, store
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "noindex" in response.headers["X-Robots-Tag"]
     [booking] = stored.bookings()
-    assert (booking.owner_mobile, booking.oversize, booking.wants_trolley, booking.wants_carry_help) \
+    assert (booking.owner_mobile, booking.oversize, booking.wants_trolley,
+            booking.wants_carry_help) \
         == ("13800138000", False, True, True)
     assert booking.state == "booked" and booking.seat == 1
 
@@ -204,7 +205,8 @@ def test_cancelling_frees_the_place(owner, stored):
     assert response.status_code == 303 and response.location == paths[0]
     page = text(owner.client.get(paths[0]))
     assert "预约已取消，该时段的名额已释放。" in page
-    assert 'id="state">已取消' in page and 'id="cancel-booking"' not in page and 'id="route"' not in page
+    assert 'id="state">已取消' in page
+    assert 'id="cancel-booking"' not in page and 'id="route"' not in page
     # A second tap changes nothing and says nothing alarming.
     again = owner.client.post(paths[0] + "/cancel",
                               data={"csrf_token": owner.open_form()["csrf_token"]})
@@ -238,7 +240,8 @@ def test_wrong_or_guessed_tokens_are_404(owner, client):
 
 
 def test_typed_markup_is_shown_as_text(owner):
-    page, _ = owner.book(booking_fields(owner_name="<b>王</b>", large_items="<script>alert(1)</script>"))
+    page, _ = owner.book(booking_fields(owner_name="<b>王</b>",
+                                        large_items="<script>alert(1)</script>"))
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;王&lt;/b&gt;" in page

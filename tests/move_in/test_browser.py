@@ -79,7 +79,8 @@ def test_owner_books_a_move_on_a_phone_and_sees_the_route(server, phone):
     assert re.fullmatch(r"BJ\d{8}-\d{3}", phone.locator("#reference").inner_text())
     assert phone.locator("#state").inner_text() == "已预约"
     assert phone.locator("#booking-room").inner_text() == "5号楼2单元1202室"
-    assert phone.locator("#booking-when").inner_text() == f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}"
+    when = f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}"
+    assert phone.locator("#booking-when").inner_text() == when
     entrance = COMMUNITY.material_entrance_for(5)
     assert entrance["name"] in phone.locator("#route-entrance").inner_text()
     route = phone.locator("#route").inner_text()

@@ -85,7 +85,8 @@ def test_default_day_is_today_and_a_bad_date_says_so(as_role, booked):
     assert "共 <strong>0</strong> 户搬家" in page
     page = staff.get(f"{SCHEDULE}?date=2026-13-45").get_data(as_text=True)
     assert "日期格式应为 年-月-日" in page and f'id="schedule-day">{TODAY.isoformat()}' in page
-    page = staff.get(f"{SCHEDULE}?date={(MOVE_DAY + timedelta(days=1)).isoformat()}").get_data(as_text=True)
+    next_day = (MOVE_DAY + timedelta(days=1)).isoformat()
+    page = staff.get(f"{SCHEDULE}?date={next_day}").get_data(as_text=True)
     assert "共 <strong>0</strong> 户搬家" in page
 
 
