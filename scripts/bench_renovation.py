@@ -94,8 +94,9 @@ def bare_app():
 
 # --- servers ------------------------------------------------------------------------------
 class BareServer:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, workers: int):
         self.db_path = directory / "bare.sqlite3"
+        self.workers = workers
         self.port = free_port()
         self.process = None
 
@@ -108,7 +109,7 @@ class BareServer:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(BARE_TABLE)
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+            [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "--pythonpath", str(PROJECT_ROOT / "scripts"),
              "bench_renovation:bare_app()"],
             cwd=PROJECT_ROOT, env={**os.environ, "BENCH_BARE_DB": str(self.db_path)},
@@ -223,6 +224,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=800,
                         help="POSTs per server (each application needs its own room)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternating rounds the requests are split into")
     args = parser.parse_args()
@@ -233,8 +235,8 @@ def main() -> int:
     bodies = [application(room) for room in all_rooms]
 
     with tempfile.TemporaryDirectory(prefix="bench-renovation-") as tmp:
-        ours = LiveServer(Path(tmp) / "instance")
-        bare = BareServer(Path(tmp))
+        ours = LiveServer(Path(tmp) / "instance", workers=args.workers)
+        bare = BareServer(Path(tmp), args.workers)
         ours.start()
         bare.start()
         try:
@@ -254,7 +256,7 @@ def main() -> int:
             ours.stop()
             bare.stop()
 
-    print(f"gunicorn 2 workers each, {args.clients} concurrent clients, "
+    print(f"gunicorn {args.workers} workers each, {args.clients} concurrent clients, "
           f"{size * args.rounds} POSTs each in {args.rounds} alternating rounds "
           f"after {warmup} warm-up POSTs")
     for name, result in results.items():

@@ -44,7 +44,7 @@ def apply():
             current_app.logger.exception("storing renovation attachments failed")
             form.attachments.errors.append("附件保存失败，申请未提交，请稍后重试。")
         else:
-            return redirect(url_for(".status", token=status_token), code=303)
+            return redirect(url_for(".status", token=status_token, new=1), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "renovation/apply.html", form=form, rules=rules.renovation_rules(),
@@ -67,7 +67,8 @@ def status(token: str):
     application = _application_or_404(token)
     return _private(render_template(
         "renovation/status.html", application=application,
-        work_items=rules.work_item_names(),
+        work_items=rules.work_item_names(), just_filed=request.args.get("new") == "1",
+        status_url=url_for(".status", token=token, _external=True),
     ))
 
 

@@ -61,7 +61,9 @@ class Owner:
         """Submit and follow to the status page; return (status page html, status url)."""
         response = self.submit(fields)
         assert response.status_code == 303, response.get_data(as_text=True)
-        return self.client.get(response.location).get_data(as_text=True), response.location
+        status_url, _, query = response.location.partition("?")
+        assert query == "new=1"
+        return self.client.get(response.location).get_data(as_text=True), status_url
 
 
 @pytest.fixture

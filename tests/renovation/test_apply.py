@@ -43,8 +43,10 @@ def test_valid_application_gets_reference_and_private_status_page(owner, stored)
     assert f"ZX{today:%Y%m%d}-001" in page
     assert "待审核" in page
     assert "1号楼1单元101室" in page
+    assert "装修申请已提交" in page
     [application] = stored.applications()
     assert status_url.endswith(f"/forms/renovation/status/{application.status_token}")
+    assert f"http://localhost{status_url}</span>" in page
     assert len(application.status_token) >= 32
     assert application.work_items == ["plumbing_electric", "walls_floors"]
     assert [e.to_state for e in application.events] == ["pending"]
@@ -198,6 +200,7 @@ def test_rejection_reason_and_history_are_shown(app, owner, client):
     page, status_url = owner.submit_ok()
     move_to(app, REFERENCE.search(page).group(), ("rejected", "请补充卫生间防水施工图"))
     page = client.get(status_url).get_data(as_text=True)
+    assert "装修申请已提交" not in page
     assert "已驳回" in page
     assert "驳回理由：</strong>请补充卫生间防水施工图" in page
     assert "客服 李敏" in page

@@ -56,7 +56,8 @@ def test_owner_applies_on_a_phone_and_prints_the_permit(live_server, phone, serv
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.get_by_role("button", name="提交申请").click()
 
-    phone.wait_for_url(re.compile(r"/forms/renovation/status/[\w-]{32,}$"))
+    phone.wait_for_url(re.compile(r"/forms/renovation/status/[\w-]{32,}\?new=1$"))
+    assert phone.locator("#filed-notice").is_visible()
     reference = phone.locator("#reference").inner_text()
     assert REFERENCE.fullmatch(reference)
     assert phone.locator("#state").inner_text() == "待审核"
