@@ -21,6 +21,8 @@ ACTION_LABELS = {
     "user.disable": "停用账号",
     "user.enable": "启用账号",
     "user.reset_password": "重置密码",
+    "move_in.close": "搬家预约标记完成/取消",
+    "survey.invitations": "创建调查邀请链接",
 }
 
 

@@ -276,8 +276,7 @@ def test_move_in_page(built_site, community):
     for topic in ("房屋交付手续", "房屋装修手续", "搬家入住", "房屋质量问题的整改结果", "整体的服务质量"):
         assert topic in visit
     assert "/forms/surveys/move-in-visit" in move_in.links("入住回访")
-    # No online move-in booking form exists yet: the page must not link to one.
-    assert not [href for href in move_in.links() if href.startswith("/forms/move")]
+    assert "/forms/move-in/" in move_in.links("搬家预约")
 
 
 def test_service_promise_page_has_the_code_and_the_public_standards(built_site, community):
