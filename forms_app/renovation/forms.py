@@ -22,8 +22,8 @@ from . import rules
 from .clock import local_today
 from .uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-NONCE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
@@ -48,7 +48,7 @@ def normalize_mobile(value):
 
 def mobile_check(label: str):
     def _check(_form, field):
-        if not MOBILE.match(field.data or ""):
+        if not MOBILE.fullmatch(field.data or ""):
             raise ValidationError(f"{label}请填写 11 位中国大陆手机号码，例如 13800138000。")
 
     return _check
@@ -227,7 +227,7 @@ class RenovationFormBase(FlaskForm):
         self.checked_uploads = checked
 
     def validate_nonce(self, field):
-        if not NONCE.match(field.data or ""):
+        if not NONCE.fullmatch(field.data or ""):
             raise ValidationError("页面已过期，请刷新页面后重新填写。")
 
     @property

@@ -47,7 +47,7 @@ def apply():
             return redirect(url_for(".status", token=status_token, new=1), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "renovation/apply.html", form=form, rules=rules.renovation_rules(),
+        "renovation/apply.html", form=form,
         rooms=rules.room_directory(form.community), max_files=MAX_FILES,
         max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
         documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
