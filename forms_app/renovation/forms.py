@@ -23,7 +23,7 @@ from .clock import local_today
 from .uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
-NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")  # \Z: also safe with .match()
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
