@@ -102,7 +102,7 @@ def _scale(question: Question, form, sub: Submission) -> None:
             sub.errors[question.id] = (
                 "请选择满意程度。" if question.type == SATISFACTION else "请选择 0–10 分中的一个分数。")
         return
-    value = int(raw) if re.fullmatch(r"\d{1,2}", raw) else None
+    value = int(raw) if re.fullmatch(r"[0-9]{1,2}", raw) else None
     if value is None or value not in allowed:
         sub.errors[question.id] = (
             "请选择有效的选项。" if question.type == SATISFACTION else "分数应在 0–10 之间。")

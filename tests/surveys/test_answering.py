@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from forms_app.database import write_transaction
 from forms_app.extensions import db
 from tests.surveys.conftest import count, form_tokens
 
@@ -153,3 +154,15 @@ def test_open_surveys_are_listed(client):
     page = client.get("/forms/surveys/").get_data(as_text=True)
     assert "业主满意度调查" in page and "需求调查" in page
     assert "入住回访" not in page  # by personal link only
+
+
+def test_address_hashes_are_kept_only_a_day(app):
+    with app.app_context():
+        with write_transaction() as session:
+            session.execute(db.text(
+                "INSERT INTO survey_submission (survey, client_hash, created_at)"
+                " VALUES ('satisfaction', 'old', '2020-01-01 00:00:00')"))
+    assert post(app.test_client(), "/forms/surveys/satisfaction",
+                SATISFACTION_ANSWERS).status_code == 302
+    assert [h for (h,) in rows(app, "SELECT client_hash FROM survey_submission")] != ["old"]
+    assert count(app, "survey_submission") == 1

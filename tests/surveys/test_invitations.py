@@ -111,3 +111,29 @@ def test_invalid_invitation_answer_keeps_values_and_link_stays_usable(staff):
     assert response.status_code == 400 and "请选择满意程度。" in html
     assert "搬家时平推车很好用。" in html
     assert owner.post(path, data={**form_tokens(html), **VISIT_ANSWERS}).status_code == 302
+
+
+def test_anonymous_survey_by_invitation_keeps_no_room(staff):
+    client = manager_client(staff)
+    page = client.get("/forms/staff/surveys/satisfaction/invitations").get_data(as_text=True)
+    assert "匿名调查：答卷不与房号关联" in page
+    client.post("/forms/staff/surveys/satisfaction/invitations",
+                data={"csrf_token": form_tokens_csrf(page), "building": "11"})
+    with staff.app_context():
+        token = db.session.execute(db.text(
+            "SELECT token FROM survey_invitation WHERE survey='satisfaction' LIMIT 1")).scalar_one()
+    owner = staff.test_client()
+    path = f"/forms/surveys/i/{token}"
+    form = owner.get(path).get_data(as_text=True)
+    answers = {f"q_{q}": "4" for q in ("customer_service", "maintenance", "security", "cleaning",
+                                       "greening", "overall")}
+    assert owner.post(path, data={**form_tokens(form), **answers}).status_code == 302
+    with staff.app_context():
+        assert db.session.execute(db.text(
+            "SELECT invitation_id, building, unit, room FROM survey_response")).all() == [
+            (None, None, None, None)]
+        assert db.session.execute(db.text(
+            "SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")).scalar_one() == 1
+    assert "本住户已经提交过这份调查" in owner.get(path).get_data(as_text=True)
+    # No address hash either: the link itself is the limit.
+    assert count(staff, "survey_submission") == 0
