@@ -1,11 +1,9 @@
 """Invitation links: a 经理 creates one per household; each can be used once."""
 from __future__ import annotations
 
-import re
-
 from forms_app.extensions import db
 from tests.support.staff import login
-from tests.surveys.conftest import PASSWORD, count, form_tokens
+from tests.surveys.conftest import CSRF, PASSWORD, count, form_tokens
 
 VISIT_ANSWERS = {
     "q_handover": "5", "q_renovation": "4", "q_moving": "4", "q_quality_fixes": "3",
@@ -22,12 +20,8 @@ def manager_client(app):
 def create_invitations(client, building="1"):
     page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
     return client.post("/forms/staff/surveys/move-in-visit/invitations",
-                       data={"csrf_token": form_tokens_csrf(page), "building": building},
+                       data={"csrf_token": CSRF.search(page).group(1), "building": building},
                        follow_redirects=True)
-
-
-def form_tokens_csrf(html):
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def tokens(app):
@@ -118,7 +112,7 @@ def test_anonymous_survey_by_invitation_keeps_no_room(staff):
     page = client.get("/forms/staff/surveys/satisfaction/invitations").get_data(as_text=True)
     assert "匿名调查：答卷不与房号关联" in page
     client.post("/forms/staff/surveys/satisfaction/invitations",
-                data={"csrf_token": form_tokens_csrf(page), "building": "11"})
+                data={"csrf_token": CSRF.search(page).group(1), "building": "11"})
     with staff.app_context():
         token = db.session.execute(db.text(
             "SELECT token FROM survey_invitation WHERE survey='satisfaction' LIMIT 1")).scalar_one()
