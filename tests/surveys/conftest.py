@@ -6,7 +6,6 @@ import re
 
 import pytest
 import requests
-from sqlalchemy.orm import scoped_session
 
 from forms_app.extensions import db
 from forms_app.staff import roles
@@ -15,10 +14,6 @@ from forms_app.surveys.forms import Answer, Submission
 from forms_app.surveys.models import new_token
 from forms_app.surveys.responses import store_response
 from tests.support.staff import LOGIN_PATH, create_staff
-
-# TEMPORARY local shim until forms_app/database.py's write_transaction works with scoped_session.
-if not hasattr(scoped_session, "in_transaction"):
-    scoped_session.in_transaction = lambda self: self().in_transaction()
 
 # Inside the windows of all three shipped surveys (data/surveys/*.yml).
 TODAY = "2026-12-01"
