@@ -97,4 +97,6 @@ def domain_blueprints():
     blueprints += [(surveys_bp, "/surveys"), (survey_staff_bp, "/staff/surveys")]
     from .move_in import staff_views as move_in_staff, views as move_in
     blueprints += [(move_in.bp, "/move-in"), (move_in_staff.bp, "/staff/move-ins")]
+    from .cleaning.views import bp as cleaning_bp
+    blueprints.append((cleaning_bp, "/staff/cleaning"))
     return blueprints

@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "user.reset_password": "重置密码",
     "move_in.close": "搬家预约标记完成/取消",
     "survey.invitations": "创建调查邀请链接",
+    "cleaning.inspect": "记录保洁品质检查",
 }
 
 

@@ -1,0 +1,249 @@
+"""Storing inspections, finding them again, and the monthly summary for 经理."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..database import write_transaction
+from ..extensions import db
+from ..renovation.uploads import StoredFiles, upload_dir
+from ..renovation.workflow import actor_label
+from ..staff.audit import record_audit
+from .checklist import Checklist
+from .forms import CheckedInspection
+from .models import CleaningInspection, CleaningPhoto, CleaningResult
+from .scoring import FAIL, PASS, Score, format_rate, score
+
+
+def new_nonce() -> str:
+    """A one-time value for one rendered form, so its second POST finds the first result."""
+    return secrets.token_urlsafe(24)
+
+
+def find_by_nonce(nonce: str) -> CleaningInspection | None:
+    return db.session.scalar(
+        select(CleaningInspection).where(CleaningInspection.submission_nonce == nonce))
+
+
+def store_inspection(checked: CheckedInspection, inspector) -> tuple[int, bool]:
+    """Store a checked inspection with its photos; returns (inspection id, created).
+
+    A second POST of the same form (same nonce) is refused by the unique constraint and
+    answers with the first inspection. Photos are written before the commit and removed
+    again when the commit does not happen.
+    """
+    counts = score(_Row(i.result, i.area.key_area) for i in checked.items)
+    try:
+        with StoredFiles(checked.photos, upload_dir()) as stored:
+            names = iter(stored.names)
+            with write_transaction() as session:
+                inspection = CleaningInspection(
+                    submission_nonce=checked.nonce, inspected_on=checked.inspected_on,
+                    building=checked.building, spot=checked.spot, inspector_id=inspector.id,
+                    inspector_name=actor_label(inspector), passed_count=counts.passed,
+                    failed_count=counts.failed, na_count=counts.not_applicable,
+                    key_failed_count=counts.key_failures)
+                for position, item in enumerate(checked.items):
+                    result = CleaningResult(
+                        position=position, area_id=item.area.id, area_name=item.area.name,
+                        key_area=item.area.key_area, item_id=item.item.id,
+                        item_text=item.item.text, result=item.result, note=item.note)
+                    for photo in item.photos:
+                        result.photos.append(CleaningPhoto(
+                            stored_name=next(names), original_name=photo.original_name,
+                            content_type=photo.content_type, size=photo.size))
+                    inspection.results.append(result)
+                session.add(inspection)
+                session.flush()
+                record_audit("cleaning.inspect", target=inspection.reference,
+                             detail=f"{checked.inspected_on.isoformat()} {inspection.location}："
+                                    f"{inspection.area_names}，{counts.label}")
+            stored.keep()
+            return inspection.id, True
+    except IntegrityError:
+        existing = find_by_nonce(checked.nonce)
+        if existing is None:
+            raise
+        return existing.id, False
+
+
+@dataclass(frozen=True)
+class _Row:
+    result: str
+    key_area: bool
+
+
+@dataclass
+class Filters:
+    """The list's filters as typed, the messages for those that make no sense, the conditions."""
+
+    values: dict
+    errors: dict = field(default_factory=dict)
+    conditions: list = field(default_factory=list)
+
+
+def _date_arg(filters: Filters, name: str, label: str) -> date | None:
+    raw = filters.values[name]
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        filters.errors[name] = f"{label}格式应为 年-月-日，例如 2026-05-01。"
+        return None
+
+
+def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> Filters:
+    """Filters from the query string: date range, area, inspector, has failures."""
+    names = ("date_from", "date_to", "area", "inspector", "failures")
+    filters = Filters(values={n: (args.get(n) or "").strip() for n in names})
+    model = CleaningInspection
+    date_from = _date_arg(filters, "date_from", "开始日期")
+    date_to = _date_arg(filters, "date_to", "结束日期")
+    if date_from and date_to and date_from > date_to:
+        filters.errors["date_to"] = "结束日期不能早于开始日期。"
+    else:
+        if date_from:
+            filters.conditions.append(model.inspected_on >= date_from)
+        if date_to:
+            filters.conditions.append(model.inspected_on <= date_to)
+    area = filters.values["area"]
+    if area:
+        if area in checklist.areas:
+            filters.conditions.append(model.id.in_(
+                select(CleaningResult.inspection_id).where(CleaningResult.area_id == area)))
+        else:
+            filters.errors["area"] = "请选择列表中的区域。"
+    inspector = filters.values["inspector"]
+    if inspector:
+        if inspector.isdigit() and int(inspector) in inspectors:
+            filters.conditions.append(model.inspector_id == int(inspector))
+        else:
+            filters.errors["inspector"] = "请选择列表中的检查人。"
+    failures = filters.values["failures"]
+    if failures == "yes":
+        filters.conditions.append(model.failed_count > 0)
+    elif failures == "no":
+        filters.conditions.append(model.failed_count == 0)
+    elif failures:
+        filters.errors["failures"] = "请选择列表中的选项。"
+    return filters
+
+
+def inspectors() -> dict[int, str]:
+    """Everyone who has recorded an inspection: id → name as recorded (latest)."""
+    rows = db.session.execute(
+        select(CleaningInspection.inspector_id, CleaningInspection.inspector_name)
+        .where(CleaningInspection.inspector_id.is_not(None))
+        .order_by(CleaningInspection.id)).all()
+    return dict(rows)
+
+
+def filtered(filters: Filters):
+    """Inspections matching the filters, newest first, results loaded for the area names."""
+    return (select(CleaningInspection).where(*filters.conditions)
+            .options(selectinload(CleaningInspection.results))
+            .order_by(CleaningInspection.inspected_on.desc(), CleaningInspection.id.desc()))
+
+
+def export_rows(filters: Filters):
+    """One row per checked item of the filtered inspections, oldest first."""
+    query = (select(CleaningInspection, CleaningResult)
+             .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
+             .where(*filters.conditions)
+             .order_by(CleaningInspection.inspected_on, CleaningInspection.id,
+                       CleaningResult.position))
+    photo_counts = (select(func.count(CleaningPhoto.id))
+                    .where(CleaningPhoto.result_id == CleaningResult.id).scalar_subquery())
+    for inspection, result, photos in db.session.execute(query.add_columns(photo_counts)):
+        yield (inspection.reference, inspection.inspected_on,
+               f"{inspection.building}号楼" if inspection.building else "公共区域",
+               inspection.spot, inspection.inspector_name, result.area_name,
+               result.key_area, result.item_id, result.item_text, result.result_label,
+               result.note, photos, format_rate(inspection.score.rate))
+
+
+EXPORT_HEADER = ("检查编号", "检查日期", "楼栋", "具体位置", "检查人", "区域", "重点区域",
+                 "检查项编号", "检查项", "结果", "问题说明", "照片数", "本次检查合格率")
+
+
+@dataclass
+class AreaSummary:
+    area_id: str
+    name: str
+    key_area: bool
+    inspections: int
+    score: Score
+
+
+@dataclass
+class ItemFailures:
+    item_id: str
+    area_name: str
+    text: str
+    failed: int
+    checked: int
+
+
+@dataclass
+class MonthSummary:
+    inspections: int
+    overall: Score
+    areas: list[AreaSummary]
+    most_failed: list[ItemFailures]
+    key_failures: list[tuple[CleaningInspection, CleaningResult]]
+
+
+def _current_text(checklist: Checklist, item_id: str, stored: str) -> str:
+    """The standard's wording today, or as stored when the item has left the standards."""
+    found = checklist.items.get(item_id)
+    return found[1].text if found else stored
+
+
+def month_summary(first: date, after: date, checklist: Checklist, top: int = 10) -> MonthSummary:
+    """Pass rate per area, the most-failed items and every key-area failure of [first, after)."""
+    in_month = (CleaningInspection.inspected_on >= first, CleaningInspection.inspected_on < after)
+    joined = (select().select_from(CleaningResult)
+              .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id)
+              .where(*in_month))
+    passed = func.sum(case((CleaningResult.result == PASS, 1), else_=0))
+    failed = func.sum(case((CleaningResult.result == FAIL, 1), else_=0))
+    counted = func.count(CleaningResult.id)
+    per_area = db.session.execute(joined.add_columns(
+        CleaningResult.area_id, func.max(CleaningResult.area_name),
+        func.max(case((CleaningResult.key_area, 1), else_=0)),
+        func.count(func.distinct(CleaningResult.inspection_id)), passed, failed, counted)
+        .group_by(CleaningResult.area_id)).all()
+    order = {area_id: index for index, area_id in enumerate(checklist.areas)}
+    areas = []
+    for area_id, name, key, visits, area_passed, area_failed, total in per_area:
+        current = checklist.areas.get(area_id)
+        areas.append(AreaSummary(
+            area_id, current.name if current else name, bool(current.key_area if current else key),
+            visits, Score(area_passed, area_failed, total - area_passed - area_failed)))
+    areas.sort(key=lambda a: (order.get(a.area_id, len(order)), a.area_id))
+    most_failed = [
+        ItemFailures(item_id, area_name, _current_text(checklist, item_id, text), item_failed,
+                     item_total)
+        for item_id, area_name, text, item_failed, item_total in db.session.execute(
+            joined.add_columns(CleaningResult.item_id, func.max(CleaningResult.area_name),
+                               func.max(CleaningResult.item_text), failed, counted)
+            .group_by(CleaningResult.item_id).having(failed > 0)
+            .order_by(failed.desc(), CleaningResult.item_id).limit(top)).all()
+    ]
+    key_failures = db.session.execute(
+        select(CleaningInspection, CleaningResult)
+        .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
+        .where(*in_month, CleaningResult.key_area.is_(True), CleaningResult.result == FAIL)
+        .order_by(CleaningInspection.inspected_on.desc(), CleaningInspection.id.desc(),
+                  CleaningResult.position)).all()
+    count = db.session.scalar(select(func.count(CleaningInspection.id)).where(*in_month))
+    overall = Score(sum(a.score.passed for a in areas), sum(a.score.failed for a in areas),
+                    sum(a.score.not_applicable for a in areas),
+                    len(key_failures))
+    return MonthSummary(count, overall, areas, most_failed, [tuple(r) for r in key_failures])

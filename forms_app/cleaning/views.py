@@ -1,0 +1,180 @@
+"""The inspection screens: new inspection (phone-first), list with filters, detail, photos,
+the monthly summary for 经理, exports."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request,
+    stream_with_context, url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from ..community import cached_community
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..renovation.uploads import send_attachment
+from ..staff.access import current_staff, staff_required
+from ..staff.audit import record_audit
+from ..staff.clock import today
+from ..staff.paging import paginate
+from ..staff.roles import MANAGER, SERVICE
+from . import inspections
+from .checklist import checklist
+from .forms import (
+    MAX_NOTE, MAX_PHOTOS, MAX_PHOTOS_PER_ITEM, MAX_SPOT, NONCE, InspectionError,
+    check_inspection, item_key,
+)
+from .models import CleaningInspection, CleaningPhoto
+from .scoring import FAIL, NOT_APPLICABLE, PASS, RESULT_LABELS, format_rate
+
+bp = Blueprint("cleaning", __name__)
+
+# The seed's 品质检查 is done by the service desk and the manager; there is no 保洁 account
+# role, cleaners are the ones inspected.
+INSPECT_ROLES = (SERVICE, MANAGER)
+SUMMARY_ROLES = (MANAGER,)
+
+
+@bp.record_once
+def _check_standards(_state) -> None:
+    """Build the checklist at start-up: a broken standards file stops the app, naming the file."""
+    checklist()
+
+
+@bp.app_template_filter("rate")
+def _rate_filter(rate):
+    return format_rate(rate)
+
+
+def _buildings() -> list[int]:
+    return sorted(cached_community(current_app.config["COMMUNITY_FILE"]).buildings)
+
+
+def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200):
+    return render_template(
+        "cleaning/new.html", checklist=checklist(), values=values, errors=errors or {},
+        buildings=_buildings(), today=today(), item_key=item_key, labels=RESULT_LABELS,
+        PASS=PASS, FAIL=FAIL, NOT_APPLICABLE=NOT_APPLICABLE, max_note=MAX_NOTE,
+        max_spot=MAX_SPOT, max_photos=MAX_PHOTOS, max_item_photos=MAX_PHOTOS_PER_ITEM,
+    ), status
+
+
+@bp.get("/new")
+@staff_required(*INSPECT_ROLES)
+def new():
+    """The inspection form: every area as a section; tick an area to check its items."""
+    return _form_page(MultiDict({"inspected_on": today().isoformat(),
+                                 "nonce": inspections.new_nonce()}))
+
+
+@bp.post("/new")
+@staff_required(*INSPECT_ROLES)
+def create():
+    """Check and store an inspection, then show it (POST → redirect → GET)."""
+    try:
+        checked = check_inspection(request.form, request.files, checklist(), _buildings(),
+                                   today())
+    except InspectionError as error:
+        values = request.form.copy()
+        if not NONCE.match(values.get("nonce", "")):
+            values["nonce"] = inspections.new_nonce()
+        return _form_page(values, error.errors, 400)
+    inspection_id, created = inspections.store_inspection(checked, current_staff())
+    if created:
+        flash("检查记录已保存。", "success")
+    else:
+        flash("这份检查表已经提交过，没有重复保存。", "success")
+    return redirect(url_for(".detail", inspection_id=inspection_id), code=303)
+
+
+def _inspection(inspection_id: int) -> CleaningInspection:
+    inspection = db.session.get(CleaningInspection, inspection_id)
+    if inspection is None:
+        abort(404)
+    return inspection
+
+
+def _filters():
+    inspectors = inspections.inspectors()
+    return inspections.read_filters(request.args, checklist(), inspectors), inspectors
+
+
+@bp.get("/")
+@staff_required(*INSPECT_ROLES)
+def index():
+    """Inspections, newest first, with filters: dates, area, inspector, failures."""
+    filters, inspectors = _filters()
+    page = paginate(inspections.filtered(filters), request.args.get("page"))
+    return render_template("cleaning/index.html", page=page, filters=filters,
+                           inspectors=inspectors, checklist=checklist(),
+                           may_summarize=current_staff().role in SUMMARY_ROLES)
+
+
+@bp.get("/<int:inspection_id>")
+@staff_required(*INSPECT_ROLES)
+def detail(inspection_id: int):
+    """One inspection: score, per-area scores, every item with its result and photos."""
+    return render_template("cleaning/detail.html", inspection=_inspection(inspection_id),
+                           FAIL=FAIL)
+
+
+@bp.get("/<int:inspection_id>/photos/<int:photo_id>")
+@staff_required(*INSPECT_ROLES)
+def photo(inspection_id: int, photo_id: int):
+    """A photo of a failed item, checked against the inspection in the URL."""
+    found = db.session.get(CleaningPhoto, photo_id)
+    if found is None or found.result.inspection_id != inspection_id:
+        abort(404)
+    return send_attachment(found)
+
+
+def _month_arg() -> tuple[date, str | None]:
+    """The first day of the month asked for (``2026-05``), default this month."""
+    raw = (request.args.get("month") or "").strip()
+    this_month = today().replace(day=1)
+    if not raw:
+        return this_month, None
+    try:
+        return date.fromisoformat(raw + "-01"), None
+    except ValueError:
+        return this_month, "月份格式应为 年-月，例如 2026-05；已显示本月。"
+
+
+def _add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@bp.get("/summary")
+@staff_required(*SUMMARY_ROLES)
+def summary():
+    """The month's pass rate per area (with a chart), most-failed items, key-area failures."""
+    first, error = _month_arg()
+    after = _add_months(first, 1)
+    result = inspections.month_summary(first, after, checklist())
+    bars = [(("★" if a.key_area else "") + a.name, a.score.rate,
+             f"{format_rate(a.score.rate)}（{a.score.passed}/{a.score.applicable}）")
+            for a in result.areas]
+    return render_template("cleaning/summary.html", summary=result, first=first, error=error,
+                           bars=bars, previous=_add_months(first, -1), following=after,
+                           last_day=date.fromordinal(after.toordinal() - 1))
+
+
+@bp.get("/export.<fmt>")
+@staff_required(*INSPECT_ROLES)
+def export(fmt: str):
+    """The filtered inspections as .xlsx or CSV (UTF-8 with BOM), one row per checked item."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    filters, _inspectors = _filters()
+    if filters.errors:
+        flash("筛选条件有误，请修改后再导出。", "error")
+        return redirect(url_for(".index", **filters.values), code=303)
+    described = "；".join(f"{k}={v}" for k, v in filters.values.items() if v) or "全部"
+    record_audit("export", target="保洁品质检查", detail=f"{fmt}；{described}")
+    filename = f"保洁品质检查-{today().isoformat()}.{fmt}"
+    rows = inspections.export_rows(filters)
+    if fmt == "csv":
+        return csv_response(filename, inspections.EXPORT_HEADER, stream_with_context(rows))
+    return xlsx_response(filename, "保洁品质检查", inspections.EXPORT_HEADER, rows)
