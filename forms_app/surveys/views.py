@@ -11,9 +11,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..staff.clock import today
 from . import all_surveys, load_into, survey_or_404
-from .definitions import (
-    OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey,
-)
+from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission
 from .models import SurveyInvitation, new_token
 from .responses import AlreadyAnswered, TooManySubmissions, client_hash, store_response
@@ -27,7 +25,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _SLUG_LIST = re.compile(r"^[a-z0-9,-]{0,400}$")
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _survey_helpers():
     return {
         "survey_field": field_name,

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.support.server import LiveServer
 from tests.support.staff import create_staff, login
@@ -56,20 +57,20 @@ def test_owner_answers_satisfaction_survey_on_phone(server, phone):
 
     # 保洁 was skipped: the page says so beside the question and keeps everything else.
     assert phone.locator("#q-cleaning .field-error").inner_text() == "请选择满意程度。"
-    assert phone.locator("#error-summary").is_visible()
+    expect(phone.locator("#error-summary")).to_be_visible()
     assert phone.locator("#q-customer_service").get_by_label("非常满意", exact=True).is_checked()
     assert phone.locator("textarea[name=q_comments]").input_value() == "希望增加夜间巡逻。"
     assert query(server, "SELECT COUNT(*) FROM survey_response") == [(0,)]
 
     choose(phone, "cleaning", "不满意")
     phone.get_by_role("button", name="提交").click()
-    assert phone.get_by_role("heading", name="提交成功，感谢您的参与！").is_visible()
+    expect(phone.get_by_role("heading", name="提交成功，感谢您的参与！")).to_be_visible()
     assert query(server, "SELECT value FROM survey_answer WHERE question_id = 'cleaning'") == [(2,)]
     assert query(server, "SELECT room, respondent_name FROM survey_response") == [(None, None)]
 
     # The same phone again: already answered, nothing stored.
     phone.goto(server.url + "/forms/surveys/satisfaction")
-    assert phone.get_by_role("heading", name="您已提交过本调查").is_visible()
+    expect(phone.get_by_role("heading", name="您已提交过本调查")).to_be_visible()
 
 
 def test_owner_answers_needs_survey_on_phone(server, phone):
@@ -91,7 +92,7 @@ def test_owner_answers_needs_survey_on_phone(server, phone):
     assert phone.locator("#q-personal_services").get_by_label("家电维修", exact=True).is_checked()
     phone.fill("input[name=q_personal_services_other]", "代收药品")
     phone.get_by_role("button", name="提交").click()
-    assert phone.get_by_role("heading", name="提交成功，感谢您的参与！").is_visible()
+    expect(phone.get_by_role("heading", name="提交成功，感谢您的参与！")).to_be_visible()
     assert query(server, "SELECT building, unit, room FROM survey_response WHERE survey='needs'") \
         == [(9, 1, "2602")]
     assert query(server, "SELECT option, text FROM survey_answer WHERE question_id="
@@ -109,14 +110,14 @@ def test_manager_invites_and_owner_answers_move_in_visit_on_phone(server, deskto
     link = desktop.get_by_label("12号楼1单元101室的链接").input_value()
 
     phone.goto(link)
-    assert phone.get_by_text("12号楼1单元101室").is_visible()
+    expect(phone.get_by_text("12号楼1单元101室")).to_be_visible()
     for topic in ("handover", "renovation", "moving", "quality_fixes", "service_center"):
         choose(phone, topic, "满意")
     phone.fill("textarea[name=q_moving_comment]", "搬家当天有人帮忙，很感谢。")
     phone.get_by_role("button", name="提交").click()
-    assert phone.get_by_role("heading", name="提交成功，感谢您的参与！").is_visible()
+    expect(phone.get_by_role("heading", name="提交成功，感谢您的参与！")).to_be_visible()
     phone.goto(link)
-    assert phone.get_by_role("heading", name="您已提交过本调查").is_visible()
+    expect(phone.get_by_role("heading", name="您已提交过本调查")).to_be_visible()
 
     desktop.goto(server.url + "/forms/staff/surveys/move-in-visit")
     assert desktop.locator("#response-count").inner_text() == "1"
