@@ -168,3 +168,12 @@ def survey_results(survey: Survey, target_rate: float) -> SurveyResults:
     return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
                          overall)
 
+
+def latest_texts(survey: Survey, question: Question, period: str, limit: int) -> list[str]:
+    """The newest typed answers of a text question (walks the question index backwards)."""
+    query = (select(SurveyAnswer.text)
+             .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id)
+             .order_by(SurveyAnswer.id.desc()).limit(limit))
+    if period != ALL:
+        query = query.where(SurveyAnswer.period == period)
+    return list(db.session.execute(query).scalars())

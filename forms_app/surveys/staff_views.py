@@ -24,7 +24,7 @@ from . import all_surveys, survey_or_404
 from .definitions import QUESTION_TYPES
 from .export import export_header, export_rows
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label
-from .results import ALL, survey_results
+from .results import ALL, latest_texts, survey_results
 
 bp = Blueprint("survey_staff", __name__)
 
@@ -59,15 +59,8 @@ def results(slug: str):
     period = request.args.get("period", ALL)
     if period not in summary.responses:
         period = ALL
-    previews = {
-        q.id: db.session.execute(
-            select(SurveyAnswer.text)
-            .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == q.id,
-                   *([SurveyAnswer.period == period] if period != ALL else []))
-            .order_by(SurveyAnswer.id.desc()).limit(TEXT_PREVIEW)
-        ).scalars().all()
-        for q in survey.questions if q.is_text
-    }
+    previews = {q.id: latest_texts(survey, q, period, TEXT_PREVIEW)
+                for q in survey.questions if q.is_text}
     return render_template("surveys/staff/results.html", survey=survey, results=summary,
                            period=period, previews=previews, ALL=ALL,
                            question_types=QUESTION_TYPES)
