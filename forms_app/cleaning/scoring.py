@@ -38,11 +38,16 @@ class Score:
         return pass_rate(self.passed, self.failed)
 
     @property
+    def counts(self) -> str:
+        """For people: '6/7 项合格', or '无适用项'."""
+        return f"{self.passed}/{self.applicable} 项合格" if self.applicable else "无适用项"
+
+    @property
     def label(self) -> str:
         """For people: '85.7%（6/7 项合格）', or '无适用项'."""
         if self.rate is None:
-            return "无适用项"
-        return f"{format_rate(self.rate)}（{self.passed}/{self.applicable} 项合格）"
+            return self.counts
+        return f"{format_rate(self.rate)}（{self.counts}）"
 
 
 def format_rate(rate: float | None) -> str:
