@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -19,6 +19,8 @@ from .scoring import FAIL, NOT_APPLICABLE, PASS
 NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")
 ITEM_FIELD = re.compile(r"^(result|note|photos)-(.+)$")
 MAX_NOTE = 500
+# Paper records may be entered late, but a date years back is a typo.
+MAX_AGE_DAYS = 366
 MAX_SPOT = 60
 MAX_PHOTOS_PER_ITEM = 3
 # Five photos of at most 10 MB stay under the app's MAX_CONTENT_LENGTH (52 MB).
@@ -73,6 +75,9 @@ def _date(raw: str, today: date, errors: dict) -> date | None:
         return None
     if value > today:
         errors["inspected_on"] = "检查日期不能晚于今天。"
+        return None
+    if value < today - timedelta(days=MAX_AGE_DAYS):
+        errors["inspected_on"] = f"检查日期不能早于 {MAX_AGE_DAYS} 天前，请核对年份。"
         return None
     return value
 

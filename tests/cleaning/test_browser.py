@@ -8,7 +8,7 @@ import pytest
 
 from forms_app.cleaning.checklist import checklist
 from forms_app.staff import roles
-from tests.support.staff import create_staff
+from tests.support.staff import create_staff, login
 
 pytestmark = pytest.mark.browser
 
@@ -28,10 +28,8 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     create_staff(live_server, USER, roles.SERVICE)
     phone.goto(live_server.url + "/staff/cleaning-standards/")
     phone.get_by_role("link", name="保洁品质检查", exact=True).click()
-    phone.wait_for_url(re.compile(r"/forms/staff/login\?next="))
-    phone.fill("#username", USER)
-    phone.fill("#password", "correct-horse-9")
-    phone.click("button[type=submit]:has-text('登录')")
+    phone.wait_for_url(re.compile(r"/forms/staff/login\?next=/forms/staff/cleaning/$"))
+    login(phone, USER, base_url=live_server.url, next_path="/forms/staff/cleaning/")
     phone.wait_for_url(re.compile(r"/forms/staff/cleaning/$"))
     phone.get_by_role("link", name="新建检查").click()
     phone.wait_for_url(re.compile(r"/forms/staff/cleaning/new$"))

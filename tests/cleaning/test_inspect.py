@@ -109,6 +109,8 @@ INVALID = {
                                           "item-lobby-2", "此项不能选「不适用」"),
     "future date": (lambda: inspection_fields(day=TODAY + timedelta(days=1)), "inspected_on",
                     "检查日期不能晚于今天"),
+    "date years back": (lambda: inspection_fields(day=TODAY - timedelta(days=400)), "inspected_on",
+                        "检查日期不能早于 366 天前"),
     "bad date": (lambda: inspection_fields(inspected_on="2026-13-40"), "inspected_on",
                  "检查日期格式应为"),
     "no date": (lambda: inspection_fields(inspected_on=""), "inspected_on", "请填写检查日期"),
@@ -199,3 +201,11 @@ def test_old_inspections_still_display_after_the_standards_drop_an_item(app, ins
     listing = inspector.client.get("/forms/staff/cleaning/?area=lobby")
     assert listing.status_code == 200
     assert "lobby-7" not in inspector.client.get("/forms/staff/cleaning/new").get_data(as_text=True)
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_stores_nothing(inspector, stored):
+    hidden = inspector.open_form()
+    del hidden["csrf_token"]
+    response = inspector.submit(inspection_fields(), hidden)
+    assert response.status_code == 400
+    assert stored.counts() == (0, 0, 0)
