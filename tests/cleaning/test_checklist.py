@@ -45,8 +45,8 @@ def test_only_the_items_marked_as_circumstantial_may_be_not_applicable():
 def test_the_form_shows_every_area_and_item_key_areas_marked_and_same_as_expanded(as_role):
     page = html.unescape(as_role(roles.SERVICE).get(NEW_URL).get_data(as_text=True))
     for _group, area in raw_areas():
-        section = re.search(rf'<section class="area-section[^"]*" id="area-{area["id"]}">(.*?)</section>',
-                            page, re.S)
+        section = re.search(
+            rf'<section class="area-section[^"]*" id="area-{area["id"]}">(.*?)</section>', page, re.S)
         assert section, area["id"]
         body = section.group(1)
         assert ("★ 重点区域" in body) == area["key_area"]

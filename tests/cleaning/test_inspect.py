@@ -16,7 +16,7 @@ from forms_app.cleaning.models import CleaningInspection, CleaningResult
 from forms_app.extensions import db
 from forms_app.staff.models import AuditLog
 
-from .conftest import JPEG, NEW_URL, PNG, TODAY, inspection_fields, results_for
+from .conftest import JPEG, PNG, TODAY, inspection_fields, results_for
 
 
 def test_an_inspection_is_stored_with_snapshots_and_scored(app, inspector, stored):
@@ -34,10 +34,13 @@ def test_an_inspection_is_stored_with_snapshots_and_scored(app, inspector, store
             11, 1, 1)
         expected = [(a.id, a.name, i.id, i.text) for aid in ("lobby", "elevator-car")
                     for a in [checklist().areas[aid]] for i in a.items]
-        assert [(r.area_id, r.area_name, r.item_id, r.item_text) for r in inspection.results] == expected
+        snapshots = [(r.area_id, r.area_name, r.item_id, r.item_text) for r in inspection.results]
+        assert snapshots == expected
         failed = [r for r in inspection.results if r.result == "fail"]
-        assert [(f.item_id, f.note, f.key_area) for f in failed] == [("elevator-car-3", "门槽有泥沙", True)]
-        entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "cleaning.inspect")).one()
+        assert [(f.item_id, f.note, f.key_area) for f in failed] == [
+            ("elevator-car-3", "门槽有泥沙", True)]
+        entry = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "cleaning.inspect")).one()
         assert entry.target == inspection.reference and entry.actor_name == "service"
 
 
@@ -62,7 +65,8 @@ def test_photos_of_a_failure_are_kept_and_only_staff_download_them(app, inspecto
     download = inspector.client.get(url)
     assert download.status_code == 200 and download.data == PNG
     assert "attachment" in download.headers["Content-Disposition"]
-    assert inspector.client.get(f"/forms/staff/cleaning/{inspection_id + 1}/photos/{photo.id}").status_code == 404
+    elsewhere = f"/forms/staff/cleaning/{inspection_id + 1}/photos/{photo.id}"
+    assert inspector.client.get(elsewhere).status_code == 404
     assert client.get(url).status_code == 302
 
 
@@ -120,8 +124,8 @@ INVALID = {
     "long spot": (lambda: inspection_fields(spot="楼" * 61), "spot", "具体位置不超过 60 字"),
     "forged item id": (lambda: inspection_fields(**{"result-lobby-99": "pass"}), "form",
                        "不存在的检查项"),
-    "forged area": (lambda: {**inspection_fields(), "areas": ["lobby", "elevator-car", "garden"]}, "areas",
-                    "所选区域不在检查标准中"),
+    "forged area": (lambda: {**inspection_fields(), "areas": ["lobby", "elevator-car", "garden"]},
+                    "areas", "所选区域不在检查标准中"),
     "forged result": (lambda: inspection_fields(**{"result-lobby-1": "excellent"}),
                       "item-lobby-1", "请选择合格或不合格"),
 }
@@ -185,7 +189,7 @@ def test_a_stale_form_without_a_valid_nonce_gets_a_fresh_one(inspector, stored):
     assert stored.counts() == (0, 0, 0)
 
 
-def test_old_inspections_still_display_after_the_standards_drop_an_item(app, inspector, monkeypatch):
+def test_old_inspections_still_display_after_the_standards_drop_an_item(inspector, monkeypatch):
     fields = inspection_fields(**results_for("lobby", {"lobby-7": "信报箱积灰"}))
     _page, inspection_id = inspector.inspect(fields)
     current = checklist()

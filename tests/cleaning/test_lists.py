@@ -70,7 +70,7 @@ def test_nonsense_filters_are_explained_not_a_500(as_role):
 
 def test_the_monthly_summary_rates_areas_ranks_failures_and_lists_key_area_failures(as_role):
     _service, manager = record_month(as_role)
-    response = manager.client.get("/forms/staff/cleaning/summary", query_string={"month": "2026-12"})
+    response = manager.client.get("/forms/staff/cleaning/summary?month=2026-12")
     page = html.unescape(response.get_data(as_text=True))
     assert '<div class="big-number" id="inspection-count">3</div>' in page
     # 大堂: 14 checked, 3 failed; 公共洗手间: 9 applicable, 1 failed; 地下室: 3, 1 failed.
@@ -82,7 +82,8 @@ def test_the_monthly_summary_rates_areas_ranks_failures_and_lists_key_area_failu
     most_failed = re.search(r'<table id="most-failed">(.*?)</table>', page, re.S).group(1)
     assert re.findall(r'<td class="num">(\d+)</td><td class="num">\d+</td>', most_failed)[0] == "2"
     assert most_failed.index("烟灰装置") < most_failed.index("排水沟")
-    key_failures = re.search(r'<ul class="key-failure-list" id="key-failures">(.*?)</ul>', page, re.S).group(1)
+    key_failures = re.search(r'<ul class="key-failure-list" id="key-failures">(.*?)</ul>',
+                             page, re.S).group(1)
     assert key_failures.count("<li") == 4  # two in 大堂 on 12-02, one 12-08, one in 洗手间
     assert "排水沟堵塞" not in key_failures
     assert '<svg class="chart"' in page and "各区域合格率（2026-12）" in page
@@ -106,7 +107,8 @@ def test_csv_export_has_a_bom_one_row_per_checked_item_and_neutralized_cells(app
     notes = [row[10] for row in rows[1:]]
     assert "'=HYPERLINK(\"http://x\")" in notes
     failed = [row for row in rows[1:] if row[9] == "不合格"]
-    assert [row[7] for row in failed] == ["lobby-4", "lobby-6", "restroom-9", "basement-2", "lobby-4"]
+    assert [row[7] for row in failed] == [
+        "lobby-4", "lobby-6", "restroom-9", "basement-2", "lobby-4"]
     with app.app_context():
         entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
         assert entry.target == "保洁品质检查" and "csv" in entry.detail
