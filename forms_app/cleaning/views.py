@@ -30,10 +30,12 @@ from .scoring import FAIL, NOT_APPLICABLE, PASS, RESULT_LABELS, format_rate
 
 bp = Blueprint("cleaning", __name__)
 
-# The seed's 品质检查 is done by the service desk and the manager; there is no 保洁 account
-# role, cleaners are the ones inspected.
+# The standards are "主管品质检查的依据": the seed has the 客服主管 join the 管理处's daily
+# 巡视检查, led by the 经理. Cleaners have no account role: they are the ones inspected.
 INSPECT_ROLES = (SERVICE, MANAGER)
 SUMMARY_ROLES = (MANAGER,)
+# Months the summary pages through (its 上个月 / 下个月 links must stay valid dates).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 @bp.record_once
@@ -107,8 +109,7 @@ def index():
     filters, inspectors = _filters()
     page = paginate(inspections.filtered(filters), request.args.get("page"))
     return render_template("cleaning/index.html", page=page, filters=filters,
-                           inspectors=inspectors, checklist=checklist(),
-                           may_summarize=current_staff().role in SUMMARY_ROLES)
+                           inspectors=inspectors, checklist=checklist())
 
 
 @bp.get("/<int:inspection_id>")
@@ -136,9 +137,12 @@ def _month_arg() -> tuple[date, str | None]:
     if not raw:
         return this_month, None
     try:
-        return date.fromisoformat(raw + "-01"), None
+        first = date.fromisoformat(raw + "-01")
     except ValueError:
         return this_month, "月份格式应为 年-月，例如 2026-05；已显示本月。"
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        return this_month, f"只能查看 {FIRST_YEAR}—{LAST_YEAR} 年的月份；已显示本月。"
+    return first, None
 
 
 def _add_months(first: date, months: int) -> date:

@@ -46,6 +46,9 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     choose(phone, "elevator-car-2", "fail")
     assert phone.locator("#note-elevator-car-2").is_visible()
     assert phone.locator("#item-floors-2").is_hidden()
+    phone.locator("#area-floors .area-toggle").click()
+    assert phone.locator("#item-floors-2 .same-as li", has_text="烟灰装置").is_visible()
+    phone.locator("#area-floors .area-toggle").click()
     assert fits(phone)
     phone.get_by_role("button", name="提交检查结果").click()
 

@@ -90,8 +90,10 @@ def test_the_monthly_summary_rates_areas_ranks_failures_and_lists_key_area_failu
     november = html.unescape(manager.client.get("/forms/staff/cleaning/summary?month=2026-11")
                              .get_data(as_text=True))
     assert '<div class="big-number" id="overall-rate">100%</div>' in november
-    bad = manager.client.get("/forms/staff/cleaning/summary?month=2026-13")
-    assert bad.status_code == 200 and "月份格式应为" in bad.get_data(as_text=True)
+    for month, message in (("2026-13", "月份格式应为"), ("0001-01", "只能查看"),
+                           ("9999-12", "只能查看")):
+        bad = manager.client.get(f"/forms/staff/cleaning/summary?month={month}")
+        assert bad.status_code == 200 and message in bad.get_data(as_text=True)
 
 
 def test_csv_export_has_a_bom_one_row_per_checked_item_and_neutralized_cells(app, as_role):
