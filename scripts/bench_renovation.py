@@ -31,7 +31,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 import requests  # noqa: E402
 
 from forms_app.community import load_community  # noqa: E402
-from forms_app.renovation.clock import local_today  # noqa: E402
+from forms_app.clock import today  # noqa: E402
 from tests.support.server import BIN, LiveServer, free_port  # noqa: E402
 
 APPLY_PATH = "/forms/renovation/apply"
@@ -137,7 +137,7 @@ def rooms() -> list[tuple[int, int, str]]:
 
 def application(room: tuple[int, int, str]) -> dict:
     building, unit, number = room
-    start = local_today() + timedelta(days=5)
+    start = today() + timedelta(days=5)
     return {
         "building": str(building), "unit": str(unit), "room": number,
         "owner_name": "王美华", "owner_mobile": "13800138000",

@@ -33,7 +33,7 @@ from forms_app.community import cached_community  # noqa: E402
 from forms_app.database import write_transaction  # noqa: E402
 from forms_app.extensions import db  # noqa: E402
 from forms_app.renovation import states  # noqa: E402
-from forms_app.renovation.clock import utcnow  # noqa: E402
+from forms_app.clock import utcnow  # noqa: E402
 from forms_app.renovation.models import RenovationApplication, RenovationEvent  # noqa: E402
 from forms_app.renovation.patrols import RenovationPatrol  # noqa: E402
 from forms_app.staff.models import StaffUser  # noqa: E402

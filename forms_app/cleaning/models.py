@@ -10,7 +10,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..renovation.clock import utcnow
+from ..clock import utcnow
 from .scoring import RESULT_LABELS, Score, score
 
 

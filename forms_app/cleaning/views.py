@@ -16,7 +16,7 @@ from ..extensions import db
 from ..renovation.uploads import send_attachment
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
-from ..staff.clock import today
+from ..clock import today
 from ..staff.paging import paginate
 from ..staff.roles import MANAGER, SERVICE
 from . import inspections

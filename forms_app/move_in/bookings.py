@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..community import Community, CommunityDataError, cached_community
 from ..database import write_transaction
 from ..extensions import db
-from ..renovation.clock import utcnow
-from ..staff.clock import today
+from ..clock import today, utcnow
 from .models import BOOKED, CANCELLED, MoveInBooking
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.

@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..renovation.clock import utcnow
+from ..clock import utcnow
 from ..renovation.models import new_status_token
 
 BOOKED = "booked"

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..renovation.clock import local_time
+from ..clock import local_time, today
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
-from ..staff.clock import today
 from ..staff.roles import MANAGER, SERVICE
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking

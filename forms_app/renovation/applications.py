@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..extensions import db
 from . import states
-from .clock import local_today, utcnow
+from ..clock import today, utcnow
 from .models import (
     RenovationApplication, RenovationAttachment, RenovationEvent, new_status_token,
 )
@@ -120,7 +120,7 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
     so the lock is held only for the reference look-up, the inserts and the commit.
     """
     now = utcnow()
-    filed_on = local_today()
+    filed_on = today()
     status_token = new_status_token()
     application = {
         **{name: values[name] for name in APPLICATION_FIELDS},

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import rules
-from .clock import local_today
+from ..clock import today
 from .uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -167,10 +167,10 @@ class RenovationFormBase(FlaskForm):
             raise ValidationError(f"施工人数应在 {MIN_WORKERS}–{limit} 人之间。")
 
     def validate_start_date(self, field):
-        today = local_today()
-        if field.data and field.data < today:
-            raise ValidationError(f"开工日期不能早于今天（{today:%Y-%m-%d}）。")
-        if field.data and field.data > today + timedelta(days=MAX_DAYS_AHEAD):
+        now = today()
+        if field.data and field.data < now:
+            raise ValidationError(f"开工日期不能早于今天（{now:%Y-%m-%d}）。")
+        if field.data and field.data > now + timedelta(days=MAX_DAYS_AHEAD):
             raise ValidationError("只能申请一年内开工的装修。")
 
     def validate_end_date(self, field):

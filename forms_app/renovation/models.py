@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from . import states
-from .clock import utcnow
+from ..clock import utcnow
 
 # Partial unique index: at most one open application per room, enforced by the database too.
 OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")

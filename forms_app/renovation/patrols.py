@@ -15,8 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..community import cached_community
 from ..extensions import db
-from ..staff.clock import local_date, today
-from .clock import utcnow
+from ..clock import local_date, today, utcnow
 from .models import RenovationApplication, RenovationEvent
 from .states import IN_PROGRESS
 from .uploads import AttachmentError, StoredFiles, check_upload, chosen_files, upload_dir

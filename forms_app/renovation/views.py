@@ -9,7 +9,7 @@ from . import rules, states
 from .applications import (
     APPLICATION_FIELDS, RoomHasOpenApplication, find_by_token, new_nonce, submit_application,
 )
-from .clock import local_time
+from ..clock import local_time
 from .forms import renovation_form, room_taken_message
 from .uploads import MAX_FILE_BYTES, MAX_FILES
 

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Inte
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..renovation.clock import utcnow
+from ..clock import utcnow
 from ..renovation.models import RenovationEvent
 from .roles import role_label
 

@@ -23,7 +23,7 @@ from . import roles
 from .blueprint import bp
 from .access import current_staff, staff_required
 from .audit import record_audit
-from .clock import today
+from ..clock import today
 from .paging import paginate
 
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")

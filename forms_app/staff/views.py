@@ -14,7 +14,7 @@ from .blueprint import bp
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .cli import normalize_username
-from .clock import today
+from ..clock import today
 from .models import AuditLog, StaffUser
 from .paging import paginate
 from .passwords import verify_password

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from ..extensions import db
-from ..renovation.clock import local_time
+from ..clock import local_time
 from .definitions import (
     MULTIPLE, OTHER_OPTION, RECOMMENDATION, SATISFACTION, SATISFACTION_LABELS, Survey,
 )

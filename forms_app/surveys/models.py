@@ -13,7 +13,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..renovation.clock import utcnow
+from ..clock import utcnow
 
 
 def new_token() -> str:

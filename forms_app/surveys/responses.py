@@ -15,8 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
 from ..database import write_transaction
-from ..renovation.clock import LOCAL_TZ, utcnow
-from ..staff.clock import today
+from ..clock import LOCAL_TZ, today, utcnow
 from .definitions import Survey
 from .forms import Submission
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, SurveySubmission, period_of

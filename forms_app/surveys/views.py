@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..community import cached_community
 from ..errors import render_error
 from ..extensions import db
-from ..staff.clock import today
+from ..clock import today
 from . import all_surveys, load_into, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from forms_app.database import write_transaction
 from forms_app.extensions import db
-from forms_app.renovation.clock import local_today
+from forms_app.clock import today
 from forms_app.renovation.models import RenovationApplication, record_event
 from tests.conftest import csrf_token_from
 
@@ -27,7 +27,7 @@ def nonce_from(html: str) -> str:
 
 def application_fields(building=1, unit=1, room="101", **overrides) -> dict:
     """A complete, valid application as an owner fills it in."""
-    start = local_today() + timedelta(days=3)
+    start = today() + timedelta(days=3)
     fields = {
         "building": str(building), "unit": str(unit), "room": room,
         "owner_name": "王美华", "owner_mobile": "13800138000",

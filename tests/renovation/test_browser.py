@@ -9,7 +9,7 @@ import pytest
 from forms_app import create_app
 from forms_app.community import load_community
 from forms_app.extensions import db
-from forms_app.renovation.clock import local_today
+from forms_app.clock import today
 
 from .conftest import REFERENCE, move_to
 
@@ -44,7 +44,7 @@ def test_owner_applies_on_a_phone_and_prints_the_permit(live_server, phone, serv
     phone.fill("#site_lead_name", "刘师傅")
     phone.fill("#site_lead_mobile", "13912345678")
     phone.fill("#workers", "5")
-    start = local_today() + timedelta(days=7)
+    start = today() + timedelta(days=7)
     phone.fill("#start_date", start.isoformat())
     phone.fill("#end_date", (start + timedelta(days=60)).isoformat())
     phone.get_by_label("墙地面").check()

@@ -9,7 +9,7 @@ import pytest
 from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.renovation.applications import find_by_nonce, submit_application
-from forms_app.renovation.clock import local_today
+from forms_app.clock import today
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.workflow import STEPS_BY_ACTION, advance
 from forms_app.staff import roles
@@ -22,7 +22,7 @@ ROLE_USERS = {role: role for role in roles.ROLES}
 
 
 def application_values(building=1, unit=1, room="101", **overrides) -> dict:
-    start = local_today() + timedelta(days=3)
+    start = today() + timedelta(days=3)
     values = {
         "building": building, "unit": unit, "room": room, "owner_name": "王美华",
         "owner_mobile": "13800138000", "contractor_company": "金陵家装有限公司",

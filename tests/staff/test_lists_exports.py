@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from forms_app.extensions import db
-from forms_app.renovation.clock import local_today
+from forms_app.clock import today
 from forms_app.renovation.models import RenovationApplication
 from forms_app.staff import roles
 from forms_app.staff.models import AuditLog
@@ -56,8 +56,8 @@ def test_filters_and_search(app, as_role):
     assert found("?q=8号楼2单元2601") == {ref_second}
     assert found("?q=" + ref_first[-6:].lower()) == {ref_first}
     assert found("?q=%25") == set()  # LIKE wildcards are searched literally
-    today = local_today().isoformat()
-    assert found(f"?date_from={today}&date_to={today}") == {ref_first, ref_second}
+    day = today().isoformat()
+    assert found(f"?date_from={day}&date_to={day}") == {ref_first, ref_second}
     assert found("?date_from=2000-01-01&date_to=2000-01-02") == set()
     for query, message in [("?date_from=2026-02-31", "开始日期格式应为"),
                            ("?date_from=2026-05-02&date_to=2026-05-01", "结束日期不能早于开始日期"),
