@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from ..renovation.uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
+from ..uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS
 

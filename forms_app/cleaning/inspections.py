@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from ..database import write_transaction
 from ..extensions import db
-from ..renovation.uploads import StoredFiles, upload_dir
 from ..renovation.workflow import actor_label
 from ..staff.audit import record_audit
+from ..uploads import StoredFiles, upload_dir
 from .checklist import Checklist
 from .forms import CheckedInspection
 from .models import CleaningInspection, CleaningPhoto, CleaningResult

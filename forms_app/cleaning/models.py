@@ -9,8 +9,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..clock import utcnow
+from ..extensions import db
+from ..uploads import StoredFileColumns
 from .scoring import RESULT_LABELS, Score, score
 
 
@@ -97,7 +98,7 @@ class CleaningResult(db.Model):
         return RESULT_LABELS.get(self.result, self.result)
 
 
-class CleaningPhoto(db.Model):
+class CleaningPhoto(StoredFileColumns, db.Model):
     """A photo of a failed item, stored like a renovation attachment (generated name)."""
 
     __tablename__ = "cleaning_photo"
@@ -105,10 +106,5 @@ class CleaningPhoto(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(
         ForeignKey("cleaning_result.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(50))
-    size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     result: Mapped[CleaningResult] = relationship(back_populates="photos")

@@ -5,25 +5,25 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request,
-    stream_with_context, url_for,
+    Blueprint, abort, current_app, flash, redirect, render_template, request, stream_with_context,
+    url_for,
 )
 from werkzeug.datastructures import MultiDict
 
+from ..clock import today
 from ..community import cached_community
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..renovation.uploads import send_attachment
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
-from ..clock import today
 from ..staff.paging import paginate
 from ..staff.roles import MANAGER, SERVICE
+from ..uploads import send_attachment
 from . import inspections
 from .checklist import checklist
 from .forms import (
-    MAX_NOTE, MAX_PHOTOS, MAX_PHOTOS_PER_ITEM, MAX_SPOT, NONCE, InspectionError,
-    check_inspection, item_key,
+    MAX_NOTE, MAX_PHOTOS, MAX_PHOTOS_PER_ITEM, MAX_SPOT, NONCE, InspectionError, check_inspection,
+    item_key,
 )
 from .models import CleaningInspection, CleaningPhoto
 from .scoring import FAIL, NOT_APPLICABLE, PASS, RESULT_LABELS, format_rate

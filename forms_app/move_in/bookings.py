@@ -9,10 +9,10 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import today, utcnow
 from ..community import Community, CommunityDataError, cached_community
 from ..database import write_transaction
 from ..extensions import db
-from ..clock import today, utcnow
 from .models import BOOKED, CANCELLED, MoveInBooking
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.

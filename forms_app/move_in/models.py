@@ -13,8 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
 from ..clock import utcnow
+from ..extensions import db
 from ..renovation.models import new_status_token
 
 BOOKED = "booked"

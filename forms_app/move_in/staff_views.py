@@ -9,10 +9,10 @@ from flask import (
 )
 from sqlalchemy import select
 
+from ..clock import local_time, today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..clock import local_time, today
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
 from ..staff.roles import MANAGER, SERVICE

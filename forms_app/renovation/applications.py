@@ -6,14 +6,12 @@ import secrets
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import today, utcnow
 from ..database import write_transaction
 from ..extensions import db
+from ..uploads import CheckedUpload, StoredFiles, upload_dir
 from . import states
-from ..clock import today, utcnow
-from .models import (
-    RenovationApplication, RenovationAttachment, RenovationEvent, new_status_token,
-)
-from .uploads import CheckedUpload, StoredFiles, upload_dir
+from .models import RenovationApplication, RenovationAttachment, RenovationEvent, new_status_token
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
 ATTEMPTS = 5

@@ -18,9 +18,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from . import rules
 from ..clock import today
-from .uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
+from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
+from . import rules
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")  # \Z: also safe with .match()

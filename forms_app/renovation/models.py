@@ -7,14 +7,13 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
-)
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from . import states
 from ..clock import utcnow
+from ..extensions import db
+from ..uploads import StoredFileColumns
+from . import states
 
 # Partial unique index: at most one open application per room, enforced by the database too.
 OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
@@ -119,7 +118,7 @@ class RenovationEvent(db.Model):
         return states.label(self.to_state)
 
 
-class RenovationAttachment(db.Model):
+class RenovationAttachment(StoredFileColumns, db.Model):
     """A drawing or plan uploaded with an application, stored under a generated name."""
 
     __tablename__ = "renovation_attachment"
@@ -128,11 +127,6 @@ class RenovationAttachment(db.Model):
     application_id: Mapped[int] = mapped_column(
         ForeignKey("renovation_application.id", ondelete="CASCADE"), index=True
     )
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(50))
-    size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     application: Mapped[RenovationApplication] = relationship(back_populates="attachments")
 

@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import (
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import local_date, today, utcnow
 from ..community import cached_community
 from ..extensions import db
-from ..clock import local_date, today, utcnow
+from ..uploads import (
+    AttachmentError, StoredFileColumns, StoredFiles, check_upload, chosen_files, upload_dir,
+)
 from .models import RenovationApplication, RenovationEvent
 from .states import IN_PROGRESS
-from .uploads import AttachmentError, StoredFiles, check_upload, chosen_files, upload_dir
 from .workflow import ON_SITE, PATROL_ROLES, actor_label
 
 MAX_PHOTOS = 5
@@ -53,7 +57,7 @@ class RenovationPatrol(db.Model):
         return kind["name"] if kind else self.kind
 
 
-class PatrolPhoto(db.Model):
+class PatrolPhoto(StoredFileColumns, db.Model):
     """A photo taken on a patrol, stored like an application attachment."""
 
     __tablename__ = "renovation_patrol_photo"
@@ -61,11 +65,6 @@ class PatrolPhoto(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patrol_id: Mapped[int] = mapped_column(
         ForeignKey("renovation_patrol.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(50))
-    size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     patrol: Mapped[RenovationPatrol] = relationship(back_populates="photos")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..clock import local_time
 from ..errors import render_error
+from ..uploads import MAX_FILE_BYTES, MAX_FILES
 from . import rules, states
 from .applications import (
     APPLICATION_FIELDS, RoomHasOpenApplication, find_by_token, new_nonce, submit_application,
 )
-from ..clock import local_time
 from .forms import renovation_form, room_taken_message
-from .uploads import MAX_FILE_BYTES, MAX_FILES
 
 bp = Blueprint("renovation", __name__)
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from ..clock import utcnow
+from ..extensions import db
 from ..renovation.models import RenovationEvent
 from .roles import role_label
 

@@ -8,6 +8,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from sqlalchemy import case, func, or_, select
 
+from ..clock import today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
@@ -17,13 +18,12 @@ from ..renovation.patrols import (
     PatrolError, PatrolPhoto, RenovationPatrol, check_patrol_form, kinds_for_role, patrol_kinds,
     patrols_due, photo_store, store_patrol,
 )
-from ..renovation.uploads import send_attachment
 from ..renovation.workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+from ..uploads import send_attachment
 from . import roles
-from .blueprint import bp
 from .access import current_staff, staff_required
 from .audit import record_audit
-from ..clock import today
+from .blueprint import bp
 from .paging import paginate
 
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")

@@ -4,17 +4,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
+from ..clock import today
 from ..database import write_transaction
 from ..extensions import db
 from ..renovation import states
 from ..renovation.models import RenovationApplication
 from ..renovation.patrols import patrols_due
 from . import roles
-from .blueprint import bp
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
+from .blueprint import bp
 from .cli import normalize_username
-from ..clock import today
 from .models import AuditLog, StaffUser
 from .paging import paginate
 from .passwords import verify_password

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from ..extensions import db
 from ..clock import local_time
+from ..extensions import db
 from .definitions import (
     MULTIPLE, OTHER_OPTION, RECOMMENDATION, SATISFACTION, SATISFACTION_LABELS, Survey,
 )

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
 from ..clock import utcnow
+from ..extensions import db
 
 
 def new_token() -> str:

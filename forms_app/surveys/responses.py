@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
-from ..database import write_transaction
 from ..clock import LOCAL_TZ, today, utcnow
+from ..database import write_transaction
 from .definitions import Survey
 from .forms import Submission
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, SurveySubmission, period_of

@@ -6,8 +6,7 @@ Invitation links are credentials to answer for a household, so only a 经理 cre
 from __future__ import annotations
 
 from flask import (
-    Blueprint, current_app, flash, redirect, render_template, request, stream_with_context,
-    url_for,
+    Blueprint, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
 )
 from sqlalchemy import func, select
 

@@ -6,10 +6,10 @@ import re
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ..clock import today
 from ..community import cached_community
 from ..errors import render_error
 from ..extensions import db
-from ..clock import today
 from . import all_surveys, load_into, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from forms_app.renovation import applications
-from forms_app.renovation.uploads import MAX_FILE_BYTES, display_name, send_attachment
+from forms_app.uploads import MAX_FILE_BYTES, display_name, send_attachment
 
 from .conftest import application_fields
 
@@ -123,7 +123,7 @@ def test_display_name_keeps_only_the_file_name(raw, expected):
 
 
 def test_upload_is_checked_from_its_first_bytes_not_its_name():
-    from forms_app.renovation.uploads import AttachmentError, check_upload
+    from forms_app.uploads import AttachmentError, check_upload
 
     upload = FileStorage(io.BytesIO(PNG), filename="看起来是.pdf")
     assert check_upload(upload).content_type == "image/png"
@@ -132,7 +132,7 @@ def test_upload_is_checked_from_its_first_bytes_not_its_name():
 
 
 def test_full_disk_while_storing_files_is_explained_and_leaves_nothing(owner, stored, monkeypatch):
-    from forms_app.renovation import uploads
+    from forms_app import uploads
 
     def disk_full(source, target, _length):
         target.write(source.read(10))

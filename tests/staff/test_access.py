@@ -6,7 +6,7 @@ import io
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from forms_app.renovation.uploads import check_upload
+from forms_app.uploads import check_upload
 from forms_app.staff import roles
 from tests.conftest import csrf_token_from
 

@@ -1,4 +1,5 @@
-"""Attachments (drawings, plans): checked by their content, stored under generated names.
+"""Uploaded files (drawings, plans, patrol and inspection photos): checked by their content,
+stored under generated names.
 
 The owner's file name is kept only as data (``secure_filename`` would drop Chinese names),
 and files are only ever sent back as downloads, never inline.
@@ -12,8 +13,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from datetime import datetime
+
 from flask import current_app, send_file
+from sqlalchemy import DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
+
+from .clock import utcnow
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -130,7 +137,17 @@ class StoredFiles:
             self._remove()
 
 
-def send_attachment(attachment):
+class StoredFileColumns:
+    """Columns of a model row that describes one stored upload (mixed into each such model)."""
+
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def send_attachment(attachment: StoredFileColumns):
     """Send a stored attachment as a download under its original (Chinese) name."""
     path = upload_dir() / attachment.stored_name
     return send_file(
