@@ -30,8 +30,7 @@ class MoveInForm(FlaskForm):
         validators=[InputRequired("请选择搬家日期。")],
     )
     slot = RadioField("搬家时段", validate_choice=False)
-    oversize = RadioField("有没有超过车库限高的大件", validate_choice=False,
-                          choices=[("no", "没有"), ("yes", "有")])
+    oversize = RadioField("有没有超过车库限高的大件", validate_choice=False)
     large_items = TextAreaField(
         "大件物品", filters=[strip],
         validators=[Length(max=LARGE_ITEMS_MAX, message=f"大件物品不能超过 {LARGE_ITEMS_MAX} 个字。")],
@@ -57,6 +56,7 @@ class MoveInForm(FlaskForm):
         self.room.choices = [("", "请选择")] + [(r, r) for r in all_rooms]
         self.slots = bookings.slots()
         self.slot.choices = [(s.id, s.label) for s in self.slots.values()]
+        self.oversize.choices = [("no", "没有"), ("yes", "有")]
         self.first_day, self.last_day = bookings.bookable_dates()
 
     @property
