@@ -1,20 +1,28 @@
 """Login, logout, the staff home page and the audit log."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
+from ..cleaning.checklist import checklist
+from ..cleaning.inspections import month_summary
+from ..cleaning.views import SUMMARY_ROLES
 from ..clock import today
+from ..move_in.bookings import availability
 from ..database import write_transaction
 from ..extensions import db
 from ..renovation import states
 from ..renovation.models import RenovationApplication
 from ..renovation.patrols import patrols_due
+from ..surveys.staff_views import RESULT_ROLES
 from . import roles
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
 from .cli import normalize_username
+from .dashboard import satisfaction_headlines
 from .models import AuditLog, StaffUser
 from .paging import paginate
 from .passwords import verify_password
@@ -104,13 +112,24 @@ def logout():
 @bp.get("/")
 @staff_required()
 def home():
-    """The staff home page: the renovation pipeline and today's patrols."""
+    """The staff home page: the renovation pipeline, today's patrols and moves, and for the
+    roles that see them the satisfaction rate against the target and this month's cleaning."""
+    day = today()
     counts = dict(db.session.execute(
         select(RenovationApplication.state, func.count())
         .group_by(RenovationApplication.state)).all())
     pipeline = [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]
-    return render_template("staff/home.html", pipeline=pipeline,
-                           due_count=len(patrols_due(today())))
+    role = current_staff().role
+    first = day.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    return render_template(
+        "staff/home.html", pipeline=pipeline, day=day,
+        due_count=len(patrols_due(day)),
+        moves=availability(day),
+        satisfaction=satisfaction_headlines(day) if role in RESULT_ROLES else None,
+        cleaning=month_summary(first, after, checklist()) if role in SUMMARY_ROLES else None,
+        month=first,
+    )
 
 
 @bp.get("/audit")

@@ -1,0 +1,37 @@
+"""The staff home page: pipeline, today's patrols and moves, satisfaction and cleaning figures."""
+from __future__ import annotations
+
+import pytest
+
+from forms_app.staff import roles
+from forms_app.surveys.forms import Answer
+from tests.surveys.conftest import TODAY, store
+
+
+@pytest.fixture
+def dated(app):
+    """The app on a date inside the shipped surveys' windows (the second half of 2026)."""
+    app.config["TODAY"] = TODAY
+    return app
+
+
+def test_manager_sees_satisfaction_against_target_and_cleaning(dated, as_role):
+    for cleaning, overall in ((5, 4), (2, 3)):
+        store(dated, "satisfaction",
+              [Answer("cleaning", value=cleaning), Answer("overall", value=overall)])
+    page = as_role(roles.MANAGER).get("/forms/staff/").get_data(as_text=True)
+    assert "业主满意率" in page
+    assert "2026年下半年" in page
+    # Two of four scale answers are 满意 or 非常满意: 50%, below the 90% target.
+    assert "50%" in page and "未达标" in page
+    assert "目标：满意率 90% 以上" in page
+    assert "本月保洁检查" in page and "共检查 <strong>0</strong> 次" in page
+    assert "今日搬家" in page and "0/3" in page
+
+
+def test_satisfaction_and_cleaning_figures_follow_the_roles(dated, as_role):
+    service = as_role(roles.SERVICE).get("/forms/staff/").get_data(as_text=True)
+    assert "业主满意率" in service and "本月保洁检查" not in service
+    engineer = as_role(roles.ENGINEERING).get("/forms/staff/").get_data(as_text=True)
+    assert "业主满意率" not in engineer and "本月保洁检查" not in engineer
+    assert "今日搬家" in engineer and "今日待巡查" in engineer
