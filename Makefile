@@ -4,6 +4,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Material prints a banner about MkDocs 2 on every build; it says nothing about our site.
+export NO_MKDOCS_2_WARNING := 1
 WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 
