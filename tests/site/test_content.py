@@ -247,7 +247,10 @@ def test_renovation_services_page(built_site, community):
     tarpaulin = services.section("彩条布借用")
     assert f"押金{community.renovation['tarpaulin_deposit_yuan']}元" in tarpaulin
     assert "退还押金" in tarpaulin
-    assert str(community.renovation["extinguisher_rent_yuan_per_month"]) in services.section("灭火器租赁")
+    extinguisher = services.section("灭火器租赁")
+    assert str(community.renovation["extinguisher_rent_yuan_per_month"]) in extinguisher
+    # The seed offers extinguishers for rent; it does not oblige anyone to keep one on site.
+    assert "应配备" not in extinguisher and "需要灭火器的" in extinguisher
     text = services.text
     for offer in ("防尘口罩", "防暑茶", "材料垫布", "租用", "购买", "蛇皮口袋", "装修咨询", "效果图",
                   "品牌装修公司", "品牌装修材料清单", "装饰装修讲座", "如何选择装修公司", "《装修手册》",
@@ -297,7 +300,10 @@ def test_surveys_page_links_to_the_three_surveys(built_site, community):
     assert "/forms/surveys/satisfaction" in surveys.links("满意度调查")
     assert "/forms/surveys/move-in-visit" in surveys.links("入住回访")
     assert "/forms/surveys/needs" in surveys.links("需求调查")
-    assert "每年2次" in surveys.section("满意度调查") and "90%" in surveys.section("满意度调查")
+    satisfaction = surveys.section("满意度调查")
+    assert "每年2次" in satisfaction and "90%" in satisfaction
+    # The seed publishes the service fee accounts to the owners' committee, not the survey results.
+    assert "物业服务费用的收支情况" in satisfaction and "调查结果" not in satisfaction
     for need in ("个性需求", "其他需求", "潜在需求"):
         assert need in surveys.section("需求调查")
 
@@ -397,6 +403,8 @@ def test_customer_service_page(built_site, community):
     assert "每年2次征询业主对物业服务的意见" in standards
     assert "满意率90%以上" in standards
     assert "物业服务收费管理规定" in standards
+    # The seed's staffing and fee level, without its city or the garbled document number.
+    assert "客服2人" in standards and "五级收费标准" in standards
     assert "我们多努力，让您更满意！" in service.section("品质提升方案的目的")
     gaps = service.section("标识不足与主动服务")
     for sign in ("小区平面图示", "指示导向标识", "警示标识", "道路交通指示标志", "公告栏"):
@@ -426,6 +434,7 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     raw["renovation"]["clear_out_time"] = "20:30"
     raw["worker_gate"]["beside"] = "3号楼"
     raw["renovation"]["patrols"][1]["every_days"] = 3
+    raw["service_center"] = "客户服务部"
     for entrance in raw["material_entrances"]:
         entrance["buildings"] = [b for b in entrance["buildings"] if b != 12]
         if entrance["id"] == "garage-2":
@@ -446,6 +455,8 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     assert "每三天对装修房巡查一次" in site.section("装修巡查")
     assert "12号楼2号车场出入口（9号楼旁边）" in site.section("装修材料进出")
     assert "20:30后" in page(out, "staff/renovation-control").section("人员出入证件办理")
+    for path in all_pages(out):
+        assert "物业服务中心" not in Page(path).text, f"service centre typed in {path.relative_to(out)}"
     shutil.rmtree(out)
 
 
