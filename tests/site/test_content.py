@@ -122,7 +122,7 @@ def percent(rate: float) -> str:
 
 # The seed's garbling, its company and place names and the web page it was copied from.
 FORBIDDEN = [
-    "E*CELLENT", "20**", "长城", "苏南", "锦荣", "山水湖畔", "惠州", "南京", "pmceo",
+    "E*CELLENT", "20**", "镇价服", "长城", "苏南", "锦荣", "山水湖畔", "江苏", "惠州", "南京", "pmceo",
     "物业经理人", "6636", "相关文章", "编辑:www", "接币", "撑握", "满易", "选项择", "客户主助理",
     "专用5", "本体和里面", "介接",
 ]
