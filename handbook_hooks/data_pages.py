@@ -31,7 +31,9 @@ def _context() -> dict:
 
 
 def on_config(config, **_kwargs):
-    """Rebuild on `mkdocs serve` when a data file changes."""
+    """Name the site after the community of the data file; rebuild on `mkdocs serve` when a
+    data file changes."""
+    config.site_name = f"{load_community().name} 物业服务手册"
     config.watch.append(str(Path(DATA_DIR)))
     return config
 

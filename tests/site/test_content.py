@@ -435,6 +435,7 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     raw["worker_gate"]["beside"] = "3号楼"
     raw["renovation"]["patrols"][1]["every_days"] = 3
     raw["service_center"] = "客户服务部"
+    raw["name"] = "翠湖苑"
     for entrance in raw["material_entrances"]:
         entrance["buildings"] = [b for b in entrance["buildings"] if b != 12]
         if entrance["id"] == "garage-2":
@@ -457,6 +458,7 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     assert "20:30后" in page(out, "staff/renovation-control").section("人员出入证件办理")
     for path in all_pages(out):
         assert "物业服务中心" not in Page(path).text, f"service centre typed in {path.relative_to(out)}"
+    assert "<title>翠湖苑 物业服务手册</title>" in (out / "index.html").read_text(encoding="utf-8")
     shutil.rmtree(out)
 
 
