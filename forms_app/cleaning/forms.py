@@ -85,7 +85,7 @@ def _date(raw: str, today: date, errors: dict) -> date | None:
 def _building(raw: str, buildings, areas: list[Area], errors: dict) -> int | None:
     raw = (raw or "").strip()
     if raw:
-        if raw.isdigit() and int(raw) in buildings:
+        if raw.isdecimal() and int(raw) in buildings:
             return int(raw)
         errors["building"] = "请选择列表中的楼栋。"
         return None

@@ -121,7 +121,7 @@ def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> Filt
             filters.errors["area"] = "请选择列表中的区域。"
     inspector = filters.values["inspector"]
     if inspector:
-        if inspector.isdigit() and int(inspector) in inspectors:
+        if inspector.isdecimal() and int(inspector) in inspectors:
             filters.conditions.append(model.inspector_id == int(inspector))
         else:
             filters.errors["inspector"] = "请选择列表中的检查人。"

@@ -32,9 +32,13 @@ def _day_arg() -> tuple[date, str | None]:
     if not raw:
         return today(), None
     try:
-        return date.fromisoformat(raw), None
+        day = date.fromisoformat(raw)
     except ValueError:
         return today(), "日期格式应为 年-月-日，例如 2026-05-01；已显示今天。"
+    # The page links the day before and after: both must be dates too.
+    if not date.min < day < date.max:
+        return today(), "日期超出范围；已显示今天。"
+    return day, None
 
 
 def _bookings_of(day: date):

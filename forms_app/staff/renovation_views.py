@@ -73,7 +73,7 @@ def read_filters(args) -> Filters:
             filters.errors["state"] = "请选择列表中的状态。"
     building = filters.values["building"]
     if building:
-        if building.isdigit() and int(building) in _community().buildings:
+        if building.isdecimal() and int(building) in _community().buildings:
             filters.conditions.append(model.building == int(building))
         else:
             filters.errors["building"] = "请选择列表中的楼栋。"
@@ -279,7 +279,7 @@ def export_register(fmt: str):
     filters = read_filters(request.args)
     if filters.errors:
         flash("筛选条件有误，请修改后再导出。", "error")
-        return redirect(url_for("staff.renovations", **request.args), code=303)
+        return redirect(url_for("staff.renovations", **filters.values), code=303)
     record_audit("export", target="装修登记", detail=f"{fmt}；" + "；".join(
         f"{k}={v}" for k, v in filters.values.items() if v))
     filename = f"装修登记-{today().isoformat()}.{fmt}"

@@ -118,7 +118,7 @@ def invitations(slug: str):
     community = cached_community(current_app.config["COMMUNITY_FILE"])
     if request.method == "POST":
         choice = request.form.get("building", "")
-        building = int(choice) if choice.isdigit() else None
+        building = int(choice) if choice.isdecimal() else None
         if choice != "all" and building not in community.buildings:
             flash("请选择楼栋。", "error")
             return redirect(url_for(".invitations", slug=slug))

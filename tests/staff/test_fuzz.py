@@ -1,0 +1,135 @@
+"""Odd query strings and form values on every back-office page never end in a 500.
+
+Every GET rule under /forms/staff/ (whichever package registered it) is requested by a 经理,
+who may open all of them, with each filter, date, page and search parameter set to values
+nobody types on purpose; then the list pages get names that clash with url_for's own
+keywords. The lists hold more than one page, so their page links are rendered too.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from forms_app.database import write_transaction
+from forms_app.extensions import db
+from forms_app.staff import roles
+from forms_app.staff.audit import record_audit
+from forms_app.staff.paging import PER_PAGE
+from forms_app.surveys import all_surveys
+from tests.conftest import csrf_token_from
+
+from .conftest import file_application, walk
+from .test_access import staff_rules
+
+PARAMS = ("page", "date", "date_from", "date_to", "month", "q", "state", "building", "period",
+          "action", "area", "inspector", "failures")
+# Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.
+ODD_VALUES = ["-1", "0", "99999999999999999999", "%00", "%ff", quote("²"), quote("٣"),
+              "0001-01-01", "9999-12-31", "0001-01", "9999-12", "x" * 5000, "1e3", "%20",
+              quote("𠀀"), "[]", "%27%22%3E%3Csvg%20onload=alert(1)%3E"]
+# Query names that url_for would take as its own arguments if a view passed request.args on.
+CLASHING = ["_scheme=javascript", "_external=1", "_method=POST", "_anchor=x", "endpoint=x",
+            "slug=x", "question_id=x", "fmt=x", "values=x"]
+
+
+@pytest.fixture
+def manager(app, as_role):
+    """A 经理 and a back office with more than one page of applications and audit entries."""
+    client = as_role(roles.MANAGER)
+    first = file_application(app)
+    walk(app, first, "approve", "start")
+    for index in range(PER_PAGE + 1):
+        file_application(app, building=2, unit=1 + index % 2, room=f"{101 + index // 2}")
+    with app.app_context():
+        with write_transaction():
+            for _ in range(PER_PAGE + 1):
+                record_audit("export", target="test")
+    return client
+
+
+def get_urls(app) -> list[str]:
+    """A concrete URL for every GET rule of the back office."""
+    with app.app_context():
+        survey = next(s for s in all_surveys().values() if any(q.is_text for q in s.questions))
+        text_question = next(q for q in survey.questions if q.is_text)
+    known = {"application_id": 1, "attachment_id": 1, "photo_id": 1, "inspection_id": 1,
+             "slug": survey.slug, "question_id": text_question.id, "fmt": "csv",
+             "booking_id": 1, "action": "complete"}
+    urls = []
+    for rule in staff_rules(app):
+        if "GET" in rule.methods:
+            values = {name: known.get(name, 1) for name in rule.arguments}
+            urls.append(rule.build(values, append_unknown=False)[1])
+    return urls
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_odd_query_values_never_fail(app, manager, value):
+    query = "&".join(f"{name}={value}" for name in PARAMS)
+    for url in get_urls(app):
+        response = manager.get(f"{url}?{query}")
+        assert response.status_code < 500, (url, value)
+
+
+def test_repeated_parameters_never_fail(app, manager):
+    query = "&".join(f"{name}=1&{name}=2&{name}[]=3" for name in PARAMS)
+    for url in get_urls(app):
+        assert manager.get(f"{url}?{query}").status_code < 500, url
+
+
+@pytest.mark.parametrize("clash", CLASHING)
+def test_names_url_for_would_take_never_fail(app, manager, clash):
+    # state=bad makes the exports send the browser back to the list with the filters.
+    for url in get_urls(app):
+        for query in (f"{clash}&page=2", f"{clash}&state=bad&page=2"):
+            response = manager.get(f"{url}?{query}")
+            assert response.status_code < 500, (url, query)
+            assert "javascript" not in response.headers.get("Location", ""), (url, query)
+            assert "javascript:" not in response.get_data(as_text=True), (url, query)
+
+
+def test_page_links_keep_only_the_filters(manager):
+    html = manager.get("/forms/staff/renovations?building=2&_anchor=x&evil=1").get_data(as_text=True)
+    assert "page=2" in html and "building=2" in html
+    assert "evil" not in html and "#x" not in html
+
+
+def test_audit_page_links_keep_the_action_filter(manager):
+    html = manager.get("/forms/staff/audit?action=export&_external=1").get_data(as_text=True)
+    assert 'href="/forms/staff/audit?action=export&amp;page=2"' in html
+
+
+def _token(client, url="/forms/staff/") -> str:
+    return csrf_token_from(client.get(url).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("value", ["²", "٣x", "-1", "0", "x" * 5000, "\x00"])
+def test_odd_building_in_posted_forms_is_refused_not_a_500(app, manager, value):
+    with app.app_context():
+        slug = next(iter(all_surveys()))
+    token = _token(manager)
+    response = manager.post(f"/forms/staff/surveys/{slug}/invitations",
+                            data={"csrf_token": token, "building": value})
+    assert response.status_code == 302
+    response = manager.post("/forms/staff/cleaning/new",
+                            data={"csrf_token": token, "building": value, "areas": "lobby"})
+    assert response.status_code == 400
+    assert "请选择列表中的楼栋" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "²", "x" * 5000])
+def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
+    with app.app_context():
+        from forms_app.renovation.models import RenovationApplication
+        application_id = db.session.query(RenovationApplication.id).filter_by(
+            state="in_progress").scalar()
+    token = _token(manager)
+    url = f"/forms/staff/renovations/{application_id}"
+    response = manager.post(f"{url}/steps/extend",
+                            data={"csrf_token": token, "end_date": value, "comment": "雨季"})
+    assert response.status_code in (303, 400), value
+    response = manager.post(f"{url}/patrols", data={
+        "csrf_token": token, "kind": "office", "patrol_date": value, "findings": "正常",
+        "violation": "no"})
+    assert response.status_code == 400, value
