@@ -195,6 +195,19 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
             "photos": photos}
 
 
+def recorded_already(session, application: RenovationApplication, actor, values: dict) -> bool:
+    """True when this inspector already recorded exactly this patrol (a double-clicked submit)."""
+    return session.execute(select(RenovationPatrol.id).where(
+        RenovationPatrol.application_id == application.id,
+        RenovationPatrol.kind == values["kind"],
+        RenovationPatrol.patrol_date == values["patrol_date"],
+        RenovationPatrol.inspector_id == actor.id,
+        RenovationPatrol.findings == values["findings"],
+        RenovationPatrol.violation == values["violation"],
+        RenovationPatrol.violation_description == values["violation_description"],
+    ).limit(1)).first() is not None
+
+
 def store_patrol(session, application: RenovationApplication, actor, values: dict,
                  stored: StoredFiles) -> RenovationPatrol:
     """Add the checked patrol and its already-written photos (inside a write transaction)."""

@@ -16,7 +16,7 @@ from ..renovation import rules, states
 from ..renovation.models import RenovationApplication, RenovationAttachment
 from ..renovation.patrols import (
     PatrolError, PatrolPhoto, RenovationPatrol, check_patrol_form, kinds_for_role, patrol_kinds,
-    patrols_due, photo_store, store_patrol,
+    patrols_due, photo_store, recorded_already, store_patrol,
 )
 from ..renovation.workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
 from ..uploads import send_attachment
@@ -206,6 +206,11 @@ def record_patrol(application_id: int):
             if application.state not in ON_SITE:
                 return _detail(application, 409, page_error=(
                     f"申请当前状态为「{application.state_label}」，不能再记录巡查。"))
+            if recorded_already(session, application, user, values):
+                # Returning before keep(): the second copy's photos are removed again.
+                flash("这条巡查记录已经保存过，没有重复保存。", "success")
+                return redirect(url_for("staff.renovation", application_id=application_id),
+                                code=303)
             patrol = store_patrol(session, application, user, values, stored)
             record_audit("renovation.patrol", target=application.reference,
                          detail=f"{patrol.kind_name} {values['patrol_date']}"

@@ -16,7 +16,7 @@ from forms_app.renovation.patrols import PatrolPhoto, RenovationPatrol, patrol_k
 from forms_app.renovation.states import IN_PROGRESS
 from forms_app.renovation.workflow import PATROL_ROLES
 from forms_app.staff import roles
-from forms_app.staff.models import StaffUser
+from forms_app.staff.models import AuditLog, StaffUser
 from tests.conftest import csrf_token_from
 
 from .conftest import file_application, walk
@@ -189,3 +189,23 @@ def test_no_patrol_before_work_starts(app, as_role):
     with app.app_context():
         assert db.session.get(RenovationApplication, application_id).state == "approved"
         assert db.session.scalar(select(func.count(RenovationPatrol.id))) == 0
+
+
+def test_a_double_clicked_patrol_is_stored_once(app, as_role):
+    app.config["TODAY"] = TODAY.isoformat()
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start")
+    started_on(app, application_id, TODAY - timedelta(days=2))
+    guard = as_role(roles.SECURITY)
+    for _ in range(2):
+        response = post_patrol(guard, application_id, files=[(io.BytesIO(PNG), "现场.png")])
+        assert response.status_code == 303
+    patrols, files = stored_state(app)
+    assert patrols == 1 and len(files) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditLog.id))
+                                 .where(AuditLog.action == "renovation.patrol")) == 1
+    assert "没有重复保存" in guard.get(response.location).get_data(as_text=True)
+    # A different finding the same day is a patrol of its own.
+    assert post_patrol(guard, application_id, findings="下午复查，已整改。").status_code == 303
+    assert stored_state(app)[0] == 2
