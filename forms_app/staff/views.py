@@ -23,13 +23,15 @@ from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
 from .cli import normalize_username
 from .dashboard import satisfaction_headlines
-from .models import AuditLog, StaffUser
+from .models import AuditLog, LoginAttempt, StaffUser
 from .paging import paginate
 from .passwords import verify_password
 from .sessions import end_session, start_session
 from .throttle import WINDOW, begin_attempt, mark_succeeded
 
 BAD_LOGIN = "用户名或密码不正确。"
+# Longer names belong to no account; cut so the attempt fits its column (PostgreSQL refuses more).
+MAX_USERNAME = LoginAttempt.__table__.c.username.type.length
 
 
 @bp.app_context_processor
@@ -55,7 +57,7 @@ def login():
             return redirect(next_url or url_for("staff.home"))
         return render_template("staff/login.html", next_url=next_url, errors={}, username="")
 
-    username = normalize_username(request.form.get("username", ""))
+    username = normalize_username(request.form.get("username", ""))[:MAX_USERNAME]
     password = request.form.get("password", "")
     errors = {}
     if not username:

@@ -6,6 +6,8 @@ import io
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from forms_app.extensions import db
+from forms_app.renovation.models import RenovationApplication
 from forms_app.uploads import check_upload
 from forms_app.staff import roles
 from tests.conftest import csrf_token_from
@@ -89,3 +91,23 @@ def test_role_restricted_pages(app, as_role, url, allowed):
         else:
             assert response.status_code == 403, (url, role)
             assert "此页面仅限" in response.get_data(as_text=True)
+
+
+def test_every_staff_post_needs_the_csrf_token(app, as_role):
+    application_id, attachment_id = file_with_attachment(app)
+    manager = as_role(roles.MANAGER)
+    posts = [r for r in app.url_map.iter_rules()
+             if r.rule.startswith("/forms/staff/") and "POST" in r.methods]
+    assert {r.endpoint for r in posts} >= {"staff.logout", "staff.take_step", "staff.record_patrol"}
+    for rule in posts:
+        url = url_for_rule(rule, application_id, attachment_id)
+        for token in (None, "forged"):
+            data = {"comment": "x", "building": "all"}
+            if token:
+                data["csrf_token"] = token
+            response = manager.post(url, data=data)
+            assert response.status_code == 400, url
+            assert "页面已过期" in response.get_data(as_text=True), url
+    assert manager.get("/forms/staff/").status_code == 200  # logout without a token did nothing
+    with app.app_context():
+        assert db.session.get(RenovationApplication, application_id).state == "pending"

@@ -13,6 +13,7 @@ import pytest
 
 from forms_app.database import write_transaction
 from forms_app.extensions import db
+from forms_app.renovation.models import RenovationApplication
 from forms_app.staff import roles
 from forms_app.staff.audit import record_audit
 from forms_app.staff.paging import PER_PAGE
@@ -121,7 +122,6 @@ def test_odd_building_in_posted_forms_is_refused_not_a_500(app, manager, value):
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "²", "x" * 5000])
 def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
     with app.app_context():
-        from forms_app.renovation.models import RenovationApplication
         application_id = db.session.query(RenovationApplication.id).filter_by(
             state="in_progress").scalar()
     token = _token(manager)

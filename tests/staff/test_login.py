@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from forms_app.extensions import db
 from forms_app.staff.access import safe_next
-from forms_app.staff.models import AuditLog
+from forms_app.staff.models import AuditLog, LoginAttempt
 from tests.support.staff import create_staff, login
 
 from .conftest import PASSWORD
@@ -129,3 +129,31 @@ def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_throttle_counts_username_variants_as_one_account(app, client):
+    create_staff(app, "qian", "客服", PASSWORD)
+    for variant in ("QIAN", " qian", "qian ", "Qian\t", "\u3000qIaN"):
+        assert login(client, variant, "wrong-password-0").status_code == 401
+    assert login(client, "qian", PASSWORD).status_code == 429
+
+
+def test_forwarded_for_is_not_trusted_without_a_proxy(app):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    create_staff(app, "kong", "客服", PASSWORD)
+    client = app.test_client()
+    for number, name in enumerate(("b1", "b2", "b3")):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"10.0.0.{number}"
+        login(client, name, "wrong-password-0")
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.9.9.9"
+    assert login(client, "kong", PASSWORD).status_code == 429
+
+
+def test_a_huge_username_is_refused_and_fits_the_attempts_table(app, client):
+    huge = "x" * 5000
+    response = login(client, huge, "wrong-password-0")
+    assert response.status_code == 401
+    with app.app_context():
+        names = db.session.execute(select(LoginAttempt.username)).scalars().all()
+        limit = LoginAttempt.__table__.c.username.type.length
+    assert names and all(len(name) <= limit for name in names)
