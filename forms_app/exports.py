@@ -2,6 +2,7 @@
 
 - Cells beginning with ``=``, ``+``, ``-``, ``@``, tab or CR are neutralized with a leading
   apostrophe in both formats, so a typed answer can never run as a formula.
+- Control characters other than tab, CR and LF are removed (.xlsx cannot hold them).
 - Phone numbers and other strings stay text (never turned into numbers).
 - CSV starts with a UTF-8 byte-order mark so Excel shows Chinese instead of garbage.
 - Both formats stream rows: the workbook is write-only, the CSV a generator.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -18,6 +20,9 @@ from urllib.parse import quote
 from flask import Response
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Not allowed in .xlsx (openpyxl raises on them) and never meant in typed text; removed
+# before the formula check, so "\x00=..." is neutralized too.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -34,6 +39,8 @@ def safe_cell(value):
     if isinstance(value, (int, float)):
         return value
     text = str(value)
+    if not text.isprintable():  # the cheap test first: exports run this on every cell
+        text = CONTROL_CHARACTERS.sub("", text)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
