@@ -39,5 +39,7 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        # The route, not the path: a path holds an owner's private link token.
+        route = request.url_rule.rule if request.url_rule else "(no route)"
+        app.logger.exception("unhandled error on %s %s", request.method, route)
         return render_error(500)

@@ -10,7 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..renovation.forms import DATE_FORMATS, NONCE, RenovationFormBase, strip
+from ..renovation.forms import (
+    DATE_FORMATS, NONCE, RenovationFormBase, clean_text, readable, select_number,
+)
 from ..renovation.rules import room_directory
 from . import bookings
 
@@ -32,8 +34,9 @@ class MoveInForm(FlaskForm):
     slot = RadioField("搬家时段", validate_choice=False)
     oversize = RadioField("有没有超过车库限高的大件", validate_choice=False)
     large_items = TextAreaField(
-        "大件物品", filters=[strip],
-        validators=[Length(max=LARGE_ITEMS_MAX, message=f"大件物品不能超过 {LARGE_ITEMS_MAX} 个字。")],
+        "大件物品", filters=[clean_text],
+        validators=[Length(max=LARGE_ITEMS_MAX, message=f"大件物品不能超过 {LARGE_ITEMS_MAX} 个字。"),
+                    readable],
     )
     wants_trolley = BooleanField("需要平推车")
     wants_carry_help = BooleanField("需要秩序维护巡逻人员协助搬运大件物品")
@@ -65,18 +68,17 @@ class MoveInForm(FlaskForm):
 
     def room_key(self) -> tuple[int, int, str] | None:
         """(building, unit, room) when the three name a room of the community."""
-        building, unit, room = self.building.data, self.unit.data, self.room.data
-        if not (building or "").isdigit() or not (unit or "").isdigit():
+        building, unit = select_number(self.building.data), select_number(self.unit.data)
+        room = self.room.data
+        if building is None or unit is None or not self.community.has_room(building, unit, room or ""):
             return None
-        if not self.community.has_room(int(building), int(unit), room or ""):
-            return None
-        return int(building), int(unit), room
+        return building, unit, room
 
     def validate_room(self, field):
-        number, unit = self.building.data or "", self.unit.data or ""
-        building = self.community.buildings.get(int(number)) if number.isdigit() else None
+        building = self.community.buildings.get(select_number(self.building.data))
+        unit = select_number(self.unit.data)
         # A unit the building lacks is reported beside the unit only.
-        if building and unit.isdigit() and 1 <= int(unit) <= building.units \
+        if building and unit is not None and 1 <= unit <= building.units \
                 and self.room_key() is None:
             raise ValidationError(
                 f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"

@@ -11,7 +11,9 @@ from ..database import write_transaction
 from ..extensions import db
 from ..uploads import CheckedUpload, StoredFiles, upload_dir
 from . import states
-from .models import RenovationApplication, RenovationAttachment, RenovationEvent, new_status_token
+from .models import (
+    RenovationApplication, RenovationAttachment, RenovationEvent, is_status_token, new_status_token,
+)
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
 ATTEMPTS = 5
@@ -56,6 +58,8 @@ def find_by_nonce(nonce: str) -> RenovationApplication | None:
 
 
 def find_by_token(token: str) -> RenovationApplication | None:
+    if not is_status_token(token):
+        return None
     return db.session.scalar(
         select(RenovationApplication).where(RenovationApplication.status_token == token)
     )

@@ -6,6 +6,7 @@ Lists (rooms, work items, acknowledgments, prohibited changes) and limits come f
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 from functools import lru_cache
 
@@ -22,23 +23,54 @@ from ..clock import today
 from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 from . import rules
 
-MOBILE = re.compile(r"1[3-9]\d{9}")
+# ASCII digits only: str.isdigit() also passes "²" and "٣", which int() then refuses or reads.
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+SELECT_NUMBER = re.compile(r"[0-9]{1,4}")
 NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")  # \Z: also safe with .match()
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
 MAX_DAYS_AHEAD = 365
+# Control characters no keyboard types (NUL is refused by PostgreSQL); tab and newline stay
+# in multi-line text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"\r\n?")
+# Spaces at either end, including full-width and zero-width ones that make a blank field look
+# filled in.
+EDGE_SPACE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。"
 
 
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
+def clean_text(value):
+    """Typed text as stored: line breaks unified, control characters dropped, ends trimmed."""
+    if not isinstance(value, str):
+        return value
+    return EDGE_SPACE.sub("", CONTROL_CHARS.sub("", LINE_BREAKS.sub("\n", value)))
+
+
+def clean_line(value):
+    """A one-line value (a name, a company): as ``clean_text``, and no tab or newline."""
+    value = clean_text(value)
+    return re.sub(r"[\t\n]", "", value) if isinstance(value, str) else value
+
+
+def readable(_form, field):
+    """Refuse U+FFFD: a browser sends it only when the text's encoding was already broken."""
+    if isinstance(field.data, str) and "\ufffd" in field.data:
+        raise ValidationError(UNREADABLE_MESSAGE)
+
+
+def select_number(value) -> int | None:
+    """The number of a building or unit select option, or None for anything else."""
+    return int(value) if isinstance(value, str) and SELECT_NUMBER.fullmatch(value) else None
 
 
 def normalize_mobile(value):
-    """Accept 138 0013 8000, 138-0013-8000 and +86 13800138000 as typed by owners."""
+    """Accept 138 0013 8000, 138-0013-8000, +86 13800138000 and full-width digits as typed
+    by owners (a Chinese input method in full-width mode types １３８…)."""
     if not isinstance(value, str):
         return value
-    digits = re.sub(r"[\s\-()]", "", value)
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:
@@ -67,10 +99,11 @@ class MultiCheckboxField(SelectMultipleField):
 def text_field(label: str, max_chars: int, required_message: str) -> StringField:
     return StringField(
         label,
-        filters=[strip],
+        filters=[clean_line],
         validators=[
             DataRequired(required_message),
             Length(max=max_chars, message=f"不能超过 {max_chars} 个字。"),
+            readable,
         ],
     )
 
@@ -114,8 +147,8 @@ class RenovationFormBase(FlaskForm):
     )
     work_items = MultiCheckboxField("装修项目")
     description = TextAreaField(
-        "施工说明", filters=[strip],
-        validators=[Length(max=2000, message="施工说明不能超过 2000 个字。")],
+        "施工说明", filters=[clean_text],
+        validators=[Length(max=2000, message="施工说明不能超过 2000 个字。"), readable],
     )
     wants_tarpaulin = BooleanField("借用彩条布")
     wants_extinguisher = BooleanField("租用灭火器")
@@ -140,19 +173,20 @@ class RenovationFormBase(FlaskForm):
 
     # --- room -------------------------------------------------------------------------
     def validate_building(self, field):
-        if not field.data.isdigit() or int(field.data) not in self.community.buildings:
+        if select_number(field.data) not in self.community.buildings:
             raise ValidationError("请选择小区内的楼栋。")
 
     def validate_unit(self, field):
-        building = self.community.buildings.get(_int(self.building.data))
-        if not field.data.isdigit():
+        building = self.community.buildings.get(select_number(self.building.data))
+        unit = select_number(field.data)
+        if unit is None:
             raise ValidationError("请选择单元。")
-        if building and not 1 <= int(field.data) <= building.units:
+        if building and not 1 <= unit <= building.units:
             raise ValidationError(f"{building.label}只有 1–{building.units} 单元。")
 
     def validate_room(self, field):
-        building_number = _int(self.building.data)
-        unit = _int(self.unit.data)
+        building_number = select_number(self.building.data)
+        unit = select_number(self.unit.data)
         building = self.community.buildings.get(building_number)
         if building and unit and not building.has_room(unit, field.data):
             raise ValidationError(
@@ -238,10 +272,6 @@ class RenovationFormBase(FlaskForm):
 def room_taken_message(reference: str) -> str:
     return (f"该房屋已有一份尚未办结的装修申请（编号 {reference}），不能重复申请。"
             "请通过提交时获得的查询链接查看进度，或联系物业服务中心。")
-
-
-def _int(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ Timestamps are stored as naive UTC; ``local_time`` converts them for display.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 
@@ -17,11 +18,19 @@ from . import states
 
 # Partial unique index: at most one open application per room, enforced by the database too.
 OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
+# The alphabet of secrets.token_urlsafe; the column holds at most 64 characters.
+STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def new_status_token() -> str:
     """An unguessable token for the owner's private status link."""
     return secrets.token_urlsafe(24)
+
+
+def is_status_token(value: str) -> bool:
+    """Whether a link's token could be one of ours; anything else is not looked up (PostgreSQL
+    refuses a NUL in a query with an error)."""
+    return bool(STATUS_TOKEN.fullmatch(value))
 
 
 class RenovationApplication(db.Model):
