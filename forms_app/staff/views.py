@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ..cleaning.checklist import checklist
 from ..cleaning.inspections import month_summary
 from ..cleaning.views import SUMMARY_ROLES
-from ..clock import today
+from ..clock import today, utcnow
 from ..move_in.bookings import availability
 from ..database import write_transaction
 from ..extensions import db
@@ -48,6 +48,15 @@ def _no_store(response):
     return response
 
 
+def _lockout_recorded(username: str, address: str) -> bool:
+    """True when this lock-out is already in the audit log: a script hammering a locked
+    account would otherwise add one entry per request, without end."""
+    return db.session.execute(
+        select(AuditLog.id).where(AuditLog.action == "login.throttled",
+                                  AuditLog.target == username, AuditLog.address == address,
+                                  AuditLog.at > utcnow() - WINDOW).limit(1)).first() is not None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; a successful login starts a new server-side session."""
@@ -71,7 +80,8 @@ def login():
     address = request_address()
     attempt_id = begin_attempt(username, address)
     if attempt_id is None:
-        record_audit("login.throttled", target=username)
+        if not _lockout_recorded(username, address):
+            record_audit("login.throttled", target=username)
         minutes = int(WINDOW.total_seconds() // 60)
         errors["form"] = f"登录失败次数过多，请 {minutes} 分钟后再试。"
         return render_template("staff/login.html", next_url=next_url, errors=errors,
