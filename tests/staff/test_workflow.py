@@ -147,3 +147,22 @@ def test_extension_is_a_recorded_step_with_checked_dates(app, as_role):
         assert last.from_state == last.to_state == states.IN_PROGRESS
         assert new_end.isoformat() in last.comment and "雨季" in last.comment
         assert db.session.scalar(select(func.count(RenovationEvent.id))) == 4
+
+
+def test_a_double_clicked_step_is_taken_once(app, as_role):
+    application_id = file_application(app)
+    manager = as_role(M)
+    assert post_step(manager, application_id, "approve").status_code == 303
+    second = post_step(manager, application_id, "approve")
+    assert second.status_code == 409 and "不能进行「批准」" in second.get_data(as_text=True)
+    walk(app, application_id, "start")
+    with app.app_context():
+        new_end = db.session.get(RenovationApplication, application_id).end_date + timedelta(days=5)
+    statuses = [post_step(manager, application_id, "extend", end_date=new_end.isoformat(),
+                          comment="雨季").status_code for _ in range(2)]
+    assert statuses == [303, 400]
+    assert [e[0] for e in events(app, application_id)] == [
+        states.PENDING, states.APPROVED, states.IN_PROGRESS, states.IN_PROGRESS]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditLog.id))
+                                 .where(AuditLog.action == "renovation.action")) == 2
