@@ -13,6 +13,7 @@ from ..clock import today, utcnow
 from ..community import Community, CommunityDataError, cached_community
 from ..database import write_transaction
 from ..extensions import db
+from ..renovation.models import is_status_token
 from .models import BOOKED, CANCELLED, MoveInBooking
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
@@ -126,10 +127,14 @@ def availability(move_date: date) -> list[SlotAvailability]:
 
 
 def find_by_nonce(nonce: str) -> MoveInBooking | None:
+    if not is_status_token(nonce):
+        return None
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.submission_nonce == nonce))
 
 
 def find_by_token(token: str) -> MoveInBooking | None:
+    if not is_status_token(token):
+        return None
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.token == token))
 
 
