@@ -23,6 +23,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Not allowed in .xlsx (openpyxl raises on them) and never meant in typed text; removed
 # before the formula check, so "\x00=..." is neutralized too.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+SHEET_TITLE_REFUSED = re.compile(r"[\\/?*:\[\]]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -73,13 +74,19 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     return response
 
 
+def _sheet_title(title: str) -> str:
+    """A title Excel accepts: none of \\ / ? * : [ ], at most 31 characters, not empty."""
+    cleaned = " ".join(SHEET_TITLE_REFUSED.sub(" ", title).split())[:31].strip(" '")
+    return cleaned or "导出"
+
+
 def xlsx_response(filename: str, sheet_title: str, header: Sequence[str],
                   rows: Iterable[Sequence]) -> Response:
     """A write-only workbook of the header and rows, spooled to a temporary file."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
+    sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
     sheet.append([safe_cell(h) for h in header])
     # openpyxl stores a str as text unless it starts with "=", which safe_cell never lets
     # through, so plain values are safe (and much cheaper than a WriteOnlyCell each).
