@@ -10,9 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..renovation.forms import (
-    DATE_FORMATS, NONCE, RenovationFormBase, clean_text, readable, select_number,
-)
+from ..owner_input import clean_text, readable, select_number
+from ..renovation.forms import DATE_FORMATS, NONCE, RenovationFormBase
 from ..renovation.rules import room_directory
 from . import bookings
 

@@ -20,49 +20,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import today
+from ..owner_input import clean_line, clean_text, readable, select_number
 from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 from . import rules
 
-# ASCII digits only: str.isdigit() also passes "²" and "٣", which int() then refuses or reads.
+# ASCII digits only: \d would also pass full-width and other scripts' digits.
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
-SELECT_NUMBER = re.compile(r"[0-9]{1,4}")
 NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")  # \Z: also safe with .match()
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
 MAX_DAYS_AHEAD = 365
-# Control characters no keyboard types (NUL is refused by PostgreSQL); tab and newline stay
-# in multi-line text.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-LINE_BREAKS = re.compile(r"\r\n?")
-# Spaces at either end, including full-width and zero-width ones that make a blank field look
-# filled in.
-EDGE_SPACE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
-UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。"
-
-
-def clean_text(value):
-    """Typed text as stored: line breaks unified, control characters dropped, ends trimmed."""
-    if not isinstance(value, str):
-        return value
-    return EDGE_SPACE.sub("", CONTROL_CHARS.sub("", LINE_BREAKS.sub("\n", value)))
-
-
-def clean_line(value):
-    """A one-line value (a name, a company): as ``clean_text``, and no tab or newline."""
-    value = clean_text(value)
-    return re.sub(r"[\t\n]", "", value) if isinstance(value, str) else value
-
-
-def readable(_form, field):
-    """Refuse U+FFFD: a browser sends it only when the text's encoding was already broken."""
-    if isinstance(field.data, str) and "\ufffd" in field.data:
-        raise ValidationError(UNREADABLE_MESSAGE)
-
-
-def select_number(value) -> int | None:
-    """The number of a building or unit select option, or None for anything else."""
-    return int(value) if isinstance(value, str) and SELECT_NUMBER.fullmatch(value) else None
 
 
 def normalize_mobile(value):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..owner_input import UNREADABLE_MESSAGE, clean_text, is_unreadable, select_number
 from .definitions import (
     MULTIPLE, OTHER_OPTION, RECOMMENDATION, RECOMMENDATION_RANGE, SATISFACTION, SATISFACTION_LABELS,
     SINGLE, Question, Survey,
@@ -16,8 +17,7 @@ from .definitions import (
 
 OTHER_MAX_LENGTH = 100
 NAME_MAX_LENGTH = 30
-# Control characters other than tab and newline never belong in an answer.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+ROOM_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,14 @@ def other_field_name(question: Question) -> str:
     return f"q_{question.id}_other"
 
 
-def clean_text(raw: str | None) -> str:
-    return _CONTROL.sub("", (raw or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+def _typed(raw: str | None) -> str:
+    return clean_text(raw or "")
 
 
-def _too_long(text: str, limit: int) -> str | None:
+def _text_problem(text: str, limit: int) -> str | None:
+    """Why a typed text cannot be stored: too long, or its encoding was broken on the way."""
+    if is_unreadable(text):
+        return UNREADABLE_MESSAGE
     if len(text) > limit:
         return f"请不要超过 {limit} 个字（现在 {len(text)} 个字）。"
     return None
@@ -66,7 +69,7 @@ def _choices(question: Question, form, sub: Submission) -> None:
         picked = list(dict.fromkeys(v for v in form.getlist(name) if v))
     else:
         picked = [form.get(name, "")] if form.get(name) else []
-    other_text = clean_text(form.get(other_field_name(question)))
+    other_text = _typed(form.get(other_field_name(question)))
     sub.values[name] = picked
     sub.values[other_field_name(question)] = other_text
     if not picked:
@@ -84,7 +87,7 @@ def _choices(question: Question, form, sub: Submission) -> None:
         if not other_text:
             sub.errors[question.id] = "选择了“其他”，请注明具体内容。"
             return
-        if message := _too_long(other_text, OTHER_MAX_LENGTH):
+        if message := _text_problem(other_text, OTHER_MAX_LENGTH):
             sub.errors[question.id] = "“其他”的说明" + message
             return
     for choice in picked:
@@ -112,13 +115,13 @@ def _scale(question: Question, form, sub: Submission) -> None:
 
 def _text(question: Question, form, sub: Submission) -> None:
     name = field_name(question)
-    text = clean_text(form.get(name))
+    text = _typed(form.get(name))
     sub.values[name] = text
     if not text:
         if question.required:
             sub.errors[question.id] = "请填写此题。"
         return
-    if message := _too_long(text, question.max_length):
+    if message := _text_problem(text, question.max_length):
         sub.errors[question.id] = message
         return
     sub.answers.append(Answer(question.id, text=text))
@@ -126,23 +129,24 @@ def _text(question: Question, form, sub: Submission) -> None:
 
 def _respondent(form, community, sub: Submission, ask_room: bool) -> None:
     """Name (optional) and, without an invitation, the room of a non-anonymous survey."""
-    name = clean_text(form.get("respondent_name"))
+    name = _typed(form.get("respondent_name"))
     sub.values["respondent_name"] = name
-    if message := _too_long(name, NAME_MAX_LENGTH):
+    if message := _text_problem(name, NAME_MAX_LENGTH):
         sub.errors["respondent_name"] = "称呼" + message
     sub.respondent["respondent_name"] = name or None
     if not ask_room:
         return
-    building, unit, room = (clean_text(form.get(k)) for k in ("building", "unit", "room"))
+    building, unit, room = (_typed(form.get(k)) for k in ("building", "unit", "room"))
     sub.values.update(building=building, unit=unit, room=room)
     if not (building and unit and room):
         sub.errors["room"] = "请选择楼栋、单元并填写房号。"
         return
-    if not (building.isdigit() and unit.isdigit() and room.isdigit()) or not community.has_room(
-            int(building), int(unit), room):
+    number, unit_number = select_number(building), select_number(unit)
+    if number is None or unit_number is None or not ROOM_NUMBER.fullmatch(room) \
+            or not community.has_room(number, unit_number, room):
         sub.errors["room"] = "本小区没有这个房号，请核对楼栋、单元和房号（如 1201）。"
         return
-    sub.respondent.update(building=int(building), unit=int(unit), room=room)
+    sub.respondent.update(building=number, unit=unit_number, room=room)
 
 
 READERS = {

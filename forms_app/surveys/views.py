@@ -21,7 +21,7 @@ bp.record_once(lambda state: load_into(state.app))
 
 DONE_COOKIE = "surveys_done"
 DONE_COOKIE_DAYS = 400
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SLUG_LIST = re.compile(r"^[a-z0-9,-]{0,400}$")
 
 
@@ -93,7 +93,7 @@ def answer(slug: str):
 def answer_invitation(token: str):
     """A household's personal link: usable once."""
     invitation = None
-    if _TOKEN.match(token):
+    if _TOKEN.fullmatch(token):
         invitation = db.session.execute(
             select(SurveyInvitation).where(SurveyInvitation.token == token)).scalar_one_or_none()
     survey = all_surveys().get(invitation.survey) if invitation else None
@@ -103,7 +103,7 @@ def answer_invitation(token: str):
         return page
     if invitation.used_on:
         return _already_answered(survey)
-    return _answer(survey, invitation)
+    return _private(_answer(survey, invitation))
 
 
 def _answer(survey: Survey, invitation: SurveyInvitation | None):
@@ -113,7 +113,7 @@ def _answer(survey: Survey, invitation: SurveyInvitation | None):
     community = cached_community(current_app.config["COMMUNITY_FILE"])
     submission = read_submission(survey, request.form, community, ask_room=invitation is None)
     nonce = request.form.get("nonce", "")
-    if not _TOKEN.match(nonce):
+    if not _TOKEN.fullmatch(nonce):
         nonce = new_token()
     if not submission.valid:
         return _form(survey, invitation, submission.values, submission.errors, nonce, 400)
@@ -133,6 +133,14 @@ def _answer(survey: Survey, invitation: SurveyInvitation | None):
                             max_age=DONE_COOKIE_DAYS * 86400, path=url_for("surveys.index"),
                             httponly=True, samesite="Lax",
                             secure=request.is_secure)
+    return response
+
+
+def _private(view_result):
+    """A personal link's page names the household: never cache or index it."""
+    response = current_app.make_response(view_result)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

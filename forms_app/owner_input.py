@@ -1,0 +1,50 @@
+"""What owners type, made safe to store: shared by the renovation, move-in and survey forms.
+
+Text loses the control characters no keyboard types (PostgreSQL refuses NUL with an error) and
+the spaces at its ends, including full-width and zero-width ones that make a blank field look
+filled in. Text with U+FFFD is refused: a browser sends it only when the encoding was already
+broken. Select options are read as numbers only when they are plain ASCII digits.
+"""
+from __future__ import annotations
+
+import re
+
+from wtforms.validators import ValidationError
+
+UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。"
+
+# Tab and newline stay in multi-line text.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\r\n?")
+_EDGE_SPACE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
+# str.isdigit() also passes "²" and "٣", which int() then refuses or reads as 3, and int()
+# refuses more than 4300 digits: a select's number is a few ASCII digits or nothing.
+_SELECT_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
+def clean_text(value):
+    """Typed text as stored: line breaks unified, control characters dropped, ends trimmed."""
+    if not isinstance(value, str):
+        return value
+    return _EDGE_SPACE.sub("", _CONTROL_CHARS.sub("", _LINE_BREAKS.sub("\n", value)))
+
+
+def clean_line(value):
+    """A one-line value (a name, a company): as ``clean_text``, without tabs or newlines."""
+    value = clean_text(value)
+    return re.sub(r"[\t\n]", "", value) if isinstance(value, str) else value
+
+
+def is_unreadable(text: str | None) -> bool:
+    return bool(text) and "\ufffd" in text
+
+
+def readable(_form, field):
+    """WTForms validator: refuse text whose encoding was broken before it reached us."""
+    if isinstance(field.data, str) and is_unreadable(field.data):
+        raise ValidationError(UNREADABLE_MESSAGE)
+
+
+def select_number(value) -> int | None:
+    """The number of a building or unit option, or None for anything else."""
+    return int(value) if isinstance(value, str) and _SELECT_NUMBER.fullmatch(value) else None
