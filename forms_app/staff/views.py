@@ -98,6 +98,9 @@ def login():
 
     with write_transaction() as db_session:
         mark_succeeded(db_session, attempt_id)
+        if session.get(SESSION_KEY):
+            # Someone else's (or an old) login in this browser ends on the server as well.
+            end_session(db_session, session[SESSION_KEY])
         token = start_session(db_session, user, address)
         record_audit("login.success", target=username, actor=user)
     # A fresh cookie: nothing from before the login (a planted session) survives.

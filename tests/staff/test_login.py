@@ -5,6 +5,7 @@ from sqlalchemy import select
 from forms_app.extensions import db
 from forms_app.staff.access import safe_next
 from forms_app.staff.models import AuditLog, LoginAttempt
+from tests.conftest import csrf_token_from
 from tests.support.staff import create_staff, login
 
 from .conftest import PASSWORD
@@ -159,3 +160,18 @@ def test_a_huge_username_is_refused_and_fits_the_attempts_table(app, client):
         names = db.session.execute(select(LoginAttempt.username)).scalars().all()
         limit = LoginAttempt.__table__.c.username.type.length
     assert names and all(len(name) <= limit for name in names)
+
+
+def test_logging_in_again_ends_the_previous_session(app, client):
+    """A shared office PC: the next person's login ends the first one's session on the server."""
+    create_staff(app, "lu", "客服", PASSWORD)
+    create_staff(app, "ma", "经理", PASSWORD)
+    assert login(client, "lu").status_code == 302
+    copied = app.test_client()
+    copied.set_cookie("forms_session", client.get_cookie("forms_session").value)
+    token = csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
+    response = client.post("/forms/staff/login",
+                           data={"csrf_token": token, "username": "ma", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "ma（经理）" in client.get("/forms/staff/").get_data(as_text=True)
+    assert copied.get("/forms/staff/").status_code == 302
