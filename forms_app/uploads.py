@@ -53,7 +53,7 @@ def display_name(raw: str | None, extension: str) -> str:
     """The owner's file name as data: no path, no control characters, bounded length."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    if not name:
+    if not name.strip(". "):
         return "附件" + extension
     if len(name) > MAX_NAME_CHARS:
         stem, dot, ext = name.rpartition(".")

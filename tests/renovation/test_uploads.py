@@ -117,6 +117,10 @@ def test_download_keeps_the_chinese_name_and_is_never_inline(app, owner, stored)
     ("../../etc/passwd", "passwd"),
     ("图\x00纸\n.png", "图纸.png"),
     ("", "附件.pdf"),
+    # A name of dots or spaces only would download as "." or nothing.
+    (".", "附件.pdf"),
+    (" .. ", "附件.pdf"),
+    ("\u200b", "附件.pdf"),
 ])
 def test_display_name_keeps_only_the_file_name(raw, expected):
     assert display_name(raw, ".pdf") == expected
