@@ -133,3 +133,32 @@ def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
         "csrf_token": token, "kind": "office", "patrol_date": value, "findings": "正常",
         "violation": "no"})
     assert response.status_code == 400, value
+
+
+FIELDS = ("comment", "end_date", "kind", "patrol_date", "findings", "violation",
+          "violation_description", "building", "inspected_on", "spot", "areas", "nonce",
+          "result-x", "note-x")
+ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000, " "]
+STEPS = ("approve", "reject", "start", "extend", "complete")
+
+
+@pytest.mark.parametrize("value", ODD_FORM_VALUES)
+def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
+    with app.app_context():
+        application_id = db.session.query(RenovationApplication.id).filter_by(
+            state="in_progress").scalar()
+        slug = next(iter(all_surveys()))
+    known = {"application_id": application_id, "slug": slug, "booking_id": 1}
+    data = {name: value for name in FIELDS}
+    data["csrf_token"] = _token(manager)
+    for rule in staff_rules(app):  # every POST but login and logout
+        if "POST" not in rule.methods:
+            continue
+        for action in STEPS if "action" in rule.arguments else ("complete",):
+            values = dict(known, action=action)
+            url = rule.build({n: values[n] for n in rule.arguments}, append_unknown=False)[1]
+            assert manager.post(url, data=data).status_code < 500, (url, repr(value)[:20])
+    stranger = app.test_client()
+    login_data = {"csrf_token": _token(stranger, "/forms/staff/login"), "username": value,
+                  "password": value, "next": value}
+    assert stranger.post("/forms/staff/login", data=login_data).status_code < 500
