@@ -68,8 +68,8 @@ class MoveInForm(FlaskForm):
     def room_key(self) -> tuple[int, int, str] | None:
         """(building, unit, room) when the three name a room of the community."""
         building, unit = select_number(self.building.data), select_number(self.unit.data)
-        room = self.room.data
-        if building is None or unit is None or not self.community.has_room(building, unit, room or ""):
+        room = self.room.data or ""
+        if building is None or unit is None or not self.community.has_room(building, unit, room):
             return None
         return building, unit, room
 

@@ -94,3 +94,30 @@ def test_concurrent_owners_all_get_unique_references(server, monkeypatch):
         stored = db.session.scalar(select(func.count(RenovationApplication.id)))
         db.engine.dispose()
     assert stored == SUBMISSIONS
+
+
+def test_the_same_form_sent_at_once_from_several_taps_files_one_application(server, monkeypatch):
+    building, unit, room = distinct_rooms(SUBMISSIONS + 1)[-1]  # a room the other tests leave alone
+    session = requests.Session()
+    form = session.get(server.url + APPLY_URL, timeout=10)
+    data = {**application_fields(building=building, unit=unit, room=room),
+            "csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text)}
+
+    def tap(_index: int) -> requests.Response:
+        return session.post(server.url + APPLY_URL, data=data, timeout=60, allow_redirects=False,
+                            files={"attachments": ("平面图.pdf", b"%PDF-1.4 plan", "application/pdf")})
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(tap, range(6)))
+
+    assert {r.status_code for r in responses} == {303}
+    assert len({r.headers["Location"] for r in responses}) == 1
+    monkeypatch.setenv("INSTANCE_PATH", str(server.instance_path))
+    app = create_app({"SITE_DIR": None})
+    with app.app_context():
+        [application] = db.session.scalars(select(RenovationApplication).where(
+            RenovationApplication.building == building, RenovationApplication.room == room)).all()
+        stored_names = [a.stored_name for a in application.attachments]
+        db.engine.dispose()
+    # The taps that lost the race removed the files they had written.
+    assert [p.name for p in (server.instance_path / "uploads").iterdir()] == stored_names
