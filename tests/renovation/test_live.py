@@ -116,7 +116,8 @@ def test_the_same_form_sent_at_once_from_several_taps_files_one_application(serv
     app = create_app({"SITE_DIR": None})
     with app.app_context():
         [application] = db.session.scalars(select(RenovationApplication).where(
-            RenovationApplication.building == building, RenovationApplication.room == room)).all()
+            RenovationApplication.building == building, RenovationApplication.unit == unit,
+            RenovationApplication.room == room)).all()
         stored_names = [a.stored_name for a in application.attachments]
         db.engine.dispose()
     # The taps that lost the race removed the files they had written.
