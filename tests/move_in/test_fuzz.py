@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
-    NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, nul_sent_to_database, odd_post,
+    NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, assert_chinese_errors, nul_sent_to_database,
+    odd_post,
 )
 
 from .conftest import BOOK_URL, booking_fields
@@ -32,6 +33,7 @@ def test_odd_value_is_refused_beside_its_field(owner, stored, field, value):
     page = response.get_data(as_text=True)
     # Radio groups carry their error inside their fieldset, the rest beside the control.
     assert f'<p class="field-error" id="{field}-error">' in page
+    assert_chinese_errors(page)
     assert stored.count() == 0
 
 

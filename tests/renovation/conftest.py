@@ -29,6 +29,17 @@ ODD_DATE = ["", "\x00", "0001-01-01", "9999-12-31", "2027-02-30", "x" * 5000, NO
 BOUNDARY = "odd-values-boundary"
 
 
+FIELD_ERROR = re.compile(r'<p class="field-error"[^>]*>([^<]*)</p>')
+
+
+def assert_chinese_errors(page: str) -> None:
+    """Every message beside a field is written in Chinese (no WTForms default in English)."""
+    messages = FIELD_ERROR.findall(page)
+    assert messages, "no message beside any field"
+    for message in messages:
+        assert re.search(r"[\u4e00-\u9fff]", message), message
+
+
 def multipart_body(fields: dict) -> bytes:
     """A multipart/form-data body; list values become repeated fields, NOT_UTF8 raw bytes."""
     parts = []

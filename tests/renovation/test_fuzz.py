@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from .conftest import (
-    APPLY_URL, NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, application_fields, odd_post,
+    APPLY_URL, NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, application_fields,
+    assert_chinese_errors, odd_post,
 )
 
 ROOM_FIELDS = ["building", "unit", "room"]
@@ -35,6 +36,7 @@ def test_odd_value_is_refused_beside_its_field(owner, stored, field, value):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert f'<p class="field-error" id="{field}-error">' in page
+    assert_chinese_errors(page)
     assert stored.count() == 0
 
 

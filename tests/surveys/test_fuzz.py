@@ -12,7 +12,7 @@ from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.surveys.models import SurveyInvitation, SurveyResponse, new_token
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
-    NOT_UTF8, ODD_NUMBER, ODD_TEXT, nul_sent_to_database, odd_post,
+    NOT_UTF8, ODD_NUMBER, ODD_TEXT, assert_chinese_errors, nul_sent_to_database, odd_post,
 )
 from tests.surveys.conftest import count, form_tokens
 
@@ -68,7 +68,9 @@ def test_odd_value_is_refused_in_its_card(app, client, slug, field, value, card_
     fields = {**form_tokens(client.get(path).get_data(as_text=True)), **answers}
     response = odd_post(client, path, fields, field, value)
     assert response.status_code == 400
-    assert 'class="field-error"' in card(response.get_data(as_text=True), card_id)
+    page = response.get_data(as_text=True)
+    assert 'class="field-error"' in card(page, card_id)
+    assert_chinese_errors(page)
     assert count(app, "survey_response") == 0
 
 
