@@ -1,6 +1,19 @@
 """Response headers that keep pages on this site and out of other sites' frames."""
 
 
+def private(response):
+    """Headers of a page behind an owner's secret link (status, permit, booking, invitation).
+
+    Never cached or indexed; and its links and stylesheet requests send only the site as
+    Referer, so the secret link stays out of other requests and server logs. The origin is
+    still enough for Flask-WTF's HTTPS Referer check of a form on the page.
+    """
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "strict-origin"
+    return response
+
+
 def init_app(app) -> None:
     @app.after_request
     def _headers(response):

@@ -8,6 +8,7 @@ from flask import (
 )
 
 from ..community import cached_community
+from ..security_headers import private
 from ..renovation.applications import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
@@ -75,7 +76,7 @@ def _booking_or_404(token: str):
 def booking(token: str):
     """The private confirmation: the booking, its state, the route to use, the help booked."""
     found = _booking_or_404(token)
-    return _no_store(current_app.make_response(render_template(
+    return private(current_app.make_response(render_template(
         "move_in/booking.html", booking=found, slot_label=bookings.slot_label(found.slot),
         route=bookings.route_for(found), office=bookings.service_office(),
         may_cancel=bookings.owner_may_cancel(found), handbook_url=HANDBOOK_URL)))
@@ -95,8 +96,9 @@ def cancel(token: str):
     return redirect(url_for(".booking", token=token), code=303)
 
 
+
+
 def _no_store(response):
-    """Booking pages hold personal data behind a secret link: never cache or index them."""
+    """What is left of a slot changes with every booking: never serve it from a cache."""
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

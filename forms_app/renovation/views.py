@@ -6,6 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import local_time
 from ..errors import render_error
+from ..security_headers import private
 from ..uploads import MAX_FILE_BYTES, MAX_FILES
 from . import rules, states
 from .applications import (
@@ -88,11 +89,7 @@ def permit(token: str):
 
 
 def _private(body: str):
-    """Status pages hold personal data behind a secret link: never cache or index them."""
-    response = current_app.make_response(body)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return private(current_app.make_response(body))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -10,6 +10,7 @@ from ..clock import today
 from ..community import cached_community
 from ..errors import render_error
 from ..extensions import db
+from ..security_headers import private
 from . import all_surveys, load_into, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission
@@ -103,7 +104,7 @@ def answer_invitation(token: str):
         return page
     if invitation.used_on:
         return _already_answered(survey)
-    return _private(_answer(survey, invitation))
+    return private(current_app.make_response(_answer(survey, invitation)))
 
 
 def _answer(survey: Survey, invitation: SurveyInvitation | None):
@@ -133,14 +134,6 @@ def _answer(survey: Survey, invitation: SurveyInvitation | None):
                             max_age=DONE_COOKIE_DAYS * 86400, path=url_for("surveys.index"),
                             httponly=True, samesite="Lax",
                             secure=request.is_secure)
-    return response
-
-
-def _private(view_result):
-    """A personal link's page names the household: never cache or index it."""
-    response = current_app.make_response(view_result)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

@@ -287,3 +287,19 @@ def test_the_database_refuses_two_active_bookings_of_one_seat_or_one_room_day(ap
     with pytest.raises(IntegrityError):  # same room and day, another slot
         copy(slot=SLOTS[1]["id"], seat=1)
     copy(room="101", building=1, unit=1, state=CANCELLED)  # cancelled rows hold nothing
+
+
+def test_booking_link_stays_out_of_referers_and_cancel_still_passes_the_https_check(owner):
+    _page, path = owner.book()
+    response = owner.client.get(path)
+    assert response.headers["Referrer-Policy"] == "strict-origin"
+    csrf = owner.open_form()["csrf_token"]
+    # Under HTTPS Flask-WTF wants a same-site Referer; strict-origin sends the origin only.
+    refused = owner.client.post(path + "/cancel", base_url="https://localhost",
+                                data={"csrf_token": csrf})
+    assert refused.status_code == 400
+    cancelled = owner.client.post(path + "/cancel", base_url="https://localhost",
+                                  headers={"Referer": "https://localhost/"},
+                                  data={"csrf_token": csrf})
+    assert cancelled.status_code == 303
+    assert 'id="state">已取消' in text(owner.client.get(path))

@@ -189,11 +189,16 @@ def test_wrong_status_token_is_404(owner, client):
     assert "页面不存在" in response.get_data(as_text=True)
 
 
-def test_status_page_is_private(owner, client):
-    _, status_url = owner.submit_ok()
-    response = client.get(status_url)
+@pytest.mark.parametrize("suffix", ["", "/permit"])
+def test_status_page_and_permit_are_private(app, owner, client, suffix):
+    page, status_url = owner.submit_ok()
+    move_to(app, REFERENCE.search(page).group(), ("approved", ""))
+    response = client.get(status_url + suffix)
+    assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "noindex" in response.headers["X-Robots-Tag"]
+    # Links and the page's own stylesheet requests carry the site, not the secret link.
+    assert response.headers["Referrer-Policy"] == "strict-origin"
 
 
 def test_rejection_reason_and_history_are_shown(app, owner, client):

@@ -98,6 +98,7 @@ def test_personal_link_page_is_never_cached(app, client):
     assert response.status_code == 200 and "1号楼2单元1801室" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "noindex" in response.headers["X-Robots-Tag"]
+    assert response.headers["Referrer-Policy"] == "strict-origin"
 
 
 @pytest.mark.parametrize("path", ["/forms/surveys/i/%00", "/forms/surveys/i/" + "A" * 20 + "%0A",
