@@ -13,8 +13,9 @@ from wtforms.validators import ValidationError
 
 UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。"
 
-# Tab and newline stay in multi-line text.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Tab and newline stay in multi-line text. Bidirectional overrides and isolates go too: they
+# would show the rest of a name reversed in staff lists and exports.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"\r\n?")
 _EDGE_SPACE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
 # str.isdigit() also passes "²" and "٣", which int() then refuses or reads as 3, and int()
