@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
@@ -166,7 +166,8 @@ class _Checker:
                 self.fail(line, f"“{key}”（{label}）应为 true 或 false")
             return value
         if kind is date:
-            if not isinstance(value, date):
+            # YAML reads "2026-01-01 08:00" as a datetime, which pages cannot compare with today.
+            if not isinstance(value, date) or isinstance(value, datetime):
                 self.fail(line, f"“{key}”（{label}）应为日期，格式如 2026-01-31")
             return value
         if kind is int:

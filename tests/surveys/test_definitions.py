@@ -79,6 +79,10 @@ BROKEN = [
     ("one option only", "options: [家政, 维修]", "options: [家政]", 14, "至少需要两个选项"),
     ("close before open", "closes: 2026-12-31", "closes: 2025-12-31", 4, "截止日期早于开始日期"),
     ("not a date", "opens: 2026-01-01", "opens: 下周一", 3, "应为日期"),
+    # A time of day would make every page of the survey compare a date with a datetime.
+    ("date with a time", "opens: 2026-01-01", "opens: 2026-01-01 08:00:00", 3, "应为日期"),
+    ("both dates with a time", "opens: 2026-01-01\ncloses: 2026-12-31",
+     "opens: 2026-01-01 08:00:00\ncloses: 2026-12-31 18:00:00", 3, "应为日期"),
     ("duplicate id", "id: wishes", "id: cleaning", 11, "题目编号“cleaning”重复"),
     ("typo in a key", "    other: true", "    others: true", 15, "未知的项“others”"),
     ("missing text", "    text: 您的需求\n", "", 11, "缺少“text”"),
