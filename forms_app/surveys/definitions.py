@@ -43,6 +43,8 @@ OTHER_OPTION = "其他（请注明）"
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# Error keys of the respondent's own fields (name and room) beside the question ids.
+RESPONDENT_FIELDS = {"room", "respondent_name"}
 SURVEY_KEYS = {"slug", "title", "intro", "opens", "closes", "anonymous", "invitation_only",
                "questions"}
 QUESTION_KEYS = {"id", "type", "text", "hint", "required", "options", "other", "category",
@@ -190,6 +192,8 @@ def _question(check: _Checker, raw, line: int) -> Question:
     qid = check.value(raw, "id", str, "题目编号")
     if not QUESTION_ID.match(qid):
         check.fail(raw.value_lines["id"], f"题目编号“{qid}”只能用小写英文字母、数字和下划线，并以字母开头")
+    if qid in RESPONDENT_FIELDS:
+        check.fail(raw.value_lines["id"], f"题目编号“{qid}”已用于住户信息，请换一个编号")
     qtype = check.value(raw, "type", str, "题型")
     if qtype not in QUESTION_TYPES:
         names = ", ".join(f"{k}（{v}）" for k, v in QUESTION_TYPES.items())

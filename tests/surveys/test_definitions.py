@@ -84,6 +84,8 @@ BROKEN = [
     ("both dates with a time", "opens: 2026-01-01\ncloses: 2026-12-31",
      "opens: 2026-01-01 08:00:00\ncloses: 2026-12-31 18:00:00", 3, "应为日期"),
     ("duplicate id", "id: wishes", "id: cleaning", 11, "题目编号“cleaning”重复"),
+    # The respondent's own fields report their errors under these names.
+    ("id of the room field", "id: wishes", "id: room", 11, "题目编号“room”已用于住户信息"),
     ("typo in a key", "    other: true", "    others: true", 15, "未知的项“others”"),
     ("missing text", "    text: 您的需求\n", "", 11, "缺少“text”"),
     ("yaml syntax", "options: [家政, 维修]", "options: [家政, 维修", 15, "YAML 格式错误"),
