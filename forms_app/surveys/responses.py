@@ -13,9 +13,11 @@ from datetime import datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..clock import LOCAL_TZ, today, utcnow
 from ..database import write_transaction
+from ..extensions import db
 from .definitions import Survey
 from .forms import Submission
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, SurveySubmission, period_of
@@ -62,14 +64,35 @@ def _throttle(session, survey: Survey, hashed: str) -> None:
     session.add(SurveySubmission(survey=survey.slug, client_hash=hashed, created_at=now))
 
 
+def response_for_nonce(session, nonce: str) -> int | None:
+    """The response already stored from this rendered form, if any."""
+    return session.execute(select(SurveyResponse.id).where(SurveyResponse.nonce == nonce)).scalar()
+
+
 def store_response(survey: Survey, submission: Submission, *, nonce: str,
                    invitation: SurveyInvitation | None = None,
                    address_hash: str | None = None) -> int:
-    """Store a valid submission; return the response id (the earlier one for a repeated form)."""
+    """Store a valid submission; return the response id (the earlier one for a repeated form).
+
+    A second tap that passed the nonce check while the first was still uncommitted (possible
+    on PostgreSQL; SQLite's write lock serializes them) hits the unique nonce and gets the
+    first response's id.
+    """
+    try:
+        return _store(survey, submission, nonce, invitation, address_hash)
+    except IntegrityError:
+        db.session.rollback()
+        existing = response_for_nonce(db.session, nonce)
+        if existing is None:
+            raise
+        return existing
+
+
+def _store(survey: Survey, submission: Submission, nonce: str,
+           invitation: SurveyInvitation | None, address_hash: str | None) -> int:
     day = today()
     with write_transaction() as session:
-        existing = session.execute(
-            select(SurveyResponse.id).where(SurveyResponse.nonce == nonce)).scalar()
+        existing = response_for_nonce(session, nonce)
         if existing:
             return existing
         respondent = dict(submission.respondent)

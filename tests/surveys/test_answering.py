@@ -166,3 +166,27 @@ def test_address_hashes_are_kept_only_a_day(app):
                 SATISFACTION_ANSWERS).status_code == 302
     assert [h for (h,) in rows(app, "SELECT client_hash FROM survey_submission")] != ["old"]
     assert count(app, "survey_submission") == 1
+
+
+def test_double_tap_racing_on_two_workers_stores_once_and_answers_both(app, monkeypatch):
+    """On PostgreSQL both taps can pass the nonce check before either commits; the unique
+    nonce then refuses the second INSERT, which must answer with the first response."""
+    from forms_app.surveys import all_surveys, responses
+    from forms_app.surveys.forms import Answer, Submission
+
+    with app.app_context():
+        survey = all_surveys()["satisfaction"]
+        submission = Submission(answers=[Answer("overall", value=5)])
+        first = responses.store_response(survey, submission, nonce="N" * 32)
+        # The second tap's check ran before the first tap's commit became visible.
+        real_check = responses.response_for_nonce
+        calls = []
+
+        def check_before_first_commit(session, nonce):
+            calls.append(nonce)
+            return None if len(calls) == 1 else real_check(session, nonce)
+
+        monkeypatch.setattr(responses, "response_for_nonce", check_before_first_commit)
+        second = responses.store_response(survey, submission, nonce="N" * 32)
+    assert second == first
+    assert count(app, "survey_response") == 1
