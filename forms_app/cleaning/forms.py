@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from ..owner_input import clean_line, clean_text, select_number
 from ..uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS
@@ -85,8 +86,8 @@ def _date(raw: str, today: date, errors: dict) -> date | None:
 def _building(raw: str, buildings, areas: list[Area], errors: dict) -> int | None:
     raw = (raw or "").strip()
     if raw:
-        if raw.isdecimal() and int(raw) in buildings:
-            return int(raw)
+        if select_number(raw) in buildings:
+            return select_number(raw)
         errors["building"] = "请选择列表中的楼栋。"
         return None
     bound = [area.name for area in areas if area.needs_building]
@@ -120,7 +121,7 @@ def _item(area: Area, item: Item, form: MultiDict, files: MultiDict,
           errors: dict) -> CheckedItem | None:
     key = item_key(item.id)
     result = form.get(f"result-{item.id}", "")
-    note = (form.get(f"note-{item.id}") or "").strip()
+    note = clean_text(form.get(f"note-{item.id}") or "")
     uploads = chosen_files(files.getlist(f"photos-{item.id}"))
     allowed = (PASS, FAIL, NOT_APPLICABLE) if item.optional else (PASS, FAIL)
     if result not in allowed:
@@ -167,7 +168,7 @@ def check_inspection(form: MultiDict, files: MultiDict, checklist: Checklist, bu
     elif not areas:
         errors["areas"] = "请至少选择一个检查区域。"
     building = _building(form.get("building", ""), buildings, areas, errors)
-    spot = (form.get("spot") or "").strip()
+    spot = clean_line(form.get("spot") or "")
     if len(spot) > MAX_SPOT:
         errors["spot"] = f"具体位置不超过 {MAX_SPOT} 字。"
     items = []

@@ -121,8 +121,9 @@ def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> Filt
             filters.errors["area"] = "请选择列表中的区域。"
     inspector = filters.values["inspector"]
     if inspector:
-        if inspector.isdecimal() and int(inspector) in inspectors:
-            filters.conditions.append(model.inspector_id == int(inspector))
+        chosen = {str(number): number for number in inspectors}.get(inspector)
+        if chosen is not None:
+            filters.conditions.append(model.inspector_id == chosen)
         else:
             filters.errors["inspector"] = "请选择列表中的检查人。"
     failures = filters.values["failures"]

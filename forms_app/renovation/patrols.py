@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import local_date, today, utcnow
 from ..community import cached_community
 from ..extensions import db
+from ..owner_input import clean_text
 from ..uploads import (
     AttachmentError, StoredFileColumns, StoredFiles, check_upload, chosen_files, upload_dir,
 )
@@ -161,7 +162,7 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
             errors["patrol_date"] = "巡查日期不能晚于今天。"
         elif started and patrol_date < started:
             errors["patrol_date"] = f"巡查日期不能早于开工日期 {started.isoformat()}。"
-    findings = (form.get("findings") or "").strip()
+    findings = clean_text(form.get("findings") or "")
     if not findings:
         errors["findings"] = "请填写巡查情况。"
     elif len(findings) > MAX_TEXT:
@@ -170,7 +171,7 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
     if violation_answer not in ("yes", "no"):
         errors["violation"] = "请选择是否发现违规。"
     violation = violation_answer == "yes"
-    description = (form.get("violation_description") or "").strip()
+    description = clean_text(form.get("violation_description") or "")
     if violation and not description:
         errors["violation_description"] = "发现违规时请写明违规情况。"
     elif len(description) > MAX_TEXT:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ..owner_input import clean_text
 from ..staff import roles
 from . import states
 from .models import RenovationApplication, RenovationEvent, record_event
@@ -85,7 +86,7 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
     if application.state not in step.sources:
         raise WorkflowError(
             f"申请当前状态为「{application.state_label}」，不能进行「{step.label}」。")
-    comment = (comment or "").strip()
+    comment = clean_text(comment or "")
     if step.comment_required and not comment:
         raise WorkflowError(f"请填写{step.comment_label.split('（')[0]}。", field="comment")
     if len(comment) > MAX_COMMENT:

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 from ..clock import today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
+from ..owner_input import clean_line, select_number
 from ..extensions import db
 from ..renovation import rules, states
 from ..renovation.models import RenovationApplication, RenovationAttachment
@@ -63,7 +64,7 @@ def _date_arg(args, name: str, label: str, filters: Filters) -> date | None:
 def read_filters(args) -> Filters:
     """Filters from the query string: state, building, filing-date range, free-text search."""
     names = ("state", "building", "date_from", "date_to", "q")
-    filters = Filters(values={n: (args.get(n) or "").strip() for n in names})
+    filters = Filters(values={n: clean_line(args.get(n) or "") for n in names})
     model = RenovationApplication
     state = filters.values["state"]
     if state:
@@ -73,8 +74,8 @@ def read_filters(args) -> Filters:
             filters.errors["state"] = "请选择列表中的状态。"
     building = filters.values["building"]
     if building:
-        if building.isdecimal() and int(building) in _community().buildings:
-            filters.conditions.append(model.building == int(building))
+        if select_number(building) in _community().buildings:
+            filters.conditions.append(model.building == select_number(building))
         else:
             filters.errors["building"] = "请选择列表中的楼栋。"
     date_from = _date_arg(args, "date_from", "开始日期", filters)

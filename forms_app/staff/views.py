@@ -13,6 +13,7 @@ from ..clock import today, utcnow
 from ..move_in.bookings import availability
 from ..database import write_transaction
 from ..extensions import db
+from ..owner_input import clean_line
 from ..renovation import states
 from ..renovation.models import RenovationApplication
 from ..renovation.patrols import patrols_due
@@ -66,7 +67,7 @@ def login():
             return redirect(next_url or url_for("staff.home"))
         return render_template("staff/login.html", next_url=next_url, errors={}, username="")
 
-    username = normalize_username(request.form.get("username", ""))[:MAX_USERNAME]
+    username = normalize_username(clean_line(request.form.get("username", "")))[:MAX_USERNAME]
     password = request.form.get("password", "")
     errors = {}
     if not username:

@@ -14,6 +14,7 @@ from ..community import cached_community
 from ..database import write_transaction
 from ..errors import render_error
 from ..exports import csv_response, xlsx_response
+from ..owner_input import select_number
 from ..extensions import db
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
@@ -118,7 +119,7 @@ def invitations(slug: str):
     community = cached_community(current_app.config["COMMUNITY_FILE"])
     if request.method == "POST":
         choice = request.form.get("building", "")
-        building = int(choice) if choice.isdecimal() else None
+        building = select_number(choice)
         if choice != "all" and building not in community.buildings:
             flash("请选择楼栋。", "error")
             return redirect(url_for(".invitations", slug=slug))
