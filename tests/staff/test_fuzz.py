@@ -94,7 +94,8 @@ def test_names_url_for_would_take_never_fail(app, manager, clash):
 
 
 def test_page_links_keep_only_the_filters(manager):
-    html = manager.get("/forms/staff/renovations?building=2&_anchor=x&evil=1").get_data(as_text=True)
+    url = "/forms/staff/renovations?building=2&_anchor=x&evil=1"
+    html = manager.get(url).get_data(as_text=True)
     assert "page=2" in html and "building=2" in html
     assert "evil" not in html and "#x" not in html
 
@@ -141,7 +142,8 @@ def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
 FIELDS = ("comment", "end_date", "kind", "patrol_date", "findings", "violation",
           "violation_description", "building", "inspected_on", "spot", "areas", "nonce",
           "result-x", "note-x")
-ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000, "1" * 5000, " "]
+ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000,
+                   "1" * 5000, " "]
 STEPS = ("approve", "reject", "start", "extend", "complete")
 
 
@@ -192,7 +194,8 @@ def test_control_characters_are_not_stored(app, manager):
     manager.get("/forms/staff/renovations/export.csv?q=%00王")
     with app.app_context():
         patrol = db.session.query(RenovationPatrol).one()
-        assert (patrol.findings, patrol.violation_description) == ("垃圾已清运\n第二行", "19:00 后施工")
+        assert patrol.findings == "垃圾已清运\n第二行"
+        assert patrol.violation_description == "19:00 后施工"
         events = db.session.query(RenovationEvent.comment).filter_by(
             application_id=application_id).all()
         assert ("完工",) in events

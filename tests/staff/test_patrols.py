@@ -207,5 +207,6 @@ def test_a_double_clicked_patrol_is_stored_once(app, as_role):
                                  .where(AuditLog.action == "renovation.patrol")) == 1
     assert "没有重复保存" in guard.get(response.location).get_data(as_text=True)
     # A different finding the same day is a patrol of its own.
-    assert post_patrol(guard, application_id, findings="下午复查，已整改。").status_code == 303
+    response = post_patrol(guard, application_id, findings="下午复查，已整改。")
+    assert response.status_code == 303
     assert stored_state(app)[0] == 2
