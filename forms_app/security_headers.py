@@ -8,9 +8,15 @@ def private(response):
     Referer, so the secret link stays out of other requests and server logs. The origin is
     still enough for Flask-WTF's HTTPS Referer check of a form on the page.
     """
-    response.headers["Cache-Control"] = "private, no-store"
+    no_store(response)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "strict-origin"
+    return response
+
+
+def no_store(response):
+    """Never keep the response in any cache (a form's one-time nonce, live slot counts)."""
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

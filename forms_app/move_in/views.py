@@ -8,7 +8,7 @@ from flask import (
 )
 
 from ..community import cached_community
-from ..security_headers import private
+from ..security_headers import no_store, private
 from ..renovation.applications import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
@@ -46,8 +46,10 @@ def book():
             return redirect(url_for(".booking", token=booking.token), code=303)
     else:
         status = 400
-    return render_template("move_in/book.html", form=form, availability=form.availability(),
-                           handbook_url=HANDBOOK_URL), status
+    # Never cached: a shared copy would give two owners one nonce (see renovation's form).
+    return no_store(current_app.make_response((render_template(
+        "move_in/book.html", form=form, availability=form.availability(),
+        handbook_url=HANDBOOK_URL), status)))
 
 
 @bp.get("/slots")
@@ -57,10 +59,10 @@ def slots():
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
-        return _no_store(jsonify(error="请按 2026-12-01 的格式填写日期。")), 400
+        return no_store(jsonify(error="请按 2026-12-01 的格式填写日期。")), 400
     if not first <= day <= last:
-        return _no_store(jsonify(error=f"可预约 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 的搬家。")), 400
-    return _no_store(jsonify(date=day.isoformat(), slots=[
+        return no_store(jsonify(error=f"可预约 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 的搬家。")), 400
+    return no_store(jsonify(date=day.isoformat(), slots=[
         {"id": a.slot.id, "label": a.slot.label, "capacity": a.slot.capacity,
          "remaining": a.remaining} for a in bookings.availability(day)]))
 
@@ -94,11 +96,3 @@ def cancel(token: str):
     else:
         flash("预约已取消，该时段的名额已释放。如需改期，请重新预约。", "success")
     return redirect(url_for(".booking", token=token), code=303)
-
-
-
-
-def _no_store(response):
-    """What is left of a slot changes with every booking: never serve it from a cache."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

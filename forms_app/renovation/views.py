@@ -6,7 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import local_time
 from ..errors import render_error
-from ..security_headers import private
+from ..security_headers import no_store, private
 from ..uploads import MAX_FILE_BYTES, MAX_FILES
 from . import rules, states
 from .applications import (
@@ -47,12 +47,14 @@ def apply():
         else:
             return redirect(url_for(".status", token=status_token, new=1), code=303)
     status = 400 if request.method == "POST" else 200
-    return render_template(
+    # Never cached: a shared copy would give two owners one nonce, and the second owner the
+    # first one's status link.
+    return no_store(current_app.make_response((render_template(
         "renovation/apply.html", form=form,
         rooms=rules.room_directory(form.community), max_files=MAX_FILES,
         max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
         documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
-    ), status
+    ), status)))
 
 
 def _application_or_404(token: str):

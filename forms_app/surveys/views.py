@@ -10,7 +10,7 @@ from ..clock import today
 from ..community import cached_community
 from ..errors import render_error
 from ..extensions import db
-from ..security_headers import private
+from ..security_headers import no_store, private
 from . import all_surveys, load_into, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission
@@ -138,8 +138,11 @@ def _answer(survey: Survey, invitation: SurveyInvitation | None):
 
 
 def _form(survey, invitation, values, errors, nonce, code=200):
-    return render_template("surveys/form.html", survey=survey, invitation=invitation,
-                           values=values, errors=errors, nonce=nonce), code
+    # Never cached: two owners sharing one nonce would have the second one's answers dropped
+    # as a repeat of the first one's.
+    return no_store(current_app.make_response((render_template(
+        "surveys/form.html", survey=survey, invitation=invitation, values=values,
+        errors=errors, nonce=nonce), code)))
 
 
 @bp.get("/<slug>/thanks")

@@ -93,3 +93,9 @@ def test_markup_in_owner_text_is_escaped_on_the_confirmation(owner):
                                         large_items='"><script>alert(1)</script>'))
     assert "<script>alert" not in page and "<b>周</b>" not in page
     assert "&lt;b&gt;周&lt;/b&gt;" in page
+
+
+def test_the_form_is_never_cached(client):
+    """Its one-time nonce finds the booking sent with it: a cached copy shared by two owners
+    would send the second one to the first one's booking."""
+    assert client.get(BOOK_URL).headers["Cache-Control"] == "private, no-store"

@@ -121,3 +121,9 @@ def test_an_unexpected_error_on_a_private_page_does_not_log_its_token(owner, cli
     assert caplog.records, "the error is logged"
     assert token not in caplog.text
     assert "/forms/renovation/status/<token>" in caplog.text
+
+
+def test_the_form_is_never_cached(client):
+    """Its one-time nonce finds the status link of the application sent with it: a cached
+    copy shared by two owners would send the second one to the first one's application."""
+    assert client.get(APPLY_URL).headers["Cache-Control"] == "private, no-store"

@@ -118,3 +118,10 @@ def test_markup_in_answers_is_escaped_when_shown_again(client):
         .get_data(as_text=True)
     assert "<script>x" not in page and "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_public_questionnaire_is_never_cached(client):
+    """A cached copy shared by two owners would carry one nonce, and the second owner's
+    answers would be taken for a repeat of the first one's and dropped."""
+    assert client.get("/forms/surveys/satisfaction").headers["Cache-Control"] \
+        == "private, no-store"
