@@ -121,8 +121,11 @@ def renovations():
                            can_export=current_staff().role in EXPORT_ROLES)
 
 
-def _application(application_id: int) -> RenovationApplication:
-    application = db.session.get(RenovationApplication, application_id)
+def _application(application_id: int, lock: bool = False) -> RenovationApplication:
+    """The application or 404. ``lock`` (inside a write transaction) holds its row until the
+    commit, so two posts of one form take turns on PostgreSQL too (SQLite locks anyway)."""
+    application = db.session.get(RenovationApplication, application_id,
+                                 with_for_update=lock or None)
     if application is None:
         abort(404)
     return application
@@ -172,7 +175,7 @@ def take_step(application_id: int, action: str):
                            {action: {"end_date": "日期格式应为 年-月-日。"}}, values)
     try:
         with write_transaction():
-            application = _application(application_id)
+            application = _application(application_id, lock=True)
             advance(application, action, user, comment, new_end_date=new_end)
             record_audit("renovation.action", target=application.reference,
                          detail=f"{step.label}：{states.label(application.state)}")
@@ -203,7 +206,7 @@ def record_patrol(application_id: int):
                        patrol_values=request.form.to_dict(), page_error=error.errors.get("form"))
     with photo_store(values) as stored:
         with write_transaction() as session:
-            application = _application(application_id)
+            application = _application(application_id, lock=True)
             if application.state not in ON_SITE:
                 return _detail(application, 409, page_error=(
                     f"申请当前状态为「{application.state_label}」，不能再记录巡查。"))

@@ -1,0 +1,156 @@
+"""Double clicks on PostgreSQL, where a write transaction does not take a database-wide lock.
+
+SQLite's BEGIN IMMEDIATE serializes every write; PostgreSQL's READ COMMITTED lets two requests
+read 待审核 at once. Here a separate connection holds the application's row while two staff
+post the same step, so both requests are in flight together; only one may take effect.
+Runs on a throw-away PostgreSQL server (Debian's postgresql package); skipped without it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from forms_app.extensions import db
+from forms_app.renovation.models import RenovationEvent
+from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.move_in.models import MoveInBooking
+from forms_app.staff import roles
+from forms_app.staff.models import AuditLog
+from tests.conftest import csrf_token_from
+from tests.move_in.conftest import TODAY as MOVE_IN_TODAY, Owner
+from tests.support.staff import create_staff, login
+
+from .conftest import PASSWORD, file_application, walk
+
+TODAY = date(2026, 5, 10)
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL server on a Unix socket in a temporary folder, for this module only."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[postgres]')")
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    # initdb refuses to run as root; the folder must be the server user's.
+    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    base = tempfile.mkdtemp(prefix="forms-pg-")
+    if as_server:
+        shutil.chown(base, "postgres")
+    data = os.path.join(base, "data")
+    subprocess.run([*as_server, "initdb", "-D", data, "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_server, "pg_ctl", "-D", data, "-w", "-l", os.path.join(base, "log"),
+                    "-o", f"-k {base} -c listen_addresses=''", "start"],
+                   check=True, capture_output=True)
+    try:
+        server = f"postgresql+psycopg://postgres@/postgres?host={base}"
+        engine = create_engine(server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("CREATE DATABASE forms"))
+        engine.dispose()
+        yield f"postgresql://postgres@/forms?host={base}"
+    finally:
+        subprocess.run([*as_server, "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_app(postgres_url, tmp_path, monkeypatch):
+    from flask_migrate import downgrade, upgrade
+
+    from forms_app import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    app = create_app({"TESTING": True, "SITE_DIR": None, "TODAY": TODAY.isoformat()})
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+    for role in roles.ROLES:
+        create_staff(app, role, role, PASSWORD)
+    app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def twice_while_the_row_is_held(app, table: str, row_id: int, url: str, data: dict) -> list[int]:
+    """Post the same form from two logged-in managers while another connection holds the
+    row, then let go: both requests run at the same time."""
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        assert login(client, roles.MANAGER, PASSWORD).status_code == 302
+        page = client.get("/forms/staff/").get_data(as_text=True)
+        clients.append((client, csrf_token_from(page)))
+    statuses = []
+
+    def post(client, token):
+        statuses.append(client.post(url, data={**data, "csrf_token": token}).status_code)
+
+    engine = create_engine(app.config["PG_URL"])
+    with engine.connect() as holder:
+        holder.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE"), {"id": row_id})
+        threads = [threading.Thread(target=post, args=pair) for pair in clients]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # both requests reach the held row
+        holder.rollback()
+    for thread in threads:
+        thread.join(timeout=30)
+    engine.dispose()
+    return sorted(statuses)
+
+
+def test_a_step_posted_twice_at_once_is_taken_once(pg_app):
+    application_id = file_application(pg_app)
+    statuses = twice_while_the_row_is_held(
+        pg_app, "renovation_application", application_id,
+        f"/forms/staff/renovations/{application_id}/steps/approve", {})
+    assert statuses == [303, 409]
+    with pg_app.app_context():
+        states = db.session.execute(select(RenovationEvent.to_state)
+                                    .where(RenovationEvent.application_id == application_id)
+                                    ).scalars().all()
+    assert states == ["pending", "approved"]
+
+
+def test_a_patrol_posted_twice_at_once_is_stored_once(pg_app):
+    application_id = file_application(pg_app)
+    walk(pg_app, application_id, "approve", "start")
+    with pg_app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE renovation_event SET created_at = :at"),
+                           {"at": TODAY - timedelta(days=2)})
+    statuses = twice_while_the_row_is_held(
+        pg_app, "renovation_application", application_id,
+        f"/forms/staff/renovations/{application_id}/patrols", {
+        "kind": "office", "patrol_date": TODAY.isoformat(), "findings": "正常\x00",
+        "violation": "no"})
+    assert statuses == [303, 303]
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count(RenovationPatrol.id))) == 1
+
+
+def test_a_booking_closed_twice_at_once_is_closed_and_audited_once(pg_app):
+    pg_app.config["TODAY"] = MOVE_IN_TODAY.isoformat()
+    response = Owner(pg_app.test_client()).submit()
+    assert response.status_code == 303
+    with pg_app.app_context():
+        booking_id = db.session.scalar(select(MoveInBooking.id))
+    statuses = twice_while_the_row_is_held(
+        pg_app, "move_in_booking", booking_id, f"/forms/staff/move-ins/{booking_id}/complete", {})
+    assert statuses == [303, 303]  # the second is sent back with "已是「已完成」"
+    with pg_app.app_context():
+        closed = db.session.scalar(select(func.count(AuditLog.id))
+                                   .where(AuditLog.action == "move_in.close"))
+    assert closed == 1
