@@ -8,8 +8,8 @@ from flask import (
 )
 
 from ..community import cached_community
-from ..security_headers import no_store, private
 from ..renovation.applications import new_nonce
+from ..security_headers import no_store, private
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED

@@ -68,11 +68,11 @@ def _application_or_404(token: str):
 def status(token: str):
     """The private status page: current state, history, rejection reason, permit link."""
     application = _application_or_404(token)
-    return _private(render_template(
+    return private(current_app.make_response(render_template(
         "renovation/status.html", application=application,
         work_items=rules.work_item_names(), just_filed=request.args.get("new") == "1",
         status_url=url_for(".status", token=token, _external=True),
-    ))
+    )))
 
 
 @bp.get("/status/<token>/permit")
@@ -83,15 +83,11 @@ def permit(token: str):
         return render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
     community = rules.community()
     approved = next((e for e in application.events if e.to_state == states.APPROVED), None)
-    return _private(render_template(
+    return private(current_app.make_response(render_template(
         "renovation/permit.html", application=application, approved=approved,
         entrance=community.material_entrance_for(application.building),
         work_items=rules.work_item_names(),
-    ))
-
-
-def _private(body: str):
-    return private(current_app.make_response(body))
+    )))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
