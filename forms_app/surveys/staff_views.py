@@ -9,6 +9,7 @@ from flask import (
     Blueprint, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
 )
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..community import cached_community
 from ..database import write_transaction
@@ -111,6 +112,26 @@ def _households(community, building: int | None):
                 yield number, unit, room
 
 
+def _create_invitations(survey, community, building: int | None) -> int:
+    """A link for every household (of one building, or all) that has none yet; how many."""
+    with write_transaction() as session:
+        existing = set(session.execute(
+            select(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
+            .where(SurveyInvitation.survey == survey.slug)).all())
+        created = 0
+        for household in _households(community, building):
+            if household in existing:
+                continue
+            number, unit, room = household
+            session.add(SurveyInvitation(survey=survey.slug, building=number, unit=unit,
+                                         room=room, created_by=current_staff().username))
+            created += 1
+        where = "全部楼栋" if building is None else f"{building}号楼"
+        record_audit("survey.invitations", target=f"survey:{survey.slug}",
+                     detail=f"{where}：新建 {created} 个")
+    return created
+
+
 @bp.route("/<slug>/invitations", methods=["GET", "POST"])
 @staff_required(MANAGER)
 def invitations(slug: str):
@@ -123,21 +144,12 @@ def invitations(slug: str):
         if choice != "all" and building not in community.buildings:
             flash("请选择楼栋。", "error")
             return redirect(url_for(".invitations", slug=slug))
-        user = current_staff()
-        with write_transaction() as session:
-            existing = set(session.execute(
-                select(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
-                .where(SurveyInvitation.survey == survey.slug)).all())
-            created = 0
-            for household in _households(community, building):
-                if household in existing:
-                    continue
-                number, unit, room = household
-                session.add(SurveyInvitation(survey=survey.slug, building=number, unit=unit,
-                                             room=room, created_by=user.username))
-                created += 1
-            record_audit("survey.invitations", target=f"survey:{survey.slug}",
-                         detail=f"{'全部楼栋' if building is None else f'{building}号楼'}：新建 {created} 个")
+        try:
+            created = _create_invitations(survey, community, building)
+        except IntegrityError:
+            # A second click committed the same households meanwhile (PostgreSQL; SQLite's
+            # write lock makes it wait instead): again, now skipping theirs.
+            created = _create_invitations(survey, community, building)
         flash(f"已新建 {created} 个邀请链接（已有链接的住户不重复生成）。", "success")
         return redirect(url_for(".invitations", slug=slug))
     totals = db.session.execute(

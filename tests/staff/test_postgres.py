@@ -13,17 +13,20 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from forms_app.community import load_community
 from forms_app.extensions import db
 from forms_app.renovation.models import RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.move_in.models import MoveInBooking
 from forms_app.staff import roles
 from forms_app.staff.models import AuditLog
+from forms_app.surveys import all_surveys
+from forms_app.surveys.models import SurveyInvitation
 from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY as MOVE_IN_TODAY, Owner
 from tests.support.staff import create_staff, login
@@ -154,3 +157,32 @@ def test_a_booking_closed_twice_at_once_is_closed_and_audited_once(pg_app):
         closed = db.session.scalar(select(func.count(AuditLog.id))
                                    .where(AuditLog.action == "move_in.close"))
     assert closed == 1
+
+
+def test_invitations_created_twice_at_once_do_not_fail(pg_app):
+    """Two 生成邀请链接 at once: the later one finds the earlier one's links and skips them."""
+    with pg_app.app_context():
+        slug = next(iter(all_surveys()))
+        building = load_community().buildings[1]
+        households = building.units * len(building.rooms())
+        first_room = building.rooms()[0]
+    manager = pg_app.test_client()
+    assert login(manager, roles.MANAGER, PASSWORD).status_code == 302
+    token = csrf_token_from(manager.get("/forms/staff/").get_data(as_text=True))
+    statuses = []
+    engine = create_engine(pg_app.config["PG_URL"])
+    with engine.connect() as other:  # the other click, its links not yet committed
+        other.execute(SurveyInvitation.__table__.insert().values(
+            survey=slug, token="t" * 40, building=1, unit=1, room=first_room,
+            created_at=datetime(2026, 5, 10), created_by="other"))
+        thread = threading.Thread(target=lambda: statuses.append(manager.post(
+            f"/forms/staff/surveys/{slug}/invitations",
+            data={"csrf_token": token, "building": "1"}).status_code))
+        thread.start()
+        time.sleep(1.0)
+        other.commit()
+    thread.join(timeout=30)
+    engine.dispose()
+    assert statuses == [302]
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count(SurveyInvitation.id))) == households
