@@ -14,6 +14,7 @@ import pytest
 from forms_app import create_app
 from forms_app.extensions import db
 from tests.support.browser import LAUNCH_ARGS, PHONE, chromium_or_skip, guard_outside_hosts
+from tests.support.postgres import postgres_server
 from tests.support.server import PROJECT_ROOT, LiveServer
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -70,6 +71,13 @@ def live_server(tmp_path_factory, built_site):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL server for the run (skipped without one, except under CI)."""
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

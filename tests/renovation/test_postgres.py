@@ -1,33 +1,20 @@
 """The owner forms on PostgreSQL, which refuses a NUL character in any text with an error:
 junk in a private link or in typed text must still end on a Chinese page, never a 500.
-Runs on a throw-away PostgreSQL server (Debian's postgresql package); skipped without it.
+Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
 from __future__ import annotations
 
 import pytest
 
-from forms_app.extensions import db
-from tests.staff.test_postgres import postgres_url  # noqa: F401 - the server fixture
+from tests.support.postgres import app_on_postgres
 
 from .conftest import APPLY_URL, Owner, application_fields
 
 
 @pytest.fixture
-def pg_client(postgres_url, tmp_path, monkeypatch):  # noqa: F811 - the imported fixture
-    from flask_migrate import downgrade, upgrade
-
-    from forms_app import create_app
-
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None})
-    with app.app_context():
-        downgrade(revision="base")
-        upgrade()
-    yield app.test_client()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def pg_client(postgres_url, tmp_path, monkeypatch):
+    with app_on_postgres(postgres_url, tmp_path / "instance", monkeypatch) as app:
+        yield app.test_client()
 
 
 @pytest.mark.parametrize("path", [

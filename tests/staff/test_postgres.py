@@ -3,14 +3,10 @@
 SQLite's BEGIN IMMEDIATE serializes every write; PostgreSQL's READ COMMITTED lets two requests
 read 待审核 at once. Here a separate connection holds the application's row while two staff
 post the same step, so both requests are in flight together; only one may take effect.
-Runs on a throw-away PostgreSQL server (Debian's postgresql package); skipped without it.
+Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -29,6 +25,7 @@ from forms_app.surveys import all_surveys
 from forms_app.surveys.models import SurveyInvitation
 from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY as MOVE_IN_TODAY, Owner
+from tests.support.postgres import app_on_postgres
 from tests.support.staff import create_staff, login
 
 from .conftest import PASSWORD, file_application, walk
@@ -36,55 +33,13 @@ from .conftest import PASSWORD, file_application, walk
 TODAY = date(2026, 5, 10)
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A PostgreSQL server on a Unix socket in a temporary folder, for this module only."""
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[postgres]')")
-    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    # initdb refuses to run as root; the folder must be the server user's.
-    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    base = tempfile.mkdtemp(prefix="forms-pg-")
-    if as_server:
-        shutil.chown(base, "postgres")
-    data = os.path.join(base, "data")
-    subprocess.run([*as_server, "initdb", "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_server, "pg_ctl", "-D", data, "-w", "-l", os.path.join(base, "log"),
-                    "-o", f"-k {base} -c listen_addresses=''", "start"],
-                   check=True, capture_output=True)
-    try:
-        server = f"postgresql+psycopg://postgres@/postgres?host={base}"
-        engine = create_engine(server, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("CREATE DATABASE forms"))
-        engine.dispose()
-        yield f"postgresql://postgres@/forms?host={base}"
-    finally:
-        subprocess.run([*as_server, "pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
-
-
 @pytest.fixture
 def pg_app(postgres_url, tmp_path, monkeypatch):
-    from flask_migrate import downgrade, upgrade
-
-    from forms_app import create_app
-
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None, "TODAY": TODAY.isoformat()})
-    with app.app_context():
-        downgrade(revision="base")
-        upgrade()
-    for role in roles.ROLES:
-        create_staff(app, role, role, PASSWORD)
-    app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with app_on_postgres(postgres_url, tmp_path / "instance", monkeypatch,
+                         TODAY=TODAY.isoformat()) as app:
+        for role in roles.ROLES:
+            create_staff(app, role, role, PASSWORD)
+        yield app
 
 
 def twice_while_the_row_is_held(app, table: str, row_id: int, url: str, data: dict) -> list[int]:

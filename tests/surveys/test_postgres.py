@@ -1,7 +1,7 @@
 """A double tap on PostgreSQL, where a write transaction takes no database-wide lock: the
 second tap passes the nonce check while the first is still uncommitted. It must get the thank-
 you page, not a 500, and the questionnaire is stored once.
-Runs on a throw-away PostgreSQL server (Debian's postgresql package); skipped without it.
+Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from forms_app.extensions import db
-from tests.staff.test_postgres import postgres_url  # noqa: F401 - the server fixture
+from tests.support.postgres import app_on_postgres
 from tests.surveys.conftest import TODAY, form_tokens
 
 ANSWERS = {"q_customer_service": "5", "q_maintenance": "4", "q_security": "4",
@@ -20,22 +20,9 @@ ANSWERS = {"q_customer_service": "5", "q_maintenance": "4", "q_security": "4",
 
 
 @pytest.fixture
-def pg_app(postgres_url, tmp_path, monkeypatch):  # noqa: F811 - the imported fixture
-    from flask_migrate import downgrade, upgrade
-
-    from forms_app import create_app
-
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None, "TODAY": TODAY})
-    with app.app_context():
-        downgrade(revision="base")
-        upgrade()
-    app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def pg_app(postgres_url, tmp_path, monkeypatch):
+    with app_on_postgres(postgres_url, tmp_path / "instance", monkeypatch, TODAY=TODAY) as app:
+        yield app
 
 
 def test_second_tap_while_the_first_is_uncommitted_gets_thanks(pg_app):

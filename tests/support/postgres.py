@@ -1,0 +1,93 @@
+"""A throw-away PostgreSQL server for the tests that check behaviour SQLite cannot show.
+
+Debian's ``postgresql`` package puts ``initdb``/``pg_ctl`` under /usr/lib/postgresql/N/bin,
+off the PATH. Without the server or psycopg the tests are skipped with a hint, except under
+``CI=true`` where that is a failure (``.ci/run`` installs both).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+
+def _missing(message: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def server_binaries() -> tuple[str, str] | None:
+    """Paths of initdb and pg_ctl: on the PATH, else the newest Debian cluster version."""
+    if shutil.which("initdb") and shutil.which("pg_ctl"):
+        return shutil.which("initdb"), shutil.which("pg_ctl")
+    for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        initdb, pg_ctl = Path(bindir, "initdb"), Path(bindir, "pg_ctl")
+        if initdb.exists() and pg_ctl.exists():
+            return str(initdb), str(pg_ctl)
+    return None
+
+
+@contextmanager
+def postgres_server():
+    """Start a server on a Unix socket in a temporary folder; yield the URL of database forms."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _missing("psycopg is not installed (pip install -e '.[test]')")
+    binaries = server_binaries()
+    if binaries is None:
+        _missing("PostgreSQL is not installed (sudo apt-get install postgresql)")
+    initdb, pg_ctl = binaries
+    # initdb refuses to run as root; the folder must then belong to the server user.
+    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    base = tempfile.mkdtemp(prefix="forms-pg-")
+    if as_server:
+        shutil.chown(base, "postgres")
+    data = os.path.join(base, "data")
+    subprocess.run([*as_server, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_server, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"),
+                    "-o", f"-k {base} -c listen_addresses=''", "start"],
+                   check=True, capture_output=True)
+    try:
+        engine = create_engine(f"postgresql+psycopg://postgres@/postgres?host={base}",
+                               isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("CREATE DATABASE forms"))
+        engine.dispose()
+        yield f"postgresql://postgres@/forms?host={base}"
+    finally:
+        subprocess.run([*as_server, pg_ctl, "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **config):
+    """The app on a freshly migrated PostgreSQL schema (everything dropped first)."""
+    from flask_migrate import downgrade, upgrade
+
+    from forms_app import create_app
+    from forms_app.extensions import db
+
+    monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    app = create_app({"TESTING": True, "SITE_DIR": None, **config})
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+    app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
