@@ -204,8 +204,12 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
 def close(booking_id: int, state: str, actor_name: str,
           actor_id: int | None = None) -> MoveInBooking:
     """Mark a booked move 已完成 or 已取消, recording who and when. Call inside
-    ``write_transaction``; raises ``BookingClosed`` when it is no longer booked."""
-    booking = db.session.get(MoveInBooking, booking_id)
+    ``write_transaction``; raises ``BookingClosed`` when it is no longer booked.
+
+    The row is locked and read afresh, so an owner's cancel and a staff close racing on
+    PostgreSQL (no database-wide write lock there) cannot both take effect."""
+    booking = db.session.get(MoveInBooking, booking_id, with_for_update=True,
+                             populate_existing=True)
     if booking is None:
         raise LookupError(booking_id)
     if booking.state != BOOKED:

@@ -80,9 +80,8 @@ def close(booking_id: int, action: str):
     user = current_staff()
     try:
         with write_transaction():
-            # Held until the commit: a second click waits, then finds the booking closed
-            # (PostgreSQL; SQLite's write lock already makes it wait).
-            db.session.get(MoveInBooking, booking_id, with_for_update=True)
+            # close() locks the row until the commit: a second click waits, then finds the
+            # booking closed (PostgreSQL; SQLite's write lock already makes it wait).
             booking = bookings.close(booking_id, state, user.username, user.id)
             record_audit("move_in.close", target=booking.reference,
                          detail=f"{booking.room_label} {booking.move_date.isoformat()} "
