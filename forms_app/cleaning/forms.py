@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from ..owner_input import clean_line, clean_text, select_number
+from ..typed_input import clean_line, clean_text, select_number
 from ..uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS

@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..owner_input import clean_text, readable, select_number
 from ..renovation.forms import DATE_FORMATS, NONCE, RenovationFormBase
 from ..renovation.rules import room_directory
+from ..typed_input import clean_text, readable, select_number
 from . import bookings
 
 LARGE_ITEMS_MAX = 500

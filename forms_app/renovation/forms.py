@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import today
-from ..owner_input import clean_line, clean_text, readable, select_number
+from ..typed_input import clean_line, clean_text, readable, select_number
 from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 from . import rules
 

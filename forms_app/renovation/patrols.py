@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import local_date, today, utcnow
 from ..community import cached_community
 from ..extensions import db
-from ..owner_input import clean_text
+from ..typed_input import clean_text
 from ..uploads import (
     AttachmentError, StoredFileColumns, StoredFiles, check_upload, chosen_files, upload_dir,
 )

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..owner_input import clean_text
 from ..staff import roles
+from ..typed_input import clean_text
 from . import states
 from .models import RenovationApplication, RenovationEvent, record_event
 

@@ -11,7 +11,6 @@ from sqlalchemy import case, func, or_, select
 from ..clock import today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
-from ..owner_input import clean_line, select_number
 from ..extensions import db
 from ..renovation import rules, states
 from ..renovation.models import RenovationApplication, RenovationAttachment
@@ -20,6 +19,7 @@ from ..renovation.patrols import (
     patrols_due, photo_store, recorded_already, store_patrol,
 )
 from ..renovation.workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import roles
 from .access import current_staff, staff_required

@@ -10,14 +10,14 @@ from ..cleaning.checklist import checklist
 from ..cleaning.inspections import month_summary
 from ..cleaning.views import SUMMARY_ROLES
 from ..clock import today, utcnow
-from ..move_in.bookings import availability
 from ..database import write_transaction
 from ..extensions import db
-from ..owner_input import clean_line
+from ..move_in.bookings import availability
 from ..renovation import states
 from ..renovation.models import RenovationApplication
 from ..renovation.patrols import patrols_due
 from ..surveys.staff_views import RESULT_ROLES
+from ..typed_input import clean_line
 from . import roles
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address

@@ -15,12 +15,12 @@ from ..community import cached_community
 from ..database import write_transaction
 from ..errors import render_error
 from ..exports import csv_response, xlsx_response
-from ..owner_input import select_number
 from ..extensions import db
 from ..staff.access import current_staff, staff_required
 from ..staff.audit import record_audit
 from ..staff.paging import paginate
 from ..staff.roles import MANAGER, SERVICE
+from ..typed_input import select_number
 from . import all_surveys, survey_or_404
 from .definitions import QUESTION_TYPES
 from .export import export_header, export_rows

@@ -1,4 +1,5 @@
-"""What owners type, made safe to store: shared by the renovation, move-in and survey forms.
+"""What people type, made safe to store: shared by the owner forms (renovation, move-in,
+surveys) and the staff back office (comments, findings, notes, search, login).
 
 Text loses the control characters no keyboard types (PostgreSQL refuses NUL with an error) and
 the spaces at its ends, including full-width and zero-width ones that make a blank field look
