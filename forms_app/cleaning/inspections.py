@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import case, func, select
@@ -13,6 +13,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..renovation.workflow import actor_label
 from ..staff.audit import record_audit
+from ..staff.filters import ListFilters
 from ..uploads import StoredFiles, upload_dir
 from .checklist import Checklist
 from .forms import CheckedInspection
@@ -78,40 +79,12 @@ class _Row:
     key_area: bool
 
 
-@dataclass
-class Filters:
-    """The list's filters as typed, the messages for those that make no sense, the conditions."""
-
-    values: dict
-    errors: dict = field(default_factory=dict)
-    conditions: list = field(default_factory=list)
-
-
-def _date_arg(filters: Filters, name: str, label: str) -> date | None:
-    raw = filters.values[name]
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        filters.errors[name] = f"{label}格式应为 年-月-日，例如 2026-05-01。"
-        return None
-
-
-def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> Filters:
+def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> ListFilters:
     """Filters from the query string: date range, area, inspector, has failures."""
     names = ("date_from", "date_to", "area", "inspector", "failures")
-    filters = Filters(values={n: (args.get(n) or "").strip() for n in names})
+    filters = ListFilters(values={n: (args.get(n) or "").strip() for n in names})
     model = CleaningInspection
-    date_from = _date_arg(filters, "date_from", "开始日期")
-    date_to = _date_arg(filters, "date_to", "结束日期")
-    if date_from and date_to and date_from > date_to:
-        filters.errors["date_to"] = "结束日期不能早于开始日期。"
-    else:
-        if date_from:
-            filters.conditions.append(model.inspected_on >= date_from)
-        if date_to:
-            filters.conditions.append(model.inspected_on <= date_to)
+    filters.date_range(model.inspected_on)
     area = filters.values["area"]
     if area:
         if area in checklist.areas:
@@ -145,14 +118,14 @@ def inspectors() -> dict[int, str]:
     return dict(rows)
 
 
-def filtered(filters: Filters):
+def filtered(filters: ListFilters):
     """Inspections matching the filters, newest first, results loaded for the area names."""
     return (select(CleaningInspection).where(*filters.conditions)
             .options(selectinload(CleaningInspection.results))
             .order_by(CleaningInspection.inspected_on.desc(), CleaningInspection.id.desc()))
 
 
-def export_rows(filters: Filters):
+def export_rows(filters: ListFilters):
     """One row per checked item of the filtered inspections, oldest first."""
     query = (select(CleaningInspection, CleaningResult)
              .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)

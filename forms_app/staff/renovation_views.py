@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
@@ -25,6 +24,7 @@ from . import roles
 from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp
+from .filters import ListFilters
 from .paging import paginate
 
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
@@ -41,30 +41,10 @@ def mask_mobile(mobile: str) -> str:
 bp.add_app_template_filter(mask_mobile, "mask_mobile")
 
 
-@dataclass
-class Filters:
-    """The list's filters as typed, the messages for those that make no sense, and the query."""
-
-    values: dict
-    errors: dict = field(default_factory=dict)
-    conditions: list = field(default_factory=list)
-
-
-def _date_arg(args, name: str, label: str, filters: Filters) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        filters.errors[name] = f"{label}格式应为 年-月-日，例如 2026-05-01。"
-        return None
-
-
-def read_filters(args) -> Filters:
+def read_filters(args) -> ListFilters:
     """Filters from the query string: state, building, filing-date range, free-text search."""
     names = ("state", "building", "date_from", "date_to", "q")
-    filters = Filters(values={n: clean_line(args.get(n) or "") for n in names})
+    filters = ListFilters(values={n: clean_line(args.get(n) or "") for n in names})
     model = RenovationApplication
     state = filters.values["state"]
     if state:
@@ -78,15 +58,7 @@ def read_filters(args) -> Filters:
             filters.conditions.append(model.building == select_number(building))
         else:
             filters.errors["building"] = "请选择列表中的楼栋。"
-    date_from = _date_arg(args, "date_from", "开始日期", filters)
-    date_to = _date_arg(args, "date_to", "结束日期", filters)
-    if date_from and date_to and date_from > date_to:
-        filters.errors["date_to"] = "结束日期不能早于开始日期。"
-    else:
-        if date_from:
-            filters.conditions.append(model.filed_on >= date_from)
-        if date_to:
-            filters.conditions.append(model.filed_on <= date_to)
+    filters.date_range(model.filed_on)
     query = filters.values["q"][:50]
     if query:
         room = ROOM_QUERY.match(query)
@@ -105,7 +77,7 @@ def _community():
     return rules.community()
 
 
-def _filtered(filters: Filters):
+def _filtered(filters: ListFilters):
     return (select(RenovationApplication).where(*filters.conditions)
             .order_by(RenovationApplication.id.desc()))
 
@@ -258,7 +230,7 @@ EXPORT_HEADER = ("申请编号", "申请日期", "房屋", "业主", "业主手�
                  "驳回理由", "巡查次数", "违规次数")
 
 
-def _register_rows(filters: Filters):
+def _register_rows(filters: ListFilters):
     """Rows of the renovation register, streamed from the database."""
     names = rules.work_item_names()
     counts = (select(RenovationPatrol.application_id,
