@@ -82,21 +82,22 @@ def register_blueprints(app: Flask) -> None:
 
 def domain_blueprints():
     """The blueprints of each domain package, with their URL prefix under /forms."""
+    from .cleaning.views import bp as cleaning_bp
     from .home import bp as home_bp
-
-    blueprints = [(home_bp, "")]
+    from .move_in.staff_views import bp as move_in_staff_bp
+    from .move_in.views import bp as move_in_bp
     from .renovation.views import bp as renovation_bp
-
-    blueprints.append((renovation_bp, "/renovation"))
     from .staff import staff_blueprint
-
-    blueprints.append((staff_blueprint(), "/staff"))
     from .surveys.staff_views import bp as survey_staff_bp
     from .surveys.views import bp as surveys_bp
 
-    blueprints += [(surveys_bp, "/surveys"), (survey_staff_bp, "/staff/surveys")]
-    from .move_in import staff_views as move_in_staff, views as move_in
-    blueprints += [(move_in.bp, "/move-in"), (move_in_staff.bp, "/staff/move-ins")]
-    from .cleaning.views import bp as cleaning_bp
-    blueprints.append((cleaning_bp, "/staff/cleaning"))
-    return blueprints
+    return [
+        (home_bp, ""),
+        (renovation_bp, "/renovation"),
+        (staff_blueprint(), "/staff"),
+        (surveys_bp, "/surveys"),
+        (survey_staff_bp, "/staff/surveys"),
+        (move_in_bp, "/move-in"),
+        (move_in_staff_bp, "/staff/move-ins"),
+        (cleaning_bp, "/staff/cleaning"),
+    ]
