@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import db
+from ..households import HouseholdColumns
 from ..renovation.models import new_status_token
 
 BOOKED = "booked"
@@ -26,7 +27,7 @@ STATE_LABELS = {BOOKED: "已预约", COMPLETED: "已完成", CANCELLED: "已取�
 ACTIVE_WHERE = text("state != 'cancelled'")
 
 
-class MoveInBooking(db.Model):
+class MoveInBooking(HouseholdColumns, db.Model):
     """One owner's booking of a move (搬家预约)."""
 
     __tablename__ = "move_in_booking"
@@ -48,11 +49,6 @@ class MoveInBooking(db.Model):
     # One per rendered form: a second POST of the same form finds the first booking.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 
-    building: Mapped[int] = mapped_column(Integer)
-    unit: Mapped[int] = mapped_column(Integer)
-    room: Mapped[str] = mapped_column(String(8))
-    owner_name: Mapped[str] = mapped_column(String(30))
-    owner_mobile: Mapped[str] = mapped_column(String(11))
     move_date: Mapped[date] = mapped_column(Date)
     # Slot id of ``move_in.slots`` in data/community.yml.
     slot: Mapped[str] = mapped_column(String(16))
@@ -73,10 +69,6 @@ class MoveInBooking(db.Model):
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
-
-    @property
-    def room_label(self) -> str:
-        return f"{self.building}号楼{self.unit}单元{self.room}室"
 
     @property
     def active(self) -> bool:

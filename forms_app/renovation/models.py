@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
+from ..households import HouseholdColumns
 from ..uploads import StoredFileColumns
 from . import states
 
@@ -33,7 +34,7 @@ def is_status_token(value: str) -> bool:
     return bool(STATUS_TOKEN.fullmatch(value))
 
 
-class RenovationApplication(db.Model):
+class RenovationApplication(HouseholdColumns, db.Model):
     """One owner's application to renovate one room (装修申请)."""
 
     __tablename__ = "renovation_application"
@@ -54,11 +55,6 @@ class RenovationApplication(db.Model):
     # One per rendered form: a second POST of the same form finds the first application.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 
-    building: Mapped[int] = mapped_column(Integer)
-    unit: Mapped[int] = mapped_column(Integer)
-    room: Mapped[str] = mapped_column(String(8))
-    owner_name: Mapped[str] = mapped_column(String(30))
-    owner_mobile: Mapped[str] = mapped_column(String(11))
     contractor_company: Mapped[str] = mapped_column(String(60))
     site_lead_name: Mapped[str] = mapped_column(String(30))
     site_lead_mobile: Mapped[str] = mapped_column(String(11))
@@ -89,10 +85,6 @@ class RenovationApplication(db.Model):
     @property
     def state_label(self) -> str:
         return states.label(self.state)
-
-    @property
-    def room_label(self) -> str:
-        return f"{self.building}号楼{self.unit}单元{self.room}室"
 
     @property
     def has_permit(self) -> bool:
