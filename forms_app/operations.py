@@ -34,6 +34,19 @@ def _pg_conninfo(url) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _sqlite_copy(source_path, target_path) -> None:
+    """Copy one SQLite database into another with the backup API: a consistent snapshot, even
+    while the app keeps writing to the source."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
 def create_backup(output_dir: Path) -> Path:
     """Write a backup archive into ``output_dir`` and return its path."""
     url = _database_url()
@@ -44,13 +57,7 @@ def create_backup(output_dir: Path) -> Path:
         work = Path(work)
         if url.get_backend_name() == "sqlite":
             db_file = work / DB_MEMBER_SQLITE
-            # The backup API copies a consistent snapshot while the app keeps writing.
-            source = sqlite3.connect(url.database)
-            target = sqlite3.connect(db_file)
-            with target:
-                source.backup(target)
-            source.close()
-            target.close()
+            _sqlite_copy(url.database, db_file)
         else:
             db_file = work / DB_MEMBER_POSTGRES
             subprocess.run(
@@ -80,12 +87,7 @@ def restore_backup(archive: Path) -> None:
             snapshot = work / DB_MEMBER_SQLITE
             if not snapshot.exists():
                 raise click.ClickException("备份文件中没有 SQLite 数据库，无法恢复。")
-            target = sqlite3.connect(url.database)
-            source = sqlite3.connect(snapshot)
-            with target:
-                source.backup(target)
-            source.close()
-            target.close()
+            _sqlite_copy(snapshot, url.database)
         else:
             dump = work / DB_MEMBER_POSTGRES
             if not dump.exists():
