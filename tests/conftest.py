@@ -15,6 +15,7 @@ from forms_app import create_app
 from forms_app.extensions import db
 from tests.support.browser import LAUNCH_ARGS, PHONE, chromium_or_skip, guard_outside_hosts
 from tests.support.postgres import postgres_server
+from tests.support.staff import create_staff, login
 from tests.support.server import PROJECT_ROOT, LiveServer
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -43,6 +44,24 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def as_role(app):
+    """A test client logged in with the given role (one account per role, named after its code).
+
+    ``tests/staff`` overrides it to reuse its ``staff_accounts``."""
+    from forms_app.staff import roles
+
+    for role in roles.ROLES:
+        create_staff(app, role, role)
+
+    def _client(role):
+        client = app.test_client()
+        assert login(client, role).status_code == 302
+        return client
+
+    return _client
 
 
 def csrf_token_from(html: str) -> str:

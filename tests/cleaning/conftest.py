@@ -13,7 +13,6 @@ from forms_app.cleaning.models import CleaningInspection, CleaningPhoto, Cleanin
 from forms_app.extensions import db
 from forms_app.staff import roles
 from tests.conftest import csrf_token_from
-from tests.support.staff import create_staff, login
 
 NEW_URL = "/forms/staff/cleaning/new"
 LIST_URL = "/forms/staff/cleaning/"
@@ -85,20 +84,6 @@ def app(app):
     """The app with today fixed."""
     app.config["TODAY"] = TODAY.isoformat()
     return app
-
-
-@pytest.fixture
-def as_role(app):
-    """A test client logged in with the given role (accounts named after the role code)."""
-    for role in roles.ROLES:
-        create_staff(app, role, role, PASSWORD)
-
-    def _client(role):
-        client = app.test_client()
-        assert login(client, role, PASSWORD).status_code == 302
-        return client
-
-    return _client
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from forms_app.community import load_community
 from forms_app.extensions import db
 from forms_app.move_in.models import MoveInBooking
-from forms_app.staff import roles
 from tests.conftest import csrf_token_from
-from tests.support.staff import create_staff, login
 
 BOOK_URL = "/forms/move-in/"
 TODAY = date(2026, 12, 1)
@@ -105,15 +103,3 @@ def stored(app):
     return Stored()
 
 
-@pytest.fixture
-def as_role(app):
-    """A test client logged in with the given role (accounts named after the role code)."""
-    for role in roles.ROLES:
-        create_staff(app, role, role, PASSWORD)
-
-    def _client(role):
-        client = app.test_client()
-        assert login(client, role, PASSWORD).status_code == 302
-        return client
-
-    return _client
