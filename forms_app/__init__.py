@@ -9,13 +9,29 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import database, operations
-from .community import cached_community
+from . import (
+    accounts,
+    cleaning,
+    database,
+    errors,
+    health,
+    home,
+    move_in,
+    operations,
+    renovation,
+    security_headers,
+    site,
+    surveys,
+    template_filters,
+)
+from .community import current_community
 from .config import build_config
 from .extensions import csrf, db, migrate
 
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+# Each domain registers its blueprints and its part of the staff home (``init_app``).
+DOMAINS = (renovation, move_in, surveys, cleaning)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -58,46 +74,21 @@ def configure_proxy(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
+    template_filters.init_app(app)
+
     @app.context_processor
     def inject_community():
-        return {"community": community(app)}
-
-
-def community(app: Flask):
-    """The community data this app was configured with."""
-    return cached_community(app.config["COMMUNITY_FILE"])
+        return {"community": current_community()}
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import errors, health, security_headers, site
-
     errors.init_app(app)
     security_headers.init_app(app)
     app.register_blueprint(health.bp, url_prefix=URL_PREFIX)
-    for blueprint, prefix in domain_blueprints():
-        app.register_blueprint(blueprint, url_prefix=URL_PREFIX + prefix)
+    app.register_blueprint(home.bp, url_prefix=URL_PREFIX)
+    accounts.init_app(app, URL_PREFIX)
+    # The order here is the order of the back office's navigation and home panels.
+    for domain in DOMAINS:
+        domain.init_app(app, URL_PREFIX)
     if app.config.get("SITE_DIR"):
         app.register_blueprint(site.bp)
-
-
-def domain_blueprints():
-    """The blueprints of each domain package, with their URL prefix under /forms."""
-    from .cleaning.views import bp as cleaning_bp
-    from .home import bp as home_bp
-    from .move_in.staff_views import bp as move_in_staff_bp
-    from .move_in.views import bp as move_in_bp
-    from .renovation.views import bp as renovation_bp
-    from .staff import staff_blueprint
-    from .surveys.staff_views import bp as survey_staff_bp
-    from .surveys.views import bp as surveys_bp
-
-    return [
-        (home_bp, ""),
-        (renovation_bp, "/renovation"),
-        (staff_blueprint(), "/staff"),
-        (surveys_bp, "/surveys"),
-        (survey_staff_bp, "/staff/surveys"),
-        (move_in_bp, "/move-in"),
-        (move_in_staff_bp, "/staff/move-ins"),
-        (cleaning_bp, "/staff/cleaning"),
-    ]

@@ -126,6 +126,13 @@ def cached_community(path: str) -> Community:
     return load_community(path)
 
 
+def current_community() -> Community:
+    """The community of the running app (its ``COMMUNITY_FILE``): the one accessor views use."""
+    from flask import current_app
+
+    return cached_community(current_app.config["COMMUNITY_FILE"])
+
+
 def load_data(name: str):
     """Another data file of ``data/`` (rules, standards), parsed; None when it is absent."""
     path = DATA_DIR / name

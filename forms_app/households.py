@@ -1,9 +1,26 @@
-"""The household an owner files for (楼栋/单元/房号) and the owner's contact, as model columns.
+"""The household an owner files for (楼栋/单元/房号) and the owner's contact: model columns,
+form fields with their checks, and the room selects' choices.
 
-Mixed into every model an owner submits with a room: renovation applications, move-in bookings.
+Shared by every owner form with a room (renovation applications, move-in bookings, and the
+domains that come after them), so a room is chosen and checked the same way everywhere.
 """
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from flask_wtf import FlaskForm
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .community import Community, current_community
+from .typed_input import clean_line, readable, select_number
+
+# ASCII digits only: \d would also pass full-width and other scripts' digits.
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 class HouseholdColumns:
@@ -18,3 +35,121 @@ class HouseholdColumns:
     @property
     def room_label(self) -> str:
         return f"{self.building}号楼{self.unit}单元{self.room}室"
+
+
+def normalize_mobile(value):
+    """Accept 138 0013 8000, 138-0013-8000, +86 13800138000 and full-width digits as typed
+    by owners (a Chinese input method in full-width mode types １３８…)."""
+    if not isinstance(value, str):
+        return value
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value))
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def mobile_check(label: str):
+    def _check(_form, field):
+        if not MOBILE.fullmatch(field.data or ""):
+            raise ValidationError(f"{label}请填写 11 位中国大陆手机号码，例如 13800138000。")
+
+    return _check
+
+
+def mobile_field(label: str) -> StringField:
+    return StringField(label, filters=[normalize_mobile],
+                       validators=[DataRequired(f"请填写{label}。"), mobile_check(label)])
+
+
+def text_field(label: str, max_chars: int, required_message: str) -> StringField:
+    """A required one-line text (a name, a company)."""
+    return StringField(
+        label,
+        filters=[clean_line],
+        validators=[
+            DataRequired(required_message),
+            Length(max=max_chars, message=f"不能超过 {max_chars} 个字。"),
+            readable,
+        ],
+    )
+
+
+def room_directory(data: Community) -> dict[str, dict]:
+    """Units and rooms per building, for the room selects and their filtering script."""
+    return {
+        str(number): {"units": building.units, "rooms": building.rooms()}
+        for number, building in sorted(data.buildings.items())
+    }
+
+
+@lru_cache(maxsize=8)
+def room_choices(data: Community) -> dict[str, list[tuple[str, str]]]:
+    """Options of the building, unit and room selects (all rooms of all buildings, so the
+    form works without script; the script narrows them to the chosen building)."""
+    empty = [("", "请选择")]
+    max_units = max(b.units for b in data.buildings.values())
+    all_rooms = sorted({r for b in data.buildings.values() for r in b.rooms()}, key=int)
+    return {
+        "building": empty + [(str(n), b.label) for n, b in sorted(data.buildings.items())],
+        "unit": empty + [(str(u), f"{u}单元") for u in range(1, max_units + 1)],
+        "room": empty + [(r, r) for r in all_rooms],
+    }
+
+
+class HouseholdForm(FlaskForm):
+    """Room and owner fields with their checks against the community's buildings.
+
+    The app-wide ``CSRFProtect`` checks the token of every POST before the view runs (and
+    answers a bad one with the Chinese error page), so the form does not check it twice.
+    """
+
+    class Meta:
+        csrf = False
+
+    building = SelectField("楼栋", validate_choice=False,
+                           validators=[DataRequired("请选择楼栋。")])
+    unit = SelectField("单元", validate_choice=False, validators=[DataRequired("请选择单元。")])
+    room = SelectField("房号", validate_choice=False, validators=[DataRequired("请选择房号。")])
+    owner_name = text_field("业主姓名", 30, "请填写业主姓名。")
+    owner_mobile = mobile_field("业主手机号")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = current_community()
+        self.rooms = room_directory(self.community)
+        choices = room_choices(self.community)
+        self.building.choices = choices["building"]
+        self.unit.choices = choices["unit"]
+        self.room.choices = choices["room"]
+
+    def room_key(self) -> tuple[int, int, str] | None:
+        """(building, unit, room) when the three name a room of the community."""
+        building, unit = select_number(self.building.data), select_number(self.unit.data)
+        room = self.room.data or ""
+        if building is None or unit is None or not self.community.has_room(building, unit, room):
+            return None
+        return building, unit, room
+
+    def validate_building(self, field):
+        if select_number(field.data) not in self.community.buildings:
+            raise ValidationError("请选择小区内的楼栋。")
+
+    def validate_unit(self, field):
+        building = self.community.buildings.get(select_number(self.building.data))
+        unit = select_number(field.data)
+        if unit is None:
+            raise ValidationError("请选择单元。")
+        if building and not 1 <= unit <= building.units:
+            raise ValidationError(f"{building.label}只有 1–{building.units} 单元。")
+
+    def validate_room(self, field):
+        building = self.community.buildings.get(select_number(self.building.data))
+        unit = select_number(self.unit.data)
+        # A unit the building lacks is reported beside the unit only.
+        if building and unit is not None and 1 <= unit <= building.units \
+                and self.room_key() is None:
+            raise ValidationError(
+                f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
+                f"每层 {building.rooms_per_floor} 户）。")

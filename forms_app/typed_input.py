@@ -12,6 +12,8 @@ import re
 
 from wtforms.validators import ValidationError
 
+# Dates as owners type them where the browser has no date picker.
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。"
 
 # Tab and newline stay in multi-line text. Bidirectional overrides and isolates go too: they

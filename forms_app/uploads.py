@@ -11,9 +11,8 @@ import secrets
 import shutil
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
-
 from datetime import datetime
+from pathlib import Path
 
 from flask import current_app, send_file
 from sqlalchemy import DateTime, Integer, String

@@ -51,7 +51,7 @@ def as_role(app):
     """A test client logged in with the given role (one account per role, named after its code).
 
     ``tests/staff`` overrides it to reuse its ``staff_accounts``."""
-    from forms_app.staff import roles
+    from forms_app.accounts import roles
 
     for role in roles.ROLES:
         create_staff(app, role, role)

@@ -12,12 +12,12 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from ..tokens import is_nonce
 from ..typed_input import clean_line, clean_text, select_number
 from ..uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS
 
-NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")
 ITEM_FIELD = re.compile(r"^(result|note|photos)-(.+)$")
 MAX_NOTE = 500
 # Paper records may be entered late, but a date years back is a typo.
@@ -156,7 +156,7 @@ def check_inspection(form: MultiDict, files: MultiDict, checklist: Checklist, bu
     """
     errors: dict[str, str] = {}
     nonce = form.get("nonce", "")
-    if not NONCE.match(nonce):
+    if not is_nonce(nonce):
         errors["form"] = "表单已失效，请刷新页面后重新填写。"
     if _forged_fields(form, files, checklist):
         errors["form"] = "表单中有不存在的检查项（检查标准可能已更新），请刷新页面后重新填写。"

@@ -1,7 +1,6 @@
 """Storing inspections, finding them again, and the monthly summary for 经理."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,21 +8,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..accounts.audit import record_audit
+from ..accounts.models import actor_label
 from ..database import write_transaction
 from ..extensions import db
-from ..renovation.workflow import actor_label
-from ..staff.audit import record_audit
-from ..staff.filters import ListFilters
+from ..list_filters import ListFilters
+from ..template_filters import format_rate
 from ..uploads import StoredFiles, upload_dir
 from .checklist import Checklist
 from .forms import CheckedInspection
 from .models import CleaningInspection, CleaningPhoto, CleaningResult
-from .scoring import FAIL, PASS, Score, format_rate, score
-
-
-def new_nonce() -> str:
-    """A one-time value for one rendered form, so its second POST finds the first result."""
-    return secrets.token_urlsafe(24)
+from .scoring import FAIL, PASS, Score, score
 
 
 def find_by_nonce(nonce: str) -> CleaningInspection | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..template_filters import format_rate
+
 PASS = "pass"
 FAIL = "fail"
 NOT_APPLICABLE = "na"
@@ -48,10 +50,6 @@ class Score:
         if self.rate is None:
             return self.counts
         return f"{format_rate(self.rate)}（{self.counts}）"
-
-
-def format_rate(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%".replace(".0%", "%")
 
 
 def score(results: Iterable) -> Score:

@@ -4,3 +4,31 @@ the staff's schedule of a day.
 Slots, capacities, the garage clearance and the oversize post come from the ``move_in`` block
 of ``data/community.yml``.
 """
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+
+
+def _home_figures(_user, day: date) -> dict:
+    from .bookings import availability
+
+    return {"moves": availability(day)}
+
+
+def init_app(app: Flask, url_prefix: str) -> None:
+    """Register the owner and staff blueprints and this domain's part of the staff home."""
+    from .staff_views import bp as staff_bp
+    from .views import bp
+
+    app.register_blueprint(bp, url_prefix=f"{url_prefix}/move-in")
+    app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/move-ins")
+    register_section(app, StaffSection(
+        name="move_in",
+        nav=(NavLink("搬家预约", "move_in_staff.schedule", "move_in.schedule"),),
+        home=(HomePanel("move_in/staff/_home.html", _home_figures, "move_in.schedule"),),
+        audit_labels={"move_in.close": "搬家预约标记完成/取消"},
+    ))

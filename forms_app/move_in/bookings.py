@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import today, utcnow
-from ..community import Community, CommunityDataError, cached_community
+from ..community import Community, CommunityDataError, current_community
 from ..database import write_transaction
 from ..extensions import db
-from ..renovation.models import is_status_token
+from ..tokens import is_nonce, is_token
 from .models import BOOKED, CANCELLED, MoveInBooking
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
@@ -92,14 +91,10 @@ def check_move_in_data(data: Community) -> None:
         raise CommunityDataError(f"{data.source}: " + "；".join(problems))
 
 
-def community() -> Community:
-    return cached_community(current_app.config["COMMUNITY_FILE"])
-
-
 def slots() -> dict[str, Slot]:
     """The bookable time slots of a day, in the order of the community file."""
     return {s["id"]: Slot(s["id"], s["label"], int(s["capacity"]))
-            for s in community().move_in["slots"]}
+            for s in current_community().move_in["slots"]}
 
 
 def slot_label(slot_id: str) -> str:
@@ -110,7 +105,7 @@ def slot_label(slot_id: str) -> str:
 def bookable_dates() -> tuple[date, date]:
     """The first and last day an owner may book: tomorrow up to ``booking_days_ahead``."""
     now = today()
-    return now + timedelta(days=1), now + timedelta(days=community().move_in["booking_days_ahead"])
+    return now + timedelta(days=1), now + timedelta(days=current_community().move_in["booking_days_ahead"])
 
 
 def _taken_by_slot(move_date: date) -> dict[str, int]:
@@ -127,13 +122,13 @@ def availability(move_date: date) -> list[SlotAvailability]:
 
 
 def find_by_nonce(nonce: str) -> MoveInBooking | None:
-    if not is_status_token(nonce):
+    if not is_nonce(nonce):
         return None
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.submission_nonce == nonce))
 
 
 def find_by_token(token: str) -> MoveInBooking | None:
-    if not is_status_token(token):
+    if not is_token(token):
         return None
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.token == token))
 
@@ -254,7 +249,7 @@ def route_for(booking: MoveInBooking) -> Route:
     and the furniture goes up by lift from the basement; oversize items enter at the
     oversize post and are transferred in the designated area.
     """
-    data = community()
+    data = current_community()
     move_in = data.move_in
     clearance = move_in["garage_clearance_m"]
     if booking.oversize:
@@ -275,4 +270,4 @@ def route_for(booking: MoveInBooking) -> Route:
 
 def service_office() -> dict | None:
     """The customer-service office where owners ask about utilities and move-in matters."""
-    return next((o for o in community()["offices"] if "客户服务中心" in o["name"]), None)
+    return next((o for o in current_community()["offices"] if "客户服务中心" in o["name"]), None)

@@ -1,31 +1,25 @@
 """The move-in booking form (搬家预约) and its server-side checks.
 
-The room, owner name and mobile fields and the building and unit checks are the renovation
-form's own; the room check here leaves out renovation's one-open-application rule. Slots,
-capacities, the booking window and the garage clearance come from the community file.
+The room, owner name and mobile fields and their checks are the shared household form's
+(``households.py``). Slots, capacities, the booking window and the garage clearance come from
+the community file.
 """
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..renovation.forms import DATE_FORMATS, NONCE, RenovationFormBase
-from ..renovation.rules import room_directory
-from ..typed_input import clean_text, readable, select_number
+from ..households import HouseholdForm
+from ..tokens import is_nonce
+from ..typed_input import DATE_FORMATS, clean_text, readable
 from . import bookings
 
 LARGE_ITEMS_MAX = 500
 
 
-class MoveInForm(FlaskForm):
+class MoveInForm(HouseholdForm):
     """Room, owner, day and slot, large items and the help wanted."""
 
-    building = RenovationFormBase.building
-    unit = RenovationFormBase.unit
-    room = RenovationFormBase.room
-    owner_name = RenovationFormBase.owner_name
-    owner_mobile = RenovationFormBase.owner_mobile
     move_date = DateField(
         "搬家日期", format=DATE_FORMATS, invalid_value_message="请按 2026-12-01 的格式填写日期。",
         validators=[InputRequired("请选择搬家日期。")],
@@ -41,21 +35,8 @@ class MoveInForm(FlaskForm):
     wants_carry_help = BooleanField("需要秩序维护巡逻人员协助搬运大件物品")
     nonce = HiddenField()
 
-    # The renovation form's checks of building and unit, reused as they are.
-    validate_building = RenovationFormBase.validate_building
-    validate_unit = RenovationFormBase.validate_unit
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.community = bookings.community()
-        self.rooms = room_directory(self.community)
-        max_units = max(b.units for b in self.community.buildings.values())
-        self.building.choices = [("", "请选择")] + [
-            (number, f"{number}号楼") for number in self.rooms]
-        self.unit.choices = [("", "请选择")] + [
-            (str(u), f"{u}单元") for u in range(1, max_units + 1)]
-        all_rooms = sorted({r for entry in self.rooms.values() for r in entry["rooms"]}, key=int)
-        self.room.choices = [("", "请选择")] + [(r, r) for r in all_rooms]
         self.slots = bookings.slots()
         self.slot.choices = [(s.id, s.label) for s in self.slots.values()]
         self.oversize.choices = [("no", "没有"), ("yes", "有")]
@@ -64,24 +45,6 @@ class MoveInForm(FlaskForm):
     @property
     def clearance(self):
         return self.community.move_in["garage_clearance_m"]
-
-    def room_key(self) -> tuple[int, int, str] | None:
-        """(building, unit, room) when the three name a room of the community."""
-        building, unit = select_number(self.building.data), select_number(self.unit.data)
-        room = self.room.data or ""
-        if building is None or unit is None or not self.community.has_room(building, unit, room):
-            return None
-        return building, unit, room
-
-    def validate_room(self, field):
-        building = self.community.buildings.get(select_number(self.building.data))
-        unit = select_number(self.unit.data)
-        # A unit the building lacks is reported beside the unit only.
-        if building and unit is not None and 1 <= unit <= building.units \
-                and self.room_key() is None:
-            raise ValidationError(
-                f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
-                f"每层 {building.rooms_per_floor} 户）。")
 
     def validate_move_date(self, field):
         if field.data is None:
@@ -115,7 +78,7 @@ class MoveInForm(FlaskForm):
             raise ValidationError(f"请选择是否有超过车库限高 {self.clearance} 米的大件物品。")
 
     def validate_nonce(self, field):
-        if not NONCE.match(field.data or ""):
+        if not is_nonce(field.data):
             raise ValidationError("页面已过期，请刷新页面后重新填写。")
 
     def values(self) -> dict:

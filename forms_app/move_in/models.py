@@ -9,14 +9,23 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import db
 from ..households import HouseholdColumns
-from ..renovation.models import new_status_token
+from ..tokens import new_token
 
 BOOKED = "booked"
 COMPLETED = "completed"
@@ -45,7 +54,7 @@ class MoveInBooking(HouseholdColumns, db.Model):
     filed_on: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
     # The owner's private link, unguessable like a renovation status link.
-    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_status_token)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # One per rendered form: a second POST of the same form finds the first booking.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -5,24 +5,29 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import (
-    Blueprint, abort, flash, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
 )
 from sqlalchemy import select
 
+from ..accounts.access import current_staff, staff_required
+from ..accounts.audit import record_audit
+from ..accounts.permissions import allowed
 from ..clock import local_time, today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..staff.access import current_staff, staff_required
-from ..staff.audit import record_audit
-from ..staff.roles import MANAGER, SERVICE
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
 
 bp = Blueprint("move_in_staff", __name__)
 
-# Who may close a booking and export a day (exports carry whole mobile numbers).
-DESK_ROLES = (SERVICE, MANAGER)
 CLOSING = {"complete": COMPLETED, "cancel": CANCELLED}
 
 
@@ -50,7 +55,7 @@ def _bookings_of(day: date):
 
 
 @bp.get("/")
-@staff_required()
+@staff_required("move_in.schedule")
 def schedule():
     """The day's schedule per slot: bookings, help wanted, oversize flags; mobiles masked."""
     day, error = _day_arg()
@@ -64,14 +69,14 @@ def schedule():
               "trolley": sum(b.wants_trolley for b in active),
               "carry": sum(b.wants_carry_help for b in active)}
     return render_template(
-        "move_in/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
-        totals=totals, may_close=current_staff().role in DESK_ROLES,
+        "move_in/staff/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
+        totals=totals, may_close=allowed(current_staff().role, "move_in.close"),
         previous=day - timedelta(days=1), following=day + timedelta(days=1),
         today=today())
 
 
 @bp.post("/<int:booking_id>/<action>")
-@staff_required(*DESK_ROLES)
+@staff_required("move_in.close")
 def close(booking_id: int, action: str):
     """Mark a booking 已完成 or 已取消 with who and when, and audit it."""
     state = CLOSING.get(action)
@@ -111,7 +116,7 @@ def _export_rows(day: date):
 
 
 @bp.get("/export.<fmt>")
-@staff_required(*DESK_ROLES)
+@staff_required("move_in.export")
 def export(fmt: str):
     """One day's bookings as .xlsx or CSV (UTF-8 with BOM)."""
     if fmt not in ("xlsx", "csv"):

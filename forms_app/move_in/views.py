@@ -4,12 +4,20 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 
 from ..community import cached_community
-from ..renovation.applications import new_nonce
 from ..security_headers import no_store, private
+from ..tokens import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED

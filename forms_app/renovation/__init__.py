@@ -1,1 +1,24 @@
-"""Renovation applications (装修申请): the owner's form, status page and permit."""
+"""Renovation applications (装修申请): the owner's form, status page and permit, and the back
+office's register, workflow steps and patrols."""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+
+
+def init_app(app: Flask, url_prefix: str) -> None:
+    """Register the owner and staff blueprints and this domain's part of the staff home."""
+    from .staff_views import bp as staff_bp
+    from .staff_views import home_figures
+    from .views import bp
+
+    app.register_blueprint(bp, url_prefix=f"{url_prefix}/renovation")
+    app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff")
+    register_section(app, StaffSection(
+        name="renovation",
+        nav=(NavLink("装修申请", "renovation_staff.renovations", "renovation.view"),
+             NavLink("今日待巡查", "renovation_staff.patrols_due", "renovation.view")),
+        home=(HomePanel("renovation/staff/_home.html", home_figures, "renovation.view"),),
+        audit_labels={"renovation.action": "装修申请状态变更", "renovation.patrol": "记录装修巡查"},
+    ))

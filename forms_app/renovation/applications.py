@@ -1,18 +1,20 @@
 """Filing an application: one write transaction, idempotent, one open application per room."""
 from __future__ import annotations
 
-import secrets
-
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import today, utcnow
 from ..database import write_transaction
 from ..extensions import db
+from ..references import next_reference
+from ..tokens import is_token, new_token
 from ..uploads import CheckedUpload, StoredFiles, upload_dir
 from . import states
 from .models import (
-    RenovationApplication, RenovationAttachment, RenovationEvent, is_status_token, new_status_token,
+    RenovationApplication,
+    RenovationAttachment,
+    RenovationEvent,
 )
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
@@ -24,9 +26,6 @@ EVENTS = RenovationEvent.__table__
 ATTACHMENTS = RenovationAttachment.__table__
 
 # Statements built once; each submission only binds its values.
-LAST_SEQUENCE = select(func.max(APPLICATIONS.c.sequence)).where(
-    APPLICATIONS.c.reference >= bindparam("first"), APPLICATIONS.c.reference < bindparam("after")
-)
 INSERT_APPLICATION = APPLICATIONS.insert()
 INSERT_EVENT = EVENTS.insert()
 INSERT_ATTACHMENT = ATTACHMENTS.insert()
@@ -46,11 +45,6 @@ class RoomHasOpenApplication(Exception):
         self.reference = reference
 
 
-def new_nonce() -> str:
-    """A one-time value for one rendered form, so its second POST finds the first result."""
-    return secrets.token_urlsafe(24)
-
-
 def find_by_nonce(nonce: str) -> RenovationApplication | None:
     return db.session.scalar(
         select(RenovationApplication).where(RenovationApplication.submission_nonce == nonce)
@@ -58,7 +52,7 @@ def find_by_nonce(nonce: str) -> RenovationApplication | None:
 
 
 def find_by_token(token: str) -> RenovationApplication | None:
-    if not is_status_token(token):
+    if not is_token(token):
         return None
     return db.session.scalar(
         select(RenovationApplication).where(RenovationApplication.status_token == token)
@@ -75,21 +69,6 @@ def open_application_for(building: int, unit: int, room: str) -> RenovationAppli
             RenovationApplication.state.in_(sorted(states.OPEN_STATES)),
         )
     )
-
-
-def next_reference(connection, filed_on) -> tuple[int, str]:
-    """The day's next sequence number and its reference, e.g. ZX20261127-003.
-
-    Safe inside ``write_transaction``: on SQLite the write lock is already held, so no
-    other process can take the same number; the unique constraint guards PostgreSQL.
-    """
-    prefix = f"ZX{filed_on:%Y%m%d}-"
-    # A range on the unique reference index: "." is the character after "-".
-    last = connection.scalar(
-        LAST_SEQUENCE, {"first": prefix, "after": prefix[:-1] + "."}
-    )
-    sequence = (last or 0) + 1
-    return sequence, f"{prefix}{sequence:03d}"
 
 
 def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str) -> tuple[str, bool]:
@@ -123,7 +102,7 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
     """
     now = utcnow()
     filed_on = today()
-    status_token = new_status_token()
+    status_token = new_token()
     application = {
         **{name: values[name] for name in APPLICATION_FIELDS},
         "filed_on": filed_on, "status_token": status_token, "submission_nonce": nonce,
@@ -141,7 +120,7 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
         ]
         with write_transaction() as session:
             connection = session.connection()
-            sequence, reference = next_reference(connection, filed_on)
+            sequence, reference = next_reference(connection, APPLICATIONS, "ZX", filed_on)
             application_id = connection.execute(
                 INSERT_APPLICATION, {**application, "sequence": sequence, "reference": reference}
             ).inserted_primary_key[0]

@@ -5,53 +5,31 @@ Lists (rooms, work items, acknowledgments, prohibited changes) and limits come f
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import timedelta
 from functools import lru_cache
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
-    StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import today
-from ..typed_input import clean_line, clean_text, readable, select_number
+from ..households import HouseholdForm, mobile_field, text_field
+from ..tokens import is_nonce
+from ..typed_input import DATE_FORMATS, clean_text, readable
 from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
 from . import rules
 
-# ASCII digits only: \d would also pass full-width and other scripts' digits.
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
-NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")  # \Z: also safe with .match()
-DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
 MAX_DAYS_AHEAD = 365
-
-
-def normalize_mobile(value):
-    """Accept 138 0013 8000, 138-0013-8000, +86 13800138000 and full-width digits as typed
-    by owners (a Chinese input method in full-width mode types １３８…)."""
-    if not isinstance(value, str):
-        return value
-    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value))
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def mobile_check(label: str):
-    def _check(_form, field):
-        if not MOBILE.fullmatch(field.data or ""):
-            raise ValidationError(f"{label}请填写 11 位中国大陆手机号码，例如 13800138000。")
-
-    return _check
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,43 +42,12 @@ class MultiCheckboxField(SelectMultipleField):
         super().__init__(*args, validate_choice=False, **kwargs)
 
 
-def text_field(label: str, max_chars: int, required_message: str) -> StringField:
-    return StringField(
-        label,
-        filters=[clean_line],
-        validators=[
-            DataRequired(required_message),
-            Length(max=max_chars, message=f"不能超过 {max_chars} 个字。"),
-            readable,
-        ],
-    )
+class RenovationFormBase(HouseholdForm):
+    """Fields common to every community; the rule-driven checkboxes are added per rules file."""
 
-
-class RenovationFormBase(FlaskForm):
-    """Fields common to every community; the rule-driven checkboxes are added per rules file.
-
-    The app-wide ``CSRFProtect`` checks the token of every POST before the view runs (and
-    answers a bad one with the Chinese error page), so the form does not check it twice.
-    """
-
-    class Meta:
-        csrf = False
-
-    building = SelectField("楼栋", validate_choice=False,
-                           validators=[DataRequired("请选择楼栋。")])
-    unit = SelectField("单元", validate_choice=False, validators=[DataRequired("请选择单元。")])
-    room = SelectField("房号", validate_choice=False, validators=[DataRequired("请选择房号。")])
-    owner_name = text_field("业主姓名", 30, "请填写业主姓名。")
-    owner_mobile = StringField(
-        "业主手机号", filters=[normalize_mobile],
-        validators=[DataRequired("请填写业主手机号。"), mobile_check("业主手机号")],
-    )
     contractor_company = text_field("装修公司", 60, "请填写装修公司名称（自行装修请填写“自行装修”）。")
     site_lead_name = text_field("现场负责人", 30, "请填写现场负责人姓名。")
-    site_lead_mobile = StringField(
-        "现场负责人手机号", filters=[normalize_mobile],
-        validators=[DataRequired("请填写现场负责人手机号。"), mobile_check("现场负责人手机号")],
-    )
+    site_lead_mobile = mobile_field("现场负责人手机号")
     workers = IntegerField(
         "施工人数", invalid_value_message="施工人数请填写整数。",
         validators=[InputRequired("请填写施工人数（用于办理装修人员出入证件）。")],
@@ -126,41 +73,12 @@ class RenovationFormBase(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        community = rules.community()
-        self.community = community
-        choices = rules.room_choices(community)
-        self.building.choices = choices["building"]
-        self.unit.choices = choices["unit"]
-        self.room.choices = choices["room"]
         self.work_items.choices = list(rules.work_item_names().items())
         self.prohibited.choices = [
             (change_id, f"本次装修涉及：{change['title']}")
             for change_id, change in rules.prohibited_changes().items()
         ]
         self.checked_uploads = []
-
-    # --- room -------------------------------------------------------------------------
-    def validate_building(self, field):
-        if select_number(field.data) not in self.community.buildings:
-            raise ValidationError("请选择小区内的楼栋。")
-
-    def validate_unit(self, field):
-        building = self.community.buildings.get(select_number(self.building.data))
-        unit = select_number(field.data)
-        if unit is None:
-            raise ValidationError("请选择单元。")
-        if building and not 1 <= unit <= building.units:
-            raise ValidationError(f"{building.label}只有 1–{building.units} 单元。")
-
-    def validate_room(self, field):
-        building_number = select_number(self.building.data)
-        unit = select_number(self.unit.data)
-        building = self.community.buildings.get(building_number)
-        if building and unit and not building.has_room(unit, field.data):
-            raise ValidationError(
-                f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
-                f"每层 {building.rooms_per_floor} 户）。"
-            )
 
     # --- people and dates --------------------------------------------------------------
     def validate_workers(self, field):
@@ -229,7 +147,7 @@ class RenovationFormBase(FlaskForm):
         self.checked_uploads = checked
 
     def validate_nonce(self, field):
-        if not NONCE.fullmatch(field.data or ""):
+        if not is_nonce(field.data):
             raise ValidationError("页面已过期，请刷新页面后重新填写。")
 
     @property

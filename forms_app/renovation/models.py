@@ -4,34 +4,32 @@ Timestamps are stored as naive UTC; ``local_time`` converts them for display.
 """
 from __future__ import annotations
 
-import re
-import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import StaffUser
 from ..clock import utcnow
 from ..extensions import db
 from ..households import HouseholdColumns
+from ..tokens import new_token
 from ..uploads import StoredFileColumns
 from . import states
 
 # Partial unique index: at most one open application per room, enforced by the database too.
 OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
-# The alphabet of secrets.token_urlsafe; the column holds at most 64 characters.
-STATUS_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def new_status_token() -> str:
-    """An unguessable token for the owner's private status link."""
-    return secrets.token_urlsafe(24)
-
-
-def is_status_token(value: str) -> bool:
-    """Whether a link's token could be one of ours; anything else is not looked up (PostgreSQL
-    refuses a NUL in a query with an error)."""
-    return bool(STATUS_TOKEN.fullmatch(value))
 
 
 class RenovationApplication(HouseholdColumns, db.Model):
@@ -51,7 +49,7 @@ class RenovationApplication(HouseholdColumns, db.Model):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     filed_on: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
-    status_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_status_token)
+    status_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # One per rendered form: a second POST of the same form finds the first application.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -108,7 +106,9 @@ class RenovationEvent(db.Model):
     to_state: Mapped[str] = mapped_column(String(32))
     comment: Mapped[str] = mapped_column(Text, default="")
     # The staff migration (0003_staff) adds the foreign key to staff accounts.
-    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The staff member who took the step (owners' steps: NULL).
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey(StaffUser.id, name="fk_renovation_event_actor_id_staff_user"), nullable=True)
     actor_name: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -9,22 +9,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import (
-    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, select,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import actor_label
+from ..accounts.permissions import TABLE, allowed
 from ..clock import local_date, today, utcnow
-from ..community import cached_community
+from ..community import current_community
 from ..extensions import db
 from ..typed_input import clean_text
 from ..uploads import (
-    AttachmentError, StoredFileColumns, StoredFiles, check_upload, chosen_files, upload_dir,
+    AttachmentError,
+    StoredFileColumns,
+    StoredFiles,
+    check_upload,
+    chosen_files,
+    upload_dir,
 )
 from .models import RenovationApplication, RenovationEvent
 from .states import IN_PROGRESS
-from .workflow import ON_SITE, PATROL_ROLES, actor_label
+from .workflow import ON_SITE
 
 MAX_PHOTOS = 5
 MAX_TEXT = 2000
@@ -72,7 +87,7 @@ class PatrolPhoto(StoredFileColumns, db.Model):
 
 def patrol_kinds() -> dict[str, dict]:
     """The patrol kinds of the community file, by id, in file order."""
-    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    community = current_community()
     return {kind["id"]: kind for kind in community.renovation["patrols"]}
 
 
@@ -138,7 +153,8 @@ class PatrolError(ValueError):
 
 def kinds_for_role(role: str) -> list[dict]:
     """The patrol kinds this role may record."""
-    return [k for k in patrol_kinds().values() if role in PATROL_ROLES.get(k["id"], ())]
+    return [k for k in patrol_kinds().values()
+            if f"renovation.patrol.{k['id']}" in TABLE and allowed(role, f"renovation.patrol.{k['id']}")]
 
 
 def check_patrol_form(application: RenovationApplication, role: str, form, files) -> dict:

@@ -1,16 +1,28 @@
 """Owner pages: apply (装修申请), follow the status, print the permit (装修许可证)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..clock import local_time
+from ..community import current_community
 from ..errors import render_error
 from ..security_headers import no_store, private
+from ..tokens import new_nonce
 from ..uploads import MAX_FILE_BYTES, MAX_FILES
 from . import rules, states
 from .applications import (
-    APPLICATION_FIELDS, RoomHasOpenApplication, find_by_token, new_nonce, submit_application,
+    APPLICATION_FIELDS,
+    RoomHasOpenApplication,
+    find_by_token,
+    submit_application,
 )
 from .forms import renovation_form, room_taken_message
 
@@ -18,11 +30,6 @@ bp = Blueprint("renovation", __name__)
 
 # Reading at most this much of an over-limit body before answering 413 (see drain_body).
 DRAIN_LIMIT_FACTOR = 4
-
-
-@bp.app_template_filter("local_time")
-def _local_time(moment):
-    return local_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -51,7 +58,7 @@ def apply():
     # first one's status link.
     return no_store(current_app.make_response((render_template(
         "renovation/apply.html", form=form,
-        rooms=rules.room_directory(form.community), max_files=MAX_FILES,
+        rooms=form.rooms, max_files=MAX_FILES,
         max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
         documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
     ), status)))
@@ -81,7 +88,7 @@ def permit(token: str):
     application = _application_or_404(token)
     if not application.has_permit:
         return render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
-    community = rules.community()
+    community = current_community()
     approved = next((e for e in application.events if e.to_state == states.APPROVED), None)
     return private(current_app.make_response(render_template(
         "renovation/permit.html", application=application, approved=approved,

@@ -1,4 +1,7 @@
-"""The staff workflow of a renovation application: ONE table of who may take which step.
+"""The staff workflow of a renovation application: which step leads from which state to which.
+
+Who may take a step is the permission ``renovation.step.<action>`` in the one permissions
+table (``accounts/permissions.py``).
 
 待审核 → 已批准 / 已驳回(理由) → 施工中 → 待验收 → 验收通过 / 验收不通过 → 押金已退还.
 验收不通过 means back on site for rectification (整改): patrols go on, the end date can be
@@ -9,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..staff import roles
+from ..accounts import roles
+from ..accounts.models import actor_label
+from ..accounts.permissions import roles_for
 from ..typed_input import clean_text
 from . import states
 from .models import RenovationApplication, RenovationEvent, record_event
@@ -21,36 +26,38 @@ class Step:
     label: str
     sources: frozenset
     target: str | None  # None: the state stays (延期)
-    roles: frozenset
     comment_label: str = "备注"
     comment_required: bool = False
 
+    @property
+    def permission(self) -> str:
+        return f"renovation.step.{self.action}"
 
-def _step(action, label, sources, target, allowed, **extra) -> Step:
-    return Step(action, label, frozenset(sources), target, frozenset(allowed), **extra)
+    @property
+    def roles(self) -> frozenset[str]:
+        return roles_for(self.permission)
 
 
-S, E, G, M = roles.SERVICE, roles.ENGINEERING, roles.SECURITY, roles.MANAGER
+def _step(action, label, sources, target, **extra) -> Step:
+    return Step(action, label, frozenset(sources), target, **extra)
+
+
 ON_SITE = (states.IN_PROGRESS, states.ACCEPTANCE_FAILED)
 
 STEPS: tuple[Step, ...] = (
-    _step("approve", "批准", [states.PENDING], states.APPROVED, [S, M]),
-    _step("reject", "驳回", [states.PENDING], states.REJECTED, [S, M],
+    _step("approve", "批准", [states.PENDING], states.APPROVED),
+    _step("reject", "驳回", [states.PENDING], states.REJECTED,
           comment_label="驳回理由（业主会看到）", comment_required=True),
-    _step("start", "开工", [states.APPROVED], states.IN_PROGRESS, [S, E, M]),
-    _step("extend", "延期", [states.APPROVED, *ON_SITE], None, [S, E, M],
+    _step("start", "开工", [states.APPROVED], states.IN_PROGRESS),
+    _step("extend", "延期", [states.APPROVED, *ON_SITE], None,
           comment_label="延期原因", comment_required=True),
-    _step("complete", "完工，申请验收", ON_SITE, states.AWAITING_ACCEPTANCE, [S, E, M]),
+    _step("complete", "完工，申请验收", ON_SITE, states.AWAITING_ACCEPTANCE),
     _step("fail_acceptance", "验收不通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTANCE_FAILED,
-          [E, M], comment_label="不通过原因（需整改的项目）", comment_required=True),
-    _step("accept", "验收通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTED, [E, M]),
-    _step("refund_deposit", "退还押金", [states.ACCEPTED], states.DEPOSIT_REFUNDED, [S, M]),
+          comment_label="不通过原因（需整改的项目）", comment_required=True),
+    _step("accept", "验收通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTED),
+    _step("refund_deposit", "退还押金", [states.ACCEPTED], states.DEPOSIT_REFUNDED),
 )
 STEPS_BY_ACTION = {step.action: step for step in STEPS}
-
-# Who may record which kind of patrol (kinds are the ids of community.renovation.patrols):
-# the renovation office (装修办) is staffed by customer service and engineering; guards patrol too.
-PATROL_ROLES = {"office": frozenset({S, E, M}), "guard": frozenset({G, M})}
 
 MAX_COMMENT = 1000
 
@@ -68,10 +75,6 @@ class WorkflowError(ValueError):
 def steps_for(application: RenovationApplication, role: str) -> list[Step]:
     """The steps this role may take on the application now (the detail page's buttons)."""
     return [s for s in STEPS if application.state in s.sources and role in s.roles]
-
-
-def actor_label(actor) -> str:
-    return f"{actor.username}（{actor.role_label}）"
 
 
 def advance(application: RenovationApplication, action: str, actor, comment: str = "",

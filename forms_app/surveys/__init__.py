@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 
-from flask import abort, current_app
+from flask import Flask, abort, current_app
 
+from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from .definitions import Survey, load_surveys
 
 EXTENSION_KEY = "surveys"
@@ -30,3 +31,25 @@ def survey_or_404(slug: str) -> Survey:
     if survey is None:
         abort(404)
     return survey
+
+
+def _home_figures(_user, day) -> dict:
+    from .dashboard import satisfaction_headlines
+
+    return {"satisfaction": satisfaction_headlines(day)}
+
+
+def init_app(app: Flask, url_prefix: str) -> None:
+    """Load the survey files, register the owner and staff blueprints and the home panel."""
+    from .staff_views import bp as staff_bp
+    from .views import bp
+
+    load_into(app)
+    app.register_blueprint(bp, url_prefix=f"{url_prefix}/surveys")
+    app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/surveys")
+    register_section(app, StaffSection(
+        name="surveys",
+        nav=(NavLink("调查结果", "surveys_staff.index", "surveys.results"),),
+        home=(HomePanel("surveys/staff/_home.html", _home_figures, "surveys.results"),),
+        audit_labels={"survey.invitations": "创建调查邀请链接"},
+    ))

@@ -12,7 +12,12 @@ from sqlalchemy import select
 from ..clock import local_time
 from ..extensions import db
 from .definitions import (
-    MULTIPLE, OTHER_OPTION, RECOMMENDATION, SATISFACTION, SATISFACTION_LABELS, Survey,
+    MULTIPLE,
+    OTHER_OPTION,
+    RECOMMENDATION,
+    SATISFACTION,
+    SATISFACTION_LABELS,
+    Survey,
 )
 from .models import SurveyAnswer, SurveyResponse, period_label
 

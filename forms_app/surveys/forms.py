@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 
 from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable, select_number
 from .definitions import (
-    MULTIPLE, OTHER_OPTION, RECOMMENDATION, RECOMMENDATION_RANGE, SATISFACTION, SATISFACTION_LABELS,
-    SINGLE, Question, Survey,
+    MULTIPLE,
+    OTHER_OPTION,
+    RECOMMENDATION,
+    RECOMMENDATION_RANGE,
+    SATISFACTION,
+    SATISFACTION_LABELS,
+    SINGLE,
+    Question,
+    Survey,
 )
 
 OTHER_MAX_LENGTH = 100

@@ -6,19 +6,23 @@ answer row: the results query then reads one covering index and never joins.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..extensions import db
-
-
-def new_token() -> str:
-    """An unguessable token for an invitation link or a rendered form."""
-    return secrets.token_urlsafe(24)
+from ..tokens import new_token
 
 
 def period_of(day: date) -> str:

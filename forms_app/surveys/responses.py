@@ -20,7 +20,13 @@ from ..database import write_transaction
 from ..extensions import db
 from .definitions import Survey
 from .forms import Submission
-from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, SurveySubmission, period_of
+from .models import (
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveySubmission,
+    period_of,
+)
 
 THROTTLE_WINDOW = timedelta(hours=1)
 # Address hashes are needed only for the throttle window; keep them no longer than a day.

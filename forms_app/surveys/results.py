@@ -20,8 +20,14 @@ from sqlalchemy import distinct, func, select
 
 from ..extensions import db
 from .definitions import (
-    MULTIPLE, RECOMMENDATION, RECOMMENDATION_RANGE, SATISFACTION, SATISFACTION_SCALE, SATISFIED_MIN,
-    Question, Survey,
+    MULTIPLE,
+    RECOMMENDATION,
+    RECOMMENDATION_RANGE,
+    SATISFACTION,
+    SATISFACTION_SCALE,
+    SATISFIED_MIN,
+    Question,
+    Survey,
 )
 from .models import SurveyAnswer, SurveyResponse, period_label
 

@@ -6,20 +6,25 @@ Invitation links are credentials to answer for a household, so only a 经理 cre
 from __future__ import annotations
 
 from flask import (
-    Blueprint, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
 )
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..community import cached_community
+from ..accounts.access import current_staff, staff_required
+from ..accounts.audit import record_audit
+from ..community import current_community
 from ..database import write_transaction
 from ..errors import render_error
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..staff.access import current_staff, staff_required
-from ..staff.audit import record_audit
-from ..staff.paging import paginate
-from ..staff.roles import MANAGER, SERVICE
+from ..paging import paginate
 from ..typed_input import select_number
 from . import all_surveys, survey_or_404
 from .definitions import QUESTION_TYPES
@@ -27,9 +32,8 @@ from .export import export_header, export_rows
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label
 from .results import ALL, latest_texts, survey_results
 
-bp = Blueprint("survey_staff", __name__)
+bp = Blueprint("surveys_staff", __name__)
 
-RESULT_ROLES = (MANAGER, SERVICE)
 # Rooms in floor order: '101' before '1001' (room numbers are stored as text).
 HOUSEHOLD_ORDER = (SurveyInvitation.building, SurveyInvitation.unit,
                    func.length(SurveyInvitation.room), SurveyInvitation.room)
@@ -37,12 +41,12 @@ TEXT_PREVIEW = 5
 
 
 def _target_rate() -> float:
-    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    community = current_community()
     return float(community["satisfaction"]["target_rate"])
 
 
 @bp.get("/")
-@staff_required(*RESULT_ROLES)
+@staff_required("surveys.results")
 def index():
     """Every survey with its window and number of responses."""
     counts = dict(db.session.execute(
@@ -52,7 +56,7 @@ def index():
 
 
 @bp.get("/<slug>")
-@staff_required(*RESULT_ROLES)
+@staff_required("surveys.results")
 def results(slug: str):
     """Counts, shares, averages and satisfaction rates, per period and overall, with charts."""
     survey = survey_or_404(slug)
@@ -68,7 +72,7 @@ def results(slug: str):
 
 
 @bp.get("/<slug>/texts/<question_id>")
-@staff_required(*RESULT_ROLES)
+@staff_required("surveys.results")
 def texts(slug: str, question_id: str):
     """All typed texts of one question (answers, or 其他 notes), escaped, page by page."""
     survey = survey_or_404(slug)
@@ -87,7 +91,7 @@ def texts(slug: str, question_id: str):
 # --- exports ---------------------------------------------------------------------------
 
 @bp.get("/<slug>/export.<fmt>")
-@staff_required(*RESULT_ROLES)
+@staff_required("surveys.results")
 def export(slug: str, fmt: str):
     """All responses of a survey as .xlsx or CSV (formula-safe, streamed)."""
     survey = survey_or_404(slug)
@@ -133,11 +137,11 @@ def _create_invitations(survey, community, building: int | None) -> int:
 
 
 @bp.route("/<slug>/invitations", methods=["GET", "POST"])
-@staff_required(MANAGER)
+@staff_required("surveys.invitations")
 def invitations(slug: str):
     """Create one personal link per household (room); list them with their status."""
     survey = survey_or_404(slug)
-    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    community = current_community()
     if request.method == "POST":
         choice = request.form.get("building", "")
         building = select_number(choice)
@@ -162,7 +166,7 @@ def invitations(slug: str):
 
 
 @bp.get("/<slug>/invitations.csv")
-@staff_required(MANAGER)
+@staff_required("surveys.invitations")
 def invitations_csv(slug: str):
     """The links with their rooms, to send to each household."""
     survey = survey_or_404(slug)

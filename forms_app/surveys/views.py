@@ -7,22 +7,21 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from ..clock import today
-from ..community import cached_community
+from ..community import current_community
 from ..errors import render_error
 from ..extensions import db
 from ..security_headers import no_store, private
-from . import all_surveys, load_into, survey_or_404
+from ..tokens import is_nonce, is_token, new_nonce
+from . import all_surveys, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission
-from .models import SurveyInvitation, new_token
+from .models import SurveyInvitation
 from .responses import AlreadyAnswered, TooManySubmissions, client_hash, store_response
 
 bp = Blueprint("surveys", __name__)
-bp.record_once(lambda state: load_into(state.app))
 
 DONE_COOKIE = "surveys_done"
 DONE_COOKIE_DAYS = 400
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SLUG_LIST = re.compile(r"^[a-z0-9,-]{0,400}$")
 
 
@@ -94,7 +93,7 @@ def answer(slug: str):
 def answer_invitation(token: str):
     """A household's personal link: usable once."""
     invitation = None
-    if _TOKEN.fullmatch(token):
+    if is_token(token):
         invitation = db.session.execute(
             select(SurveyInvitation).where(SurveyInvitation.token == token)).scalar_one_or_none()
     survey = all_surveys().get(invitation.survey) if invitation else None
@@ -110,12 +109,12 @@ def answer_invitation(token: str):
 def _answer(survey: Survey, invitation: SurveyInvitation | None):
     """Show the questionnaire, or check and store a posted one."""
     if request.method == "GET":
-        return _form(survey, invitation, {}, {}, new_token())
-    community = cached_community(current_app.config["COMMUNITY_FILE"])
+        return _form(survey, invitation, {}, {}, new_nonce())
+    community = current_community()
     submission = read_submission(survey, request.form, community, ask_room=invitation is None)
     nonce = request.form.get("nonce", "")
-    if not _TOKEN.fullmatch(nonce):
-        nonce = new_token()
+    if not is_nonce(nonce):
+        nonce = new_nonce()
     if not submission.valid:
         return _form(survey, invitation, submission.values, submission.errors, nonce, 400)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms_app.staff import roles
+from forms_app.accounts import roles
 
 from .conftest import inspection_fields
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from forms_app.cleaning.checklist import checklist
-from forms_app.staff import roles
+from forms_app.accounts import roles
 from tests.support.staff import create_staff, login
 
 pytestmark = pytest.mark.browser

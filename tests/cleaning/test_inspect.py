@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from forms_app.cleaning import views
+from forms_app.cleaning import staff_views
 from forms_app.cleaning.checklist import Checklist, checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningResult
 from forms_app.extensions import db
-from forms_app.staff.models import AuditLog
+from forms_app.accounts.models import AuditLog
 
 from .conftest import JPEG, PNG, TODAY, inspection_fields, results_for
 
@@ -198,7 +198,7 @@ def test_old_inspections_still_display_after_the_standards_drop_an_item(inspecto
                                 lobby.items[:-1])
     groups = tuple(type(g)(g.id, g.number, g.name, tuple(
         trimmed_lobby if a.id == "lobby" else a for a in g.areas)) for g in current.groups)
-    monkeypatch.setattr(views, "checklist", lambda: Checklist(groups))
+    monkeypatch.setattr(staff_views, "checklist", lambda: Checklist(groups))
     detail = html.unescape(inspector.client.get(f"/forms/staff/cleaning/{inspection_id}")
                            .get_data(as_text=True))
     assert lobby.items[-1].text in detail and "信报箱积灰" in detail

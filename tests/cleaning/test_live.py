@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import requests
 
-from forms_app.staff import roles
+from forms_app.accounts import roles
 from tests.conftest import csrf_token_from
 from tests.support.staff import LOGIN_PATH, create_staff
 

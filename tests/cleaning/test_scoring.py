@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from forms_app.cleaning.scoring import Score, format_rate, pass_rate, score
+from forms_app.cleaning.scoring import Score, pass_rate, score
+from forms_app.template_filters import format_rate
 
 
 def rows(*pairs):

@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from forms_app.staff import roles
+from forms_app.accounts import roles
 from tests.conftest import csrf_token_from
 from tests.support.server import LiveServer
 from tests.support.staff import create_staff, login

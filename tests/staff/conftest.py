@@ -12,8 +12,8 @@ from forms_app.renovation.applications import find_by_nonce, submit_application
 from forms_app.clock import today
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.workflow import STEPS_BY_ACTION, advance
-from forms_app.staff import roles
-from forms_app.staff.models import StaffUser
+from forms_app.accounts import roles
+from forms_app.accounts.models import StaffUser
 from tests.support.staff import create_staff, login
 
 PASSWORD = "correct-horse-9"

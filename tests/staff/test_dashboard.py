@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms_app.staff import roles
+from forms_app.accounts import roles
 from forms_app.surveys.forms import Answer
 from tests.surveys.conftest import TODAY, store
 

@@ -14,9 +14,9 @@ from forms_app.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import PatrolPhoto, RenovationPatrol, patrol_kinds, patrols_due
 from forms_app.renovation.states import IN_PROGRESS
-from forms_app.renovation.workflow import PATROL_ROLES
-from forms_app.staff import roles
-from forms_app.staff.models import AuditLog, StaffUser
+from forms_app.accounts.permissions import TABLE
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog, StaffUser
 from tests.conftest import csrf_token_from
 
 from .conftest import file_application, walk
@@ -45,7 +45,7 @@ def patrolled(app, application_id, kind, day: date):
 def test_every_patrol_kind_of_the_community_file_has_its_roles(app):
     with app.app_context():
         kinds = patrol_kinds()
-    assert kinds and set(kinds) <= set(PATROL_ROLES)
+    assert kinds and {f"renovation.patrol.{kind}" for kind in kinds} <= set(TABLE)
     raw = yaml.safe_load(Path(DEFAULT_COMMUNITY_FILE).read_text(encoding="utf-8"))
     assert [k["every_days"] for k in raw["renovation"]["patrols"]] == [
         k["every_days"] for k in kinds.values()]

@@ -19,8 +19,8 @@ from forms_app.extensions import db
 from forms_app.renovation.models import RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.move_in.models import MoveInBooking
-from forms_app.staff import roles
-from forms_app.staff.models import AuditLog
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog
 from forms_app.surveys import all_surveys
 from forms_app.surveys.models import SurveyInvitation
 from tests.conftest import csrf_token_from

@@ -10,8 +10,8 @@ from forms_app.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
-from forms_app.staff import roles
-from forms_app.staff.models import AuditLog, StaffUser
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog, StaffUser
 from tests.conftest import csrf_token_from
 
 from .conftest import file_application, walk

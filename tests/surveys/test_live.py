@@ -36,6 +36,7 @@ def query(server, sql, *args):
 
 
 def fits_the_phone(page) -> bool:
+    page.wait_for_load_state()  # a click's navigation may still be under way
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

@@ -4,41 +4,58 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import case, func, or_, select
 
+from ..accounts.access import current_staff, staff_required
+from ..accounts.audit import record_audit
+from ..accounts.permissions import allowed
 from ..clock import today
+from ..community import current_community
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..renovation import rules, states
-from ..renovation.models import RenovationApplication, RenovationAttachment
-from ..renovation.patrols import (
-    PatrolError, PatrolPhoto, RenovationPatrol, check_patrol_form, kinds_for_role, patrol_kinds,
-    patrols_due, photo_store, recorded_already, store_patrol,
-)
-from ..renovation.workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+from ..list_filters import ListFilters
+from ..paging import paginate
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
-from . import roles
-from .access import current_staff, staff_required
-from .audit import record_audit
-from .blueprint import bp
-from .filters import ListFilters
-from .paging import paginate
+from . import rules, states
+from .models import RenovationApplication, RenovationAttachment
+from .patrols import (
+    PatrolError,
+    PatrolPhoto,
+    RenovationPatrol,
+    check_patrol_form,
+    kinds_for_role,
+    patrol_kinds,
+    patrols_due,
+    photo_store,
+    recorded_already,
+    store_patrol,
+)
+from .workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+
+bp = Blueprint("renovation_staff", __name__)
 
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
-EXPORT_ROLES = (roles.MANAGER, roles.SERVICE)
 
 
-def mask_mobile(mobile: str) -> str:
-    """138****8000: enough to recognise a number in a list, not to call it."""
-    if len(mobile) < 8:
-        return "*" * len(mobile)
-    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
-
-
-bp.add_app_template_filter(mask_mobile, "mask_mobile")
+def home_figures(_user, day: date) -> dict:
+    """The staff home's renovation panel: the pipeline by state and today's patrols due."""
+    counts = dict(db.session.execute(
+        select(RenovationApplication.state, func.count())
+        .group_by(RenovationApplication.state)).all())
+    return {"pipeline": [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()],
+            "due_count": len(patrols_due(day))}
 
 
 def read_filters(args) -> ListFilters:
@@ -54,7 +71,7 @@ def read_filters(args) -> ListFilters:
             filters.errors["state"] = "请选择列表中的状态。"
     building = filters.values["building"]
     if building:
-        if select_number(building) in _community().buildings:
+        if select_number(building) in current_community().buildings:
             filters.conditions.append(model.building == select_number(building))
         else:
             filters.errors["building"] = "请选择列表中的楼栋。"
@@ -73,24 +90,20 @@ def read_filters(args) -> ListFilters:
     return filters
 
 
-def _community():
-    return rules.community()
-
-
 def _filtered(filters: ListFilters):
     return (select(RenovationApplication).where(*filters.conditions)
             .order_by(RenovationApplication.id.desc()))
 
 
 @bp.get("/renovations")
-@staff_required()
+@staff_required("renovation.view")
 def renovations():
     """Applications with filters, search and pages; owner mobiles masked."""
     filters = read_filters(request.args)
     page = paginate(_filtered(filters), request.args.get("page"))
-    return render_template("staff/renovations.html", page=page, filters=filters,
-                           state_labels=states.LABELS, buildings=sorted(_community().buildings),
-                           can_export=current_staff().role in EXPORT_ROLES)
+    return render_template("renovation/staff/list.html", page=page, filters=filters,
+                           state_labels=states.LABELS, buildings=sorted(current_community().buildings),
+                           can_export=allowed(current_staff().role, "renovation.export"))
 
 
 def _application(application_id: int, lock: bool = False) -> RenovationApplication:
@@ -110,7 +123,7 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         select(RenovationPatrol).where(RenovationPatrol.application_id == application.id)
         .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())).scalars().all()
     return render_template(
-        "staff/renovation_detail.html", application=application,
+        "renovation/staff/detail.html", application=application,
         steps=steps_for(application, user.role), patrols=patrols,
         patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
         work_items=rules.work_item_names(), step_errors=step_errors or {},
@@ -121,14 +134,14 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
 
 
 @bp.get("/renovations/<int:application_id>")
-@staff_required()
+@staff_required("renovation.view")
 def renovation(application_id: int):
     """One application: details with the whole mobile, attachments, history, patrols, actions."""
     return _detail(_application(application_id))
 
 
 @bp.post("/renovations/<int:application_id>/steps/<action>")
-@staff_required()
+@staff_required("renovation.view")
 def take_step(application_id: int, action: str):
     """Take one workflow step; the table in renovation/workflow.py decides who may."""
     user = current_staff()
@@ -159,11 +172,11 @@ def take_step(application_id: int, action: str):
             return _detail(application, 409, page_error=error.message)
         return _detail(application, 400, {action: {error.field: error.message}}, values)
     flash(f"已{step.label}。", "success")
-    return redirect(url_for("staff.renovation", application_id=application_id), code=303)
+    return redirect(url_for("renovation_staff.renovation", application_id=application_id), code=303)
 
 
 @bp.post("/renovations/<int:application_id>/patrols")
-@staff_required()
+@staff_required("renovation.view")
 def record_patrol(application_id: int):
     """Record a patrol with optional photos; files are kept only if the row is committed."""
     user = current_staff()
@@ -185,7 +198,7 @@ def record_patrol(application_id: int):
             if recorded_already(session, application, user, values):
                 # Returning before keep(): the second copy's photos are removed again.
                 flash("这条巡查记录已经保存过，没有重复保存。", "success")
-                return redirect(url_for("staff.renovation", application_id=application_id),
+                return redirect(url_for("renovation_staff.renovation", application_id=application_id),
                                 code=303)
             patrol = store_patrol(session, application, user, values, stored)
             record_audit("renovation.patrol", target=application.reference,
@@ -193,11 +206,11 @@ def record_patrol(application_id: int):
                                 + ("，发现违规" if values["violation"] else ""))
         stored.keep()
     flash("巡查记录已保存。", "success")
-    return redirect(url_for("staff.renovation", application_id=application_id), code=303)
+    return redirect(url_for("renovation_staff.renovation", application_id=application_id), code=303)
 
 
 @bp.get("/renovations/<int:application_id>/attachments/<int:attachment_id>")
-@staff_required()
+@staff_required("renovation.view")
 def attachment(application_id: int, attachment_id: int):
     """An application's attachment, only for logged-in staff and only under its application."""
     found = db.session.get(RenovationAttachment, attachment_id)
@@ -207,7 +220,7 @@ def attachment(application_id: int, attachment_id: int):
 
 
 @bp.get("/renovations/<int:application_id>/patrol-photos/<int:photo_id>")
-@staff_required()
+@staff_required("renovation.view")
 def patrol_photo(application_id: int, photo_id: int):
     """A patrol photo, checked against the application in the URL."""
     photo = db.session.get(PatrolPhoto, photo_id)
@@ -217,11 +230,11 @@ def patrol_photo(application_id: int, photo_id: int):
 
 
 @bp.get("/patrols/due", endpoint="patrols_due")
-@staff_required()
+@staff_required("renovation.view")
 def patrols_due_page():
     """今日待巡查: every on-site renovation whose patrol is due or overdue, oldest first."""
     on = today()
-    return render_template("staff/patrols_due.html", due=patrols_due(on), today=on,
+    return render_template("renovation/staff/patrols_due.html", due=patrols_due(on), today=on,
                            kinds=list(patrol_kinds().values()))
 
 
@@ -252,7 +265,7 @@ def _register_rows(filters: ListFilters):
 
 
 @bp.get("/renovations/export.<fmt>")
-@staff_required(*EXPORT_ROLES)
+@staff_required("renovation.export")
 def export_register(fmt: str):
     """The renovation register as .xlsx or CSV (UTF-8 with BOM), with the list's filters."""
     if fmt not in ("xlsx", "csv"):
@@ -260,7 +273,7 @@ def export_register(fmt: str):
     filters = read_filters(request.args)
     if filters.errors:
         flash("筛选条件有误，请修改后再导出。", "error")
-        return redirect(url_for("staff.renovations", **filters.values), code=303)
+        return redirect(url_for("renovation_staff.renovations", **filters.values), code=303)
     record_audit("export", target="装修登记", detail=f"{fmt}；" + "；".join(
         f"{k}={v}" for k, v in filters.values.items() if v))
     filename = f"装修登记-{today().isoformat()}.{fmt}"

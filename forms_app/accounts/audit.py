@@ -8,22 +8,18 @@ from ..extensions import db
 from .access import current_staff
 from .models import AuditLog
 
-# What each action code means, for the 经理's audit page.
+# What the accounts layer's action codes mean, for the 经理's audit page; each domain
+# registers the labels of its own actions (registry.StaffSection.audit_labels).
 ACTION_LABELS = {
     "login.success": "登录成功",
     "login.failure": "登录失败",
     "login.throttled": "登录被限制（失败次数过多）",
     "logout": "退出登录",
-    "renovation.action": "装修申请状态变更",
-    "renovation.patrol": "记录装修巡查",
     "export": "导出数据",
     "user.create": "创建账号",
     "user.disable": "停用账号",
     "user.enable": "启用账号",
     "user.reset_password": "重置密码",
-    "move_in.close": "搬家预约标记完成/取消",
-    "survey.invitations": "创建调查邀请链接",
-    "cleaning.inspect": "记录保洁品质检查",
 }
 
 

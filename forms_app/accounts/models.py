@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
-from ..renovation.models import RenovationEvent
 from .roles import role_label
 
 
@@ -79,7 +78,6 @@ class AuditLog(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
 
 
-# Steps of the renovation workflow name the staff member who took them (owners' steps: NULL).
-# The renovation model leaves the key to this package; migration 0003_staff adds it.
-RenovationEvent.__table__.append_constraint(
-    ForeignKeyConstraint(["actor_id"], ["staff_user.id"], name="fk_renovation_event_actor_id_staff_user"))
+def actor_label(actor) -> str:
+    """How a staff member is named in records others read: 用户名（角色）."""
+    return f"{actor.username}（{actor.role_label}）"

@@ -5,35 +5,43 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, stream_with_context,
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
     url_for,
 )
 from werkzeug.datastructures import MultiDict
 
+from ..accounts.access import current_staff, staff_required
+from ..accounts.audit import record_audit
 from ..clock import today
-from ..community import cached_community
+from ..community import current_community
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
-from ..staff.access import current_staff, staff_required
-from ..staff.audit import record_audit
-from ..staff.paging import paginate
-from ..staff.roles import MANAGER, SERVICE
+from ..paging import paginate
+from ..template_filters import format_rate
+from ..tokens import is_nonce, new_nonce
 from ..uploads import send_attachment
 from . import inspections
 from .checklist import checklist
 from .forms import (
-    MAX_NOTE, MAX_PHOTOS, MAX_PHOTOS_PER_ITEM, MAX_SPOT, NONCE, InspectionError, check_inspection,
+    MAX_NOTE,
+    MAX_PHOTOS,
+    MAX_PHOTOS_PER_ITEM,
+    MAX_SPOT,
+    InspectionError,
+    check_inspection,
     item_key,
 )
 from .models import CleaningInspection, CleaningPhoto
-from .scoring import FAIL, NOT_APPLICABLE, PASS, RESULT_LABELS, format_rate
+from .scoring import FAIL, NOT_APPLICABLE, PASS, RESULT_LABELS
 
-bp = Blueprint("cleaning", __name__)
+bp = Blueprint("cleaning_staff", __name__)
 
-# The standards are "主管品质检查的依据": the seed has the 客服主管 join the 管理处's daily
-# 巡视检查, led by the 经理. Cleaners have no account role: they are the ones inspected.
-INSPECT_ROLES = (SERVICE, MANAGER)
-SUMMARY_ROLES = (MANAGER,)
 # Months the summary pages through (its 上个月 / 下个月 links must stay valid dates).
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
@@ -44,18 +52,13 @@ def _check_standards(_state) -> None:
     checklist()
 
 
-@bp.app_template_filter("rate")
-def _rate_filter(rate):
-    return format_rate(rate)
-
-
 def _buildings() -> list[int]:
-    return sorted(cached_community(current_app.config["COMMUNITY_FILE"]).buildings)
+    return sorted(current_community().buildings)
 
 
 def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200):
     return render_template(
-        "cleaning/new.html", checklist=checklist(), values=values, errors=errors or {},
+        "cleaning/staff/new.html", checklist=checklist(), values=values, errors=errors or {},
         buildings=_buildings(), today=today(), item_key=item_key, labels=RESULT_LABELS,
         PASS=PASS, FAIL=FAIL, NOT_APPLICABLE=NOT_APPLICABLE, max_note=MAX_NOTE,
         max_spot=MAX_SPOT, max_photos=MAX_PHOTOS, max_item_photos=MAX_PHOTOS_PER_ITEM,
@@ -63,15 +66,15 @@ def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200)
 
 
 @bp.get("/new")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def new():
     """The inspection form: every area as a section; tick an area to check its items."""
     return _form_page(MultiDict({"inspected_on": today().isoformat(),
-                                 "nonce": inspections.new_nonce()}))
+                                 "nonce": new_nonce()}))
 
 
 @bp.post("/new")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def create():
     """Check and store an inspection, then show it (POST → redirect → GET)."""
     try:
@@ -79,8 +82,8 @@ def create():
                                    today())
     except InspectionError as error:
         values = request.form.copy()
-        if not NONCE.match(values.get("nonce", "")):
-            values["nonce"] = inspections.new_nonce()
+        if not is_nonce(values.get("nonce")):
+            values["nonce"] = new_nonce()
         return _form_page(values, error.errors, 400)
     inspection_id, created = inspections.store_inspection(checked, current_staff())
     if created:
@@ -103,25 +106,25 @@ def _filters():
 
 
 @bp.get("/")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def index():
     """Inspections, newest first, with filters: dates, area, inspector, failures."""
     filters, inspectors = _filters()
     page = paginate(inspections.filtered(filters), request.args.get("page"))
-    return render_template("cleaning/index.html", page=page, filters=filters,
+    return render_template("cleaning/staff/index.html", page=page, filters=filters,
                            inspectors=inspectors, checklist=checklist())
 
 
 @bp.get("/<int:inspection_id>")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def detail(inspection_id: int):
     """One inspection: score, per-area scores, every item with its result and photos."""
-    return render_template("cleaning/detail.html", inspection=_inspection(inspection_id),
+    return render_template("cleaning/staff/detail.html", inspection=_inspection(inspection_id),
                            FAIL=FAIL)
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def photo(inspection_id: int, photo_id: int):
     """A photo of a failed item, checked against the inspection in the URL."""
     found = db.session.get(CleaningPhoto, photo_id)
@@ -151,7 +154,7 @@ def _add_months(first: date, months: int) -> date:
 
 
 @bp.get("/summary")
-@staff_required(*SUMMARY_ROLES)
+@staff_required("cleaning.summary")
 def summary():
     """The month's pass rate per area (with a chart), most-failed items, key-area failures."""
     first, error = _month_arg()
@@ -160,13 +163,13 @@ def summary():
     bars = [(("★" if a.key_area else "") + a.name, a.score.rate,
              f"{format_rate(a.score.rate)}（{a.score.passed}/{a.score.applicable}）")
             for a in result.areas]
-    return render_template("cleaning/summary.html", summary=result, first=first, error=error,
+    return render_template("cleaning/staff/summary.html", summary=result, first=first, error=error,
                            bars=bars, previous=_add_months(first, -1), following=after,
                            last_day=date.fromordinal(after.toordinal() - 1))
 
 
 @bp.get("/export.<fmt>")
-@staff_required(*INSPECT_ROLES)
+@staff_required("cleaning.inspect")
 def export(fmt: str):
     """The filtered inspections as .xlsx or CSV (UTF-8 with BOM), one row per checked item."""
     if fmt not in ("xlsx", "csv"):

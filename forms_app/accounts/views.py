@@ -1,32 +1,23 @@
 """Login, logout, the staff home page and the audit log."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ..cleaning.checklist import checklist
-from ..cleaning.inspections import month_summary
-from ..cleaning.views import SUMMARY_ROLES
 from ..clock import today, utcnow
 from ..database import write_transaction
 from ..extensions import db
-from ..move_in.bookings import availability
-from ..renovation import states
-from ..renovation.models import RenovationApplication
-from ..renovation.patrols import patrols_due
-from ..surveys.staff_views import RESULT_ROLES
+from ..paging import paginate
 from ..typed_input import clean_line
 from . import roles
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
 from .cli import normalize_username
-from .dashboard import satisfaction_headlines
 from .models import AuditLog, LoginAttempt, StaffUser
-from .paging import paginate
 from .passwords import verify_password
+from .permissions import allowed
+from .registry import audit_labels, home_panels, nav_links
 from .sessions import end_session, start_session
 from .throttle import WINDOW, begin_attempt, mark_succeeded
 
@@ -37,14 +28,21 @@ MAX_USERNAME = LoginAttempt.__table__.c.username.type.length
 
 @bp.app_context_processor
 def _staff_context():
-    return {"current_staff": current_staff, "staff_roles": roles}
+    return {"current_staff": current_staff, "staff_roles": roles, "staff_nav": nav_links,
+            "staff_may": lambda permission: _may(permission)}
+
+
+def _may(permission: str) -> bool:
+    """For templates: does the logged-in staff member hold ``permission``?"""
+    user = current_staff()
+    return user is not None and allowed(user.role, permission)
 
 
 @bp.after_app_request
 def _no_store(response):
     """Back-office pages (this package's and other domains' under /staff/) hold owners'
     phone numbers: no browser or proxy keeps a copy."""
-    if request.blueprint and request.path.startswith(url_for("staff.home")):
+    if request.blueprint and request.path.startswith(url_for("accounts.home")):
         response.cache_control.no_store = True
     return response
 
@@ -64,8 +62,8 @@ def login():
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_staff():
-            return redirect(next_url or url_for("staff.home"))
-        return render_template("staff/login.html", next_url=next_url, errors={}, username="")
+            return redirect(next_url or url_for("accounts.home"))
+        return render_template("accounts/login.html", next_url=next_url, errors={}, username="")
 
     username = normalize_username(clean_line(request.form.get("username", "")))[:MAX_USERNAME]
     password = request.form.get("password", "")
@@ -75,7 +73,7 @@ def login():
     if not password:
         errors["password"] = "请输入密码。"
     if errors:
-        return render_template("staff/login.html", next_url=next_url, errors=errors,
+        return render_template("accounts/login.html", next_url=next_url, errors=errors,
                                username=username), 400
 
     address = request_address()
@@ -85,7 +83,7 @@ def login():
             record_audit("login.throttled", target=username)
         minutes = int(WINDOW.total_seconds() // 60)
         errors["form"] = f"登录失败次数过多，请 {minutes} 分钟后再试。"
-        return render_template("staff/login.html", next_url=next_url, errors=errors,
+        return render_template("accounts/login.html", next_url=next_url, errors=errors,
                                username=username), 429
 
     user = db.session.execute(
@@ -94,7 +92,7 @@ def login():
     if not verify_password(user.password_hash if usable else None, password):
         record_audit("login.failure", target=username)
         errors["form"] = BAD_LOGIN
-        return render_template("staff/login.html", next_url=next_url, errors=errors,
+        return render_template("accounts/login.html", next_url=next_url, errors=errors,
                                username=username), 401
 
     with write_transaction() as db_session:
@@ -107,7 +105,7 @@ def login():
     # A fresh cookie: nothing from before the login (a planted session) survives.
     session.clear()
     session[SESSION_KEY] = token
-    return redirect(next_url or url_for("staff.home"))
+    return redirect(next_url or url_for("accounts.home"))
 
 
 @bp.post("/logout")
@@ -122,40 +120,25 @@ def logout():
                 record_audit("logout", target=user.username, actor=user)
     session.clear()
     flash("您已退出登录。", "success")
-    return redirect(url_for("staff.login"))
+    return redirect(url_for("accounts.login"))
 
 
 @bp.get("/")
 @staff_required()
 def home():
-    """The staff home page: the renovation pipeline, today's patrols and moves, and for the
-    roles that see them the satisfaction rate against the target and this month's cleaning."""
-    day = today()
-    counts = dict(db.session.execute(
-        select(RenovationApplication.state, func.count())
-        .group_by(RenovationApplication.state)).all())
-    pipeline = [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]
-    role = current_staff().role
-    first = day.replace(day=1)
-    after = (first + timedelta(days=32)).replace(day=1)
-    return render_template(
-        "staff/home.html", pipeline=pipeline, day=day,
-        due_count=len(patrols_due(day)),
-        moves=availability(day),
-        satisfaction=satisfaction_headlines(day) if role in RESULT_ROLES else None,
-        cleaning=month_summary(first, after, checklist()) if role in SUMMARY_ROLES else None,
-        month=first,
-    )
+    """The staff home page: each domain's panel for this role (registered by the domain)."""
+    return render_template("accounts/home.html", panels=home_panels(current_staff(), today()))
 
 
 @bp.get("/audit")
-@staff_required(roles.MANAGER)
+@staff_required("accounts.audit")
 def audit_log():
     """Every audit entry, newest first, filterable by action."""
     action = request.args.get("action", "")
+    labels = {**ACTION_LABELS, **audit_labels()}
     query = select(AuditLog).order_by(AuditLog.id.desc())
-    if action in ACTION_LABELS:
+    if action in labels:
         query = query.where(AuditLog.action == action)
     page = paginate(query, request.args.get("page"))
-    return render_template("staff/audit.html", page=page, action=action,
-                           action_labels=ACTION_LABELS)
+    return render_template("accounts/audit.html", page=page, action=action,
+                           action_labels=labels)

@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
-
-from ..community import cached_community
+from ..community import current_community
 from ..surveys import all_surveys
-from ..surveys.models import period_of, period_label
+from ..surveys.models import period_label, period_of
 from ..surveys.results import ALL, survey_results
 
 
@@ -33,7 +31,7 @@ class SatisfactionHeadline:
 
 def satisfaction_headlines(day: date) -> list[SatisfactionHeadline]:
     """The satisfaction rate of every survey with satisfaction scales (SQL aggregates)."""
-    community = cached_community(current_app.config["COMMUNITY_FILE"])
+    community = current_community()
     target = float(community["satisfaction"]["target_rate"])
     period = period_of(day)
     headlines = []

@@ -1,7 +1,7 @@
 """Who is logged in, and the decorator every staff view uses.
 
-``staff_required()`` lets in any logged-in staff member; ``staff_required(MANAGER)`` only
-those roles. Without a session the browser goes to the login page with a same-site ``next``;
+``staff_required()`` lets in any logged-in staff member; ``staff_required("accounts.audit")``
+only the roles the permissions table gives that permission. Without a session the browser goes to the login page with a same-site ``next``;
 a logged-in user of the wrong role gets a Chinese 403 page.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from flask import g, redirect, request, session, url_for
 
 from ..errors import render_error
 from .models import StaffUser
-from .roles import role_label
+from .permissions import STAFF, allowed, roles_for
+from .roles import ROLES, role_label
 from .sessions import user_for_token
 
 SESSION_KEY = "staff_token"
@@ -38,8 +39,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def staff_required(*roles: str):
-    """Require a logged-in staff member, and one of ``roles`` when any are given."""
+def staff_required(permission: str = STAFF):
+    """Require a logged-in staff member whose role holds ``permission`` (see permissions.py).
+
+    The view remembers its permission (``view.permission``) for the role-matrix test."""
+    roles_for(permission)  # an unknown name fails at import, not on every request
 
     def decorator(view):
         @wraps(view)
@@ -48,12 +52,18 @@ def staff_required(*roles: str):
             if user is None:
                 # Only a page can be returned to; a form post starts again from the home page.
                 back = request.full_path.rstrip("?") if request.method == "GET" else None
-                return redirect(url_for("staff.login", next=back))
-            if roles and user.role not in roles:
-                allowed = "、".join(role_label(r) for r in roles)
-                return render_error(403, f"此页面仅限{allowed}使用，您的角色是{user.role_label}。")
+                return redirect(url_for("accounts.login", next=back))
+            if not allowed(user.role, permission):
+                return render_error(403, forbidden_message(permission, user))
             return view(*args, **kwargs)
 
+        wrapped.permission = permission
         return wrapped
 
     return decorator
+
+
+def forbidden_message(permission: str, user) -> str:
+    """The Chinese 403 text: who may, and who you are."""
+    who = "、".join(role_label(r) for r in ROLES if r in roles_for(permission))
+    return f"此页面仅限{who}使用，您的角色是{user.role_label}。"

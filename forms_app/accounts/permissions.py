@@ -1,0 +1,67 @@
+"""The one permissions table: which role may do what, in every domain of the back office.
+
+Views name a permission (``staff_required("renovation.export")``), the renovation workflow
+names one per step (``renovation.step.approve``), and the staff home and navigation show a
+domain's parts only to the roles allowed here. The role-matrix test reads this table, so a
+change of who may do what is made here and nowhere else.
+"""
+from __future__ import annotations
+
+from .roles import ENGINEERING as E
+from .roles import MANAGER as M
+from .roles import ROLES
+from .roles import SECURITY as G
+from .roles import SERVICE as S
+
+STAFF = "staff"  # any logged-in member of staff
+EVERYONE = frozenset(ROLES)
+
+TABLE: dict[str, frozenset[str]] = {
+    STAFF: EVERYONE,
+    # Accounts and access: the audit log is the 经理's.
+    "accounts.audit": frozenset({M}),
+    # 装修申请. The seed's 装修管理领导小组: 经理 leads, 客服 reviews and signs the permit,
+    # 工程 inspects and accepts, 秩序维护 (护卫) patrol. The register carries whole mobiles.
+    "renovation.view": EVERYONE,
+    "renovation.export": frozenset({S, M}),
+    "renovation.step.approve": frozenset({S, M}),
+    "renovation.step.reject": frozenset({S, M}),
+    "renovation.step.start": frozenset({S, E, M}),
+    "renovation.step.extend": frozenset({S, E, M}),
+    "renovation.step.complete": frozenset({S, E, M}),
+    "renovation.step.fail_acceptance": frozenset({E, M}),
+    "renovation.step.accept": frozenset({E, M}),
+    "renovation.step.refund_deposit": frozenset({S, M}),
+    # Patrol kinds (ids of community.renovation.patrols): the renovation office (装修办) is
+    # staffed by 客服 and 工程; guards patrol too.
+    "renovation.patrol.office": frozenset({S, E, M}),
+    "renovation.patrol.guard": frozenset({G, M}),
+    # 搬家预约: everyone sees the day (the gate too); the desk closes bookings and exports.
+    "move_in.schedule": EVERYONE,
+    "move_in.close": frozenset({S, M}),
+    "move_in.export": frozenset({S, M}),
+    # 调查: the seed's 客服 collects and analyses owner opinions weekly; invitation links are
+    # credentials to answer for a household, so only a 经理 creates or lists them.
+    "surveys.results": frozenset({S, M}),
+    "surveys.invitations": frozenset({M}),
+    # 保洁品质检查: the 客服主管 joins the 管理处's daily 巡视检查, led by the 经理.
+    "cleaning.inspect": frozenset({S, M}),
+    "cleaning.summary": frozenset({M}),
+}
+
+
+class UnknownPermission(KeyError):
+    """A permission name that is not in the table (a typo in a view would otherwise deny all)."""
+
+
+def roles_for(permission: str) -> frozenset[str]:
+    """The roles that hold ``permission``."""
+    try:
+        return TABLE[permission]
+    except KeyError:
+        raise UnknownPermission(permission) from None
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    """True when ``role`` holds ``permission``."""
+    return role in roles_for(permission)

@@ -1,0 +1,84 @@
+"""What each domain contributes to the back office, registered by the domain itself.
+
+The staff home page, the navigation and the audit log's labels are built from these
+registrations, so the accounts layer never imports a domain: a domain's ``init_app`` calls
+``register_section`` and the factory decides which domains exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+from flask import Flask, current_app
+
+from .permissions import STAFF, allowed
+
+EXTENSION_KEY = "staff_sections"
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One entry of the back-office navigation, shown to the roles holding ``permission``."""
+
+    label: str
+    endpoint: str
+    permission: str = STAFF
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A domain's part of the staff home: ``figures(user, day)`` gives the template's
+    values, or None when there is nothing to show that user."""
+
+    template: str
+    figures: Callable[[object, date], dict | None]
+    permission: str = STAFF
+
+
+@dataclass(frozen=True)
+class StaffSection:
+    """One domain's contribution: navigation links, home panels, audit action labels."""
+
+    name: str
+    nav: tuple[NavLink, ...] = ()
+    home: tuple[HomePanel, ...] = ()
+    audit_labels: dict[str, str] = field(default_factory=dict)
+
+
+def register_section(app: Flask, section: StaffSection) -> None:
+    """Add a domain's section; the order of registration is the order on the page."""
+    sections = app.extensions.setdefault(EXTENSION_KEY, [])
+    if any(s.name == section.name for s in sections):
+        raise ValueError(f"staff section {section.name!r} registered twice")
+    sections.append(section)
+
+
+def sections() -> list[StaffSection]:
+    return current_app.extensions.get(EXTENSION_KEY, [])
+
+
+def nav_links(role: str) -> list[NavLink]:
+    """The navigation this role sees."""
+    return [link for s in sections() for link in s.nav if allowed(role, link.permission)]
+
+
+def home_panels(user, day: date) -> list[tuple[str, dict]]:
+    """(template, values) of every home panel this user may see and that has something to say."""
+    panels = []
+    for section in sections():
+        for panel in section.home:
+            if not allowed(user.role, panel.permission):
+                continue
+            values = panel.figures(user, day)
+            if values is not None:
+                panels.append((panel.template, values))
+    return panels
+
+
+def audit_labels() -> dict[str, str]:
+    """Every audit action code with its Chinese label, from every registered section."""
+    labels: dict[str, str] = {}
+    for section in sections():
+        labels.update(section.audit_labels)
+    return labels

@@ -1,4 +1,0 @@
-"""The staff blueprint; views and commands attach to it (``cli_group=None``: ``flask create-user``)."""
-from flask import Blueprint
-
-bp = Blueprint("staff", __name__, cli_group=None)
