@@ -24,9 +24,11 @@ from . import (
     surveys,
     template_filters,
 )
+from .accounts.passwords import COSTS
 from .community import current_community
 from .config import build_config
 from .extensions import csrf, db, migrate
+from .uploads import upload_limits
 
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -49,12 +51,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+    check_config(app)
 
     configure_extensions(app)
     configure_proxy(app)
     configure_templates(app)
     register_blueprints(app)
     return app
+
+
+def check_config(app: Flask) -> None:
+    """Refuse settings that must never reach production."""
+    cost = app.config["PASSWORD_HASH_COST"]
+    if cost not in COSTS:
+        raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
+    if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
+        raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
 
 
 def configure_extensions(app: Flask) -> None:
@@ -77,8 +89,8 @@ def configure_templates(app: Flask) -> None:
     template_filters.init_app(app)
 
     @app.context_processor
-    def inject_community():
-        return {"community": current_community()}
+    def inject_settings():
+        return {"community": current_community(), "upload_limits": upload_limits()}
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,7 +21,7 @@ def utcnow() -> datetime:
 
 def today() -> date:
     """Today's date in China, or the configured ``TODAY``."""
-    fixed = current_app.config.get("TODAY") if has_app_context() else None
+    fixed = current_app.config["TODAY"] if has_app_context() else None
     if fixed:
         return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
     return datetime.now(LOCAL_TZ).date()

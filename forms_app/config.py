@@ -1,4 +1,6 @@
-"""Configuration read from the environment, with a local SQLite default."""
+"""Every setting of the app and its default, read from the environment with a local SQLite
+default. ``instance/config.py`` and ``create_app(test_config)`` may override any of them; code
+reads them from ``current_app.config`` and never keeps a default of its own."""
 from __future__ import annotations
 
 import os
@@ -8,6 +10,9 @@ from pathlib import Path
 from .community import DEFAULT_COMMUNITY_FILE, PROJECT_ROOT
 
 MB = 1024 * 1024
+# Per form: renovation attachments, patrol photos, cleaning-inspection photos.
+UPLOAD_MAX_FILES = 5
+UPLOAD_MAX_FILE_BYTES = 10 * MB
 
 
 def _secret_key(instance_path: str) -> str:
@@ -43,8 +48,10 @@ def build_config(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "COMMUNITY_FILE": os.environ.get("COMMUNITY_FILE", str(DEFAULT_COMMUNITY_FILE)),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
-        # 5 attachments of at most 10 MB each plus the form fields.
-        "MAX_CONTENT_LENGTH": 52 * MB,
+        "UPLOAD_MAX_FILES": UPLOAD_MAX_FILES,
+        "UPLOAD_MAX_FILE_BYTES": UPLOAD_MAX_FILE_BYTES,
+        # The most files of one form plus the form fields.
+        "MAX_CONTENT_LENGTH": UPLOAD_MAX_FILES * UPLOAD_MAX_FILE_BYTES + 2 * MB,
         "MAX_FORM_MEMORY_SIZE": 1 * MB,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -55,4 +62,14 @@ def build_config(instance_path: str) -> dict:
         "SITE_DIR": site_dir if os.environ.get("SERVE_SITE", "1") == "1" else None,
         # Number of proxies in front of the app (nginx = 1) for ProxyFix.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # The survey files (None: data/surveys).
+        "SURVEYS_DIR": os.environ.get("SURVEYS_DIR") or None,
+        # Failed logins within 15 minutes before logins are refused.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        "SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR": 30,
+        # A fixed date ("2026-05-01") for demonstrations and tests; None: the real date.
+        "TODAY": None,
+        # argon2id cost (accounts/passwords.py): "owasp", or "testing" for test suites only.
+        "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "owasp"),
     }

@@ -4,13 +4,15 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .uploads import upload_limits
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法识别，请返回上一页重试。"),
     403: ("没有权限", "您没有权限进行此操作。"),
     404: ("页面不存在", "您访问的页面不存在或链接已失效，请核对链接。"),
     405: ("操作不支持", "此页面不支持这种操作，请从页面上的按钮进入。"),
-    413: ("文件太大", "上传的内容超过了大小限制：每个附件不超过 10 MB，最多 5 个。请压缩或减少附件后重新提交。"),
+    413: ("文件太大", "上传的内容超过了大小限制：每个附件不超过 {max_file_mb} MB，最多 {max_files} 个。"
+               "请压缩或减少附件后重新提交。"),
     429: ("操作太频繁", "操作太频繁，请稍后再试。"),
     500: ("服务暂时出错", "系统暂时出错，您的操作未完成。请稍后重试，或联系物业服务中心。"),
     503: ("服务暂时不可用", "系统繁忙，请稍后重试。"),
@@ -19,6 +21,9 @@ MESSAGES = {
 
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
+    if code == 413:
+        limits = upload_limits()
+        default = default.format(max_file_mb=limits.max_file_mb, max_files=limits.max_files)
     return (
         render_template("error.html", code=code, title=title, message=message or default),
         code,

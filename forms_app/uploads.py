@@ -21,8 +21,6 @@ from werkzeug.datastructures import FileStorage
 
 from .clock import utcnow
 
-MAX_FILES = 5
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_NAME_CHARS = 255
 
 # Magic bytes of the accepted types: (prefix, content type, extension of the stored file).
@@ -70,8 +68,9 @@ def check_upload(upload: FileStorage) -> CheckedUpload:
     name = upload.filename or "附件"
     if size == 0:
         raise AttachmentError(f"「{name}」是空文件。")
-    if size > MAX_FILE_BYTES:
-        raise AttachmentError(f"「{name}」超过 10 MB，请压缩后再上传。")
+    limits = upload_limits()
+    if size > limits.max_file_bytes:
+        raise AttachmentError(f"「{name}」超过 {limits.max_file_mb} MB，请压缩后再上传。")
     head = stream.read(16)
     stream.seek(0)
     for magic, content_type, extension in SIGNATURES:
@@ -84,6 +83,23 @@ def check_upload(upload: FileStorage) -> CheckedUpload:
 def chosen_files(files: list[FileStorage] | None) -> list[FileStorage]:
     """The file inputs the owner actually filled (an empty input sends a nameless part)."""
     return [f for f in files or [] if isinstance(f, FileStorage) and f.filename]
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """How many files one form takes and how large each may be (settings in config.py)."""
+
+    max_files: int
+    max_file_bytes: int
+
+    @property
+    def max_file_mb(self) -> int:
+        return self.max_file_bytes // (1024 * 1024)
+
+
+def upload_limits() -> UploadLimits:
+    config = current_app.config
+    return UploadLimits(config["UPLOAD_MAX_FILES"], config["UPLOAD_MAX_FILE_BYTES"])
 
 
 def upload_dir() -> Path:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from process_memory import peak_rss_kib  # scripts/ is on the path of a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -113,20 +114,6 @@ def export_child(instance: str) -> None:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     assert response.status_code == 200
     print(f"{elapsed:.3f} {cpu:.3f} {size} {peak_rss_kib()}")
-
-
-def peak_rss_kib() -> int:
-    """This process's peak resident memory in KiB.
-
-    Linux's VmHWM belongs to this program alone; ru_maxrss would also carry the parent's
-    peak over from before the exec.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +14,50 @@ import pytest
 
 from forms_app import create_app
 from forms_app.extensions import db
-from tests.support.browser import LAUNCH_ARGS, PHONE, chromium_or_skip, guard_outside_hosts
+from tests.support.browser import (
+    LAUNCH_ARGS,
+    PHONE,
+    chromium_or_skip,
+    guard_outside_hosts,
+)
 from tests.support.postgres import postgres_server
-from tests.support.staff import create_staff, login
 from tests.support.server import PROJECT_ROOT, LiveServer
+from tests.support.staff import create_staff, login
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    """The app on a fresh SQLite file in a temporary instance folder, schema migrated."""
+# Settings of every test app: the built site is not served, passwords are hashed cheaply
+# (one test checks the production parameters).
+TEST_CONFIG = {"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"}
+DATABASE_FILE = "forms.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """A SQLite file with every migration applied, made once per run; each test copies it."""
     from flask_migrate import upgrade
 
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"TESTING": True, "SITE_DIR": None})
-    with app.app_context():
-        upgrade()
+    instance = tmp_path_factory.mktemp("template") / "instance"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INSTANCE_PATH", str(instance))
+        template_app = create_app(dict(TEST_CONFIG))
+        with template_app.app_context():
+            upgrade()
+            db.session.remove()
+            db.engine.dispose()  # the last connection closes: the WAL is folded into the file
+    return instance / DATABASE_FILE
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, migrated_database):
+    """The app on its own SQLite file (a copy of the migrated template) in a temporary
+    instance folder."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copyfile(migrated_database, instance / DATABASE_FILE)
+    monkeypatch.setenv("INSTANCE_PATH", str(instance))
+    app = create_app(dict(TEST_CONFIG))
     yield app
     with app.app_context():
         db.session.remove()

@@ -20,8 +20,7 @@ KEEP = timedelta(days=1)
 
 def _limits() -> tuple[int, int]:
     config = current_app.config
-    return (config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-            config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
+    return config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
 
 
 def begin_attempt(username: str, address: str) -> int | None:

@@ -9,7 +9,6 @@ from ..database import write_transaction
 from ..extensions import db
 from ..paging import paginate
 from ..typed_input import clean_line
-from . import roles
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
@@ -28,8 +27,7 @@ MAX_USERNAME = LoginAttempt.__table__.c.username.type.length
 
 @bp.app_context_processor
 def _staff_context():
-    return {"current_staff": current_staff, "staff_roles": roles, "staff_nav": nav_links,
-            "staff_may": lambda permission: _may(permission)}
+    return {"current_staff": current_staff, "staff_nav": nav_links, "staff_may": _may}
 
 
 def _may(permission: str) -> bool:

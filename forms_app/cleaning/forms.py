@@ -14,7 +14,13 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from ..tokens import is_nonce
 from ..typed_input import clean_line, clean_text, select_number
-from ..uploads import AttachmentError, CheckedUpload, check_upload, chosen_files
+from ..uploads import (
+    AttachmentError,
+    CheckedUpload,
+    check_upload,
+    chosen_files,
+    upload_limits,
+)
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS
 
@@ -24,8 +30,6 @@ MAX_NOTE = 500
 MAX_AGE_DAYS = 366
 MAX_SPOT = 60
 MAX_PHOTOS_PER_ITEM = 3
-# Five photos of at most 10 MB stay under the app's MAX_CONTENT_LENGTH (52 MB).
-MAX_PHOTOS = 5
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
 
@@ -177,8 +181,9 @@ def check_inspection(form: MultiDict, files: MultiDict, checklist: Checklist, bu
             checked = _item(area, item, form, files, errors)
             if checked:
                 items.append(checked)
-    if sum(len(i.photos) for i in items) > MAX_PHOTOS:
-        errors["photos"] = f"一次检查的照片合计最多 {MAX_PHOTOS} 张。"
+    max_photos = upload_limits().max_files
+    if sum(len(i.photos) for i in items) > max_photos:
+        errors["photos"] = f"一次检查的照片合计最多 {max_photos} 张。"
     if errors:
         raise InspectionError(errors)
     return CheckedInspection(inspected_on, building, spot, items, nonce)

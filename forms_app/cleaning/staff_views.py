@@ -30,7 +30,6 @@ from . import inspections
 from .checklist import checklist
 from .forms import (
     MAX_NOTE,
-    MAX_PHOTOS,
     MAX_PHOTOS_PER_ITEM,
     MAX_SPOT,
     InspectionError,
@@ -61,7 +60,7 @@ def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200)
         "cleaning/staff/new.html", checklist=checklist(), values=values, errors=errors or {},
         buildings=_buildings(), today=today(), item_key=item_key, labels=RESULT_LABELS,
         PASS=PASS, FAIL=FAIL, NOT_APPLICABLE=NOT_APPLICABLE, max_note=MAX_NOTE,
-        max_spot=MAX_SPOT, max_photos=MAX_PHOTOS, max_item_photos=MAX_PHOTOS_PER_ITEM,
+        max_spot=MAX_SPOT, max_item_photos=MAX_PHOTOS_PER_ITEM,
     ), status
 
 

@@ -24,7 +24,7 @@ from ..clock import today
 from ..households import HouseholdForm, mobile_field, text_field
 from ..tokens import is_nonce
 from ..typed_input import DATE_FORMATS, clean_text, readable
-from ..uploads import MAX_FILES, AttachmentError, check_upload, chosen_files
+from ..uploads import AttachmentError, check_upload, chosen_files, upload_limits
 from . import rules
 
 MIN_WORKERS = 1
@@ -134,8 +134,9 @@ class RenovationFormBase(HouseholdForm):
 
     def validate_attachments(self, field):
         files = chosen_files(field.data)
-        if len(files) > MAX_FILES:
-            raise ValidationError(f"最多上传 {MAX_FILES} 个附件。")
+        max_files = upload_limits().max_files
+        if len(files) > max_files:
+            raise ValidationError(f"最多上传 {max_files} 个附件。")
         checked, problems = [], []
         for upload in files:
             try:

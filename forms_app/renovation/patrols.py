@@ -36,12 +36,12 @@ from ..uploads import (
     check_upload,
     chosen_files,
     upload_dir,
+    upload_limits,
 )
 from .models import RenovationApplication, RenovationEvent
 from .states import IN_PROGRESS
 from .workflow import ON_SITE
 
-MAX_PHOTOS = 5
 MAX_TEXT = 2000
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
@@ -194,8 +194,9 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
         errors["violation_description"] = f"违规情况不超过 {MAX_TEXT} 字。"
     photos = []
     chosen = chosen_files(files)
-    if len(chosen) > MAX_PHOTOS:
-        errors["photos"] = f"照片最多 {MAX_PHOTOS} 张。"
+    max_photos = upload_limits().max_files
+    if len(chosen) > max_photos:
+        errors["photos"] = f"照片最多 {max_photos} 张。"
     else:
         try:
             for upload in chosen:

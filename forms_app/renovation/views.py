@@ -16,7 +16,6 @@ from ..community import current_community
 from ..errors import render_error
 from ..security_headers import no_store, private
 from ..tokens import new_nonce
-from ..uploads import MAX_FILE_BYTES, MAX_FILES
 from . import rules, states
 from .applications import (
     APPLICATION_FIELDS,
@@ -58,8 +57,7 @@ def apply():
     # first one's status link.
     return no_store(current_app.make_response((render_template(
         "renovation/apply.html", form=form,
-        rooms=form.rooms, max_files=MAX_FILES,
-        max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
+        rooms=form.rooms,
         documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
     ), status)))
 

@@ -6,8 +6,6 @@ stops ``create_app`` with a message naming the file and the line.
 """
 from __future__ import annotations
 
-import os
-
 from flask import Flask, abort, current_app
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
@@ -18,7 +16,7 @@ EXTENSION_KEY = "surveys"
 
 def load_into(app) -> None:
     """Read the app's survey files (``SURVEYS_DIR``, default ``data/surveys``)."""
-    directory = app.config.get("SURVEYS_DIR") or os.environ.get("SURVEYS_DIR")
+    directory = app.config["SURVEYS_DIR"]
     app.extensions[EXTENSION_KEY] = load_surveys(directory)
 
 

@@ -57,7 +57,7 @@ def _submitted_at(survey: Survey) -> datetime:
 
 
 def _throttle(session, survey: Survey, hashed: str) -> None:
-    limit = current_app.config.get("SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR", 30)
+    limit = current_app.config["SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR"]
     now = utcnow()
     recent = session.execute(
         select(func.count()).select_from(SurveySubmission).where(

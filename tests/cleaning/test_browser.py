@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from forms_app.cleaning.checklist import checklist
 from forms_app.accounts import roles
+from forms_app.cleaning.checklist import checklist
 from tests.support.staff import create_staff, login
 
 pytestmark = pytest.mark.browser

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from forms_app import create_app
+from forms_app.accounts import roles
 from forms_app.cleaning import checklist as checklist_module
 from forms_app.cleaning.checklist import ChecklistError, build_checklist, checklist
 from forms_app.community import load_data
-from forms_app.accounts import roles
 
 from .conftest import NEW_URL
 

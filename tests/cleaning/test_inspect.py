@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from forms_app.accounts.models import AuditLog
 from forms_app.cleaning import staff_views
 from forms_app.cleaning.checklist import Checklist, checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningResult
 from forms_app.extensions import db
-from forms_app.accounts.models import AuditLog
 
 from .conftest import JPEG, PNG, TODAY, inspection_fields, results_for
 

@@ -10,9 +10,9 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from forms_app.extensions import db
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
+from forms_app.extensions import db
 
 from .conftest import LIST_URL, Inspector, inspection_fields, results_for
 

@@ -18,7 +18,15 @@ from forms_app.move_in.forms import SLOT_FULL_MESSAGE
 from forms_app.move_in.models import CANCELLED, MoveInBooking
 
 from .conftest import (
-    BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, REFERENCE, SLOTS, TODAY, booking_fields, rooms,
+    BOOK_URL,
+    COMMUNITY,
+    MOVE_DAY,
+    MOVE_IN,
+    REFERENCE,
+    SLOTS,
+    TODAY,
+    booking_fields,
+    rooms,
 )
 
 

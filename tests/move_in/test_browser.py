@@ -13,7 +13,15 @@ from tests.support.server import LiveServer
 from tests.support.staff import create_staff, login
 
 from .conftest import (
-    BOOK_URL, COMMUNITY, MOVE_DAY, MOVE_IN, PASSWORD, SLOTS, TODAY, booking_fields, nonce_from,
+    BOOK_URL,
+    COMMUNITY,
+    MOVE_DAY,
+    MOVE_IN,
+    PASSWORD,
+    SLOTS,
+    TODAY,
+    booking_fields,
+    nonce_from,
     rooms,
 )
 

@@ -14,7 +14,15 @@ from forms_app.move_in.forms import SLOT_FULL_MESSAGE
 from tests.conftest import csrf_token_from
 from tests.support.server import LiveServer
 
-from .conftest import BOOK_URL, MOVE_DAY, SLOTS, TODAY, booking_fields, nonce_from, rooms
+from .conftest import (
+    BOOK_URL,
+    MOVE_DAY,
+    SLOTS,
+    TODAY,
+    booking_fields,
+    nonce_from,
+    rooms,
+)
 
 THREADS = 24
 

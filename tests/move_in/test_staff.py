@@ -11,9 +11,9 @@ from markupsafe import escape
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from forms_app.extensions import db
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
+from forms_app.extensions import db
 from tests.conftest import csrf_token_from
 
 from .conftest import MOVE_DAY, MOVE_IN, SLOTS, TODAY, Owner, booking_fields

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from forms_app import create_app
+from forms_app.clock import today
 from forms_app.community import load_community
 from forms_app.extensions import db
-from forms_app.clock import today
 
 from .conftest import REFERENCE, move_to
 

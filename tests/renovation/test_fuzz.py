@@ -7,8 +7,14 @@ import logging
 import pytest
 
 from .conftest import (
-    APPLY_URL, NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, application_fields,
-    assert_chinese_errors, odd_post,
+    APPLY_URL,
+    NOT_UTF8,
+    ODD_DATE,
+    ODD_NUMBER,
+    ODD_TEXT,
+    application_fields,
+    assert_chinese_errors,
+    odd_post,
 )
 
 ROOM_FIELDS = ["building", "unit", "room"]

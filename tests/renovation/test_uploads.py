@@ -6,8 +6,9 @@ import io
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from forms_app.config import UPLOAD_MAX_FILE_BYTES
 from forms_app.renovation import applications
-from forms_app.uploads import MAX_FILE_BYTES, display_name, send_attachment
+from forms_app.uploads import display_name, send_attachment
 
 from .conftest import application_fields
 
@@ -72,7 +73,7 @@ def test_more_than_five_files_are_refused(owner, stored):
 
 
 def test_file_over_ten_megabytes_is_refused(owner, stored):
-    big = PDF + b"0" * (MAX_FILE_BYTES - len(PDF) + 1)
+    big = PDF + b"0" * (UPLOAD_MAX_FILE_BYTES - len(PDF) + 1)
     response = owner.submit(with_files((big, "大图纸.pdf")))
     assert response.status_code == 400
     assert "「大图纸.pdf」超过 10 MB" in response.get_data(as_text=True)
@@ -126,13 +127,14 @@ def test_display_name_keeps_only_the_file_name(raw, expected):
     assert display_name(raw, ".pdf") == expected
 
 
-def test_upload_is_checked_from_its_first_bytes_not_its_name():
+def test_upload_is_checked_from_its_first_bytes_not_its_name(app):
     from forms_app.uploads import AttachmentError, check_upload
 
     upload = FileStorage(io.BytesIO(PNG), filename="看起来是.pdf")
-    assert check_upload(upload).content_type == "image/png"
-    with pytest.raises(AttachmentError):
-        check_upload(FileStorage(io.BytesIO(HTML), filename="a.png"))
+    with app.app_context():
+        assert check_upload(upload).content_type == "image/png"
+        with pytest.raises(AttachmentError):
+            check_upload(FileStorage(io.BytesIO(HTML), filename="a.png"))
 
 
 def test_full_disk_while_storing_files_is_explained_and_leaves_nothing(owner, stored, monkeypatch):

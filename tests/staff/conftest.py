@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
+from forms_app.accounts import roles
+from forms_app.accounts.models import StaffUser
+from forms_app.clock import today
 from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.renovation.applications import find_by_nonce, submit_application
-from forms_app.clock import today
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.workflow import STEPS_BY_ACTION, advance
-from forms_app.accounts import roles
-from forms_app.accounts.models import StaffUser
 from tests.support.staff import create_staff, login
 
 PASSWORD = "correct-horse-9"

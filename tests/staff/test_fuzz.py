@@ -11,15 +11,15 @@ from urllib.parse import quote
 
 import pytest
 
-from forms_app.database import write_transaction
-from forms_app.extensions import db
-from forms_app.clock import today
-from forms_app.renovation.models import RenovationApplication, RenovationEvent
-from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.accounts import roles
 from forms_app.accounts.audit import record_audit
 from forms_app.accounts.models import AuditLog, LoginAttempt
+from forms_app.clock import today
+from forms_app.database import write_transaction
+from forms_app.extensions import db
 from forms_app.paging import PER_PAGE
+from forms_app.renovation.models import RenovationApplication, RenovationEvent
+from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.surveys import all_surveys
 from tests.conftest import csrf_token_from
 

@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from forms_app.exports import xlsx_response
-from forms_app.extensions import db
-from forms_app.clock import today
-from forms_app.renovation.models import RenovationApplication
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
+from forms_app.clock import today
+from forms_app.exports import xlsx_response
+from forms_app.extensions import db
+from forms_app.renovation.models import RenovationApplication
 
 from .conftest import file_application, walk
 

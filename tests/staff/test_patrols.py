@@ -8,15 +8,20 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select, update
 
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog, StaffUser
+from forms_app.accounts.permissions import TABLE
 from forms_app.community import DEFAULT_COMMUNITY_FILE
 from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
-from forms_app.renovation.patrols import PatrolPhoto, RenovationPatrol, patrol_kinds, patrols_due
+from forms_app.renovation.patrols import (
+    PatrolPhoto,
+    RenovationPatrol,
+    patrol_kinds,
+    patrols_due,
+)
 from forms_app.renovation.states import IN_PROGRESS
-from forms_app.accounts.permissions import TABLE
-from forms_app.accounts import roles
-from forms_app.accounts.models import AuditLog, StaffUser
 from tests.conftest import csrf_token_from
 
 from .conftest import file_application, walk

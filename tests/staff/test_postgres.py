@@ -8,24 +8,24 @@ Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from forms_app.community import load_community
-from forms_app.extensions import db
-from forms_app.renovation.models import RenovationEvent
-from forms_app.renovation.patrols import RenovationPatrol
-from forms_app.move_in.models import MoveInBooking
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
+from forms_app.community import load_community
+from forms_app.extensions import db
+from forms_app.move_in.models import MoveInBooking
+from forms_app.renovation.models import RenovationEvent
+from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.surveys import all_surveys
 from forms_app.surveys.models import SurveyInvitation
 from tests.conftest import csrf_token_from
-from tests.move_in.conftest import TODAY as MOVE_IN_TODAY, Owner
-from tests.support.postgres import app_on_postgres
+from tests.move_in.conftest import TODAY as MOVE_IN_TODAY
+from tests.move_in.conftest import Owner
+from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.staff import create_staff, login
 
 from .conftest import PASSWORD, file_application, walk
@@ -62,7 +62,7 @@ def twice_while_the_row_is_held(app, table: str, row_id: int, url: str, data: di
         threads = [threading.Thread(target=post, args=pair) for pair in clients]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # both requests reach the held row
+        wait_for_blocked(holder, 2)  # both requests are queued behind the held row
         holder.rollback()
     for thread in threads:
         thread.join(timeout=30)
@@ -134,7 +134,7 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
             f"/forms/staff/surveys/{slug}/invitations",
             data={"csrf_token": token, "building": "1"}).status_code))
         thread.start()
-        time.sleep(1.0)
+        wait_for_blocked(other, 1)  # the click waits on the uncommitted links
         other.commit()
     thread.join(timeout=30)
     engine.dispose()

@@ -11,13 +11,13 @@ import requests
 from sqlalchemy import select, update
 
 from forms_app import create_app
+from forms_app.accounts import roles
+from forms_app.accounts.models import StaffUser
 from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance
-from forms_app.accounts import roles
-from forms_app.accounts.models import StaffUser
 from tests.conftest import csrf_token_from
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff, login

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
-from forms_app.accounts import roles
-from forms_app.accounts.models import AuditLog, StaffUser
 from tests.conftest import csrf_token_from
 
 from .conftest import file_application, walk

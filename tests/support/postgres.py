@@ -80,7 +80,7 @@ def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **confi
 
     monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
     monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None, **config})
+    app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing", **config})
     with app.app_context():
         downgrade(revision="base")
         upgrade()
@@ -91,3 +91,17 @@ def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **confi
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def wait_for_blocked(connection, count: int, timeout: float = 15.0) -> None:
+    """Wait until ``count`` other sessions wait on a lock (``pg_locks`` not granted), so a test
+    lets go of a held row only once the concurrent requests are really queued behind it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+        if waiting >= count:
+            return
+        assert time.monotonic() < deadline, f"only {waiting} of {count} sessions reached the lock"
+        time.sleep(0.02)

@@ -38,7 +38,8 @@ class LiveServer:
 
     @property
     def env(self) -> dict:
-        env = {**os.environ, "INSTANCE_PATH": str(self.instance_path), **self.extra_env}
+        env = {**os.environ, "INSTANCE_PATH": str(self.instance_path),
+               "PASSWORD_HASH_COST": "testing", **self.extra_env}
         if self.site_dir:
             env["SITE_DIR"] = str(self.site_dir)
         else:

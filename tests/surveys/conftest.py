@@ -7,8 +7,8 @@ import re
 import pytest
 import requests
 
-from forms_app.extensions import db
 from forms_app.accounts import roles
+from forms_app.extensions import db
 from forms_app.surveys import all_surveys
 from forms_app.surveys.forms import Answer, Submission
 from forms_app.surveys.models import new_token

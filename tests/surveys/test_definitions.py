@@ -9,7 +9,12 @@ import pytest
 
 from forms_app import create_app
 from forms_app.surveys.definitions import (
-    DEFAULT_SURVEYS_DIR, MULTIPLE, OTHER_OPTION, SATISFACTION, SurveyDefinitionError, load_survey,
+    DEFAULT_SURVEYS_DIR,
+    MULTIPLE,
+    OTHER_OPTION,
+    SATISFACTION,
+    SurveyDefinitionError,
+    load_survey,
     load_surveys,
 )
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sqlalchemy import select
 
 from forms_app.database import write_transaction
 from forms_app.extensions import db
 from forms_app.surveys.models import SurveyInvitation, SurveyResponse, new_token
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
-    NOT_UTF8, ODD_NUMBER, ODD_TEXT, assert_chinese_errors, nul_sent_to_database, odd_post,
+    NOT_UTF8,
+    ODD_NUMBER,
+    ODD_TEXT,
+    assert_chinese_errors,
+    nul_sent_to_database,
+    odd_post,
 )
 from tests.surveys.conftest import count, form_tokens
 

@@ -6,13 +6,12 @@ Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from forms_app.extensions import db
-from tests.support.postgres import app_on_postgres
+from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.surveys.conftest import TODAY, form_tokens
 
 ANSWERS = {"q_customer_service": "5", "q_maintenance": "4", "q_security": "4",
@@ -39,7 +38,7 @@ def test_second_tap_while_the_first_is_uncommitted_gets_thanks(pg_app):
         second = threading.Thread(target=lambda: statuses.append(
             client.post(path, data={**tokens, **ANSWERS}).status_code))
         second.start()
-        time.sleep(1.0)  # the second tap waits on the unique nonce
+        wait_for_blocked(first_tap, 1)  # the second tap waits on the unique nonce
         first_tap.commit()
     second.join(timeout=30)
     engine.dispose()
