@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
-#   make run   - install, build the handbook, migrate the database, serve at http://127.0.0.1:$(PORT)/
+#   make run   - install, build both halves of the handbook, migrate the database, serve at http://127.0.0.1:$(PORT)/
 #   make test  - install the same way and run every test
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Both halves of the handbook: the public owner site (site/) and the staff handbook
+# (site-staff/, served under /staff/ to logged-in staff only).
 site: install
 	$(VENV)/bin/mkdocs build --strict --quiet
+	$(VENV)/bin/mkdocs build --strict --quiet -f mkdocs-staff.yml
 
 # The printable owner handbook as a PDF (site/owner/handbook.pdf), linked from its print page.
 pdf: site
@@ -31,7 +34,7 @@ db: install
 
 run: site db
 	@$(PY) scripts/build_pdf.py --site-dir site || echo "PDF 手册未生成：WeasyPrint 需要系统库 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)，其余功能不受影响。"
-	@echo "手册: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/ (首个账号: $(VENV)/bin/flask --app forms_app create-user 用户名 --role 经理)"
+	@echo "业主指南: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/   员工手册 (登录后): http://127.0.0.1:$(PORT)/staff/ (首个账号: $(VENV)/bin/flask --app forms_app create-user 用户名 --role 经理)"
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - forms_app.wsgi:app
 
@@ -39,4 +42,4 @@ test: install
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site site-staff .pytest_cache

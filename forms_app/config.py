@@ -42,6 +42,8 @@ def build_config(instance_path: str) -> dict:
     """The app's settings for this process."""
     https = os.environ.get("HTTPS", "").lower() in {"1", "true", "yes"}
     site_dir = os.environ.get("SITE_DIR", str(PROJECT_ROOT / "site"))
+    staff_site_dir = os.environ.get("STAFF_SITE_DIR", str(PROJECT_ROOT / "site-staff"))
+    serve_site = os.environ.get("SERVE_SITE", "1") == "1"
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
@@ -58,8 +60,10 @@ def build_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": https,
         "SESSION_COOKIE_NAME": "forms_session",
         "WTF_CSRF_TIME_LIMIT": None,
-        # Served from the same process only in local runs; nginx serves it in production.
-        "SITE_DIR": site_dir if os.environ.get("SERVE_SITE", "1") == "1" else None,
+        # The handbook's halves (public owner site, staff handbook behind the staff login) are
+        # served from the same process only in local runs; nginx serves them in production.
+        "SITE_DIR": site_dir if serve_site else None,
+        "STAFF_SITE_DIR": staff_site_dir if serve_site else None,
         # Number of proxies in front of the app (nginx = 1) for ProxyFix.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # The survey files (None: data/surveys).

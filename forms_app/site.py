@@ -1,24 +1,76 @@
-"""Serve the built handbook (``site/``) from the app process in local runs.
+"""The handbook's two halves, and the gate in front of the staff half.
 
-In production nginx serves these files and proxies only ``/forms`` to the app.
+- The owner site (``site/``, public) at ``/`` and the staff handbook (``site-staff/``) at
+  ``/staff/`` are served from the app process in local runs only (``SITE_DIR``,
+  ``STAFF_SITE_DIR``). The staff half is only for a logged-in staff member: anyone else is sent
+  to the login page, which comes back to the page asked for.
+- In production nginx serves both as static files and asks ``/forms/staff/handbook-auth``
+  whether a request may see the staff half (``auth_request``): 204 yes, 401 no, with the
+  login page to send the browser to in ``X-Login-Url``. That endpoint is always registered.
 """
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, request, send_from_directory
+from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from werkzeug.security import safe_join
+
+from .accounts.access import current_staff, safe_next
+
+STAFF_HANDBOOK = "/staff/"
 
 bp = Blueprint("site", __name__)
+gate = Blueprint("handbook_gate", __name__)
+
+
+def _login_url(back: str | None) -> str:
+    """The staff login page, coming back to ``back`` when it is a path on this site."""
+    return url_for("accounts.login", next=safe_next(back))
+
+
+@gate.get("/handbook-auth")
+def handbook_auth():
+    """nginx's question for each request of the staff half: may this browser see it?"""
+    if current_staff() is not None:
+        return "", 204
+    response = current_app.response_class(status=401)
+    response.headers["X-Login-Url"] = _login_url(request.headers.get("X-Original-URI"))
+    return response
 
 
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<path:path>")
 def page(path: str):
-    """A file of the built site; a folder answers with its index.html like nginx would."""
-    root = Path(current_app.config["SITE_DIR"])
-    if not root.is_dir():
+    """A file of the public owner site."""
+    return _send(current_app.config["SITE_DIR"], path, "public, max-age=300")
+
+
+@bp.get("/staff")
+def staff_root():
+    return redirect(STAFF_HANDBOOK, code=301)
+
+
+@bp.get("/staff/", defaults={"path": ""})
+@bp.get("/staff/<path:path>")
+def staff_page(path: str):
+    """A file of the staff handbook, for logged-in staff only; nobody else learns what exists."""
+    if current_staff() is None:
+        return redirect(_login_url(request.full_path.rstrip("?")))
+    return _send(current_app.config.get("STAFF_SITE_DIR"), path, "private, no-cache")
+
+
+def _send(directory: str | None, path: str, cache_control: str):
+    """A file of a built site; a folder answers with its index.html like nginx would."""
+    if not directory or not Path(directory).is_dir():
         abort(404)
-    target = root / path
-    if path and target.is_dir() and not path.endswith("/"):
-        return redirect(request.path + "/", code=301)
-    if path == "" or path.endswith("/"):
-        path = path + "index.html"
-    return send_from_directory(root, path, max_age=300)
+    # No "..", no absolute path: nothing outside the site's folder is even looked at.
+    target = safe_join(directory, path)
+    if target is None:
+        abort(404)
+    if Path(target).is_dir():
+        if path and not path.endswith("/"):
+            return redirect(request.path + "/", code=301)
+        target = str(Path(target) / "index.html")
+    if not Path(target).is_file():
+        abort(404)
+    response = send_file(target, conditional=True)
+    response.headers["Cache-Control"] = cache_control
+    return response

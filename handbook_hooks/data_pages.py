@@ -5,12 +5,16 @@ Each Markdown page is a Jinja template with these names available:
 - ``community``: the community data (``data/community.yml``) through ``forms_app.community``;
 - ``cleaning``: the cleaning quality standards (``data/cleaning_standards.yml``);
 - ``rules``: the renovation rules (``data/renovation_rules.yml``);
-- ``forms``: the URL prefix of the forms app (``/forms``).
+- ``forms``: the URL prefix of the forms app (``/forms``);
+
+and the filter ``tel``: ``{{ community.service_phone | tel }}`` is the number as a tap-to-call
+link, so every phone number in the handbook can be dialled from a phone.
 
 So a company deploying for another community edits the data files, not the pages.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -18,7 +22,15 @@ import jinja2
 from forms_app import URL_PREFIX
 from forms_app.community import DATA_DIR, load_community, load_data
 
+
+
+def tel(number: str) -> str:
+    """A phone number as a Markdown ``tel:`` link (the link keeps only digits and "+")."""
+    return f"[{number}](tel:{re.sub(r'[^0-9+]', '', str(number))})"
+
+
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+_env.filters["tel"] = tel
 
 
 def _context() -> dict:
@@ -31,9 +43,9 @@ def _context() -> dict:
 
 
 def on_config(config, **_kwargs):
-    """Name the site after the community of the data file; rebuild on `mkdocs serve` when a
-    data file changes."""
-    config.site_name = f"{load_community().name} 物业服务手册"
+    """Put the community's name in front of the site's name (物业服务手册, 员工手册); rebuild on
+    `mkdocs serve` when a data file changes."""
+    config.site_name = f"{load_community().name} {config.site_name}"
     config.watch.append(str(Path(DATA_DIR)))
     return config
 

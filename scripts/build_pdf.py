@@ -1,7 +1,7 @@
 """Render the printable owner handbook to a PDF: site/owner/print/ -> site/owner/handbook.pdf.
 
 Run after the site is built (`make pdf` does both). WeasyPrint lays the page out with the print
-styles of docs/assets/handbook.css and the system's CJK fonts (Debian: fonts-noto-cjk). It reads
+styles of theme/assets/handbook.css and the system's CJK fonts (Debian: fonts-noto-cjk). It reads
 only local files, never another host.
 
     python scripts/build_pdf.py [--site-dir site] [--output site/owner/handbook.pdf]

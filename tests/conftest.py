@@ -4,6 +4,7 @@ Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from tests.support.postgres import postgres_server
 from tests.support.server import PROJECT_ROOT, LiveServer
 from tests.support.staff import create_staff, login
 
+HANDBOOK_READER = "handbook"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -99,23 +101,36 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The handbook built once per test run with ``mkdocs build --strict``."""
-    out = tmp_path_factory.mktemp("site")
+def build_handbook(config: str, out: Path, **env: str) -> Path:
+    """One half of the handbook built with ``mkdocs build --strict`` into ``out``."""
     subprocess.run(
         [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-         "--site-dir", str(out)],
-        cwd=PROJECT_ROOT, check=True,
+         "-f", config, "--site-dir", str(out)],
+        cwd=PROJECT_ROOT, check=True, env={**os.environ, **env},
     )
     return out
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, built_site):
-    """One gunicorn process (2 workers) serving the built site and the app for the session."""
-    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", site_dir=built_site)
+def built_site(tmp_path_factory) -> Path:
+    """The public owner site (``mkdocs.yml``), built once per test run."""
+    return build_handbook("mkdocs.yml", tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session")
+def built_staff_site(tmp_path_factory) -> Path:
+    """The staff handbook (``mkdocs-staff.yml``), built once per test run."""
+    return build_handbook("mkdocs-staff.yml", tmp_path_factory.mktemp("site-staff"))
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, built_site, built_staff_site):
+    """One gunicorn process (2 workers) serving both halves of the handbook and the app for
+    the session; its staff account ``handbook`` (role 客服) may open the staff half."""
+    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", site_dir=built_site,
+                        staff_site_dir=built_staff_site)
     server.start()
+    create_staff(server, HANDBOOK_READER, "客服")
     yield server
     server.stop()
 

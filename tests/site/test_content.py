@@ -1,16 +1,14 @@
 """The knowledge base says what the seed says, on the right page and section, from the data files.
 
-Every check reads the built site (``mkdocs build --strict``), so it sees what a reader sees
-after the data files have been rendered into the pages.
+Every check reads the built halves (``mkdocs build --strict``): the public owner site and the
+staff handbook, so it sees what a reader sees after the data files have been rendered into the
+pages.
 """
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin
@@ -19,7 +17,7 @@ import pytest
 import yaml
 
 from forms_app.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
-from tests.support.server import PROJECT_ROOT
+from tests.conftest import build_handbook
 
 HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
 TAG = re.compile(r"<[^>]+>")
@@ -132,50 +130,116 @@ def all_pages(site: Path) -> list[Path]:
     return [p for p in site.rglob("*.html") if p.name == "index.html" and "<article" in p.read_text()]
 
 
-def test_no_garbling_company_names_or_web_junk_anywhere(built_site):
-    pages = all_pages(built_site)
-    assert len(pages) >= 17
-    corpus = {p: p.read_text(encoding="utf-8") for p in pages}
-    corpus[built_site / "search/search_index.json"] = (
-        built_site / "search/search_index.json"
-    ).read_text(encoding="utf-8")
-    for path, content in corpus.items():
+@pytest.fixture(scope="module")
+def halves(built_site, built_staff_site) -> dict[str, Path]:
+    """URL prefix -> built folder: the staff handbook is served at /staff/, the rest is public."""
+    return {"/staff/": built_staff_site, "/": built_site}
+
+
+def served_file(halves: dict[str, Path], url_path: str) -> Path:
+    """The built file that answers a URL path, in whichever half serves it."""
+    for prefix, root in halves.items():
+        if url_path.startswith(prefix):
+            target = root / url_path[len(prefix):]
+            if target.is_dir() or url_path.endswith("/"):
+                target = target / "index.html"
+            return target
+    raise AssertionError(url_path)
+
+
+def every_page(halves) -> list[tuple[str, Path]]:
+    """(URL path, file) of every built page of both halves."""
+    return [(prefix + str(path.relative_to(root)), path)
+            for prefix, root in halves.items() for path in all_pages(root)]
+
+
+def test_no_garbling_company_names_or_web_junk_anywhere(halves):
+    pages = every_page(halves)
+    assert len(pages) >= 21
+    corpus = {url: path.read_text(encoding="utf-8") for url, path in pages}
+    for prefix, root in halves.items():
+        corpus[prefix + "search/search_index.json"] = (
+            root / "search/search_index.json").read_text(encoding="utf-8")
+    for url, content in corpus.items():
         for bad in FORBIDDEN:
-            assert bad not in content, f"{bad!r} in {path.relative_to(built_site)}"
+            assert bad not in content, f"{bad!r} in {url}"
 
 
-def test_every_page_is_fully_rendered_from_the_data(built_site):
-    for path in all_pages(built_site):
+def test_every_page_is_fully_rendered_from_the_data(halves):
+    for url, path in every_page(halves):
         article = Page(path).html
         for leftover in ("{{", "}}", "{%", "%}", "待补全"):
-            assert leftover not in article, f"{leftover!r} left in {path.relative_to(built_site)}"
+            assert leftover not in article, f"{leftover!r} left in {url}"
 
 
-def test_links_to_sections_land_on_existing_headings(built_site):
-    for path in all_pages(built_site):
-        base = "/" + str(path.relative_to(built_site))
+def test_links_to_sections_land_on_existing_headings(halves):
+    """Within a half and from the staff handbook into the owner guide (absolute links)."""
+    checked = 0
+    for base, path in every_page(halves):
         for href in Page(path).links():
-            if "#" not in href or href.startswith(("http:", "https:", "/forms")):
+            if href.startswith(("http:", "https:", "tel:", "/forms")) or href.endswith(".pdf"):
                 continue
-            target, fragment = urljoin(base, href).split("#", 1)
-            target_file = built_site / target.lstrip("/")
-            if target_file.is_dir() or target.endswith("/"):
-                target_file = target_file / "index.html"
+            target, _, fragment = urljoin(base, href).partition("#")
+            target_file = served_file(halves, target)
             assert target_file.exists(), f"{base}: link {href} to a missing page"
-            assert unquote(fragment) in Page(target_file).anchors(), f"{base}: dead anchor {href}"
+            if fragment:
+                checked += 1
+                assert unquote(fragment) in Page(target_file).anchors(), f"{base}: dead anchor {href}"
+    assert checked > 20
+
+
+def test_the_owner_site_never_links_into_the_staff_handbook(built_site):
+    """Owners have no way into the staff half: no link, no nav entry, no page of it."""
+    assert not (built_site / "staff").exists()
+    for path in built_site.rglob("*.html"):
+        for href in HREF.findall(path.read_text(encoding="utf-8")):
+            resolved = urljoin("/" + str(path.relative_to(built_site)), href)
+            assert not resolved.startswith("/staff"), f"{path.relative_to(built_site)}: {href}"
+
+
+# Text that exists only for staff: how to size up owners, chase fees, help the developer sell,
+# the team roster, design defects, the visit quota, the guards' patrol and night duties.
+STAFF_ONLY = ["业况表", "电话催交", "拒不交纳", "开发与销售", "领导小组", "设计缺陷", "不少于十户",
+              "护卫班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
+
+
+def test_staff_only_text_is_not_in_the_owner_site(built_site, built_staff_site):
+    owner = {str(p.relative_to(built_site)): p.read_text(encoding="utf-8")
+             for p in built_site.rglob("*") if p.suffix in (".html", ".json", ".xml")}
+    staff = "".join(p.read_text(encoding="utf-8") for p in built_staff_site.rglob("*.html"))
+    for text in STAFF_ONLY:
+        assert text in staff, f"{text!r} should still be in the staff handbook"
+        for path, content in owner.items():
+            assert text not in content, f"staff text {text!r} in the owner site: {path}"
+
+
+def test_every_phone_number_is_a_tap_to_call_link(halves, community):
+    """On a phone an owner taps the number to call; no page shows a number that cannot be tapped."""
+    number = community["service_phone"]
+    dial = "tel:" + re.sub(r"[^0-9+]", "", number)
+    shown = 0
+    for url, path in every_page(halves):
+        article = Page(path).html
+        links = re.findall(r'<a href="(tel:[^"]+)">([^<]+)</a>', article)
+        assert all(href == dial and text == number for href, text in links), (url, links)
+        assert article.count(number) == len(links), f"{url}: a phone number is not a tel: link"
+        shown += len(links)
+    assert shown >= 10
 
 
 # --- Home and owner guide ---------------------------------------------------------------------
 
-def test_home_sends_an_owner_to_the_three_tasks_in_one_tap(built_site):
+def test_home_sends_an_owner_to_the_four_tasks_in_one_tap(built_site):
     home = (built_site / "index.html").read_text(encoding="utf-8")
     buttons = re.findall(r'<a class="md-button md-button--primary" href="([^"]+)">([^<]+)</a>', home)
-    assert [href for href, _label in buttons] == ["owner/renovation/", "owner/move-in/", "owner/surveys/"]
+    assert [href for href, _label in buttons] == ["owner/renovation/", "owner/move-in/",
+                                                  "owner/repairs/", "owner/surveys/"]
     labels = "".join(label for _href, label in buttons)
-    for task in ("装修", "搬家", "调查"):
+    for task in ("装修", "搬家", "报修", "调查"):
         assert task in labels
     links = Page(built_site / "index.html").links()
-    assert "owner/" in links and "staff/" in links
+    for guide in ("owner/", "owner/complaints/", "owner/fees/", "owner/keys-and-moving-out/"):
+        assert guide in links
 
 
 def test_renovation_procedure_page(built_site, community, rules):
@@ -189,7 +253,8 @@ def test_renovation_procedure_page(built_site, community, rules):
     assert guide.items("所需资料") == len(rules["documents"])
     assert "/forms/renovation/apply" in guide.links("在线申请")
     assert f"{community.renovation['deposit_yuan']}元" in guide.section("办理流程")
-    assert "项目经理为总负责人" in guide.text
+    # The staff's own organisation stays in the staff handbook.
+    assert "项目经理为总负责人" not in guide.text
 
 
 def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(built_site, community, rules):
@@ -232,11 +297,11 @@ def test_renovation_site_page_people_materials_waste_patrols(built_site, communi
         for number in buildings:
             assert table[str(number)].endswith(entrance), table[str(number)]
     waste = site.section("装修垃圾")
-    for place in ("专用装修垃圾堆放点", "专用装修通道", "装修材料临时堆放点", "建渣", "护卫班长"):
+    for place in ("专用装修垃圾堆放点", "专用装修通道", "装修材料临时堆放点", "建渣"):
         assert place in waste
     patrols = site.section("装修巡查")
-    assert "每日对装修房巡查一次" in patrols
-    assert "每两天对装修房巡查一次" in patrols
+    # Who patrols, without the guards' frequency (a staff matter).
+    assert "装修办和护卫部会定期上门巡查装修房" in patrols and "每两天" not in patrols
     assert "客服助理" in patrols
 
 
@@ -306,6 +371,67 @@ def test_surveys_page_links_to_the_three_surveys(built_site, community):
     assert "物业服务费用的收支情况" in satisfaction and "调查结果" not in satisfaction
     for need in ("个性需求", "其他需求", "潜在需求"):
         assert need in surveys.section("需求调查")
+    other = surveys.section("其他反映意见的方式")
+    assert "走访" in other and "十户" not in other
+    assert "../complaints/" in surveys.links("其他反映意见的方式")
+
+
+def test_repairs_page_how_to_report_and_what_follows(built_site, community):
+    repairs = page(built_site, "owner/repairs")
+    assert repairs.titles(2) == ["怎么报修", "报修之后", "回访", "不满意怎么办"]
+    how = repairs.section("怎么报修")
+    assert community["service_phone"].replace(" ", "") in how and "报修电话" in how
+    assert f"tel:{re.sub(r'[^0-9]', '', community['service_phone'])}" in repairs.links("怎么报修")
+    assert "9号楼1单元一楼" in how
+    after = repairs.section("报修之后")
+    assert repairs.items("报修之后") == 4
+    for step in ("在规定时间内派发《派工单》", "《维修单》", "回执联", "回访"):
+        assert step in after, step
+    assert "工程报修维修合格率" in repairs.section("回访")
+    unhappy = repairs.section("不满意怎么办")
+    assert "联合相关部门的主管亲自上门" in unhappy and "重新为您提供服务" in unhappy
+    assert "../complaints/" in repairs.links("不满意怎么办")
+
+
+def test_complaints_page_who_answers_and_how_it_is_followed_up(built_site, community):
+    complaints = page(built_site, "owner/complaints")
+    assert complaints.titles(2) == ["怎么投诉", "谁来处理", "处理之后的回访", "走访", "其他反映意见的方式"]
+    how = complaints.section("怎么投诉")
+    assert "投诉电话" in how and community["service_phone"].replace(" ", "") in how
+    who = complaints.section("谁来处理")
+    for duty in ("及时走访、及时处理", "签字", "每周", "书面汇报给项目管理处负责人",
+                 "书面直接通知负责的部门承办", "请示管理处负责人"):
+        assert duty in who, duty
+    follow_up = complaints.section("处理之后的回访")
+    assert "客户投诉回访率" in follow_up and "首先向您道歉" in follow_up
+    visits = complaints.section("走访")
+    assert "定期和不定期" in visits and "十户" not in visits and "重要客户" not in visits
+    assert "每年2次" in complaints.section("其他反映意见的方式")
+
+
+def test_fees_page_payment_publication_and_other_services(built_site):
+    fees = page(built_site, "owner/fees")
+    assert fees.titles(2) == ["收费公示", "怎么交费", "公共能源费", "打字、复印等商务服务", "其他便民服务"]
+    assert fees.items("收费公示") == 3
+    published = fees.section("收费公示")
+    assert "醒目位置公布" in published and "公示服务项目与收费价目" in published
+    assert "收支情况" in published
+    paying = fees.section("怎么交费")
+    for fact in ("电话和您预约，再上门收取", "到管理处交纳", "开具收据", "物业管理费", "水电费",
+                 "公共能源费", "维修费"):
+        assert fact in paying, fact
+    assert "抄录计量表" in fees.section("公共能源费")
+    assert "按规定的收费标准收取费用" in fees.section("打字、复印等商务服务")
+    others = fees.links("其他便民服务")
+    assert "../renovation/services/" in others and "../move-in/#我们提供的帮助" in others
+
+
+def test_keys_and_moving_out_page(built_site, community):
+    keys = page(built_site, "owner/keys-and-moving-out")
+    assert keys.titles(2) == ["留存钥匙与备用钥匙", "办理迁出手续", "入住"]
+    assert "客户服务中心与安全护卫部共同封存" in keys.section("留存钥匙与备用钥匙")
+    moving_out = keys.section("办理迁出手续")
+    assert "9号楼1单元一楼" in moving_out and community["office_hours"].replace(" ", "") in moving_out
 
 
 # --- Staff handbook ---------------------------------------------------------------------------
@@ -321,15 +447,15 @@ SERVICE_CODE = {
 }
 
 
-def test_staff_service_code_has_all_seven_letters_in_full(built_site):
-    code = page(built_site, "staff/service-code")
+def test_staff_service_code_has_all_seven_letters_in_full(built_staff_site):
+    code = page(built_staff_site, "service-code")
     assert code.titles(2) == list(SERVICE_CODE)
     for title, requirement in SERVICE_CODE.items():
         assert requirement in code.section(title)
 
 
-def test_renovation_control_points_one_section_each(built_site, community, rules):
-    control = page(built_site, "staff/renovation-control")
+def test_renovation_control_points_one_section_each(built_staff_site, community, rules):
+    control = page(built_staff_site, "renovation-control")
     assert control.titles(2) == ["告知宣传", "手续办理", "应急措施与成品保护", "装修客满服务",
                                  "装修人员管理", "装修材料管理", "装修现场管理"]
     assert control.items("法律法规宣传") == 3
@@ -361,8 +487,8 @@ def test_renovation_control_points_one_section_each(built_site, community, rules
     assert control.items("违章装修的管理") == 2
 
 
-def test_move_in_control_points(built_site, community):
-    control = page(built_site, "staff/move-in-control")
+def test_move_in_control_points(built_staff_site, community):
+    control = page(built_staff_site, "move-in-control")
     assert control.titles(2) == ["家私搬运", "入住回访", "客户了解", "需求调查"]
     assert "电话预约" in control.section("搬家预约")
     assert control.items("保持通道畅通，协助客户搬运家私") == 9
@@ -375,8 +501,8 @@ def test_move_in_control_points(built_site, community):
     assert control.items("需求调查") == 3
 
 
-def test_cleaning_page_shows_every_item_of_the_data_file(built_site, cleaning):
-    standards = page(built_site, "staff/cleaning-standards")
+def test_cleaning_page_shows_every_item_of_the_data_file(built_staff_site, cleaning):
+    standards = page(built_staff_site, "cleaning-standards")
     assert [f"{g['number']}{g['name']}" for g in cleaning["groups"]] == standards.titles(2)
     for group in cleaning["groups"]:
         for area in group["areas"]:
@@ -387,8 +513,8 @@ def test_cleaning_page_shows_every_item_of_the_data_file(built_site, cleaning):
                 assert plain(item["text"]) in section, item["id"]
 
 
-def test_cleaning_page_keeps_the_seed_numbers(built_site):
-    standards = page(built_site, "staff/cleaning-standards")
+def test_cleaning_page_keeps_the_seed_numbers(built_staff_site):
+    standards = page(built_staff_site, "cleaning-standards")
     assert "装量不超过烟盖的2/3，烟头应当不超过3个" in standards.section("大堂")
     assert "烟头不超过3个" in standards.section("楼层")
     assert "不超过垃圾篓的2/3且无异味" in standards.section("办公区")
@@ -396,8 +522,8 @@ def test_cleaning_page_keeps_the_seed_numbers(built_site):
     assert "同“大堂”" in standards.section("楼层")
 
 
-def test_customer_service_page(built_site, community):
-    service = page(built_site, "staff/customer-service")
+def test_customer_service_page(built_staff_site, community):
+    service = page(built_staff_site, "customer-service")
     standards = service.section("客户服务标准")
     assert service.items("客户服务标准") == 6
     assert "每年2次征询业主对物业服务的意见" in standards
@@ -417,8 +543,8 @@ def test_customer_service_page(built_site, community):
     assert "每周一次，不少于十户" in service.section("物业管理员工作内容")
 
 
-def test_satisfaction_plan_page(built_site):
-    plan = page(built_site, "staff/satisfaction-plan")
+def test_satisfaction_plan_page(built_staff_site):
+    plan = page(built_staff_site, "satisfaction-plan")
     assert plan.titles(2) == ["为什么要提升满意度", "建立良好的服务制度，制定服务修整方案",
                               "避免服务不好的印象，弥补服务中的不足", "提供超值服务，改善服务标准",
                               "新入住业主提升策略"]
@@ -435,6 +561,7 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     raw["worker_gate"]["beside"] = "3号楼"
     raw["renovation"]["patrols"][1]["every_days"] = 3
     raw["service_center"] = "客户服务部"
+    raw["service_phone"] = "0752-1234 5678"
     raw["name"] = "翠湖苑"
     for entrance in raw["material_entrances"]:
         entrance["buildings"] = [b for b in entrance["buildings"] if b != 12]
@@ -442,32 +569,34 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
             entrance["buildings"].append(12)
     changed = tmp_path / "community.yml"
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    out = tmp_path / "site"
-    subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-         "--site-dir", str(out)],
-        cwd=PROJECT_ROOT, check=True, env={**os.environ, "COMMUNITY_FILE": str(changed)},
-    )
+    out = build_handbook("mkdocs.yml", tmp_path / "site", COMMUNITY_FILE=str(changed))
+    staff = build_handbook("mkdocs-staff.yml", tmp_path / "site-staff", COMMUNITY_FILE=str(changed))
     rules_page = page(out, "owner/renovation/rules")
     assert "20:30后" in rules_page.section("施工时间")
     assert "19:00" not in rules_page.text
     site = page(out, "owner/renovation/site")
     assert "小区次出入口（3号楼旁边）" in site.section("装修人员出入与双证")
-    assert "每三天对装修房巡查一次" in site.section("装修巡查")
     assert "12号楼2号车场出入口（9号楼旁边）" in site.section("装修材料进出")
-    assert "20:30后" in page(out, "staff/renovation-control").section("人员出入证件办理")
-    for path in all_pages(out):
-        assert "物业服务中心" not in Page(path).text, f"service centre typed in {path.relative_to(out)}"
+    assert "tel:075212345678" in page(out, "owner/repairs").links("怎么报修")
+    control = page(staff, "renovation-control")
+    assert "20:30后" in control.section("人员出入证件办理")
+    assert "护卫巡查：每三天对装修房巡查一次" in control.section("装修巡查")
+    for root in (out, staff):
+        for path in all_pages(root):
+            assert "物业服务中心" not in Page(path).text, f"service centre typed in {path}"
+            assert "8888" not in Page(path).text, f"phone number typed in {path}"
     assert "<title>翠湖苑 物业服务手册</title>" in (out / "index.html").read_text(encoding="utf-8")
+    assert "翠湖苑 员工手册</title>" in (staff / "index.html").read_text(encoding="utf-8")
     shutil.rmtree(out)
+    shutil.rmtree(staff)
 
 
-def test_every_link_into_the_forms_app_reaches_a_page_of_the_app(built_site, app):
+def test_every_link_into_the_forms_app_reaches_a_page_of_the_app(halves, app):
     """A procedure page never links to a form that does not exist."""
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 
     urls = app.url_map.bind("localhost")
-    linked = {href.split("#")[0] for path in all_pages(built_site) for href in Page(path).links()
+    linked = {href.split("#")[0] for _url, path in every_page(halves) for href in Page(path).links()
               if href.startswith("/forms/")}
     assert {"/forms/renovation/apply", "/forms/surveys/satisfaction", "/forms/surveys/needs",
             "/forms/surveys/move-in-visit", "/forms/staff/"} <= linked

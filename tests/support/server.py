@@ -23,10 +23,12 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    """A gunicorn process serving the app (and, if given, the built site) on loopback."""
+    """A gunicorn process serving the app (and, if given, the built halves of the handbook)
+    on loopback."""
 
     instance_path: Path
     site_dir: Path | None = None
+    staff_site_dir: Path | None = None
     workers: int = 2
     extra_env: dict = field(default_factory=dict)
     port: int = 0
@@ -42,6 +44,8 @@ class LiveServer:
                "PASSWORD_HASH_COST": "testing", **self.extra_env}
         if self.site_dir:
             env["SITE_DIR"] = str(self.site_dir)
+            if self.staff_site_dir:
+                env["STAFF_SITE_DIR"] = str(self.staff_site_dir)
         else:
             env["SERVE_SITE"] = "0"
         return env
