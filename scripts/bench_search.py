@@ -1,11 +1,18 @@
 """Search benchmark: do realistic owner and staff queries land on the section that answers them?
 
-Builds the handbook twice into temporary folders — with our mkdocs.yml (jieba user dictionary,
-our separator) and with mkdocs-material's default search settings (a plain ``- search``
-plugin) — serves each on 127.0.0.1, types every query into the real Material search box in
-headless Chromium and prints hit@1 and hit@3 side by side, then the misses.
+The handbook has two halves, each with its own search: the public owner site (``mkdocs.yml``,
+served at ``/``) and the staff handbook (``mkdocs-staff.yml``, served at ``/staff/``). Both are
+built twice into temporary folders — with our configuration (jieba user dictionary, our
+separator, index weights, query segmentation) and with mkdocs-material's default search
+settings (a plain ``- search`` plugin) — served on 127.0.0.1, and every query is typed into the
+real Material search box of its half in headless Chromium. Printed side by side:
 
-    .venv/bin/python scripts/bench_search.py [--show N]
+- the tuning set (``QUERIES``), owners' queries in the owner site and staff queries in the
+  staff handbook: the queries the search settings were tuned on;
+- the owner questions (``OWNER_QUESTIONS``): whole questions as owners type them, kept apart
+  from tuning, asked in the owner site; a hit is an owner page that answers.
+
+    .venv/bin/python scripts/bench_search.py [--show N] [--json FILE]
 
 A hit is the expected section (page path + heading anchor) among the first 1 or 3 results, in
 the order the search dialog shows them.
@@ -33,17 +40,23 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-component-update", "--no-first-run"]
 
 
+OWNER, STAFF = "业主", "员工"
+# Where each half is served; answers and results are URL paths below the host.
+HALF_PATHS = {OWNER: "/", STAFF: "/staff/"}
+
+
 @dataclass(frozen=True)
 class Query:
-    """What a person types, and the sections that answer it ("page/#anchor")."""
+    """What a person types, and the sections that answer it ("page/#anchor"); owners search
+    the owner site, staff the staff handbook."""
 
     text: str
     answers: tuple[str, ...]
-    who: str = "业主"
+    who: str = OWNER
     in_browser_test: bool = False
 
 
-def q(text: str, *answers: str, who: str = "业主", test: bool = False) -> Query:
+def q(text: str, *answers: str, who: str = OWNER, test: bool = False) -> Query:
     return Query(text, answers, who, test)
 
 
@@ -53,13 +66,17 @@ SERVICES = "owner/renovation/services/"
 RENOVATION = "owner/renovation/"
 MOVE_IN = "owner/move-in/"
 SURVEYS = "owner/surveys/"
+REPAIRS = "owner/repairs/"
+COMPLAINTS = "owner/complaints/"
+FEES = "owner/fees/"
+KEYS = "owner/keys-and-moving-out/"
 CLEANING = "staff/cleaning-standards/"
 CUSTOMER = "staff/customer-service/"
 CONTROL = "staff/renovation-control/"
 MOVE_IN_CONTROL = "staff/move-in-control/"
 
-# Owners ask in their words; staff look up standards and duties. Where the owner guide and the
-# staff handbook both answer, an owner's question expects the owner page.
+# The tuning set. Owners ask in their words; staff look up standards and duties. Each half
+# answers from its own pages only (an answer in the other half cannot be a hit).
 QUERIES: list[Query] = [
     q("装修几点结束", f"{RULES}#施工时间"),
     q("19:00 清场", f"{RULES}#施工时间", f"{SITE}#装修人员出入与双证", test=True),
@@ -86,31 +103,78 @@ QUERIES: list[Query] = [
     q("入住回访", f"{MOVE_IN}#入住回访", f"{SURVEYS}#入住回访", test=True),
     q("满意度调查", f"{SURVEYS}#满意度调查"),
     q("需求调查", f"{SURVEYS}#需求调查", f"{MOVE_IN_CONTROL}#需求调查"),
-    q("电梯轿厢 清洁标准", f"{CLEANING}#电梯轿厢", who="员工", test=True),
-    q("烟头", f"{CLEANING}#大堂", f"{CLEANING}#楼层", who="员工", test=True),
-    q("公共洗手间", f"{CLEANING}#公共洗手间", who="员工"),
-    q("天面 青苔", f"{CLEANING}#天面", who="员工"),
-    q("地下室排水沟", f"{CLEANING}#地下室", who="员工"),
+    q("电梯轿厢 清洁标准", f"{CLEANING}#电梯轿厢", who=STAFF, test=True),
+    q("烟头", f"{CLEANING}#大堂", f"{CLEANING}#楼层", who=STAFF, test=True),
+    q("公共洗手间", f"{CLEANING}#公共洗手间", who=STAFF),
+    q("天面 青苔", f"{CLEANING}#天面", who=STAFF),
+    q("地下室排水沟", f"{CLEANING}#地下室", who=STAFF),
     q("满意率", f"{CUSTOMER}#客户服务标准", "owner/service-promise/#公开服务标准",
-      f"{SURVEYS}#满意度调查", who="员工", test=True),
-    q("客服主管职责", f"{CUSTOMER}#客服主管岗位职责", who="员工", test=True),
-    q("物业管理员工作内容", f"{CUSTOMER}#物业管理员工作内容", who="员工"),
-    q("成品保护", f"{CONTROL}#成品保护", f"{SITE}#公共部位成品保护", who="员工"),
-    q("建渣清运", f"{SITE}#装修垃圾", f"{CONTROL}#装修现场管理", who="员工"),
-    q("装修管理领导小组", f"{CONTROL}#手续的办理", f"{RENOVATION}#办理流程", who="员工"),
-    q("客户回访内容", f"{MOVE_IN_CONTROL}#客户回访内容", who="员工"),
-    q("服务修整", f"{'staff/satisfaction-plan/'}#建立良好的服务制度制定服务修整方案", who="员工"),
+      f"{SURVEYS}#满意度调查", who=STAFF, test=True),
+    q("客服主管职责", f"{CUSTOMER}#客服主管岗位职责", who=STAFF, test=True),
+    q("物业管理员工作内容", f"{CUSTOMER}#物业管理员工作内容", who=STAFF),
+    q("成品保护", f"{CONTROL}#成品保护", f"{SITE}#公共部位成品保护", who=STAFF),
+    q("建渣清运", f"{SITE}#装修垃圾", f"{CONTROL}#装修现场管理", who=STAFF),
+    q("装修管理领导小组", f"{CONTROL}#手续的办理", f"{RENOVATION}#办理流程", who=STAFF),
+    q("客户回访内容", f"{MOVE_IN_CONTROL}#客户回访内容", who=STAFF),
+    q("服务修整", f"{'staff/satisfaction-plan/'}#建立良好的服务制度制定服务修整方案", who=STAFF),
     q("微笑服务", "staff/service-code/#ssmile微笑", "owner/service-promise/#service-服务系统",
-      who="员工"),
+      who=STAFF),
     # Added after tuning, to check the tuning holds for queries it was not fitted to.
     q("装修时间", f"{RULES}#施工时间", test=True),
     q("节假日施工", f"{RULES}#施工时间"),
     q("铝合金 玻璃", f"{SITE}#装修材料进出", f"{RULES}#改变房屋外立面"),
     q("车库限高", f"{MOVE_IN}#大件物品与车库限高"),
     q("装修咨询", f"{SERVICES}#装修咨询与效果图"),
-    q("楼层垃圾桶", f"{CLEANING}#楼层", who="员工"),
-    q("交接班记录", f"{CUSTOMER}#客服主管工作内容", who="员工"),
-    q("催交物业费", f"{CUSTOMER}#物业管理员岗位职责", f"{CUSTOMER}#物业管理员工作内容", who="员工"),
+    q("楼层垃圾桶", f"{CLEANING}#楼层", who=STAFF),
+    q("交接班记录", f"{CUSTOMER}#客服主管工作内容", who=STAFF),
+    q("催交物业费", f"{CUSTOMER}#物业管理员岗位职责", f"{CUSTOMER}#物业管理员工作内容", who=STAFF),
+    # The owner pages written from the customer-service duties.
+    q("报修", f"{REPAIRS}#怎么报修", test=True),
+    q("投诉电话", f"{COMPLAINTS}#怎么投诉", test=True),
+    q("派工单", f"{REPAIRS}#报修之后"),
+    q("物业费", f"{FEES}#怎么交费"),
+    q("复印", f"{FEES}#打字复印等商务服务"),
+    q("备用钥匙", f"{KEYS}#留存钥匙与备用钥匙"),
+    q("迁出手续", f"{KEYS}#办理迁出手续"),
+]
+
+HOME_CONTACT = ("#联系物业", "owner/#联系我们", "owner/service-promise/#联系我们", f"{RENOVATION}#办理地点")
+
+# Held out: questions written the way owners ask them, before any tuning against them; never
+# used to tune the search settings. Only owner pages can answer (the owner site has no other).
+OWNER_QUESTIONS: list[Query] = [
+    q("装修工人几点要走", f"{RULES}#施工时间", f"{SITE}#装修人员出入与双证"),
+    q("4号楼材料从哪进", f"{SITE}#装修材料进出"),
+    q("彩条布怎么借", f"{SERVICES}#彩条布借用"),
+    q("家里东西坏了怎么报修", f"{REPAIRS}#怎么报修"),
+    q("投诉找谁", f"{COMPLAINTS}#怎么投诉", f"{COMPLAINTS}#谁来处理"),
+    q("报修电话是多少", f"{REPAIRS}#怎么报修"),
+    q("修完了不满意怎么办", f"{REPAIRS}#不满意怎么办"),
+    q("物业费怎么交", f"{FEES}#怎么交费"),
+    q("物业费能上门收吗", f"{FEES}#怎么交费"),
+    q("哪里可以复印", f"{FEES}#打字复印等商务服务"),
+    q("搬走要办什么手续", f"{KEYS}#办理迁出手续"),
+    q("备用钥匙可以放在物业吗", f"{KEYS}#留存钥匙与备用钥匙"),
+    q("装修押金要交多少", f"{RENOVATION}#办理流程"),
+    q("星期天能装修吗", f"{RULES}#施工时间"),
+    q("搬家要提前预约吗", f"{MOVE_IN}#搬家预约"),
+    q("家具太高进不了车库怎么办", f"{MOVE_IN}#大件物品与车库限高"),
+    q("装修垃圾扔哪里", f"{SITE}#装修垃圾"),
+    q("灭火器在哪租", f"{SERVICES}#灭火器租赁"),
+    q("可以打掉承重墙吗", f"{RULES}#改动房屋主体或承重结构"),
+    q("去哪里办装修手续", f"{RENOVATION}#办理地点"),
+    q("装修需要准备什么资料", f"{RENOVATION}#所需资料"),
+    q("装修工人进小区要办什么证", f"{SITE}#装修人员出入与双证"),
+    q("报修以后有人回访吗", f"{REPAIRS}#回访", f"{REPAIRS}#报修之后"),
+    q("水电气怎么开通", f"{MOVE_IN}#搬家预约"),
+    q("公共水电费怎么分摊", f"{FEES}#公共能源费"),
+    q("收费标准在哪里看", f"{FEES}#收费公示"),
+    q("物业办公时间", *HOME_CONTACT),
+    q("怎么选装修公司", f"{SERVICES}#装修讲座与指引", f"{SERVICES}#品牌装修公司与材料清单"),
+    q("搬家能借推车吗", f"{MOVE_IN}#我们提供的帮助"),
+    q("物业会上门检查装修吗", f"{SITE}#装修巡查"),
+    q("投诉了有没有人回访", f"{COMPLAINTS}#处理之后的回访"),
+    q("窗户可以换成铝合金的吗", f"{RULES}#改变房屋外立面", f"{SITE}#装修材料进出"),
 ]
 
 
@@ -189,18 +253,22 @@ SEARCH_TUNING_JS = "assets/javascripts/search-segment.js"
 
 
 @contextmanager
-def default_search_config():
-    """Our mkdocs.yml with the theme's default search: a plain ``- search`` plugin, without
-    our jieba dictionary, separator, index weights and query segmentation fix."""
+def default_search_config(config_name: str):
+    """A half's configuration with the theme's default search: a plain ``- search`` plugin,
+    without our jieba dictionary, separator, index weights and query segmentation fix."""
     from mkdocs.utils.yaml import yaml_load
 
-    with open(ROOT / "mkdocs.yml", encoding="utf-8") as handle:
-        ours = yaml_load(handle)
+    def load(name):
+        with open(ROOT / name, encoding="utf-8") as handle:
+            return yaml_load(handle)
+
+    ours, owner = load(config_name), load("mkdocs.yml")
+    hooks = ours.get("hooks", owner.get("hooks", []))
     overrides = {
-        "INHERIT": "mkdocs.yml",
+        "INHERIT": config_name,
         "plugins": ["search"],
-        "hooks": [h for h in ours.get("hooks", []) if h != SEARCH_TUNING_HOOK],
-        "extra_javascript": [j for j in ours.get("extra_javascript", []) if j != SEARCH_TUNING_JS],
+        "hooks": [h for h in hooks if h != SEARCH_TUNING_HOOK],
+        "extra_javascript": [j for j in owner.get("extra_javascript", []) if j != SEARCH_TUNING_JS],
     }
     fd, name = tempfile.mkstemp(prefix=".bench-default-", suffix=".yml", dir=ROOT)
     try:
@@ -209,6 +277,28 @@ def default_search_config():
         yield Path(name)
     finally:
         os.unlink(name)
+
+
+CONFIGS = {OWNER: "mkdocs.yml", STAFF: "mkdocs-staff.yml"}
+
+
+@contextmanager
+def variant_configs(name: str):
+    """{half: config file} of one variant: ours, or the theme's default search."""
+    if name == OURS:
+        yield {half: ROOT / config for half, config in CONFIGS.items()}
+        return
+    with default_search_config(CONFIGS[OWNER]) as owner, default_search_config(CONFIGS[STAFF]) as staff:
+        yield {OWNER: owner, STAFF: staff}
+
+
+def build_both(configs: dict, out: Path) -> None:
+    """The owner site into ``out``, the staff handbook into ``out/staff`` (served at /staff/)."""
+    build_site(configs[OWNER], out)
+    build_site(configs[STAFF], out / HALF_PATHS[STAFF].strip("/"))
+
+
+OURS, DEFAULT = "本项目配置", "主题默认"
 
 
 @contextmanager
@@ -234,45 +324,70 @@ def hits(ranked: list[str], query: Query, k: int) -> bool:
     return any(section in query.answers for section in ranked[:k])
 
 
-def run(queries: list[Query], show: int) -> dict:
-    """Build both variants, run every query in each, return {variant: [(query, ranked)]}."""
+def run(query_sets: dict[str, list[Query]], show: int) -> dict:
+    """Build both variants of both halves, type every query into its half's search box;
+    {set name: {variant: [(query, ranked)]}}."""
     from playwright.sync_api import sync_playwright
 
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp, default_search_config() as default:
-        variants = {"本项目配置": ROOT / "mkdocs.yml", "主题默认": default}
-        for name, config in variants.items():
-            out = Path(tmp) / f"site-{len(results)}"
-            build_site(config, out)
+    results = {name: {} for name in query_sets}
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        for number, variant in enumerate((OURS, DEFAULT)):
+            out = Path(tmp) / f"site-{number}"
+            with variant_configs(variant) as configs:
+                build_both(configs, out)
             with serve(out) as url, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
                 page.route("**/*", lambda route: route.continue_()
                            if urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort())
-                open_search(page, url)
-                results[name] = [(query, ranked_sections(page, query.text)[:show]) for query in queries]
+                for set_name, queries in query_sets.items():
+                    rows = {}
+                    for half, path in HALF_PATHS.items():
+                        asked = [query for query in queries if query.who == half]
+                        if not asked:
+                            continue
+                        open_search(page, url.rstrip("/") + path)
+                        for query in asked:
+                            rows[query] = ranked_sections(page, query.text)[:show]
+                    results[set_name][variant] = [(query, rows[query]) for query in queries]
                 browser.close()
     return results
 
 
 def report(results: dict) -> str:
-    names = list(results)
-    total = len(next(iter(results.values())))
-    lines = [f"查询数: {total}", "",
-             f"{'指标':<8}" + "".join(f"{name:>14}" for name in names)]
-    for k in (1, 3):
-        cells = []
+    """hit@1 / hit@3 per half and variant, side by side, then the misses."""
+    lines = []
+    for set_name, variants in results.items():
+        names = list(variants)
+        lines += [f"== {set_name}", f"{'':<14}{'指标':<8}" + "".join(f"{name:>16}" for name in names)]
+        for half in HALF_PATHS:
+            rows = {name: [(q, r) for q, r in variants[name] if q.who == half] for name in names}
+            total = len(rows[names[0]])
+            if not total:
+                continue
+            for k in (1, 3):
+                cells = []
+                for name in names:
+                    count = sum(hits(ranked, query, k) for query, ranked in rows[name])
+                    cells.append(f"{count:>3}/{total} {count / total:6.1%}")
+                label = f"{half}（{total} 条）"
+                lines.append(f"{label:<14}hit@{k:<4}" + "".join(f"{cell:>18}" for cell in cells))
+            other = HALF_PATHS[STAFF if half == OWNER else OWNER].strip("/")
+            if other:
+                leaked = sum(1 for query, ranked in rows[names[0]] for section in ranked[:3]
+                             if section.startswith(other + "/"))
+                lines.append(f"{'':<14}前三条中员工手册页面: {leaked}")
         for name in names:
-            count = sum(hits(ranked, query, k) for query, ranked in results[name])
-            cells.append(f"{count:>3}/{total} {count / total:6.1%}")
-        lines.append(f"hit@{k:<4}" + "".join(f"{cell:>16}" for cell in cells))
-    for name in names:
-        misses = [(query, ranked) for query, ranked in results[name] if not hits(ranked, query, 1)]
-        lines += ["", f"{name} 未命中 (hit@1): {len(misses)}"]
-        for query, ranked in misses:
-            first = ranked[0] if ranked else "(无结果)"
-            lines.append(f"  [{query.who}] {query.text!r}: 期望 {' | '.join(query.answers)}; 第一条 {first}")
+            misses = [(query, ranked) for query, ranked in variants[name] if not hits(ranked, query, 1)]
+            lines += ["", f"{name} 未命中 (hit@1): {len(misses)}"]
+            for query, ranked in misses:
+                first = ranked[0] if ranked else "(无结果)"
+                lines.append(f"  [{query.who}] {query.text!r}: 期望 {' | '.join(query.answers)}; 第一条 {first}")
+        lines.append("")
     return "\n".join(lines)
+
+
+QUERY_SETS = {"调优查询集（QUERIES）": QUERIES, "业主问题集（OWNER_QUESTIONS，未用于调优）": OWNER_QUESTIONS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,12 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=3, help="results kept per query")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
-    results = run(QUERIES, max(args.show, 3))
+    results = run(QUERY_SETS, max(args.show, 3))
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(
-            {name: [{"query": query.text, "answers": query.answers, "ranked": ranked}
-                    for query, ranked in rows] for name, rows in results.items()},
+            {set_name: {name: [{"query": query.text, "half": query.who, "answers": query.answers,
+                                "ranked": ranked} for query, ranked in rows]
+                        for name, rows in variants.items()}
+             for set_name, variants in results.items()},
             ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,40 @@ def live_server(tmp_path_factory, built_site, built_staff_site):
     create_staff(server, HANDBOOK_READER, "客服")
     yield server
     server.stop()
+
+
+@dataclass
+class NginxStack:
+    """Production's shape on loopback: nginx (deploy/nginx.conf) serving the built halves in
+    front of gunicorn, which serves only /forms (SERVE_SITE=0, PROXY_COUNT=1)."""
+
+    nginx: object
+    app: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.nginx.url
+
+
+@pytest.fixture(scope="session")
+def nginx_stack(tmp_path_factory, built_site, built_staff_site):
+    """nginx in front of gunicorn for the session; skipped without nginx, except under CI."""
+    from tests.support.nginx import nginx_or_skip, start_nginx
+
+    nginx_or_skip()
+    app = LiveServer(tmp_path_factory.mktemp("behind-nginx") / "instance",
+                     extra_env={"PROXY_COUNT": "1"})
+    app.start()
+    try:
+        create_staff(app, HANDBOOK_READER, "客服")
+        nginx = start_nginx(tmp_path_factory.mktemp("nginx"), app_port=app.port,
+                            site=built_site, staff_site=built_staff_site)
+    except BaseException:
+        app.stop()
+        raise
+    yield NginxStack(nginx, app)
+    nginx.stop()
+    app.stop()
 
 
 @pytest.fixture(scope="session")
