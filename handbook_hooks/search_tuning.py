@@ -1,15 +1,11 @@
 """MkDocs hook: weigh the search index so results land on the section that answers.
 
-Runs after the theme's search plugin has written ``search/search_index.json`` and sets the
-per-entry ``boost`` the theme's search reads:
-
-- A page's top entry (its title and introduction) gets a lower weight. The theme already
-  multiplies a page's top entry by up to 2.5 against its sections, so a page whose
-  introduction merely lists its topics ("搬家预约、大件物品……") outranked the section that
-  answers. The factor below puts both on the same footing.
-- The owner guide gets a higher weight than the staff handbook. Owners are most of the
-  readers, and staff pages restate the owner rules in procedure form, so the same words
-  appear in both; an owner should land in the owner guide.
+Runs after the theme's search plugin has written ``search/search_index.json`` (of either half
+of the handbook: each has its own index) and sets the per-entry ``boost`` the theme's search
+reads: a page's top entry (its title and introduction) gets a lower weight. The theme already
+multiplies a page's top entry by up to 2.5 against its sections, so a page whose introduction
+merely lists its topics ("搬家预约、大件物品……") outranked the section that answers. The factor
+below puts both on the same footing.
 
 ``scripts/bench_search.py`` measures the effect (hit@1 / hit@3 of realistic queries).
 """
@@ -19,18 +15,11 @@ import json
 from pathlib import Path
 
 PAGE_TOP_FACTOR = 0.4
-OWNER_GUIDE_FACTOR = 2.0
-OWNER_PREFIX = "owner/"
 
 
 def weight(location: str) -> float:
     """Search weight of one index entry, from its location ("page/#anchor")."""
-    factor = 1.0
-    if "#" not in location:
-        factor *= PAGE_TOP_FACTOR
-    if location.startswith(OWNER_PREFIX):
-        factor *= OWNER_GUIDE_FACTOR
-    return factor
+    return 1.0 if "#" in location else PAGE_TOP_FACTOR
 
 
 def on_post_build(config, **_kwargs):

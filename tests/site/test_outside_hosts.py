@@ -19,7 +19,9 @@ import pytest
 from mkdocs.config import load_config
 
 from scripts.bench_search import open_search, ranked_sections
+from tests.conftest import HANDBOOK_READER
 from tests.support.server import PROJECT_ROOT
+from tests.support.staff import login
 
 URL = re.compile(r"(?:https?:)?//(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b[^\s\"'`)<>]*")
 JS_STRING_URL = re.compile(r"[\"'`](?P<url>(?:https?:)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}[^\"'`\s]*)")
@@ -142,12 +144,18 @@ def built_files(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("*") if p.is_file() and p.name.endswith(SCANNED))
 
 
-def test_no_built_file_asks_another_host(built_site):
+@pytest.fixture(params=["owner site", "staff handbook"])
+def half(request, built_site, built_staff_site) -> Path:
+    """Each built half of the handbook."""
+    return built_site if request.param == "owner site" else built_staff_site
+
+
+def test_no_built_file_asks_another_host(half):
     hosts = own_hosts()
-    files = built_files(built_site)
+    files = built_files(half)
     assert any(p.suffix == ".js" for p in files) and any(p.suffix == ".html" for p in files)
     problems = {
-        str(p.relative_to(built_site)): found
+        str(p.relative_to(half)): found
         for p in files
         if (found := scan_file(p, hosts))
     }
@@ -178,35 +186,38 @@ def test_config_has_no_outside_services():
     assert not config.extra.get("analytics"), "no analytics"
     for asset in [*config.extra_css, *map(str, config.extra_javascript)]:
         assert not outside(asset, set()), asset
+    staff = load_config(str(PROJECT_ROOT / "mkdocs-staff.yml"))
+    assert staff.theme["font"] is False and not staff.repo_url and not staff.extra.get("analytics")
 
 
-def test_theme_features_that_fetch_from_cdns_are_off(built_site):
+def test_theme_features_that_fetch_from_cdns_are_off(half):
     """Mermaid diagrams load mermaid from a CDN; a repository link calls the code host's API."""
-    for page in built_site.rglob("*.html"):
+    for page in half.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert 'class="mermaid"' not in html, page
         assert "md-source" not in html, page
 
 
-def test_resize_observer_polyfill_is_local(built_site):
+def test_resize_observer_polyfill_is_local(half):
     """Without ResizeObserver the theme fetches a polyfill from a CDN unless ours loads first."""
-    for page in built_site.rglob("*.html"):
+    for page in half.rglob("*.html"):
         scanner = PageScanner(set())
         scanner.feed(page.read_text(encoding="utf-8"))
         names = [Path(urlsplit(src).path).name for src in scanner.scripts]
         assert "resize-observer.js" in names, page
         bundle = next(i for i, n in enumerate(names) if n.startswith("bundle."))
         assert names.index("resize-observer.js") < bundle, page
-    assert (built_site / "assets/javascripts/resize-observer.js").is_file()
+    assert (half / "assets/javascripts/resize-observer.js").is_file()
 
 
 PAGES_TO_VISIT = ["", "owner/renovation/", "owner/renovation/site/", "owner/print/",
-                  "staff/cleaning-standards/"]
+                  "owner/repairs/", "staff/cleaning-standards/"]
 
 
 @pytest.mark.browser
 def test_phone_asks_no_other_host_while_reading_and_searching(phone, live_server):
     """The phone fixture fails the test on any request to another host."""
+    login(phone, HANDBOOK_READER, base_url=live_server.url)
     for path in PAGES_TO_VISIT:
         phone.goto(f"{live_server.url}/{path}", wait_until="networkidle")
     open_search(phone, f"{live_server.url}/owner/")

@@ -5,6 +5,9 @@ import struct
 
 import pytest
 
+from tests.conftest import HANDBOOK_READER
+from tests.support.staff import login
+
 PHONE_WIDTH = 360
 
 # The elements that stick out to the right, to say what to fix when the check fails.
@@ -31,9 +34,11 @@ def png_width(png: bytes) -> int:
 
 
 @pytest.mark.browser
-def test_every_page_fits_a_360px_phone(phone, live_server, built_site):
-    paths = page_paths(built_site)
-    assert len(paths) > 10, "the handbook should have its pages built"
+def test_every_page_fits_a_360px_phone(phone, live_server, built_site, built_staff_site):
+    """Both halves: the owner site, and the staff handbook as a logged-in staff member sees it."""
+    paths = page_paths(built_site) + ["staff/" + path for path in page_paths(built_staff_site)]
+    assert len(paths) > 20, "the handbook should have both halves built"
+    login(phone, HANDBOOK_READER, base_url=live_server.url)
     too_wide = {}
     for path in paths:
         phone.goto(f"{live_server.url}/{path}", wait_until="load")

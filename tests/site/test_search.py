@@ -1,8 +1,9 @@
-"""Chinese search: the index is segmented into words, and queries land on the answering section.
+"""Chinese search in both halves: each index is segmented into words, and queries land on the
+answering section.
 
-The query set lives in ``scripts/bench_search.py`` (the benchmark runs all of it and compares
+The query sets live in ``scripts/bench_search.py`` (the benchmark runs all of them and compares
 with the theme's default search); the browser test types the marked subset into the real
-search box on a phone.
+search box on a phone, owners' queries in the owner site, staff queries in the staff handbook.
 """
 from __future__ import annotations
 
@@ -11,21 +12,37 @@ import re
 
 import pytest
 
-from handbook_hooks.search_tuning import OWNER_GUIDE_FACTOR, PAGE_TOP_FACTOR
-from scripts.bench_search import QUERIES, open_search, ranked_sections
+from handbook_hooks.search_tuning import PAGE_TOP_FACTOR
+from scripts.bench_search import HALF_PATHS, QUERIES, open_search, ranked_sections
+from tests.conftest import HANDBOOK_READER
 from tests.support.server import PROJECT_ROOT
+from tests.support.staff import login
 
 TERMS_FILE = PROJECT_ROOT / "data" / "search_terms.txt"
 
 
-@pytest.fixture(scope="module")
-def index(built_site) -> dict:
-    return json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+def read_index(site) -> dict:
+    return json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def tokens(index) -> set[str]:
-    """Every word of the index, split the way the browser splits it."""
+def owner_index(built_site) -> dict:
+    return read_index(built_site)
+
+
+@pytest.fixture(scope="module")
+def staff_index(built_staff_site) -> dict:
+    return read_index(built_staff_site)
+
+
+@pytest.fixture(scope="module", params=["owner", "staff"])
+def index(request) -> dict:
+    """Each half's own search index."""
+    return request.getfixturevalue(f"{request.param}_index")
+
+
+def words(index) -> set[str]:
+    """Every word of an index, split the way the browser splits it."""
     separator = re.compile(index["config"]["separator"])
     found = set()
     for doc in index["docs"]:
@@ -34,8 +51,20 @@ def tokens(index) -> set[str]:
     return found
 
 
-def page_text(index) -> str:
-    return "".join(re.sub(r"<[^>]+>", "", d["title"] + d["text"]) for d in index["docs"]).replace("\u200b", "")
+@pytest.fixture(scope="module")
+def tokens(owner_index, staff_index) -> set[str]:
+    """The words of both halves' indexes."""
+    return words(owner_index) | words(staff_index)
+
+
+def page_text(*indexes) -> str:
+    return "".join(re.sub(r"<[^>]+>", "", d["title"] + d["text"])
+                   for index in indexes for d in index["docs"]).replace("\u200b", "")
+
+
+def test_both_halves_search_with_the_same_settings(owner_index, staff_index):
+    """jieba dictionary, separator and field weights come from the one mkdocs.yml."""
+    assert owner_index["config"] == staff_index["config"]
 
 
 def test_index_is_segmented_with_zero_width_spaces(index):
@@ -45,9 +74,9 @@ def test_index_is_segmented_with_zero_width_spaces(index):
     assert texts and all("\u200b" in text for text in texts)
 
 
-def test_domain_words_are_whole_words_of_the_index(index, tokens):
+def test_domain_words_are_whole_words_of_the_index(owner_index, staff_index, tokens):
     """Each word of data/search_terms.txt that the handbook uses is one searchable word."""
-    text = page_text(index)
+    text = page_text(owner_index, staff_index)
     words = [line.split()[0] for line in TERMS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
     used = [w for w in words if w in text]
     assert len(used) >= 15, used
@@ -61,22 +90,33 @@ def test_compound_words_are_split_so_their_parts_are_found(tokens):
     assert "岗位职责" not in tokens and "装修垃圾" not in tokens
 
 
-def test_sections_have_readable_chinese_anchors(index, built_site):
-    locations = {d["location"] for d in index["docs"]}
-    for location in ["owner/renovation/rules/#禁止行为", "owner/renovation/rules/#施工时间",
-                     "owner/renovation/services/#彩条布借用", "staff/cleaning-standards/#电梯轿厢"]:
-        assert location in locations, location
-        page, anchor = location.split("#")
-        html = (built_site / page / "index.html").read_text(encoding="utf-8")
-        assert f'id="{anchor}"' in html
+@pytest.mark.parametrize("half, location", [
+    ("owner", "owner/renovation/rules/#禁止行为"), ("owner", "owner/renovation/rules/#施工时间"),
+    ("owner", "owner/renovation/services/#彩条布借用"), ("owner", "owner/repairs/#不满意怎么办"),
+    ("staff", "cleaning-standards/#电梯轿厢"), ("staff", "customer-service/#客服主管岗位职责"),
+])
+def test_sections_have_readable_chinese_anchors(request, half, location):
+    site = request.getfixturevalue("built_site" if half == "owner" else "built_staff_site")
+    assert location in {d["location"] for d in read_index(site)["docs"]}
+    page, anchor = location.split("#")
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    assert f'id="{anchor}"' in html
 
 
-def test_index_weights_favour_sections_and_the_owner_guide(index):
-    boosts = {d["location"]: d.get("boost", 1.0) for d in index["docs"]}
-    assert boosts["owner/renovation/rules/#施工时间"] == OWNER_GUIDE_FACTOR
-    assert boosts["owner/renovation/rules/"] == pytest.approx(OWNER_GUIDE_FACTOR * PAGE_TOP_FACTOR)
-    assert boosts["staff/cleaning-standards/#电梯轿厢"] == 1.0
-    assert boosts["staff/cleaning-standards/"] == pytest.approx(PAGE_TOP_FACTOR)
+def test_owner_index_holds_owner_pages_only(owner_index):
+    """No owner query can return staff text: the owner site's index has none."""
+    locations = {d["location"].split("#")[0] for d in owner_index["docs"]}
+    assert locations and all(loc == "" or loc.startswith("owner/") for loc in locations), locations
+    assert "owner/repairs/" in locations and "owner/complaints/" in locations
+
+
+def test_index_weights_favour_sections_over_page_tops(owner_index, staff_index):
+    owner = {d["location"]: d.get("boost", 1.0) for d in owner_index["docs"]}
+    staff = {d["location"]: d.get("boost", 1.0) for d in staff_index["docs"]}
+    assert owner["owner/renovation/rules/#施工时间"] == 1.0
+    assert owner["owner/renovation/rules/"] == pytest.approx(PAGE_TOP_FACTOR)
+    assert staff["cleaning-standards/#电梯轿厢"] == 1.0
+    assert staff["cleaning-standards/"] == pytest.approx(PAGE_TOP_FACTOR)
 
 
 BROWSER_QUERIES = [query for query in QUERIES if query.in_browser_test]
@@ -84,14 +124,17 @@ BROWSER_QUERIES = [query for query in QUERIES if query.in_browser_test]
 
 @pytest.mark.browser
 def test_first_result_is_the_section_that_answers(phone, live_server):
-    """Owner and staff questions typed on a phone: the first result is the answering section."""
-    assert 10 <= len(BROWSER_QUERIES) <= 15
-    open_search(phone, f"{live_server.url}/")
+    """Owner and staff questions typed on a phone, each in its half's search box (the staff
+    member logged in): the first result is the answering section."""
+    assert 10 <= len(BROWSER_QUERIES) <= 18
+    login(phone, HANDBOOK_READER, base_url=live_server.url)
     wrong = {}
-    for query in BROWSER_QUERIES:
-        ranked = ranked_sections(phone, query.text)
-        if not ranked or ranked[0] not in query.answers:
-            wrong[query.text] = {"first": ranked[:1], "expected": query.answers}
+    for half, path in HALF_PATHS.items():
+        open_search(phone, live_server.url + path)
+        for query in (query for query in BROWSER_QUERIES if query.who == half):
+            ranked = ranked_sections(phone, query.text)
+            if not ranked or ranked[0] not in query.answers:
+                wrong[query.text] = {"first": ranked[:1], "expected": query.answers}
     assert not wrong, wrong
 
 
