@@ -605,3 +605,11 @@ def test_every_link_into_the_forms_app_reaches_a_page_of_the_app(halves, app):
             urls.match(href, method="GET")
         except (NotFound, MethodNotAllowed):
             pytest.fail(f"{href} is linked from the handbook but the forms app has no such page")
+
+
+def test_the_forms_app_shows_the_phone_number_as_a_tap_to_call_link(client, community):
+    """The online services' footer (every page of the app) dials the same number."""
+    html = client.get("/forms/").get_data(as_text=True)
+    number = community["service_phone"]
+    assert f'<a href="tel:{number.replace(" ", "")}">{number}</a>' in html
+    assert html.count(number) == 1
