@@ -54,7 +54,9 @@ def staff_page(path: str):
     """A file of the staff handbook, for logged-in staff only; nobody else learns what exists."""
     if current_staff() is None:
         return redirect(_login_url(request.full_path.rstrip("?")))
-    return _send(current_app.config.get("STAFF_SITE_DIR"), path, "private, no-cache")
+    response = _send(current_app.config.get("STAFF_SITE_DIR"), path, "private, no-cache")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def _send(directory: str | None, path: str, cache_control: str):

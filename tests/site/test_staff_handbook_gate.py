@@ -159,6 +159,7 @@ def test_logged_in_staff_read_the_handbook_and_its_search_index(front):
     page = session.get(front.url + PAGE, timeout=30)
     assert page.status_code == 200 and "物业管理员工作内容" in page.text
     assert page.headers["Cache-Control"] == "private, no-cache"
+    assert page.headers["X-Robots-Tag"] == "noindex, nofollow"
     index = session.get(front.url + "/staff/search/search_index.json", timeout=30).json()
     assert any(doc["location"].startswith("customer-service/") for doc in index["docs"])
     assert not any(doc["location"].startswith("owner/") for doc in index["docs"])
