@@ -4,9 +4,11 @@
   ``/staff/`` are served from the app process in local runs only (``SITE_DIR``,
   ``STAFF_SITE_DIR``). The staff half is only for a logged-in staff member: anyone else is sent
   to the login page, which comes back to the page asked for.
-- In production nginx serves both as static files and asks ``/forms/staff/handbook-auth``
-  whether a request may see the staff half (``auth_request``): 204 yes, 401 no, with the
-  login page to send the browser to in ``X-Login-Url``. That endpoint is always registered.
+- In production nginx serves both as static files and asks ``/forms/handbook-auth`` whether a
+  request may see the staff half (``auth_request``): 204 yes, 401 no, with the login page to
+  send the browser to in ``X-Login-Url``. That endpoint is always registered; it answers
+  anyone (a stranger learns only "no"), so it lives outside ``/forms/staff/``, where every
+  URL is a back-office page that needs a login.
 """
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from flask import Blueprint, abort, current_app, redirect, request, send_file, u
 from werkzeug.security import safe_join
 
 from .accounts.access import current_staff, safe_next
+from .security_headers import no_store
 
 STAFF_HANDBOOK = "/staff/"
 
@@ -30,10 +33,11 @@ def _login_url(back: str | None) -> str:
 def handbook_auth():
     """nginx's question for each request of the staff half: may this browser see it?"""
     if current_staff() is not None:
-        return "", 204
-    response = current_app.response_class(status=401)
-    response.headers["X-Login-Url"] = _login_url(request.headers.get("X-Original-URI"))
-    return response
+        response = current_app.response_class(status=204)
+    else:
+        response = current_app.response_class(status=401)
+        response.headers["X-Login-Url"] = _login_url(request.headers.get("X-Original-URI"))
+    return no_store(response)
 
 
 @bp.get("/", defaults={"path": ""})

@@ -94,14 +94,15 @@ def test_plain_http_is_sent_to_https(nginx_stack):
 
 def test_the_gate_endpoint_answers_nginx_only(nginx_stack):
     """Asked from outside, nginx's internal location has nothing to say."""
-    response = requests.get(nginx_stack.url + "/forms/staff/handbook-auth", timeout=30)
+    response = requests.get(nginx_stack.url + "/forms/handbook-auth", timeout=30)
     assert response.status_code == 404
     # The app itself answers a stranger's question with 401 and where to log in.
-    direct = requests.get(nginx_stack.app.url + "/forms/staff/handbook-auth", timeout=30,
+    direct = requests.get(nginx_stack.app.url + "/forms/handbook-auth", timeout=30,
                           headers={"X-Original-URI": "/staff/service-code/?a=1&b=2"})
     assert direct.status_code == 401
+    assert direct.headers["Cache-Control"] == "private, no-store"
     assert direct.headers["X-Login-Url"] == "/forms/staff/login?next=/staff/service-code/?a%3D1%26b%3D2"
-    hostile = requests.get(nginx_stack.app.url + "/forms/staff/handbook-auth", timeout=30,
+    hostile = requests.get(nginx_stack.app.url + "/forms/handbook-auth", timeout=30,
                            headers={"X-Original-URI": "//evil.example/"})
     assert hostile.headers["X-Login-Url"] == "/forms/staff/login"
 
