@@ -113,7 +113,7 @@ QUERIES: list[Query] = [
     q("客服主管职责", f"{CUSTOMER}#客服主管岗位职责", who=STAFF, test=True),
     q("物业管理员工作内容", f"{CUSTOMER}#物业管理员工作内容", who=STAFF),
     q("成品保护", f"{CONTROL}#成品保护", f"{SITE}#公共部位成品保护", who=STAFF),
-    q("建渣清运", f"{SITE}#装修垃圾", f"{CONTROL}#装修现场管理", who=STAFF),
+    q("建渣清运", f"{SITE}#装修垃圾", f"{CONTROL}#装修现场管理", f"{CONTROL}#装修巡查", who=STAFF),
     q("装修管理领导小组", f"{CONTROL}#手续的办理", f"{RENOVATION}#办理流程", who=STAFF),
     q("客户回访内容", f"{MOVE_IN_CONTROL}#客户回访内容", who=STAFF),
     q("服务修整", f"{'staff/satisfaction-plan/'}#建立良好的服务制度制定服务修整方案", who=STAFF),
