@@ -14,13 +14,13 @@ from . import (
     cleaning,
     database,
     errors,
+    handbook,
     health,
     home,
     move_in,
     operations,
     renovation,
     security_headers,
-    site,
     surveys,
     template_filters,
 )
@@ -102,6 +102,4 @@ def register_blueprints(app: Flask) -> None:
     # The order here is the order of the back office's navigation and home panels.
     for domain in DOMAINS:
         domain.init_app(app, URL_PREFIX)
-    app.register_blueprint(site.gate, url_prefix=URL_PREFIX)
-    if app.config.get("SITE_DIR"):
-        app.register_blueprint(site.bp)
+    handbook.init_app(app, URL_PREFIX)

@@ -1,4 +1,4 @@
-"""The handbook's two halves, and the gate in front of the staff half.
+"""Views: the handbook's two halves, and the gate in front of the staff half.
 
 - The owner site (``site/``, public) at ``/`` and the staff handbook (``site-staff/``) at
   ``/staff/`` are served from the app process in local runs only (``SITE_DIR``,
@@ -15,12 +15,12 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 from werkzeug.security import safe_join
 
-from .accounts.access import current_staff, safe_next
-from .security_headers import no_store
+from ..accounts.access import current_staff, safe_next
+from ..security_headers import no_store
 
 STAFF_HANDBOOK = "/staff/"
 
-bp = Blueprint("site", __name__)
+bp = Blueprint("handbook", __name__)
 gate = Blueprint("handbook_gate", __name__)
 
 
