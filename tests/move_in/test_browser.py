@@ -6,6 +6,7 @@ import re
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from forms_app.accounts import roles
 from tests.conftest import csrf_token_from
@@ -119,7 +120,7 @@ def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
     assert fits(phone)
     phone.get_by_role("link", name="家私搬运").click()
     phone.wait_for_url(re.compile(r"/staff/move-in-control/#"))
-    assert phone.locator("h2#家私搬运").is_visible()
+    expect(phone.locator("h2#家私搬运")).to_be_visible()
     phone.go_back()
     phone.emulate_media(media="print")
     assert not phone.locator(".topbar").is_visible()
