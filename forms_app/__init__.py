@@ -20,6 +20,7 @@ from . import (
     move_in,
     operations,
     renovation,
+    row_ids,
     security_headers,
     surveys,
     template_filters,
@@ -94,6 +95,8 @@ def configure_templates(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # First: the rules below are bound to the converters the map has when they are added.
+    row_ids.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
     app.register_blueprint(health.bp, url_prefix=URL_PREFIX)

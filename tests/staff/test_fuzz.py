@@ -7,9 +7,11 @@ keywords. The lists hold more than one page, so their page links are rendered to
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from forms_app.accounts import roles
 from forms_app.accounts.audit import record_audit
@@ -20,6 +22,7 @@ from forms_app.extensions import db
 from forms_app.paging import PER_PAGE
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.row_ids import MAX_ROW_ID
 from forms_app.surveys import all_surveys
 from tests.conftest import csrf_token_from
 
@@ -202,3 +205,51 @@ def test_control_characters_are_not_stored(app, manager):
         texts = [*db.session.query(LoginAttempt.username).all(),
                  *db.session.query(AuditLog.target, AuditLog.detail).all()]
     assert not any("\x00" in value for row in texts for value in row), texts
+
+
+
+# Beyond PostgreSQL's integer, SQLite's 64-bit integer and any machine integer; and no ids.
+HUGE_IDS = ["2147483648", "9223372036854775808", "99999999999999999999", "1" * 5000, "0"]
+
+
+def id_rules(app):
+    """Every rule of the app with an id in its path (application, attachment, photo,
+    inspection, booking …), whichever package registered it."""
+    return [r for r in app.url_map.iter_rules()
+            if any(isinstance(c, IntegerConverter) for c in r._converters.values())]
+
+
+def path_with(rule, huge: str) -> str:
+    """The rule's path with every id set to ``huge`` and other parts to a plain value."""
+    def part(match):
+        name = match.group(1)
+        if isinstance(rule._converters[name], IntegerConverter):
+            return huge
+        return {"action": "extend", "fmt": "csv"}.get(name, "x")
+
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", part, rule.rule)
+
+
+def test_every_id_route_is_bounded(app):
+    rules = id_rules(app)
+    assert {r.endpoint for r in rules} >= {
+        "renovation_staff.renovation", "renovation_staff.take_step",
+        "renovation_staff.record_patrol", "renovation_staff.attachment",
+        "renovation_staff.patrol_photo", "cleaning_staff.detail", "cleaning_staff.photo",
+        "move_in_staff.close"}
+    for rule in rules:
+        for converter in rule._converters.values():
+            if isinstance(converter, IntegerConverter):
+                assert converter.max == MAX_ROW_ID, rule.rule
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_ids_beyond_the_integer_range_are_404_on_every_route(app, manager, huge):
+    token = _token(manager)
+    for rule in id_rules(app):
+        path = path_with(rule, huge)
+        for method in sorted({"GET", "POST"} & rule.methods):
+            response = manager.open(path, method=method, data={
+                "csrf_token": token, "comment": "雨季", "end_date": "2030-01-01"})
+            assert response.status_code == 404, (method, path[:80], response.status_code)
+            assert "页面不存在" in response.get_data(as_text=True)
