@@ -29,6 +29,7 @@ from .accounts.passwords import COSTS
 from .community import current_community
 from .config import build_config
 from .extensions import csrf, db, migrate
+from .typed_input import FormRequest
 from .uploads import upload_limits
 
 URL_PREFIX = "/forms"
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=instance_path,
         static_url_path=f"{URL_PREFIX}/static",
     )
+    app.request_class = FormRequest
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(build_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)

@@ -5,11 +5,17 @@ Text loses the control characters no keyboard types (PostgreSQL refuses NUL with
 the spaces at its ends, including full-width and zero-width ones that make a blank field look
 filled in. Text with U+FFFD is refused: a browser sends it only when the encoding was already
 broken. Select options are read as numbers only when they are plain ASCII digits.
+
+Urlencoded forms are decoded like multipart ones (``FormRequest``): invalid UTF-8 becomes
+U+FFFD, which every text field then refuses with ``UNREADABLE_MESSAGE``.
 """
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
+from flask import Request
+from werkzeug.formparser import FormDataParser
 from wtforms.validators import ValidationError
 
 # Dates as owners type them where the browser has no date picker.
@@ -52,3 +58,20 @@ def readable(_form, field):
 def select_number(value) -> int | None:
     """The number of a building or unit option, or None for anything else."""
     return int(value) if isinstance(value, str) and _SELECT_NUMBER.fullmatch(value) else None
+
+
+class _ReplacingFormDataParser(FormDataParser):
+    """Werkzeug re-quotes invalid UTF-8 of an urlencoded body (``%FF%FE`` arrives as that
+    literal text, which no check for U+FFFD sees) and drops a body with raw invalid bytes
+    silently; multipart decodes both to U+FFFD. Decode urlencoded bodies the same way."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        body = stream.read().decode("utf-8", "replace")
+        items = parse_qsl(body, keep_blank_values=True, errors="replace")
+        return stream, self.cls(items), self.cls()
+
+
+class FormRequest(Request):
+    """The app's request class (``create_app`` sets it): forms decoded as described above."""
+
+    form_data_parser_class = _ReplacingFormDataParser

@@ -13,7 +13,9 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from ..tokens import is_nonce
-from ..typed_input import clean_line, clean_text, select_number
+from ..typed_input import (
+    UNREADABLE_MESSAGE, clean_line, clean_text, is_unreadable, select_number,
+)
 from ..uploads import (
     AttachmentError,
     CheckedUpload,
@@ -142,6 +144,9 @@ def _item(area: Area, item: Item, form: MultiDict, files: MultiDict,
         return None
     if len(note) > MAX_NOTE:
         errors[key] = f"问题说明不超过 {MAX_NOTE} 字。"
+        return None
+    if is_unreadable(note):
+        errors[key] = UNREADABLE_MESSAGE
         return None
     try:
         photos = _photos(uploads)

@@ -28,7 +28,7 @@ from ..accounts.permissions import TABLE, allowed
 from ..clock import local_date, today, utcnow
 from ..community import current_community
 from ..extensions import db
-from ..typed_input import clean_text
+from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from ..uploads import (
     AttachmentError,
     StoredFileColumns,
@@ -183,6 +183,8 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
         errors["findings"] = "请填写巡查情况。"
     elif len(findings) > MAX_TEXT:
         errors["findings"] = f"巡查情况不超过 {MAX_TEXT} 字。"
+    elif is_unreadable(findings):
+        errors["findings"] = UNREADABLE_MESSAGE
     violation_answer = form.get("violation", "")
     if violation_answer not in ("yes", "no"):
         errors["violation"] = "请选择是否发现违规。"
@@ -192,6 +194,8 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
         errors["violation_description"] = "发现违规时请写明违规情况。"
     elif len(description) > MAX_TEXT:
         errors["violation_description"] = f"违规情况不超过 {MAX_TEXT} 字。"
+    elif is_unreadable(description):
+        errors["violation_description"] = UNREADABLE_MESSAGE
     photos = []
     chosen = chosen_files(files)
     max_photos = upload_limits().max_files

@@ -15,7 +15,7 @@ from datetime import date
 from ..accounts import roles
 from ..accounts.models import actor_label
 from ..accounts.permissions import roles_for
-from ..typed_input import clean_text
+from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from . import states
 from .models import RenovationApplication, RenovationEvent, record_event
 
@@ -94,6 +94,8 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
         raise WorkflowError(f"请填写{step.comment_label.split('（')[0]}。", field="comment")
     if len(comment) > MAX_COMMENT:
         raise WorkflowError(f"内容不超过 {MAX_COMMENT} 字。", field="comment")
+    if is_unreadable(comment):
+        raise WorkflowError(UNREADABLE_MESSAGE, field="comment")
     if step.action == "extend":
         if new_end_date is None:
             raise WorkflowError("请填写新的竣工日期。", field="end_date")

@@ -42,6 +42,19 @@ def test_odd_value_is_refused_beside_its_field(owner, stored, field, value):
     assert stored.count() == 0
 
 
+@pytest.mark.parametrize("field", ["owner_name", "large_items", "owner_mobile", "room"])
+def test_invalid_utf8_in_an_urlencoded_form_is_refused_beside_its_field(owner, stored, field):
+    """As a browser sends this form: urlencoded, where %FF%FE%C0%AF is not text."""
+    fields = {**owner.open_form(), **booking_fields()}
+    response = odd_post(owner.client, BOOK_URL, fields, field, NOT_UTF8, urlencoded=True)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'<p class="field-error" id="{field}-error">' in page
+    assert_chinese_errors(page)
+    assert "%FF%FE" not in page
+    assert stored.count() == 0
+
+
 @pytest.mark.parametrize("value", ["", "\x00", "short", "x" * 5000, NOT_UTF8, None])
 def test_odd_nonce_is_refused_without_reaching_the_database(owner, stored, nul_sent_to_database,
                                                             value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event, func, select
@@ -20,9 +21,11 @@ REFERENCE = re.compile(r"ZX\d{8}-\d{3,}")
 
 
 # What a browser never sends but a script, a broken keyboard or a tampered request can. Each
-# domain's fuzz test posts these to every field. NOT_UTF8 is sent as the raw bytes FF FE, which
-# no UTF-8 page sends and which the server decodes to U+FFFD.
+# domain's fuzz test posts these to every field. NOT_UTF8 is sent as bytes that are not UTF-8:
+# raw FF FE in multipart, %FF%FE%C0%AF (C0 AF: an overlong "/") in an urlencoded body. No UTF-8
+# page sends either; the server decodes both to U+FFFD.
 NOT_UTF8 = "<bytes ff fe>"
+NOT_UTF8_URLENCODED = "%FF%FE%C0%AF"
 ODD_TEXT = ["", "   ", "\u3000", "\u200b", "\x00", "x" * 5000, NOT_UTF8]
 ODD_NUMBER = ["", "\x00", "²", "１", "٣", "-1", "0", "9" * 30, "9" * 5000, "1.5", NOT_UTF8]
 ODD_DATE = ["", "\x00", "0001-01-01", "9999-12-31", "2027-02-30", "x" * 5000, NOT_UTF8]
@@ -51,11 +54,25 @@ def multipart_body(fields: dict) -> bytes:
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
-def odd_post(client, url: str, fields: dict, field: str, value):
-    """POST ``fields`` with one field replaced by an odd value (``None``: field left out)."""
+def urlencoded_body(fields: dict) -> str:
+    """An application/x-www-form-urlencoded body; NOT_UTF8 as percent-escaped invalid UTF-8."""
+    pairs = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            encoded = NOT_UTF8_URLENCODED if item == NOT_UTF8 else quote(item, safe="")
+            pairs.append(f"{quote(name, safe='')}={encoded}")
+    return "&".join(pairs)
+
+
+def odd_post(client, url: str, fields: dict, field: str, value, urlencoded: bool = False):
+    """POST ``fields`` with one field replaced by an odd value (``None``: field left out), as
+    multipart (the default) or urlencoded, as a form without files is sent."""
     fields = {name: v for name, v in fields.items() if name != field}
     if value is not None:
         fields[field] = value
+    if urlencoded:
+        return client.post(url, data=urlencoded_body(fields),
+                           content_type="application/x-www-form-urlencoded")
     return client.post(url, data=multipart_body(fields),
                        content_type=f"multipart/form-data; boundary={BOUNDARY}")
 

@@ -25,6 +25,7 @@ from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.row_ids import MAX_ROW_ID
 from forms_app.surveys import all_surveys
 from tests.conftest import csrf_token_from
+from tests.renovation.conftest import NOT_UTF8, odd_post
 
 from .conftest import file_application, walk
 from .test_access import staff_rules
@@ -253,3 +254,28 @@ def test_ids_beyond_the_integer_range_are_404_on_every_route(app, manager, huge)
                 "csrf_token": token, "comment": "雨季", "end_date": "2030-01-01"})
             assert response.status_code == 404, (method, path[:80], response.status_code)
             assert "页面不存在" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [
+    {"step": "extend", "end_date": "2099-01-01", "comment": NOT_UTF8},
+    {"step": "patrols", "kind": "office", "findings": NOT_UTF8, "violation": "no"},
+    {"step": "patrols", "kind": "office", "findings": "正常", "violation": "yes",
+     "violation_description": NOT_UTF8},
+])
+def test_invalid_utf8_in_staff_text_is_refused_and_not_stored(app, manager, form):
+    """Staff forms are urlencoded: %FF%FE%C0%AF in a text field gets the Chinese message."""
+    with app.app_context():
+        application_id = db.session.query(RenovationApplication.id).filter_by(
+            state="in_progress").scalar()
+        events = db.session.query(RenovationEvent).count()
+    form = dict(form, csrf_token=_token(manager), patrol_date=today().isoformat())
+    step = form.pop("step")
+    url = f"/forms/staff/renovations/{application_id}/" + (
+        "patrols" if step == "patrols" else f"steps/{step}")
+    field = next(name for name, value in form.items() if value == NOT_UTF8)
+    response = odd_post(manager, url, form, field, NOT_UTF8, urlencoded=True)
+    assert response.status_code == 400
+    assert "含有无法识别的字符" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(RenovationEvent).count() == events
+        assert db.session.query(RenovationPatrol).count() == 0

@@ -78,6 +78,26 @@ def test_odd_value_is_refused_in_its_card(app, client, slug, field, value, card_
     assert count(app, "survey_response") == 0
 
 
+UNREADABLE_FIELDS = [("needs", "respondent_name", "respondent"),
+                     ("needs", "q_personal_services_other", "q-personal_services"),
+                     ("needs", "q_other_needs", "q-other_needs"),
+                     ("satisfaction", "q_comments", "q-comments")]
+
+
+@pytest.mark.parametrize("slug, field, card_id", UNREADABLE_FIELDS)
+def test_invalid_utf8_in_an_urlencoded_form_is_refused_in_its_card(app, client, slug, field,
+                                                                   card_id):
+    """As a browser sends a questionnaire: urlencoded, where %FF%FE%C0%AF is not text."""
+    path = f"/forms/surveys/{slug}"
+    answers = NEEDS if slug == "needs" else SATISFACTION
+    fields = {**form_tokens(client.get(path).get_data(as_text=True)), **answers}
+    response = odd_post(client, path, fields, field, NOT_UTF8, urlencoded=True)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "含有无法识别的字符" in card(page, card_id)
+    assert count(app, "survey_response") == 0
+
+
 @pytest.mark.parametrize("nonce", ["A" * 20 + "\n", "\x00" * 20, "x" * 5000, NOT_UTF8])
 def test_odd_nonce_is_replaced_by_a_fresh_one(app, client, nul_sent_to_database, nonce):
     path = "/forms/surveys/satisfaction"
