@@ -2,11 +2,15 @@
 stored under generated names.
 
 The owner's file name is kept only as data (``secure_filename`` would drop Chinese names),
-and files are only ever sent back as downloads, never inline.
+and files are only ever sent back as downloads, never inline, named with the extension of the
+type found in their content: a JPEG named ``图纸.html`` downloads as ``图纸.jpg`` and opens as
+a picture, not as a page. A file whose first bytes hold web-page markup (a PDF/HTML polyglot)
+is refused outright.
 """
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import unicodedata
@@ -29,6 +33,14 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 )
+EXTENSIONS = {content_type: extension for _magic, content_type, extension in SIGNATURES}
+# Other spellings of an accepted type's extension, kept when the owner used them.
+SAME_TYPE = {".jpeg": ".jpg"}
+# Browsers that sniff look for markup in the first 1445 bytes (WHATWG MIME sniffing); a
+# drawing or photo never has any there.
+SNIFF_BYTES = 1445
+MARKUP = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|hta:application)[\s>/]",
+                    re.IGNORECASE)
 
 
 class AttachmentError(ValueError):
@@ -71,10 +83,13 @@ def check_upload(upload: FileStorage) -> CheckedUpload:
     limits = upload_limits()
     if size > limits.max_file_bytes:
         raise AttachmentError(f"「{name}」超过 {limits.max_file_mb} MB，请压缩后再上传。")
-    head = stream.read(16)
+    head = stream.read(SNIFF_BYTES)
     stream.seek(0)
     for magic, content_type, extension in SIGNATURES:
         if head.startswith(magic):
+            if MARKUP.search(head):
+                raise AttachmentError(f"「{name}」中含有网页代码，不能作为附件上传。"
+                                      "请上传图纸或照片的原始 PDF、JPG 或 PNG 文件。")
             return CheckedUpload(upload, display_name(name, extension), content_type,
                                  extension, size)
     raise AttachmentError(f"「{name}」不是 PDF、JPG 或 PNG 文件（按文件内容识别，不看文件名）。")
@@ -162,13 +177,28 @@ class StoredFileColumns:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+def download_name(original_name: str, content_type: str) -> str:
+    """The original (Chinese) name with the extension of the type found in the content:
+    ``图纸.html`` holding a JPEG becomes ``图纸.jpg``; ``照片.JPG`` and ``scan.jpeg`` stay."""
+    extension = EXTENSIONS[content_type]
+    stem, dot, suffix = original_name.rpartition(".")
+    if not dot or not stem.strip(". "):
+        stem, suffix = original_name, ""
+    if SAME_TYPE.get("." + suffix.lower(), "." + suffix.lower()) == extension:
+        return original_name
+    return stem + extension
+
+
 def send_attachment(attachment: StoredFileColumns):
-    """Send a stored attachment as a download under its original (Chinese) name."""
+    """Send a stored attachment as a download named for its content type (never inline)."""
     path = upload_dir() / attachment.stored_name
-    return send_file(
+    response = send_file(
         path,
         mimetype=attachment.content_type,
         as_attachment=True,
-        download_name=attachment.original_name,
+        download_name=download_name(attachment.original_name, attachment.content_type),
         max_age=0,
     )
+    # Should a browser ever show it anyway, it runs nothing and loads nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
