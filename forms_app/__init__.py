@@ -29,6 +29,7 @@ from .accounts.passwords import COSTS
 from .community import current_community
 from .config import build_config
 from .extensions import csrf, db, migrate
+from .private_files import private_dir
 from .typed_input import FormRequest
 from .uploads import upload_limits
 
@@ -48,12 +49,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_url_path=f"{URL_PREFIX}/static",
     )
     app.request_class = FormRequest
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_dir(app.instance_path)
     app.config.from_mapping(build_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
-    os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+    private_dir(app.config["UPLOAD_DIR"])
     check_config(app)
 
     configure_extensions(app)

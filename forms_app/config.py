@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from .community import DEFAULT_COMMUNITY_FILE, PROJECT_ROOT
+from .private_files import make_private, publish_once
 
 MB = 1024 * 1024
 # Per form: renovation attachments, patrol photos, cleaning-inspection photos.
@@ -20,9 +21,9 @@ def _secret_key(instance_path: str) -> str:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     key_file = Path(instance_path) / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+    # Two workers starting at once: one creates the file, both read the same key.
+    if not publish_once(key_file, secrets.token_hex(32).encode()):
+        make_private(key_file)
     return key_file.read_text().strip()
 
 

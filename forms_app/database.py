@@ -4,12 +4,14 @@ Everything else uses SQLAlchemy so that the same code runs on PostgreSQL (``DATA
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+from .private_files import FILE_MODE, make_private
 
 # Execution option that asks the begin listener for BEGIN IMMEDIATE.
 IMMEDIATE = "sqlite_begin_immediate"
@@ -63,10 +65,21 @@ def write_transaction():
         raise
 
 
+def private_sqlite_files(path: str | None) -> None:
+    """Create the database file 0600 before SQLite does (it would use the umask, 0644), and
+    make existing ones private. SQLite gives its -wal and -shm files the database's mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        make_private(path + suffix)
+
+
 def init_app(app) -> None:
     """Bind the database to the app and configure SQLite engines."""
     db.init_app(app)
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            private_sqlite_files(engine.url.database)
             configure_sqlite(engine)

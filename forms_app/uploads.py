@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
 from .clock import utcnow
+from .private_files import create_private
 
 MAX_NAME_CHARS = 255
 
@@ -147,7 +148,7 @@ class StoredFiles:
         stored_name = secrets.token_hex(16) + upload.extension
         upload.file.stream.seek(0)
         # Exclusive create: a generated name never overwrites another file.
-        with open(self.directory / stored_name, "xb") as handle:
+        with create_private(self.directory / stored_name) as handle:
             # Registered before writing so that a half-written file is removed as well.
             self.names.append(stored_name)
             shutil.copyfileobj(upload.file.stream, handle, 256 * 1024)
