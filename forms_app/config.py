@@ -59,6 +59,8 @@ def build_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
+        # Served over HTTPS only: also sends Strict-Transport-Security.
+        "HTTPS": https,
         "SESSION_COOKIE_NAME": "forms_session",
         "WTF_CSRF_TIME_LIMIT": None,
         # The handbook's halves (public owner site, staff handbook behind the staff login) are
