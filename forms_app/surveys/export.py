@@ -2,6 +2,10 @@
 
 Two ordered queries read side by side — responses, and their answers through the response
 index — so memory stays flat and each response's time is parsed once, not once per answer.
+
+Anonymous surveys are not listed in the order they arrived (with an access log, the order and
+the numbers would tie a row to a visitor): their rows follow the random one-time nonce of each
+form and are numbered 1, 2, 3 … in that order, never by their database id.
 """
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ def export_rows(survey: Survey) -> Iterator[list]:
     columns = {q.id: (i, _cell_for(q.type), q.type == MULTIPLE)
                for i, q in enumerate(survey.questions)}
     time_format = "%Y-%m-%d" if survey.anonymous else "%Y-%m-%d %H:%M"
+    order = SurveyResponse.nonce if survey.anonymous else SurveyResponse.id
     periods: dict[str, str] = {}
     # Plain Core rows from the session's connection: ORM row handling would cost 2-3x here.
     connection = db.session.connection()
@@ -59,7 +64,7 @@ def export_rows(survey: Survey) -> Iterator[list]:
                SurveyResponse.building, SurveyResponse.unit, SurveyResponse.room,
                SurveyResponse.respondent_name)
         .where(SurveyResponse.survey == survey.slug)
-        .order_by(SurveyResponse.id)
+        .order_by(order)
         .execution_options(yield_per=BATCH)
     )
     answers = iter(connection.execute(
@@ -67,14 +72,15 @@ def export_rows(survey: Survey) -> Iterator[list]:
                SurveyAnswer.option, SurveyAnswer.text)
         .join(SurveyResponse, SurveyAnswer.response_id == SurveyResponse.id)
         .where(SurveyResponse.survey == survey.slug)
-        .order_by(SurveyResponse.id, SurveyAnswer.id)
+        .order_by(order, SurveyAnswer.id)
         .execution_options(yield_per=BATCH * 8)
     ))
     pending = next(answers, None)
-    for response_id, submitted_at, period, building, unit, room, name in responses:
+    for number, (response_id, submitted_at, period, building, unit, room, name) in enumerate(
+            responses, 1):
         if period not in periods:
             periods[period] = period_label(period)
-        row = [response_id, local_time(submitted_at).strftime(time_format), periods[period]]
+        row = [number if survey.anonymous else response_id, local_time(submitted_at).strftime(time_format), periods[period]]
         if not survey.anonymous:
             row += [building, unit, room, name]
         cells: list = [None] * len(columns)

@@ -158,9 +158,12 @@ def test_xlsx_export_has_every_response_and_no_formulas(fixed):
     header, *rows = list(sheet.iter_rows(values_only=True))
     assert header[:3] == ("编号", "提交日期", "期间") and "楼栋" not in header
     assert len(rows) == 6
-    assert rows[0][2] == "2026年上半年" and rows[0][1] == "2026-05-10"
+    assert ("2026年上半年", "2026-05-10") in {(r[2], r[1]) for r in rows}
     cleaning = header.index("4. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
-    assert [r[cleaning] for r in rows] == ["非常满意", "满意", "不满意", "非常不满意", "非常满意", "一般"]
+    # Anonymous: rows are not in the order they arrived, but each keeps its own answers.
+    assert sorted((r[cleaning], r[-1] or "") for r in rows) == sorted([
+        ("非常满意", "保洁很好"), ("满意", ""), ("不满意", ""), ("非常不满意", XSS),
+        ("非常满意", "'=1+1"), ("一般", "")])
     comments = [r[-1] for r in rows]
     assert "'=1+1" in comments and "=1+1" not in comments
     for row in sheet.iter_rows(min_row=2):
@@ -181,3 +184,23 @@ def test_csv_export_is_streamed_with_bom_and_neutralized(fixed):
     services = header.index("3. 【个性需求】您希望物业提供哪些特约服务或代办服务？（可多选）")
     assert rows[0][services] == "家政保洁；代收快递"
     assert rows[2][services] == "其他（请注明）：-代买菜"
+
+
+def test_anonymous_export_is_not_in_arrival_order_nor_numbered_by_it(staff):
+    """With an access log, arrival order or database ids would tie a row to a visitor."""
+    ids = [store(staff, "satisfaction", satisfaction(1 + n % 5, 3, n % 11, f"意见{n:02d}"))
+           for n in range(40)]
+    client = staff.test_client()
+    login(client, "manager", PASSWORD)
+    body = client.get("/forms/staff/surveys/satisfaction/export.csv").get_data()
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    cleaning = header.index("4. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
+    recommend = next(i for i, name in enumerate(header) if "推荐" in name)
+    assert [row[0] for row in rows] == [str(n) for n in range(1, 41)]
+    arrival = [int(row[-1][2:]) for row in rows]
+    assert sorted(arrival) == list(range(40)) and arrival != list(range(40))
+    assert arrival != list(range(39, -1, -1))
+    for row, n in zip(rows, arrival):  # every answer stays in its own row
+        assert (row[cleaning], row[recommend]) == (
+            ["非常不满意", "不满意", "一般", "满意", "非常满意"][n % 5], str(n % 11))
+    assert sorted(ids) == ids  # the database ids do arrive in order: they are not shown
