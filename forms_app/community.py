@@ -73,6 +73,11 @@ class Community:
         doubled = sorted({b for b in routed if routed.count(b) > 1})
         if doubled:
             raise CommunityDataError(f"{self.source}: 楼栋被指定了多个材料出入口: {doubled}")
+        renovation = self.raw["renovation"]
+        if renovation.get("max_extended_duration_days", 0) < renovation["max_duration_days"]:
+            raise CommunityDataError(
+                f"{self.source}: renovation.max_extended_duration_days（含延期的最长工期）"
+                "须填写，且不小于 max_duration_days。")
 
     def __getitem__(self, key):
         return self.raw[key]

@@ -42,7 +42,9 @@ from .patrols import (
     recorded_already,
     store_patrol,
 )
-from .workflow import ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, steps_for
+from .workflow import (
+    ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, latest_end_date, steps_for,
+)
 
 bp = Blueprint("renovation_staff", __name__)
 
@@ -129,7 +131,7 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         work_items=rules.work_item_names(), step_errors=step_errors or {},
         step_values=step_values or {}, patrol_errors=patrol_errors or {},
         patrol_values=patrol_values or {"patrol_date": today().isoformat()}, today=today(),
-        page_error=page_error,
+        page_error=page_error, latest_end=latest_end_date(application),
     ), status
 
 

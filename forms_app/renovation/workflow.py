@@ -10,11 +10,12 @@ extended, and 申请验收 brings it back to 待验收. 延期 keeps the state a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from ..accounts import roles
 from ..accounts.models import actor_label
 from ..accounts.permissions import roles_for
+from ..community import current_community
 from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from . import states
 from .models import RenovationApplication, RenovationEvent, record_event
@@ -72,6 +73,12 @@ class WorkflowError(ValueError):
         self.forbidden = forbidden
 
 
+def latest_end_date(application: RenovationApplication) -> date:
+    """The latest end date 延期 may set: the community's bound on the whole works."""
+    limit = current_community().renovation["max_extended_duration_days"]
+    return application.start_date + timedelta(days=limit)
+
+
 def steps_for(application: RenovationApplication, role: str) -> list[Step]:
     """The steps this role may take on the application now (the detail page's buttons)."""
     return [s for s in STEPS if application.state in s.sources and role in s.roles]
@@ -102,6 +109,12 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
         if new_end_date <= application.end_date:
             raise WorkflowError(
                 f"新的竣工日期须晚于原竣工日期 {application.end_date.isoformat()}。", field="end_date")
+        latest = latest_end_date(application)
+        if new_end_date > latest:
+            limit = (latest - application.start_date).days
+            raise WorkflowError(
+                f"含延期在内，工期自开工日期 {application.start_date.isoformat()} 起最长 {limit} 天："
+                f"新的竣工日期不能晚于 {latest.isoformat()}。", field="end_date")
         comment = (f"竣工日期由 {application.end_date.isoformat()} 延至 "
                    f"{new_end_date.isoformat()}。{comment}")
         application.end_date = new_end_date

@@ -1,18 +1,21 @@
 """The renovation workflow: the role matrix over the one table, steps over HTTP, bad input."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
+from forms_app.community import CommunityDataError, current_community, load_community
 from forms_app.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
 from tests.conftest import csrf_token_from
+from tests.support.server import PROJECT_ROOT
 
 from .conftest import file_application, walk
 
@@ -166,3 +169,46 @@ def test_a_double_clicked_step_is_taken_once(app, as_role):
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditLog.id))
                                  .where(AuditLog.action == "renovation.action")) == 2
+
+
+def test_extension_is_bounded_by_the_community_setting(app, as_role):
+    """延期 cannot push the end date past the community's longest works (a typo such as
+    9999-12-31 would otherwise keep a permit valid for ever)."""
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start")
+    engineer = as_role(E)
+    with app.app_context():
+        limit = current_community().renovation["max_extended_duration_days"]
+        start = db.session.get(RenovationApplication, application_id).start_date
+    latest = start + timedelta(days=limit)
+    page = engineer.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
+    assert f"最长 {limit} 天，最晚 {latest.isoformat()}" in page
+    for too_late in (latest + timedelta(days=1), date(9999, 12, 31)):
+        response = post_step(engineer, application_id, "extend", end_date=too_late.isoformat(),
+                             comment="雨季")
+        assert response.status_code == 400
+        assert f"新的竣工日期不能晚于 {latest.isoformat()}" in response.get_data(as_text=True)
+    assert post_step(engineer, application_id, "extend", end_date=latest.isoformat(),
+                     comment="雨季").status_code == 303
+    with app.app_context():
+        assert db.session.get(RenovationApplication, application_id).end_date == latest
+
+
+def test_the_extension_bound_is_read_from_the_community_file(app, as_role, tmp_path):
+    data = yaml.safe_load((PROJECT_ROOT / "data" / "community.yml").read_text(encoding="utf-8"))
+    data["renovation"]["max_extended_duration_days"] = 130
+    community_file = tmp_path / "community.yml"
+    community_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    app.config["COMMUNITY_FILE"] = str(community_file)
+    application_id = file_application(app)
+    walk(app, application_id, "approve")
+    with app.app_context():
+        start = db.session.get(RenovationApplication, application_id).start_date
+    response = post_step(as_role(M), application_id, "extend",
+                         end_date=(start + timedelta(days=131)).isoformat(), comment="材料延误")
+    assert response.status_code == 400
+    assert "最长 130 天" in response.get_data(as_text=True)
+    data["renovation"]["max_extended_duration_days"] = 100  # shorter than the longest works
+    community_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CommunityDataError, match="max_extended_duration_days"):
+        load_community(community_file)
