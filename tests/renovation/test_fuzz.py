@@ -1,10 +1,12 @@
 """Odd values in every field of the renovation form: never a 500, never stored, the Chinese
-message beside the field; private links that never reach the database with junk in them."""
+message beside the field; private links that never reach the database with junk in them;
+attachments named to run (.html, .hta, .exe) or hiding a web page behind a valid signature."""
 from __future__ import annotations
 
 import logging
 
 import pytest
+from werkzeug.http import parse_options_header
 
 from .conftest import (
     APPLY_URL,
@@ -16,6 +18,7 @@ from .conftest import (
     assert_chinese_errors,
     odd_post,
 )
+from .test_uploads import JPEG, PDF, PNG, with_files
 
 ROOM_FIELDS = ["building", "unit", "room"]
 TEXT_FIELDS = ["owner_name", "contractor_company", "site_lead_name"]
@@ -133,3 +136,43 @@ def test_the_form_is_never_cached(client):
     """Its one-time nonce finds the status link of the application sent with it: a cached
     copy shared by two owners would send the second one to the first one's application."""
     assert client.get(APPLY_URL).headers["Cache-Control"] == "private, no-store"
+
+
+# Names whose extension would make the downloaded file run or open as a page.
+@pytest.mark.parametrize("name, downloaded", [
+    ("图纸.html", "图纸.jpg"), ("图纸.HTM", "图纸.jpg"), ("更新.hta", "更新.jpg"),
+    ("setup.exe", "setup.jpg"), ("图.svg", "图.jpg"), ("a.jpg.html", "a.jpg.jpg"),
+    ("无扩展名", "无扩展名.jpg"), ("照片.JPG", "照片.JPG"), ("scan.jpeg", "scan.jpeg"),
+])
+def test_download_carries_the_extension_of_the_content_not_of_the_name(
+        app, owner, stored, as_role, name, downloaded):
+    owner.submit_ok(with_files((JPEG, name)))
+    [application] = stored.applications()
+    [attachment] = application.attachments
+    assert attachment.original_name == name
+    staff = as_role("manager")
+    detail = staff.get(f"/forms/staff/renovations/{application.id}").get_data(as_text=True)
+    assert f">{name}</a>" in detail  # the original name is shown as it was
+    response = staff.get(
+        f"/forms/staff/renovations/{application.id}/attachments/{attachment.id}")
+    assert response.status_code == 200
+    assert response.get_data() == JPEG
+    assert response.mimetype == "image/jpeg"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    kind, options = parse_options_header(response.headers["Content-Disposition"])
+    assert (kind, options["filename"]) == ("attachment", downloaded)
+
+
+@pytest.mark.parametrize("content, name", [
+    (PDF[:9] + b"<html><body><script>alert(1)</script>", "图纸.pdf"),
+    (JPEG + b"<SCRIPT >alert(1)</SCRIPT>", "照片.jpg"),
+    (PNG + b"<!DOCTYPE html>", "效果图.png"),
+    (JPEG + b"<hta:application id=x>", "照片.hta"),
+    (PDF + b"<svg onload=alert(1)>", "平面图.pdf"),
+])
+def test_polyglot_with_page_markup_is_refused(owner, stored, content, name):
+    response = owner.submit(with_files((content, name)))
+    assert response.status_code == 400
+    assert f"「{name}」中含有网页代码" in response.get_data(as_text=True)
+    assert stored.count() == 0 and stored.files() == []

@@ -35,7 +35,8 @@ PARAMS = ("page", "date", "date_from", "date_to", "month", "q", "state", "buildi
 # Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.
 ODD_VALUES = ["-1", "0", "99999999999999999999", "%00", "%ff", quote("²"), quote("٣"),
               "0001-01-01", "9999-12-31", "0001-01", "9999-12", "x" * 5000, "1e3", "%20",
-              quote("𠀀"), "[]", "1" * 5000, "%27%22%3E%3Csvg%20onload=alert(1)%3E"]
+              quote("𠀀"), "[]", "1" * 5000, "%27%22%3E%3Csvg%20onload=alert(1)%3E",
+              "%FF%FE%C0%AF"]
 # Query names that url_for would take as its own arguments if a view passed request.args on.
 CLASHING = ["_scheme=javascript", "_external=1", "_method=POST", "_anchor=x", "endpoint=x",
             "slug=x", "question_id=x", "fmt=x", "values=x"]
