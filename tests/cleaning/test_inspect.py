@@ -15,8 +15,9 @@ from forms_app.cleaning import staff_views
 from forms_app.cleaning.checklist import Checklist, checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningResult
 from forms_app.extensions import db
+from tests.renovation.conftest import NOT_UTF8, odd_post
 
-from .conftest import JPEG, PNG, TODAY, inspection_fields, results_for
+from .conftest import JPEG, NEW_URL, PNG, TODAY, inspection_fields, results_for
 
 
 def test_an_inspection_is_stored_with_snapshots_and_scored(app, inspector, stored):
@@ -212,4 +213,16 @@ def test_a_post_without_the_csrf_token_is_refused_and_stores_nothing(inspector, 
     del hidden["csrf_token"]
     response = inspector.submit(inspection_fields(), hidden)
     assert response.status_code == 400
+    assert stored.counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded"])
+def test_a_note_with_broken_encoding_is_refused_and_nothing_is_stored(inspector, stored,
+                                                                      encoding):
+    fields = {**inspector.open_form(),
+              **inspection_fields(**{"result-lobby-5": "fail", "note-lobby-5": "墙面有广告"})}
+    response = odd_post(inspector.client, NEW_URL, fields, "note-lobby-5", NOT_UTF8,
+                        urlencoded=encoding == "urlencoded")
+    assert response.status_code == 400
+    assert "含有无法识别的字符" in response.get_data(as_text=True)
     assert stored.counts() == (0, 0, 0)
