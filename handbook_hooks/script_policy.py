@@ -3,8 +3,9 @@
 The theme puts small inline scripts in every page (``__md_scope``, which differs with the
 page's depth, and the tab/palette restore). Instead of allowing every inline script
 ('unsafe-inline'), the page lists the SHA-256 of the inline scripts it really has, so an
-injected one never runs. The policy travels with the files: it holds whether the app serves
-them (``make run``), nginx does, or anything else.
+injected one never runs; everything else may come from this site only. The policy travels
+with the files: it holds whether the app serves them (``make run``), nginx does, or anything
+else. (``frame-ancestors`` cannot be set in a meta tag: the server's header sets it.)
 
 Registered last in ``mkdocs.yml`` so that it sees each page as finally written.
 """
@@ -38,8 +39,9 @@ def script_hashes(html: str) -> list[str]:
 def with_policy(html: str) -> str:
     """The page with its policy as the first tag after <meta charset> (a policy in a meta tag
     covers only what follows it)."""
-    policy = " ".join(["script-src 'self'", *script_hashes(html)]) \
-        + "; object-src 'none'; base-uri 'self'"
+    scripts = " ".join(["script-src 'self'", *script_hashes(html)])
+    policy = (f"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+              f"{scripts}; object-src 'none'; base-uri 'self'; form-action 'self'")
     tag = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     charset = CHARSET.search(html)
     if charset is None:
