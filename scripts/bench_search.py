@@ -268,7 +268,7 @@ def default_search_config(config_name: str):
         "INHERIT": config_name,
         "plugins": ["search"],
         "hooks": [h for h in hooks if h != SEARCH_TUNING_HOOK],
-        "extra_javascript": [j for j in owner.get("extra_javascript", []) if j != SEARCH_TUNING_JS],
+        "extra": {"polyfills": [j for j in owner["extra"]["polyfills"] if j != SEARCH_TUNING_JS]},
     }
     fd, name = tempfile.mkstemp(prefix=".bench-default-", suffix=".yml", dir=ROOT)
     try:

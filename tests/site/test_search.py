@@ -119,6 +119,15 @@ def test_index_weights_favour_sections_over_page_tops(owner_index, staff_index):
     assert staff["cleaning-standards/"] == pytest.approx(PAGE_TOP_FACTOR)
 
 
+def test_query_segmentation_is_in_place_before_the_theme_sets_up_search(built_site):
+    """search-segment.js learns the index's words from the worker's setup message: loaded after
+    the theme's bundle, a fast index fetch could set the worker up before it is listening."""
+    for page in built_site.rglob("*.html"):
+        scripts = re.findall(r'<script src="[^"]*?([^"/]+)"', page.read_text(encoding="utf-8"))
+        bundle = next(i for i, name in enumerate(scripts) if name.startswith("bundle."))
+        assert scripts.index("search-segment.js") < bundle, page
+
+
 BROWSER_QUERIES = [query for query in QUERIES if query.in_browser_test]
 
 
