@@ -52,8 +52,8 @@ def content_security_policy() -> str:
 
 
 def _handbook_file(response) -> bool:
-    """A page of the built handbook (served by ``site.py`` in local runs), not an error page."""
-    return request.blueprint == "site" and response.status_code < 400
+    """A page of the built handbook (``handbook/`` serves it in local runs), not an error page."""
+    return request.blueprint == "handbook" and response.status_code < 400
 
 
 def init_app(app) -> None:

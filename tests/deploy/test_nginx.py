@@ -8,6 +8,7 @@ compression, /forms proxied with the app's own headers, the Chinese 413 page, th
 from __future__ import annotations
 
 import http.client
+import re
 from urllib.parse import urlsplit
 
 import requests
@@ -20,9 +21,18 @@ SECURITY_HEADERS = {
 
 
 def assert_security_headers(response) -> None:
+    """The app's headers; a handbook page's policy is its own <meta> tag, the header adds the
+    parts a meta tag cannot carry. No policy lets an inline script run without its hash."""
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, (response.url, name, response.headers.get(name))
-    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    header = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in header
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', response.text)
+    assert "default-src 'self'" in (meta.group(1) if meta else header), response.url
+    for policy in (header, meta.group(1) if meta else ""):
+        scripts = re.search(r"script-src ([^;]*)", policy)
+        assert not scripts or "'unsafe-inline'" not in scripts.group(1).split(), response.url
 
 
 def test_owner_site_is_served_with_security_headers_and_compression(nginx_stack):
@@ -61,7 +71,7 @@ def test_forms_are_proxied_with_the_apps_own_headers(nginx_stack):
     assert_security_headers(forms)
     # The app's headers pass through once; nginx adds no second copy to proxied pages.
     raw = forms.raw.headers
-    for name in (*SECURITY_HEADERS, "Content-Security-Policy"):
+    for name in (*SECURITY_HEADERS, "Content-Security-Policy", "Strict-Transport-Security"):
         assert len(raw.getlist(name)) == 1, (name, raw.getlist(name))
 
 
