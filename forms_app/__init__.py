@@ -18,6 +18,8 @@ from . import (
     health,
     home,
     move_in,
+    my_records,
+    notifications,
     operations,
     renovation,
     row_ids,
@@ -36,7 +38,7 @@ from .uploads import upload_limits
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 # Each domain registers its blueprints and its part of the staff home (``init_app``).
-DOMAINS = (renovation, move_in, surveys, cleaning)
+DOMAINS = (renovation, move_in, surveys, cleaning, notifications, my_records)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

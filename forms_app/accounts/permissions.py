@@ -47,6 +47,9 @@ TABLE: dict[str, frozenset[str]] = {
     # 保洁品质检查: the 客服主管 joins the 管理处's daily 巡视检查, led by the 经理.
     "cleaning.inspect": frozenset({S, M}),
     "cleaning.summary": frozenset({M}),
+    # 通知: the desk follows what owners were told and sends a status link again on request.
+    "notifications.view": frozenset({S, M}),
+    "notifications.resend": frozenset({S, M}),
 }
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..my_records.registry import register_household_records
 
 
 def _home_figures(_user, day: date) -> dict:
@@ -21,6 +22,7 @@ def _home_figures(_user, day: date) -> dict:
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
+    from .notices import household_records
     from .staff_views import bp as staff_bp
     from .views import bp
 
@@ -32,3 +34,4 @@ def init_app(app: Flask, url_prefix: str) -> None:
         home=(HomePanel("move_in/staff/_home.html", _home_figures, "move_in.schedule"),),
         audit_labels={"move_in.close": "搬家预约标记完成/取消"},
     ))
+    register_household_records(app, "move_in", household_records)

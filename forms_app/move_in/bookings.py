@@ -14,6 +14,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..tokens import is_nonce, is_token
 from .models import BOOKED, CANCELLED, MoveInBooking
+from .notices import notify_booked, notify_cancelled
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
 ATTEMPTS = 3
@@ -193,6 +194,7 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
             **{name: values[name] for name in BOOKING_FIELDS},
         )
         session.add(booking)
+        notify_booked(session, booking)
     return booking, True
 
 
@@ -230,7 +232,9 @@ def cancel_by_owner(token: str) -> MoveInBooking:
             raise LookupError(token)
         if not owner_may_cancel(booking):
             raise BookingClosed()
-        return close(booking.id, CANCELLED, "业主")
+        booking = close(booking.id, CANCELLED, "业主")
+        notify_cancelled(db.session(), booking)
+        return booking
 
 
 @dataclass(frozen=True)

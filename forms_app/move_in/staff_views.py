@@ -23,8 +23,11 @@ from ..clock import local_time, today
 from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
+from ..notifications.messages import MESSAGES
+from ..notifications.outbox import messages_by_record
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
+from .notices import RECORD_TYPE, notify_cancelled, resend_booking_link
 
 bp = Blueprint("move_in_staff", __name__)
 
@@ -72,7 +75,29 @@ def schedule():
         "move_in/staff/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
         totals=totals, may_close=allowed(current_staff().role, "move_in.close"),
         previous=day - timedelta(days=1), following=day + timedelta(days=1),
-        today=today())
+        today=today(), sent_by_booking=messages_by_record(db.session, RECORD_TYPE,
+                                                          [b.id for b in rows]),
+        message_labels=MESSAGES,
+        may_resend=allowed(current_staff().role, "notifications.resend"))
+
+
+@bp.post("/<int:booking_id>/resend-link")
+@staff_required("notifications.resend")
+def resend_link(booking_id: int):
+    """Send the owner the booking's link again; audited."""
+    user = current_staff()
+    with write_transaction() as session:
+        booking = db.session.get(MoveInBooking, booking_id, with_for_update=True)
+        if booking is None:
+            abort(404)
+        resend_booking_link(session, booking, user.username)
+        record_audit("notifications.resend", target=booking.reference,
+                     detail=f"预约链接发给业主手机 {booking.owner_mobile[:3]}****"
+                            f"{booking.owner_mobile[-4:]}")
+        day = booking.move_date
+    flash(f"已安排重新发送预约 {booking.reference} 的链接。", "success")
+    return redirect(url_for(".schedule", date=day.isoformat()) + f"#booking-{booking_id}",
+                    code=303)
 
 
 @bp.post("/<int:booking_id>/<action>")
@@ -88,6 +113,8 @@ def close(booking_id: int, action: str):
             # close() locks the row until the commit: a second click waits, then finds the
             # booking closed (PostgreSQL; SQLite's write lock already makes it wait).
             booking = bookings.close(booking_id, state, user.username, user.id)
+            if state == CANCELLED:
+                notify_cancelled(db.session(), booking)
             record_audit("move_in.close", target=booking.reference,
                          detail=f"{booking.room_label} {booking.move_date.isoformat()} "
                                 f"标记为{STATE_LABELS[state]}")

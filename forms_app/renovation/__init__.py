@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..my_records.registry import register_household_records
+from ..notifications.scans import register_scan
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
+    from .notices import household_records, overdue_patrol_alerts
     from .staff_views import bp as staff_bp
     from .staff_views import home_figures
     from .views import bp
@@ -22,3 +25,5 @@ def init_app(app: Flask, url_prefix: str) -> None:
         home=(HomePanel("renovation/staff/_home.html", home_figures, "renovation.view"),),
         audit_labels={"renovation.action": "装修申请状态变更", "renovation.patrol": "记录装修巡查"},
     ))
+    register_household_records(app, "renovation", household_records)
+    register_scan(app, "renovation.patrol_overdue", overdue_patrol_alerts)

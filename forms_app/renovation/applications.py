@@ -16,6 +16,7 @@ from .models import (
     RenovationAttachment,
     RenovationEvent,
 )
+from .notices import notify_received
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
 ATTEMPTS = 5
@@ -130,5 +131,6 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
                     INSERT_ATTACHMENT,
                     [{**row, "application_id": application_id} for row in attachments],
                 )
+            notify_received(session, application_id, reference, values, status_token)
         stored.keep()
     return status_token

@@ -25,11 +25,14 @@ from ..database import write_transaction
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..list_filters import ListFilters
+from ..notifications.messages import MESSAGES
+from ..notifications.outbox import messages_for
 from ..paging import paginate
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import rules, states
 from .models import RenovationApplication, RenovationAttachment
+from .notices import RECORD_TYPE, notify_step, resend_status_link
 from .patrols import (
     PatrolError,
     PatrolPhoto,
@@ -132,6 +135,8 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         step_values=step_values or {}, patrol_errors=patrol_errors or {},
         patrol_values=patrol_values or {"patrol_date": today().isoformat()}, today=today(),
         page_error=page_error, latest_end=latest_end_date(application),
+        sent=messages_for(db.session, RECORD_TYPE, application.id), message_labels=MESSAGES,
+        may_resend=allowed(user.role, "notifications.resend"),
     ), status
 
 
@@ -164,6 +169,7 @@ def take_step(application_id: int, action: str):
         with write_transaction():
             application = _application(application_id, lock=True)
             advance(application, action, user, comment, new_end_date=new_end)
+            notify_step(db.session(), application, action, comment)
             record_audit("renovation.action", target=application.reference,
                          detail=f"{step.label}：{states.label(application.state)}")
     except WorkflowError as error:
@@ -175,6 +181,22 @@ def take_step(application_id: int, action: str):
         return _detail(application, 400, {action: {error.field: error.message}}, values)
     flash(f"已{step.label}。", "success")
     return redirect(url_for("renovation_staff.renovation", application_id=application_id), code=303)
+
+
+@bp.post("/renovations/<int:application_id>/resend-link")
+@staff_required("notifications.resend")
+def resend_link(application_id: int):
+    """Send the owner the status link again (a lost SMS, a new phone); audited."""
+    user = current_staff()
+    with write_transaction() as session:
+        application = _application(application_id, lock=True)
+        resend_status_link(session, application, user.username)
+        record_audit("notifications.resend", target=application.reference,
+                     detail=f"进度链接发给业主手机 {application.owner_mobile[:3]}****"
+                            f"{application.owner_mobile[-4:]}")
+    flash("已安排重新发送进度链接，发送结果见下方「通知记录」。", "success")
+    return redirect(url_for("renovation_staff.renovation", application_id=application_id) + "#messages",
+                    code=303)
 
 
 @bp.post("/renovations/<int:application_id>/patrols")

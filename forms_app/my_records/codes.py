@@ -1,0 +1,169 @@
+"""One-time codes for "我的办理": asked for with a room and a mobile, sent by SMS through the
+outbox, valid for a few minutes and once; throttled per mobile and per address, and five
+wrong codes lock the mobile for a while. Every count is in the database.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..clock import utcnow
+from ..database import write_transaction
+from ..notifications.outbox import enqueue
+from .models import OwnerCode, WrongCode
+from .registry import records_for
+
+DEFAULTS = {
+    "MY_CODE_MINUTES": 10,               # a code is valid this long
+    "MY_CODE_INTERVAL_SECONDS": 60,      # between two codes for one mobile
+    "MY_CODES_PER_MOBILE_PER_HOUR": 5,
+    "MY_CODES_PER_ADDRESS_PER_HOUR": 20,
+    "MY_MAX_WRONG_CODES": 5,             # then the mobile is locked …
+    "MY_LOCK_MINUTES": 30,               # … for this long
+    "MY_WRONG_CODES_PER_ADDRESS": 20,    # per address within the same period
+    "MY_SESSION_MINUTES": 15,            # how long the list stays open after a right code
+}
+HOUR = timedelta(hours=1)
+
+
+def setting(name: str) -> int:
+    return int(current_app.config.get(name, DEFAULTS[name]))
+
+
+class CodeRefused(Exception):
+    """The request or the code is refused; ``message`` is for the owner, ``field`` where."""
+
+    def __init__(self, message: str, field: str = "form"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Room:
+    building: int
+    unit: int
+    room: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.building}号楼{self.unit}单元{self.room}室"
+
+
+def _digest(code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+def _minutes_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds() / 60))
+
+
+def _locked_until(session, mobile: str, address: str, now: datetime) -> datetime | None:
+    """When the mobile (or the address) may try again, if it is locked now."""
+    since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
+    for column, value, limit in ((WrongCode.mobile, mobile, setting("MY_MAX_WRONG_CODES")),
+                                 (WrongCode.address, address,
+                                  setting("MY_WRONG_CODES_PER_ADDRESS"))):
+        recent = list(session.scalars(
+            select(WrongCode.created_at).where(column == value, WrongCode.created_at > since)
+            .order_by(WrongCode.created_at.desc()).limit(limit)))
+        if len(recent) >= limit:
+            return recent[-1] + timedelta(minutes=setting("MY_LOCK_MINUTES"))
+    return None
+
+
+def _lock_message(until: datetime, now: datetime) -> str:
+    return (f"验证码输错次数过多，该手机号已暂时锁定，请 {_minutes_until(until, now)} 分钟后再试。"
+            "如需帮助请联系物业服务中心。")
+
+
+def request_code(room: Room, mobile: str, address: str) -> None:
+    """Record a code request and, when the mobile is on a record of the room, send the code.
+
+    The answer is the same either way, so the page does not tell whose mobile is whose;
+    both count against the limits. Raises ``CodeRefused`` when a limit is reached.
+    """
+    now = utcnow()
+    on_record = any(record.mobile == mobile
+                    for record in records_for(room.building, room.unit, room.room))
+    code = f"{secrets.randbelow(10 ** 6):06d}"
+    minutes = setting("MY_CODE_MINUTES")
+    with write_transaction() as session:
+        locked = _locked_until(session, mobile, address, now)
+        if locked:
+            raise CodeRefused(_lock_message(locked, now), "owner_mobile")
+        last = session.scalar(select(func.max(OwnerCode.created_at))
+                              .where(OwnerCode.mobile == mobile))
+        interval = timedelta(seconds=setting("MY_CODE_INTERVAL_SECONDS"))
+        if last and now - last < interval:
+            wait = math.ceil((last + interval - now).total_seconds())
+            raise CodeRefused(f"验证码刚刚发送过，请 {wait} 秒后再重新获取。", "owner_mobile")
+        per_mobile = session.scalar(select(func.count()).select_from(OwnerCode).where(
+            OwnerCode.mobile == mobile, OwnerCode.created_at > now - HOUR))
+        if per_mobile >= setting("MY_CODES_PER_MOBILE_PER_HOUR"):
+            raise CodeRefused("该手机号一小时内获取验证码次数已达上限，请稍后再试。", "owner_mobile")
+        per_address = session.scalar(select(func.count()).select_from(OwnerCode).where(
+            OwnerCode.address == address, OwnerCode.created_at > now - HOUR))
+        if per_address >= setting("MY_CODES_PER_ADDRESS_PER_HOUR"):
+            raise CodeRefused("当前网络获取验证码过于频繁，请一小时后再试。")
+        session.add(OwnerCode(
+            building=room.building, unit=room.unit, room=room.room, mobile=mobile,
+            address=address, code_hash=_digest(code if on_record else secrets.token_hex(16)),
+            sent=on_record, created_at=now, expires_at=now + timedelta(minutes=minutes)))
+        if on_record:
+            enqueue(session, "my.code", record_type="my_records", recipient=mobile,
+                    code=code, minutes=minutes, room=room.label)
+
+
+def check_code(room: Room, mobile: str, code: str, address: str) -> None:
+    """Accept the room's latest unexpired code for this mobile once; else count a wrong code.
+
+    Raises ``CodeRefused`` with how many tries are left, or that the mobile is locked.
+    """
+    now = utcnow()
+    with write_transaction() as session:
+        locked = _locked_until(session, mobile, address, now)
+        if locked:
+            raise CodeRefused(_lock_message(locked, now), "code")
+        latest = session.scalars(
+            select(OwnerCode).where(
+                OwnerCode.mobile == mobile, OwnerCode.building == room.building,
+                OwnerCode.unit == room.unit, OwnerCode.room == room.room)
+            .order_by(OwnerCode.id.desc()).limit(1)).first()
+        if latest and latest.used_at is None and latest.expires_at > now and \
+                hmac.compare_digest(latest.code_hash, _digest(code)):
+            # Conditional: of two tabs sending the same code, one wins.
+            used = session.execute(update(OwnerCode).where(
+                OwnerCode.id == latest.id, OwnerCode.used_at.is_(None)).values(used_at=now))
+            if used.rowcount == 1:
+                return
+        expired = latest is not None and latest.used_at is None and latest.expires_at <= now \
+            and hmac.compare_digest(latest.code_hash, _digest(code))
+        session.add(WrongCode(mobile=mobile, address=address, created_at=now))
+        session.flush()
+        locked = _locked_until(session, mobile, address, now)
+    if locked:
+        raise CodeRefused(_lock_message(locked, now), "code")
+    if expired:
+        raise CodeRefused("验证码已过期，请重新获取。", "code")
+    failures = _recent_failures(mobile, now)
+    left = setting("MY_MAX_WRONG_CODES") - failures
+    raise CodeRefused(f"验证码不正确或已使用，还可以再试 {left} 次。", "code")
+
+
+def _recent_failures(mobile: str, now: datetime) -> int:
+    from ..extensions import db
+
+    since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
+    return db.session.scalar(select(func.count()).select_from(WrongCode).where(
+        WrongCode.mobile == mobile, WrongCode.created_at > since)) or 0
+
+

@@ -1,0 +1,31 @@
+"""Owners and staff hear back: the outbox (written in the same transaction as each change),
+the message texts, the channels (企业微信 robot, SMS, the log), the delivery worker and the
+back office's view of what was sent.
+
+Domains import this package (``enqueue``, ``register_scan``); it imports no domain.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from .settings import from_environment
+
+
+def init_app(app: Flask, url_prefix: str) -> None:
+    """Settings, the staff outbox pages, the home panel and ``flask notifications-worker``."""
+    from . import cli
+    from .staff_views import bp as staff_bp
+    from .staff_views import home_figures
+
+    for name, value in from_environment().items():
+        app.config.setdefault(name, value)
+    app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/notifications")
+    app.cli.add_command(cli.worker_command)
+    register_section(app, StaffSection(
+        name="notifications",
+        nav=(NavLink("通知发送", "notifications_staff.outbox", "notifications.view"),),
+        home=(HomePanel("notifications/staff/_home.html", home_figures, "notifications.view"),),
+        audit_labels={"notifications.resend": "重新发送进度链接",
+                      "notifications.retry": "重试发送失败的通知"},
+    ))

@@ -1,0 +1,84 @@
+"""Every message text, in one place: short Chinese, with the reference number and a link.
+
+``text`` is what the log, the staff robot and the back office show. An SMS goes out through a
+template registered with the provider (``SMS_TEMPLATES`` maps a kind to the provider's
+template id); ``sms_params`` are the values of its {1}, {2}, … in order, so the template
+registered for a kind should read like ``text`` with those values as its variables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import OWNER, STAFF
+
+# A reason longer than this is cut in the message; the status page has it whole.
+MAX_REASON = 60
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    audience: str
+    label: str       # what the back office calls it
+    text: str        # str.format template over the enqueued values
+    sms_params: tuple[str, ...] = ()
+    secret: bool = False
+
+
+MESSAGES: dict[str, Message] = {m.kind: m for m in (
+    # 装修申请, to the owner.
+    Message("renovation.received", OWNER, "申请已收到",
+            "您的装修申请{reference}已收到，物业将尽快审核。进度：{link}", ("reference", "link")),
+    Message("renovation.approved", OWNER, "申请已批准",
+            "您的装修申请{reference}已批准，可在进度页打印装修许可证：{link}", ("reference", "link")),
+    Message("renovation.rejected", OWNER, "申请被驳回",
+            "您的装修申请{reference}未通过审核，理由：{reason}。修改后可重新申请，详情：{link}",
+            ("reference", "reason", "link")),
+    Message("renovation.started", OWNER, "已开工",
+            "您的装修{reference}已登记开工，请按许可证施工。进度：{link}", ("reference", "link")),
+    Message("renovation.acceptance_failed", OWNER, "验收不通过",
+            "您的装修{reference}验收不通过：{reason}。整改后请申请验收，详情：{link}",
+            ("reference", "reason", "link")),
+    Message("renovation.accepted", OWNER, "验收通过",
+            "您的装修{reference}已验收通过。进度：{link}", ("reference", "link")),
+    Message("renovation.deposit_refunded", OWNER, "押金已退还",
+            "您的装修{reference}押金已退还，装修办理完毕。详情：{link}", ("reference", "link")),
+    # 搬家预约, to the owner.
+    Message("move_in.confirmed", OWNER, "预约已确认",
+            "您的搬家预约{reference}已确认：{date} {slot}。进场路线：{link}",
+            ("reference", "date", "slot", "link")),
+    Message("move_in.cancelled", OWNER, "预约已取消",
+            "您的搬家预约{reference}（{date} {slot}）已取消。详情：{link}",
+            ("reference", "date", "slot", "link")),
+    # Any record: the status link again, sent by staff on request.
+    Message("status_link", OWNER, "进度链接（重发）",
+            "您办理的{record_label}{reference}的进度链接：{link}",
+            ("record_label", "reference", "link")),
+    # 我的办理: the one-time code.
+    Message("my.code", OWNER, "验证码",
+            "验证码{code}，{minutes}分钟内有效，用于查看{room}的办理记录，请勿告诉他人。",
+            ("code", "minutes"), secret=True),
+    # Alerts to the staff group.
+    Message("renovation.new", STAFF, "新装修申请",
+            "新装修申请{reference}：{room}，请审核。{link}", ("reference", "room", "link")),
+    Message("move_in.new", STAFF, "新搬家预约",
+            "新搬家预约{reference}：{room}，{date} {slot}。{link}",
+            ("reference", "room", "date", "slot", "link")),
+    Message("renovation.patrol_overdue", STAFF, "巡查逾期",
+            "巡查逾期：{reference} {room}，{patrol}应于{due_on}巡查，已逾期{days}天。{link}",
+            ("reference", "room", "patrol", "due_on", "days", "link")),
+)}
+
+
+def short_reason(reason: str) -> str:
+    """A reason short enough for a message (the status page shows it whole)."""
+    reason = " ".join((reason or "").split())
+    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
+
+
+def render(kind: str, values: dict) -> tuple[Message, str, list[str]]:
+    """The message definition, its text and its SMS parameters for these values."""
+    message = MESSAGES[kind]
+    text = message.text.format(**values)
+    params = [str(values[name]) for name in message.sms_params]
+    return message, text, params

@@ -1,0 +1,76 @@
+"""Writing messages into the outbox, inside the caller's write transaction.
+
+A domain calls ``enqueue(session, kind, …)`` in the same ``write_transaction`` as the change
+the message reports: the message is committed with the change or not at all, and the request
+never waits for a delivery (the worker sends it).
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select
+
+from ..clock import utcnow
+from .messages import render
+from .models import FAILED, PENDING, Notification
+
+
+def public_url(path: str) -> str:
+    """An absolute link for a message: ``PUBLIC_BASE_URL`` + path, else this request's host."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    if not base and has_request_context():
+        base = request.host_url
+    return base.rstrip("/") + path if base else path
+
+
+def enqueue(session, kind: str, *, record_type: str = "", record_id: int | None = None,
+            reference: str = "", recipient: str = "", link_path: str = "",
+            dedupe_key: str | None = None, requested_by: str = "", **values) -> Notification | None:
+    """Add one message to the outbox in ``session``'s transaction.
+
+    ``link_path`` becomes the message's absolute ``{link}``. With a ``dedupe_key`` already in
+    the outbox nothing is added and None is returned (a periodic scan seeing the same thing
+    twice).
+    """
+    if dedupe_key and session.scalar(
+            select(Notification.id).where(Notification.dedupe_key == dedupe_key)):
+        return None
+    values = {"reference": reference, "link": public_url(link_path) if link_path else "",
+              **values}
+    message, text, params = render(kind, values)
+    notification = Notification(
+        kind=kind, audience=message.audience, recipient=recipient, record_type=record_type,
+        record_id=record_id, reference=reference, text=text, params=params,
+        idempotency_key=uuid.uuid4().hex, dedupe_key=dedupe_key, secret=message.secret,
+        requested_by=requested_by, state=PENDING, attempts=0, next_attempt_at=utcnow(),
+        created_at=utcnow(), last_error="")
+    session.add(notification)
+    return notification
+
+
+def messages_for(session, record_type: str, record_id: int) -> list[Notification]:
+    """What was sent (or is being sent) about one record, oldest first."""
+    return list(session.scalars(
+        select(Notification).where(Notification.record_type == record_type,
+                                   Notification.record_id == record_id)
+        .order_by(Notification.id)))
+
+
+def messages_by_record(session, record_type: str, record_ids) -> dict[int, list[Notification]]:
+    """``messages_for`` of many records in one query (a day's schedule)."""
+    found: dict[int, list[Notification]] = {}
+    ids = list(record_ids)
+    if not ids:
+        return found
+    for notification in session.scalars(
+            select(Notification).where(Notification.record_type == record_type,
+                                       Notification.record_id.in_(ids))
+            .order_by(Notification.id)):
+        found.setdefault(notification.record_id, []).append(notification)
+    return found
+
+
+def failed_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.state == FAILED)) or 0

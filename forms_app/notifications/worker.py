@@ -1,0 +1,215 @@
+"""The delivery worker: claims one due message at a time with a lease, sends it outside any
+transaction, records the attempt, and retries with exponential backoff.
+
+At-least-once: a message is marked delivered only after its channel accepted it. A worker
+killed mid-delivery leaves the message ``sending`` with a lease; when the lease runs out
+another worker (or the restarted one) claims it again, marks the unfinished attempt
+interrupted and sends it again with the same idempotency key, so the receiver can drop the
+second copy. A message is never dropped: it ends delivered, or failed and shown to staff.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from ..clock import today, utcnow
+from ..database import write_transaction
+from ..extensions import db
+from .channels import DeliveryError, Outgoing, build_channels, channel_for, describe
+from .messages import MESSAGES
+from .models import (
+    DELIVERED,
+    ERROR,
+    FAILED,
+    INTERRUPTED,
+    PENDING,
+    SENDING,
+    SENT,
+    DeliveryAttempt,
+    Notification,
+)
+from .scans import registered_scans
+from .settings import notification_settings
+
+logger = logging.getLogger("forms_app.notifications")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
+
+
+def backoff_delay(settings: dict, attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: doubled each time, capped."""
+    return min(settings["backoff"] * 2 ** max(attempts - 1, 0), settings["backoff_max"])
+
+
+def _forget_secret(notification: Notification) -> None:
+    """A one-time code is not kept once its message is done with."""
+    if notification.secret:
+        notification.text = f"{MESSAGES[notification.kind].label}（内容不保留）"
+        notification.params = []
+
+
+def _give_up(notification: Notification, reason: str) -> None:
+    notification.state = FAILED
+    notification.last_error = reason
+    notification.lease_until = None
+    notification.leased_by = None
+    _forget_secret(notification)
+
+
+def claim(name: str, settings: dict, channels: dict) -> tuple[Outgoing, int, object] | None:
+    """Take the next due message: (message, attempt id, channel), or None when none is due.
+
+    A due message is pending and past its ``next_attempt_at``, or ``sending`` with an
+    expired lease (its worker died). Rows locked by another worker are skipped on
+    PostgreSQL; on SQLite the write lock serialises claims.
+    """
+    while True:
+        now = utcnow()
+        with write_transaction() as session:
+            notification = session.scalars(
+                select(Notification).where(or_(
+                    and_(Notification.state == PENDING, Notification.next_attempt_at <= now),
+                    and_(Notification.state == SENDING, Notification.lease_until < now)))
+                .order_by(Notification.next_attempt_at, Notification.id).limit(1)
+                .with_for_update(skip_locked=True)).first()
+            if notification is None:
+                return None
+            if notification.state == SENDING:
+                session.execute(
+                    update(DeliveryAttempt)
+                    .where(DeliveryAttempt.notification_id == notification.id,
+                           DeliveryAttempt.outcome.is_(None))
+                    .values(outcome=INTERRUPTED, finished_at=now,
+                            detail="发送进程在发送途中退出，租约到期后重新发送"))
+                if notification.attempts >= settings["max_attempts"]:
+                    _give_up(notification, "多次发送途中进程退出，已停止重试")
+                    continue
+            channel = channel_for(notification.audience, channels)
+            notification.state = SENDING
+            notification.attempts += 1
+            notification.lease_until = now + timedelta(seconds=settings["lease"])
+            notification.leased_by = name
+            attempt = DeliveryAttempt(notification_id=notification.id,
+                                      number=notification.attempts, worker=name,
+                                      channel=channel.name, started_at=now, detail="")
+            session.add(attempt)
+            session.flush()
+            outgoing = Outgoing(notification.id, notification.kind, notification.audience,
+                                notification.recipient, notification.text,
+                                tuple(notification.params or ()), notification.idempotency_key)
+            return outgoing, attempt.id, channel
+
+
+def finish(name: str, settings: dict, message: Outgoing, attempt_id: int, channel,
+           error: str | None, detail: str) -> None:
+    """Record what came of one attempt and decide the message's next state."""
+    now = utcnow()
+    with write_transaction() as session:
+        attempt = session.get(DeliveryAttempt, attempt_id)
+        attempt.finished_at = now
+        attempt.outcome = ERROR if error else SENT
+        attempt.detail = error or detail
+        notification = session.get(Notification, message.id, with_for_update=True,
+                                    populate_existing=True)
+        if notification.state == DELIVERED:
+            return
+        if error is None:
+            # Accepted, even if our lease ran out meanwhile: a copy sent by another worker
+            # carries the same key.
+            notification.state = DELIVERED
+            notification.delivered_at = now
+            notification.channel = channel.name
+            notification.last_error = ""
+            notification.lease_until = None
+            notification.leased_by = None
+            _forget_secret(notification)
+            return
+        notification.last_error = error
+        notification.channel = channel.name
+        if notification.state != SENDING or notification.leased_by != name:
+            return  # another worker holds it now and will decide
+        if notification.attempts >= settings["max_attempts"]:
+            _give_up(notification, error)
+            return
+        notification.state = PENDING
+        notification.lease_until = None
+        notification.leased_by = None
+        notification.next_attempt_at = now + timedelta(
+            seconds=backoff_delay(settings, notification.attempts))
+
+
+def deliver_next(name: str, settings: dict, channels: dict) -> bool:
+    """Claim and send one message; False when nothing was due."""
+    claimed = claim(name, settings, channels)
+    if claimed is None:
+        return False
+    message, attempt_id, channel = claimed
+    error, detail = None, ""
+    try:
+        detail = channel.send(message)
+    except DeliveryError as failure:
+        error = str(failure)
+    except Exception as failure:  # a channel bug must not stop the worker or lose the message
+        logger.exception("channel %s failed on notification %s", channel.name, message.id)
+        error = f"发送出错：{type(failure).__name__}"
+    finish(name, settings, message, attempt_id, channel, error, detail)
+    if error:
+        logger.warning("通知 #%s 发送失败：%s", message.id, error)
+    return True
+
+
+def run_scans() -> int:
+    """Run every registered periodic scan once; a failing scan is logged, not fatal."""
+    added = 0
+    for scan_name, scan in registered_scans().items():
+        try:
+            added += scan(today()) or 0
+        except Exception:
+            db.session.rollback()
+            logger.exception("notification scan %s failed", scan_name)
+    return added
+
+
+def run(app, once: bool = False, stop: threading.Event | None = None) -> None:
+    """Deliver until stopped (SIGTERM/SIGINT finish the message in hand first).
+
+    ``once``: run the scans, deliver what is due now, and return.
+    """
+    settings = notification_settings(app.config)
+    channels = build_channels(settings)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    name = worker_name()
+    logger.info("通知发送进程 %s 已启动：%s", name, describe(settings))
+    base_url = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+    next_scan = 0.0
+    # Scans build links with url_for, which needs a request context outside a request.
+    with app.test_request_context("/", base_url=base_url):
+        while not stop.is_set():
+            if time.monotonic() >= next_scan:
+                run_scans()
+                next_scan = time.monotonic() + settings["scan"]
+            try:
+                handled = deliver_next(name, settings, channels)
+            except Exception:
+                # The database away for a moment: wait, then carry on; nothing is lost.
+                logger.exception("notification worker cycle failed")
+                db.session.rollback()
+                handled = False
+            db.session.remove()
+            if once and not handled:
+                break
+            if not handled:
+                stop.wait(settings["poll"])
+    logger.info("通知发送进程 %s 已停止", name)
