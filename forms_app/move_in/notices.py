@@ -4,12 +4,11 @@ Called inside the booking's write transaction, so each message is committed with
 """
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import select
 
 from ..extensions import db
 from ..my_records.registry import HouseholdRecord
-from ..notifications.outbox import enqueue
+from ..notifications.outbox import enqueue, path_for
 from .models import MoveInBooking
 
 RECORD_TYPE = "move_in"
@@ -24,7 +23,7 @@ def _values(booking: MoveInBooking) -> dict:
 
 
 def _booking_path(booking: MoveInBooking) -> str:
-    return url_for("move_in.booking", token=booking.token)
+    return path_for("move_in.booking", token=booking.token)
 
 
 def notify_booked(session, booking: MoveInBooking) -> None:
@@ -33,7 +32,7 @@ def notify_booked(session, booking: MoveInBooking) -> None:
     enqueue(session, "move_in.confirmed", recipient=booking.owner_mobile,
             link_path=_booking_path(booking), **_values(booking))
     enqueue(session, "move_in.new", room=booking.room_label,
-            link_path=url_for("move_in_staff.schedule", date=booking.move_date.isoformat()),
+            link_path=path_for("move_in_staff.schedule", date=booking.move_date.isoformat()),
             **_values(booking))
 
 

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import func, select
 
 from ..clock import utcnow
 from .messages import render
 from .models import FAILED, PENDING, Notification
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of a page, also outside a request (the worker's scans, commands, scripts)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def public_url(path: str) -> str:

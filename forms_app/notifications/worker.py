@@ -192,24 +192,21 @@ def run(app, once: bool = False, stop: threading.Event | None = None) -> None:
             signal.signal(signum, lambda *_: stop.set())
     name = worker_name()
     logger.info("通知发送进程 %s 已启动：%s", name, describe(settings))
-    base_url = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
     next_scan = 0.0
-    # Scans build links with url_for, which needs a request context outside a request.
-    with app.test_request_context("/", base_url=base_url):
-        while not stop.is_set():
-            if time.monotonic() >= next_scan:
-                run_scans()
-                next_scan = time.monotonic() + settings["scan"]
-            try:
-                handled = deliver_next(name, settings, channels)
-            except Exception:
-                # The database away for a moment: wait, then carry on; nothing is lost.
-                logger.exception("notification worker cycle failed")
-                db.session.rollback()
-                handled = False
-            db.session.remove()
-            if once and not handled:
-                break
-            if not handled:
-                stop.wait(settings["poll"])
+    while not stop.is_set():
+        if time.monotonic() >= next_scan:
+            run_scans()
+            next_scan = time.monotonic() + settings["scan"]
+        try:
+            handled = deliver_next(name, settings, channels)
+        except Exception:
+            # The database away for a moment: wait, then carry on; nothing is lost.
+            logger.exception("notification worker cycle failed")
+            db.session.rollback()
+            handled = False
+        db.session.remove()
+        if once and not handled:
+            break
+        if not handled:
+            stop.wait(settings["poll"])
     logger.info("通知发送进程 %s 已停止", name)

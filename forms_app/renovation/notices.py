@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import url_for
 from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
 from ..my_records.registry import HouseholdRecord
 from ..notifications.messages import short_reason
-from ..notifications.outbox import enqueue
+from ..notifications.outbox import enqueue, path_for
 from . import states
 from .models import RenovationApplication
 from .patrols import patrols_due
@@ -34,7 +33,7 @@ STEP_MESSAGES = {
 
 
 def _status_path(token: str) -> str:
-    return url_for("renovation.status", token=token)
+    return path_for("renovation.status", token=token)
 
 
 def _room(building, unit, room) -> str:
@@ -49,7 +48,7 @@ def notify_received(session, application_id: int, reference: str, values: dict,
             link_path=_status_path(status_token))
     enqueue(session, "renovation.new", record_type=RECORD_TYPE, record_id=application_id,
             reference=reference,
-            link_path=url_for("renovation_staff.renovation", application_id=application_id),
+            link_path=path_for("renovation_staff.renovation", application_id=application_id),
             room=_room(values["building"], values["unit"], values["room"]))
 
 
@@ -81,7 +80,7 @@ def overdue_patrol_alerts(day: date) -> int:
             application = due.application
             if enqueue(session, "renovation.patrol_overdue", record_type=RECORD_TYPE,
                        record_id=application.id, reference=application.reference,
-                       link_path=url_for("renovation_staff.renovation",
+                       link_path=path_for("renovation_staff.renovation",
                                          application_id=application.id),
                        dedupe_key=f"renovation.patrol_overdue:{application.id}:"
                                   f"{due.kind['id']}:{day.isoformat()}",

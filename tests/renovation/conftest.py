@@ -86,7 +86,9 @@ def nul_sent_to_database(app):
     def _check(_conn, _cursor, statement, parameters, _context, executemany):
         rows = parameters if executemany else [parameters]
         for row in rows or []:
-            values = row.values() if isinstance(row, dict) else row
+            # insertmanyvalues batches (several rows of one INSERT) arrive as flat values.
+            values = row.values() if isinstance(row, dict) else \
+                row if isinstance(row, (list, tuple)) else [row]
             if any(isinstance(v, str) and "\x00" in v for v in values or ()):
                 sent.append(statement)
 
