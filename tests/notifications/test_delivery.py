@@ -1,0 +1,199 @@
+"""The worker delivers through real loopback endpoints that speak the 企业微信 robot's and
+Tencent Cloud SMS's API; faults end in retries with backoff, then a visible failure."""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import pytest
+
+from forms_app.accounts import roles
+from forms_app.database import write_transaction
+from forms_app.notifications.channels import build_channels
+from forms_app.notifications.models import DELIVERED, ERROR, FAILED, PENDING, SENT
+from forms_app.notifications.outbox import enqueue
+from forms_app.notifications.settings import notification_settings
+from forms_app.notifications.worker import backoff_delay
+from tests.support.endpoints import SMS_SECRET_ID
+
+from .conftest import FAST, deliver_due, outbox
+
+
+def staff_alert(app, reference="ZX20261201-001"):
+    with app.app_context():
+        with write_transaction() as session:
+            enqueue(session, "renovation.new", reference=reference, room="1号楼1单元101室",
+                    link_path="/forms/staff/renovations/1")
+
+
+def owner_notice(app, mobile="13800138000", kind="renovation.approved"):
+    with app.app_context():
+        with write_transaction() as session:
+            enqueue(session, kind, reference="ZX20261201-001", recipient=mobile,
+                    record_type="renovation", record_id=1,
+                    link_path="/forms/renovation/status/abc")
+
+
+def deliver_until_settled(app, passes=12):
+    """Run worker passes until no message is waiting (retries included)."""
+    for _ in range(passes):
+        deliver_due(app)
+        rows = outbox(app)
+        if all(m.state in (DELIVERED, FAILED) for m in rows):
+            return rows
+        time.sleep(FAST["NOTIFY_BACKOFF_MAX_SECONDS"])
+    return outbox(app)
+
+
+def test_staff_alerts_go_to_the_robot_as_text_with_an_idempotency_key(channels, robot):
+    staff_alert(channels)
+    deliver_due(channels)
+    [message] = outbox(channels)
+    assert message.state == DELIVERED and message.channel == "wecom"
+    [request] = robot.received
+    assert request.body == {"msgtype": "text", "text": {"content": message.text}}
+    assert request.headers["X-Idempotency-Key"] == message.idempotency_key
+    [attempt] = message.attempt_log
+    assert attempt.outcome == SENT and attempt.finished_at and attempt.channel == "wecom"
+
+
+def test_markdown_robot_messages(channels, robot):
+    channels.config["STAFF_WEBHOOK_MSGTYPE"] = "markdown"
+    staff_alert(channels)
+    deliver_due(channels)
+    assert robot.received[0].body["msgtype"] == "markdown"
+    assert outbox(channels)[0].state == DELIVERED
+
+
+def test_owner_messages_go_out_by_sms_through_the_sdk(channels, sms):
+    owner_notice(channels)
+    deliver_due(channels)
+    [message] = outbox(channels)
+    assert message.state == DELIVERED and message.channel == "sms", message.last_error
+    [request] = sms.received
+    # The fake checked the SDK's TC3-HMAC-SHA256 signature with the shared secret key.
+    assert request.headers["Authorization"].startswith(f"TC3-HMAC-SHA256 Credential={SMS_SECRET_ID}/")
+    assert request.body["PhoneNumberSet"] == ["+8613800138000"]
+    assert request.body["SignName"] == "示例物业" and request.body["TemplateId"] == "100001"
+    assert request.body["TemplateParamSet"] == message.params
+    assert message.params[0] == "ZX20261201-001" and message.params[1].endswith("/status/abc")
+    assert request.body["SessionContext"] == message.idempotency_key
+    assert "流水号" in message.attempt_log[0].detail
+
+
+def test_a_kind_without_an_sms_template_fails_visibly(channels, sms):
+    channels.config["SMS_TEMPLATES"] = "renovation.received=100002"
+    owner_notice(channels)
+    rows = deliver_until_settled(channels)
+    assert rows[0].state == FAILED and "未配置「renovation.approved」的短信模板" in rows[0].last_error
+    assert sms.received == []
+
+
+def closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("down", "无法连接企业微信机器人"),
+    ("slow", "秒内没有应答"),
+    ("error", "errcode 93000"),
+    ("http500", "HTTP 500"),
+    ("garbage", "应答无法识别"),
+])
+def test_robot_faults_are_retried_then_shown_as_failed(channels, robot, mode, reason):
+    if mode == "down":
+        channels.config["STAFF_WEBHOOK_URL"] = closed_port()
+    robot.mode, robot.delay = mode, 2.0
+    staff_alert(channels)
+    [message] = deliver_until_settled(channels)
+    assert message.state == FAILED and reason in message.last_error
+    assert message.attempts == FAST["NOTIFY_MAX_ATTEMPTS"]
+    assert [a.outcome for a in message.attempt_log] == [ERROR] * FAST["NOTIFY_MAX_ATTEMPTS"]
+    assert all(reason in a.detail for a in message.attempt_log)
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("error", "InsufficientBalanceInSmsPackage"),
+    ("reject", "PhoneNumberDailyLimit"),
+    ("http500", "短信平台出错"),
+    ("garbage", "短信平台出错"),
+    ("slow", "短信平台没有按时应答"),
+])
+def test_sms_faults_are_retried_then_shown_as_failed(channels, sms, mode, reason):
+    sms.mode, sms.delay = mode, 2.0
+    owner_notice(channels)
+    [message] = deliver_until_settled(channels)
+    assert message.state == FAILED and reason in message.last_error, message.last_error
+    assert len(message.attempt_log) == FAST["NOTIFY_MAX_ATTEMPTS"]
+
+
+def test_a_failure_waits_longer_each_time_and_a_recovery_delivers(channels, robot):
+    robot.mode = "error"
+    staff_alert(channels)
+    deliver_due(channels)
+    [first] = outbox(channels)
+    assert first.state == PENDING and first.attempts == 1
+    assert abs((first.next_attempt_at - first.attempt_log[0].finished_at).total_seconds()
+               - FAST["NOTIFY_BACKOFF_SECONDS"]) < 0.1
+    settings = notification_settings(channels.config)
+    assert [backoff_delay(settings, n) for n in (1, 2, 3, 4)] == [0.2, 0.4, 0.8, 1.0]
+    robot.mode = "ok"
+    [message] = deliver_until_settled(channels)
+    assert message.state == DELIVERED and message.last_error == ""
+    assert [a.outcome for a in message.attempt_log] == [ERROR, SENT]
+    assert len(set(robot.keys())) == 1
+
+
+def test_failures_show_on_the_record_and_in_the_outbox_and_can_be_retried(
+        channels, robot, as_role):
+    robot.mode = "error"
+    staff_alert(channels)
+    deliver_until_settled(channels)
+    desk = as_role(roles.SERVICE)
+    home = desk.get("/forms/staff/").get_data(as_text=True)
+    assert "有 <strong>1</strong> 条通知发送失败" in home
+    page = desk.get("/forms/staff/notifications/?state=failed").get_data(as_text=True)
+    assert "发送失败" in page and "errcode 93000" in page and "新装修申请" in page
+    from tests.conftest import csrf_token_from
+
+    [message] = outbox(channels)
+    robot.mode = "ok"
+    response = desk.post(f"/forms/staff/notifications/{message.id}/retry",
+                         data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 303
+    deliver_due(channels)
+    assert outbox(channels)[0].state == DELIVERED
+    audit = as_role(roles.MANAGER).get("/forms/staff/audit").get_data(as_text=True)
+    assert "重试发送失败的通知" in audit
+
+
+def test_engineering_cannot_open_the_outbox(channels, as_role):
+    assert as_role(roles.ENGINEERING).get("/forms/staff/notifications/").status_code == 403
+
+
+def test_without_settings_everything_goes_to_the_log_and_no_host_is_contacted(app, caplog):
+    assert set(build_channels(notification_settings(app.config))) == {"log"}
+    owner_notice(app)
+    staff_alert(app)
+    with caplog.at_level(logging.INFO, logger="forms_app.notifications"):
+        deliver_due(app)
+    rows = outbox(app)
+    assert {m.state for m in rows} == {DELIVERED} and {m.channel for m in rows} == {"log"}
+    logged = caplog.text
+    assert "发给 13800138000" in logged and "发给 员工群" in logged
+    assert rows[0].text in logged
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"SMS_SECRET_ID": "x"}, "短信设置不完整"),
+    ({"STAFF_WEBHOOK_URL": "ftp://robot"}, "STAFF_WEBHOOK_URL"),
+    ({"STAFF_WEBHOOK_MSGTYPE": "image"}, "text 或 markdown"),
+    ({"NOTIFY_LEASE_SECONDS": 5.0, "NOTIFY_TIMEOUT_SECONDS": 10.0}, "NOTIFY_LEASE_SECONDS"),
+])
+def test_the_worker_refuses_settings_it_cannot_work_with(app, runner, settings, problem):
+    app.config.update(settings)
+    result = runner.invoke(args=["notifications-worker", "--once"])
+    assert result.exit_code != 0 and "通知设置有误" in result.output and problem in result.output
