@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run   - install, build both halves of the handbook, migrate the database, serve at http://127.0.0.1:$(PORT)/
+#                with the notification worker beside the server (messages go to the log)
 #   make test  - install the same way and run every test
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -35,8 +36,12 @@ db: install
 run: site db
 	@$(PY) scripts/build_pdf.py --site-dir site || echo "PDF 手册未生成：WeasyPrint 需要系统库 (sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)，其余功能不受影响。"
 	@echo "业主指南: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/   员工手册 (登录后): http://127.0.0.1:$(PORT)/staff/ (首个账号: $(VENV)/bin/flask --app forms_app create-user 用户名 --role 经理)"
-	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--access-logfile - forms_app.wsgi:app
+	@# The notification worker runs beside gunicorn; when either stops (Ctrl-C, a crash), both do.
+	@bash -c '$(VENV)/bin/flask --app forms_app notifications-worker & worker=$$!; \
+		$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+			--access-logfile - forms_app.wsgi:app & server=$$!; \
+		trap "kill $$worker $$server 2>/dev/null" INT TERM; \
+		wait -n; status=$$?; kill $$worker $$server 2>/dev/null; wait; exit $$status'
 
 test: install
 	$(VENV)/bin/pytest
