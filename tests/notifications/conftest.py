@@ -16,6 +16,17 @@ FAST = {"NOTIFY_TIMEOUT_SECONDS": 1.0, "NOTIFY_BACKOFF_SECONDS": 0.2,
 
 
 @pytest.fixture
+def stop_later():
+    """Kill (at the end of the test) the worker processes given to it that still run."""
+    started = []
+    yield started.append
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
 def robot():
     with FakeRobot() as endpoint:
         yield endpoint

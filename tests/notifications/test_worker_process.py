@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 
-import pytest
-
 from forms_app.database import write_transaction
 from forms_app.notifications.models import DELIVERED, INTERRUPTED, SENT
 from forms_app.notifications.outbox import enqueue
@@ -33,16 +31,6 @@ def alerts(app, count: int, first: int = 1) -> None:
             for number in range(first, first + count):
                 enqueue(session, "renovation.new", reference=f"ZX20261201-{number:03d}",
                         room="1号楼1单元101室", link_path="/forms/staff/renovations/1")
-
-
-@pytest.fixture
-def stop_later():
-    started: list[subprocess.Popen] = []
-    yield started.append
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_under_one_key(

@@ -1,0 +1,57 @@
+"""Workers on PostgreSQL, where claims do not serialise on a database-wide lock: a row held by
+one worker is skipped by the next (FOR UPDATE SKIP LOCKED), and two worker processes deliver
+every message once. Runs on a throw-away PostgreSQL server (tests/support/postgres.py)."""
+from __future__ import annotations
+
+import signal
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from forms_app.notifications.channels import LogChannel
+from forms_app.notifications.models import DELIVERED, SENT
+from forms_app.notifications.settings import notification_settings
+from forms_app.notifications.worker import claim
+from tests.support.endpoints import FakeRobot, wait_until
+from tests.support.postgres import app_on_postgres
+
+from .conftest import outbox
+from .test_worker_process import alerts, start_worker
+
+
+@pytest.fixture
+def pg_app(postgres_url, tmp_path, monkeypatch):
+    with app_on_postgres(postgres_url, tmp_path / "instance", monkeypatch) as app:
+        yield app
+
+
+def test_a_claimed_row_is_skipped_not_waited_for(pg_app):
+    alerts(pg_app, 2)
+    first, second = outbox(pg_app)
+    engine = create_engine(pg_app.config["PG_URL"])
+    with engine.connect() as holder:
+        holder.execute(text("BEGIN"))
+        holder.execute(text("SELECT id FROM notification WHERE id = :id FOR UPDATE"),
+                       {"id": first.id})
+        with pg_app.app_context():
+            settings = notification_settings(pg_app.config)
+            message, _attempt, _channel = claim("test:1", settings, {"log": LogChannel()})
+        assert message.id == second.id
+        holder.execute(text("ROLLBACK"))
+    engine.dispose()
+
+
+def test_two_worker_processes_deliver_every_message_once(pg_app, stop_later):
+    alerts(pg_app, 20)
+    with FakeRobot() as robot:
+        workers = [start_worker(robot.url) for _ in range(2)]
+        for worker in workers:
+            stop_later(worker)
+        rows = wait_until(lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r)
+                          and r, timeout=120)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(30) == 0
+    keys = robot.keys()
+    assert len(keys) == 20 and sorted(keys) == sorted(m.idempotency_key for m in rows)
+    assert all([a.outcome for a in m.attempt_log] == [SENT] for m in rows)
