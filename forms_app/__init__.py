@@ -38,7 +38,10 @@ from .uploads import upload_limits
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 # Each domain registers its blueprints and its part of the staff home (``init_app``).
-DOMAINS = (renovation, move_in, surveys, cleaning, notifications, my_records)
+DOMAINS = (renovation, move_in, surveys, cleaning)
+# Layers between accounts and the domains: domains import them (enqueue a message, register a
+# household's records), they import no domain. Registered after the domains (navigation order).
+SERVICES = (notifications, my_records)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -108,6 +111,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home.bp, url_prefix=URL_PREFIX)
     accounts.init_app(app, URL_PREFIX)
     # The order here is the order of the back office's navigation and home panels.
-    for domain in DOMAINS:
-        domain.init_app(app, URL_PREFIX)
+    for part in (*DOMAINS, *SERVICES):
+        part.init_app(app, URL_PREFIX)
     handbook.init_app(app, URL_PREFIX)

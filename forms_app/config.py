@@ -39,6 +39,37 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{name}={raw!r} 不是数字") from None
+
+
+def _notification_settings() -> dict:
+    """Channels and delivery of the notification worker (forms_app/notifications): every
+    channel optional, none contacted unless set; checked by the worker at start-up."""
+    texts = ("PUBLIC_BASE_URL", "STAFF_WEBHOOK_URL", "SMS_SECRET_ID", "SMS_SECRET_KEY",
+             "SMS_APP_ID", "SMS_SIGN_NAME", "SMS_TEMPLATES", "SMS_REGION", "SMS_ENDPOINT")
+    settings = {name: os.environ.get(name, "").strip() for name in texts}
+    settings["STAFF_WEBHOOK_MSGTYPE"] = os.environ.get("STAFF_WEBHOOK_MSGTYPE", "").strip() or "text"
+    settings["SMS_REGION"] = settings["SMS_REGION"] or "ap-guangzhou"
+    settings["SMS_ENDPOINT"] = settings["SMS_ENDPOINT"] or "https://sms.tencentcloudapi.com"
+    settings.update({
+        "NOTIFY_TIMEOUT_SECONDS": _number("NOTIFY_TIMEOUT_SECONDS", 10),  # one call to a channel
+        "NOTIFY_MAX_ATTEMPTS": int(_number("NOTIFY_MAX_ATTEMPTS", 8)),   # then 发送失败
+        # Wait after the first failure, doubled after each further one, up to the maximum.
+        "NOTIFY_BACKOFF_SECONDS": _number("NOTIFY_BACKOFF_SECONDS", 30),
+        "NOTIFY_BACKOFF_MAX_SECONDS": _number("NOTIFY_BACKOFF_MAX_SECONDS", 3600),
+        "NOTIFY_POLL_SECONDS": _number("NOTIFY_POLL_SECONDS", 2),        # idle look at the outbox
+        "NOTIFY_SCAN_SECONDS": _number("NOTIFY_SCAN_SECONDS", 300),      # overdue patrols
+        # A claimed message is sent again by another worker after this (0: 3 timeouts + 10 s).
+        "NOTIFY_LEASE_SECONDS": _number("NOTIFY_LEASE_SECONDS", 0),
+    })
+    return settings
+
+
 def build_config(instance_path: str) -> dict:
     """The app's settings for this process."""
     https = os.environ.get("HTTPS", "").lower() in {"1", "true", "yes"}
@@ -79,4 +110,16 @@ def build_config(instance_path: str) -> dict:
         "TODAY": None,
         # argon2id cost (accounts/passwords.py): "owasp", or "testing" for test suites only.
         "PASSWORD_HASH_COST": os.environ.get("PASSWORD_HASH_COST", "owasp"),
+        **_notification_settings(),
+        # 我的办理's one-time codes (my_records/codes.py): valid minutes, the wait between two
+        # codes for one mobile, codes per hour per mobile and per address, wrong codes before a
+        # mobile (or an address) is locked and for how long, and how long the list stays open.
+        "MY_CODE_MINUTES": 10,
+        "MY_CODE_INTERVAL_SECONDS": 60,
+        "MY_CODES_PER_MOBILE_PER_HOUR": 5,
+        "MY_CODES_PER_ADDRESS_PER_HOUR": 20,
+        "MY_MAX_WRONG_CODES": 5,
+        "MY_WRONG_CODES_PER_ADDRESS": 20,
+        "MY_LOCK_MINUTES": 30,
+        "MY_SESSION_MINUTES": 15,
     }

@@ -20,21 +20,12 @@ from ..notifications.outbox import enqueue
 from .models import OwnerCode, WrongCode
 from .registry import records_for
 
-DEFAULTS = {
-    "MY_CODE_MINUTES": 10,               # a code is valid this long
-    "MY_CODE_INTERVAL_SECONDS": 60,      # between two codes for one mobile
-    "MY_CODES_PER_MOBILE_PER_HOUR": 5,
-    "MY_CODES_PER_ADDRESS_PER_HOUR": 20,
-    "MY_MAX_WRONG_CODES": 5,             # then the mobile is locked …
-    "MY_LOCK_MINUTES": 30,               # … for this long
-    "MY_WRONG_CODES_PER_ADDRESS": 20,    # per address within the same period
-    "MY_SESSION_MINUTES": 15,            # how long the list stays open after a right code
-}
 HOUR = timedelta(hours=1)
 
 
 def setting(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+    """One of the MY_* limits (defaults in forms_app/config.py)."""
+    return int(current_app.config[name])
 
 
 class CodeRefused(Exception):

@@ -9,17 +9,14 @@ from __future__ import annotations
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
-from .settings import from_environment
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
-    """Settings, the staff outbox pages, the home panel and ``flask notifications-worker``."""
+    """The staff outbox pages, the home panel and ``flask notifications-worker``."""
     from . import cli
     from .staff_views import bp as staff_bp
     from .staff_views import home_figures
 
-    for name, value in from_environment().items():
-        app.config.setdefault(name, value)
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/notifications")
     app.cli.add_command(cli.worker_command)
     register_section(app, StaffSection(

@@ -2,13 +2,14 @@
 import ast
 from collections import defaultdict
 
-from forms_app import DOMAINS
+from forms_app import DOMAINS, SERVICES
 from tests.support.server import PROJECT_ROOT
 
 APP = PROJECT_ROOT / "forms_app"
 PACKAGES = {p.name for p in APP.iterdir()
             if (p / "__init__.py").exists() and p.name != "migrations"}
 DOMAIN_NAMES = {module.__name__.rsplit(".", 1)[1] for module in DOMAINS}
+SERVICE_NAMES = {module.__name__.rsplit(".", 1)[1] for module in SERVICES}
 
 
 def imported_packages(path) -> set[str]:
@@ -59,3 +60,12 @@ def test_shared_modules_import_neither_accounts_nor_domains():
     assert "households" in shared and "tokens" in shared
     for name in shared:
         assert not graph[name] & PACKAGES, (name, graph[name] & PACKAGES)
+
+
+def test_services_import_no_domain():
+    """notifications and my_records sit between accounts and the domains: domains call them."""
+    graph = import_graph()
+    assert SERVICE_NAMES == {"notifications", "my_records"}
+    for name in SERVICE_NAMES:
+        assert not graph[name] & DOMAIN_NAMES, name
+    assert "my_records" not in graph["notifications"]

@@ -197,3 +197,19 @@ def test_the_worker_refuses_settings_it_cannot_work_with(app, runner, settings, 
     app.config.update(settings)
     result = runner.invoke(args=["notifications-worker", "--once"])
     assert result.exit_code != 0 and "通知设置有误" in result.output and problem in result.output
+
+
+def test_every_notification_setting_has_its_default_in_config(tmp_path, monkeypatch):
+    from forms_app.config import build_config
+
+    for name in ("STAFF_WEBHOOK_URL", "SMS_SECRET_ID", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = build_config(str(tmp_path))
+    checked = notification_settings(settings)
+    assert checked["webhook_url"] == "" and checked["sms"] is None
+    assert checked["lease"] == 3 * settings["NOTIFY_TIMEOUT_SECONDS"] + 10
+    assert settings["SMS_ENDPOINT"] == "https://sms.tencentcloudapi.com"
+    assert all(f"MY_{name}" in settings for name in (
+        "CODE_MINUTES", "CODE_INTERVAL_SECONDS", "CODES_PER_MOBILE_PER_HOUR",
+        "CODES_PER_ADDRESS_PER_HOUR", "MAX_WRONG_CODES", "WRONG_CODES_PER_ADDRESS",
+        "LOCK_MINUTES", "SESSION_MINUTES"))
