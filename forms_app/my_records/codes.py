@@ -31,10 +31,11 @@ def setting(name: str) -> int:
 class CodeRefused(Exception):
     """The request or the code is refused; ``message`` is for the owner, ``field`` where."""
 
-    def __init__(self, message: str, field: str = "form"):
+    def __init__(self, message: str, field: str = "form", locked: bool = False):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.locked = locked
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def request_code(room: Room, mobile: str, address: str) -> None:
     with write_transaction() as session:
         locked = _locked_until(session, mobile, address, now)
         if locked:
-            raise CodeRefused(_lock_message(locked, now), "owner_mobile")
+            raise CodeRefused(_lock_message(locked, now), "owner_mobile", locked=True)
         last = session.scalar(select(func.max(OwnerCode.created_at))
                               .where(OwnerCode.mobile == mobile))
         interval = timedelta(seconds=setting("MY_CODE_INTERVAL_SECONDS"))
@@ -123,7 +124,7 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
     with write_transaction() as session:
         locked = _locked_until(session, mobile, address, now)
         if locked:
-            raise CodeRefused(_lock_message(locked, now), "code")
+            raise CodeRefused(_lock_message(locked, now), "code", locked=True)
         latest = session.scalars(
             select(OwnerCode).where(
                 OwnerCode.mobile == mobile, OwnerCode.building == room.building,
@@ -142,7 +143,7 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
         session.flush()
         locked = _locked_until(session, mobile, address, now)
     if locked:
-        raise CodeRefused(_lock_message(locked, now), "code")
+        raise CodeRefused(_lock_message(locked, now), "code", locked=True)
     if expired:
         raise CodeRefused("验证码已过期，请重新获取。", "code")
     failures = _recent_failures(mobile, now)

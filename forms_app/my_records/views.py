@@ -109,7 +109,7 @@ def code():
                 check_code(room, mobile, form.code.data, request_address())
             except CodeRefused as refused:
                 form.code.errors.append(refused.message)
-                status = 429 if "锁定" in refused.message else 400
+                status = 429 if refused.locked else 400
             else:
                 session.pop(PENDING, None)
                 session[GRANT] = {"room": [room.building, room.unit, room.room],

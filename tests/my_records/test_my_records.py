@@ -235,3 +235,13 @@ def test_the_code_page_without_a_request_and_junk_posts_never_fail(household):
         assert response.status_code in (400, 303)
     assert client.post(START, data={"building": "1"}).status_code == 400  # no CSRF token
 
+
+
+def test_staff_never_see_a_code_in_the_outbox(household, as_role):
+    ask_code(household.test_client())
+    [message] = outbox(household, kind="my.code")
+    code = message.params[0]
+    from forms_app.accounts import roles
+
+    page = as_role(roles.MANAGER).get("/forms/staff/notifications/").get_data(as_text=True)
+    assert "验证码（内容不显示）" in page and code not in page
