@@ -2,6 +2,8 @@
 writes its message in the same transaction as the change; nothing is sent by the request."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -22,6 +24,11 @@ def take_step(client, application_id: int, action: str, comment: str = "", **ext
     page = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     return client.post(f"/forms/staff/renovations/{application_id}/steps/{action}",
                        data={"csrf_token": csrf_token_from(page), "comment": comment, **extra})
+
+
+def end_date(app, number: int):
+    with app.app_context():
+        return db.session.get(RenovationApplication, number).end_date
 
 
 def application_id(app) -> int:
@@ -62,7 +69,8 @@ def test_each_workflow_step_the_owner_cares_about_writes_its_message(app, client
              ("refund_deposit", "", "renovation.deposit_refunded")]
     for action, comment, kind in steps:
         before = len(outbox(app))
-        extra = {"end_date": "2099-01-01"} if action == "extend" else {}
+        extra = {"end_date": (end_date(app, number) + timedelta(days=1)).isoformat()} \
+            if action == "extend" else {}
         assert take_step(manager, number, action, comment, **extra).status_code == 303, action
         added = outbox(app)[before:]
         assert [m.kind for m in added] == ([kind] if kind else []), action
