@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from forms_app import create_app
@@ -114,8 +115,8 @@ def take(page, action, comment="", end_date=None):
     form = page.locator(f"#step-{action}")
     if comment:
         form.locator("textarea").fill(comment)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the step's POST and its redirect or error page
+        form.locator("button[type=submit]").click()
 
 
 def record_patrol(page, kind, findings, violation=None, photo=False):
@@ -128,9 +129,9 @@ def record_patrol(page, kind, findings, violation=None, photo=False):
     if photo:
         form.locator("#photos").set_input_files(
             files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}])
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "巡查记录已保存" in page.content()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("body")).to_contain_text("巡查记录已保存")
 
 
 @pytest.mark.browser
@@ -144,7 +145,7 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     page.click("nav >> text=装修申请")
     page.fill("#q", reference)
     page.click("button:has-text('查询')")
-    assert "138****8000" in page.content()
+    expect(page.locator("body")).to_contain_text("138****8000")  # after the search's navigation
     page.click(f"text={reference}")
     assert page.locator("#owner-mobile").inner_text() == "13800138000"
     assert page.locator("#step-accept").count() == 0  # not the service desk's step
