@@ -3,6 +3,7 @@ from flask import render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .drafts import ERROR, EXPIRED, draft_reply, is_draft_request
 from .extensions import db
 from .uploads import upload_limits
 
@@ -24,6 +25,8 @@ def render_error(code: int, message: str | None = None):
     if code == 413:
         limits = upload_limits()
         default = default.format(max_file_mb=limits.max_file_mb, max_files=limits.max_files)
+    if is_draft_request():
+        return draft_reply(ERROR, message or default, status=code)
     return (
         render_template("error.html", code=code, title=title, message=message or default),
         code,
@@ -33,6 +36,8 @@ def render_error(code: int, message: str | None = None):
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_error):
+        if is_draft_request():
+            return draft_reply(EXPIRED, "页面已过期，正在重新发送。", status=400)
         return render_error(400, "页面已过期或来源无法验证，请刷新页面后重新提交。")
 
     @app.errorhandler(HTTPException)

@@ -11,6 +11,7 @@ from functools import wraps
 
 from flask import g, redirect, request, session, url_for
 
+from ..drafts import LOGIN, draft_reply, is_draft_request
 from ..errors import render_error
 from .models import StaffUser
 from .permissions import STAFF, allowed, roles_for
@@ -50,6 +51,10 @@ def staff_required(permission: str = STAFF):
         def wrapped(*args, **kwargs):
             user = current_staff()
             if user is None:
+                if is_draft_request():
+                    # A draft sent after logout is kept on the phone, not lost or misfiled.
+                    return draft_reply(LOGIN, "登录已失效，请重新登录；记录仍保存在本机，登录后自动发送。",
+                                       status=401)
                 # Only a page can be returned to; a form post starts again from the home page.
                 back = request.full_path.rstrip("?") if request.method == "GET" else None
                 return redirect(url_for("accounts.login", next=back))

@@ -40,6 +40,11 @@ TABLE: dict[str, frozenset[str]] = {
     "move_in.schedule": EVERYONE,
     "move_in.close": frozenset({S, M}),
     "move_in.export": frozenset({S, M}),
+    # Calling an owner: lists mask mobiles; the whole number is shown one booking at a time,
+    # as a tap-to-call link, and each reveal is audited. The desk may call on any day, the
+    # gate (秩序维护员 who direct the move, seed 家私搬运) on the day of the move only.
+    "move_in.call_owner": frozenset({G, S, M}),
+    "move_in.call_owner.any_day": frozenset({S, M}),
     # 调查: the seed's 客服 collects and analyses owner opinions weekly; invitation links are
     # credentials to answer for a household, so only a 经理 creates or lists them.
     "surveys.results": frozenset({S, M}),

@@ -29,11 +29,16 @@ class NavLink:
 @dataclass(frozen=True)
 class HomePanel:
     """A domain's part of the staff home: ``figures(user, day)`` gives the template's
-    values, or None when there is nothing to show that user."""
+    values, or None when there is nothing to show that user.
+
+    ``today_for`` names the roles whose working day this panel is (the guard's patrols due,
+    the 客服's applications to review, the 工程's acceptances, the 经理's figures): their home
+    opens on these panels, the others follow."""
 
     template: str
     figures: Callable[[object, date], dict | None]
     permission: str = STAFF
+    today_for: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -63,17 +68,20 @@ def nav_links(role: str) -> list[NavLink]:
     return [link for s in sections() for link in s.nav if allowed(role, link.permission)]
 
 
-def home_panels(user, day: date) -> list[tuple[str, dict]]:
-    """(template, values) of every home panel this user may see and that has something to say."""
-    panels = []
+def home_panels(user, day: date) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """(template, values) of every home panel this user may see and that has something to
+    say, split into today's work for the user's role and the rest (each in registration
+    order)."""
+    today_work, others = [], []
     for section in sections():
         for panel in section.home:
             if not allowed(user.role, panel.permission):
                 continue
             values = panel.figures(user, day)
             if values is not None:
-                panels.append((panel.template, values))
-    return panels
+                (today_work if user.role in panel.today_for else others).append(
+                    (panel.template, values))
+    return today_work, others
 
 
 def audit_labels() -> dict[str, str]:

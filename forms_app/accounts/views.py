@@ -1,7 +1,8 @@
 """Login, logout, the staff home page and the audit log."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..clock import today, utcnow
@@ -124,8 +125,19 @@ def logout():
 @bp.get("/")
 @staff_required()
 def home():
-    """The staff home page: each domain's panel for this role (registered by the domain)."""
-    return render_template("accounts/home.html", panels=home_panels(current_staff(), today()))
+    """The staff home page: today's work of this role first, then the other panels it may
+    see (each domain registers its panels)."""
+    today_work, others = home_panels(current_staff(), today())
+    return render_template("accounts/home.html", today_work=today_work, others=others,
+                           day=today())
+
+
+@bp.get("/drafts/session")
+@staff_required()
+def draft_session():
+    """Who is logged in and a fresh CSRF token, for drafts sent later from the phone
+    (static/staff_drafts.js); without a session the answer says "login" (access.py)."""
+    return jsonify(outcome="ok", user=current_staff().username, csrf_token=generate_csrf())
 
 
 @bp.get("/audit")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..accounts.roles import MANAGER
 
 
 def _home_figures(_user, day: date) -> dict:
@@ -30,6 +31,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_section(app, StaffSection(
         name="cleaning",
         nav=(NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),),
-        home=(HomePanel("cleaning/staff/_home.html", _home_figures, "cleaning.summary"),),
+        home=(HomePanel("cleaning/staff/_home.html", _home_figures, "cleaning.summary",
+                            today_for=frozenset({MANAGER})),),
         audit_labels={"cleaning.inspect": "记录保洁品质检查"},
     ))

@@ -11,13 +11,15 @@ from datetime import date
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..accounts.roles import SECURITY
 from ..my_records.registry import register_household_records
 
 
 def _home_figures(_user, day: date) -> dict:
-    from .bookings import availability
+    """Today's slots with their bookings, for the gate (owners' mobiles stay masked)."""
+    from .bookings import availability, todays_bookings
 
-    return {"moves": availability(day)}
+    return {"moves": availability(day), "bookings": todays_bookings(day)}
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
@@ -31,7 +33,9 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_section(app, StaffSection(
         name="move_in",
         nav=(NavLink("搬家预约", "move_in_staff.schedule", "move_in.schedule"),),
-        home=(HomePanel("move_in/staff/_home.html", _home_figures, "move_in.schedule"),),
-        audit_labels={"move_in.close": "搬家预约标记完成/取消"},
+        home=(HomePanel("move_in/staff/_home.html", _home_figures, "move_in.schedule",
+                            today_for=frozenset({SECURITY})),),
+        audit_labels={"move_in.close": "搬家预约标记完成/取消",
+                      "move_in.call_owner": "查看业主电话（搬家预约）"},
     ))
     register_household_records(app, "move_in", household_records)

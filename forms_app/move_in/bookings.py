@@ -122,6 +122,15 @@ def availability(move_date: date) -> list[SlotAvailability]:
     return [SlotAvailability(slot, taken.get(slot.id, 0)) for slot in slots().values()]
 
 
+def todays_bookings(day: date) -> list[MoveInBooking]:
+    """The day's active bookings in slot order (the staff home's list for the gate)."""
+    order = {slot_id: index for index, slot_id in enumerate(slots())}
+    rows = db.session.scalars(select(MoveInBooking).where(
+        MoveInBooking.move_date == day, MoveInBooking.state != CANCELLED)
+        .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
+    return sorted(rows, key=lambda b: order.get(b.slot, len(order)))
+
+
 def find_by_nonce(nonce: str) -> MoveInBooking | None:
     if not is_nonce(nonce):
         return None

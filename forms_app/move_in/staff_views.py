@@ -21,6 +21,7 @@ from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..clock import local_time, today
 from ..database import write_transaction
+from ..errors import render_error
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..notifications.messages import MESSAGES
@@ -74,6 +75,7 @@ def schedule():
     return render_template(
         "move_in/staff/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
         totals=totals, may_close=allowed(current_staff().role, "move_in.close"),
+        may_call=lambda booking: may_call(current_staff(), booking),
         previous=day - timedelta(days=1), following=day + timedelta(days=1),
         today=today(), sent_by_booking=messages_by_record(db.session, RECORD_TYPE,
                                                           [b.id for b in rows]),
@@ -127,6 +129,28 @@ def close(booking_id: int, action: str):
         return redirect(url_for(".schedule", date=booking.move_date.isoformat()), code=303)
     flash(f"已将预约 {booking.reference} 标记为{STATE_LABELS[state]}。", "success")
     return redirect(url_for(".schedule", date=day.isoformat()), code=303)
+
+
+def may_call(user, booking: MoveInBooking) -> bool:
+    """The desk may call an owner on any day; the gate on the day of the move."""
+    return allowed(user.role, "move_in.call_owner") and (
+        booking.move_date == today() or allowed(user.role, "move_in.call_owner.any_day"))
+
+
+@bp.post("/<int:booking_id>/call")
+@staff_required("move_in.call_owner")
+def call_owner(booking_id: int):
+    """The owner's whole mobile as a tap-to-call link; the reveal goes into the audit log."""
+    user = current_staff()
+    booking = db.session.get(MoveInBooking, booking_id)
+    if booking is None:
+        abort(404)
+    if not may_call(user, booking):
+        return render_error(403, "秩序维护员只能在搬家当天查看业主电话；其他日期请联系客服。")
+    record_audit("move_in.call_owner", target=booking.reference,
+                 detail=f"{booking.room_label} {booking.move_date.isoformat()}")
+    return render_template("move_in/staff/call.html", booking=booking,
+                           slot_label=bookings.slot_label(booking.slot))
 
 
 EXPORT_HEADER = ("预约编号", "搬家日期", "时段", "房屋", "业主", "业主手机", "超高大件",

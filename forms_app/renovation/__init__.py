@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..accounts.roles import ENGINEERING, SECURITY, SERVICE
 from ..my_records.registry import register_household_records
 from ..notifications.scans import register_scan
 
@@ -12,8 +13,9 @@ from ..notifications.scans import register_scan
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
     from .notices import household_records, overdue_patrol_alerts
+    from .staff_views import acceptance_home_figures, home_figures, patrol_home_figures
     from .staff_views import bp as staff_bp
-    from .staff_views import home_figures
+    from .staff_views import review_home_figures
     from .views import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/renovation")
@@ -22,7 +24,16 @@ def init_app(app: Flask, url_prefix: str) -> None:
         name="renovation",
         nav=(NavLink("装修申请", "renovation_staff.renovations", "renovation.view"),
              NavLink("今日待巡查", "renovation_staff.patrols_due", "renovation.view")),
-        home=(HomePanel("renovation/staff/_home.html", home_figures, "renovation.view"),),
+        # 客服 review, 工程 accept, guards and the 装修办 (客服, 工程) patrol; the overview
+        # by state is for everyone else's "其他".
+        home=(HomePanel("renovation/staff/_home_review.html", review_home_figures,
+                        "renovation.step.approve", today_for=frozenset({SERVICE})),
+              HomePanel("renovation/staff/_home_review.html", acceptance_home_figures,
+                        "renovation.step.accept", today_for=frozenset({ENGINEERING})),
+              HomePanel("renovation/staff/_home_patrols.html", patrol_home_figures,
+                        "renovation.view",
+                        today_for=frozenset({SECURITY, SERVICE, ENGINEERING})),
+              HomePanel("renovation/staff/_home.html", home_figures, "renovation.view")),
         audit_labels={"renovation.action": "装修申请状态变更", "renovation.patrol": "记录装修巡查"},
     ))
     register_household_records(app, "renovation", household_records)

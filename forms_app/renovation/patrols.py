@@ -28,6 +28,7 @@ from ..accounts.permissions import TABLE, allowed
 from ..clock import local_date, today, utcnow
 from ..community import current_community
 from ..extensions import db
+from ..tokens import is_nonce
 from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from ..uploads import (
     AttachmentError,
@@ -63,7 +64,10 @@ class RenovationPatrol(db.Model):
     violation: Mapped[bool] = mapped_column(Boolean, default=False)
     violation_description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The nonce of the form it came from: a draft sent twice finds the first patrol.
+    submission_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
+    application: Mapped[RenovationApplication] = relationship()
     photos: Mapped[list["PatrolPhoto"]] = relationship(
         back_populates="patrol", order_by="PatrolPhoto.id", cascade="all, delete-orphan")
 
@@ -160,6 +164,9 @@ def kinds_for_role(role: str) -> list[dict]:
 def check_patrol_form(application: RenovationApplication, role: str, form, files) -> dict:
     """Validate a patrol form; the cleaned values, or PatrolError with every problem."""
     errors: dict[str, str] = {}
+    nonce = form.get("nonce", "")
+    if not is_nonce(nonce):
+        errors["form"] = "表单已失效，请刷新页面后重新填写。"
     kinds = {k["id"]: k for k in kinds_for_role(role)}
     kind = form.get("kind", "")
     if kind not in kinds:
@@ -212,22 +219,16 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
             errors["photos"] = str(error)
     if errors:
         raise PatrolError(errors)
-    return {"kind": kind, "patrol_date": patrol_date, "findings": findings,
+    return {"nonce": nonce, "kind": kind, "patrol_date": patrol_date, "findings": findings,
             "violation": violation, "violation_description": description if violation else "",
             "photos": photos}
 
 
-def recorded_already(session, application: RenovationApplication, actor, values: dict) -> bool:
-    """True when this inspector already recorded exactly this patrol (a double-clicked submit)."""
-    return session.execute(select(RenovationPatrol.id).where(
-        RenovationPatrol.application_id == application.id,
-        RenovationPatrol.kind == values["kind"],
-        RenovationPatrol.patrol_date == values["patrol_date"],
-        RenovationPatrol.inspector_id == actor.id,
-        RenovationPatrol.findings == values["findings"],
-        RenovationPatrol.violation == values["violation"],
-        RenovationPatrol.violation_description == values["violation_description"],
-    ).limit(1)).first() is not None
+def find_by_nonce(session, nonce: str) -> RenovationPatrol | None:
+    """The patrol recorded from the form with this nonce (a double click, a draft sent again)."""
+    if not is_nonce(nonce):
+        return None
+    return session.scalar(select(RenovationPatrol).where(RenovationPatrol.submission_nonce == nonce))
 
 
 def store_patrol(session, application: RenovationApplication, actor, values: dict,
@@ -236,7 +237,8 @@ def store_patrol(session, application: RenovationApplication, actor, values: dic
     patrol = RenovationPatrol(
         application_id=application.id, kind=values["kind"], patrol_date=values["patrol_date"],
         inspector_id=actor.id, inspector_name=actor_label(actor), findings=values["findings"],
-        violation=values["violation"], violation_description=values["violation_description"])
+        violation=values["violation"], violation_description=values["violation_description"],
+        submission_nonce=values["nonce"])
     for upload, stored_name in zip(values["photos"], stored.names):
         patrol.photos.append(PatrolPhoto(stored_name=stored_name, original_name=upload.original_name,
                                          content_type=upload.content_type, size=upload.size))

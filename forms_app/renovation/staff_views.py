@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
@@ -22,12 +23,23 @@ from ..accounts.permissions import allowed
 from ..clock import today
 from ..community import current_community
 from ..database import write_transaction
+from ..drafts import (
+    CONFLICT,
+    DUPLICATE,
+    INVALID,
+    SAVED,
+    draft_reply,
+    is_draft_request,
+    saved_reply,
+)
+from ..errors import render_error
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..list_filters import ListFilters
 from ..notifications.messages import MESSAGES
 from ..notifications.outbox import messages_for
 from ..paging import paginate
+from ..tokens import is_nonce, new_nonce
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import rules, states
@@ -38,11 +50,11 @@ from .patrols import (
     PatrolPhoto,
     RenovationPatrol,
     check_patrol_form,
+    find_by_nonce as find_patrol,
     kinds_for_role,
     patrol_kinds,
     patrols_due,
     photo_store,
-    recorded_already,
     store_patrol,
 )
 from .workflow import (
@@ -54,13 +66,46 @@ bp = Blueprint("renovation_staff", __name__)
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
 
 
+HOME_LIST = 8  # items a home panel lists before "查看全部"
+
+
 def home_figures(_user, day: date) -> dict:
-    """The staff home's renovation panel: the pipeline by state and today's patrols due."""
+    """The staff home's overview: the number of applications in each state."""
     counts = dict(db.session.execute(
         select(RenovationApplication.state, func.count())
         .group_by(RenovationApplication.state)).all())
-    return {"pipeline": [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()],
-            "due_count": len(patrols_due(day))}
+    return {"pipeline": [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]}
+
+
+def patrols_due_for(role: str, day: date):
+    """Today's due patrols of the kinds this role records (a guard never sees 装修办 items)."""
+    kinds = {kind["id"] for kind in kinds_for_role(role)}
+    return [item for item in patrols_due(day) if item.kind["id"] in kinds]
+
+
+def patrol_home_figures(user, day: date) -> dict | None:
+    """Today's patrols due for the user's patrol kinds; None for roles that record none."""
+    if not kinds_for_role(user.role):
+        return None
+    due = patrols_due_for(user.role, day)
+    return {"due": due[:HOME_LIST], "due_count": len(due)}
+
+
+def _oldest_in(state: str) -> dict:
+    query = select(RenovationApplication).where(RenovationApplication.state == state)
+    count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(query.order_by(RenovationApplication.id).limit(HOME_LIST)).all()
+    return {"items": items, "count": count, "state": state, "label": states.label(state)}
+
+
+def review_home_figures(_user, _day: date) -> dict:
+    """Applications waiting for review (待审核), oldest first: the 客服's work."""
+    return _oldest_in(states.PENDING)
+
+
+def acceptance_home_figures(_user, _day: date) -> dict:
+    """Applications waiting for acceptance (待验收), oldest first: the 工程's work."""
+    return _oldest_in(states.AWAITING_ACCEPTANCE)
 
 
 def read_filters(args) -> ListFilters:
@@ -133,8 +178,9 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
         work_items=rules.work_item_names(), step_errors=step_errors or {},
         step_values=step_values or {}, patrol_errors=patrol_errors or {},
-        patrol_values=patrol_values or {"patrol_date": today().isoformat()}, today=today(),
-        page_error=page_error, latest_end=latest_end_date(application),
+        patrol_values=patrol_values or {"patrol_date": today().isoformat(), "nonce": new_nonce(),
+                                        "kind": request.args.get("kind", "")},
+        today=today(), page_error=page_error, latest_end=latest_end_date(application),
         sent=messages_for(db.session, RECORD_TYPE, application.id), message_labels=MESSAGES,
         may_resend=allowed(user.role, "notifications.resend"),
     ), status
@@ -202,35 +248,62 @@ def resend_link(application_id: int):
 @bp.post("/renovations/<int:application_id>/patrols")
 @staff_required("renovation.view")
 def record_patrol(application_id: int):
-    """Record a patrol with optional photos; files are kept only if the row is committed."""
+    """Record a patrol with optional photos; files are kept only if the row is committed.
+
+    The form's nonce makes a second send (a double tap, a draft replayed from the phone)
+    find the first patrol. After saving, the list of what is still due is one tap away."""
     user = current_staff()
     application = _application(application_id)
     if not kinds_for_role(user.role):
-        abort(403)
+        return render_error(403, "您的角色不记录装修巡查。")
+    earlier = find_patrol(db.session, request.form.get("nonce"))
+    if earlier is not None and earlier.application_id == application_id:
+        return _patrol_saved(user, earlier, DUPLICATE)
     try:
         values = check_patrol_form(application, user.role, request.form,
                                    request.files.getlist("photos"))
     except PatrolError as error:
+        if is_draft_request():
+            outcome = CONFLICT if application.state not in ON_SITE else INVALID
+            return draft_reply(outcome, error.errors.get("form") or "巡查记录有需要修改的地方，请打开表单查看。",
+                               errors=error.errors, status=409 if outcome == CONFLICT else 400)
+        values = request.form.to_dict()
+        if not is_nonce(values.get("nonce")):
+            values["nonce"] = new_nonce()
         return _detail(application, 400, patrol_errors=error.errors,
-                       patrol_values=request.form.to_dict(), page_error=error.errors.get("form"))
-    with photo_store(values) as stored:
-        with write_transaction() as session:
-            application = _application(application_id, lock=True)
-            if application.state not in ON_SITE:
-                return _detail(application, 409, page_error=(
-                    f"申请当前状态为「{application.state_label}」，不能再记录巡查。"))
-            if recorded_already(session, application, user, values):
-                # Returning before keep(): the second copy's photos are removed again.
-                flash("这条巡查记录已经保存过，没有重复保存。", "success")
-                return redirect(url_for("renovation_staff.renovation", application_id=application_id),
-                                code=303)
-            patrol = store_patrol(session, application, user, values, stored)
-            record_audit("renovation.patrol", target=application.reference,
-                         detail=f"{patrol.kind_name} {values['patrol_date']}"
-                                + ("，发现违规" if values["violation"] else ""))
-        stored.keep()
-    flash("巡查记录已保存。", "success")
-    return redirect(url_for("renovation_staff.renovation", application_id=application_id), code=303)
+                       patrol_values=values, page_error=error.errors.get("form"))
+    try:
+        with photo_store(values) as stored:
+            with write_transaction() as session:
+                application = _application(application_id, lock=True)
+                if application.state not in ON_SITE:
+                    message = f"申请当前状态为「{application.state_label}」，不能再记录巡查。"
+                    if is_draft_request():
+                        return draft_reply(CONFLICT, message, status=409)
+                    return _detail(application, 409, page_error=message)
+                patrol = store_patrol(session, application, user, values, stored)
+                record_audit("renovation.patrol", target=application.reference,
+                             detail=f"{patrol.kind_name} {values['patrol_date']}"
+                                    + ("，发现违规" if values["violation"] else ""))
+            stored.keep()
+    except IntegrityError:
+        # The same nonce committed by another worker meanwhile (two sends of one draft).
+        db.session.rollback()
+        earlier = find_patrol(db.session, values["nonce"])
+        if earlier is None:
+            raise
+        return _patrol_saved(user, earlier, DUPLICATE)
+    return _patrol_saved(user, patrol, SAVED)
+
+
+def _patrol_saved(user, patrol: RenovationPatrol, outcome: str):
+    """Back to what is still due for this role (the next item is the list's first row)."""
+    reference = patrol.application.reference
+    if outcome == DUPLICATE:
+        message = f"这条巡查记录（{reference} {patrol.kind_name}）已经保存过，没有重复保存。"
+    else:
+        message = f"巡查记录已保存：{reference} {patrol.kind_name}。"
+    return saved_reply(message, url_for("renovation_staff.patrols_due"), outcome)
 
 
 @bp.get("/renovations/<int:application_id>/attachments/<int:attachment_id>")
@@ -258,8 +331,12 @@ def patrol_photo(application_id: int, photo_id: int):
 def patrols_due_page():
     """今日待巡查: every on-site renovation whose patrol is due or overdue, oldest first."""
     on = today()
-    return render_template("renovation/staff/patrols_due.html", due=patrols_due(on), today=on,
-                           kinds=list(patrol_kinds().values()))
+    role = current_staff().role
+    kinds = kinds_for_role(role)
+    # Roles that record no patrol (none today) see every kind, to know what is outstanding.
+    due = patrols_due_for(role, on) if kinds else patrols_due(on)
+    return render_template("renovation/staff/patrols_due.html", due=due, today=on,
+                           kinds=kinds or list(patrol_kinds().values()), records=bool(kinds))
 
 
 EXPORT_HEADER = ("申请编号", "申请日期", "房屋", "业主", "业主手机", "装修公司", "现场负责人",

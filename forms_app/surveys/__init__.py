@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..accounts.roles import MANAGER
 from .definitions import Survey, load_surveys
 
 EXTENSION_KEY = "surveys"
@@ -48,6 +49,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_section(app, StaffSection(
         name="surveys",
         nav=(NavLink("调查结果", "surveys_staff.index", "surveys.results"),),
-        home=(HomePanel("surveys/staff/_home.html", _home_figures, "surveys.results"),),
+        home=(HomePanel("surveys/staff/_home.html", _home_figures, "surveys.results",
+                            today_for=frozenset({MANAGER})),),
         audit_labels={"survey.invitations": "创建调查邀请链接"},
     ))

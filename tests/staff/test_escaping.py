@@ -35,8 +35,8 @@ def test_typed_text_is_escaped_on_every_back_office_page(app, as_role):
     assert manager.post(f"{detail}/steps/reject",
                         data={"csrf_token": token, "comment": XSS}).status_code == 303
     assert manager.post(f"/forms/staff/renovations/{on_site}/patrols", data={
-        "csrf_token": token, "kind": "office", "patrol_date": TODAY.isoformat(),
-        "findings": XSS, "violation": "yes", "violation_description": XSS,
+        "csrf_token": token, "nonce": "escaping-test-patrol-nonce", "kind": "office",
+        "patrol_date": TODAY.isoformat(), "findings": XSS, "violation": "yes", "violation_description": XSS,
         "photos": [(io.BytesIO(PNG), XSS + ".png")]},
         content_type="multipart/form-data").status_code == 303
     assert manager.get("/forms/staff/renovations/export.csv?q=" + XSS[:40]).status_code == 200

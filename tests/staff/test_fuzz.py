@@ -187,7 +187,8 @@ def test_control_characters_are_not_stored(app, manager):
         "findings": "正常\x00", "violation": "yes", "violation_description": "\x00\x08"}
     ).status_code == 400  # the date is missing: the form comes back
     response = manager.post(f"{url}/patrols", data={
-        "csrf_token": token, "kind": "office", "findings": "垃圾\x00已清运\r\n第二行",
+        "csrf_token": token, "nonce": "control-characters-patrol", "kind": "office",
+        "findings": "垃圾\x00已清运\r\n第二行",
         "patrol_date": today().isoformat(), "violation": "yes",
         "violation_description": "\x0b19:00 后施工\x00"})
     assert response.status_code == 303

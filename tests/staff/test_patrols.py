@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -110,9 +111,16 @@ def patrol_page(client, application_id):
     return client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
 
 
-def post_patrol(client, application_id, files=None, **fields):
-    html = patrol_page(client, application_id)
-    data = {"csrf_token": csrf_token_from(html), "kind": "guard", "patrol_date": TODAY.isoformat(),
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+def post_patrol(client, application_id, files=None, html=None, **fields):
+    """Post the patrol form of the page (``html``: the same rendered form again)."""
+    html = html or patrol_page(client, application_id)
+    nonce = NONCE.search(html)  # no form when no patrol is due: post a made-up nonce then
+    data = {"csrf_token": csrf_token_from(html),
+            "nonce": nonce.group(1) if nonce else "a-nonce-no-page-rendered",
+            "kind": "guard", "patrol_date": TODAY.isoformat(),
             "findings": "施工正常，垃圾已清运。", "violation": "no", "violation_description": ""}
     data.update(fields)
     if files:
@@ -202,8 +210,10 @@ def test_a_double_clicked_patrol_is_stored_once(app, as_role):
     walk(app, application_id, "approve", "start")
     started_on(app, application_id, TODAY - timedelta(days=2))
     guard = as_role(roles.SECURITY)
-    for _ in range(2):
-        response = post_patrol(guard, application_id, files=[(io.BytesIO(PNG), "现场.png")])
+    html = patrol_page(guard, application_id)
+    for _ in range(2):  # one rendered form sent twice
+        response = post_patrol(guard, application_id, html=html,
+                               files=[(io.BytesIO(PNG), "现场.png")])
         assert response.status_code == 303
     patrols, files = stored_state(app)
     assert patrols == 1 and len(files) == 1
@@ -211,7 +221,20 @@ def test_a_double_clicked_patrol_is_stored_once(app, as_role):
         assert db.session.scalar(select(func.count(AuditLog.id))
                                  .where(AuditLog.action == "renovation.patrol")) == 1
     assert "没有重复保存" in guard.get(response.location).get_data(as_text=True)
-    # A different finding the same day is a patrol of its own.
-    response = post_patrol(guard, application_id, findings="下午复查，已整改。")
+    # The next form (a new nonce) is a patrol of its own, even with the same words.
+    response = post_patrol(guard, application_id)
     assert response.status_code == 303
     assert stored_state(app)[0] == 2
+
+
+def test_a_form_without_its_nonce_is_refused(app, as_role):
+    app.config["TODAY"] = TODAY.isoformat()
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start")
+    started_on(app, application_id, TODAY - timedelta(days=2))
+    guard = as_role(roles.SECURITY)
+    for nonce in ("", "x", "%00" * 30):
+        response = post_patrol(guard, application_id, nonce=nonce)
+        assert response.status_code == 400
+        assert "表单已失效，请刷新页面后重新填写" in response.get_data(as_text=True)
+    assert stored_state(app)[0] == 0

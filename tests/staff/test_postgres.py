@@ -92,8 +92,8 @@ def test_a_patrol_posted_twice_at_once_is_stored_once(pg_app):
     statuses = twice_while_the_row_is_held(
         pg_app, "renovation_application", application_id,
         f"/forms/staff/renovations/{application_id}/patrols", {
-        "kind": "office", "patrol_date": TODAY.isoformat(), "findings": "正常\x00",
-        "violation": "no"})
+        "nonce": "one-form-posted-twice-at-once", "kind": "office",
+        "patrol_date": TODAY.isoformat(), "findings": "正常\x00", "violation": "no"})
     assert statuses == [303, 303]
     with pg_app.app_context():
         assert db.session.scalar(select(func.count(RenovationPatrol.id))) == 1

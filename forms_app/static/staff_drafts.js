@@ -1,0 +1,294 @@
+/* Drafts of staff forms that survive a dead signal.
+ *
+ * A staff form opts in with one attribute: <form data-draft="巡查记录 1号楼…"> (the value names
+ * the record for people) and a hidden "nonce" field. On submit, what was typed (photos too) is
+ * put into IndexedDB on the phone first and then sent with the header X-Staff-Draft: 1; the
+ * server answers in JSON (forms_app/drafts.py). Without a signal the draft stays on the phone,
+ * the page says so, and it is sent when the signal returns, from whichever staff page is open.
+ * The nonce makes a second send of one draft find the first record: never a duplicate.
+ * Drafts belong to the person who typed them: they are sent only while that person is
+ * logged in.
+ */
+(function () {
+  "use strict";
+
+  var DB_NAME = "staff-drafts";
+  var STORE = "drafts";
+  var SESSION_URL = "/forms/staff/drafts/session";
+  var LOGIN_URL = "/forms/staff/login";
+  var RETRY_MS = 20000;
+  var sending = false;
+  var notes = [];  // messages about drafts sent or dropped while this page is open
+
+  function currentUser() {
+    var marker = document.querySelector("[data-staff-user]");
+    return marker ? marker.getAttribute("data-staff-user") : null;
+  }
+
+  // --- IndexedDB -------------------------------------------------------------------------
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () {
+        request.result.createObjectStore(STORE, { keyPath: "nonce" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var result = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { db.close(); resolve(result && result.result); };
+        tx.onerror = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+
+  function putDraft(draft) { return withStore("readwrite", function (s) { s.put(draft); }); }
+  function deleteDraft(nonce) { return withStore("readwrite", function (s) { s["delete"](nonce); }); }
+  function allDrafts() { return withStore("readonly", function (s) { return s.getAll(); }); }
+
+  // --- what a form holds -----------------------------------------------------------------
+
+  function entriesOf(form) {
+    var entries = [];
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value !== "string" && (!value.name || !value.size)) return;  // no file chosen
+      entries.push([name, value]);
+    });
+    return entries;
+  }
+
+  function bodyOf(draft, csrfToken) {
+    var body = new FormData();
+    draft.entries.forEach(function (entry) {
+      var name = entry[0], value = entry[1];
+      if (name === "csrf_token") value = csrfToken || value;
+      if (typeof value === "string") body.append(name, value);
+      else body.append(name, value, value.name);
+    });
+    return body;
+  }
+
+  function restore(form, draft) {
+    draft.entries.forEach(function (entry) {
+      var name = entry[0], value = entry[1];
+      if (typeof value !== "string" || name === "csrf_token") return;
+      var fields = form.querySelectorAll("[name='" + name.replace(/'/g, "") + "']");
+      Array.prototype.forEach.call(fields, function (field) {
+        if (field.type === "radio" || field.type === "checkbox") {
+          if (field.value === value) field.checked = true;
+        } else if (field.type !== "file") {
+          field.value = value;
+        }
+      });
+    });
+  }
+
+  // --- the banner ------------------------------------------------------------------------
+
+  function banner() {
+    var box = document.getElementById("draft-status");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "draft-status";
+      box.className = "draft-status";
+      box.setAttribute("role", "status");
+      box.setAttribute("aria-live", "polite");
+      var main = document.querySelector("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    return box;
+  }
+
+  function show(drafts) {
+    var user = currentUser();
+    var mine = drafts.filter(function (d) { return d.user === user && !d.problem; });
+    var others = drafts.filter(function (d) { return d.user !== user; });
+    var problems = drafts.filter(function (d) { return d.user === user && d.problem; });
+    var lines = [];
+    if (mine.length) {
+      var waiting = mine.some(function (d) { return d.waitingFor === "login"; });
+      lines.push({ cls: "waiting", text: (waiting ? "登录已失效：" : "等待发送：") + mine.length +
+        " 份记录保存在本机（" + mine.map(function (d) { return d.label; }).join("、") + "），" +
+        (waiting ? "请重新登录，登录后自动发送。" : "网络恢复后自动发送，请勿清除浏览器数据。"),
+        link: waiting ? { href: LOGIN_URL, text: "重新登录" } : null });
+    }
+    if (others.length) {
+      var names = others.map(function (d) { return d.user || "未登录时"; })
+        .filter(function (n, i, all) { return all.indexOf(n) === i; });
+      lines.push({ cls: "waiting", text: others.length + " 份由 " + names.join("、") +
+        " 填写的记录保存在本机，等待其本人登录后发送。",
+        link: user ? null : { href: LOGIN_URL, text: "登录" } });
+    }
+    problems.forEach(function (d) {
+      var here = d.page === location.pathname + location.search;
+      lines.push({ cls: "problem", text: "「" + d.label + "」未发送：" + d.problem,
+                   link: here ? null : { href: d.page, text: "打开表单修改" } });
+    });
+    notes.forEach(function (note) { lines.push(note); });
+    var box = banner();
+    box.textContent = "";
+    box.hidden = !lines.length;
+    lines.forEach(function (line) {
+      var p = document.createElement("p");
+      p.className = "draft-line " + line.cls;
+      p.textContent = line.text;
+      if (line.link) {
+        var a = document.createElement("a");
+        a.className = "button secondary";
+        a.href = line.link.href;
+        a.textContent = line.link.text;
+        p.appendChild(document.createTextNode(" "));
+        p.appendChild(a);
+      }
+      box.appendChild(p);
+    });
+  }
+
+  function refresh() { return allDrafts().then(show, function () {}); }
+
+  // --- sending ---------------------------------------------------------------------------
+
+  function freshSession() {
+    return fetch(SESSION_URL, { credentials: "same-origin",
+                                headers: { "X-Staff-Draft": "1", "Accept": "application/json" } })
+      .then(function (response) { return response.json(); });
+  }
+
+  function post(draft, csrfToken) {
+    return fetch(draft.action, {
+      method: "POST", body: bodyOf(draft, csrfToken), credentials: "same-origin",
+      headers: { "X-Staff-Draft": "1", "Accept": "application/json" }
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // Not our answer (a proxy's error page): treat like no signal and try again later.
+        throw new TypeError("no answer from the app");
+      }
+      return response.json().then(function (answer) {
+        answer.status = response.status;
+        return answer;
+      });
+    });
+  }
+
+  /* Send one draft; resolves to the server's answer, or {outcome: "offline"}. */
+  function send(draft, token) {
+    return post(draft, token).then(function (answer) {
+      if (answer.outcome !== "expired") return answer;
+      return freshSession().then(function (session) {
+        if (session.outcome === "login") return session;
+        return post(draft, session.csrf_token);
+      });
+    }, function () { return { outcome: "offline" }; });
+  }
+
+  function settle(draft, answer, form) {
+    var outcome = answer.outcome;
+    if (outcome === "saved" || outcome === "duplicate") {
+      return deleteDraft(draft.nonce).then(function () {
+        if (form) { location.assign(answer.location); return; }
+        notes.push({ cls: "sent", text: "已发送：" + draft.label + "。" + answer.message });
+      });
+    }
+    if (outcome === "offline") {
+      draft.waitingFor = "signal";
+      return putDraft(draft);
+    }
+    if (outcome === "login") {
+      draft.waitingFor = "login";
+      return putDraft(draft);
+    }
+    if (outcome === "invalid") {
+      if (form) {
+        // On the form itself: send it the ordinary way, so the page shows every mistake
+        // beside its field with what was typed (an invalid form stores nothing).
+        return deleteDraft(draft.nonce).then(function () { HTMLFormElement.prototype.submit.call(form); });
+      }
+      draft.problem = answer.message + "（内容已保留，打开表单修改后重新提交）";
+      return putDraft(draft);
+    }
+    if (outcome === "error" && answer.status >= 500) {
+      draft.waitingFor = "signal";  // the server failed, not the draft: try again later
+      return putDraft(draft);
+    }
+    // conflict, or refused for good (permission, size): drop it and say why.
+    return deleteDraft(draft.nonce).then(function () {
+      notes.push({ cls: "problem", text: "「" + draft.label + "」没有保存：" + answer.message });
+    });
+  }
+
+  function flush() {
+    if (sending) return Promise.resolve();
+    var user = currentUser();
+    sending = true;
+    return allDrafts().then(function (drafts) {
+      var mine = drafts.filter(function (d) { return user && d.user === user && !d.problem; });
+      var chain = Promise.resolve();
+      mine.forEach(function (draft) {
+        chain = chain.then(function () {
+          return send(draft).then(function (answer) { return settle(draft, answer, null); });
+        });
+      });
+      return chain;
+    }).then(function () { sending = false; return refresh(); },
+            function () { sending = false; });
+  }
+
+  function onSubmit(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-draft]") || event.defaultPrevented) return;
+    event.preventDefault();
+    var nonceField = form.querySelector("[name=nonce]");
+    var draft = {
+      nonce: nonceField ? nonceField.value : String(Date.now()),
+      action: form.action, page: location.pathname + location.search,
+      label: form.getAttribute("data-draft") || document.title,
+      user: currentUser(), savedAt: new Date().toISOString(), entries: entriesOf(form)
+    };
+    var buttons = form.querySelectorAll("button[type=submit]");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    function release() { Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; }); }
+    putDraft(draft).then(function () {
+      sending = true;
+      return send(draft).then(function (answer) { return settle(draft, answer, form); })
+        .then(function () { sending = false; release(); return refresh(); });
+    }, function () {
+      // No IndexedDB (a private window): the ordinary submit, without the safety net.
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  }
+
+  function restoreOnThisPage() {
+    var user = currentUser();
+    allDrafts().then(function (drafts) {
+      drafts.forEach(function (draft) {
+        if (draft.user !== user || !draft.problem) return;
+        if (draft.page !== location.pathname + location.search) return;
+        var nonceFields = document.querySelectorAll("form[data-draft] [name=nonce]");
+        Array.prototype.forEach.call(nonceFields, function (field) {
+          var form = field.form;
+          if (form.action !== draft.action) return;
+          restore(form, draft);
+          deleteDraft(draft.nonce).then(function () {
+            notes.push({ cls: "problem", text: "已恢复未发送的「" + draft.label + "」：" + draft.problem });
+            refresh();
+          });
+        });
+      });
+    }, function () {});
+  }
+
+  document.addEventListener("submit", onSubmit);
+  window.addEventListener("online", flush);
+  window.setInterval(function () { if (navigator.onLine !== false) flush(); }, RETRY_MS);
+  restoreOnThisPage();
+  flush();
+})();
