@@ -35,9 +35,10 @@ def draft_reply(outcome: str, message: str, *, location: str | None = None,
 
 
 def saved_reply(message: str, location: str, outcome: str = SAVED):
-    """After a record is stored (or found stored): JSON for the draft script, else the usual
-    flash and POST → redirect → GET."""
+    """After a record is stored (or found stored): the message is flashed for the next page
+    either way; the draft script gets JSON (it goes to ``location`` itself), a plain form post
+    the usual POST → redirect → GET."""
+    flash(message, "success")
     if is_draft_request():
         return draft_reply(outcome, message, location=location)
-    flash(message, "success")
     return redirect(location, code=303)

@@ -20,11 +20,13 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..clock import today
 from ..community import current_community
+from ..drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
 from ..paging import paginate
 from ..template_filters import format_rate
 from ..tokens import is_nonce, new_nonce
+from ..typed_input import select_number
 from ..uploads import send_attachment
 from . import inspections
 from .checklist import checklist
@@ -67,9 +69,14 @@ def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200)
 @bp.get("/new")
 @staff_required("cleaning.inspect")
 def new():
-    """The inspection form: every area as a section; tick an area to check its items."""
-    return _form_page(MultiDict({"inspected_on": today().isoformat(),
-                                 "nonce": new_nonce()}))
+    """The inspection form: every area as a section; tick an area to check its items.
+
+    ``building`` (from the 检查下一处 button after saving) starts the form on that building."""
+    values = MultiDict({"inspected_on": today().isoformat(), "nonce": new_nonce()})
+    building = select_number(request.args.get("building") or "")
+    if building in current_community().buildings:
+        values["building"] = str(building)
+    return _form_page(values)
 
 
 @bp.post("/new")
@@ -80,16 +87,22 @@ def create():
         checked = check_inspection(request.form, request.files, checklist(), _buildings(),
                                    today())
     except InspectionError as error:
+        if is_draft_request():
+            earlier = inspections.find_by_nonce(request.form.get("nonce", ""))
+            if earlier is not None:  # sent before, since refused (the standards changed)
+                return saved_reply("这份检查表已经提交过，没有重复保存。",
+                                   url_for(".detail", inspection_id=earlier.id), DUPLICATE)
+            return draft_reply(INVALID, "检查表有需要修改的地方：" + "；".join(error.errors.values()),
+                               errors=error.errors, status=400)
         values = request.form.copy()
         if not is_nonce(values.get("nonce")):
             values["nonce"] = new_nonce()
         return _form_page(values, error.errors, 400)
     inspection_id, created = inspections.store_inspection(checked, current_staff())
+    location = url_for(".detail", inspection_id=inspection_id, saved=1)
     if created:
-        flash("检查记录已保存。", "success")
-    else:
-        flash("这份检查表已经提交过，没有重复保存。", "success")
-    return redirect(url_for(".detail", inspection_id=inspection_id), code=303)
+        return saved_reply("检查记录已保存。", location)
+    return saved_reply("这份检查表已经提交过，没有重复保存。", location, DUPLICATE)
 
 
 def _inspection(inspection_id: int) -> CleaningInspection:
@@ -119,7 +132,7 @@ def index():
 def detail(inspection_id: int):
     """One inspection: score, per-area scores, every item with its result and photos."""
     return render_template("cleaning/staff/detail.html", inspection=_inspection(inspection_id),
-                           FAIL=FAIL)
+                           FAIL=FAIL, just_saved=request.args.get("saved") == "1")
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")

@@ -19,7 +19,7 @@ LIST_URL = "/forms/staff/cleaning/"
 TODAY = date(2026, 12, 10)
 PASSWORD = "correct-horse-9"
 NONCE_INPUT = re.compile(r'name="nonce" value="([^"]+)"')
-DETAIL_PATH = re.compile(r"/forms/staff/cleaning/(\d+)$")
+DETAIL_PATH = re.compile(r"/forms/staff/cleaning/(\d+)\?saved=1$")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 

@@ -64,7 +64,7 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     phone.fill("#note-elevator-car-2", "轿厢地面有水渍")
     phone.get_by_role("button", name="提交检查结果").click()
 
-    phone.wait_for_url(re.compile(r"/forms/staff/cleaning/\d+$"))
+    phone.wait_for_url(re.compile(r"/forms/staff/cleaning/\d+\?saved=1$"))
     assert "检查记录已保存" in phone.locator(".flash").inner_text()
     assert phone.locator("#score").inner_text() == "91.7% 11/12 项合格"
     assert phone.locator("#key-failures").inner_text() == "1 项"

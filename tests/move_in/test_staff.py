@@ -44,7 +44,7 @@ def staff_rules(app):
 def test_every_staff_url_needs_a_login(app, client, booked):
     token = csrf_token_from(client.get("/forms/move-in/").get_data(as_text=True))
     rules = staff_rules(app)
-    assert len(rules) == 4  # schedule, close, export, resend-link
+    assert len(rules) == 5  # schedule, close, export, resend-link, call the owner
     for rule in rules:
         url = (rule.rule.replace("<int:booking_id>", "1").replace("<action>", "complete")
                .replace("<fmt>", "csv"))
@@ -76,6 +76,49 @@ def test_every_role_sees_the_day_with_masked_mobiles(as_role, booked, role):
     desk = role in (roles.SERVICE, roles.MANAGER)
     assert ("已完成</button>" in page) is desk
     assert ("导出 Excel" in page) is desk
+    # The desk may call any day; the gate only on the day of the move (not today here).
+    assert ("拨打业主电话" in page) is desk
+
+
+def call(client, booking_id):
+    page = client.get(DAY).get_data(as_text=True)
+    return client.post(f"{SCHEDULE}{booking_id}/call", data={"csrf_token": csrf_token_from(page)})
+
+
+def reveals(app):
+    with app.app_context():
+        return db.session.execute(select(AuditLog.actor_name, AuditLog.target)
+                                  .where(AuditLog.action == "move_in.call_owner")).all()
+
+
+def test_the_desk_reveals_a_number_as_a_tap_to_call_link_and_it_is_audited(app, as_role, booked):
+    service = as_role(roles.SERVICE)
+    response = call(service, booked[1])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="tel:13912345678"' in html and "2号楼1单元502室" in html
+    assert "查看号码已记入审计日志" in html
+    assert [actor for actor, _target in reveals(app)] == [roles.SERVICE]
+    # The list stays masked after the reveal.
+    assert "13912345678" not in service.get(DAY).get_data(as_text=True)
+
+
+def test_the_gate_calls_on_the_moving_day_only(app, as_role, booked):
+    guard = as_role(roles.SECURITY)
+    response = call(guard, booked[0])
+    assert response.status_code == 403
+    assert "只能在搬家当天查看业主电话" in response.get_data(as_text=True)
+    assert reveals(app) == []
+    app.config["TODAY"] = MOVE_DAY.isoformat()
+    assert "拨打业主电话" in guard.get(DAY).get_data(as_text=True)
+    response = call(guard, booked[0])
+    assert response.status_code == 200 and 'href="tel:13800138000"' in response.get_data(as_text=True)
+    assert len(reveals(app)) == 1
+    engineer = as_role(roles.ENGINEERING)
+    assert "拨打业主电话" not in engineer.get(DAY).get_data(as_text=True)
+    assert call(engineer, booked[0]).status_code == 403
+    assert call(guard, 9999).status_code == 404
+    assert len(reveals(app)) == 1
 
 
 def test_default_day_is_today_and_a_bad_date_says_so(as_role, booked):
