@@ -46,7 +46,8 @@ QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 # Error keys of the respondent's own fields (name and room) beside the question ids.
 RESPONDENT_FIELDS = {"room", "respondent_name"}
 SURVEY_KEYS = {"slug", "title", "intro", "opens", "closes", "anonymous", "invitation_only",
-               "questions"}
+               "questions", "categories", "overall_question"}
+CATEGORY_KEYS = {"name", "basis"}
 QUESTION_KEYS = {"id", "type", "text", "hint", "required", "options", "other", "category",
                  "max_choices", "max_length"}
 
@@ -93,6 +94,10 @@ class Survey:
     source: Path
     intro: str = ""
     invitation_only: bool = False
+    # Service category → the seed document its questions follow (shown with the results).
+    category_basis: dict = field(default_factory=dict, compare=False)
+    # The question asking for the overall judgment (its rate is the 总体评价满意率).
+    overall_question: str | None = None
     _by_id: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -245,6 +250,33 @@ def _question(check: _Checker, raw, line: int) -> Question:
     return Question(**values)
 
 
+def _categories(check: _Checker, raw: _Mapping, questions: list[Question]) -> dict[str, str]:
+    """``categories``: each satisfaction category with the seed document it follows; when
+    given, every category of the questions must be listed (no result without its basis)."""
+    if "categories" not in raw:
+        return {}
+    items = raw["categories"]
+    line = raw.value_lines["categories"]
+    if not isinstance(items, list) or not items:
+        check.fail(line, "categories 应为服务类别的列表（name: … basis: …）")
+    basis: dict[str, str] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, _Mapping):
+            check.fail(line + index, "每个服务类别应写成“name: … basis: …”的形式")
+        check.keys(item, CATEGORY_KEYS, "服务类别")
+        name = check.value(item, "name", str, "服务类别")
+        if name in basis:
+            check.fail(item.value_lines["name"], f"服务类别“{name}”重复")
+        basis[name] = check.value(item, "basis", str, "依据的文件")
+    for question in questions:
+        if question.type == SATISFACTION and question.category not in basis:
+            check.fail(line, f"服务类别“{question.category}”（题目 {question.id}）没有写在 categories 中")
+    unused = set(basis) - {q.category for q in questions if q.type == SATISFACTION}
+    if unused:
+        check.fail(line, f"categories 中的“{'、'.join(sorted(unused))}”没有对应的满意度题")
+    return basis
+
+
 def load_survey(path: Path) -> Survey:
     """Read and check one survey file."""
     check = _Checker(path)
@@ -281,7 +313,15 @@ def load_survey(path: Path) -> Survey:
             check.fail(item.value_lines["id"], f"题目编号“{question.id}”重复")
         seen.add(question.id)
         questions.append(question)
+    basis = _categories(check, raw, questions)
+    overall_question = check.value(raw, "overall_question", str, "总体评价题", required=False)
+    if overall_question is not None and overall_question not in {
+            q.id for q in questions if q.type == SATISFACTION}:
+        check.fail(raw.value_lines["overall_question"],
+                   f"总体评价题“{overall_question}”应为本调查中一道满意度题的编号")
     return Survey(
+        category_basis=basis,
+        overall_question=overall_question,
         slug=slug,
         title=check.value(raw, "title", str, "调查名称"),
         intro=check.value(raw, "intro", str, "说明", default="", required=False),

@@ -9,7 +9,9 @@ Definitions used on the results page:
   choice the shares can add up to more than 100%);
 - average: mean of the stored values (satisfaction 5 = 非常满意 … 1 = 非常不满意, or 0–10);
 - satisfaction rate: share of 满意 + 非常满意 among the answers to satisfaction questions;
-- periods: half-years (上半年 / 下半年), from the local submission date.
+- periods: half-years (上半年 / 下半年), from the local submission date;
+- respondents of a rate: the 答卷 with at least one answer it counts; below the community's
+  ``satisfaction.verdict_min_answers`` a rate is shown with that count but not judged.
 """
 from __future__ import annotations
 
@@ -94,6 +96,12 @@ class QuestionResult:
 class CategoryResult:
     name: str
     periods: dict[str, Tally]
+    respondents: dict[str, int] = field(default_factory=dict)  # period or ALL -> 答卷
+    basis: str = ""                                             # the seed document it follows
+
+
+# What a rate says about the target: met, missed, or too few answers to say.
+MET, MISSED, TOO_FEW, NO_DATA = "met", "missed", "too_few", "no_data"
 
 
 @dataclass
@@ -104,6 +112,8 @@ class SurveyResults:
     questions: dict[str, QuestionResult]
     categories: list[CategoryResult]
     overall: dict[str, Tally]          # all satisfaction answers pooled, per period
+    overall_respondents: dict[str, int] = field(default_factory=dict)
+    min_answers: int = 1
 
     @property
     def periods(self) -> list[str]:
@@ -116,9 +126,33 @@ class SurveyResults:
     def meets_target(self, rate: float | None) -> bool | None:
         return None if rate is None else rate >= self.target_rate
 
+    def verdict(self, rate: float | None, answers: int) -> str:
+        """MET / MISSED against the target, TOO_FEW below the minimum sample, NO_DATA."""
+        if rate is None or not answers:
+            return NO_DATA
+        if answers < self.min_answers:
+            return TOO_FEW
+        return MET if rate >= self.target_rate else MISSED
 
-def survey_results(survey: Survey, target_rate: float) -> SurveyResults:
-    """Every number of the results page, from two or three GROUP BY queries."""
+    @property
+    def overall_question(self) -> "QuestionResult | None":
+        """The question of the 总体评价满意率, when the survey names one."""
+        question_id = self.survey.overall_question
+        return self.questions.get(question_id) if question_id else None
+
+
+def _respondents(survey: Survey, question_ids: list[str]) -> dict[str, int]:
+    """答卷 with at least one answer to these questions, per period and ALL."""
+    rows = dict(db.session.execute(
+        select(SurveyAnswer.period, func.count(distinct(SurveyAnswer.response_id)))
+        .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id.in_(question_ids),
+               SurveyAnswer.value.is_not(None))
+        .group_by(SurveyAnswer.period)).all())
+    return {**rows, ALL: sum(rows.values())}
+
+
+def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> SurveyResults:
+    """Every number of the results page, from a few GROUP BY queries."""
     response_counts = dict(db.session.execute(
         select(SurveyResponse.period, func.count())
         .where(SurveyResponse.survey == survey.slug)
@@ -167,12 +201,20 @@ def survey_results(survey: Survey, target_rate: float) -> SurveyResults:
     overall: dict[str, Tally] = defaultdict(Tally)
     for question in survey.satisfaction_questions:
         category = categories.setdefault(
-            question.category, CategoryResult(question.category, defaultdict(Tally)))
+            question.category, CategoryResult(question.category, defaultdict(Tally),
+                                              basis=survey.category_basis.get(question.category, "")))
         for period, tally in questions[question.id].periods.items():
             category.periods[period].merge(tally)
             overall[period].merge(tally)
+    for category in categories.values():
+        ids = [q.id for q in survey.satisfaction_questions if q.category == category.name]
+        category.respondents = (
+            {p: t.answered for p, t in questions[ids[0]].periods.items()} if len(ids) == 1
+            else _respondents(survey, ids))
+    overall_respondents = (_respondents(survey, [q.id for q in survey.satisfaction_questions])
+                           if survey.satisfaction_questions else {})
     return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
-                         overall)
+                         overall, overall_respondents, max(1, int(min_answers)))
 
 
 def latest_texts(survey: Survey, question: Question, period: str, limit: int) -> list[str]:

@@ -45,6 +45,11 @@ def _target_rate() -> float:
     return float(community["satisfaction"]["target_rate"])
 
 
+def min_answers() -> int:
+    """答卷 a satisfaction rate needs before it is called 达标 or 未达标 (community setting)."""
+    return int(current_community()["satisfaction"].get("verdict_min_answers", 1))
+
+
 @bp.get("/")
 @staff_required("surveys.results")
 def index():
@@ -60,7 +65,7 @@ def index():
 def results(slug: str):
     """Counts, shares, averages and satisfaction rates, per period and overall, with charts."""
     survey = survey_or_404(slug)
-    summary = survey_results(survey, _target_rate())
+    summary = survey_results(survey, _target_rate(), min_answers())
     period = request.args.get("period", ALL)
     if period not in summary.responses:
         period = ALL

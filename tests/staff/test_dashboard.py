@@ -6,6 +6,7 @@ import pytest
 from forms_app.accounts import roles
 from forms_app.surveys.forms import Answer
 from tests.surveys.conftest import TODAY, store
+from tests.surveys.test_results import with_min_answers
 
 
 @pytest.fixture
@@ -15,16 +16,17 @@ def dated(app):
     return app
 
 
-def test_manager_sees_satisfaction_against_target_and_cleaning(dated, as_role):
+def test_manager_sees_satisfaction_against_target_and_cleaning(dated, as_role, tmp_path):
+    with_min_answers(dated, tmp_path, 2)
     for cleaning, overall in ((5, 4), (2, 3)):
         store(dated, "satisfaction",
               [Answer("cleaning", value=cleaning), Answer("overall", value=overall)])
     page = as_role(roles.MANAGER).get("/forms/staff/").get_data(as_text=True)
-    assert "业主满意率" in page
+    assert "业主综合满意率" in page
     assert "2026年下半年" in page
-    # Two of four scale answers are 满意 or 非常满意: 50%, below the 90% target.
-    assert "50%" in page and "未达标" in page
-    assert "目标：满意率 90% 以上" in page
+    # Two of four scale answers are 满意 or 非常满意: 50%, below the 90% target, on 2 答卷.
+    assert "50%<span class=\"sample\">（2 份答卷）" in page and "未达标" in page
+    assert "目标 90% 以上" in page
     assert "本月保洁检查" in page and "共检查 <strong>0</strong> 次" in page
     assert "今日搬家" in page and "0/3" in page
 

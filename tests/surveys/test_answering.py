@@ -12,7 +12,7 @@ from tests.surveys.conftest import count, form_tokens
 
 SATISFACTION_ANSWERS = {
     "q_customer_service": "5", "q_maintenance": "4", "q_security": "4", "q_cleaning": "3",
-    "q_greening": "2", "q_overall": "4", "q_recommend": "9", "q_comments": "电梯轿厢很干净。",
+    "q_renovation": "4", "q_greening": "2", "q_overall": "4", "q_recommend": "9", "q_comments": "电梯轿厢很干净。",
 }
 NEEDS_ANSWERS = {
     "building": "8", "unit": "2", "room": "2501", "respondent_name": "张先生",

@@ -50,7 +50,12 @@ def test_shipped_surveys_follow_the_seed():
     satisfaction = surveys["satisfaction"]
     assert satisfaction.title == "业主满意度调查" and satisfaction.anonymous
     assert [q.category for q in satisfaction.satisfaction_questions] == [
-        "客户服务", "工程维修", "秩序维护", "保洁", "绿化", "总体评价"]
+        "客户服务", "工程维修", "秩序维护", "装修管理", "保洁", "绿化", "总体评价"]
+    # Each category names the seed document it follows; 装修管理 follows the renovation one.
+    assert set(satisfaction.category_basis) == {
+        q.category for q in satisfaction.satisfaction_questions}
+    assert "装修服务控制要点及服务策略" in satisfaction.category_basis["装修管理"]
+    assert satisfaction.overall_question == "overall"
     assert satisfaction.questions[-1].is_text and not satisfaction.questions[-1].required
 
     visit = surveys["move-in-visit"]
@@ -130,3 +135,28 @@ def test_broken_file_stops_create_app(tmp_path, monkeypatch):
         create_app({"TESTING": True, "SITE_DIR": None, "SURVEYS_DIR": str(folder)})
     assert f"调查文件 {broken} 第 {index + 1} 行" in str(caught.value)
     assert "dropdown" in str(caught.value)
+
+
+SATISFACTION_TRIAL = """
+slug: trial
+title: 试用调查
+opens: 2026-01-01
+closes: 2026-12-31
+anonymous: true
+categories:
+  - {name: 保洁, basis: 《长城物业保洁服务品质检查标准》}
+overall_question: OVERALL
+questions:
+  - {id: cleaning, type: satisfaction, category: 保洁, text: 保洁}
+  - {id: overall, type: satisfaction, category: CATEGORY, text: 总体}
+"""
+
+
+@pytest.mark.parametrize("category, overall, message", [
+    ("总体评价", "overall", "服务类别“总体评价”（题目 overall）没有写在 categories 中"),
+    ("保洁", "missing", "总体评价题“missing”应为本调查中一道满意度题的编号"),
+])
+def test_categories_and_the_overall_question_are_checked(tmp_path, category, overall, message):
+    text = SATISFACTION_TRIAL.replace("CATEGORY", category).replace("OVERALL", overall)
+    with pytest.raises(SurveyDefinitionError, match=message):
+        load_survey(write(tmp_path, text))

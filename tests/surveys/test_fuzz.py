@@ -27,7 +27,7 @@ NEEDS = {
 }
 SATISFACTION = {
     "q_customer_service": "5", "q_maintenance": "4", "q_security": "4", "q_cleaning": "3",
-    "q_greening": "2", "q_overall": "4", "q_recommend": "9",
+    "q_renovation": "4", "q_greening": "2", "q_overall": "4", "q_recommend": "9",
 }
 ODD_CHOICE = ["", "\x00", "x" * 5000, NOT_UTF8, ["bogus", "3人"], None]
 ODD_SCALE = ["", "\x00", "0", "6", "-1", "５", "4.0", "9" * 5000, NOT_UTF8, None]

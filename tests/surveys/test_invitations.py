@@ -120,7 +120,7 @@ def test_anonymous_survey_by_invitation_keeps_no_room(staff):
     path = f"/forms/surveys/i/{token}"
     form = owner.get(path).get_data(as_text=True)
     answers = {f"q_{q}": "4" for q in ("customer_service", "maintenance", "security", "cleaning",
-                                       "greening", "overall")}
+                                       "renovation", "greening", "overall")}
     assert owner.post(path, data={**form_tokens(form), **answers}).status_code == 302
     with staff.app_context():
         assert db.session.execute(db.text(

@@ -50,7 +50,8 @@ def test_owner_answers_satisfaction_survey_on_phone(server, phone):
     phone.locator("li", has_text="业主满意度调查").get_by_role("link", name="开始填写").click()
     assert fits_the_phone(phone)
     for question_id, label in [("customer_service", "非常满意"), ("maintenance", "满意"),
-                               ("security", "满意"), ("greening", "一般"), ("overall", "满意")]:
+                               ("security", "满意"), ("renovation", "满意"), ("greening", "一般"),
+                               ("overall", "满意")]:
         choose(phone, question_id, label)
     choose(phone, "recommend", "9")
     phone.fill("textarea[name=q_comments]", "希望增加夜间巡逻。")

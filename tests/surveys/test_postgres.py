@@ -15,7 +15,7 @@ from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.surveys.conftest import TODAY, form_tokens
 
 ANSWERS = {"q_customer_service": "5", "q_maintenance": "4", "q_security": "4",
-           "q_cleaning": "3", "q_greening": "2", "q_overall": "4"}
+           "q_cleaning": "3", "q_renovation": "4", "q_greening": "2", "q_overall": "4"}
 
 
 @pytest.fixture

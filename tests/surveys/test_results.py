@@ -4,8 +4,13 @@ from __future__ import annotations
 import csv
 import io
 
+from pathlib import Path
+
 import pytest
+import yaml
 from openpyxl import load_workbook
+
+from forms_app.community import DEFAULT_COMMUNITY_FILE
 
 from forms_app.surveys import all_surveys
 from forms_app.surveys.forms import Answer
@@ -105,11 +110,59 @@ def test_multiple_choice_shares_count_respondents(fixed):
     assert results.categories == []
 
 
-def test_results_page_for_service_staff_with_chart_and_escaped_text(fixed):
+def with_min_answers(app, tmp_path, minimum: int) -> None:
+    """Point the app at a copy of the community file with another minimum sample."""
+    raw = yaml.safe_load(Path(DEFAULT_COMMUNITY_FILE).read_text(encoding="utf-8"))
+    raw["satisfaction"]["verdict_min_answers"] = minimum
+    other = tmp_path / "community.yml"
+    other.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    app.config["COMMUNITY_FILE"] = str(other)
+
+
+def test_a_rate_on_too_few_answers_is_shown_with_its_count_but_not_judged(fixed):
     client = fixed.test_client()
     login(client, "service", PASSWORD)
     page = client.get("/forms/staff/surveys/satisfaction").get_data(as_text=True)
-    assert '<svg class="chart"' in page and "目标 90%" in page
+    # Six 答卷, fewer than the example community's minimum: a number, not a verdict.
+    assert 'id="overall-rate">58.3%<' in page and "（6 份答卷）" in page
+    assert "未达标" not in page and "样本不足，暂不判定" in page
+    assert "少于 30 份答卷时只显示数字" in page
+    manager = fixed.test_client()
+    login(manager, "manager", PASSWORD)
+    home = manager.get("/forms/staff/").get_data(as_text=True)
+    assert "（6 份答卷）" in home and "未达标" not in home and "样本不足" in home
+
+
+def test_both_satisfaction_figures_are_named_and_defined(fixed, tmp_path):
+    with_min_answers(fixed, tmp_path, 2)
+    client = fixed.test_client()
+    login(client, "service", PASSWORD)
+    page = client.get("/forms/staff/surveys/satisfaction").get_data(as_text=True)
+    # 综合: 7 of 12 ratings satisfied; 总体评价: 4 of 6 owners answered 满意 or better.
+    assert 'id="overall-rate">58.3%<' in page and 'id="headline-rate">66.7%<' in page
+    definitions = page.split('id="definitions"')[1].split("</section>")[0]
+    assert "<dt>综合满意率</dt>" in definitions and "<dt>总体评价满意率</dt>" in definitions
+    assert "总体来说，您对本小区物业服务的满意程度" in definitions
+    composite = page.split('id="composite-card"')[1].split('id="headline-card"')[0]
+    assert "（6 份答卷）" in composite and "未达标" in composite
+
+
+def test_each_category_names_the_seed_document_it_follows(fixed):
+    client = fixed.test_client()
+    login(client, "manager", PASSWORD)
+    page = client.get("/forms/staff/surveys/satisfaction").get_data(as_text=True)
+    table = page.split('id="category-table"')[1].split("</table>")[0]
+    row = table.split("装修管理</th>")[1].split("</tr>")[0]
+    assert "《物业公司装修服务控制要点及服务策略》" in row
+    assert "《长城物业保洁服务品质检查标准》" in table.split("保洁</th>")[1].split("</tr>")[0]
+
+
+def test_results_page_for_service_staff_with_chart_and_escaped_text(fixed, tmp_path):
+    with_min_answers(fixed, tmp_path, 2)
+    client = fixed.test_client()
+    login(client, "service", PASSWORD)
+    page = client.get("/forms/staff/surveys/satisfaction").get_data(as_text=True)
+    assert '<figure class="chart"' in page and "虚线为目标 90%" in page
     assert 'id="response-count">6<' in page
     assert 'id="overall-rate">58.3%<' in page and "未达标" in page
     assert "2026年上半年" in page and "2026年下半年" in page
@@ -118,6 +171,7 @@ def test_results_page_for_service_staff_with_chart_and_escaped_text(fixed):
     h2 = client.get("/forms/staff/surveys/satisfaction?period=2026-H2").get_data(as_text=True)
     assert 'id="response-count">2<' in h2 and 'id="overall-rate">50.0%<' in h2
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "<text" not in page  # chart labels are page text, readable at 360 px
 
 
 def test_who_may_see_results_and_invitations(fixed):
