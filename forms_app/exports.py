@@ -6,6 +6,11 @@
 - Phone numbers and other strings stay text (never turned into numbers).
 - CSV starts with a UTF-8 byte-order mark so Excel shows Chinese instead of garbage.
 - Both formats stream rows: the workbook is write-only, the CSV a generator.
+
+``xlsx_workbook`` writes a workbook that reads well: one sheet per logical table, each with its
+title and the filter that produced it at the top, a bold header row frozen below them,
+column widths that fit, and typed cells — real dates and numbers with their formats,
+percentages as percentages — described by each table's ``Column`` list.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import io
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote
 
@@ -94,6 +100,11 @@ def xlsx_response(filename: str, sheet_title: str, header: Sequence[str],
         sheet.append([safe_cell(value) for value in row])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     workbook.save(spool)
+    return _spooled_response(filename, spool)
+
+
+def _spooled_response(filename: str, spool) -> Response:
+    """Stream a saved workbook from its spool file."""
     size = spool.tell()
     spool.seek(0)
 
@@ -108,3 +119,139 @@ def xlsx_response(filename: str, sheet_title: str, header: Sequence[str],
     response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = _content_disposition(filename)
     return response
+
+
+# --- typed, styled workbooks -------------------------------------------------------------
+
+TEXT, INTEGER, NUMBER, DATE, DATETIME, PERCENT, YES_NO = (
+    "text", "integer", "number", "date", "datetime", "percent", "yes_no")
+NUMBER_FORMATS = {INTEGER: "0", NUMBER: "0.00", DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm",
+                  PERCENT: "0.0%"}
+# Widths in Excel's units (one Latin character; a Chinese character takes about two).
+DEFAULT_WIDTHS = {TEXT: 14, INTEGER: 9, NUMBER: 10, DATE: 12, DATETIME: 17, PERCENT: 10,
+                  YES_NO: 8}
+MAX_WIDTH = 48
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported table: its Chinese label, the kind of its values, a width."""
+
+    label: str
+    kind: str = TEXT
+    width: float | None = None
+
+    @property
+    def display_width(self) -> float:
+        if self.width:
+            return self.width
+        label = sum(2 if ord(ch) > 0x2E7F else 1 for ch in self.label) + 2
+        return min(MAX_WIDTH, max(DEFAULT_WIDTHS[self.kind], label))
+
+
+@dataclass
+class Table:
+    """A logical table of an export: one sheet of the workbook (CSV holds the first only)."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence]
+    described: str = "全部"   # the filter that produced it, in words
+
+    @property
+    def header(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+
+def _yes_no(value):
+    return "" if value is None else ("是" if value else "否")
+
+
+def _csv_value(kind: str):
+    """How a typed value reads in CSV (no formats there: ISO dates, 90.5% as text)."""
+    if kind == PERCENT:
+        return lambda v: "" if v is None else f"{v * 100:.1f}%"
+    if kind == DATETIME:
+        return lambda v: "" if v is None else v.strftime("%Y-%m-%d %H:%M")
+    if kind == YES_NO:
+        return _yes_no
+    return safe_cell
+
+
+def table_csv_response(filename: str, table: Table) -> Response:
+    """A table as streamed CSV (UTF-8 with BOM): header, then rows typed per column."""
+    converters = [_csv_value(c.kind) for c in table.columns]
+    return csv_response(filename, table.header,
+                        ([convert(v) for convert, v in zip(converters, row)] for row in table.rows))
+
+
+def _xlsx_converters(sheet, columns: Sequence[Column]):
+    """Per column, a function from a value to what the write-only sheet appends.
+
+    Formatted kinds reuse one styled cell per column: openpyxl writes each appended row
+    before the next, so the cell can carry the next row's value (no object per cell)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    converters = []
+    for column in columns:
+        if column.kind in (DATE, DATETIME, PERCENT, NUMBER):
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = NUMBER_FORMATS[column.kind]
+
+            def convert(value, cell=cell):
+                if value is None or value == "":
+                    return None
+                cell.value = value
+                return cell
+        elif column.kind == INTEGER:
+            def convert(value):
+                return value
+        elif column.kind == YES_NO:
+            convert = _yes_no
+        else:
+            convert = safe_cell
+        converters.append(convert)
+    return converters
+
+
+def _write_table(workbook, table: Table, generated: str) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(title=_sheet_title(table.title))
+    for index, column in enumerate(table.columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.display_width
+    sheet.freeze_panes = "A4"  # below the title, the filter and the header
+
+    def styled(value, font, wrap=False):
+        cell = WriteOnlyCell(sheet, value=safe_cell(value))
+        cell.font = font
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
+
+    sheet.append([styled(f"{table.title}（导出于 {generated}）", Font(bold=True, size=13))])
+    sheet.append([styled(f"筛选条件：{table.described}", Font(italic=True))])
+    bold = Font(bold=True)
+    sheet.append([styled(label, bold, wrap=True) for label in table.header])
+    converters = _xlsx_converters(sheet, table.columns)
+    for row in table.rows:
+        sheet.append([convert(value) for convert, value in zip(converters, row)])
+
+
+def xlsx_workbook(tables: Sequence[Table], generated: str, target) -> None:
+    """Write the tables as one workbook, one sheet each, to ``target`` (a file object)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for table in tables:
+        _write_table(workbook, table, generated)
+    workbook.save(target)
+
+
+def xlsx_tables_response(filename: str, tables: Sequence[Table], generated: str) -> Response:
+    """The tables as a styled workbook, spooled to a temporary file and streamed."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    xlsx_workbook(tables, generated, spool)
+    return _spooled_response(filename, spool)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
 from ..database import write_transaction
+from ..exports import DATE, INTEGER, PERCENT, YES_NO, Column
 from ..extensions import db
 from ..list_filters import ListFilters
-from ..template_filters import format_rate
 from ..uploads import StoredFiles, upload_dir
 from .checklist import Checklist
 from .forms import CheckedInspection
@@ -120,8 +120,26 @@ def filtered(filters: ListFilters):
             .order_by(CleaningInspection.inspected_on.desc(), CleaningInspection.id.desc()))
 
 
+def _place(inspection: CleaningInspection) -> str:
+    return f"{inspection.building}号楼" if inspection.building else "公共区域"
+
+
+def inspection_rows(filters: ListFilters):
+    """One row per filtered inspection, oldest first: counts and the pass rate (a fraction)."""
+    query = (select(CleaningInspection).where(*filters.conditions)
+             .options(selectinload(CleaningInspection.results))
+             .order_by(CleaningInspection.inspected_on, CleaningInspection.id)
+             .execution_options(yield_per=200))
+    for inspection in db.session.scalars(query):
+        counted = inspection.score
+        yield (inspection.reference, inspection.inspected_on, _place(inspection), inspection.spot,
+               inspection.inspector_name, inspection.area_names, counted.passed, counted.failed,
+               counted.not_applicable, counted.rate, counted.key_failures)
+
+
 def export_rows(filters: ListFilters):
-    """One row per checked item of the filtered inspections, oldest first."""
+    """One row per checked item of the filtered inspections, oldest first (area and item in
+    words, as inspected that day; no data ids)."""
     query = (select(CleaningInspection, CleaningResult)
              .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
              .where(*filters.conditions)
@@ -130,15 +148,38 @@ def export_rows(filters: ListFilters):
     photo_counts = (select(func.count(CleaningPhoto.id))
                     .where(CleaningPhoto.result_id == CleaningResult.id).scalar_subquery())
     for inspection, result, photos in db.session.execute(query.add_columns(photo_counts)):
-        yield (inspection.reference, inspection.inspected_on,
-               f"{inspection.building}号楼" if inspection.building else "公共区域",
+        yield (inspection.reference, inspection.inspected_on, _place(inspection),
                inspection.spot, inspection.inspector_name, result.area_name,
-               result.key_area, result.item_id, result.item_text, result.result_label,
-               result.note, photos, format_rate(inspection.score.rate))
+               result.key_area, result.item_text, result.result_label, result.note, photos)
 
 
-EXPORT_HEADER = ("检查编号", "检查日期", "楼栋", "具体位置", "检查人", "区域", "重点区域",
-                 "检查项编号", "检查项", "结果", "问题说明", "照片数", "本次检查合格率")
+INSPECTION_COLUMNS = (
+    Column("检查编号", width=11), Column("检查日期", DATE), Column("楼栋", width=10),
+    Column("具体位置", width=16), Column("检查人", width=20), Column("检查区域", width=24),
+    Column("合格项", INTEGER), Column("不合格项", INTEGER), Column("不适用项", INTEGER),
+    Column("合格率", PERCENT), Column("重点区域不合格", INTEGER))
+ITEM_COLUMNS = (
+    Column("检查编号", width=11), Column("检查日期", DATE), Column("楼栋", width=10),
+    Column("具体位置", width=16), Column("检查人", width=20), Column("区域", width=12),
+    Column("重点区域", YES_NO), Column("检查项", width=48), Column("结果", width=8),
+    Column("问题说明", width=30), Column("照片数", INTEGER))
+EXPORT_HEADER = tuple(column.label for column in ITEM_COLUMNS)
+
+
+def describe_filters(filters: ListFilters, checklist: Checklist, inspectors: dict[int, str]) -> str:
+    """The list's filters in words, for the audit log and the top of the export."""
+    values = filters.values
+    parts = []
+    if values["date_from"] or values["date_to"]:
+        parts.append(f"检查日期：{values['date_from'] or '不限'} 至 {values['date_to'] or '不限'}")
+    if values["area"] in checklist.areas:
+        parts.append(f"区域：{checklist.areas[values['area']].name}")
+    if values["inspector"]:
+        names = {str(number): name for number, name in inspectors.items()}
+        parts.append(f"检查人：{names.get(values['inspector'], values['inspector'])}")
+    if values["failures"]:
+        parts.append("有不合格项" if values["failures"] == "yes" else "全部合格")
+    return "；".join(parts) or "全部检查"
 
 
 @dataclass

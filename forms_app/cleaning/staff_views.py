@@ -18,13 +18,13 @@ from werkzeug.datastructures import MultiDict
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
-from ..clock import today
+from ..clock import today, utcnow
 from ..community import current_community
 from ..drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
-from ..exports import csv_response, xlsx_response
+from ..exports import Table, table_csv_response, xlsx_tables_response
 from ..extensions import db
 from ..paging import paginate
-from ..template_filters import format_rate
+from ..template_filters import format_rate, local_minute
 from ..tokens import is_nonce, new_nonce
 from ..typed_input import select_number
 from ..uploads import send_attachment
@@ -183,17 +183,21 @@ def summary():
 @bp.get("/export.<fmt>")
 @staff_required("cleaning.inspect")
 def export(fmt: str):
-    """The filtered inspections as .xlsx or CSV (UTF-8 with BOM), one row per checked item."""
+    """The filtered inspections as .xlsx (inspections and checked items, one sheet each) or
+    CSV (the checked items, UTF-8 with BOM), the filters written at the top."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    filters, _inspectors = _filters()
+    filters, inspectors = _filters()
     if filters.errors:
         flash("筛选条件有误，请修改后再导出。", "error")
         return redirect(url_for(".index", **filters.values), code=303)
-    described = "；".join(f"{k}={v}" for k, v in filters.values.items() if v) or "全部"
+    described = inspections.describe_filters(filters, checklist(), inspectors)
     record_audit("export", target="保洁品质检查", detail=f"{fmt}；{described}")
     filename = f"保洁品质检查-{today().isoformat()}.{fmt}"
-    rows = inspections.export_rows(filters)
+    items = Table("检查明细", inspections.ITEM_COLUMNS, inspections.export_rows(filters), described)
     if fmt == "csv":
-        return csv_response(filename, inspections.EXPORT_HEADER, stream_with_context(rows))
-    return xlsx_response(filename, "保洁品质检查", inspections.EXPORT_HEADER, rows)
+        items.rows = stream_with_context(items.rows)
+        return table_csv_response(filename, items)
+    summary = Table("检查记录", inspections.INSPECTION_COLUMNS, inspections.inspection_rows(filters),
+                    described)
+    return xlsx_tables_response(filename, [summary, items], local_minute(utcnow()))

@@ -19,13 +19,22 @@ from sqlalchemy import select
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..clock import local_time, today
+from ..clock import local_time, today, utcnow
 from ..database import write_transaction
 from ..errors import render_error
-from ..exports import csv_response, xlsx_response
+from ..exports import (
+    DATE,
+    DATETIME,
+    YES_NO,
+    Column,
+    Table,
+    table_csv_response,
+    xlsx_tables_response,
+)
 from ..extensions import db
 from ..notifications.messages import MESSAGES
 from ..notifications.outbox import messages_by_record
+from ..template_filters import local_minute
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
 from .notices import RECORD_TYPE, notify_cancelled, resend_booking_link
@@ -153,8 +162,13 @@ def call_owner(booking_id: int):
                            slot_label=bookings.slot_label(booking.slot))
 
 
-EXPORT_HEADER = ("预约编号", "搬家日期", "时段", "房屋", "业主", "业主手机", "超高大件",
-                 "进场位置", "大件物品", "平推车", "搬运协助", "状态", "办理人", "办理时间")
+EXPORT_COLUMNS = (
+    Column("预约编号", width=18), Column("搬家日期", DATE), Column("时段", width=13),
+    Column("房屋", width=18), Column("业主", width=10), Column("业主手机", width=14),
+    Column("超高大件", YES_NO), Column("进场位置", width=16), Column("大件物品", width=30),
+    Column("平推车", YES_NO), Column("搬运协助", YES_NO), Column("状态", width=9),
+    Column("办理人", width=12), Column("办理时间", DATETIME))
+EXPORT_HEADER = tuple(column.label for column in EXPORT_COLUMNS)
 
 
 def _export_rows(day: date):
@@ -163,13 +177,13 @@ def _export_rows(day: date):
                booking.room_label, booking.owner_name, booking.owner_mobile, booking.oversize,
                bookings.route_for(booking).entrance, booking.large_items, booking.wants_trolley,
                booking.wants_carry_help, booking.state_label, booking.closed_by or "",
-               booking.closed_at and local_time(booking.closed_at))
+               booking.closed_at and local_time(booking.closed_at).replace(tzinfo=None))
 
 
 @bp.get("/export.<fmt>")
 @staff_required("move_in.export")
 def export(fmt: str):
-    """One day's bookings as .xlsx or CSV (UTF-8 with BOM)."""
+    """One day's bookings as .xlsx or CSV (UTF-8 with BOM), the day written at the top."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
     day, error = _day_arg()
@@ -178,6 +192,8 @@ def export(fmt: str):
         return redirect(url_for(".schedule"), code=303)
     record_audit("export", target="搬家预约", detail=f"{fmt}；{day.isoformat()}")
     filename = f"搬家预约-{day.isoformat()}.{fmt}"
+    table = Table("搬家预约", EXPORT_COLUMNS, _export_rows(day), f"搬家日期：{day.isoformat()}")
     if fmt == "csv":
-        return csv_response(filename, EXPORT_HEADER, stream_with_context(_export_rows(day)))
-    return xlsx_response(filename, "搬家预约", EXPORT_HEADER, _export_rows(day))
+        table.rows = stream_with_context(table.rows)
+        return table_csv_response(filename, table)
+    return xlsx_tables_response(filename, [table], local_minute(utcnow()))

@@ -225,6 +225,16 @@
     });
   }
 
+  /* The form on this page a draft came from (still showing), if any: a draft sent from its
+     own page goes on to the next page like an ordinary submit. */
+  function formFor(draft) {
+    var fields = document.querySelectorAll("form[data-draft] [name=nonce]");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value === draft.nonce) return fields[i].form;
+    }
+    return null;
+  }
+
   function flush() {
     if (sending) return Promise.resolve();
     var user = currentUser();
@@ -234,7 +244,7 @@
       var chain = Promise.resolve();
       mine.forEach(function (draft) {
         chain = chain.then(function () {
-          return send(draft).then(function (answer) { return settle(draft, answer, null); });
+          return send(draft).then(function (answer) { return settle(draft, answer, formFor(draft)); });
         });
       });
       return chain;

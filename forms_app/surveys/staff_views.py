@@ -22,13 +22,15 @@ from ..accounts.audit import record_audit
 from ..community import current_community
 from ..database import write_transaction
 from ..errors import render_error
-from ..exports import csv_response, xlsx_response
+from ..clock import utcnow
+from ..exports import Table, csv_response, table_csv_response, xlsx_tables_response
 from ..extensions import db
 from ..paging import paginate
+from ..template_filters import local_minute
 from ..typed_input import select_number
 from . import all_surveys, survey_or_404
 from .definitions import QUESTION_TYPES
-from .export import export_header, export_rows
+from .export import SUMMARY_COLUMNS, export_columns, export_rows, summary_rows
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label
 from .results import ALL, latest_texts, survey_results
 
@@ -103,11 +105,17 @@ def export(slug: str, fmt: str):
     if fmt not in {"xlsx", "csv"}:
         return render_error(404)
     record_audit("export", target=f"survey:{survey.slug}", detail=fmt)
-    header, rows = export_header(survey), export_rows(survey)
+    described = f"全部答卷（调查期 {survey.opens} 至 {survey.closes}）"
+    responses = Table(f"{survey.title}答卷", export_columns(survey), export_rows(survey), described)
     filename = f"{survey.title}.{fmt}"
     if fmt == "csv":
-        return csv_response(filename, header, stream_with_context(rows))
-    return xlsx_response(filename, survey.title, header, rows)
+        responses.rows = stream_with_context(responses.rows)
+        return table_csv_response(filename, responses)
+    tables = [responses]
+    if survey.satisfaction_questions:
+        results = survey_results(survey, _target_rate(), min_answers())
+        tables.append(Table("满意率汇总", SUMMARY_COLUMNS, list(summary_rows(results)), described))
+    return xlsx_tables_response(filename, tables, local_minute(utcnow()))
 
 
 # --- invitations -----------------------------------------------------------------------

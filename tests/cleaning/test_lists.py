@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from forms_app.accounts import roles
+from forms_app.cleaning.checklist import checklist
 from forms_app.accounts.models import AuditLog
 from forms_app.extensions import db
 
@@ -86,7 +87,7 @@ def test_the_monthly_summary_rates_areas_ranks_failures_and_lists_key_area_failu
                              page, re.S).group(1)
     assert key_failures.count("<li") == 4  # two in 大堂 on 12-02, one 12-08, one in 洗手间
     assert "排水沟堵塞" not in key_failures
-    assert '<svg class="chart"' in page and "各区域合格率（2026-12）" in page
+    assert '<figure class="chart"' in page and "各区域合格率（2026-12）" in page
     november = html.unescape(manager.client.get("/forms/staff/cleaning/summary?month=2026-11")
                              .get_data(as_text=True))
     assert '<div class="big-number" id="overall-rate">100%</div>' in november
@@ -106,11 +107,14 @@ def test_csv_export_has_a_bom_one_row_per_checked_item_and_neutralized_cells(app
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:4] == ["检查编号", "检查日期", "楼栋", "具体位置"]
     assert len(rows) - 1 == 7 + 10 + 3 + 7
-    notes = [row[10] for row in rows[1:]]
+    notes = [row[9] for row in rows[1:]]
     assert "'=HYPERLINK(\"http://x\")" in notes
-    failed = [row for row in rows[1:] if row[9] == "不合格"]
-    assert [row[7] for row in failed] == [
-        "lobby-4", "lobby-6", "restroom-9", "basement-2", "lobby-4"]
+    failed = [row for row in rows[1:] if row[8] == "不合格"]
+    # The standard's words, never the data file's ids.
+    texts = {item_id: item.text for item_id, (_area, item) in checklist().items.items()}
+    assert [row[7] for row in failed] == [texts[i] for i in (
+        "lobby-4", "lobby-6", "restroom-9", "basement-2", "lobby-4")]
+    assert not any(cell in texts for row in rows for cell in row)
     with app.app_context():
         entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
         assert entry.target == "保洁品质检查" and "csv" in entry.detail
@@ -120,14 +124,22 @@ def test_xlsx_export_keeps_a_formula_as_text(as_role):
     _service, manager = record_month(as_role)
     response = manager.client.get("/forms/staff/cleaning/export.xlsx?area=lobby")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["检查记录", "检查明细"]
+    sheet = workbook["检查明细"]
+    assert sheet["A2"].value == "筛选条件：区域：大堂"
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     assert values[0][0] == "检查编号"
     assert len(values) - 1 == (7 + 5) + (7 + 10) + 7  # every item of the inspections with a 大堂
-    notes = [row[10] for row in values[1:]]
+    notes = [row[9] for row in values[1:]]
     assert "'=HYPERLINK(\"http://x\")" in notes
     assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row
                if isinstance(cell.value, str))
+    inspections = workbook["检查记录"]
+    header = [cell.value for cell in inspections[3]]
+    first = dict(zip(header, inspections[4]))
+    assert first["合格率"].number_format == "0.0%" and 0 <= first["合格率"].value <= 1
+    assert isinstance(first["合格项"].value, int)
 
 
 def test_an_export_with_nonsense_filters_goes_back_to_the_list(as_role):

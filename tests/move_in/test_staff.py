@@ -205,9 +205,12 @@ def test_xlsx_export_keeps_text_and_never_formulas(as_role, booked):
     response = as_role(roles.SERVICE).get(f"{SCHEDULE}export.xlsx?date={MOVE_DAY.isoformat()}")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active
-    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet["A2"].value == f"筛选条件：搬家日期：{MOVE_DAY.isoformat()}"
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 4
     records = [dict(zip(rows[0], row)) for row in rows[1:]]
     assert {r["业主手机"] for r in records} == {"13800138000", "13912345678"}
     assert any(r["大件物品"] == "'" + HOSTILE for r in records)
+    assert all(r["搬家日期"].date() == MOVE_DAY for r in records)  # a date, not text
+    assert {r["超高大件"] for r in records} == {"是", "否"}
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

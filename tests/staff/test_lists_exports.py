@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -108,8 +109,9 @@ def test_xlsx_export_keeps_text_and_never_formulas(app, as_role):
     file_application(app, room="102")
     response = as_role(roles.SERVICE).get("/forms/staff/renovations/export.xlsx?q=1-1-101")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.get_data())).active
-    rows = list(sheet.iter_rows(values_only=True))
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    sheet = workbook.active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 2  # the header and the one filtered application
     record = dict(zip(rows[0], rows[1]))
     assert record["施工说明"] == "'" + HOSTILE
@@ -118,6 +120,33 @@ def test_xlsx_export_keeps_text_and_never_formulas(app, as_role):
     with app.app_context():
         audit = db.session.execute(select(AuditLog).where(AuditLog.action == "export")).scalar_one()
     assert audit.actor_name == "service" and "xlsx" in audit.detail and "1-1-101" in audit.detail
+
+
+def test_the_register_workbook_reads_well(app, as_role):
+    """Typed dates and numbers, the filter at the top, a bold frozen header, one sheet per table."""
+    application_id = file_application(app, room="101")
+    walk(app, application_id, "approve", "start")
+    file_application(app, room="102")
+    manager = as_role(roles.MANAGER)
+    response = manager.get("/forms/staff/renovations/export.xlsx?state=in_progress&building=1")
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["装修登记", "巡查记录"]
+    sheet = workbook["装修登记"]
+    assert sheet["A1"].value.startswith("装修登记（导出于 ")
+    assert sheet["A2"].value == "筛选条件：状态：施工中；楼栋：1号楼"
+    assert sheet.freeze_panes == "A4"
+    header = [cell for cell in sheet[3]]
+    assert all(cell.font.b for cell in header)
+    labels = [cell.value for cell in header]
+    row = {label: cell for label, cell in zip(labels, sheet[4])}
+    assert sheet.max_row == 4  # only the application on site
+    assert isinstance(row["开工日期"].value, datetime) and row["开工日期"].number_format == "yyyy-mm-dd"
+    assert row["施工人数"].value == 6 and row["施工人数"].data_type == "n"
+    assert row["状态"].value == "施工中"
+    assert sheet.column_dimensions["F"].width >= 20  # 装修公司, not Excel's default 8.43
+    patrols = workbook["巡查记录"]
+    assert patrols["A2"].value == "筛选条件：状态：施工中；楼栋：1号楼"
+    assert [c.value for c in patrols[3]][:3] == ["申请编号", "房屋", "巡查日期"]
 
 
 CONTROL = "\x0b=HYPERLINK(\"http://evil\")\x1f"
@@ -132,7 +161,7 @@ def test_control_characters_neither_break_an_export_nor_hide_a_formula(app, as_r
     assert response.status_code == 200
     if fmt == "xlsx":
         sheet = load_workbook(io.BytesIO(response.get_data())).active
-        rows = list(sheet.iter_rows(values_only=True))
+        rows = list(sheet.iter_rows(min_row=3, values_only=True))
     else:
         rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     record = dict(zip(rows[0], rows[1]))

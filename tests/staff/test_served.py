@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -71,6 +72,7 @@ def fixed_clock_server(tmp_path_factory):
     live = LiveServer(instance, workers=2)
     live.start()
     create_staff(live, "guard", roles.SECURITY, PASSWORD)
+    create_staff(live, "office", roles.ENGINEERING, PASSWORD)
     yield live
     live.stop()
 
@@ -129,8 +131,9 @@ def record_patrol(page, kind, findings, violation=None, photo=False):
     if photo:
         form.locator("#photos").set_input_files(
             files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}])
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+    form.locator("button[type=submit]").click()
+    # Saved, the inspector lands on what is still due (the next item one tap away).
+    page.wait_for_url(re.compile(r"/forms/staff/patrols/due$"))
     expect(page.locator("body")).to_contain_text("巡查记录已保存")
 
 
@@ -160,12 +163,14 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
 
     page.goto(detail)
     take(page, "start")
+    page.goto(detail)
     record_patrol(page, "office", "现场整洁，按规定时间施工。")
 
     # The guard patrols with a phone.
     as_user(phone, server, roles.SECURITY)
     phone.goto(detail)
     record_patrol(phone, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True)
+    phone.goto(detail)
     assert phone.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
     assert phone.locator("#step-complete").count() == 0
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -231,13 +236,20 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     due_today = seed_on_site(fixed_clock_server, "102", FIXED_TODAY, {})
     seed_on_site(fixed_clock_server, "201", FIXED_TODAY - 3 * day,
                  {"office": FIXED_TODAY, "guard": FIXED_TODAY - 1 * day})
+    # Each role sees the kinds it records: the guard 护卫巡查, the 装修办 (工程) 装修办巡查.
     login(desktop, "guard", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
     assert "今日待巡查（2026-05-10）" in desktop.content()
     rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("2026-05-10", "护卫巡查", due_today)]
+    assert rows[0][4] == "未巡查" and rows[0][5] == "今日到期"
+    desktop.context.clear_cookies()
+    login(desktop, "office", PASSWORD, base_url=fixed_clock_server.url)
+    desktop.click("nav >> text=今日待巡查")
+    rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("2026-05-07", "装修办巡查", overdue),
         ("2026-05-10", "装修办巡查", due_today),
-        ("2026-05-10", "护卫巡查", due_today),
     ]
     assert rows[0][5] == "逾期 3 天" and rows[1][4] == "未巡查" and rows[1][5] == "今日到期"
+    assert desktop.locator("#next-due a").inner_text() == "下一项：1号楼1单元101室 装修办巡查"

@@ -208,12 +208,17 @@ def test_xlsx_export_has_every_response_and_no_formulas(fixed):
     login(client, "manager", PASSWORD)
     response = client.get("/forms/staff/surveys/satisfaction/export.xlsx")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.get_data())).active
-    header, *rows = list(sheet.iter_rows(values_only=True))
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["业主满意度调查答卷", "满意率汇总"]
+    sheet = workbook.active
+    assert sheet["A2"].value == "筛选条件：全部答卷（调查期 2026-11-15 至 2026-12-31）"
+    assert sheet.freeze_panes == "A4" and sheet["A3"].font.b
+    header, *rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert header[:3] == ("编号", "提交日期", "期间") and "楼栋" not in header
     assert len(rows) == 6
-    assert ("2026年上半年", "2026-05-10") in {(r[2], r[1]) for r in rows}
-    cleaning = header.index("4. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
+    assert ("2026年上半年", "2026-05-10") in {(r[2], r[1].date().isoformat()) for r in rows}
+    assert sheet["B4"].number_format == "yyyy-mm-dd" and sorted(r[0] for r in rows) == [1, 2, 3, 4, 5, 6]
+    cleaning = header.index("5. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
     # Anonymous: rows are not in the order they arrived, but each keeps its own answers.
     assert sorted((r[cleaning], r[-1] or "") for r in rows) == sorted([
         ("非常满意", "保洁很好"), ("满意", ""), ("不满意", ""), ("非常不满意", XSS),
@@ -222,6 +227,16 @@ def test_xlsx_export_has_every_response_and_no_formulas(fixed):
     assert "'=1+1" in comments and "=1+1" not in comments
     for row in sheet.iter_rows(min_row=2):
         assert all(cell.data_type != "f" for cell in row)
+    summary = workbook["满意率汇总"]
+    summary_header = [cell.value for cell in summary[3]]
+    records = [dict(zip(summary_header, row)) for row in summary.iter_rows(min_row=4)]
+    composite = next(r for r in records if r["服务类别"].value.startswith("综合满意率")
+                     and r["期间"].value == "全部")
+    assert composite["满意率"].value == pytest.approx(7 / 12)
+    assert composite["满意率"].number_format == "0.0%" and composite["答卷数"].value == 6
+    assert composite["是否达标"].value == "样本不足，暂不判定"
+    renovation = next(r for r in records if r["服务类别"].value == "装修管理")
+    assert "装修服务控制要点及服务策略" in renovation["依据的文件"].value
 
 
 def test_csv_export_is_streamed_with_bom_and_neutralized(fixed):

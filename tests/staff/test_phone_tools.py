@@ -1,0 +1,313 @@
+"""Staff tools on a 360 px phone, served by gunicorn and driven by Chromium: each role's home
+opens on its work for today, every tap target is at least 44×44 px on every staff page, and
+drafts of staff forms survive a dead signal (Playwright takes the context offline)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from werkzeug.datastructures import MultiDict
+
+from forms_app.accounts import roles
+from forms_app.accounts.models import AuditLog, StaffUser
+from forms_app.cleaning import inspections
+from forms_app.cleaning.checklist import checklist
+from forms_app.cleaning.forms import check_inspection
+from forms_app.database import write_transaction
+from forms_app.extensions import db
+from forms_app.move_in.models import MoveInBooking
+from forms_app.renovation.models import RenovationApplication, RenovationEvent
+from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.renovation.workflow import advance
+from tests.support.server import LiveServer
+from tests.support.staff import create_staff, login
+
+from .conftest import PASSWORD, application_values, filed
+from .test_served import server_app
+
+pytestmark = pytest.mark.browser
+
+TODAY = date(2026, 5, 10)
+TAP = 44
+
+
+def _manager(session):
+    return session.execute(select(StaffUser).where(StaffUser.username == roles.MANAGER)).scalar_one()
+
+
+def seed(server: LiveServer) -> dict:
+    """One site on site since two days (both patrols due), one waiting for review, one for
+    acceptance, a move today, and one cleaning inspection."""
+    ids = {}
+    with server_app(server):
+        on_site = filed(application_values(building=3, room="1801"))
+        pending = filed(application_values(building=2, room="502"))
+        done = filed(application_values(building=4, room="301"))
+        manager = _manager(db.session)
+        for application, actions in ((on_site, ("approve", "start")),
+                                     (done, ("approve", "start", "complete"))):
+            for action in actions:
+                with write_transaction():
+                    advance(db.session.merge(application), action, manager, "测试")
+        with write_transaction() as session:
+            session.execute(update(RenovationEvent).values(
+                created_at=datetime(2026, 5, 8)))
+            session.add(MoveInBooking(
+                reference="BJ20260501-001", filed_on=TODAY - timedelta(days=9), sequence=1,
+                submission_nonce="seeded-move-in-booking-nonce", move_date=TODAY, slot="am1",
+                seat=1, oversize=True, large_items="钢琴", building=5, unit=2, room="1202",
+                owner_name="周建国", owner_mobile="13800138000"))
+        form = MultiDict([("nonce", "seeded-inspection-nonce-1"), ("inspected_on", TODAY.isoformat()),
+                          ("areas", "basement")]
+                         + [(f"result-{item.id}", "pass")
+                            for item in checklist().areas["basement"].items])
+        checked = check_inspection(form, MultiDict(), checklist(), [1, 2, 3], TODAY)
+        ids["inspection"], _ = inspections.store_inspection(checked, manager)
+        ids.update(on_site=on_site.id, pending=pending.id, done=done.id)
+        ids["booking"] = db.session.scalar(select(MoveInBooking.id))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def tools(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("phone-tools") / "instance"
+    instance.mkdir(parents=True)
+    (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n')
+    live = LiveServer(instance, workers=2)
+    live.start()
+    for role in roles.ROLES:
+        create_staff(live, role, role, PASSWORD)
+    ids = seed(live)
+    yield live, ids
+    live.stop()
+
+
+def as_user(page, server, role):
+    page.context.clear_cookies()
+    login(page, role, PASSWORD, base_url=server.url)
+    page.wait_for_url(re.compile(r"/forms/staff/$"))
+
+
+# Every control and stand-alone link, with the element a finger actually hits (the label of a
+# checkbox or radio). Links inside a sentence are exempt (WCAG 2.5.8 "inline").
+SMALL_TARGETS = """() => {
+  const small = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    let target = el;
+    if (el.matches('input[type=radio], input[type=checkbox]')) {
+      target = el.closest('label') || document.querySelector(`label[for="${el.id}"]`) || el;
+    }
+    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline') {
+      const around = el.parentElement.textContent.replace(el.textContent, '').trim();
+      if (around) continue;
+    }
+    if (seen.has(target)) continue;
+    seen.add(target);
+    const box = target.getBoundingClientRect();
+    if (!box.width && !box.height) continue;  // not shown (a closed section)
+    if (box.width < 43.5 || box.height < 43.5) {
+      small.push(`${target.tagName.toLowerCase()} "${(target.textContent || target.name || '')
+        .trim().slice(0, 20)}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  return small;
+}"""
+
+
+def staff_pages(ids) -> list[str]:
+    return [
+        "/forms/staff/", "/forms/staff/renovations", "/forms/staff/renovations?state=pending",
+        f"/forms/staff/renovations/{ids['on_site']}", f"/forms/staff/renovations/{ids['pending']}",
+        f"/forms/staff/renovations/{ids['done']}", "/forms/staff/patrols/due",
+        "/forms/staff/move-ins/", "/forms/staff/surveys/", "/forms/staff/surveys/satisfaction",
+        "/forms/staff/surveys/satisfaction/texts/comments",
+        "/forms/staff/surveys/satisfaction/invitations", "/forms/staff/cleaning/",
+        "/forms/staff/cleaning/new", f"/forms/staff/cleaning/{ids['inspection']}",
+        "/forms/staff/cleaning/summary", "/forms/staff/audit",
+    ]
+
+
+def test_every_tap_target_of_every_staff_page_is_44_px(tools, phone):
+    server, ids = tools
+    phone.goto(server.url + "/forms/staff/login")
+    problems = {"/forms/staff/login": phone.evaluate(SMALL_TARGETS)}
+    # The measure itself finds a small button (it would otherwise pass on anything).
+    phone.evaluate("""() => { const b = document.createElement('button');
+        b.textContent = '小'; b.style.cssText = 'min-height:0;min-width:0;padding:0;height:20px';
+        document.querySelector('main').appendChild(b); }""")
+    assert any(line.startswith('button "小"') for line in phone.evaluate(SMALL_TARGETS))
+    as_user(phone, server, roles.MANAGER)
+    for path in staff_pages(ids):
+        response = phone.goto(server.url + path)
+        assert response.status == 200, path
+        # Open the cleaning form's areas and the failed-item fields too.
+        for toggle in phone.locator(".area-toggle input").all():
+            toggle.check()
+        problems[path] = phone.evaluate(SMALL_TARGETS)
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    phone.goto(server.url + "/forms/staff/move-ins/")
+    phone.get_by_role("button", name="拨打业主电话").click()
+    phone.wait_for_url(re.compile(r"/call$"))
+    problems["call"] = phone.evaluate(SMALL_TARGETS)
+    assert {path: small for path, small in problems.items() if small} == {}
+
+
+def test_each_role_opens_on_its_work_for_today(tools, phone):
+    server, ids = tools
+    first_panel = "#today-work .home-panel:first-child h2"
+    as_user(phone, server, roles.SECURITY)
+    assert phone.locator(first_panel).inner_text().startswith("今日待巡查")
+    work = phone.locator("#today-work").inner_text()
+    assert "护卫巡查" in work and "装修办巡查" not in work  # only the guard's own kind
+    assert "今日搬家" in work and "5号楼2单元1202室" in work
+    assert "装修申请概况" not in work
+    as_user(phone, server, roles.SERVICE)
+    assert phone.locator(first_panel).inner_text().startswith("待审核的装修申请")
+    assert "2号楼1单元502室" in phone.locator("#today-work").inner_text()
+    as_user(phone, server, roles.ENGINEERING)
+    assert phone.locator(first_panel).inner_text().startswith("待验收的装修申请")
+    assert "4号楼1单元301室" in phone.locator("#today-work").inner_text()
+    as_user(phone, server, roles.MANAGER)
+    assert phone.locator(first_panel).inner_text().startswith("业主综合满意率")
+    assert "本月保洁检查" in phone.locator("#today-work").inner_text()
+
+
+def test_the_gate_calls_the_owner_on_moving_day_and_the_reveal_is_audited(tools, phone):
+    server, ids = tools
+    as_user(phone, server, roles.SECURITY)
+    phone.goto(server.url + "/forms/staff/move-ins/")
+    assert "138****8000" in phone.content() and "13800138000" not in phone.content()
+    phone.get_by_role("button", name="拨打业主电话").click()
+    assert phone.locator("#call-owner").get_attribute("href") == "tel:13800138000"
+    with server_app(server):
+        reveals = db.session.scalars(select(AuditLog.actor_name)
+                                     .where(AuditLog.action == "move_in.call_owner")).all()
+    assert roles.SECURITY in reveals
+
+
+def patrols_of(server, application_id) -> int:
+    with server_app(server):
+        return db.session.scalar(select(func.count(RenovationPatrol.id))
+                                 .where(RenovationPatrol.application_id == application_id))
+
+
+def test_a_patrol_typed_in_the_basement_is_sent_once_when_the_signal_returns(tools, phone):
+    server, ids = tools
+    before = patrols_of(server, ids["on_site"])
+    as_user(phone, server, roles.SECURITY)
+    phone.locator("#today-work a", has_text="3号楼1单元1801室").first.click()
+    form = phone.locator("#patrol-form")
+    assert form.locator("#kind").input_value() == "guard"
+    form.locator("#findings").fill("地下室信号差：现场整洁，工人已离开。")
+    form.locator("input[name=violation][value=no]").check()
+    phone.context.set_offline(True)
+    form.get_by_role("button", name="保存巡查记录").click()
+    status = phone.locator("#draft-status")
+    status.get_by_text("等待发送：1 份记录").wait_for()
+    assert "网络恢复后自动发送" in status.inner_text()
+    # Tapped again while waiting: the same draft (same nonce), not a second one.
+    form.get_by_role("button", name="保存巡查记录").click()
+    status.get_by_text("等待发送：1 份记录").wait_for()
+    assert patrols_of(server, ids["on_site"]) == before
+
+    phone.context.set_offline(False)
+    phone.wait_for_url(re.compile(r"/forms/staff/patrols/due$"))
+    assert "巡查记录已保存" in phone.content()
+    assert phone.locator("#draft-status").inner_text().strip() == ""
+    assert patrols_of(server, ids["on_site"]) == before + 1
+    # The next due item is one tap away; the saved one is no longer on the guard's list.
+    assert "3号楼1单元1801室 护卫巡查" not in phone.locator("#due").inner_text()
+
+
+def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(tools, phone):
+    server, ids = tools
+    with server_app(server):
+        application = filed(application_values(building=6, room="601"))
+        manager = _manager(db.session)
+        for action in ("approve", "start"):
+            with write_transaction():
+                advance(db.session.merge(application), action, manager, "测试")
+        with write_transaction() as session:
+            session.execute(update(RenovationEvent)
+                            .where(RenovationEvent.application_id == application.id)
+                            .values(created_at=datetime(2026, 5, 8)))
+        application_id = application.id
+    as_user(phone, server, roles.SECURITY)
+    phone.goto(f"{server.url}/forms/staff/renovations/{application_id}")
+    form = phone.locator("#patrol-form")
+    form.locator("#findings").fill("正常。")
+    form.locator("input[name=violation][value=no]").check()
+    phone.context.set_offline(True)
+    form.get_by_role("button", name="保存巡查记录").click()
+    phone.locator("#draft-status").get_by_text("等待发送").wait_for()
+    with server_app(server):  # meanwhile the office closes the site for acceptance
+        with write_transaction():
+            advance(db.session.get(RenovationApplication, application_id), "complete",
+                    _manager(db.session), "完工")
+    phone.context.set_offline(False)
+    message = phone.locator("#draft-status .problem")
+    message.wait_for()
+    assert "没有保存" in message.inner_text() and "待验收" in message.inner_text()
+    assert patrols_of(server, application_id) == 0
+
+
+def test_a_draft_kept_after_logout_waits_for_its_author(tools, phone):
+    server, ids = tools
+    before = patrols_of(server, ids["on_site"])
+    as_user(phone, server, roles.MANAGER)
+    phone.goto(f"{server.url}/forms/staff/renovations/{ids['on_site']}")
+    form = phone.locator("#patrol-form")
+    form.locator("#kind").select_option("office")
+    form.locator("#findings").fill("经理抽查：正常。")
+    form.locator("input[name=violation][value=no]").check()
+    phone.context.set_offline(True)
+    form.get_by_role("button", name="保存巡查记录").click()
+    phone.locator("#draft-status").get_by_text("等待发送").wait_for()
+    # The session ends on the server (a logout elsewhere) before the signal returns.
+    phone.context.clear_cookies()
+    phone.context.set_offline(False)
+    phone.goto(server.url + "/forms/staff/login")
+    status = phone.locator("#draft-status")
+    status.get_by_text("等待其本人登录后发送").wait_for()
+    assert patrols_of(server, ids["on_site"]) == before
+    # Another member of staff on this phone does not send it under their name.
+    login(phone, roles.SERVICE, PASSWORD, base_url=server.url)
+    phone.wait_for_url(re.compile(r"/forms/staff/$"))
+    status.get_by_text("1 份由 manager 填写的记录").wait_for()
+    assert patrols_of(server, ids["on_site"]) == before
+    as_user(phone, server, roles.MANAGER)
+    phone.locator("#draft-status .sent").wait_for()
+    assert patrols_of(server, ids["on_site"]) == before + 1
+    phone.reload()
+    assert patrols_of(server, ids["on_site"]) == before + 1
+
+
+def test_an_inspection_with_all_pass_and_one_exception_survives_going_offline(tools, phone):
+    server, ids = tools
+    with server_app(server):
+        before = db.session.scalar(select(func.count()).select_from(
+            inspections.CleaningInspection))
+    as_user(phone, server, roles.SERVICE)
+    phone.goto(server.url + "/forms/staff/cleaning/new")
+    phone.select_option("#building", "1")
+    phone.get_by_role("button", name="大堂全部合格").click()
+    lobby = checklist().areas["lobby"]
+    assert all(phone.locator(f'input[name="result-{item.id}"][value=pass]').is_checked()
+               for item in lobby.items)
+    phone.locator("#item-lobby-4 .result-fail").click()  # the one exception
+    phone.fill("#note-lobby-4", "烟头 5 个")
+    phone.context.set_offline(True)
+    phone.get_by_role("button", name="提交检查结果").click()
+    phone.locator("#draft-status").get_by_text("等待发送：1 份记录保存在本机（保洁品质检查）").wait_for()
+    phone.context.set_offline(False)
+    phone.wait_for_url(re.compile(r"/forms/staff/cleaning/\d+\?saved=1$"))
+    assert "检查记录已保存" in phone.content()
+    assert phone.locator("#next-due a").inner_text().startswith("检查下一处（1号楼）")
+    assert "6/7 项合格" in phone.content()
+    with server_app(server):
+        assert db.session.scalar(select(func.count()).select_from(
+            inspections.CleaningInspection)) == before + 1
