@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, exists, func, select
 
 from ..extensions import db
 from .definitions import (
@@ -142,12 +142,15 @@ class SurveyResults:
 
 
 def _respondents(survey: Survey, question_ids: list[str]) -> dict[str, int]:
-    """答卷 with at least one answer to these questions, per period and ALL."""
+    """答卷 with at least one answer to these questions, per period and ALL (an EXISTS per
+    response through the response index: a DISTINCT over every answer costs twice as much)."""
     rows = dict(db.session.execute(
-        select(SurveyAnswer.period, func.count(distinct(SurveyAnswer.response_id)))
-        .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id.in_(question_ids),
-               SurveyAnswer.value.is_not(None))
-        .group_by(SurveyAnswer.period)).all())
+        select(SurveyResponse.period, func.count())
+        .where(SurveyResponse.survey == survey.slug,
+               exists().where(SurveyAnswer.response_id == SurveyResponse.id,
+                              SurveyAnswer.question_id.in_(question_ids),
+                              SurveyAnswer.value.is_not(None)))
+        .group_by(SurveyResponse.period)).all())
     return {**rows, ALL: sum(rows.values())}
 
 
@@ -211,8 +214,12 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
         category.respondents = (
             {p: t.answered for p, t in questions[ids[0]].periods.items()} if len(ids) == 1
             else _respondents(survey, ids))
-    overall_respondents = (_respondents(survey, [q.id for q in survey.satisfaction_questions])
-                           if survey.satisfaction_questions else {})
+    rated = survey.satisfaction_questions
+    if any(q.required for q in rated):
+        # The form takes no response without its required questions: every 答卷 rated.
+        overall_respondents = responses
+    else:
+        overall_respondents = _respondents(survey, [q.id for q in rated]) if rated else {}
     return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
                          overall, overall_respondents, max(1, int(min_answers)))
 

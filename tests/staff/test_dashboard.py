@@ -33,7 +33,23 @@ def test_manager_sees_satisfaction_against_target_and_cleaning(dated, as_role, t
 
 def test_satisfaction_and_cleaning_figures_follow_the_roles(dated, as_role):
     service = as_role(roles.SERVICE).get("/forms/staff/").get_data(as_text=True)
-    assert "业主满意率" in service and "本月保洁检查" not in service
+    assert "业主综合满意率" in service and "本月保洁检查" not in service
     engineer = as_role(roles.ENGINEERING).get("/forms/staff/").get_data(as_text=True)
-    assert "业主满意率" not in engineer and "本月保洁检查" not in engineer
+    assert "业主综合满意率" not in engineer and "本月保洁检查" not in engineer
     assert "今日搬家" in engineer and "今日待巡查" in engineer
+
+
+def test_each_role_opens_on_its_work_for_today(dated, as_role):
+    """The registry puts the panels a role works from today first (HomePanel.today_for)."""
+    def first_panel(role):
+        page = as_role(role).get("/forms/staff/").get_data(as_text=True)
+        today_work = page.split('id="today-work"')[1].split("</section>")[0]
+        return today_work.split("<h2")[1]
+
+    assert 'id="home-patrols"' in first_panel(roles.SECURITY)
+    assert 'id="home-pending"' in first_panel(roles.SERVICE)
+    assert 'id="home-awaiting_acceptance"' in first_panel(roles.ENGINEERING)
+    assert 'id="home-satisfaction"' in first_panel(roles.MANAGER)
+    guard = as_role(roles.SECURITY).get("/forms/staff/").get_data(as_text=True)
+    assert guard.index('id="home-moves"') < guard.index('id="other-panels"')
+    assert "装修申请概况" in guard.split('id="other-panels"')[1]
