@@ -149,6 +149,12 @@ def test_every_tap_target_of_every_staff_page_is_44_px(tools, phone):
             toggle.check()
         problems[path] = phone.evaluate(SMALL_TARGETS)
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        # Chart labels and values are text at the page's size, not a drawing scaled down.
+        sizes = phone.evaluate("""() => [...document.querySelectorAll(
+            '.chart .bar-label, .chart .bar-value')].map(e => parseFloat(getComputedStyle(e).fontSize))""")
+        assert all(size >= 14 for size in sizes), (path, sizes)
+        if path in ("/forms/staff/surveys/satisfaction", "/forms/staff/cleaning/summary"):
+            assert sizes, path
     phone.goto(server.url + "/forms/staff/move-ins/")
     phone.get_by_role("button", name="拨打业主电话").click()
     phone.wait_for_url(re.compile(r"/call$"))

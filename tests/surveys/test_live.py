@@ -124,7 +124,7 @@ def test_manager_invites_and_owner_answers_move_in_visit_on_phone(server, deskto
     desktop.goto(server.url + "/forms/staff/surveys/move-in-visit")
     assert desktop.locator("#response-count").inner_text() == "1"
     assert desktop.locator("#overall-rate").inner_text() == "100.0%"
-    assert desktop.locator("svg.chart").count() >= 2
+    assert desktop.locator("figure.chart").count() >= 2
     assert "搬家当天有人帮忙" in desktop.locator("#result-moving_comment").inner_text()
 
 
