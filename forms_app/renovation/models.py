@@ -111,6 +111,8 @@ class RenovationEvent(db.Model):
         ForeignKey(StaffUser.id, name="fk_renovation_event_actor_id_staff_user"), nullable=True)
     actor_name: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The nonce of the staff form the step came from: a draft sent twice finds this step.
+    submission_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
     application: Mapped[RenovationApplication] = relationship(back_populates="events")
 

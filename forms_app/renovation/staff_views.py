@@ -52,7 +52,7 @@ from ..tokens import is_nonce, new_nonce
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import rules, states
-from .models import RenovationApplication, RenovationAttachment
+from .models import RenovationApplication, RenovationAttachment, RenovationEvent
 from .notices import RECORD_TYPE, notify_step, resend_status_link
 from .patrols import (
     PatrolError,
@@ -183,7 +183,7 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())).scalars().all()
     return render_template(
         "renovation/staff/detail.html", application=application,
-        steps=steps_for(application, user.role), patrols=patrols,
+        steps=steps_for(application, user.role), patrols=patrols, new_nonce=new_nonce,
         patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
         work_items=rules.work_item_names(), step_errors=step_errors or {},
         step_values=step_values or {}, patrol_errors=patrol_errors or {},
@@ -205,11 +205,18 @@ def renovation(application_id: int):
 @bp.post("/renovations/<int:application_id>/steps/<action>")
 @staff_required("renovation.view")
 def take_step(application_id: int, action: str):
-    """Take one workflow step; the table in renovation/workflow.py decides who may."""
+    """Take one workflow step; the table in renovation/workflow.py decides who may.
+
+    The form's nonce (kept with the step) makes a second send of one form — a double tap,
+    a draft replayed from the phone — find the step instead of being refused."""
     user = current_staff()
     step = STEPS_BY_ACTION.get(action)
     if step is None:
         abort(404)
+    detail = url_for("renovation_staff.renovation", application_id=application_id)
+    nonce = request.form.get("nonce", "")
+    if is_nonce(nonce) and _step_taken(application_id, nonce):
+        return saved_reply(f"「{step.label}」已经办理过，没有重复办理。", detail, DUPLICATE)
     comment = request.form.get("comment", "")
     raw_end = (request.form.get("end_date") or "").strip()
     values = {"action": action, "comment": comment, "end_date": raw_end}
@@ -218,24 +225,42 @@ def take_step(application_id: int, action: str):
         try:
             new_end = date.fromisoformat(raw_end)
         except ValueError:
+            if is_draft_request():
+                return draft_reply(INVALID, "日期格式应为 年-月-日。", status=400)
             return _detail(_application(application_id), 400,
                            {action: {"end_date": "日期格式应为 年-月-日。"}}, values)
     try:
         with write_transaction():
             application = _application(application_id, lock=True)
-            advance(application, action, user, comment, new_end_date=new_end)
+            event = advance(application, action, user, comment, new_end_date=new_end)
+            if is_nonce(nonce):
+                event.submission_nonce = nonce
             notify_step(db.session(), application, action, comment)
             record_audit("renovation.action", target=application.reference,
                          detail=f"{step.label}：{states.label(application.state)}")
     except WorkflowError as error:
         if error.forbidden:
             abort(403)
+        if is_draft_request():
+            outcome, status = (CONFLICT, 409) if error.field is None else (INVALID, 400)
+            return draft_reply(outcome, error.message, status=status)
         application = _application(application_id)
         if error.field is None:
             return _detail(application, 409, page_error=error.message)
         return _detail(application, 400, {action: {error.field: error.message}}, values)
-    flash(f"已{step.label}。", "success")
-    return redirect(url_for("renovation_staff.renovation", application_id=application_id), code=303)
+    except IntegrityError:
+        # The same form committed by another worker meanwhile (two sends of one draft).
+        db.session.rollback()
+        if not _step_taken(application_id, nonce):
+            raise
+        return saved_reply(f"「{step.label}」已经办理过，没有重复办理。", detail, DUPLICATE)
+    return saved_reply(f"已{step.label}。", detail)
+
+
+def _step_taken(application_id: int, nonce: str) -> bool:
+    return db.session.scalar(select(RenovationEvent.id).where(
+        RenovationEvent.application_id == application_id,
+        RenovationEvent.submission_nonce == nonce)) is not None
 
 
 @bp.post("/renovations/<int:application_id>/resend-link")

@@ -124,3 +124,30 @@ def test_a_cleaning_draft_sent_twice_is_one_inspection(app, as_role):
     assert answers[0].json["location"] == answers[1].json["location"]
     with app.app_context():
         assert db.session.scalar(select(func.count(CleaningInspection.id))) == 1
+
+
+STEP_NONCE = re.compile(r'id="step-accept".*?name="nonce" value="([^"]+)"', re.S)
+
+
+def test_an_acceptance_sent_twice_from_the_site_is_one_step(app, as_role):
+    from forms_app.renovation.models import RenovationEvent
+
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start", "complete")
+    engineer = as_role(roles.ENGINEERING)
+    html = engineer.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
+    draft = {"csrf_token": csrf_token_from(html), "nonce": STEP_NONCE.search(html).group(1),
+             "comment": "复验合格"}
+    url = f"/forms/staff/renovations/{application_id}/steps/accept"
+    answers = [engineer.post(url, data=draft, headers=DRAFT) for _ in range(2)]
+    assert [a.json["outcome"] for a in answers] == ["saved", "duplicate"]
+    with app.app_context():
+        accepted = db.session.scalar(select(func.count(RenovationEvent.id)).where(
+            RenovationEvent.application_id == application_id,
+            RenovationEvent.to_state == "accepted"))
+    assert accepted == 1
+    # Another form (another nonce) for the same step now meets the changed state.
+    late = engineer.post(url, data={**draft, "nonce": "another-form-of-the-same-step"},
+                         headers=DRAFT)
+    assert late.status_code == 409 and late.json["outcome"] == "conflict"
+    assert "验收通过" in late.json["message"]

@@ -1,5 +1,6 @@
-"""Staff tools: each recorded patrol keeps the nonce of the form it came from, so a draft sent
-again from a phone that was offline finds the first record instead of adding a second.
+"""Staff tools: each recorded patrol and each workflow step keeps the nonce of the form it came
+from, so a draft sent again from a phone that was offline finds the first record instead of
+adding a second.
 
 Revision ID: 0011_staff_tools
 Revises: 0006_cleaning
@@ -14,15 +15,19 @@ branch_labels = None
 depends_on = None
 
 
+TABLES = ("renovation_patrol", "renovation_event")
+
+
 def upgrade():
-    with op.batch_alter_table("renovation_patrol") as batch:
-        # Nullable: patrols recorded before this revision came from forms without a nonce.
-        batch.add_column(sa.Column("submission_nonce", sa.String(length=64), nullable=True))
-        batch.create_unique_constraint("uq_renovation_patrol_submission_nonce",
-                                       ["submission_nonce"])
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            # Nullable: rows from before this revision (and owners' steps) have no nonce.
+            batch.add_column(sa.Column("submission_nonce", sa.String(length=64), nullable=True))
+            batch.create_unique_constraint(f"uq_{table}_submission_nonce", ["submission_nonce"])
 
 
 def downgrade():
-    with op.batch_alter_table("renovation_patrol") as batch:
-        batch.drop_constraint("uq_renovation_patrol_submission_nonce", type_="unique")
-        batch.drop_column("submission_nonce")
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(f"uq_{table}_submission_nonce", type_="unique")
+            batch.drop_column("submission_nonce")
