@@ -117,7 +117,9 @@ def take(page, action, comment="", end_date=None):
     form = page.locator(f"#step-{action}")
     if comment:
         form.locator("textarea").fill(comment)
-    with page.expect_navigation():  # the step's POST and its redirect or error page
+    # The step is sent by the draft script, which then loads the application again (or, when
+    # refused, posts the form the ordinary way so the page shows the message).
+    with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
 
