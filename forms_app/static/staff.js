@@ -1,11 +1,6 @@
 /* Small helpers of the staff pages, without inline script (the CSP allows only our files). */
 (function () {
   "use strict";
-  // <button data-print>: print the page (the move-in schedule for the gate).
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("[data-print]");
-    if (button) window.print();
-  });
   // <button data-all-pass="area id">: mark every item of that area 合格 that is not marked
   // yet; exceptions are then tapped one by one (cleaning inspections).
   document.addEventListener("click", function (event) {
