@@ -163,7 +163,7 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
     # A questionnaire, in the results and the export.
     form = owner.get(base + "/forms/surveys/satisfaction", timeout=10).text
     answers = {f"q_{q}": "5" for q in ("customer_service", "maintenance", "security",
-                                         "cleaning", "greening", "overall")}
+                                         "renovation", "cleaning", "greening", "overall")}
     response = owner.post(base + "/forms/surveys/satisfaction", timeout=10, data={
         "csrf_token": token(form), "nonce": NONCE.search(form).group(1), **answers,
         "q_recommend": "9", "q_comments": "电梯很干净"})

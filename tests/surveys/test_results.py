@@ -263,7 +263,7 @@ def test_anonymous_export_is_not_in_arrival_order_nor_numbered_by_it(staff):
     login(client, "manager", PASSWORD)
     body = client.get("/forms/staff/surveys/satisfaction/export.csv").get_data()
     header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    cleaning = header.index("4. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
+    cleaning = header.index("5. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
     recommend = next(i for i, name in enumerate(header) if "推荐" in name)
     assert [row[0] for row in rows] == [str(n) for n in range(1, 41)]
     arrival = [int(row[-1][2:]) for row in rows]
