@@ -3,14 +3,14 @@ from, so a draft sent again from a phone that was offline finds the first record
 adding a second.
 
 Revision ID: 0011_staff_tools
-Revises: 0006_cleaning
+Revises: 0009_notifications
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_staff_tools"
-down_revision = "0006_cleaning"
+down_revision = "0009_notifications"
 branch_labels = None
 depends_on = None
 
