@@ -127,7 +127,7 @@ def staff_pages(ids) -> list[str]:
         "/forms/staff/surveys/satisfaction/texts/comments",
         "/forms/staff/surveys/satisfaction/invitations", "/forms/staff/cleaning/",
         "/forms/staff/cleaning/new", f"/forms/staff/cleaning/{ids['inspection']}",
-        "/forms/staff/cleaning/summary", "/forms/staff/audit",
+        "/forms/staff/cleaning/summary", "/forms/staff/audit", "/forms/staff/notifications/",
     ]
 
 
