@@ -31,6 +31,7 @@ from ..paging import paginate
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import rules, states
+from .applications import resubmission_of
 from .models import RenovationApplication, RenovationAttachment
 from .notices import RECORD_TYPE, notify_step, resend_status_link
 from .patrols import (
@@ -134,7 +135,9 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         work_items=rules.work_item_names(), step_errors=step_errors or {},
         step_values=step_values or {}, patrol_errors=patrol_errors or {},
         patrol_values=patrol_values or {"patrol_date": today().isoformat()}, today=today(),
-        page_error=page_error, latest_end=latest_end_date(application),
+        page_error=page_error,
+        resubmission=resubmission_of(application) if application.state == states.REJECTED
+        else None, latest_end=latest_end_date(application),
         sent=messages_for(db.session, RECORD_TYPE, application.id), message_labels=MESSAGES,
         may_resend=allowed(user.role, "notifications.resend"),
     ), status
@@ -156,8 +159,11 @@ def take_step(application_id: int, action: str):
     if step is None:
         abort(404)
     comment = request.form.get("comment", "")
+    internal_note = request.form.get("internal_note", "")
+    confirmed = request.form.get("confirm") == "yes"
     raw_end = (request.form.get("end_date") or "").strip()
-    values = {"action": action, "comment": comment, "end_date": raw_end}
+    values = {"action": action, "comment": comment, "internal_note": internal_note,
+              "end_date": raw_end}
     new_end = None
     if step.action == "extend" and raw_end:
         try:
@@ -168,7 +174,8 @@ def take_step(application_id: int, action: str):
     try:
         with write_transaction():
             application = _application(application_id, lock=True)
-            advance(application, action, user, comment, new_end_date=new_end)
+            advance(application, action, user, comment, new_end_date=new_end,
+                    internal_note=internal_note, confirmed=confirmed)
             notify_step(db.session(), application, action, comment)
             record_audit("renovation.action", target=application.reference,
                          detail=f"{step.label}：{states.label(application.state)}")
