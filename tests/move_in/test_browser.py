@@ -99,7 +99,15 @@ def test_owner_books_a_move_on_a_phone_and_sees_the_route(server, phone):
     assert "水、电、气、电话、宽带" in phone.locator("#notices").inner_text()
     assert fits(phone)
 
+    # Cancelling asks first: the dialog's own action comes first, 返回 keeps the booking.
+    assert not phone.locator("#confirm-cancel").is_visible()
     phone.locator("#cancel-booking").click()
+    dialog = phone.locator("dialog.confirm-dialog")
+    assert dialog.locator("button").all_inner_texts() == ["确认取消这个预约", "返回"]
+    dialog.get_by_role("button", name="返回").click()
+    assert phone.locator("#state").inner_text() == "已预约"
+    phone.locator("#cancel-booking").click()
+    phone.get_by_role("button", name="确认取消这个预约").click()
     phone.locator("#state", has_text="已取消").wait_for()
     assert "名额已释放" in phone.content()
 

@@ -64,7 +64,7 @@ def test_role_matrix(app, staff_accounts, role, state):
             before = len(application.events)
             try:
                 advance(application, step.action, actor, "理由",
-                        new_end_date=application.end_date + timedelta(days=3))
+                        new_end_date=application.end_date + timedelta(days=3), confirmed=True)
                 taken = True
             except WorkflowError as error:
                 taken = False
