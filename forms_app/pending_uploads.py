@@ -11,8 +11,9 @@ successful submission.
 """
 from __future__ import annotations
 
-import shutil
 import secrets
+import shutil
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,6 +47,19 @@ class PendingUpload(StoredFileColumns, db.Model):
 Index("ix_pending_upload_created_at", PendingUpload.created_at)
 
 
+@dataclass(frozen=True)
+class KeptFile:
+    """What the form shows of a kept file (a plain copy: the row may go while it is shown)."""
+
+    id: int
+    original_name: str
+    size: int
+
+    @classmethod
+    def of(cls, row: PendingUpload) -> "KeptFile":
+        return cls(row.id, row.original_name, row.size)
+
+
 class PendingUploadGone(Exception):
     """A kept file the form names is no longer there (swept, removed, or never this form's)."""
 
@@ -54,7 +68,7 @@ def max_age() -> timedelta:
     return timedelta(hours=current_app.config["PENDING_UPLOAD_MAX_AGE_HOURS"])
 
 
-def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[PendingUpload], int]:
+def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[KeptFile], int]:
     """The kept files the posted form names, in the order they were kept, and how many of
     the named ones are gone (row missing, another form's, or its file missing on disk)."""
     wanted = set(ids)
@@ -64,11 +78,11 @@ def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[PendingUpload]
         select(PendingUpload).where(PendingUpload.form == form, PendingUpload.nonce == nonce,
                                     PendingUpload.id.in_(sorted(wanted)))
         .order_by(PendingUpload.id)).all()
-    present = [row for row in rows if (upload_dir() / row.stored_name).is_file()]
+    present = [KeptFile.of(row) for row in rows if (upload_dir() / row.stored_name).is_file()]
     return present, len(wanted) - len(present)
 
 
-def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[PendingUpload]:
+def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
     """Write checked uploads to the upload folder and record them against the nonce."""
     if not uploads:
         return []
@@ -81,11 +95,13 @@ def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[PendingUpl
                                   created_at=now)
                     for upload, name in zip(uploads, stored.names)]
             session.add_all(rows)
+            session.flush()
+            kept = [KeptFile.of(row) for row in rows]
         stored.keep()
-    return rows
+    return kept
 
 
-def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> list[PendingUpload]:
+def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> list[KeptFile]:
     """Copies of already stored files (a rejected application's attachments) kept against a
     new form's nonce, so the resubmitted form starts with them attached. Files missing on
     disk are left out."""
@@ -105,14 +121,17 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
                                       original_name=source.original_name,
                                       content_type=source.content_type, size=source.size,
                                       created_at=now))
+        kept = []
         if rows:
             with write_transaction() as session:
                 session.add_all(rows)
+                session.flush()
+                kept = [KeptFile.of(row) for row in rows]
     except BaseException:
         for name in written:
             (directory / name).unlink(missing_ok=True)
         raise
-    return rows
+    return kept
 
 
 def remove(form: str, nonce: str, upload_id: int) -> bool:
