@@ -9,7 +9,9 @@
   "use strict";
   var MAX_SIDE = 2560;
   var MAX_BYTES = 1024 * 1024;
-  var QUALITIES = [0.85, 0.75, 0.65, 0.55];
+  var QUALITIES = [0.82, 0.62];
+  var MAX_ROUNDS = 4;
+  var MIN_SIDE = 640;
   var SHRINKABLE = /^image\/(jpeg|png)$/;
 
   var inputs = document.querySelectorAll("input[type=file][data-shrink-photos]");
@@ -19,26 +21,35 @@
 
   function megabytes(bytes) { return (bytes / 1024 / 1024).toFixed(1) + " MB"; }
 
+  // createImageBitmap reads the file without a blob: URL, which the pages' Content Security
+  // Policy (img-src 'self' data:) would block; an <img> is the fallback for older browsers.
   function loadImage(file) {
+    if (typeof window.createImageBitmap === "function") {
+      return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+        return { source: bitmap, width: bitmap.width, height: bitmap.height };
+      });
+    }
     return new Promise(function (resolve, reject) {
       var url = URL.createObjectURL(file);
       var image = new Image();
-      image.onload = function () { URL.revokeObjectURL(url); resolve(image); };
+      image.onload = function () {
+        URL.revokeObjectURL(url);
+        resolve({ source: image, width: image.naturalWidth, height: image.naturalHeight });
+      };
       image.onerror = function () { URL.revokeObjectURL(url); reject(new Error("decode")); };
       image.src = url;
     });
   }
 
   function encode(image, side, quality) {
-    var width = image.naturalWidth, height = image.naturalHeight;
-    var scale = Math.min(1, side / Math.max(width, height));
+    var scale = Math.min(1, side / Math.max(image.width, image.height));
     var canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(width * scale));
-    canvas.height = Math.max(1, Math.round(height * scale));
+    canvas.width = Math.max(1, Math.round(image.width * scale));
+    canvas.height = Math.max(1, Math.round(image.height * scale));
     var context = canvas.getContext("2d");
     context.fillStyle = "#fff"; // a transparent PNG would turn black in a JPEG
     context.fillRect(0, 0, canvas.width, canvas.height);
-    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    context.drawImage(image.source, 0, 0, canvas.width, canvas.height);
     return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
   }
 
@@ -50,17 +61,21 @@
   function shrink(file) {
     if (!SHRINKABLE.test(file.type) || file.size <= MAX_BYTES) { return Promise.resolve(file); }
     return loadImage(file).then(function (image) {
-      function attempt(side, index) {
+      // Each round tries the qualities at one size; the next round's size comes from how far
+      // the last result was over, so a photo of any detail needs only a few rounds.
+      function attempt(side, index, round) {
         return encode(image, side, QUALITIES[index]).then(function (blob) {
           if (!blob) { return file; }
           if (blob.size <= MAX_BYTES) {
             return new File([blob], jpegName(file.name), { type: "image/jpeg", lastModified: Date.now() });
           }
-          if (index + 1 < QUALITIES.length) { return attempt(side, index + 1); }
-          return side > 640 ? attempt(Math.round(side * 0.75), 0) : file;
+          if (index + 1 < QUALITIES.length) { return attempt(side, index + 1, round); }
+          if (round >= MAX_ROUNDS) { return file; }
+          var smaller = Math.floor(side * Math.min(0.9, Math.sqrt(MAX_BYTES / blob.size) * 0.95));
+          return attempt(Math.max(smaller, MIN_SIDE), 0, round + 1);
         });
       }
-      return attempt(MAX_SIDE, 0);
+      return attempt(Math.min(MAX_SIDE, Math.max(image.width, image.height)), 0, 1);
     }).catch(function () { return file; });
   }
 

@@ -111,12 +111,21 @@ def as_user(page, server, username):
     assert page.url.endswith("/forms/staff/"), page.url
 
 
+IRREVERSIBLE = {"approve": "批准", "reject": "驳回", "fail_acceptance": "验收不通过"}
+
+
 def take(page, action, comment="", end_date=None):
     form = page.locator(f"#step-{action}")
     if comment:
-        form.locator("textarea").fill(comment)
+        form.locator("textarea[name=comment]").fill(comment)
     with page.expect_navigation():  # the step's POST and its redirect or error page
         form.locator("button[type=submit]").click()
+        if action in IRREVERSIBLE:
+            # Steps that cannot be undone ask in a dialog, its own action first.
+            dialog = page.locator("dialog.confirm-dialog")
+            assert dialog.locator("button").all_inner_texts() == [
+                f"确认{IRREVERSIBLE[action]}", "返回"]
+            dialog.locator("button.confirm-yes").click()
 
 
 def record_patrol(page, kind, findings, violation=None, photo=False):
@@ -174,7 +183,7 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     page.goto(detail)
     take(page, "complete")
     take(page, "fail_acceptance")  # no reason: refused, nothing recorded
-    assert "请填写不通过原因" in page.content()
+    assert "请填写需整改的项目" in page.content()
     assert page.locator("#state").inner_text() == "待验收"
     take(page, "fail_acceptance", "卫生间闭水试验不合格")
     assert page.locator("#state").inner_text() == "验收不通过"
