@@ -86,8 +86,7 @@ def run(browser, server: LiveServer, photo: Path, script: bool, room: str) -> di
             "name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}])
         shrunk_after = None
         if script:
-            page.wait_for_function(
-                "!document.getElementById('attachments').hasAttribute('data-busy')")
+            page.locator("#shrink-status", has_text="照片已压缩").wait_for()
             shrunk_after = time.monotonic() - started
         with page.expect_navigation():
             if script:  # the submit button sits in the last step, hidden until reached

@@ -218,7 +218,7 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
             application = db.session.get(RenovationApplication, application_id)
             manager = type("Actor", (), {"id": guard.id, "username": "seed", "role": roles.MANAGER,
                                          "role_label": "经理"})()
-            advance(application, "approve", manager)
+            advance(application, "approve", manager, confirmed=True)
             advance(application, "start", manager)
         with write_transaction() as session:
             session.execute(update(RenovationEvent)
