@@ -2,9 +2,9 @@
 time, before (the file as chosen: page script off) and after (shrunk on the phone by
 forms_app/static/photo_shrink.js).
 
-Runs gunicorn and Debian's Chromium on a phone viewport with DevTools network throttling
-(1.6 Mbit/s up and down, 150 ms round trip: Lighthouse's "slow 4G"). Prints the request body
-size as Chromium reports it, the time from choosing the file to the page answering, and the
+Runs gunicorn and Debian's Chromium on a phone viewport, the phone reaching the server
+through a relay that passes 1.6 Mbit/s each way (the bandwidth of Lighthouse's "slow 4G").
+Prints the bytes the phone sent (request line, headers and body), the time from choosing the file to the page answering, and the
 answer: before, the server refuses the photo after receiving all of it (over its 10 MB limit);
 after, the application is filed.
 
@@ -13,8 +13,10 @@ after, the application is filed.
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,17 +30,60 @@ from tests.support.photos import camera_photo  # noqa: E402
 from tests.support.server import LiveServer  # noqa: E402
 
 BITS_PER_SECOND = 1_600_000
-LATENCY_MS = 150
 APPLY = "/forms/renovation/apply"
 
 
-def throttle(context, page) -> None:
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": LATENCY_MS,
-        "downloadThroughput": BITS_PER_SECOND / 8, "uploadThroughput": BITS_PER_SECOND / 8,
-    })
+class SlowLink:
+    """A TCP relay between the browser and gunicorn that lets BITS_PER_SECOND through each way
+    and counts the bytes the phone sends. (DevTools' own upload throttling stalls on bodies of
+    this size, so the link is slowed here instead.)"""
+
+    CHUNK = 8 * 1024
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sent = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source, target, counted: bool) -> None:
+        started, passed = time.monotonic(), 0
+        try:
+            while chunk := source.recv(self.CHUNK):
+                passed += len(chunk)
+                if counted:
+                    with self.lock:
+                        self.sent += len(chunk)
+                due = started + passed * 8 / BITS_PER_SECOND
+                delay = due - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                else:  # an idle pause does not earn a burst later
+                    started, passed = time.monotonic(), 0
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
 
 
 def fill(page, room: str, script: bool) -> None:
@@ -72,35 +117,37 @@ def fill(page, room: str, script: bool) -> None:
 
 def run(browser, server: LiveServer, photo: Path, script: bool, room: str) -> dict:
     context = browser.new_context(**PHONE, java_script_enabled=script)
+    link = SlowLink(server.port)
     try:
         page = context.new_page()
         page.set_default_timeout(600_000)
-        page.goto(server.url + APPLY)
+        page.goto(f"http://127.0.0.1:{link.port}{APPLY}")
         fill(page, room, script)
-        throttle(context, page)
-        bodies = []
-        page.on("requestfinished", lambda request: bodies.append(request.sizes()["requestBodySize"])
-                if request.method == "POST" else None)
+        with link.lock:
+            link.sent = 0
         started = time.monotonic()
         page.set_input_files("#attachments", [{
             "name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}])
         shrunk_after = None
         if script:
-            page.locator("#shrink-status", has_text="照片已压缩").wait_for()
+            page.locator("#shrink-status", has_text="照片已压缩").wait_for(state="attached")
             shrunk_after = time.monotonic() - started
         with page.expect_navigation():
             if script:  # the submit button sits in the last step, hidden until reached
                 page.evaluate("document.getElementById('renovation-form')"
                               ".requestSubmit(document.getElementById('submit-application'))")
             else:
-                page.get_by_role("button", name="提交申请").click()
+                page.get_by_role("button", name="提交申请").click(no_wait_after=True)
         elapsed = time.monotonic() - started
         filed = "/status/" in page.url
         answer = "已提交" if filed else page.locator(".field-error").first.inner_text()
-        return {"sent": sum(bodies), "elapsed": elapsed, "shrink": shrunk_after,
-                "answer": answer, "filed": filed}
+        with link.lock:
+            on_the_wire = link.sent
+        return {"wire": on_the_wire, "elapsed": elapsed,
+                "shrink": shrunk_after, "answer": answer, "filed": filed}
     finally:
         context.close()
+        link.close()
 
 
 def main() -> None:
@@ -109,6 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         photo = camera_photo(Path(folder) / "IMG_20261128_101500.jpg", args.megabytes)
+        photo_bytes = photo.stat().st_size
         # A sync worker is killed after gunicorn's 30 s timeout while a slow client is still
         # sending; in production nginx receives the whole body first. Here gunicorn faces the
         # throttled phone directly, so it waits longer.
@@ -123,15 +171,14 @@ def main() -> None:
         finally:
             server.stop()
     mb = 1024 * 1024
-    print(f"photo: {photo.stat().st_size / mb:.1f} MB JPEG; network: {BITS_PER_SECOND / 1e6} Mbit/s, "
-          f"{LATENCY_MS} ms latency")
+    print(f"photo: {photo_bytes / mb:.1f} MB JPEG; link: {BITS_PER_SECOND / 1e6} Mbit/s")
     for name, result in (("before (as chosen)", before), ("after (shrunk on the phone)", after)):
         shrink = f", of which shrinking {result['shrink']:.1f} s" if result["shrink"] else ""
-        print(f"{name:28} sent {result['sent'] / mb:6.2f} MB in {result['elapsed']:6.1f} s"
-              f"{shrink}; answer: {result['answer']}")
-    ideal = before["sent"] * 8 / BITS_PER_SECOND
+        print(f"{name:28} sent {result['wire'] / mb:6.2f} MB in {result['elapsed']:6.1f} s{shrink}; "
+              f"answer: {result['answer']}")
+    ideal = photo_bytes * 8 / BITS_PER_SECOND
     print(f"(the photo's bytes alone take {ideal:.1f} s at {BITS_PER_SECOND / 1e6} Mbit/s)")
-    if not after["filed"] or after["sent"] > 1.1 * mb:
+    if not after["filed"] or after["wire"] > 1.1 * mb:
         sys.exit(1)
 
 
