@@ -2,14 +2,14 @@
 application's link to the rejected one, and staff notes the owner never sees.
 
 Revision ID: 0010_owner_forms
-Revises: 0006_cleaning
+Revises: 0009_notifications
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_owner_forms"
-down_revision = "0006_cleaning"
+down_revision = "0009_notifications"
 branch_labels = None
 depends_on = None
 
