@@ -21,6 +21,7 @@ from . import (
     my_records,
     notifications,
     operations,
+    pending_uploads,
     renovation,
     row_ids,
     security_headers,
@@ -83,6 +84,7 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     operations.init_app(app)
+    pending_uploads.init_app(app)
 
 
 def configure_proxy(app: Flask) -> None:

@@ -87,6 +87,8 @@ def build_config(instance_path: str) -> dict:
         # The most files of one form plus the form fields.
         "MAX_CONTENT_LENGTH": UPLOAD_MAX_FILES * UPLOAD_MAX_FILE_BYTES + 2 * MB,
         "MAX_FORM_MEMORY_SIZE": 1 * MB,
+        # Attachments kept for a form that is never submitted are removed after this long.
+        "PENDING_UPLOAD_MAX_AGE_HOURS": 24,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -145,6 +145,7 @@ def application(room: tuple[int, int, str]) -> dict:
         "site_lead_mobile": "13912345678", "workers": "6",
         "start_date": start.isoformat(), "end_date": (start + timedelta(days=45)).isoformat(),
         "work_items": ["plumbing_electric", "walls_floors"], "description": "客厅铺地砖。",
+        "includes_prohibited": "no",
         "ack_agreement": "y", "ack_fire_safety": "y", "ack_prohibitions": "y",
     }
 

@@ -41,6 +41,15 @@ class BookingClosed(Exception):
     """The booking is already completed or cancelled."""
 
 
+class MoveRefused(Exception):
+    """A move to another slot that cannot be made, with the Chinese message and its field."""
+
+    def __init__(self, message: str, field: str = "slot"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 @dataclass(frozen=True)
 class Slot:
     id: str
@@ -244,6 +253,51 @@ def cancel_by_owner(token: str) -> MoveInBooking:
         booking = close(booking.id, CANCELLED, "业主")
         notify_cancelled(db.session(), booking)
         return booking
+
+
+def move_by_owner(token: str, move_date: date, slot_id: str) -> MoveInBooking:
+    """Move a booked move to another day or slot through the private link.
+
+    Everything is checked again inside one write transaction with the booking's row locked:
+    the booking is still booked and not past, the day is bookable, the room has no other
+    booking that day, and the slot has a free seat. The seat's partial unique index refuses
+    a concurrent writer that took the same seat on PostgreSQL; then it is tried again and
+    finds the slot full. Raises ``BookingClosed``, ``MoveRefused``, ``SlotFull`` or
+    ``RoomAlreadyBooked``; nothing changes then.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            with write_transaction():
+                return _move_once(token, move_date, slot_id)
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _move_once(token: str, move_date: date, slot_id: str) -> MoveInBooking:
+    found = find_by_token(token)
+    if found is None:
+        raise LookupError(token)
+    booking = db.session.get(MoveInBooking, found.id, with_for_update=True,
+                             populate_existing=True)
+    if not owner_may_cancel(booking):
+        raise BookingClosed()
+    first, last = bookable_dates()
+    if not first <= move_date <= last:
+        raise MoveRefused(f"只能改到 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间的日期。", "move_date")
+    slot = slots().get(slot_id)
+    if slot is None:
+        raise MoveRefused("请从列表中选择搬家时段。")
+    if (booking.move_date, booking.slot) == (move_date, slot_id):
+        raise MoveRefused("新的时间和原预约相同，请选择其他日期或时段。")
+    blocking = active_booking_for(booking.building, booking.unit, booking.room, move_date)
+    if blocking is not None and blocking.id != booking.id:
+        raise RoomAlreadyBooked(blocking.reference)
+    booking.seat = _free_seat(move_date, slot)
+    booking.move_date = move_date
+    booking.slot = slot_id
+    return booking
 
 
 @dataclass(frozen=True)

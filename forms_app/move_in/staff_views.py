@@ -119,6 +119,12 @@ def close(booking_id: int, action: str):
     if state is None:
         abort(404)
     user = current_staff()
+    if state == CANCELLED and request.form.get("confirm") != "yes":
+        booking = db.session.get(MoveInBooking, booking_id)
+        if booking is None:
+            abort(404)
+        flash(f"取消预约不能撤销：请勾选“确认取消”后再提交。预约 {booking.reference} 没有变化。", "error")
+        return redirect(url_for(".schedule", date=booking.move_date.isoformat()), code=303)
     try:
         with write_transaction():
             # close() locks the row until the commit: a second click waits, then finds the

@@ -92,11 +92,67 @@ def booking(token: str):
         may_cancel=bookings.owner_may_cancel(found), handbook_url=HANDBOOK_URL)))
 
 
+@bp.route("/booking/<token>/move", methods=["GET", "POST"])
+def move(token: str):
+    """Move the booking to another day or slot (改约): the day's slots with what is left, then
+    the move, checked again against capacity in one write transaction."""
+    found = _booking_or_404(token)
+    first, last = bookings.bookable_dates()
+    source = request.form if request.method == "POST" else request.args
+    raw_day = (source.get("move_date") or "").strip()[:20]
+    errors: dict[str, str] = {}
+    day = found.move_date if not raw_day else None
+    if raw_day:
+        try:
+            day = date.fromisoformat(raw_day)
+        except ValueError:
+            errors["move_date"] = "请按 2026-12-01 的格式填写日期。"
+    if request.method == "POST" and not raw_day:
+        errors["move_date"] = "请选择新的搬家日期。"
+    elif day is not None and not first <= day <= last:
+        errors["move_date"] = f"只能改到 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间的日期。"
+    status = 200
+    if not bookings.owner_may_cancel(found):
+        errors["form"] = "这个预约已经完成、取消或已过搬家日期，不能再改约。如有疑问请联系物业服务中心。"
+        status = 409
+    elif request.method == "POST" and not errors:
+        try:
+            bookings.move_by_owner(token, day, source.get("slot") or "")
+        except bookings.BookingClosed:
+            errors["form"] = "这个预约已经完成、取消或已过搬家日期，不能再改约。"
+            status = 409
+        except bookings.MoveRefused as refused:
+            errors[refused.field] = refused.message
+            status = 400
+        except bookings.SlotFull:
+            errors["slot"] = SLOT_FULL_MESSAGE
+            status = 409
+        except bookings.RoomAlreadyBooked as taken:
+            errors["move_date"] = room_day_taken_message(taken.reference)
+            status = 409
+        else:
+            flash(f"已改约到 {day:%Y-%m-%d} {bookings.slot_label(source.get('slot'))}，"
+                  "原时段的名额已释放。", "success")
+            return redirect(url_for(".booking", token=token), code=303)
+    elif request.method == "POST":
+        status = 400
+    availability = bookings.availability(day) if day and "move_date" not in errors else []
+    return private(current_app.make_response((render_template(
+        "move_in/move.html", booking=found, day=day, raw_day=raw_day, first=first, last=last,
+        availability=availability, errors=errors, chosen=source.get("slot"),
+        slot_label=bookings.slot_label(found.slot)), status)))
+
+
 @bp.post("/booking/<token>/cancel")
 def cancel(token: str):
-    """Cancel through the private link; the place in the slot becomes free again."""
-    if _booking_or_404(token).state == CANCELLED:
+    """Cancel through the private link, once the owner confirmed (the box, or the dialog
+    that ticks it); the place in the slot becomes free again."""
+    found = _booking_or_404(token)
+    if found.state == CANCELLED:
         return redirect(url_for(".booking", token=token), code=303)  # a second tap
+    if bookings.owner_may_cancel(found) and request.form.get("confirm") != "yes":
+        flash("取消预约不能撤销：请勾选“确认取消这个预约”后再点取消。预约没有变化。", "error")
+        return redirect(url_for(".booking", token=token), code=303)
     try:
         bookings.cancel_by_owner(token)
     except bookings.BookingClosed:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import today, utcnow
 from ..database import write_transaction
 from ..extensions import db
+from .. import pending_uploads
 from ..references import next_reference
 from ..tokens import is_token, new_token
 from ..uploads import CheckedUpload, StoredFiles, upload_dir
@@ -36,6 +37,14 @@ APPLICATION_FIELDS = (
     "site_lead_name", "site_lead_mobile", "workers", "start_date", "end_date", "work_items",
     "description", "wants_tarpaulin", "wants_extinguisher",
 )
+
+
+# The kind under which this form's kept attachments are recorded.
+PENDING_FORM = "renovation"
+
+
+class AlreadyResubmitted(Exception):
+    """The rejected application was already replaced by a resubmission."""
 
 
 class RoomHasOpenApplication(Exception):
@@ -72,8 +81,22 @@ def open_application_for(building: int, unit: int, room: str) -> RenovationAppli
     )
 
 
-def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str) -> tuple[str, bool]:
+def resubmission_of(application: RenovationApplication) -> RenovationApplication | None:
+    """The application that replaced this rejected one, if the owner resubmitted it."""
+    return db.session.scalar(
+        select(RenovationApplication).where(RenovationApplication.previous_id == application.id))
+
+
+def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str,
+                       kept_ids: list[int] = (), previous_id: int | None = None
+                       ) -> tuple[str, bool]:
     """Store a validated application with its attachments; returns (status token, created).
+
+    ``uploads`` are files sent with this POST; ``kept_ids`` name files kept against the nonce
+    by earlier tries of the same form (``pending_uploads``), claimed in the same transaction
+    (``PendingUploadGone`` if one has gone). ``previous_id`` links a resubmission to the
+    rejected application it replaces; a second resubmission of it raises
+    ``AlreadyResubmitted``.
 
     The database's unique constraints decide the races: a second submission of the same form
     (same nonce) returns the first application's token, a second open application for the
@@ -83,7 +106,7 @@ def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str) -
     """
     for _attempt in range(ATTEMPTS):
         try:
-            return _insert(values, uploads, nonce), True
+            token = _insert(values, uploads, nonce, list(kept_ids), previous_id)
         except IntegrityError:
             db.session.rollback()
             existing = find_by_nonce(nonce)
@@ -92,10 +115,17 @@ def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str) -
             blocking = open_application_for(values["building"], values["unit"], values["room"])
             if blocking:
                 raise RoomHasOpenApplication(blocking.reference) from None
+            if previous_id is not None and db.session.scalar(
+                    select(RenovationApplication.id)
+                    .where(RenovationApplication.previous_id == previous_id)):
+                raise AlreadyResubmitted() from None
+        else:
+            return token, True
     raise RuntimeError(f"no free reference number after {ATTEMPTS} attempts")
 
 
-def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
+def _insert(values: dict, uploads: list[CheckedUpload], nonce: str, kept_ids: list[int],
+            previous_id: int | None) -> str:
     """Insert the application, its first history step and its attachments.
 
     Everything is prepared before the write lock is taken and written with plain INSERTs,
@@ -107,10 +137,12 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
     application = {
         **{name: values[name] for name in APPLICATION_FIELDS},
         "filed_on": filed_on, "status_token": status_token, "submission_nonce": nonce,
-        "state": states.PENDING, "acknowledged_at": now, "created_at": now, "updated_at": now,
+        "previous_id": previous_id, "state": states.PENDING, "acknowledged_at": now,
+        "created_at": now, "updated_at": now,
     }
     event = {
-        "from_state": None, "to_state": states.PENDING, "comment": "在线提交装修申请",
+        "from_state": None, "to_state": states.PENDING,
+        "comment": "驳回后修改并重新提交装修申请" if previous_id else "在线提交装修申请",
         "actor_id": None, "actor_name": "业主", "created_at": now,
     }
     with StoredFiles(uploads, upload_dir()) as stored:
@@ -120,6 +152,13 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
             for upload, stored_name in zip(uploads, stored.names)
         ]
         with write_transaction() as session:
+            kept = pending_uploads.claim(session, PENDING_FORM, nonce, kept_ids)
+            # Files kept for forms nobody submitted, and this form's unclaimed ones, go too.
+            swept = pending_uploads.expire(session, PENDING_FORM, nonce)
+            attachments = [
+                {name: row[name] for name in ("stored_name", "original_name", "content_type",
+                                              "size")} | {"created_at": now}
+                for row in kept] + attachments
             connection = session.connection()
             sequence, reference = next_reference(connection, APPLICATIONS, "ZX", filed_on)
             application_id = connection.execute(
@@ -133,4 +172,5 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str) -> str:
                 )
             notify_received(session, application_id, reference, values, status_token)
         stored.keep()
+    pending_uploads.remove_files(swept)
     return status_token

@@ -14,6 +14,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectMultipleField,
     TextAreaField,
 )
@@ -22,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clock import today
 from ..households import HouseholdForm, mobile_field, text_field
-from ..tokens import is_nonce
+from ..tokens import is_nonce, is_token
 from ..typed_input import DATE_FORMATS, clean_text, readable
 from ..uploads import AttachmentError, check_upload, chosen_files, upload_limits
 from . import rules
@@ -30,6 +31,19 @@ from . import rules
 MIN_WORKERS = 1
 # How far ahead an application may be filed.
 MAX_DAYS_AHEAD = 365
+
+# The form's steps on a phone, in order: (anchor, title, fields). Without script the steps
+# are the sections of one page; the error summary lists errors in this order.
+STEPS = (
+    ("step-home", "房屋与业主", ("building", "unit", "room", "owner_name", "owner_mobile")),
+    ("step-works", "施工方与工期", ("contractor_company", "site_lead_name", "site_lead_mobile",
+                                "workers", "start_date", "end_date")),
+    ("step-content", "装修内容", ("work_items", "description", "includes_prohibited",
+                              "prohibited")),
+    ("step-files", "附件与服务", ("attachments", "wants_tarpaulin", "wants_extinguisher")),
+    ("step-confirm", "阅读并确认", ()),  # the acknowledgments, added per rules file
+)
+PROHIBITED_ANSWERS = [("no", "不包含以上任何一项"), ("yes", "包含其中一项或多项")]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -67,18 +81,23 @@ class RenovationFormBase(HouseholdForm):
     )
     wants_tarpaulin = BooleanField("借用彩条布")
     wants_extinguisher = BooleanField("租用灭火器")
-    prohibited = MultiCheckboxField("本次装修是否涉及以下事项")
+    includes_prohibited = RadioField("本次装修是否包含以下任何一项？", choices=PROHIBITED_ANSWERS,
+                                     validate_choice=False)
+    prohibited = MultiCheckboxField("包含的是哪几项")
     attachments = MultipleFileField("图纸或方案（可选）")
     nonce = HiddenField()
+    # The rejected application's status token when this is a resubmission (修改后重新提交).
+    previous = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.work_items.choices = list(rules.work_item_names().items())
         self.prohibited.choices = [
-            (change_id, f"本次装修涉及：{change['title']}")
-            for change_id, change in rules.prohibited_changes().items()
+            (change_id, change["title"]) for change_id, change in rules.prohibited_changes().items()
         ]
         self.checked_uploads = []
+        # Files kept from earlier tries of this form (set by the view before validating).
+        self.kept_uploads = []
 
     # --- people and dates --------------------------------------------------------------
     def validate_workers(self, field):
@@ -116,44 +135,77 @@ class RenovationFormBase(HouseholdForm):
         if "other" in (self.work_items.data or []) and not field.data:
             raise ValidationError("选择了“其他”时，请在施工说明中写明具体内容。")
 
+    def validate_includes_prohibited(self, field):
+        if field.data not in dict(PROHIBITED_ANSWERS):
+            raise ValidationError("请回答本次装修是否包含以上任何一项。")
+
     def validate_prohibited(self, field):
         changes = rules.prohibited_changes()
         if any(change_id not in changes for change_id in field.data or []):
             raise ValidationError("请从列表中选择。")
-        if field.data:
-            # The template quotes each ticked change's rule beside this message.
-            raise ValidationError("以下装修行为按规定禁止，不能受理含有这些内容的申请：")
+        if field.data or self.includes_prohibited.data == "yes":
+            # The template quotes each refused change's rule beside this message.
+            raise ValidationError("以下装修行为按规定禁止，含有这些内容的装修申请不能受理：")
 
     @property
     def refused_changes(self) -> list[dict]:
+        """The changes to refuse with their rules: the ticked ones, or all of them when the
+        owner says the work includes one without saying which."""
         changes = rules.prohibited_changes()
-        return [
-            {**changes[change_id], "url": rules.prohibited_change_url(changes[change_id])}
-            for change_id in self.prohibited.data or [] if change_id in changes
-        ]
+        ticked = [c for c in self.prohibited.data or [] if c in changes] or list(changes)
+        return [{**changes[change_id], "url": rules.prohibited_change_url(changes[change_id])}
+                for change_id in ticked]
 
     def validate_attachments(self, field):
         files = chosen_files(field.data)
         max_files = upload_limits().max_files
-        if len(files) > max_files:
-            raise ValidationError(f"最多上传 {max_files} 个附件。")
+        if len(files) + len(self.kept_uploads) > max_files:
+            raise ValidationError(f"最多上传 {max_files} 个附件（已附上的也算在内）。")
         checked, problems = [], []
         for upload in files:
             try:
                 checked.append(check_upload(upload))
             except AttachmentError as error:
                 problems.append(str(error))
+        # The files that passed are kept even when another one is refused.
+        self.checked_uploads = checked
         if problems:
             raise ValidationError(" ".join(problems))
-        self.checked_uploads = checked
 
     def validate_nonce(self, field):
         if not is_nonce(field.data):
             raise ValidationError("页面已过期，请刷新页面后重新填写。")
 
+    def validate_previous(self, field):
+        if field.data and not is_token(field.data):
+            raise ValidationError("原申请的链接无效，请从原申请的进度页面点击“修改后重新提交”。")
+
     @property
     def acknowledgment_fields(self):
         return [getattr(self, f"ack_{a['id']}") for a in rules.renovation_rules()["acknowledgments"]]
+
+    def steps(self) -> list[dict]:
+        """The steps with their fields, and whether any of them has an error."""
+        result = []
+        for anchor, title, names in STEPS:
+            fields = [getattr(self, name) for name in names] or self.acknowledgment_fields
+            result.append({"anchor": anchor, "title": title,
+                           "has_error": any(f.errors for f in fields), "fields": fields})
+        return result
+
+    def error_summary(self) -> list[dict]:
+        """Every error in step order, each linked to its field: (anchor, label, message)."""
+        entries = []
+        for step in self.steps():
+            for field in step["fields"]:
+                for message in field.errors:
+                    anchor = "includes_prohibited" if field.name == "prohibited" else field.id
+                    label = "本次装修是否包含禁止事项" if field.name in (
+                        "includes_prohibited", "prohibited") else field.label.text
+                    entries.append({"anchor": anchor, "label": label, "message": message})
+        for message in self.nonce.errors + self.previous.errors:
+            entries.append({"anchor": "form-errors", "label": "页面", "message": message})
+        return entries
 
 
 def room_taken_message(reference: str) -> str:

@@ -66,6 +66,10 @@ class RenovationApplication(HouseholdColumns, db.Model):
     wants_extinguisher: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime)
 
+    # A resubmission after 驳回 names the rejected application it replaces (at most one).
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("renovation_application.id"), unique=True, nullable=True)
+
     state: Mapped[str] = mapped_column(String(32), default=states.PENDING)
     rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -79,6 +83,8 @@ class RenovationApplication(HouseholdColumns, db.Model):
         back_populates="application", order_by="RenovationAttachment.id",
         cascade="all, delete-orphan",
     )
+    previous: Mapped["RenovationApplication | None"] = relationship(
+        remote_side=[id], foreign_keys=[previous_id])
 
     @property
     def state_label(self) -> str:
@@ -104,7 +110,10 @@ class RenovationEvent(db.Model):
     )
     from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_state: Mapped[str] = mapped_column(String(32))
+    # 给业主的说明: shown to the owner on the status page.
     comment: Mapped[str] = mapped_column(Text, default="")
+    # 内部备注: staff only, never on an owner's page.
+    internal_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The staff migration (0003_staff) adds the foreign key to staff accounts.
     # The staff member who took the step (owners' steps: NULL).
     actor_id: Mapped[int | None] = mapped_column(
@@ -140,6 +149,7 @@ def record_event(
     actor_id: int | None = None,
     actor_name: str = "业主",
     comment: str = "",
+    internal_note: str = "",
 ) -> RenovationEvent:
     """Move the application to ``to_state`` and append the step to its history.
 
@@ -152,6 +162,7 @@ def record_event(
         from_state=application.state,
         to_state=to_state,
         comment=comment,
+        internal_note=internal_note,
         actor_id=actor_id,
         actor_name=actor_name,
         created_at=utcnow(),

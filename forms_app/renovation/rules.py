@@ -14,6 +14,11 @@ def renovation_rules() -> dict:
     return cached_data("renovation_rules.yml")
 
 
+def documents() -> dict[str, dict]:
+    """The documents to sign by id; ``covers`` names the rule lists each one contains."""
+    return {document["id"]: document for document in renovation_rules()["documents"]}
+
+
 def work_item_names() -> dict[str, str]:
     return {item["id"]: item["name"] for item in renovation_rules()["work_items"]}
 

@@ -52,6 +52,7 @@ from ..tokens import is_nonce, new_nonce
 from ..typed_input import clean_line, select_number
 from ..uploads import send_attachment
 from . import rules, states
+from .applications import resubmission_of
 from .models import RenovationApplication, RenovationAttachment, RenovationEvent
 from .notices import RECORD_TYPE, notify_step, resend_status_link
 from .patrols import (
@@ -190,6 +191,8 @@ def _detail(application, status=200, step_errors=None, step_values=None, patrol_
         patrol_values=patrol_values or {"patrol_date": today().isoformat(), "nonce": new_nonce(),
                                         "kind": request.args.get("kind", "")},
         today=today(), page_error=page_error, latest_end=latest_end_date(application),
+        resubmission=resubmission_of(application) if application.state == states.REJECTED
+        else None,
         sent=messages_for(db.session, RECORD_TYPE, application.id), message_labels=MESSAGES,
         may_resend=allowed(user.role, "notifications.resend"),
     ), status
@@ -218,8 +221,11 @@ def take_step(application_id: int, action: str):
     if is_nonce(nonce) and _step_taken(application_id, nonce):
         return saved_reply(f"「{step.label}」已经办理过，没有重复办理。", detail, DUPLICATE)
     comment = request.form.get("comment", "")
+    internal_note = request.form.get("internal_note", "")
+    confirmed = request.form.get("confirm") == "yes"
     raw_end = (request.form.get("end_date") or "").strip()
-    values = {"action": action, "comment": comment, "end_date": raw_end}
+    values = {"action": action, "comment": comment, "internal_note": internal_note,
+              "end_date": raw_end}
     new_end = None
     if step.action == "extend" and raw_end:
         try:
@@ -232,7 +238,8 @@ def take_step(application_id: int, action: str):
     try:
         with write_transaction():
             application = _application(application_id, lock=True)
-            event = advance(application, action, user, comment, new_end_date=new_end)
+            event = advance(application, action, user, comment, new_end_date=new_end,
+                            internal_note=internal_note, confirmed=confirmed)
             if is_nonce(nonce):
                 event.submission_nonce = nonce
             notify_step(db.session(), application, action, comment)

@@ -1,6 +1,8 @@
 """Owner pages: apply (装修申请), follow the status, print the permit (装修许可证)."""
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -8,22 +10,30 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import pending_uploads
+from ..clock import today
 from ..community import current_community
 from ..errors import render_error
 from ..security_headers import no_store, private
-from ..tokens import new_nonce
-from . import rules, states
+from ..tokens import is_nonce, new_nonce
+from . import permits, rules, states
 from .applications import (
     APPLICATION_FIELDS,
+    PENDING_FORM,
+    AlreadyResubmitted,
     RoomHasOpenApplication,
+    find_by_nonce,
     find_by_token,
+    resubmission_of,
     submit_application,
 )
-from .forms import renovation_form, room_taken_message
+from .forms import STEPS, renovation_form, room_taken_message
 
 bp = Blueprint("renovation", __name__)
 
@@ -31,33 +41,154 @@ bp = Blueprint("renovation", __name__)
 DRAIN_LIMIT_FACTOR = 4
 
 
+NOT_REJECTED = "只有被驳回的申请才能修改后重新提交；该申请当前状态为「{state}」。"
+FILES_GONE = ("有 {count} 个之前附上的附件已失效（未提交的附件保存一天后会被清除），"
+              "请重新选择这些附件。")
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
-    """The application form; a valid POST stores it and redirects to its status page."""
-    form = renovation_form()
+    """The application form in steps; a valid POST stores it and redirects to its status page.
+
+    ``?from=<status token>`` of a rejected application opens the form filled in with it
+    (修改后重新提交), its attachments already attached, and links the new application to it.
+    Files chosen on a try that fails are kept against the form's nonce and not chosen again.
+    """
     if request.method == "GET":
-        form.nonce.data = new_nonce()
-    elif form.validate_on_submit():
+        return _new_form(request.args.get("from"))
+    form = renovation_form()
+    nonce = form.nonce.data if is_nonce(form.nonce.data) else None
+    if nonce and (existing := find_by_nonce(nonce)):
+        # The same form sent twice (double tap, back button): show the first application.
+        return redirect(url_for(".status", token=existing.status_token, new=1), code=303)
+    kept_ids = _ids(request.form.getlist("kept_upload"))
+    form.kept_uploads, gone = (pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids)
+                               if nonce else ([], len(kept_ids)))
+    if "remove_upload" in request.form:
+        return _remove_upload(form, nonce, request.form["remove_upload"])
+    valid = form.validate()
+    previous = _previous_for(form)
+    if gone:
+        form.attachments.errors = [*form.attachments.errors, FILES_GONE.format(count=gone)]
+        valid = False
+    status = 400
+    if valid and not form.previous.errors:
         values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
         values.update(building=int(values["building"]), unit=int(values["unit"]))
         try:
-            # The same form sent twice (double tap, back button) returns the first result.
             status_token, _created = submit_application(
-                values, form.checked_uploads, form.nonce.data
-            )
+                values, form.checked_uploads, nonce,
+                kept_ids=[row.id for row in form.kept_uploads],
+                previous_id=previous.id if previous else None)
         except RoomHasOpenApplication as taken:
             form.room.errors.append(room_taken_message(taken.reference))
+        except AlreadyResubmitted:
+            form.previous.errors.append("原申请已经修改后重新提交过，不能再次提交。")
+            status = 409
+        except pending_uploads.PendingUploadGone:
+            form.attachments.errors = [*form.attachments.errors,
+                                       "之前附上的附件已失效，申请未提交，请重新选择附件。"]
+            form.kept_uploads, _gone = pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids)
+            status = 409
         except OSError:
             current_app.logger.exception("storing renovation attachments failed")
-            form.attachments.errors.append("附件保存失败，申请未提交，请稍后重试。")
+            form.attachments.errors = [*form.attachments.errors,
+                                       "附件保存失败，申请未提交，请稍后重试。"]
+            return _render_form(form, 400)
         else:
             return redirect(url_for(".status", token=status_token, new=1), code=303)
-    status = 400 if request.method == "POST" else 200
+    _keep_new_files(form, nonce)
+    return _render_form(form, status)
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Kept-file ids as posted; anything that is not one of ours counts as a missing file."""
+    return [int(v) if v.isascii() and v.isdigit() and len(v) < 10 else -1 for v in values]
+
+
+def _new_form(source: str | None):
+    """A fresh form, or the rejected application ``source`` filled in for resubmission."""
+    if source is None:
+        form = renovation_form()
+        form.nonce.data = new_nonce()
+        return _render_form(form, 200)
+    previous = _application_or_404(source)
+    if previous.state != states.REJECTED:
+        return render_error(409, NOT_REJECTED.format(state=previous.state_label))
+    if resubmission_of(previous):
+        return redirect(url_for(".status", token=source), code=303)
+    form = renovation_form(data={
+        **{name: getattr(previous, name) for name in APPLICATION_FIELDS},
+        "building": str(previous.building), "unit": str(previous.unit),
+        # The rejected application could only have been filed without a prohibited change.
+        "includes_prohibited": "no", "previous": previous.status_token,
+    })
+    form.nonce.data = new_nonce()
+    form.kept_uploads = pending_uploads.copy_to_pending(PENDING_FORM, form.nonce.data,
+                                                        previous.attachments)
+    return _render_form(form, 200, previous=previous)
+
+
+def _previous_for(form):
+    """The rejected application this form resubmits, checked again on every POST."""
+    if not form.previous.data or form.previous.errors:
+        return None
+    previous = find_by_token(form.previous.data)
+    if previous is None:
+        form.previous.errors.append("找不到原申请，请从原申请的进度页面点击“修改后重新提交”。")
+    elif previous.state != states.REJECTED:
+        form.previous.errors.append(NOT_REJECTED.format(state=previous.state_label))
+    elif resubmission_of(previous):
+        form.previous.errors.append("原申请已经修改后重新提交过，不能再次提交。")
+    else:
+        return previous
+    return None
+
+
+def _remove_upload(form, nonce: str | None, raw_id: str):
+    """The remove button of a kept file: remove it, keep newly chosen files, show the form
+    again at the attachments step without judging the rest of it."""
+    upload_id = _ids([raw_id])[0]
+    if nonce and pending_uploads.remove(PENDING_FORM, nonce, upload_id):
+        form.kept_uploads = [row for row in form.kept_uploads if row.id != upload_id]
+        notice = "附件已移除。"
+    else:
+        notice = "该附件已不在，无需移除。"
+    _keep_new_files(form, nonce, check=True)
+    return _render_form(form, 200, notice=notice, open_step="step-files")
+
+
+def _keep_new_files(form, nonce: str | None, check: bool = False) -> None:
+    """Keep the newly chosen files that passed the content check against the nonce."""
+    if check:
+        try:
+            form.validate_attachments(form.attachments)
+        except ValueError as error:
+            form.attachments.errors = [str(error)]
+    if not nonce or not form.checked_uploads:
+        return
+    try:
+        form.kept_uploads = [*form.kept_uploads,
+                             *pending_uploads.keep(PENDING_FORM, nonce, form.checked_uploads)]
+    except OSError:
+        current_app.logger.exception("keeping renovation attachments failed")
+        form.attachments.errors = [*form.attachments.errors, "附件暂存失败，请提交时重新选择。"]
+    form.checked_uploads = []
+
+
+def _render_form(form, status: int, previous=None, notice: str | None = None,
+                 open_step: str | None = None):
+    steps = form.steps()
+    if open_step is None:
+        open_step = next((step["anchor"] for step in steps if step["has_error"]), STEPS[0][0])
+    if previous is None and form.previous.data and not form.previous.errors:
+        previous = find_by_token(form.previous.data)
     # Never cached: a shared copy would give two owners one nonce, and the second owner the
     # first one's status link.
     return no_store(current_app.make_response((render_template(
-        "renovation/apply.html", form=form,
-        rooms=form.rooms,
+        "renovation/apply.html", form=form, rooms=form.rooms, steps=steps, open_step=open_step,
+        summary=form.error_summary(), previous=previous, notice=notice,
+        documents=rules.documents(), changes=rules.prohibited_changes(),
         documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
     ), status)))
 
@@ -71,28 +202,67 @@ def _application_or_404(token: str):
 
 @bp.get("/status/<token>")
 def status(token: str):
-    """The private status page: current state, history, rejection reason, permit link."""
+    """The private status page: current state, history with the staff's notes to the owner,
+    rejection reason and 修改后重新提交, permit link."""
     application = _application_or_404(token)
     return private(current_app.make_response(render_template(
         "renovation/status.html", application=application,
+        resubmission=resubmission_of(application) if application.state == states.REJECTED
+        else None,
         work_items=rules.work_item_names(), just_filed=request.args.get("new") == "1",
         status_url=url_for(".status", token=token, _external=True),
     )))
 
 
-@bp.get("/status/<token>/permit")
-def permit(token: str):
-    """The printable 装修许可证, once the application is approved."""
+def _permit_context(token: str) -> dict:
     application = _application_or_404(token)
     if not application.has_permit:
-        return render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
-    community = current_community()
-    approved = next((e for e in application.events if e.to_state == states.APPROVED), None)
+        abort(current_app.make_response(render_error(
+            404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")))
+    verify_url = url_for(".verify", token=permits.verification_token(application), _external=True)
+    return {
+        "application": application,
+        "approved": next((e for e in application.events if e.to_state == states.APPROVED), None),
+        "entrance": current_community().material_entrance_for(application.building),
+        "work_items": rules.work_item_names(), "verify_url": verify_url,
+        "rules_url": rules.RULES_PAGE_URL,
+    }
+
+
+@bp.get("/status/<token>/permit")
+def permit(token: str):
+    """The printable 装修许可证, once the application is approved, with the QR code a guard
+    scans to check it."""
+    context = _permit_context(token)
     return private(current_app.make_response(render_template(
-        "renovation/permit.html", application=application, approved=approved,
-        entrance=community.material_entrance_for(application.building),
-        work_items=rules.work_item_names(),
-    )))
+        "renovation/permit.html", qr=permits.qr_svg(context["verify_url"]), **context)))
+
+
+@bp.get("/status/<token>/permit.svg")
+def permit_image(token: str):
+    """The permit as one SVG image, to save on a phone and show at the gate."""
+    context = _permit_context(token)
+    body = render_template("renovation/permit.svg", qr=Markup(
+        permits.qr_svg_document(context["verify_url"], scale=4)), **context)
+    return private(send_file(
+        io.BytesIO(body.encode("utf-8")), mimetype="image/svg+xml", as_attachment=True,
+        download_name=f"装修许可证-{context['application'].reference}.svg", max_age=0))
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):
+    """What a guard sees after scanning a permit: valid today or not, and only what the gate
+    needs (room, dates, workers, material entrance); no owner name or mobile."""
+    application = permits.application_for(token)
+    if application is None:
+        response = current_app.make_response((render_template(
+            "renovation/verify.html", application=None, today=today()), 404))
+    else:
+        response = current_app.make_response(render_template(
+            "renovation/verify.html", application=application, today=today(),
+            verdict=permits.verdict(application, today()),
+            entrance=current_community().material_entrance_for(application.building)))
+    return private(response)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -27,8 +27,11 @@ class Step:
     label: str
     sources: frozenset
     target: str | None  # None: the state stays (延期)
-    comment_label: str = "备注"
+    # The text shown to the owner (给业主的说明) and whether the step needs one.
+    comment_label: str = "给业主的说明（业主可见，可不填）"
     comment_required: bool = False
+    # Steps that cannot be undone ask for confirmation (a box to tick, a dialog with script).
+    irreversible: bool = False
 
     @property
     def permission(self) -> str:
@@ -45,17 +48,19 @@ def _step(action, label, sources, target, **extra) -> Step:
 
 ON_SITE = (states.IN_PROGRESS, states.ACCEPTANCE_FAILED)
 
+# Per state the main step comes first (批准 before 驳回, 验收通过 before 验收不通过).
 STEPS: tuple[Step, ...] = (
-    _step("approve", "批准", [states.PENDING], states.APPROVED),
-    _step("reject", "驳回", [states.PENDING], states.REJECTED,
-          comment_label="驳回理由（业主会看到）", comment_required=True),
+    _step("approve", "批准", [states.PENDING], states.APPROVED, irreversible=True),
+    _step("reject", "驳回", [states.PENDING], states.REJECTED, irreversible=True,
+          comment_label="驳回理由（给业主的说明，业主会看到）", comment_required=True),
     _step("start", "开工", [states.APPROVED], states.IN_PROGRESS),
-    _step("extend", "延期", [states.APPROVED, *ON_SITE], None,
-          comment_label="延期原因", comment_required=True),
     _step("complete", "完工，申请验收", ON_SITE, states.AWAITING_ACCEPTANCE),
-    _step("fail_acceptance", "验收不通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTANCE_FAILED,
-          comment_label="不通过原因（需整改的项目）", comment_required=True),
+    _step("extend", "延期", [states.APPROVED, *ON_SITE], None,
+          comment_label="延期原因（给业主的说明，业主会看到）", comment_required=True),
     _step("accept", "验收通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTED),
+    _step("fail_acceptance", "验收不通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTANCE_FAILED,
+          irreversible=True,
+          comment_label="需整改的项目（给业主的说明，业主会看到）", comment_required=True),
     _step("refund_deposit", "退还押金", [states.ACCEPTED], states.DEPOSIT_REFUNDED),
 )
 STEPS_BY_ACTION = {step.action: step for step in STEPS}
@@ -85,8 +90,13 @@ def steps_for(application: RenovationApplication, role: str) -> list[Step]:
 
 
 def advance(application: RenovationApplication, action: str, actor, comment: str = "",
-            new_end_date: date | None = None) -> RenovationEvent:
-    """Check the step against the table and record it. Call inside ``write_transaction()``."""
+            new_end_date: date | None = None, internal_note: str = "",
+            confirmed: bool = False) -> RenovationEvent:
+    """Check the step against the table and record it. Call inside ``write_transaction()``.
+
+    ``comment`` is 给业主的说明 (on the owner's status page), ``internal_note`` the 内部备注
+    only staff read. An irreversible step is taken only when ``confirmed``.
+    """
     step = STEPS_BY_ACTION.get(action)
     if step is None:
         raise WorkflowError("未知的操作。")
@@ -103,6 +113,11 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
         raise WorkflowError(f"内容不超过 {MAX_COMMENT} 字。", field="comment")
     if is_unreadable(comment):
         raise WorkflowError(UNREADABLE_MESSAGE, field="comment")
+    internal_note = clean_text(internal_note or "")
+    if len(internal_note) > MAX_COMMENT:
+        raise WorkflowError(f"内部备注不超过 {MAX_COMMENT} 字。", field="internal_note")
+    if step.irreversible and not confirmed:
+        raise WorkflowError(f"「{step.label}」不能撤销，请勾选确认后再提交。", field="confirm")
     if step.action == "extend":
         if new_end_date is None:
             raise WorkflowError("请填写新的竣工日期。", field="end_date")
@@ -120,4 +135,4 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
         application.end_date = new_end_date
     target = step.target or application.state
     return record_event(application, target, actor_id=actor.id, actor_name=actor_label(actor),
-                        comment=comment)
+                        comment=comment, internal_note=internal_note)

@@ -115,6 +115,7 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
                                 "start_date": start.isoformat(),
                                 "end_date": (start + timedelta(days=45)).isoformat(),
                                 "work_items": ["plumbing_electric"], "description": "客厅铺地砖。",
+                                "includes_prohibited": "no",
                                 "ack_agreement": "y", "ack_fire_safety": "y",
                                 "ack_prohibitions": "y"},
                           files={"attachments": ("图纸.html", JPEG, "text/html")})
@@ -132,7 +133,7 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
     download = staff.get(base + attachment.group(), timeout=10)
     assert download.content == JPEG and download.headers["Content-Type"] == "image/jpeg"
     assert "filename*=UTF-8''%E5%9B%BE%E7%BA%B8.jpg" in download.headers["Content-Disposition"]
-    steps = [("approve", {}), ("start", {}),
+    steps = [("approve", {"confirm": "yes"}), ("start", {}),
              ("extend", {"end_date": (start + timedelta(days=60)).isoformat(), "comment": "雨季"}),
              ("complete", {}), ("accept", {}), ("refund_deposit", {})]
     for action, fields in steps:

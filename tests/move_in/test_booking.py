@@ -196,7 +196,8 @@ def test_one_active_booking_per_room_per_day(owner, stored):
     owner.book(booking_fields(day=MOVE_DAY + timedelta(days=2)))
     assert stored.count() == 2
 
-    owner.client.post(path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"]})
+    owner.client.post(path + "/cancel",
+                      data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
     owner.book(booking_fields(slot=SLOTS[2]["id"]))
     assert stored.count() == 3
 
@@ -209,7 +210,7 @@ def test_cancelling_frees_the_place(owner, stored):
     assert owner.submit(late).status_code == 400
 
     response = owner.client.post(paths[0] + "/cancel",
-                                 data={"csrf_token": owner.open_form()["csrf_token"]})
+                                 data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
     assert response.status_code == 303 and response.location == paths[0]
     page = text(owner.client.get(paths[0]))
     assert "预约已取消，该时段的名额已释放。" in page
@@ -217,7 +218,7 @@ def test_cancelling_frees_the_place(owner, stored):
     assert 'id="cancel-booking"' not in page and 'id="route"' not in page
     # A second tap changes nothing and says nothing alarming.
     again = owner.client.post(paths[0] + "/cancel",
-                              data={"csrf_token": owner.open_form()["csrf_token"]})
+                              data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
     assert again.status_code == 303
     assert "不能再取消" not in text(owner.client.get(paths[0]))
 
@@ -231,7 +232,8 @@ def test_a_past_booking_cannot_be_cancelled(app, owner, stored):
     app.config["TODAY"] = (MOVE_DAY + timedelta(days=1)).isoformat()
     page = owner.client.get(path).get_data(as_text=True)
     assert 'id="cancel-booking"' not in page
-    owner.client.post(path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"]})
+    owner.client.post(path + "/cancel",
+                      data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
     assert "不能再取消" in text(owner.client.get(path))
     assert stored.count(state="booked") == 1
 
@@ -242,7 +244,7 @@ def test_wrong_or_guessed_tokens_are_404(owner, client):
     for wrong in ("1", "BJ20261201-001", token[:-1] + ("A" if token[-1] != "A" else "B")):
         assert client.get(f"/forms/move-in/booking/{wrong}").status_code == 404
     response = client.post(f"/forms/move-in/booking/{token[::-1]}/cancel",
-                           data={"csrf_token": owner.open_form()["csrf_token"]})
+                           data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
     assert response.status_code == 404
     assert "页面不存在" in text(response)
 
@@ -304,10 +306,10 @@ def test_booking_link_stays_out_of_referers_and_cancel_still_passes_the_https_ch
     csrf = owner.open_form()["csrf_token"]
     # Under HTTPS Flask-WTF wants a same-site Referer; strict-origin sends the origin only.
     refused = owner.client.post(path + "/cancel", base_url="https://localhost",
-                                data={"csrf_token": csrf})
+                                data={"csrf_token": csrf, "confirm": "yes"})
     assert refused.status_code == 400
     cancelled = owner.client.post(path + "/cancel", base_url="https://localhost",
                                   headers={"Referer": "https://localhost/"},
-                                  data={"csrf_token": csrf})
+                                  data={"csrf_token": csrf, "confirm": "yes"})
     assert cancelled.status_code == 303
     assert 'id="state">已取消' in text(owner.client.get(path))

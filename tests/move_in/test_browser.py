@@ -3,6 +3,7 @@ schedule on a phone and on paper."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import requests
@@ -99,7 +100,15 @@ def test_owner_books_a_move_on_a_phone_and_sees_the_route(server, phone):
     assert "水、电、气、电话、宽带" in phone.locator("#notices").inner_text()
     assert fits(phone)
 
+    # Cancelling asks first: the dialog's own action comes first, 返回 keeps the booking.
+    assert not phone.locator("#confirm-cancel").is_visible()
     phone.locator("#cancel-booking").click()
+    dialog = phone.locator("dialog.confirm-dialog")
+    assert dialog.locator("button").all_inner_texts() == ["确认取消这个预约", "返回"]
+    dialog.get_by_role("button", name="返回").click()
+    assert phone.locator("#state").inner_text() == "已预约"
+    phone.locator("#cancel-booking").click()
+    phone.get_by_role("button", name="确认取消这个预约").click()
     phone.locator("#state", has_text="已取消").wait_for()
     assert "名额已释放" in phone.content()
 
@@ -126,3 +135,31 @@ def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
     assert not phone.locator(".topbar").is_visible()
     assert not phone.locator("form.filters").is_visible()
     assert block.is_visible()
+
+
+def test_owner_moves_a_booking_to_another_slot_on_a_phone(server, phone):
+    full = SLOTS[2]
+    day = MOVE_DAY + timedelta(days=4)
+    for number, unit, room in rooms(full["capacity"] + 1)[1:]:
+        book_over_http(server, building=number, unit=unit, room=room, day=day, slot=full["id"])
+    session = requests.Session()
+    form = session.get(server.url + BOOK_URL, timeout=30).text
+    booked = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
+        "csrf_token": csrf_token_from(form), "nonce": nonce_from(form),
+        **booking_fields(building=11, unit=3, room="1101", day=MOVE_DAY, slot=SLOTS[0]["id"])})
+    phone.goto(server.url + booked.headers["Location"])
+
+    phone.get_by_role("link", name="改约其他日期或时段").click()
+    assert f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in phone.locator("#current-slot").inner_text()
+    phone.fill("#move_date", day.isoformat())
+    phone.get_by_role("button", name="查看这一天的空余名额").click()
+    # The full slot cannot be chosen; the others show what is left.
+    assert phone.locator(f"input[name=slot][value={full['id']}]").is_disabled()
+    assert "已约满" in phone.locator("#slot").inner_text()
+    assert fits(phone)
+    phone.locator(f"input[name=slot][value={SLOTS[3]['id']}]").check()
+    phone.get_by_role("button", name="改到这个时段").click()
+    phone.wait_for_url(re.compile(r"/booking/[\w-]+$"))
+    when = f"{day.isoformat()} {SLOTS[3]['label']}"
+    assert phone.locator("#booking-when").inner_text() == when
+    assert f"已改约到 {when}" in phone.content()

@@ -117,3 +117,24 @@ def test_the_form_is_never_cached(client):
     """Its one-time nonce finds the booking sent with it: a cached copy shared by two owners
     would send the second one to the first one's booking."""
     assert client.get(BOOK_URL).headers["Cache-Control"] == "private, no-store"
+
+
+MOVE_CASES = (
+    [("move_date", v) for v in ODD_DATE + [None]]
+    + [("slot", v) for v in ODD_CHOICE + [None]]
+)
+
+
+@pytest.mark.parametrize("field, value", MOVE_CASES,
+                         ids=[f"move-{f}-{i}" for i, (f, _) in enumerate(MOVE_CASES)])
+def test_odd_values_when_moving_a_booking_change_nothing(owner, stored, field, value,
+                                                         nul_sent_to_database):
+    _page, path = owner.book()
+    before = [(b.move_date, b.slot, b.seat) for b in stored.bookings()]
+    fields = {"csrf_token": owner.open_form()["csrf_token"], "move_date": "2026-12-05",
+              "slot": "pm1"}
+    response = odd_post(owner.client, path + "/move", fields, field, value)
+    assert response.status_code in (400, 409)
+    assert_chinese_errors(response.get_data(as_text=True))
+    assert [(b.move_date, b.slot, b.seat) for b in stored.bookings()] == before
+    assert nul_sent_to_database == []

@@ -102,3 +102,42 @@ def test_racing_for_every_slot_of_a_day_fills_each_to_its_capacity(server):
                         "AND state != 'cancelled' GROUP BY slot", day.isoformat()))
     assert booked == {s["id"]: s["capacity"] for s in SLOTS}
     assert sum(r.status_code == 303 for r in responses) == sum(s["capacity"] for s in SLOTS)
+
+
+def test_owners_moving_into_the_last_place_at_once_get_it_once(server):
+    """Bookings moved to the same slot at the same moment: exactly the free places are
+    taken, the others are told the slot is full and keep their old slot."""
+    day = MOVE_DAY + timedelta(days=2)
+    target = SLOTS[2]
+    everyone = rooms(THREADS * 3)[THREADS * 2 + 1:THREADS * 2 + 1 + 6]
+    # Two bookings in each of the other slots, all moving to the third one.
+    sources = [SLOTS[i]["id"] for i in (0, 0, 1, 1, 3, 3)]
+    paths = []
+    for room, source in zip(everyone, sources):
+        session, hidden = open_form(server)
+        booked = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
+            **hidden, **booking_fields(*room, day=day, slot=source)})
+        assert booked.status_code == 303, booked.text
+        paths.append((session, booked.headers["Location"]))
+    start = Barrier(len(paths))
+
+    def move(index: int) -> requests.Response:
+        session, path = paths[index]
+        csrf = csrf_token_from(session.get(server.url + path + "/move", timeout=30).text)
+        start.wait()
+        return session.post(server.url + path + "/move", allow_redirects=False, timeout=60,
+                            data={"csrf_token": csrf, "move_date": day.isoformat(),
+                                  "slot": target["id"]})
+
+    with ThreadPoolExecutor(len(paths)) as pool:
+        responses = list(pool.map(move, range(len(paths))))
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(303) == target["capacity"], codes
+    assert all(SLOT_FULL_MESSAGE in r.text for r in responses if r.status_code != 303), codes
+    booked = dict(query(server, "SELECT slot, count(*) FROM move_in_booking WHERE move_date = ? "
+                        "AND state != 'cancelled' GROUP BY slot", day.isoformat()))
+    assert booked[target["id"]] == target["capacity"]
+    assert sum(booked.values()) == len(paths)
+    seats = query(server, "SELECT seat FROM move_in_booking WHERE move_date = ? AND slot = ? "
+                  "ORDER BY seat", day.isoformat(), target["id"])
+    assert [s for (s,) in seats] == list(range(1, target["capacity"] + 1))

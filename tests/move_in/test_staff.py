@@ -135,7 +135,8 @@ def test_default_day_is_today_and_a_bad_date_says_so(as_role, booked):
 
 def _close(client, booking_id, action):
     token = csrf_token_from(client.get(DAY).get_data(as_text=True))
-    return client.post(f"{SCHEDULE}{booking_id}/{action}", data={"csrf_token": token})
+    return client.post(f"{SCHEDULE}{booking_id}/{action}",
+                       data={"csrf_token": token, "confirm": "yes"})
 
 
 def test_service_marks_done_and_cancelled_with_who_and_when(app, as_role, booked, stored):

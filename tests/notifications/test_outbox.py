@@ -21,9 +21,11 @@ from .conftest import outbox
 
 
 def take_step(client, application_id: int, action: str, comment: str = "", **extra):
+    """A step as its form posts it, an irreversible one confirmed."""
     page = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     return client.post(f"/forms/staff/renovations/{application_id}/steps/{action}",
-                       data={"csrf_token": csrf_token_from(page), "comment": comment, **extra})
+                       data={"csrf_token": csrf_token_from(page), "comment": comment,
+                             "confirm": "yes", **extra})
 
 
 def end_date(app, number: int):
@@ -116,7 +118,8 @@ def test_a_booking_is_confirmed_to_the_owner_and_cancelling_it_too(app, client, 
     assert confirmed.reference.startswith("BJ") and "/forms/move-in/booking/" in confirmed.text
     assert alert.kind == "move_in.new" and "5号楼2单元1202室" in alert.text
     cancel_page = client.get(response.location).get_data(as_text=True)
-    client.post(response.location + "/cancel", data={"csrf_token": csrf_token_from(cancel_page)})
+    client.post(response.location + "/cancel",
+                data={"csrf_token": csrf_token_from(cancel_page), "confirm": "yes"})
     [cancelled] = outbox(app, kind="move_in.cancelled")
     assert cancelled.reference == confirmed.reference and "已取消" in cancelled.text
 
@@ -130,7 +133,7 @@ def test_staff_cancelling_a_booking_tells_the_owner(app, client, as_role, today_
     page = desk.get(f"/forms/staff/move-ins/?date={MOVE_DAY.isoformat()}").get_data(as_text=True)
     assert "预约已确认：等待发送" in page
     assert desk.post(f"/forms/staff/move-ins/{confirmed.record_id}/cancel",
-                     data={"csrf_token": csrf_token_from(page)}).status_code == 303
+                     data={"csrf_token": csrf_token_from(page), "confirm": "yes"}).status_code == 303
     [cancelled] = outbox(app, kind="move_in.cancelled")
     assert cancelled.record_id == confirmed.record_id and cancelled.recipient == "13800138000"
     # Completing a move tells nobody.

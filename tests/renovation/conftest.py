@@ -116,6 +116,7 @@ def application_fields(building=1, unit=1, room="101", **overrides) -> dict:
         "start_date": start.isoformat(), "end_date": (start + timedelta(days=45)).isoformat(),
         "work_items": ["plumbing_electric", "walls_floors"],
         "description": "客厅铺地砖，卫生间重做防水。",
+        "includes_prohibited": "no",
         "ack_agreement": "y", "ack_fire_safety": "y", "ack_prohibitions": "y",
     }
     fields.update(overrides)

@@ -29,8 +29,10 @@ def test_form_offers_the_rooms_items_and_rules_of_the_data_files(client):
         assert f'<option value="{number}">{building.label}</option>' in page
     for item in RULES["work_items"]:
         assert item["name"] in page
+    assert "本次装修是否包含以下任何一项？" in page
     for change in RULES["prohibited_changes"]:
-        assert f"本次装修涉及：{change['title']}" in page
+        # Each change is named and its rule can be read in place.
+        assert f"<summary>{change['title']}</summary><blockquote>{change['rule']}</blockquote>" in page
     for acknowledgment in RULES["acknowledgments"]:
         assert acknowledgment["label"] in page
     assert 'href="/owner/renovation/#所需资料"' in page
@@ -122,11 +124,18 @@ def test_selects_and_checkboxes_keep_their_choices_after_an_error(owner):
     assert re.search(r'<input checked id="wants_tarpaulin" name="wants_tarpaulin" type="checkbox" value="y">', page)
 
 
+def refused_rules(page: str) -> list[str]:
+    """The rules quoted in the refusal under the prohibited-change question."""
+    refusal = page.partition('<div class="refused" id="refused">')[2].partition("</fieldset>")[0]
+    return [html.unescape(rule) for rule in re.findall(r"<blockquote>([^<]*)</blockquote>", refusal)]
+
+
 @pytest.mark.parametrize("change", RULES["prohibited_changes"], ids=lambda c: c["id"])
 def test_prohibited_change_is_refused_with_the_rule_quoted(owner, stored, change):
-    page = owner.submit(application_fields(prohibited=[change["id"]])).get_data(as_text=True)
+    page = owner.submit(application_fields(includes_prohibited="yes", prohibited=[change["id"]])
+                        ).get_data(as_text=True)
     assert "按规定禁止" in field_error(page, "prohibited")
-    assert f"<blockquote>{change['rule']}</blockquote>" in page
+    assert refused_rules(page) == [change["rule"]]
     assert f'href="/owner/renovation/rules/#{change["title"]}"' in page
     assert '<a href="/owner/renovation/rules/#禁止行为">查看全部禁止行为</a>' in page
     assert stored.count() == 0
@@ -254,3 +263,26 @@ def test_record_event_refuses_unknown_state(app, owner):
     page, _ = owner.submit_ok()
     with pytest.raises(ValueError):
         move_to(app, REFERENCE.search(page).group(), ("finished", ""))
+
+
+def test_yes_without_saying_which_refuses_with_every_rule_quoted(owner, stored):
+    page = owner.submit(application_fields(includes_prohibited="yes")).get_data(as_text=True)
+    assert "按规定禁止" in field_error(page, "prohibited")
+    assert refused_rules(page) == [change["rule"] for change in RULES["prohibited_changes"]]
+    assert stored.count() == 0
+
+
+def test_the_prohibited_question_must_be_answered(owner, stored):
+    fields = application_fields()
+    del fields["includes_prohibited"]
+    page = owner.submit(fields).get_data(as_text=True)
+    assert field_error(page, "includes_prohibited") == "请回答本次装修是否包含以上任何一项。"
+    # The error summary links the message to the question.
+    assert '<a href="#includes_prohibited" data-error-link>' in page
+    assert stored.count() == 0
+
+
+def test_a_ticked_change_is_refused_even_when_the_answer_says_no(owner, stored):
+    page = owner.submit(application_fields(prohibited=["facade"])).get_data(as_text=True)
+    assert refused_rules(page) == [RULES["prohibited_changes"][1]["rule"]]
+    assert stored.count() == 0

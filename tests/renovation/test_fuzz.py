@@ -33,6 +33,7 @@ CASES = (
     + [(f, v) for f in ("start_date", "end_date") for v in ODD_DATE + [None]]
     + [("work_items", v) for v in [None, "x" * 5000, "\x00", NOT_UTF8]]
     + [("prohibited", v) for v in ["x" * 5000, "\x00", NOT_UTF8]]
+    + [("includes_prohibited", v) for v in ["", "\x00", "maybe", "x" * 5000, NOT_UTF8, None]]
     + [("ack_agreement", None), ("ack_fire_safety", None), ("ack_prohibitions", None)]
 )
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.postgres import app_on_postgres
 
-from .conftest import APPLY_URL, Owner, application_fields
+from .conftest import REFERENCE, APPLY_URL, Owner, application_fields, move_to
 
 
 @pytest.fixture
@@ -41,3 +41,27 @@ def test_a_nul_in_the_form_nonce_is_refused_in_chinese(pg_client):
     assert response.status_code == 400
     assert "请刷新页面后重新填写" in response.get_data(as_text=True)
     assert pg_client.get(APPLY_URL).status_code == 200
+
+
+def test_kept_files_and_a_resubmission_on_postgresql(pg_client):
+    """Kept files are claimed and swept with DELETE … RETURNING; the resubmission's link to the
+    rejected application is unique there too."""
+    import io
+    import re
+
+    owner = Owner(pg_client)
+    hidden = owner.open_form()
+    fields = application_fields(contractor_company="")
+    fields["attachments"] = [(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "图纸.pdf")]
+    page = owner.submit(fields, hidden=hidden).get_data(as_text=True)
+    kept = re.findall(r'name="kept_upload" value="(\d+)"', page)
+    assert len(kept) == 1
+    response = owner.submit(application_fields(kept_upload=kept), hidden=hidden)
+    assert response.status_code == 303
+    page = pg_client.get(response.location).get_data(as_text=True)
+    assert "图纸.pdf" in page
+    reference = REFERENCE.search(page).group()
+    move_to(pg_client.application, reference, ("rejected", "请补充图纸"))
+    token = response.location.split("/status/")[1].split("?")[0]
+    again = pg_client.get(f"{APPLY_URL}?from={token}").get_data(as_text=True)
+    assert "图纸.pdf" in again and reference in again

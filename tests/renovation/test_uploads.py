@@ -60,9 +60,11 @@ def test_file_that_is_not_pdf_jpeg_or_png_by_content_is_refused(owner, stored, c
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert f"「{name}」" in page
-    assert "附件需要重新选择" in page
     assert stored.count() == 0
-    assert stored.files() == []
+    # Only the good file is kept, shown as already attached; the refused one is not stored.
+    assert '<span class="kept-name">正常.pdf</span>' in page
+    assert f'<span class="kept-name">{name}</span>' not in page
+    assert [f.read_bytes() for f in stored.files()] == [PDF]
 
 
 def test_more_than_five_files_are_refused(owner, stored):

@@ -58,7 +58,7 @@ def walk(app, application_id: int, *actions: str, actor_role=roles.MANAGER, comm
                 extra = {}
                 if action == "extend":
                     extra["new_end_date"] = application.end_date + timedelta(days=7)
-                advance(application, action, actor, comment, **extra)
+                advance(application, action, actor, comment, confirmed=True, **extra)
     assert all(a in STEPS_BY_ACTION for a in actions)
 
 

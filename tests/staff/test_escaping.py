@@ -33,7 +33,8 @@ def test_typed_text_is_escaped_on_every_back_office_page(app, as_role):
     detail = f"/forms/staff/renovations/{rejected}"
     token = csrf_token_from(manager.get(detail).get_data(as_text=True))
     assert manager.post(f"{detail}/steps/reject",
-                        data={"csrf_token": token, "comment": XSS}).status_code == 303
+                        data={"csrf_token": token, "comment": XSS, "internal_note": XSS,
+                              "confirm": "yes"}).status_code == 303
     assert manager.post(f"/forms/staff/renovations/{on_site}/patrols", data={
         "csrf_token": token, "nonce": "escaping-test-patrol-nonce", "kind": "office",
         "patrol_date": TODAY.isoformat(), "findings": XSS, "violation": "yes", "violation_description": XSS,

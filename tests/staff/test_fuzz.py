@@ -144,7 +144,7 @@ def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
     assert response.status_code == 400, value
 
 
-FIELDS = ("comment", "end_date", "kind", "patrol_date", "findings", "violation",
+FIELDS = ("comment", "internal_note", "confirm", "end_date", "kind", "patrol_date", "findings", "violation",
           "violation_description", "building", "inspected_on", "spot", "areas", "nonce",
           "result-x", "note-x")
 ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000,

@@ -74,7 +74,7 @@ def test_a_step_posted_twice_at_once_is_taken_once(pg_app):
     application_id = file_application(pg_app)
     statuses = twice_while_the_row_is_held(
         pg_app, "renovation_application", application_id,
-        f"/forms/staff/renovations/{application_id}/steps/approve", {})
+        f"/forms/staff/renovations/{application_id}/steps/approve", {"confirm": "yes"})
     assert statuses == [303, 409]
     with pg_app.app_context():
         states = db.session.execute(select(RenovationEvent.to_state)

@@ -113,14 +113,23 @@ def as_user(page, server, username):
     assert page.url.endswith("/forms/staff/"), page.url
 
 
+IRREVERSIBLE = {"approve": "批准", "reject": "驳回", "fail_acceptance": "验收不通过"}
+
+
 def take(page, action, comment="", end_date=None):
     form = page.locator(f"#step-{action}")
     if comment:
-        form.locator("textarea").fill(comment)
+        form.locator("textarea[name=comment]").fill(comment)
     # The step is sent by the draft script, which then loads the application again (or, when
     # refused, posts the form the ordinary way so the page shows the message).
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+        if action in IRREVERSIBLE:
+            # Steps that cannot be undone ask in a dialog, its own action first.
+            dialog = page.locator("dialog.confirm-dialog")
+            assert dialog.locator("button").all_inner_texts() == [
+                f"确认{IRREVERSIBLE[action]}", "返回"]
+            dialog.locator("button.confirm-yes").click()
 
 
 def record_patrol(page, kind, findings, violation=None, photo=False):
@@ -181,7 +190,7 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     page.goto(detail)
     take(page, "complete")
     take(page, "fail_acceptance")  # no reason: refused, nothing recorded
-    assert "请填写不通过原因" in page.content()
+    assert "请填写需整改的项目" in page.content()
     assert page.locator("#state").inner_text() == "待验收"
     take(page, "fail_acceptance", "卫生间闭水试验不合格")
     assert page.locator("#state").inner_text() == "验收不通过"
@@ -216,7 +225,7 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
             application = db.session.get(RenovationApplication, application_id)
             manager = type("Actor", (), {"id": guard.id, "username": "seed", "role": roles.MANAGER,
                                          "role_label": "经理"})()
-            advance(application, "approve", manager)
+            advance(application, "approve", manager, confirmed=True)
             advance(application, "start", manager)
         with write_transaction() as session:
             session.execute(update(RenovationEvent)

@@ -64,7 +64,7 @@ def test_role_matrix(app, staff_accounts, role, state):
             before = len(application.events)
             try:
                 advance(application, step.action, actor, "理由",
-                        new_end_date=application.end_date + timedelta(days=3))
+                        new_end_date=application.end_date + timedelta(days=3), confirmed=True)
                 taken = True
             except WorkflowError as error:
                 taken = False
@@ -77,9 +77,10 @@ def test_role_matrix(app, staff_accounts, role, state):
 
 
 def post_step(client, application_id, action, **data):
+    """Post a step as its form does, with the box of an irreversible step ticked."""
     html = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     return client.post(f"/forms/staff/renovations/{application_id}/steps/{action}",
-                       data={"csrf_token": csrf_token_from(html), **data})
+                       data={"csrf_token": csrf_token_from(html), "confirm": "yes", **data})
 
 
 def test_steps_over_http_record_who_and_audit(app, as_role):

@@ -1,0 +1,204 @@
+"""Attachments kept across a form's validation errors, stored against the form's nonce.
+
+An owner who picks files and then gets an error (a missing field, a date in the past) does
+not pick them again: the files that passed the content check are written to the upload folder
+at once and recorded here under the form's kind and nonce. The re-rendered form lists them as
+already attached, each with a remove button, and names them back in ``kept_upload`` fields.
+A successful submission claims the rows it names (deleting them in its own write
+transaction, so its attachment rows take over the files); rows nobody claims are swept after
+``PENDING_UPLOAD_MAX_AGE_HOURS`` by ``flask --app forms_app sweep-uploads`` and on every
+successful submission.
+"""
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import Index, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .clock import utcnow
+from .database import write_transaction
+from .extensions import db
+from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, upload_dir
+
+PENDING_TABLE = "pending_upload"
+
+
+class PendingUpload(StoredFileColumns, db.Model):
+    """A checked file waiting for its form to be submitted."""
+
+    __tablename__ = PENDING_TABLE
+    __table_args__ = (Index("ix_pending_upload_form_nonce", "form", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Which form kept it ("renovation"): a nonce from another form finds nothing here.
+    form: Mapped[str] = mapped_column(String(30))
+    nonce: Mapped[str] = mapped_column(String(64))
+
+
+# The sweep selects on the age only.
+Index("ix_pending_upload_created_at", PendingUpload.created_at)
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """What the form shows of a kept file (a plain copy: the row may go while it is shown)."""
+
+    id: int
+    original_name: str
+    size: int
+
+    @classmethod
+    def of(cls, row: PendingUpload) -> "KeptFile":
+        return cls(row.id, row.original_name, row.size)
+
+
+class PendingUploadGone(Exception):
+    """A kept file the form names is no longer there (swept, removed, or never this form's)."""
+
+
+def max_age() -> timedelta:
+    return timedelta(hours=current_app.config["PENDING_UPLOAD_MAX_AGE_HOURS"])
+
+
+def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[KeptFile], int]:
+    """The kept files the posted form names, in the order they were kept, and how many of
+    the named ones are gone (row missing, another form's, or its file missing on disk)."""
+    wanted = set(ids)
+    if not wanted:
+        return [], 0
+    rows = db.session.scalars(
+        select(PendingUpload).where(PendingUpload.form == form, PendingUpload.nonce == nonce,
+                                    PendingUpload.id.in_(sorted(wanted)))
+        .order_by(PendingUpload.id)).all()
+    present = [KeptFile.of(row) for row in rows if (upload_dir() / row.stored_name).is_file()]
+    return present, len(wanted) - len(present)
+
+
+def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
+    """Write checked uploads to the upload folder and record them against the nonce."""
+    if not uploads:
+        return []
+    now = utcnow()
+    with StoredFiles(uploads, upload_dir()) as stored:
+        with write_transaction() as session:
+            rows = [PendingUpload(form=form, nonce=nonce, stored_name=name,
+                                  original_name=upload.original_name,
+                                  content_type=upload.content_type, size=upload.size,
+                                  created_at=now)
+                    for upload, name in zip(uploads, stored.names)]
+            session.add_all(rows)
+            session.flush()
+            kept = [KeptFile.of(row) for row in rows]
+        stored.keep()
+    return kept
+
+
+def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> list[KeptFile]:
+    """Copies of already stored files (a rejected application's attachments) kept against a
+    new form's nonce, so the resubmitted form starts with them attached. Files missing on
+    disk are left out."""
+    directory = upload_dir()
+    now = utcnow()
+    rows, written = [], []
+    try:
+        for source in files:
+            source_path = directory / source.stored_name
+            if not source_path.is_file():
+                continue
+            name = secrets.token_hex(16) + Path(source.stored_name).suffix
+            with open(source_path, "rb") as reader, open(directory / name, "xb") as writer:
+                written.append(name)
+                shutil.copyfileobj(reader, writer, 256 * 1024)
+            rows.append(PendingUpload(form=form, nonce=nonce, stored_name=name,
+                                      original_name=source.original_name,
+                                      content_type=source.content_type, size=source.size,
+                                      created_at=now))
+        kept = []
+        if rows:
+            with write_transaction() as session:
+                session.add_all(rows)
+                session.flush()
+                kept = [KeptFile.of(row) for row in rows]
+    except BaseException:
+        for name in written:
+            (directory / name).unlink(missing_ok=True)
+        raise
+    return kept
+
+
+def remove(form: str, nonce: str, upload_id: int) -> bool:
+    """Remove one kept file of this form; False when it is not (or no longer) there."""
+    with write_transaction() as session:
+        names = session.scalars(
+            delete(PendingUpload).where(PendingUpload.id == upload_id, PendingUpload.form == form,
+                                        PendingUpload.nonce == nonce)
+            .returning(PendingUpload.stored_name)).all()
+    for name in names:
+        (upload_dir() / name).unlink(missing_ok=True)
+    return bool(names)
+
+
+def claim(session, form: str, nonce: str, ids: list[int]) -> list[dict]:
+    """Take the named kept files for a submission, inside its write transaction.
+
+    The rows are deleted with RETURNING, so a sweep or a second submission racing for the
+    same rows cannot both have them: whoever deletes a row owns its file. Raises
+    ``PendingUploadGone`` when any named row or file is missing (the transaction then rolls
+    back and the rows stay).
+    """
+    if not ids:
+        return []
+    claimed = session.execute(
+        delete(PendingUpload).where(PendingUpload.form == form, PendingUpload.nonce == nonce,
+                                    PendingUpload.id.in_(sorted(set(ids))))
+        .returning(PendingUpload.id, PendingUpload.stored_name, PendingUpload.original_name,
+                   PendingUpload.content_type, PendingUpload.size)).mappings().all()
+    if len(claimed) != len(set(ids)) or not all(
+            (upload_dir() / row["stored_name"]).is_file() for row in claimed):
+        raise PendingUploadGone()
+    return [dict(row) for row in sorted(claimed, key=lambda row: row["id"])]
+
+
+def expire(session, form: str | None = None, nonce: str | None = None) -> list[str]:
+    """Inside a write transaction: delete the rows of kept files older than the maximum age
+    (and, when given, every kept file of one form's nonce, which its submission no longer
+    needs). Returns the stored names to remove with ``remove_files`` after the commit."""
+    condition = PendingUpload.created_at < utcnow() - max_age()
+    if nonce is not None:
+        condition = condition | ((PendingUpload.form == form) & (PendingUpload.nonce == nonce))
+    return list(session.scalars(
+        delete(PendingUpload).where(condition).returning(PendingUpload.stored_name)).all())
+
+
+def remove_files(names: list[str]) -> None:
+    for name in names:
+        (upload_dir() / name).unlink(missing_ok=True)
+
+
+def sweep() -> int:
+    """Remove every kept file older than the maximum age; returns how many went."""
+    with write_transaction() as session:
+        names = expire(session)
+    remove_files(names)
+    return len(names)
+
+
+@click.command("sweep-uploads")
+@with_appcontext
+def sweep_command():
+    """Remove attachments kept for forms that were never submitted (older than a day)."""
+    count = sweep()
+    click.echo(f"已清除 {count} 个超过 {current_app.config['PENDING_UPLOAD_MAX_AGE_HOURS']} "
+               "小时未提交的暂存附件。")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(sweep_command)
