@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from statistics import median
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 
 from ..clock import LOCAL_TZ, today, utcnow
 from ..extensions import db
@@ -169,12 +169,17 @@ def overdue_counts(now: datetime | None = None) -> dict[str, int]:
 
 
 def overdue_condition(now: datetime):
-    """SQL: the request is past its due time while work on it is still owed."""
-    return ((ServiceRequest.due_at < now) & (
-        and_(ServiceRequest.kind == states.REPAIR,
-             ServiceRequest.state.in_(states.WORK_STATES[states.REPAIR]))
-        | and_(ServiceRequest.kind == states.COMPLAINT,
-               ServiceRequest.state.in_(states.WORK_STATES[states.COMPLAINT]))))
+    """SQL: the request is past its due time while work on it is still owed.
+
+    Written as one ``state IN (…) AND due_at < now`` so the (state, due_at) index answers it;
+    a state that owes work for one kind only is excluded for the other kind afterwards."""
+    owing = set().union(*states.WORK_STATES.values())
+    condition = ServiceRequest.state.in_(sorted(owing)) & (ServiceRequest.due_at < now)
+    for kind, kind_states in states.WORK_STATES.items():
+        others = sorted(owing - set(kind_states))
+        if others:
+            condition &= ~((ServiceRequest.kind == kind) & ServiceRequest.state.in_(others))
+    return condition
 
 
 @dataclass(frozen=True)
