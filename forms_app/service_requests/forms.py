@@ -9,10 +9,9 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from ..households import HouseholdForm
 from ..tokens import is_nonce
 from ..typed_input import clean_line, clean_text, readable
-from ..uploads import AttachmentError, check_upload, chosen_files
+from ..uploads import AttachmentError, check_upload, chosen_files, upload_limits
 from . import settings, states
 
-MAX_PHOTOS = 5
 PHOTO_TYPES = ("image/jpeg", "image/png")
 UNKNOWN_DEPARTMENT = "不清楚"
 
@@ -31,10 +30,11 @@ def short_text(label: str, limit: int = 60) -> StringField:
 
 
 def check_photos(files) -> list:
-    """JPG or PNG photos, recognised by their content; at most ``MAX_PHOTOS``."""
+    """JPG or PNG photos, recognised by their content; at most the upload limit's count."""
     chosen = chosen_files(files)
-    if len(chosen) > MAX_PHOTOS:
-        raise ValidationError(f"照片最多 {MAX_PHOTOS} 张。")
+    max_photos = upload_limits().max_files
+    if len(chosen) > max_photos:
+        raise ValidationError(f"照片最多 {max_photos} 张。")
     checked, problems = [], []
     for upload in chosen:
         try:

@@ -10,9 +10,9 @@ from ..accounts.permissions import allowed
 from ..clock import utcnow
 from ..database import write_transaction
 from ..extensions import db
-from ..uploads import MAX_FILE_BYTES, StoredFiles, upload_dir
+from ..uploads import StoredFiles, upload_dir
 from . import settings, states, workflow
-from .forms import MAX_PHOTOS, check_photos
+from .forms import check_photos
 from .jobs import open_jobs
 from .models import ServicePhoto, ServiceRequest
 from .staff_blueprint import bp
@@ -39,8 +39,7 @@ def job_page(item: ServiceRequest, status: int = 200, errors=None, values=None, 
         values=values or {}, page_error=page_error,
         steps={s.action for s in workflow.steps_for(item, user.role)},
         mine=item.assignee_id == user.id or allowed(user.role, "service.close"),
-        urgency=settings.urgency_name(item.urgency), receipts=states.RECEIPT_LABELS,
-        max_photos=MAX_PHOTOS, max_file_mb=MAX_FILE_BYTES // (1024 * 1024)), status
+        urgency=settings.urgency_name(item.urgency), receipts=states.RECEIPT_LABELS), status
 
 
 def _job(request_id: int) -> ServiceRequest:

@@ -3,6 +3,7 @@ walk-in intake, detail with the steps this role may take, photos, export."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask import (
     abort,
@@ -28,14 +29,16 @@ from ..paging import paginate
 from ..security_headers import no_store
 from ..tokens import new_nonce
 from ..typed_input import clean_line
-from ..uploads import MAX_FILE_BYTES, send_attachment
+from ..uploads import send_attachment
 from . import intake, settings, states, workflow
 from .figures import overdue_condition
-from .forms import MAX_PHOTOS, STAFF_FORMS
+from .forms import STAFF_FORMS
 from .models import ServicePhoto, ServiceRequest
 from .staff_blueprint import bp
 from .workflow import WorkflowError
 
+# A second post of the same step by the same person within this time is a double tap.
+DOUBLE_TAP = timedelta(seconds=30)
 ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
 FILTER_NAMES = ("kind", "state", "source", "overdue", "date_from", "date_to", "q")
 
@@ -88,8 +91,7 @@ def register():
 def _intake_page(kind: str, form, status: int = 200):
     return no_store(current_app.make_response((render_template(
         "service_requests/staff/new.html", form=form, kind=kind, kinds=states.KIND_LABELS,
-        rooms=form.rooms, max_photos=MAX_PHOTOS,
-        max_file_mb=MAX_FILE_BYTES // (1024 * 1024)), status)))
+        rooms=form.rooms), status)))
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
@@ -162,11 +164,22 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
                          detail=f"{step.label}：{item.state_label}")
     except WorkflowError as error:
         item = _item(request_id)
+        if error.field is None and _just_done_by(item, action, current_staff()):
+            # A double tap: the first tap took the step; the second changes nothing.
+            flash(f"已{step.label}（重复提交，未重复记录）。", "success")
+            return redirect(back or url_for(".detail", request_id=request_id), code=303)
         if error.field is None:
             return page(item, 409, page_error=error.message)
         return page(item, 400, errors={action: {error.field: error.message}}, values=values)
     flash(f"已{step.label}。", "success")
     return redirect(back or url_for(".detail", request_id=request_id), code=303)
+
+
+def _just_done_by(item: ServiceRequest, action: str, user) -> bool:
+    """Whether this user's own last step on the request was this very action, just now."""
+    last = item.events[-1] if item.events else None
+    return (last is not None and last.action == action and last.actor_id == user.id
+            and utcnow() - last.created_at < DOUBLE_TAP)
 
 
 @bp.post("/<int:request_id>/dispatch")

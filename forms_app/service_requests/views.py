@@ -8,9 +8,8 @@ from ..community import cached_community
 from ..errors import render_error
 from ..security_headers import no_store, private
 from ..tokens import new_nonce
-from ..uploads import MAX_FILE_BYTES
 from . import intake, settings, states
-from .forms import MAX_PHOTOS, OWNER_FORMS
+from .forms import OWNER_FORMS
 from .workflow import ACTION_LABELS
 
 bp = Blueprint("service_requests", __name__)
@@ -43,8 +42,7 @@ def _form_page(kind: str):
         status = 400
     # Never cached: a shared copy would give two owners one nonce.
     return no_store(current_app.make_response((render_template(
-        TEMPLATES[kind], form=form, rooms=form.rooms, max_photos=MAX_PHOTOS,
-        max_file_mb=MAX_FILE_BYTES // (1024 * 1024)), status)))
+        TEMPLATES[kind], form=form, rooms=form.rooms), status)))
 
 
 @bp.route("/repair", methods=["GET", "POST"])

@@ -4,7 +4,6 @@ other is told. A separate connection holds the row while both requests are sent.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -14,7 +13,7 @@ from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.extensions import db
 from forms_app.service_requests.models import ServiceEvent, ServiceRequest
 from tests.conftest import csrf_token_from
-from tests.support.postgres import app_on_postgres
+from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.staff import create_staff, login
 
 from .conftest import Owner, STAFF
@@ -51,7 +50,7 @@ def at_once(app, posts: list[tuple[str, str, dict]], request_id: int) -> list:
         threads = [threading.Thread(target=post, args=(i, *c)) for i, c in enumerate(clients)]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # both requests reach the held row
+        wait_for_blocked(holder, len(clients))  # every request is queued behind the held row
         holder.rollback()
     for thread in threads:
         thread.join(timeout=30)

@@ -50,6 +50,10 @@ def test_a_repair_from_the_phone_call_to_the_satisfied_follow_up(staff, stored):
     jobs = worker.client.get(f"{STAFF}/jobs").get_data(as_text=True)
     assert item.reference in jobs and "5号楼2单元1202室" in jobs
     assert worker.step(request_id, "arrive").status_code == 303
+    # A double tap on 已到场 records one arrival.
+    again = worker.step(request_id, "arrive")
+    assert again.status_code == 303
+    assert "重复提交" in worker.client.get(again.location).get_data(as_text=True)
     assert stored.request().state == states.ON_SITE
     response = worker.step(request_id, "finish", {
         "result": "更换洗手盆下水管，试水无渗漏。", "materials": "下水管 1 根",
