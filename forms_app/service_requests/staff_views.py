@@ -15,7 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
@@ -33,7 +33,7 @@ from ..uploads import send_attachment
 from . import intake, settings, states, workflow
 from .figures import overdue_condition
 from .forms import STAFF_FORMS
-from .models import ServicePhoto, ServiceRequest
+from .models import ServiceFollowUp, ServicePhoto, ServiceRequest
 from .staff_blueprint import bp
 from .workflow import WorkflowError
 
@@ -244,13 +244,17 @@ EXPORT_HEADER = ("编号", "类别", "来源", "登记时间", "登记人", "房
 def _rows(filters: ListFilters):
     names = {u.id: u.name for u in settings.urgencies().values()}
     now = utcnow()
-    query = (select(ServiceRequest).where(*filters.conditions).order_by(ServiceRequest.id)
+    calls = (select(ServiceFollowUp.request_id, func.count().label("calls"))
+             .group_by(ServiceFollowUp.request_id).subquery())
+    query = (select(ServiceRequest, calls.c.calls)
+             .outerjoin(calls, calls.c.request_id == ServiceRequest.id)
+             .where(*filters.conditions).order_by(ServiceRequest.id)
              .execution_options(yield_per=500))
 
     def when(moment):
         return moment and local_time(moment)
 
-    for item in db.session.scalars(query):
+    for item, call_count in db.session.execute(query):
         receipt = states.RECEIPT_LABELS.get(item.receipt, "")
         yield (item.reference, item.kind_label, item.source_label, when(item.created_at),
                item.recorded_by, item.room_label, item.owner_name, item.owner_mobile,
@@ -259,7 +263,7 @@ def _rows(filters: ListFilters):
                item.assignee_name, when(item.dispatched_at), when(item.due_at),
                when(item.arrived_at), when(item.finished_at), item.result, item.materials,
                receipt + (f"：{item.receipt_name}" if item.receipt_name else ""), item.answer,
-               len(item.follow_ups), item.owner_view, item.reopen_count, when(item.closed_at),
+               call_count or 0, item.owner_view, item.reopen_count, when(item.closed_at),
                item.close_reason, item.overdue_at(now))
 
 

@@ -70,6 +70,11 @@ def test_the_weeks_figures_follow_their_definitions(app, owner, staff, stored):
     assert figures["报修平均办结时长"].value is not None
     assert all(f.definition for f in figures.values())
 
+    rows = list(csv.DictReader(io.StringIO(
+        desk.client.get(f"{STAFF}/export.csv?kind=repair").data.decode("utf-8-sig"))))
+    assert sorted(row["回访次数"] for row in rows) == ["1", "1", "2"]
+    assert sorted(row["返修次数"] for row in rows) == ["0", "1", "1"]
+
     page = desk.client.get(f"{STAFF}/figures").get_data(as_text=True)
     assert "60%" in page and "3 / 5" in page and "低于目标" in page
     assert "本期回访中业主表示满意的次数 ÷ 本期回访总次数" in page
