@@ -77,14 +77,14 @@ def parse_period(raw: str | None) -> tuple[Period, str | None]:
         if "-W" in raw.upper():
             year, week = raw.upper().split("-W")
             first = date.fromisocalendar(int(year), int(week), 1)
-            period = week_of(first)
         else:
-            period = month_of(date.fromisoformat(raw + "-01"))
+            first = date.fromisoformat(raw + "-01")
     except ValueError:
         return week_of(today()), "统计周期格式应为 2026-W48（周）或 2026-11（月）；已显示本周。"
-    if not FIRST_YEAR <= period.first.year <= LAST_YEAR:
+    # Checked before the period's end is computed: the end of year 9999 is no date.
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
         return week_of(today()), f"只能查看 {FIRST_YEAR}—{LAST_YEAR} 年；已显示本周。"
-    return period, None
+    return (week_of(first) if "-W" in raw.upper() else month_of(first)), None
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ def test_periods_follow_local_weeks_and_months():
     assert week.shifted(-1).arg == "2026-W47" and month_of(date(2026, 12, 5)).shifted(1).arg == "2027-01"
     assert parse_period("2026-13")[1] and parse_period("2026-W60")[1]
     assert parse_period("9999-W01")[1] and parse_period("x" * 500)[1]
+    assert parse_period("9999-12")[1] and parse_period("9999-W52")[1]
     assert parse_period("2026-W48")[0].label.startswith("2026 年第 48 周")
 
 
