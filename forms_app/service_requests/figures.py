@@ -210,7 +210,8 @@ def visit_progress(day: date, weekly_quota: int, monthly_quota: int) -> list[Vis
     week, month = week_of(day), month_of(day)
     return [
         VisitProgress(f"本周定期走访（{week.first:%m-%d} 至 {week.after - timedelta(days=1):%m-%d}）",
-                      visited_households(states.VISIT_REGULAR, week.first, week.after), weekly_quota),
+                      visited_households(states.VISIT_REGULAR, week.first, week.after),
+                      weekly_quota),
         VisitProgress(f"本月不定期走访（{month.first.month} 月）",
                       visited_households(states.VISIT_IRREGULAR, month.first, month.after),
                       monthly_quota),

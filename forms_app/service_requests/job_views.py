@@ -2,13 +2,11 @@
 materials, photos, the owner's confirmation 回执)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 
 from ..accounts.access import current_staff, staff_required
-from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..clock import utcnow
-from ..database import write_transaction
 from ..extensions import db
 from ..uploads import StoredFiles, upload_dir
 from . import settings, states, workflow

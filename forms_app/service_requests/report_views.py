@@ -16,7 +16,16 @@ from ..paging import paginate
 from ..template_filters import format_rate
 from ..tokens import is_nonce, new_nonce
 from . import settings, states
-from .figures import MONTH, WEEK, compute, month_of, overdue_counts, parse_period, visit_progress, week_of
+from .figures import (
+    MONTH,
+    WEEK,
+    compute,
+    month_of,
+    overdue_counts,
+    parse_period,
+    visit_progress,
+    week_of,
+)
 from .models import HouseholdVisit
 from .staff_blueprint import bp
 from .visits import VisitError, check_visit, store_visit

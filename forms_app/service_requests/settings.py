@@ -28,8 +28,9 @@ def check_service_data(data: Community) -> None:
     if not levels or len(ids) != len(levels) or not all(ids) or len(set(ids)) != len(ids):
         problems.append("service_requests.urgencies 须列出紧急程度，每项有唯一的 id、name、due_hours")
     for level in levels:
-        if isinstance(level, dict) and not (level.get("name") and isinstance(level.get("due_hours"), int)
-                                            and level["due_hours"] >= 1):
+        hours = level.get("due_hours") if isinstance(level, dict) else None
+        if isinstance(level, dict) and not (level.get("name") and isinstance(hours, int)
+                                            and hours >= 1):
             problems.append(f"紧急程度 {level.get('id')} 须有 name，due_hours 须为正整数")
     hours = block.get("complaint_answer_hours")
     if not (isinstance(hours, int) and hours >= 1):

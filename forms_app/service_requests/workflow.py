@@ -51,7 +51,8 @@ def _step(action, label, kinds, sources, target, permission) -> Step:
 STEPS: tuple[Step, ...] = (
     _step("dispatch", "派工", [R], [states.NEW], states.DISPATCHED, "service.dispatch"),
     _step("assign", "转交部门", [C], [states.NEW], states.DISPATCHED, "service.dispatch"),
-    _step("arrive", "到场", [R], [states.DISPATCHED, states.REOPENED], states.ON_SITE, "service.work"),
+    _step("arrive", "到场", [R], [states.DISPATCHED, states.REOPENED], states.ON_SITE,
+          "service.work"),
     _step("finish", "完工", [R], [states.ON_SITE], states.AWAITING_VISIT, "service.work"),
     _step("answer", "答复", [C], [states.DISPATCHED, states.REOPENED], states.AWAITING_VISIT,
           "service.answer"),
@@ -206,7 +207,8 @@ def check_finish(values: dict) -> dict:
             "receipt_name": receipt_name}
 
 
-def finish(request: ServiceRequest, actor, checked: dict, photos: list[ServicePhoto]) -> ServiceEvent:
+def finish(request: ServiceRequest, actor, checked: dict,
+           photos: list[ServicePhoto]) -> ServiceEvent:
     """完工: result, materials, photos and the owner's confirmation (回执联)."""
     _check(request, "finish", actor)
     _own_job(request, actor)
@@ -254,7 +256,8 @@ def follow_up(request: ServiceRequest, actor, satisfied, owner_view, supervisor_
     request.assignee_id, request.assignee_name = supervisor.id, actor_label(supervisor)
     if request.is_repair:
         level = settings.urgencies().get(request.urgency)
-        hours = level.due_hours if level else min(u.due_hours for u in settings.urgencies().values())
+        hours = (level.due_hours if level
+                 else min(u.due_hours for u in settings.urgencies().values()))
     else:
         hours = settings.complaint_answer_hours()
     request.due_at = now + timedelta(hours=hours)
