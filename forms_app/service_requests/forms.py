@@ -75,11 +75,14 @@ class RequestForm(HouseholdForm):
 
 class RepairForm(RequestForm):
     kind = states.REPAIR
-    location = RadioField("报修位置", validate_choice=False,
-                          choices=list(states.LOCATION_LABELS.items()))
+    location = RadioField("报修位置", validate_choice=False)
     place = short_text("公共区域的具体位置")
     description = long_text("需要维修的问题", "请写明需要维修的问题，例如“卫生间水管漏水”。")
     available_time = short_text("方便上门的时间")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location.choices = list(states.LOCATION_LABELS.items())
 
     def validate_location(self, field):
         if field.data not in states.LOCATION_LABELS:
@@ -125,8 +128,11 @@ class ComplaintForm(RequestForm):
 class StaffSource:
     """客服 records where the request came from: a phone call or a visit to the office."""
 
-    source = RadioField("来源", validate_choice=False,
-                        choices=[(s, states.SOURCE_LABELS[s]) for s in states.STAFF_SOURCES])
+    source = RadioField("来源", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = [(s, states.SOURCE_LABELS[s]) for s in states.STAFF_SOURCES]
 
     def validate_source(self, field):
         if field.data not in states.STAFF_SOURCES:
