@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..my_records.registry import register_household_records
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
     from . import job_views, report_views, staff_views  # noqa: F401  (they attach to bp)
     from .jobs import jobs_panel, register_panel
+    from .notices import household_records
     from .staff_blueprint import bp as staff_bp
     from .views import bp
 
@@ -29,3 +31,4 @@ def init_app(app: Flask, url_prefix: str) -> None:
                       "service.step": "报修/投诉办理（派工、到场、完工、答复、回访、办结）",
                       "service.visit": "记录走访"},
     ))
+    register_household_records(app, "service_requests", household_records)

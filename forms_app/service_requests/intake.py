@@ -19,6 +19,7 @@ from ..tokens import is_nonce, is_token, new_token
 from ..uploads import CheckedUpload, StoredFiles, upload_dir
 from . import settings, states
 from .models import ServiceEvent, ServicePhoto, ServiceRequest
+from .notices import notify_filed
 
 # A concurrent writer on PostgreSQL can take the same reference number; try again then.
 ATTEMPTS = 5
@@ -78,5 +79,6 @@ def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
                     stage="report", stored_name=stored_name, original_name=upload.original_name,
                     content_type=upload.content_type, size=upload.size, created_at=now))
             session.add(request)
+            notify_filed(session, request)
         stored.keep()
     return request

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..typed_input import clean_line, clean_text, is_unreadable
 from . import settings, states
 from .models import ServiceEvent, ServiceFollowUp, ServicePhoto, ServiceRequest
+from .notices import notify_step
 
 R, C = states.REPAIR, states.COMPLAINT
 MAX_TEXT = 1000
@@ -116,7 +117,8 @@ def _text(value, field: str, label: str, required: bool = True, limit: int = MAX
 
 def record_step(request: ServiceRequest, action: str, to_state: str, actor, comment: str = "",
                 now: datetime | None = None) -> ServiceEvent:
-    """Move the request to ``to_state`` and append the step to its history (no commit)."""
+    """Move the request to ``to_state``, append the step to its history and queue what the
+    owner (and the staff group) are told, all in the caller's transaction (no commit)."""
     now = now or utcnow()
     event = ServiceEvent(action=action, from_state=request.state, to_state=to_state,
                          comment=comment, actor_id=actor.id if actor else None,
@@ -126,6 +128,7 @@ def record_step(request: ServiceRequest, action: str, to_state: str, actor, comm
     request.updated_at = now
     if to_state == states.CLOSED:
         request.closed_at = now
+    notify_step(db.session, request, action)
     return event
 
 
