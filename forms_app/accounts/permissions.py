@@ -55,6 +55,20 @@ TABLE: dict[str, frozenset[str]] = {
     # 通知: the desk follows what owners were told and sends a status link again on request.
     "notifications.view": frozenset({S, M}),
     "notifications.resend": frozenset({S, M}),
+    # 报修与投诉. The seed's 客服 takes the calls, 派工单 to the departments, makes the 回访
+    # calls and the 走访, and counts the weekly figures for the 客服主管; 工程 do the repairs;
+    # the 经理 closes what cannot be settled. The register carries whole mobiles.
+    "service.register": frozenset({S, M}),
+    "service.view": frozenset({S, E, M}),
+    "service.intake": frozenset({S, M}),
+    "service.dispatch": frozenset({S, M}),
+    "service.work": frozenset({E, M}),
+    "service.answer": frozenset({S, M}),
+    "service.follow_up": frozenset({S, M}),
+    "service.close": frozenset({M}),
+    "service.visits": frozenset({S, M}),
+    "service.figures": frozenset({S, M}),
+    "service.export": frozenset({S, M}),
 }
 
 

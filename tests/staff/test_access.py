@@ -148,6 +148,7 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         survey = next(iter(all_surveys().values()))
     known = {"application_id": application_id, "attachment_id": attachment_id, "photo_id": 1,
              "inspection_id": 1, "booking_id": 1, "notification_id": 1, "action": "approve", "fmt": "csv",
+             "request_id": 1, "kind": "repair",
              "slug": survey.slug, "question_id": survey.questions[0].id}
     actions = {(r.endpoint, method): r for r in staff_rules(app)
                for method in r.methods - {"HEAD", "OPTIONS"}}

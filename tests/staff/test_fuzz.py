@@ -159,7 +159,7 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
             state="in_progress").scalar()
         slug = next(iter(all_surveys()))
     known = {"application_id": application_id, "slug": slug, "booking_id": 1,
-             "notification_id": 1}
+             "notification_id": 1, "request_id": 1, "kind": "repair"}
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
     for rule in staff_rules(app):  # every POST but login and logout

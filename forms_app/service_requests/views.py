@@ -1,0 +1,87 @@
+"""Owner pages: report a repair (报修), make a complaint (投诉), follow it by a private link."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..community import cached_community
+from ..errors import render_error
+from ..security_headers import no_store, private
+from ..tokens import new_nonce
+from . import intake, settings, states
+from .forms import OWNER_FORMS
+from .workflow import ACTION_LABELS
+
+bp = Blueprint("service_requests", __name__)
+bp.record_once(lambda state: settings.check_service_data(
+    cached_community(state.app.config["COMMUNITY_FILE"])))
+
+TEMPLATES = {states.REPAIR: "service_requests/repair.html",
+             states.COMPLAINT: "service_requests/complaint.html"}
+
+
+def _form_page(kind: str):
+    form = OWNER_FORMS[kind]()
+    status = 200
+    if request.method == "GET":
+        form.nonce.data = new_nonce()
+    elif form.nonce.data and (existing := intake.find_by_nonce(form.nonce.data)):
+        # The same form sent twice (double tap, back button): show the first request.
+        return redirect(url_for(".status", token=existing.token), code=303)
+    elif form.validate_on_submit():
+        try:
+            filed, _created = intake.file_request(kind, form.values(), form.checked_photos,
+                                                  form.nonce.data)
+        except OSError:
+            current_app.logger.exception("storing service request photos failed")
+            form.photos.errors.append("照片保存失败，没有提交，请稍后重试。")
+            status = 503
+        else:
+            return redirect(url_for(".status", token=filed.token, new=1), code=303)
+    else:
+        status = 400
+    # Never cached: a shared copy would give two owners one nonce.
+    return no_store(current_app.make_response((render_template(
+        TEMPLATES[kind], form=form, rooms=form.rooms), status)))
+
+
+@bp.route("/repair", methods=["GET", "POST"])
+def repair():
+    """The repair form; a valid POST files it and shows its private status page."""
+    return _form_page(states.REPAIR)
+
+
+@bp.route("/complaint", methods=["GET", "POST"])
+def complaint():
+    """The complaint form; a valid POST files it and shows its private status page."""
+    return _form_page(states.COMPLAINT)
+
+
+@bp.get("/status/<token>")
+def status(token: str):
+    """The private status page: state, history as the owner may read it, the answer."""
+    found = intake.find_by_token(token)
+    if found is None:
+        abort(404)
+    return private(current_app.make_response(render_template(
+        "service_requests/status.html", item=found, just_filed=request.args.get("new") == "1",
+        status_url=url_for(".status", token=token, _external=True),
+        urgency=settings.urgency_name(found.urgency) if found.urgency else "",
+        action_labels=ACTION_LABELS, state_label=states.label)))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """Answer oversized photos with the Chinese page instead of a reset connection: read the
+    rest of the body first (bounded), or the browser shows a broken connection."""
+    stream = request.environ.get("wsgi.input")
+    budget = 4 * (current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    try:
+        while stream is not None and budget > 0:
+            chunk = stream.read(min(256 * 1024, budget))
+            if not chunk:
+                break
+            budget -= len(chunk)
+    except OSError:
+        pass
+    return render_error(413)
