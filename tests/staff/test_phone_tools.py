@@ -50,7 +50,7 @@ def seed(server: LiveServer) -> dict:
                                      (done, ("approve", "start", "complete"))):
             for action in actions:
                 with write_transaction():
-                    advance(db.session.merge(application), action, manager, "测试")
+                    advance(db.session.merge(application), action, manager, "测试", confirmed=True)
         with write_transaction() as session:
             session.execute(update(RenovationEvent).values(
                 created_at=datetime(2026, 5, 8)))
@@ -236,7 +236,7 @@ def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(too
         manager = _manager(db.session)
         for action in ("approve", "start"):
             with write_transaction():
-                advance(db.session.merge(application), action, manager, "测试")
+                advance(db.session.merge(application), action, manager, "测试", confirmed=True)
         with write_transaction() as session:
             session.execute(update(RenovationEvent)
                             .where(RenovationEvent.application_id == application.id)
