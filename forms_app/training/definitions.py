@@ -3,12 +3,15 @@
 - ``paths.yml``: for each role, the staff-handbook sections to read, in order. A page name
   (``service-code``) stands for the page's sections; ``page#anchor`` names one section;
   ``"*"`` is every page but the handbook's front page.
-- ``quizzes/<id>.yml``: one quiz each. The file is a Jinja template over the community data
-  (like the handbook pages), so a value that is a community setting (the clear-out time, the
-  material entrances, the patrols) reads the same in the quiz as in the handbook.
+- ``quizzes/<id>.yml``: one quiz each; every question names the section that answers it
+  (``section: page#anchor``) and quotes the words there that give the answer (``quote``).
+  The file is a Jinja template over the community data (like the handbook pages), so a value
+  that is a community setting (the clear-out time, the material entrances, the patrols) reads
+  the same in the quiz as in the handbook.
 
-Everything is checked when the app starts: every section named exists in the staff handbook,
-every answer is one of its question's options. A broken file stops the app, naming the file.
+Everything is checked when the app starts: every section named exists in the staff handbook
+and holds the question's quote, every answer is one of its question's options. A broken file
+stops the app, naming the file.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ class Question:
     options: tuple[str, ...]
     answers: frozenset[str]
     section: Section
+    quote: str          # the handbook's words that give the answer (checked at start-up)
 
     @property
     def kind_label(self) -> str:
@@ -140,6 +144,10 @@ def _text(source, where: str, value) -> str:
     return " ".join(str(value).split())
 
 
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
 def _question(source, index: int, raw, handbook: Handbook) -> Question:
     where = f"第 {index} 题"
     if not isinstance(raw, dict):
@@ -156,6 +164,10 @@ def _question(source, index: int, raw, handbook: Handbook) -> Question:
     section = handbook.sections.get(raw.get("section") or "")
     if section is None:
         _fail(source, f"{where} 的 section {raw.get('section')!r} 在员工手册中不存在")
+    quote = _text(source, f"{where} 的 quote", raw.get("quote"))
+    if _compact(quote) not in _compact(section.text):
+        _fail(source, f"{where} 的 quote「{quote}」在手册章节 {section.key} 中找不到"
+                      "（手册改了措辞？请核对答案后更新 quote）")
     if kind == TRUE_FALSE:
         if not isinstance(raw.get("answer"), bool):
             _fail(source, f"{where} 是判断题，answer 应为 true 或 false")
@@ -177,7 +189,7 @@ def _question(source, index: int, raw, handbook: Handbook) -> Question:
             _fail(source, f"{where} 是单选题，只能有一个答案")
         if kind == MULTIPLE and len(answers) < 2:
             _fail(source, f"{where} 是多选题，至少要有两个答案（一个答案请用单选题）")
-    return Question(question_id, kind, text, options, answers, section)
+    return Question(question_id, kind, text, options, answers, section, quote)
 
 
 def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: int) -> Quiz:

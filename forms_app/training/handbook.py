@@ -11,6 +11,7 @@ pages of ``mkdocs.yml``; either way it is served under ``/staff/``.
 from __future__ import annotations
 
 import hashlib
+from html import unescape
 import logging
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class Section:
     page_title: str
     level: int
     digest: str        # SHA-256 of the section's rendered HTML
+    text: str = field(default="", repr=False, compare=False)  # what a reader reads, as plain text
 
     @property
     def key(self) -> str:
@@ -92,8 +94,11 @@ def _page_sections(page: str, html: str) -> list[Section]:
         title = " ".join(_TAG.sub("", _PERMALINK.sub("", match.group(3))).split())
         if level == 1 and not page_title:
             page_title = title
-        digest = hashlib.sha256(html[match.start():end].encode("utf-8")).hexdigest()
-        sections.append(Section(page, match.group(2), title, page_title or title, level, digest))
+        body = html[match.start():end]
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        text = " ".join(unescape(_TAG.sub(" ", _PERMALINK.sub("", body))).split())
+        sections.append(Section(page, match.group(2), title, page_title or title, level, digest,
+                                text))
     return sections
 
 
