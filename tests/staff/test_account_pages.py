@@ -183,5 +183,5 @@ def test_the_last_manager_cannot_be_disabled_or_demoted(app, as_role):
     with app.app_context():
         assert db.session.scalar(select(func.count(StaffSession.id)).where(
             StaffSession.user_id == me.id, StaffSession.ended_at.is_(None))) >= 1
-    for path in ("99999", "0"):
+    for path in ("99999", "0", "9" * 30):
         assert manager.get(f"/forms/staff/accounts/{path}").status_code == 404
