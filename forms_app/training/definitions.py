@@ -245,5 +245,5 @@ def current_training() -> Training:
 
     from .handbook import handbook_key
 
-    return cached_training(str(current_app.config.get("TRAINING_DIR") or TRAINING_DIR),
+    return cached_training(str(current_app.config["TRAINING_DIR"] or TRAINING_DIR),
                            handbook_key(), current_app.config["COMMUNITY_FILE"])

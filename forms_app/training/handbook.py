@@ -156,8 +156,8 @@ def handbook_key() -> tuple[str, str | None]:
     half's MkDocs file) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``)."""
     from flask import current_app
 
-    config_file = current_app.config.get("STAFF_HANDBOOK_CONFIG") or default_config_file()
-    return str(config_file), current_app.config.get("STAFF_HANDBOOK_DOCS")
+    config_file = current_app.config["STAFF_HANDBOOK_CONFIG"] or default_config_file()
+    return str(config_file), current_app.config["STAFF_HANDBOOK_DOCS"]
 
 
 def current_handbook() -> Handbook:

@@ -10,6 +10,7 @@ from forms_app import create_app
 from forms_app.accounts import roles
 from forms_app.training.handbook import STAFF_PREFIX, default_config_file
 from forms_app.training.models import TrainingReadMark
+from tests.conftest import TEST_CONFIG
 from tests.support.staff import login
 
 from .conftest import HOME, TODAY
@@ -65,7 +66,7 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
     assert ready.key == "service-code#rready准备好"
 
     # The handbook is updated and the app restarts: the same database, the new text.
-    updated = create_app({"TESTING": True, "SITE_DIR": None, "TODAY": TODAY,
+    updated = create_app({**TEST_CONFIG, "TODAY": TODAY,
                           "STAFF_HANDBOOK_DOCS": str(changed_docs(tmp_path))})
     client = updated.test_client()
     assert login(client, "service").status_code == 302
