@@ -7,8 +7,10 @@ Fills a temporary SQLite database with ``--staff`` accounts across the roles, ea
 marks on most of their path (some made against an older text of the section), three quiz
 attempts, and ``--sessions`` training sessions of 20 attendees each. Then it times, through the
 app (test client, no network), the median of 10 requests after one warm-up.
-Targets: the progress page and the .xlsx export under 1000 ms (median), the staff home of one
-trainee under 200 ms. Exits 1 when a target is missed.
+Targets (medians): the progress page under 500 ms, the .xlsx export under 1000 ms, the staff
+home of one trainee under 200 ms. Exits 1 when a target is missed. Measured 2026-11-28 on the
+shared 2-core machine, 300 staff: 131 ms, 155 ms, 9 ms (the progress page took 1156 ms while
+read marks were loaded as ORM objects; they are plain rows now).
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ from forms_app.training.models import (  # noqa: E402
 )
 
 PASSWORD = "bench-password-9"
-TARGETS_MS = {"progress page": 1000, "records export (.xlsx)": 1000, "trainee's staff home": 200}
+TARGETS_MS = {"progress page": 500, "records export (.xlsx)": 1000, "trainee's staff home": 200}
 
 
 def fill(staff: int, sessions: int) -> None:

@@ -82,11 +82,14 @@ class PersonRecord:
         return next((s for s in self.sections if s.state != READ), None)
 
 
-def _marks(user_ids) -> dict[int, dict[str, TrainingReadMark]]:
-    found: dict[int, dict[str, TrainingReadMark]] = {}
-    for mark in db.session.execute(
-            select(TrainingReadMark).where(TrainingReadMark.user_id.in_(user_ids))).scalars():
-        found.setdefault(mark.user_id, {})[mark.section_key] = mark
+def _marks(user_ids) -> dict[int, dict[str, tuple[str, datetime]]]:
+    """user → section key → (digest, read at). Plain rows: a staff of hundreds has thousands."""
+    found: dict[int, dict[str, tuple[str, datetime]]] = {}
+    for user_id, key, digest, read_at in db.session.execute(
+            select(TrainingReadMark.user_id, TrainingReadMark.section_key,
+                   TrainingReadMark.digest, TrainingReadMark.read_at)
+            .where(TrainingReadMark.user_id.in_(user_ids))):
+        found.setdefault(user_id, {})[key] = (digest, read_at)
     return found
 
 
@@ -121,9 +124,9 @@ def records_for(users: list[StaffUser], training: Training) -> list[PersonRecord
         own = marks.get(user.id, {})
         sections = []
         for section in training.path_for(user.role):
-            mark = own.get(section.key)
-            state = UNREAD if mark is None else READ if mark.digest == section.digest else CHANGED
-            sections.append(SectionProgress(section, state, mark.read_at if mark else None))
+            digest, read_at = own.get(section.key, (None, None))
+            state = UNREAD if digest is None else READ if digest == section.digest else CHANGED
+            sections.append(SectionProgress(section, state, read_at))
         quizzes = []
         for quiz in training.quizzes_for(user.role):
             count, best, passed, last = attempts.get((user.id, quiz.id), (0, None, False, None))
