@@ -105,8 +105,8 @@ def build_config(instance_path: str) -> dict:
         # The survey files (None: data/surveys).
         "SURVEYS_DIR": os.environ.get("SURVEYS_DIR") or None,
         # Staff training: the paths and quizzes (None: data/training), and the staff handbook
-        # their sections come from: its MkDocs file (None: mkdocs-staff.yml where it exists, else
-        # mkdocs.yml) and another copy of its pages (None: that file's docs_dir).
+        # their sections come from: its MkDocs file (None: mkdocs-staff.yml) and another copy of
+        # its pages (None: that file's docs_dir).
         "TRAINING_DIR": os.environ.get("TRAINING_DIR") or None,
         "STAFF_HANDBOOK_CONFIG": os.environ.get("STAFF_HANDBOOK_CONFIG") or None,
         "STAFF_HANDBOOK_DOCS": None,

@@ -24,7 +24,7 @@ import yaml
 
 from ..accounts.roles import ROLE_LABELS
 from ..community import DATA_DIR, Community
-from .handbook import Handbook, Section
+from .handbook_sections import Handbook, Section
 
 TRAINING_DIR = DATA_DIR / "training"
 SINGLE, MULTIPLE, TRUE_FALSE = "single", "multiple", "true_false"
@@ -233,7 +233,7 @@ def read_training(directory: Path, handbook: Handbook, community: Community) -> 
 @lru_cache(maxsize=4)
 def cached_training(directory: str, handbook_key: tuple, community_file: str) -> Training:
     from ..community import cached_community
-    from .handbook import cached_handbook
+    from .handbook_sections import cached_handbook
 
     return read_training(Path(directory), cached_handbook(*handbook_key),
                          cached_community(community_file))
@@ -243,7 +243,7 @@ def current_training() -> Training:
     """The paths and quizzes of the running app (``TRAINING_DIR`` setting, else data/training)."""
     from flask import current_app
 
-    from .handbook import handbook_key
+    from .handbook_sections import handbook_key
 
     return cached_training(str(current_app.config["TRAINING_DIR"] or TRAINING_DIR),
                            handbook_key(), current_app.config["COMMUNITY_FILE"])

@@ -17,7 +17,7 @@ from ..clock import utcnow
 from ..database import write_transaction
 from ..extensions import db
 from .definitions import Quiz, Training
-from .handbook import Section
+from .handbook_sections import Section
 from .models import TrainingAttempt, TrainingAttendance, TrainingReadMark, TrainingSession
 
 READ, CHANGED, UNREAD = "read", "changed", "unread"

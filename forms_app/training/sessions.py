@@ -19,7 +19,7 @@ from ..extensions import db
 from ..tokens import is_nonce
 from ..typed_input import UNREADABLE_MESSAGE, clean_line, clean_text, is_unreadable, select_number
 from .definitions import Training
-from .handbook import Handbook, Section
+from .handbook_sections import Handbook, Section
 from .models import HOW_SIGNED, HOW_TICKED, TrainingAttendance, TrainingSession
 
 MAX_TOPIC = 100

@@ -28,7 +28,7 @@ from ..paging import paginate
 from ..tokens import new_nonce
 from . import records, sessions
 from .definitions import current_training
-from .handbook import current_handbook
+from .handbook_sections import current_handbook
 from .models import TrainingAttempt, TrainingSession
 from .quizzes import QuizError, grade, store_attempt
 

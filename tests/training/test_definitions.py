@@ -19,7 +19,7 @@ from forms_app.training.definitions import (
     TrainingDataError,
     read_training,
 )
-from forms_app.training.handbook import cached_handbook, default_config_file
+from forms_app.training.handbook_sections import cached_handbook, default_config_file
 
 
 def pages_of(path) -> list[str]:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from forms_app.training.handbook import STAFF_PREFIX, cached_handbook, default_config_file, read_handbook
-from tests.support.server import PROJECT_ROOT
+from forms_app.training.handbook_sections import cached_handbook, default_config_file, read_handbook
 
 HEADING_ID = re.compile(r'<h[1-6] id="([^"]+)"')
 
@@ -21,21 +18,10 @@ def handbook():
     return cached_handbook(str(default_config_file()), None)
 
 
-@pytest.fixture(scope="module")
-def built_staff_pages(tmp_path_factory) -> Path:
-    """The staff half built by MkDocs with the configuration the app reads; its pages' folder."""
-    out = tmp_path_factory.mktemp("staff-site")
-    config = default_config_file()
-    subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-                    "-f", str(config), "--site-dir", str(out)], cwd=PROJECT_ROOT, check=True)
-    staff = out / STAFF_PREFIX
-    return staff if staff.is_dir() else out
-
-
-def test_every_section_is_a_heading_of_the_built_handbook(handbook, built_staff_pages):
+def test_every_section_is_a_heading_of_the_built_handbook(handbook, built_staff_site):
     assert len(handbook.pages) >= 6
     for page, sections in handbook.pages.items():
-        html = built_staff_pages / ("" if page == "index" else page) / "index.html"
+        html = built_staff_site / ("" if page == "index" else page) / "index.html"
         built = HEADING_ID.findall(html.read_text(encoding="utf-8"))
         assert [s.anchor for s in sections] == built, page
 
@@ -56,8 +42,7 @@ def test_a_changed_section_gets_a_new_digest_and_only_it(handbook, tmp_path):
     docs = Path(load_config(str(default_config_file())).docs_dir)
     copy = tmp_path / "docs"
     shutil.copytree(docs, copy)
-    staff = copy / STAFF_PREFIX if (copy / STAFF_PREFIX).is_dir() else copy
-    page = staff / "service-code.md"
+    page = copy / "service-code.md"
     text = page.read_text(encoding="utf-8")
     assert "务必做到忙中有序、紊而不乱" in text
     page.write_text(text.replace("务必做到忙中有序、紊而不乱", "务必做到忙中有序、有条不紊"),

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from forms_app import create_app
 from forms_app.accounts import roles
-from forms_app.training.handbook import STAFF_PREFIX, default_config_file
+from forms_app.training.handbook_sections import default_config_file
 from forms_app.training.models import TrainingReadMark
 from tests.conftest import TEST_CONFIG
 from tests.support.staff import login
@@ -52,8 +52,7 @@ def changed_docs(tmp_path: Path) -> Path:
 
     copy = tmp_path / "docs"
     shutil.copytree(load_config(str(default_config_file())).docs_dir, copy)
-    staff = copy / STAFF_PREFIX if (copy / STAFF_PREFIX).is_dir() else copy
-    page = staff / "service-code.md"
+    page = copy / "service-code.md"
     page.write_text(page.read_text(encoding="utf-8").replace("服务的准备工作", "服务的准备"), "utf-8")
     return copy
 
@@ -82,7 +81,7 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
     assert response.status_code == 303
     assert "内容刚刚更新了" in client.get(HOME).get_data(as_text=True)
     with updated.app_context():
-        from forms_app.training.handbook import current_handbook
+        from forms_app.training.handbook_sections import current_handbook
         new_digest = current_handbook().sections[ready.key].digest
     assert new_digest != ready.digest
     client.post(HOME + "read", data={"csrf_token": token, "section": ready.key,

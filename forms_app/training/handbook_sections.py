@@ -3,10 +3,9 @@ of the section's text.
 
 The sections are read through MkDocs itself: the same configuration file, the same hooks (the
 data files rendered into the pages), the same Markdown extensions and Unicode slugify as the
-build. So an anchor here is an anchor of the built handbook, and the digest changes exactly
-when the text a reader sees changes. The staff half is found wherever it is built from: a
-``mkdocs-staff.yml`` of its own (pages at the root of its ``docs_dir``) or the ``staff/``
-pages of ``mkdocs.yml``; either way it is served under ``/staff/``.
+build (``mkdocs-staff.yml``). So an anchor here is an anchor of the built handbook, and the
+digest changes exactly when the text a reader sees changes. The staff half is served under
+``/staff/``.
 """
 from __future__ import annotations
 
@@ -21,8 +20,7 @@ from pathlib import Path
 from ..community import PROJECT_ROOT
 
 STAFF_URL = "/staff/"
-STAFF_PREFIX = "staff/"
-CONFIG_FILES = ("mkdocs-staff.yml", "mkdocs.yml")
+STAFF_CONFIG = PROJECT_ROOT / "mkdocs-staff.yml"
 _HEADING = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
@@ -74,10 +72,7 @@ class Handbook:
 
 
 def default_config_file() -> Path:
-    for name in CONFIG_FILES:
-        if (PROJECT_ROOT / name).exists():
-            return PROJECT_ROOT / name
-    raise HandbookError(f"找不到手册配置文件（{'、'.join(CONFIG_FILES)}）。")
+    return STAFF_CONFIG
 
 
 def _page_sections(page: str, html: str) -> list[Section]:
@@ -123,14 +118,9 @@ def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -
     # Navigation order (the order a new hire reads in), then any page left out of ``nav``.
     in_nav = [page.file for page in get_navigation(files, config).pages]
     pages = in_nav + [f for f in files.documentation_pages() if f not in in_nav]
-    if any(f.src_uri.startswith(STAFF_PREFIX) for f in pages):
-        pages = [f for f in pages if f.src_uri.startswith(STAFF_PREFIX)]
-        strip = STAFF_PREFIX
-    else:
-        strip = ""
     handbook = Handbook()
     for file in pages:
-        name = file.src_uri[len(strip):].removesuffix(".md")
+        name = file.src_uri.removesuffix(".md")
         source = Path(file.abs_src_path).read_text(encoding="utf-8")
         text = config.plugins.on_page_markdown(source, page=Page(None, file, config),
                                                config=config, files=files)
@@ -152,8 +142,8 @@ def cached_handbook(config_file: str, docs_dir: str | None) -> Handbook:
 
 
 def handbook_key() -> tuple[str, str | None]:
-    """Where the running app reads the handbook: ``STAFF_HANDBOOK_CONFIG`` (else the staff
-    half's MkDocs file) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``)."""
+    """Where the running app reads the handbook: ``STAFF_HANDBOOK_CONFIG`` (else
+    ``mkdocs-staff.yml``) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``)."""
     from flask import current_app
 
     config_file = current_app.config["STAFF_HANDBOOK_CONFIG"] or default_config_file()
