@@ -39,7 +39,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_section(app, StaffSection(
         name="training",
         nav=(NavLink("我的培训", "training_staff.index", "training.learn"),
-             NavLink("培训记录", "training_staff.people", "training.records")),
+             NavLink("培训进度", "training_staff.people", "training.records")),
         home=(HomePanel("training/staff/_home.html", _my_path, "training.learn"),
               HomePanel("training/staff/_home_team.html", _who_is_behind, "training.records")),
         audit_labels={"training.session": "登记培训记录",

@@ -117,7 +117,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(liv
     assert "已创建账号 px-guard（钱师傅，秩序维护（护卫））" in phone.locator(".flash").inner_text()
     assert fits(phone)
 
-    phone.get_by_role("link", name="培训记录").first.click()
+    phone.locator(".topnav").get_by_role("link", name="培训进度").click()
     phone.wait_for_url(re.compile(r"/training/people/$"))
     assert phone.locator("#people tr", has_text="钱师傅").locator(".badge").inner_text() == "0%"
     assert fits(phone)
