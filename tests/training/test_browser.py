@@ -54,7 +54,7 @@ def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, ph
     assert unquote(phone.url).endswith("#ssmile微笑")
     assert phone.locator("[id='ssmile微笑']").is_visible()
     phone.go_back()
-    phone.locator("#path li").first.get_by_role("button", name="已读").click()
+    phone.locator("#path li").first.get_by_role("button", name="标为已读").click()
     phone.wait_for_url(re.compile(r"/forms/staff/training/"))
     assert "已标记「S：SMILE（微笑）」为已读" in phone.locator(".flash").inner_text()
     assert "已读" in phone.locator("#path li").first.locator(".badge").inner_text()

@@ -72,7 +72,7 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
     page = client.get(HOME).get_data(as_text=True)
     assert page.count("内容已更新，需重读") == 1
     item = page.split('id="section-rready准备好"')[1].split("</li>")[0]
-    assert "内容已更新，需重读" in item and "已重新阅读" in item
+    assert "内容已更新，需重读" in item and "标为已重读" in item
     assert "已读 2/" in page and "1 节内容已更新需重读" in page
     # The page shown before the update carries the old digest: that mark is not taken.
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
