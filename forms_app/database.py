@@ -83,15 +83,3 @@ def init_app(app) -> None:
         if engine.dialect.name == "sqlite":
             private_sqlite_files(engine.url.database)
             configure_sqlite(engine)
-
-
-# Integer primary keys are 32-bit on PostgreSQL (and SQLite refuses more than 64 bits): an id in
-# a URL beyond that names no row, and must not reach the database as a query parameter.
-MAX_ROW_ID = 2**31 - 1
-
-
-def row_by_id(model, row_id: int, session=None):
-    """The row of ``model`` with this id, or None (also for ids no Integer column can hold)."""
-    if not 0 < row_id <= MAX_ROW_ID:
-        return None
-    return (session or db.session).get(model, row_id)

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import row_by_id, write_transaction
+from ..database import write_transaction
 from ..extensions import db
 from ..tokens import is_nonce, new_nonce
 from ..typed_input import clean_line, is_unreadable, UNREADABLE_MESSAGE
@@ -70,7 +70,7 @@ def _password(form, username: str, errors: dict) -> str:
 
 
 def _account(user_id: int, session=None) -> StaffUser:
-    user = row_by_id(StaffUser, user_id, session)
+    user = (session or db.session).get(StaffUser, user_id)
     if user is None:
         abort(404)
     return user

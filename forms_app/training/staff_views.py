@@ -20,7 +20,6 @@ from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser
 from ..accounts.permissions import allowed
 from ..clock import today
-from ..database import row_by_id
 from ..errors import render_error
 from ..exports import csv_response, xlsx_response
 from ..extensions import db
@@ -134,7 +133,7 @@ def attempt(attempt_id: int):
     """An attempt's score and each wrong answer with the handbook section that explains it.
 
     Someone else's attempt is not found, unless the viewer may see everyone's records."""
-    found = row_by_id(TrainingAttempt, attempt_id)
+    found = db.session.get(TrainingAttempt, attempt_id)
     user = current_staff()
     if found is None or (found.user_id != user.id and not allowed(user.role, "training.records")):
         abort(404)
@@ -200,7 +199,7 @@ def people():
 @bp.get("/people/<int:user_id>")
 @staff_required("training.records")
 def person(user_id: int):
-    user = row_by_id(StaffUser, user_id)
+    user = db.session.get(StaffUser, user_id)
     if user is None:
         abort(404)
     return _record_page(user)
@@ -235,7 +234,7 @@ def export_people(fmt: str):
 
 
 def _session(session_id: int) -> TrainingSession:
-    record = row_by_id(TrainingSession, session_id)
+    record = db.session.get(TrainingSession, session_id)
     if record is None:
         abort(404)
     return record
