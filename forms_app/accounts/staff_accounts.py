@@ -166,7 +166,9 @@ def account(user_id: int):
     return _account_page(_account(user_id))
 
 
-@bp.post("/accounts/<int:user_id>")
+# Its own URL: with GET and POST as two rules of one URL, an id out of range would answer
+# 405 instead of 404 (Werkzeug checks the method before the converter).
+@bp.post("/accounts/<int:user_id>/profile")
 @staff_required("accounts.manage")
 def update_account(user_id: int):
     """Change the display name and the role."""

@@ -168,9 +168,10 @@ def sign_in_page(session_id: int):
                            is_today=record.held_on == today())
 
 
-@bp.post("/sessions/<int:session_id>/sign-in")
+@bp.post("/sessions/<int:session_id>/attend")
 @staff_required("training.learn")
 def sign_in(session_id: int):
+    """Sign in (the sign-in page's button; a URL of its own, like the account forms')."""
     record = _session(session_id)
     if record.held_on != today():
         return render_template("training/staff/sign_in.html", record=record, signed=False,

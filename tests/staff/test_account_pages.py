@@ -115,7 +115,7 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
     engineer = user(app, "engineering")
     url = f"/forms/staff/accounts/{engineer.id}"
     token = csrf_token_from(manager.get(url).get_data(as_text=True))
-    response = manager.post(url, data={"csrf_token": token, "display_name": "李工",
+    response = manager.post(url + "/profile", data={"csrf_token": token, "display_name": "李工",
                                        "role": roles.ENGINEERING})
     assert response.status_code == 303
     with app.app_context():
@@ -124,7 +124,8 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
     application_id = file_application(app)
     url_m = f"/forms/staff/accounts/{user(app, 'manager').id}"
     token = csrf_token_from(manager.get(url_m).get_data(as_text=True))
-    manager.post(url_m, data={"csrf_token": token, "display_name": "张经理", "role": roles.MANAGER})
+    manager.post(url_m + "/profile",
+                 data={"csrf_token": token, "display_name": "张经理", "role": roles.MANAGER})
     walk(app, application_id, "approve")
     with app.app_context():
         application = db.session.get(RenovationApplication, application_id)
@@ -173,7 +174,7 @@ def test_the_last_manager_cannot_be_disabled_or_demoted(app, as_role):
     me = user(app, "manager")
     url = f"/forms/staff/accounts/{me.id}"
     token = csrf_token_from(manager.get(url).get_data(as_text=True))
-    response = manager.post(url, data={"csrf_token": token, "display_name": "张经理",
+    response = manager.post(url + "/profile", data={"csrf_token": token, "display_name": "张经理",
                                        "role": roles.SERVICE})
     assert response.status_code == 400
     assert "至少要保留一个启用的经理账号" in response.get_data(as_text=True)

@@ -89,13 +89,14 @@ def test_signing_in_twice_is_one_attendance(pg_app):
     session_id = int(response.location.rsplit("/", 1)[1])
     staff = logged_in(pg_app, "service")
     url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
     token = csrf_token_from(staff.get(url).get_data(as_text=True))
     statuses = second_tap_while_first_uncommitted(
         pg_app,
         "INSERT INTO training_attendance (session_id, user_id, user_name, how, at)"
         " VALUES (:session, :user, 'service（客服）', 'signed', now())",
         {"session": session_id, "user": user_id(pg_app, "service")},
-        lambda: staff.post(url, data={"csrf_token": token}))
+        lambda: staff.post(attend, data={"csrf_token": token}))
     assert statuses == [303]
     assert "您已经签到过了" in staff.get(url).get_data(as_text=True)
     with pg_app.app_context():

@@ -101,12 +101,13 @@ def test_attendees_sign_in_on_their_own_phones_on_the_day(recorder, trainee, sto
     guard = trainee(roles.SECURITY)
     assert "今天的培训：SERVICE 服务系统与接待规范" in guard.html()
     url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
     page = guard.html(url)
     assert "签到：security" in page
-    response = guard.client.post(url, data={"csrf_token": csrf_token_from(page)})
+    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 303
     assert "已签到" in guard.html(url)
-    again = guard.client.post(url, data={"csrf_token": csrf_token_from(page)})
+    again = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
     assert again.status_code == 303 and "您已经签到过了" in guard.html(url)
     assert stored.attendances(session_id) == {"security": "signed"}
     record = guard.html(HOME + "me")
@@ -118,9 +119,10 @@ def test_signing_in_on_another_day_is_refused(recorder, trainee, stored):
                                                 held_on=(TODAY + timedelta(days=2)).isoformat()))
     guard = trainee(roles.SECURITY)
     url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
     page = guard.html(url)
     assert "只能在培训当天" in page and "签到：" not in page
-    response = guard.client.post(url, data={"csrf_token": csrf_token_from(page)})
+    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 400
     assert "只能在培训当天签到" in response.get_data(as_text=True)
     assert stored.attendances(session_id) == {}
@@ -132,7 +134,8 @@ def test_ticking_keeps_someone_who_signed_in_after_the_page_was_opened(recorder,
     detail = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
     guard = trainee(roles.SECURITY)
     url = f"{HOME}sessions/{session_id}/sign-in"
-    guard.client.post(url, data={"csrf_token": csrf_token_from(guard.html(url))})
+    attend = f"{HOME}sessions/{session_id}/attend"
+    guard.client.post(attend, data={"csrf_token": csrf_token_from(guard.html(url))})
     # The page opened before the guard signed in: untick 客服, tick the cleaner.
     response = recorder.client.post(f"{HOME}sessions/{session_id}/attendees", data={
         "csrf_token": csrf_token_from(detail), "listed": [str(stored.user("service").id)],
