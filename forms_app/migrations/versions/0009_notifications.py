@@ -1,14 +1,14 @@
 """Notifications: the outbox and its delivery attempts; 我的办理's one-time codes and wrong codes.
 
 Revision ID: 0009_notifications
-Revises: 0007_training
+Revises: 0006_cleaning
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_notifications"
-down_revision = "0007_training"
+down_revision = "0006_cleaning"
 branch_labels = None
 depends_on = None
 
