@@ -28,6 +28,7 @@ from . import (
     service_requests,
     surveys,
     template_filters,
+    training,
 )
 from .accounts.passwords import COSTS
 from .community import current_community
@@ -40,7 +41,7 @@ from .uploads import upload_limits
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 # Each domain registers its blueprints and its part of the staff home (``init_app``).
-DOMAINS = (renovation, move_in, surveys, cleaning, service_requests)
+DOMAINS = (renovation, move_in, surveys, cleaning, service_requests, training)
 # Layers between accounts and the domains: domains import them (enqueue a message, register a
 # household's records), they import no domain. Registered after the domains (navigation order).
 SERVICES = (notifications, my_records)

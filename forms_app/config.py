@@ -104,6 +104,12 @@ def build_config(instance_path: str) -> dict:
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # The survey files (None: data/surveys).
         "SURVEYS_DIR": os.environ.get("SURVEYS_DIR") or None,
+        # Staff training: the paths and quizzes (None: data/training), and the staff handbook
+        # their sections come from: its MkDocs file (None: mkdocs-staff.yml) and another copy of
+        # its pages (None: that file's docs_dir).
+        "TRAINING_DIR": os.environ.get("TRAINING_DIR") or None,
+        "STAFF_HANDBOOK_CONFIG": os.environ.get("STAFF_HANDBOOK_CONFIG") or None,
+        "STAFF_HANDBOOK_DOCS": None,
         # Failed logins within 15 minutes before logins are refused.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,

@@ -1,6 +1,6 @@
-"""Accounts and access: staff accounts, login, server-side sessions, throttling, roles and the
-one permissions table, the audit log, the account commands, and the staff home that domains
-fill through ``registry.py``.
+"""Accounts and access: staff accounts (the 经理's pages and the commands), login, server-side
+sessions, throttling, roles and the one permissions table, the audit log, and the staff home
+that domains fill through ``registry.py``.
 
 This package imports no domain; domains import it (dependencies run one way).
 """
@@ -11,7 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register login, logout, the staff home, the audit log and the ``flask`` commands."""
-    from . import cli, views  # noqa: F401  (they attach to bp)
+    from . import cli, staff_accounts, views  # noqa: F401  (they attach to bp)
     from .blueprint import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")

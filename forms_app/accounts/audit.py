@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "logout": "退出登录",
     "export": "导出数据",
     "user.create": "创建账号",
+    "user.update": "修改账号（姓名、角色）",
     "user.disable": "停用账号",
     "user.enable": "启用账号",
     "user.reset_password": "重置密码",
@@ -32,6 +33,13 @@ def _in_write_transaction(session) -> bool:
         session.connection().get_execution_options().get(IMMEDIATE))
 
 
+def _audit_name(actor) -> str:
+    """姓名（用户名）: the name people know, and the login it used."""
+    if not actor.display_name or actor.display_name == actor.username:
+        return actor.username
+    return f"{actor.display_name}（{actor.username}）"[:64]
+
+
 def record_audit(action: str, target: str = "", detail: str = "", *, actor=None,
                  actor_name: str | None = None) -> None:
     """Add an audit entry: inside the caller's write transaction, else in one of its own.
@@ -43,7 +51,7 @@ def record_audit(action: str, target: str = "", detail: str = "", *, actor=None,
         actor = current_staff()
     entry = AuditLog(
         actor_id=actor.id if actor else None,
-        actor_name=actor_name or (actor.username if actor else ""),
+        actor_name=actor_name or (_audit_name(actor) if actor else ""),
         action=action, target=str(target)[:120], detail=detail, address=request_address(),
     )
     session = db.session()

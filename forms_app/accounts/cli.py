@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
+from ..typed_input import clean_line
 from .audit import record_audit
 from .blueprint import bp
 from .models import StaffUser
@@ -52,8 +53,9 @@ def _user(session, username: str) -> StaffUser:
 @click.argument("name")
 @click.option("--role", "role_text", required=True,
               help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）")
-def create_user(name: str, role_text: str) -> None:
-    """Create a staff account."""
+@click.option("--display-name", default="", help="姓名（许可证和记录上显示），默认用用户名")
+def create_user(name: str, role_text: str, display_name: str) -> None:
+    """Create a staff account (the first one; the 经理 creates the others on the web)."""
     role = parse_role(role_text)
     if role is None:
         raise click.ClickException(
@@ -63,9 +65,13 @@ def create_user(name: str, role_text: str) -> None:
         raise click.ClickException("用户名须为 2–30 个字符，不含空格和斜杠。")
     if db.session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise click.ClickException(f"账号 {username} 已存在。")
+    display_name = clean_line(display_name)
+    if len(display_name) > StaffUser.__table__.c.display_name.type.length:
+        raise click.ClickException("姓名不超过 30 个字。")
     password = _read_password(username)
     with write_transaction() as session:
-        session.add(StaffUser(username=username, role=role, password_hash=hash_password(password)))
+        session.add(StaffUser(username=username, display_name=display_name, role=role,
+                              password_hash=hash_password(password)))
         record_audit("user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR)
     click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
 
@@ -78,7 +84,8 @@ def list_users() -> None:
         click.echo("还没有员工账号。用 flask --app forms_app create-user 用户名 --role 经理 创建。")
     for user in users:
         state = "启用" if user.active else "停用"
-        click.echo(f"{user.username}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}")
+        click.echo(f"{user.username}\t{user.name}\t{user.role_label}\t{state}\t"
+                   f"{user.created_at:%Y-%m-%d}")
 
 
 def _set_active(name: str, active: bool) -> None:

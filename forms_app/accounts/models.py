@@ -18,16 +18,26 @@ class StaffUser(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The name people read (申请页、许可证、记录): "王芳"; the username is only for logging in.
+    display_name: Mapped[str] = mapped_column(String(30), default="", server_default="")
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # One per rendered "new account" form: its second POST finds the account the first made.
+    creation_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, index=True,
+                                                       nullable=True)
 
     sessions = relationship("StaffSession", back_populates="user")
 
     @property
     def role_label(self) -> str:
         return role_label(self.role)
+
+    @property
+    def name(self) -> str:
+        """The display name, or the username for accounts made without one."""
+        return self.display_name or self.username
 
 
 class StaffSession(db.Model):
@@ -79,5 +89,5 @@ class AuditLog(db.Model):
 
 
 def actor_label(actor) -> str:
-    """How a staff member is named in records others read: 用户名（角色）."""
-    return f"{actor.username}（{actor.role_label}）"
+    """How a staff member is named in records others read: 姓名（角色）."""
+    return f"{actor.name}（{actor.role_label}）"

@@ -58,8 +58,16 @@ def test_every_staff_url_needs_a_login(app, client, booked):
         assert db.session.scalar(select(AuditLog).where(AuditLog.action == "move_in.close")) is None
 
 
-@pytest.mark.parametrize("role", roles.ROLES)
-def test_every_role_sees_the_day_with_masked_mobiles(as_role, booked, role):
+# The office sees the day; cleaners (保洁) see no owner's data.
+OFFICE = (roles.SERVICE, roles.SERVICE_LEAD, roles.ENGINEERING, roles.SECURITY, roles.MANAGER)
+
+
+def test_cleaners_do_not_see_the_day(as_role, booked):
+    assert as_role(roles.CLEANER).get(DAY).status_code == 403
+
+
+@pytest.mark.parametrize("role", OFFICE)
+def test_every_office_role_sees_the_day_with_masked_mobiles(as_role, booked, role):
     page = as_role(role).get(DAY).get_data(as_text=True)
     assert f'id="schedule-day">{MOVE_DAY.isoformat()}' in page
     assert "138****8000" in page and "139****5678" in page
@@ -73,7 +81,7 @@ def test_every_role_sees_the_day_with_masked_mobiles(as_role, booked, role):
     assert "8号楼2单元2601室" in third and str(escape(HOSTILE)) in third
     assert "这个时段没有预约。" in page.split(f'id="slot-{SLOTS[1]["id"]}"')[1].split("</section>")[0]
     assert "共 <strong>3</strong> 户搬家；超高大件 1 户" in page
-    desk = role in (roles.SERVICE, roles.MANAGER)
+    desk = role in (roles.SERVICE, roles.SERVICE_LEAD, roles.MANAGER)
     assert ("已完成</button>" in page) is desk
     assert ("导出 Excel" in page) is desk
     # The desk may call any day; the gate only on the day of the move (not today here).

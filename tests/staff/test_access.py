@@ -81,8 +81,13 @@ def test_attachment_only_under_its_own_application(app, as_role, client):
 
 
 ROLE_ONLY = [("/forms/staff/audit", {roles.MANAGER}),
-             ("/forms/staff/renovations/export.csv", {roles.MANAGER, roles.SERVICE}),
-             ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE})]
+             ("/forms/staff/accounts/", {roles.MANAGER}),
+             ("/forms/staff/renovations/export.csv", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
+             ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
+             ("/forms/staff/renovations", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD,
+                                           roles.ENGINEERING, roles.SECURITY}),
+             ("/forms/staff/training/people/", {roles.MANAGER, roles.SERVICE_LEAD}),
+             ("/forms/staff/training/", set(roles.ROLES))]
 
 
 @pytest.mark.parametrize("url,allowed", ROLE_ONLY)
@@ -149,7 +154,8 @@ def test_every_back_office_action_checks_the_role(app, as_role):
     known = {"application_id": application_id, "attachment_id": attachment_id, "photo_id": 1,
              "inspection_id": 1, "booking_id": 1, "notification_id": 1, "action": "approve", "fmt": "csv",
              "request_id": 1, "kind": "repair",
-             "slug": survey.slug, "question_id": survey.questions[0].id}
+             "slug": survey.slug, "question_id": survey.questions[0].id,
+             "user_id": 1, "session_id": 1, "attempt_id": 1, "quiz_id": "service-code"}
     actions = {(r.endpoint, method): r for r in staff_rules(app)
                for method in r.methods - {"HEAD", "OPTIONS"}}
     assert len(actions) >= 27

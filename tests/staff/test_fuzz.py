@@ -146,7 +146,9 @@ def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
 
 FIELDS = ("comment", "internal_note", "confirm", "end_date", "kind", "patrol_date", "findings", "violation",
           "violation_description", "building", "inspected_on", "spot", "areas", "nonce",
-          "result-x", "note-x")
+          "result-x", "note-x", "username", "display_name", "role", "password",
+          "password_confirm", "active", "section", "digest", "q-smile", "held_on", "topic",
+          "trainer", "sections", "quiz", "attendees", "listed")
 ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000,
                    "1" * 5000, " "]
 STEPS = ("approve", "reject", "start", "extend", "complete")
@@ -159,7 +161,8 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
             state="in_progress").scalar()
         slug = next(iter(all_surveys()))
     known = {"application_id": application_id, "slug": slug, "booking_id": 1,
-             "notification_id": 1, "request_id": 1, "kind": "repair"}
+             "notification_id": 1, "request_id": 1, "kind": "repair", "user_id": 1,
+             "session_id": 1, "quiz_id": "service-code"}
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
     for rule in staff_rules(app):  # every POST but login and logout

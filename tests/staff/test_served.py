@@ -223,8 +223,8 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
         guard = db.session.execute(select(StaffUser)).scalars().first()
         with write_transaction():
             application = db.session.get(RenovationApplication, application_id)
-            manager = type("Actor", (), {"id": guard.id, "username": "seed", "role": roles.MANAGER,
-                                         "role_label": "经理"})()
+            manager = type("Actor", (), {"id": guard.id, "username": "seed", "name": "seed",
+                                         "role": roles.MANAGER, "role_label": "经理"})()
             advance(application, "approve", manager, confirmed=True)
             advance(application, "start", manager)
         with write_transaction() as session:

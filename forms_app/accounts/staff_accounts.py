@@ -1,0 +1,243 @@
+"""Staff accounts on the web, for the 经理: create with a display name, change name and role,
+disable and enable, reset passwords. The command line stays for the first account.
+
+Every change is one write transaction with its audit entry. A second POST of the same "new
+account" form (its nonce) finds the account the first one made. The 经理 cannot lock the
+back office out: the last active 经理 can neither be disabled nor given another role.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import write_transaction
+from ..extensions import db
+from ..tokens import is_nonce, new_nonce
+from ..typed_input import clean_line, is_unreadable, UNREADABLE_MESSAGE
+from .access import current_staff, staff_required
+from .audit import record_audit
+from .blueprint import bp
+from .cli import USERNAME, normalize_username
+from .models import StaffUser
+from .passwords import hash_password, password_problem
+from .roles import MANAGER, ROLE_LABELS, role_label
+from .sessions import end_user_sessions
+
+MAX_DISPLAY_NAME = StaffUser.__table__.c.display_name.type.length
+# What a name may not hold: it is printed on permits and records.
+_NAME_REFUSED = re.compile(r"[<>\"'&/\\]")
+
+
+class AccountError(ValueError):
+    """Input the account forms refuse: ``errors`` maps field names to Chinese messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _display_name(raw, errors: dict) -> str:
+    name = clean_line(raw or "")
+    if not name:
+        errors["display_name"] = "请填写姓名（员工和业主看到的名字）。"
+    elif is_unreadable(name):
+        errors["display_name"] = UNREADABLE_MESSAGE
+    elif len(name) > MAX_DISPLAY_NAME:
+        errors["display_name"] = f"姓名不超过 {MAX_DISPLAY_NAME} 个字。"
+    elif _NAME_REFUSED.search(name):
+        errors["display_name"] = "姓名不能含有 < > \" ' & / \\ 等符号。"
+    return name
+
+
+def _role(raw, errors: dict) -> str:
+    role = raw or ""
+    if role not in ROLE_LABELS:
+        errors["role"] = "请选择列表中的角色。"
+    return role
+
+
+def _password(form, username: str, errors: dict) -> str:
+    password = form.get("password") or ""
+    problem = password_problem(username, password) if password else "请设置密码。"
+    if problem:
+        errors["password"] = problem
+    elif password != (form.get("password_confirm") or ""):
+        errors["password_confirm"] = "两次输入的密码不一致。"
+    return password
+
+
+def _account(user_id: int, session=None) -> StaffUser:
+    user = (session or db.session).get(StaffUser, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _active_managers(session) -> int:
+    return session.scalar(select(func.count(StaffUser.id)).where(
+        StaffUser.role == MANAGER, StaffUser.active.is_(True)))
+
+
+def _keeps_a_manager(session, user: StaffUser, new_role: str, active: bool) -> bool:
+    """False when this change would leave no active 经理 (nobody could manage accounts)."""
+    was_manager = user.role == MANAGER and user.active
+    stays_manager = new_role == MANAGER and active
+    return not was_manager or stays_manager or _active_managers(session) > 1
+
+
+@bp.get("/accounts/")
+@staff_required("accounts.manage")
+def accounts():
+    """Every account: name, username, role, state."""
+    users = db.session.execute(
+        select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
+    ).scalars().all()
+    return render_template("accounts/accounts.html", users=users)
+
+
+def _new_page(values: dict, errors: dict | None = None, status: int = 200):
+    return render_template("accounts/account_new.html", values=values, errors=errors or {},
+                           roles=ROLE_LABELS), status
+
+
+@bp.get("/accounts/new")
+@staff_required("accounts.manage")
+def new_account():
+    return _new_page({"nonce": new_nonce(), "role": ""})
+
+
+@bp.post("/accounts/new")
+@staff_required("accounts.manage")
+def create_account():
+    """Create an account; the 经理 tells the new colleague the first password."""
+    form = request.form
+    nonce = form.get("nonce", "")
+    values = {"username": clean_line(form.get("username") or "")[:64],
+              "display_name": clean_line(form.get("display_name") or "")[:MAX_DISPLAY_NAME * 2],
+              "role": form.get("role") or "", "nonce": nonce if is_nonce(nonce) else new_nonce()}
+    errors: dict[str, str] = {}
+    if not is_nonce(nonce):
+        errors["form"] = "表单已失效，请刷新页面后重新填写。"
+    elif (made := db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce))):
+        flash(f"账号 {made.username} 已创建。", "success")
+        return redirect(url_for(".account", user_id=made.id), code=303)
+    username = normalize_username(values["username"])
+    if not USERNAME.match(username) or is_unreadable(username):
+        errors["username"] = "用户名须为 2–30 个字符，不含空格和斜杠。"
+    display_name = _display_name(values["display_name"], errors)
+    role = _role(values["role"], errors)
+    password = _password(form, username, errors)
+    if not errors and db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        errors["username"] = f"用户名 {username} 已被使用，请换一个。"
+    if errors:
+        return _new_page(values, errors, 400)
+    try:
+        with write_transaction() as session:
+            user = StaffUser(username=username, display_name=display_name, role=role,
+                             password_hash=hash_password(password), creation_nonce=nonce)
+            session.add(user)
+            session.flush()
+            record_audit("user.create", target=username, detail=f"{display_name}，{role_label(role)}")
+    except IntegrityError:
+        made = db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce))
+        if made is None:  # the same username, taken a moment ago by another form
+            errors["username"] = f"用户名 {username} 已被使用，请换一个。"
+            return _new_page(values, errors, 400)
+        user = made
+    flash(f"已创建账号 {user.username}（{user.name}，{user.role_label}）。请把用户名和密码当面告诉本人。",
+          "success")
+    return redirect(url_for(".account", user_id=user.id), code=303)
+
+
+def _account_page(user: StaffUser, errors: dict | None = None, values: dict | None = None,
+                  status: int = 200):
+    values = values or {"display_name": user.display_name, "role": user.role}
+    return render_template("accounts/account.html", user=user, values=values,
+                           errors=errors or {}, roles=ROLE_LABELS,
+                           is_self=user.id == current_staff().id), status
+
+
+@bp.get("/accounts/<int:user_id>")
+@staff_required("accounts.manage")
+def account(user_id: int):
+    return _account_page(_account(user_id))
+
+
+# Its own URL: with GET and POST as two rules of one URL, an id out of range would answer
+# 405 instead of 404 (Werkzeug checks the method before the converter).
+@bp.post("/accounts/<int:user_id>/profile")
+@staff_required("accounts.manage")
+def update_account(user_id: int):
+    """Change the display name and the role."""
+    user = _account(user_id)
+    values = {"display_name": clean_line(request.form.get("display_name") or "")[:MAX_DISPLAY_NAME * 2],
+              "role": request.form.get("role") or ""}
+    errors: dict[str, str] = {}
+    display_name = _display_name(values["display_name"], errors)
+    role = _role(values["role"], errors)
+    if errors:
+        return _account_page(user, errors, values, 400)
+    with write_transaction() as session:
+        user = _account(user_id, session)
+        if not _keeps_a_manager(session, user, role, user.active):
+            errors["role"] = "至少要保留一个启用的经理账号，不能改为其他角色。"
+        else:
+            changes = []
+            if display_name != user.display_name:
+                changes.append(f"姓名 {user.display_name or '（未填）'} → {display_name}")
+            if role != user.role:
+                changes.append(f"角色 {user.role_label} → {role_label(role)}")
+            user.display_name, user.role = display_name, role
+            if changes:
+                record_audit("user.update", target=user.username, detail="；".join(changes))
+    if errors:
+        return _account_page(_account(user_id), errors, values, 400)
+    flash("账号已保存。", "success")
+    return redirect(url_for(".account", user_id=user_id), code=303)
+
+
+@bp.post("/accounts/<int:user_id>/active")
+@staff_required("accounts.manage")
+def set_active(user_id: int):
+    """Disable (its sessions end at once) or enable an account; the form says which."""
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        return _account_page(_account(user_id), {"active": "请从页面上的按钮操作。"}, status=400)
+    active = wanted == "1"
+    error = None
+    with write_transaction() as session:
+        user = _account(user_id, session)
+        if not active and user.id == current_staff().id:
+            error = "不能停用自己正在使用的账号。"
+        elif not _keeps_a_manager(session, user, user.role, active):
+            error = "至少要保留一个启用的经理账号。"
+        elif user.active != active:
+            user.active = active
+            if not active:
+                end_user_sessions(session, user.id)
+            record_audit("user.enable" if active else "user.disable", target=user.username)
+    if error:
+        return _account_page(_account(user_id), {"active": error}, status=400)
+    flash("账号已启用。" if active else "账号已停用，其登录已全部失效。", "success")
+    return redirect(url_for(".account", user_id=user_id), code=303)
+
+
+@bp.post("/accounts/<int:user_id>/password")
+@staff_required("accounts.manage")
+def reset_password(user_id: int):
+    """Set a new password; the account's open sessions end."""
+    user = _account(user_id)
+    errors: dict[str, str] = {}
+    password = _password(request.form, user.username, errors)
+    if errors:
+        return _account_page(user, errors, status=400)
+    with write_transaction() as session:
+        user = _account(user_id, session)
+        user.password_hash = hash_password(password)
+        end_user_sessions(session, user.id)
+        record_audit("user.reset_password", target=user.username)
+    flash("密码已重置，该账号原来的登录已全部失效。请把新密码当面告诉本人。", "success")
+    return redirect(url_for(".account", user_id=user_id), code=303)

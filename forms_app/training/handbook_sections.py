@@ -1,0 +1,155 @@
+"""The staff handbook's sections as training sees them: page, anchor, title, link, and a digest
+of the section's text.
+
+The sections are read through MkDocs itself: the same configuration file, the same hooks (the
+data files rendered into the pages), the same Markdown extensions and Unicode slugify as the
+build (``mkdocs-staff.yml``). So an anchor here is an anchor of the built handbook, and the
+digest changes exactly when the text a reader sees changes. The staff half is served under
+``/staff/``.
+"""
+from __future__ import annotations
+
+import hashlib
+from html import unescape
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..community import PROJECT_ROOT
+
+STAFF_URL = "/staff/"
+STAFF_CONFIG = PROJECT_ROOT / "mkdocs-staff.yml"
+_HEADING = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+
+
+class HandbookError(ValueError):
+    """The staff handbook could not be read."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading of a staff-handbook page and the text under it (its subsections too)."""
+
+    page: str          # "service-code", "index"
+    anchor: str        # "ssmile微笑"
+    title: str         # "S：SMILE（微笑）"
+    page_title: str
+    level: int
+    digest: str        # SHA-256 of the section's rendered HTML
+    text: str = field(default="", repr=False, compare=False)  # what a reader reads, as plain text
+
+    @property
+    def key(self) -> str:
+        """How data files and records name the section: ``page#anchor``."""
+        return f"{self.page}#{self.anchor}"
+
+    @property
+    def url(self) -> str:
+        page = "" if self.page == "index" else f"{self.page}/"
+        return f"{STAFF_URL}{page}#{self.anchor}"
+
+    @property
+    def label(self) -> str:
+        return self.title if self.level == 1 else f"{self.page_title} › {self.title}"
+
+
+@dataclass
+class Handbook:
+    """Every section of the staff half, in page order; ``pages`` lists each page's sections."""
+
+    sections: dict[str, Section] = field(default_factory=dict)
+    pages: dict[str, list[Section]] = field(default_factory=dict)
+
+    def chapters(self, page: str) -> list[Section]:
+        """The sections a page stands for in a reading path: its second-level headings, or
+        the page itself when it has none."""
+        found = self.pages.get(page, [])
+        return [s for s in found if s.level == 2] or [s for s in found if s.level == 1]
+
+
+def default_config_file() -> Path:
+    return STAFF_CONFIG
+
+
+def _page_sections(page: str, html: str) -> list[Section]:
+    headings = list(_HEADING.finditer(html))
+    page_title = ""
+    sections = []
+    for index, match in enumerate(headings):
+        level = int(match.group(1))
+        end = len(html)
+        for later in headings[index + 1:]:
+            if int(later.group(1)) <= level:
+                end = later.start()
+                break
+        title = " ".join(_TAG.sub("", _PERMALINK.sub("", match.group(3))).split())
+        if level == 1 and not page_title:
+            page_title = title
+        body = html[match.start():end]
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        text = " ".join(unescape(_TAG.sub(" ", _PERMALINK.sub("", body))).split())
+        sections.append(Section(page, match.group(2), title, page_title or title, level, digest,
+                                text))
+    return sections
+
+
+def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -> Handbook:
+    """Render every staff page as the build does and cut it into sections.
+
+    ``docs_dir`` overrides the configuration's (a copy of the pages, in tests)."""
+    import markdown
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.nav import get_navigation
+    from mkdocs.structure.pages import Page
+
+    overrides = {"docs_dir": str(docs_dir)} if docs_dir else {}
+    # MkDocs logs its configuration checks at INFO/WARNING; the build reports those, not us.
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    try:
+        config = load_config(str(config_file), **overrides)
+    except Exception as error:  # MkDocs raises its own and YAML errors alike
+        raise HandbookError(f"{config_file}: 无法读取手册配置: {error}") from error
+    files = get_files(config)
+    # Navigation order (the order a new hire reads in), then any page left out of ``nav``.
+    in_nav = [page.file for page in get_navigation(files, config).pages]
+    pages = in_nav + [f for f in files.documentation_pages() if f not in in_nav]
+    handbook = Handbook()
+    for file in pages:
+        name = file.src_uri.removesuffix(".md")
+        source = Path(file.abs_src_path).read_text(encoding="utf-8")
+        text = config.plugins.on_page_markdown(source, page=Page(None, file, config),
+                                               config=config, files=files)
+        converter = markdown.Markdown(extensions=config.markdown_extensions,
+                                      extension_configs=config.mdx_configs)
+        sections = _page_sections(name, converter.convert(text))
+        handbook.pages[name] = sections
+        for section in sections:
+            handbook.sections[section.key] = section
+    if not handbook.sections:
+        raise HandbookError(f"{config_file}: 员工手册没有任何章节。")
+    return handbook
+
+
+@lru_cache(maxsize=4)
+def cached_handbook(config_file: str, docs_dir: str | None) -> Handbook:
+    """The handbook read once per process: the app reads it at start-up."""
+    return read_handbook(config_file, docs_dir)
+
+
+def handbook_key() -> tuple[str, str | None]:
+    """Where the running app reads the handbook: ``STAFF_HANDBOOK_CONFIG`` (else
+    ``mkdocs-staff.yml``) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``)."""
+    from flask import current_app
+
+    config_file = current_app.config["STAFF_HANDBOOK_CONFIG"] or default_config_file()
+    return str(config_file), current_app.config["STAFF_HANDBOOK_DOCS"]
+
+
+def current_handbook() -> Handbook:
+    """The staff handbook of the running app."""
+    return cached_handbook(*handbook_key())

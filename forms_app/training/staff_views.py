@@ -1,0 +1,337 @@
+"""The training screens: my path and quizzes (phone-first), taking a quiz and its result, my
+record; for the 经理 and 客服主管: everyone's progress, each person's record, training
+sessions with attendees, exports."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from sqlalchemy import select
+
+from ..accounts.access import current_staff, staff_required
+from ..accounts.audit import record_audit
+from ..accounts.models import StaffUser
+from ..accounts.permissions import allowed
+from ..clock import today
+from ..errors import render_error
+from ..exports import csv_response, xlsx_response
+from ..extensions import db
+from ..paging import paginate
+from ..tokens import new_nonce
+from . import records, sessions
+from .definitions import current_training
+from .handbook_sections import current_handbook
+from .models import TrainingAttempt, TrainingSession
+from .quizzes import QuizError, grade, store_attempt
+
+bp = Blueprint("training_staff", __name__)
+
+NOT_ASSIGNED = "这份测验不在您的培训内容中（按您的角色分配）。"
+
+
+@bp.record_once
+def _check_training(state) -> None:
+    """Read the handbook and the training data at start-up: a quiz naming a missing section, or
+    a broken data file, stops the app with the file and the problem."""
+    with state.app.app_context():
+        current_training()
+
+
+def _format(fmt: str) -> None:
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+
+
+# ---- the trainee ---------------------------------------------------------------------------
+
+@bp.get("/")
+@staff_required("training.learn")
+def index():
+    """My reading path with progress, my quizzes, sessions I can sign in to today."""
+    user = current_staff()
+    record = records.record_for(user, current_training())
+    open_today = db.session.execute(
+        select(TrainingSession).where(TrainingSession.held_on == today())
+        .order_by(TrainingSession.id)).scalars().all()
+    signed = {session.id for session, _attendance in record.attended}
+    return render_template("training/staff/index.html", record=record, open_today=open_today,
+                           signed=signed)
+
+
+@bp.post("/read")
+@staff_required("training.learn")
+def mark_read():
+    """Mark one section of my path read, in the version the page showed."""
+    user = current_staff()
+    key = request.form.get("section") or ""
+    section = current_handbook().sections.get(key)
+    if section is None:
+        return render_error(404, "员工手册中没有这一节（手册可能已更新），请返回刷新后再标记。")
+    if section not in current_training().path_for(user.role):
+        return render_error(400, "这一节不在您的阅读路径中，无需标记。")
+    if request.form.get("digest") != section.digest:
+        flash(f"「{section.title}」的内容刚刚更新了，请重新阅读后再标记已读。", "error")
+        return redirect(url_for(".index", _anchor=f"section-{section.anchor}"), code=303)
+    records.mark_read(user, section)
+    flash(f"已标记「{section.title}」为已读。", "success")
+    return redirect(url_for(".index", _anchor=f"section-{section.anchor}"), code=303)
+
+
+def _assigned_quiz(quiz_id: str):
+    quiz = current_training().quizzes.get(quiz_id)
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+def _quiz_page(quiz, values, errors=None, status=200):
+    return render_template("training/staff/quiz.html", quiz=quiz, values=values,
+                           errors=errors or {}), status
+
+
+@bp.get("/quizzes/<quiz_id>")
+@staff_required("training.learn")
+def quiz(quiz_id: str):
+    """A quiz on one page; retaking it is opening it again."""
+    found = _assigned_quiz(quiz_id)
+    if current_staff().role not in found.roles:
+        return render_error(403, NOT_ASSIGNED)
+    return _quiz_page(found, {"nonce": new_nonce()})
+
+
+@bp.post("/quizzes/<quiz_id>")
+@staff_required("training.learn")
+def submit_quiz(quiz_id: str):
+    """Score the answers and store the attempt, then show the result (POST → redirect → GET)."""
+    found = _assigned_quiz(quiz_id)
+    user = current_staff()
+    if user.role not in found.roles:
+        return render_error(403, NOT_ASSIGNED)
+    try:
+        graded = grade(found, request.form)
+    except QuizError as error:
+        values = {q.field: request.form.getlist(q.field) for q in found.questions}
+        nonce = request.form.get("nonce", "")
+        values["nonce"] = nonce if "form" not in error.errors else new_nonce()
+        return _quiz_page(found, values, error.errors, 400)
+    attempt_id, created = store_attempt(found, graded, user, request.form["nonce"])
+    if not created:
+        flash("这份答卷已经提交过，没有重复计分。", "success")
+    return redirect(url_for(".attempt", attempt_id=attempt_id), code=303)
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@staff_required("training.learn")
+def attempt(attempt_id: int):
+    """An attempt's score and each wrong answer with the handbook section that explains it.
+
+    Someone else's attempt is not found, unless the viewer may see everyone's records."""
+    found = db.session.get(TrainingAttempt, attempt_id)
+    user = current_staff()
+    if found is None or (found.user_id != user.id and not allowed(user.role, "training.records")):
+        abort(404)
+    sections = current_handbook().sections
+    owner = db.session.get(StaffUser, found.user_id)
+    return render_template("training/staff/attempt.html", attempt=found, sections=sections,
+                           owner=owner, own=found.user_id == user.id,
+                           quiz_exists=found.quiz_id in current_training().quizzes)
+
+
+@bp.get("/me")
+@staff_required("training.learn")
+def my_record():
+    """My own record: path, every quiz attempt, sessions attended."""
+    return _record_page(current_staff())
+
+
+def _record_page(user: StaffUser):
+    record = records.record_for(user, current_training())
+    return render_template("training/staff/record.html", record=record,
+                           attempts=records.attempts_of(user.id),
+                           own=user.id == current_staff().id)
+
+
+@bp.get("/sessions/<int:session_id>/sign-in")
+@staff_required("training.learn")
+def sign_in_page(session_id: int):
+    """Where an attendee signs in on their own phone (the trainer shows them this link)."""
+    record = _session(session_id)
+    signed = any(a.user_id == current_staff().id for a in record.attendances)
+    return render_template("training/staff/sign_in.html", record=record, signed=signed,
+                           is_today=record.held_on == today())
+
+
+@bp.post("/sessions/<int:session_id>/attend")
+@staff_required("training.learn")
+def sign_in(session_id: int):
+    """Sign in (the sign-in page's button; a URL of its own, like the account forms')."""
+    record = _session(session_id)
+    if record.held_on != today():
+        return render_template("training/staff/sign_in.html", record=record, signed=False,
+                               is_today=False,
+                               error=f"只能在培训当天签到：本次培训在 {record.held_on.isoformat()}。"), 400
+    if sessions.sign_in(record.id, current_staff()):
+        flash(f"已签到：{record.topic}。", "success")
+    else:
+        flash("您已经签到过了。", "success")
+    return redirect(url_for(".sign_in_page", session_id=record.id), code=303)
+
+
+# ---- the 经理 and 客服主管 ----------------------------------------------------------------
+
+@bp.get("/people/")
+@staff_required("training.records")
+def people():
+    """Everyone's progress, the ones behind first."""
+    everyone = records.everyone(current_training())
+    only_behind = request.args.get("behind") == "1"
+    shown = [r for r in everyone if r.behind] if only_behind else everyone
+    return render_template("training/staff/people.html", records=shown, only_behind=only_behind,
+                           behind=sum(1 for r in everyone if r.behind), total=len(everyone))
+
+
+@bp.get("/people/<int:user_id>")
+@staff_required("training.records")
+def person(user_id: int):
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        abort(404)
+    return _record_page(user)
+
+
+PEOPLE_HEADER = ("姓名", "用户名", "角色", "阅读进度", "已读", "需重读", "未读", "测验通过",
+                 "应参加测验", "未通过的测验", "参加培训次数", "最近一次培训", "完成度", "状态")
+
+
+def _people_rows(everyone):
+    for r in everyone:
+        failing = "、".join(q.quiz.title for q in r.quizzes if not q.passed)
+        yield (r.user.name, r.user.username, r.user.role_label,
+               f"{r.count(records.READ)}/{len(r.sections)}", r.count(records.READ),
+               r.count(records.CHANGED), r.count(records.UNREAD), r.quizzes_passed,
+               len(r.quizzes), failing, r.sessions_attended, r.last_session_on,
+               f"{r.percent}%", "未完成" if r.behind else "已完成")
+
+
+@bp.get("/people/export.<fmt>")
+@staff_required("training.export")
+def export_people(fmt: str):
+    """Everyone's training record as .xlsx or CSV, for audits."""
+    _format(fmt)
+    # One row per member of staff: built before the audit entry's commit expires the accounts.
+    rows = list(_people_rows(records.everyone(current_training())))
+    record_audit("export", target="员工培训记录", detail=f"{fmt}；{len(rows)} 人")
+    filename = f"员工培训记录-{today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        return csv_response(filename, PEOPLE_HEADER, rows)
+    return xlsx_response(filename, "员工培训记录", PEOPLE_HEADER, rows)
+
+
+def _session(session_id: int) -> TrainingSession:
+    record = db.session.get(TrainingSession, session_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _active_staff() -> dict[int, StaffUser]:
+    return {u.id: u for u in records.active_staff()}
+
+
+@bp.get("/sessions/")
+@staff_required("training.sessions")
+def sessions_list():
+    page = paginate(sessions.recent_sessions(), request.args.get("page"))
+    return render_template("training/staff/sessions.html", page=page)
+
+
+def _new_session_page(values, errors=None, status=200):
+    training = current_training()
+    return render_template(
+        "training/staff/session_new.html", values=values, errors=errors or {},
+        staff=records.active_staff(), handbook=current_handbook(), quizzes=training.quizzes,
+        today=today(), max_topic=sessions.MAX_TOPIC, max_note=sessions.MAX_NOTE), status
+
+
+@bp.get("/sessions/new")
+@staff_required("training.sessions")
+def new_session():
+    from werkzeug.datastructures import MultiDict
+
+    return _new_session_page(MultiDict({"held_on": today().isoformat(), "nonce": new_nonce(),
+                                        "trainer": str(current_staff().id)}))
+
+
+@bp.post("/sessions/new")
+@staff_required("training.sessions")
+def create_session():
+    """Record a session (POST → redirect → GET); the same form posted twice is one session."""
+    try:
+        checked = sessions.check_session(request.form, today(), current_training(),
+                                         current_handbook(), _active_staff())
+    except sessions.SessionError as error:
+        values = request.form.copy()
+        if "form" in error.errors:
+            values["nonce"] = new_nonce()
+        return _new_session_page(values, error.errors, 400)
+    session_id, created = sessions.store_session(checked, current_staff())
+    flash("培训记录已保存。" if created else "这份培训记录已经提交过，没有重复保存。", "success")
+    return redirect(url_for(".session_detail", session_id=session_id), code=303)
+
+
+def _candidates(record: TrainingSession) -> dict[int, StaffUser]:
+    """Who the attendee list shows: every active account, and whoever is already on it."""
+    staff = _active_staff()
+    for attendance in record.attendances:
+        if attendance.user_id not in staff:
+            staff[attendance.user_id] = db.session.get(StaffUser, attendance.user_id)
+    return staff
+
+
+def _session_page(record: TrainingSession, errors=None, status=200):
+    return render_template("training/staff/session.html", record=record,
+                           candidates=list(_candidates(record).values()),
+                           present={a.user_id for a in record.attendances},
+                           is_today=record.held_on == today(), errors=errors or {}), status
+
+
+@bp.get("/sessions/<int:session_id>")
+@staff_required("training.sessions")
+def session_detail(session_id: int):
+    return _session_page(_session(session_id))
+
+
+@bp.post("/sessions/<int:session_id>/attendees")
+@staff_required("training.sessions")
+def tick_attendees(session_id: int):
+    """Tick who attended; people who signed in after the page was opened stay on the list."""
+    record = _session(session_id)
+    candidates = _candidates(record)
+    listed = sessions.staff_ids(request.form.getlist("listed"), candidates)
+    ticked = sessions.staff_ids(request.form.getlist("attendees"), candidates)
+    if listed is None or ticked is None:
+        return _session_page(record, {"attendees": "名单中有不存在的账号，请刷新页面后重新勾选；"
+                                                   "没有保存任何更改。"}, 400)
+    added, removed = sessions.set_ticked(record.id, listed, ticked)
+    flash(f"参加人已更新：新增 {added} 人，移除 {removed} 人。", "success")
+    return redirect(url_for(".session_detail", session_id=record.id), code=303)
+
+
+@bp.get("/sessions/export.<fmt>")
+@staff_required("training.export")
+def export_sessions(fmt: str):
+    """Every session with its attendees, one row per attendee, as .xlsx or CSV."""
+    _format(fmt)
+    record_audit("export", target="培训记录", detail=fmt)
+    filename = f"培训记录-{today().isoformat()}.{fmt}"
+    rows = sessions.export_rows()
+    if fmt == "csv":
+        return csv_response(filename, sessions.EXPORT_HEADER, stream_with_context(rows))
+    return xlsx_response(filename, "培训记录", sessions.EXPORT_HEADER, rows)

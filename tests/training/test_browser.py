@@ -1,0 +1,163 @@
+"""On a 360 px phone: a cleaner follows the reading path into the handbook and back, takes the
+cleaning quiz, is sent to the section behind a wrong answer and passes on the retake; a 经理
+creates an account on the web, records a session the new colleague signs in to on their own
+phone, and sees who is behind."""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import pytest
+
+from forms_app.accounts import roles
+from tests.support.browser import PHONE, guard_outside_hosts
+from tests.support.staff import login
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct-horse-9"
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def create(live_server, username: str, role: str, name: str) -> None:
+    live_server.flask("create-user", username, "--role", role, "--display-name", name,
+                      input=PASSWORD + "\n")
+
+
+def answer(page, question_id: str, *options: str) -> None:
+    for option in options:
+        page.locator(f"#question-{question_id} label.option", has_text=option).click()
+
+
+CLEANING_RIGHT = {"ashtray-ends": ["3个"], "stairwell-ends": ["3个"], "lobby-wet": ["对"],
+                  "lobby-cordon": ["错"], "restroom-bins": ["垃圾随时不超过垃圾篓的2/3", "日产日清"],
+                  "restroom-sign": ["“暂停使用”温馨提示牌"], "key-area": ["电梯轿厢"]}
+
+
+def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, phone):
+    create(live_server, "px-cleaner", roles.CLEANER, "赵阿姨")
+    login(phone, "px-cleaner", PASSWORD, base_url=live_server.url)
+    phone.wait_for_url(re.compile(r"/forms/staff/$"))
+    panel = phone.locator("#training-home")
+    assert "已读 0/9 节" in panel.inner_text()
+    assert "赵阿姨（保洁）" in phone.locator(".who").inner_text()
+    panel.get_by_role("link", name="继续培训").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/training/$"))
+    assert fits(phone)
+
+    # Into the handbook and back: the first section of the path.
+    phone.locator("#path li").first.get_by_role("link").click()
+    phone.wait_for_url(re.compile(r"/staff/service-code/#"))
+    assert unquote(phone.url).endswith("#ssmile微笑")
+    assert phone.locator("[id='ssmile微笑']").is_visible()
+    phone.go_back()
+    phone.locator("#path li").first.get_by_role("button", name="标为已读").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/training/"))
+    assert "已标记「S：SMILE（微笑）」为已读" in phone.locator(".flash").inner_text()
+    assert "已读" in phone.locator("#path li").first.locator(".badge").inner_text()
+
+    # The cleaning quiz: one question left out, then one wrong answer.
+    phone.locator(".quiz-item", has_text="保洁服务品质检查标准").get_by_role("link", name="开始测验").click()
+    phone.wait_for_url(re.compile(r"/quizzes/cleaning$"))
+    for question_id, options in CLEANING_RIGHT.items():
+        answer(phone, question_id, *options)
+    assert fits(phone)
+    phone.get_by_role("button", name="交卷").click()
+    phone.locator("#error-summary").wait_for()
+    assert "请作答" in phone.locator("#question-ashtray-sand").inner_text()
+    assert phone.locator("#question-key-area input").first.is_checked()  # kept
+    answer(phone, "ashtray-sand", "1/2")
+    answer(phone, "key-area", "办公区")
+    phone.get_by_role("button", name="交卷").click()
+    phone.wait_for_url(re.compile(r"/attempts/\d+$"))
+    assert "答对 6/8 题" in phone.locator("#score").inner_text()
+    assert "未通过" in phone.locator("#score").inner_text()  # 75% < 80%
+    wrong = phone.locator("#wrong-answers li")
+    assert wrong.count() == 2
+    assert "正确答案：电梯轿厢" in wrong.nth(1).inner_text()
+    assert fits(phone)
+    wrong.filter(has_text="正确答案：2/3").get_by_role("link").click()
+    phone.wait_for_url(re.compile(r"/staff/cleaning-standards/#"))
+    lobby = phone.locator("[id='大堂']")
+    assert lobby.is_visible()
+    assert "烟灰装置应当无痰迹污物" in phone.locator("article").inner_text()
+    phone.go_back()
+
+    phone.get_by_role("link", name="再测一次").click()
+    for question_id, options in {**CLEANING_RIGHT, "ashtray-sand": ["2/3"]}.items():
+        answer(phone, question_id, *options)
+    phone.get_by_role("button", name="交卷").click()
+    phone.wait_for_url(re.compile(r"/attempts/\d+$"))
+    assert "100 分" in phone.locator("#score").inner_text()
+    phone.goto(live_server.url + "/forms/staff/")
+    assert "测验通过 1/2" in phone.locator("#training-home").inner_text()
+    assert fits(phone)
+
+
+def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(live_server, phone,
+                                                                             browser):
+    create(live_server, "px-manager", roles.MANAGER, "张经理")
+    login(phone, "px-manager", PASSWORD, base_url=live_server.url)
+    phone.get_by_role("link", name="员工账号").click()
+    phone.get_by_role("link", name="新建账号").click()
+    phone.fill("#username", "px-guard")
+    phone.fill("#display_name", "钱师傅")
+    phone.select_option("#role", label="秩序维护（护卫）")
+    phone.fill("#password", "short")
+    phone.fill("#password_confirm", "short")
+    phone.get_by_role("button", name="创建账号").click()
+    assert "密码至少 10 位" in phone.locator("#password-error").inner_text()
+    assert phone.locator("#display_name").input_value() == "钱师傅"
+    phone.fill("#password", PASSWORD)
+    phone.fill("#password_confirm", PASSWORD)
+    phone.get_by_role("button", name="创建账号").click()
+    assert "已创建账号 px-guard（钱师傅，秩序维护（护卫））" in phone.locator(".flash").inner_text()
+    assert fits(phone)
+
+    phone.locator(".topnav").get_by_role("link", name="培训进度").click()
+    phone.wait_for_url(re.compile(r"/training/people/$"))
+    assert phone.locator("#people tr", has_text="钱师傅").locator(".badge").inner_text() == "0%"
+    assert fits(phone)
+    phone.locator(".training-nav").get_by_role("link", name="培训记录").click()
+    phone.get_by_role("link", name="登记培训").click()
+    phone.fill("#topic", "装修人员与材料管理")
+    phone.locator("#sections summary", has_text="装修服务控制要点").click()
+    phone.locator("#sections label", has_text="装修人员管理").click()
+    phone.locator("#sections label", has_text="装修材料管理").click()
+    phone.select_option("#quiz", label="装修管理要点")
+    assert fits(phone)
+    phone.get_by_role("button", name="保存培训记录").click()
+    phone.wait_for_url(re.compile(r"/training/sessions/\d+$"))
+    assert "培训记录已保存" in phone.locator(".flash").inner_text()
+    assert "还没有参加人" in phone.locator("#attendance").inner_text()
+    sign_in_url = phone.locator("#sign-in-link .link a").get_attribute("href")
+
+    # The new colleague, on their own phone.
+    context = browser.new_context(**PHONE)
+    blocked: list[str] = []
+    guard_outside_hosts(context, blocked)
+    own = context.new_page()
+    own.set_default_timeout(15000)
+    login(own, "px-guard", PASSWORD, base_url=live_server.url)
+    own.get_by_role("link", name="我的培训").first.click()
+    own.locator("[id^='sign-in-']").get_by_role("link", name="签到").click()
+    own.get_by_role("button", name="签到：钱师傅").click()
+    assert "已签到" in own.locator("#sign-in").inner_text()
+    assert fits(own)
+    context.close()
+    assert not blocked
+
+    phone.reload()
+    row = phone.locator("#attendance tr", has_text="钱师傅")
+    assert "本人签到" in row.inner_text()
+    phone.goto(live_server.url + "/forms/staff/training/people/")
+    phone.locator("#people").get_by_role("link", name="钱师傅").click()
+    assert "装修人员与材料管理" in phone.locator("#record-sessions").inner_text()
+    with phone.expect_download() as download:
+        phone.goto(live_server.url + "/forms/staff/training/people/")
+        phone.get_by_role("link", name="导出 Excel").click()
+    assert download.value.suggested_filename.startswith("员工培训记录-")
+    assert download.value.suggested_filename.endswith(".xlsx")

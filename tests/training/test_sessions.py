@@ -1,0 +1,157 @@
+"""Training sessions (培训记录): recorded by a 经理 or 客服主管 with attendees ticked, or signing
+in on their own phones on the day; bad input is refused and nothing is stored."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from forms_app.accounts import roles
+from forms_app.training.models import TrainingAttendance, TrainingSession
+
+from .conftest import HOME, SESSION_PATH, TODAY, nonce_from
+from tests.conftest import csrf_token_from
+
+NEW = HOME + "sessions/new"
+
+
+class Recorder:
+    def __init__(self, trainee_):
+        self.client = trainee_.client
+
+    def open_form(self) -> dict:
+        html = self.client.get(NEW).get_data(as_text=True)
+        return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html)}
+
+    def submit(self, fields: dict, hidden: dict | None = None):
+        return self.client.post(NEW, data={**(hidden or self.open_form()), **fields})
+
+    def record(self, fields: dict) -> int:
+        response = self.submit(fields)
+        assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+        return int(SESSION_PATH.search(response.location).group(1))
+
+
+@pytest.fixture
+def recorder(trainee):
+    return Recorder(trainee(roles.SERVICE_LEAD))
+
+
+def session_fields(stored, **overrides) -> dict:
+    fields = {"held_on": TODAY.isoformat(), "topic": "SERVICE 服务系统与接待规范",
+              "trainer": str(stored.user("service_lead").id),
+              "sections": ["service-code#ssmile微笑", "service-code#iinviting邀请"],
+              "quiz": "service-code", "attendees": [str(stored.user("service").id)],
+              "note": "每周客服培训"}
+    fields.update(overrides)
+    return fields
+
+
+def test_the_service_lead_records_the_weekly_training(recorder, stored):
+    session_id = recorder.record(session_fields(stored))
+    page = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
+    assert "SERVICE 服务系统与接待规范" in page and "service_lead（客服主管）" in page
+    assert "SERVICE 服务系统 › S：SMILE（微笑）" in page and "SERVICE 服务系统 › I：INVITING（邀请）" in page
+    assert "主持人勾选" in page
+    assert stored.attendances(session_id) == {"service": "ticked"}
+    listing = recorder.client.get(HOME + "sessions/").get_data(as_text=True)
+    assert f"PX{session_id:05d}" in listing
+
+
+def test_a_session_posted_twice_is_one_session(recorder, stored):
+    hidden = recorder.open_form()
+    first = recorder.submit(session_fields(stored), hidden)
+    second = recorder.submit(session_fields(stored), hidden)
+    assert first.location == second.location
+    assert stored.count(TrainingSession) == 1 and stored.count(TrainingAttendance) == 1
+
+
+def test_only_the_manager_and_the_service_lead_record_sessions(trainee):
+    for role in roles.ROLES:
+        response = trainee(role).client.get(NEW)
+        assert (response.status_code == 200) == (role in {roles.MANAGER, roles.SERVICE_LEAD}), role
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("held_on", "", "请填写培训日期"),
+    ("held_on", "2026-13-01", "格式应为"),
+    ("held_on", (TODAY + timedelta(days=31)).isoformat(), "最多只能提前 30 天"),
+    ("held_on", (TODAY - timedelta(days=400)).isoformat(), "请核对年份"),
+    ("topic", "  ", "请填写培训主题"),
+    ("topic", "x" * 101, "不超过 100 字"),
+    ("trainer", "999", "请选择列表中的主讲人"),
+    ("trainer", "", "请选择列表中的主讲人"),
+    ("sections", ["service-code#没有"], "所选章节不在员工手册中"),
+    ("quiz", "essay", "请选择列表中的测验"),
+    ("attendees", ["999"], "参加人中有不存在或已停用的账号"),
+    ("note", "x" * 501, "备注不超过 500 字"),
+])
+def test_bad_session_input_is_refused_beside_its_field_and_kept(recorder, stored, field, value,
+                                                                 message):
+    response = recorder.submit(session_fields(stored, **{field: value}))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error">' in page and message in page
+    assert 'value="SERVICE 服务系统与接待规范"' in page or field == "topic"
+    assert stored.count(TrainingSession) == 0 and stored.count(TrainingAttendance) == 0
+
+
+def test_attendees_sign_in_on_their_own_phones_on_the_day(recorder, trainee, stored):
+    session_id = recorder.record(session_fields(stored, attendees=[]))
+    guard = trainee(roles.SECURITY)
+    assert "今天的培训：SERVICE 服务系统与接待规范" in guard.html()
+    url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
+    page = guard.html(url)
+    assert "签到：security" in page
+    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 303
+    assert "已签到" in guard.html(url)
+    again = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    assert again.status_code == 303 and "您已经签到过了" in guard.html(url)
+    assert stored.attendances(session_id) == {"security": "signed"}
+    record = guard.html(HOME + "me")
+    assert "SERVICE 服务系统与接待规范" in record and "本人签到" in record
+
+
+def test_signing_in_on_another_day_is_refused(recorder, trainee, stored):
+    session_id = recorder.record(session_fields(stored, attendees=[],
+                                                held_on=(TODAY + timedelta(days=2)).isoformat()))
+    guard = trainee(roles.SECURITY)
+    url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
+    page = guard.html(url)
+    assert "只能在培训当天" in page and "签到：" not in page
+    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 400
+    assert "只能在培训当天签到" in response.get_data(as_text=True)
+    assert stored.attendances(session_id) == {}
+    assert trainee(roles.SECURITY).client.get(f"{HOME}sessions/99999/sign-in").status_code == 404
+
+
+def test_ticking_keeps_someone_who_signed_in_after_the_page_was_opened(recorder, trainee, stored):
+    session_id = recorder.record(session_fields(stored))
+    detail = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
+    guard = trainee(roles.SECURITY)
+    url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
+    guard.client.post(attend, data={"csrf_token": csrf_token_from(guard.html(url))})
+    # The page opened before the guard signed in: untick 客服, tick the cleaner.
+    response = recorder.client.post(f"{HOME}sessions/{session_id}/attendees", data={
+        "csrf_token": csrf_token_from(detail), "listed": [str(stored.user("service").id)],
+        "attendees": [str(stored.user("cleaner").id)]})
+    assert response.status_code == 303
+    assert stored.attendances(session_id) == {"security": "signed", "cleaner": "ticked"}
+
+
+def test_ticking_an_unknown_account_changes_nothing(recorder, stored):
+    session_id = recorder.record(session_fields(stored))
+    token = csrf_token_from(recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True))
+    for attendees, listed in ((["999"], []), (["\x00"], []), ([], ["abc"]), (["1" * 5000], [])):
+        response = recorder.client.post(f"{HOME}sessions/{session_id}/attendees", data={
+            "csrf_token": token, "attendees": attendees, "listed": listed})
+        assert response.status_code == 400
+        assert "名单中有不存在的账号" in response.get_data(as_text=True)
+    assert stored.attendances(session_id) == {"service": "ticked"}
+    assert recorder.client.post(f"{HOME}sessions/99999/attendees",
+                                data={"csrf_token": token}).status_code == 404
