@@ -25,6 +25,20 @@ class CommunityDataError(ValueError):
     """The community file is missing something the product relies on."""
 
 
+class ExampleCommunityInProduction(RuntimeError):
+    """Production (HTTPS=1) was started on the example community file."""
+
+
+def refuse_example_in_production(community: "Community", https: bool) -> None:
+    """Stop a production start on the example file: owners would read its invented values."""
+    if https and community.example:
+        raise ExampleCommunityInProduction(
+            f"{community.source} 是示例小区数据（example: true），其中的金额、电话、时间等为演示数据，"
+            "不能用于正式运行（HTTPS=1）。请复制该文件，改成本小区的实际数据并删除 example 一行，"
+            "再设置 COMMUNITY_FILE=新文件路径 后启动。"
+        )
+
+
 @dataclass(frozen=True)
 class Building:
     number: int

@@ -13,7 +13,7 @@ MANAGER = "manager"
 ROLE_LABELS = {
     SERVICE: "客服",
     ENGINEERING: "工程",
-    SECURITY: "秩序维护（护卫）",
+    SECURITY: "秩序维护",
     MANAGER: "经理",
 }
 ROLES = tuple(ROLE_LABELS)
