@@ -199,3 +199,15 @@ def test_heading_permalinks_have_a_chinese_title(built_site):
     source = (built_site / "owner/move-in/index.html").read_text(encoding="utf-8")
     titles = set(re.findall(r'<a class="headerlink" href="[^"]+" title="([^"]+)"', source))
     assert titles == {"本节链接"}
+
+
+@pytest.mark.parametrize("path", ["/forms/", "/forms/renovation/apply", "/forms/move-in/"])
+def test_owner_forms_write_numbers_the_same_way(client, path):
+    import html
+
+    source = client.get(path).get_data(as_text=True)
+    source = re.sub(r"<(script|style)\b.*?</\1>", "", source, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "", source))
+    text = re.sub(r"\s*\n\s*", "\n", text)
+    spaced = [text[max(0, m.start() - 8):m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
+    assert not spaced, spaced
