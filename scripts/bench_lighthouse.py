@@ -56,6 +56,7 @@ def default_config(target: Path) -> Path:
     config = {
         "site_name": ours["site_name"],
         "docs_dir": str(ROOT / "docs"),
+        "exclude_docs": ours.get("exclude_docs", ""),
         "use_directory_urls": True,
         "theme": {"name": "material", "language": "zh"},
         # Only the hooks that turn the pages' Jinja into text; no compression, no tuning.

@@ -205,7 +205,7 @@ def test_the_owner_site_never_links_into_the_staff_handbook(built_site):
 # Text that exists only for staff: how to size up owners, chase fees, help the developer sell,
 # the team roster, design defects, the visit quota, the guards' patrol and night duties.
 STAFF_ONLY = ["业况表", "电话催交", "拒不交纳", "开发与销售", "领导小组", "设计缺陷", "不少于十户",
-              "护卫班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
+              "秩序维护班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
 
 
 def test_staff_only_text_is_not_in_the_owner_site(built_site, built_staff_site):
@@ -307,7 +307,7 @@ def test_renovation_site_page_people_materials_waste_patrols(built_site, communi
         assert place in waste
     patrols = site.section("装修巡查")
     # Who patrols, without the guards' frequency (a staff matter).
-    assert "装修办和护卫部会定期上门巡查装修房" in patrols and "每两天" not in patrols
+    assert "装修办和秩序维护部会定期上门巡查装修房" in patrols and "每两天" not in patrols
     assert "客服助理" in patrols
 
 
@@ -416,7 +416,7 @@ def test_complaints_page_who_answers_and_how_it_is_followed_up(built_site, commu
     assert "每年2次" in complaints.section("其他反映意见的方式")
 
 
-def test_fees_page_payment_publication_and_other_services(built_site):
+def test_fees_page_payment_publication_and_other_services(built_site, community):
     fees = page(built_site, "owner/fees")
     assert fees.titles(2) == ["收费公示", "怎么交费", "公共能源费", "打字、复印等商务服务", "其他便民服务"]
     assert fees.items("收费公示") == 3
@@ -424,7 +424,7 @@ def test_fees_page_payment_publication_and_other_services(built_site):
     assert "醒目位置公布" in published and "公示服务项目与收费价目" in published
     assert "收支情况" in published
     paying = fees.section("怎么交费")
-    for fact in ("电话和您预约，再上门收取", "到管理处交纳", "开具收据", "物业管理费", "水电费",
+    for fact in ("电话和您预约，再上门收取", f"到{community['service_center']}交纳", "开具收据", "物业管理费", "水电费",
                  "公共能源费", "维修费"):
         assert fact in paying, fact
     assert "抄录计量表" in fees.section("公共能源费")
@@ -436,7 +436,7 @@ def test_fees_page_payment_publication_and_other_services(built_site):
 def test_keys_and_moving_out_page(built_site, community):
     keys = page(built_site, "owner/keys-and-moving-out")
     assert keys.titles(2) == ["留存钥匙与备用钥匙", "办理迁出手续", "入住"]
-    assert "客户服务中心与安全护卫部共同封存" in keys.section("留存钥匙与备用钥匙")
+    assert f"{community['service_center']}与秩序维护部共同封存" in keys.section("留存钥匙与备用钥匙")
     moving_out = keys.section("办理迁出手续")
     assert "9号楼1单元一楼" in moving_out and community["office_hours"].replace(" ", "") in moving_out
 

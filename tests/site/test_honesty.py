@@ -41,14 +41,14 @@ def test_the_shipped_community_is_an_example(community):
     assert "示例小区" in EXAMPLE_NOTICE and "演示数据" in EXAMPLE_NOTICE
 
 
-def test_every_page_says_it_shows_the_example_community(built_site):
-    for path in all_pages(built_site) + [built_site / "404.html"]:
+def test_every_page_says_it_shows_the_example_community(built_site, built_staff_site):
+    for path in (all_pages(built_site) + [built_site / "404.html"] + all_pages(built_staff_site)):
         source = path.read_text(encoding="utf-8")
         banner = re.search(r'<aside class="md-banner">(.*?)</aside>', source, re.S)
-        assert banner and EXAMPLE_NOTICE in banner.group(1), path.relative_to(built_site)
+        assert banner and EXAMPLE_NOTICE in banner.group(1), path
 
 
-def test_values_the_seed_does_not_give_are_the_communitys_own(built_site, community):
+def test_values_the_seed_does_not_give_are_the_communitys_own(built_site, built_staff_site, community):
     """Deposit, 彩条布 and extinguisher amounts, the garage height, working hours: each is
     introduced as this community's setting, never as the seed's rule."""
     reno = community.renovation
@@ -61,7 +61,7 @@ def test_values_the_seed_does_not_give_are_the_communitys_own(built_site, commun
     assert "本小区规定的施工时间" in page(built_site, "owner/renovation/rules").section("施工时间")
     move_in = page(built_site, "owner/move-in")
     assert f"本小区为{community.move_in['garage_clearance_m']}米" in move_in.section("大件物品与车库限高")
-    control = page(built_site, "staff/renovation-control")
+    control = page(built_staff_site, "renovation-control")
     assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in control.section("客户满意关怀服务")
 
 
@@ -92,8 +92,8 @@ def test_a_community_without_a_deposit_shows_none(tmp_path):
 
 # --- The seed's rules, undistorted ----------------------------------------------------------------
 
-def test_building_12_is_the_communitys_own_route_not_in_the_seeds_sentence(built_site):
-    materials = page(built_site, "staff/renovation-control").section("装修材料进出的管理")
+def test_building_12_is_the_communitys_own_route_not_in_the_seeds_sentence(built_site, built_staff_site):
+    materials = page(built_staff_site, "renovation-control").section("装修材料进出的管理")
     assert "1、4、7号楼的业主装修材料从3号车场出入口（12号楼旁边）进入" in materials
     assert "1、4、7、12号楼" not in materials
     assert "本小区另行指定（上述方案未列出）：12号楼的业主装修材料从3号车场出入口" in materials
@@ -141,28 +141,27 @@ def test_print_page_does_not_claim_to_be_the_renovation_manual(built_site):
     assert "收录了其中的装修规定" not in page(built_site, "owner/renovation").text
 
 
-def test_the_seeds_fee_regulation_is_named(built_site):
+def test_the_seeds_fee_regulation_is_named(built_site, built_staff_site):
     promise = page(built_site, "owner/service-promise").section("公开服务标准")
     assert f"参照《{FEE_REGULATION}》中服务等级的最高标准" in promise
-    purpose = page(built_site, "staff/customer-service").section("品质提升方案的目的")
+    purpose = page(built_staff_site, "customer-service").section("品质提升方案的目的")
     assert f"参照《{FEE_REGULATION}》" in purpose
 
 
 # --- One voice ----------------------------------------------------------------------------------
 
-def test_one_term_per_thing(built_site, community):
+def test_one_term_per_thing(built_site, built_staff_site, community):
     """秩序维护 (never 护卫 but once in the glossary), 客服助理 (never 客户助理), and the service
-    centre by its one name (never 客户服务中心 or 客户中心)."""
-    for path in all_pages(built_site):
+    centre by its one name (never 客户服务中心 or 客户中心), in both halves."""
+    pages = [(root, path) for root in (built_site, built_staff_site) for path in all_pages(root)]
+    for root, path in pages:
         text = Page(path).text
-        name = path.relative_to(built_site)
+        name = str(path.relative_to(root))
         assert "客户助理" not in text, name
         assert "客户服务中心" not in text and "客户中心" not in text, name
-        mentions = text.count("护卫")
-        if str(name) in ("owner/index.html", "owner/print/index.html"):
-            assert mentions == 1, name  # the glossary: 物业的一些文件也称“护卫”
-        else:
-            assert mentions == 0, name
+        # Once, in the glossary: 物业的一些文件也称“护卫”.
+        expected = 1 if root == built_site and name in ("owner/index.html", "owner/print/index.html") else 0
+        assert text.count("护卫") == expected, name
     assert community["service_center"] in page(built_site, "owner/renovation").section("办理地点")
 
 
@@ -188,11 +187,11 @@ def test_owner_pages_speak_to_the_owner(built_site):
         assert "您" in text, name
 
 
-def test_numbers_are_written_next_to_their_chinese(built_site):
-    for path in all_pages(built_site):
+def test_numbers_are_written_next_to_their_chinese(built_site, built_staff_site):
+    for path in all_pages(built_site) + all_pages(built_staff_site):
         text = article_text(path)
         spaced = [text[max(0, m.start() - 8):m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
-        assert not spaced, f"{path.relative_to(built_site)}: {spaced}"
+        assert not spaced, f"{path}: {spaced}"
 
 
 def test_heading_permalinks_have_a_chinese_title(built_site):
