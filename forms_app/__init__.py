@@ -31,7 +31,7 @@ from . import (
     training,
 )
 from .accounts.passwords import COSTS
-from .community import current_community
+from .community import cached_community, current_community, refuse_example_in_production
 from .config import build_config
 from .extensions import csrf, db, migrate
 from .private_files import private_dir
@@ -79,6 +79,7 @@ def check_config(app: Flask) -> None:
         raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
     if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
         raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
+    refuse_example_in_production(cached_community(app.config["COMMUNITY_FILE"]), app.config["HTTPS"])
 
 
 def configure_extensions(app: Flask) -> None:

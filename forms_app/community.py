@@ -16,9 +16,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_COMMUNITY_FILE = DATA_DIR / "community.yml"
 
+# Shown on every handbook page and every app page while an example community file is in use:
+# its amounts, phone number, hours and sizes are not in the source documents.
+EXAMPLE_NOTICE = "示例小区：金额、电话、时间、尺寸等为演示数据，不是本小区的实际规定。"
+
 
 class CommunityDataError(ValueError):
     """The community file is missing something the product relies on."""
+
+
+class ExampleCommunityInProduction(RuntimeError):
+    """Production (HTTPS=1) was started on the example community file."""
+
+
+def refuse_example_in_production(community: "Community", https: bool) -> None:
+    """Stop a production start on the example file: owners would read its invented values."""
+    if https and community.example:
+        raise ExampleCommunityInProduction(
+            f"{community.source} 是示例小区数据（example: true），其中的金额、电话、时间等为演示数据，"
+            "不能用于正式运行（HTTPS=1）。请复制该文件，改成本小区的实际数据并删除 example 一行，"
+            "再设置 COMMUNITY_FILE=新文件路径 后启动。"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +82,7 @@ class Community:
         self._check()
 
     def _check(self) -> None:
-        routed = [b for e in self.material_entrances for b in e["buildings"]]
+        routed = [b for e in self.material_entrances for b in self.entrance_buildings(e)]
         missing = sorted(set(self.buildings) - set(routed))
         if missing:
             raise CommunityDataError(
@@ -90,6 +108,29 @@ class Community:
         return self.raw["name"]
 
     @property
+    def example(self) -> bool:
+        """True for the example community that ships: its own values are demonstration data."""
+        return bool(self.raw.get("example"))
+
+    @property
+    def example_notice(self) -> str | None:
+        """The notice every page shows while the example file is in use, else None."""
+        return EXAMPLE_NOTICE if self.example else None
+
+    @property
+    def offices(self) -> list[dict]:
+        """Where renovation procedures are handled; the service centre's entry carries its name."""
+        return [
+            {**office, "name": self.raw["service_center"]} if office.get("service_center") else office
+            for office in self.raw["offices"]
+        ]
+
+    @property
+    def service_office(self) -> dict | None:
+        """The service centre's own office (owners ask there about moving in and utilities)."""
+        return next((o for o in self.offices if o.get("service_center")), None)
+
+    @property
     def material_entrances(self) -> list[dict]:
         return self.raw["material_entrances"]
 
@@ -101,12 +142,27 @@ class Community:
     def move_in(self) -> dict:
         return self.raw["move_in"]
 
+    @staticmethod
+    def entrance_buildings(entrance: dict) -> list[int]:
+        """Every building routed through an entrance: the seed's and the community's own."""
+        return list(entrance["buildings"]) + list(entrance.get("added_buildings") or [])
+
     def material_entrance_for(self, building_number: int) -> dict:
         """The entrance through which a building's renovation materials must come in."""
         for entrance in self.material_entrances:
-            if building_number in entrance["buildings"]:
+            if building_number in self.entrance_buildings(entrance):
                 return entrance
         raise KeyError(building_number)
+
+    @property
+    def added_routes(self) -> list[dict]:
+        """Entrances the community gave to buildings the seed's routes do not list."""
+        return [e for e in self.material_entrances if e.get("added_buildings")]
+
+    def route_is_added(self, building_number: int) -> bool:
+        """True when the building's material route is the community's own setting (not the seed's)."""
+        entrance = self.material_entrance_for(building_number)
+        return building_number in (entrance.get("added_buildings") or [])
 
     def has_room(self, building_number: int, unit: int, room: str) -> bool:
         building = self.buildings.get(building_number)

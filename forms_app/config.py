@@ -92,7 +92,8 @@ def build_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
-        # Served over HTTPS only: also sends Strict-Transport-Security.
+        # Served over HTTPS only: also sends Strict-Transport-Security, and refuses the example
+        # community file (see forms_app.community).
         "HTTPS": https,
         "SESSION_COOKIE_NAME": "forms_session",
         "WTF_CSRF_TIME_LIMIT": None,

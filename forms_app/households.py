@@ -53,7 +53,7 @@ def normalize_mobile(value):
 def mobile_check(label: str):
     def _check(_form, field):
         if not MOBILE.fullmatch(field.data or ""):
-            raise ValidationError(f"{label}请填写 11 位中国大陆手机号码，例如 13800138000。")
+            raise ValidationError(f"{label}请填写11位中国大陆手机号码，例如13800138000。")
 
     return _check
 
@@ -70,7 +70,7 @@ def text_field(label: str, max_chars: int, required_message: str) -> StringField
         filters=[clean_line],
         validators=[
             DataRequired(required_message),
-            Length(max=max_chars, message=f"不能超过 {max_chars} 个字。"),
+            Length(max=max_chars, message=f"不能超过{max_chars}个字。"),
             readable,
         ],
     )
@@ -142,7 +142,7 @@ class HouseholdForm(FlaskForm):
         if unit is None:
             raise ValidationError("请选择单元。")
         if building and not 1 <= unit <= building.units:
-            raise ValidationError(f"{building.label}只有 1–{building.units} 单元。")
+            raise ValidationError(f"{building.label}只有1–{building.units}单元。")
 
     def validate_room(self, field):
         building = self.community.buildings.get(select_number(self.building.data))
@@ -151,5 +151,5 @@ class HouseholdForm(FlaskForm):
         if building and unit is not None and 1 <= unit <= building.units \
                 and self.room_key() is None:
             raise ValidationError(
-                f"{building.label}没有 {field.data} 室（共 {building.floors} 层，"
-                f"每层 {building.rooms_per_floor} 户）。")
+                f"{building.label}没有{field.data}室（共{building.floors}层，"
+                f"每层{building.rooms_per_floor}户）。")

@@ -43,9 +43,12 @@ def _context() -> dict:
 
 
 def on_config(config, **_kwargs):
-    """Put the community's name in front of the site's name (物业服务手册, 员工手册); rebuild on
-    `mkdocs serve` when a data file changes."""
-    config.site_name = f"{load_community().name} {config.site_name}"
+    """Put the community's name in front of the site's name (物业服务手册, 员工手册), mark every
+    page while the file is the example community (``theme/main.html`` shows
+    ``extra.example_notice``), and rebuild on `mkdocs serve` when a data file changes."""
+    community = load_community()
+    config.site_name = f"{community.name} {config.site_name}"
+    config.extra["example_notice"] = community.example_notice
     config.watch.append(str(Path(DATA_DIR)))
     return config
 

@@ -9,6 +9,8 @@ only local files, never another host.
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,8 +23,32 @@ MISSING_LIBS_HINT = (
 )
 
 
+CJK_FONT_HINT = (
+    "没有找到中文字体：PDF 中的汉字会显示成空白方框，因此不生成 PDF。"
+    "请安装中文字体后重试：sudo apt-get install fonts-noto-cjk"
+)
+
+
 class PdfUnavailable(RuntimeError):
-    """WeasyPrint's system libraries are missing on this machine."""
+    """WeasyPrint's system libraries or a CJK font are missing on this machine."""
+
+
+def has_cjk_font() -> bool:
+    """Whether fontconfig knows a font that covers Chinese (``fc-list :lang=zh``).
+
+    Without one WeasyPrint draws every Chinese character as an empty box and still exits 0.
+    """
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return False
+    listed = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True)
+    return listed.returncode == 0 and bool(listed.stdout.strip())
+
+
+def require_cjk_font() -> None:
+    """Refuse, with the install hint, where no CJK font is installed."""
+    if not has_cjk_font():
+        raise PdfUnavailable(CJK_FONT_HINT)
 
 
 def load_weasyprint():
@@ -39,6 +65,7 @@ def build_pdf(site_dir: Path, output: Path | None = None) -> Path:
     page = site_dir / PRINT_PAGE
     if not page.is_file():
         raise FileNotFoundError(f"{page} 不存在：请先构建网站（make site）")
+    require_cjk_font()
     weasyprint = load_weasyprint()
     from weasyprint.urls import URLFetcher
 

@@ -68,6 +68,20 @@ def app(tmp_path, monkeypatch, migrated_database):
 
 
 @pytest.fixture
+def own_community_file(tmp_path) -> Path:
+    """A company's own community file: the example's values with the example flag removed."""
+    import yaml
+
+    from forms_app.community import DEFAULT_COMMUNITY_FILE
+
+    raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
+    raw.pop("example")
+    path = tmp_path / "own-community.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -18,7 +18,7 @@ ROLE_LABELS = {
     SERVICE: "客服",
     SERVICE_LEAD: "客服主管",
     ENGINEERING: "工程",
-    SECURITY: "秩序维护（护卫）",
+    SECURITY: "秩序维护",
     CLEANER: "保洁",
     MANAGER: "经理",
 }

@@ -9,16 +9,26 @@
   send the browser to in ``X-Login-Url``. That endpoint is always registered; it answers
   anyone (a stranger learns only "no"), so it lives outside ``/forms/staff/``, where every
   URL is a back-office page that needs a login.
+
+Served like nginx serves them (``deploy/nginx.conf``): the gzip copy written at build time
+(``handbook_hooks/compress.py``) to a browser that accepts gzip, and Material's content-hashed
+assets (``main.<hash>.min.css``) of the public half cached for a year. A request path is
+checked segment by segment before anything on disk is looked at: ``..``, an encoded slash or a
+hidden name answers 404 like any missing page.
 """
+import mimetypes
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
-from werkzeug.security import safe_join
 
 from ..accounts.access import current_staff, safe_next
 from ..security_headers import no_store
 
 STAFF_HANDBOOK = "/staff/"
+# Material's bundled assets carry a content hash in their names: a new build gets new names.
+HASHED_ASSET = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:css|js)$")
+A_YEAR = 365 * 24 * 3600
 
 bp = Blueprint("handbook", __name__)
 gate = Blueprint("handbook_gate", __name__)
@@ -63,20 +73,45 @@ def staff_page(path: str):
     return response
 
 
+def safe_segments(path: str) -> list[str] | None:
+    """The path's segments when every one names an ordinary file or folder, else None.
+
+    Runs before the filesystem is touched: a path that climbs out (``..``), names a hidden
+    file, or carries a backslash or NUL never reaches ``stat``.
+    """
+    if "\\" in path or "\x00" in path:
+        return None
+    segments = path.split("/")
+    if segments and segments[-1] == "":
+        segments.pop()  # "owner/" names the folder "owner"
+    if any(segment == "" or segment.startswith(".") for segment in segments):
+        return None
+    return segments
+
+
 def _send(directory: str | None, path: str, cache_control: str):
     """A file of a built site; a folder answers with its index.html like nginx would."""
-    if not directory or not Path(directory).is_dir():
+    segments = safe_segments(path)
+    if not directory or segments is None or not Path(directory).is_dir():
         abort(404)
-    # No "..", no absolute path: nothing outside the site's folder is even looked at.
-    target = safe_join(directory, path)
-    if target is None:
-        abort(404)
-    if Path(target).is_dir():
+    target = Path(directory).joinpath(*segments)
+    if target.is_dir():
         if path and not path.endswith("/"):
             return redirect(request.path + "/", code=301)
-        target = str(Path(target) / "index.html")
-    if not Path(target).is_file():
+        target = target / "index.html"
+    if not target.is_file():
         abort(404)
-    response = send_file(target, conditional=True)
+    compressed = target.with_name(target.name + ".gz")
+    has_gzip = compressed.is_file()
+    mimetype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if has_gzip and "gzip" in request.accept_encodings:
+        response = send_file(compressed, mimetype=mimetype, conditional=True)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = send_file(target, mimetype=mimetype, conditional=True)
+    if has_gzip:
+        response.vary.add("Accept-Encoding")
+    if HASHED_ASSET.search(target.name) and cache_control.startswith("public"):
+        cache_control = f"public, max-age={A_YEAR}, immutable"
     response.headers["Cache-Control"] = cache_control
     return response

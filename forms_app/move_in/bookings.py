@@ -310,11 +310,13 @@ class Route:
 
 
 def route_for(booking: MoveInBooking) -> Route:
-    """The route from the seed's 家私搬运 plan, with this community's posts and entrances.
+    """The route from the seed's 家私搬运 plan, with this community's posts.
 
-    Without items over the garage clearance the vehicle uses the building's garage entrance
-    and the furniture goes up by lift from the basement; oversize items enter at the
-    oversize post and are transferred in the designated area.
+    Without items over the garage clearance the vehicle comes in through the garage, where
+    the entrance posts measure it, and the furniture goes up by lift from the basement;
+    oversize items enter at the oversize post and are transferred in the designated area.
+    The renovation material entrances per building are a different rule (materials, not
+    moves) and play no part here.
     """
     data = current_community()
     move_in = data.move_in
@@ -322,19 +324,17 @@ def route_for(booking: MoveInBooking) -> Route:
     if booking.oversize:
         post = move_in["oversize_post"]
         return Route(True, post, (
-            f"您有超过车库限高（{clearance} 米）的大件物品，不能进车库：搬家车辆请从{post}进入小区。",
+            f"您有超过车库限高（{clearance}米）的大件物品，不能进车库：搬家车辆请从{post}进入小区。",
             "在物业规划指定的区域转运家私，秩序维护员会现场指挥。",
         ))
-    entrance = data.material_entrance_for(booking.building)
-    name = f"{entrance['name']}（{entrance['beside']}旁边）"
-    return Route(False, name, (
-        f"家私不超过车库进口标高（{clearance} 米），搬家车辆从{name}进入地下车库。",
-        f"小区 {move_in['entrance_posts']} 个出入口岗都配有圈尺，岗位人员会现场测量；"
+    return Route(False, "地下车库出入口岗", (
+        f"家私不超过车库进口标高（{clearance}米），搬家车辆从地下车库的出入口岗进入。",
+        f"小区{move_in['entrance_posts']}个出入口岗都配有圈尺，岗位人员会现场测量；"
         "没有超高的，由协管员指挥车辆。",
         "从地下室乘电梯把家私搬运上楼。",
     ))
 
 
 def service_office() -> dict | None:
-    """The customer-service office where owners ask about utilities and move-in matters."""
-    return next((o for o in current_community()["offices"] if "客户服务中心" in o["name"]), None)
+    """The service centre's office, where owners ask about utilities and move-in matters."""
+    return current_community().service_office

@@ -21,14 +21,14 @@ class MoveInForm(HouseholdForm):
     """Room, owner, day and slot, large items and the help wanted."""
 
     move_date = DateField(
-        "搬家日期", format=DATE_FORMATS, invalid_value_message="请按 2026-12-01 的格式填写日期。",
+        "搬家日期", format=DATE_FORMATS, invalid_value_message="请按2026-12-01的格式填写日期。",
         validators=[InputRequired("请选择搬家日期。")],
     )
     slot = RadioField("搬家时段", validate_choice=False)
     oversize = RadioField("有没有超过车库限高的大件", validate_choice=False)
     large_items = TextAreaField(
         "大件物品", filters=[clean_text],
-        validators=[Length(max=LARGE_ITEMS_MAX, message=f"大件物品不能超过 {LARGE_ITEMS_MAX} 个字。"),
+        validators=[Length(max=LARGE_ITEMS_MAX, message=f"大件物品不能超过{LARGE_ITEMS_MAX}个字。"),
                     readable],
     )
     wants_trolley = BooleanField("需要平推车")
@@ -55,8 +55,8 @@ class MoveInForm(HouseholdForm):
                 f"{self.community['service_phone']}。")
         if field.data > self.last_day:
             raise ValidationError(
-                f"只能预约 {self.community.move_in['booking_days_ahead']} 天内的搬家"
-                f"（最晚 {self.last_day:%Y-%m-%d}）。")
+                f"只能预约{self.community.move_in['booking_days_ahead']}天内的搬家"
+                f"（最晚{self.last_day:%Y-%m-%d}）。")
         key = self.room_key()
         blocking = key and bookings.active_booking_for(*key, field.data)
         if blocking:
@@ -75,7 +75,7 @@ class MoveInForm(HouseholdForm):
 
     def validate_oversize(self, field):
         if field.data not in ("yes", "no"):
-            raise ValidationError(f"请选择是否有超过车库限高 {self.clearance} 米的大件物品。")
+            raise ValidationError(f"请选择是否有超过车库限高{self.clearance}米的大件物品。")
 
     def validate_nonce(self, field):
         if not is_nonce(field.data):
@@ -100,5 +100,5 @@ SLOT_FULL_MESSAGE = "该时段已约满，请选择其他时段或日期。"
 
 
 def room_day_taken_message(reference: str) -> str:
-    return (f"该房屋这一天已有搬家预约（编号 {reference}），同一天只能预约一次。"
+    return (f"该房屋这一天已有搬家预约（编号{reference}），同一天只能预约一次。"
             "如需改时段，请通过预约时获得的链接先取消原预约。")

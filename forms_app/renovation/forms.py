@@ -67,17 +67,17 @@ class RenovationFormBase(HouseholdForm):
         validators=[InputRequired("请填写施工人数（用于办理装修人员出入证件）。")],
     )
     start_date = DateField(
-        "计划开工日期", format=DATE_FORMATS, invalid_value_message="请按 2026-12-01 的格式填写日期。",
+        "计划开工日期", format=DATE_FORMATS, invalid_value_message="请按2026-12-01的格式填写日期。",
         validators=[InputRequired("请填写计划开工日期。")],
     )
     end_date = DateField(
-        "计划竣工日期", format=DATE_FORMATS, invalid_value_message="请按 2026-12-01 的格式填写日期。",
+        "计划竣工日期", format=DATE_FORMATS, invalid_value_message="请按2026-12-01的格式填写日期。",
         validators=[InputRequired("请填写计划竣工日期。")],
     )
     work_items = MultiCheckboxField("装修项目")
     description = TextAreaField(
         "施工说明", filters=[clean_text],
-        validators=[Length(max=2000, message="施工说明不能超过 2000 个字。"), readable],
+        validators=[Length(max=2000, message="施工说明不能超过2000个字。"), readable],
     )
     wants_tarpaulin = BooleanField("借用彩条布")
     wants_extinguisher = BooleanField("租用灭火器")
@@ -103,7 +103,7 @@ class RenovationFormBase(HouseholdForm):
     def validate_workers(self, field):
         limit = self.community.renovation["max_workers"]
         if field.data is not None and not MIN_WORKERS <= field.data <= limit:
-            raise ValidationError(f"施工人数应在 {MIN_WORKERS}–{limit} 人之间。")
+            raise ValidationError(f"施工人数应在{MIN_WORKERS}–{limit}人之间。")
 
     def validate_start_date(self, field):
         now = today()
@@ -120,7 +120,7 @@ class RenovationFormBase(HouseholdForm):
             raise ValidationError("竣工日期须晚于开工日期。")
         limit = self.community.renovation["max_duration_days"]
         if (field.data - start).days + 1 > limit:
-            raise ValidationError(f"装修工期最长 {limit} 天（含开工当天），请分期申请或调整日期。")
+            raise ValidationError(f"装修工期最长{limit}天（含开工当天），请分期申请或调整日期。")
 
     # --- what is done ------------------------------------------------------------------
     def validate_work_items(self, field):
@@ -160,7 +160,7 @@ class RenovationFormBase(HouseholdForm):
         files = chosen_files(field.data)
         max_files = upload_limits().max_files
         if len(files) + len(self.kept_uploads) > max_files:
-            raise ValidationError(f"最多上传 {max_files} 个附件（已附上的也算在内）。")
+            raise ValidationError(f"最多上传{max_files}个附件（已附上的也算在内）。")
         checked, problems = [], []
         for upload in files:
             try:
@@ -209,7 +209,7 @@ class RenovationFormBase(HouseholdForm):
 
 
 def room_taken_message(reference: str) -> str:
-    return (f"该房屋已有一份尚未办结的装修申请（编号 {reference}），不能重复申请。"
+    return (f"该房屋已有一份尚未办结的装修申请（编号{reference}），不能重复申请。"
             "请通过提交时获得的查询链接查看进度，或联系物业服务中心。")
 
 

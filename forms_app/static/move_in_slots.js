@@ -8,7 +8,7 @@
   function showSlots(data) {
     var left = {};
     (data.slots || []).forEach(function (slot) { left[slot.id] = slot.remaining; });
-    hint.textContent = data.error || (data.date + " 各时段剩余名额如下。");
+    hint.textContent = data.error || (data.date + "各时段剩余名额如下。");
     Array.prototype.forEach.call(document.querySelectorAll(".slot-choice"), function (label) {
       var remaining = left[label.getAttribute("data-slot")];
       var input = label.querySelector("input");
@@ -17,7 +17,7 @@
       input.disabled = full;
       if (full) { input.checked = false; }
       label.querySelector(".slot-left").textContent =
-        remaining === undefined ? "" : (full ? "已约满" : "剩余 " + remaining + " 个");
+        remaining === undefined ? "" : (full ? "已约满" : "剩余" + remaining + "个");
     });
   }
   function updateSlots() {

@@ -122,8 +122,10 @@ def test_handbook_files_get_no_inline_script_allowance_from_the_header(live_serv
     assert 'http-equiv="Content-Security-Policy"' in response.text
 
 
-def test_hsts_only_with_https(tmp_path, monkeypatch):
+def test_hsts_only_with_https(tmp_path, monkeypatch, own_community_file):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    # Production refuses the example community; a company's own file is what it runs on.
+    monkeypatch.setenv("COMMUNITY_FILE", str(own_community_file))
     plain = create_app({"TESTING": True, "SITE_DIR": None}).test_client()
     assert "Strict-Transport-Security" not in plain.get("/forms/").headers
     monkeypatch.setenv("HTTPS", "1")

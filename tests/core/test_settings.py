@@ -29,7 +29,7 @@ def test_production_refuses_the_cheap_password_hashes(tmp_path, monkeypatch):
 def test_upload_limits_reach_the_form_and_the_413_page(app, client):
     app.config.update(UPLOAD_MAX_FILES=3, UPLOAD_MAX_FILE_BYTES=4 * 1024 * 1024)
     page = client.get("/forms/renovation/apply").get_data(as_text=True)
-    assert "最多 3 个，每个不超过 4 MB" in page
+    assert "最多3个，每个不超过4 MB" in page
     app.config["MAX_CONTENT_LENGTH"] = 1000
     response = client.post("/forms/renovation/apply", data={"x": "y" * 5000})
     assert response.status_code == 413

@@ -51,10 +51,19 @@ def test_owner_site_is_served_with_security_headers_and_compression(nginx_stack)
                for doc in index.json()["docs"])
 
 
-def test_assets_are_cached_for_a_week_and_keep_the_headers(nginx_stack):
+def test_assets_are_cached_by_their_names_and_keep_the_headers(nginx_stack, built_site):
+    """Material's content-hashed files for a year, sent precompressed; our own unhashed
+    stylesheet for minutes, so a new build reaches the readers."""
+    [name] = [p.name for p in (built_site / "assets/stylesheets").glob("main.*.min.css")]
+    theme = requests.get(f"{nginx_stack.url}/assets/stylesheets/{name}", timeout=30,
+                         headers={"Accept-Encoding": "gzip"})
+    assert theme.status_code == 200
+    assert theme.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert theme.headers["Content-Encoding"] == "gzip"
+    assert theme.headers["X-Content-Type-Options"] == "nosniff"
     css = requests.get(nginx_stack.url + "/assets/handbook.css", timeout=30)
     assert css.status_code == 200
-    assert css.headers["Cache-Control"] == "max-age=604800"
+    assert css.headers["Cache-Control"] == "max-age=300"
     assert css.headers["X-Content-Type-Options"] == "nosniff"
 
 

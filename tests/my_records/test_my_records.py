@@ -184,12 +184,12 @@ def test_the_list_is_short_lived(household, sms):
 
 @pytest.mark.parametrize("field, value, message", [
     ("owner_mobile", "", "请填写手机号"),
-    ("owner_mobile", "1380013800O", "11 位中国大陆手机号码"),
-    ("owner_mobile", "138\x0000138000", "11 位中国大陆手机号码"),
-    ("owner_mobile", "%FF%FE", "11 位中国大陆手机号码"),
+    ("owner_mobile", "1380013800O", "11位中国大陆手机号码"),
+    ("owner_mobile", "138\x0000138000", "11位中国大陆手机号码"),
+    ("owner_mobile", "%FF%FE", "11位中国大陆手机号码"),
     ("building", "99", "请选择小区内的楼栋"),
     ("building", "一", "请选择小区内的楼栋"),
-    ("room", "9999", "没有 9999 室"),
+    ("room", "9999", "没有9999室"),
     ("unit", "", "请选择单元"),
 ])
 def test_bad_room_or_mobile_is_refused_next_to_the_field(household, field, value, message):

@@ -62,29 +62,29 @@ def today_plus(days: int) -> str:
 INVALID = [
     # (field, typed value, other overrides, expected message part)
     ("owner_name", "", {}, "请填写业主姓名"),
-    ("owner_name", "张" * 31, {}, "不能超过 30 个字"),
-    ("owner_mobile", "1380013800", {}, "11 位中国大陆手机号码"),
-    ("owner_mobile", "23800138000", {}, "11 位中国大陆手机号码"),
-    ("site_lead_mobile", "abc", {}, "11 位中国大陆手机号码"),
+    ("owner_name", "张" * 31, {}, "不能超过30个字"),
+    ("owner_mobile", "1380013800", {}, "11位中国大陆手机号码"),
+    ("owner_mobile", "23800138000", {}, "11位中国大陆手机号码"),
+    ("site_lead_mobile", "abc", {}, "11位中国大陆手机号码"),
     ("contractor_company", "", {}, "请填写装修公司名称"),
-    ("contractor_company", "公" * 61, {}, "不能超过 60 个字"),
+    ("contractor_company", "公" * 61, {}, "不能超过60个字"),
     ("site_lead_name", "", {}, "请填写现场负责人姓名"),
-    ("workers", "0", {}, f"1–{LIMITS['max_workers']} 人"),
-    ("workers", str(LIMITS["max_workers"] + 1), {}, f"1–{LIMITS['max_workers']} 人"),
+    ("workers", "0", {}, f"1–{LIMITS['max_workers']}人"),
+    ("workers", str(LIMITS["max_workers"] + 1), {}, f"1–{LIMITS['max_workers']}人"),
     ("workers", "六个", {}, "请填写整数"),
     ("start_date", (today() - timedelta(days=1)).isoformat(), {}, "不能早于今天"),
-    ("start_date", "下周一", {}, "2026-12-01 的格式"),
+    ("start_date", "下周一", {}, "2026-12-01的格式"),
     ("end_date", today_plus(3), {"start_date": today_plus(3)}, "须晚于开工日期"),
     ("end_date", today_plus(3 + LIMITS["max_duration_days"]), {"start_date": today_plus(3)},
-     f"最长 {LIMITS['max_duration_days']} 天"),
+     f"最长{LIMITS['max_duration_days']}天"),
     ("building", "13", {}, "请选择小区内的楼栋"),
-    ("unit", "3", {"building": "1"}, "1号楼只有 1–2 单元"),
-    ("room", "1901", {"building": "1"}, "1号楼没有 1901 室"),
+    ("unit", "3", {"building": "1"}, "1号楼只有1–2单元"),
+    ("room", "1901", {"building": "1"}, "1号楼没有1901室"),
     ("room", "", {}, "请选择房号"),
     ("work_items", [], {}, "请至少选择一项装修项目"),
     ("work_items", ["knock_down_walls"], {}, "请从列表中选择装修项目"),
     ("description", "", {"work_items": ["other"]}, "写明具体内容"),
-    ("description", "字" * 2001, {}, "不能超过 2000 个字"),
+    ("description", "字" * 2001, {}, "不能超过2000个字"),
     ("ack_agreement", "", {}, "请阅读并勾选此项"),
     ("ack_fire_safety", "", {}, "请阅读并勾选此项"),
     ("ack_prohibitions", "", {}, "请阅读并勾选此项"),
@@ -247,8 +247,22 @@ def test_permit_of_approved_application_shows_that_buildings_entrance(app, owner
         assert hours in permit
     assert f"<strong>{LIMITS['clear_out_time']}</strong>" in permit
     assert COMMUNITY["worker_gate"]["name"] in permit and "双证" in permit
-    assert f"装修押金 {LIMITS['deposit_yuan']} 元" in permit
-    assert f"押金 {LIMITS['tarpaulin_deposit_yuan']} 元" in permit
+    # Amounts the seed does not give are the community's own, and the example says so.
+    assert "押金与服务（本小区规定）" in permit and "施工时间（本小区规定）" in permit
+    assert f"装修押金{LIMITS['deposit_yuan']}元" in permit
+    assert f"押金{LIMITS['tarpaulin_deposit_yuan']}元" in permit
+    assert 'class="example-notice"' in permit
+
+
+def test_permit_of_building_12_marks_the_communitys_own_entrance(app, owner, client):
+    """The seed routes no materials for building 12: its entrance is the community's setting."""
+    page, status_url = owner.submit_ok(application_fields(building=12))
+    move_to(app, REFERENCE.search(page).group(), ("approved", ""))
+    permit = client.get(status_url + "/permit").get_data(as_text=True)
+    assert "3号车场出入口</strong>（12号楼旁边）进入（本小区指定的出入口）" in permit
+    page, status_url = owner.submit_ok(application_fields(building=1))
+    move_to(app, REFERENCE.search(page).group(), ("approved", ""))
+    assert "本小区指定" not in client.get(status_url + "/permit").get_data(as_text=True)
 
 
 def test_permit_stays_available_in_later_states(app, owner, client):

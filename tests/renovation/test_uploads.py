@@ -70,7 +70,7 @@ def test_file_that_is_not_pdf_jpeg_or_png_by_content_is_refused(owner, stored, c
 def test_more_than_five_files_are_refused(owner, stored):
     response = owner.submit(with_files(*[(PNG, f"图{i}.png") for i in range(6)]))
     assert response.status_code == 400
-    assert "最多上传 5 个附件" in response.get_data(as_text=True)
+    assert "最多上传5个附件" in response.get_data(as_text=True)
     assert stored.count() == 0 and stored.files() == []
 
 

@@ -153,13 +153,18 @@ def every_page(halves) -> list[tuple[str, Path]]:
             for prefix, root in halves.items() for path in all_pages(root)]
 
 
+# The one place the seed's city stays: the regulation its service standards follow.
+FEE_REGULATION = "南京市物业服务收费管理暂行规定"
+
+
 def test_no_garbling_company_names_or_web_junk_anywhere(halves):
     pages = every_page(halves)
     assert len(pages) >= 21
-    corpus = {url: path.read_text(encoding="utf-8") for url, path in pages}
+    corpus = {url: path.read_text(encoding="utf-8").replace(FEE_REGULATION, "") for url, path in pages}
     for prefix, root in halves.items():
         corpus[prefix + "search/search_index.json"] = (
-            root / "search/search_index.json").read_text(encoding="utf-8")
+            (root / "search/search_index.json").read_text(encoding="utf-8")
+            .replace("\u200b", "").replace(FEE_REGULATION, ""))
     for url, content in corpus.items():
         for bad in FORBIDDEN:
             assert bad not in content, f"{bad!r} in {url}"
@@ -200,7 +205,7 @@ def test_the_owner_site_never_links_into_the_staff_handbook(built_site):
 # Text that exists only for staff: how to size up owners, chase fees, help the developer sell,
 # the team roster, design defects, the visit quota, the guards' patrol and night duties.
 STAFF_ONLY = ["业况表", "电话催交", "拒不交纳", "开发与销售", "领导小组", "设计缺陷", "不少于十户",
-              "护卫班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
+              "秩序维护班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
 
 
 def test_staff_only_text_is_not_in_the_owner_site(built_site, built_staff_site):
@@ -245,21 +250,22 @@ def test_home_sends_an_owner_to_the_four_tasks_in_one_tap(built_site):
 def test_renovation_procedure_page(built_site, community, rules):
     guide = page(built_site, "owner/renovation")
     assert guide.titles(2) == ["办理流程", "办理地点", "所需资料", "在线申请"]
-    for office in community["offices"]:
+    for office in community.offices:
         assert office["name"] + "：" + office["location"] in guide.section("办理地点")
     documents = guide.section("所需资料")
     for document in rules["documents"]:
         assert document["name"] in documents
     assert guide.items("所需资料") == len(rules["documents"])
     assert "/forms/renovation/apply" in guide.links("在线申请")
-    assert f"{community.renovation['deposit_yuan']}元" in guide.section("办理流程")
+    # The seed has no renovation deposit: it is shown as the community's own.
+    assert f"本小区收取装修押金{community.renovation['deposit_yuan']}元" in guide.section("办理流程")
     # The staff's own organisation stays in the staff handbook.
     assert "项目经理为总负责人" not in guide.text
 
 
 def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(built_site, community, rules):
     rules_page = page(built_site, "owner/renovation/rules")
-    assert rules_page.titles(2) == ["禁止行为", "施工时间"]
+    assert rules_page.titles(2) == ["禁止行为", "户型改动", "施工时间"]
     prohibited = rules_page.section("禁止行为")
     titles = rules_page.titles(3)
     for change in rules["prohibited_changes"]:
@@ -301,7 +307,7 @@ def test_renovation_site_page_people_materials_waste_patrols(built_site, communi
         assert place in waste
     patrols = site.section("装修巡查")
     # Who patrols, without the guards' frequency (a staff matter).
-    assert "装修办和护卫部会定期上门巡查装修房" in patrols and "每两天" not in patrols
+    assert "装修办和秩序维护部会定期上门巡查装修房" in patrols and "每两天" not in patrols
     assert "客服助理" in patrols
 
 
@@ -310,7 +316,8 @@ def test_renovation_services_page(built_site, community):
     titles = services.titles(2)
     assert titles[:2] == ["彩条布借用", "灭火器租赁"]
     tarpaulin = services.section("彩条布借用")
-    assert f"押金{community.renovation['tarpaulin_deposit_yuan']}元" in tarpaulin
+    # The seed says only 相应押金: the amount is the community's own.
+    assert f"相应押金（本小区为{community.renovation['tarpaulin_deposit_yuan']}元）" in tarpaulin
     assert "退还押金" in tarpaulin
     extinguisher = services.section("灭火器租赁")
     assert str(community.renovation["extinguisher_rent_yuan_per_month"]) in extinguisher
@@ -327,13 +334,13 @@ def test_move_in_page(built_site, community):
     move_in = page(built_site, "owner/move-in")
     assert move_in.titles(2) == ["搬家预约", "大件物品与车库限高", "搬家路线", "我们提供的帮助", "入住回访"]
     booking = move_in.section("搬家预约")
-    assert "客户服务中心预约" in booking and "电话预约" in booking
+    assert f"到{community['service_center']}预约" in booking and "电话预约" in booking
     assert community["service_phone"].replace(" ", "") in booking
     for slot in community.move_in["slots"]:
         assert slot["label"] in booking
     assert "水、电、气、电话、宽带" in booking
     large = move_in.section("大件物品与车库限高")
-    assert f"{community.move_in['garage_clearance_m']}米" in large
+    assert f"本小区为{community.move_in['garage_clearance_m']}米" in large
     assert f"{community.move_in['entrance_posts']}个出入口岗" in large and "圈尺" in large
     assert community.move_in["oversize_post"] in large
     help_given = move_in.section("我们提供的帮助")
@@ -409,7 +416,7 @@ def test_complaints_page_who_answers_and_how_it_is_followed_up(built_site, commu
     assert "每年2次" in complaints.section("其他反映意见的方式")
 
 
-def test_fees_page_payment_publication_and_other_services(built_site):
+def test_fees_page_payment_publication_and_other_services(built_site, community):
     fees = page(built_site, "owner/fees")
     assert fees.titles(2) == ["收费公示", "怎么交费", "公共能源费", "打字、复印等商务服务", "其他便民服务"]
     assert fees.items("收费公示") == 3
@@ -417,7 +424,7 @@ def test_fees_page_payment_publication_and_other_services(built_site):
     assert "醒目位置公布" in published and "公示服务项目与收费价目" in published
     assert "收支情况" in published
     paying = fees.section("怎么交费")
-    for fact in ("电话和您预约，再上门收取", "到管理处交纳", "开具收据", "物业管理费", "水电费",
+    for fact in ("电话和您预约，再上门收取", f"到{community['service_center']}交纳", "开具收据", "物业管理费", "水电费",
                  "公共能源费", "维修费"):
         assert fact in paying, fact
     assert "抄录计量表" in fees.section("公共能源费")
@@ -429,7 +436,7 @@ def test_fees_page_payment_publication_and_other_services(built_site):
 def test_keys_and_moving_out_page(built_site, community):
     keys = page(built_site, "owner/keys-and-moving-out")
     assert keys.titles(2) == ["留存钥匙与备用钥匙", "办理迁出手续", "入住"]
-    assert "客户服务中心与安全护卫部共同封存" in keys.section("留存钥匙与备用钥匙")
+    assert f"{community['service_center']}与秩序维护部共同封存" in keys.section("留存钥匙与备用钥匙")
     moving_out = keys.section("办理迁出手续")
     assert "9号楼1单元一楼" in moving_out and community["office_hours"].replace(" ", "") in moving_out
 
@@ -466,7 +473,7 @@ def test_renovation_control_points_one_section_each(built_staff_site, community,
         assert gate in notices
     assert "景观阳台" in notices and "对讲机座" in notices and "燃气设施管道" in notices
     offices = control.section("装修手续办理地点")
-    for office in community["offices"]:
+    for office in community.offices:
         assert office["location"] + office["name"] in offices
     assert control.items("相关资料的准备") == len(rules["documents"])
     assert "装修管理领导小组" in control.section("手续的办理")
@@ -482,8 +489,8 @@ def test_renovation_control_points_one_section_each(built_staff_site, community,
         numbers = "、".join(str(n) for n in entrance["buildings"])
         assert f"{numbers}号楼的业主装修材料从{entrance['name']}（{entrance['beside']}旁边）进入" in materials
     site = control.section("装修现场管理")
-    assert "装修办巡查：每日" in site and "护卫巡查：每两天" in site
-    assert "当班护卫班长" in site
+    assert "装修办巡查：每日" in site and "秩序维护部巡查：每两天" in site
+    assert "当班秩序维护班长" in site
     assert control.items("违章装修的管理") == 2
 
 
@@ -528,8 +535,9 @@ def test_customer_service_page(built_staff_site, community):
     assert service.items("客户服务标准") == 6
     assert "每年2次征询业主对物业服务的意见" in standards
     assert "满意率90%以上" in standards
-    assert "物业服务收费管理规定" in standards
-    # The seed's staffing and fee level, without its city or the garbled document number.
+    assert f"《{FEE_REGULATION}》五级收费标准" in standards
+    assert f"以上标准摘自《{FEE_REGULATION}》" in standards
+    # The seed's staffing and fee level, without the garbled document number.
     assert "客服2人" in standards and "五级收费标准" in standards
     assert "我们多努力，让您更满意！" in service.section("品质提升方案的目的")
     gaps = service.section("标识不足与主动服务")
@@ -563,10 +571,9 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     raw["service_center"] = "客户服务部"
     raw["service_phone"] = "0752-1234 5678"
     raw["name"] = "翠湖苑"
+    raw["example"] = False
     for entrance in raw["material_entrances"]:
-        entrance["buildings"] = [b for b in entrance["buildings"] if b != 12]
-        if entrance["id"] == "garage-2":
-            entrance["buildings"].append(12)
+        entrance["added_buildings"] = [12] if entrance["id"] == "garage-2" else []
     changed = tmp_path / "community.yml"
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     out = build_handbook("mkdocs.yml", tmp_path / "site", COMMUNITY_FILE=str(changed))
@@ -576,11 +583,13 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     assert "19:00" not in rules_page.text
     site = page(out, "owner/renovation/site")
     assert "小区次出入口（3号楼旁边）" in site.section("装修人员出入与双证")
-    assert "12号楼2号车场出入口（9号楼旁边）" in site.section("装修材料进出")
+    assert "12号楼2号车场出入口（9号楼旁边）（本小区指定）" in site.section("装修材料进出")
+    # A company's own file is not the example: no notice on any page.
+    assert "示例小区" not in (out / "index.html").read_text(encoding="utf-8")
     assert "tel:075212345678" in page(out, "owner/repairs").links("怎么报修")
     control = page(staff, "renovation-control")
     assert "20:30后" in control.section("人员出入证件办理")
-    assert "护卫巡查：每三天对装修房巡查一次" in control.section("装修巡查")
+    assert "秩序维护部巡查：每三天对装修房巡查一次" in control.section("装修巡查")
     for root in (out, staff):
         for path in all_pages(root):
             assert "物业服务中心" not in Page(path).text, f"service centre typed in {path}"

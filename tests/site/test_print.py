@@ -124,3 +124,23 @@ def test_pdf_handbook_has_the_guide_in_cjk_fonts(built_site, tmp_path):
 def test_pdf_script_explains_a_missing_site(tmp_path):
     with pytest.raises(FileNotFoundError, match="make site"):
         build_pdf(Path(tmp_path), tmp_path / "x.pdf")
+
+
+def test_pdf_build_refuses_without_a_cjk_font(built_site, tmp_path):
+    """A machine without CJK fonts (fontconfig sees none) gets the install hint and no PDF of
+    blank boxes."""
+    import subprocess
+    import sys
+
+    fonts_conf = tmp_path / "fonts.conf"
+    fonts_conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                          f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    target = tmp_path / "handbook.pdf"
+    result = subprocess.run(
+        [sys.executable, "scripts/build_pdf.py", "--site-dir", str(built_site), "--output", str(target)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env={**os.environ, "FONTCONFIG_FILE": str(fonts_conf)},
+    )
+    assert result.returncode == 1
+    assert "没有找到中文字体" in result.stderr and "fonts-noto-cjk" in result.stderr
+    assert not target.exists()

@@ -38,7 +38,7 @@ def test_create_user_refuses_bad_input(app, runner):
     assert run(runner, "create-user", "li", "--role", "护卫", password="a-long-secret-1").exit_code == 0
     assert "已存在" in run(runner, "create-user", "LI", "--role", "客服", password="a-long-secret-1").output
     listing = run(runner, "list-users").output
-    assert "li\t秩序维护（护卫）\t启用" in listing
+    assert "li\t秩序维护\t启用" in listing
 
 
 def test_disable_user_ends_sessions_and_blocks_login(app, client, runner):

@@ -112,13 +112,14 @@ def test_next_on_this_site_is_followed(app, client):
     assert response.headers["Location"] == "/forms/staff/patrols/due"
 
 
-def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch):
+def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch, own_community_file):
     from flask_migrate import upgrade
 
     from forms_app import create_app
 
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.setenv("COMMUNITY_FILE", str(own_community_file))
     app = create_app({"TESTING": True, "SITE_DIR": None})
     with app.app_context():
         upgrade()

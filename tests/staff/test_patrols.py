@@ -153,7 +153,7 @@ def test_guard_records_a_patrol_with_a_violation_and_photo(app, as_role, client)
     with app.app_context():
         photo = db.session.execute(select(PatrolPhoto)).scalar_one()
         patrol = photo.patrol
-        assert patrol.violation and patrol.inspector_name == "security（秩序维护（护卫））"
+        assert patrol.violation and patrol.inspector_name == "security（秩序维护）"
     url = f"/forms/staff/renovations/{application_id}/patrol-photos/{photo.id}"
     download = guard.get(url)
     assert download.status_code == 200 and download.data == PNG

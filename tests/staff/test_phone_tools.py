@@ -168,7 +168,7 @@ def test_each_role_opens_on_its_work_for_today(tools, phone):
     as_user(phone, server, roles.SECURITY)
     assert phone.locator(first_panel).inner_text().startswith("今日待巡查")
     work = phone.locator("#today-work").inner_text()
-    assert "护卫巡查" in work and "装修办巡查" not in work  # only the guard's own kind
+    assert "秩序维护部巡查" in work and "装修办巡查" not in work  # only the guard's own kind
     assert "今日搬家" in work and "5号楼2单元1202室" in work
     assert "装修申请概况" not in work
     as_user(phone, server, roles.SERVICE)
@@ -226,7 +226,7 @@ def test_a_patrol_typed_in_the_basement_is_sent_once_when_the_signal_returns(too
     assert phone.locator("#draft-status").inner_text().strip() == ""
     assert patrols_of(server, ids["on_site"]) == before + 1
     # The next due item is one tap away; the saved one is no longer on the guard's list.
-    assert "3号楼1单元1801室 护卫巡查" not in phone.locator("#due").inner_text()
+    assert "3号楼1单元1801室 秩序维护部巡查" not in phone.locator("#due").inner_text()
 
 
 def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(tools, phone):

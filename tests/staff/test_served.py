@@ -247,12 +247,12 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     due_today = seed_on_site(fixed_clock_server, "102", FIXED_TODAY, {})
     seed_on_site(fixed_clock_server, "201", FIXED_TODAY - 3 * day,
                  {"office": FIXED_TODAY, "guard": FIXED_TODAY - 1 * day})
-    # Each role sees the kinds it records: the guard 护卫巡查, the 装修办 (工程) 装修办巡查.
+    # Each role sees the kinds it records: the guard 秩序维护部巡查, the 装修办 (工程) 装修办巡查.
     login(desktop, "guard", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
     assert "今日待巡查（2026-05-10）" in desktop.content()
     rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
-    assert [(r[0], r[1], r[2]) for r in rows] == [("2026-05-10", "护卫巡查", due_today)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("2026-05-10", "秩序维护部巡查", due_today)]
     assert rows[0][4] == "未巡查" and rows[0][5] == "今日到期"
     desktop.context.clear_cookies()
     login(desktop, "office", PASSWORD, base_url=fixed_clock_server.url)
