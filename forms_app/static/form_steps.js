@@ -92,7 +92,7 @@
       marker.classList.toggle("current", i === index);
       if (i === index) { marker.setAttribute("aria-current", "step"); } else { marker.removeAttribute("aria-current"); }
     });
-    status.textContent = "第 " + (index + 1) + " 步，共 " + steps.length + " 步：" + steps[index].getAttribute("data-title");
+    status.textContent = "第" + (index + 1) + "步，共" + steps.length + "步：" + steps[index].getAttribute("data-title");
     if (scroll) { progress.scrollIntoView({ block: "start" }); }
   }
 

@@ -297,6 +297,6 @@ def test_the_prohibited_question_must_be_answered(owner, stored):
 
 
 def test_a_ticked_change_is_refused_even_when_the_answer_says_no(owner, stored):
-    page = owner.submit(application_fields(prohibited=["facade"])).get_data(as_text=True)
+    page = owner.submit(application_fields(prohibited=["illegal_building"])).get_data(as_text=True)
     assert refused_rules(page) == [RULES["prohibited_changes"][1]["rule"]]
     assert stored.count() == 0

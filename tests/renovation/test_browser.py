@@ -69,7 +69,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     assert phone.locator("h1").inner_text() == "装修申请"
 
     # Step 1 of 5 with a progress bar; 下一步 checks the step first, errors linked to fields.
-    assert step_status(phone) == "第 1 步，共 5 步：房屋与业主"
+    assert step_status(phone) == "第1步，共5步：房屋与业主"
     assert phone.locator(".form-step:visible").count() == 1
     next_step(phone)
     errors = phone.locator("#step-home .step-errors")
@@ -81,7 +81,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     assert phone.locator("#unit option:not([hidden])").count() == 1 + 2
     next_step(phone)
 
-    assert step_status(phone) == "第 2 步，共 5 步：施工方与工期"
+    assert step_status(phone) == "第2步，共5步：施工方与工期"
     fill_works(phone, days=-3)
     next_step(phone)
     assert "竣工日期须晚于开工日期。" in phone.locator("#step-works .step-errors").inner_text()
@@ -89,12 +89,12 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     fill_works(phone, workers="99")
     next_step(phone)
 
-    assert step_status(phone) == "第 3 步，共 5 步：装修内容"
+    assert step_status(phone) == "第3步，共5步：装修内容"
     phone.get_by_label("墙地面").check()
     phone.get_by_label("厨卫防水").check()
     phone.fill("#description", "厨房卫生间重做防水，客厅铺木地板。")
-    phone.locator("summary", has_text="改动房屋主体或承重结构").click()
-    assert "承重墙" in phone.locator(".prohibited-list").inner_text()
+    phone.locator("summary", has_text="擅自改变房屋用途").click()
+    assert "属于违章装修" in phone.locator(".prohibited-list").inner_text()
     phone.get_by_label("包含其中一项或多项").check()
     assert phone.locator("#refused-now").is_visible()
     next_step(phone)
@@ -104,7 +104,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     next_step(phone)
 
     # Step 4: a 12 MB camera photo is shrunk on the phone before it goes up; PDFs go as they are.
-    assert step_status(phone) == "第 4 步，共 5 步：附件与服务"
+    assert step_status(phone) == "第4步，共5步：附件与服务"
     photo = camera_photo(tmp_path / "IMG_20261128_101500.jpg", megabytes=12)
     phone.set_input_files("#attachments", [{
         "name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}, {
@@ -118,7 +118,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     next_step(phone)
 
     # Step 5: each agreement opens in place; all must be ticked.
-    assert step_status(phone) == "第 5 步，共 5 步：阅读并确认"
+    assert step_status(phone) == "第5步，共5步：阅读并确认"
     phone.locator("#text-ack_agreement summary").click()
     assert "禁止的装修行为" in phone.locator("#text-ack_agreement").inner_text()
     assert phone.locator("#submit-application").is_visible()
@@ -129,8 +129,8 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
 
     # The server refuses 99 workers: its step opens, the files are already attached.
     phone.wait_for_load_state()
-    assert "施工人数应在 1–30 人之间" in phone.locator("#form-errors").inner_text()
-    assert step_status(phone) == "第 2 步，共 5 步：施工方与工期"
+    assert "施工人数应在1–30人之间" in phone.locator("#form-errors").inner_text()
+    assert step_status(phone) == "第2步，共5步：施工方与工期"
     phone.fill("#workers", "5")
     for _ in range(2):
         next_step(phone)

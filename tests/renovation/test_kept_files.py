@@ -66,7 +66,7 @@ def test_new_files_add_to_the_kept_ones_within_the_limit(app, owner, stored):
     fields["attachments"] = [(io.BytesIO(PDF), "多一个.pdf"), (io.BytesIO(PDF), "再多一个.pdf")]
     response = owner.submit(fields, hidden=hidden)
     assert response.status_code == 400
-    assert "最多上传 5 个附件（已附上的也算在内）" in response.get_data(as_text=True)
+    assert "最多上传5个附件（已附上的也算在内）" in response.get_data(as_text=True)
     assert stored.count() == 0 and pending_count(app) == 4
 
     fields["attachments"] = [(io.BytesIO(PDF), "第五个.pdf")]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from mkdocs.config import load_config
 
-from scripts.bench_search import open_search, ranked_sections
+from tests.support.search import open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER
 from tests.support.server import PROJECT_ROOT
 from tests.support.staff import login

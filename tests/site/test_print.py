@@ -10,7 +10,7 @@ import pytest
 from mkdocs.config import load_config
 
 from handbook_hooks.print_handbook import PRINT_PAGE, chapter_id
-from scripts.build_pdf import PdfUnavailable, build_pdf
+from handbook_hooks.pdf import PdfUnavailable, build_pdf
 from tests.support.server import PROJECT_ROOT
 
 CHAPTER = re.compile(r'<h2 class="print-chapter" id="(?P<id>[^"]+)">(?P<title>.*?)<a class="headerlink"')

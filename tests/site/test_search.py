@@ -13,7 +13,7 @@ import re
 import pytest
 
 from handbook_hooks.search_tuning import PAGE_TOP_FACTOR
-from scripts.bench_search import HALF_PATHS, QUERIES, open_search, ranked_sections
+from tests.support.search import HALF_PATHS, QUERIES, open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER
 from tests.support.server import PROJECT_ROOT
 from tests.support.staff import login

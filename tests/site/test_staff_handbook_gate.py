@@ -18,7 +18,7 @@ import pytest
 import requests
 from flask import Flask
 
-from scripts.bench_search import open_search, ranked_sections
+from tests.support.search import open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER, csrf_token_from
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff

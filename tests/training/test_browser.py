@@ -105,7 +105,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(liv
     phone.get_by_role("link", name="新建账号").click()
     phone.fill("#username", "px-guard")
     phone.fill("#display_name", "钱师傅")
-    phone.select_option("#role", label="秩序维护（护卫）")
+    phone.select_option("#role", label="秩序维护")
     phone.fill("#password", "short")
     phone.fill("#password_confirm", "short")
     phone.get_by_role("button", name="创建账号").click()
@@ -114,7 +114,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(liv
     phone.fill("#password", PASSWORD)
     phone.fill("#password_confirm", PASSWORD)
     phone.get_by_role("button", name="创建账号").click()
-    assert "已创建账号 px-guard（钱师傅，秩序维护（护卫））" in phone.locator(".flash").inner_text()
+    assert "已创建账号 px-guard（钱师傅，秩序维护）" in phone.locator(".flash").inner_text()
     assert fits(phone)
 
     phone.locator(".topnav").get_by_role("link", name="培训进度").click()

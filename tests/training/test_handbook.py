@@ -33,7 +33,7 @@ def test_sections_carry_their_title_page_and_link(handbook):
     assert "主动、真诚、自然、友善的微笑" in smile.text
     lobby = handbook.sections["cleaning-standards#大堂"]
     assert lobby.level == 3 and "烟头应当不超过3个" in lobby.text  # rendered from the data file
-    assert "19:00 后秩序维护部" in handbook.sections["renovation-control#人员出入证件办理"].text
+    assert "19:00后秩序维护部" in handbook.sections["renovation-control#人员出入证件办理"].text
 
 
 def test_a_changed_section_gets_a_new_digest_and_only_it(handbook, tmp_path):
