@@ -12,9 +12,10 @@ from ..clock import today, utcnow
 from ..community import Community, CommunityDataError, current_community
 from ..database import write_transaction
 from ..extensions import db
+from ..references import next_reference
 from ..tokens import is_nonce, is_token
 from .models import BOOKED, CANCELLED, MoveInBooking
-from .notices import notify_booked, notify_cancelled
+from .notices import notify_booked, notify_cancelled, notify_moved
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
 ATTEMPTS = 3
@@ -170,14 +171,6 @@ def _free_seat(move_date: date, slot: Slot) -> int:
     return min(set(range(1, slot.capacity + 1)) - taken)
 
 
-def _next_reference(filed_on: date) -> tuple[int, str]:
-    """The day's next sequence number and its reference, e.g. BJ20261127-003."""
-    last = db.session.scalar(
-        select(func.max(MoveInBooking.sequence)).where(MoveInBooking.filed_on == filed_on))
-    sequence = (last or 0) + 1
-    return sequence, f"BJ{filed_on:%Y%m%d}-{sequence:03d}"
-
-
 def book(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
     """Store a validated booking; returns (booking, created).
 
@@ -205,7 +198,8 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
             raise RoomAlreadyBooked(blocking.reference)
         seat = _free_seat(values["move_date"], slots()[values["slot"]])
         now, filed_on = utcnow(), today()
-        sequence, reference = _next_reference(filed_on)
+        sequence, reference = next_reference(session.connection(), MoveInBooking.__table__, "BJ",
+                                             filed_on)
         booking = MoveInBooking(
             reference=reference, filed_on=filed_on, sequence=sequence, submission_nonce=nonce,
             seat=seat, state=BOOKED, created_at=now,
@@ -267,8 +261,10 @@ def move_by_owner(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     """
     for attempt in range(ATTEMPTS):
         try:
-            with write_transaction():
-                return _move_once(token, move_date, slot_id)
+            with write_transaction() as session:
+                booking = _move_once(token, move_date, slot_id)
+                notify_moved(session, booking)
+                return booking
         except IntegrityError:
             if attempt == ATTEMPTS - 1:
                 raise

@@ -36,6 +36,12 @@ def notify_booked(session, booking: MoveInBooking) -> None:
             **_values(booking))
 
 
+def notify_moved(session, booking: MoveInBooking) -> None:
+    """Moved to another day or slot (改约): the owner hears of the new time."""
+    enqueue(session, "move_in.changed", recipient=booking.owner_mobile,
+            link_path=_booking_path(booking), **_values(booking))
+
+
 def notify_cancelled(session, booking: MoveInBooking) -> None:
     """Cancelled by the owner or by the desk: the owner hears of it either way."""
     enqueue(session, "move_in.cancelled", recipient=booking.owner_mobile,

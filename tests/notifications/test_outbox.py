@@ -124,6 +124,27 @@ def test_a_booking_is_confirmed_to_the_owner_and_cancelling_it_too(app, client, 
     assert cancelled.reference == confirmed.reference and "已取消" in cancelled.text
 
 
+def test_moving_a_booking_tells_the_owner_the_new_time(app, client, today_fixed):
+    from tests.move_in.conftest import MOVE_DAY, SLOTS
+
+    response = book(client)
+    [confirmed] = outbox(app, kind="move_in.confirmed")
+    later = MOVE_DAY + timedelta(days=2)
+    move_page = client.get(response.location + "/move").get_data(as_text=True)
+    moved = client.post(response.location + "/move", data={
+        "csrf_token": csrf_token_from(move_page), "move_date": later.isoformat(),
+        "slot": SLOTS[3]["id"]})
+    assert moved.status_code == 303
+    [changed] = outbox(app, kind="move_in.changed")
+    assert changed.record_id == confirmed.record_id and changed.recipient == "13800138000"
+    assert later.isoformat() in changed.text and SLOTS[3]["label"] in changed.text
+    # A refused move (the same time again) tells nobody.
+    client.post(response.location + "/move", data={
+        "csrf_token": csrf_token_from(move_page), "move_date": later.isoformat(),
+        "slot": SLOTS[3]["id"]})
+    assert len(outbox(app, kind="move_in.changed")) == 1
+
+
 def test_staff_cancelling_a_booking_tells_the_owner(app, client, as_role, today_fixed):
     book(client)
     [confirmed] = outbox(app, kind="move_in.confirmed")
