@@ -5,8 +5,14 @@ makes no sense (shown beside it, never a 500), and the SQL conditions of those t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+
+from sqlalchemy import or_
+
+# "8-2-2601", "8号楼2单元2601": building, unit and room typed in one search box.
+ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
 
 
 @dataclass
@@ -38,3 +44,19 @@ class ListFilters:
             self.conditions.append(column >= date_from)
         if date_to:
             self.conditions.append(column <= date_to)
+
+    def household_search(self, model) -> None:
+        """The free-text search of a register with a reference and household columns: a whole
+        room ("8-2-2601"), else part of the reference or the owner's name, or a room number."""
+        query = self.values.get("q", "")[:50]
+        if not query:
+            return
+        room = ROOM_QUERY.match(query)
+        if room:
+            self.conditions.append((model.building == int(room.group(1)))
+                                   & (model.unit == int(room.group(2)))
+                                   & (model.room == room.group(3)))
+        else:
+            self.conditions.append(or_(model.reference.contains(query.upper(), autoescape=True),
+                                       model.owner_name.contains(query, autoescape=True),
+                                       model.room == query))

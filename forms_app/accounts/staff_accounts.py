@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import write_transaction
 from ..extensions import db
 from ..tokens import is_nonce, new_nonce
-from ..typed_input import clean_line, is_unreadable, UNREADABLE_MESSAGE
+from ..typed_input import UNREADABLE_MESSAGE, clean_line, is_unreadable
 from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp

@@ -14,7 +14,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from ..tokens import is_nonce
 from ..typed_input import (
-    UNREADABLE_MESSAGE, clean_line, clean_text, is_unreadable, select_number,
+    UNREADABLE_MESSAGE,
+    clean_line,
+    clean_text,
+    is_unreadable,
+    select_number,
 )
 from ..uploads import (
     AttachmentError,

@@ -13,9 +13,13 @@ from ..notifications.scans import register_scan
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
     from .notices import household_records, overdue_patrol_alerts
-    from .staff_views import acceptance_home_figures, home_figures, patrol_home_figures
+    from .staff_views import (
+        acceptance_home_figures,
+        home_figures,
+        patrol_home_figures,
+        review_home_figures,
+    )
     from .staff_views import bp as staff_bp
-    from .staff_views import review_home_figures
     from .views import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/renovation")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import pending_uploads
 from ..clock import today, utcnow
 from ..database import write_transaction
 from ..extensions import db
-from .. import pending_uploads
 from ..references import next_reference
 from ..tokens import is_token, new_token
 from ..uploads import CheckedUpload, StoredFiles, upload_dir

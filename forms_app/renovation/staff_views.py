@@ -1,7 +1,6 @@
 """The renovation back office: list, search, detail, workflow steps, patrols, downloads, export."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import (
@@ -14,7 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
@@ -60,20 +59,26 @@ from .patrols import (
     PatrolPhoto,
     RenovationPatrol,
     check_patrol_form,
-    find_by_nonce as find_patrol,
     kinds_for_role,
     patrol_kinds,
     patrols_due,
     photo_store,
     store_patrol,
 )
+from .patrols import (
+    find_by_nonce as find_patrol,
+)
 from .workflow import (
-    ON_SITE, STEPS_BY_ACTION, WorkflowError, advance, latest_end_date, steps_for,
+    ON_SITE,
+    STEPS_BY_ACTION,
+    WorkflowError,
+    advance,
+    latest_end_date,
+    steps_for,
 )
 
 bp = Blueprint("renovation_staff", __name__)
 
-ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
 
 
 HOME_LIST = 8  # items a home panel lists before "查看全部"
@@ -136,17 +141,7 @@ def read_filters(args) -> ListFilters:
         else:
             filters.errors["building"] = "请选择列表中的楼栋。"
     filters.date_range(model.filed_on)
-    query = filters.values["q"][:50]
-    if query:
-        room = ROOM_QUERY.match(query)
-        if room:
-            filters.conditions.append((model.building == int(room.group(1)))
-                                      & (model.unit == int(room.group(2)))
-                                      & (model.room == room.group(3)))
-        else:
-            filters.conditions.append(or_(model.reference.contains(query.upper(), autoescape=True),
-                                          model.owner_name.contains(query, autoescape=True),
-                                          model.room == query))
+    filters.household_search(model)
     return filters
 
 

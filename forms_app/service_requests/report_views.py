@@ -2,7 +2,15 @@
 and the household visits (走访记录) with the seed's quotas shown as progress."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required

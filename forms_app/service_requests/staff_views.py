@@ -2,7 +2,6 @@
 walk-in intake, detail with the steps this role may take, photos, export."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import (
@@ -15,7 +14,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
@@ -39,7 +38,6 @@ from .workflow import WorkflowError
 
 # A second post of the same step by the same person within this time is a double tap.
 DOUBLE_TAP = timedelta(seconds=30)
-ROOM_QUERY = re.compile(r"^\s*(\d{1,3})\D+(\d{1,2})\D+(\d{2,5})\D*$")
 FILTER_NAMES = ("kind", "state", "source", "overdue", "date_from", "date_to", "q")
 
 
@@ -61,17 +59,7 @@ def read_filters(args) -> ListFilters:
         else:
             filters.errors["overdue"] = "请勾选或不勾选“只看超时”。"
     filters.date_range(model.filed_on)
-    query = values["q"][:50]
-    if query:
-        room = ROOM_QUERY.match(query)
-        if room:
-            filters.conditions.append((model.building == int(room.group(1)))
-                                      & (model.unit == int(room.group(2)))
-                                      & (model.room == room.group(3)))
-        else:
-            filters.conditions.append(or_(model.reference.contains(query.upper(), autoescape=True),
-                                          model.owner_name.contains(query, autoescape=True),
-                                          model.room == query))
+    filters.household_search(model)
     return filters
 
 

@@ -1,7 +1,15 @@
 """Owner pages: report a repair (报修), make a complaint (投诉), follow it by a private link."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..community import cached_community

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
+from ..clock import utcnow
 from ..community import current_community
 from ..database import write_transaction
 from ..errors import render_error
-from ..clock import utcnow
 from ..exports import Table, csv_response, table_csv_response, xlsx_tables_response
 from ..extensions import db
 from ..paging import paginate

@@ -10,11 +10,11 @@ digest changes exactly when the text a reader sees changes. The staff half is se
 from __future__ import annotations
 
 import hashlib
-from html import unescape
 import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 
 from ..community import PROJECT_ROOT

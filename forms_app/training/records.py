@@ -18,7 +18,12 @@ from ..database import write_transaction
 from ..extensions import db
 from .definitions import Quiz, Training
 from .handbook_sections import Section
-from .models import TrainingAttempt, TrainingAttendance, TrainingReadMark, TrainingSession
+from .models import (
+    TrainingAttempt,
+    TrainingAttendance,
+    TrainingReadMark,
+    TrainingSession,
+)
 
 READ, CHANGED, UNREAD = "read", "changed", "unread"
 STATE_LABELS = {READ: "已读", CHANGED: "内容已更新，需重读", UNREAD: "未读"}

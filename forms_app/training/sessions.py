@@ -17,7 +17,13 @@ from ..accounts.models import StaffUser, actor_label
 from ..database import write_transaction
 from ..extensions import db
 from ..tokens import is_nonce
-from ..typed_input import UNREADABLE_MESSAGE, clean_line, clean_text, is_unreadable, select_number
+from ..typed_input import (
+    UNREADABLE_MESSAGE,
+    clean_line,
+    clean_text,
+    is_unreadable,
+    select_number,
+)
 from .definitions import Training
 from .handbook_sections import Handbook, Section
 from .models import HOW_SIGNED, HOW_TICKED, TrainingAttendance, TrainingSession
