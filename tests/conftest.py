@@ -22,6 +22,7 @@ from tests.support.browser import (
     chromium_or_skip,
     guard_outside_hosts,
 )
+from tests.support.once import once_per_run
 from tests.support.postgres import postgres_server
 from tests.support.server import PROJECT_ROOT, LiveServer
 from tests.support.staff import create_staff, login
@@ -38,18 +39,22 @@ DATABASE_FILE = "forms.sqlite3"
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> Path:
-    """A SQLite file with every migration applied, made once per run; each test copies it."""
+    """A SQLite file with every migration applied, made once per run; each test (and each
+    live server) copies it."""
     from flask_migrate import upgrade
 
-    instance = tmp_path_factory.mktemp("template") / "instance"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("INSTANCE_PATH", str(instance))
-        template_app = create_app(dict(TEST_CONFIG))
-        with template_app.app_context():
-            upgrade()
-            db.session.remove()
-            db.engine.dispose()  # the last connection closes: the WAL is folded into the file
-    return instance / DATABASE_FILE
+    def migrate(folder: Path) -> Path:
+        instance = folder / "instance"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("INSTANCE_PATH", str(instance))
+            template_app = create_app(dict(TEST_CONFIG))
+            with template_app.app_context():
+                upgrade()
+                db.session.remove()
+                db.engine.dispose()  # the last connection closes: the WAL is folded into the file
+        return instance / DATABASE_FILE
+
+    return once_per_run(tmp_path_factory, "template", migrate)
 
 
 @pytest.fixture
@@ -129,21 +134,22 @@ def build_handbook(config: str, out: Path, **env: str) -> Path:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """The public owner site (``mkdocs.yml``), built once per test run."""
-    return build_handbook("mkdocs.yml", tmp_path_factory.mktemp("site"))
+    return once_per_run(tmp_path_factory, "site", lambda out: build_handbook("mkdocs.yml", out))
 
 
 @pytest.fixture(scope="session")
 def built_staff_site(tmp_path_factory) -> Path:
     """The staff handbook (``mkdocs-staff.yml``), built once per test run."""
-    return build_handbook("mkdocs-staff.yml", tmp_path_factory.mktemp("site-staff"))
+    return once_per_run(tmp_path_factory, "site-staff",
+                        lambda out: build_handbook("mkdocs-staff.yml", out))
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, built_site, built_staff_site):
+def live_server(tmp_path_factory, built_site, built_staff_site, migrated_database):
     """One gunicorn process (2 workers) serving both halves of the handbook and the app for
     the session; its staff account ``handbook`` (role 客服) may open the staff half."""
     server = LiveServer(tmp_path_factory.mktemp("live") / "instance", site_dir=built_site,
-                        staff_site_dir=built_staff_site)
+                        staff_site_dir=built_staff_site, database_template=migrated_database)
     server.start()
     create_staff(server, HANDBOOK_READER, "客服")
     yield server
@@ -164,13 +170,13 @@ class NginxStack:
 
 
 @pytest.fixture(scope="session")
-def nginx_stack(tmp_path_factory, built_site, built_staff_site):
+def nginx_stack(tmp_path_factory, built_site, built_staff_site, migrated_database):
     """nginx in front of gunicorn for the session; skipped without nginx, except under CI."""
     from tests.support.nginx import nginx_or_skip, start_nginx
 
     nginx_or_skip()
     app = LiveServer(tmp_path_factory.mktemp("behind-nginx") / "instance",
-                     extra_env={"PROXY_COUNT": "1"})
+                     extra_env={"PROXY_COUNT": "1"}, database_template=migrated_database)
     app.start()
     try:
         create_staff(app, HANDBOOK_READER, "客服")

@@ -31,12 +31,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, built_site, built_staff_site):
+def server(tmp_path_factory, built_site, built_staff_site, migrated_database):
     """gunicorn (2 workers) serving the built handbook and the app, today fixed."""
     instance = tmp_path_factory.mktemp("move-in-browser") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
-    live = LiveServer(instance, site_dir=built_site, staff_site_dir=built_staff_site).start()
+    live = LiveServer(instance, site_dir=built_site, staff_site_dir=built_staff_site,
+                      database_template=migrated_database).start()
     create_staff(live, "guard", roles.SECURITY, PASSWORD)
     yield live
     live.stop()

@@ -28,11 +28,11 @@ THREADS = 24
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, migrated_database):
     instance = tmp_path_factory.mktemp("move-in-live") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
-    live = LiveServer(instance).start()
+    live = LiveServer(instance, database_template=migrated_database).start()
     yield live
     live.stop()
 

@@ -26,13 +26,14 @@ def sms():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, sms):
+def server(tmp_path_factory, sms, migrated_database):
     """gunicorn and the notification worker on one instance, SMS to the loopback endpoint."""
     instance = tmp_path_factory.mktemp("my-records-browser") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
     env = {key: str(value) for key, value in sms_config(sms).items()}
-    live = LiveServer(instance, extra_env={**env, "NOTIFY_POLL_SECONDS": "0.2"}).start()
+    live = LiveServer(instance, extra_env={**env, "NOTIFY_POLL_SECONDS": "0.2"},
+                      database_template=migrated_database).start()
     worker = subprocess.Popen([str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
                               cwd=PROJECT_ROOT, env=live.env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

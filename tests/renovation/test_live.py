@@ -22,8 +22,9 @@ SUBMISSIONS = 200
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("renovation") / "instance")
+def server(tmp_path_factory, migrated_database):
+    live = LiveServer(tmp_path_factory.mktemp("renovation") / "instance",
+                      database_template=migrated_database)
     live.start()
     yield live
     live.stop()

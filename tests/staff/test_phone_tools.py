@@ -71,11 +71,11 @@ def seed(server: LiveServer) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tools(tmp_path_factory):
+def tools(tmp_path_factory, migrated_database):
     instance = tmp_path_factory.mktemp("phone-tools") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n')
-    live = LiveServer(instance, workers=2)
+    live = LiveServer(instance, workers=2, database_template=migrated_database)
     live.start()
     for role in roles.ROLES:
         create_staff(live, role, role, PASSWORD)

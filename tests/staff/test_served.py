@@ -1,7 +1,6 @@
 """The back office served by real gunicorn (2 workers) and driven by real Chromium."""
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -12,7 +11,6 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from forms_app import create_app
 from forms_app.accounts import roles
 from forms_app.accounts.models import StaffUser
 from forms_app.database import write_transaction
@@ -33,19 +31,8 @@ FIXED_TODAY = date(2026, 5, 10)
 @contextmanager
 def server_app(server: LiveServer):
     """An app object on the server's own database, to seed and inspect it."""
-    previous = os.environ.get("INSTANCE_PATH")
-    os.environ["INSTANCE_PATH"] = str(server.instance_path)
-    try:
-        app = create_app({"SITE_DIR": None})
-    finally:
-        if previous is None:
-            os.environ.pop("INSTANCE_PATH")
-        else:
-            os.environ["INSTANCE_PATH"] = previous
-    with app.app_context():
+    with server.app() as app, app.app_context():
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def file_application(server, **overrides) -> tuple[int, str, str]:
@@ -55,8 +42,9 @@ def file_application(server, **overrides) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("staff") / "instance", workers=2)
+def server(tmp_path_factory, migrated_database):
+    live = LiveServer(tmp_path_factory.mktemp("staff") / "instance", workers=2,
+                      database_template=migrated_database)
     live.start()
     for role in roles.ROLES:
         create_staff(live, role, role, PASSWORD)
@@ -65,11 +53,11 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def fixed_clock_server(tmp_path_factory):
+def fixed_clock_server(tmp_path_factory, migrated_database):
     instance = tmp_path_factory.mktemp("staff-clock") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{FIXED_TODAY.isoformat()}"\n')
-    live = LiveServer(instance, workers=2)
+    live = LiveServer(instance, workers=2, database_template=migrated_database)
     live.start()
     create_staff(live, "guard", roles.SECURITY, PASSWORD)
     create_staff(live, "office", roles.ENGINEERING, PASSWORD)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +26,17 @@ def free_port() -> int:
 @dataclass
 class LiveServer:
     """A gunicorn process serving the app (and, if given, the built halves of the handbook)
-    on loopback."""
+    on loopback.
+
+    Its SQLite database is a copy of ``database_template`` (the session's migrated file) when
+    one is given, else ``flask db upgrade`` makes it (always so on PostgreSQL)."""
 
     instance_path: Path
     site_dir: Path | None = None
     staff_site_dir: Path | None = None
     workers: int = 2
     extra_env: dict = field(default_factory=dict)
+    database_template: Path | None = None
     port: int = 0
     process: subprocess.Popen | None = None
 
@@ -58,14 +64,40 @@ class LiveServer:
             capture_output=True, check=True,
         )
 
+    @contextmanager
+    def app(self):
+        """An app object in this process on the server's instance and settings, to seed or read
+        its database as the server would."""
+        from forms_app import create_app
+        from forms_app.extensions import db
+
+        saved = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            app = create_app({"SITE_DIR": None})
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
     def start(self) -> "LiveServer":
         self.instance_path.mkdir(parents=True, exist_ok=True)
-        self.flask("db", "upgrade")
+        if self.database_template and "DATABASE_URL" not in self.env:
+            shutil.copyfile(self.database_template, self.instance_path / "forms.sqlite3")
+        else:
+            self.flask("db", "upgrade")
         self.port = free_port()
+        # No control socket: its default path ($HOME/.gunicorn) is one for every server, and
+        # the tests run several at once.
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "forms_app.wsgi:app"],
+             "--no-control-socket", "forms_app.wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env,
         )
         deadline = time.monotonic() + 120

@@ -12,13 +12,15 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def create_staff(app_or_server, username: str, role: str, password: str = "correct-horse-9") -> None:
-    """Create an account with ``flask create-user`` (password through standard input)."""
-    args = ["create-user", username, "--role", role]
+    """Create an account with ``flask create-user`` (password through standard input), run in
+    this process on the app's or the live server's database."""
     if isinstance(app_or_server, LiveServer):
-        app_or_server.flask(*args, input=password + "\n")
+        with app_or_server.app() as app:
+            create_staff(app, username, role, password)
         return
     assert isinstance(app_or_server, Flask)
-    result = app_or_server.test_cli_runner().invoke(args=args, input=password + "\n")
+    result = app_or_server.test_cli_runner().invoke(
+        args=["create-user", username, "--role", role], input=password + "\n")
     assert result.exit_code == 0, result.output
 
 

@@ -19,12 +19,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, migrated_database):
     """gunicorn with 2 workers, today fixed inside the shipped surveys' windows."""
     instance = tmp_path_factory.mktemp("surveys-live") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY}"\n', encoding="utf-8")
-    live = LiveServer(instance).start()
+    live = LiveServer(instance, database_template=migrated_database).start()
     create_staff(live, "manager", "manager", PASSWORD)
     yield live
     live.stop()
