@@ -4,6 +4,7 @@ Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 
 from forms_app import create_app
 from forms_app.extensions import db
@@ -37,6 +39,24 @@ TEST_CONFIG = {"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing
 DATABASE_FILE = "forms.sqlite3"
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process instead of once per test's app. Jinja keeps each
+    template's source checksum beside its code and compiles anew when the source differs."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> Path:
     """A SQLite file with every migration applied, made once per run; each test (and each
@@ -58,15 +78,62 @@ def migrated_database(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, migrated_database):
+def app(request, tmp_path, monkeypatch, migrated_database):
     """The app on its own SQLite file (a copy of the migrated template) in a temporary
-    instance folder."""
+    instance folder.
+
+    In a module marked ``one_app_per_module`` the app object is made once for the module and
+    every test gets it back as a new one would be: the settings it was made with, the template
+    database copied in again, nothing left in its instance folder by the tests before."""
+    if request.node.get_closest_marker("one_app_per_module"):
+        shared = request.getfixturevalue("module_app")
+        shared.renew(migrated_database)
+        monkeypatch.setenv("INSTANCE_PATH", shared.app.instance_path)
+        yield shared.app
+        return
     instance = tmp_path / "instance"
     instance.mkdir()
     shutil.copyfile(migrated_database, instance / DATABASE_FILE)
     monkeypatch.setenv("INSTANCE_PATH", str(instance))
     app = create_app(dict(TEST_CONFIG))
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@dataclass
+class ModuleApp:
+    """One app object for a module's tests, renewed before each (see ``app``)."""
+
+    app: object
+    made: frozenset  # every path in the instance folder right after create_app
+    config: dict
+
+    def renew(self, template: Path) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # no connection left on the file about to be replaced
+        self.app.config.clear()
+        self.app.config.update(copy.deepcopy(self.config))
+        instance = Path(self.app.instance_path)
+        for path in sorted(instance.rglob("*"), reverse=True):
+            if path not in self.made:
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        shutil.copyfile(template, instance / DATABASE_FILE)
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory, migrated_database):
+    instance = tmp_path_factory.mktemp("module-app") / "instance"
+    instance.mkdir()
+    shutil.copyfile(migrated_database, instance / DATABASE_FILE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INSTANCE_PATH", str(instance))
+        app = create_app(dict(TEST_CONFIG))
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    yield ModuleApp(app, frozenset(instance.rglob("*")), copy.deepcopy(dict(app.config)))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -128,7 +128,8 @@ class _Mapping(dict):
     value_lines: dict
 
 
-class _MarkedLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (the wheels are): same nodes and marks, faster.
+class _MarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 

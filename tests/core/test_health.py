@@ -1,11 +1,32 @@
 """The app answers and its database works, in-process and in a real gunicorn process."""
 import requests
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+from forms_app import create_app
 
 
 def test_healthz_in_process(client):
     response = client.get("/forms/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_creating_the_app_opens_no_database_connection(tmp_path, monkeypatch):
+    """gunicorn --preload forks its workers from the created app: a connection opened before
+    the fork would be shared by every worker."""
+    opened = []
+
+    def _opened(*_args):
+        opened.append(True)
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    event.listen(Pool, "connect", _opened)
+    try:
+        create_app({"SITE_DIR": None, "PASSWORD_HASH_COST": "testing"})
+    finally:
+        event.remove(Pool, "connect", _opened)
+    assert opened == []
 
 
 def test_healthz_on_gunicorn(live_server):

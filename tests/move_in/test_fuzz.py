@@ -16,6 +16,9 @@ from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is 
 
 from .conftest import BOOK_URL, booking_fields
 
+# Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 ODD_MOBILE = ["", "\x00", "１３８００１３８００", "٣" * 11, "x" * 5000, NOT_UTF8]
 ODD_CHOICE = ["", "\x00", "x" * 5000, NOT_UTF8, ["bogus", "am1"]]
 

@@ -20,6 +20,9 @@ from .conftest import (
 )
 from .test_uploads import JPEG, PDF, PNG, with_files
 
+# Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 ROOM_FIELDS = ["building", "unit", "room"]
 TEXT_FIELDS = ["owner_name", "contractor_company", "site_lead_name"]
 ODD_MOBILE = ["", "\x00", "１３８００１３８００", "٣" * 11, "138001380001", "x" * 5000, NOT_UTF8]

@@ -30,6 +30,9 @@ from tests.renovation.conftest import NOT_UTF8, odd_post
 from .conftest import file_application, walk
 from .test_access import staff_rules
 
+# Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 PARAMS = ("page", "date", "date_from", "date_to", "month", "q", "state", "building", "period",
           "action", "area", "inspector", "failures")
 # Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.

@@ -93,11 +93,12 @@ class LiveServer:
             self.flask("db", "upgrade")
         self.port = free_port()
         # No control socket: its default path ($HOME/.gunicorn) is one for every server, and
-        # the tests run several at once.
+        # the tests run several at once. --preload: the app is imported once, then the workers
+        # fork from it (create_app opens no database connection, so none is shared).
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "--no-control-socket", "forms_app.wsgi:app"],
+             "--no-control-socket", "--preload", "forms_app.wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env,
         )
         deadline = time.monotonic() + 120

@@ -20,6 +20,9 @@ from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is 
 )
 from tests.surveys.conftest import count, form_tokens
 
+# Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 NEEDS = {
     "building": "8", "unit": "2", "room": "2501", "respondent_name": "张先生",
     "q_household": "3人", "q_personal_services": ["家政保洁", "其他（请注明）"],

@@ -17,6 +17,9 @@ from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is 
 from .conftest import HOME, TODAY, nonce_from, quiz_answers
 from tests.conftest import csrf_token_from
 
+# Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 ODD_CHOICE = ["", "\x00", "x" * 5000, NOT_UTF8, ["0", "0", "0"], "٣", "²", "1.0", " 1"]
 
 

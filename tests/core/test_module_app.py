@@ -1,0 +1,28 @@
+"""The shared app of a ``one_app_per_module`` module comes back to each test as a new one would:
+what one test stored, wrote or set is gone for the next. (Were it not, the fuzz tests'
+"nothing was stored" checks could pass on what an earlier test left.)"""
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from forms_app.accounts.models import StaffUser
+from forms_app.extensions import db
+from tests.support.staff import create_staff
+
+pytestmark = pytest.mark.one_app_per_module
+
+
+@pytest.mark.parametrize("turn", [1, 2, 3])
+def test_each_test_finds_the_app_as_new(app, turn):
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    with app.app_context():
+        assert db.session.scalar(select(func.count(StaffUser.id))) == 0
+    assert list(upload_dir.iterdir()) == []
+    assert "LEFT_BY_A_TEST" not in app.config and app.config["TODAY"] is None
+
+    create_staff(app, f"left-{turn}", "客服")
+    (upload_dir / "left.txt").write_text("left", encoding="utf-8")
+    (upload_dir / "folder").mkdir()
+    app.config["LEFT_BY_A_TEST"] = turn
+    app.config["TODAY"] = "2026-01-01"
