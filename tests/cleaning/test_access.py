@@ -7,6 +7,9 @@ from forms_app.accounts import roles
 
 from .conftest import inspection_fields
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 PAGES = ["/forms/staff/cleaning/", "/forms/staff/cleaning/new", "/forms/staff/cleaning/1",
          "/forms/staff/cleaning/summary", "/forms/staff/cleaning/export.csv",
          "/forms/staff/cleaning/export.xlsx", "/forms/staff/cleaning/1/photos/1"]

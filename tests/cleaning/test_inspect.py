@@ -19,6 +19,9 @@ from tests.renovation.conftest import NOT_UTF8, odd_post
 
 from .conftest import JPEG, NEW_URL, PNG, TODAY, inspection_fields, results_for
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 
 def test_an_inspection_is_stored_with_snapshots_and_scored(app, inspector, stored):
     fields = inspection_fields(**results_for("elevator-car", {"elevator-car-3": "门槽有泥沙"}))

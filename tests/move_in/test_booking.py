@@ -29,6 +29,9 @@ from .conftest import (
     rooms,
 )
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 
 def text(response) -> str:
     return html_lib.unescape(response.get_data(as_text=True))

@@ -17,6 +17,9 @@ from tests.notifications.conftest import deliver_due, outbox
 from tests.notifications.test_outbox import book
 from tests.staff.conftest import file_application
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 START = "/forms/my/start"
 CODE = "/forms/my/code"
 MOBILE = "13800138000"

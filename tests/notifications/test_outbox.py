@@ -19,6 +19,9 @@ from tests.renovation.conftest import Owner, application_fields
 
 from .conftest import outbox
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 
 def take_step(client, application_id: int, action: str, comment: str = "", **extra):
     """A step as its form posts it, an irreversible one confirmed."""

@@ -12,6 +12,9 @@ from forms_app.community import load_community, load_data
 
 from .conftest import APPLY_URL, REFERENCE, application_fields, move_to
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 COMMUNITY = load_community()
 RULES = load_data("renovation_rules.yml")
 LIMITS = COMMUNITY.renovation

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from forms_app.accounts import roles
@@ -19,6 +20,9 @@ from tests.support.staff import create_staff, login
 from .conftest import (
     COMPLAINT_URL, JPEG, PDF, STAFF, Staff, complaint_fields, nonce_from, repair_fields,
 )
+
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
 
 S, E, M = roles.SERVICE, roles.ENGINEERING, roles.MANAGER
 

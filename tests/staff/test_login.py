@@ -10,6 +10,9 @@ from tests.support.staff import create_staff, login
 
 from .conftest import PASSWORD
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 
 def test_unauthenticated_staff_page_redirects_to_login_with_next(client):
     response = client.get("/forms/staff/renovations?state=pending")

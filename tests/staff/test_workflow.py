@@ -19,6 +19,9 @@ from tests.support.server import PROJECT_ROOT
 
 from .conftest import file_application, walk
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 S, E, G, M = roles.SERVICE, roles.ENGINEERING, roles.SECURITY, roles.MANAGER
 SL = roles.SERVICE_LEAD  # the 客服主管 may take every step a 客服 may
 # The policy as the procedure states it; the table in workflow.py must say the same.

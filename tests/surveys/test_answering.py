@@ -10,6 +10,9 @@ from forms_app.database import write_transaction
 from forms_app.extensions import db
 from tests.surveys.conftest import count, form_tokens
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 SATISFACTION_ANSWERS = {
     "q_customer_service": "5", "q_maintenance": "4", "q_security": "4", "q_cleaning": "3",
     "q_renovation": "4", "q_greening": "2", "q_overall": "4", "q_recommend": "9", "q_comments": "电梯轿厢很干净。",

@@ -12,6 +12,9 @@ from forms_app.training.models import TrainingAttendance, TrainingSession
 from .conftest import HOME, SESSION_PATH, TODAY, nonce_from
 from tests.conftest import csrf_token_from
 
+# One app object for the module's tests, renewed before each (tests/conftest.py).
+pytestmark = pytest.mark.one_app_per_module
+
 NEW = HOME + "sessions/new"
 
 
