@@ -17,8 +17,10 @@ from .conftest import outbox
 
 
 def start_worker(robot_url: str) -> subprocess.Popen:
-    env = {**os.environ, "STAFF_WEBHOOK_URL": robot_url, "NOTIFY_TIMEOUT_SECONDS": "8",
-           "NOTIFY_LEASE_SECONDS": "10", "NOTIFY_POLL_SECONDS": "0.1",
+    # The lease (how long a message in flight waits for a worker that died) is short so the
+    # kill -9 test does not wait long; it stays above the timeout, as the settings require.
+    env = {**os.environ, "STAFF_WEBHOOK_URL": robot_url, "NOTIFY_TIMEOUT_SECONDS": "3",
+           "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_POLL_SECONDS": "0.1",
            "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_MAX_ATTEMPTS": "5"}
     return subprocess.Popen([str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
