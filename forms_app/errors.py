@@ -1,11 +1,14 @@
 """Error pages in Chinese: no request ever ends on a bare English error or a stack trace."""
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .drafts import ERROR, EXPIRED, draft_reply, is_draft_request
 from .extensions import db
 from .uploads import upload_limits
+
+# Reading at most this many times the size limit of an over-limit body before answering 413.
+DRAIN_LIMIT_FACTOR = 4
 
 MESSAGES = {
     400: ("请求无效", "提交的内容无法识别，请返回上一页重试。"),
@@ -33,7 +36,32 @@ def render_error(code: int, message: str | None = None):
     )
 
 
+def drain_body() -> None:
+    """Read and discard the rest of the request body.
+
+    A server that answers and closes while the client is still sending makes the client's
+    TCP stack see a reset, and the browser shows a broken connection instead of our page.
+    Reading stops after a few times the size limit so a huge body cannot hold a worker.
+    """
+    stream = request.environ.get("wsgi.input")
+    budget = DRAIN_LIMIT_FACTOR * (current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    try:
+        while stream is not None and budget > 0:
+            chunk = stream.read(min(256 * 1024, budget))
+            if not chunk:
+                break
+            budget -= len(chunk)
+    except OSError:
+        pass
+
+
 def init_app(app) -> None:
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error):
+        """An oversized upload (any form) gets the Chinese page, not a reset connection."""
+        drain_body()
+        return render_error(413)
+
     @app.errorhandler(CSRFError)
     def _csrf(_error):
         if is_draft_request():

@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import pending_uploads
 from ..clock import today
@@ -36,10 +35,6 @@ from .applications import (
 from .forms import STEPS, renovation_form, room_taken_message
 
 bp = Blueprint("renovation", __name__)
-
-# Reading at most this much of an over-limit body before answering 413 (see drain_body).
-DRAIN_LIMIT_FACTOR = 4
-
 
 NOT_REJECTED = "只有被驳回的申请才能修改后重新提交；该申请当前状态为「{state}」。"
 FILES_GONE = ("有 {count} 个之前附上的附件已失效（未提交的附件保存一天后会被清除），"
@@ -263,31 +258,3 @@ def verify(token: str):
             verdict=permits.verdict(application, today()),
             entrance=current_community().material_entrance_for(application.building)))
     return private(response)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error):
-    """Answer an oversized upload with the Chinese page instead of a reset connection."""
-    drain_body()
-    return render_error(413)
-
-
-def drain_body() -> None:
-    """Read and discard the rest of the request body.
-
-    A server that answers and closes while the client is still sending makes the client's
-    TCP stack see a reset, and the browser shows a broken connection instead of our page.
-    Reading stops after a few times the size limit so a huge body cannot hold a worker.
-    """
-    stream = request.environ.get("wsgi.input")
-    if stream is None:
-        return
-    budget = DRAIN_LIMIT_FACTOR * (current_app.config["MAX_CONTENT_LENGTH"] or 0)
-    try:
-        while budget > 0:
-            chunk = stream.read(min(256 * 1024, budget))
-            if not chunk:
-                break
-            budget -= len(chunk)
-    except OSError:
-        pass

@@ -10,10 +10,8 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..community import cached_community
-from ..errors import render_error
 from ..security_headers import no_store, private
 from ..tokens import new_nonce
 from . import intake, settings, states
@@ -76,20 +74,3 @@ def status(token: str):
         status_url=url_for(".status", token=token, _external=True),
         urgency=settings.urgency_name(found.urgency) if found.urgency else "",
         action_labels=ACTION_LABELS, state_label=states.label)))
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error):
-    """Answer oversized photos with the Chinese page instead of a reset connection: read the
-    rest of the body first (bounded), or the browser shows a broken connection."""
-    stream = request.environ.get("wsgi.input")
-    budget = 4 * (current_app.config["MAX_CONTENT_LENGTH"] or 0)
-    try:
-        while stream is not None and budget > 0:
-            chunk = stream.read(min(256 * 1024, budget))
-            if not chunk:
-                break
-            budget -= len(chunk)
-    except OSError:
-        pass
-    return render_error(413)
