@@ -10,7 +10,6 @@ import requests
 from flask import url_for
 from sqlalchemy import select
 
-from forms_app import create_app
 from forms_app.clock import today
 from forms_app.community import load_community
 from forms_app.extensions import db
@@ -25,13 +24,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server_app(live_server, monkeypatch):
+def server_app(live_server):
     """The app bound to the live server's database, to act as staff would."""
-    monkeypatch.setenv("INSTANCE_PATH", str(live_server.instance_path))
-    app = create_app({"SITE_DIR": None})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with live_server.app() as app:
+        yield app
 
 
 def fill_home(phone, building="5", unit="2", room="1202"):

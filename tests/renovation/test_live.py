@@ -8,7 +8,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from forms_app import create_app
 from forms_app.community import load_community
 from forms_app.extensions import db
 from forms_app.renovation.models import RenovationApplication
@@ -73,7 +72,7 @@ def test_upload_over_the_size_limit_gets_the_chinese_page(server):
     assert "每个附件不超过 10 MB" in response.text
 
 
-def test_concurrent_owners_all_get_unique_references(server, monkeypatch):
+def test_concurrent_owners_all_get_unique_references(server):
     rooms = distinct_rooms(SUBMISSIONS)
     sessions = [requests.Session() for _ in range(THREADS)]
 
@@ -89,15 +88,12 @@ def test_concurrent_owners_all_get_unique_references(server, monkeypatch):
     sequences = sorted(int(re.search(r"-(\d+)$", ref).group(1)) for ref in references)
     assert sequences == list(range(1, SUBMISSIONS + 1))
 
-    monkeypatch.setenv("INSTANCE_PATH", str(server.instance_path))
-    app = create_app({"SITE_DIR": None})
-    with app.app_context():
+    with server.app() as app, app.app_context():
         stored = db.session.scalar(select(func.count(RenovationApplication.id)))
-        db.engine.dispose()
     assert stored == SUBMISSIONS
 
 
-def test_the_same_form_sent_at_once_from_several_taps_files_one_application(server, monkeypatch):
+def test_the_same_form_sent_at_once_from_several_taps_files_one_application(server):
     building, unit, room = distinct_rooms(SUBMISSIONS + 1)[-1]  # a room the other tests leave alone
     session = requests.Session()
     form = session.get(server.url + APPLY_URL, timeout=10)
@@ -113,13 +109,10 @@ def test_the_same_form_sent_at_once_from_several_taps_files_one_application(serv
 
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["Location"] for r in responses}) == 1
-    monkeypatch.setenv("INSTANCE_PATH", str(server.instance_path))
-    app = create_app({"SITE_DIR": None})
-    with app.app_context():
+    with server.app() as app, app.app_context():
         [application] = db.session.scalars(select(RenovationApplication).where(
             RenovationApplication.building == building, RenovationApplication.unit == unit,
             RenovationApplication.room == room)).all()
         stored_names = [a.stored_name for a in application.attachments]
-        db.engine.dispose()
     # The taps that lost the race removed the files they had written.
     assert [p.name for p in (server.instance_path / "uploads").iterdir()] == stored_names
