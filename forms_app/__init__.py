@@ -11,32 +11,27 @@ from flask import Flask
 
 from . import (
     accounts,
+    events,
     cleaning,
-    database,
-    errors,
     handbook,
-    health,
-    home,
     move_in,
     my_records,
     notifications,
-    operations,
-    pending_uploads,
     renovation,
-    row_ids,
-    security_headers,
     service_requests,
     surveys,
-    template_filters,
     training,
 )
+from .core import database, health, landing, row_ids, security_headers
+from .files import backups, pending_uploads
+from .web import errors, template_filters
 from .accounts.passwords import COSTS
-from .community import cached_community, current_community, refuse_example_in_production
-from .config import build_config
-from .extensions import csrf, db, migrate
-from .private_files import private_dir
-from .typed_input import FormRequest
-from .uploads import upload_limits
+from .core.community import cached_community, current_community, refuse_example_in_production
+from .core.config import build_config
+from .core.extensions import csrf, db, migrate
+from .core.private_files import private_dir
+from .web.typed_input import FormRequest
+from .files.uploads import upload_limits
 
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -86,7 +81,7 @@ def configure_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    operations.init_app(app)
+    backups.init_app(app)
     pending_uploads.init_app(app)
 
 
@@ -113,9 +108,11 @@ def register_blueprints(app: Flask) -> None:
     errors.init_app(app)
     security_headers.init_app(app)
     app.register_blueprint(health.bp, url_prefix=URL_PREFIX)
-    app.register_blueprint(home.bp, url_prefix=URL_PREFIX)
+    app.register_blueprint(landing.bp, url_prefix=URL_PREFIX)
     accounts.init_app(app, URL_PREFIX)
     # The order here is the order of the back office's navigation and home panels.
     for part in (*DOMAINS, *SERVICES):
         part.init_app(app, URL_PREFIX)
     handbook.init_app(app, URL_PREFIX)
+    # Last: every part has declared its events and subscribed to others'.
+    events.check(app)

@@ -2,7 +2,7 @@
 
 Each Markdown page is a Jinja template with these names available:
 
-- ``community``: the community data (``data/community.yml``) through ``forms_app.community``;
+- ``community``: the community data (``data/community.yml``) through ``forms_app.core.community``;
 - ``cleaning``: the cleaning quality standards (``data/cleaning_standards.yml``);
 - ``rules``: the renovation rules (``data/renovation_rules.yml``);
 - ``forms``: the URL prefix of the forms app (``/forms``);
@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from forms_app import URL_PREFIX
-from forms_app.community import DATA_DIR, load_community, load_data
+from forms_app.core.community import DATA_DIR, load_community, load_data
 
 
 

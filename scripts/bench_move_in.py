@@ -28,7 +28,7 @@ import requests  # noqa: E402
 import yaml  # noqa: E402
 
 from bench_renovation import CSRF_INPUT, Load, report, rooms  # noqa: E402
-from forms_app.community import DEFAULT_COMMUNITY_FILE  # noqa: E402
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE  # noqa: E402
 from tests.support.server import LiveServer  # noqa: E402
 from tests.support.staff import create_staff  # noqa: E402
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import requests  # noqa: E402
 
-from forms_app.community import load_community  # noqa: E402
-from forms_app.clock import today  # noqa: E402
+from forms_app.core.community import load_community  # noqa: E402
+from forms_app.core.clock import today  # noqa: E402
 from tests.support.server import BIN, LiveServer, free_port  # noqa: E402
 
 APPLY_PATH = "/forms/renovation/apply"

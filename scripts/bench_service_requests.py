@@ -37,10 +37,10 @@ from flask_migrate import upgrade  # noqa: E402
 from forms_app import create_app  # noqa: E402
 from forms_app.accounts.models import StaffUser  # noqa: E402
 from forms_app.accounts.passwords import hash_password  # noqa: E402
-from forms_app.clock import today, utcnow  # noqa: E402
-from forms_app.community import cached_community  # noqa: E402
-from forms_app.database import write_transaction  # noqa: E402
-from forms_app.extensions import db  # noqa: E402
+from forms_app.core.clock import today, utcnow  # noqa: E402
+from forms_app.core.community import cached_community  # noqa: E402
+from forms_app.core.database import write_transaction  # noqa: E402
+from forms_app.core.extensions import db  # noqa: E402
 from forms_app.service_requests import states  # noqa: E402
 from forms_app.service_requests.figures import compute, month_of, week_of  # noqa: E402
 from forms_app.service_requests.models import (  # noqa: E402

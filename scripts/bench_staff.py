@@ -35,10 +35,10 @@ from process_memory import peak_rss_kib, rss_kib  # noqa: E402  (scripts/ is on 
 from forms_app import create_app  # noqa: E402
 from forms_app.accounts.models import StaffUser  # noqa: E402
 from forms_app.accounts.passwords import hash_password  # noqa: E402
-from forms_app.clock import utcnow  # noqa: E402
-from forms_app.community import cached_community  # noqa: E402
-from forms_app.database import write_transaction  # noqa: E402
-from forms_app.extensions import db  # noqa: E402
+from forms_app.core.clock import utcnow  # noqa: E402
+from forms_app.core.community import cached_community  # noqa: E402
+from forms_app.core.database import write_transaction  # noqa: E402
+from forms_app.core.extensions import db  # noqa: E402
 from forms_app.renovation import states  # noqa: E402
 from forms_app.renovation.models import RenovationApplication, RenovationEvent  # noqa: E402
 from forms_app.renovation.patrols import RenovationPatrol  # noqa: E402

@@ -49,8 +49,8 @@ def seed(app, count: int) -> None:
     """Bulk insert ``count`` satisfaction responses (about 8 answer rows each)."""
     from sqlalchemy import delete, insert
 
-    from forms_app.database import write_transaction
-    from forms_app.surveys import all_surveys
+    from forms_app.core.database import write_transaction
+    from forms_app.surveys.catalog import all_surveys
     from forms_app.surveys.models import SurveyAnswer, SurveyResponse
 
     rng = random.Random(count)
@@ -125,7 +125,7 @@ def bare_child(instance: str) -> None:
     """Run in a separate process: the same cells into a bare write-only workbook."""
     from openpyxl import Workbook
 
-    from forms_app.surveys import all_surveys
+    from forms_app.surveys.catalog import all_surveys
     from forms_app.surveys.export import export_header, export_rows
 
     app = make_app(Path(instance))
@@ -184,7 +184,7 @@ def main() -> None:
             seed(app, size)
             seeded = time.perf_counter() - started
             with app.app_context():
-                from forms_app.extensions import db
+                from forms_app.core.extensions import db
 
                 answers = db.session.execute(db.text("SELECT COUNT(*) FROM survey_answer")).scalar()
                 db.session.remove()

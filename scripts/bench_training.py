@@ -32,8 +32,8 @@ from forms_app import create_app  # noqa: E402
 from forms_app.accounts import roles  # noqa: E402
 from forms_app.accounts.models import StaffUser  # noqa: E402
 from forms_app.accounts.passwords import hash_password  # noqa: E402
-from forms_app.clock import today, utcnow  # noqa: E402
-from forms_app.database import write_transaction  # noqa: E402
+from forms_app.core.clock import today, utcnow  # noqa: E402
+from forms_app.core.database import write_transaction  # noqa: E402
 from forms_app.training.definitions import current_training  # noqa: E402
 from forms_app.training.models import (  # noqa: E402
     TrainingAttempt,

@@ -17,7 +17,7 @@ import pytest
 from jinja2 import BytecodeCache
 
 from forms_app import create_app
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.support.browser import (
     LAUNCH_ARGS,
     PHONE,
@@ -144,7 +144,7 @@ def own_community_file(tmp_path) -> Path:
     """A company's own community file: the example's values with the example flag removed."""
     import yaml
 
-    from forms_app.community import DEFAULT_COMMUNITY_FILE
+    from forms_app.core.community import DEFAULT_COMMUNITY_FILE
 
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     raw.pop("example")

@@ -11,7 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register login, logout, the staff home, the audit log and the ``flask`` commands."""
-    from . import cli, staff_accounts, views  # noqa: F401  (they attach to bp)
+    from . import cli, staff_accounts, views  # noqa: F401  (they attach to bp
     from .blueprint import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")

@@ -11,8 +11,8 @@ from functools import wraps
 
 from flask import g, redirect, request, session, url_for
 
-from ..drafts import LOGIN, draft_reply, is_draft_request
-from ..errors import render_error
+from ..web.drafts import LOGIN, draft_reply, is_draft_request
+from ..web.errors import render_error
 from .models import StaffUser
 from .permissions import STAFF, allowed, roles_for
 from .roles import ROLES, role_label

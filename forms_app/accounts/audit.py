@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 
-from ..database import IMMEDIATE, write_transaction
-from ..extensions import db
+from ..core.database import IMMEDIATE, write_transaction
+from ..core.extensions import db
 from .access import current_staff
 from .models import AuditLog
 

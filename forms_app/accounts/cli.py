@@ -11,9 +11,9 @@ import sys
 import click
 from sqlalchemy import select
 
-from ..database import write_transaction
-from ..extensions import db
-from ..typed_input import clean_line
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..web.typed_input import clean_line
 from .audit import record_audit
 from .blueprint import bp
 from .models import StaffUser

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from ..extensions import db
+from ..core.extensions import db
 from .models import StaffSession, StaffUser, utcnow
 
 LIFETIME = timedelta(hours=12)

@@ -13,10 +13,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import write_transaction
-from ..extensions import db
-from ..tokens import is_nonce, new_nonce
-from ..typed_input import UNREADABLE_MESSAGE, clean_line, is_unreadable
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.tokens import is_nonce, new_nonce
+from ..web.typed_input import UNREADABLE_MESSAGE, clean_line, is_unreadable
 from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp

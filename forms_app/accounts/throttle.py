@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from ..database import write_transaction
+from ..core.database import write_transaction
 from .models import LoginAttempt, utcnow
 
 WINDOW = timedelta(minutes=15)

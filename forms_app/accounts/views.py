@@ -5,11 +5,11 @@ from flask import flash, jsonify, redirect, render_template, request, session, u
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..clock import today, utcnow
-from ..database import write_transaction
-from ..extensions import db
-from ..paging import paginate
-from ..typed_input import clean_line
+from ..core.clock import today, utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..web.paging import paginate
+from ..web.typed_input import clean_line
 from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp

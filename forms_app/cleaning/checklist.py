@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..community import DATA_DIR, cached_data
+from ..core.community import DATA_DIR, cached_data
 
 DATA_FILE = "cleaning_standards.yml"
 # Items the seed marks （视情况） may be 不适用 where the fitting is not provided at all.

@@ -12,15 +12,15 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from ..tokens import is_nonce
-from ..typed_input import (
+from ..core.tokens import is_nonce
+from ..web.typed_input import (
     UNREADABLE_MESSAGE,
     clean_line,
     clean_text,
     is_unreadable,
     select_number,
 )
-from ..uploads import (
+from ..files.uploads import (
     AttachmentError,
     CheckedUpload,
     check_upload,

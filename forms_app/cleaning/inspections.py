@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
-from ..database import write_transaction
-from ..exports import DATE, INTEGER, PERCENT, YES_NO, Column
-from ..extensions import db
-from ..list_filters import ListFilters
-from ..uploads import StoredFiles, upload_dir
+from ..core.database import write_transaction
+from ..web.exports import DATE, INTEGER, PERCENT, YES_NO, Column
+from ..core.extensions import db
+from ..web.list_filters import ListFilters
+from ..files.uploads import StoredFiles, upload_dir
 from .checklist import Checklist
 from .forms import CheckedInspection
 from .models import CleaningInspection, CleaningPhoto, CleaningResult

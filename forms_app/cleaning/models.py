@@ -17,9 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..extensions import db
-from ..uploads import StoredFileColumns
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..files.uploads import StoredFileColumns
 from .scoring import RESULT_LABELS, Score, score
 
 

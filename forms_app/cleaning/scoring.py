@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..template_filters import format_rate
+from ..web.template_filters import format_rate
 
 PASS = "pass"
 FAIL = "fail"

@@ -18,16 +18,16 @@ from werkzeug.datastructures import MultiDict
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
-from ..clock import today, utcnow
-from ..community import current_community
-from ..drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
-from ..exports import Table, table_csv_response, xlsx_tables_response
-from ..extensions import db
-from ..paging import paginate
-from ..template_filters import format_rate, local_minute
-from ..tokens import is_nonce, new_nonce
-from ..typed_input import select_number
-from ..uploads import send_attachment
+from ..core.clock import today, utcnow
+from ..core.community import current_community
+from ..web.drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
+from ..web.exports import Table, table_csv_response, xlsx_tables_response
+from ..core.extensions import db
+from ..web.paging import paginate
+from ..web.template_filters import format_rate, local_minute
+from ..core.tokens import is_nonce, new_nonce
+from ..web.typed_input import select_number
+from ..files.uploads import send_attachment
 from . import inspections
 from .checklist import checklist
 from .forms import (

@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 
 from ..accounts.access import current_staff, safe_next
-from ..security_headers import no_store
+from ..core.security_headers import no_store
 
 STAFF_HANDBOOK = "/staff/"
 # Material's bundled assets carry a content hash in their names: a new build gets new names.

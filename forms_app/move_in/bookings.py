@@ -8,14 +8,15 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import today, utcnow
-from ..community import Community, CommunityDataError, current_community
-from ..database import write_transaction
-from ..extensions import db
-from ..references import next_reference
-from ..tokens import is_nonce, is_token
+from ..core.clock import today, utcnow
+from ..core.community import current_community
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.references import next_reference
+from ..core.tokens import is_nonce, is_token
 from .models import BOOKED, CANCELLED, MoveInBooking
 from .notices import notify_booked, notify_cancelled, notify_moved
+from .slots import Slot, day_slots
 
 # A concurrent writer on PostgreSQL can take the same seat or reference; check again then.
 ATTEMPTS = 3
@@ -52,13 +53,6 @@ class MoveRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Slot:
-    id: str
-    label: str
-    capacity: int
-
-
-@dataclass(frozen=True)
 class SlotAvailability:
     slot: Slot
     taken: int
@@ -70,47 +64,6 @@ class SlotAvailability:
     @property
     def full(self) -> bool:
         return self.remaining == 0
-
-
-def check_move_in_data(data: Community) -> None:
-    """Refuse a community file whose ``move_in`` block the booking form cannot work with.
-
-    Called when the blueprint is registered, so a typo stops the app at start-up with the
-    file named, instead of failing an owner's booking later.
-    """
-    block = data.get("move_in") or {}
-    problems = []
-    slot_list = block.get("slots") or []
-    ids = [s.get("id") for s in slot_list if isinstance(s, dict)]
-    if not slot_list or len(ids) != len(slot_list) or not all(ids):
-        problems.append("move_in.slots 须列出时段，每个时段有 id、label、capacity")
-    elif len(set(ids)) != len(ids):
-        problems.append(f"move_in.slots 的 id 重复: {sorted({i for i in ids if ids.count(i) > 1})}")
-    for slot in slot_list:
-        if isinstance(slot, dict) and not (isinstance(slot.get("capacity"), int)
-                                           and slot["capacity"] >= 1 and slot.get("label")):
-            problems.append(f"时段 {slot.get('id')} 须有 label，capacity 须为正整数")
-    days = block.get("booking_days_ahead")
-    if not (isinstance(days, int) and days >= 1):
-        problems.append("move_in.booking_days_ahead 须为正整数")
-    if not isinstance(block.get("garage_clearance_m"), (int, float)):
-        problems.append("move_in.garage_clearance_m 须为数字（米）")
-    for key in ("oversize_post", "entrance_posts"):
-        if not block.get(key):
-            problems.append(f"move_in.{key} 不能为空")
-    if problems:
-        raise CommunityDataError(f"{data.source}: " + "；".join(problems))
-
-
-def slots() -> dict[str, Slot]:
-    """The bookable time slots of a day, in the order of the community file."""
-    return {s["id"]: Slot(s["id"], s["label"], int(s["capacity"]))
-            for s in current_community().move_in["slots"]}
-
-
-def slot_label(slot_id: str) -> str:
-    slot = slots().get(slot_id)
-    return slot.label if slot else slot_id
 
 
 def bookable_dates() -> tuple[date, date]:
@@ -129,12 +82,12 @@ def _taken_by_slot(move_date: date) -> dict[str, int]:
 def availability(move_date: date) -> list[SlotAvailability]:
     """Each slot of the day with the number of active bookings it holds."""
     taken = _taken_by_slot(move_date)
-    return [SlotAvailability(slot, taken.get(slot.id, 0)) for slot in slots().values()]
+    return [SlotAvailability(slot, taken.get(slot.id, 0)) for slot in day_slots().values()]
 
 
 def todays_bookings(day: date) -> list[MoveInBooking]:
     """The day's active bookings in slot order (the staff home's list for the gate)."""
-    order = {slot_id: index for index, slot_id in enumerate(slots())}
+    order = {slot_id: index for index, slot_id in enumerate(day_slots())}
     rows = db.session.scalars(select(MoveInBooking).where(
         MoveInBooking.move_date == day, MoveInBooking.state != CANCELLED)
         .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
@@ -196,7 +149,7 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
                                       values["move_date"])
         if blocking:
             raise RoomAlreadyBooked(blocking.reference)
-        seat = _free_seat(values["move_date"], slots()[values["slot"]])
+        seat = _free_seat(values["move_date"], day_slots()[values["slot"]])
         now, filed_on = utcnow(), today()
         sequence, reference = next_reference(session.connection(), MoveInBooking.__table__, "BJ",
                                              filed_on)
@@ -282,7 +235,7 @@ def _move_once(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     first, last = bookable_dates()
     if not first <= move_date <= last:
         raise MoveRefused(f"只能改到 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间的日期。", "move_date")
-    slot = slots().get(slot_id)
+    slot = day_slots().get(slot_id)
     if slot is None:
         raise MoveRefused("请从列表中选择搬家时段。")
     if (booking.move_date, booking.slot) == (move_date, slot_id):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..households import HouseholdForm
-from ..tokens import is_nonce
-from ..typed_input import DATE_FORMATS, clean_text, readable
+from ..households.fields import HouseholdForm
+from ..core.tokens import is_nonce
+from ..web.typed_input import DATE_FORMATS, clean_text, readable
 from . import bookings
+from .slots import day_slots
 
 LARGE_ITEMS_MAX = 500
 
@@ -37,7 +38,7 @@ class MoveInForm(HouseholdForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.slots = bookings.slots()
+        self.slots = day_slots()
         self.slot.choices = [(s.id, s.label) for s in self.slots.values()]
         self.oversize.choices = [("no", "没有"), ("yes", "有")]
         self.first_day, self.last_day = bookings.bookable_dates()

@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import utcnow
-from ..extensions import db
-from ..households import HouseholdColumns
-from ..tokens import new_token
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..households.fields import HouseholdColumns
+from ..core.tokens import new_token
 
 BOOKED = "booked"
 COMPLETED = "completed"

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from ..my_records.registry import HouseholdRecord
 from ..notifications.outbox import enqueue, path_for
 from .models import MoveInBooking
+from .slots import slot_label
 
 RECORD_TYPE = "move_in"
 RECORD_LABEL = "搬家预约"
 
 
 def _values(booking: MoveInBooking) -> dict:
-    from .bookings import slot_label
-
     return {"record_type": RECORD_TYPE, "record_id": booking.id, "reference": booking.reference,
             "date": booking.move_date.isoformat(), "slot": slot_label(booking.slot)}
 

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..clock import local_time, today, utcnow
-from ..database import write_transaction
-from ..errors import render_error
-from ..exports import (
+from ..core.clock import local_time, today, utcnow
+from ..core.database import write_transaction
+from ..web.errors import render_error
+from ..web.exports import (
     DATE,
     DATETIME,
     YES_NO,
@@ -31,13 +31,14 @@ from ..exports import (
     table_csv_response,
     xlsx_tables_response,
 )
-from ..extensions import db
+from ..core.extensions import db
 from ..notifications.messages import MESSAGES
 from ..notifications.outbox import messages_by_record
-from ..template_filters import local_minute
+from ..web.template_filters import local_minute
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
 from .notices import RECORD_TYPE, notify_cancelled, resend_booking_link
+from .slots import day_slots, slot_label
 
 bp = Blueprint("move_in_staff", __name__)
 
@@ -61,7 +62,7 @@ def _day_arg() -> tuple[date, str | None]:
 
 def _bookings_of(day: date):
     """Every booking of the day (cancelled ones last in each slot), in slot order."""
-    order = {slot_id: index for index, slot_id in enumerate(bookings.slots())}
+    order = {slot_id: index for index, slot_id in enumerate(day_slots())}
     rows = db.session.scalars(select(MoveInBooking).where(MoveInBooking.move_date == day)
                               .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
     return sorted(rows, key=lambda b: (order.get(b.slot, len(order)), b.state == CANCELLED))
@@ -75,8 +76,8 @@ def schedule():
     rows = _bookings_of(day)
     active = [b for b in rows if b.state != CANCELLED]
     per_slot = [(slot, [b for b in rows if b.slot == slot.id])
-                for slot in bookings.slots().values()]
-    known = set(bookings.slots())
+                for slot in day_slots().values()]
+    known = set(day_slots())
     others = [b for b in rows if b.slot not in known]
     totals = {"bookings": len(active), "oversize": sum(b.oversize for b in active),
               "trolley": sum(b.wants_trolley for b in active),
@@ -165,7 +166,7 @@ def call_owner(booking_id: int):
     record_audit("move_in.call_owner", target=booking.reference,
                  detail=f"{booking.room_label} {booking.move_date.isoformat()}")
     return render_template("move_in/staff/call.html", booking=booking,
-                           slot_label=bookings.slot_label(booking.slot))
+                           slot_label=slot_label(booking.slot))
 
 
 EXPORT_COLUMNS = (
@@ -179,7 +180,7 @@ EXPORT_HEADER = tuple(column.label for column in EXPORT_COLUMNS)
 
 def _export_rows(day: date):
     for booking in _bookings_of(day):
-        yield (booking.reference, booking.move_date, bookings.slot_label(booking.slot),
+        yield (booking.reference, booking.move_date, slot_label(booking.slot),
                booking.room_label, booking.owner_name, booking.owner_mobile, booking.oversize,
                bookings.route_for(booking).entrance, booking.large_items, booking.wants_trolley,
                booking.wants_carry_help, booking.state_label, booking.closed_by or "",

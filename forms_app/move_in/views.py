@@ -15,15 +15,16 @@ from flask import (
     url_for,
 )
 
-from ..community import cached_community
-from ..security_headers import no_store, private
-from ..tokens import new_nonce
+from ..core.community import cached_community
+from ..core.security_headers import no_store, private
+from ..core.tokens import new_nonce
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED
+from .slots import check_move_in_data, slot_label
 
 bp = Blueprint("move_in", __name__)
-bp.record_once(lambda state: bookings.check_move_in_data(
+bp.record_once(lambda state: check_move_in_data(
     cached_community(state.app.config["COMMUNITY_FILE"])))
 
 # The handbook section this form follows.
@@ -87,7 +88,7 @@ def booking(token: str):
     """The private confirmation: the booking, its state, the route to use, the help booked."""
     found = _booking_or_404(token)
     return private(current_app.make_response(render_template(
-        "move_in/booking.html", booking=found, slot_label=bookings.slot_label(found.slot),
+        "move_in/booking.html", booking=found, slot_label=slot_label(found.slot),
         route=bookings.route_for(found), office=bookings.service_office(),
         may_cancel=bookings.owner_may_cancel(found), handbook_url=HANDBOOK_URL)))
 
@@ -131,7 +132,7 @@ def move(token: str):
             errors["move_date"] = room_day_taken_message(taken.reference)
             status = 409
         else:
-            flash(f"已改约到 {day:%Y-%m-%d} {bookings.slot_label(source.get('slot'))}，"
+            flash(f"已改约到 {day:%Y-%m-%d} {slot_label(source.get('slot'))}，"
                   "原时段的名额已释放。", "success")
             return redirect(url_for(".booking", token=token), code=303)
     elif request.method == "POST":
@@ -140,7 +141,7 @@ def move(token: str):
     return private(current_app.make_response((render_template(
         "move_in/move.html", booking=found, day=day, raw_day=raw_day, first=first, last=last,
         availability=availability, errors=errors, chosen=source.get("slot"),
-        slot_label=bookings.slot_label(found.slot)), status)))
+        slot_label=slot_label(found.slot)), status)))
 
 
 @bp.post("/booking/<token>/cancel")

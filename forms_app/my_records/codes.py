@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..clock import utcnow
-from ..database import write_transaction
+from ..core.clock import utcnow
+from ..core.database import write_transaction
 from ..notifications.outbox import enqueue
 from .models import OwnerCode, WrongCode
 from .registry import records_for
@@ -152,7 +152,7 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
 
 
 def _recent_failures(mobile: str, now: datetime) -> int:
-    from ..extensions import db
+    from ..core.extensions import db
 
     since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
     return db.session.scalar(select(func.count()).select_from(WrongCode).where(

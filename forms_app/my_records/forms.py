@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from ..households import HouseholdForm, mobile_field
+from ..households.fields import HouseholdForm, mobile_field
 
 CODE = re.compile(r"[0-9]{6}")
 

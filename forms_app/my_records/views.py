@@ -19,7 +19,7 @@ from flask import (
 )
 
 from ..accounts.audit import request_address
-from ..security_headers import private
+from ..core.security_headers import private
 from .codes import CodeRefused, Room, check_code, request_code, setting
 from .forms import CodeForm, RoomMobileForm
 from .registry import records_for

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.extensions import db
 
 PENDING = "pending"      # waiting for its (next) attempt
 SENDING = "sending"      # claimed by a worker until ``lease_until``

@@ -11,7 +11,7 @@ import uuid
 from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import func, select
 
-from ..clock import utcnow
+from ..core.clock import utcnow
 from .messages import render
 from .models import FAILED, PENDING, Notification
 

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from ..accounts.access import staff_required
 from ..accounts.audit import record_audit
-from ..clock import utcnow
-from ..database import write_transaction
-from ..extensions import db
-from ..paging import paginate
+from ..core.clock import utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..web.paging import paginate
 from .messages import MESSAGES
 from .models import FAILED, PENDING, STATE_LABELS, Notification
 

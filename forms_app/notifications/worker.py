@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from ..clock import today, utcnow
-from ..database import write_transaction
-from ..extensions import db
+from ..core.clock import today, utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
 from .channels import DeliveryError, Outgoing, build_channels, channel_for, describe
 from .messages import MESSAGES
 from .models import (

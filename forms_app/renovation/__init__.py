@@ -21,6 +21,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     )
     from .staff_views import bp as staff_bp
     from .views import bp
+    from .workflow import declare_events
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/renovation")
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff")
@@ -41,4 +42,5 @@ def init_app(app: Flask, url_prefix: str) -> None:
         audit_labels={"renovation.action": "装修申请状态变更", "renovation.patrol": "记录装修巡查"},
     ))
     register_household_records(app, "renovation", household_records)
+    declare_events(app)
     register_scan(app, "renovation.patrol_overdue", overdue_patrol_alerts)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import pending_uploads
-from ..clock import today, utcnow
-from ..database import write_transaction
-from ..extensions import db
-from ..references import next_reference
-from ..tokens import is_token, new_token
-from ..uploads import CheckedUpload, StoredFiles, upload_dir
+from ..files import pending_uploads
+from ..core.clock import today, utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.references import next_reference
+from ..core.tokens import is_token, new_token
+from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
 from . import states
 from .models import (
     RenovationApplication,

@@ -21,11 +21,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..clock import today
-from ..households import HouseholdForm, mobile_field, text_field
-from ..tokens import is_nonce, is_token
-from ..typed_input import DATE_FORMATS, clean_text, readable
-from ..uploads import AttachmentError, check_upload, chosen_files, upload_limits
+from ..core.clock import today
+from ..households.fields import HouseholdForm, mobile_field, text_field
+from ..core.tokens import is_nonce, is_token
+from ..web.typed_input import DATE_FORMATS, clean_text, readable
+from ..files.uploads import AttachmentError, check_upload, chosen_files, upload_limits
 from . import rules
 
 MIN_WORKERS = 1

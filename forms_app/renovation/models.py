@@ -21,13 +21,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import StaffUser
-from ..clock import utcnow
-from ..extensions import db
-from ..households import HouseholdColumns
-from ..tokens import new_token
-from ..uploads import StoredFileColumns
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..households.fields import HouseholdColumns
+from ..core.tokens import new_token
+from ..files.uploads import StoredFileColumns
 from . import states
 
+# The record type other parts use for an application: messages, events, 我的办理.
+RECORD_TYPE = "renovation"
 # Partial unique index: at most one open application per room, enforced by the database too.
 OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
 

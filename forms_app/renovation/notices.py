@@ -9,16 +9,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..database import write_transaction
-from ..extensions import db
+from ..core.database import write_transaction
+from ..core.extensions import db
 from ..my_records.registry import HouseholdRecord
 from ..notifications.messages import short_reason
 from ..notifications.outbox import enqueue, path_for
 from . import states
-from .models import RenovationApplication
+from .models import RECORD_TYPE, RenovationApplication
 from .patrols import patrols_due
 
-RECORD_TYPE = "renovation"
 RECORD_LABEL = "装修申请"
 
 # Workflow step → what the owner is told (steps not named here tell the owner nothing).

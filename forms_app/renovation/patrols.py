@@ -25,12 +25,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import actor_label
 from ..accounts.permissions import TABLE, allowed
-from ..clock import local_date, today, utcnow
-from ..community import current_community
-from ..extensions import db
-from ..tokens import is_nonce
-from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
-from ..uploads import (
+from ..core.clock import local_date, today, utcnow
+from ..core.community import current_community
+from ..core.extensions import db
+from ..core.tokens import is_nonce
+from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
+from ..files.uploads import (
     AttachmentError,
     StoredFileColumns,
     StoredFiles,

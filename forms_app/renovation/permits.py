@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from . import states
 from .models import RenovationApplication
 

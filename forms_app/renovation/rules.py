@@ -1,7 +1,7 @@
 """The renovation rules and community limits the form enforces, read from the data files."""
 from __future__ import annotations
 
-from ..community import cached_data
+from ..core.community import cached_data
 
 # Handbook sections the form links back to (headings written by the handbook pages).
 DOCUMENTS_URL = "/owner/renovation/#所需资料"

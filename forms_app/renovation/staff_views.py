@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..clock import today, utcnow
-from ..community import current_community
-from ..database import write_transaction
-from ..drafts import (
+from ..core.clock import today, utcnow
+from ..core.community import current_community
+from ..core.database import write_transaction
+from ..web.drafts import (
     CONFLICT,
     DUPLICATE,
     INVALID,
@@ -31,8 +31,8 @@ from ..drafts import (
     is_draft_request,
     saved_reply,
 )
-from ..errors import render_error
-from ..exports import (
+from ..web.errors import render_error
+from ..web.exports import (
     DATE,
     INTEGER,
     YES_NO,
@@ -41,15 +41,15 @@ from ..exports import (
     table_csv_response,
     xlsx_tables_response,
 )
-from ..extensions import db
-from ..list_filters import ListFilters
+from ..core.extensions import db
+from ..web.list_filters import ListFilters
 from ..notifications.messages import MESSAGES
 from ..notifications.outbox import messages_for
-from ..paging import paginate
-from ..template_filters import local_minute
-from ..tokens import is_nonce, new_nonce
-from ..typed_input import clean_line, select_number
-from ..uploads import send_attachment
+from ..web.paging import paginate
+from ..web.template_filters import local_minute
+from ..core.tokens import is_nonce, new_nonce
+from ..web.typed_input import clean_line, select_number
+from ..files.uploads import send_attachment
 from . import rules, states
 from .applications import resubmission_of
 from .models import RenovationApplication, RenovationAttachment, RenovationEvent

@@ -15,12 +15,12 @@ from flask import (
 )
 from markupsafe import Markup
 
-from .. import pending_uploads
-from ..clock import today
-from ..community import current_community
-from ..errors import render_error
-from ..security_headers import no_store, private
-from ..tokens import is_nonce, new_nonce
+from ..files import pending_uploads
+from ..core.clock import today
+from ..core.community import current_community
+from ..web.errors import render_error
+from ..core.security_headers import no_store, private
+from ..core.tokens import is_nonce, new_nonce
 from . import permits, rules, states
 from .applications import (
     APPLICATION_FIELDS,

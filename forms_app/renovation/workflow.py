@@ -15,10 +15,11 @@ from datetime import date, timedelta
 from ..accounts import roles
 from ..accounts.models import actor_label
 from ..accounts.permissions import roles_for
-from ..community import current_community
-from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
+from ..core.community import current_community
+from ..events import announce, declare
+from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from . import states
-from .models import RenovationApplication, RenovationEvent, record_event
+from .models import RECORD_TYPE, RenovationApplication, RenovationEvent, record_event
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Step:
     @property
     def roles(self) -> frozenset[str]:
         return roles_for(self.permission)
+
+    @property
+    def event(self) -> str:
+        """The domain event announced when the step is taken (``forms_app.events``)."""
+        return f"renovation.{self.action}"
 
 
 def _step(action, label, sources, target, **extra) -> Step:
@@ -66,6 +72,12 @@ STEPS: tuple[Step, ...] = (
 STEPS_BY_ACTION = {step.action: step for step in STEPS}
 
 MAX_COMMENT = 1000
+
+
+def declare_events(app) -> None:
+    """Every step is an event others may react to: ``renovation.approve`` … ``refund_deposit``."""
+    for step in STEPS:
+        declare(app, step.event, f"装修申请{step.label}")
 
 
 class WorkflowError(ValueError):
@@ -134,5 +146,9 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
                    f"{new_end_date.isoformat()}。{comment}")
         application.end_date = new_end_date
     target = step.target or application.state
-    return record_event(application, target, actor_id=actor.id, actor_name=actor_label(actor),
-                        comment=comment, internal_note=internal_note)
+    event = record_event(application, target, actor_id=actor.id, actor_name=actor_label(actor),
+                         comment=comment, internal_note=internal_note)
+    # Others react in this transaction (a deposit refunded is a ledger entry, say).
+    announce(step.event, RECORD_TYPE, application.id, reference=application.reference,
+             state=target, actor_id=actor.id)
+    return event

@@ -12,7 +12,7 @@ from ..my_records.registry import register_household_records
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
-    from . import job_views, report_views, staff_views  # noqa: F401  (they attach to bp)
+    from . import job_views, report_views, staff_views  # noqa: F401  (they attach to bp
     from .jobs import jobs_panel, register_panel
     from .notices import household_records
     from .staff_blueprint import bp as staff_bp

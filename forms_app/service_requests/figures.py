@@ -13,8 +13,8 @@ from statistics import median
 
 from sqlalchemy import exists, func, select
 
-from ..clock import LOCAL_TZ, today, utcnow
-from ..extensions import db
+from ..core.clock import LOCAL_TZ, today, utcnow
+from ..core.extensions import db
 from . import states
 from .models import HouseholdVisit, ServiceFollowUp, ServiceRequest
 

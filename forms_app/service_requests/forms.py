@@ -6,10 +6,10 @@ from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..households import HouseholdForm
-from ..tokens import is_nonce
-from ..typed_input import clean_line, clean_text, readable
-from ..uploads import AttachmentError, check_upload, chosen_files, upload_limits
+from ..households.fields import HouseholdForm
+from ..core.tokens import is_nonce
+from ..web.typed_input import clean_line, clean_text, readable
+from ..files.uploads import AttachmentError, check_upload, chosen_files, upload_limits
 from . import settings, states
 
 PHOTO_TYPES = ("image/jpeg", "image/png")

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import actor_label
-from ..clock import today, utcnow
-from ..database import write_transaction
-from ..extensions import db
-from ..references import next_reference
-from ..tokens import is_nonce, is_token, new_token
-from ..uploads import CheckedUpload, StoredFiles, upload_dir
+from ..core.clock import today, utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.references import next_reference
+from ..core.tokens import is_nonce, is_token, new_token
+from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
 from . import settings, states
 from .models import ServiceEvent, ServicePhoto, ServiceRequest
 from .notices import notify_filed

@@ -6,9 +6,9 @@ from flask import abort, current_app, render_template, request, url_for
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.permissions import allowed
-from ..clock import utcnow
-from ..extensions import db
-from ..uploads import StoredFiles, upload_dir
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..files.uploads import StoredFiles, upload_dir
 from . import settings, states, workflow
 from .forms import check_photos
 from .jobs import open_jobs

@@ -6,8 +6,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..accounts.permissions import allowed
-from ..clock import utcnow
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.extensions import db
 from . import settings, states
 from .figures import overdue_counts, visit_progress
 from .models import ServiceRequest

@@ -11,11 +11,11 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import StaffUser
-from ..clock import utcnow
-from ..extensions import db
-from ..households import HouseholdColumns
-from ..tokens import new_token
-from ..uploads import StoredFileColumns
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..households.fields import HouseholdColumns
+from ..core.tokens import new_token
+from ..files.uploads import StoredFileColumns
 from . import states
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..clock import local_time
-from ..extensions import db
+from ..core.clock import local_time
+from ..core.extensions import db
 from ..my_records.registry import HouseholdRecord
 from ..notifications.outbox import enqueue, path_for
 from . import states

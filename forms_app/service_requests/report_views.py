@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
-from ..clock import today
-from ..community import current_community
-from ..exports import csv_response, xlsx_response
-from ..extensions import db
-from ..households import room_choices, room_directory
-from ..paging import paginate
-from ..template_filters import format_rate
-from ..tokens import is_nonce, new_nonce
+from ..core.clock import today
+from ..core.community import current_community
+from ..web.exports import csv_response, xlsx_response
+from ..core.extensions import db
+from ..households.fields import room_choices, room_directory
+from ..web.paging import paginate
+from ..web.template_filters import format_rate
+from ..core.tokens import is_nonce, new_nonce
 from . import settings, states
 from .figures import (
     MONTH,

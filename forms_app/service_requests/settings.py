@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..community import Community, CommunityDataError, current_community
+from ..core.community import Community, CommunityDataError, current_community
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,22 @@ from sqlalchemy import func, select
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..clock import local_time, today, utcnow
-from ..database import write_transaction
-from ..exports import csv_response, xlsx_response
-from ..extensions import db
-from ..list_filters import ListFilters
-from ..paging import paginate
-from ..security_headers import no_store
-from ..tokens import new_nonce
-from ..typed_input import clean_line
-from ..uploads import send_attachment
-from . import intake, settings, states, workflow
+from ..core.clock import local_time, today, utcnow
+from ..core.database import write_transaction
+from ..web.exports import csv_response, xlsx_response
+from ..core.extensions import db
+from ..web.list_filters import ListFilters
+from ..web.paging import paginate
+from ..core.security_headers import no_store
+from ..core.tokens import new_nonce
+from ..web.typed_input import clean_line
+from ..files.uploads import send_attachment
+from . import (
+    intake,
+    settings,
+    states,
+    workflow,
+)
 from .figures import overdue_condition
 from .forms import STAFF_FORMS
 from .models import ServiceFollowUp, ServicePhoto, ServiceRequest

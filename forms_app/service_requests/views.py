@@ -11,9 +11,9 @@ from flask import (
     url_for,
 )
 
-from ..community import cached_community
-from ..security_headers import no_store, private
-from ..tokens import new_nonce
+from ..core.community import cached_community
+from ..core.security_headers import no_store, private
+from ..core.tokens import new_nonce
 from . import intake, settings, states
 from .forms import OWNER_FORMS
 from .workflow import ACTION_LABELS

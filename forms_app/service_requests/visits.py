@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import actor_label
-from ..clock import today, utcnow
-from ..community import current_community
-from ..database import write_transaction
-from ..extensions import db
-from ..tokens import is_nonce
-from ..typed_input import clean_line, clean_text, is_unreadable, select_number
+from ..core.clock import today, utcnow
+from ..core.community import current_community
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.tokens import is_nonce
+from ..web.typed_input import clean_line, clean_text, is_unreadable, select_number
 from . import states
 from .models import HouseholdVisit
 

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from ..accounts.models import StaffUser, actor_label
 from ..accounts.permissions import allowed, roles_for
 from ..accounts.roles import ROLES, role_label
-from ..clock import local_time, utcnow
-from ..extensions import db
-from ..typed_input import clean_line, clean_text, is_unreadable
+from ..core.clock import local_time, utcnow
+from ..core.extensions import db
+from ..web.typed_input import clean_line, clean_text, is_unreadable
 from . import settings, states
 from .models import ServiceEvent, ServiceFollowUp, ServicePhoto, ServiceRequest
 from .notices import notify_step

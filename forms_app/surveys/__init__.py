@@ -6,31 +6,11 @@ stops ``create_app`` with a message naming the file and the line.
 """
 from __future__ import annotations
 
-from flask import Flask, abort, current_app
+from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..accounts.roles import MANAGER
-from .definitions import Survey, load_surveys
-
-EXTENSION_KEY = "surveys"
-
-
-def load_into(app) -> None:
-    """Read the app's survey files (``SURVEYS_DIR``, default ``data/surveys``)."""
-    directory = app.config["SURVEYS_DIR"]
-    app.extensions[EXTENSION_KEY] = load_surveys(directory)
-
-
-def all_surveys() -> dict[str, Survey]:
-    return current_app.extensions[EXTENSION_KEY]
-
-
-def survey_or_404(slug: str) -> Survey:
-    survey = all_surveys().get(slug)
-    if survey is None:
-        abort(404)
-    return survey
-
+from .catalog import load_into
 
 def _home_figures(_user, day) -> dict:
     from .dashboard import satisfaction_headlines

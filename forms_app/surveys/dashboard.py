@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..community import current_community
-from ..surveys import all_surveys
-from ..surveys.models import period_label, period_of
-from ..surveys.results import ALL, SurveyResults, survey_results
+from ..core.community import current_community
+from .catalog import all_surveys
+from .models import period_label, period_of
+from .results import ALL, SurveyResults, survey_results
 
 
 @dataclass

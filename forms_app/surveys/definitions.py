@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ..community import DATA_DIR
+from ..core.community import DATA_DIR
 
 DEFAULT_SURVEYS_DIR = DATA_DIR / "surveys"
 

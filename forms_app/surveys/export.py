@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from ..clock import local_time
-from ..exports import DATE, DATETIME, INTEGER, NUMBER, PERCENT, TEXT, Column
-from ..extensions import db
+from ..core.clock import local_time
+from ..web.exports import DATE, DATETIME, INTEGER, NUMBER, PERCENT, TEXT, Column
+from ..core.extensions import db
 from .definitions import (
     MULTIPLE,
     OTHER_OPTION,

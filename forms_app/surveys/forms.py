@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable, select_number
+from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable, select_number
 from .definitions import (
     MULTIPLE,
     OTHER_OPTION,

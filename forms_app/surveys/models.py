@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import utcnow
-from ..extensions import db
-from ..tokens import new_token
+from ..core.clock import utcnow
+from ..core.extensions import db
+from ..core.tokens import new_token
 
 
 def period_of(day: date) -> str:

@@ -15,9 +15,9 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import LOCAL_TZ, today, utcnow
-from ..database import write_transaction
-from ..extensions import db
+from ..core.clock import LOCAL_TZ, today, utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
 from .definitions import Survey
 from .forms import Submission
 from .models import (

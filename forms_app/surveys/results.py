@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import distinct, exists, func, select
 
-from ..extensions import db
+from ..core.extensions import db
 from .definitions import (
     MULTIPLE,
     RECOMMENDATION,

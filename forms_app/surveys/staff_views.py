@@ -19,16 +19,16 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
-from ..clock import utcnow
-from ..community import current_community
-from ..database import write_transaction
-from ..errors import render_error
-from ..exports import Table, csv_response, table_csv_response, xlsx_tables_response
-from ..extensions import db
-from ..paging import paginate
-from ..template_filters import local_minute
-from ..typed_input import select_number
-from . import all_surveys, survey_or_404
+from ..core.clock import utcnow
+from ..core.community import current_community
+from ..core.database import write_transaction
+from ..web.errors import render_error
+from ..web.exports import Table, csv_response, table_csv_response, xlsx_tables_response
+from ..core.extensions import db
+from ..web.paging import paginate
+from ..web.template_filters import local_minute
+from ..web.typed_input import select_number
+from .catalog import all_surveys, survey_or_404
 from .definitions import QUESTION_TYPES
 from .export import SUMMARY_COLUMNS, export_columns, export_rows, summary_rows
 from .models import SurveyAnswer, SurveyInvitation, SurveyResponse, period_label

@@ -6,13 +6,13 @@ import re
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..clock import today
-from ..community import current_community
-from ..errors import render_error
-from ..extensions import db
-from ..security_headers import no_store, private
-from ..tokens import is_nonce, is_token, new_nonce
-from . import all_surveys, survey_or_404
+from ..core.clock import today
+from ..core.community import current_community
+from ..web.errors import render_error
+from ..core.extensions import db
+from ..core.security_headers import no_store, private
+from ..core.tokens import is_nonce, is_token, new_nonce
+from .catalog import all_surveys, survey_or_404
 from .definitions import OTHER_OPTION, RECOMMENDATION_RANGE, SATISFACTION_SCALE, Survey
 from .forms import field_name, other_field_name, read_submission
 from .models import SurveyInvitation

@@ -23,7 +23,7 @@ import jinja2
 import yaml
 
 from ..accounts.roles import ROLE_LABELS
-from ..community import DATA_DIR, Community
+from ..core.community import DATA_DIR, Community
 from .handbook_sections import Handbook, Section
 
 TRAINING_DIR = DATA_DIR / "training"
@@ -232,7 +232,7 @@ def read_training(directory: Path, handbook: Handbook, community: Community) -> 
 
 @lru_cache(maxsize=4)
 def cached_training(directory: str, handbook_key: tuple, community_file: str) -> Training:
-    from ..community import cached_community
+    from ..core.community import cached_community
     from .handbook_sections import cached_handbook
 
     return read_training(Path(directory), cached_handbook(*handbook_key),

@@ -17,7 +17,7 @@ from functools import lru_cache
 from html import unescape
 from pathlib import Path
 
-from ..community import PROJECT_ROOT
+from ..core.community import PROJECT_ROOT
 
 STAFF_URL = "/staff/"
 STAFF_CONFIG = PROJECT_ROOT / "mkdocs-staff.yml"

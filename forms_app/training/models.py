@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import utcnow
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.extensions import db
 
 HOW_TICKED, HOW_SIGNED = "ticked", "signed"
 HOW_LABELS = {HOW_TICKED: "主持人勾选", HOW_SIGNED: "本人签到"}

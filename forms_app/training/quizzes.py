@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import write_transaction
-from ..extensions import db
-from ..tokens import is_nonce
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.tokens import is_nonce
 from .definitions import ANSWER_PREFIX, MULTIPLE, Question, Quiz
 from .models import TrainingAnswer, TrainingAttempt
 

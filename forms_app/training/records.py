@@ -13,9 +13,9 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import StaffUser
-from ..clock import utcnow
-from ..database import write_transaction
-from ..extensions import db
+from ..core.clock import utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
 from .definitions import Quiz, Training
 from .handbook_sections import Section
 from .models import (

@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser, actor_label
-from ..database import write_transaction
-from ..extensions import db
-from ..tokens import is_nonce
-from ..typed_input import (
+from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.tokens import is_nonce
+from ..web.typed_input import (
     UNREADABLE_MESSAGE,
     clean_line,
     clean_text,
@@ -207,7 +207,7 @@ EXPORT_HEADER = ("培训编号", "培训日期", "培训主题", "主讲人", "�
 
 def export_rows():
     """One row per attendee of every session, oldest first (a session nobody attended: one row)."""
-    from ..template_filters import local_minute
+    from ..web.template_filters import local_minute
 
     query = (select(TrainingSession).options(selectinload(TrainingSession.attendances))
              .order_by(TrainingSession.held_on, TrainingSession.id))

@@ -19,12 +19,12 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser
 from ..accounts.permissions import allowed
-from ..clock import today
-from ..errors import render_error
-from ..exports import csv_response, xlsx_response
-from ..extensions import db
-from ..paging import paginate
-from ..tokens import new_nonce
+from ..core.clock import today
+from ..web.errors import render_error
+from ..web.exports import csv_response, xlsx_response
+from ..core.extensions import db
+from ..web.paging import paginate
+from ..core.tokens import new_nonce
 from . import records, sessions
 from .definitions import current_training
 from .handbook_sections import current_handbook

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forms_app.accounts import roles
 from forms_app.cleaning.checklist import checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningPhoto, CleaningResult
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.conftest import csrf_token_from
 
 NEW_URL = "/forms/staff/cleaning/new"

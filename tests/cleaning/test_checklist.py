@@ -12,7 +12,7 @@ from forms_app import create_app
 from forms_app.accounts import roles
 from forms_app.cleaning import checklist as checklist_module
 from forms_app.cleaning.checklist import ChecklistError, build_checklist, checklist
-from forms_app.community import load_data
+from forms_app.core.community import load_data
 
 from .conftest import NEW_URL
 

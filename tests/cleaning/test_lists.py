@@ -13,7 +13,7 @@ from sqlalchemy import select
 from forms_app.accounts import roles
 from forms_app.cleaning.checklist import checklist
 from forms_app.accounts.models import AuditLog
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 
 from .conftest import LIST_URL, Inspector, inspection_fields, results_for
 

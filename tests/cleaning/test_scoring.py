@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from forms_app.cleaning.scoring import Score, pass_rate, score
-from forms_app.template_filters import format_rate
+from forms_app.web.template_filters import format_rate
 
 
 def rows(*pairs):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from forms_app import operations
-from forms_app.extensions import db
-from forms_app.operations import create_backup, restore_backup
+from forms_app.files import backups
+from forms_app.core.extensions import db
+from forms_app.files.backups import create_backup, restore_backup
 
 
 def _rows(app):
@@ -140,7 +140,7 @@ def test_pg_dump_and_pg_restore_never_get_the_password_on_their_command_line(
         if argv[0] == "pg_dump":
             Path(argv[argv.index("--file") + 1]).write_bytes(b"PGDMP fake dump")
 
-    monkeypatch.setattr(operations.subprocess, "run", fake_run)
+    monkeypatch.setattr(backups.subprocess, "run", fake_run)
     app.config["SQLALCHEMY_DATABASE_URI"] = PG_URL
     with app.app_context():
         archive = create_backup(tmp_path).archive

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from forms_app import create_app
-from forms_app.community import EXAMPLE_NOTICE, ExampleCommunityInProduction
+from forms_app.core.community import EXAMPLE_NOTICE, ExampleCommunityInProduction
 from tests.support.server import BIN, PROJECT_ROOT
 
 OWNER_PAGES = ["/forms/", "/forms/renovation/apply", "/forms/move-in/", "/forms/surveys/",

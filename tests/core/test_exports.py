@@ -3,7 +3,7 @@ import io
 
 from openpyxl import load_workbook
 
-from forms_app.exports import csv_response, safe_cell, xlsx_response
+from forms_app.web.exports import csv_response, safe_cell, xlsx_response
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+86 138 0013 8000", "-1+2", "@SUM(A1)", "\tx", "\rx"]
 

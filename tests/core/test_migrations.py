@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 
 
 def test_models_match_migrations(app):

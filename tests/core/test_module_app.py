@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forms_app.accounts.models import StaffUser
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.support.staff import create_staff
 
 pytestmark = pytest.mark.one_app_per_module

@@ -3,7 +3,7 @@ stop the app instead."""
 import pytest
 
 from forms_app import create_app
-from forms_app.config import build_config
+from forms_app.core.config import build_config
 
 
 def test_every_setting_the_code_reads_has_a_default(tmp_path):

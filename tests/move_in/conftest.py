@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forms_app.community import load_community
-from forms_app.extensions import db
+from forms_app.core.community import load_community
+from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
 from tests.conftest import csrf_token_from
 

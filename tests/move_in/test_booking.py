@@ -11,9 +11,9 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 
 from forms_app import create_app
-from forms_app.community import DEFAULT_COMMUNITY_FILE, CommunityDataError
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE, CommunityDataError
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.move_in.forms import SLOT_FULL_MESSAGE
 from forms_app.move_in.models import CANCELLED, MoveInBooking
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from forms_app.clock import utcnow
-from forms_app.database import write_transaction
+from forms_app.core.clock import utcnow
+from forms_app.core.database import write_transaction
 from forms_app.my_records.models import OwnerCode, WrongCode
 from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY
@@ -204,7 +204,7 @@ def test_bad_room_or_mobile_is_refused_next_to_the_field(household, field, value
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and message in html and 'class="field-error"' in html
     with household.app_context():
-        from forms_app.extensions import db
+        from forms_app.core.extensions import db
         assert db.session.query(OwnerCode).count() == 0
 
 

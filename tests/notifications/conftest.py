@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.notifications.models import Notification
 from forms_app.notifications.worker import run
 from tests.support.endpoints import FakeRobot, FakeTencentSms, SMS_SECRET_ID, SMS_SECRET_KEY, sms_config

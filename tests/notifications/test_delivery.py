@@ -9,7 +9,7 @@ import time
 import pytest
 
 from forms_app.accounts import roles
-from forms_app.database import write_transaction
+from forms_app.core.database import write_transaction
 from forms_app.notifications.channels import build_channels
 from forms_app.notifications.models import DELIVERED, ERROR, FAILED, PENDING, SENT
 from forms_app.notifications.outbox import enqueue
@@ -201,7 +201,7 @@ def test_the_worker_refuses_settings_it_cannot_work_with(app, runner, settings, 
 
 
 def test_every_notification_setting_has_its_default_in_config(tmp_path, monkeypatch):
-    from forms_app.config import build_config
+    from forms_app.core.config import build_config
 
     for name in ("STAFF_WEBHOOK_URL", "SMS_SECRET_ID", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

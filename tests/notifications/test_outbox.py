@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from forms_app.accounts import roles
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.notifications.models import OWNER, PENDING, STAFF, Notification
 from forms_app.notifications.outbox import enqueue
 from forms_app.renovation.models import RenovationApplication

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 
-from forms_app.database import write_transaction
+from forms_app.core.database import write_transaction
 from forms_app.notifications.models import DELIVERED, INTERRUPTED, SENT
 from forms_app.notifications.outbox import enqueue
 from tests.support.endpoints import FakeRobot, wait_until

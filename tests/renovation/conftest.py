@@ -9,9 +9,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import event, func, select
 
-from forms_app.clock import today
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, record_event
 from tests.conftest import csrf_token_from
 

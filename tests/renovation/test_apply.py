@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from forms_app.clock import today
-from forms_app.community import load_community, load_data
+from forms_app.core.clock import today
+from forms_app.core.community import load_community, load_data
 
 from .conftest import APPLY_URL, REFERENCE, application_fields, move_to
 

@@ -10,9 +10,9 @@ import requests
 from flask import url_for
 from sqlalchemy import select
 
-from forms_app.clock import today
-from forms_app.community import load_community
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.core.community import load_community
+from forms_app.core.extensions import db
 from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
 from tests.support.browser import PHONE

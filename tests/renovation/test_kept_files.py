@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from forms_app.clock import utcnow
-from forms_app.extensions import db
-from forms_app.pending_uploads import PendingUpload
+from forms_app.core.clock import utcnow
+from forms_app.core.extensions import db
+from forms_app.files.pending_uploads import PendingUpload
 
 from .conftest import APPLY_URL, application_fields
 from .test_uploads import PDF, PNG

@@ -8,8 +8,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from forms_app.community import load_community
-from forms_app.extensions import db
+from forms_app.core.community import load_community
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 from tests.conftest import csrf_token_from
 from tests.support.server import LiveServer

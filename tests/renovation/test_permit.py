@@ -9,8 +9,8 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from forms_app.clock import today
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.core.extensions import db
 from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
 

@@ -6,9 +6,9 @@ import io
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from forms_app.config import UPLOAD_MAX_FILE_BYTES
+from forms_app.core.config import UPLOAD_MAX_FILE_BYTES
 from forms_app.renovation import applications
-from forms_app.uploads import display_name, send_attachment
+from forms_app.files.uploads import display_name, send_attachment
 
 from .conftest import application_fields
 
@@ -133,7 +133,7 @@ def test_display_name_keeps_only_the_file_name(raw, expected):
 
 
 def test_upload_is_checked_from_its_first_bytes_not_its_name(app):
-    from forms_app.uploads import AttachmentError, check_upload
+    from forms_app.files.uploads import AttachmentError, check_upload
 
     upload = FileStorage(io.BytesIO(PNG), filename="看起来是.pdf")
     with app.app_context():
@@ -143,7 +143,7 @@ def test_upload_is_checked_from_its_first_bytes_not_its_name(app):
 
 
 def test_full_disk_while_storing_files_is_explained_and_leaves_nothing(owner, stored, monkeypatch):
-    from forms_app import uploads
+    from forms_app.files import uploads
 
     def disk_full(source, target, _length):
         target.write(source.read(10))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forms_app.accounts.models import AuditLog, StaffUser
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.service_requests.models import HouseholdVisit, ServiceRequest
 from tests.conftest import csrf_token_from
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from forms_app.accounts import roles
-from forms_app.clock import today
+from forms_app.core.clock import today
 from forms_app.service_requests.figures import compute, month_of, parse_period, week_of
 from forms_app.service_requests.models import ServiceFollowUp
 

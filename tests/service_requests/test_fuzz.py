@@ -7,7 +7,7 @@ import re
 import pytest
 
 from forms_app.accounts import roles
-from forms_app.clock import today
+from forms_app.core.clock import today
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
     NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, assert_chinese_errors, nul_sent_to_database,
     odd_post,

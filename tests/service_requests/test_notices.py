@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forms_app.accounts import roles
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.my_records.registry import records_for
 from forms_app.notifications.models import Notification
 

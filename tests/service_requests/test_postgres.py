@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.service_requests.models import ServiceEvent, ServiceRequest
 from tests.conftest import csrf_token_from
 from tests.support.postgres import app_on_postgres, wait_for_blocked

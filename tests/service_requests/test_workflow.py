@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from forms_app.accounts import roles
-from forms_app.clock import utcnow
+from forms_app.core.clock import utcnow
 from forms_app.service_requests import states
 from forms_app.service_requests.models import ServiceRequest
 

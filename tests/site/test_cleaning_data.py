@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from forms_app.community import load_data
+from forms_app.core.community import load_data
 
 # The seed's areas in order, with their number of standard items; * marks the key areas.
 SEED_AREAS = {

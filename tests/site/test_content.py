@@ -16,7 +16,7 @@ from urllib.parse import unquote, urljoin
 import pytest
 import yaml
 
-from forms_app.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
 from tests.conftest import build_handbook
 
 HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from forms_app.community import DEFAULT_COMMUNITY_FILE, EXAMPLE_NOTICE, load_community
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE, EXAMPLE_NOTICE, load_community
 from tests.site.test_content import FEE_REGULATION, Page, all_pages, page
 
 # A number and the Chinese next to it are written together: 30人, 19:00后, 2.2米, 每年2次.
@@ -129,7 +129,7 @@ def test_unified_scheme_guidance_is_not_a_ban(built_site, rules_data):
 
 @pytest.fixture(scope="module")
 def rules_data():
-    from forms_app.community import load_data
+    from forms_app.core.community import load_data
 
     return load_data("renovation_rules.yml")
 

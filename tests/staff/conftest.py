@@ -8,9 +8,9 @@ import pytest
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import StaffUser
-from forms_app.clock import today
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.renovation.applications import find_by_nonce, submit_application
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.workflow import STEPS_BY_ACTION, advance

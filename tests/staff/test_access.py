@@ -7,12 +7,12 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from forms_app.accounts import permissions, roles
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.patrols import patrol_kinds
 from forms_app.renovation.workflow import STEPS_BY_ACTION
-from forms_app.surveys import all_surveys
-from forms_app.uploads import check_upload
+from forms_app.surveys.catalog import all_surveys
+from forms_app.files.uploads import check_upload
 from tests.conftest import csrf_token_from
 
 from .conftest import application_values, filed

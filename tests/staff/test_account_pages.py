@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffSession, StaffUser, actor_label
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 from tests.conftest import csrf_token_from
 from tests.support.staff import login

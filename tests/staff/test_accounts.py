@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from forms_app.accounts.models import AuditLog, StaffUser
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.support.staff import create_staff, login
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.cleaning.models import CleaningInspection
-from forms_app.clock import today
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.core.extensions import db
 from forms_app.renovation.patrols import RenovationPatrol
 from tests.cleaning.conftest import inspection_fields
 from tests.conftest import csrf_token_from

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage
 
 from forms_app.accounts import roles
-from forms_app.uploads import check_upload
+from forms_app.files.uploads import check_upload
 from tests.conftest import csrf_token_from
 
 from .conftest import application_values, file_application, filed, walk

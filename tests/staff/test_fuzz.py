@@ -16,14 +16,14 @@ from werkzeug.routing import IntegerConverter
 from forms_app.accounts import roles
 from forms_app.accounts.audit import record_audit
 from forms_app.accounts.models import AuditLog, LoginAttempt
-from forms_app.clock import today
-from forms_app.database import write_transaction
-from forms_app.extensions import db
-from forms_app.paging import PER_PAGE
+from forms_app.core.clock import today
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
+from forms_app.web.paging import PER_PAGE
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
-from forms_app.row_ids import MAX_ROW_ID
-from forms_app.surveys import all_surveys
+from forms_app.core.row_ids import MAX_ROW_ID
+from forms_app.surveys.catalog import all_surveys
 from tests.conftest import csrf_token_from
 from tests.renovation.conftest import NOT_UTF8, odd_post
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
-from forms_app.clock import today
-from forms_app.exports import xlsx_response
-from forms_app.extensions import db
+from forms_app.core.clock import today
+from forms_app.web.exports import xlsx_response
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 
 from .conftest import file_application, walk

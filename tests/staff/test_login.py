@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from forms_app.accounts.access import safe_next
 from forms_app.accounts.models import AuditLog, LoginAttempt
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.conftest import csrf_token_from
 from tests.support.staff import create_staff, login
 

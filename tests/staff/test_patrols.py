@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.accounts.permissions import TABLE
-from forms_app.community import DEFAULT_COMMUNITY_FILE
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import (
     PatrolPhoto,

@@ -15,8 +15,8 @@ from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.cleaning import inspections
 from forms_app.cleaning.checklist import checklist
 from forms_app.cleaning.forms import check_inspection
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol

@@ -15,12 +15,12 @@ from sqlalchemy import create_engine, func, select, text
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
-from forms_app.community import load_community
-from forms_app.extensions import db
+from forms_app.core.community import load_community
+from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
-from forms_app.surveys import all_surveys
+from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.models import SurveyInvitation
 from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY as MOVE_IN_TODAY

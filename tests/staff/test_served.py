@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import StaffUser
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance

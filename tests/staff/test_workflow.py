@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
-from forms_app.community import CommunityDataError, current_community, load_community
-from forms_app.extensions import db
+from forms_app.core.community import CommunityDataError, current_community, load_community
+from forms_app.core.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
@@ -217,3 +217,28 @@ def test_the_extension_bound_is_read_from_the_community_file(app, as_role, tmp_p
     community_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CommunityDataError, match="max_extended_duration_days"):
         load_community(community_file)
+
+
+def test_each_step_is_announced_in_its_transaction(app, staff_accounts, monkeypatch):
+    """Another part reacting to a step (a ledger entry for a refunded deposit, say) sees it
+    inside the step's transaction: a handler that fails takes the step back with it."""
+    from forms_app import events
+
+    # The module's app is shared: the subscriptions are undone after the test.
+    handlers = app.extensions[events.EXTENSION_KEY].handlers
+    seen = []
+    monkeypatch.setitem(handlers, "renovation.approve", [seen.append])
+    application_id = file_application(app)
+    walk(app, application_id, "approve")
+    assert [(e.name, e.record_type, e.record_id, e.data["state"]) for e in seen] == [
+        ("renovation.approve", "renovation", application_id, states.APPROVED)
+    ]
+
+    def refuse(event):
+        raise RuntimeError("the reacting part failed")
+
+    monkeypatch.setitem(handlers, "renovation.start", [refuse])
+    with pytest.raises(RuntimeError):
+        walk(app, application_id, "start")
+    with app.app_context():
+        assert db.session.get(RenovationApplication, application_id).state == states.APPROVED

@@ -76,7 +76,7 @@ def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **confi
     from flask_migrate import downgrade, upgrade
 
     from forms_app import create_app
-    from forms_app.extensions import db
+    from forms_app.core.extensions import db
 
     monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
     monkeypatch.setenv("DATABASE_URL", postgres_url)

@@ -69,7 +69,7 @@ class LiveServer:
         """An app object in this process on the server's instance and settings, to seed or read
         its database as the server would."""
         from forms_app import create_app
-        from forms_app.extensions import db
+        from forms_app.core.extensions import db
 
         saved = dict(os.environ)
         os.environ.update(self.env)

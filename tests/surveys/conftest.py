@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from forms_app.accounts import roles
-from forms_app.extensions import db
-from forms_app.surveys import all_surveys
+from forms_app.core.extensions import db
+from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.forms import Answer, Submission
 from forms_app.surveys.models import new_token
 from forms_app.surveys.responses import store_response

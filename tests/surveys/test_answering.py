@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from tests.surveys.conftest import count, form_tokens
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
@@ -174,7 +174,8 @@ def test_address_hashes_are_kept_only_a_day(app):
 def test_double_tap_racing_on_two_workers_stores_once_and_answers_both(app, monkeypatch):
     """On PostgreSQL both taps can pass the nonce check before either commits; the unique
     nonce then refuses the second INSERT, which must answer with the first response."""
-    from forms_app.surveys import all_surveys, responses
+    from forms_app.surveys import responses
+    from forms_app.surveys.catalog import all_surveys
     from forms_app.surveys.forms import Answer, Submission
 
     with app.app_context():

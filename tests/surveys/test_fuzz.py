@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from forms_app.database import write_transaction
-from forms_app.extensions import db
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
 from forms_app.surveys.models import SurveyInvitation, SurveyResponse, new_token
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
     NOT_UTF8,

@@ -1,7 +1,7 @@
 """Invitation links: a 经理 creates one per household; each can be used once."""
 from __future__ import annotations
 
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.support.staff import login
 from tests.surveys.conftest import CSRF, PASSWORD, count, form_tokens
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.surveys.conftest import TODAY, form_tokens
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from forms_app.community import DEFAULT_COMMUNITY_FILE
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE
 
-from forms_app.surveys import all_surveys
+from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.forms import Answer
 from forms_app.surveys.results import ALL, survey_results
 from tests.support.staff import login

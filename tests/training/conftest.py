@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import StaffUser
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from forms_app.training.definitions import current_training
 from forms_app.training.models import (
     TrainingAnswer,

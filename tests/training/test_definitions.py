@@ -10,7 +10,7 @@ import yaml
 
 from forms_app import create_app
 from forms_app.accounts import roles
-from forms_app.community import load_community
+from forms_app.core.community import load_community
 from forms_app.training.definitions import (
     MULTIPLE,
     SINGLE,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from forms_app.accounts import roles
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 from tests.conftest import csrf_token_from
 from tests.support.postgres import app_on_postgres
 from tests.support.staff import create_staff, login

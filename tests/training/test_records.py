@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
-from forms_app.extensions import db
+from forms_app.core.extensions import db
 
 from tests.conftest import csrf_token_from
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .community import Community, current_community
-from .typed_input import clean_line, readable, select_number
+from ..core.community import Community, current_community
+from ..web.typed_input import clean_line, readable, select_number
 
 # ASCII digits only: \d would also pass full-width and other scripts' digits.
 MOBILE = re.compile(r"1[3-9][0-9]{9}")

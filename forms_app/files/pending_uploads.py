@@ -23,9 +23,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .clock import utcnow
-from .database import write_transaction
-from .extensions import db
+from ..core.clock import utcnow
+from ..core.database import write_transaction
+from ..core.extensions import db
 from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, upload_dir
 
 PENDING_TABLE = "pending_upload"

@@ -23,8 +23,8 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from .clock import utcnow
-from .private_files import create_private
+from ..core.clock import utcnow
+from ..core.private_files import create_private
 
 MAX_NAME_CHARS = 255
 

@@ -4,8 +4,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .drafts import ERROR, EXPIRED, draft_reply, is_draft_request
-from .extensions import db
-from .uploads import upload_limits
+from ..core.extensions import db
+from ..files.uploads import upload_limits
 
 # Reading at most this many times the size limit of an over-limit body before answering 413.
 DRAIN_LIMIT_FACTOR = 4

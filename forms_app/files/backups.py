@@ -21,8 +21,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from .extensions import db
-from .private_files import create_private, make_private, private_dir
+from ..core.extensions import db
+from ..core.private_files import create_private, make_private, private_dir
 
 DB_MEMBER_SQLITE = "database.sqlite3"
 DB_MEMBER_POSTGRES = "database.pgdump"

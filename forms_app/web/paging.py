@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from .extensions import db
+from ..core.extensions import db
 
 PER_PAGE = 20
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .clock import local_time
+from ..core.clock import local_time
 
 
 def format_rate(rate: float | None) -> str:

@@ -93,7 +93,7 @@ def build_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
         # Served over HTTPS only: also sends Strict-Transport-Security, and refuses the example
-        # community file (see forms_app.community).
+        # community file (see forms_app.core.community).
         "HTTPS": https,
         "SESSION_COOKIE_NAME": "forms_session",
         "WTF_CSRF_TIME_LIMIT": None,
