@@ -2,6 +2,7 @@
 
 Mounted under ``/forms``; in local runs the same process also serves the built handbook at ``/``.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ from flask import Flask
 
 from . import (
     accounts,
-    events,
     cleaning,
+    events,
     handbook,
     move_in,
     my_records,
@@ -22,16 +23,16 @@ from . import (
     surveys,
     training,
 )
-from .core import database, health, landing, row_ids, security_headers
-from .files import backups, pending_uploads
-from .web import errors, template_filters
 from .accounts.passwords import COSTS
+from .core import database, health, landing, row_ids, security_headers
 from .core.community import cached_community, current_community, refuse_example_in_production
 from .core.config import build_config
 from .core.extensions import csrf, db, migrate
 from .core.private_files import private_dir
-from .web.typed_input import FormRequest
+from .files import backups, pending_uploads
 from .files.uploads import upload_limits
+from .web import errors, template_filters
+from .web.typed_input import FormRequest
 
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -74,7 +75,9 @@ def check_config(app: Flask) -> None:
         raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
     if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
         raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
-    refuse_example_in_production(cached_community(app.config["COMMUNITY_FILE"]), app.config["HTTPS"])
+    refuse_example_in_production(
+        cached_community(app.config["COMMUNITY_FILE"]), app.config["HTTPS"]
+    )
 
 
 def configure_extensions(app: Flask) -> None:

@@ -6,6 +6,7 @@ the copies with ``gzip_static on`` in production and ``forms_app/site.py`` serve
 third. Listed last among the hooks so that it sees the files the others rewrite after the
 build (the search index).
 """
+
 from __future__ import annotations
 
 import gzip

@@ -12,6 +12,7 @@ link, so every phone number in the handbook can be dialled from a phone.
 
 So a company deploying for another community edits the data files, not the pages.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,6 @@ import jinja2
 
 from forms_app import URL_PREFIX
 from forms_app.core.community import DATA_DIR, load_community, load_data
-
 
 
 def tel(number: str) -> str:

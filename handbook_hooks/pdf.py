@@ -5,6 +5,7 @@ and the tests call it directly. WeasyPrint lays the page out with the print styl
 theme/assets/handbook.css and the system's CJK fonts (Debian: fonts-noto-cjk). It reads only
 local files, never another host.
 """
+
 from __future__ import annotations
 
 import shutil

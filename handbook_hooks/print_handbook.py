@@ -7,6 +7,7 @@ heading, and links are rewritten to work from the print page — links to anothe
 in-page anchors. This hook must run before ``data_pages.py``, which then renders the Jinja of
 the whole assembled page from the data files.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -121,7 +122,9 @@ def _rebase_links(source: str, src_uri: str, included: set[str]) -> str:
     print_dir = posixpath.dirname(PRINT_PAGE)
 
     def rebase(target: str) -> str:
-        if target.startswith(("#", "/", "{{", "{%")) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target):
+        if target.startswith(("#", "/", "{{", "{%")) or re.match(
+            r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target
+        ):
             return target
         path, _, anchor = target.partition("#")
         resolved = posixpath.normpath(posixpath.join(base, path))

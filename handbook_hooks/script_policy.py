@@ -9,6 +9,7 @@ else. (``frame-ancestors`` cannot be set in a meta tag: the server's header sets
 
 Registered last in ``mkdocs.yml`` so that it sees each page as finally written.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,13 +41,15 @@ def with_policy(html: str) -> str:
     """The page with its policy as the first tag after <meta charset> (a policy in a meta tag
     covers only what follows it)."""
     scripts = " ".join(["script-src 'self'", *script_hashes(html)])
-    policy = (f"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-              f"{scripts}; object-src 'none'; base-uri 'self'; form-action 'self'")
+    policy = (
+        f"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        f"{scripts}; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
     tag = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     charset = CHARSET.search(html)
     if charset is None:
         return html
-    return html[:charset.end()] + tag + html[charset.end():]
+    return html[: charset.end()] + tag + html[charset.end() :]
 
 
 def on_post_page(output: str, **_kwargs) -> str:

@@ -9,6 +9,7 @@ below puts both on the same footing.
 
 ``scripts/bench_search.py`` measures the effect (hit@1 / hit@3 of realistic queries).
 """
+
 from __future__ import annotations
 
 import json

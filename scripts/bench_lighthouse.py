@@ -14,6 +14,7 @@ chromium; it comes from npm, installed once beside this script:
 Prints performance / accessibility / best-practices per page (the median of --runs runs).
 Not a test: run it on a quiet machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,19 +61,33 @@ def default_config(target: Path) -> Path:
         "use_directory_urls": True,
         "theme": {"name": "material", "language": "zh"},
         # Only the hooks that turn the pages' Jinja into text; no compression, no tuning.
-        "hooks": [str(ROOT / "handbook_hooks" / name) for name in ("print_handbook.py", "data_pages.py")],
+        "hooks": [
+            str(ROOT / "handbook_hooks" / name) for name in ("print_handbook.py", "data_pages.py")
+        ],
         "plugins": ["search"],
         "nav": ours["nav"],
     }
-    target.write_text(yaml.dump(config, allow_unicode=True, sort_keys=False) + extensions,
-                      encoding="utf-8")
+    target.write_text(
+        yaml.dump(config, allow_unicode=True, sort_keys=False) + extensions, encoding="utf-8"
+    )
     return target
 
 
 def build(config: Path, site_dir: Path) -> None:
-    subprocess.run([str(BIN / "mkdocs"), "build", "--quiet", "--config-file", str(config),
-                    "--site-dir", str(site_dir)], cwd=ROOT, check=True,
-                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    subprocess.run(
+        [
+            str(BIN / "mkdocs"),
+            "build",
+            "--quiet",
+            "--config-file",
+            str(config),
+            "--site-dir",
+            str(site_dir),
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
 
 
 def free_port() -> int:
@@ -93,12 +108,28 @@ class Served:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Served":
-        subprocess.run([str(BIN / "flask"), "--app", "forms_app", "db", "upgrade"], cwd=ROOT,
-                       env=self.env, check=True, capture_output=True)
+    def __enter__(self) -> Served:
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "forms_app", "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "forms_app.wsgi:app"], cwd=ROOT, env=self.env)
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "forms_app.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -116,9 +147,19 @@ class Served:
 def lighthouse(url: str) -> dict[str, float]:
     """One mobile Lighthouse run: the three category scores."""
     result = subprocess.run(
-        [str(LIGHTHOUSE), url, "--output=json", "--output-path=stdout", "--quiet",
-         f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"],
-        capture_output=True, text=True, env={**os.environ, "CHROME_PATH": CHROME}, timeout=300,
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--output=json",
+            "--output-path=stdout",
+            "--quiet",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--chrome-flags={CHROME_FLAGS}",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CHROME_PATH": CHROME},
+        timeout=300,
     )
     if result.returncode != 0:
         raise RuntimeError(f"lighthouse failed for {url}: {result.stderr[-2000:]}")
@@ -136,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (median)")
     args = parser.parse_args(argv)
     if not LIGHTHOUSE.exists():
-        print("Lighthouse is not installed: run `(cd scripts/lighthouse && npm ci)` first.", file=sys.stderr)
+        print(
+            "Lighthouse is not installed: run `(cd scripts/lighthouse && npm ci)` first.",
+            file=sys.stderr,
+        )
         return 1
     if not shutil.which(CHROME) and not Path(CHROME).exists():
         print(f"Chromium not found at {CHROME}: sudo apt-get install chromium", file=sys.stderr)
@@ -144,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, dict[str, float]]] = {"ours": {}, "defaults": {}}
     with tempfile.TemporaryDirectory(prefix="bench-lighthouse-") as tmp:
         tmp = Path(tmp)
-        builds = {"ours": ROOT / "mkdocs.yml", "defaults": default_config(tmp / "mkdocs-default.yml")}
+        builds = {
+            "ours": ROOT / "mkdocs.yml",
+            "defaults": default_config(tmp / "mkdocs-default.yml"),
+        }
         for name, config in builds.items():
             build(config, tmp / name / "site")
             with Served(tmp / name / "site", tmp / name / "instance") as server:
@@ -153,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     results[name][label] = median_scores(server.url + path, args.runs)
                     print(f"  {name:8} {label}: {results[name][label]}", file=sys.stderr)
-    print(f"Lighthouse mobile, median of {args.runs} run(s): performance / accessibility / best practices")
+    print(
+        f"Lighthouse mobile, median of {args.runs} run(s): performance / accessibility / best practices"
+    )
     print(f"{'page':<16}{'ours':>22}{'Material defaults':>26}")
     for label in PAGES:
         ours = " / ".join(f"{results['ours'][label][c]:.2f}" for c in CATEGORIES)

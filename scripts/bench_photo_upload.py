@@ -10,6 +10,7 @@ after, the application is filed.
 
     .venv/bin/python scripts/bench_photo_upload.py [--megabytes 12]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,20 +91,30 @@ def fill(page, room: str, script: bool) -> None:
     """A valid application; with page script the values are set directly (steps hide fields)."""
     start = date.today() + timedelta(days=5)
     values = {
-        "building": "3", "unit": "1", "room": room, "owner_name": "王美华",
-        "owner_mobile": "13800138000", "contractor_company": "金陵家装有限公司",
-        "site_lead_name": "陈工", "site_lead_mobile": "13912345678", "workers": "4",
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=40)).isoformat(),
+        "building": "3",
+        "unit": "1",
+        "room": room,
+        "owner_name": "王美华",
+        "owner_mobile": "13800138000",
+        "contractor_company": "金陵家装有限公司",
+        "site_lead_name": "陈工",
+        "site_lead_mobile": "13912345678",
+        "workers": "4",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=40)).isoformat(),
     }
     if script:
-        page.evaluate("""values => {
+        page.evaluate(
+            """values => {
             for (const [id, value] of Object.entries(values)) {
                 document.getElementById(id).value = value;
             }
             document.querySelector('input[name=work_items][value=walls_floors]').checked = true;
             document.getElementById('includes_prohibited-no').checked = true;
             document.querySelectorAll('.ack input[type=checkbox]').forEach(box => { box.checked = true; });
-        }""", values)
+        }""",
+            values,
+        )
         return
     for field in ("building", "unit", "room"):
         page.select_option(f"#{field}", values.pop(field))
@@ -126,16 +137,20 @@ def run(browser, server: LiveServer, photo: Path, script: bool, room: str) -> di
         with link.lock:
             link.sent = 0
         started = time.monotonic()
-        page.set_input_files("#attachments", [{
-            "name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}])
+        page.set_input_files(
+            "#attachments",
+            [{"name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}],
+        )
         shrunk_after = None
         if script:
             page.locator("#shrink-status", has_text="照片已压缩").wait_for(state="attached")
             shrunk_after = time.monotonic() - started
         with page.expect_navigation():
             if script:  # the submit button sits in the last step, hidden until reached
-                page.evaluate("document.getElementById('renovation-form')"
-                              ".requestSubmit(document.getElementById('submit-application'))")
+                page.evaluate(
+                    "document.getElementById('renovation-form')"
+                    ".requestSubmit(document.getElementById('submit-application'))"
+                )
             else:
                 page.get_by_role("button", name="提交申请").click(no_wait_after=True)
         elapsed = time.monotonic() - started
@@ -143,8 +158,13 @@ def run(browser, server: LiveServer, photo: Path, script: bool, room: str) -> di
         answer = "已提交" if filed else page.locator(".field-error").first.inner_text()
         with link.lock:
             on_the_wire = link.sent
-        return {"wire": on_the_wire, "elapsed": elapsed,
-                "shrink": shrunk_after, "answer": answer, "filed": filed}
+        return {
+            "wire": on_the_wire,
+            "elapsed": elapsed,
+            "shrink": shrunk_after,
+            "answer": answer,
+            "filed": filed,
+        }
     finally:
         context.close()
         link.close()
@@ -160,8 +180,9 @@ def main() -> None:
         # A sync worker is killed after gunicorn's 30 s timeout while a slow client is still
         # sending; in production nginx receives the whole body first. Here gunicorn faces the
         # throttled phone directly, so it waits longer.
-        server = LiveServer(Path(folder) / "instance",
-                            extra_env={"GUNICORN_CMD_ARGS": "--timeout 600"}).start()
+        server = LiveServer(
+            Path(folder) / "instance", extra_env={"GUNICORN_CMD_ARGS": "--timeout 600"}
+        ).start()
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -174,8 +195,10 @@ def main() -> None:
     print(f"photo: {photo_bytes / mb:.1f} MB JPEG; link: {BITS_PER_SECOND / 1e6} Mbit/s")
     for name, result in (("before (as chosen)", before), ("after (shrunk on the phone)", after)):
         shrink = f", of which shrinking {result['shrink']:.1f} s" if result["shrink"] else ""
-        print(f"{name:28} sent {result['wire'] / mb:6.2f} MB in {result['elapsed']:6.1f} s{shrink}; "
-              f"answer: {result['answer']}")
+        print(
+            f"{name:28} sent {result['wire'] / mb:6.2f} MB in {result['elapsed']:6.1f} s{shrink}; "
+            f"answer: {result['answer']}"
+        )
     ideal = photo_bytes * 8 / BITS_PER_SECOND
     print(f"(the photo's bytes alone take {ideal:.1f} s at {BITS_PER_SECOND / 1e6} Mbit/s)")
     if not after["filed"] or after["wire"] > 1.1 * mb:

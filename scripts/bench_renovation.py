@@ -8,6 +8,7 @@ clients. Prints requests/s, p50/p99 latency, errors and the ratio of the two thr
 
 Target: the application reaches at least 0.6 of the bare handler's throughput, zero errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import requests  # noqa: E402
 
-from forms_app.core.community import load_community  # noqa: E402
 from forms_app.core.clock import today  # noqa: E402
+from forms_app.core.community import load_community  # noqa: E402
 from tests.support.server import BIN, LiveServer, free_port  # noqa: E402
 
 APPLY_PATH = "/forms/renovation/apply"
@@ -77,11 +78,21 @@ def bare_app():
                 " contractor_company, site_lead_name, site_lead_mobile, workers, start_date,"
                 " end_date, work_items, description, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
-                (int(form["building"]), int(form["unit"]), form["room"], form["owner_name"],
-                 form["owner_mobile"], form["contractor_company"], form["site_lead_name"],
-                 form["site_lead_mobile"], int(form["workers"]), form["start_date"],
-                 form["end_date"], ",".join(form.getlist("work_items")),
-                 form["description"]),
+                (
+                    int(form["building"]),
+                    int(form["unit"]),
+                    form["room"],
+                    form["owner_name"],
+                    form["owner_mobile"],
+                    form["contractor_company"],
+                    form["site_lead_name"],
+                    form["site_lead_mobile"],
+                    int(form["workers"]),
+                    form["start_date"],
+                    form["end_date"],
+                    ",".join(form.getlist("work_items")),
+                    form["description"],
+                ),
             )
             db.execute("COMMIT")
         except BaseException:
@@ -104,15 +115,25 @@ class BareServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "BareServer":
+    def start(self) -> BareServer:
         with sqlite3.connect(self.db_path) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(BARE_TABLE)
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--pythonpath", str(PROJECT_ROOT / "scripts"),
-             "bench_renovation:bare_app()"],
-            cwd=PROJECT_ROOT, env={**os.environ, "BENCH_BARE_DB": str(self.db_path)},
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--pythonpath",
+                str(PROJECT_ROOT / "scripts"),
+                "bench_renovation:bare_app()",
+            ],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "BENCH_BARE_DB": str(self.db_path)},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -131,22 +152,35 @@ class BareServer:
 # --- load ---------------------------------------------------------------------------------
 def rooms() -> list[tuple[int, int, str]]:
     community = load_community()
-    return [(n, u, r) for n, b in sorted(community.buildings.items())
-            for u in range(1, b.units + 1) for r in b.rooms()]
+    return [
+        (n, u, r)
+        for n, b in sorted(community.buildings.items())
+        for u in range(1, b.units + 1)
+        for r in b.rooms()
+    ]
 
 
 def application(room: tuple[int, int, str]) -> dict:
     building, unit, number = room
     start = today() + timedelta(days=5)
     return {
-        "building": str(building), "unit": str(unit), "room": number,
-        "owner_name": "王美华", "owner_mobile": "13800138000",
-        "contractor_company": "金陵家装有限公司", "site_lead_name": "陈工",
-        "site_lead_mobile": "13912345678", "workers": "6",
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=45)).isoformat(),
-        "work_items": ["plumbing_electric", "walls_floors"], "description": "客厅铺地砖。",
+        "building": str(building),
+        "unit": str(unit),
+        "room": number,
+        "owner_name": "王美华",
+        "owner_mobile": "13800138000",
+        "contractor_company": "金陵家装有限公司",
+        "site_lead_name": "陈工",
+        "site_lead_mobile": "13912345678",
+        "workers": "6",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=45)).isoformat(),
+        "work_items": ["plumbing_electric", "walls_floors"],
+        "description": "客厅铺地砖。",
         "includes_prohibited": "no",
-        "ack_agreement": "y", "ack_fire_safety": "y", "ack_prohibitions": "y",
+        "ack_agreement": "y",
+        "ack_fire_safety": "y",
+        "ack_prohibitions": "y",
     }
 
 
@@ -169,13 +203,16 @@ class Load:
 
         def client(index: int) -> None:
             session, extra = self.sessions[index], self.extras[index]
-            for body in bodies[index::self.clients]:
+            for body in bodies[index :: self.clients]:
                 data = {**body, **extra()}
                 began = time.perf_counter()
                 try:
-                    response = session.post(self.post_url, data=data, allow_redirects=False,
-                                            timeout=60)
-                    problem = None if response.status_code == 303 else f"HTTP {response.status_code}"
+                    response = session.post(
+                        self.post_url, data=data, allow_redirects=False, timeout=60
+                    )
+                    problem = (
+                        None if response.status_code == 303 else f"HTTP {response.status_code}"
+                    )
                 except requests.RequestException as error:
                     problem = type(error).__name__
                 elapsed = time.perf_counter() - began
@@ -215,19 +252,26 @@ def app_prepare(base: str):
 
 
 def report(name: str, result: dict) -> None:
-    print(f"{name:<14} {result['requests']:>6} POSTs  {result['rps']:8.1f} req/s  "
-          f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
-          f"errors {result['errors']} {' '.join(result['error_kinds'])}")
+    print(
+        f"{name:<14} {result['requests']:>6} POSTs  {result['rps']:8.1f} req/s  "
+        f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+        f"errors {result['errors']} {' '.join(result['error_kinds'])}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=800,
-                        help="POSTs per server (each application needs its own room)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=800,
+        help="POSTs per server (each application needs its own room)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="alternating rounds the requests are split into")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternating rounds the requests are split into"
+    )
     args = parser.parse_args()
     all_rooms = rooms()
     warmup = args.clients
@@ -251,15 +295,17 @@ def main() -> int:
             size = args.requests // args.rounds
             for start in range(warmup, warmup + size * args.rounds, size):
                 for load in loads.values():
-                    load.round(bodies[start:start + size])
+                    load.round(bodies[start : start + size])
             results = {name: load.result() for name, load in loads.items()}
         finally:
             ours.stop()
             bare.stop()
 
-    print(f"gunicorn {args.workers} workers each, {args.clients} concurrent clients, "
-          f"{size * args.rounds} POSTs each in {args.rounds} alternating rounds "
-          f"after {warmup} warm-up POSTs")
+    print(
+        f"gunicorn {args.workers} workers each, {args.clients} concurrent clients, "
+        f"{size * args.rounds} POSTs each in {args.rounds} alternating rounds "
+        f"after {warmup} warm-up POSTs"
+    )
     for name, result in results.items():
         report(name, result)
     ratio = results["renovation"]["rps"] / results["bare insert"]["rps"]

@@ -17,6 +17,7 @@ real Material search box of its half in headless Chromium. Printed side by side:
 A hit is the expected section (page path + heading anchor) among the first 1 or 3 results, in
 the order the search dialog shows them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,19 +37,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.search import (  # noqa: E402
-    HALF_PATHS, OWNER, OWNER_QUESTIONS, QUERIES, STAFF, Query, open_search, ranked_sections,
+    HALF_PATHS,
+    OWNER,
+    OWNER_QUESTIONS,
+    QUERIES,
+    STAFF,
+    Query,
+    open_search,
+    ranked_sections,
 )
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def build_site(config: Path, out: Path) -> None:
     subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-         "-f", str(config), "--site-dir", str(out)],
-        cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "mkdocs"),
+            "build",
+            "--strict",
+            "--quiet",
+            "-f",
+            str(config),
+            "--site-dir",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -93,7 +116,10 @@ def variant_configs(name: str):
     if name == OURS:
         yield {half: ROOT / config for half, config in CONFIGS.items()}
         return
-    with default_search_config(CONFIGS[OWNER]) as owner, default_search_config(CONFIGS[STAFF]) as staff:
+    with (
+        default_search_config(CONFIGS[OWNER]) as owner,
+        default_search_config(CONFIGS[STAFF]) as staff,
+    ):
         yield {OWNER: owner, STAFF: staff}
 
 
@@ -143,8 +169,14 @@ def run(query_sets: dict[str, list[Query]], show: int) -> dict:
             with serve(out) as url, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-                page.route("**/*", lambda route: route.continue_()
-                           if urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort())
+                page.route(
+                    "**/*",
+                    lambda route: (
+                        route.continue_()
+                        if urlsplit(route.request.url).hostname == "127.0.0.1"
+                        else route.abort()
+                    ),
+                )
                 for set_name, queries in query_sets.items():
                     rows = {}
                     for half, path in HALF_PATHS.items():
@@ -164,7 +196,10 @@ def report(results: dict) -> str:
     lines = []
     for set_name, variants in results.items():
         names = list(variants)
-        lines += [f"== {set_name}", f"{'':<14}{'指标':<8}" + "".join(f"{name:>16}" for name in names)]
+        lines += [
+            f"== {set_name}",
+            f"{'':<14}{'指标':<8}" + "".join(f"{name:>16}" for name in names),
+        ]
         for half in HALF_PATHS:
             rows = {name: [(q, r) for q, r in variants[name] if q.who == half] for name in names}
             total = len(rows[names[0]])
@@ -179,20 +214,31 @@ def report(results: dict) -> str:
                 lines.append(f"{label:<14}hit@{k:<4}" + "".join(f"{cell:>18}" for cell in cells))
             other = HALF_PATHS[STAFF if half == OWNER else OWNER].strip("/")
             if other:
-                leaked = sum(1 for query, ranked in rows[names[0]] for section in ranked[:3]
-                             if section.startswith(other + "/"))
+                leaked = sum(
+                    1
+                    for query, ranked in rows[names[0]]
+                    for section in ranked[:3]
+                    if section.startswith(other + "/")
+                )
                 lines.append(f"{'':<14}前三条中员工手册页面: {leaked}")
         for name in names:
-            misses = [(query, ranked) for query, ranked in variants[name] if not hits(ranked, query, 1)]
+            misses = [
+                (query, ranked) for query, ranked in variants[name] if not hits(ranked, query, 1)
+            ]
             lines += ["", f"{name} 未命中 (hit@1): {len(misses)}"]
             for query, ranked in misses:
                 first = ranked[0] if ranked else "(无结果)"
-                lines.append(f"  [{query.who}] {query.text!r}: 期望 {' | '.join(query.answers)}; 第一条 {first}")
+                lines.append(
+                    f"  [{query.who}] {query.text!r}: 期望 {' | '.join(query.answers)}; 第一条 {first}"
+                )
         lines.append("")
     return "\n".join(lines)
 
 
-QUERY_SETS = {"调优查询集（QUERIES）": QUERIES, "业主问题集（OWNER_QUESTIONS，未用于调优）": OWNER_QUESTIONS}
+QUERY_SETS = {
+    "调优查询集（QUERIES）": QUERIES,
+    "业主问题集（OWNER_QUESTIONS，未用于调优）": OWNER_QUESTIONS,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,12 +249,28 @@ def main(argv: list[str] | None = None) -> int:
     results = run(QUERY_SETS, max(args.show, 3))
     print(report(results))
     if args.json:
-        args.json.write_text(json.dumps(
-            {set_name: {name: [{"query": query.text, "half": query.who, "answers": query.answers,
-                                "ranked": ranked} for query, ranked in rows]
-                        for name, rows in variants.items()}
-             for set_name, variants in results.items()},
-            ensure_ascii=False, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    set_name: {
+                        name: [
+                            {
+                                "query": query.text,
+                                "half": query.who,
+                                "answers": query.answers,
+                                "ranked": ranked,
+                            }
+                            for query, ranked in rows
+                        ]
+                        for name, rows in variants.items()
+                    }
+                    for set_name, variants in results.items()
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     return 0
 
 

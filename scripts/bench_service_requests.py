@@ -15,6 +15,7 @@ same run:
 
 Target: the weekly figures and the register list stay under 300 ms (p50) at 50,000 requests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,12 +60,17 @@ def seed(app, total: int) -> None:
     """``total`` requests over the last year; their first history step and 回访 calls."""
     rng = random.Random(12)
     community = cached_community(app.config["COMMUNITY_FILE"])
-    rooms = [(b.number, unit, room) for b in community.buildings.values()
-             for unit in range(1, b.units + 1) for room in b.rooms()]
+    rooms = [
+        (b.number, unit, room)
+        for b in community.buildings.values()
+        for unit in range(1, b.units + 1)
+        for room in b.rooms()
+    ]
     now = utcnow()
     with write_transaction() as session:
-        worker = StaffUser(username="bench-worker", role="engineering",
-                           password_hash=hash_password(PASSWORD))
+        worker = StaffUser(
+            username="bench-worker", role="engineering", password_hash=hash_password(PASSWORD)
+        )
         desk = StaffUser(username="bench", role="service", password_hash=hash_password(PASSWORD))
         session.add_all([worker, desk])
         session.flush()
@@ -75,49 +81,113 @@ def seed(app, total: int) -> None:
         kind = states.REPAIR if rng.random() < 0.8 else states.COMPLAINT
         building, unit, room = rng.choice(rooms)
         roll = rng.random()
-        state = (states.CLOSED if roll < 0.85 else states.NEW if roll < 0.9
-                 else states.DISPATCHED if roll < 0.95 else states.AWAITING_VISIT)
+        state = (
+            states.CLOSED
+            if roll < 0.85
+            else states.NEW
+            if roll < 0.9
+            else states.DISPATCHED
+            if roll < 0.95
+            else states.AWAITING_VISIT
+        )
         closed = created + timedelta(hours=rng.randrange(2, 96)) if state == states.CLOSED else None
         dispatched = created + timedelta(hours=1) if state != states.NEW else None
-        requests.append({
-            "id": index, "kind": kind,
-            "reference": f"{states.PREFIXES[kind]}{created:%Y%m%d}-{index:05d}",
-            "filed_on": created.date(), "sequence": index, "token": secrets.token_urlsafe(24),
-            "submission_nonce": secrets.token_urlsafe(24),
-            "source": rng.choice(list(states.SOURCE_LABELS)), "recorded_by": "业主",
-            "building": building, "unit": unit, "room": room, "owner_name": f"业主{index}",
-            "owner_mobile": f"138{index:08d}", "location": states.HOME, "place": "",
-            "available_time": "工作日晚上", "description": "卫生间水管漏水，请尽快上门。",
-            "department": "工程部" if kind == states.COMPLAINT else "", "wish": "",
-            "state": state, "urgency": "normal" if kind == states.REPAIR else "",
-            "assignee_id": worker_id if dispatched else None,
-            "assignee_name": "bench-worker（工程）" if dispatched else "",
-            "dispatched_at": dispatched,
-            # A repair is due once dispatched; a complaint from its filing.
-            "due_at": None if kind == states.REPAIR and not dispatched
-            else (dispatched or created) + timedelta(hours=24),
-            "arrived_at": None, "finished_at": closed, "result": "", "materials": "",
-            "receipt": "", "receipt_name": "", "answer": "",
-            "answered_at": closed - timedelta(hours=1) if closed and kind == states.COMPLAINT else None,
-            "reopen_count": 0, "owner_view": "", "closed_at": closed, "close_reason": "",
-            "created_at": created, "updated_at": closed or created})
-        events.append({"request_id": index, "action": "file", "from_state": None,
-                       "to_state": states.NEW, "comment": "", "actor_id": None,
-                       "actor_name": "业主", "created_at": created})
+        requests.append(
+            {
+                "id": index,
+                "kind": kind,
+                "reference": f"{states.PREFIXES[kind]}{created:%Y%m%d}-{index:05d}",
+                "filed_on": created.date(),
+                "sequence": index,
+                "token": secrets.token_urlsafe(24),
+                "submission_nonce": secrets.token_urlsafe(24),
+                "source": rng.choice(list(states.SOURCE_LABELS)),
+                "recorded_by": "业主",
+                "building": building,
+                "unit": unit,
+                "room": room,
+                "owner_name": f"业主{index}",
+                "owner_mobile": f"138{index:08d}",
+                "location": states.HOME,
+                "place": "",
+                "available_time": "工作日晚上",
+                "description": "卫生间水管漏水，请尽快上门。",
+                "department": "工程部" if kind == states.COMPLAINT else "",
+                "wish": "",
+                "state": state,
+                "urgency": "normal" if kind == states.REPAIR else "",
+                "assignee_id": worker_id if dispatched else None,
+                "assignee_name": "bench-worker（工程）" if dispatched else "",
+                "dispatched_at": dispatched,
+                # A repair is due once dispatched; a complaint from its filing.
+                "due_at": None
+                if kind == states.REPAIR and not dispatched
+                else (dispatched or created) + timedelta(hours=24),
+                "arrived_at": None,
+                "finished_at": closed,
+                "result": "",
+                "materials": "",
+                "receipt": "",
+                "receipt_name": "",
+                "answer": "",
+                "answered_at": closed - timedelta(hours=1)
+                if closed and kind == states.COMPLAINT
+                else None,
+                "reopen_count": 0,
+                "owner_view": "",
+                "closed_at": closed,
+                "close_reason": "",
+                "created_at": created,
+                "updated_at": closed or created,
+            }
+        )
+        events.append(
+            {
+                "request_id": index,
+                "action": "file",
+                "from_state": None,
+                "to_state": states.NEW,
+                "comment": "",
+                "actor_id": None,
+                "actor_name": "业主",
+                "created_at": created,
+            }
+        )
         if closed:
             second = rng.random() < 0.1
             if second:
-                calls.append({"request_id": index, "kind": kind, "first": True, "satisfied": False,
-                              "owner_view": "还有问题", "caller_id": None, "caller_name": "bench",
-                              "called_at": closed - timedelta(hours=1)})
-            calls.append({"request_id": index, "kind": kind, "first": not second,
-                          "satisfied": rng.random() < 0.93, "owner_view": "满意",
-                          "caller_id": None, "caller_name": "bench", "called_at": closed})
+                calls.append(
+                    {
+                        "request_id": index,
+                        "kind": kind,
+                        "first": True,
+                        "satisfied": False,
+                        "owner_view": "还有问题",
+                        "caller_id": None,
+                        "caller_name": "bench",
+                        "called_at": closed - timedelta(hours=1),
+                    }
+                )
+            calls.append(
+                {
+                    "request_id": index,
+                    "kind": kind,
+                    "first": not second,
+                    "satisfied": rng.random() < 0.93,
+                    "owner_view": "满意",
+                    "caller_id": None,
+                    "caller_name": "bench",
+                    "called_at": closed,
+                }
+            )
     with db.engine.begin() as connection:
-        for table, rows in ((ServiceRequest.__table__, requests), (ServiceEvent.__table__, events),
-                            (ServiceFollowUp.__table__, calls)):
+        for table, rows in (
+            (ServiceRequest.__table__, requests),
+            (ServiceEvent.__table__, events),
+            (ServiceFollowUp.__table__, calls),
+        ):
             for start in range(0, len(rows), BATCH):
-                connection.execute(table.insert(), rows[start:start + BATCH])
+                connection.execute(table.insert(), rows[start : start + BATCH])
         connection.exec_driver_sql("ANALYZE")
 
 
@@ -145,27 +215,35 @@ def main() -> int:
             upgrade()
             started = time.perf_counter()
             seed(app, args.requests)
-            print(f"seeded {args.requests:,} requests in {time.perf_counter() - started:.1f} s "
-                  f"(SQLite, {os.cpu_count()} CPUs)")
+            print(
+                f"seeded {args.requests:,} requests in {time.perf_counter() - started:.1f} s "
+                f"(SQLite, {os.cpu_count()} CPUs)"
+            )
         client = app.test_client()
         assert login(client, "bench", PASSWORD).status_code == 302
         results = {}
         print("through the app:")
         with app.app_context():
             week, month = week_of(today()), month_of(today())
-            results["weekly figures"] = timed("weekly figures (compute)", lambda: compute(week),
-                                              args.rounds)
-            results["monthly figures"] = timed("monthly figures (compute)", lambda: compute(month),
-                                               args.rounds)
-        pages = {"figures page (this week)": "/forms/staff/service/figures",
-                 "register, first page": "/forms/staff/service/",
-                 "register, page 1000": "/forms/staff/service/?page=1000",
-                 "register, overdue only": "/forms/staff/service/?overdue=1",
-                 "register, search by name": "/forms/staff/service/?q=业主4242"}
+            results["weekly figures"] = timed(
+                "weekly figures (compute)", lambda: compute(week), args.rounds
+            )
+            results["monthly figures"] = timed(
+                "monthly figures (compute)", lambda: compute(month), args.rounds
+            )
+        pages = {
+            "figures page (this week)": "/forms/staff/service/figures",
+            "register, first page": "/forms/staff/service/",
+            "register, page 1000": "/forms/staff/service/?page=1000",
+            "register, overdue only": "/forms/staff/service/?overdue=1",
+            "register, search by name": "/forms/staff/service/?q=业主4242",
+        }
         for label, url in pages.items():
+
             def get(url=url):
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
+
             results[label] = timed(label + " (GET)", get, args.rounds)
 
         print("bare sqlite3 baseline (same database):")
@@ -180,7 +258,8 @@ def main() -> int:
             connection.execute(
                 "SELECT kind, first, satisfied, count(*) FROM service_follow_up "
                 "WHERE called_at >= ? AND called_at < ? GROUP BY kind, first, satisfied",
-                (start.isoformat(" "), end.isoformat(" "))).fetchall()
+                (start.isoformat(" "), end.isoformat(" ")),
+            ).fetchall()
 
         timed("register page: count + 20 rows", bare_page, args.rounds)
         timed("week's 回访 counts", bare_week, args.rounds)
@@ -188,8 +267,10 @@ def main() -> int:
         with app.app_context():
             db.engine.dispose()
     slow = {label: ms for label, ms in results.items() if ms >= TARGET_MS}
-    print(f"target: every p50 under {TARGET_MS} ms at {args.requests:,} requests -> "
-          + ("met" if not slow else f"MISSED: {slow}"))
+    print(
+        f"target: every p50 under {TARGET_MS} ms at {args.requests:,} requests -> "
+        + ("met" if not slow else f"MISSED: {slow}")
+    )
     return 1 if slow else 0
 
 

@@ -13,6 +13,7 @@ Targets, checked at the end (exit status 1 when one is missed): list, search and
 under 100 ms; 今日待巡查 under 500 ms; each export adds less than EXPORT_MEMORY_MB to its
 process (the exports stream: the 10,000-row CSV alone is larger than that when held whole).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,44 +55,83 @@ EXPORT_MEMORY_MB = 40.0
 def seed(app, total: int) -> None:
     """``total`` applications: one open per room, the rest closed; patrols for those on site."""
     community = cached_community(app.config["COMMUNITY_FILE"])
-    rooms = [(b.number, unit, room) for b in community.buildings.values()
-             for unit in range(1, b.units + 1) for room in b.rooms()]
+    rooms = [
+        (b.number, unit, room)
+        for b in community.buildings.values()
+        for unit in range(1, b.units + 1)
+        for room in b.rooms()
+    ]
     today = date.today()
     now = utcnow()
     with write_transaction() as session:
-        inspector = StaffUser(username="bench", role="manager", password_hash=hash_password(PASSWORD))
+        inspector = StaffUser(
+            username="bench", role="manager", password_hash=hash_password(PASSWORD)
+        )
         session.add(inspector)
         session.flush()
         for index in range(total):
             building, unit, room = rooms[index % len(rooms)]
             open_one = index < len(rooms)
-            state = ((states.IN_PROGRESS if index % 3 == 0 else states.PENDING) if open_one
-                     else states.DEPOSIT_REFUNDED)
+            state = (
+                (states.IN_PROGRESS if index % 3 == 0 else states.PENDING)
+                if open_one
+                else states.DEPOSIT_REFUNDED
+            )
             filed = today - timedelta(days=index % 365)
             application = RenovationApplication(
-                reference=f"ZX{filed:%Y%m%d}-{index:05d}", filed_on=filed, sequence=index,
-                status_token=secrets.token_urlsafe(24), submission_nonce=secrets.token_urlsafe(16),
-                building=building, unit=unit, room=room, owner_name=f"业主{index}",
-                owner_mobile=f"138{index:08d}", contractor_company="金陵家装有限公司",
-                site_lead_name="陈工", site_lead_mobile="13912345678", workers=6,
-                start_date=filed, end_date=filed + timedelta(days=60),
-                work_items=["walls_floors"], description="客厅铺地砖，卫生间重做防水。",
-                acknowledged_at=now, state=state, created_at=now, updated_at=now)
-            application.events.append(RenovationEvent(
-                from_state=None, to_state=states.PENDING, actor_name="业主", created_at=now))
+                reference=f"ZX{filed:%Y%m%d}-{index:05d}",
+                filed_on=filed,
+                sequence=index,
+                status_token=secrets.token_urlsafe(24),
+                submission_nonce=secrets.token_urlsafe(16),
+                building=building,
+                unit=unit,
+                room=room,
+                owner_name=f"业主{index}",
+                owner_mobile=f"138{index:08d}",
+                contractor_company="金陵家装有限公司",
+                site_lead_name="陈工",
+                site_lead_mobile="13912345678",
+                workers=6,
+                start_date=filed,
+                end_date=filed + timedelta(days=60),
+                work_items=["walls_floors"],
+                description="客厅铺地砖，卫生间重做防水。",
+                acknowledged_at=now,
+                state=state,
+                created_at=now,
+                updated_at=now,
+            )
+            application.events.append(
+                RenovationEvent(
+                    from_state=None, to_state=states.PENDING, actor_name="业主", created_at=now
+                )
+            )
             if state == states.IN_PROGRESS:
-                application.events.append(RenovationEvent(
-                    from_state=states.APPROVED, to_state=states.IN_PROGRESS, actor_name="bench",
-                    created_at=now - timedelta(days=20)))
+                application.events.append(
+                    RenovationEvent(
+                        from_state=states.APPROVED,
+                        to_state=states.IN_PROGRESS,
+                        actor_name="bench",
+                        created_at=now - timedelta(days=20),
+                    )
+                )
             session.add(application)
             if state == states.IN_PROGRESS:
                 session.flush()
                 for back in range(0, 20, 2):
-                    session.add(RenovationPatrol(
-                        application_id=application.id, kind="office" if back % 4 else "guard",
-                        patrol_date=today - timedelta(days=back + index % 3),
-                        inspector_id=inspector.id, inspector_name="bench", findings="正常",
-                        violation=False, violation_description=""))
+                    session.add(
+                        RenovationPatrol(
+                            application_id=application.id,
+                            kind="office" if back % 4 else "guard",
+                            patrol_date=today - timedelta(days=back + index % 3),
+                            inspector_id=inspector.id,
+                            inspector_name="bench",
+                            findings="正常",
+                            violation=False,
+                            violation_description="",
+                        )
+                    )
 
 
 def timed(client, url: str, rounds: int) -> tuple[float, float, int]:
@@ -149,9 +189,14 @@ def main() -> None:
             upgrade()
             started = time.perf_counter()
             seed(app, args.applications)
-            print(f"seeded {args.applications} applications in {time.perf_counter() - started:.1f} s")
-            detail_id = db.session.query(RenovationApplication.id).filter_by(
-                state=states.IN_PROGRESS).first()[0]
+            print(
+                f"seeded {args.applications} applications in {time.perf_counter() - started:.1f} s"
+            )
+            detail_id = (
+                db.session.query(RenovationApplication.id)
+                .filter_by(state=states.IN_PROGRESS)
+                .first()[0]
+            )
             db.session.remove()
         client = logged_in(app)
         pages = {
@@ -169,19 +214,26 @@ def main() -> None:
             verdict = "ok" if p50 < target else "MISSED"
             if p50 >= target:
                 missed.append(f"{name} p50 {p50:.1f} ms >= {target:.0f} ms")
-            print(f"{name:<16} {p50:8.1f} {p90:8.1f} {size:9d} {'<' + str(int(target)) + ' ' + verdict:>10}")
+            print(
+                f"{name:<16} {p50:8.1f} {p90:8.1f} {size:9d} {'<' + str(int(target)) + ' ' + verdict:>10}"
+            )
         for fmt in ("csv", "xlsx"):
             child = subprocess.run(
                 [sys.executable, __file__, "--export-child", tmp, fmt],
-                capture_output=True, text=True, check=True)
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             seconds, size, before, peak = child.stdout.split()[-4:]
             added = (int(peak) - int(before)) / 1024
             verdict = "ok" if added < EXPORT_MEMORY_MB else "MISSED"
             if added >= EXPORT_MEMORY_MB:
                 missed.append(f"export {fmt} added {added:.1f} MB >= {EXPORT_MEMORY_MB:.0f} MB")
-            print(f"export {fmt}: {int(size) / 1e6:.1f} MB in {float(seconds):.2f} s; process "
-                  f"memory {int(before) / 1024:.0f} MB before, peak {int(peak) / 1024:.0f} MB "
-                  f"(+{added:.1f} MB, target <{EXPORT_MEMORY_MB:.0f}) {verdict}")
+            print(
+                f"export {fmt}: {int(size) / 1e6:.1f} MB in {float(seconds):.2f} s; process "
+                f"memory {int(before) / 1024:.0f} MB before, peak {int(peak) / 1024:.0f} MB "
+                f"(+{added:.1f} MB, target <{EXPORT_MEMORY_MB:.0f}) {verdict}"
+            )
     if missed:
         print("targets missed: " + "; ".join(missed))
         sys.exit(1)

@@ -18,6 +18,7 @@ PostgreSQL and nginx servers, and anything else running). Target: run 2 takes at
 run 1's wall time. Exits 1 when a run fails or the target is missed. The machine is shared:
 run it when nothing else is running, and read the figures side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,12 @@ def baseline_checkout(revision: str, cache: Path) -> Path:
     if not (folder / ".venv" / "ready").exists():
         print(f"installing the baseline {commit[:12]} into {folder}/.venv …", flush=True)
         sh(sys.executable, "-m", "venv", "--clear", str(folder / ".venv"))
-        install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"],
-                                 cwd=folder, capture_output=True, text=True)
+        install = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+        )
         if install.returncode != 0:
             raise SystemExit(f"pip install failed:\n{install.stdout}{install.stderr}")
         (folder / ".venv" / "ready").touch()
@@ -77,8 +82,11 @@ def baseline_checkout(revision: str, cache: Path) -> Path:
 
 
 def environment(**extra: str) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTEST_ADDOPTS")
+    }
     return {**env, "NO_MKDOCS_2_WARNING": "1", **extra}
 
 
@@ -86,9 +94,13 @@ def timed_pytest(name: str, checkout: Path, *args: str, env: dict) -> Run:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = machine_busy_seconds()
     started = time.perf_counter()
-    result = subprocess.run([str(checkout / ".venv" / "bin" / "pytest"), "-q",
-                             "-p", "no:cacheprovider", *args],
-                            cwd=checkout, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(checkout / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", *args],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     busy = machine_busy_seconds() - busy_before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,15 +111,29 @@ def timed_pytest(name: str, checkout: Path, *args: str, env: dict) -> Run:
         raise SystemExit(f"{name}: pytest exited with {result.returncode}")
     passed = PASSED.search(summary)
     run = Run(name, int(passed.group(1)) if passed else 0, wall, cpu, busy)
-    print(f"  {name}: {run.passed} passed, {wall:.1f} s wall, {cpu:.1f} s CPU, "
-          f"machine busy {busy:.1f} s", flush=True)
+    print(
+        f"  {name}: {run.passed} passed, {wall:.1f} s wall, {cpu:.1f} s CPU, "
+        f"machine busy {busy:.1f} s",
+        flush=True,
+    )
     return run
 
 
 def collected_ids(checkout: Path, env: dict) -> list[str]:
-    result = subprocess.run([str(checkout / ".venv" / "bin" / "pytest"), "--collect-only", "-q",
-                             "-p", "no:cacheprovider"],
-                            cwd=checkout, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            str(checkout / ".venv" / "bin" / "pytest"),
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [line for line in result.stdout.splitlines() if "::" in line]
 
 
@@ -122,23 +148,29 @@ def main() -> int:
     base_ids = collected_ids(base, environment())
     current_ids = set(collected_ids(PROJECT_ROOT, environment()))
     same = [node for node in base_ids if node in current_ids]
-    print(f"baseline {options.baseline}: {len(base_ids)} tests; {len(same)} of them exist here "
-          f"under the same id; this checkout has {len(current_ids)} tests", flush=True)
+    print(
+        f"baseline {options.baseline}: {len(base_ids)} tests; {len(same)} of them exist here "
+        f"under the same id; this checkout has {len(current_ids)} tests",
+        flush=True,
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(same) + "\n")
 
     runs = [timed_pytest("1 baseline, whole suite", base, env=environment())]
     filtered = environment(PYTHONPATH=str(SCRIPTS), SUITE_IDS_FILE=listing.name)
-    runs.append(timed_pytest("2 now, the baseline's tests", PROJECT_ROOT, "-p", "suite_ids",
-                             env=filtered))
+    runs.append(
+        timed_pytest("2 now, the baseline's tests", PROJECT_ROOT, "-p", "suite_ids", env=filtered)
+    )
     if not options.skip_full:
         runs.append(timed_pytest("3 now, whole suite", PROJECT_ROOT, env=environment()))
     os.unlink(listing.name)
 
     print(f"\n{'run':34} {'tests':>6} {'wall s':>8} {'CPU s':>8} {'busy s':>8} {'wall vs 1':>10}")
     for run in runs:
-        print(f"{run.name:34} {run.passed:6d} {run.wall:8.1f} {run.cpu:8.1f} {run.busy:8.1f} "
-              f"{run.wall / runs[0].wall:10.0%}")
+        print(
+            f"{run.name:34} {run.passed:6d} {run.wall:8.1f} {run.cpu:8.1f} {run.busy:8.1f} "
+            f"{run.wall / runs[0].wall:10.0%}"
+        )
     ratio = runs[1].wall / runs[0].wall
     verdict = "met" if ratio <= 0.5 else "MISSED"
     print(f"\ntarget: the baseline's tests in at most half its wall time: {ratio:.0%} ({verdict})")

@@ -14,6 +14,7 @@ the app (test client, same code path as gunicorn):
 Targets at 100,000: results page < 300 ms; the export at most 1.5x the bare workbook's time
 and under 150 MB peak. Machines differ; the ratio, measured side by side, is what counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SURVEY = "satisfaction"
 PASSWORD = "bench-password-9"
-COMMENTS = ["电梯轿厢很干净。", "希望增加夜间巡逻。", "=HYPERLINK(\"x\")", "绿化修剪及时，点赞！",
-            "地下室灯光太暗，请维修。"]
+COMMENTS = [
+    "电梯轿厢很干净。",
+    "希望增加夜间巡逻。",
+    '=HYPERLINK("x")',
+    "绿化修剪及时，点赞！",
+    "地下室灯光太暗，请维修。",
+]
 PERIODS = ["2025-H1", "2025-H2", "2026-H1", "2026-H2"]
 
 
@@ -66,22 +72,37 @@ def seed(app, count: int) -> None:
             responses, answers = [], []
             for response_id in range(start + 1, min(start + chunk, count) + 1):
                 period = PERIODS[response_id % len(PERIODS)]
-                responses.append({
-                    "id": response_id, "survey": SURVEY, "period": period,
-                    "submitted_at": datetime(2026, 1, 1) + timedelta(minutes=response_id),
-                    "nonce": f"bench-{response_id}",
-                })
-                rows = [(qid, rng.choices([5, 4, 3, 2, 1], [45, 40, 9, 4, 2])[0], None)
-                        for qid in scale_ids]
+                responses.append(
+                    {
+                        "id": response_id,
+                        "survey": SURVEY,
+                        "period": period,
+                        "submitted_at": datetime(2026, 1, 1) + timedelta(minutes=response_id),
+                        "nonce": f"bench-{response_id}",
+                    }
+                )
+                rows = [
+                    (qid, rng.choices([5, 4, 3, 2, 1], [45, 40, 9, 4, 2])[0], None)
+                    for qid in scale_ids
+                ]
                 if rng.random() < 0.8:
                     rows.append(("recommend", rng.randint(0, 10), None))
                 if rng.random() < 0.3:
                     rows.append(("comments", None, rng.choice(COMMENTS)))
                 for qid, value, text in rows:
                     answer_id += 1
-                    answers.append({"id": answer_id, "response_id": response_id, "survey": SURVEY,
-                                    "period": period, "question_id": qid, "value": value,
-                                    "option": None, "text": text})
+                    answers.append(
+                        {
+                            "id": answer_id,
+                            "response_id": response_id,
+                            "survey": SURVEY,
+                            "period": period,
+                            "question_id": qid,
+                            "value": value,
+                            "option": None,
+                            "text": text,
+                        }
+                    )
             with write_transaction() as session:
                 session.execute(insert(SurveyResponse), responses)
                 session.execute(insert(SurveyAnswer), answers)
@@ -145,8 +166,9 @@ def bare_child(instance: str) -> None:
 
 
 def run_child(flag: str, instance: Path) -> tuple[float, float, int, int]:
-    child = subprocess.run([sys.executable, __file__, flag, str(instance)],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, __file__, flag, str(instance)], capture_output=True, text=True, check=True
+    )
     seconds, cpu, size_bytes, peak_kib = child.stdout.split()[-4:]
     return float(seconds), float(cpu), int(size_bytes), int(peak_kib)
 
@@ -172,12 +194,15 @@ def main() -> None:
         with app.app_context():
             upgrade()
         result = app.test_cli_runner().invoke(
-            args=["create-user", "bench-manager", "--role", "manager"], input=PASSWORD + "\n")
+            args=["create-user", "bench-manager", "--role", "manager"], input=PASSWORD + "\n"
+        )
         assert result.exit_code == 0, result.output
 
-        print(f"{'responses':>10} {'answers':>9} {'seed s':>7} {'results ms':>11} "
-              f"{'xlsx s':>7} {'(CPU s)':>8} {'bare s':>7} {'(CPU s)':>8} {'ratio':>6} "
-              f"{'xlsx MB':>8} {'peak RSS MB':>12} {'bare RSS MB':>12}")
+        print(
+            f"{'responses':>10} {'answers':>9} {'seed s':>7} {'results ms':>11} "
+            f"{'xlsx s':>7} {'(CPU s)':>8} {'bare s':>7} {'(CPU s)':>8} {'ratio':>6} "
+            f"{'xlsx MB':>8} {'peak RSS MB':>12} {'bare RSS MB':>12}"
+        )
         worst = None
         for size in args.sizes:
             started = time.perf_counter()
@@ -193,12 +218,17 @@ def main() -> None:
             bare_seconds, bare_cpu, _bare_bytes, bare_kib = run_child("--bare-child", instance)
             ratio = cpu / bare_cpu
             worst = (size, ratio, peak_kib, page)
-            print(f"{size:>10,} {answers:>9,} {seeded:>7.1f} {page * 1000:>11.1f} "
-                  f"{seconds:>7.2f} {cpu:>8.2f} {bare_seconds:>7.2f} {bare_cpu:>8.2f} "
-                  f"{ratio:>6.2f} {size_bytes / 1e6:>8.1f} {peak_kib / 1024:>12.1f} "
-                  f"{bare_kib / 1024:>12.1f}", flush=True)
-        print("targets at 100,000: results page < 300 ms; export CPU time <= 1.5x the bare "
-              "workbook's, peak < 150 MB")
+            print(
+                f"{size:>10,} {answers:>9,} {seeded:>7.1f} {page * 1000:>11.1f} "
+                f"{seconds:>7.2f} {cpu:>8.2f} {bare_seconds:>7.2f} {bare_cpu:>8.2f} "
+                f"{ratio:>6.2f} {size_bytes / 1e6:>8.1f} {peak_kib / 1024:>12.1f} "
+                f"{bare_kib / 1024:>12.1f}",
+                flush=True,
+            )
+        print(
+            "targets at 100,000: results page < 300 ms; export CPU time <= 1.5x the bare "
+            "workbook's, peak < 150 MB"
+        )
         print("(s is wall time; the ratio uses CPU time, steadier on a shared machine)")
         if worst:
             size, ratio, peak_kib, page = worst

@@ -6,6 +6,7 @@ only local files, never another host.
 
     python scripts/build_pdf.py [--site-dir site] [--output site/owner/handbook.pdf]
 """
+
 from __future__ import annotations
 
 import argparse

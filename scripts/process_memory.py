@@ -3,6 +3,7 @@
 tracemalloc sees only Python's own allocations and misses what lxml, openpyxl's C parts and
 SQLite allocate; VmRSS / VmHWM from /proc count everything the process holds.
 """
+
 from __future__ import annotations
 
 import resource

@@ -2,6 +2,7 @@
 in the file named by ``SUITE_IDS_FILE`` (one id per line, as ``pytest --collect-only -q``
 prints them). Loaded with ``-p suite_ids`` and ``scripts/`` on ``PYTHONPATH``; the tests never
 import it."""
+
 from __future__ import annotations
 
 import os

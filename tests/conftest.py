@@ -2,6 +2,7 @@
 
 Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -191,9 +192,19 @@ def csrf_token_from(html: str) -> str:
 def build_handbook(config: str, out: Path, **env: str) -> Path:
     """One half of the handbook built with ``mkdocs build --strict`` into ``out``."""
     subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-         "-f", config, "--site-dir", str(out)],
-        cwd=PROJECT_ROOT, check=True, env={**os.environ, **env},
+        [
+            str(Path(sys.executable).parent / "mkdocs"),
+            "build",
+            "--strict",
+            "--quiet",
+            "-f",
+            config,
+            "--site-dir",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        env={**os.environ, **env},
     )
     return out
 
@@ -207,16 +218,21 @@ def built_site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_staff_site(tmp_path_factory) -> Path:
     """The staff handbook (``mkdocs-staff.yml``), built once per test run."""
-    return once_per_run(tmp_path_factory, "site-staff",
-                        lambda out: build_handbook("mkdocs-staff.yml", out))
+    return once_per_run(
+        tmp_path_factory, "site-staff", lambda out: build_handbook("mkdocs-staff.yml", out)
+    )
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, built_site, built_staff_site, migrated_database):
     """One gunicorn process (2 workers) serving both halves of the handbook and the app for
     the session; its staff account ``handbook`` (role 客服) may open the staff half."""
-    server = LiveServer(tmp_path_factory.mktemp("live") / "instance", site_dir=built_site,
-                        staff_site_dir=built_staff_site, database_template=migrated_database)
+    server = LiveServer(
+        tmp_path_factory.mktemp("live") / "instance",
+        site_dir=built_site,
+        staff_site_dir=built_staff_site,
+        database_template=migrated_database,
+    )
     server.start()
     create_staff(server, HANDBOOK_READER, "客服")
     yield server
@@ -242,13 +258,20 @@ def nginx_stack(tmp_path_factory, built_site, built_staff_site, migrated_databas
     from tests.support.nginx import nginx_or_skip, start_nginx
 
     nginx_or_skip()
-    app = LiveServer(tmp_path_factory.mktemp("behind-nginx") / "instance",
-                     extra_env={"PROXY_COUNT": "1"}, database_template=migrated_database)
+    app = LiveServer(
+        tmp_path_factory.mktemp("behind-nginx") / "instance",
+        extra_env={"PROXY_COUNT": "1"},
+        database_template=migrated_database,
+    )
     app.start()
     try:
         create_staff(app, HANDBOOK_READER, "客服")
-        nginx = start_nginx(tmp_path_factory.mktemp("nginx"), app_port=app.port,
-                            site=built_site, staff_site=built_staff_site)
+        nginx = start_nginx(
+            tmp_path_factory.mktemp("nginx"),
+            app_port=app.port,
+            site=built_site,
+            staff_site=built_staff_site,
+        )
     except BaseException:
         app.stop()
         raise

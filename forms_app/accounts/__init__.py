@@ -4,6 +4,7 @@ that domains fill through ``registry.py``.
 
 This package imports no domain; domains import it (dependencies run one way).
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -4,6 +4,7 @@
 only the roles the permissions table gives that permission. Without a session the browser goes to the login page with a same-site ``next``;
 a logged-in user of the wrong role gets a Chinese 403 page.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,11 @@ def staff_required(permission: str = STAFF):
             if user is None:
                 if is_draft_request():
                     # A draft sent after logout is kept on the phone, not lost or misfiled.
-                    return draft_reply(LOGIN, "登录已失效，请重新登录；记录仍保存在本机，登录后自动发送。",
-                                       status=401)
+                    return draft_reply(
+                        LOGIN,
+                        "登录已失效，请重新登录；记录仍保存在本机，登录后自动发送。",
+                        status=401,
+                    )
                 # Only a page can be returned to; a form post starts again from the home page.
                 back = request.full_path.rstrip("?") if request.method == "GET" else None
                 return redirect(url_for("accounts.login", next=back))

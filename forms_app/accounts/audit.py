@@ -1,4 +1,5 @@
 """The audit log: logins, state changes, patrols, exports and account changes."""
+
 from __future__ import annotations
 
 from flask import has_request_context, request
@@ -30,7 +31,8 @@ def request_address() -> str:
 
 def _in_write_transaction(session) -> bool:
     return session.in_transaction() and bool(
-        session.connection().get_execution_options().get(IMMEDIATE))
+        session.connection().get_execution_options().get(IMMEDIATE)
+    )
 
 
 def _audit_name(actor) -> str:
@@ -40,8 +42,9 @@ def _audit_name(actor) -> str:
     return f"{actor.display_name}（{actor.username}）"[:64]
 
 
-def record_audit(action: str, target: str = "", detail: str = "", *, actor=None,
-                 actor_name: str | None = None) -> None:
+def record_audit(
+    action: str, target: str = "", detail: str = "", *, actor=None, actor_name: str | None = None
+) -> None:
     """Add an audit entry: inside the caller's write transaction, else in one of its own.
 
     The actor defaults to the logged-in staff member (command-line changes pass
@@ -52,7 +55,10 @@ def record_audit(action: str, target: str = "", detail: str = "", *, actor=None,
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         actor_name=actor_name or (_audit_name(actor) if actor else ""),
-        action=action, target=str(target)[:120], detail=detail, address=request_address(),
+        action=action,
+        target=str(target)[:120],
+        detail=detail,
+        address=request_address(),
     )
     session = db.session()
     if _in_write_transaction(session):

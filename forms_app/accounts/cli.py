@@ -3,6 +3,7 @@
 Passwords come from a hidden prompt, or from the first line of standard input when it is
 not a terminal (scripts: ``echo "$PW" | flask --app forms_app create-user ...``).
 """
+
 from __future__ import annotations
 
 import re
@@ -51,15 +52,20 @@ def _user(session, username: str) -> StaffUser:
 
 @bp.cli.command("create-user")
 @click.argument("name")
-@click.option("--role", "role_text", required=True,
-              help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）")
+@click.option(
+    "--role",
+    "role_text",
+    required=True,
+    help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）",
+)
 @click.option("--display-name", default="", help="姓名（许可证和记录上显示），默认用用户名")
 def create_user(name: str, role_text: str, display_name: str) -> None:
     """Create a staff account (the first one; the 经理 creates the others on the web)."""
     role = parse_role(role_text)
     if role is None:
         raise click.ClickException(
-            f"未知角色 {role_text}。可选: " + "、".join(ROLE_LABELS.values()))
+            f"未知角色 {role_text}。可选: " + "、".join(ROLE_LABELS.values())
+        )
     username = normalize_username(name)
     if not USERNAME.match(username):
         raise click.ClickException("用户名须为 2–30 个字符，不含空格和斜杠。")
@@ -70,8 +76,14 @@ def create_user(name: str, role_text: str, display_name: str) -> None:
         raise click.ClickException("姓名不超过 30 个字。")
     password = _read_password(username)
     with write_transaction() as session:
-        session.add(StaffUser(username=username, display_name=display_name, role=role,
-                              password_hash=hash_password(password)))
+        session.add(
+            StaffUser(
+                username=username,
+                display_name=display_name,
+                role=role,
+                password_hash=hash_password(password),
+            )
+        )
         record_audit("user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR)
     click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
 
@@ -84,8 +96,9 @@ def list_users() -> None:
         click.echo("还没有员工账号。用 flask --app forms_app create-user 用户名 --role 经理 创建。")
     for user in users:
         state = "启用" if user.active else "停用"
-        click.echo(f"{user.username}\t{user.name}\t{user.role_label}\t{state}\t"
-                   f"{user.created_at:%Y-%m-%d}")
+        click.echo(
+            f"{user.username}\t{user.name}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}"
+        )
 
 
 def _set_active(name: str, active: bool) -> None:
@@ -94,8 +107,9 @@ def _set_active(name: str, active: bool) -> None:
         user.active = active
         if not active:
             end_user_sessions(session, user.id)
-        record_audit("user.enable" if active else "user.disable", target=user.username,
-                     actor_name=CLI_ACTOR)
+        record_audit(
+            "user.enable" if active else "user.disable", target=user.username, actor_name=CLI_ACTOR
+        )
 
 
 @bp.cli.command("disable-user")

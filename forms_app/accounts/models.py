@@ -1,4 +1,5 @@
 """Staff accounts, their server-side sessions, login attempts and the audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,9 @@ class StaffUser(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # One per rendered "new account" form: its second POST finds the account the first made.
-    creation_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, index=True,
-                                                       nullable=True)
+    creation_nonce: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, nullable=True
+    )
 
     sessions = relationship("StaffSession", back_populates="user")
 

@@ -5,6 +5,7 @@ production app accepts) or ``testing``, the cheapest argon2id, so a test suite t
 hundreds of accounts does not spend its time hashing. A stored hash carries its own
 parameters, so verification always uses the cost it was made with.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -5,6 +5,7 @@ names one per step (``renovation.step.approve``), and the staff home and navigat
 domain's parts only to the roles allowed here. The role-matrix test reads this table, so a
 change of who may do what is made here and nowhere else.
 """
+
 from __future__ import annotations
 
 from .roles import ENGINEERING as E

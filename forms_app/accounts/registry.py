@@ -4,11 +4,12 @@ The staff home page, the navigation and the audit log's labels are built from th
 registrations, so the accounts layer never imports a domain: a domain's ``init_app`` calls
 ``register_section`` and the factory decides which domains exist.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 from flask import Flask, current_app
 
@@ -80,7 +81,8 @@ def home_panels(user, day: date) -> tuple[list[tuple[str, dict]], list[tuple[str
             values = panel.figures(user, day)
             if values is not None:
                 (today_work if user.role in panel.today_for else others).append(
-                    (panel.template, values))
+                    (panel.template, values)
+                )
     return today_work, others
 
 

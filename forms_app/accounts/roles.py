@@ -5,6 +5,7 @@ service (客服), engineering (工程) and order maintenance / guards (秩序维
 has a role of its own because the seed gives that post the weekly staff training and its
 records (培训记录); the cleaners (保洁) are trained on the cleaning standards.
 """
+
 from __future__ import annotations
 
 SERVICE = "service"
@@ -25,9 +26,17 @@ ROLE_LABELS = {
 ROLES = tuple(ROLE_LABELS)
 
 # Names accepted on the command line besides the codes.
-_ALIASES = {"客服": SERVICE, "工程": ENGINEERING, "秩序维护": SECURITY, "护卫": SECURITY,
-            "秩序维护（护卫）": SECURITY, "经理": MANAGER, "客服主管": SERVICE_LEAD, "主管": SERVICE_LEAD,
-            "保洁": CLEANER}
+_ALIASES = {
+    "客服": SERVICE,
+    "工程": ENGINEERING,
+    "秩序维护": SECURITY,
+    "护卫": SECURITY,
+    "秩序维护（护卫）": SECURITY,
+    "经理": MANAGER,
+    "客服主管": SERVICE_LEAD,
+    "主管": SERVICE_LEAD,
+    "保洁": CLEANER,
+}
 
 
 def role_label(code: str) -> str:

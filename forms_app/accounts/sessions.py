@@ -1,4 +1,5 @@
 """Server-side staff sessions: a random token in the cookie, its hash in the database."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,22 +22,33 @@ def start_session(session, user: StaffUser, address: str) -> str:
     """Record a new session for the user (inside the caller's write transaction); its token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(StaffSession(token_hash=_digest(token), user_id=user.id, created_at=now,
-                             expires_at=now + LIFETIME, address=address))
+    session.add(
+        StaffSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + LIFETIME,
+            address=address,
+        )
+    )
     return token
 
 
 def end_session(session, token: str) -> None:
-    session.execute(update(StaffSession)
-                    .where(StaffSession.token_hash == _digest(token), StaffSession.ended_at.is_(None))
-                    .values(ended_at=utcnow()))
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == _digest(token), StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def end_user_sessions(session, user_id: int) -> None:
     """End every open session of a user (disabled account, new password)."""
-    session.execute(update(StaffSession)
-                    .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
-                    .values(ended_at=utcnow()))
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def user_for_token(token: str | None) -> StaffUser | None:
@@ -44,7 +56,12 @@ def user_for_token(token: str | None) -> StaffUser | None:
     if not token:
         return None
     return db.session.execute(
-        select(StaffUser).join(StaffSession)
-        .where(StaffSession.token_hash == _digest(token), StaffSession.ended_at.is_(None),
-               StaffSession.expires_at > utcnow(), StaffUser.active.is_(True))
+        select(StaffUser)
+        .join(StaffSession)
+        .where(
+            StaffSession.token_hash == _digest(token),
+            StaffSession.ended_at.is_(None),
+            StaffSession.expires_at > utcnow(),
+            StaffUser.active.is_(True),
+        )
     ).scalar_one_or_none()

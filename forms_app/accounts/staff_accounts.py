@@ -5,6 +5,7 @@ Every change is one write transaction with its audit entry. A second POST of the
 account" form (its nonce) finds the account the first one made. The 经理 cannot lock the
 back office out: the last active 经理 can neither be disabled nor given another role.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,11 @@ def _account(user_id: int, session=None) -> StaffUser:
 
 
 def _active_managers(session) -> int:
-    return session.scalar(select(func.count(StaffUser.id)).where(
-        StaffUser.role == MANAGER, StaffUser.active.is_(True)))
+    return session.scalar(
+        select(func.count(StaffUser.id)).where(
+            StaffUser.role == MANAGER, StaffUser.active.is_(True)
+        )
+    )
 
 
 def _keeps_a_manager(session, user: StaffUser, new_role: str, active: bool) -> bool:
@@ -92,15 +96,20 @@ def _keeps_a_manager(session, user: StaffUser, new_role: str, active: bool) -> b
 @staff_required("accounts.manage")
 def accounts():
     """Every account: name, username, role, state."""
-    users = db.session.execute(
-        select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
-    ).scalars().all()
+    users = (
+        db.session.execute(
+            select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
+        )
+        .scalars()
+        .all()
+    )
     return render_template("accounts/accounts.html", users=users)
 
 
 def _new_page(values: dict, errors: dict | None = None, status: int = 200):
-    return render_template("accounts/account_new.html", values=values, errors=errors or {},
-                           roles=ROLE_LABELS), status
+    return render_template(
+        "accounts/account_new.html", values=values, errors=errors or {}, roles=ROLE_LABELS
+    ), status
 
 
 @bp.get("/accounts/new")
@@ -115,13 +124,16 @@ def create_account():
     """Create an account; the 经理 tells the new colleague the first password."""
     form = request.form
     nonce = form.get("nonce", "")
-    values = {"username": clean_line(form.get("username") or "")[:64],
-              "display_name": clean_line(form.get("display_name") or "")[:MAX_DISPLAY_NAME * 2],
-              "role": form.get("role") or "", "nonce": nonce if is_nonce(nonce) else new_nonce()}
+    values = {
+        "username": clean_line(form.get("username") or "")[:64],
+        "display_name": clean_line(form.get("display_name") or "")[: MAX_DISPLAY_NAME * 2],
+        "role": form.get("role") or "",
+        "nonce": nonce if is_nonce(nonce) else new_nonce(),
+    }
     errors: dict[str, str] = {}
     if not is_nonce(nonce):
         errors["form"] = "表单已失效，请刷新页面后重新填写。"
-    elif (made := db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce))):
+    elif made := db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce)):
         flash(f"账号 {made.username} 已创建。", "success")
         return redirect(url_for(".account", user_id=made.id), code=303)
     username = normalize_username(values["username"])
@@ -136,28 +148,43 @@ def create_account():
         return _new_page(values, errors, 400)
     try:
         with write_transaction() as session:
-            user = StaffUser(username=username, display_name=display_name, role=role,
-                             password_hash=hash_password(password), creation_nonce=nonce)
+            user = StaffUser(
+                username=username,
+                display_name=display_name,
+                role=role,
+                password_hash=hash_password(password),
+                creation_nonce=nonce,
+            )
             session.add(user)
             session.flush()
-            record_audit("user.create", target=username, detail=f"{display_name}，{role_label(role)}")
+            record_audit(
+                "user.create", target=username, detail=f"{display_name}，{role_label(role)}"
+            )
     except IntegrityError:
         made = db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce))
         if made is None:  # the same username, taken a moment ago by another form
             errors["username"] = f"用户名 {username} 已被使用，请换一个。"
             return _new_page(values, errors, 400)
         user = made
-    flash(f"已创建账号 {user.username}（{user.name}，{user.role_label}）。请把用户名和密码当面告诉本人。",
-          "success")
+    flash(
+        f"已创建账号 {user.username}（{user.name}，{user.role_label}）。请把用户名和密码当面告诉本人。",
+        "success",
+    )
     return redirect(url_for(".account", user_id=user.id), code=303)
 
 
-def _account_page(user: StaffUser, errors: dict | None = None, values: dict | None = None,
-                  status: int = 200):
+def _account_page(
+    user: StaffUser, errors: dict | None = None, values: dict | None = None, status: int = 200
+):
     values = values or {"display_name": user.display_name, "role": user.role}
-    return render_template("accounts/account.html", user=user, values=values,
-                           errors=errors or {}, roles=ROLE_LABELS,
-                           is_self=user.id == current_staff().id), status
+    return render_template(
+        "accounts/account.html",
+        user=user,
+        values=values,
+        errors=errors or {},
+        roles=ROLE_LABELS,
+        is_self=user.id == current_staff().id,
+    ), status
 
 
 @bp.get("/accounts/<int:user_id>")
@@ -173,8 +200,10 @@ def account(user_id: int):
 def update_account(user_id: int):
     """Change the display name and the role."""
     user = _account(user_id)
-    values = {"display_name": clean_line(request.form.get("display_name") or "")[:MAX_DISPLAY_NAME * 2],
-              "role": request.form.get("role") or ""}
+    values = {
+        "display_name": clean_line(request.form.get("display_name") or "")[: MAX_DISPLAY_NAME * 2],
+        "role": request.form.get("role") or "",
+    }
     errors: dict[str, str] = {}
     display_name = _display_name(values["display_name"], errors)
     role = _role(values["role"], errors)

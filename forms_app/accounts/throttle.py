@@ -4,6 +4,7 @@ An attempt is recorded as failed *before* the password is checked and marked suc
 afterwards: parallel guesses sent to different workers are all counted, and the write lock
 is not held while argon2 runs.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,19 +31,28 @@ def begin_attempt(username: str, address: str) -> int | None:
     since = now - WINDOW
     with write_transaction() as session:
         last_success = session.execute(
-            select(func.max(LoginAttempt.at))
-            .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+            select(func.max(LoginAttempt.at)).where(
+                LoginAttempt.username == username, LoginAttempt.succeeded.is_(True)
+            )
         ).scalar()
         account_since = max(since, last_success) if last_success else since
         account_failures = session.execute(
-            select(func.count()).select_from(LoginAttempt)
-            .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False),
-                   LoginAttempt.at > account_since)
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at > account_since,
+            )
         ).scalar_one()
         address_failures = session.execute(
-            select(func.count()).select_from(LoginAttempt)
-            .where(LoginAttempt.address == address, LoginAttempt.succeeded.is_(False),
-                   LoginAttempt.at > since)
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.address == address,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at > since,
+            )
         ).scalar_one()
         if account_failures >= per_account or address_failures >= per_address:
             return None

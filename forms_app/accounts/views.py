@@ -1,4 +1,5 @@
 """Login, logout, the staff home page and the audit log."""
+
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
@@ -49,10 +50,19 @@ def _no_store(response):
 def _lockout_recorded(username: str, address: str) -> bool:
     """True when this lock-out is already in the audit log: a script hammering a locked
     account would otherwise add one entry per request, without end."""
-    return db.session.execute(
-        select(AuditLog.id).where(AuditLog.action == "login.throttled",
-                                  AuditLog.target == username, AuditLog.address == address,
-                                  AuditLog.at > utcnow() - WINDOW).limit(1)).first() is not None
+    return (
+        db.session.execute(
+            select(AuditLog.id)
+            .where(
+                AuditLog.action == "login.throttled",
+                AuditLog.target == username,
+                AuditLog.address == address,
+                AuditLog.at > utcnow() - WINDOW,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -72,8 +82,9 @@ def login():
     if not password:
         errors["password"] = "请输入密码。"
     if errors:
-        return render_template("accounts/login.html", next_url=next_url, errors=errors,
-                               username=username), 400
+        return render_template(
+            "accounts/login.html", next_url=next_url, errors=errors, username=username
+        ), 400
 
     address = request_address()
     attempt_id = begin_attempt(username, address)
@@ -82,17 +93,20 @@ def login():
             record_audit("login.throttled", target=username)
         minutes = int(WINDOW.total_seconds() // 60)
         errors["form"] = f"登录失败次数过多，请 {minutes} 分钟后再试。"
-        return render_template("accounts/login.html", next_url=next_url, errors=errors,
-                               username=username), 429
+        return render_template(
+            "accounts/login.html", next_url=next_url, errors=errors, username=username
+        ), 429
 
     user = db.session.execute(
-        select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+        select(StaffUser).where(StaffUser.username == username)
+    ).scalar_one_or_none()
     usable = user is not None and user.active
     if not verify_password(user.password_hash if usable else None, password):
         record_audit("login.failure", target=username)
         errors["form"] = BAD_LOGIN
-        return render_template("accounts/login.html", next_url=next_url, errors=errors,
-                               username=username), 401
+        return render_template(
+            "accounts/login.html", next_url=next_url, errors=errors, username=username
+        ), 401
 
     with write_transaction() as db_session:
         mark_succeeded(db_session, attempt_id)
@@ -128,8 +142,7 @@ def home():
     """The staff home page: today's work of this role first, then the other panels it may
     see (each domain registers its panels)."""
     today_work, others = home_panels(current_staff(), today())
-    return render_template("accounts/home.html", today_work=today_work, others=others,
-                           day=today())
+    return render_template("accounts/home.html", today_work=today_work, others=others, day=today())
 
 
 @bp.get("/drafts/session")
@@ -150,5 +163,4 @@ def audit_log():
     if action in labels:
         query = query.where(AuditLog.action == action)
     page = paginate(query, request.args.get("page"))
-    return render_template("accounts/audit.html", page=page, action=action,
-                           action_labels=labels)
+    return render_template("accounts/audit.html", page=page, action=action, action_labels=labels)

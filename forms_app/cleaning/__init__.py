@@ -3,6 +3,7 @@
 The checklist is built from ``data/cleaning_standards.yml``, the same file the handbook's
 cleaning standards page is rendered from, so the page and the inspection never disagree.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -28,10 +29,19 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .staff_views import bp as staff_bp
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/cleaning")
-    register_section(app, StaffSection(
-        name="cleaning",
-        nav=(NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),),
-        home=(HomePanel("cleaning/staff/_home.html", _home_figures, "cleaning.summary",
-                            today_for=frozenset({MANAGER})),),
-        audit_labels={"cleaning.inspect": "记录保洁品质检查"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="cleaning",
+            nav=(NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),),
+            home=(
+                HomePanel(
+                    "cleaning/staff/_home.html",
+                    _home_figures,
+                    "cleaning.summary",
+                    today_for=frozenset({MANAGER}),
+                ),
+            ),
+            audit_labels={"cleaning.inspect": "记录保洁品质检查"},
+        ),
+    )

@@ -4,6 +4,7 @@ Groups (室内, 外立面) hold areas, areas hold items; ids come from the data 
 inspections store. An item with ``same_as`` refers to another area's standard, which the
 inspector sees expanded. A data file with a duplicate or missing id stops the app at start-up.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ def build_checklist(raw, source: str | Path) -> Checklist:
 
     def unique(identifier: str) -> str:
         if identifier in seen:
-            raise ChecklistError(f"{source}: 编号 {identifier!r} 重复，每个区域和检查项的编号必须唯一")
+            raise ChecklistError(
+                f"{source}: 编号 {identifier!r} 重复，每个区域和检查项的编号必须唯一"
+            )
         seen.add(identifier)
         return identifier
 
@@ -97,20 +100,25 @@ def build_checklist(raw, source: str | Path) -> Checklist:
             area_id = unique(str(_require(area, "id", f"「{group_name}」的区域", source)))
             name = _require(area, "name", f"区域 {area_id}", source)
             items = tuple(
-                Item(id=unique(str(_require(item, "id", f"「{name}」的检查项", source))),
-                     text=str(_require(item, "text", f"「{name}」的检查项", source)).strip(),
-                     same_as=item.get("same_as"))
+                Item(
+                    id=unique(str(_require(item, "id", f"「{name}」的检查项", source))),
+                    text=str(_require(item, "text", f"「{name}」的检查项", source)).strip(),
+                    same_as=item.get("same_as"),
+                )
                 for item in area.get("items") or []
             )
             if not items:
                 raise ChecklistError(f"{source}: 区域「{name}」没有检查项")
             areas.append(Area(area_id, name, bool(area.get("key_area")), group_name, items))
-        groups.append(Group(str(group.get("id", "")), str(group.get("number", "")), group_name,
-                            tuple(areas)))
+        groups.append(
+            Group(str(group.get("id", "")), str(group.get("number", "")), group_name, tuple(areas))
+        )
     checklist = Checklist(tuple(groups))
     for area, item in checklist.items.values():
         if item.same_as and item.same_as not in checklist.areas:
-            raise ChecklistError(f"{source}: 检查项 {item.id} 的 same_as 指向不存在的区域 {item.same_as!r}")
+            raise ChecklistError(
+                f"{source}: 检查项 {item.id} 的 same_as 指向不存在的区域 {item.same_as!r}"
+            )
     return checklist
 
 

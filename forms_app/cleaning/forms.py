@@ -4,6 +4,7 @@ The form is built from the checklist, so its field names carry data ids: ``areas
 areas inspected), ``result-<item id>`` (pass / fail / na), ``note-<item id>`` and
 ``photos-<item id>``. Anything naming an id the checklist does not have is refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,19 +14,19 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from ..core.tokens import is_nonce
-from ..web.typed_input import (
-    UNREADABLE_MESSAGE,
-    clean_line,
-    clean_text,
-    is_unreadable,
-    select_number,
-)
 from ..files.uploads import (
     AttachmentError,
     CheckedUpload,
     check_upload,
     chosen_files,
     upload_limits,
+)
+from ..web.typed_input import (
+    UNREADABLE_MESSAGE,
+    clean_line,
+    clean_text,
+    is_unreadable,
+    select_number,
 )
 from .checklist import Area, Checklist, Item
 from .scoring import FAIL, NOT_APPLICABLE, PASS
@@ -127,8 +128,9 @@ def _photos(uploads: list[FileStorage]) -> list[CheckedUpload]:
     return checked
 
 
-def _item(area: Area, item: Item, form: MultiDict, files: MultiDict,
-          errors: dict) -> CheckedItem | None:
+def _item(
+    area: Area, item: Item, form: MultiDict, files: MultiDict, errors: dict
+) -> CheckedItem | None:
     key = item_key(item.id)
     result = form.get(f"result-{item.id}", "")
     note = clean_text(form.get(f"note-{item.id}") or "")
@@ -138,7 +140,9 @@ def _item(area: Area, item: Item, form: MultiDict, files: MultiDict,
         if result == NOT_APPLICABLE:
             errors[key] = "此项不能选「不适用」，请选择合格或不合格。"
         else:
-            errors[key] = "请选择合格或不合格。" if not item.optional else "请选择合格、不合格或不适用。"
+            errors[key] = (
+                "请选择合格或不合格。" if not item.optional else "请选择合格、不合格或不适用。"
+            )
         return None
     if result != FAIL:
         # The note and photo fields show only for 不合格; anything left in them is not meant.
@@ -160,8 +164,9 @@ def _item(area: Area, item: Item, form: MultiDict, files: MultiDict,
     return CheckedItem(area, item, result, note, photos)
 
 
-def check_inspection(form: MultiDict, files: MultiDict, checklist: Checklist, buildings,
-                     today: date) -> CheckedInspection:
+def check_inspection(
+    form: MultiDict, files: MultiDict, checklist: Checklist, buildings, today: date
+) -> CheckedInspection:
     """Validate a posted inspection; the checked values, or InspectionError with every problem.
 
     Results of areas that were not ticked are ignored (the inspector may have filled an area

@@ -1,5 +1,6 @@
 """Stored inspections. Each result row keeps the area and item text as they were that day, so
 an inspection still reads correctly after the standards file changes."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -36,7 +37,8 @@ class CleaningInspection(db.Model):
     building: Mapped[int | None] = mapped_column(Integer, nullable=True)
     spot: Mapped[str] = mapped_column(String(60), default="")
     inspector_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True, index=True)
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     inspector_name: Mapped[str] = mapped_column(String(100))
     # Counted once when stored (results never change), so lists can filter on them.
     passed_count: Mapped[int] = mapped_column(Integer)
@@ -45,9 +47,11 @@ class CleaningInspection(db.Model):
     key_failed_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    results: Mapped[list["CleaningResult"]] = relationship(
-        back_populates="inspection", order_by="CleaningResult.position",
-        cascade="all, delete-orphan")
+    results: Mapped[list[CleaningResult]] = relationship(
+        back_populates="inspection",
+        order_by="CleaningResult.position",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def reference(self) -> str:
@@ -62,13 +66,15 @@ class CleaningInspection(db.Model):
     def score(self) -> Score:
         return Score(self.passed_count, self.failed_count, self.na_count, self.key_failed_count)
 
-    def areas(self) -> list[tuple[str, str, bool, list["CleaningResult"], Score]]:
+    def areas(self) -> list[tuple[str, str, bool, list[CleaningResult], Score]]:
         """(area id, name, key area, results, score) in the order inspected."""
         grouped: dict[str, list[CleaningResult]] = {}
         for row in self.results:
             grouped.setdefault(row.area_id, []).append(row)
-        return [(area_id, rows[0].area_name, rows[0].key_area, rows, score(rows))
-                for area_id, rows in grouped.items()]
+        return [
+            (area_id, rows[0].area_name, rows[0].key_area, rows, score(rows))
+            for area_id, rows in grouped.items()
+        ]
 
     @property
     def area_names(self) -> str:
@@ -87,7 +93,8 @@ class CleaningResult(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(
-        ForeignKey("cleaning_inspection.id", ondelete="CASCADE"))
+        ForeignKey("cleaning_inspection.id", ondelete="CASCADE")
+    )
     position: Mapped[int] = mapped_column(Integer)
     area_id: Mapped[str] = mapped_column(String(40))
     area_name: Mapped[str] = mapped_column(String(40))
@@ -98,8 +105,9 @@ class CleaningResult(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     inspection: Mapped[CleaningInspection] = relationship(back_populates="results")
-    photos: Mapped[list["CleaningPhoto"]] = relationship(
-        back_populates="result", order_by="CleaningPhoto.id", cascade="all, delete-orphan")
+    photos: Mapped[list[CleaningPhoto]] = relationship(
+        back_populates="result", order_by="CleaningPhoto.id", cascade="all, delete-orphan"
+    )
 
     @property
     def result_label(self) -> str:
@@ -113,6 +121,7 @@ class CleaningPhoto(StoredFileColumns, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(
-        ForeignKey("cleaning_result.id", ondelete="CASCADE"), index=True)
+        ForeignKey("cleaning_result.id", ondelete="CASCADE"), index=True
+    )
 
     result: Mapped[CleaningResult] = relationship(back_populates="photos")

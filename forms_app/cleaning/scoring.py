@@ -1,4 +1,5 @@
 """How an inspection is scored: the share of applicable items that passed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,5 +1,6 @@
 """The inspection screens: new inspection (phone-first), list with filters, detail, photos,
 the monthly summary for 经理, exports."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,14 +21,14 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..core.clock import today, utcnow
 from ..core.community import current_community
+from ..core.extensions import db
+from ..core.tokens import is_nonce, new_nonce
+from ..files.uploads import send_attachment
 from ..web.drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
 from ..web.exports import Table, table_csv_response, xlsx_tables_response
-from ..core.extensions import db
 from ..web.paging import paginate
 from ..web.template_filters import format_rate, local_minute
-from ..core.tokens import is_nonce, new_nonce
 from ..web.typed_input import select_number
-from ..files.uploads import send_attachment
 from . import inspections
 from .checklist import checklist
 from .forms import (
@@ -59,10 +60,20 @@ def _buildings() -> list[int]:
 
 def _form_page(values: MultiDict, errors: dict | None = None, status: int = 200):
     return render_template(
-        "cleaning/staff/new.html", checklist=checklist(), values=values, errors=errors or {},
-        buildings=_buildings(), today=today(), item_key=item_key, labels=RESULT_LABELS,
-        PASS=PASS, FAIL=FAIL, NOT_APPLICABLE=NOT_APPLICABLE, max_note=MAX_NOTE,
-        max_spot=MAX_SPOT, max_item_photos=MAX_PHOTOS_PER_ITEM,
+        "cleaning/staff/new.html",
+        checklist=checklist(),
+        values=values,
+        errors=errors or {},
+        buildings=_buildings(),
+        today=today(),
+        item_key=item_key,
+        labels=RESULT_LABELS,
+        PASS=PASS,
+        FAIL=FAIL,
+        NOT_APPLICABLE=NOT_APPLICABLE,
+        max_note=MAX_NOTE,
+        max_spot=MAX_SPOT,
+        max_item_photos=MAX_PHOTOS_PER_ITEM,
     ), status
 
 
@@ -84,16 +95,22 @@ def new():
 def create():
     """Check and store an inspection, then show it (POST → redirect → GET)."""
     try:
-        checked = check_inspection(request.form, request.files, checklist(), _buildings(),
-                                   today())
+        checked = check_inspection(request.form, request.files, checklist(), _buildings(), today())
     except InspectionError as error:
         if is_draft_request():
             earlier = inspections.find_by_nonce(request.form.get("nonce", ""))
             if earlier is not None:  # sent before, since refused (the standards changed)
-                return saved_reply("这份检查表已经提交过，没有重复保存。",
-                                   url_for(".detail", inspection_id=earlier.id), DUPLICATE)
-            return draft_reply(INVALID, "检查表有需要修改的地方：" + "；".join(error.errors.values()),
-                               errors=error.errors, status=400)
+                return saved_reply(
+                    "这份检查表已经提交过，没有重复保存。",
+                    url_for(".detail", inspection_id=earlier.id),
+                    DUPLICATE,
+                )
+            return draft_reply(
+                INVALID,
+                "检查表有需要修改的地方：" + "；".join(error.errors.values()),
+                errors=error.errors,
+                status=400,
+            )
         values = request.form.copy()
         if not is_nonce(values.get("nonce")):
             values["nonce"] = new_nonce()
@@ -123,16 +140,25 @@ def index():
     """Inspections, newest first, with filters: dates, area, inspector, failures."""
     filters, inspectors = _filters()
     page = paginate(inspections.filtered(filters), request.args.get("page"))
-    return render_template("cleaning/staff/index.html", page=page, filters=filters,
-                           inspectors=inspectors, checklist=checklist())
+    return render_template(
+        "cleaning/staff/index.html",
+        page=page,
+        filters=filters,
+        inspectors=inspectors,
+        checklist=checklist(),
+    )
 
 
 @bp.get("/<int:inspection_id>")
 @staff_required("cleaning.inspect")
 def detail(inspection_id: int):
     """One inspection: score, per-area scores, every item with its result and photos."""
-    return render_template("cleaning/staff/detail.html", inspection=_inspection(inspection_id),
-                           FAIL=FAIL, just_saved=request.args.get("saved") == "1")
+    return render_template(
+        "cleaning/staff/detail.html",
+        inspection=_inspection(inspection_id),
+        FAIL=FAIL,
+        just_saved=request.args.get("saved") == "1",
+    )
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
@@ -172,12 +198,24 @@ def summary():
     first, error = _month_arg()
     after = _add_months(first, 1)
     result = inspections.month_summary(first, after, checklist())
-    bars = [(("★" if a.key_area else "") + a.name, a.score.rate,
-             f"{format_rate(a.score.rate)}（{a.score.passed}/{a.score.applicable}）")
-            for a in result.areas]
-    return render_template("cleaning/staff/summary.html", summary=result, first=first, error=error,
-                           bars=bars, previous=_add_months(first, -1), following=after,
-                           last_day=date.fromordinal(after.toordinal() - 1))
+    bars = [
+        (
+            ("★" if a.key_area else "") + a.name,
+            a.score.rate,
+            f"{format_rate(a.score.rate)}（{a.score.passed}/{a.score.applicable}）",
+        )
+        for a in result.areas
+    ]
+    return render_template(
+        "cleaning/staff/summary.html",
+        summary=result,
+        first=first,
+        error=error,
+        bars=bars,
+        previous=_add_months(first, -1),
+        following=after,
+        last_day=date.fromordinal(after.toordinal() - 1),
+    )
 
 
 @bp.get("/export.<fmt>")
@@ -198,6 +236,7 @@ def export(fmt: str):
     if fmt == "csv":
         items.rows = stream_with_context(items.rows)
         return table_csv_response(filename, items)
-    summary = Table("检查记录", inspections.INSPECTION_COLUMNS, inspections.inspection_rows(filters),
-                    described)
+    summary = Table(
+        "检查记录", inspections.INSPECTION_COLUMNS, inspections.inspection_rows(filters), described
+    )
     return xlsx_tables_response(filename, [summary, items], local_minute(utcnow()))

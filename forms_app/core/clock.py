@@ -3,9 +3,10 @@
 Set ``TODAY = "2026-05-10"`` in the app config (or the instance ``config.py``) to fix the date,
 for demonstrations and tests.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -16,7 +17,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 def utcnow() -> datetime:
     """Now as naive UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def today() -> date:
@@ -29,7 +30,7 @@ def today() -> date:
 
 def local_time(moment: datetime) -> datetime:
     """A stored (naive UTC) timestamp in local time, for display."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
 
 
 def local_date(moment: datetime) -> date:

@@ -3,6 +3,7 @@
 One loader so that the site and the forms agree on buildings, rooms, entrances, hours and
 deposits. Everything that differs per community lives in that one file.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ class ExampleCommunityInProduction(RuntimeError):
     """Production (HTTPS=1) was started on the example community file."""
 
 
-def refuse_example_in_production(community: "Community", https: bool) -> None:
+def refuse_example_in_production(community: Community, https: bool) -> None:
     """Stop a production start on the example file: owners would read its invented values."""
     if https and community.example:
         raise ExampleCommunityInProduction(
@@ -85,9 +86,7 @@ class Community:
         routed = [b for e in self.material_entrances for b in self.entrance_buildings(e)]
         missing = sorted(set(self.buildings) - set(routed))
         if missing:
-            raise CommunityDataError(
-                f"{self.source}: 以下楼栋没有指定装修材料出入口: {missing}"
-            )
+            raise CommunityDataError(f"{self.source}: 以下楼栋没有指定装修材料出入口: {missing}")
         doubled = sorted({b for b in routed if routed.count(b) > 1})
         if doubled:
             raise CommunityDataError(f"{self.source}: 楼栋被指定了多个材料出入口: {doubled}")
@@ -95,7 +94,8 @@ class Community:
         if renovation.get("max_extended_duration_days", 0) < renovation["max_duration_days"]:
             raise CommunityDataError(
                 f"{self.source}: renovation.max_extended_duration_days（含延期的最长工期）"
-                "须填写，且不小于 max_duration_days。")
+                "须填写，且不小于 max_duration_days。"
+            )
 
     def __getitem__(self, key):
         return self.raw[key]
@@ -121,7 +121,9 @@ class Community:
     def offices(self) -> list[dict]:
         """Where renovation procedures are handled; the service centre's entry carries its name."""
         return [
-            {**office, "name": self.raw["service_center"]} if office.get("service_center") else office
+            {**office, "name": self.raw["service_center"]}
+            if office.get("service_center")
+            else office
             for office in self.raw["offices"]
         ]
 

@@ -1,6 +1,7 @@
 """Every setting of the app and its default, read from the environment with a local SQLite
 default. ``instance/config.py`` and ``create_app(test_config)`` may override any of them; code
 reads them from ``current_app.config`` and never keeps a default of its own."""
+
 from __future__ import annotations
 
 import os
@@ -33,9 +34,9 @@ def _database_url(instance_path: str) -> str:
         return f"sqlite:///{Path(instance_path) / 'forms.sqlite3'}"
     # Heroku-style URLs name the old driver; use psycopg 3.
     if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
     elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -50,23 +51,38 @@ def _number(name: str, default: float) -> float:
 def _notification_settings() -> dict:
     """Channels and delivery of the notification worker (forms_app/notifications): every
     channel optional, none contacted unless set; checked by the worker at start-up."""
-    texts = ("PUBLIC_BASE_URL", "STAFF_WEBHOOK_URL", "SMS_SECRET_ID", "SMS_SECRET_KEY",
-             "SMS_APP_ID", "SMS_SIGN_NAME", "SMS_TEMPLATES", "SMS_REGION", "SMS_ENDPOINT")
+    texts = (
+        "PUBLIC_BASE_URL",
+        "STAFF_WEBHOOK_URL",
+        "SMS_SECRET_ID",
+        "SMS_SECRET_KEY",
+        "SMS_APP_ID",
+        "SMS_SIGN_NAME",
+        "SMS_TEMPLATES",
+        "SMS_REGION",
+        "SMS_ENDPOINT",
+    )
     settings = {name: os.environ.get(name, "").strip() for name in texts}
-    settings["STAFF_WEBHOOK_MSGTYPE"] = os.environ.get("STAFF_WEBHOOK_MSGTYPE", "").strip() or "text"
+    settings["STAFF_WEBHOOK_MSGTYPE"] = (
+        os.environ.get("STAFF_WEBHOOK_MSGTYPE", "").strip() or "text"
+    )
     settings["SMS_REGION"] = settings["SMS_REGION"] or "ap-guangzhou"
     settings["SMS_ENDPOINT"] = settings["SMS_ENDPOINT"] or "https://sms.tencentcloudapi.com"
-    settings.update({
-        "NOTIFY_TIMEOUT_SECONDS": _number("NOTIFY_TIMEOUT_SECONDS", 10),  # one call to a channel
-        "NOTIFY_MAX_ATTEMPTS": int(_number("NOTIFY_MAX_ATTEMPTS", 8)),   # then 发送失败
-        # Wait after the first failure, doubled after each further one, up to the maximum.
-        "NOTIFY_BACKOFF_SECONDS": _number("NOTIFY_BACKOFF_SECONDS", 30),
-        "NOTIFY_BACKOFF_MAX_SECONDS": _number("NOTIFY_BACKOFF_MAX_SECONDS", 3600),
-        "NOTIFY_POLL_SECONDS": _number("NOTIFY_POLL_SECONDS", 2),        # idle look at the outbox
-        "NOTIFY_SCAN_SECONDS": _number("NOTIFY_SCAN_SECONDS", 300),      # overdue patrols
-        # A claimed message is sent again by another worker after this (0: 3 timeouts + 10 s).
-        "NOTIFY_LEASE_SECONDS": _number("NOTIFY_LEASE_SECONDS", 0),
-    })
+    settings.update(
+        {
+            "NOTIFY_TIMEOUT_SECONDS": _number(
+                "NOTIFY_TIMEOUT_SECONDS", 10
+            ),  # one call to a channel
+            "NOTIFY_MAX_ATTEMPTS": int(_number("NOTIFY_MAX_ATTEMPTS", 8)),  # then 发送失败
+            # Wait after the first failure, doubled after each further one, up to the maximum.
+            "NOTIFY_BACKOFF_SECONDS": _number("NOTIFY_BACKOFF_SECONDS", 30),
+            "NOTIFY_BACKOFF_MAX_SECONDS": _number("NOTIFY_BACKOFF_MAX_SECONDS", 3600),
+            "NOTIFY_POLL_SECONDS": _number("NOTIFY_POLL_SECONDS", 2),  # idle look at the outbox
+            "NOTIFY_SCAN_SECONDS": _number("NOTIFY_SCAN_SECONDS", 300),  # overdue patrols
+            # A claimed message is sent again by another worker after this (0: 3 timeouts + 10 s).
+            "NOTIFY_LEASE_SECONDS": _number("NOTIFY_LEASE_SECONDS", 0),
+        }
+    )
     return settings
 
 

@@ -2,6 +2,7 @@
 
 Everything else uses SQLAlchemy so that the same code runs on PostgreSQL (``DATABASE_URL``).
 """
+
 from __future__ import annotations
 
 import os

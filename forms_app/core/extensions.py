@@ -1,4 +1,5 @@
 """Flask extensions, created once here and bound to the app in ``create_app``."""
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect

@@ -1,4 +1,5 @@
 """Health check for load balancers and tests: the app answers and its database works."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 

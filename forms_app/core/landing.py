@@ -1,4 +1,5 @@
 """The forms landing page: what an owner can do online."""
+
 from flask import Blueprint, render_template
 
 bp = Blueprint("home", __name__)

@@ -4,6 +4,7 @@ uploads and backups hold owners' names, mobiles and drawings.
 Created private (0600 files, 0700 folders) whatever the process umask, and made private again
 at start-up where an older version left them readable by everyone.
 """
+
 from __future__ import annotations
 
 import os

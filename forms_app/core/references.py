@@ -3,6 +3,7 @@
 ZX20261127-003 is the day's third renovation application, BJ… a move-in booking. One function
 for every domain: the prefix names the register.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,7 +20,10 @@ def next_reference(connection, table, prefix: str, filed_on: date) -> tuple[int,
     """
     head = f"{prefix}{filed_on:%Y%m%d}-"
     # A range on the unique reference index: "." is the character after "-".
-    last = connection.scalar(select(func.max(table.c.sequence)).where(
-        table.c.reference >= head, table.c.reference < head[:-1] + "."))
+    last = connection.scalar(
+        select(func.max(table.c.sequence)).where(
+            table.c.reference >= head, table.c.reference < head[:-1] + "."
+        )
+    )
     sequence = (last or 0) + 1
     return sequence, f"{head}{sequence:03d}"

@@ -6,6 +6,7 @@ reaches the database and fails there (SQLite: "Python int too large to convert",
 ``Integer``, 32-bit on PostgreSQL and within SQLite's 64-bit range, so a larger number can
 never name a row: the route does not match and the request gets the 404 of any unknown URL.
 """
+
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter

@@ -6,14 +6,16 @@ carry this response's nonce, ``<script nonce="{{ csp_nonce() }}">`` (better stil
 own script policy with the hashes of their inline scripts (``handbook_hooks/script_policy.py``);
 their header keeps the rest. With ``HTTPS=1`` browsers are told to use HTTPS only (HSTS).
 """
+
 import secrets
 
 from flask import current_app, g, request
 
 # The parts of the policy every response shares; scripts are added per response.
 BASE_POLICY = "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-               + BASE_POLICY)
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " + BASE_POLICY
+)
 HSTS = "max-age=31536000"
 
 

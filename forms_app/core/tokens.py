@@ -4,6 +4,7 @@ One generator and one pattern for each, so every domain accepts exactly what it 
 and a value that cannot be ours is never looked up (PostgreSQL answers a NUL in a query with
 an error).
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@
 snapshot of SQLite through its backup API, or ``pg_dump`` for PostgreSQL) and the upload
 folder; ``flask --app forms_app restore ARCHIVE --yes`` puts both back.
 """
+
 from __future__ import annotations
 
 import os
@@ -167,8 +168,13 @@ def restore_backup(archive: Path) -> None:
 
 
 @click.command("backup")
-@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder for the archive (default: instance/backups).")
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the archive (default: instance/backups).",
+)
 @with_appcontext
 def backup_command(output_dir: Path | None):
     """Back up the database and the uploaded files into one archive."""
@@ -185,7 +191,9 @@ def backup_command(output_dir: Path | None):
 def restore_command(archive: Path, yes: bool):
     """Restore the database and uploads from a backup archive (stop the app first)."""
     if not yes:
-        raise click.ClickException("恢复会覆盖当前全部数据。请先停止服务，确认后加 --yes 重新运行。")
+        raise click.ClickException(
+            "恢复会覆盖当前全部数据。请先停止服务，确认后加 --yes 重新运行。"
+        )
     restore_backup(archive)
     click.echo(f"已从 {archive} 恢复数据。")
 

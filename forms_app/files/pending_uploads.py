@@ -9,6 +9,7 @@ transaction, so its attachment rows take over the files); rows nobody claims are
 ``PENDING_UPLOAD_MAX_AGE_HOURS`` by ``flask --app forms_app sweep-uploads`` and on every
 successful submission.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -56,7 +57,7 @@ class KeptFile:
     size: int
 
     @classmethod
-    def of(cls, row: PendingUpload) -> "KeptFile":
+    def of(cls, row: PendingUpload) -> KeptFile:
         return cls(row.id, row.original_name, row.size)
 
 
@@ -75,9 +76,14 @@ def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[KeptFile], int
     if not wanted:
         return [], 0
     rows = db.session.scalars(
-        select(PendingUpload).where(PendingUpload.form == form, PendingUpload.nonce == nonce,
-                                    PendingUpload.id.in_(sorted(wanted)))
-        .order_by(PendingUpload.id)).all()
+        select(PendingUpload)
+        .where(
+            PendingUpload.form == form,
+            PendingUpload.nonce == nonce,
+            PendingUpload.id.in_(sorted(wanted)),
+        )
+        .order_by(PendingUpload.id)
+    ).all()
     present = [KeptFile.of(row) for row in rows if (upload_dir() / row.stored_name).is_file()]
     return present, len(wanted) - len(present)
 
@@ -89,11 +95,18 @@ def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
     now = utcnow()
     with StoredFiles(uploads, upload_dir()) as stored:
         with write_transaction() as session:
-            rows = [PendingUpload(form=form, nonce=nonce, stored_name=name,
-                                  original_name=upload.original_name,
-                                  content_type=upload.content_type, size=upload.size,
-                                  created_at=now)
-                    for upload, name in zip(uploads, stored.names)]
+            rows = [
+                PendingUpload(
+                    form=form,
+                    nonce=nonce,
+                    stored_name=name,
+                    original_name=upload.original_name,
+                    content_type=upload.content_type,
+                    size=upload.size,
+                    created_at=now,
+                )
+                for upload, name in zip(uploads, stored.names)
+            ]
             session.add_all(rows)
             session.flush()
             kept = [KeptFile.of(row) for row in rows]
@@ -117,10 +130,17 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
             with open(source_path, "rb") as reader, open(directory / name, "xb") as writer:
                 written.append(name)
                 shutil.copyfileobj(reader, writer, 256 * 1024)
-            rows.append(PendingUpload(form=form, nonce=nonce, stored_name=name,
-                                      original_name=source.original_name,
-                                      content_type=source.content_type, size=source.size,
-                                      created_at=now))
+            rows.append(
+                PendingUpload(
+                    form=form,
+                    nonce=nonce,
+                    stored_name=name,
+                    original_name=source.original_name,
+                    content_type=source.content_type,
+                    size=source.size,
+                    created_at=now,
+                )
+            )
         kept = []
         if rows:
             with write_transaction() as session:
@@ -138,9 +158,14 @@ def remove(form: str, nonce: str, upload_id: int) -> bool:
     """Remove one kept file of this form; False when it is not (or no longer) there."""
     with write_transaction() as session:
         names = session.scalars(
-            delete(PendingUpload).where(PendingUpload.id == upload_id, PendingUpload.form == form,
-                                        PendingUpload.nonce == nonce)
-            .returning(PendingUpload.stored_name)).all()
+            delete(PendingUpload)
+            .where(
+                PendingUpload.id == upload_id,
+                PendingUpload.form == form,
+                PendingUpload.nonce == nonce,
+            )
+            .returning(PendingUpload.stored_name)
+        ).all()
     for name in names:
         (upload_dir() / name).unlink(missing_ok=True)
     return bool(names)
@@ -156,13 +181,28 @@ def claim(session, form: str, nonce: str, ids: list[int]) -> list[dict]:
     """
     if not ids:
         return []
-    claimed = session.execute(
-        delete(PendingUpload).where(PendingUpload.form == form, PendingUpload.nonce == nonce,
-                                    PendingUpload.id.in_(sorted(set(ids))))
-        .returning(PendingUpload.id, PendingUpload.stored_name, PendingUpload.original_name,
-                   PendingUpload.content_type, PendingUpload.size)).mappings().all()
+    claimed = (
+        session.execute(
+            delete(PendingUpload)
+            .where(
+                PendingUpload.form == form,
+                PendingUpload.nonce == nonce,
+                PendingUpload.id.in_(sorted(set(ids))),
+            )
+            .returning(
+                PendingUpload.id,
+                PendingUpload.stored_name,
+                PendingUpload.original_name,
+                PendingUpload.content_type,
+                PendingUpload.size,
+            )
+        )
+        .mappings()
+        .all()
+    )
     if len(claimed) != len(set(ids)) or not all(
-            (upload_dir() / row["stored_name"]).is_file() for row in claimed):
+        (upload_dir() / row["stored_name"]).is_file() for row in claimed
+    ):
         raise PendingUploadGone()
     return [dict(row) for row in sorted(claimed, key=lambda row: row["id"])]
 
@@ -174,8 +214,11 @@ def expire(session, form: str | None = None, nonce: str | None = None) -> list[s
     condition = PendingUpload.created_at < utcnow() - max_age()
     if nonce is not None:
         condition = condition | ((PendingUpload.form == form) & (PendingUpload.nonce == nonce))
-    return list(session.scalars(
-        delete(PendingUpload).where(condition).returning(PendingUpload.stored_name)).all())
+    return list(
+        session.scalars(
+            delete(PendingUpload).where(condition).returning(PendingUpload.stored_name)
+        ).all()
+    )
 
 
 def remove_files(names: list[str]) -> None:
@@ -196,8 +239,10 @@ def sweep() -> int:
 def sweep_command():
     """Remove attachments kept for forms that were never submitted (older than a day)."""
     count = sweep()
-    click.echo(f"已清除 {count} 个超过 {current_app.config['PENDING_UPLOAD_MAX_AGE_HOURS']} "
-               "小时未提交的暂存附件。")
+    click.echo(
+        f"已清除 {count} 个超过 {current_app.config['PENDING_UPLOAD_MAX_AGE_HOURS']} "
+        "小时未提交的暂存附件。"
+    )
 
 
 def init_app(app) -> None:

@@ -7,6 +7,7 @@ type found in their content: a JPEG named ``图纸.html`` downloads as ``图纸.
 a picture, not as a page. A file whose first bytes hold web-page markup (a PDF/HTML polyglot)
 is refused outright.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,9 @@ SAME_TYPE = {".jpeg": ".jpg"}
 # Browsers that sniff look for markup in the first 1445 bytes (WHATWG MIME sniffing); a
 # drawing or photo never has any there.
 SNIFF_BYTES = 1445
-MARKUP = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|hta:application)[\s>/]",
-                    re.IGNORECASE)
+MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|hta:application)[\s>/]", re.IGNORECASE
+)
 
 
 class AttachmentError(ValueError):
@@ -89,10 +91,13 @@ def check_upload(upload: FileStorage) -> CheckedUpload:
     for magic, content_type, extension in SIGNATURES:
         if head.startswith(magic):
             if MARKUP.search(head):
-                raise AttachmentError(f"「{name}」中含有网页代码，不能作为附件上传。"
-                                      "请上传图纸或照片的原始 PDF、JPG 或 PNG 文件。")
-            return CheckedUpload(upload, display_name(name, extension), content_type,
-                                 extension, size)
+                raise AttachmentError(
+                    f"「{name}」中含有网页代码，不能作为附件上传。"
+                    "请上传图纸或照片的原始 PDF、JPG 或 PNG 文件。"
+                )
+            return CheckedUpload(
+                upload, display_name(name, extension), content_type, extension, size
+            )
     raise AttachmentError(f"「{name}」不是 PDF、JPG 或 PNG 文件（按文件内容识别，不看文件名）。")
 
 
@@ -135,7 +140,7 @@ class StoredFiles:
         self.names: list[str] = []
         self._kept = False
 
-    def __enter__(self) -> "StoredFiles":
+    def __enter__(self) -> StoredFiles:
         try:
             for upload in self.uploads:
                 self._write(upload)

@@ -5,6 +5,7 @@ the app serves both, the staff half only with a staff session; in production ngi
 and asks this package's gate whether a request may see the staff half. Sits above accounts (it
 asks who is logged in) and beside the domains, none of which it imports.
 """
+
 from __future__ import annotations
 
 from flask import Flask

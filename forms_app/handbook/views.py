@@ -16,6 +16,7 @@ assets (``main.<hash>.min.css``) of the public half cached for a year. A request
 checked segment by segment before anything on disk is looked at: ``..``, an encoded slash or a
 hidden name answers 404 like any missing page.
 """
+
 import mimetypes
 import re
 from pathlib import Path

@@ -4,6 +4,7 @@ form fields with their checks, and the room selects' choices.
 Shared by every owner form with a room (renovation applications, move-in bookings, and the
 domains that come after them), so a room is chosen and checked the same way everywhere.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,11 @@ def mobile_check(label: str):
 
 
 def mobile_field(label: str) -> StringField:
-    return StringField(label, filters=[normalize_mobile],
-                       validators=[DataRequired(f"请填写{label}。"), mobile_check(label)])
+    return StringField(
+        label,
+        filters=[normalize_mobile],
+        validators=[DataRequired(f"请填写{label}。"), mobile_check(label)],
+    )
 
 
 def text_field(label: str, max_chars: int, required_message: str) -> StringField:
@@ -108,8 +112,7 @@ class HouseholdForm(FlaskForm):
     class Meta:
         csrf = False
 
-    building = SelectField("楼栋", validate_choice=False,
-                           validators=[DataRequired("请选择楼栋。")])
+    building = SelectField("楼栋", validate_choice=False, validators=[DataRequired("请选择楼栋。")])
     unit = SelectField("单元", validate_choice=False, validators=[DataRequired("请选择单元。")])
     room = SelectField("房号", validate_choice=False, validators=[DataRequired("请选择房号。")])
     owner_name = text_field("业主姓名", 30, "请填写业主姓名。")
@@ -148,8 +151,13 @@ class HouseholdForm(FlaskForm):
         building = self.community.buildings.get(select_number(self.building.data))
         unit = select_number(self.unit.data)
         # A unit the building lacks is reported beside the unit only.
-        if building and unit is not None and 1 <= unit <= building.units \
-                and self.room_key() is None:
+        if (
+            building
+            and unit is not None
+            and 1 <= unit <= building.units
+            and self.room_key() is None
+        ):
             raise ValidationError(
                 f"{building.label}没有{field.data}室（共{building.floors}层，"
-                f"每层{building.rooms_per_floor}户）。")
+                f"每层{building.rooms_per_floor}户）。"
+            )

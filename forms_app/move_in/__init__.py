@@ -4,6 +4,7 @@ the staff's schedule of a day.
 Slots, capacities, the garage clearance and the oversize post come from the ``move_in`` block
 of ``data/community.yml``.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -30,12 +31,23 @@ def init_app(app: Flask, url_prefix: str) -> None:
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/move-in")
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/move-ins")
-    register_section(app, StaffSection(
-        name="move_in",
-        nav=(NavLink("搬家预约", "move_in_staff.schedule", "move_in.schedule"),),
-        home=(HomePanel("move_in/staff/_home.html", _home_figures, "move_in.schedule",
-                            today_for=frozenset({SECURITY})),),
-        audit_labels={"move_in.close": "搬家预约标记完成/取消",
-                      "move_in.call_owner": "查看业主电话（搬家预约）"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="move_in",
+            nav=(NavLink("搬家预约", "move_in_staff.schedule", "move_in.schedule"),),
+            home=(
+                HomePanel(
+                    "move_in/staff/_home.html",
+                    _home_figures,
+                    "move_in.schedule",
+                    today_for=frozenset({SECURITY}),
+                ),
+            ),
+            audit_labels={
+                "move_in.close": "搬家预约标记完成/取消",
+                "move_in.call_owner": "查看业主电话（搬家预约）",
+            },
+        ),
+    )
     register_household_records(app, "move_in", household_records)

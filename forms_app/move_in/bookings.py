@@ -1,5 +1,6 @@
 """Booking a move: slots and what is left of them, one write transaction per booking, the
 route to use on the day, cancelling and closing a booking."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,17 @@ from .slots import Slot, day_slots
 ATTEMPTS = 3
 
 BOOKING_FIELDS = (
-    "building", "unit", "room", "owner_name", "owner_mobile", "move_date", "slot", "oversize",
-    "large_items", "wants_trolley", "wants_carry_help",
+    "building",
+    "unit",
+    "room",
+    "owner_name",
+    "owner_mobile",
+    "move_date",
+    "slot",
+    "oversize",
+    "large_items",
+    "wants_trolley",
+    "wants_carry_help",
 )
 
 
@@ -69,14 +79,19 @@ class SlotAvailability:
 def bookable_dates() -> tuple[date, date]:
     """The first and last day an owner may book: tomorrow up to ``booking_days_ahead``."""
     now = today()
-    return now + timedelta(days=1), now + timedelta(days=current_community().move_in["booking_days_ahead"])
+    return now + timedelta(days=1), now + timedelta(
+        days=current_community().move_in["booking_days_ahead"]
+    )
 
 
 def _taken_by_slot(move_date: date) -> dict[str, int]:
-    return dict(db.session.execute(
-        select(MoveInBooking.slot, func.count())
-        .where(MoveInBooking.move_date == move_date, MoveInBooking.state != CANCELLED)
-        .group_by(MoveInBooking.slot)).all())
+    return dict(
+        db.session.execute(
+            select(MoveInBooking.slot, func.count())
+            .where(MoveInBooking.move_date == move_date, MoveInBooking.state != CANCELLED)
+            .group_by(MoveInBooking.slot)
+        ).all()
+    )
 
 
 def availability(move_date: date) -> list[SlotAvailability]:
@@ -88,9 +103,11 @@ def availability(move_date: date) -> list[SlotAvailability]:
 def todays_bookings(day: date) -> list[MoveInBooking]:
     """The day's active bookings in slot order (the staff home's list for the gate)."""
     order = {slot_id: index for index, slot_id in enumerate(day_slots())}
-    rows = db.session.scalars(select(MoveInBooking).where(
-        MoveInBooking.move_date == day, MoveInBooking.state != CANCELLED)
-        .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
+    rows = db.session.scalars(
+        select(MoveInBooking)
+        .where(MoveInBooking.move_date == day, MoveInBooking.state != CANCELLED)
+        .order_by(MoveInBooking.seat, MoveInBooking.id)
+    ).all()
     return sorted(rows, key=lambda b: order.get(b.slot, len(order)))
 
 
@@ -106,19 +123,31 @@ def find_by_token(token: str) -> MoveInBooking | None:
     return db.session.scalar(select(MoveInBooking).where(MoveInBooking.token == token))
 
 
-def active_booking_for(building: int, unit: int, room: str,
-                       move_date: date) -> MoveInBooking | None:
+def active_booking_for(
+    building: int, unit: int, room: str, move_date: date
+) -> MoveInBooking | None:
     """The room's active booking on that day, if any."""
-    return db.session.scalar(select(MoveInBooking).where(
-        MoveInBooking.building == building, MoveInBooking.unit == unit,
-        MoveInBooking.room == room, MoveInBooking.move_date == move_date,
-        MoveInBooking.state != CANCELLED))
+    return db.session.scalar(
+        select(MoveInBooking).where(
+            MoveInBooking.building == building,
+            MoveInBooking.unit == unit,
+            MoveInBooking.room == room,
+            MoveInBooking.move_date == move_date,
+            MoveInBooking.state != CANCELLED,
+        )
+    )
 
 
 def _free_seat(move_date: date, slot: Slot) -> int:
-    taken = set(db.session.scalars(select(MoveInBooking.seat).where(
-        MoveInBooking.move_date == move_date, MoveInBooking.slot == slot.id,
-        MoveInBooking.state != CANCELLED)))
+    taken = set(
+        db.session.scalars(
+            select(MoveInBooking.seat).where(
+                MoveInBooking.move_date == move_date,
+                MoveInBooking.slot == slot.id,
+                MoveInBooking.state != CANCELLED,
+            )
+        )
+    )
     if len(taken) >= slot.capacity:
         raise SlotFull()
     return min(set(range(1, slot.capacity + 1)) - taken)
@@ -145,17 +174,24 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
         existing = find_by_nonce(nonce)
         if existing:
             return existing, False
-        blocking = active_booking_for(values["building"], values["unit"], values["room"],
-                                      values["move_date"])
+        blocking = active_booking_for(
+            values["building"], values["unit"], values["room"], values["move_date"]
+        )
         if blocking:
             raise RoomAlreadyBooked(blocking.reference)
         seat = _free_seat(values["move_date"], day_slots()[values["slot"]])
         now, filed_on = utcnow(), today()
-        sequence, reference = next_reference(session.connection(), MoveInBooking.__table__, "BJ",
-                                             filed_on)
+        sequence, reference = next_reference(
+            session.connection(), MoveInBooking.__table__, "BJ", filed_on
+        )
         booking = MoveInBooking(
-            reference=reference, filed_on=filed_on, sequence=sequence, submission_nonce=nonce,
-            seat=seat, state=BOOKED, created_at=now,
+            reference=reference,
+            filed_on=filed_on,
+            sequence=sequence,
+            submission_nonce=nonce,
+            seat=seat,
+            state=BOOKED,
+            created_at=now,
             **{name: values[name] for name in BOOKING_FIELDS},
         )
         session.add(booking)
@@ -163,15 +199,17 @@ def _book_once(values: dict, nonce: str) -> tuple[MoveInBooking, bool]:
     return booking, True
 
 
-def close(booking_id: int, state: str, actor_name: str,
-          actor_id: int | None = None) -> MoveInBooking:
+def close(
+    booking_id: int, state: str, actor_name: str, actor_id: int | None = None
+) -> MoveInBooking:
     """Mark a booked move 已完成 or 已取消, recording who and when. Call inside
     ``write_transaction``; raises ``BookingClosed`` when it is no longer booked.
 
     The row is locked and read afresh, so an owner's cancel and a staff close racing on
     PostgreSQL (no database-wide write lock there) cannot both take effect."""
-    booking = db.session.get(MoveInBooking, booking_id, with_for_update=True,
-                             populate_existing=True)
+    booking = db.session.get(
+        MoveInBooking, booking_id, with_for_update=True, populate_existing=True
+    )
     if booking is None:
         raise LookupError(booking_id)
     if booking.state != BOOKED:
@@ -228,8 +266,7 @@ def _move_once(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     found = find_by_token(token)
     if found is None:
         raise LookupError(token)
-    booking = db.session.get(MoveInBooking, found.id, with_for_update=True,
-                             populate_existing=True)
+    booking = db.session.get(MoveInBooking, found.id, with_for_update=True, populate_existing=True)
     if not owner_may_cancel(booking):
         raise BookingClosed()
     first, last = bookable_dates()
@@ -272,16 +309,24 @@ def route_for(booking: MoveInBooking) -> Route:
     clearance = move_in["garage_clearance_m"]
     if booking.oversize:
         post = move_in["oversize_post"]
-        return Route(True, post, (
-            f"您有超过车库限高（{clearance}米）的大件物品，不能进车库：搬家车辆请从{post}进入小区。",
-            "在物业规划指定的区域转运家私，秩序维护员会现场指挥。",
-        ))
-    return Route(False, "地下车库出入口岗", (
-        f"家私不超过车库进口标高（{clearance}米），搬家车辆从地下车库的出入口岗进入。",
-        f"小区{move_in['entrance_posts']}个出入口岗都配有圈尺，岗位人员会现场测量；"
-        "没有超高的，由协管员指挥车辆。",
-        "从地下室乘电梯把家私搬运上楼。",
-    ))
+        return Route(
+            True,
+            post,
+            (
+                f"您有超过车库限高（{clearance}米）的大件物品，不能进车库：搬家车辆请从{post}进入小区。",
+                "在物业规划指定的区域转运家私，秩序维护员会现场指挥。",
+            ),
+        )
+    return Route(
+        False,
+        "地下车库出入口岗",
+        (
+            f"家私不超过车库进口标高（{clearance}米），搬家车辆从地下车库的出入口岗进入。",
+            f"小区{move_in['entrance_posts']}个出入口岗都配有圈尺，岗位人员会现场测量；"
+            "没有超高的，由协管员指挥车辆。",
+            "从地下室乘电梯把家私搬运上楼。",
+        ),
+    )
 
 
 def service_office() -> dict | None:

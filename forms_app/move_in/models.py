@@ -4,6 +4,7 @@ Timestamps are stored as naive UTC. Capacity is kept by seats: an active booking
 seat number of its day and slot, and a partial unique index lets no two active bookings hold
 the same seat, so the database itself refuses an over-full slot even on PostgreSQL.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -24,8 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
 from ..core.extensions import db
-from ..households.fields import HouseholdColumns
 from ..core.tokens import new_token
+from ..households.fields import HouseholdColumns
 
 BOOKED = "booked"
 COMPLETED = "completed"
@@ -43,10 +44,25 @@ class MoveInBooking(HouseholdColumns, db.Model):
     __table_args__ = (
         UniqueConstraint("filed_on", "sequence", name="uq_move_in_booking_filed_on_sequence"),
         Index("ix_move_in_booking_day", "move_date", "slot"),
-        Index("uq_move_in_booking_active_seat", "move_date", "slot", "seat", unique=True,
-              sqlite_where=ACTIVE_WHERE, postgresql_where=ACTIVE_WHERE),
-        Index("uq_move_in_booking_active_room_day", "building", "unit", "room", "move_date",
-              unique=True, sqlite_where=ACTIVE_WHERE, postgresql_where=ACTIVE_WHERE),
+        Index(
+            "uq_move_in_booking_active_seat",
+            "move_date",
+            "slot",
+            "seat",
+            unique=True,
+            sqlite_where=ACTIVE_WHERE,
+            postgresql_where=ACTIVE_WHERE,
+        ),
+        Index(
+            "uq_move_in_booking_active_room_day",
+            "building",
+            "unit",
+            "room",
+            "move_date",
+            unique=True,
+            sqlite_where=ACTIVE_WHERE,
+            postgresql_where=ACTIVE_WHERE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -73,7 +89,8 @@ class MoveInBooking(HouseholdColumns, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     closed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True
+    )
 
     @property
     def state_label(self) -> str:

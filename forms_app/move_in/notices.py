@@ -2,6 +2,7 @@
 
 Called inside the booking's write transaction, so each message is committed with its change.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -17,8 +18,13 @@ RECORD_LABEL = "搬家预约"
 
 
 def _values(booking: MoveInBooking) -> dict:
-    return {"record_type": RECORD_TYPE, "record_id": booking.id, "reference": booking.reference,
-            "date": booking.move_date.isoformat(), "slot": slot_label(booking.slot)}
+    return {
+        "record_type": RECORD_TYPE,
+        "record_id": booking.id,
+        "reference": booking.reference,
+        "date": booking.move_date.isoformat(),
+        "slot": slot_label(booking.slot),
+    }
 
 
 def _booking_path(booking: MoveInBooking) -> str:
@@ -28,35 +34,68 @@ def _booking_path(booking: MoveInBooking) -> str:
 def notify_booked(session, booking: MoveInBooking) -> None:
     """A new booking: confirmation to the owner, an alert to the staff group."""
     session.flush()  # the booking's id
-    enqueue(session, "move_in.confirmed", recipient=booking.owner_mobile,
-            link_path=_booking_path(booking), **_values(booking))
-    enqueue(session, "move_in.new", room=booking.room_label,
-            link_path=path_for("move_in_staff.schedule", date=booking.move_date.isoformat()),
-            **_values(booking))
+    enqueue(
+        session,
+        "move_in.confirmed",
+        recipient=booking.owner_mobile,
+        link_path=_booking_path(booking),
+        **_values(booking),
+    )
+    enqueue(
+        session,
+        "move_in.new",
+        room=booking.room_label,
+        link_path=path_for("move_in_staff.schedule", date=booking.move_date.isoformat()),
+        **_values(booking),
+    )
 
 
 def notify_moved(session, booking: MoveInBooking) -> None:
     """Moved to another day or slot (改约): the owner hears of the new time."""
-    enqueue(session, "move_in.changed", recipient=booking.owner_mobile,
-            link_path=_booking_path(booking), **_values(booking))
+    enqueue(
+        session,
+        "move_in.changed",
+        recipient=booking.owner_mobile,
+        link_path=_booking_path(booking),
+        **_values(booking),
+    )
 
 
 def notify_cancelled(session, booking: MoveInBooking) -> None:
     """Cancelled by the owner or by the desk: the owner hears of it either way."""
-    enqueue(session, "move_in.cancelled", recipient=booking.owner_mobile,
-            link_path=_booking_path(booking), **_values(booking))
+    enqueue(
+        session,
+        "move_in.cancelled",
+        recipient=booking.owner_mobile,
+        link_path=_booking_path(booking),
+        **_values(booking),
+    )
 
 
 def resend_booking_link(session, booking: MoveInBooking, staff_name: str) -> None:
-    enqueue(session, "status_link", recipient=booking.owner_mobile,
-            link_path=_booking_path(booking), record_label=RECORD_LABEL,
-            requested_by=staff_name, **_values(booking))
+    enqueue(
+        session,
+        "status_link",
+        recipient=booking.owner_mobile,
+        link_path=_booking_path(booking),
+        record_label=RECORD_LABEL,
+        requested_by=staff_name,
+        **_values(booking),
+    )
 
 
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
     """The room's move-in bookings for "我的办理"."""
-    rows = db.session.scalars(select(MoveInBooking).where(
-        MoveInBooking.building == building, MoveInBooking.unit == unit,
-        MoveInBooking.room == room))
-    return [HouseholdRecord(RECORD_LABEL, b.reference, b.state_label, _booking_path(b),
-                            b.filed_on, b.owner_mobile) for b in rows]
+    rows = db.session.scalars(
+        select(MoveInBooking).where(
+            MoveInBooking.building == building,
+            MoveInBooking.unit == unit,
+            MoveInBooking.room == room,
+        )
+    )
+    return [
+        HouseholdRecord(
+            RECORD_LABEL, b.reference, b.state_label, _booking_path(b), b.filed_on, b.owner_mobile
+        )
+        for b in rows
+    ]

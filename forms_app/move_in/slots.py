@@ -1,4 +1,5 @@
 """The community's move-in slots: what the file must give, the slots of a day and their labels."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ class Slot:
     id: str
     label: str
     capacity: int
-
 
 
 def check_move_in_data(data: Community) -> None:
@@ -29,8 +29,9 @@ def check_move_in_data(data: Community) -> None:
     elif len(set(ids)) != len(ids):
         problems.append(f"move_in.slots 的 id 重复: {sorted({i for i in ids if ids.count(i) > 1})}")
     for slot in slot_list:
-        if isinstance(slot, dict) and not (isinstance(slot.get("capacity"), int)
-                                           and slot["capacity"] >= 1 and slot.get("label")):
+        if isinstance(slot, dict) and not (
+            isinstance(slot.get("capacity"), int) and slot["capacity"] >= 1 and slot.get("label")
+        ):
             problems.append(f"时段 {slot.get('id')} 须有 label，capacity 须为正整数")
     days = block.get("booking_days_ahead")
     if not (isinstance(days, int) and days >= 1):
@@ -46,12 +47,12 @@ def check_move_in_data(data: Community) -> None:
 
 def day_slots() -> dict[str, Slot]:
     """The bookable time slots of a day, in the order of the community file."""
-    return {s["id"]: Slot(s["id"], s["label"], int(s["capacity"]))
-            for s in current_community().move_in["slots"]}
+    return {
+        s["id"]: Slot(s["id"], s["label"], int(s["capacity"]))
+        for s in current_community().move_in["slots"]
+    }
 
 
 def slot_label(slot_id: str) -> str:
     slot = day_slots().get(slot_id)
     return slot.label if slot else slot_id
-
-

@@ -1,5 +1,6 @@
 """The staff's move-in schedule: one day's bookings per slot, printable for the gate; an export
 of the day; 客服 and 经理 mark a booking 已完成 or 已取消."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -21,6 +22,9 @@ from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..core.clock import local_time, today, utcnow
 from ..core.database import write_transaction
+from ..core.extensions import db
+from ..notifications.messages import MESSAGES
+from ..notifications.outbox import messages_by_record
 from ..web.errors import render_error
 from ..web.exports import (
     DATE,
@@ -31,9 +35,6 @@ from ..web.exports import (
     table_csv_response,
     xlsx_tables_response,
 )
-from ..core.extensions import db
-from ..notifications.messages import MESSAGES
-from ..notifications.outbox import messages_by_record
 from ..web.template_filters import local_minute
 from . import bookings
 from .models import CANCELLED, COMPLETED, STATE_LABELS, MoveInBooking
@@ -63,8 +64,11 @@ def _day_arg() -> tuple[date, str | None]:
 def _bookings_of(day: date):
     """Every booking of the day (cancelled ones last in each slot), in slot order."""
     order = {slot_id: index for index, slot_id in enumerate(day_slots())}
-    rows = db.session.scalars(select(MoveInBooking).where(MoveInBooking.move_date == day)
-                              .order_by(MoveInBooking.seat, MoveInBooking.id)).all()
+    rows = db.session.scalars(
+        select(MoveInBooking)
+        .where(MoveInBooking.move_date == day)
+        .order_by(MoveInBooking.seat, MoveInBooking.id)
+    ).all()
     return sorted(rows, key=lambda b: (order.get(b.slot, len(order)), b.state == CANCELLED))
 
 
@@ -75,22 +79,31 @@ def schedule():
     day, error = _day_arg()
     rows = _bookings_of(day)
     active = [b for b in rows if b.state != CANCELLED]
-    per_slot = [(slot, [b for b in rows if b.slot == slot.id])
-                for slot in day_slots().values()]
+    per_slot = [(slot, [b for b in rows if b.slot == slot.id]) for slot in day_slots().values()]
     known = set(day_slots())
     others = [b for b in rows if b.slot not in known]
-    totals = {"bookings": len(active), "oversize": sum(b.oversize for b in active),
-              "trolley": sum(b.wants_trolley for b in active),
-              "carry": sum(b.wants_carry_help for b in active)}
+    totals = {
+        "bookings": len(active),
+        "oversize": sum(b.oversize for b in active),
+        "trolley": sum(b.wants_trolley for b in active),
+        "carry": sum(b.wants_carry_help for b in active),
+    }
     return render_template(
-        "move_in/staff/schedule.html", day=day, error=error, per_slot=per_slot, others=others,
-        totals=totals, may_close=allowed(current_staff().role, "move_in.close"),
+        "move_in/staff/schedule.html",
+        day=day,
+        error=error,
+        per_slot=per_slot,
+        others=others,
+        totals=totals,
+        may_close=allowed(current_staff().role, "move_in.close"),
         may_call=lambda booking: may_call(current_staff(), booking),
-        previous=day - timedelta(days=1), following=day + timedelta(days=1),
-        today=today(), sent_by_booking=messages_by_record(db.session, RECORD_TYPE,
-                                                          [b.id for b in rows]),
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        today=today(),
+        sent_by_booking=messages_by_record(db.session, RECORD_TYPE, [b.id for b in rows]),
         message_labels=MESSAGES,
-        may_resend=allowed(current_staff().role, "notifications.resend"))
+        may_resend=allowed(current_staff().role, "notifications.resend"),
+    )
 
 
 @bp.post("/<int:booking_id>/resend-link")
@@ -103,13 +116,15 @@ def resend_link(booking_id: int):
         if booking is None:
             abort(404)
         resend_booking_link(session, booking, user.username)
-        record_audit("notifications.resend", target=booking.reference,
-                     detail=f"预约链接发给业主手机 {booking.owner_mobile[:3]}****"
-                            f"{booking.owner_mobile[-4:]}")
+        record_audit(
+            "notifications.resend",
+            target=booking.reference,
+            detail=f"预约链接发给业主手机 {booking.owner_mobile[:3]}****"
+            f"{booking.owner_mobile[-4:]}",
+        )
         day = booking.move_date
     flash(f"已安排重新发送预约 {booking.reference} 的链接。", "success")
-    return redirect(url_for(".schedule", date=day.isoformat()) + f"#booking-{booking_id}",
-                    code=303)
+    return redirect(url_for(".schedule", date=day.isoformat()) + f"#booking-{booking_id}", code=303)
 
 
 @bp.post("/<int:booking_id>/<action>")
@@ -124,7 +139,10 @@ def close(booking_id: int, action: str):
         booking = db.session.get(MoveInBooking, booking_id)
         if booking is None:
             abort(404)
-        flash(f"取消预约不能撤销：请勾选“确认取消”后再提交。预约 {booking.reference} 没有变化。", "error")
+        flash(
+            f"取消预约不能撤销：请勾选“确认取消”后再提交。预约 {booking.reference} 没有变化。",
+            "error",
+        )
         return redirect(url_for(".schedule", date=booking.move_date.isoformat()), code=303)
     try:
         with write_transaction():
@@ -133,9 +151,12 @@ def close(booking_id: int, action: str):
             booking = bookings.close(booking_id, state, user.username, user.id)
             if state == CANCELLED:
                 notify_cancelled(db.session(), booking)
-            record_audit("move_in.close", target=booking.reference,
-                         detail=f"{booking.room_label} {booking.move_date.isoformat()} "
-                                f"标记为{STATE_LABELS[state]}")
+            record_audit(
+                "move_in.close",
+                target=booking.reference,
+                detail=f"{booking.room_label} {booking.move_date.isoformat()} "
+                f"标记为{STATE_LABELS[state]}",
+            )
             day = booking.move_date
     except LookupError:
         abort(404)
@@ -150,7 +171,8 @@ def close(booking_id: int, action: str):
 def may_call(user, booking: MoveInBooking) -> bool:
     """The desk may call an owner on any day; the gate on the day of the move."""
     return allowed(user.role, "move_in.call_owner") and (
-        booking.move_date == today() or allowed(user.role, "move_in.call_owner.any_day"))
+        booking.move_date == today() or allowed(user.role, "move_in.call_owner.any_day")
+    )
 
 
 @bp.post("/<int:booking_id>/call")
@@ -163,28 +185,53 @@ def call_owner(booking_id: int):
         abort(404)
     if not may_call(user, booking):
         return render_error(403, "秩序维护员只能在搬家当天查看业主电话；其他日期请联系客服。")
-    record_audit("move_in.call_owner", target=booking.reference,
-                 detail=f"{booking.room_label} {booking.move_date.isoformat()}")
-    return render_template("move_in/staff/call.html", booking=booking,
-                           slot_label=slot_label(booking.slot))
+    record_audit(
+        "move_in.call_owner",
+        target=booking.reference,
+        detail=f"{booking.room_label} {booking.move_date.isoformat()}",
+    )
+    return render_template(
+        "move_in/staff/call.html", booking=booking, slot_label=slot_label(booking.slot)
+    )
 
 
 EXPORT_COLUMNS = (
-    Column("预约编号", width=18), Column("搬家日期", DATE), Column("时段", width=13),
-    Column("房屋", width=18), Column("业主", width=10), Column("业主手机", width=14),
-    Column("超高大件", YES_NO), Column("进场位置", width=16), Column("大件物品", width=30),
-    Column("平推车", YES_NO), Column("搬运协助", YES_NO), Column("状态", width=9),
-    Column("办理人", width=12), Column("办理时间", DATETIME))
+    Column("预约编号", width=18),
+    Column("搬家日期", DATE),
+    Column("时段", width=13),
+    Column("房屋", width=18),
+    Column("业主", width=10),
+    Column("业主手机", width=14),
+    Column("超高大件", YES_NO),
+    Column("进场位置", width=16),
+    Column("大件物品", width=30),
+    Column("平推车", YES_NO),
+    Column("搬运协助", YES_NO),
+    Column("状态", width=9),
+    Column("办理人", width=12),
+    Column("办理时间", DATETIME),
+)
 EXPORT_HEADER = tuple(column.label for column in EXPORT_COLUMNS)
 
 
 def _export_rows(day: date):
     for booking in _bookings_of(day):
-        yield (booking.reference, booking.move_date, slot_label(booking.slot),
-               booking.room_label, booking.owner_name, booking.owner_mobile, booking.oversize,
-               bookings.route_for(booking).entrance, booking.large_items, booking.wants_trolley,
-               booking.wants_carry_help, booking.state_label, booking.closed_by or "",
-               booking.closed_at and local_time(booking.closed_at).replace(tzinfo=None))
+        yield (
+            booking.reference,
+            booking.move_date,
+            slot_label(booking.slot),
+            booking.room_label,
+            booking.owner_name,
+            booking.owner_mobile,
+            booking.oversize,
+            bookings.route_for(booking).entrance,
+            booking.large_items,
+            booking.wants_trolley,
+            booking.wants_carry_help,
+            booking.state_label,
+            booking.closed_by or "",
+            booking.closed_at and local_time(booking.closed_at).replace(tzinfo=None),
+        )
 
 
 @bp.get("/export.<fmt>")

@@ -1,4 +1,5 @@
 """Owner pages: book a move (搬家预约), see the booking and its route, cancel it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,8 +25,9 @@ from .models import CANCELLED
 from .slots import check_move_in_data, slot_label
 
 bp = Blueprint("move_in", __name__)
-bp.record_once(lambda state: check_move_in_data(
-    cached_community(state.app.config["COMMUNITY_FILE"])))
+bp.record_once(
+    lambda state: check_move_in_data(cached_community(state.app.config["COMMUNITY_FILE"]))
+)
 
 # The handbook section this form follows.
 HANDBOOK_URL = "/owner/move-in/"
@@ -56,9 +58,19 @@ def book():
     else:
         status = 400
     # Never cached: a shared copy would give two owners one nonce (see renovation's form).
-    return no_store(current_app.make_response((render_template(
-        "move_in/book.html", form=form, availability=form.availability(),
-        handbook_url=HANDBOOK_URL), status)))
+    return no_store(
+        current_app.make_response(
+            (
+                render_template(
+                    "move_in/book.html",
+                    form=form,
+                    availability=form.availability(),
+                    handbook_url=HANDBOOK_URL,
+                ),
+                status,
+            )
+        )
+    )
 
 
 @bp.get("/slots")
@@ -71,9 +83,20 @@ def slots():
         return no_store(jsonify(error="请按 2026-12-01 的格式填写日期。")), 400
     if not first <= day <= last:
         return no_store(jsonify(error=f"可预约 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 的搬家。")), 400
-    return no_store(jsonify(date=day.isoformat(), slots=[
-        {"id": a.slot.id, "label": a.slot.label, "capacity": a.slot.capacity,
-         "remaining": a.remaining} for a in bookings.availability(day)]))
+    return no_store(
+        jsonify(
+            date=day.isoformat(),
+            slots=[
+                {
+                    "id": a.slot.id,
+                    "label": a.slot.label,
+                    "capacity": a.slot.capacity,
+                    "remaining": a.remaining,
+                }
+                for a in bookings.availability(day)
+            ],
+        )
+    )
 
 
 def _booking_or_404(token: str):
@@ -87,10 +110,19 @@ def _booking_or_404(token: str):
 def booking(token: str):
     """The private confirmation: the booking, its state, the route to use, the help booked."""
     found = _booking_or_404(token)
-    return private(current_app.make_response(render_template(
-        "move_in/booking.html", booking=found, slot_label=slot_label(found.slot),
-        route=bookings.route_for(found), office=bookings.service_office(),
-        may_cancel=bookings.owner_may_cancel(found), handbook_url=HANDBOOK_URL)))
+    return private(
+        current_app.make_response(
+            render_template(
+                "move_in/booking.html",
+                booking=found,
+                slot_label=slot_label(found.slot),
+                route=bookings.route_for(found),
+                office=bookings.service_office(),
+                may_cancel=bookings.owner_may_cancel(found),
+                handbook_url=HANDBOOK_URL,
+            )
+        )
+    )
 
 
 @bp.route("/booking/<token>/move", methods=["GET", "POST"])
@@ -114,7 +146,9 @@ def move(token: str):
         errors["move_date"] = f"只能改到 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间的日期。"
     status = 200
     if not bookings.owner_may_cancel(found):
-        errors["form"] = "这个预约已经完成、取消或已过搬家日期，不能再改约。如有疑问请联系物业服务中心。"
+        errors["form"] = (
+            "这个预约已经完成、取消或已过搬家日期，不能再改约。如有疑问请联系物业服务中心。"
+        )
         status = 409
     elif request.method == "POST" and not errors:
         try:
@@ -132,16 +166,33 @@ def move(token: str):
             errors["move_date"] = room_day_taken_message(taken.reference)
             status = 409
         else:
-            flash(f"已改约到 {day:%Y-%m-%d} {slot_label(source.get('slot'))}，"
-                  "原时段的名额已释放。", "success")
+            flash(
+                f"已改约到 {day:%Y-%m-%d} {slot_label(source.get('slot'))}，原时段的名额已释放。",
+                "success",
+            )
             return redirect(url_for(".booking", token=token), code=303)
     elif request.method == "POST":
         status = 400
     availability = bookings.availability(day) if day and "move_date" not in errors else []
-    return private(current_app.make_response((render_template(
-        "move_in/move.html", booking=found, day=day, raw_day=raw_day, first=first, last=last,
-        availability=availability, errors=errors, chosen=source.get("slot"),
-        slot_label=slot_label(found.slot)), status)))
+    return private(
+        current_app.make_response(
+            (
+                render_template(
+                    "move_in/move.html",
+                    booking=found,
+                    day=day,
+                    raw_day=raw_day,
+                    first=first,
+                    last=last,
+                    availability=availability,
+                    errors=errors,
+                    chosen=source.get("slot"),
+                    slot_label=slot_label(found.slot),
+                ),
+                status,
+            )
+        )
+    )
 
 
 @bp.post("/booking/<token>/cancel")
@@ -157,7 +208,10 @@ def cancel(token: str):
     try:
         bookings.cancel_by_owner(token)
     except bookings.BookingClosed:
-        flash("这个预约已经完成、取消或已过搬家日期，不能再取消。如有疑问请联系物业服务中心。", "error")
+        flash(
+            "这个预约已经完成、取消或已过搬家日期，不能再取消。如有疑问请联系物业服务中心。",
+            "error",
+        )
     else:
         flash("预约已取消，该时段的名额已释放。如需改期，请重新预约。", "success")
     return redirect(url_for(".booking", token=token), code=303)

@@ -4,6 +4,7 @@ every application, booking and request of that room, each linking to its status 
 Domains register what they hold for a household (``registry.register_household_records``);
 this package imports no domain. Codes go out through the notifications outbox.
 """
+
 from __future__ import annotations
 
 from flask import Flask

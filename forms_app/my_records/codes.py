@@ -2,6 +2,7 @@
 outbox, valid for a few minutes and once; throttled per mobile and per address, and five
 wrong codes lock the mobile for a while. Every count is in the database.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,20 +62,28 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
 def _locked_until(session, mobile: str, address: str, now: datetime) -> datetime | None:
     """When the mobile (or the address) may try again, if it is locked now."""
     since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
-    for column, value, limit in ((WrongCode.mobile, mobile, setting("MY_MAX_WRONG_CODES")),
-                                 (WrongCode.address, address,
-                                  setting("MY_WRONG_CODES_PER_ADDRESS"))):
-        recent = list(session.scalars(
-            select(WrongCode.created_at).where(column == value, WrongCode.created_at > since)
-            .order_by(WrongCode.created_at.desc()).limit(limit)))
+    for column, value, limit in (
+        (WrongCode.mobile, mobile, setting("MY_MAX_WRONG_CODES")),
+        (WrongCode.address, address, setting("MY_WRONG_CODES_PER_ADDRESS")),
+    ):
+        recent = list(
+            session.scalars(
+                select(WrongCode.created_at)
+                .where(column == value, WrongCode.created_at > since)
+                .order_by(WrongCode.created_at.desc())
+                .limit(limit)
+            )
+        )
         if len(recent) >= limit:
             return recent[-1] + timedelta(minutes=setting("MY_LOCK_MINUTES"))
     return None
 
 
 def _lock_message(until: datetime, now: datetime) -> str:
-    return (f"验证码输错次数过多，该手机号已暂时锁定，请 {_minutes_until(until, now)} 分钟后再试。"
-            "如需帮助请联系物业服务中心。")
+    return (
+        f"验证码输错次数过多，该手机号已暂时锁定，请 {_minutes_until(until, now)} 分钟后再试。"
+        "如需帮助请联系物业服务中心。"
+    )
 
 
 def request_code(room: Room, mobile: str, address: str) -> None:
@@ -84,35 +93,61 @@ def request_code(room: Room, mobile: str, address: str) -> None:
     both count against the limits. Raises ``CodeRefused`` when a limit is reached.
     """
     now = utcnow()
-    on_record = any(record.mobile == mobile
-                    for record in records_for(room.building, room.unit, room.room))
-    code = f"{secrets.randbelow(10 ** 6):06d}"
+    on_record = any(
+        record.mobile == mobile for record in records_for(room.building, room.unit, room.room)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
     minutes = setting("MY_CODE_MINUTES")
     with write_transaction() as session:
         locked = _locked_until(session, mobile, address, now)
         if locked:
             raise CodeRefused(_lock_message(locked, now), "owner_mobile", locked=True)
-        last = session.scalar(select(func.max(OwnerCode.created_at))
-                              .where(OwnerCode.mobile == mobile))
+        last = session.scalar(
+            select(func.max(OwnerCode.created_at)).where(OwnerCode.mobile == mobile)
+        )
         interval = timedelta(seconds=setting("MY_CODE_INTERVAL_SECONDS"))
         if last and now - last < interval:
             wait = math.ceil((last + interval - now).total_seconds())
             raise CodeRefused(f"验证码刚刚发送过，请 {wait} 秒后再重新获取。", "owner_mobile")
-        per_mobile = session.scalar(select(func.count()).select_from(OwnerCode).where(
-            OwnerCode.mobile == mobile, OwnerCode.created_at > now - HOUR))
+        per_mobile = session.scalar(
+            select(func.count())
+            .select_from(OwnerCode)
+            .where(OwnerCode.mobile == mobile, OwnerCode.created_at > now - HOUR)
+        )
         if per_mobile >= setting("MY_CODES_PER_MOBILE_PER_HOUR"):
-            raise CodeRefused("该手机号一小时内获取验证码次数已达上限，请稍后再试。", "owner_mobile")
-        per_address = session.scalar(select(func.count()).select_from(OwnerCode).where(
-            OwnerCode.address == address, OwnerCode.created_at > now - HOUR))
+            raise CodeRefused(
+                "该手机号一小时内获取验证码次数已达上限，请稍后再试。", "owner_mobile"
+            )
+        per_address = session.scalar(
+            select(func.count())
+            .select_from(OwnerCode)
+            .where(OwnerCode.address == address, OwnerCode.created_at > now - HOUR)
+        )
         if per_address >= setting("MY_CODES_PER_ADDRESS_PER_HOUR"):
             raise CodeRefused("当前网络获取验证码过于频繁，请一小时后再试。")
-        session.add(OwnerCode(
-            building=room.building, unit=room.unit, room=room.room, mobile=mobile,
-            address=address, code_hash=_digest(code if on_record else secrets.token_hex(16)),
-            sent=on_record, created_at=now, expires_at=now + timedelta(minutes=minutes)))
+        session.add(
+            OwnerCode(
+                building=room.building,
+                unit=room.unit,
+                room=room.room,
+                mobile=mobile,
+                address=address,
+                code_hash=_digest(code if on_record else secrets.token_hex(16)),
+                sent=on_record,
+                created_at=now,
+                expires_at=now + timedelta(minutes=minutes),
+            )
+        )
         if on_record:
-            enqueue(session, "my.code", record_type="my_records", recipient=mobile,
-                    code=code, minutes=minutes, room=room.label)
+            enqueue(
+                session,
+                "my.code",
+                record_type="my_records",
+                recipient=mobile,
+                code=code,
+                minutes=minutes,
+                room=room.label,
+            )
 
 
 def check_code(room: Room, mobile: str, code: str, address: str) -> None:
@@ -126,19 +161,36 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
         if locked:
             raise CodeRefused(_lock_message(locked, now), "code", locked=True)
         latest = session.scalars(
-            select(OwnerCode).where(
-                OwnerCode.mobile == mobile, OwnerCode.building == room.building,
-                OwnerCode.unit == room.unit, OwnerCode.room == room.room)
-            .order_by(OwnerCode.id.desc()).limit(1)).first()
-        if latest and latest.used_at is None and latest.expires_at > now and \
-                hmac.compare_digest(latest.code_hash, _digest(code)):
+            select(OwnerCode)
+            .where(
+                OwnerCode.mobile == mobile,
+                OwnerCode.building == room.building,
+                OwnerCode.unit == room.unit,
+                OwnerCode.room == room.room,
+            )
+            .order_by(OwnerCode.id.desc())
+            .limit(1)
+        ).first()
+        if (
+            latest
+            and latest.used_at is None
+            and latest.expires_at > now
+            and hmac.compare_digest(latest.code_hash, _digest(code))
+        ):
             # Conditional: of two tabs sending the same code, one wins.
-            used = session.execute(update(OwnerCode).where(
-                OwnerCode.id == latest.id, OwnerCode.used_at.is_(None)).values(used_at=now))
+            used = session.execute(
+                update(OwnerCode)
+                .where(OwnerCode.id == latest.id, OwnerCode.used_at.is_(None))
+                .values(used_at=now)
+            )
             if used.rowcount == 1:
                 return
-        expired = latest is not None and latest.used_at is None and latest.expires_at <= now \
+        expired = (
+            latest is not None
+            and latest.used_at is None
+            and latest.expires_at <= now
             and hmac.compare_digest(latest.code_hash, _digest(code))
+        )
         session.add(WrongCode(mobile=mobile, address=address, created_at=now))
         session.flush()
         locked = _locked_until(session, mobile, address, now)
@@ -155,7 +207,11 @@ def _recent_failures(mobile: str, now: datetime) -> int:
     from ..core.extensions import db
 
     since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
-    return db.session.scalar(select(func.count()).select_from(WrongCode).where(
-        WrongCode.mobile == mobile, WrongCode.created_at > since)) or 0
-
-
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WrongCode)
+            .where(WrongCode.mobile == mobile, WrongCode.created_at > since)
+        )
+        or 0
+    )

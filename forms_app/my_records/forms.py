@@ -1,4 +1,5 @@
 """The two small forms of "我的办理": room and mobile, then the code."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,9 @@ class CodeForm(FlaskForm):
     class Meta:
         csrf = False  # CSRFProtect checks every POST app-wide
 
-    code = StringField("短信验证码", filters=[_code_digits],
-                       validators=[DataRequired("请填写短信验证码。")])
+    code = StringField(
+        "短信验证码", filters=[_code_digits], validators=[DataRequired("请填写短信验证码。")]
+    )
 
     def validate_code(self, field):
         if not CODE.fullmatch(field.data or ""):

@@ -1,5 +1,6 @@
 """One-time codes of "我的办理" and the wrong codes typed, counted in the database so every
 worker process shares one count (and a restart resets nothing)."""
+
 from __future__ import annotations
 
 from datetime import datetime

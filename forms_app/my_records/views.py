@@ -3,6 +3,7 @@
 The list stays open for ``MY_SESSION_MINUTES`` and for that room only; the session holds
 the room and the time it ends.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,8 @@ from .registry import records_for
 
 bp = Blueprint("my_records", __name__)
 
-PENDING = "my_pending"   # {"room": [b, u, r], "mobile": "…"} between the two forms
-GRANT = "my_grant"       # {"room": [b, u, r], "until": epoch seconds}
+PENDING = "my_pending"  # {"room": [b, u, r], "mobile": "…"} between the two forms
+GRANT = "my_grant"  # {"room": [b, u, r], "until": epoch seconds}
 
 
 def _granted_room() -> Room | None:
@@ -60,8 +61,12 @@ def records():
     if room is None:
         return redirect(url_for(".start"))
     minutes_left = max(1, int((session[GRANT]["until"] - time.time()) // 60))
-    return _page("my_records/records.html", room=room, minutes_left=minutes_left,
-                 items=records_for(room.building, room.unit, room.room))
+    return _page(
+        "my_records/records.html",
+        room=room,
+        minutes_left=minutes_left,
+        items=records_for(room.building, room.unit, room.room),
+    )
 
 
 @bp.route("/start", methods=["GET", "POST"])
@@ -73,8 +78,7 @@ def start():
         if form.validate():
             building, unit, room = form.room_key()
             try:
-                request_code(Room(building, unit, room), form.owner_mobile.data,
-                             request_address())
+                request_code(Room(building, unit, room), form.owner_mobile.data, request_address())
             except CodeRefused as refused:
                 field = getattr(form, refused.field, None)
                 if field is not None:
@@ -83,14 +87,15 @@ def start():
                     form.form_errors.append(refused.message)
                 status = 429
             else:
-                session[PENDING] = {"room": [building, unit, room],
-                                    "mobile": form.owner_mobile.data}
+                session[PENDING] = {
+                    "room": [building, unit, room],
+                    "mobile": form.owner_mobile.data,
+                }
                 session.pop(GRANT, None)
                 return redirect(url_for(".code"), code=303)
         else:
             status = 400
-    return _page("my_records/start.html", status, form=form,
-                 minutes=setting("MY_CODE_MINUTES"))
+    return _page("my_records/start.html", status, form=form, minutes=setting("MY_CODE_MINUTES"))
 
 
 @bp.route("/code", methods=["GET", "POST"])
@@ -112,13 +117,21 @@ def code():
                 status = 429 if refused.locked else 400
             else:
                 session.pop(PENDING, None)
-                session[GRANT] = {"room": [room.building, room.unit, room.room],
-                                  "until": time.time() + 60 * setting("MY_SESSION_MINUTES")}
+                session[GRANT] = {
+                    "room": [room.building, room.unit, room.room],
+                    "until": time.time() + 60 * setting("MY_SESSION_MINUTES"),
+                }
                 return redirect(url_for(".records"), code=303)
         else:
             status = 400
-    return _page("my_records/code.html", status, form=form, room=room,
-                 masked=f"{mobile[:3]}****{mobile[-4:]}", minutes=setting("MY_CODE_MINUTES"))
+    return _page(
+        "my_records/code.html",
+        status,
+        form=form,
+        room=room,
+        masked=f"{mobile[:3]}****{mobile[-4:]}",
+        minutes=setting("MY_CODE_MINUTES"),
+    )
 
 
 @bp.post("/logout")

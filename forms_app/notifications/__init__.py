@@ -4,6 +4,7 @@ back office's view of what was sent.
 
 Domains import this package (``enqueue``, ``register_scan``); it imports no domain.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -19,10 +20,15 @@ def init_app(app: Flask, url_prefix: str) -> None:
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/notifications")
     app.cli.add_command(cli.worker_command)
-    register_section(app, StaffSection(
-        name="notifications",
-        nav=(NavLink("通知发送", "notifications_staff.outbox", "notifications.view"),),
-        home=(HomePanel("notifications/staff/_home.html", home_figures, "notifications.view"),),
-        audit_labels={"notifications.resend": "重新发送进度链接",
-                      "notifications.retry": "重试发送失败的通知"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="notifications",
+            nav=(NavLink("通知发送", "notifications_staff.outbox", "notifications.view"),),
+            home=(HomePanel("notifications/staff/_home.html", home_figures, "notifications.view"),),
+            audit_labels={
+                "notifications.resend": "重新发送进度链接",
+                "notifications.retry": "重试发送失败的通知",
+            },
+        ),
+    )

@@ -6,6 +6,7 @@ owners' messages are; no outside host is contacted unless configured. A channel 
 returns (the message was accepted) or raises ``DeliveryError`` with a Chinese reason the
 back office shows.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,8 +72,12 @@ class WeComRobot:
     def send(self, message: Outgoing) -> str:
         body = {"msgtype": self.msgtype, self.msgtype: {"content": message.text}}
         try:
-            response = requests.post(self.url, json=body, timeout=self.timeout,
-                                     headers={IDEMPOTENCY_HEADER: message.idempotency_key})
+            response = requests.post(
+                self.url,
+                json=body,
+                timeout=self.timeout,
+                headers={IDEMPOTENCY_HEADER: message.idempotency_key},
+            )
         except requests.Timeout:
             raise DeliveryError(f"企业微信机器人 {self.timeout:g} 秒内没有应答") from None
         except requests.RequestException as error:
@@ -87,7 +92,8 @@ class WeComRobot:
             raise DeliveryError(f"企业微信机器人的应答无法识别：{_cut(response.text)}")
         if answer["errcode"] != 0:
             raise DeliveryError(
-                f"企业微信机器人拒绝：errcode {answer['errcode']} {_cut(answer.get('errmsg', ''))}")
+                f"企业微信机器人拒绝：errcode {answer['errcode']} {_cut(answer.get('errmsg', ''))}"
+            )
         return "企业微信机器人已接收"
 
 
@@ -109,11 +115,14 @@ class TencentSms:
         from tencentcloud.sms.v20210111 import sms_client
 
         endpoint = urlsplit(settings["endpoint"])
-        http = HttpProfile(protocol=endpoint.scheme or "https", endpoint=endpoint.netloc,
-                           reqTimeout=timeout)
+        http = HttpProfile(
+            protocol=endpoint.scheme or "https", endpoint=endpoint.netloc, reqTimeout=timeout
+        )
         self.client = sms_client.SmsClient(
             credential.Credential(settings["secret_id"], settings["secret_key"]),
-            settings["region"], ClientProfile(httpProfile=http))
+            settings["region"],
+            ClientProfile(httpProfile=http),
+        )
         self.app_id = settings["app_id"]
         self.sign_name = settings["sign_name"]
         self.templates = settings["templates"]
@@ -161,8 +170,9 @@ def build_channels(settings: dict) -> dict:
     timeout = settings["timeout"]
     channels: dict = {"log": LogChannel()}
     if settings["webhook_url"]:
-        channels["staff"] = WeComRobot(settings["webhook_url"], settings["webhook_msgtype"],
-                                       timeout)
+        channels["staff"] = WeComRobot(
+            settings["webhook_url"], settings["webhook_msgtype"], timeout
+        )
     if settings["sms"]:
         channels["owner"] = TencentSms(settings["sms"], timeout)
     return channels
@@ -173,5 +183,3 @@ def describe(settings: dict) -> str:
     staff = "企业微信机器人" if settings["webhook_url"] else "日志"
     owner = "腾讯云短信" if settings["sms"] else "日志"
     return f"员工通知 → {staff}；业主通知 → {owner}"
-
-

@@ -1,4 +1,5 @@
 """``flask --app forms_app notifications-worker``: the delivery process (``make run`` starts it)."""
+
 from __future__ import annotations
 
 import logging

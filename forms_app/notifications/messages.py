@@ -5,6 +5,7 @@ template registered with the provider (``SMS_TEMPLATES`` maps a kind to the prov
 template id); ``sms_params`` are the values of its {1}, {2}, … in order, so the template
 registered for a kind should read like ``text`` with those values as its variables.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,85 +20,191 @@ MAX_REASON = 60
 class Message:
     kind: str
     audience: str
-    label: str       # what the back office calls it
-    text: str        # str.format template over the enqueued values
+    label: str  # what the back office calls it
+    text: str  # str.format template over the enqueued values
     sms_params: tuple[str, ...] = ()
     secret: bool = False
 
 
-MESSAGES: dict[str, Message] = {m.kind: m for m in (
-    # 装修申请, to the owner.
-    Message("renovation.received", OWNER, "申请已收到",
-            "您的装修申请{reference}已收到，物业将尽快审核。进度：{link}", ("reference", "link")),
-    Message("renovation.approved", OWNER, "申请已批准",
-            "您的装修申请{reference}已批准，可在进度页打印装修许可证：{link}", ("reference", "link")),
-    Message("renovation.rejected", OWNER, "申请被驳回",
+MESSAGES: dict[str, Message] = {
+    m.kind: m
+    for m in (
+        # 装修申请, to the owner.
+        Message(
+            "renovation.received",
+            OWNER,
+            "申请已收到",
+            "您的装修申请{reference}已收到，物业将尽快审核。进度：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "renovation.approved",
+            OWNER,
+            "申请已批准",
+            "您的装修申请{reference}已批准，可在进度页打印装修许可证：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "renovation.rejected",
+            OWNER,
+            "申请被驳回",
             "您的装修申请{reference}未通过审核，理由：{reason}。修改后可重新申请，详情：{link}",
-            ("reference", "reason", "link")),
-    Message("renovation.started", OWNER, "已开工",
-            "您的装修{reference}已登记开工，请按许可证施工。进度：{link}", ("reference", "link")),
-    Message("renovation.acceptance_failed", OWNER, "验收不通过",
+            ("reference", "reason", "link"),
+        ),
+        Message(
+            "renovation.started",
+            OWNER,
+            "已开工",
+            "您的装修{reference}已登记开工，请按许可证施工。进度：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "renovation.acceptance_failed",
+            OWNER,
+            "验收不通过",
             "您的装修{reference}验收不通过：{reason}。整改后请申请验收，详情：{link}",
-            ("reference", "reason", "link")),
-    Message("renovation.accepted", OWNER, "验收通过",
-            "您的装修{reference}已验收通过。进度：{link}", ("reference", "link")),
-    Message("renovation.deposit_refunded", OWNER, "押金已退还",
-            "您的装修{reference}押金已退还，装修办理完毕。详情：{link}", ("reference", "link")),
-    # 搬家预约, to the owner.
-    Message("move_in.confirmed", OWNER, "预约已确认",
+            ("reference", "reason", "link"),
+        ),
+        Message(
+            "renovation.accepted",
+            OWNER,
+            "验收通过",
+            "您的装修{reference}已验收通过。进度：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "renovation.deposit_refunded",
+            OWNER,
+            "押金已退还",
+            "您的装修{reference}押金已退还，装修办理完毕。详情：{link}",
+            ("reference", "link"),
+        ),
+        # 搬家预约, to the owner.
+        Message(
+            "move_in.confirmed",
+            OWNER,
+            "预约已确认",
             "您的搬家预约{reference}已确认：{date} {slot}。进场路线：{link}",
-            ("reference", "date", "slot", "link")),
-    Message("move_in.changed", OWNER, "预约已改约",
+            ("reference", "date", "slot", "link"),
+        ),
+        Message(
+            "move_in.changed",
+            OWNER,
+            "预约已改约",
             "您的搬家预约{reference}已改到{date} {slot}。进场路线：{link}",
-            ("reference", "date", "slot", "link")),
-    Message("move_in.cancelled", OWNER, "预约已取消",
+            ("reference", "date", "slot", "link"),
+        ),
+        Message(
+            "move_in.cancelled",
+            OWNER,
+            "预约已取消",
             "您的搬家预约{reference}（{date} {slot}）已取消。详情：{link}",
-            ("reference", "date", "slot", "link")),
-    # 报修与投诉, to the owner ({what} is 报修 or 投诉).
-    Message("service.received", OWNER, "报修/投诉已收到",
-            "您的{what}{reference}已收到，物业将尽快处理。进度：{link}", ("what", "reference", "link")),
-    Message("service.dispatched", OWNER, "报修已派工",
+            ("reference", "date", "slot", "link"),
+        ),
+        # 报修与投诉, to the owner ({what} is 报修 or 投诉).
+        Message(
+            "service.received",
+            OWNER,
+            "报修/投诉已收到",
+            "您的{what}{reference}已收到，物业将尽快处理。进度：{link}",
+            ("what", "reference", "link"),
+        ),
+        Message(
+            "service.dispatched",
+            OWNER,
+            "报修已派工",
             "您的报修{reference}已派工，维修人员将于{due}前上门。进度：{link}",
-            ("reference", "due", "link")),
-    Message("service.finished", OWNER, "报修已完工",
-            "您的报修{reference}已完工，客服将回访听取您的意见。详情：{link}", ("reference", "link")),
-    Message("service.answered", OWNER, "投诉已答复",
-            "您的投诉{reference}已答复，详情：{link}", ("reference", "link")),
-    Message("service.reopened", OWNER, "回访不满意，主管上门",
+            ("reference", "due", "link"),
+        ),
+        Message(
+            "service.finished",
+            OWNER,
+            "报修已完工",
+            "您的报修{reference}已完工，客服将回访听取您的意见。详情：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "service.answered",
+            OWNER,
+            "投诉已答复",
+            "您的投诉{reference}已答复，详情：{link}",
+            ("reference", "link"),
+        ),
+        Message(
+            "service.reopened",
+            OWNER,
+            "回访不满意，主管上门",
             "您对{what}{reference}的处理不满意，相关部门主管将亲自上门重新为您服务。详情：{link}",
-            ("what", "reference", "link")),
-    Message("service.closed", OWNER, "已办结",
-            "您的{what}{reference}已办结，感谢您的意见。详情：{link}", ("what", "reference", "link")),
-    # Any record: the status link again, sent by staff on request.
-    Message("status_link", OWNER, "进度链接（重发）",
+            ("what", "reference", "link"),
+        ),
+        Message(
+            "service.closed",
+            OWNER,
+            "已办结",
+            "您的{what}{reference}已办结，感谢您的意见。详情：{link}",
+            ("what", "reference", "link"),
+        ),
+        # Any record: the status link again, sent by staff on request.
+        Message(
+            "status_link",
+            OWNER,
+            "进度链接（重发）",
             "您办理的{record_label}{reference}的进度链接：{link}",
-            ("record_label", "reference", "link")),
-    # 我的办理: the one-time code.
-    Message("my.code", OWNER, "验证码",
+            ("record_label", "reference", "link"),
+        ),
+        # 我的办理: the one-time code.
+        Message(
+            "my.code",
+            OWNER,
+            "验证码",
             "验证码{code}，{minutes}分钟内有效，用于查看{room}的办理记录，请勿告诉他人。",
-            ("code", "minutes"), secret=True),
-    # Alerts to the staff group.
-    Message("renovation.new", STAFF, "新装修申请",
-            "新装修申请{reference}：{room}，请审核。{link}", ("reference", "room", "link")),
-    Message("move_in.new", STAFF, "新搬家预约",
+            ("code", "minutes"),
+            secret=True,
+        ),
+        # Alerts to the staff group.
+        Message(
+            "renovation.new",
+            STAFF,
+            "新装修申请",
+            "新装修申请{reference}：{room}，请审核。{link}",
+            ("reference", "room", "link"),
+        ),
+        Message(
+            "move_in.new",
+            STAFF,
+            "新搬家预约",
             "新搬家预约{reference}：{room}，{date} {slot}。{link}",
-            ("reference", "room", "date", "slot", "link")),
-    Message("service.new", STAFF, "新报修/投诉",
+            ("reference", "room", "date", "slot", "link"),
+        ),
+        Message(
+            "service.new",
+            STAFF,
+            "新报修/投诉",
             "新{what}{reference}（{source}）：{room}，请处理。{link}",
-            ("what", "reference", "source", "room", "link")),
-    Message("service.job", STAFF, "派工单",
+            ("what", "reference", "source", "room", "link"),
+        ),
+        Message(
+            "service.job",
+            STAFF,
+            "派工单",
             "派工单{reference}给{assignee}：{where}，{due}前完成。{link}",
-            ("reference", "assignee", "where", "due", "link")),
-    Message("renovation.patrol_overdue", STAFF, "巡查逾期",
+            ("reference", "assignee", "where", "due", "link"),
+        ),
+        Message(
+            "renovation.patrol_overdue",
+            STAFF,
+            "巡查逾期",
             "巡查逾期：{reference} {room}，{patrol}应于{due_on}巡查，已逾期{days}天。{link}",
-            ("reference", "room", "patrol", "due_on", "days", "link")),
-)}
+            ("reference", "room", "patrol", "due_on", "days", "link"),
+        ),
+    )
+}
 
 
 def short_reason(reason: str) -> str:
     """A reason short enough for a message (the status page shows it whole)."""
     reason = " ".join((reason or "").split())
-    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 1] + "…"
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
 
 
 def render(kind: str, values: dict) -> tuple[Message, str, list[str]]:

@@ -3,6 +3,7 @@
 A message is written in the same transaction as the change it reports, so it exists exactly
 when the change does. Timestamps are naive UTC (``clock.utcnow``).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,10 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.clock import utcnow
 from ..core.extensions import db
 
-PENDING = "pending"      # waiting for its (next) attempt
-SENDING = "sending"      # claimed by a worker until ``lease_until``
+PENDING = "pending"  # waiting for its (next) attempt
+SENDING = "sending"  # claimed by a worker until ``lease_until``
 DELIVERED = "delivered"  # the channel accepted it
-FAILED = "failed"        # every attempt failed: shown to staff
+FAILED = "failed"  # every attempt failed: shown to staff
 STATE_LABELS = {PENDING: "等待发送", SENDING: "发送中", DELIVERED: "已送达", FAILED: "发送失败"}
 
 OWNER = "owner"  # to an owner's mobile (SMS)
@@ -68,9 +69,9 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(
-        back_populates="notification", order_by="DeliveryAttempt.id",
-        cascade="all, delete-orphan")
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="notification", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
 
     @property
     def state_label(self) -> str:
@@ -91,7 +92,8 @@ class DeliveryAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notification_id: Mapped[int] = mapped_column(
-        ForeignKey("notification.id", ondelete="CASCADE"), index=True)
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(80))
     channel: Mapped[str] = mapped_column(String(20), default="")

@@ -4,6 +4,7 @@ A domain calls ``enqueue(session, kind, …)`` in the same ``write_transaction``
 the message reports: the message is committed with the change or not at all, and the request
 never waits for a delivery (the worker sends it).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -31,9 +32,19 @@ def public_url(path: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
-def enqueue(session, kind: str, *, record_type: str = "", record_id: int | None = None,
-            reference: str = "", recipient: str = "", link_path: str = "",
-            dedupe_key: str | None = None, requested_by: str = "", **values) -> Notification | None:
+def enqueue(
+    session,
+    kind: str,
+    *,
+    record_type: str = "",
+    record_id: int | None = None,
+    reference: str = "",
+    recipient: str = "",
+    link_path: str = "",
+    dedupe_key: str | None = None,
+    requested_by: str = "",
+    **values,
+) -> Notification | None:
     """Add one message to the outbox in ``session``'s transaction.
 
     ``link_path`` becomes the message's absolute ``{link}``. With a ``dedupe_key`` already in
@@ -41,27 +52,43 @@ def enqueue(session, kind: str, *, record_type: str = "", record_id: int | None 
     twice).
     """
     if dedupe_key and session.scalar(
-            select(Notification.id).where(Notification.dedupe_key == dedupe_key)):
+        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+    ):
         return None
-    values = {"reference": reference, "link": public_url(link_path) if link_path else "",
-              **values}
+    values = {"reference": reference, "link": public_url(link_path) if link_path else "", **values}
     message, text, params = render(kind, values)
     notification = Notification(
-        kind=kind, audience=message.audience, recipient=recipient, record_type=record_type,
-        record_id=record_id, reference=reference, text=text, params=params,
-        idempotency_key=uuid.uuid4().hex, dedupe_key=dedupe_key, secret=message.secret,
-        requested_by=requested_by, state=PENDING, attempts=0, next_attempt_at=utcnow(),
-        created_at=utcnow(), last_error="")
+        kind=kind,
+        audience=message.audience,
+        recipient=recipient,
+        record_type=record_type,
+        record_id=record_id,
+        reference=reference,
+        text=text,
+        params=params,
+        idempotency_key=uuid.uuid4().hex,
+        dedupe_key=dedupe_key,
+        secret=message.secret,
+        requested_by=requested_by,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        created_at=utcnow(),
+        last_error="",
+    )
     session.add(notification)
     return notification
 
 
 def messages_for(session, record_type: str, record_id: int) -> list[Notification]:
     """What was sent (or is being sent) about one record, oldest first."""
-    return list(session.scalars(
-        select(Notification).where(Notification.record_type == record_type,
-                                   Notification.record_id == record_id)
-        .order_by(Notification.id)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.record_type == record_type, Notification.record_id == record_id)
+            .order_by(Notification.id)
+        )
+    )
 
 
 def messages_by_record(session, record_type: str, record_ids) -> dict[int, list[Notification]]:
@@ -71,13 +98,18 @@ def messages_by_record(session, record_type: str, record_ids) -> dict[int, list[
     if not ids:
         return found
     for notification in session.scalars(
-            select(Notification).where(Notification.record_type == record_type,
-                                       Notification.record_id.in_(ids))
-            .order_by(Notification.id)):
+        select(Notification)
+        .where(Notification.record_type == record_type, Notification.record_id.in_(ids))
+        .order_by(Notification.id)
+    ):
         found.setdefault(notification.record_id, []).append(notification)
     return found
 
 
 def failed_count(session) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.state == FAILED)) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.state == FAILED)
+        )
+        or 0
+    )

@@ -1,10 +1,11 @@
 """Periodic scans the worker runs: a domain registers a function that finds what staff must
 hear about (an overdue patrol) and enqueues alerts with a ``dedupe_key``, so running it again
 the same day adds nothing."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from flask import Flask, current_app
 

@@ -1,5 +1,6 @@
 """The notification settings (their defaults are in ``forms_app/config.py``), checked: the
 worker refuses at start-up what it cannot work with, such as half an SMS setup."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -44,21 +45,27 @@ def notification_settings(config) -> dict:
         missing = [name for name in SMS_REQUIRED if not config[name]]
         if missing:
             raise SettingsError(f"短信设置不完整，缺少：{'、'.join(missing)}")
-        sms = {"secret_id": config["SMS_SECRET_ID"], "secret_key": config["SMS_SECRET_KEY"],
-               "app_id": config["SMS_APP_ID"], "sign_name": config["SMS_SIGN_NAME"],
-               "templates": _templates(config["SMS_TEMPLATES"]),
-               "region": config["SMS_REGION"],
-               "endpoint": _http_url("SMS_ENDPOINT", config["SMS_ENDPOINT"])}
+        sms = {
+            "secret_id": config["SMS_SECRET_ID"],
+            "secret_key": config["SMS_SECRET_KEY"],
+            "app_id": config["SMS_APP_ID"],
+            "sign_name": config["SMS_SIGN_NAME"],
+            "templates": _templates(config["SMS_TEMPLATES"]),
+            "region": config["SMS_REGION"],
+            "endpoint": _http_url("SMS_ENDPOINT", config["SMS_ENDPOINT"]),
+        }
     lease = float(config["NOTIFY_LEASE_SECONDS"]) or 3 * timeout + 10
     if lease <= timeout:
         raise SettingsError("NOTIFY_LEASE_SECONDS 须大于 NOTIFY_TIMEOUT_SECONDS")
     return {
-        "timeout": timeout, "lease": lease,
+        "timeout": timeout,
+        "lease": lease,
         "max_attempts": int(config["NOTIFY_MAX_ATTEMPTS"]),
         "backoff": float(config["NOTIFY_BACKOFF_SECONDS"]),
         "backoff_max": float(config["NOTIFY_BACKOFF_MAX_SECONDS"]),
         "poll": float(config["NOTIFY_POLL_SECONDS"]),
         "scan": float(config["NOTIFY_SCAN_SECONDS"]),
         "webhook_url": _http_url("STAFF_WEBHOOK_URL", webhook) if webhook else "",
-        "webhook_msgtype": msgtype, "sms": sms,
+        "webhook_msgtype": msgtype,
+        "sms": sms,
     }

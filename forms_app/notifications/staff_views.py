@@ -1,4 +1,5 @@
 """The back office's outbox: every message with its state and attempts; failed ones retried."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,8 +21,11 @@ bp = Blueprint("notifications_staff", __name__)
 
 def home_figures(_user, _day: date) -> dict:
     """The staff home's panel: messages waiting and messages that failed."""
-    counts = dict(db.session.execute(
-        select(Notification.state, func.count()).group_by(Notification.state)).all())
+    counts = dict(
+        db.session.execute(
+            select(Notification.state, func.count()).group_by(Notification.state)
+        ).all()
+    )
     return {"failed": counts.get(FAILED, 0), "pending": counts.get(PENDING, 0)}
 
 
@@ -36,8 +40,13 @@ def outbox():
     else:
         state = ""
     page = paginate(query, request.args.get("page"))
-    return render_template("notifications/staff/outbox.html", page=page, state=state,
-                           state_labels=STATE_LABELS, messages=MESSAGES)
+    return render_template(
+        "notifications/staff/outbox.html",
+        page=page,
+        state=state,
+        state_labels=STATE_LABELS,
+        messages=MESSAGES,
+    )
 
 
 @bp.post("/<int:notification_id>/retry")
@@ -54,7 +63,10 @@ def retry(notification_id: int):
         notification.state = PENDING
         notification.attempts = 0
         notification.next_attempt_at = utcnow()
-        record_audit("notifications.retry", target=notification.reference or f"#{notification.id}",
-                     detail=MESSAGES[notification.kind].label)
+        record_audit(
+            "notifications.retry",
+            target=notification.reference or f"#{notification.id}",
+            detail=MESSAGES[notification.kind].label,
+        )
     flash("已重新排队发送。", "success")
     return redirect(url_for(".outbox", state=FAILED), code=303)

@@ -7,6 +7,7 @@ another worker (or the restarted one) claims it again, marks the unfinished atte
 interrupted and sends it again with the same idempotency key, so the receiver can drop the
 second copy. A message is never dropped: it ends delivered, or failed and shown to staff.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,20 +77,32 @@ def claim(name: str, settings: dict, channels: dict) -> tuple[Outgoing, int, obj
         now = utcnow()
         with write_transaction() as session:
             notification = session.scalars(
-                select(Notification).where(or_(
-                    and_(Notification.state == PENDING, Notification.next_attempt_at <= now),
-                    and_(Notification.state == SENDING, Notification.lease_until < now)))
-                .order_by(Notification.next_attempt_at, Notification.id).limit(1)
-                .with_for_update(skip_locked=True)).first()
+                select(Notification)
+                .where(
+                    or_(
+                        and_(Notification.state == PENDING, Notification.next_attempt_at <= now),
+                        and_(Notification.state == SENDING, Notification.lease_until < now),
+                    )
+                )
+                .order_by(Notification.next_attempt_at, Notification.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if notification is None:
                 return None
             if notification.state == SENDING:
                 session.execute(
                     update(DeliveryAttempt)
-                    .where(DeliveryAttempt.notification_id == notification.id,
-                           DeliveryAttempt.outcome.is_(None))
-                    .values(outcome=INTERRUPTED, finished_at=now,
-                            detail="发送进程在发送途中退出，租约到期后重新发送"))
+                    .where(
+                        DeliveryAttempt.notification_id == notification.id,
+                        DeliveryAttempt.outcome.is_(None),
+                    )
+                    .values(
+                        outcome=INTERRUPTED,
+                        finished_at=now,
+                        detail="发送进程在发送途中退出，租约到期后重新发送",
+                    )
+                )
                 if notification.attempts >= settings["max_attempts"]:
                     _give_up(notification, "多次发送途中进程退出，已停止重试")
                     continue
@@ -98,19 +111,37 @@ def claim(name: str, settings: dict, channels: dict) -> tuple[Outgoing, int, obj
             notification.attempts += 1
             notification.lease_until = now + timedelta(seconds=settings["lease"])
             notification.leased_by = name
-            attempt = DeliveryAttempt(notification_id=notification.id,
-                                      number=notification.attempts, worker=name,
-                                      channel=channel.name, started_at=now, detail="")
+            attempt = DeliveryAttempt(
+                notification_id=notification.id,
+                number=notification.attempts,
+                worker=name,
+                channel=channel.name,
+                started_at=now,
+                detail="",
+            )
             session.add(attempt)
             session.flush()
-            outgoing = Outgoing(notification.id, notification.kind, notification.audience,
-                                notification.recipient, notification.text,
-                                tuple(notification.params or ()), notification.idempotency_key)
+            outgoing = Outgoing(
+                notification.id,
+                notification.kind,
+                notification.audience,
+                notification.recipient,
+                notification.text,
+                tuple(notification.params or ()),
+                notification.idempotency_key,
+            )
             return outgoing, attempt.id, channel
 
 
-def finish(name: str, settings: dict, message: Outgoing, attempt_id: int, channel,
-           error: str | None, detail: str) -> None:
+def finish(
+    name: str,
+    settings: dict,
+    message: Outgoing,
+    attempt_id: int,
+    channel,
+    error: str | None,
+    detail: str,
+) -> None:
     """Record what came of one attempt and decide the message's next state."""
     now = utcnow()
     with write_transaction() as session:
@@ -118,8 +149,9 @@ def finish(name: str, settings: dict, message: Outgoing, attempt_id: int, channe
         attempt.finished_at = now
         attempt.outcome = ERROR if error else SENT
         attempt.detail = error or detail
-        notification = session.get(Notification, message.id, with_for_update=True,
-                                    populate_existing=True)
+        notification = session.get(
+            Notification, message.id, with_for_update=True, populate_existing=True
+        )
         if notification.state == DELIVERED:
             return
         if error is None:
@@ -144,7 +176,8 @@ def finish(name: str, settings: dict, message: Outgoing, attempt_id: int, channe
         notification.lease_until = None
         notification.leased_by = None
         notification.next_attempt_at = now + timedelta(
-            seconds=backoff_delay(settings, notification.attempts))
+            seconds=backoff_delay(settings, notification.attempts)
+        )
 
 
 def deliver_next(name: str, settings: dict, channels: dict) -> bool:

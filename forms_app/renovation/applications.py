@@ -1,15 +1,16 @@
 """Filing an application: one write transaction, idempotent, one open application per room."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..files import pending_uploads
 from ..core.clock import today, utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.references import next_reference
 from ..core.tokens import is_token, new_token
+from ..files import pending_uploads
 from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
 from . import states
 from .models import (
@@ -33,9 +34,21 @@ INSERT_EVENT = EVENTS.insert()
 INSERT_ATTACHMENT = ATTACHMENTS.insert()
 
 APPLICATION_FIELDS = (
-    "building", "unit", "room", "owner_name", "owner_mobile", "contractor_company",
-    "site_lead_name", "site_lead_mobile", "workers", "start_date", "end_date", "work_items",
-    "description", "wants_tarpaulin", "wants_extinguisher",
+    "building",
+    "unit",
+    "room",
+    "owner_name",
+    "owner_mobile",
+    "contractor_company",
+    "site_lead_name",
+    "site_lead_mobile",
+    "workers",
+    "start_date",
+    "end_date",
+    "work_items",
+    "description",
+    "wants_tarpaulin",
+    "wants_extinguisher",
 )
 
 
@@ -84,12 +97,17 @@ def open_application_for(building: int, unit: int, room: str) -> RenovationAppli
 def resubmission_of(application: RenovationApplication) -> RenovationApplication | None:
     """The application that replaced this rejected one, if the owner resubmitted it."""
     return db.session.scalar(
-        select(RenovationApplication).where(RenovationApplication.previous_id == application.id))
+        select(RenovationApplication).where(RenovationApplication.previous_id == application.id)
+    )
 
 
-def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str,
-                       kept_ids: list[int] = (), previous_id: int | None = None
-                       ) -> tuple[str, bool]:
+def submit_application(
+    values: dict,
+    uploads: list[CheckedUpload],
+    nonce: str,
+    kept_ids: list[int] = (),
+    previous_id: int | None = None,
+) -> tuple[str, bool]:
     """Store a validated application with its attachments; returns (status token, created).
 
     ``uploads`` are files sent with this POST; ``kept_ids`` name files kept against the nonce
@@ -116,16 +134,23 @@ def submit_application(values: dict, uploads: list[CheckedUpload], nonce: str,
             if blocking:
                 raise RoomHasOpenApplication(blocking.reference) from None
             if previous_id is not None and db.session.scalar(
-                    select(RenovationApplication.id)
-                    .where(RenovationApplication.previous_id == previous_id)):
+                select(RenovationApplication.id).where(
+                    RenovationApplication.previous_id == previous_id
+                )
+            ):
                 raise AlreadyResubmitted() from None
         else:
             return token, True
     raise RuntimeError(f"no free reference number after {ATTEMPTS} attempts")
 
 
-def _insert(values: dict, uploads: list[CheckedUpload], nonce: str, kept_ids: list[int],
-            previous_id: int | None) -> str:
+def _insert(
+    values: dict,
+    uploads: list[CheckedUpload],
+    nonce: str,
+    kept_ids: list[int],
+    previous_id: int | None,
+) -> str:
     """Insert the application, its first history step and its attachments.
 
     Everything is prepared before the write lock is taken and written with plain INSERTs,
@@ -136,19 +161,32 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str, kept_ids: li
     status_token = new_token()
     application = {
         **{name: values[name] for name in APPLICATION_FIELDS},
-        "filed_on": filed_on, "status_token": status_token, "submission_nonce": nonce,
-        "previous_id": previous_id, "state": states.PENDING, "acknowledged_at": now,
-        "created_at": now, "updated_at": now,
+        "filed_on": filed_on,
+        "status_token": status_token,
+        "submission_nonce": nonce,
+        "previous_id": previous_id,
+        "state": states.PENDING,
+        "acknowledged_at": now,
+        "created_at": now,
+        "updated_at": now,
     }
     event = {
-        "from_state": None, "to_state": states.PENDING,
+        "from_state": None,
+        "to_state": states.PENDING,
         "comment": "驳回后修改并重新提交装修申请" if previous_id else "在线提交装修申请",
-        "actor_id": None, "actor_name": "业主", "created_at": now,
+        "actor_id": None,
+        "actor_name": "业主",
+        "created_at": now,
     }
     with StoredFiles(uploads, upload_dir()) as stored:
         attachments = [
-            {"stored_name": stored_name, "original_name": upload.original_name,
-             "content_type": upload.content_type, "size": upload.size, "created_at": now}
+            {
+                "stored_name": stored_name,
+                "original_name": upload.original_name,
+                "content_type": upload.content_type,
+                "size": upload.size,
+                "created_at": now,
+            }
             for upload, stored_name in zip(uploads, stored.names)
         ]
         with write_transaction() as session:
@@ -156,9 +194,13 @@ def _insert(values: dict, uploads: list[CheckedUpload], nonce: str, kept_ids: li
             # Files kept for forms nobody submitted, and this form's unclaimed ones, go too.
             swept = pending_uploads.expire(session, PENDING_FORM, nonce)
             attachments = [
-                {name: row[name] for name in ("stored_name", "original_name", "content_type",
-                                              "size")} | {"created_at": now}
-                for row in kept] + attachments
+                {
+                    name: row[name]
+                    for name in ("stored_name", "original_name", "content_type", "size")
+                }
+                | {"created_at": now}
+                for row in kept
+            ] + attachments
             connection = session.connection()
             sequence, reference = next_reference(connection, APPLICATIONS, "ZX", filed_on)
             application_id = connection.execute(

@@ -3,6 +3,7 @@
 Lists (rooms, work items, acknowledgments, prohibited changes) and limits come from
 ``data/community.yml`` and ``data/renovation_rules.yml``; nothing here repeats them.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,10 +23,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.clock import today
-from ..households.fields import HouseholdForm, mobile_field, text_field
 from ..core.tokens import is_nonce, is_token
-from ..web.typed_input import DATE_FORMATS, clean_text, readable
 from ..files.uploads import AttachmentError, check_upload, chosen_files, upload_limits
+from ..households.fields import HouseholdForm, mobile_field, text_field
+from ..web.typed_input import DATE_FORMATS, clean_text, readable
 from . import rules
 
 MIN_WORKERS = 1
@@ -36,10 +37,23 @@ MAX_DAYS_AHEAD = 365
 # are the sections of one page; the error summary lists errors in this order.
 STEPS = (
     ("step-home", "房屋与业主", ("building", "unit", "room", "owner_name", "owner_mobile")),
-    ("step-works", "施工方与工期", ("contractor_company", "site_lead_name", "site_lead_mobile",
-                                "workers", "start_date", "end_date")),
-    ("step-content", "装修内容", ("work_items", "description", "includes_prohibited",
-                              "prohibited")),
+    (
+        "step-works",
+        "施工方与工期",
+        (
+            "contractor_company",
+            "site_lead_name",
+            "site_lead_mobile",
+            "workers",
+            "start_date",
+            "end_date",
+        ),
+    ),
+    (
+        "step-content",
+        "装修内容",
+        ("work_items", "description", "includes_prohibited", "prohibited"),
+    ),
     ("step-files", "附件与服务", ("attachments", "wants_tarpaulin", "wants_extinguisher")),
     ("step-confirm", "阅读并确认", ()),  # the acknowledgments, added per rules file
 )
@@ -59,30 +73,39 @@ class MultiCheckboxField(SelectMultipleField):
 class RenovationFormBase(HouseholdForm):
     """Fields common to every community; the rule-driven checkboxes are added per rules file."""
 
-    contractor_company = text_field("装修公司", 60, "请填写装修公司名称（自行装修请填写“自行装修”）。")
+    contractor_company = text_field(
+        "装修公司", 60, "请填写装修公司名称（自行装修请填写“自行装修”）。"
+    )
     site_lead_name = text_field("现场负责人", 30, "请填写现场负责人姓名。")
     site_lead_mobile = mobile_field("现场负责人手机号")
     workers = IntegerField(
-        "施工人数", invalid_value_message="施工人数请填写整数。",
+        "施工人数",
+        invalid_value_message="施工人数请填写整数。",
         validators=[InputRequired("请填写施工人数（用于办理装修人员出入证件）。")],
     )
     start_date = DateField(
-        "计划开工日期", format=DATE_FORMATS, invalid_value_message="请按2026-12-01的格式填写日期。",
+        "计划开工日期",
+        format=DATE_FORMATS,
+        invalid_value_message="请按2026-12-01的格式填写日期。",
         validators=[InputRequired("请填写计划开工日期。")],
     )
     end_date = DateField(
-        "计划竣工日期", format=DATE_FORMATS, invalid_value_message="请按2026-12-01的格式填写日期。",
+        "计划竣工日期",
+        format=DATE_FORMATS,
+        invalid_value_message="请按2026-12-01的格式填写日期。",
         validators=[InputRequired("请填写计划竣工日期。")],
     )
     work_items = MultiCheckboxField("装修项目")
     description = TextAreaField(
-        "施工说明", filters=[clean_text],
+        "施工说明",
+        filters=[clean_text],
         validators=[Length(max=2000, message="施工说明不能超过2000个字。"), readable],
     )
     wants_tarpaulin = BooleanField("借用彩条布")
     wants_extinguisher = BooleanField("租用灭火器")
-    includes_prohibited = RadioField("本次装修是否包含以下任何一项？", choices=PROHIBITED_ANSWERS,
-                                     validate_choice=False)
+    includes_prohibited = RadioField(
+        "本次装修是否包含以下任何一项？", choices=PROHIBITED_ANSWERS, validate_choice=False
+    )
     prohibited = MultiCheckboxField("包含的是哪几项")
     attachments = MultipleFileField("图纸或方案（可选）")
     nonce = HiddenField()
@@ -153,8 +176,10 @@ class RenovationFormBase(HouseholdForm):
         owner says the work includes one without saying which."""
         changes = rules.prohibited_changes()
         ticked = [c for c in self.prohibited.data or [] if c in changes] or list(changes)
-        return [{**changes[change_id], "url": rules.prohibited_change_url(changes[change_id])}
-                for change_id in ticked]
+        return [
+            {**changes[change_id], "url": rules.prohibited_change_url(changes[change_id])}
+            for change_id in ticked
+        ]
 
     def validate_attachments(self, field):
         files = chosen_files(field.data)
@@ -182,15 +207,23 @@ class RenovationFormBase(HouseholdForm):
 
     @property
     def acknowledgment_fields(self):
-        return [getattr(self, f"ack_{a['id']}") for a in rules.renovation_rules()["acknowledgments"]]
+        return [
+            getattr(self, f"ack_{a['id']}") for a in rules.renovation_rules()["acknowledgments"]
+        ]
 
     def steps(self) -> list[dict]:
         """The steps with their fields, and whether any of them has an error."""
         result = []
         for anchor, title, names in STEPS:
             fields = [getattr(self, name) for name in names] or self.acknowledgment_fields
-            result.append({"anchor": anchor, "title": title,
-                           "has_error": any(f.errors for f in fields), "fields": fields})
+            result.append(
+                {
+                    "anchor": anchor,
+                    "title": title,
+                    "has_error": any(f.errors for f in fields),
+                    "fields": fields,
+                }
+            )
         return result
 
     def error_summary(self) -> list[dict]:
@@ -200,8 +233,11 @@ class RenovationFormBase(HouseholdForm):
             for field in step["fields"]:
                 for message in field.errors:
                     anchor = "includes_prohibited" if field.name == "prohibited" else field.id
-                    label = "本次装修是否包含禁止事项" if field.name in (
-                        "includes_prohibited", "prohibited") else field.label.text
+                    label = (
+                        "本次装修是否包含禁止事项"
+                        if field.name in ("includes_prohibited", "prohibited")
+                        else field.label.text
+                    )
                     entries.append({"anchor": anchor, "label": label, "message": message})
         for message in self.nonce.errors + self.previous.errors:
             entries.append({"anchor": "form-errors", "label": "页面", "message": message})
@@ -209,8 +245,10 @@ class RenovationFormBase(HouseholdForm):
 
 
 def room_taken_message(reference: str) -> str:
-    return (f"该房屋已有一份尚未办结的装修申请（编号{reference}），不能重复申请。"
-            "请通过提交时获得的查询链接查看进度，或联系物业服务中心。")
+    return (
+        f"该房屋已有一份尚未办结的装修申请（编号{reference}），不能重复申请。"
+        "请通过提交时获得的查询链接查看进度，或联系物业服务中心。"
+    )
 
 
 @lru_cache(maxsize=1)

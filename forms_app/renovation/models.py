@@ -2,6 +2,7 @@
 
 Timestamps are stored as naive UTC; ``local_time`` converts them for display.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import StaffUser
 from ..core.clock import utcnow
 from ..core.extensions import db
-from ..households.fields import HouseholdColumns
 from ..core.tokens import new_token
 from ..files.uploads import StoredFileColumns
+from ..households.fields import HouseholdColumns
 from . import states
 
 # The record type other parts use for an application: messages, events, 我的办理.
@@ -41,8 +42,13 @@ class RenovationApplication(HouseholdColumns, db.Model):
     # Few indexes on purpose: each one is another page written on every submission.
     __table_args__ = (
         Index(
-            "uq_renovation_application_open_room", "building", "unit", "room",
-            unique=True, sqlite_where=OPEN_ROOM_WHERE, postgresql_where=OPEN_ROOM_WHERE,
+            "uq_renovation_application_open_room",
+            "building",
+            "unit",
+            "room",
+            unique=True,
+            sqlite_where=OPEN_ROOM_WHERE,
+            postgresql_where=OPEN_ROOM_WHERE,
         ),
     )
 
@@ -70,23 +76,27 @@ class RenovationApplication(HouseholdColumns, db.Model):
 
     # A resubmission after 驳回 names the rejected application it replaces (at most one).
     previous_id: Mapped[int | None] = mapped_column(
-        ForeignKey("renovation_application.id"), unique=True, nullable=True)
+        ForeignKey("renovation_application.id"), unique=True, nullable=True
+    )
 
     state: Mapped[str] = mapped_column(String(32), default=states.PENDING)
     rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
-    events: Mapped[list["RenovationEvent"]] = relationship(
-        back_populates="application", order_by="RenovationEvent.id",
+    events: Mapped[list[RenovationEvent]] = relationship(
+        back_populates="application",
+        order_by="RenovationEvent.id",
         cascade="all, delete-orphan",
     )
-    attachments: Mapped[list["RenovationAttachment"]] = relationship(
-        back_populates="application", order_by="RenovationAttachment.id",
+    attachments: Mapped[list[RenovationAttachment]] = relationship(
+        back_populates="application",
+        order_by="RenovationAttachment.id",
         cascade="all, delete-orphan",
     )
-    previous: Mapped["RenovationApplication | None"] = relationship(
-        remote_side=[id], foreign_keys=[previous_id])
+    previous: Mapped[RenovationApplication | None] = relationship(
+        remote_side=[id], foreign_keys=[previous_id]
+    )
 
     @property
     def state_label(self) -> str:
@@ -119,7 +129,8 @@ class RenovationEvent(db.Model):
     # The staff migration (0003_staff) adds the foreign key to staff accounts.
     # The staff member who took the step (owners' steps: NULL).
     actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey(StaffUser.id, name="fk_renovation_event_actor_id_staff_user"), nullable=True)
+        ForeignKey(StaffUser.id, name="fk_renovation_event_actor_id_staff_user"), nullable=True
+    )
     actor_name: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The nonce of the staff form the step came from: a draft sent twice finds this step.

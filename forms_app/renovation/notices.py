@@ -3,6 +3,7 @@
 Each function adds its messages inside the caller's write transaction (the outbox), so a
 message exists exactly when the change it reports was committed.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,34 +40,61 @@ def _room(building, unit, room) -> str:
     return f"{building}号楼{unit}单元{room}室"
 
 
-def notify_received(session, application_id: int, reference: str, values: dict,
-                    status_token: str) -> None:
+def notify_received(
+    session, application_id: int, reference: str, values: dict, status_token: str
+) -> None:
     """A new application: the owner gets the reference and link, the staff group an alert."""
-    enqueue(session, "renovation.received", record_type=RECORD_TYPE, record_id=application_id,
-            reference=reference, recipient=values["owner_mobile"],
-            link_path=_status_path(status_token))
-    enqueue(session, "renovation.new", record_type=RECORD_TYPE, record_id=application_id,
-            reference=reference,
-            link_path=path_for("renovation_staff.renovation", application_id=application_id),
-            room=_room(values["building"], values["unit"], values["room"]))
+    enqueue(
+        session,
+        "renovation.received",
+        record_type=RECORD_TYPE,
+        record_id=application_id,
+        reference=reference,
+        recipient=values["owner_mobile"],
+        link_path=_status_path(status_token),
+    )
+    enqueue(
+        session,
+        "renovation.new",
+        record_type=RECORD_TYPE,
+        record_id=application_id,
+        reference=reference,
+        link_path=path_for("renovation_staff.renovation", application_id=application_id),
+        room=_room(values["building"], values["unit"], values["room"]),
+    )
 
 
-def notify_step(session, application: RenovationApplication, action: str,
-                comment: str = "") -> None:
+def notify_step(
+    session, application: RenovationApplication, action: str, comment: str = ""
+) -> None:
     """A workflow step the owner cares about (approved, rejected with the reason, …)."""
     kind = STEP_MESSAGES.get(action)
     if kind is None:
         return
-    enqueue(session, kind, record_type=RECORD_TYPE, record_id=application.id,
-            reference=application.reference, recipient=application.owner_mobile,
-            link_path=_status_path(application.status_token), reason=short_reason(comment))
+    enqueue(
+        session,
+        kind,
+        record_type=RECORD_TYPE,
+        record_id=application.id,
+        reference=application.reference,
+        recipient=application.owner_mobile,
+        link_path=_status_path(application.status_token),
+        reason=short_reason(comment),
+    )
 
 
 def resend_status_link(session, application: RenovationApplication, staff_name: str) -> None:
-    enqueue(session, "status_link", record_type=RECORD_TYPE, record_id=application.id,
-            reference=application.reference, recipient=application.owner_mobile,
-            link_path=_status_path(application.status_token), record_label=RECORD_LABEL,
-            requested_by=staff_name)
+    enqueue(
+        session,
+        "status_link",
+        record_type=RECORD_TYPE,
+        record_id=application.id,
+        reference=application.reference,
+        recipient=application.owner_mobile,
+        link_path=_status_path(application.status_token),
+        record_label=RECORD_LABEL,
+        requested_by=staff_name,
+    )
 
 
 def overdue_patrol_alerts(day: date) -> int:
@@ -77,23 +105,41 @@ def overdue_patrol_alerts(day: date) -> int:
             if due.overdue_days <= 0:
                 continue
             application = due.application
-            if enqueue(session, "renovation.patrol_overdue", record_type=RECORD_TYPE,
-                       record_id=application.id, reference=application.reference,
-                       link_path=path_for("renovation_staff.renovation",
-                                         application_id=application.id),
-                       dedupe_key=f"renovation.patrol_overdue:{application.id}:"
-                                  f"{due.kind['id']}:{day.isoformat()}",
-                       room=application.room_label, patrol=due.kind["name"],
-                       due_on=due.due_on.isoformat(), days=due.overdue_days):
+            if enqueue(
+                session,
+                "renovation.patrol_overdue",
+                record_type=RECORD_TYPE,
+                record_id=application.id,
+                reference=application.reference,
+                link_path=path_for("renovation_staff.renovation", application_id=application.id),
+                dedupe_key=f"renovation.patrol_overdue:{application.id}:"
+                f"{due.kind['id']}:{day.isoformat()}",
+                room=application.room_label,
+                patrol=due.kind["name"],
+                due_on=due.due_on.isoformat(),
+                days=due.overdue_days,
+            ):
                 added += 1
     return added
 
 
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
     """The room's renovation applications for "我的办理"."""
-    rows = db.session.scalars(select(RenovationApplication).where(
-        RenovationApplication.building == building, RenovationApplication.unit == unit,
-        RenovationApplication.room == room))
-    return [HouseholdRecord(RECORD_LABEL, a.reference, states.label(a.state),
-                            _status_path(a.status_token), a.filed_on, a.owner_mobile)
-            for a in rows]
+    rows = db.session.scalars(
+        select(RenovationApplication).where(
+            RenovationApplication.building == building,
+            RenovationApplication.unit == unit,
+            RenovationApplication.room == room,
+        )
+    )
+    return [
+        HouseholdRecord(
+            RECORD_LABEL,
+            a.reference,
+            states.label(a.state),
+            _status_path(a.status_token),
+            a.filed_on,
+            a.owner_mobile,
+        )
+        for a in rows
+    ]

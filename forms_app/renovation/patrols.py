@@ -4,6 +4,7 @@ The kinds and their frequencies come from ``renovation.patrols`` in data/communi
 (seed: 装修办每日巡查一次, 护卫部每两天巡查一次). A site is on the list when its last patrol
 of a kind is ``every_days`` old or older, or it was never patrolled since work started.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from ..core.clock import local_date, today, utcnow
 from ..core.community import current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce
-from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from ..files.uploads import (
     AttachmentError,
     StoredFileColumns,
@@ -39,6 +39,7 @@ from ..files.uploads import (
     upload_dir,
     upload_limits,
 )
+from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from .models import RenovationApplication, RenovationEvent
 from .states import IN_PROGRESS
 from .workflow import ON_SITE
@@ -55,7 +56,8 @@ class RenovationPatrol(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(
-        ForeignKey("renovation_application.id", ondelete="CASCADE"))
+        ForeignKey("renovation_application.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(20))
     patrol_date: Mapped[date] = mapped_column(Date)
     inspector_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
@@ -68,8 +70,9 @@ class RenovationPatrol(db.Model):
     submission_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
     application: Mapped[RenovationApplication] = relationship()
-    photos: Mapped[list["PatrolPhoto"]] = relationship(
-        back_populates="patrol", order_by="PatrolPhoto.id", cascade="all, delete-orphan")
+    photos: Mapped[list[PatrolPhoto]] = relationship(
+        back_populates="patrol", order_by="PatrolPhoto.id", cascade="all, delete-orphan"
+    )
 
     @property
     def kind_name(self) -> str:
@@ -84,7 +87,8 @@ class PatrolPhoto(StoredFileColumns, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patrol_id: Mapped[int] = mapped_column(
-        ForeignKey("renovation_patrol.id", ondelete="CASCADE"), index=True)
+        ForeignKey("renovation_patrol.id", ondelete="CASCADE"), index=True
+    )
 
     patrol: Mapped[RenovationPatrol] = relationship(back_populates="photos")
 
@@ -112,25 +116,39 @@ def _started_on(application_ids) -> dict[int, date]:
     """The local date each application's work started (its first step to 施工中)."""
     rows = db.session.execute(
         select(RenovationEvent.application_id, func.min(RenovationEvent.created_at))
-        .where(RenovationEvent.to_state == IN_PROGRESS,
-               RenovationEvent.application_id.in_(application_ids))
-        .group_by(RenovationEvent.application_id)).all()
+        .where(
+            RenovationEvent.to_state == IN_PROGRESS,
+            RenovationEvent.application_id.in_(application_ids),
+        )
+        .group_by(RenovationEvent.application_id)
+    ).all()
     return {app_id: local_date(moment) for app_id, moment in rows}
 
 
 def patrols_due(on: date) -> list[DuePatrol]:
     """Every on-site renovation whose patrol of any kind is due or overdue on ``on``, oldest first."""
-    applications = db.session.execute(
-        select(RenovationApplication).where(RenovationApplication.state.in_(ON_SITE))
-    ).scalars().all()
+    applications = (
+        db.session.execute(
+            select(RenovationApplication).where(RenovationApplication.state.in_(ON_SITE))
+        )
+        .scalars()
+        .all()
+    )
     if not applications:
         return []
     ids = [application.id for application in applications]
-    last = {(app_id, kind): when for app_id, kind, when in db.session.execute(
-        select(RenovationPatrol.application_id, RenovationPatrol.kind,
-               func.max(RenovationPatrol.patrol_date))
-        .where(RenovationPatrol.application_id.in_(ids))
-        .group_by(RenovationPatrol.application_id, RenovationPatrol.kind)).all()}
+    last = {
+        (app_id, kind): when
+        for app_id, kind, when in db.session.execute(
+            select(
+                RenovationPatrol.application_id,
+                RenovationPatrol.kind,
+                func.max(RenovationPatrol.patrol_date),
+            )
+            .where(RenovationPatrol.application_id.in_(ids))
+            .group_by(RenovationPatrol.application_id, RenovationPatrol.kind)
+        ).all()
+    }
     started = _started_on(ids)
     due = []
     for application in applications:
@@ -157,8 +175,11 @@ class PatrolError(ValueError):
 
 def kinds_for_role(role: str) -> list[dict]:
     """The patrol kinds this role may record."""
-    return [k for k in patrol_kinds().values()
-            if f"renovation.patrol.{k['id']}" in TABLE and allowed(role, f"renovation.patrol.{k['id']}")]
+    return [
+        k
+        for k in patrol_kinds().values()
+        if f"renovation.patrol.{k['id']}" in TABLE and allowed(role, f"renovation.patrol.{k['id']}")
+    ]
 
 
 def check_patrol_form(application: RenovationApplication, role: str, form, files) -> dict:
@@ -219,29 +240,50 @@ def check_patrol_form(application: RenovationApplication, role: str, form, files
             errors["photos"] = str(error)
     if errors:
         raise PatrolError(errors)
-    return {"nonce": nonce, "kind": kind, "patrol_date": patrol_date, "findings": findings,
-            "violation": violation, "violation_description": description if violation else "",
-            "photos": photos}
+    return {
+        "nonce": nonce,
+        "kind": kind,
+        "patrol_date": patrol_date,
+        "findings": findings,
+        "violation": violation,
+        "violation_description": description if violation else "",
+        "photos": photos,
+    }
 
 
 def find_by_nonce(session, nonce: str) -> RenovationPatrol | None:
     """The patrol recorded from the form with this nonce (a double click, a draft sent again)."""
     if not is_nonce(nonce):
         return None
-    return session.scalar(select(RenovationPatrol).where(RenovationPatrol.submission_nonce == nonce))
+    return session.scalar(
+        select(RenovationPatrol).where(RenovationPatrol.submission_nonce == nonce)
+    )
 
 
-def store_patrol(session, application: RenovationApplication, actor, values: dict,
-                 stored: StoredFiles) -> RenovationPatrol:
+def store_patrol(
+    session, application: RenovationApplication, actor, values: dict, stored: StoredFiles
+) -> RenovationPatrol:
     """Add the checked patrol and its already-written photos (inside a write transaction)."""
     patrol = RenovationPatrol(
-        application_id=application.id, kind=values["kind"], patrol_date=values["patrol_date"],
-        inspector_id=actor.id, inspector_name=actor_label(actor), findings=values["findings"],
-        violation=values["violation"], violation_description=values["violation_description"],
-        submission_nonce=values["nonce"])
+        application_id=application.id,
+        kind=values["kind"],
+        patrol_date=values["patrol_date"],
+        inspector_id=actor.id,
+        inspector_name=actor_label(actor),
+        findings=values["findings"],
+        violation=values["violation"],
+        violation_description=values["violation_description"],
+        submission_nonce=values["nonce"],
+    )
     for upload, stored_name in zip(values["photos"], stored.names):
-        patrol.photos.append(PatrolPhoto(stored_name=stored_name, original_name=upload.original_name,
-                                         content_type=upload.content_type, size=upload.size))
+        patrol.photos.append(
+            PatrolPhoto(
+                stored_name=stored_name,
+                original_name=upload.original_name,
+                content_type=upload.content_type,
+                size=upload.size,
+            )
+        )
     session.add(patrol)
     return patrol
 

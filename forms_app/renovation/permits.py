@@ -5,6 +5,7 @@ The link carries only the application's reference, signed with the app's secret 
 its own salt: it cannot be guessed or made up, it opens nothing but the verification page,
 and the owner's private status link never appears on the printed permit.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,8 +31,9 @@ MAX_TOKEN_CHARS = 120
 # The renovation is on site from approval until it passes acceptance: a guard lets workers
 # and materials in while the application is in one of these states and today is within its
 # dates (an extension moves the end date, so the printed dates may be older than the page).
-ON_SITE_STATES = frozenset({states.APPROVED, states.IN_PROGRESS, states.AWAITING_ACCEPTANCE,
-                            states.ACCEPTANCE_FAILED})
+ON_SITE_STATES = frozenset(
+    {states.APPROVED, states.IN_PROGRESS, states.AWAITING_ACCEPTANCE, states.ACCEPTANCE_FAILED}
+)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -53,7 +55,8 @@ def application_for(token: str) -> RenovationApplication | None:
     if not isinstance(reference, str) or not REFERENCE.fullmatch(reference):
         return None
     return db.session.scalar(
-        select(RenovationApplication).where(RenovationApplication.reference == reference))
+        select(RenovationApplication).where(RenovationApplication.reference == reference)
+    )
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,24 @@ def verdict(application: RenovationApplication, day: date) -> Verdict:
     if application.state not in ON_SITE_STATES:
         if application.state in (states.ACCEPTED, states.DEPOSIT_REFUNDED):
             return Verdict(False, "许可证已失效", "该房屋装修已验收通过，施工已结束。")
-        return Verdict(False, "许可证无效", f"该申请当前状态为「{application.state_label}」，未获批准施工。")
+        return Verdict(
+            False, "许可证无效", f"该申请当前状态为「{application.state_label}」，未获批准施工。"
+        )
     if day < application.start_date:
-        return Verdict(False, "许可证尚未生效",
-                       f"开工日期为 {application.start_date.isoformat()}，今天还不能施工。")
+        return Verdict(
+            False,
+            "许可证尚未生效",
+            f"开工日期为 {application.start_date.isoformat()}，今天还不能施工。",
+        )
     if day > application.end_date:
-        return Verdict(False, "许可证已过期",
-                       f"竣工日期为 {application.end_date.isoformat()}，且未办理延期。")
-    return Verdict(True, "许可证有效，今日可以施工",
-                   f"工期 {application.start_date.isoformat()} 至 {application.end_date.isoformat()}。")
+        return Verdict(
+            False, "许可证已过期", f"竣工日期为 {application.end_date.isoformat()}，且未办理延期。"
+        )
+    return Verdict(
+        True,
+        "许可证有效，今日可以施工",
+        f"工期 {application.start_date.isoformat()} 至 {application.end_date.isoformat()}。",
+    )
 
 
 def qr_code(url: str) -> segno.QRCode:
@@ -87,8 +99,11 @@ def qr_code(url: str) -> segno.QRCode:
 
 def qr_svg(url: str, scale: int = 4) -> Markup:
     """The QR code as inline SVG (safe markup: segno writes only its own path)."""
-    return Markup(qr_code(url).svg_inline(scale=scale, title="装修许可证核验二维码",
-                                          svgclass="permit-qr-code", lineclass=None))
+    return Markup(
+        qr_code(url).svg_inline(
+            scale=scale, title="装修许可证核验二维码", svgclass="permit-qr-code", lineclass=None
+        )
+    )
 
 
 def qr_svg_document(url: str, scale: int = 4) -> str:

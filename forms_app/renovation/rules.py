@@ -1,4 +1,5 @@
 """The renovation rules and community limits the form enforces, read from the data files."""
+
 from __future__ import annotations
 
 from ..core.community import cached_data

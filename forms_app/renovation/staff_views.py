@@ -1,4 +1,5 @@
 """The renovation back office: list, search, detail, workflow steps, patrols, downloads, export."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,6 +23,11 @@ from ..accounts.permissions import allowed
 from ..core.clock import today, utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
+from ..core.extensions import db
+from ..core.tokens import is_nonce, new_nonce
+from ..files.uploads import send_attachment
+from ..notifications.messages import MESSAGES
+from ..notifications.outbox import messages_for
 from ..web.drafts import (
     CONFLICT,
     DUPLICATE,
@@ -41,15 +47,10 @@ from ..web.exports import (
     table_csv_response,
     xlsx_tables_response,
 )
-from ..core.extensions import db
 from ..web.list_filters import ListFilters
-from ..notifications.messages import MESSAGES
-from ..notifications.outbox import messages_for
 from ..web.paging import paginate
 from ..web.template_filters import local_minute
-from ..core.tokens import is_nonce, new_nonce
 from ..web.typed_input import clean_line, select_number
-from ..files.uploads import send_attachment
 from . import rules, states
 from .applications import resubmission_of
 from .models import RenovationApplication, RenovationAttachment, RenovationEvent
@@ -80,16 +81,19 @@ from .workflow import (
 bp = Blueprint("renovation_staff", __name__)
 
 
-
 HOME_LIST = 8  # items a home panel lists before "查看全部"
 
 
 def home_figures(_user, day: date) -> dict:
     """The staff home's overview: the number of applications in each state."""
-    counts = dict(db.session.execute(
-        select(RenovationApplication.state, func.count())
-        .group_by(RenovationApplication.state)).all())
-    return {"pipeline": [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]}
+    counts = dict(
+        db.session.execute(
+            select(RenovationApplication.state, func.count()).group_by(RenovationApplication.state)
+        ).all()
+    )
+    return {
+        "pipeline": [(code, label, counts.get(code, 0)) for code, label in states.LABELS.items()]
+    }
 
 
 def patrols_due_for(role: str, day: date):
@@ -146,8 +150,11 @@ def read_filters(args) -> ListFilters:
 
 
 def _filtered(filters: ListFilters):
-    return (select(RenovationApplication).where(*filters.conditions)
-            .order_by(RenovationApplication.id.desc()))
+    return (
+        select(RenovationApplication)
+        .where(*filters.conditions)
+        .order_by(RenovationApplication.id.desc())
+    )
 
 
 @bp.get("/renovations")
@@ -156,39 +163,69 @@ def renovations():
     """Applications with filters, search and pages; owner mobiles masked."""
     filters = read_filters(request.args)
     page = paginate(_filtered(filters), request.args.get("page"))
-    return render_template("renovation/staff/list.html", page=page, filters=filters,
-                           state_labels=states.LABELS, buildings=sorted(current_community().buildings),
-                           can_export=allowed(current_staff().role, "renovation.export"))
+    return render_template(
+        "renovation/staff/list.html",
+        page=page,
+        filters=filters,
+        state_labels=states.LABELS,
+        buildings=sorted(current_community().buildings),
+        can_export=allowed(current_staff().role, "renovation.export"),
+    )
 
 
 def _application(application_id: int, lock: bool = False) -> RenovationApplication:
     """The application or 404. ``lock`` (inside a write transaction) holds its row until the
     commit, so two posts of one form take turns on PostgreSQL too (SQLite locks anyway)."""
-    application = db.session.get(RenovationApplication, application_id,
-                                 with_for_update=lock or None)
+    application = db.session.get(
+        RenovationApplication, application_id, with_for_update=lock or None
+    )
     if application is None:
         abort(404)
     return application
 
 
-def _detail(application, status=200, step_errors=None, step_values=None, patrol_errors=None,
-            patrol_values=None, page_error=None):
+def _detail(
+    application,
+    status=200,
+    step_errors=None,
+    step_values=None,
+    patrol_errors=None,
+    patrol_values=None,
+    page_error=None,
+):
     user = current_staff()
-    patrols = db.session.execute(
-        select(RenovationPatrol).where(RenovationPatrol.application_id == application.id)
-        .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())).scalars().all()
+    patrols = (
+        db.session.execute(
+            select(RenovationPatrol)
+            .where(RenovationPatrol.application_id == application.id)
+            .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     return render_template(
-        "renovation/staff/detail.html", application=application,
-        steps=steps_for(application, user.role), patrols=patrols, new_nonce=new_nonce,
+        "renovation/staff/detail.html",
+        application=application,
+        steps=steps_for(application, user.role),
+        patrols=patrols,
+        new_nonce=new_nonce,
         patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
-        work_items=rules.work_item_names(), step_errors=step_errors or {},
-        step_values=step_values or {}, patrol_errors=patrol_errors or {},
-        patrol_values=patrol_values or {"patrol_date": today().isoformat(), "nonce": new_nonce(),
-                                        "kind": request.args.get("kind", "")},
-        today=today(), page_error=page_error, latest_end=latest_end_date(application),
-        resubmission=resubmission_of(application) if application.state == states.REJECTED
-        else None,
-        sent=messages_for(db.session, RECORD_TYPE, application.id), message_labels=MESSAGES,
+        work_items=rules.work_item_names(),
+        step_errors=step_errors or {},
+        step_values=step_values or {},
+        patrol_errors=patrol_errors or {},
+        patrol_values=patrol_values
+        or {
+            "patrol_date": today().isoformat(),
+            "nonce": new_nonce(),
+            "kind": request.args.get("kind", ""),
+        },
+        today=today(),
+        page_error=page_error,
+        latest_end=latest_end_date(application),
+        resubmission=resubmission_of(application) if application.state == states.REJECTED else None,
+        sent=messages_for(db.session, RECORD_TYPE, application.id),
+        message_labels=MESSAGES,
         may_resend=allowed(user.role, "notifications.resend"),
     ), status
 
@@ -219,8 +256,12 @@ def take_step(application_id: int, action: str):
     internal_note = request.form.get("internal_note", "")
     confirmed = request.form.get("confirm") == "yes"
     raw_end = (request.form.get("end_date") or "").strip()
-    values = {"action": action, "comment": comment, "internal_note": internal_note,
-              "end_date": raw_end}
+    values = {
+        "action": action,
+        "comment": comment,
+        "internal_note": internal_note,
+        "end_date": raw_end,
+    }
     new_end = None
     if step.action == "extend" and raw_end:
         try:
@@ -228,18 +269,32 @@ def take_step(application_id: int, action: str):
         except ValueError:
             if is_draft_request():
                 return draft_reply(INVALID, "日期格式应为 年-月-日。", status=400)
-            return _detail(_application(application_id), 400,
-                           {action: {"end_date": "日期格式应为 年-月-日。"}}, values)
+            return _detail(
+                _application(application_id),
+                400,
+                {action: {"end_date": "日期格式应为 年-月-日。"}},
+                values,
+            )
     try:
         with write_transaction():
             application = _application(application_id, lock=True)
-            event = advance(application, action, user, comment, new_end_date=new_end,
-                            internal_note=internal_note, confirmed=confirmed)
+            event = advance(
+                application,
+                action,
+                user,
+                comment,
+                new_end_date=new_end,
+                internal_note=internal_note,
+                confirmed=confirmed,
+            )
             if is_nonce(nonce):
                 event.submission_nonce = nonce
             notify_step(db.session(), application, action, comment)
-            record_audit("renovation.action", target=application.reference,
-                         detail=f"{step.label}：{states.label(application.state)}")
+            record_audit(
+                "renovation.action",
+                target=application.reference,
+                detail=f"{step.label}：{states.label(application.state)}",
+            )
     except WorkflowError as error:
         if error.forbidden:
             abort(403)
@@ -260,9 +315,15 @@ def take_step(application_id: int, action: str):
 
 
 def _step_taken(application_id: int, nonce: str) -> bool:
-    return db.session.scalar(select(RenovationEvent.id).where(
-        RenovationEvent.application_id == application_id,
-        RenovationEvent.submission_nonce == nonce)) is not None
+    return (
+        db.session.scalar(
+            select(RenovationEvent.id).where(
+                RenovationEvent.application_id == application_id,
+                RenovationEvent.submission_nonce == nonce,
+            )
+        )
+        is not None
+    )
 
 
 @bp.post("/renovations/<int:application_id>/resend-link")
@@ -273,12 +334,17 @@ def resend_link(application_id: int):
     with write_transaction() as session:
         application = _application(application_id, lock=True)
         resend_status_link(session, application, user.username)
-        record_audit("notifications.resend", target=application.reference,
-                     detail=f"进度链接发给业主手机 {application.owner_mobile[:3]}****"
-                            f"{application.owner_mobile[-4:]}")
+        record_audit(
+            "notifications.resend",
+            target=application.reference,
+            detail=f"进度链接发给业主手机 {application.owner_mobile[:3]}****"
+            f"{application.owner_mobile[-4:]}",
+        )
     flash("已安排重新发送进度链接，发送结果见下方「通知记录」。", "success")
-    return redirect(url_for("renovation_staff.renovation", application_id=application_id) + "#messages",
-                    code=303)
+    return redirect(
+        url_for("renovation_staff.renovation", application_id=application_id) + "#messages",
+        code=303,
+    )
 
 
 @bp.post("/renovations/<int:application_id>/patrols")
@@ -296,18 +362,28 @@ def record_patrol(application_id: int):
     if earlier is not None and earlier.application_id == application_id:
         return _patrol_saved(user, earlier, DUPLICATE)
     try:
-        values = check_patrol_form(application, user.role, request.form,
-                                   request.files.getlist("photos"))
+        values = check_patrol_form(
+            application, user.role, request.form, request.files.getlist("photos")
+        )
     except PatrolError as error:
         if is_draft_request():
             outcome = CONFLICT if application.state not in ON_SITE else INVALID
-            return draft_reply(outcome, error.errors.get("form") or "巡查记录有需要修改的地方，请打开表单查看。",
-                               errors=error.errors, status=409 if outcome == CONFLICT else 400)
+            return draft_reply(
+                outcome,
+                error.errors.get("form") or "巡查记录有需要修改的地方，请打开表单查看。",
+                errors=error.errors,
+                status=409 if outcome == CONFLICT else 400,
+            )
         values = request.form.to_dict()
         if not is_nonce(values.get("nonce")):
             values["nonce"] = new_nonce()
-        return _detail(application, 400, patrol_errors=error.errors,
-                       patrol_values=values, page_error=error.errors.get("form"))
+        return _detail(
+            application,
+            400,
+            patrol_errors=error.errors,
+            patrol_values=values,
+            page_error=error.errors.get("form"),
+        )
     try:
         with photo_store(values) as stored:
             with write_transaction() as session:
@@ -318,9 +394,12 @@ def record_patrol(application_id: int):
                         return draft_reply(CONFLICT, message, status=409)
                     return _detail(application, 409, page_error=message)
                 patrol = store_patrol(session, application, user, values, stored)
-                record_audit("renovation.patrol", target=application.reference,
-                             detail=f"{patrol.kind_name} {values['patrol_date']}"
-                                    + ("，发现违规" if values["violation"] else ""))
+                record_audit(
+                    "renovation.patrol",
+                    target=application.reference,
+                    detail=f"{patrol.kind_name} {values['patrol_date']}"
+                    + ("，发现违规" if values["violation"] else ""),
+                )
             stored.keep()
     except IntegrityError:
         # The same nonce committed by another worker meanwhile (two sends of one draft).
@@ -371,58 +450,115 @@ def patrols_due_page():
     kinds = kinds_for_role(role)
     # Roles that record no patrol (none today) see every kind, to know what is outstanding.
     due = patrols_due_for(role, on) if kinds else patrols_due(on)
-    return render_template("renovation/staff/patrols_due.html", due=due, today=on,
-                           kinds=kinds or list(patrol_kinds().values()), records=bool(kinds))
+    return render_template(
+        "renovation/staff/patrols_due.html",
+        due=due,
+        today=on,
+        kinds=kinds or list(patrol_kinds().values()),
+        records=bool(kinds),
+    )
 
 
 REGISTER_COLUMNS = (
-    Column("申请编号", width=16), Column("申请日期", DATE), Column("房屋", width=18),
-    Column("业主", width=10), Column("业主手机", width=14), Column("装修公司", width=22),
-    Column("现场负责人", width=12), Column("负责人手机", width=14), Column("施工人数", INTEGER),
-    Column("开工日期", DATE), Column("竣工日期", DATE), Column("装修项目", width=30),
-    Column("施工说明", width=40), Column("状态", width=10), Column("驳回理由", width=30),
-    Column("巡查次数", INTEGER), Column("违规次数", INTEGER))
+    Column("申请编号", width=16),
+    Column("申请日期", DATE),
+    Column("房屋", width=18),
+    Column("业主", width=10),
+    Column("业主手机", width=14),
+    Column("装修公司", width=22),
+    Column("现场负责人", width=12),
+    Column("负责人手机", width=14),
+    Column("施工人数", INTEGER),
+    Column("开工日期", DATE),
+    Column("竣工日期", DATE),
+    Column("装修项目", width=30),
+    Column("施工说明", width=40),
+    Column("状态", width=10),
+    Column("驳回理由", width=30),
+    Column("巡查次数", INTEGER),
+    Column("违规次数", INTEGER),
+)
 PATROL_COLUMNS = (
-    Column("申请编号", width=16), Column("房屋", width=18), Column("巡查日期", DATE),
-    Column("巡查类型", width=12), Column("巡查人", width=20), Column("巡查情况", width=40),
-    Column("发现违规", YES_NO), Column("违规情况", width=40), Column("照片数", INTEGER))
+    Column("申请编号", width=16),
+    Column("房屋", width=18),
+    Column("巡查日期", DATE),
+    Column("巡查类型", width=12),
+    Column("巡查人", width=20),
+    Column("巡查情况", width=40),
+    Column("发现违规", YES_NO),
+    Column("违规情况", width=40),
+    Column("照片数", INTEGER),
+)
 EXPORT_HEADER = tuple(column.label for column in REGISTER_COLUMNS)
 
 
 def _register_rows(filters: ListFilters):
     """Rows of the renovation register, streamed from the database."""
     names = rules.work_item_names()
-    counts = (select(RenovationPatrol.application_id,
-                     func.count().label("patrols"),
-                     func.sum(case((RenovationPatrol.violation, 1), else_=0)).label("violations"))
-              .group_by(RenovationPatrol.application_id).subquery())
-    query = (select(RenovationApplication, counts.c.patrols, counts.c.violations)
-             .outerjoin(counts, counts.c.application_id == RenovationApplication.id)
-             .where(*filters.conditions).order_by(RenovationApplication.id)
-             .execution_options(yield_per=500))
+    counts = (
+        select(
+            RenovationPatrol.application_id,
+            func.count().label("patrols"),
+            func.sum(case((RenovationPatrol.violation, 1), else_=0)).label("violations"),
+        )
+        .group_by(RenovationPatrol.application_id)
+        .subquery()
+    )
+    query = (
+        select(RenovationApplication, counts.c.patrols, counts.c.violations)
+        .outerjoin(counts, counts.c.application_id == RenovationApplication.id)
+        .where(*filters.conditions)
+        .order_by(RenovationApplication.id)
+        .execution_options(yield_per=500)
+    )
     for application, patrols, violations in db.session.execute(query):
-        yield (application.reference, application.filed_on, application.room_label,
-               application.owner_name, application.owner_mobile, application.contractor_company,
-               application.site_lead_name, application.site_lead_mobile, application.workers,
-               application.start_date, application.end_date,
-               "、".join(names.get(i, i) for i in application.work_items),
-               application.description, application.state_label,
-               application.rejection_reason or "", patrols or 0, violations or 0)
+        yield (
+            application.reference,
+            application.filed_on,
+            application.room_label,
+            application.owner_name,
+            application.owner_mobile,
+            application.contractor_company,
+            application.site_lead_name,
+            application.site_lead_mobile,
+            application.workers,
+            application.start_date,
+            application.end_date,
+            "、".join(names.get(i, i) for i in application.work_items),
+            application.description,
+            application.state_label,
+            application.rejection_reason or "",
+            patrols or 0,
+            violations or 0,
+        )
 
 
 def _patrol_rows(filters: ListFilters):
     """The patrols of the filtered applications, by application and date."""
-    photos = (select(func.count(PatrolPhoto.id)).where(PatrolPhoto.patrol_id == RenovationPatrol.id)
-              .scalar_subquery())
-    query = (select(RenovationPatrol, RenovationApplication, photos)
-             .join(RenovationApplication, RenovationApplication.id == RenovationPatrol.application_id)
-             .where(*filters.conditions)
-             .order_by(RenovationApplication.id, RenovationPatrol.patrol_date, RenovationPatrol.id)
-             .execution_options(yield_per=500))
+    photos = (
+        select(func.count(PatrolPhoto.id))
+        .where(PatrolPhoto.patrol_id == RenovationPatrol.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(RenovationPatrol, RenovationApplication, photos)
+        .join(RenovationApplication, RenovationApplication.id == RenovationPatrol.application_id)
+        .where(*filters.conditions)
+        .order_by(RenovationApplication.id, RenovationPatrol.patrol_date, RenovationPatrol.id)
+        .execution_options(yield_per=500)
+    )
     for patrol, application, photo_count in db.session.execute(query):
-        yield (application.reference, application.room_label, patrol.patrol_date, patrol.kind_name,
-               patrol.inspector_name, patrol.findings, patrol.violation,
-               patrol.violation_description, photo_count)
+        yield (
+            application.reference,
+            application.room_label,
+            patrol.patrol_date,
+            patrol.kind_name,
+            patrol.inspector_name,
+            patrol.findings,
+            patrol.violation,
+            patrol.violation_description,
+            photo_count,
+        )
 
 
 def describe_filters(filters: ListFilters) -> str:

@@ -1,4 +1,5 @@
 """Owner pages: apply (装修申请), follow the status, print the permit (装修许可证)."""
+
 from __future__ import annotations
 
 import io
@@ -15,12 +16,12 @@ from flask import (
 )
 from markupsafe import Markup
 
-from ..files import pending_uploads
 from ..core.clock import today
 from ..core.community import current_community
-from ..web.errors import render_error
 from ..core.security_headers import no_store, private
 from ..core.tokens import is_nonce, new_nonce
+from ..files import pending_uploads
+from ..web.errors import render_error
 from . import permits, rules, states
 from .applications import (
     APPLICATION_FIELDS,
@@ -37,8 +38,9 @@ from .forms import STEPS, renovation_form, room_taken_message
 bp = Blueprint("renovation", __name__)
 
 NOT_REJECTED = "只有被驳回的申请才能修改后重新提交；该申请当前状态为「{state}」。"
-FILES_GONE = ("有 {count} 个之前附上的附件已失效（未提交的附件保存一天后会被清除），"
-              "请重新选择这些附件。")
+FILES_GONE = (
+    "有 {count} 个之前附上的附件已失效（未提交的附件保存一天后会被清除），请重新选择这些附件。"
+)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -57,8 +59,9 @@ def apply():
         # The same form sent twice (double tap, back button): show the first application.
         return redirect(url_for(".status", token=existing.status_token, new=1), code=303)
     kept_ids = _ids(request.form.getlist("kept_upload"))
-    form.kept_uploads, gone = (pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids)
-                               if nonce else ([], len(kept_ids)))
+    form.kept_uploads, gone = (
+        pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids) if nonce else ([], len(kept_ids))
+    )
     if "remove_upload" in request.form:
         return _remove_upload(form, nonce, request.form["remove_upload"])
     valid = form.validate()
@@ -72,23 +75,30 @@ def apply():
         values.update(building=int(values["building"]), unit=int(values["unit"]))
         try:
             status_token, _created = submit_application(
-                values, form.checked_uploads, nonce,
+                values,
+                form.checked_uploads,
+                nonce,
                 kept_ids=[row.id for row in form.kept_uploads],
-                previous_id=previous.id if previous else None)
+                previous_id=previous.id if previous else None,
+            )
         except RoomHasOpenApplication as taken:
             form.room.errors.append(room_taken_message(taken.reference))
         except AlreadyResubmitted:
             form.previous.errors.append("原申请已经修改后重新提交过，不能再次提交。")
             status = 409
         except pending_uploads.PendingUploadGone:
-            form.attachments.errors = [*form.attachments.errors,
-                                       "之前附上的附件已失效，申请未提交，请重新选择附件。"]
+            form.attachments.errors = [
+                *form.attachments.errors,
+                "之前附上的附件已失效，申请未提交，请重新选择附件。",
+            ]
             form.kept_uploads, _gone = pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids)
             status = 409
         except OSError:
             current_app.logger.exception("storing renovation attachments failed")
-            form.attachments.errors = [*form.attachments.errors,
-                                       "附件保存失败，申请未提交，请稍后重试。"]
+            form.attachments.errors = [
+                *form.attachments.errors,
+                "附件保存失败，申请未提交，请稍后重试。",
+            ]
             return _render_form(form, 400)
         else:
             return redirect(url_for(".status", token=status_token, new=1), code=303)
@@ -112,15 +122,20 @@ def _new_form(source: str | None):
         return render_error(409, NOT_REJECTED.format(state=previous.state_label))
     if resubmission_of(previous):
         return redirect(url_for(".status", token=source), code=303)
-    form = renovation_form(data={
-        **{name: getattr(previous, name) for name in APPLICATION_FIELDS},
-        "building": str(previous.building), "unit": str(previous.unit),
-        # The rejected application could only have been filed without a prohibited change.
-        "includes_prohibited": "no", "previous": previous.status_token,
-    })
+    form = renovation_form(
+        data={
+            **{name: getattr(previous, name) for name in APPLICATION_FIELDS},
+            "building": str(previous.building),
+            "unit": str(previous.unit),
+            # The rejected application could only have been filed without a prohibited change.
+            "includes_prohibited": "no",
+            "previous": previous.status_token,
+        }
+    )
     form.nonce.data = new_nonce()
-    form.kept_uploads = pending_uploads.copy_to_pending(PENDING_FORM, form.nonce.data,
-                                                        previous.attachments)
+    form.kept_uploads = pending_uploads.copy_to_pending(
+        PENDING_FORM, form.nonce.data, previous.attachments
+    )
     return _render_form(form, 200, previous=previous)
 
 
@@ -163,16 +178,19 @@ def _keep_new_files(form, nonce: str | None, check: bool = False) -> None:
     if not nonce or not form.checked_uploads:
         return
     try:
-        form.kept_uploads = [*form.kept_uploads,
-                             *pending_uploads.keep(PENDING_FORM, nonce, form.checked_uploads)]
+        form.kept_uploads = [
+            *form.kept_uploads,
+            *pending_uploads.keep(PENDING_FORM, nonce, form.checked_uploads),
+        ]
     except OSError:
         current_app.logger.exception("keeping renovation attachments failed")
         form.attachments.errors = [*form.attachments.errors, "附件暂存失败，请提交时重新选择。"]
     form.checked_uploads = []
 
 
-def _render_form(form, status: int, previous=None, notice: str | None = None,
-                 open_step: str | None = None):
+def _render_form(
+    form, status: int, previous=None, notice: str | None = None, open_step: str | None = None
+):
     steps = form.steps()
     if open_step is None:
         open_step = next((step["anchor"] for step in steps if step["has_error"]), STEPS[0][0])
@@ -180,12 +198,27 @@ def _render_form(form, status: int, previous=None, notice: str | None = None,
         previous = find_by_token(form.previous.data)
     # Never cached: a shared copy would give two owners one nonce, and the second owner the
     # first one's status link.
-    return no_store(current_app.make_response((render_template(
-        "renovation/apply.html", form=form, rooms=form.rooms, steps=steps, open_step=open_step,
-        summary=form.error_summary(), previous=previous, notice=notice,
-        documents=rules.documents(), changes=rules.prohibited_changes(),
-        documents_url=rules.DOCUMENTS_URL, prohibitions_url=rules.PROHIBITIONS_URL,
-    ), status)))
+    return no_store(
+        current_app.make_response(
+            (
+                render_template(
+                    "renovation/apply.html",
+                    form=form,
+                    rooms=form.rooms,
+                    steps=steps,
+                    open_step=open_step,
+                    summary=form.error_summary(),
+                    previous=previous,
+                    notice=notice,
+                    documents=rules.documents(),
+                    changes=rules.prohibited_changes(),
+                    documents_url=rules.DOCUMENTS_URL,
+                    prohibitions_url=rules.PROHIBITIONS_URL,
+                ),
+                status,
+            )
+        )
+    )
 
 
 def _application_or_404(token: str):
@@ -200,26 +233,37 @@ def status(token: str):
     """The private status page: current state, history with the staff's notes to the owner,
     rejection reason and 修改后重新提交, permit link."""
     application = _application_or_404(token)
-    return private(current_app.make_response(render_template(
-        "renovation/status.html", application=application,
-        resubmission=resubmission_of(application) if application.state == states.REJECTED
-        else None,
-        work_items=rules.work_item_names(), just_filed=request.args.get("new") == "1",
-        status_url=url_for(".status", token=token, _external=True),
-    )))
+    return private(
+        current_app.make_response(
+            render_template(
+                "renovation/status.html",
+                application=application,
+                resubmission=resubmission_of(application)
+                if application.state == states.REJECTED
+                else None,
+                work_items=rules.work_item_names(),
+                just_filed=request.args.get("new") == "1",
+                status_url=url_for(".status", token=token, _external=True),
+            )
+        )
+    )
 
 
 def _permit_context(token: str) -> dict:
     application = _application_or_404(token)
     if not application.has_permit:
-        abort(current_app.make_response(render_error(
-            404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")))
+        abort(
+            current_app.make_response(
+                render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
+            )
+        )
     verify_url = url_for(".verify", token=permits.verification_token(application), _external=True)
     return {
         "application": application,
         "approved": next((e for e in application.events if e.to_state == states.APPROVED), None),
         "entrance": current_community().material_entrance_for(application.building),
-        "work_items": rules.work_item_names(), "verify_url": verify_url,
+        "work_items": rules.work_item_names(),
+        "verify_url": verify_url,
         "rules_url": rules.RULES_PAGE_URL,
     }
 
@@ -229,19 +273,33 @@ def permit(token: str):
     """The printable 装修许可证, once the application is approved, with the QR code a guard
     scans to check it."""
     context = _permit_context(token)
-    return private(current_app.make_response(render_template(
-        "renovation/permit.html", qr=permits.qr_svg(context["verify_url"]), **context)))
+    return private(
+        current_app.make_response(
+            render_template(
+                "renovation/permit.html", qr=permits.qr_svg(context["verify_url"]), **context
+            )
+        )
+    )
 
 
 @bp.get("/status/<token>/permit.svg")
 def permit_image(token: str):
     """The permit as one SVG image, to save on a phone and show at the gate."""
     context = _permit_context(token)
-    body = render_template("renovation/permit.svg", qr=Markup(
-        permits.qr_svg_document(context["verify_url"], scale=4)), **context)
-    return private(send_file(
-        io.BytesIO(body.encode("utf-8")), mimetype="image/svg+xml", as_attachment=True,
-        download_name=f"装修许可证-{context['application'].reference}.svg", max_age=0))
+    body = render_template(
+        "renovation/permit.svg",
+        qr=Markup(permits.qr_svg_document(context["verify_url"], scale=4)),
+        **context,
+    )
+    return private(
+        send_file(
+            io.BytesIO(body.encode("utf-8")),
+            mimetype="image/svg+xml",
+            as_attachment=True,
+            download_name=f"装修许可证-{context['application'].reference}.svg",
+            max_age=0,
+        )
+    )
 
 
 @bp.get("/verify/<token>")
@@ -250,11 +308,17 @@ def verify(token: str):
     needs (room, dates, workers, material entrance); no owner name or mobile."""
     application = permits.application_for(token)
     if application is None:
-        response = current_app.make_response((render_template(
-            "renovation/verify.html", application=None, today=today()), 404))
+        response = current_app.make_response(
+            (render_template("renovation/verify.html", application=None, today=today()), 404)
+        )
     else:
-        response = current_app.make_response(render_template(
-            "renovation/verify.html", application=application, today=today(),
-            verdict=permits.verdict(application, today()),
-            entrance=current_community().material_entrance_for(application.building)))
+        response = current_app.make_response(
+            render_template(
+                "renovation/verify.html",
+                application=application,
+                today=today(),
+                verdict=permits.verdict(application, today()),
+                entrance=current_community().material_entrance_for(application.building),
+            )
+        )
     return private(response)

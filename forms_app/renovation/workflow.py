@@ -7,6 +7,7 @@ table (``accounts/permissions.py``).
 验收不通过 means back on site for rectification (整改): patrols go on, the end date can be
 extended, and 申请验收 brings it back to 待验收. 延期 keeps the state and is recorded as a step.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,16 +58,35 @@ ON_SITE = (states.IN_PROGRESS, states.ACCEPTANCE_FAILED)
 # Per state the main step comes first (批准 before 驳回, 验收通过 before 验收不通过).
 STEPS: tuple[Step, ...] = (
     _step("approve", "批准", [states.PENDING], states.APPROVED, irreversible=True),
-    _step("reject", "驳回", [states.PENDING], states.REJECTED, irreversible=True,
-          comment_label="驳回理由（给业主的说明，业主会看到）", comment_required=True),
+    _step(
+        "reject",
+        "驳回",
+        [states.PENDING],
+        states.REJECTED,
+        irreversible=True,
+        comment_label="驳回理由（给业主的说明，业主会看到）",
+        comment_required=True,
+    ),
     _step("start", "开工", [states.APPROVED], states.IN_PROGRESS),
     _step("complete", "完工，申请验收", ON_SITE, states.AWAITING_ACCEPTANCE),
-    _step("extend", "延期", [states.APPROVED, *ON_SITE], None,
-          comment_label="延期原因（给业主的说明，业主会看到）", comment_required=True),
+    _step(
+        "extend",
+        "延期",
+        [states.APPROVED, *ON_SITE],
+        None,
+        comment_label="延期原因（给业主的说明，业主会看到）",
+        comment_required=True,
+    ),
     _step("accept", "验收通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTED),
-    _step("fail_acceptance", "验收不通过", [states.AWAITING_ACCEPTANCE], states.ACCEPTANCE_FAILED,
-          irreversible=True,
-          comment_label="需整改的项目（给业主的说明，业主会看到）", comment_required=True),
+    _step(
+        "fail_acceptance",
+        "验收不通过",
+        [states.AWAITING_ACCEPTANCE],
+        states.ACCEPTANCE_FAILED,
+        irreversible=True,
+        comment_label="需整改的项目（给业主的说明，业主会看到）",
+        comment_required=True,
+    ),
     _step("refund_deposit", "退还押金", [states.ACCEPTED], states.DEPOSIT_REFUNDED),
 )
 STEPS_BY_ACTION = {step.action: step for step in STEPS}
@@ -101,9 +121,15 @@ def steps_for(application: RenovationApplication, role: str) -> list[Step]:
     return [s for s in STEPS if application.state in s.sources and role in s.roles]
 
 
-def advance(application: RenovationApplication, action: str, actor, comment: str = "",
-            new_end_date: date | None = None, internal_note: str = "",
-            confirmed: bool = False) -> RenovationEvent:
+def advance(
+    application: RenovationApplication,
+    action: str,
+    actor,
+    comment: str = "",
+    new_end_date: date | None = None,
+    internal_note: str = "",
+    confirmed: bool = False,
+) -> RenovationEvent:
     """Check the step against the table and record it. Call inside ``write_transaction()``.
 
     ``comment`` is 给业主的说明 (on the owner's status page), ``internal_note`` the 内部备注
@@ -117,7 +143,8 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
         raise WorkflowError(f"「{step.label}」只能由{allowed}操作。", forbidden=True)
     if application.state not in step.sources:
         raise WorkflowError(
-            f"申请当前状态为「{application.state_label}」，不能进行「{step.label}」。")
+            f"申请当前状态为「{application.state_label}」，不能进行「{step.label}」。"
+        )
     comment = clean_text(comment or "")
     if step.comment_required and not comment:
         raise WorkflowError(f"请填写{step.comment_label.split('（')[0]}。", field="comment")
@@ -135,20 +162,38 @@ def advance(application: RenovationApplication, action: str, actor, comment: str
             raise WorkflowError("请填写新的竣工日期。", field="end_date")
         if new_end_date <= application.end_date:
             raise WorkflowError(
-                f"新的竣工日期须晚于原竣工日期 {application.end_date.isoformat()}。", field="end_date")
+                f"新的竣工日期须晚于原竣工日期 {application.end_date.isoformat()}。",
+                field="end_date",
+            )
         latest = latest_end_date(application)
         if new_end_date > latest:
             limit = (latest - application.start_date).days
             raise WorkflowError(
                 f"含延期在内，工期自开工日期 {application.start_date.isoformat()} 起最长 {limit} 天："
-                f"新的竣工日期不能晚于 {latest.isoformat()}。", field="end_date")
-        comment = (f"竣工日期由 {application.end_date.isoformat()} 延至 "
-                   f"{new_end_date.isoformat()}。{comment}")
+                f"新的竣工日期不能晚于 {latest.isoformat()}。",
+                field="end_date",
+            )
+        comment = (
+            f"竣工日期由 {application.end_date.isoformat()} 延至 "
+            f"{new_end_date.isoformat()}。{comment}"
+        )
         application.end_date = new_end_date
     target = step.target or application.state
-    event = record_event(application, target, actor_id=actor.id, actor_name=actor_label(actor),
-                         comment=comment, internal_note=internal_note)
+    event = record_event(
+        application,
+        target,
+        actor_id=actor.id,
+        actor_name=actor_label(actor),
+        comment=comment,
+        internal_note=internal_note,
+    )
     # Others react in this transaction (a deposit refunded is a ledger entry, say).
-    announce(step.event, RECORD_TYPE, application.id, reference=application.reference,
-             state=target, actor_id=actor.id)
+    announce(
+        step.event,
+        RECORD_TYPE,
+        application.id,
+        reference=application.reference,
+        state=target,
+        actor_id=actor.id,
+    )
     return event

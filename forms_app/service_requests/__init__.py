@@ -1,6 +1,7 @@
 """报修与投诉: owners report repairs and complain on their phones; 客服 record phone calls and
 visits, dispatch 派工单 to 工程, make the 回访 calls and the household visits (走访); workers
 record their jobs on a phone; 客服 and 经理 read the seed's weekly figures."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -20,18 +21,35 @@ def init_app(app: Flask, url_prefix: str) -> None:
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/service")
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/service")
-    register_section(app, StaffSection(
-        name="service_requests",
-        nav=(NavLink("报修投诉", "service_requests_staff.register", "service.register"),
-             NavLink("我的派工单", "service_requests_staff.jobs", "service.work"),
-             NavLink("走访记录", "service_requests_staff.visits", "service.visits"),
-             NavLink("客服统计", "service_requests_staff.figures", "service.figures")),
-        home=(HomePanel("service_requests/staff/_home.html", register_panel, "service.register",
-                        today_for=frozenset({roles.SERVICE})),
-              HomePanel("service_requests/staff/_jobs_home.html", jobs_panel, "service.work",
-                        today_for=frozenset({roles.ENGINEERING}))),
-        audit_labels={"service.file": "登记报修/投诉（电话、到访）",
-                      "service.step": "报修/投诉办理（派工、到场、完工、答复、回访、办结）",
-                      "service.visit": "记录走访"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="service_requests",
+            nav=(
+                NavLink("报修投诉", "service_requests_staff.register", "service.register"),
+                NavLink("我的派工单", "service_requests_staff.jobs", "service.work"),
+                NavLink("走访记录", "service_requests_staff.visits", "service.visits"),
+                NavLink("客服统计", "service_requests_staff.figures", "service.figures"),
+            ),
+            home=(
+                HomePanel(
+                    "service_requests/staff/_home.html",
+                    register_panel,
+                    "service.register",
+                    today_for=frozenset({roles.SERVICE}),
+                ),
+                HomePanel(
+                    "service_requests/staff/_jobs_home.html",
+                    jobs_panel,
+                    "service.work",
+                    today_for=frozenset({roles.ENGINEERING}),
+                ),
+            ),
+            audit_labels={
+                "service.file": "登记报修/投诉（电话、到访）",
+                "service.step": "报修/投诉办理（派工、到场、完工、答复、回访、办结）",
+                "service.visit": "记录走访",
+            },
+        ),
+    )
     register_household_records(app, "service_requests", household_records)

@@ -5,10 +5,11 @@ Weeks run Monday to Sunday and months by the calendar, both in China's local tim
 timestamps are naive UTC, so a period is turned into a UTC range once and every query is a
 range on an indexed column.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 
 from sqlalchemy import exists, func, select
@@ -47,10 +48,11 @@ class Period:
     def utc_range(self) -> tuple[datetime, datetime]:
         def utc(day: date) -> datetime:
             moment = datetime.combine(day, time.min, LOCAL_TZ)
-            return moment.astimezone(timezone.utc).replace(tzinfo=None)
+            return moment.astimezone(UTC).replace(tzinfo=None)
+
         return utc(self.first), utc(self.after)
 
-    def shifted(self, steps: int) -> "Period":
+    def shifted(self, steps: int) -> Period:
         if self.kind == WEEK:
             return week_of(self.first + timedelta(weeks=steps))
         index = self.first.year * 12 + self.first.month - 1 + steps
@@ -108,54 +110,100 @@ def compute(period: Period) -> list[Figure]:
     calls = session.execute(
         select(ServiceFollowUp.kind, ServiceFollowUp.first, ServiceFollowUp.satisfied, func.count())
         .where(ServiceFollowUp.called_at >= start, ServiceFollowUp.called_at < end)
-        .group_by(ServiceFollowUp.kind, ServiceFollowUp.first, ServiceFollowUp.satisfied)).all()
+        .group_by(ServiceFollowUp.kind, ServiceFollowUp.first, ServiceFollowUp.satisfied)
+    ).all()
     all_calls = sum(n for *_, n in calls)
     satisfied_calls = sum(n for _, _, happy, n in calls if happy)
     first_repair = sum(n for kind, first, _, n in calls if kind == states.REPAIR and first)
-    first_repair_ok = sum(n for kind, first, happy, n in calls
-                          if kind == states.REPAIR and first and happy)
+    first_repair_ok = sum(
+        n for kind, first, happy, n in calls if kind == states.REPAIR and first and happy
+    )
 
-    answered = (ServiceRequest.kind == states.COMPLAINT) & (ServiceRequest.answered_at >= start) \
+    answered = (
+        (ServiceRequest.kind == states.COMPLAINT)
+        & (ServiceRequest.answered_at >= start)
         & (ServiceRequest.answered_at < end)
+    )
     called = exists().where(ServiceFollowUp.request_id == ServiceRequest.id)
     complaints_answered, complaints_called = session.execute(
-        select(func.count(), func.count().filter(called)).select_from(ServiceRequest)
-        .where(answered)).one()
+        select(func.count(), func.count().filter(called))
+        .select_from(ServiceRequest)
+        .where(answered)
+    ).one()
 
-    received = dict(((kind, source), n) for kind, source, n in session.execute(
-        select(ServiceRequest.kind, ServiceRequest.source, func.count())
-        .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
-        .group_by(ServiceRequest.kind, ServiceRequest.source)).all())
+    received = dict(
+        ((kind, source), n)
+        for kind, source, n in session.execute(
+            select(ServiceRequest.kind, ServiceRequest.source, func.count())
+            .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+            .group_by(ServiceRequest.kind, ServiceRequest.source)
+        ).all()
+    )
     closed_rows = session.execute(
-        select(ServiceRequest.kind, ServiceRequest.created_at, ServiceRequest.closed_at)
-        .where(ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end)).all()
+        select(ServiceRequest.kind, ServiceRequest.created_at, ServiceRequest.closed_at).where(
+            ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end
+        )
+    ).all()
 
     figures = [
-        Figure("客户满意率", "本期回访中业主表示满意的次数 ÷ 本期回访总次数（报修和投诉的回访都计入）。",
-               _rate(satisfied_calls, all_calls), satisfied_calls, all_calls, "rate"),
-        Figure("工程报修维修合格率",
-               "本期首次回访的报修中，业主首次回访即表示满意（一次修好、无需返修）的单数 ÷ 本期首次回访的报修单数。",
-               _rate(first_repair_ok, first_repair), first_repair_ok, first_repair, "rate"),
-        Figure("客户投诉回访率", "本期首次答复的投诉中，已经回访的件数 ÷ 本期首次答复的投诉件数。",
-               _rate(complaints_called, complaints_answered), complaints_called,
-               complaints_answered, "rate"),
+        Figure(
+            "客户满意率",
+            "本期回访中业主表示满意的次数 ÷ 本期回访总次数（报修和投诉的回访都计入）。",
+            _rate(satisfied_calls, all_calls),
+            satisfied_calls,
+            all_calls,
+            "rate",
+        ),
+        Figure(
+            "工程报修维修合格率",
+            "本期首次回访的报修中，业主首次回访即表示满意（一次修好、无需返修）的单数 ÷ 本期首次回访的报修单数。",
+            _rate(first_repair_ok, first_repair),
+            first_repair_ok,
+            first_repair,
+            "rate",
+        ),
+        Figure(
+            "客户投诉回访率",
+            "本期首次答复的投诉中，已经回访的件数 ÷ 本期首次答复的投诉件数。",
+            _rate(complaints_called, complaints_answered),
+            complaints_called,
+            complaints_answered,
+            "rate",
+        ),
     ]
     for kind, name in states.KIND_LABELS.items():
         total = sum(n for (k, _), n in received.items() if k == kind)
-        by_source = "、".join(f"{label} {received.get((kind, source), 0)}"
-                              for source, label in states.SOURCE_LABELS.items())
-        figures.append(Figure(f"受理{name}数", f"本期登记的{name}件数（{by_source}）。", total,
-                              unit="count"))
+        by_source = "、".join(
+            f"{label} {received.get((kind, source), 0)}"
+            for source, label in states.SOURCE_LABELS.items()
+        )
+        figures.append(
+            Figure(f"受理{name}数", f"本期登记的{name}件数（{by_source}）。", total, unit="count")
+        )
     for kind, name in states.KIND_LABELS.items():
-        hours = [(closed - created).total_seconds() / 3600
-                 for k, created, closed in closed_rows if k == kind]
-        figures.append(Figure(f"办结{name}数", f"本期办结（回访满意或经理办结）的{name}件数。",
-                              len(hours), unit="count"))
-        figures.append(Figure(f"{name}平均办结时长",
-                              f"本期办结的{name}从登记到办结的平均小时数（中位数 "
-                              f"{median(hours):.1f} 小时）。" if hours else
-                              f"本期办结的{name}从登记到办结的平均小时数。",
-                              sum(hours) / len(hours) if hours else None, unit="hours"))
+        hours = [
+            (closed - created).total_seconds() / 3600
+            for k, created, closed in closed_rows
+            if k == kind
+        ]
+        figures.append(
+            Figure(
+                f"办结{name}数",
+                f"本期办结（回访满意或经理办结）的{name}件数。",
+                len(hours),
+                unit="count",
+            )
+        )
+        figures.append(
+            Figure(
+                f"{name}平均办结时长",
+                f"本期办结的{name}从登记到办结的平均小时数（中位数 {median(hours):.1f} 小时）。"
+                if hours
+                else f"本期办结的{name}从登记到办结的平均小时数。",
+                sum(hours) / len(hours) if hours else None,
+                unit="hours",
+            )
+        )
     return figures
 
 
@@ -163,8 +211,10 @@ def overdue_counts(now: datetime | None = None) -> dict[str, int]:
     """Open requests past their due time, per kind (repairs not done, complaints unanswered)."""
     now = now or utcnow()
     rows = db.session.execute(
-        select(ServiceRequest.kind, func.count()).where(overdue_condition(now))
-        .group_by(ServiceRequest.kind)).all()
+        select(ServiceRequest.kind, func.count())
+        .where(overdue_condition(now))
+        .group_by(ServiceRequest.kind)
+    ).all()
     return {kind: dict(rows).get(kind, 0) for kind in states.KIND_LABELS}
 
 
@@ -199,9 +249,16 @@ class VisitProgress:
 
 def visited_households(kind: str, first: date, after: date) -> int:
     """Distinct households visited in [first, after) on visits of this kind."""
-    rooms = (select(HouseholdVisit.building, HouseholdVisit.unit, HouseholdVisit.room)
-             .where(HouseholdVisit.kind == kind, HouseholdVisit.visited_on >= first,
-                    HouseholdVisit.visited_on < after).distinct().subquery())
+    rooms = (
+        select(HouseholdVisit.building, HouseholdVisit.unit, HouseholdVisit.room)
+        .where(
+            HouseholdVisit.kind == kind,
+            HouseholdVisit.visited_on >= first,
+            HouseholdVisit.visited_on < after,
+        )
+        .distinct()
+        .subquery()
+    )
     return db.session.scalar(select(func.count()).select_from(rooms))
 
 
@@ -209,10 +266,14 @@ def visit_progress(day: date, weekly_quota: int, monthly_quota: int) -> list[Vis
     """This week's regular and this month's irregular visits against the seed's quotas."""
     week, month = week_of(day), month_of(day)
     return [
-        VisitProgress(f"本周定期走访（{week.first:%m-%d} 至 {week.after - timedelta(days=1):%m-%d}）",
-                      visited_households(states.VISIT_REGULAR, week.first, week.after),
-                      weekly_quota),
-        VisitProgress(f"本月不定期走访（{month.first.month} 月）",
-                      visited_households(states.VISIT_IRREGULAR, month.first, month.after),
-                      monthly_quota),
+        VisitProgress(
+            f"本周定期走访（{week.first:%m-%d} 至 {week.after - timedelta(days=1):%m-%d}）",
+            visited_households(states.VISIT_REGULAR, week.first, week.after),
+            weekly_quota,
+        ),
+        VisitProgress(
+            f"本月不定期走访（{month.first.month} 月）",
+            visited_households(states.VISIT_IRREGULAR, month.first, month.after),
+            monthly_quota,
+        ),
     ]

@@ -1,15 +1,16 @@
 """The owner's repair and complaint forms, and 客服's versions of them for phone and walk-in
 requests (the same fields and checks, plus where the request came from)."""
+
 from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..households.fields import HouseholdForm
 from ..core.tokens import is_nonce
-from ..web.typed_input import clean_line, clean_text, readable
 from ..files.uploads import AttachmentError, check_upload, chosen_files, upload_limits
+from ..households.fields import HouseholdForm
+from ..web.typed_input import clean_line, clean_text, readable
 from . import settings, states
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
@@ -24,9 +25,11 @@ def long_text(label: str, required_message: str | None, limit: int = 1000) -> Te
 
 
 def short_text(label: str, limit: int = 60) -> StringField:
-    return StringField(label, filters=[clean_line],
-                       validators=[Length(max=limit, message=f"{label}不能超过 {limit} 个字。"),
-                                   readable])
+    return StringField(
+        label,
+        filters=[clean_line],
+        validators=[Length(max=limit, message=f"{label}不能超过 {limit} 个字。"), readable],
+    )
 
 
 def check_photos(files) -> list:
@@ -40,7 +43,9 @@ def check_photos(files) -> list:
         try:
             photo = check_upload(upload)
             if photo.content_type not in PHOTO_TYPES:
-                raise AttachmentError(f"「{photo.original_name}」不是 JPG 或 PNG 照片（按文件内容识别）。")
+                raise AttachmentError(
+                    f"「{photo.original_name}」不是 JPG 或 PNG 照片（按文件内容识别）。"
+                )
             checked.append(photo)
         except AttachmentError as error:
             problems.append(str(error))
@@ -67,8 +72,11 @@ class RequestForm(HouseholdForm):
             raise ValidationError("页面已过期，请刷新页面后重新填写。")
 
     def values(self) -> dict:
-        values = {name: field.data for name, field in self._fields.items()
-                  if name not in ("photos", "nonce", "source")}
+        values = {
+            name: field.data
+            for name, field in self._fields.items()
+            if name not in ("photos", "nonce", "source")
+        }
         values.update(building=int(values["building"]), unit=int(values["unit"]))
         return values
 
@@ -111,8 +119,9 @@ class ComplaintForm(RequestForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.department.choices = ([("", "请选择"), (UNKNOWN_DEPARTMENT, "不清楚，由物业判断")]
-                                   + [(d, d) for d in settings.departments()])
+        self.department.choices = [("", "请选择"), (UNKNOWN_DEPARTMENT, "不清楚，由物业判断")] + [
+            (d, d) for d in settings.departments()
+        ]
 
     def validate_department(self, field):
         if field.data != UNKNOWN_DEPARTMENT and field.data not in settings.departments():

@@ -3,6 +3,7 @@
 One write transaction: the day's reference (BX…/TS…), the request, its first history step and
 its photos. The nonce of the rendered form makes a double tap one request.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,8 +26,19 @@ from .notices import notify_filed
 ATTEMPTS = 5
 REQUESTS = ServiceRequest.__table__
 
-FIELDS = ("building", "unit", "room", "owner_name", "owner_mobile", "location", "place",
-          "available_time", "description", "department", "wish")
+FIELDS = (
+    "building",
+    "unit",
+    "room",
+    "owner_name",
+    "owner_mobile",
+    "location",
+    "place",
+    "available_time",
+    "description",
+    "department",
+    "wish",
+)
 
 
 def find_by_nonce(nonce: str) -> ServiceRequest | None:
@@ -41,8 +53,14 @@ def find_by_token(token: str) -> ServiceRequest | None:
     return db.session.scalar(select(ServiceRequest).where(ServiceRequest.token == token))
 
 
-def file_request(kind: str, values: dict, uploads: list[CheckedUpload], nonce: str,
-                 source: str = states.ONLINE, actor=None) -> tuple[ServiceRequest, bool]:
+def file_request(
+    kind: str,
+    values: dict,
+    uploads: list[CheckedUpload],
+    nonce: str,
+    source: str = states.ONLINE,
+    actor=None,
+) -> tuple[ServiceRequest, bool]:
     """Store a checked request; returns (request, created). The same nonce twice returns the
     first request; photos are written before the commit and removed if it does not happen."""
     for _attempt in range(ATTEMPTS):
@@ -61,23 +79,50 @@ def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
     recorded_by = actor_label(actor) if actor else "业主"
     with StoredFiles(uploads, upload_dir()) as stored:
         with write_transaction() as session:
-            sequence, reference = next_reference(session.connection(), REQUESTS,
-                                                 states.PREFIXES[kind], filed_on)
+            sequence, reference = next_reference(
+                session.connection(), REQUESTS, states.PREFIXES[kind], filed_on
+            )
             request = ServiceRequest(
-                kind=kind, reference=reference, filed_on=filed_on, sequence=sequence,
-                token=new_token(), submission_nonce=nonce, source=source,
-                recorded_by=recorded_by, state=states.NEW, created_at=now, updated_at=now,
-                **{name: values.get(name, "") for name in FIELDS})
+                kind=kind,
+                reference=reference,
+                filed_on=filed_on,
+                sequence=sequence,
+                token=new_token(),
+                submission_nonce=nonce,
+                source=source,
+                recorded_by=recorded_by,
+                state=states.NEW,
+                created_at=now,
+                updated_at=now,
+                **{name: values.get(name, "") for name in FIELDS},
+            )
             if kind == states.COMPLAINT:
                 request.due_at = now + timedelta(hours=settings.complaint_answer_hours())
-            how = "业主在线提交" if source == states.ONLINE else f"{states.SOURCE_LABELS[source]}登记"
-            request.events.append(ServiceEvent(
-                action="file", from_state=None, to_state=states.NEW, comment=how,
-                actor_id=actor.id if actor else None, actor_name=recorded_by, created_at=now))
+            how = (
+                "业主在线提交" if source == states.ONLINE else f"{states.SOURCE_LABELS[source]}登记"
+            )
+            request.events.append(
+                ServiceEvent(
+                    action="file",
+                    from_state=None,
+                    to_state=states.NEW,
+                    comment=how,
+                    actor_id=actor.id if actor else None,
+                    actor_name=recorded_by,
+                    created_at=now,
+                )
+            )
             for upload, stored_name in zip(uploads, stored.names):
-                request.photos.append(ServicePhoto(
-                    stage="report", stored_name=stored_name, original_name=upload.original_name,
-                    content_type=upload.content_type, size=upload.size, created_at=now))
+                request.photos.append(
+                    ServicePhoto(
+                        stage="report",
+                        stored_name=stored_name,
+                        original_name=upload.original_name,
+                        content_type=upload.content_type,
+                        size=upload.size,
+                        created_at=now,
+                    )
+                )
             session.add(request)
             notify_filed(session, request)
         stored.keep()

@@ -1,4 +1,5 @@
 """The worker's side: their open jobs, and the staff home's panels built from the register."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,8 +17,9 @@ from .models import ServiceRequest
 def open_jobs(user) -> list[ServiceRequest]:
     """Repairs assigned to this worker and not yet finished, the most urgent first; a 经理
     sees every open job."""
-    query = select(ServiceRequest).where(ServiceRequest.kind == states.REPAIR,
-                                         ServiceRequest.state.in_(states.JOB_STATES))
+    query = select(ServiceRequest).where(
+        ServiceRequest.kind == states.REPAIR, ServiceRequest.state.in_(states.JOB_STATES)
+    )
     if not allowed(user.role, "service.close"):
         query = query.where(ServiceRequest.assignee_id == user.id)
     return list(db.session.scalars(query.order_by(ServiceRequest.due_at, ServiceRequest.id)))
@@ -25,13 +27,19 @@ def open_jobs(user) -> list[ServiceRequest]:
 
 def register_panel(_user, day: date) -> dict:
     """The staff home's panel for 客服 and 经理: what waits, what is late, visits."""
-    waiting = dict(db.session.execute(
-        select(ServiceRequest.state, func.count()).where(
-            ServiceRequest.state.in_([states.NEW, states.AWAITING_VISIT, states.REOPENED]))
-        .group_by(ServiceRequest.state)).all())
+    waiting = dict(
+        db.session.execute(
+            select(ServiceRequest.state, func.count())
+            .where(ServiceRequest.state.in_([states.NEW, states.AWAITING_VISIT, states.REOPENED]))
+            .group_by(ServiceRequest.state)
+        ).all()
+    )
     weekly, monthly = settings.visit_quota()
-    return {"waiting": waiting, "overdue": overdue_counts(),
-            "visits": visit_progress(day, weekly, monthly)}
+    return {
+        "waiting": waiting,
+        "overdue": overdue_counts(),
+        "visits": visit_progress(day, weekly, monthly),
+    }
 
 
 def jobs_panel(user, _day: date) -> dict:

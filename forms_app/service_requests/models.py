@@ -3,6 +3,7 @@
 
 Timestamps are stored as naive UTC; pages and figures use China's local time.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,9 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import StaffUser
 from ..core.clock import utcnow
 from ..core.extensions import db
-from ..households.fields import HouseholdColumns
 from ..core.tokens import new_token
 from ..files.uploads import StoredFileColumns
+from ..households.fields import HouseholdColumns
 from . import states
 
 
@@ -55,7 +56,8 @@ class ServiceRequest(HouseholdColumns, db.Model):
     state: Mapped[str] = mapped_column(String(20), default=states.NEW)
     urgency: Mapped[str] = mapped_column(String(16), default="")
     assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True)
+        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True
+    )
     assignee_name: Mapped[str] = mapped_column(String(100), default="")
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Repairs: dispatch + the urgency's hours; complaints: filing + the answer deadline.
@@ -75,12 +77,15 @@ class ServiceRequest(HouseholdColumns, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    events: Mapped[list["ServiceEvent"]] = relationship(
-        back_populates="request", order_by="ServiceEvent.id", cascade="all, delete-orphan")
-    photos: Mapped[list["ServicePhoto"]] = relationship(
-        back_populates="request", order_by="ServicePhoto.id", cascade="all, delete-orphan")
-    follow_ups: Mapped[list["ServiceFollowUp"]] = relationship(
-        back_populates="request", order_by="ServiceFollowUp.id", cascade="all, delete-orphan")
+    events: Mapped[list[ServiceEvent]] = relationship(
+        back_populates="request", order_by="ServiceEvent.id", cascade="all, delete-orphan"
+    )
+    photos: Mapped[list[ServicePhoto]] = relationship(
+        back_populates="request", order_by="ServicePhoto.id", cascade="all, delete-orphan"
+    )
+    follow_ups: Mapped[list[ServiceFollowUp]] = relationship(
+        back_populates="request", order_by="ServiceFollowUp.id", cascade="all, delete-orphan"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -107,8 +112,11 @@ class ServiceRequest(HouseholdColumns, db.Model):
 
     def overdue_at(self, now: datetime) -> bool:
         """Past its due time while someone still owes work on it."""
-        return (self.due_at is not None and self.state in states.WORK_STATES[self.kind]
-                and self.due_at < now)
+        return (
+            self.due_at is not None
+            and self.state in states.WORK_STATES[self.kind]
+            and self.due_at < now
+        )
 
 
 class ServiceEvent(db.Model):
@@ -118,13 +126,15 @@ class ServiceEvent(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+        ForeignKey("service_request.id", ondelete="CASCADE"), index=True
+    )
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_state: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True)
+        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True
+    )
     actor_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -138,7 +148,8 @@ class ServicePhoto(StoredFileColumns, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+        ForeignKey("service_request.id", ondelete="CASCADE"), index=True
+    )
     stage: Mapped[str] = mapped_column(String(10))
 
     request: Mapped[ServiceRequest] = relationship(back_populates="photos")
@@ -152,7 +163,8 @@ class ServiceFollowUp(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+        ForeignKey("service_request.id", ondelete="CASCADE"), index=True
+    )
     # Copied from the request so that the weekly figures read one table.
     kind: Mapped[str] = mapped_column(String(16))
     # The request's first 回访 (the 维修合格率 counts repairs good at the first call).
@@ -160,7 +172,8 @@ class ServiceFollowUp(db.Model):
     satisfied: Mapped[bool] = mapped_column(Boolean)
     owner_view: Mapped[str] = mapped_column(Text)
     caller_id: Mapped[int | None] = mapped_column(
-        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True)
+        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True
+    )
     caller_name: Mapped[str] = mapped_column(String(100))
     called_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -185,7 +198,8 @@ class HouseholdVisit(db.Model):
     follow_up: Mapped[str] = mapped_column(Text, default="")
     owner_signed: Mapped[bool] = mapped_column(Boolean, default=False)
     visitor_id: Mapped[int | None] = mapped_column(
-        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True)
+        ForeignKey(StaffUser.id, ondelete="SET NULL"), nullable=True
+    )
     visitor_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

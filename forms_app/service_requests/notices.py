@@ -4,6 +4,7 @@ in 我的办理.
 Called inside the write transaction of the change (filing in ``intake``, every step in
 ``workflow.record_step``), so each message is committed with its change or not at all.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -23,13 +24,23 @@ def _status_path(item: ServiceRequest) -> str:
 
 
 def _about(item: ServiceRequest) -> dict:
-    return {"record_type": RECORD_TYPE, "record_id": item.id, "reference": item.reference,
-            "what": item.kind_label}
+    return {
+        "record_type": RECORD_TYPE,
+        "record_id": item.id,
+        "reference": item.reference,
+        "what": item.kind_label,
+    }
 
 
 def _to_owner(session, kind: str, item: ServiceRequest, **values) -> None:
-    enqueue(session, kind, recipient=item.owner_mobile, link_path=_status_path(item),
-            **_about(item), **values)
+    enqueue(
+        session,
+        kind,
+        recipient=item.owner_mobile,
+        link_path=_status_path(item),
+        **_about(item),
+        **values,
+    )
 
 
 def notify_filed(session, item: ServiceRequest) -> None:
@@ -37,9 +48,14 @@ def notify_filed(session, item: ServiceRequest) -> None:
     group an alert."""
     session.flush()  # the request's id
     _to_owner(session, "service.received", item)
-    enqueue(session, "service.new", source=item.source_label, room=item.room_label,
-            link_path=path_for("service_requests_staff.detail", request_id=item.id),
-            **_about(item))
+    enqueue(
+        session,
+        "service.new",
+        source=item.source_label,
+        room=item.room_label,
+        link_path=path_for("service_requests_staff.detail", request_id=item.id),
+        **_about(item),
+    )
 
 
 def notify_step(session, item: ServiceRequest, action: str) -> None:
@@ -47,9 +63,15 @@ def notify_step(session, item: ServiceRequest, action: str) -> None:
     due = f"{local_time(item.due_at):%m-%d %H:%M}" if item.due_at else ""
     if action == "dispatch":
         _to_owner(session, "service.dispatched", item, due=due)
-        enqueue(session, "service.job", assignee=item.assignee_name, where=item.where, due=due,
-                link_path=path_for("service_requests_staff.job", request_id=item.id),
-                **_about(item))
+        enqueue(
+            session,
+            "service.job",
+            assignee=item.assignee_name,
+            where=item.where,
+            due=due,
+            link_path=path_for("service_requests_staff.job", request_id=item.id),
+            **_about(item),
+        )
     elif action == "finish":
         _to_owner(session, "service.finished", item)
     elif action == "answer":
@@ -62,9 +84,21 @@ def notify_step(session, item: ServiceRequest, action: str) -> None:
 
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
     """The room's repairs and complaints for "我的办理"."""
-    rows = db.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.building == building, ServiceRequest.unit == unit,
-        ServiceRequest.room == room))
-    return [HouseholdRecord(item.kind_label, item.reference, item.state_label,
-                            _status_path(item), item.filed_on, item.owner_mobile)
-            for item in rows]
+    rows = db.session.scalars(
+        select(ServiceRequest).where(
+            ServiceRequest.building == building,
+            ServiceRequest.unit == unit,
+            ServiceRequest.room == room,
+        )
+    )
+    return [
+        HouseholdRecord(
+            item.kind_label,
+            item.reference,
+            item.state_label,
+            _status_path(item),
+            item.filed_on,
+            item.owner_mobile,
+        )
+        for item in rows
+    ]

@@ -1,5 +1,6 @@
 """Figures for 客服 and 经理 (per week and per month, each with its definition), their export,
 and the household visits (走访记录) with the seed's quotas shown as progress."""
+
 from __future__ import annotations
 
 from flask import (
@@ -17,12 +18,12 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..core.clock import today
 from ..core.community import current_community
-from ..web.exports import csv_response, xlsx_response
 from ..core.extensions import db
+from ..core.tokens import is_nonce, new_nonce
 from ..households.fields import room_choices, room_directory
+from ..web.exports import csv_response, xlsx_response
 from ..web.paging import paginate
 from ..web.template_filters import format_rate
-from ..core.tokens import is_nonce, new_nonce
 from . import settings, states
 from .figures import (
     MONTH,
@@ -59,11 +60,19 @@ def figures():
     """This week's (or the chosen week's or month's) figures with their definitions."""
     period, error = parse_period(request.args.get("period"))
     return render_template(
-        "service_requests/staff/figures.html", period=period, error=error,
-        figures=compute(period), shown=shown, overdue=overdue_counts(),
-        previous=period.shifted(-1), following=period.shifted(1),
-        this_week=week_of(today()), this_month=month_of(today()),
-        target=current_community()["satisfaction"]["target_rate"], kinds=states.KIND_LABELS)
+        "service_requests/staff/figures.html",
+        period=period,
+        error=error,
+        figures=compute(period),
+        shown=shown,
+        overdue=overdue_counts(),
+        previous=period.shifted(-1),
+        following=period.shifted(1),
+        this_week=week_of(today()),
+        this_month=month_of(today()),
+        target=current_community()["satisfaction"]["target_rate"],
+        kinds=states.KIND_LABELS,
+    )
 
 
 EXPORT_HEADER = ("统计周期", "指标", "数值", "分子", "分母", "定义")
@@ -79,11 +88,17 @@ def _figure_rows(kind: str):
                 value = round(value * 100, 1)
             elif figure.unit == "hours" and value is not None:
                 value = round(value, 1)
-            name = figure.name + ("（%）" if figure.unit == "rate" else
-                                  "（小时）" if figure.unit == "hours" else "")
-            yield (period.label, name, "" if value is None else value,
-                   "" if figure.numerator is None else figure.numerator,
-                   "" if figure.denominator is None else figure.denominator, figure.definition)
+            name = figure.name + (
+                "（%）" if figure.unit == "rate" else "（小时）" if figure.unit == "hours" else ""
+            )
+            yield (
+                period.label,
+                name,
+                "" if value is None else value,
+                "" if figure.numerator is None else figure.numerator,
+                "" if figure.denominator is None else figure.denominator,
+                figure.definition,
+            )
 
 
 @bp.get("/figures/export.<fmt>")
@@ -104,21 +119,31 @@ def export_figures(fmt: str):
 def _visits_page(values: dict, errors: dict | None = None, status: int = 200):
     community = current_community()
     weekly, monthly = settings.visit_quota()
-    query = select(HouseholdVisit).order_by(HouseholdVisit.visited_on.desc(),
-                                            HouseholdVisit.id.desc())
+    query = select(HouseholdVisit).order_by(
+        HouseholdVisit.visited_on.desc(), HouseholdVisit.id.desc()
+    )
     return render_template(
-        "service_requests/staff/visits.html", values=values, errors=errors or {},
-        progress=visit_progress(today(), weekly, monthly), weekly=weekly, monthly=monthly,
-        page=paginate(query, request.args.get("page")), kinds=states.VISIT_KIND_LABELS,
-        choices=room_choices(community), rooms=room_directory(community), today=today()), status
+        "service_requests/staff/visits.html",
+        values=values,
+        errors=errors or {},
+        progress=visit_progress(today(), weekly, monthly),
+        weekly=weekly,
+        monthly=monthly,
+        page=paginate(query, request.args.get("page")),
+        kinds=states.VISIT_KIND_LABELS,
+        choices=room_choices(community),
+        rooms=room_directory(community),
+        today=today(),
+    ), status
 
 
 @bp.get("/visits")
 @staff_required("service.visits")
 def visits():
     """走访记录: this week's and this month's progress against the quotas, the form, the list."""
-    return _visits_page({"visited_on": today().isoformat(), "kind": states.VISIT_REGULAR,
-                         "nonce": new_nonce()})
+    return _visits_page(
+        {"visited_on": today().isoformat(), "kind": states.VISIT_REGULAR, "nonce": new_nonce()}
+    )
 
 
 @bp.post("/visits")
@@ -141,15 +166,35 @@ def record_visit():
     return redirect(url_for(".visits"), code=303)
 
 
-VISIT_HEADER = ("走访日期", "类型", "房屋", "受访人", "业主意见和建议", "跟进事项", "业主签字", "走访人")
+VISIT_HEADER = (
+    "走访日期",
+    "类型",
+    "房屋",
+    "受访人",
+    "业主意见和建议",
+    "跟进事项",
+    "业主签字",
+    "走访人",
+)
 
 
 def _visit_rows():
-    query = (select(HouseholdVisit).order_by(HouseholdVisit.visited_on, HouseholdVisit.id)
-             .execution_options(yield_per=500))
+    query = (
+        select(HouseholdVisit)
+        .order_by(HouseholdVisit.visited_on, HouseholdVisit.id)
+        .execution_options(yield_per=500)
+    )
     for visit in db.session.scalars(query):
-        yield (visit.visited_on, visit.kind_label, visit.room_label, visit.person, visit.opinion,
-               visit.follow_up, visit.owner_signed, visit.visitor_name)
+        yield (
+            visit.visited_on,
+            visit.kind_label,
+            visit.room_label,
+            visit.person,
+            visit.opinion,
+            visit.follow_up,
+            visit.owner_signed,
+            visit.visitor_name,
+        )
 
 
 @bp.get("/visits/export.<fmt>")
@@ -163,5 +208,3 @@ def export_visits(fmt: str):
     if fmt == "csv":
         return csv_response(filename, VISIT_HEADER, stream_with_context(_visit_rows()))
     return xlsx_response(filename, "走访记录", VISIT_HEADER, _visit_rows())
-
-

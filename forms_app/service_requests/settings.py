@@ -1,6 +1,7 @@
 """The community's customer-service settings (``service_requests`` in data/community.yml):
 urgency levels and their due hours, the complaint answer deadline, department names, and the
 seed's household-visit quotas. Checked when the app starts, so a typo names the file at once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,11 +27,14 @@ def check_service_data(data: Community) -> None:
     levels = block.get("urgencies") or []
     ids = [u.get("id") for u in levels if isinstance(u, dict)]
     if not levels or len(ids) != len(levels) or not all(ids) or len(set(ids)) != len(ids):
-        problems.append("service_requests.urgencies 须列出紧急程度，每项有唯一的 id、name、due_hours")
+        problems.append(
+            "service_requests.urgencies 须列出紧急程度，每项有唯一的 id、name、due_hours"
+        )
     for level in levels:
         hours = level.get("due_hours") if isinstance(level, dict) else None
-        if isinstance(level, dict) and not (level.get("name") and isinstance(hours, int)
-                                            and hours >= 1):
+        if isinstance(level, dict) and not (
+            level.get("name") and isinstance(hours, int) and hours >= 1
+        ):
             problems.append(f"紧急程度 {level.get('id')} 须有 name，due_hours 须为正整数")
     hours = block.get("complaint_answer_hours")
     if not (isinstance(hours, int) and hours >= 1):
@@ -48,8 +52,10 @@ def check_service_data(data: Community) -> None:
 
 def urgencies() -> dict[str, Urgency]:
     """The urgency levels, in the order of the community file."""
-    return {u["id"]: Urgency(u["id"], u["name"], int(u["due_hours"]))
-            for u in _block(current_community())["urgencies"]}
+    return {
+        u["id"]: Urgency(u["id"], u["name"], int(u["due_hours"]))
+        for u in _block(current_community())["urgencies"]
+    }
 
 
 def urgency_name(urgency_id: str) -> str:

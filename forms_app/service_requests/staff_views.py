@@ -1,5 +1,6 @@
 """The register of repairs and complaints (报修维修记录本, 客户投诉记录本): list, phone and
 walk-in intake, detail with the steps this role may take, photos, export."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,14 +22,14 @@ from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..core.clock import local_time, today, utcnow
 from ..core.database import write_transaction
-from ..web.exports import csv_response, xlsx_response
 from ..core.extensions import db
-from ..web.list_filters import ListFilters
-from ..web.paging import paginate
 from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
-from ..web.typed_input import clean_line
 from ..files.uploads import send_attachment
+from ..web.exports import csv_response, xlsx_response
+from ..web.list_filters import ListFilters
+from ..web.paging import paginate
+from ..web.typed_input import clean_line
 from . import (
     intake,
     settings,
@@ -50,9 +51,11 @@ def read_filters(args) -> ListFilters:
     """The register's filters: kind, state, source, overdue only, filing dates, search."""
     filters = ListFilters(values={n: clean_line(args.get(n) or "") for n in FILTER_NAMES})
     values, model = filters.values, ServiceRequest
-    for name, known, message in (("kind", states.KIND_LABELS, "请选择报修或投诉。"),
-                                 ("state", dict(states.state_choices()), "请选择列表中的状态。"),
-                                 ("source", states.SOURCE_LABELS, "请选择列表中的来源。")):
+    for name, known, message in (
+        ("kind", states.KIND_LABELS, "请选择报修或投诉。"),
+        ("state", dict(states.state_choices()), "请选择列表中的状态。"),
+        ("source", states.SOURCE_LABELS, "请选择列表中的来源。"),
+    ):
         if values[name]:
             if values[name] in known:
                 filters.conditions.append(getattr(model, name) == values[name])
@@ -75,16 +78,33 @@ def register():
     filters = read_filters(request.args)
     query = select(ServiceRequest).where(*filters.conditions).order_by(ServiceRequest.id.desc())
     page = paginate(query, request.args.get("page"))
-    return render_template("service_requests/staff/register.html", page=page, filters=filters,
-                           kinds=states.KIND_LABELS, state_choices=states.state_choices(),
-                           sources=states.SOURCE_LABELS, now=utcnow(),
-                           can_export=allowed(current_staff().role, "service.export"))
+    return render_template(
+        "service_requests/staff/register.html",
+        page=page,
+        filters=filters,
+        kinds=states.KIND_LABELS,
+        state_choices=states.state_choices(),
+        sources=states.SOURCE_LABELS,
+        now=utcnow(),
+        can_export=allowed(current_staff().role, "service.export"),
+    )
 
 
 def _intake_page(kind: str, form, status: int = 200):
-    return no_store(current_app.make_response((render_template(
-        "service_requests/staff/new.html", form=form, kind=kind, kinds=states.KIND_LABELS,
-        rooms=form.rooms), status)))
+    return no_store(
+        current_app.make_response(
+            (
+                render_template(
+                    "service_requests/staff/new.html",
+                    form=form,
+                    kind=kind,
+                    kinds=states.KIND_LABELS,
+                    rooms=form.rooms,
+                ),
+                status,
+            )
+        )
+    )
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
@@ -104,11 +124,20 @@ def new(kind: str):
     if not form.validate_on_submit():
         return _intake_page(kind, form, 400)
     user = current_staff()
-    filed, created = intake.file_request(kind, form.values(), form.checked_photos,
-                                         form.nonce.data, source=form.source.data, actor=user)
+    filed, created = intake.file_request(
+        kind,
+        form.values(),
+        form.checked_photos,
+        form.nonce.data,
+        source=form.source.data,
+        actor=user,
+    )
     if created:
-        record_audit("service.file", target=filed.reference,
-                     detail=f"{filed.kind_label}，{filed.source_label}登记")
+        record_audit(
+            "service.file",
+            target=filed.reference,
+            detail=f"{filed.kind_label}，{filed.source_label}登记",
+        )
         flash(f"已登记{filed.kind_label} {filed.reference}。", "success")
     return redirect(url_for(".detail", request_id=filed.id), code=303)
 
@@ -120,16 +149,23 @@ def _item(request_id: int) -> ServiceRequest:
     return item
 
 
-def detail_page(item: ServiceRequest, status: int = 200, errors=None, values=None,
-                page_error=None):
+def detail_page(item: ServiceRequest, status: int = 200, errors=None, values=None, page_error=None):
     user = current_staff()
     return render_template(
-        "service_requests/staff/detail.html", item=item, steps=workflow.steps_for(item, user.role),
-        errors=errors or {}, values=values or {}, page_error=page_error, now=utcnow(),
-        workers=workflow.workers(), urgencies=settings.urgencies(),
-        departments=settings.departments(), action_labels=workflow.ACTION_LABELS,
+        "service_requests/staff/detail.html",
+        item=item,
+        steps=workflow.steps_for(item, user.role),
+        errors=errors or {},
+        values=values or {},
+        page_error=page_error,
+        now=utcnow(),
+        workers=workflow.workers(),
+        urgencies=settings.urgencies(),
+        departments=settings.departments(),
+        action_labels=workflow.ACTION_LABELS,
         may_work=item.assignee_id == user.id or allowed(user.role, "service.close"),
-        state_label=states.label), status
+        state_label=states.label,
+    ), status
 
 
 @bp.get("/<int:request_id>")
@@ -153,8 +189,9 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
             if item is None:
                 abort(404)
             run(item, current_staff())
-            record_audit("service.step", target=item.reference,
-                         detail=f"{step.label}：{item.state_label}")
+            record_audit(
+                "service.step", target=item.reference, detail=f"{step.label}：{item.state_label}"
+            )
     except WorkflowError as error:
         item = _item(request_id)
         if error.field is None and _just_done_by(item, action, current_staff()):
@@ -171,8 +208,12 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
 def _just_done_by(item: ServiceRequest, action: str, user) -> bool:
     """Whether this user's own last step on the request was this very action, just now."""
     last = item.events[-1] if item.events else None
-    return (last is not None and last.action == action and last.actor_id == user.id
-            and utcnow() - last.created_at < DOUBLE_TAP)
+    return (
+        last is not None
+        and last.action == action
+        and last.actor_id == user.id
+        and utcnow() - last.created_at < DOUBLE_TAP
+    )
 
 
 @bp.post("/<int:request_id>/dispatch")
@@ -180,8 +221,13 @@ def _just_done_by(item: ServiceRequest, action: str, user) -> bool:
 def dispatch(request_id: int):
     """派工单: assignee and urgency; the due time follows from the urgency's hours."""
     form = request.form
-    return take_step(request_id, "dispatch", lambda item, user: workflow.dispatch(
-        item, user, form.get("assignee"), form.get("urgency"), form.get("comment")))
+    return take_step(
+        request_id,
+        "dispatch",
+        lambda item, user: workflow.dispatch(
+            item, user, form.get("assignee"), form.get("urgency"), form.get("comment")
+        ),
+    )
 
 
 @bp.post("/<int:request_id>/assign")
@@ -189,16 +235,22 @@ def dispatch(request_id: int):
 def assign(request_id: int):
     """A complaint to the department concerned."""
     form = request.form
-    return take_step(request_id, "assign", lambda item, user: workflow.assign(
-        item, user, form.get("department"), form.get("comment")))
+    return take_step(
+        request_id,
+        "assign",
+        lambda item, user: workflow.assign(item, user, form.get("department"), form.get("comment")),
+    )
 
 
 @bp.post("/<int:request_id>/answer")
 @staff_required("service.answer")
 def answer(request_id: int):
     """The answer to a complaint, as given to the owner."""
-    return take_step(request_id, "answer", lambda item, user: workflow.answer(
-        item, user, request.form.get("answer")))
+    return take_step(
+        request_id,
+        "answer",
+        lambda item, user: workflow.answer(item, user, request.form.get("answer")),
+    )
 
 
 @bp.post("/<int:request_id>/follow-up")
@@ -206,16 +258,24 @@ def answer(request_id: int):
 def follow_up(request_id: int):
     """回访: satisfied closes; not satisfied reopens to the supervisor chosen here."""
     form = request.form
-    return take_step(request_id, "follow_up", lambda item, user: workflow.follow_up(
-        item, user, form.get("satisfied"), form.get("owner_view"), form.get("supervisor")))
+    return take_step(
+        request_id,
+        "follow_up",
+        lambda item, user: workflow.follow_up(
+            item, user, form.get("satisfied"), form.get("owner_view"), form.get("supervisor")
+        ),
+    )
 
 
 @bp.post("/<int:request_id>/close")
 @staff_required("service.close")
 def close(request_id: int):
     """The 经理 closes an open request with a reason."""
-    return take_step(request_id, "close", lambda item, user: workflow.close(
-        item, user, request.form.get("reason")))
+    return take_step(
+        request_id,
+        "close",
+        lambda item, user: workflow.close(item, user, request.form.get("reason")),
+    )
 
 
 @bp.get("/<int:request_id>/photos/<int:photo_id>")
@@ -228,36 +288,93 @@ def photo(request_id: int, photo_id: int):
     return send_attachment(found)
 
 
-EXPORT_HEADER = ("编号", "类别", "来源", "登记时间", "登记人", "房屋", "联系人", "手机", "位置",
-                 "内容", "方便上门时间", "涉及部门", "希望处理", "状态", "紧急程度", "处理人",
-                 "派工时间", "应完成时间", "到场时间", "完工时间", "维修结果", "所用材料", "回执",
-                 "答复", "回访次数", "业主意见", "返修次数", "办结时间", "办结理由", "是否超时")
+EXPORT_HEADER = (
+    "编号",
+    "类别",
+    "来源",
+    "登记时间",
+    "登记人",
+    "房屋",
+    "联系人",
+    "手机",
+    "位置",
+    "内容",
+    "方便上门时间",
+    "涉及部门",
+    "希望处理",
+    "状态",
+    "紧急程度",
+    "处理人",
+    "派工时间",
+    "应完成时间",
+    "到场时间",
+    "完工时间",
+    "维修结果",
+    "所用材料",
+    "回执",
+    "答复",
+    "回访次数",
+    "业主意见",
+    "返修次数",
+    "办结时间",
+    "办结理由",
+    "是否超时",
+)
 
 
 def _rows(filters: ListFilters):
     names = {u.id: u.name for u in settings.urgencies().values()}
     now = utcnow()
-    calls = (select(ServiceFollowUp.request_id, func.count().label("calls"))
-             .group_by(ServiceFollowUp.request_id).subquery())
-    query = (select(ServiceRequest, calls.c.calls)
-             .outerjoin(calls, calls.c.request_id == ServiceRequest.id)
-             .where(*filters.conditions).order_by(ServiceRequest.id)
-             .execution_options(yield_per=500))
+    calls = (
+        select(ServiceFollowUp.request_id, func.count().label("calls"))
+        .group_by(ServiceFollowUp.request_id)
+        .subquery()
+    )
+    query = (
+        select(ServiceRequest, calls.c.calls)
+        .outerjoin(calls, calls.c.request_id == ServiceRequest.id)
+        .where(*filters.conditions)
+        .order_by(ServiceRequest.id)
+        .execution_options(yield_per=500)
+    )
 
     def when(moment):
         return moment and local_time(moment)
 
     for item, call_count in db.session.execute(query):
         receipt = states.RECEIPT_LABELS.get(item.receipt, "")
-        yield (item.reference, item.kind_label, item.source_label, when(item.created_at),
-               item.recorded_by, item.room_label, item.owner_name, item.owner_mobile,
-               item.where if item.is_repair else "", item.description, item.available_time,
-               item.department, item.wish, item.state_label, names.get(item.urgency, ""),
-               item.assignee_name, when(item.dispatched_at), when(item.due_at),
-               when(item.arrived_at), when(item.finished_at), item.result, item.materials,
-               receipt + (f"：{item.receipt_name}" if item.receipt_name else ""), item.answer,
-               call_count or 0, item.owner_view, item.reopen_count, when(item.closed_at),
-               item.close_reason, item.overdue_at(now))
+        yield (
+            item.reference,
+            item.kind_label,
+            item.source_label,
+            when(item.created_at),
+            item.recorded_by,
+            item.room_label,
+            item.owner_name,
+            item.owner_mobile,
+            item.where if item.is_repair else "",
+            item.description,
+            item.available_time,
+            item.department,
+            item.wish,
+            item.state_label,
+            names.get(item.urgency, ""),
+            item.assignee_name,
+            when(item.dispatched_at),
+            when(item.due_at),
+            when(item.arrived_at),
+            when(item.finished_at),
+            item.result,
+            item.materials,
+            receipt + (f"：{item.receipt_name}" if item.receipt_name else ""),
+            item.answer,
+            call_count or 0,
+            item.owner_view,
+            item.reopen_count,
+            when(item.closed_at),
+            item.close_reason,
+            item.overdue_at(now),
+        )
 
 
 @bp.get("/export.<fmt>")
@@ -270,8 +387,11 @@ def export(fmt: str):
     if filters.errors:
         flash("筛选条件有误，请修改后再导出。", "error")
         return redirect(url_for(".register", **filters.values), code=303)
-    record_audit("export", target="报修投诉登记", detail=f"{fmt}；" + "；".join(
-        f"{k}={v}" for k, v in filters.values.items() if v))
+    record_audit(
+        "export",
+        target="报修投诉登记",
+        detail=f"{fmt}；" + "；".join(f"{k}={v}" for k, v in filters.values.items() if v),
+    )
     filename = f"报修投诉登记-{today().isoformat()}.{fmt}"
     if fmt == "csv":
         return csv_response(filename, EXPORT_HEADER, stream_with_context(_rows(filters)))

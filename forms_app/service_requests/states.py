@@ -4,6 +4,7 @@ A repair: 待派工 → 已派工 → 维修中 → 待回访 → 已办结; 回
 A complaint: 待处理 → 已转部门 → 待回访 (answered) → 已办结; 回访不满意 → 主管处理 → 待回访.
 The 经理 may close any open request with a reason.
 """
+
 from __future__ import annotations
 
 REPAIR = "repair"
@@ -30,10 +31,21 @@ REOPENED = "reopened"
 CLOSED = "closed"
 
 _LABELS = {
-    REPAIR: {NEW: "待派工", DISPATCHED: "已派工", ON_SITE: "维修中", AWAITING_VISIT: "待回访",
-             REOPENED: "回访不满意·主管返修", CLOSED: "已办结"},
-    COMPLAINT: {NEW: "待处理", DISPATCHED: "已转部门", AWAITING_VISIT: "已答复·待回访",
-                REOPENED: "回访不满意·主管处理", CLOSED: "已办结"},
+    REPAIR: {
+        NEW: "待派工",
+        DISPATCHED: "已派工",
+        ON_SITE: "维修中",
+        AWAITING_VISIT: "待回访",
+        REOPENED: "回访不满意·主管返修",
+        CLOSED: "已办结",
+    },
+    COMPLAINT: {
+        NEW: "待处理",
+        DISPATCHED: "已转部门",
+        AWAITING_VISIT: "已答复·待回访",
+        REOPENED: "回访不满意·主管处理",
+        CLOSED: "已办结",
+    },
 }
 STATES = (NEW, DISPATCHED, ON_SITE, AWAITING_VISIT, REOPENED, CLOSED)
 OPEN_STATES = frozenset(STATES) - {CLOSED}
@@ -45,7 +57,10 @@ JOB_STATES = (DISPATCHED, ON_SITE, REOPENED)
 
 RECEIPT_CONFIRMED = "confirmed"
 RECEIPT_ABSENT = "absent"
-RECEIPT_LABELS = {RECEIPT_CONFIRMED: "业主当面确认（回执已签）", RECEIPT_ABSENT: "业主不在场，待客服回访确认"}
+RECEIPT_LABELS = {
+    RECEIPT_CONFIRMED: "业主当面确认（回执已签）",
+    RECEIPT_ABSENT: "业主不在场，待客服回访确认",
+}
 
 VISIT_REGULAR = "regular"
 VISIT_IRREGULAR = "irregular"

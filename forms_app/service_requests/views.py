@@ -1,4 +1,5 @@
 """Owner pages: report a repair (报修), make a complaint (投诉), follow it by a private link."""
+
 from __future__ import annotations
 
 from flask import (
@@ -19,11 +20,14 @@ from .forms import OWNER_FORMS
 from .workflow import ACTION_LABELS
 
 bp = Blueprint("service_requests", __name__)
-bp.record_once(lambda state: settings.check_service_data(
-    cached_community(state.app.config["COMMUNITY_FILE"])))
+bp.record_once(
+    lambda state: settings.check_service_data(cached_community(state.app.config["COMMUNITY_FILE"]))
+)
 
-TEMPLATES = {states.REPAIR: "service_requests/repair.html",
-             states.COMPLAINT: "service_requests/complaint.html"}
+TEMPLATES = {
+    states.REPAIR: "service_requests/repair.html",
+    states.COMPLAINT: "service_requests/complaint.html",
+}
 
 
 def _form_page(kind: str):
@@ -36,8 +40,9 @@ def _form_page(kind: str):
         return redirect(url_for(".status", token=existing.token), code=303)
     elif form.validate_on_submit():
         try:
-            filed, _created = intake.file_request(kind, form.values(), form.checked_photos,
-                                                  form.nonce.data)
+            filed, _created = intake.file_request(
+                kind, form.values(), form.checked_photos, form.nonce.data
+            )
         except OSError:
             current_app.logger.exception("storing service request photos failed")
             form.photos.errors.append("照片保存失败，没有提交，请稍后重试。")
@@ -47,8 +52,11 @@ def _form_page(kind: str):
     else:
         status = 400
     # Never cached: a shared copy would give two owners one nonce.
-    return no_store(current_app.make_response((render_template(
-        TEMPLATES[kind], form=form, rooms=form.rooms), status)))
+    return no_store(
+        current_app.make_response(
+            (render_template(TEMPLATES[kind], form=form, rooms=form.rooms), status)
+        )
+    )
 
 
 @bp.route("/repair", methods=["GET", "POST"])
@@ -69,8 +77,16 @@ def status(token: str):
     found = intake.find_by_token(token)
     if found is None:
         abort(404)
-    return private(current_app.make_response(render_template(
-        "service_requests/status.html", item=found, just_filed=request.args.get("new") == "1",
-        status_url=url_for(".status", token=token, _external=True),
-        urgency=settings.urgency_name(found.urgency) if found.urgency else "",
-        action_labels=ACTION_LABELS, state_label=states.label)))
+    return private(
+        current_app.make_response(
+            render_template(
+                "service_requests/status.html",
+                item=found,
+                just_filed=request.args.get("new") == "1",
+                status_url=url_for(".status", token=token, _external=True),
+                urgency=settings.urgency_name(found.urgency) if found.urgency else "",
+                action_labels=ACTION_LABELS,
+                state_label=states.label,
+            )
+        )
+    )

@@ -1,5 +1,6 @@
 """走访记录: 客服's visits to households (定期: 每周一次，不少于十户; 不定期: 每月一次，不少于十户),
 with what the owner said, the follow-up and the owner's signature on the paper record."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -73,9 +74,18 @@ def check_visit(form) -> dict:
         errors["form"] = "页面已过期，请刷新页面后重新填写。"
     if errors:
         raise VisitError(errors)
-    return {"kind": kind, "visited_on": visited_on, "building": building, "unit": unit,
-            "room": room, "person": person, "opinion": opinion, "follow_up": follow_up,
-            "owner_signed": form.get("owner_signed") == "y", "submission_nonce": nonce}
+    return {
+        "kind": kind,
+        "visited_on": visited_on,
+        "building": building,
+        "unit": unit,
+        "room": room,
+        "person": person,
+        "opinion": opinion,
+        "follow_up": follow_up,
+        "owner_signed": form.get("owner_signed") == "y",
+        "submission_nonce": nonce,
+    }
 
 
 def store_visit(values: dict, actor) -> tuple[HouseholdVisit, bool]:
@@ -83,16 +93,19 @@ def store_visit(values: dict, actor) -> tuple[HouseholdVisit, bool]:
     nonce = values["submission_nonce"]
     try:
         with write_transaction() as session:
-            existing = session.scalar(select(HouseholdVisit)
-                                      .where(HouseholdVisit.submission_nonce == nonce))
+            existing = session.scalar(
+                select(HouseholdVisit).where(HouseholdVisit.submission_nonce == nonce)
+            )
             if existing:
                 return existing, False
-            visit = HouseholdVisit(**values, visitor_id=actor.id, visitor_name=actor_label(actor),
-                                   created_at=utcnow())
+            visit = HouseholdVisit(
+                **values, visitor_id=actor.id, visitor_name=actor_label(actor), created_at=utcnow()
+            )
             session.add(visit)
         return visit, True
     except IntegrityError:
         # A concurrent copy of the same form (PostgreSQL) was committed first.
         db.session.rollback()
-        return db.session.scalar(select(HouseholdVisit)
-                                 .where(HouseholdVisit.submission_nonce == nonce)), False
+        return db.session.scalar(
+            select(HouseholdVisit).where(HouseholdVisit.submission_nonce == nonce)
+        ), False

@@ -10,6 +10,7 @@ Complaints: 待处理 —转部门→ 已转部门 —答复→ 待回访
 Both:       待回访 —回访 满意→ 已办结;  —回访 不满意→ 主管返修/处理 (the seed: 联合相关部门主管
             亲自上门，重新提供服务) → 到场/答复 again → 待回访 …;  经理 —办结(理由)→ 已办结.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,11 +53,18 @@ def _step(action, label, kinds, sources, target, permission) -> Step:
 STEPS: tuple[Step, ...] = (
     _step("dispatch", "派工", [R], [states.NEW], states.DISPATCHED, "service.dispatch"),
     _step("assign", "转交部门", [C], [states.NEW], states.DISPATCHED, "service.dispatch"),
-    _step("arrive", "到场", [R], [states.DISPATCHED, states.REOPENED], states.ON_SITE,
-          "service.work"),
+    _step(
+        "arrive", "到场", [R], [states.DISPATCHED, states.REOPENED], states.ON_SITE, "service.work"
+    ),
     _step("finish", "完工", [R], [states.ON_SITE], states.AWAITING_VISIT, "service.work"),
-    _step("answer", "答复", [C], [states.DISPATCHED, states.REOPENED], states.AWAITING_VISIT,
-          "service.answer"),
+    _step(
+        "answer",
+        "答复",
+        [C],
+        [states.DISPATCHED, states.REOPENED],
+        states.AWAITING_VISIT,
+        "service.answer",
+    ),
     _step("follow_up", "回访", [R, C], [states.AWAITING_VISIT], None, "service.follow_up"),
     _step("close", "经理办结", [R, C], states.OPEN_STATES, states.CLOSED, "service.close"),
 )
@@ -76,16 +84,18 @@ class WorkflowError(ValueError):
 
 def steps_for(request: ServiceRequest, role: str) -> list[Step]:
     """The steps this role may take on the request now."""
-    return [s for s in STEPS if request.kind in s.kinds and request.state in s.sources
-            and allowed(role, s.permission)]
+    return [
+        s
+        for s in STEPS
+        if request.kind in s.kinds and request.state in s.sources and allowed(role, s.permission)
+    ]
 
 
 def locked(request_id: int) -> ServiceRequest | None:
     """The request read afresh with its row locked until the commit: two staff posting at once
     take turns (PostgreSQL; SQLite's write lock already serializes), and the second one sees
     the state the first one left."""
-    return db.session.get(ServiceRequest, request_id, with_for_update=True,
-                          populate_existing=True)
+    return db.session.get(ServiceRequest, request_id, with_for_update=True, populate_existing=True)
 
 
 def _check(request: ServiceRequest, action: str, actor) -> Step:
@@ -94,10 +104,16 @@ def _check(request: ServiceRequest, action: str, actor) -> Step:
         raise WorkflowError(f"{request.kind_label}没有「{step.label}」这一步。")
     if request.state not in step.sources:
         last = request.events[-1] if request.events else None
-        done = (f"{last.actor_name} 已于 {local_time(last.created_at):%m-%d %H:%M} "
-                f"{ACTION_LABELS.get(last.action, last.action)}，" if last else "")
-        raise WorkflowError(f"{done}该{request.kind_label}当前状态为「{request.state_label}」，"
-                            f"不能再「{step.label}」。")
+        done = (
+            f"{last.actor_name} 已于 {local_time(last.created_at):%m-%d %H:%M} "
+            f"{ACTION_LABELS.get(last.action, last.action)}，"
+            if last
+            else ""
+        )
+        raise WorkflowError(
+            f"{done}该{request.kind_label}当前状态为「{request.state_label}」，"
+            f"不能再「{step.label}」。"
+        )
     if not allowed(actor.role, step.permission):
         who = "、".join(role_label(r) for r in ROLES if r in step.roles)
         raise WorkflowError(f"「{step.label}」只能由{who}操作。")
@@ -107,7 +123,9 @@ def _check(request: ServiceRequest, action: str, actor) -> Step:
 def _text(value, field: str, label: str, required: bool = True, limit: int = MAX_TEXT) -> str:
     text = clean_text(value or "") if isinstance(value, str) else ""
     if is_unreadable(text):
-        raise WorkflowError(f"{label}含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。", field)
+        raise WorkflowError(
+            f"{label}含有无法识别的字符（可能是复制时的乱码），请删除后重新填写。", field
+        )
     if required and not text:
         raise WorkflowError(f"请填写{label}。", field)
     if len(text) > limit:
@@ -115,14 +133,26 @@ def _text(value, field: str, label: str, required: bool = True, limit: int = MAX
     return text
 
 
-def record_step(request: ServiceRequest, action: str, to_state: str, actor, comment: str = "",
-                now: datetime | None = None) -> ServiceEvent:
+def record_step(
+    request: ServiceRequest,
+    action: str,
+    to_state: str,
+    actor,
+    comment: str = "",
+    now: datetime | None = None,
+) -> ServiceEvent:
     """Move the request to ``to_state``, append the step to its history and queue what the
     owner (and the staff group) are told, all in the caller's transaction (no commit)."""
     now = now or utcnow()
-    event = ServiceEvent(action=action, from_state=request.state, to_state=to_state,
-                         comment=comment, actor_id=actor.id if actor else None,
-                         actor_name=actor_label(actor) if actor else "业主", created_at=now)
+    event = ServiceEvent(
+        action=action,
+        from_state=request.state,
+        to_state=to_state,
+        comment=comment,
+        actor_id=actor.id if actor else None,
+        actor_name=actor_label(actor) if actor else "业主",
+        created_at=now,
+    )
     request.events.append(event)
     request.state = to_state
     request.updated_at = now
@@ -135,8 +165,13 @@ def record_step(request: ServiceRequest, action: str, to_state: str, actor, comm
 def workers() -> list[StaffUser]:
     """Active accounts that can take a repair job (工程, and the 经理)."""
     may = roles_for("service.work")
-    return list(db.session.scalars(select(StaffUser).where(
-        StaffUser.active.is_(True), StaffUser.role.in_(sorted(may))).order_by(StaffUser.username)))
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .where(StaffUser.active.is_(True), StaffUser.role.in_(sorted(may)))
+            .order_by(StaffUser.username)
+        )
+    )
 
 
 def _worker(raw, field: str) -> StaffUser:
@@ -171,8 +206,9 @@ def assign(request: ServiceRequest, actor, department, comment="") -> ServiceEve
     now = utcnow()
     request.department = department
     request.dispatched_at = now
-    return record_step(request, "assign", states.DISPATCHED, actor,
-                       f"转交{department}。{comment}".strip(), now)
+    return record_step(
+        request, "assign", states.DISPATCHED, actor, f"转交{department}。{comment}".strip(), now
+    )
 
 
 def _own_job(request: ServiceRequest, actor) -> None:
@@ -197,8 +233,11 @@ def check_finish(values: dict) -> dict:
     receipt = values.get("receipt") or ""
     if receipt not in states.RECEIPT_LABELS:
         raise WorkflowError("请选择业主是否当面确认（回执）。", "receipt")
-    receipt_name = clean_line(values.get("receipt_name") or "") if isinstance(
-        values.get("receipt_name"), str) else ""
+    receipt_name = (
+        clean_line(values.get("receipt_name") or "")
+        if isinstance(values.get("receipt_name"), str)
+        else ""
+    )
     if receipt == states.RECEIPT_CONFIRMED:
         if not receipt_name:
             raise WorkflowError("业主当面确认时请填写签收人姓名。", "receipt_name")
@@ -206,12 +245,17 @@ def check_finish(values: dict) -> dict:
             raise WorkflowError("签收人姓名不超过 30 字，不能含乱码。", "receipt_name")
     else:
         receipt_name = ""
-    return {"result": result, "materials": materials, "receipt": receipt,
-            "receipt_name": receipt_name}
+    return {
+        "result": result,
+        "materials": materials,
+        "receipt": receipt,
+        "receipt_name": receipt_name,
+    }
 
 
-def finish(request: ServiceRequest, actor, checked: dict,
-           photos: list[ServicePhoto]) -> ServiceEvent:
+def finish(
+    request: ServiceRequest, actor, checked: dict, photos: list[ServicePhoto]
+) -> ServiceEvent:
     """完工: result, materials, photos and the owner's confirmation (回执联)."""
     _check(request, "finish", actor)
     _own_job(request, actor)
@@ -223,8 +267,9 @@ def finish(request: ServiceRequest, actor, checked: dict,
     receipt = states.RECEIPT_LABELS[checked["receipt"]]
     if checked["receipt_name"]:
         receipt += f"：{checked['receipt_name']}"
-    return record_step(request, "finish", states.AWAITING_VISIT, actor,
-                       f"{checked['result']}（{receipt}）", now)
+    return record_step(
+        request, "finish", states.AWAITING_VISIT, actor, f"{checked['result']}（{receipt}）", now
+    )
 
 
 def answer(request: ServiceRequest, actor, text) -> ServiceEvent:
@@ -238,8 +283,9 @@ def answer(request: ServiceRequest, actor, text) -> ServiceEvent:
     return record_step(request, "answer", states.AWAITING_VISIT, actor, text, now)
 
 
-def follow_up(request: ServiceRequest, actor, satisfied, owner_view, supervisor_id=None
-              ) -> ServiceEvent:
+def follow_up(
+    request: ServiceRequest, actor, satisfied, owner_view, supervisor_id=None
+) -> ServiceEvent:
     """回访: satisfied closes the request; not satisfied reopens it to the supervisor, who goes
     in person (the seed's rule), due again as from now."""
     _check(request, "follow_up", actor)
@@ -249,9 +295,17 @@ def follow_up(request: ServiceRequest, actor, satisfied, owner_view, supervisor_
     happy = satisfied == "yes"
     supervisor = None if happy else _worker(supervisor_id, "supervisor")
     now = utcnow()
-    request.follow_ups.append(ServiceFollowUp(
-        kind=request.kind, first=not request.follow_ups, satisfied=happy, owner_view=view,
-        caller_id=actor.id, caller_name=actor_label(actor), called_at=now))
+    request.follow_ups.append(
+        ServiceFollowUp(
+            kind=request.kind,
+            first=not request.follow_ups,
+            satisfied=happy,
+            owner_view=view,
+            caller_id=actor.id,
+            caller_name=actor_label(actor),
+            called_at=now,
+        )
+    )
     request.owner_view = view
     if happy:
         return record_step(request, "follow_up", states.CLOSED, actor, f"满意：{view}", now)
@@ -259,13 +313,20 @@ def follow_up(request: ServiceRequest, actor, satisfied, owner_view, supervisor_
     request.assignee_id, request.assignee_name = supervisor.id, actor_label(supervisor)
     if request.is_repair:
         level = settings.urgencies().get(request.urgency)
-        hours = (level.due_hours if level
-                 else min(u.due_hours for u in settings.urgencies().values()))
+        hours = (
+            level.due_hours if level else min(u.due_hours for u in settings.urgencies().values())
+        )
     else:
         hours = settings.complaint_answer_hours()
     request.due_at = now + timedelta(hours=hours)
-    return record_step(request, "follow_up", states.REOPENED, actor,
-                       f"不满意：{view}。由 {actor_label(supervisor)} 亲自上门，重新提供服务。", now)
+    return record_step(
+        request,
+        "follow_up",
+        states.REOPENED,
+        actor,
+        f"不满意：{view}。由 {actor_label(supervisor)} 亲自上门，重新提供服务。",
+        now,
+    )
 
 
 def close(request: ServiceRequest, actor, reason) -> ServiceEvent:

@@ -4,6 +4,7 @@ with results and exports for staff.
 The survey files are loaded and checked when the blueprint is registered, so a broken file
 stops ``create_app`` with a message naming the file and the line.
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -11,6 +12,7 @@ from flask import Flask
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..accounts.roles import MANAGER
 from .catalog import load_into
+
 
 def _home_figures(_user, day) -> dict:
     from .dashboard import satisfaction_headlines
@@ -26,10 +28,19 @@ def init_app(app: Flask, url_prefix: str) -> None:
     load_into(app)
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/surveys")
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/surveys")
-    register_section(app, StaffSection(
-        name="surveys",
-        nav=(NavLink("调查结果", "surveys_staff.index", "surveys.results"),),
-        home=(HomePanel("surveys/staff/_home.html", _home_figures, "surveys.results",
-                            today_for=frozenset({MANAGER})),),
-        audit_labels={"survey.invitations": "创建调查邀请链接"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="surveys",
+            nav=(NavLink("调查结果", "surveys_staff.index", "surveys.results"),),
+            home=(
+                HomePanel(
+                    "surveys/staff/_home.html",
+                    _home_figures,
+                    "surveys.results",
+                    today_for=frozenset({MANAGER}),
+                ),
+            ),
+            audit_labels={"survey.invitations": "创建调查邀请链接"},
+        ),
+    )

@@ -1,4 +1,5 @@
 """The app's surveys: the definitions read from ``SURVEYS_DIR`` when the app starts."""
+
 from __future__ import annotations
 
 from flask import abort, current_app

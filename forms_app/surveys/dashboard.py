@@ -2,6 +2,7 @@
 
 Each domain keeps its own queries; this module only asks them for today's headline numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,12 +46,18 @@ def satisfaction_headlines(day: date) -> list[SatisfactionHeadline]:
         results = survey_results(survey, target, minimum)
         this_half = results.overall.get(period)
         overall = results.overall.get(ALL)
-        headlines.append(SatisfactionHeadline(
-            slug=survey.slug, title=survey.title, period_label=period_label(period),
-            period_rate=this_half.satisfaction_rate if this_half else None,
-            period_answers=results.overall_respondents.get(period, 0),
-            overall_rate=overall.satisfaction_rate if overall else None,
-            overall_answers=results.overall_respondents.get(ALL, 0),
-            target_rate=target, min_answers=results.min_answers, results=results,
-        ))
+        headlines.append(
+            SatisfactionHeadline(
+                slug=survey.slug,
+                title=survey.title,
+                period_label=period_label(period),
+                period_rate=this_half.satisfaction_rate if this_half else None,
+                period_answers=results.overall_respondents.get(period, 0),
+                overall_rate=overall.satisfaction_rate if overall else None,
+                overall_answers=results.overall_respondents.get(ALL, 0),
+                target_rate=target,
+                min_answers=results.min_answers,
+                results=results,
+            )
+        )
     return headlines

@@ -3,6 +3,7 @@
 The files are read and checked once, when the app starts. A mistake stops the start with a
 message that names the file and the line, so a broken questionnaire never reaches an owner.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,11 +46,31 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 # Error keys of the respondent's own fields (name and room) beside the question ids.
 RESPONDENT_FIELDS = {"room", "respondent_name"}
-SURVEY_KEYS = {"slug", "title", "intro", "opens", "closes", "anonymous", "invitation_only",
-               "questions", "categories", "overall_question"}
+SURVEY_KEYS = {
+    "slug",
+    "title",
+    "intro",
+    "opens",
+    "closes",
+    "anonymous",
+    "invitation_only",
+    "questions",
+    "categories",
+    "overall_question",
+}
 CATEGORY_KEYS = {"name", "basis"}
-QUESTION_KEYS = {"id", "type", "text", "hint", "required", "options", "other", "category",
-                 "max_choices", "max_length"}
+QUESTION_KEYS = {
+    "id",
+    "type",
+    "text",
+    "hint",
+    "required",
+    "options",
+    "other",
+    "category",
+    "max_choices",
+    "max_length",
+}
 
 
 class SurveyDefinitionError(ValueError):
@@ -121,6 +142,7 @@ class Survey:
 
 # --- YAML with line numbers -------------------------------------------------------------
 
+
 class _Mapping(dict):
     """A YAML mapping that remembers where it and each of its values start."""
 
@@ -156,8 +178,7 @@ class _Checker:
     def fail(self, line: int, message: str):
         raise SurveyDefinitionError(f"调查文件 {self.path} 第 {line} 行: {message}")
 
-    def value(self, mapping: _Mapping, key: str, kind, label: str, *, default=None,
-              required=True):
+    def value(self, mapping: _Mapping, key: str, kind, label: str, *, default=None, required=True):
         """mapping[key] checked to be of the given type."""
         if key not in mapping:
             if required:
@@ -188,7 +209,9 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 line = mapping.value_lines.get(key, mapping.line)
-                self.fail(line, f"{what}中有未知的项“{key}”，可用的项: {', '.join(sorted(allowed))}")
+                self.fail(
+                    line, f"{what}中有未知的项“{key}”，可用的项: {', '.join(sorted(allowed))}"
+                )
 
 
 def _question(check: _Checker, raw, line: int) -> Question:
@@ -197,7 +220,9 @@ def _question(check: _Checker, raw, line: int) -> Question:
     check.keys(raw, QUESTION_KEYS, "题目")
     qid = check.value(raw, "id", str, "题目编号")
     if not QUESTION_ID.match(qid):
-        check.fail(raw.value_lines["id"], f"题目编号“{qid}”只能用小写英文字母、数字和下划线，并以字母开头")
+        check.fail(
+            raw.value_lines["id"], f"题目编号“{qid}”只能用小写英文字母、数字和下划线，并以字母开头"
+        )
     if qid in RESPONDENT_FIELDS:
         check.fail(raw.value_lines["id"], f"题目编号“{qid}”已用于住户信息，请换一个编号")
     qtype = check.value(raw, "type", str, "题型")
@@ -235,19 +260,22 @@ def _question(check: _Checker, raw, line: int) -> Question:
         if OTHER_OPTION in options or "其他" in options:
             check.fail(options_line, "不要把“其他”写进选项，请用 other: true")
         values["options"] = options
-        values["other"] = check.value(raw, "other", bool, "其他（请注明）", default=False,
-                                      required=False)
+        values["other"] = check.value(
+            raw, "other", bool, "其他（请注明）", default=False, required=False
+        )
         if qtype == MULTIPLE:
             max_choices = check.value(raw, "max_choices", int, "最多选几项", required=False)
             if max_choices is not None and max_choices > len(options) + values["other"]:
                 check.fail(raw.value_lines["max_choices"], "最多可选项数超过了选项个数")
             values["max_choices"] = max_choices
     if qtype == SATISFACTION:
-        values["category"] = check.value(raw, "category", str, "服务类别", default=values["text"],
-                                         required=False)
+        values["category"] = check.value(
+            raw, "category", str, "服务类别", default=values["text"], required=False
+        )
     if qtype in TEXT_TYPES:
-        values["max_length"] = check.value(raw, "max_length", int, "最多字数",
-                                           default=DEFAULT_MAX_LENGTH[qtype], required=False)
+        values["max_length"] = check.value(
+            raw, "max_length", int, "最多字数", default=DEFAULT_MAX_LENGTH[qtype], required=False
+        )
     return Question(**values)
 
 
@@ -271,7 +299,9 @@ def _categories(check: _Checker, raw: _Mapping, questions: list[Question]) -> di
         basis[name] = check.value(item, "basis", str, "依据的文件")
     for question in questions:
         if question.type == SATISFACTION and question.category not in basis:
-            check.fail(line, f"服务类别“{question.category}”（题目 {question.id}）没有写在 categories 中")
+            check.fail(
+                line, f"服务类别“{question.category}”（题目 {question.id}）没有写在 categories 中"
+            )
     unused = set(basis) - {q.category for q in questions if q.type == SATISFACTION}
     if unused:
         check.fail(line, f"categories 中的“{'、'.join(sorted(unused))}”没有对应的满意度题")
@@ -295,8 +325,10 @@ def load_survey(path: Path) -> Survey:
     check.keys(raw, SURVEY_KEYS, "调查")
     slug = check.value(raw, "slug", str, "调查编号")
     if not SLUG.match(slug) or slug != path.stem:
-        check.fail(raw.value_lines["slug"],
-                   f"调查编号“{slug}”应与文件名“{path.stem}”相同，只用小写英文字母、数字和连字符")
+        check.fail(
+            raw.value_lines["slug"],
+            f"调查编号“{slug}”应与文件名“{path.stem}”相同，只用小写英文字母、数字和连字符",
+        )
     opens = check.value(raw, "opens", date, "开始日期")
     closes = check.value(raw, "closes", date, "截止日期")
     if closes < opens:
@@ -317,9 +349,12 @@ def load_survey(path: Path) -> Survey:
     basis = _categories(check, raw, questions)
     overall_question = check.value(raw, "overall_question", str, "总体评价题", required=False)
     if overall_question is not None and overall_question not in {
-            q.id for q in questions if q.type == SATISFACTION}:
-        check.fail(raw.value_lines["overall_question"],
-                   f"总体评价题“{overall_question}”应为本调查中一道满意度题的编号")
+        q.id for q in questions if q.type == SATISFACTION
+    }:
+        check.fail(
+            raw.value_lines["overall_question"],
+            f"总体评价题“{overall_question}”应为本调查中一道满意度题的编号",
+        )
     return Survey(
         category_basis=basis,
         overall_question=overall_question,
@@ -329,8 +364,9 @@ def load_survey(path: Path) -> Survey:
         opens=opens,
         closes=closes,
         anonymous=check.value(raw, "anonymous", bool, "是否匿名"),
-        invitation_only=check.value(raw, "invitation_only", bool, "是否仅限邀请链接",
-                                    default=False, required=False),
+        invitation_only=check.value(
+            raw, "invitation_only", bool, "是否仅限邀请链接", default=False, required=False
+        ),
         questions=tuple(questions),
         source=path,
     )

@@ -4,6 +4,7 @@ The form is built from the YAML definition, so the check is too: every value mus
 page offered. Errors are Chinese messages keyed by question id; the raw values are kept so the
 page can be shown again exactly as the owner left it.
 """
+
 from __future__ import annotations
 
 import re
@@ -82,7 +83,8 @@ def _choices(question: Question, form, sub: Submission) -> None:
     if not picked:
         if question.required:
             sub.errors[question.id] = (
-                "请至少选择一项。" if question.type == MULTIPLE else "请选择一项。")
+                "请至少选择一项。" if question.type == MULTIPLE else "请选择一项。"
+            )
         return
     if any(choice not in question.choices for choice in picked):
         sub.errors[question.id] = "所选选项无效，请重新选择。"
@@ -110,12 +112,16 @@ def _scale(question: Question, form, sub: Submission) -> None:
     if not raw:
         if question.required:
             sub.errors[question.id] = (
-                "请选择满意程度。" if question.type == SATISFACTION else "请选择 0–10 分中的一个分数。")
+                "请选择满意程度。"
+                if question.type == SATISFACTION
+                else "请选择 0–10 分中的一个分数。"
+            )
         return
     value = int(raw) if re.fullmatch(r"[0-9]{1,2}", raw) else None
     if value is None or value not in allowed:
         sub.errors[question.id] = (
-            "请选择有效的选项。" if question.type == SATISFACTION else "分数应在 0–10 之间。")
+            "请选择有效的选项。" if question.type == SATISFACTION else "分数应在 0–10 之间。"
+        )
         return
     sub.answers.append(Answer(question.id, value=value))
 
@@ -149,8 +155,12 @@ def _respondent(form, community, sub: Submission, ask_room: bool) -> None:
         sub.errors["room"] = "请选择楼栋、单元并填写房号。"
         return
     number, unit_number = select_number(building), select_number(unit)
-    if number is None or unit_number is None or not ROOM_NUMBER.fullmatch(room) \
-            or not community.has_room(number, unit_number, room):
+    if (
+        number is None
+        or unit_number is None
+        or not ROOM_NUMBER.fullmatch(room)
+        or not community.has_room(number, unit_number, room)
+    ):
         sub.errors["room"] = "本小区没有这个房号，请核对楼栋、单元和房号（如 1201）。"
         return
     sub.respondent.update(building=number, unit=unit_number, room=room)

@@ -4,6 +4,7 @@ Answers are stored one row per answer (question id + numeric value / option / te
 results are GROUP BY queries. The survey slug and the half-year period are copied onto each
 answer row: the results query then reads one covering index and never joins.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -40,8 +41,9 @@ class SurveyInvitation(db.Model):
 
     __tablename__ = "survey_invitation"
     __table_args__ = (
-        UniqueConstraint("survey", "building", "unit", "room",
-                         name="uq_survey_invitation_survey_room"),
+        UniqueConstraint(
+            "survey", "building", "unit", "room", name="uq_survey_invitation_survey_room"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -74,7 +76,8 @@ class SurveyResponse(db.Model):
     nonce: Mapped[str] = mapped_column(String(64), unique=True)
     # Only for surveys that are not anonymous; the unique key is the invitation's second lock.
     invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("survey_invitation.id", ondelete="SET NULL"), unique=True, nullable=True)
+        ForeignKey("survey_invitation.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
     building: Mapped[int | None] = mapped_column(Integer, nullable=True)
     unit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     room: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -93,7 +96,8 @@ class SurveyAnswer(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     response_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_response.id", ondelete="CASCADE"), index=True)
+        ForeignKey("survey_response.id", ondelete="CASCADE"), index=True
+    )
     survey: Mapped[str] = mapped_column(String(40))
     period: Mapped[str] = mapped_column(String(7))
     question_id: Mapped[str] = mapped_column(String(41))
@@ -109,9 +113,7 @@ class SurveySubmission(db.Model):
     """
 
     __tablename__ = "survey_submission"
-    __table_args__ = (
-        Index("ix_survey_submission_client", "survey", "client_hash", "created_at"),
-    )
+    __table_args__ = (Index("ix_survey_submission_client", "survey", "client_hash", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey: Mapped[str] = mapped_column(String(40))

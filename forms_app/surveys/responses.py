@@ -5,11 +5,12 @@ handling the same invitation at the same moment are serialized: the second finds
 invitation used. The conditional UPDATE on the invitation and the unique invitation key on
 the response are the database-level guarantees behind that.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
@@ -53,20 +54,26 @@ def _submitted_at(survey: Survey) -> datetime:
     if not survey.anonymous:
         return utcnow()
     midnight = datetime.combine(today(), time(0), tzinfo=LOCAL_TZ)
-    return midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 def _throttle(session, survey: Survey, hashed: str) -> None:
     limit = current_app.config["SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR"]
     now = utcnow()
     recent = session.execute(
-        select(func.count()).select_from(SurveySubmission).where(
-            SurveySubmission.survey == survey.slug, SurveySubmission.client_hash == hashed,
-            SurveySubmission.created_at > now - THROTTLE_WINDOW)
+        select(func.count())
+        .select_from(SurveySubmission)
+        .where(
+            SurveySubmission.survey == survey.slug,
+            SurveySubmission.client_hash == hashed,
+            SurveySubmission.created_at > now - THROTTLE_WINDOW,
+        )
     ).scalar_one()
     if recent >= limit:
         raise TooManySubmissions()
-    session.execute(delete(SurveySubmission).where(SurveySubmission.created_at < now - THROTTLE_KEEP))
+    session.execute(
+        delete(SurveySubmission).where(SurveySubmission.created_at < now - THROTTLE_KEEP)
+    )
     session.add(SurveySubmission(survey=survey.slug, client_hash=hashed, created_at=now))
 
 
@@ -75,9 +82,14 @@ def response_for_nonce(session, nonce: str) -> int | None:
     return session.execute(select(SurveyResponse.id).where(SurveyResponse.nonce == nonce)).scalar()
 
 
-def store_response(survey: Survey, submission: Submission, *, nonce: str,
-                   invitation: SurveyInvitation | None = None,
-                   address_hash: str | None = None) -> int:
+def store_response(
+    survey: Survey,
+    submission: Submission,
+    *,
+    nonce: str,
+    invitation: SurveyInvitation | None = None,
+    address_hash: str | None = None,
+) -> int:
     """Store a valid submission; return the response id (the earlier one for a repeated form).
 
     A second tap that passed the nonce check while the first was still uncommitted (possible
@@ -94,8 +106,13 @@ def store_response(survey: Survey, submission: Submission, *, nonce: str,
         return existing
 
 
-def _store(survey: Survey, submission: Submission, nonce: str,
-           invitation: SurveyInvitation | None, address_hash: str | None) -> int:
+def _store(
+    survey: Survey,
+    submission: Submission,
+    nonce: str,
+    invitation: SurveyInvitation | None,
+    address_hash: str | None,
+) -> int:
     day = today()
     with write_transaction() as session:
         existing = response_for_nonce(session, nonce)
@@ -111,22 +128,40 @@ def _store(survey: Survey, submission: Submission, nonce: str,
             if claimed != 1:
                 raise AlreadyAnswered()
             if not survey.anonymous:
-                respondent.update(invitation_id=invitation.id, building=invitation.building,
-                                  unit=invitation.unit, room=invitation.room)
+                respondent.update(
+                    invitation_id=invitation.id,
+                    building=invitation.building,
+                    unit=invitation.unit,
+                    room=invitation.room,
+                )
         elif address_hash:
             _throttle(session, survey, address_hash)
         if survey.anonymous:
             respondent = {}
         period = period_of(day)
-        response = SurveyResponse(survey=survey.slug, period=period, nonce=nonce,
-                                  submitted_at=_submitted_at(survey), **respondent)
+        response = SurveyResponse(
+            survey=survey.slug,
+            period=period,
+            nonce=nonce,
+            submitted_at=_submitted_at(survey),
+            **respondent,
+        )
         session.add(response)
         session.flush()
         if submission.answers:
-            session.execute(insert(SurveyAnswer), [
-                {"response_id": response.id, "survey": survey.slug, "period": period,
-                 "question_id": a.question_id, "value": a.value, "option": a.option,
-                 "text": a.text}
-                for a in submission.answers
-            ])
+            session.execute(
+                insert(SurveyAnswer),
+                [
+                    {
+                        "response_id": response.id,
+                        "survey": survey.slug,
+                        "period": period,
+                        "question_id": a.question_id,
+                        "value": a.value,
+                        "option": a.option,
+                        "text": a.text,
+                    }
+                    for a in submission.answers
+                ],
+            )
         return response.id

@@ -13,6 +13,7 @@ Definitions used on the results page:
 - respondents of a rate: the 答卷 with at least one answer it counts; below the community's
   ``satisfaction.verdict_min_answers`` a rate is shown with that count but not judged.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -41,7 +42,7 @@ class Tally:
     """Counts of one question (or one category) in one period."""
 
     counts: dict = field(default_factory=lambda: defaultdict(int))
-    answered: int = 0      # respondents who answered (for scales and single choice: answers)
+    answered: int = 0  # respondents who answered (for scales and single choice: answers)
     value_sum: int = 0
     value_count: int = 0
     satisfied: int = 0
@@ -54,7 +55,7 @@ class Tally:
             if satisfaction and value >= SATISFIED_MIN:
                 self.satisfied += count
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         for key, count in other.counts.items():
             self.counts[key] += count
         self.answered += other.answered
@@ -77,7 +78,7 @@ class Tally:
 @dataclass
 class QuestionResult:
     question: Question
-    periods: dict[str, Tally]          # period code or ALL -> tally
+    periods: dict[str, Tally]  # period code or ALL -> tally
 
     def rows(self, period: str = ALL) -> list[tuple[str, int, float | None]]:
         """(label, count, share) per choice, in the questionnaire's order."""
@@ -97,7 +98,7 @@ class CategoryResult:
     name: str
     periods: dict[str, Tally]
     respondents: dict[str, int] = field(default_factory=dict)  # period or ALL -> 答卷
-    basis: str = ""                                             # the seed document it follows
+    basis: str = ""  # the seed document it follows
 
 
 # What a rate says about the target: met, missed, or too few answers to say.
@@ -108,10 +109,10 @@ MET, MISSED, TOO_FEW, NO_DATA = "met", "missed", "too_few", "no_data"
 class SurveyResults:
     survey: Survey
     target_rate: float
-    responses: dict[str, int]          # period or ALL -> number of responses
+    responses: dict[str, int]  # period or ALL -> number of responses
     questions: dict[str, QuestionResult]
     categories: list[CategoryResult]
-    overall: dict[str, Tally]          # all satisfaction answers pooled, per period
+    overall: dict[str, Tally]  # all satisfaction answers pooled, per period
     overall_respondents: dict[str, int] = field(default_factory=dict)
     min_answers: int = 1
 
@@ -135,7 +136,7 @@ class SurveyResults:
         return MET if rate >= self.target_rate else MISSED
 
     @property
-    def overall_question(self) -> "QuestionResult | None":
+    def overall_question(self) -> QuestionResult | None:
         """The question of the 总体评价满意率, when the survey names one."""
         question_id = self.survey.overall_question
         return self.questions.get(question_id) if question_id else None
@@ -144,36 +145,51 @@ class SurveyResults:
 def _respondents(survey: Survey, question_ids: list[str]) -> dict[str, int]:
     """答卷 with at least one answer to these questions, per period and ALL (an EXISTS per
     response through the response index: a DISTINCT over every answer costs twice as much)."""
-    rows = dict(db.session.execute(
-        select(SurveyResponse.period, func.count())
-        .where(SurveyResponse.survey == survey.slug,
-               exists().where(SurveyAnswer.response_id == SurveyResponse.id,
-                              SurveyAnswer.question_id.in_(question_ids),
-                              SurveyAnswer.value.is_not(None)))
-        .group_by(SurveyResponse.period)).all())
+    rows = dict(
+        db.session.execute(
+            select(SurveyResponse.period, func.count())
+            .where(
+                SurveyResponse.survey == survey.slug,
+                exists().where(
+                    SurveyAnswer.response_id == SurveyResponse.id,
+                    SurveyAnswer.question_id.in_(question_ids),
+                    SurveyAnswer.value.is_not(None),
+                ),
+            )
+            .group_by(SurveyResponse.period)
+        ).all()
+    )
     return {**rows, ALL: sum(rows.values())}
 
 
 def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> SurveyResults:
     """Every number of the results page, from a few GROUP BY queries."""
-    response_counts = dict(db.session.execute(
-        select(SurveyResponse.period, func.count())
-        .where(SurveyResponse.survey == survey.slug)
-        .group_by(SurveyResponse.period)
-    ).all())
+    response_counts = dict(
+        db.session.execute(
+            select(SurveyResponse.period, func.count())
+            .where(SurveyResponse.survey == survey.slug)
+            .group_by(SurveyResponse.period)
+        ).all()
+    )
     responses = {**response_counts, ALL: sum(response_counts.values())}
 
     grouped = db.session.execute(
-        select(SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value,
-               SurveyAnswer.option, func.count())
+        select(
+            SurveyAnswer.question_id,
+            SurveyAnswer.period,
+            SurveyAnswer.value,
+            SurveyAnswer.option,
+            func.count(),
+        )
         .where(SurveyAnswer.survey == survey.slug)
-        .group_by(SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value,
-                  SurveyAnswer.option)
+        .group_by(
+            SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value, SurveyAnswer.option
+        )
     ).all()
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     for question_id, period, value, option, count in grouped:
         question = survey.question(question_id)
-        if question is None:   # a question removed from the file since
+        if question is None:  # a question removed from the file since
             continue
         key = option if option is not None else value
         tally = tallies[question_id][period]
@@ -184,8 +200,11 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
     multiple = [q.id for q in survey.questions if q.type == MULTIPLE]
     if multiple:
         for question_id, period, respondents in db.session.execute(
-            select(SurveyAnswer.question_id, SurveyAnswer.period,
-                   func.count(distinct(SurveyAnswer.response_id)))
+            select(
+                SurveyAnswer.question_id,
+                SurveyAnswer.period,
+                func.count(distinct(SurveyAnswer.response_id)),
+            )
             .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id.in_(multiple))
             .group_by(SurveyAnswer.question_id, SurveyAnswer.period)
         ):
@@ -204,31 +223,49 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
     overall: dict[str, Tally] = defaultdict(Tally)
     for question in survey.satisfaction_questions:
         category = categories.setdefault(
-            question.category, CategoryResult(question.category, defaultdict(Tally),
-                                              basis=survey.category_basis.get(question.category, "")))
+            question.category,
+            CategoryResult(
+                question.category,
+                defaultdict(Tally),
+                basis=survey.category_basis.get(question.category, ""),
+            ),
+        )
         for period, tally in questions[question.id].periods.items():
             category.periods[period].merge(tally)
             overall[period].merge(tally)
     for category in categories.values():
         ids = [q.id for q in survey.satisfaction_questions if q.category == category.name]
         category.respondents = (
-            {p: t.answered for p, t in questions[ids[0]].periods.items()} if len(ids) == 1
-            else _respondents(survey, ids))
+            {p: t.answered for p, t in questions[ids[0]].periods.items()}
+            if len(ids) == 1
+            else _respondents(survey, ids)
+        )
     rated = survey.satisfaction_questions
     if any(q.required for q in rated):
         # The form takes no response without its required questions: every 答卷 rated.
         overall_respondents = responses
     else:
         overall_respondents = _respondents(survey, [q.id for q in rated]) if rated else {}
-    return SurveyResults(survey, target_rate, responses, questions, list(categories.values()),
-                         overall, overall_respondents, max(1, int(min_answers)))
+    return SurveyResults(
+        survey,
+        target_rate,
+        responses,
+        questions,
+        list(categories.values()),
+        overall,
+        overall_respondents,
+        max(1, int(min_answers)),
+    )
 
 
 def latest_texts(survey: Survey, question: Question, period: str, limit: int) -> list[str]:
     """The newest typed answers of a text question (walks the question index backwards)."""
-    query = (select(SurveyAnswer.text)
-             .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id)
-             .order_by(SurveyAnswer.id.desc()).limit(limit))
+    query = (
+        select(SurveyAnswer.text)
+        .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id)
+        .order_by(SurveyAnswer.id.desc())
+        .limit(limit)
+    )
     if period != ALL:
         query = query.where(SurveyAnswer.period == period)
     return list(db.session.execute(query).scalars())

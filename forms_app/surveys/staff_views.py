@@ -3,6 +3,7 @@
 Results and exports: 经理 and 客服 (the seed's 客服 collects and analyses owner opinions weekly).
 Invitation links are credentials to answer for a household, so only a 经理 creates or lists them.
 """
+
 from __future__ import annotations
 
 from flask import (
@@ -22,9 +23,9 @@ from ..accounts.audit import record_audit
 from ..core.clock import utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
+from ..core.extensions import db
 from ..web.errors import render_error
 from ..web.exports import Table, csv_response, table_csv_response, xlsx_tables_response
-from ..core.extensions import db
 from ..web.paging import paginate
 from ..web.template_filters import local_minute
 from ..web.typed_input import select_number
@@ -37,8 +38,12 @@ from .results import ALL, latest_texts, survey_results
 bp = Blueprint("surveys_staff", __name__)
 
 # Rooms in floor order: '101' before '1001' (room numbers are stored as text).
-HOUSEHOLD_ORDER = (SurveyInvitation.building, SurveyInvitation.unit,
-                   func.length(SurveyInvitation.room), SurveyInvitation.room)
+HOUSEHOLD_ORDER = (
+    SurveyInvitation.building,
+    SurveyInvitation.unit,
+    func.length(SurveyInvitation.room),
+    SurveyInvitation.room,
+)
 TEXT_PREVIEW = 5
 
 
@@ -56,10 +61,14 @@ def min_answers() -> int:
 @staff_required("surveys.results")
 def index():
     """Every survey with its window and number of responses."""
-    counts = dict(db.session.execute(
-        select(SurveyResponse.survey, func.count()).group_by(SurveyResponse.survey)).all())
-    return render_template("surveys/staff/index.html", surveys=all_surveys().values(),
-                           counts=counts)
+    counts = dict(
+        db.session.execute(
+            select(SurveyResponse.survey, func.count()).group_by(SurveyResponse.survey)
+        ).all()
+    )
+    return render_template(
+        "surveys/staff/index.html", surveys=all_surveys().values(), counts=counts
+    )
 
 
 @bp.get("/<slug>")
@@ -71,11 +80,18 @@ def results(slug: str):
     period = request.args.get("period", ALL)
     if period not in summary.responses:
         period = ALL
-    previews = {q.id: latest_texts(survey, q, period, TEXT_PREVIEW)
-                for q in survey.questions if q.is_text}
-    return render_template("surveys/staff/results.html", survey=survey, results=summary,
-                           period=period, previews=previews, ALL=ALL,
-                           question_types=QUESTION_TYPES)
+    previews = {
+        q.id: latest_texts(survey, q, period, TEXT_PREVIEW) for q in survey.questions if q.is_text
+    }
+    return render_template(
+        "surveys/staff/results.html",
+        survey=survey,
+        results=summary,
+        period=period,
+        previews=previews,
+        ALL=ALL,
+        question_types=QUESTION_TYPES,
+    )
 
 
 @bp.get("/<slug>/texts/<question_id>")
@@ -86,16 +102,27 @@ def texts(slug: str, question_id: str):
     question = survey.question(question_id)
     if question is None or not (question.is_text or question.other):
         return render_error(404)
-    query = (select(SurveyAnswer)
-             .where(SurveyAnswer.survey == survey.slug, SurveyAnswer.question_id == question.id,
-                    SurveyAnswer.text.is_not(None))
-             .order_by(SurveyAnswer.id.desc()))
+    query = (
+        select(SurveyAnswer)
+        .where(
+            SurveyAnswer.survey == survey.slug,
+            SurveyAnswer.question_id == question.id,
+            SurveyAnswer.text.is_not(None),
+        )
+        .order_by(SurveyAnswer.id.desc())
+    )
     page = paginate(query, request.args.get("page"))
-    return render_template("surveys/staff/texts.html", survey=survey, question=question,
-                           page=page, period_label=period_label)
+    return render_template(
+        "surveys/staff/texts.html",
+        survey=survey,
+        question=question,
+        page=page,
+        period_label=period_label,
+    )
 
 
 # --- exports ---------------------------------------------------------------------------
+
 
 @bp.get("/<slug>/export.<fmt>")
 @staff_required("surveys.results")
@@ -120,6 +147,7 @@ def export(slug: str, fmt: str):
 
 # --- invitations -----------------------------------------------------------------------
 
+
 def _households(community, building: int | None):
     for number, data in sorted(community.buildings.items()):
         if building is not None and number != building:
@@ -132,20 +160,34 @@ def _households(community, building: int | None):
 def _create_invitations(survey, community, building: int | None) -> int:
     """A link for every household (of one building, or all) that has none yet; how many."""
     with write_transaction() as session:
-        existing = set(session.execute(
-            select(SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room)
-            .where(SurveyInvitation.survey == survey.slug)).all())
+        existing = set(
+            session.execute(
+                select(
+                    SurveyInvitation.building, SurveyInvitation.unit, SurveyInvitation.room
+                ).where(SurveyInvitation.survey == survey.slug)
+            ).all()
+        )
         created = 0
         for household in _households(community, building):
             if household in existing:
                 continue
             number, unit, room = household
-            session.add(SurveyInvitation(survey=survey.slug, building=number, unit=unit,
-                                         room=room, created_by=current_staff().username))
+            session.add(
+                SurveyInvitation(
+                    survey=survey.slug,
+                    building=number,
+                    unit=unit,
+                    room=room,
+                    created_by=current_staff().username,
+                )
+            )
             created += 1
         where = "全部楼栋" if building is None else f"{building}号楼"
-        record_audit("survey.invitations", target=f"survey:{survey.slug}",
-                     detail=f"{where}：新建 {created} 个")
+        record_audit(
+            "survey.invitations",
+            target=f"survey:{survey.slug}",
+            detail=f"{where}：新建 {created} 个",
+        )
     return created
 
 
@@ -170,12 +212,24 @@ def invitations(slug: str):
         flash(f"已新建 {created} 个邀请链接（已有链接的住户不重复生成）。", "success")
         return redirect(url_for(".invitations", slug=slug))
     totals = db.session.execute(
-        select(func.count(), func.count(SurveyInvitation.used_on))
-        .where(SurveyInvitation.survey == survey.slug)).one()
-    page = paginate(select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
-                    .order_by(*HOUSEHOLD_ORDER), request.args.get("page"))
-    return render_template("surveys/staff/invitations.html", survey=survey, page=page,
-                           total=totals[0], used=totals[1], community=community)
+        select(func.count(), func.count(SurveyInvitation.used_on)).where(
+            SurveyInvitation.survey == survey.slug
+        )
+    ).one()
+    page = paginate(
+        select(SurveyInvitation)
+        .where(SurveyInvitation.survey == survey.slug)
+        .order_by(*HOUSEHOLD_ORDER),
+        request.args.get("page"),
+    )
+    return render_template(
+        "surveys/staff/invitations.html",
+        survey=survey,
+        page=page,
+        total=totals[0],
+        used=totals[1],
+        community=community,
+    )
 
 
 @bp.get("/<slug>/invitations.csv")
@@ -187,14 +241,22 @@ def invitations_csv(slug: str):
 
     def rows():
         for invitation in db.session.execute(
-            select(SurveyInvitation).where(SurveyInvitation.survey == survey.slug)
+            select(SurveyInvitation)
+            .where(SurveyInvitation.survey == survey.slug)
             .order_by(*HOUSEHOLD_ORDER)
             .execution_options(yield_per=500)
         ).scalars():
-            yield [invitation.building, invitation.unit, invitation.room,
-                   url_for("surveys.answer_invitation", token=invitation.token, _external=True),
-                   "已填写" if invitation.used_on else "未填写", invitation.used_on]
+            yield [
+                invitation.building,
+                invitation.unit,
+                invitation.room,
+                url_for("surveys.answer_invitation", token=invitation.token, _external=True),
+                "已填写" if invitation.used_on else "未填写",
+                invitation.used_on,
+            ]
 
-    return csv_response(f"{survey.title}邀请链接.csv",
-                        ["楼栋", "单元", "房号", "链接", "状态", "填写日期"],
-                        stream_with_context(rows()))
+    return csv_response(
+        f"{survey.title}邀请链接.csv",
+        ["楼栋", "单元", "房号", "链接", "状态", "填写日期"],
+        stream_with_context(rows()),
+    )

@@ -5,6 +5,7 @@ Paths and quizzes are data (``data/training/``) naming handbook sections by thei
 ``handbook.py`` reads those sections from the handbook's own sources, the way the build does,
 so every link points at a real section and a read mark lapses when its section's text changes.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,12 +37,21 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .staff_views import bp as staff_bp
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/training")
-    register_section(app, StaffSection(
-        name="training",
-        nav=(NavLink("我的培训", "training_staff.index", "training.learn"),
-             NavLink("培训进度", "training_staff.people", "training.records")),
-        home=(HomePanel("training/staff/_home.html", _my_path, "training.learn"),
-              HomePanel("training/staff/_home_team.html", _who_is_behind, "training.records")),
-        audit_labels={"training.session": "登记培训记录",
-                      "training.attendance": "勾选培训参加人"},
-    ))
+    register_section(
+        app,
+        StaffSection(
+            name="training",
+            nav=(
+                NavLink("我的培训", "training_staff.index", "training.learn"),
+                NavLink("培训进度", "training_staff.people", "training.records"),
+            ),
+            home=(
+                HomePanel("training/staff/_home.html", _my_path, "training.learn"),
+                HomePanel("training/staff/_home_team.html", _who_is_behind, "training.records"),
+            ),
+            audit_labels={
+                "training.session": "登记培训记录",
+                "training.attendance": "勾选培训参加人",
+            },
+        ),
+    )

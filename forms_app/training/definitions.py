@@ -13,6 +13,7 @@ Everything is checked when the app starts: every section named exists in the sta
 and holds the question's quote, every answer is one of its question's options. A broken file
 stops the app, naming the file.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class Question:
     options: tuple[str, ...]
     answers: frozenset[str]
     section: Section
-    quote: str          # the handbook's words that give the answer (checked at start-up)
+    quote: str  # the handbook's words that give the answer (checked at start-up)
 
     @property
     def kind_label(self) -> str:
@@ -69,7 +70,7 @@ class Quiz:
     title: str
     description: str
     roles: frozenset[str]
-    pass_mark: int          # percent of the questions answered right
+    pass_mark: int  # percent of the questions answered right
     questions: tuple[Question, ...]
 
     def question(self, question_id: str) -> Question | None:
@@ -96,7 +97,7 @@ def _roles(source, raw) -> frozenset[str]:
     if raw == ALL_PAGES or raw == [ALL_PAGES]:
         return frozenset(ROLE_LABELS)
     if not isinstance(raw, list) or not raw:
-        _fail(source, "roles 应为角色代码的列表，或 \"*\"（全部角色）")
+        _fail(source, 'roles 应为角色代码的列表，或 "*"（全部角色）')
     unknown = [r for r in raw if r not in ROLE_LABELS]
     if unknown:
         _fail(source, f"未知角色 {unknown}；可选: {', '.join(ROLE_LABELS)}")
@@ -109,8 +110,9 @@ def _path(source, role: str, entries, handbook: Handbook) -> tuple[Section, ...]
     sections: list[Section] = []
     for entry in entries:
         if entry == ALL_PAGES:
-            found = [s for page in handbook.pages if page != FRONT_PAGE
-                     for s in handbook.chapters(page)]
+            found = [
+                s for page in handbook.pages if page != FRONT_PAGE for s in handbook.chapters(page)
+            ]
         elif isinstance(entry, str) and "#" in entry:
             section = handbook.sections.get(entry)
             if section is None:
@@ -139,7 +141,11 @@ def read_paths(path: Path, handbook: Handbook) -> dict[str, tuple[Section, ...]]
 
 
 def _text(source, where: str, value) -> str:
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
+    if (
+        not isinstance(value, (str, int, float))
+        or isinstance(value, bool)
+        or not str(value).strip()
+    ):
         _fail(source, f"{where} 应为非空文字")
     return " ".join(str(value).split())
 
@@ -153,8 +159,11 @@ def _question(source, index: int, raw, handbook: Handbook) -> Question:
     if not isinstance(raw, dict):
         _fail(source, f"{where} 格式不对")
     question_id = raw.get("id")
-    if not isinstance(question_id, str) or not question_id.replace("-", "").isalnum() \
-            or not question_id.isascii():
+    if (
+        not isinstance(question_id, str)
+        or not question_id.replace("-", "").isalnum()
+        or not question_id.isascii()
+    ):
         _fail(source, f"{where} 的 id 应为英文字母、数字和连字符")
     where = f"题目 {question_id}"
     kind = raw.get("type")
@@ -166,8 +175,11 @@ def _question(source, index: int, raw, handbook: Handbook) -> Question:
         _fail(source, f"{where} 的 section {raw.get('section')!r} 在员工手册中不存在")
     quote = _text(source, f"{where} 的 quote", raw.get("quote"))
     if _compact(quote) not in _compact(section.text):
-        _fail(source, f"{where} 的 quote「{quote}」在手册章节 {section.key} 中找不到"
-                      "（手册改了措辞？请核对答案后更新 quote）")
+        _fail(
+            source,
+            f"{where} 的 quote「{quote}」在手册章节 {section.key} 中找不到"
+            "（手册改了措辞？请核对答案后更新 quote）",
+        )
     if kind == TRUE_FALSE:
         if not isinstance(raw.get("answer"), bool):
             _fail(source, f"{where} 是判断题，answer 应为 true 或 false")
@@ -196,7 +208,8 @@ def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: i
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
     try:
         rendered = environment.from_string(path.read_text(encoding="utf-8")).render(
-            community=community)
+            community=community
+        )
         raw = yaml.safe_load(rendered)
     except (jinja2.TemplateError, yaml.YAMLError) as error:
         _fail(path, f"无法读取: {error}")
@@ -209,9 +222,14 @@ def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: i
     ids = [q.id for q in parsed]
     if len(set(ids)) != len(ids):
         _fail(path, f"题目 id 重复: {sorted({i for i in ids if ids.count(i) > 1})}")
-    return Quiz(path.stem, _text(path, "title", raw.get("title")),
-                " ".join(str(raw.get("description") or "").split()),
-                _roles(path, raw.get("roles")), pass_mark, parsed)
+    return Quiz(
+        path.stem,
+        _text(path, "title", raw.get("title")),
+        " ".join(str(raw.get("description") or "").split()),
+        _roles(path, raw.get("roles")),
+        pass_mark,
+        parsed,
+    )
 
 
 def pass_mark_of(community: Community) -> int:
@@ -219,7 +237,8 @@ def pass_mark_of(community: Community) -> int:
     mark = settings.get("pass_mark") if isinstance(settings, dict) else None
     if not isinstance(mark, int) or isinstance(mark, bool) or not 1 <= mark <= 100:
         raise TrainingDataError(
-            f"{community.source}: training.pass_mark（测验及格线，百分比）应为 1–100 的整数")
+            f"{community.source}: training.pass_mark（测验及格线，百分比）应为 1–100 的整数"
+        )
     return mark
 
 
@@ -235,8 +254,9 @@ def cached_training(directory: str, handbook_key: tuple, community_file: str) ->
     from ..core.community import cached_community
     from .handbook_sections import cached_handbook
 
-    return read_training(Path(directory), cached_handbook(*handbook_key),
-                         cached_community(community_file))
+    return read_training(
+        Path(directory), cached_handbook(*handbook_key), cached_community(community_file)
+    )
 
 
 def current_training() -> Training:
@@ -245,5 +265,8 @@ def current_training() -> Training:
 
     from .handbook_sections import handbook_key
 
-    return cached_training(str(current_app.config["TRAINING_DIR"] or TRAINING_DIR),
-                           handbook_key(), current_app.config["COMMUNITY_FILE"])
+    return cached_training(
+        str(current_app.config["TRAINING_DIR"] or TRAINING_DIR),
+        handbook_key(),
+        current_app.config["COMMUNITY_FILE"],
+    )

@@ -7,6 +7,7 @@ build (``mkdocs-staff.yml``). So an anchor here is an anchor of the built handbo
 digest changes exactly when the text a reader sees changes. The staff half is served under
 ``/staff/``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,12 @@ class HandbookError(ValueError):
 class Section:
     """One heading of a staff-handbook page and the text under it (its subsections too)."""
 
-    page: str          # "service-code", "index"
-    anchor: str        # "ssmile微笑"
-    title: str         # "S：SMILE（微笑）"
+    page: str  # "service-code", "index"
+    anchor: str  # "ssmile微笑"
+    title: str  # "S：SMILE（微笑）"
     page_title: str
     level: int
-    digest: str        # SHA-256 of the section's rendered HTML
+    digest: str  # SHA-256 of the section's rendered HTML
     text: str = field(default="", repr=False, compare=False)  # what a reader reads, as plain text
 
     @property
@@ -82,18 +83,19 @@ def _page_sections(page: str, html: str) -> list[Section]:
     for index, match in enumerate(headings):
         level = int(match.group(1))
         end = len(html)
-        for later in headings[index + 1:]:
+        for later in headings[index + 1 :]:
             if int(later.group(1)) <= level:
                 end = later.start()
                 break
         title = " ".join(_TAG.sub("", _PERMALINK.sub("", match.group(3))).split())
         if level == 1 and not page_title:
             page_title = title
-        body = html[match.start():end]
+        body = html[match.start() : end]
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         text = " ".join(unescape(_TAG.sub(" ", _PERMALINK.sub("", body))).split())
-        sections.append(Section(page, match.group(2), title, page_title or title, level, digest,
-                                text))
+        sections.append(
+            Section(page, match.group(2), title, page_title or title, level, digest, text)
+        )
     return sections
 
 
@@ -122,10 +124,12 @@ def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -
     for file in pages:
         name = file.src_uri.removesuffix(".md")
         source = Path(file.abs_src_path).read_text(encoding="utf-8")
-        text = config.plugins.on_page_markdown(source, page=Page(None, file, config),
-                                               config=config, files=files)
-        converter = markdown.Markdown(extensions=config.markdown_extensions,
-                                      extension_configs=config.mdx_configs)
+        text = config.plugins.on_page_markdown(
+            source, page=Page(None, file, config), config=config, files=files
+        )
+        converter = markdown.Markdown(
+            extensions=config.markdown_extensions, extension_configs=config.mdx_configs
+        )
         sections = _page_sections(name, converter.convert(text))
         handbook.pages[name] = sections
         for section in sections:

@@ -6,6 +6,7 @@ changes that section, the mark no longer matches and the section shows as to re-
 and sessions keep the texts and names of their day, so they read correctly after the quiz
 files, the handbook or an account's name change.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -63,8 +64,9 @@ class TrainingAttempt(db.Model):
     passed: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    answers: Mapped[list["TrainingAnswer"]] = relationship(
-        back_populates="attempt", order_by="TrainingAnswer.position", cascade="all, delete-orphan")
+    answers: Mapped[list[TrainingAnswer]] = relationship(
+        back_populates="attempt", order_by="TrainingAnswer.position", cascade="all, delete-orphan"
+    )
 
     @property
     def percent(self) -> int:
@@ -84,7 +86,7 @@ class TrainingAnswer(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     question_id: Mapped[str] = mapped_column(String(60))
     question_text: Mapped[str] = mapped_column(Text)
-    chosen: Mapped[str] = mapped_column(Text)        # the options chosen, "、"-joined
+    chosen: Mapped[str] = mapped_column(Text)  # the options chosen, "、"-joined
     right_answer: Mapped[str] = mapped_column(Text)
     correct: Mapped[bool] = mapped_column(Boolean)
     section_key: Mapped[str] = mapped_column(String(200))
@@ -104,7 +106,8 @@ class TrainingSession(db.Model):
     held_on: Mapped[date] = mapped_column(Date)
     topic: Mapped[str] = mapped_column(String(100))
     trainer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True
+    )
     trainer_name: Mapped[str] = mapped_column(String(100))
     # Section keys ("page#anchor") and their titles of that day, one per line each.
     section_keys: Mapped[str] = mapped_column(Text, default="")
@@ -113,12 +116,14 @@ class TrainingSession(db.Model):
     quiz_title: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True)
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True
+    )
     recorded_by_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    attendances: Mapped[list["TrainingAttendance"]] = relationship(
-        back_populates="session", order_by="TrainingAttendance.id", cascade="all, delete-orphan")
+    attendances: Mapped[list[TrainingAttendance]] = relationship(
+        back_populates="session", order_by="TrainingAttendance.id", cascade="all, delete-orphan"
+    )
 
     @property
     def reference(self) -> str:

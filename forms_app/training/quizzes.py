@@ -4,6 +4,7 @@ Each question's options are posted by index (``q-<question id>`` = ``0``, ``1`` 
 names a question the quiz does not have, or an option it does not offer, is refused whole:
 nothing is scored or stored.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,11 @@ def _chosen(question: Question, values: list[str]) -> tuple[str, ...] | str:
         return "请作答。" if question.kind != MULTIPLE else "请选择至少一项。"
     indexes = set()
     for value in values:
-        if not isinstance(value, str) or not _INDEX.fullmatch(value) \
-                or int(value) >= len(question.options):
+        if (
+            not isinstance(value, str)
+            or not _INDEX.fullmatch(value)
+            or int(value) >= len(question.options)
+        ):
             return "所选答案不是本题的选项，请重新选择。"
         indexes.add(int(value))
     if question.kind != MULTIPLE and len(indexes) > 1:
@@ -76,7 +80,8 @@ def grade(quiz: Quiz, form) -> list[Graded]:
 
 def find_by_nonce(nonce: str) -> TrainingAttempt | None:
     return db.session.scalar(
-        select(TrainingAttempt).where(TrainingAttempt.submission_nonce == nonce))
+        select(TrainingAttempt).where(TrainingAttempt.submission_nonce == nonce)
+    )
 
 
 def store_attempt(quiz: Quiz, graded: list[Graded], user, nonce: str) -> tuple[int, bool]:
@@ -86,16 +91,29 @@ def store_attempt(quiz: Quiz, graded: list[Graded], user, nonce: str) -> tuple[i
     try:
         with write_transaction() as session:
             attempt = TrainingAttempt(
-                submission_nonce=nonce, user_id=user.id, quiz_id=quiz.id,
-                quiz_title=quiz.title, correct=correct, total=total, pass_mark=quiz.pass_mark,
-                passed=100 * correct >= quiz.pass_mark * total)
+                submission_nonce=nonce,
+                user_id=user.id,
+                quiz_id=quiz.id,
+                quiz_title=quiz.title,
+                correct=correct,
+                total=total,
+                pass_mark=quiz.pass_mark,
+                passed=100 * correct >= quiz.pass_mark * total,
+            )
             for position, item in enumerate(graded):
                 question = item.question
-                attempt.answers.append(TrainingAnswer(
-                    position=position, question_id=question.id, question_text=question.text,
-                    chosen="、".join(item.chosen), right_answer=question.answer_text,
-                    correct=item.correct, section_key=question.section.key,
-                    section_title=question.section.label))
+                attempt.answers.append(
+                    TrainingAnswer(
+                        position=position,
+                        question_id=question.id,
+                        question_text=question.text,
+                        chosen="、".join(item.chosen),
+                        right_answer=question.answer_text,
+                        correct=item.correct,
+                        section_key=question.section.key,
+                        section_title=question.section.label,
+                    )
+                )
             session.add(attempt)
             session.flush()
             return attempt.id, True

@@ -4,6 +4,7 @@ attempts, the sessions they attended; who is behind; marking a section read.
 A read mark counts only while its digest is the section's current digest: when the handbook
 changes the section, the mark shows as 内容已更新 and the section has to be read again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -91,9 +92,13 @@ def _marks(user_ids) -> dict[int, dict[str, tuple[str, datetime]]]:
     """user → section key → (digest, read at). Plain rows: a staff of hundreds has thousands."""
     found: dict[int, dict[str, tuple[str, datetime]]] = {}
     for user_id, key, digest, read_at in db.session.execute(
-            select(TrainingReadMark.user_id, TrainingReadMark.section_key,
-                   TrainingReadMark.digest, TrainingReadMark.read_at)
-            .where(TrainingReadMark.user_id.in_(user_ids))):
+        select(
+            TrainingReadMark.user_id,
+            TrainingReadMark.section_key,
+            TrainingReadMark.digest,
+            TrainingReadMark.read_at,
+        ).where(TrainingReadMark.user_id.in_(user_ids))
+    ):
         found.setdefault(user_id, {})[key] = (digest, read_at)
     return found
 
@@ -101,22 +106,34 @@ def _marks(user_ids) -> dict[int, dict[str, tuple[str, datetime]]]:
 def _attempt_summary(user_ids) -> dict[tuple[int, str], tuple[int, int, bool, int]]:
     """(user, quiz) → (attempts, best percent, passed ever, last attempt id)."""
     rows = db.session.execute(
-        select(TrainingAttempt.user_id, TrainingAttempt.quiz_id, func.count(TrainingAttempt.id),
-               func.max(TrainingAttempt.correct * 1.0 / TrainingAttempt.total),
-               func.max(cast(TrainingAttempt.passed, Integer)), func.max(TrainingAttempt.id))
+        select(
+            TrainingAttempt.user_id,
+            TrainingAttempt.quiz_id,
+            func.count(TrainingAttempt.id),
+            func.max(TrainingAttempt.correct * 1.0 / TrainingAttempt.total),
+            func.max(cast(TrainingAttempt.passed, Integer)),
+            func.max(TrainingAttempt.id),
+        )
         .where(TrainingAttempt.user_id.in_(user_ids))
-        .group_by(TrainingAttempt.user_id, TrainingAttempt.quiz_id)).all()
-    return {(user, quiz): (count, round(100 * best), bool(passed), last)
-            for user, quiz, count, best, passed, last in rows}
+        .group_by(TrainingAttempt.user_id, TrainingAttempt.quiz_id)
+    ).all()
+    return {
+        (user, quiz): (count, round(100 * best), bool(passed), last)
+        for user, quiz, count, best, passed, last in rows
+    }
 
 
 def _sessions(user_ids) -> dict[int, tuple[int, date | None]]:
     rows = db.session.execute(
-        select(TrainingAttendance.user_id, func.count(TrainingAttendance.id),
-               func.max(TrainingSession.held_on))
+        select(
+            TrainingAttendance.user_id,
+            func.count(TrainingAttendance.id),
+            func.max(TrainingSession.held_on),
+        )
         .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
         .where(TrainingAttendance.user_id.in_(user_ids))
-        .group_by(TrainingAttendance.user_id)).all()
+        .group_by(TrainingAttendance.user_id)
+    ).all()
     return {user: (count, last) for user, count, last in rows}
 
 
@@ -144,24 +161,36 @@ def records_for(users: list[StaffUser], training: Training) -> list[PersonRecord
 def record_for(user: StaffUser, training: Training) -> PersonRecord:
     """One person's record, with the sessions they attended (newest first)."""
     record = records_for([user], training)[0]
-    record.attended = [tuple(row) for row in db.session.execute(
-        select(TrainingSession, TrainingAttendance)
-        .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
-        .where(TrainingAttendance.user_id == user.id)
-        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())).all()]
+    record.attended = [
+        tuple(row)
+        for row in db.session.execute(
+            select(TrainingSession, TrainingAttendance)
+            .join(TrainingAttendance, TrainingAttendance.session_id == TrainingSession.id)
+            .where(TrainingAttendance.user_id == user.id)
+            .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+        ).all()
+    ]
     return record
 
 
 def attempts_of(user_id: int) -> list[TrainingAttempt]:
-    return list(db.session.execute(
-        select(TrainingAttempt).where(TrainingAttempt.user_id == user_id)
-        .order_by(TrainingAttempt.id.desc())).scalars())
+    return list(
+        db.session.execute(
+            select(TrainingAttempt)
+            .where(TrainingAttempt.user_id == user_id)
+            .order_by(TrainingAttempt.id.desc())
+        ).scalars()
+    )
 
 
 def active_staff() -> list[StaffUser]:
-    return list(db.session.execute(
-        select(StaffUser).where(StaffUser.active.is_(True))
-        .order_by(StaffUser.role, StaffUser.display_name, StaffUser.username)).scalars())
+    return list(
+        db.session.execute(
+            select(StaffUser)
+            .where(StaffUser.active.is_(True))
+            .order_by(StaffUser.role, StaffUser.display_name, StaffUser.username)
+        ).scalars()
+    )
 
 
 def everyone(training: Training) -> list[PersonRecord]:
@@ -174,11 +203,17 @@ def mark_read(user: StaffUser, section: Section) -> None:
     """Record that ``user`` read ``section`` as it reads now (a re-read replaces the old mark)."""
     try:
         with write_transaction() as session:
-            mark = session.scalar(select(TrainingReadMark).where(
-                TrainingReadMark.user_id == user.id, TrainingReadMark.section_key == section.key))
+            mark = session.scalar(
+                select(TrainingReadMark).where(
+                    TrainingReadMark.user_id == user.id, TrainingReadMark.section_key == section.key
+                )
+            )
             if mark is None:
-                session.add(TrainingReadMark(user_id=user.id, section_key=section.key,
-                                             digest=section.digest))
+                session.add(
+                    TrainingReadMark(
+                        user_id=user.id, section_key=section.key, digest=section.digest
+                    )
+                )
             else:
                 mark.digest = section.digest
                 mark.read_at = utcnow()

@@ -3,6 +3,7 @@ attendees, attendees signing in on their own phones, the list and its export.
 
 The seed: 客服主管 "每周开展一次客服人员的培训教育，有培训记录".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,8 +85,9 @@ def staff_ids(values: list[str], staff: dict[int, StaffUser]) -> list[StaffUser]
     return chosen
 
 
-def check_session(form, today: date, training: Training, handbook: Handbook,
-                  staff: dict[int, StaffUser]) -> CheckedSession:
+def check_session(
+    form, today: date, training: Training, handbook: Handbook, staff: dict[int, StaffUser]
+) -> CheckedSession:
     """Validate the new-session form; the checked values, or SessionError with every problem."""
     errors: dict[str, str] = {}
     nonce = form.get("nonce", "")
@@ -120,13 +122,23 @@ def check_session(form, today: date, training: Training, handbook: Handbook,
         errors["attendees"] = "参加人中有不存在或已停用的账号，请刷新页面后重新勾选。"
     if errors:
         raise SessionError(errors)
-    return CheckedSession(held_on, topic, trainer, sections, quiz.id if quiz else None,
-                          quiz.title if quiz else "", note, attendees, nonce)
+    return CheckedSession(
+        held_on,
+        topic,
+        trainer,
+        sections,
+        quiz.id if quiz else None,
+        quiz.title if quiz else "",
+        note,
+        attendees,
+        nonce,
+    )
 
 
 def find_by_nonce(nonce: str) -> TrainingSession | None:
     return db.session.scalar(
-        select(TrainingSession).where(TrainingSession.submission_nonce == nonce))
+        select(TrainingSession).where(TrainingSession.submission_nonce == nonce)
+    )
 
 
 def store_session(checked: CheckedSession, recorder) -> tuple[int, bool]:
@@ -134,20 +146,33 @@ def store_session(checked: CheckedSession, recorder) -> tuple[int, bool]:
     try:
         with write_transaction() as session:
             record = TrainingSession(
-                submission_nonce=checked.nonce, held_on=checked.held_on, topic=checked.topic,
-                trainer_id=checked.trainer.id, trainer_name=actor_label(checked.trainer),
+                submission_nonce=checked.nonce,
+                held_on=checked.held_on,
+                topic=checked.topic,
+                trainer_id=checked.trainer.id,
+                trainer_name=actor_label(checked.trainer),
                 section_keys="\n".join(s.key for s in checked.sections),
                 section_titles="\n".join(s.label for s in checked.sections),
-                quiz_id=checked.quiz_id, quiz_title=checked.quiz_title, note=checked.note,
-                recorded_by_id=recorder.id, recorded_by_name=actor_label(recorder))
+                quiz_id=checked.quiz_id,
+                quiz_title=checked.quiz_title,
+                note=checked.note,
+                recorded_by_id=recorder.id,
+                recorded_by_name=actor_label(recorder),
+            )
             for person in checked.attendees:
-                record.attendances.append(TrainingAttendance(
-                    user_id=person.id, user_name=actor_label(person), how=HOW_TICKED))
+                record.attendances.append(
+                    TrainingAttendance(
+                        user_id=person.id, user_name=actor_label(person), how=HOW_TICKED
+                    )
+                )
             session.add(record)
             session.flush()
-            record_audit("training.session", target=record.reference,
-                         detail=f"{checked.held_on.isoformat()} {checked.topic}，"
-                                f"参加 {len(checked.attendees)} 人")
+            record_audit(
+                "training.session",
+                target=record.reference,
+                detail=f"{checked.held_on.isoformat()} {checked.topic}，"
+                f"参加 {len(checked.attendees)} 人",
+            )
             return record.id, True
     except IntegrityError:
         existing = find_by_nonce(checked.nonce)
@@ -168,16 +193,22 @@ def set_ticked(record_id: int, listed: list[StaffUser], ticked: list[StaffUser])
         present = {a.user_id: a for a in record.attendances}
         for person in ticked:
             if person.id not in present:
-                record.attendances.append(TrainingAttendance(
-                    user_id=person.id, user_name=actor_label(person), how=HOW_TICKED))
+                record.attendances.append(
+                    TrainingAttendance(
+                        user_id=person.id, user_name=actor_label(person), how=HOW_TICKED
+                    )
+                )
                 added += 1
         for person in listed:
             if person.id not in ticked_ids and person.id in present:
                 record.attendances.remove(present[person.id])
                 removed += 1
         if added or removed:
-            record_audit("training.attendance", target=record.reference,
-                         detail=f"勾选参加人：新增 {added} 人，移除 {removed} 人")
+            record_audit(
+                "training.attendance",
+                target=record.reference,
+                detail=f"勾选参加人：新增 {added} 人，移除 {removed} 人",
+            )
     return added, removed
 
 
@@ -185,39 +216,77 @@ def sign_in(record_id: int, user) -> bool:
     """The user signs in to a session on their own phone; False when already on the list."""
     try:
         with write_transaction() as session:
-            exists = session.scalar(select(TrainingAttendance.id).where(
-                TrainingAttendance.session_id == record_id, TrainingAttendance.user_id == user.id))
+            exists = session.scalar(
+                select(TrainingAttendance.id).where(
+                    TrainingAttendance.session_id == record_id,
+                    TrainingAttendance.user_id == user.id,
+                )
+            )
             if exists:
                 return False
-            session.add(TrainingAttendance(session_id=record_id, user_id=user.id,
-                                           user_name=actor_label(user), how=HOW_SIGNED))
+            session.add(
+                TrainingAttendance(
+                    session_id=record_id,
+                    user_id=user.id,
+                    user_name=actor_label(user),
+                    how=HOW_SIGNED,
+                )
+            )
         return True
     except IntegrityError:
         return False  # the same tap twice: the first one signed in
 
 
 def recent_sessions():
-    return (select(TrainingSession).options(selectinload(TrainingSession.attendances))
-            .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc()))
+    return (
+        select(TrainingSession)
+        .options(selectinload(TrainingSession.attendances))
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+    )
 
 
-EXPORT_HEADER = ("培训编号", "培训日期", "培训主题", "主讲人", "培训内容（手册章节）", "测验",
-                 "参加人", "参加方式", "签到/勾选时间", "登记人", "备注")
+EXPORT_HEADER = (
+    "培训编号",
+    "培训日期",
+    "培训主题",
+    "主讲人",
+    "培训内容（手册章节）",
+    "测验",
+    "参加人",
+    "参加方式",
+    "签到/勾选时间",
+    "登记人",
+    "备注",
+)
 
 
 def export_rows():
     """One row per attendee of every session, oldest first (a session nobody attended: one row)."""
     from ..web.template_filters import local_minute
 
-    query = (select(TrainingSession).options(selectinload(TrainingSession.attendances))
-             .order_by(TrainingSession.held_on, TrainingSession.id))
+    query = (
+        select(TrainingSession)
+        .options(selectinload(TrainingSession.attendances))
+        .order_by(TrainingSession.held_on, TrainingSession.id)
+    )
     for record in db.session.execute(query).scalars():
         covered = "；".join(title for _key, title in record.covered)
-        common = (record.reference, record.held_on, record.topic, record.trainer_name, covered,
-                  record.quiz_title)
+        common = (
+            record.reference,
+            record.held_on,
+            record.topic,
+            record.trainer_name,
+            covered,
+            record.quiz_title,
+        )
         tail = (record.recorded_by_name, record.note)
         if not record.attendances:
             yield (*common, "", "", "", *tail)
         for attendance in record.attendances:
-            yield (*common, attendance.user_name, attendance.how_label,
-                   local_minute(attendance.at), *tail)
+            yield (
+                *common,
+                attendance.user_name,
+                attendance.how_label,
+                local_minute(attendance.at),
+                *tail,
+            )

@@ -1,6 +1,7 @@
 """The training screens: my path and quizzes (phone-first), taking a quiz and its result, my
 record; for the 经理 and 客服主管: everyone's progress, each person's record, training
 sessions with attendees, exports."""
+
 from __future__ import annotations
 
 from flask import (
@@ -20,11 +21,11 @@ from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser
 from ..accounts.permissions import allowed
 from ..core.clock import today
+from ..core.extensions import db
+from ..core.tokens import new_nonce
 from ..web.errors import render_error
 from ..web.exports import csv_response, xlsx_response
-from ..core.extensions import db
 from ..web.paging import paginate
-from ..core.tokens import new_nonce
 from . import records, sessions
 from .definitions import current_training
 from .handbook_sections import current_handbook
@@ -51,18 +52,26 @@ def _format(fmt: str) -> None:
 
 # ---- the trainee ---------------------------------------------------------------------------
 
+
 @bp.get("/")
 @staff_required("training.learn")
 def index():
     """My reading path with progress, my quizzes, sessions I can sign in to today."""
     user = current_staff()
     record = records.record_for(user, current_training())
-    open_today = db.session.execute(
-        select(TrainingSession).where(TrainingSession.held_on == today())
-        .order_by(TrainingSession.id)).scalars().all()
+    open_today = (
+        db.session.execute(
+            select(TrainingSession)
+            .where(TrainingSession.held_on == today())
+            .order_by(TrainingSession.id)
+        )
+        .scalars()
+        .all()
+    )
     signed = {session.id for session, _attendance in record.attended}
-    return render_template("training/staff/index.html", record=record, open_today=open_today,
-                           signed=signed)
+    return render_template(
+        "training/staff/index.html", record=record, open_today=open_today, signed=signed
+    )
 
 
 @bp.post("/read")
@@ -92,8 +101,9 @@ def _assigned_quiz(quiz_id: str):
 
 
 def _quiz_page(quiz, values, errors=None, status=200):
-    return render_template("training/staff/quiz.html", quiz=quiz, values=values,
-                           errors=errors or {}), status
+    return render_template(
+        "training/staff/quiz.html", quiz=quiz, values=values, errors=errors or {}
+    ), status
 
 
 @bp.get("/quizzes/<quiz_id>")
@@ -139,9 +149,14 @@ def attempt(attempt_id: int):
         abort(404)
     sections = current_handbook().sections
     owner = db.session.get(StaffUser, found.user_id)
-    return render_template("training/staff/attempt.html", attempt=found, sections=sections,
-                           owner=owner, own=found.user_id == user.id,
-                           quiz_exists=found.quiz_id in current_training().quizzes)
+    return render_template(
+        "training/staff/attempt.html",
+        attempt=found,
+        sections=sections,
+        owner=owner,
+        own=found.user_id == user.id,
+        quiz_exists=found.quiz_id in current_training().quizzes,
+    )
 
 
 @bp.get("/me")
@@ -153,9 +168,12 @@ def my_record():
 
 def _record_page(user: StaffUser):
     record = records.record_for(user, current_training())
-    return render_template("training/staff/record.html", record=record,
-                           attempts=records.attempts_of(user.id),
-                           own=user.id == current_staff().id)
+    return render_template(
+        "training/staff/record.html",
+        record=record,
+        attempts=records.attempts_of(user.id),
+        own=user.id == current_staff().id,
+    )
 
 
 @bp.get("/sessions/<int:session_id>/sign-in")
@@ -164,8 +182,12 @@ def sign_in_page(session_id: int):
     """Where an attendee signs in on their own phone (the trainer shows them this link)."""
     record = _session(session_id)
     signed = any(a.user_id == current_staff().id for a in record.attendances)
-    return render_template("training/staff/sign_in.html", record=record, signed=signed,
-                           is_today=record.held_on == today())
+    return render_template(
+        "training/staff/sign_in.html",
+        record=record,
+        signed=signed,
+        is_today=record.held_on == today(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/attend")
@@ -174,9 +196,13 @@ def sign_in(session_id: int):
     """Sign in (the sign-in page's button; a URL of its own, like the account forms')."""
     record = _session(session_id)
     if record.held_on != today():
-        return render_template("training/staff/sign_in.html", record=record, signed=False,
-                               is_today=False,
-                               error=f"只能在培训当天签到：本次培训在 {record.held_on.isoformat()}。"), 400
+        return render_template(
+            "training/staff/sign_in.html",
+            record=record,
+            signed=False,
+            is_today=False,
+            error=f"只能在培训当天签到：本次培训在 {record.held_on.isoformat()}。",
+        ), 400
     if sessions.sign_in(record.id, current_staff()):
         flash(f"已签到：{record.topic}。", "success")
     else:
@@ -186,6 +212,7 @@ def sign_in(session_id: int):
 
 # ---- the 经理 and 客服主管 ----------------------------------------------------------------
 
+
 @bp.get("/people/")
 @staff_required("training.records")
 def people():
@@ -193,8 +220,13 @@ def people():
     everyone = records.everyone(current_training())
     only_behind = request.args.get("behind") == "1"
     shown = [r for r in everyone if r.behind] if only_behind else everyone
-    return render_template("training/staff/people.html", records=shown, only_behind=only_behind,
-                           behind=sum(1 for r in everyone if r.behind), total=len(everyone))
+    return render_template(
+        "training/staff/people.html",
+        records=shown,
+        only_behind=only_behind,
+        behind=sum(1 for r in everyone if r.behind),
+        total=len(everyone),
+    )
 
 
 @bp.get("/people/<int:user_id>")
@@ -206,18 +238,43 @@ def person(user_id: int):
     return _record_page(user)
 
 
-PEOPLE_HEADER = ("姓名", "用户名", "角色", "阅读进度", "已读", "需重读", "未读", "测验通过",
-                 "应参加测验", "未通过的测验", "参加培训次数", "最近一次培训", "完成度", "状态")
+PEOPLE_HEADER = (
+    "姓名",
+    "用户名",
+    "角色",
+    "阅读进度",
+    "已读",
+    "需重读",
+    "未读",
+    "测验通过",
+    "应参加测验",
+    "未通过的测验",
+    "参加培训次数",
+    "最近一次培训",
+    "完成度",
+    "状态",
+)
 
 
 def _people_rows(everyone):
     for r in everyone:
         failing = "、".join(q.quiz.title for q in r.quizzes if not q.passed)
-        yield (r.user.name, r.user.username, r.user.role_label,
-               f"{r.count(records.READ)}/{len(r.sections)}", r.count(records.READ),
-               r.count(records.CHANGED), r.count(records.UNREAD), r.quizzes_passed,
-               len(r.quizzes), failing, r.sessions_attended, r.last_session_on,
-               f"{r.percent}%", "未完成" if r.behind else "已完成")
+        yield (
+            r.user.name,
+            r.user.username,
+            r.user.role_label,
+            f"{r.count(records.READ)}/{len(r.sections)}",
+            r.count(records.READ),
+            r.count(records.CHANGED),
+            r.count(records.UNREAD),
+            r.quizzes_passed,
+            len(r.quizzes),
+            failing,
+            r.sessions_attended,
+            r.last_session_on,
+            f"{r.percent}%",
+            "未完成" if r.behind else "已完成",
+        )
 
 
 @bp.get("/people/export.<fmt>")
@@ -255,9 +312,16 @@ def sessions_list():
 def _new_session_page(values, errors=None, status=200):
     training = current_training()
     return render_template(
-        "training/staff/session_new.html", values=values, errors=errors or {},
-        staff=records.active_staff(), handbook=current_handbook(), quizzes=training.quizzes,
-        today=today(), max_topic=sessions.MAX_TOPIC, max_note=sessions.MAX_NOTE), status
+        "training/staff/session_new.html",
+        values=values,
+        errors=errors or {},
+        staff=records.active_staff(),
+        handbook=current_handbook(),
+        quizzes=training.quizzes,
+        today=today(),
+        max_topic=sessions.MAX_TOPIC,
+        max_note=sessions.MAX_NOTE,
+    ), status
 
 
 @bp.get("/sessions/new")
@@ -265,8 +329,15 @@ def _new_session_page(values, errors=None, status=200):
 def new_session():
     from werkzeug.datastructures import MultiDict
 
-    return _new_session_page(MultiDict({"held_on": today().isoformat(), "nonce": new_nonce(),
-                                        "trainer": str(current_staff().id)}))
+    return _new_session_page(
+        MultiDict(
+            {
+                "held_on": today().isoformat(),
+                "nonce": new_nonce(),
+                "trainer": str(current_staff().id),
+            }
+        )
+    )
 
 
 @bp.post("/sessions/new")
@@ -274,8 +345,9 @@ def new_session():
 def create_session():
     """Record a session (POST → redirect → GET); the same form posted twice is one session."""
     try:
-        checked = sessions.check_session(request.form, today(), current_training(),
-                                         current_handbook(), _active_staff())
+        checked = sessions.check_session(
+            request.form, today(), current_training(), current_handbook(), _active_staff()
+        )
     except sessions.SessionError as error:
         values = request.form.copy()
         if "form" in error.errors:
@@ -296,10 +368,14 @@ def _candidates(record: TrainingSession) -> dict[int, StaffUser]:
 
 
 def _session_page(record: TrainingSession, errors=None, status=200):
-    return render_template("training/staff/session.html", record=record,
-                           candidates=list(_candidates(record).values()),
-                           present={a.user_id for a in record.attendances},
-                           is_today=record.held_on == today(), errors=errors or {}), status
+    return render_template(
+        "training/staff/session.html",
+        record=record,
+        candidates=list(_candidates(record).values()),
+        present={a.user_id for a in record.attendances},
+        is_today=record.held_on == today(),
+        errors=errors or {},
+    ), status
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -317,8 +393,11 @@ def tick_attendees(session_id: int):
     listed = sessions.staff_ids(request.form.getlist("listed"), candidates)
     ticked = sessions.staff_ids(request.form.getlist("attendees"), candidates)
     if listed is None or ticked is None:
-        return _session_page(record, {"attendees": "名单中有不存在的账号，请刷新页面后重新勾选；"
-                                                   "没有保存任何更改。"}, 400)
+        return _session_page(
+            record,
+            {"attendees": "名单中有不存在的账号，请刷新页面后重新勾选；没有保存任何更改。"},
+            400,
+        )
     added, removed = sessions.set_ticked(record.id, listed, ticked)
     flash(f"参加人已更新：新增 {added} 人，移除 {removed} 人。", "success")
     return redirect(url_for(".session_detail", session_id=record.id), code=303)

@@ -8,30 +8,36 @@ to go next) instead of a page, so the script can tell "saved", "already saved", 
 and "log in again" apart. The form's nonce makes a second send of one draft find the first
 record instead of adding another.
 """
+
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, request
 
 HEADER = "X-Staff-Draft"
 
-SAVED = "saved"            # stored now
-DUPLICATE = "duplicate"    # this nonce was stored before: nothing added
-INVALID = "invalid"        # the form has mistakes to correct on the page
-CONFLICT = "conflict"      # the record changed meanwhile (state, permission): dropped
-LOGIN = "login"            # no session: kept until the same person logs in again
-EXPIRED = "expired"        # the CSRF token is stale: the script fetches a new one and retries
-ERROR = "error"            # anything else the server refused
+SAVED = "saved"  # stored now
+DUPLICATE = "duplicate"  # this nonce was stored before: nothing added
+INVALID = "invalid"  # the form has mistakes to correct on the page
+CONFLICT = "conflict"  # the record changed meanwhile (state, permission): dropped
+LOGIN = "login"  # no session: kept until the same person logs in again
+EXPIRED = "expired"  # the CSRF token is stale: the script fetches a new one and retries
+ERROR = "error"  # anything else the server refused
 
 
 def is_draft_request() -> bool:
     return request.headers.get(HEADER) == "1"
 
 
-def draft_reply(outcome: str, message: str, *, location: str | None = None,
-                errors: dict | None = None, status: int = 200):
+def draft_reply(
+    outcome: str,
+    message: str,
+    *,
+    location: str | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+):
     """The JSON answer to a draft send."""
-    return jsonify(outcome=outcome, message=message, location=location,
-                   errors=errors or {}), status
+    return jsonify(outcome=outcome, message=message, location=location, errors=errors or {}), status
 
 
 def saved_reply(message: str, location: str, outcome: str = SAVED):

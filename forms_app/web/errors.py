@@ -1,11 +1,12 @@
 """Error pages in Chinese: no request ever ends on a bare English error or a stack trace."""
+
 from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .drafts import ERROR, EXPIRED, draft_reply, is_draft_request
 from ..core.extensions import db
 from ..files.uploads import upload_limits
+from .drafts import ERROR, EXPIRED, draft_reply, is_draft_request
 
 # Reading at most this many times the size limit of an over-limit body before answering 413.
 DRAIN_LIMIT_FACTOR = 4
@@ -15,8 +16,11 @@ MESSAGES = {
     403: ("没有权限", "您没有权限进行此操作。"),
     404: ("页面不存在", "您访问的页面不存在或链接已失效，请核对链接。"),
     405: ("操作不支持", "此页面不支持这种操作，请从页面上的按钮进入。"),
-    413: ("文件太大", "上传的内容超过了大小限制：每个附件不超过 {max_file_mb} MB，最多 {max_files} 个。"
-               "请压缩或减少附件后重新提交。"),
+    413: (
+        "文件太大",
+        "上传的内容超过了大小限制：每个附件不超过 {max_file_mb} MB，最多 {max_files} 个。"
+        "请压缩或减少附件后重新提交。",
+    ),
     429: ("操作太频繁", "操作太频繁，请稍后再试。"),
     500: ("服务暂时出错", "系统暂时出错，您的操作未完成。请稍后重试，或联系物业服务中心。"),
     503: ("服务暂时不可用", "系统繁忙，请稍后重试。"),

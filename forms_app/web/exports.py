@@ -12,6 +12,7 @@ title and the filter that produced it at the top, a bold header row frozen below
 column widths that fit, and typed cells — real dates and numbers with their formats,
 percentages as percentages — described by each table's ``Column`` list.
 """
+
 from __future__ import annotations
 
 import csv
@@ -86,8 +87,9 @@ def _sheet_title(title: str) -> str:
     return cleaned or "导出"
 
 
-def xlsx_response(filename: str, sheet_title: str, header: Sequence[str],
-                  rows: Iterable[Sequence]) -> Response:
+def xlsx_response(
+    filename: str, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence]
+) -> Response:
     """A write-only workbook of the header and rows, spooled to a temporary file."""
     from openpyxl import Workbook
 
@@ -124,12 +126,23 @@ def _spooled_response(filename: str, spool) -> Response:
 # --- typed, styled workbooks -------------------------------------------------------------
 
 TEXT, INTEGER, NUMBER, DATE, DATETIME, PERCENT, YES_NO = (
-    "text", "integer", "number", "date", "datetime", "percent", "yes_no")
-NUMBER_FORMATS = {INTEGER: "0", NUMBER: "0.00", DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm",
-                  PERCENT: "0.0%"}
+    "text",
+    "integer",
+    "number",
+    "date",
+    "datetime",
+    "percent",
+    "yes_no",
+)
+NUMBER_FORMATS = {
+    INTEGER: "0",
+    NUMBER: "0.00",
+    DATE: "yyyy-mm-dd",
+    DATETIME: "yyyy-mm-dd hh:mm",
+    PERCENT: "0.0%",
+}
 # Widths in Excel's units (one Latin character; a Chinese character takes about two).
-DEFAULT_WIDTHS = {TEXT: 14, INTEGER: 9, NUMBER: 10, DATE: 12, DATETIME: 17, PERCENT: 10,
-                  YES_NO: 8}
+DEFAULT_WIDTHS = {TEXT: 14, INTEGER: 9, NUMBER: 10, DATE: 12, DATETIME: 17, PERCENT: 10, YES_NO: 8}
 MAX_WIDTH = 48
 
 
@@ -156,7 +169,7 @@ class Table:
     title: str
     columns: Sequence[Column]
     rows: Iterable[Sequence]
-    described: str = "全部"   # the filter that produced it, in words
+    described: str = "全部"  # the filter that produced it, in words
 
     @property
     def header(self) -> list[str]:
@@ -181,8 +194,11 @@ def _csv_value(kind: str):
 def table_csv_response(filename: str, table: Table) -> Response:
     """A table as streamed CSV (UTF-8 with BOM): header, then rows typed per column."""
     converters = [_csv_value(c.kind) for c in table.columns]
-    return csv_response(filename, table.header,
-                        ([convert(v) for convert, v in zip(converters, row)] for row in table.rows))
+    return csv_response(
+        filename,
+        table.header,
+        ([convert(v) for convert, v in zip(converters, row)] for row in table.rows),
+    )
 
 
 def _xlsx_converters(sheet, columns: Sequence[Column]):
@@ -204,6 +220,7 @@ def _xlsx_converters(sheet, columns: Sequence[Column]):
                 cell.value = value
                 return cell
         elif column.kind == INTEGER:
+
             def convert(value):
                 return value
         elif column.kind == YES_NO:

@@ -3,6 +3,7 @@
 Every list keeps what was typed (to show it again), a Chinese message for each filter that
 makes no sense (shown beside it, never a 500), and the SQL conditions of those that do.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,10 +54,16 @@ class ListFilters:
             return
         room = ROOM_QUERY.match(query)
         if room:
-            self.conditions.append((model.building == int(room.group(1)))
-                                   & (model.unit == int(room.group(2)))
-                                   & (model.room == room.group(3)))
+            self.conditions.append(
+                (model.building == int(room.group(1)))
+                & (model.unit == int(room.group(2)))
+                & (model.room == room.group(3))
+            )
         else:
-            self.conditions.append(or_(model.reference.contains(query.upper(), autoescape=True),
-                                       model.owner_name.contains(query, autoescape=True),
-                                       model.room == query))
+            self.conditions.append(
+                or_(
+                    model.reference.contains(query.upper(), autoescape=True),
+                    model.owner_name.contains(query, autoescape=True),
+                    model.room == query,
+                )
+            )

@@ -2,6 +2,7 @@
 
 Plain functions too, so exports and messages format a rate or a mobile the same way pages do.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -9,6 +9,7 @@ broken. Select options are read as numbers only when they are plain ASCII digits
 Urlencoded forms are decoded like multipart ones (``FormRequest``): invalid UTF-8 becomes
 U+FFFD, which every text field then refuses with ``UNREADABLE_MESSAGE``.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Cleaning inspection fixtures: a fixed today, staff of every role, an inspector filling in the
 form in the test client, and what the database holds."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,12 @@ def results_for(area_id: str, failures: dict[str, str] | None = None, na=()) -> 
 
 def inspection_fields(areas=("lobby", "elevator-car"), building="3", day=TODAY, **extra) -> dict:
     """A complete, valid inspection of ``areas``, everything 合格."""
-    fields = {"inspected_on": day.isoformat(), "building": building, "spot": "2单元 1层",
-              "areas": list(areas)}
+    fields = {
+        "inspected_on": day.isoformat(),
+        "building": building,
+        "spot": "2单元 1层",
+        "areas": list(areas),
+    }
     for area in areas:
         fields.update(results_for(area))
     fields.update(extra)
@@ -101,7 +106,10 @@ def stored(app):
                 return db.session.scalar(select(func.count()).select_from(model))
 
         def counts(self) -> tuple[int, int, int]:
-            return (self.count(CleaningInspection), self.count(CleaningResult),
-                    self.count(CleaningPhoto))
+            return (
+                self.count(CleaningInspection),
+                self.count(CleaningResult),
+                self.count(CleaningPhoto),
+            )
 
     return Stored()

@@ -1,4 +1,5 @@
 """Who may do what: no session → the login page; roles that do not inspect → 403."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,15 @@ from .conftest import inspection_fields
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
 
-PAGES = ["/forms/staff/cleaning/", "/forms/staff/cleaning/new", "/forms/staff/cleaning/1",
-         "/forms/staff/cleaning/summary", "/forms/staff/cleaning/export.csv",
-         "/forms/staff/cleaning/export.xlsx", "/forms/staff/cleaning/1/photos/1"]
+PAGES = [
+    "/forms/staff/cleaning/",
+    "/forms/staff/cleaning/new",
+    "/forms/staff/cleaning/1",
+    "/forms/staff/cleaning/summary",
+    "/forms/staff/cleaning/export.csv",
+    "/forms/staff/cleaning/export.xlsx",
+    "/forms/staff/cleaning/1/photos/1",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -41,8 +48,15 @@ def test_the_summary_is_for_the_manager(as_role):
     assert as_role(roles.MANAGER).get("/forms/staff/cleaning/summary").status_code == 200
 
 
-@pytest.mark.parametrize("role, shown", [(roles.SERVICE, True), (roles.MANAGER, True),
-                                          (roles.ENGINEERING, False), (roles.SECURITY, False)])
+@pytest.mark.parametrize(
+    "role, shown",
+    [
+        (roles.SERVICE, True),
+        (roles.MANAGER, True),
+        (roles.ENGINEERING, False),
+        (roles.SECURITY, False),
+    ],
+)
 def test_the_back_office_menu_links_the_inspections_for_inspecting_roles(as_role, role, shown):
     page = as_role(role).get("/forms/staff/").get_data(as_text=True)
     assert ('href="/forms/staff/cleaning/"' in page) == shown

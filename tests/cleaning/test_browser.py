@@ -1,5 +1,6 @@
 """On a 360 px phone: from the handbook's cleaning standards to a recorded inspection of 大堂 and
 电梯轿厢 with one failure, through a refused first try that keeps what was entered."""
+
 from __future__ import annotations
 
 import re

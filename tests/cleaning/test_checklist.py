@@ -1,5 +1,6 @@
 """The checklist is the standards data file: every area and item, key areas, same_as expanded;
 a broken data file stops the app at start-up, naming the file."""
+
 from __future__ import annotations
 
 import html
@@ -30,11 +31,19 @@ def test_checklist_has_every_group_area_and_item_of_the_data_file_in_order():
     for group, area in raw_areas():
         found = built.areas[area["id"]]
         assert (found.name, found.key_area, found.group_name) == (
-            area["name"], area["key_area"], group["name"])
+            area["name"],
+            area["key_area"],
+            group["name"],
+        )
         assert [(i.id, i.text, i.same_as) for i in found.items] == [
-            (i["id"], i["text"], i.get("same_as")) for i in area["items"]]
+            (i["id"], i["text"], i.get("same_as")) for i in area["items"]
+        ]
     assert {a.name for a in built.areas.values() if a.key_area} == {
-        "大堂", "电梯轿厢", "公共洗手间", "雨棚"}
+        "大堂",
+        "电梯轿厢",
+        "公共洗手间",
+        "雨棚",
+    }
 
 
 def test_only_the_items_marked_as_circumstantial_may_be_not_applicable():
@@ -46,7 +55,10 @@ def test_the_form_shows_every_area_and_item_key_areas_marked_and_same_as_expande
     page = html.unescape(as_role(roles.SERVICE).get(NEW_URL).get_data(as_text=True))
     for _group, area in raw_areas():
         section = re.search(
-            rf'<section class="area-section[^"]*" id="area-{area["id"]}">(.*?)</section>', page, re.S)
+            rf'<section class="area-section[^"]*" id="area-{area["id"]}">(.*?)</section>',
+            page,
+            re.S,
+        )
         assert section, area["id"]
         body = section.group(1)
         assert ("★ 重点区域" in body) == area["key_area"]

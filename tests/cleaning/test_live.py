@@ -1,5 +1,6 @@
 """On the real server (gunicorn, two workers): the same form sent four times at once is one
 inspection."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,12 @@ USER = "cleaning-twice"
 def logged_in(server) -> requests.Session:
     session = requests.Session()
     form = session.get(server.url + LOGIN_PATH, timeout=30).text
-    response = session.post(server.url + LOGIN_PATH, timeout=30, allow_redirects=False, data={
-        "csrf_token": csrf_token_from(form), "username": USER, "password": "correct-horse-9"})
+    response = session.post(
+        server.url + LOGIN_PATH,
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": csrf_token_from(form), "username": USER, "password": "correct-horse-9"},
+    )
     assert response.status_code == 302
     return session
 
@@ -35,14 +40,18 @@ def test_the_same_form_sent_four_times_at_once_is_stored_once(live_server):
     create_staff(live_server, USER, roles.MANAGER)
     session = logged_in(live_server)
     form = session.get(live_server.url + NEW_URL, timeout=30).text
-    data = {"csrf_token": csrf_token_from(form), "nonce": nonce_from(form),
-            **inspection_fields(day=date.today() - timedelta(days=1))}
+    data = {
+        "csrf_token": csrf_token_from(form),
+        "nonce": nonce_from(form),
+        **inspection_fields(day=date.today() - timedelta(days=1)),
+    }
     before = listed(session, live_server)
     cookies = session.cookies.get_dict()
 
     def send(_):
-        return requests.post(live_server.url + NEW_URL, data=data, cookies=cookies, timeout=60,
-                             allow_redirects=False)
+        return requests.post(
+            live_server.url + NEW_URL, data=data, cookies=cookies, timeout=60, allow_redirects=False
+        )
 
     with ThreadPoolExecutor(4) as pool:
         responses = list(pool.map(send, range(4)))

@@ -1,4 +1,5 @@
 """The scoring rule on fixed data: passed / (passed + failed); 不适用 counts neither way."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -13,15 +14,24 @@ def rows(*pairs):
     return [SimpleNamespace(result=result, key_area=key) for result, key in pairs]
 
 
-@pytest.mark.parametrize("passed, failed, expected", [
-    (7, 0, 1.0), (6, 1, 6 / 7), (0, 3, 0.0), (0, 0, None), (1, 1, 0.5)])
+@pytest.mark.parametrize(
+    "passed, failed, expected", [(7, 0, 1.0), (6, 1, 6 / 7), (0, 3, 0.0), (0, 0, None), (1, 1, 0.5)]
+)
 def test_pass_rate_is_the_share_of_applicable_items_passed(passed, failed, expected):
     assert pass_rate(passed, failed) == expected
 
 
 def test_score_counts_results_and_key_area_failures():
-    counted = score(rows(("pass", True), ("fail", True), ("fail", False), ("na", True),
-                         ("pass", False), ("pass", False)))
+    counted = score(
+        rows(
+            ("pass", True),
+            ("fail", True),
+            ("fail", False),
+            ("na", True),
+            ("pass", False),
+            ("pass", False),
+        )
+    )
     assert counted == Score(passed=3, failed=2, not_applicable=1, key_failures=1)
     assert counted.applicable == 5
     assert counted.rate == 0.6

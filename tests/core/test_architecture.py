@@ -9,7 +9,6 @@ else of the package's ``__init__``.
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 import pytest

@@ -1,5 +1,6 @@
 """A backup taken while the app runs restores the database and the uploads exactly; it copes
 with uploads that come and go, leaves nothing behind when it fails, and stays private."""
+
 import errno
 import stat
 import tarfile
@@ -8,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from forms_app.files import backups
 from forms_app.core.extensions import db
+from forms_app.files import backups
 from forms_app.files.backups import create_backup, restore_backup
 
 
@@ -45,8 +46,9 @@ def test_backup_then_restore_round_trip(app, runner, tmp_path):
     assert upload.read_bytes() == b"%PDF-1.4 original"
 
 
-def test_a_file_deleted_during_the_backup_is_skipped_and_reported(app, runner, tmp_path,
-                                                                  monkeypatch):
+def test_a_file_deleted_during_the_backup_is_skipped_and_reported(
+    app, runner, tmp_path, monkeypatch
+):
     """A refused submission deletes the files it wrote, whenever that happens to be."""
     uploads = Path(app.config["UPLOAD_DIR"])
     kept, vanishing = uploads / "a-kept.pdf", uploads / "b-refused.pdf"
@@ -131,7 +133,8 @@ PG_URL = "postgresql+psycopg://forms:pa:ss\\w0rd@db.internal:5432/forms?sslmode=
 
 
 def test_pg_dump_and_pg_restore_never_get_the_password_on_their_command_line(
-        app, tmp_path, monkeypatch):
+    app, tmp_path, monkeypatch
+):
     calls = []
 
     def fake_run(argv, check, env):

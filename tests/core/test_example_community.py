@@ -1,5 +1,6 @@
 """The example community that ships: every app page says its values are demonstration data,
 and production (HTTPS=1) refuses to start on it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,13 @@ from forms_app import create_app
 from forms_app.core.community import EXAMPLE_NOTICE, ExampleCommunityInProduction
 from tests.support.server import BIN, PROJECT_ROOT
 
-OWNER_PAGES = ["/forms/", "/forms/renovation/apply", "/forms/move-in/", "/forms/surveys/",
-               "/forms/staff/login"]
+OWNER_PAGES = [
+    "/forms/",
+    "/forms/renovation/apply",
+    "/forms/move-in/",
+    "/forms/surveys/",
+    "/forms/staff/login",
+]
 
 
 @pytest.mark.parametrize("path", OWNER_PAGES)
@@ -49,12 +55,20 @@ def test_gunicorn_stops_with_the_message_on_the_example_file(tmp_path):
     """The real production command: gunicorn exits instead of serving invented values."""
     import os
 
-    env = {**os.environ, "INSTANCE_PATH": str(tmp_path / "instance"), "HTTPS": "1",
-           "SERVE_SITE": "0"}
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "HTTPS": "1",
+        "SERVE_SITE": "0",
+    }
     env.pop("COMMUNITY_FILE", None)
     result = subprocess.run(
         [str(BIN / "gunicorn"), "--workers", "1", "--bind", "127.0.0.1:0", "forms_app.wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "示例小区数据" in result.stderr and "COMMUNITY_FILE" in result.stderr

@@ -1,4 +1,5 @@
 """Exports never let a typed answer become a formula, and CSV opens as Chinese in Excel."""
+
 import io
 
 from openpyxl import load_workbook
@@ -28,11 +29,16 @@ def test_csv_has_bom_and_neutralized_cells(app):
 
 def test_xlsx_cells_are_text_not_formulas(app):
     with app.test_request_context():
-        response = xlsx_response("登记.xlsx", "登记", ["业主", "电话", "备注"],
-                                 [["李四", "13800138000", v] for v in HOSTILE])
+        response = xlsx_response(
+            "登记.xlsx",
+            "登记",
+            ["业主", "电话", "备注"],
+            [["李四", "13800138000", v] for v in HOSTILE],
+        )
         body = b"".join(response.response)
     sheet = load_workbook(io.BytesIO(body)).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
+
     # Depending on the XML writer a bare CR may come back as LF; what matters is the
     # apostrophe in front of every value.
     def normalized(text):

@@ -1,4 +1,5 @@
 """The app answers and its database works, in-process and in a real gunicorn process."""
+
 import requests
 from sqlalchemy import event
 from sqlalchemy.pool import Pool

@@ -5,6 +5,7 @@ booking closed by staff, a questionnaire in the results — then a backup with p
 
 Runs on a throw-away PostgreSQL server (tests/support/postgres.py) in a database of its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,12 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 def own_database(postgres_url: str, name: str) -> str:
     """A fresh database on the test server, so other PostgreSQL tests' schemas don't mix in."""
-    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://")
-                          .replace("/forms?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://").replace(
+            "/forms?", "/postgres?"
+        ),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         connection.execute(text(f"CREATE DATABASE {name}"))
@@ -48,11 +53,22 @@ def make_run(postgres_url, tmp_path_factory):
     instance.mkdir()
     (instance / "config.py").write_text(f'TODAY = "{TODAY}"\n', encoding="utf-8")
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": own_database(postgres_url, "forms_make_run"),
-           "INSTANCE_PATH": str(instance), "PORT": str(port), "VENV": str(BIN.parent)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": own_database(postgres_url, "forms_make_run"),
+        "INSTANCE_PATH": str(instance),
+        "PORT": str(port),
+        "VENV": str(BIN.parent),
+    }
     log = open(instance.parent / "make-run.log", "w+", encoding="utf-8")
-    process = subprocess.Popen(["make", "run"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600  # builds the handbook and its PDF first
@@ -80,8 +96,15 @@ def make_run(postgres_url, tmp_path_factory):
 
 
 def flask(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "flask"), "--app", "forms_app", *args], cwd=PROJECT_ROOT,
-                          env=env, input=input, text=True, capture_output=True, check=True)
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "forms_app", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=input,
+        text=True,
+        capture_output=True,
+        check=True,
+    )
 
 
 def token(html: str) -> str:
@@ -92,8 +115,11 @@ def staff_session(base: str, env: dict) -> requests.Session:
     flask(env, "create-user", "wang", "--role", "经理", input=PASSWORD + "\n")
     session = requests.Session()
     html = session.get(base + LOGIN_PATH, timeout=10).text
-    response = session.post(base + LOGIN_PATH, timeout=10, data={
-        "csrf_token": token(html), "username": "wang", "password": PASSWORD})
+    response = session.post(
+        base + LOGIN_PATH,
+        timeout=10,
+        data={"csrf_token": token(html), "username": "wang", "password": PASSWORD},
+    )
     assert response.ok and "退出" in response.text
     return session
 
@@ -106,19 +132,33 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
     owner = requests.Session()
     form = owner.get(base + "/forms/renovation/apply", timeout=10).text
     start = TODAY + timedelta(days=3)
-    response = owner.post(base + "/forms/renovation/apply", timeout=30, allow_redirects=False,
-                          data={"csrf_token": token(form), "nonce": NONCE.search(form).group(1),
-                                "building": "1", "unit": "1", "room": "101",
-                                "owner_name": "王美华", "owner_mobile": "13800138000",
-                                "contractor_company": "金陵家装有限公司", "site_lead_name": "陈工",
-                                "site_lead_mobile": "13912345678", "workers": "6",
-                                "start_date": start.isoformat(),
-                                "end_date": (start + timedelta(days=45)).isoformat(),
-                                "work_items": ["plumbing_electric"], "description": "客厅铺地砖。",
-                                "includes_prohibited": "no",
-                                "ack_agreement": "y", "ack_fire_safety": "y",
-                                "ack_prohibitions": "y"},
-                          files={"attachments": ("图纸.html", JPEG, "text/html")})
+    response = owner.post(
+        base + "/forms/renovation/apply",
+        timeout=30,
+        allow_redirects=False,
+        data={
+            "csrf_token": token(form),
+            "nonce": NONCE.search(form).group(1),
+            "building": "1",
+            "unit": "1",
+            "room": "101",
+            "owner_name": "王美华",
+            "owner_mobile": "13800138000",
+            "contractor_company": "金陵家装有限公司",
+            "site_lead_name": "陈工",
+            "site_lead_mobile": "13912345678",
+            "workers": "6",
+            "start_date": start.isoformat(),
+            "end_date": (start + timedelta(days=45)).isoformat(),
+            "work_items": ["plumbing_electric"],
+            "description": "客厅铺地砖。",
+            "includes_prohibited": "no",
+            "ack_agreement": "y",
+            "ack_fire_safety": "y",
+            "ack_prohibitions": "y",
+        },
+        files={"attachments": ("图纸.html", JPEG, "text/html")},
+    )
     assert response.status_code == 303, response.text[:1000]
     status_url = base + response.headers["Location"].split("?")[0]
     assert "待审核" in owner.get(status_url, timeout=10).text
@@ -133,41 +173,91 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
     download = staff.get(base + attachment.group(), timeout=10)
     assert download.content == JPEG and download.headers["Content-Type"] == "image/jpeg"
     assert "filename*=UTF-8''%E5%9B%BE%E7%BA%B8.jpg" in download.headers["Content-Disposition"]
-    steps = [("approve", {"confirm": "yes"}), ("start", {}),
-             ("extend", {"end_date": (start + timedelta(days=60)).isoformat(), "comment": "雨季"}),
-             ("complete", {}), ("accept", {}), ("refund_deposit", {})]
+    steps = [
+        ("approve", {"confirm": "yes"}),
+        ("start", {}),
+        ("extend", {"end_date": (start + timedelta(days=60)).isoformat(), "comment": "雨季"}),
+        ("complete", {}),
+        ("accept", {}),
+        ("refund_deposit", {}),
+    ]
     for action, fields in steps:
         page = staff.get(detail_url, timeout=10).text
-        response = staff.post(f"{detail_url}/steps/{action}", timeout=10, allow_redirects=False,
-                              data={"csrf_token": token(page), **fields})
+        response = staff.post(
+            f"{detail_url}/steps/{action}",
+            timeout=10,
+            allow_redirects=False,
+            data={"csrf_token": token(page), **fields},
+        )
         assert response.status_code == 303, (action, response.text[:1000])
-    too_late = staff.post(f"{detail_url}/steps/extend", timeout=10, data={
-        "csrf_token": token(page), "end_date": "9999-12-31", "comment": "x"})
+    too_late = staff.post(
+        f"{detail_url}/steps/extend",
+        timeout=10,
+        data={"csrf_token": token(page), "end_date": "9999-12-31", "comment": "x"},
+    )
     assert too_late.status_code in (400, 409)
     assert "押金已退还" in owner.get(status_url, timeout=10).text
-    assert staff.get(f"{base}/forms/staff/renovations/99999999999999999999",
-                     timeout=10).status_code == 404
+    assert (
+        staff.get(f"{base}/forms/staff/renovations/99999999999999999999", timeout=10).status_code
+        == 404
+    )
 
     # A move-in booking, closed by the staff on the day's schedule.
     form = owner.get(base + "/forms/move-in/", timeout=10).text
     day = TODAY + timedelta(days=3)
-    response = owner.post(base + "/forms/move-in/", timeout=10, allow_redirects=False, data={
-        "csrf_token": token(form), "nonce": NONCE.search(form).group(1), "building": "5",
-        "unit": "2", "room": "1202", "owner_name": "周建国", "owner_mobile": "13800138000",
-        "move_date": day.isoformat(), "slot": "am1", "oversize": "no", "large_items": "冰箱"})
+    response = owner.post(
+        base + "/forms/move-in/",
+        timeout=10,
+        allow_redirects=False,
+        data={
+            "csrf_token": token(form),
+            "nonce": NONCE.search(form).group(1),
+            "building": "5",
+            "unit": "2",
+            "room": "1202",
+            "owner_name": "周建国",
+            "owner_mobile": "13800138000",
+            "move_date": day.isoformat(),
+            "slot": "am1",
+            "oversize": "no",
+            "large_items": "冰箱",
+        },
+    )
     assert response.status_code == 303, response.text[:1000]
     schedule = staff.get(f"{base}/forms/staff/move-ins/?date={day.isoformat()}", timeout=10).text
     close = re.search(r"/forms/staff/move-ins/(\d+)/complete", schedule).group()
-    assert staff.post(base + close, data={"csrf_token": token(schedule)}, timeout=10,
-                      allow_redirects=False).status_code == 303
+    assert (
+        staff.post(
+            base + close, data={"csrf_token": token(schedule)}, timeout=10, allow_redirects=False
+        ).status_code
+        == 303
+    )
 
     # A questionnaire, in the results and the export.
     form = owner.get(base + "/forms/surveys/satisfaction", timeout=10).text
-    answers = {f"q_{q}": "5" for q in ("customer_service", "maintenance", "security",
-                                         "renovation", "cleaning", "greening", "overall")}
-    response = owner.post(base + "/forms/surveys/satisfaction", timeout=10, data={
-        "csrf_token": token(form), "nonce": NONCE.search(form).group(1), **answers,
-        "q_recommend": "9", "q_comments": "电梯很干净"})
+    answers = {
+        f"q_{q}": "5"
+        for q in (
+            "customer_service",
+            "maintenance",
+            "security",
+            "renovation",
+            "cleaning",
+            "greening",
+            "overall",
+        )
+    }
+    response = owner.post(
+        base + "/forms/surveys/satisfaction",
+        timeout=10,
+        data={
+            "csrf_token": token(form),
+            "nonce": NONCE.search(form).group(1),
+            **answers,
+            "q_recommend": "9",
+            "q_comments": "电梯很干净",
+        },
+    )
     assert response.ok, response.text[:1000]
     export = staff.get(base + "/forms/staff/surveys/satisfaction/export.csv", timeout=10)
     assert "电梯很干净" in export.content.decode("utf-8-sig")

@@ -1,6 +1,7 @@
 """The shared app of a ``one_app_per_module`` module comes back to each test as a new one would:
 what one test stored, wrote or set is gone for the next. (Were it not, the fuzz tests'
 "nothing was stored" checks could pass on what an earlier test left.)"""
+
 from pathlib import Path
 
 import pytest

@@ -1,5 +1,6 @@
 """The database, the secret key, uploads and backups are readable by the service's account only,
 whatever the umask; and two workers starting at once agree on one secret key."""
+
 from __future__ import annotations
 
 import io
@@ -47,8 +48,15 @@ def test_files_an_older_version_left_readable_are_made_private(tmp_path, monkeyp
     with app.app_context():
         db.engine.dispose()
     assert app.config["SECRET_KEY"] == "k" * 64
-    assert [mode(p) for p in (instance, instance / "uploads", instance / "forms.sqlite3",
-                              instance / "secret_key")] == [0o700, 0o700, 0o600, 0o600]
+    assert [
+        mode(p)
+        for p in (
+            instance,
+            instance / "uploads",
+            instance / "forms.sqlite3",
+            instance / "secret_key",
+        )
+    ] == [0o700, 0o700, 0o600, 0o600]
 
 
 def _read_key(instance: str, barrier, results) -> None:
@@ -63,8 +71,10 @@ def test_workers_starting_at_once_create_one_secret_key(tmp_path, monkeypatch):
         instance = tmp_path / f"instance{round_}"
         instance.mkdir()
         barrier, results = context.Barrier(8), context.Queue()
-        workers = [context.Process(target=_read_key, args=(str(instance), barrier, results))
-                   for _ in range(8)]
+        workers = [
+            context.Process(target=_read_key, args=(str(instance), barrier, results))
+            for _ in range(8)
+        ]
         for worker in workers:
             worker.start()
         keys = [results.get(timeout=60) for _ in workers]

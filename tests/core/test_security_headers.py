@@ -1,5 +1,6 @@
 """Scripts run only from this site's files or with the response's nonce, on every page; HSTS
 with HTTPS=1. The template scan holds every template a package adds later to the same rule."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,13 @@ EVENT_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
 
 def inline_scripts_without_nonce(template: str) -> list[str]:
     """Opening tags of inline scripts that would not run (data blocks are not scripts)."""
-    return [tag.group(0) for tag in SCRIPT_TAG.finditer(template)
-            if "src=" not in tag.group(1) and "application/json" not in tag.group(1)
-            and NONCE_ATTRIBUTE not in tag.group(1)]
+    return [
+        tag.group(0)
+        for tag in SCRIPT_TAG.finditer(template)
+        if "src=" not in tag.group(1)
+        and "application/json" not in tag.group(1)
+        and NONCE_ATTRIBUTE not in tag.group(1)
+    ]
 
 
 def test_the_scan_finds_what_it_looks_for():
@@ -32,12 +37,14 @@ def test_the_scan_finds_what_it_looks_for():
     assert EVENT_HANDLER.search('<button type="button" onclick="window.print()">')
 
 
-@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")),
-                         ids=lambda p: str(p.relative_to(TEMPLATES)))
+@pytest.mark.parametrize(
+    "path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
 def test_no_template_has_inline_code_that_would_not_run(path):
     template = path.read_text(encoding="utf-8")
     assert inline_scripts_without_nonce(template) == [], (
-        f"{path.name}: move the script into forms_app/static/ or add {NONCE_ATTRIBUTE}")
+        f"{path.name}: move the script into forms_app/static/ or add {NONCE_ATTRIBUTE}"
+    )
     assert not EVENT_HANDLER.search(template), f"{path.name}: inline on…= handler never runs"
     assert "javascript:" not in template.lower()
 
@@ -50,8 +57,11 @@ def script_sources(policy: str) -> list[str]:
 def get_rules(app):
     """Every GET page of the app (owner and staff) with a plain value for each argument."""
     for rule in app.url_map.iter_rules():
-        if "GET" in rule.methods and rule.endpoint != "static" \
-                and not rule.endpoint.startswith("handbook."):
+        if (
+            "GET" in rule.methods
+            and rule.endpoint != "static"
+            and not rule.endpoint.startswith("handbook.")
+        ):
             yield rule.build({name: "1" for name in rule.arguments}, append_unknown=False)[1]
 
 
@@ -72,8 +82,13 @@ def test_every_page_allows_no_inline_script_without_the_nonce(app, as_role):
 
 
 def test_the_nonce_is_new_for_each_response(app):
-    app.add_url_rule("/forms/csp-probe", "csp_probe", lambda: render_template_string(
-        f"<script {NONCE_ATTRIBUTE}>document.title = 'ran'</script>"))
+    app.add_url_rule(
+        "/forms/csp-probe",
+        "csp_probe",
+        lambda: render_template_string(
+            f"<script {NONCE_ATTRIBUTE}>document.title = 'ran'</script>"
+        ),
+    )
     client = app.test_client()
     nonces = set()
     for _ in range(3):
@@ -86,13 +101,22 @@ def test_the_nonce_is_new_for_each_response(app):
 
 @pytest.mark.browser
 def test_chromium_runs_the_nonce_script_and_blocks_an_injected_one(app, phone):
-    app.add_url_rule("/forms/csp-probe", "csp_probe", lambda: render_template_string(
-        f"<!doctype html><title>-</title><script {NONCE_ATTRIBUTE}>document.title += 'ran'"
-        "</script><script>document.title += 'injected'</script>"
-        "<img src=x onerror=\"document.title += 'handler'\">"))
+    app.add_url_rule(
+        "/forms/csp-probe",
+        "csp_probe",
+        lambda: render_template_string(
+            f"<!doctype html><title>-</title><script {NONCE_ATTRIBUTE}>document.title += 'ran'"
+            "</script><script>document.title += 'injected'</script>"
+            "<img src=x onerror=\"document.title += 'handler'\">"
+        ),
+    )
     response = app.test_client().get("/forms/csp-probe")
-    phone.route("http://127.0.0.1:9/forms/csp-probe", lambda route: route.fulfill(
-        status=200, body=response.get_data(), headers=dict(response.headers)))
+    phone.route(
+        "http://127.0.0.1:9/forms/csp-probe",
+        lambda route: route.fulfill(
+            status=200, body=response.get_data(), headers=dict(response.headers)
+        ),
+    )
     phone.goto("http://127.0.0.1:9/forms/csp-probe")
     phone.wait_for_timeout(200)
     assert phone.title() == "-ran"
@@ -102,8 +126,12 @@ def test_chromium_runs_the_nonce_script_and_blocks_an_injected_one(app, phone):
 def test_handbook_and_forms_run_their_scripts_without_violations(live_server, phone):
     """The handbook's own inline scripts are allowed by their hashes, nothing else is needed."""
     violations = []
-    phone.on("console", lambda message: violations.append(message.text)
-             if "Content Security Policy" in message.text else None)
+    phone.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     phone.goto(live_server.url + "/owner/renovation/")
     assert phone.evaluate("typeof __md_scope") == "object"  # the theme's inline script ran
     policy = phone.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
@@ -137,9 +165,12 @@ def test_hsts_only_with_https(tmp_path, monkeypatch, own_community_file):
 
 def test_nginx_sends_hsts_on_everything_it_serves_over_https():
     config = Path(PROJECT_ROOT, "deploy", "nginx.conf").read_text(encoding="utf-8")
-    tls_server = config[config.index("listen 443"):config.index("server {", config.index("listen 443"))]
-    assert re.search(r'^    add_header Strict-Transport-Security "max-age=\d{8,}" always;$',
-                     tls_server, re.M)
+    tls_server = config[
+        config.index("listen 443") : config.index("server {", config.index("listen 443"))
+    ]
+    assert re.search(
+        r'^    add_header Strict-Transport-Security "max-age=\d{8,}" always;$', tls_server, re.M
+    )
     # nginx drops the server's add_header lines in a location that has add_header of its own.
     for location in re.findall(r"location [^{]*\{[^}]*\}", tls_server):
         if "add_header" in location:

@@ -1,5 +1,6 @@
 """Every setting has its default in config.py, and settings that must never reach production
 stop the app instead."""
+
 import pytest
 
 from forms_app import create_app
@@ -8,13 +9,26 @@ from forms_app.core.config import build_config
 
 def test_every_setting_the_code_reads_has_a_default(tmp_path):
     settings = build_config(str(tmp_path))
-    for name in ("UPLOAD_MAX_FILES", "UPLOAD_MAX_FILE_BYTES", "MAX_CONTENT_LENGTH", "SURVEYS_DIR",
-                 "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS",
-                 "SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR", "TODAY", "PASSWORD_HASH_COST",
-                 "TRAINING_DIR", "STAFF_HANDBOOK_CONFIG", "STAFF_HANDBOOK_DOCS"):
+    for name in (
+        "UPLOAD_MAX_FILES",
+        "UPLOAD_MAX_FILE_BYTES",
+        "MAX_CONTENT_LENGTH",
+        "SURVEYS_DIR",
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR",
+        "TODAY",
+        "PASSWORD_HASH_COST",
+        "TRAINING_DIR",
+        "STAFF_HANDBOOK_CONFIG",
+        "STAFF_HANDBOOK_DOCS",
+    ):
         assert name in settings, name
     assert settings["PASSWORD_HASH_COST"] == "owasp"
-    assert settings["MAX_CONTENT_LENGTH"] > settings["UPLOAD_MAX_FILES"] * settings["UPLOAD_MAX_FILE_BYTES"]
+    assert (
+        settings["MAX_CONTENT_LENGTH"]
+        > settings["UPLOAD_MAX_FILES"] * settings["UPLOAD_MAX_FILE_BYTES"]
+    )
 
 
 def test_production_refuses_the_cheap_password_hashes(tmp_path, monkeypatch):

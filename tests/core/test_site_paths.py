@@ -1,5 +1,6 @@
 """The built handbook served by the app: a path that leaves the site answers exactly like a
 missing page, so nobody can learn which folders exist on the server."""
+
 from __future__ import annotations
 
 import os
@@ -24,10 +25,17 @@ def site_client(tmp_path, monkeypatch):
     return create_app({"TESTING": True, "SITE_DIR": str(site)}).test_client()
 
 
-OUTSIDE = ["/owner/..%2F..%2Fprivate%2F.ssh", "/owner/..%2F..%2Fprivate%2F.ssh/",
-           "/..%2Fprivate", "/owner/..%2F..%2Fprivate%2Fnotes.txt", "/%2E%2E/private",
-           "/owner/..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2Froot%2F.ssh", "/%2Fetc",
-           "/owner/..%5C..%5Cprivate", "/owner/%2E%2E%2F%2E%2E%2Fprivate%2F.ssh"]
+OUTSIDE = [
+    "/owner/..%2F..%2Fprivate%2F.ssh",
+    "/owner/..%2F..%2Fprivate%2F.ssh/",
+    "/..%2Fprivate",
+    "/owner/..%2F..%2Fprivate%2Fnotes.txt",
+    "/%2E%2E/private",
+    "/owner/..%2F..%2F..%2F..%2F..%2F..%2F..%2F..%2Froot%2F.ssh",
+    "/%2Fetc",
+    "/owner/..%5C..%5Cprivate",
+    "/owner/%2E%2E%2F%2E%2E%2Fprivate%2F.ssh",
+]
 
 
 def test_the_site_itself_is_served(site_client):

@@ -5,6 +5,7 @@ without it); here the rest of the production file: the owner site with its heade
 compression, /forms proxied with the app's own headers, the Chinese 413 page, the Chinese
 404 page, HTTP sent to HTTPS, and the app's gate endpoint hidden from the outside.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -28,7 +29,9 @@ def assert_security_headers(response) -> None:
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     header = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in header
-    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', response.text)
+    meta = re.search(
+        r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', response.text
+    )
     assert "default-src 'self'" in (meta.group(1) if meta else header), response.url
     for policy in (header, meta.group(1) if meta else ""):
         scripts = re.search(r"script-src ([^;]*)", policy)
@@ -47,16 +50,21 @@ def test_owner_site_is_served_with_security_headers_and_compression(nginx_stack)
     assert_security_headers(page)
     index = requests.get(nginx_stack.url + "/search/search_index.json", timeout=30)
     assert index.headers["Content-Encoding"] == "gzip"
-    assert all(doc["location"].startswith(("owner/", "#")) or doc["location"] == ""
-               for doc in index.json()["docs"])
+    assert all(
+        doc["location"].startswith(("owner/", "#")) or doc["location"] == ""
+        for doc in index.json()["docs"]
+    )
 
 
 def test_assets_are_cached_by_their_names_and_keep_the_headers(nginx_stack, built_site):
     """Material's content-hashed files for a year, sent precompressed; our own unhashed
     stylesheet for minutes, so a new build reaches the readers."""
     [name] = [p.name for p in (built_site / "assets/stylesheets").glob("main.*.min.css")]
-    theme = requests.get(f"{nginx_stack.url}/assets/stylesheets/{name}", timeout=30,
-                         headers={"Accept-Encoding": "gzip"})
+    theme = requests.get(
+        f"{nginx_stack.url}/assets/stylesheets/{name}",
+        timeout=30,
+        headers={"Accept-Encoding": "gzip"},
+    )
     assert theme.status_code == 200
     assert theme.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert theme.headers["Content-Encoding"] == "gzip"
@@ -105,8 +113,9 @@ def test_an_upload_over_the_limit_gets_the_chinese_413_page(nginx_stack):
 
 def test_plain_http_is_sent_to_https(nginx_stack):
     port = nginx_stack.nginx.redirect_port
-    response = requests.get(f"http://127.0.0.1:{port}/owner/repairs/?a=1", timeout=30,
-                            allow_redirects=False)
+    response = requests.get(
+        f"http://127.0.0.1:{port}/owner/repairs/?a=1", timeout=30, allow_redirects=False
+    )
     assert response.status_code == 301
     assert response.headers["Location"] == "https://127.0.0.1/owner/repairs/?a=1"
 
@@ -116,22 +125,38 @@ def test_the_gate_endpoint_answers_nginx_only(nginx_stack):
     response = requests.get(nginx_stack.url + "/forms/handbook-auth", timeout=30)
     assert response.status_code == 404
     # The app itself answers a stranger's question with 401 and where to log in.
-    direct = requests.get(nginx_stack.app.url + "/forms/handbook-auth", timeout=30,
-                          headers={"X-Original-URI": "/staff/service-code/?a=1&b=2"})
+    direct = requests.get(
+        nginx_stack.app.url + "/forms/handbook-auth",
+        timeout=30,
+        headers={"X-Original-URI": "/staff/service-code/?a=1&b=2"},
+    )
     assert direct.status_code == 401
     assert direct.headers["Cache-Control"] == "private, no-store"
-    assert direct.headers["X-Login-Url"] == "/forms/staff/login?next=/staff/service-code/?a%3D1%26b%3D2"
-    hostile = requests.get(nginx_stack.app.url + "/forms/handbook-auth", timeout=30,
-                           headers={"X-Original-URI": "//evil.example/"})
+    assert (
+        direct.headers["X-Login-Url"]
+        == "/forms/staff/login?next=/staff/service-code/?a%3D1%26b%3D2"
+    )
+    hostile = requests.get(
+        nginx_stack.app.url + "/forms/handbook-auth",
+        timeout=30,
+        headers={"X-Original-URI": "//evil.example/"},
+    )
     assert hostile.headers["X-Login-Url"] == "/forms/staff/login"
 
 
 # What the tests provoke on purpose: missing files (404) and the oversized upload (413).
-EXPECTED_ERRORS = ("No such file or directory", "is not found", "client intended to send too large body")
+EXPECTED_ERRORS = (
+    "No such file or directory",
+    "is not found",
+    "client intended to send too large body",
+)
 
 
 def test_nginx_logged_no_unexpected_errors(nginx_stack):
     """Runs last in this file: no failed auth_request, upstream or configuration error so far."""
-    errors = [line for line in nginx_stack.nginx.error_log.splitlines()
-              if any(level in line for level in ("[error]", "[crit]", "[alert]", "[emerg]"))]
+    errors = [
+        line
+        for line in nginx_stack.nginx.error_log.splitlines()
+        if any(level in line for level in ("[error]", "[crit]", "[alert]", "[emerg]"))
+    ]
     assert all(any(known in line for known in EXPECTED_ERRORS) for line in errors), errors

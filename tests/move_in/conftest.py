@@ -1,5 +1,6 @@
 """Move-in fixtures: a fixed today, an owner filling in the booking form, staff of every role,
 and what the database holds."""
+
 from __future__ import annotations
 
 import re
@@ -35,10 +36,16 @@ def nonce_from(html: str) -> str:
 def booking_fields(building=5, unit=2, room="1202", day=MOVE_DAY, slot=None, **overrides) -> dict:
     """A complete, valid booking as an owner fills it in."""
     fields = {
-        "building": str(building), "unit": str(unit), "room": room,
-        "owner_name": "周建国", "owner_mobile": "138 0013 8000",
-        "move_date": day.isoformat(), "slot": slot or SLOTS[0]["id"], "oversize": "no",
-        "large_items": "双开门冰箱、衣柜", "wants_trolley": "y",
+        "building": str(building),
+        "unit": str(unit),
+        "room": room,
+        "owner_name": "周建国",
+        "owner_mobile": "138 0013 8000",
+        "move_date": day.isoformat(),
+        "slot": slot or SLOTS[0]["id"],
+        "oversize": "no",
+        "large_items": "双开门冰箱、衣柜",
+        "wants_trolley": "y",
     }
     fields.update(overrides)
     return fields
@@ -46,8 +53,12 @@ def booking_fields(building=5, unit=2, room="1202", day=MOVE_DAY, slot=None, **o
 
 def rooms(count: int) -> list[tuple[int, int, str]]:
     """``count`` distinct rooms of the community."""
-    found = [(number, unit, room) for number, building in sorted(COMMUNITY.buildings.items())
-             for unit in range(1, building.units + 1) for room in building.rooms()]
+    found = [
+        (number, unit, room)
+        for number, building in sorted(COMMUNITY.buildings.items())
+        for unit in range(1, building.units + 1)
+        for room in building.rooms()
+    ]
     return found[:count]
 
 
@@ -62,8 +73,9 @@ class Owner:
         return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html)}
 
     def submit(self, fields: dict | None = None, hidden: dict | None = None):
-        return self.client.post(BOOK_URL, data={**(hidden or self.open_form()),
-                                                **(fields or booking_fields())})
+        return self.client.post(
+            BOOK_URL, data={**(hidden or self.open_form()), **(fields or booking_fields())}
+        )
 
     def book(self, fields: dict | None = None) -> tuple[str, str]:
         """Book and follow to the confirmation; returns (its html, its path)."""
@@ -101,5 +113,3 @@ def stored(app):
                 return rows
 
     return Stored()
-
-

@@ -1,5 +1,6 @@
 """The owner's booking: the happy path with its route, every bad input, capacity, one booking
 per room per day, double submits, CSRF, the private link and cancelling."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -56,9 +57,12 @@ def test_booking_gives_a_private_confirmation_with_the_garage_route(owner, store
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "noindex" in response.headers["X-Robots-Tag"]
     [booking] = stored.bookings()
-    assert (booking.owner_mobile, booking.oversize, booking.wants_trolley,
-            booking.wants_carry_help) \
-        == ("13800138000", False, True, True)
+    assert (
+        booking.owner_mobile,
+        booking.oversize,
+        booking.wants_trolley,
+        booking.wants_carry_help,
+    ) == ("13800138000", False, True, True)
     assert booking.state == "booked" and booking.seat == 1
 
 
@@ -86,20 +90,29 @@ INVALID = [
     ("move_date", {"move_date": "12月5日"}, "请按2026-12-01的格式填写日期。"),
     ("move_date", {"move_date": TODAY.isoformat()}, "搬家日期最早可选明天（2026-12-02）"),
     ("move_date", {"move_date": (TODAY - timedelta(days=3)).isoformat()}, "最早可选明天"),
-    ("move_date", {"move_date": (LAST_DAY + timedelta(days=1)).isoformat()},
-     f"只能预约{MOVE_IN['booking_days_ahead']}天内的搬家（最晚{LAST_DAY.isoformat()}）"),
+    (
+        "move_date",
+        {"move_date": (LAST_DAY + timedelta(days=1)).isoformat()},
+        f"只能预约{MOVE_IN['booking_days_ahead']}天内的搬家（最晚{LAST_DAY.isoformat()}）",
+    ),
     ("slot", {"slot": ""}, "请选择搬家时段。"),
     ("slot", {"slot": "night"}, "请从列表中选择搬家时段。"),
-    ("oversize", {"oversize": ""}, f"请选择是否有超过车库限高{MOVE_IN['garage_clearance_m']}米的大件物品。"),
+    (
+        "oversize",
+        {"oversize": ""},
+        f"请选择是否有超过车库限高{MOVE_IN['garage_clearance_m']}米的大件物品。",
+    ),
     ("oversize", {"oversize": "maybe"}, "请选择是否有超过车库限高"),
     ("large_items", {"large_items": "柜" * 501}, "大件物品不能超过500个字。"),
 ]
 
 
-@pytest.mark.parametrize("field,change,message", INVALID,
-                         ids=[f"{f}-{i}" for i, (f, _c, _m) in enumerate(INVALID)])
-def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(owner, stored, field, change,
-                                                                  message):
+@pytest.mark.parametrize(
+    "field,change,message", INVALID, ids=[f"{f}-{i}" for i, (f, _c, _m) in enumerate(INVALID)]
+)
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(
+    owner, stored, field, change, message
+):
     fields = booking_fields(owner_name="周建国", large_items="双开门冰箱、衣柜")
     fields.update(change)
     response = owner.submit(fields)
@@ -118,8 +131,15 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(owner, stored
 
 
 def test_every_typed_value_is_kept_after_an_error(owner):
-    fields = booking_fields(building=11, unit=3, room="1102", slot=SLOTS[2]["id"], oversize="yes",
-                            wants_carry_help="y", owner_name="")
+    fields = booking_fields(
+        building=11,
+        unit=3,
+        room="1102",
+        slot=SLOTS[2]["id"],
+        oversize="yes",
+        wants_carry_help="y",
+        owner_name="",
+    )
     page = text(owner.submit(fields))
     assert 'id="owner_name-error"' in page
     for select, value in (("building", "11"), ("unit", "3"), ("room", "1102")):
@@ -180,8 +200,11 @@ def test_a_full_slot_is_shown_and_refused(owner, stored, client):
     left = {s["id"]: s["remaining"] for s in availability["slots"]}
     assert left[slot["id"]] == 0 and left[SLOTS[0]["id"]] == SLOTS[0]["capacity"]
     # The same slot on another day is free.
-    owner.book(booking_fields(building=12, unit=3, room="1102", slot=slot["id"],
-                              day=MOVE_DAY + timedelta(days=1)))
+    owner.book(
+        booking_fields(
+            building=12, unit=3, room="1102", slot=slot["id"], day=MOVE_DAY + timedelta(days=1)
+        )
+    )
 
 
 def test_slot_availability_rejects_days_outside_the_window(client):
@@ -202,29 +225,34 @@ def test_one_active_booking_per_room_per_day(owner, stored):
     owner.book(booking_fields(day=MOVE_DAY + timedelta(days=2)))
     assert stored.count() == 2
 
-    owner.client.post(path + "/cancel",
-                      data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
+    owner.client.post(
+        path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"}
+    )
     owner.book(booking_fields(slot=SLOTS[2]["id"]))
     assert stored.count() == 3
 
 
 def test_cancelling_frees_the_place(owner, stored):
     slot = SLOTS[3]
-    paths = [owner.book(booking_fields(building=n, unit=u, room=r, slot=slot["id"]))[1]
-             for n, u, r in rooms(slot["capacity"])]
+    paths = [
+        owner.book(booking_fields(building=n, unit=u, room=r, slot=slot["id"]))[1]
+        for n, u, r in rooms(slot["capacity"])
+    ]
     late = booking_fields(building=12, unit=3, room="1102", slot=slot["id"])
     assert owner.submit(late).status_code == 400
 
-    response = owner.client.post(paths[0] + "/cancel",
-                                 data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
+    response = owner.client.post(
+        paths[0] + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"}
+    )
     assert response.status_code == 303 and response.location == paths[0]
     page = text(owner.client.get(paths[0]))
     assert "预约已取消，该时段的名额已释放。" in page
     assert 'id="state">已取消' in page
     assert 'id="cancel-booking"' not in page and 'id="route"' not in page
     # A second tap changes nothing and says nothing alarming.
-    again = owner.client.post(paths[0] + "/cancel",
-                              data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
+    again = owner.client.post(
+        paths[0] + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"}
+    )
     assert again.status_code == 303
     assert "不能再取消" not in text(owner.client.get(paths[0]))
 
@@ -238,8 +266,9 @@ def test_a_past_booking_cannot_be_cancelled(app, owner, stored):
     app.config["TODAY"] = (MOVE_DAY + timedelta(days=1)).isoformat()
     page = owner.client.get(path).get_data(as_text=True)
     assert 'id="cancel-booking"' not in page
-    owner.client.post(path + "/cancel",
-                      data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
+    owner.client.post(
+        path + "/cancel", data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"}
+    )
     assert "不能再取消" in text(owner.client.get(path))
     assert stored.count(state="booked") == 1
 
@@ -249,29 +278,42 @@ def test_wrong_or_guessed_tokens_are_404(owner, client):
     token = path.rsplit("/", 1)[1]
     for wrong in ("1", "BJ20261201-001", token[:-1] + ("A" if token[-1] != "A" else "B")):
         assert client.get(f"/forms/move-in/booking/{wrong}").status_code == 404
-    response = client.post(f"/forms/move-in/booking/{token[::-1]}/cancel",
-                           data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"})
+    response = client.post(
+        f"/forms/move-in/booking/{token[::-1]}/cancel",
+        data={"csrf_token": owner.open_form()["csrf_token"], "confirm": "yes"},
+    )
     assert response.status_code == 404
     assert "页面不存在" in text(response)
 
 
 def test_typed_markup_is_shown_as_text(owner):
-    page, _ = owner.book(booking_fields(owner_name="<b>王</b>",
-                                        large_items="<script>alert(1)</script>"))
+    page, _ = owner.book(
+        booking_fields(owner_name="<b>王</b>", large_items="<script>alert(1)</script>")
+    )
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;王&lt;/b&gt;" in page
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"slots": []}, "move_in.slots 须列出时段"),
-    ({"slots": [{"id": "am", "label": "08:00–10:00", "capacity": 2},
-                {"id": "am", "label": "10:00–12:00", "capacity": 2}]}, "id 重复: ['am']"),
-    ({"slots": [{"id": "am", "label": "08:00–10:00", "capacity": 0}]}, "capacity 须为正整数"),
-    ({"booking_days_ahead": "一个月"}, "booking_days_ahead 须为正整数"),
-    ({"garage_clearance_m": None}, "garage_clearance_m 须为数字"),
-    ({"oversize_post": ""}, "move_in.oversize_post 不能为空"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"slots": []}, "move_in.slots 须列出时段"),
+        (
+            {
+                "slots": [
+                    {"id": "am", "label": "08:00–10:00", "capacity": 2},
+                    {"id": "am", "label": "10:00–12:00", "capacity": 2},
+                ]
+            },
+            "id 重复: ['am']",
+        ),
+        ({"slots": [{"id": "am", "label": "08:00–10:00", "capacity": 0}]}, "capacity 须为正整数"),
+        ({"booking_days_ahead": "一个月"}, "booking_days_ahead 须为正整数"),
+        ({"garage_clearance_m": None}, "garage_clearance_m 须为数字"),
+        ({"oversize_post": ""}, "move_in.oversize_post 不能为空"),
+    ],
+)
 def test_a_broken_move_in_block_stops_the_app_at_start(tmp_path, monkeypatch, change, message):
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     raw["move_in"].update(change)
@@ -290,11 +332,18 @@ def test_the_database_refuses_two_active_bookings_of_one_seat_or_one_room_day(ap
     def copy(**changes):
         with app.app_context():
             first = db.session.scalars(db.select(MoveInBooking)).first()
-            columns = {c.name: getattr(first, c.name) for c in MoveInBooking.__table__.columns
-                       if c.name not in ("id", "token")}
+            columns = {
+                c.name: getattr(first, c.name)
+                for c in MoveInBooking.__table__.columns
+                if c.name not in ("id", "token")
+            }
             number = next(numbers)
-            columns.update(reference=f"BJ-COPY-{number}", sequence=number,
-                           submission_nonce=f"copy-{number}", **changes)
+            columns.update(
+                reference=f"BJ-COPY-{number}",
+                sequence=number,
+                submission_nonce=f"copy-{number}",
+                **changes,
+            )
             with write_transaction() as session:
                 session.add(MoveInBooking(**columns))
 
@@ -311,11 +360,15 @@ def test_booking_link_stays_out_of_referers_and_cancel_still_passes_the_https_ch
     assert response.headers["Referrer-Policy"] == "strict-origin"
     csrf = owner.open_form()["csrf_token"]
     # Under HTTPS Flask-WTF wants a same-site Referer; strict-origin sends the origin only.
-    refused = owner.client.post(path + "/cancel", base_url="https://localhost",
-                                data={"csrf_token": csrf, "confirm": "yes"})
+    refused = owner.client.post(
+        path + "/cancel", base_url="https://localhost", data={"csrf_token": csrf, "confirm": "yes"}
+    )
     assert refused.status_code == 400
-    cancelled = owner.client.post(path + "/cancel", base_url="https://localhost",
-                                  headers={"Referer": "https://localhost/"},
-                                  data={"csrf_token": csrf, "confirm": "yes"})
+    cancelled = owner.client.post(
+        path + "/cancel",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/"},
+        data={"csrf_token": csrf, "confirm": "yes"},
+    )
     assert cancelled.status_code == 303
     assert 'id="state">已取消' in text(owner.client.get(path))

@@ -1,5 +1,6 @@
 """On a 360 px phone: from the handbook's 入住与搬家 page to a booking and its route; the gate's
 schedule on a phone and on paper."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,6 @@ from tests.support.staff import create_staff, login
 
 from .conftest import (
     BOOK_URL,
-    COMMUNITY,
     MOVE_DAY,
     MOVE_IN,
     PASSWORD,
@@ -36,8 +36,12 @@ def server(tmp_path_factory, built_site, built_staff_site, migrated_database):
     instance = tmp_path_factory.mktemp("move-in-browser") / "instance"
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
-    live = LiveServer(instance, site_dir=built_site, staff_site_dir=built_staff_site,
-                      database_template=migrated_database).start()
+    live = LiveServer(
+        instance,
+        site_dir=built_site,
+        staff_site_dir=built_staff_site,
+        database_template=migrated_database,
+    ).start()
     create_staff(live, "guard", roles.SECURITY, PASSWORD)
     yield live
     live.stop()
@@ -46,8 +50,16 @@ def server(tmp_path_factory, built_site, built_staff_site, migrated_database):
 def book_over_http(server, **fields) -> None:
     session = requests.Session()
     form = session.get(server.url + BOOK_URL, timeout=30).text
-    response = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
-        "csrf_token": csrf_token_from(form), "nonce": nonce_from(form), **booking_fields(**fields)})
+    response = session.post(
+        server.url + BOOK_URL,
+        allow_redirects=False,
+        timeout=30,
+        data={
+            "csrf_token": csrf_token_from(form),
+            "nonce": nonce_from(form),
+            **booking_fields(**fields),
+        },
+    )
     assert response.status_code == 303, response.text[:2000]
 
 
@@ -114,8 +126,17 @@ def test_owner_books_a_move_on_a_phone_and_sees_the_route(server, phone):
 
 
 def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
-    book_over_http(server, building=9, unit=1, room="2501", day=MOVE_DAY, slot=SLOTS[3]["id"],
-                   oversize="yes", large_items="钢琴", wants_carry_help="y")
+    book_over_http(
+        server,
+        building=9,
+        unit=1,
+        room="2501",
+        day=MOVE_DAY,
+        slot=SLOTS[3]["id"],
+        oversize="yes",
+        large_items="钢琴",
+        wants_carry_help="y",
+    )
     login(phone, "guard", PASSWORD, base_url=server.url)
     phone.get_by_role("link", name="搬家预约").click()
     phone.fill("#date", MOVE_DAY.isoformat())
@@ -144,13 +165,22 @@ def test_owner_moves_a_booking_to_another_slot_on_a_phone(server, phone):
         book_over_http(server, building=number, unit=unit, room=room, day=day, slot=full["id"])
     session = requests.Session()
     form = session.get(server.url + BOOK_URL, timeout=30).text
-    booked = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
-        "csrf_token": csrf_token_from(form), "nonce": nonce_from(form),
-        **booking_fields(building=11, unit=3, room="1101", day=MOVE_DAY, slot=SLOTS[0]["id"])})
+    booked = session.post(
+        server.url + BOOK_URL,
+        allow_redirects=False,
+        timeout=30,
+        data={
+            "csrf_token": csrf_token_from(form),
+            "nonce": nonce_from(form),
+            **booking_fields(building=11, unit=3, room="1101", day=MOVE_DAY, slot=SLOTS[0]["id"]),
+        },
+    )
     phone.goto(server.url + booked.headers["Location"])
 
     phone.get_by_role("link", name="改约其他日期或时段").click()
-    assert f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in phone.locator("#current-slot").inner_text()
+    assert (
+        f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in phone.locator("#current-slot").inner_text()
+    )
     phone.fill("#move_date", day.isoformat())
     phone.get_by_role("button", name="查看这一天的空余名额").click()
     # The full slot cannot be chosen; the others show what is left.

@@ -1,5 +1,6 @@
 """Owners racing for the last places of a slot on a real gunicorn with 2 workers: never more
 bookings than the capacity, every loser told the slot is full, no error."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -57,8 +58,12 @@ def race(server, fields: list[dict]) -> list[requests.Response]:
     def submit(index: int) -> requests.Response:
         session, hidden = opened[index]
         start.wait()
-        return session.post(server.url + BOOK_URL, data={**hidden, **fields[index]},
-                            timeout=60, allow_redirects=False)
+        return session.post(
+            server.url + BOOK_URL,
+            data={**hidden, **fields[index]},
+            timeout=60,
+            allow_redirects=False,
+        )
 
     with ThreadPoolExecutor(len(fields)) as pool:
         return list(pool.map(submit, range(len(fields))))
@@ -69,8 +74,12 @@ def test_racing_owners_never_overfill_a_slot(server):
     everyone = rooms(THREADS + 1)
     first_room = everyone[0]
     session, hidden = open_form(server)
-    early = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
-        **hidden, **booking_fields(*first_room, slot=slot["id"])})
+    early = session.post(
+        server.url + BOOK_URL,
+        allow_redirects=False,
+        timeout=30,
+        data={**hidden, **booking_fields(*first_room, slot=slot["id"])},
+    )
     assert early.status_code == 303
 
     fields = [booking_fields(*room, slot=slot["id"]) for room in everyone[1:]]
@@ -82,24 +91,38 @@ def test_racing_owners_never_overfill_a_slot(server):
     losers = [r for r in responses if r.status_code != 303]
     assert {r.status_code for r in losers} <= {400, 409}, codes
     assert all(SLOT_FULL_MESSAGE in r.text for r in losers)
-    [(active,)] = query(server, "SELECT count(*) FROM move_in_booking WHERE move_date = ? "
-                        "AND slot = ? AND state != 'cancelled'", MOVE_DAY.isoformat(), slot["id"])
+    [(active,)] = query(
+        server,
+        "SELECT count(*) FROM move_in_booking WHERE move_date = ? "
+        "AND slot = ? AND state != 'cancelled'",
+        MOVE_DAY.isoformat(),
+        slot["id"],
+    )
     assert active == slot["capacity"]
-    seats = query(server, "SELECT seat FROM move_in_booking WHERE slot = ? ORDER BY seat",
-                  slot["id"])
+    seats = query(
+        server, "SELECT seat FROM move_in_booking WHERE slot = ? ORDER BY seat", slot["id"]
+    )
     assert [s for (s,) in seats] == list(range(1, slot["capacity"] + 1))
 
 
 def test_racing_for_every_slot_of_a_day_fills_each_to_its_capacity(server):
     day = MOVE_DAY + timedelta(days=1)
-    everyone = rooms(THREADS * 2)[THREADS + 1:]
-    fields = [booking_fields(*room, day=day, slot=SLOTS[i % len(SLOTS)]["id"])
-              for i, room in enumerate(everyone)]
+    everyone = rooms(THREADS * 2)[THREADS + 1 :]
+    fields = [
+        booking_fields(*room, day=day, slot=SLOTS[i % len(SLOTS)]["id"])
+        for i, room in enumerate(everyone)
+    ]
     responses = race(server, fields)
 
     assert all(r.status_code in (303, 400, 409) for r in responses)
-    booked = dict(query(server, "SELECT slot, count(*) FROM move_in_booking WHERE move_date = ? "
-                        "AND state != 'cancelled' GROUP BY slot", day.isoformat()))
+    booked = dict(
+        query(
+            server,
+            "SELECT slot, count(*) FROM move_in_booking WHERE move_date = ? "
+            "AND state != 'cancelled' GROUP BY slot",
+            day.isoformat(),
+        )
+    )
     assert booked == {s["id"]: s["capacity"] for s in SLOTS}
     assert sum(r.status_code == 303 for r in responses) == sum(s["capacity"] for s in SLOTS)
 
@@ -109,14 +132,18 @@ def test_owners_moving_into_the_last_place_at_once_get_it_once(server):
     taken, the others are told the slot is full and keep their old slot."""
     day = MOVE_DAY + timedelta(days=2)
     target = SLOTS[2]
-    everyone = rooms(THREADS * 3)[THREADS * 2 + 1:THREADS * 2 + 1 + 6]
+    everyone = rooms(THREADS * 3)[THREADS * 2 + 1 : THREADS * 2 + 1 + 6]
     # Two bookings in each of the other slots, all moving to the third one.
     sources = [SLOTS[i]["id"] for i in (0, 0, 1, 1, 3, 3)]
     paths = []
     for room, source in zip(everyone, sources):
         session, hidden = open_form(server)
-        booked = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
-            **hidden, **booking_fields(*room, day=day, slot=source)})
+        booked = session.post(
+            server.url + BOOK_URL,
+            allow_redirects=False,
+            timeout=30,
+            data={**hidden, **booking_fields(*room, day=day, slot=source)},
+        )
         assert booked.status_code == 303, booked.text
         paths.append((session, booked.headers["Location"]))
     start = Barrier(len(paths))
@@ -125,19 +152,32 @@ def test_owners_moving_into_the_last_place_at_once_get_it_once(server):
         session, path = paths[index]
         csrf = csrf_token_from(session.get(server.url + path + "/move", timeout=30).text)
         start.wait()
-        return session.post(server.url + path + "/move", allow_redirects=False, timeout=60,
-                            data={"csrf_token": csrf, "move_date": day.isoformat(),
-                                  "slot": target["id"]})
+        return session.post(
+            server.url + path + "/move",
+            allow_redirects=False,
+            timeout=60,
+            data={"csrf_token": csrf, "move_date": day.isoformat(), "slot": target["id"]},
+        )
 
     with ThreadPoolExecutor(len(paths)) as pool:
         responses = list(pool.map(move, range(len(paths))))
     codes = sorted(r.status_code for r in responses)
     assert codes.count(303) == target["capacity"], codes
     assert all(SLOT_FULL_MESSAGE in r.text for r in responses if r.status_code != 303), codes
-    booked = dict(query(server, "SELECT slot, count(*) FROM move_in_booking WHERE move_date = ? "
-                        "AND state != 'cancelled' GROUP BY slot", day.isoformat()))
+    booked = dict(
+        query(
+            server,
+            "SELECT slot, count(*) FROM move_in_booking WHERE move_date = ? "
+            "AND state != 'cancelled' GROUP BY slot",
+            day.isoformat(),
+        )
+    )
     assert booked[target["id"]] == target["capacity"]
     assert sum(booked.values()) == len(paths)
-    seats = query(server, "SELECT seat FROM move_in_booking WHERE move_date = ? AND slot = ? "
-                  "ORDER BY seat", day.isoformat(), target["id"])
+    seats = query(
+        server,
+        "SELECT seat FROM move_in_booking WHERE move_date = ? AND slot = ? ORDER BY seat",
+        day.isoformat(),
+        target["id"],
+    )
     assert [s for (s,) in seats] == list(range(1, target["capacity"] + 1))

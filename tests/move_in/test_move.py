@@ -1,5 +1,6 @@
 """改约: an owner moves a booking to another day or slot through the private link, with the
 slot's capacity respected; bad days, full slots and closed bookings change nothing."""
+
 from __future__ import annotations
 
 import re
@@ -18,16 +19,21 @@ def text(response) -> str:
 
 def move(owner, path, day, slot, **extra):
     csrf = owner.open_form()["csrf_token"]
-    return owner.client.post(path + "/move", data={
-        "csrf_token": csrf, "move_date": day.isoformat() if hasattr(day, "isoformat") else day,
-        "slot": slot, **extra})
+    return owner.client.post(
+        path + "/move",
+        data={
+            "csrf_token": csrf,
+            "move_date": day.isoformat() if hasattr(day, "isoformat") else day,
+            "slot": slot,
+            **extra,
+        },
+    )
 
 
 def fill_slot(owner, day, slot, skip=0):
     """Book every place of a slot with other rooms."""
     for number, unit, room in rooms(slot["capacity"] + skip)[skip:]:
-        owner.book(booking_fields(building=number, unit=unit, room=room, day=day,
-                                  slot=slot["id"]))
+        owner.book(booking_fields(building=number, unit=unit, room=room, day=day, slot=slot["id"]))
 
 
 def test_the_move_page_shows_what_is_left_of_each_slot(owner):
@@ -65,17 +71,21 @@ def test_moving_within_the_same_day_keeps_one_booking_for_the_room(owner, stored
     assert (booking.move_date, booking.slot) == (MOVE_DAY, SLOTS[2]["id"])
 
 
-@pytest.mark.parametrize("day, slot, field, message", [
-    (TODAY, SLOTS[1]["id"], "move_date", "只能改到"),
-    (TODAY - timedelta(days=3), SLOTS[1]["id"], "move_date", "只能改到"),
-    (TODAY + timedelta(days=400), SLOTS[1]["id"], "move_date", "只能改到"),
-    ("2026-02-30", SLOTS[1]["id"], "move_date", "请按 2026-12-01 的格式填写日期"),
-    (MOVE_DAY, "night", "slot", "请从列表中选择搬家时段"),
-    (MOVE_DAY, "", "slot", "请从列表中选择搬家时段"),
-    (MOVE_DAY, SLOTS[0]["id"], "slot", "新的时间和原预约相同"),
-])
-def test_a_bad_day_or_slot_is_explained_and_nothing_changes(owner, stored, day, slot, field,
-                                                            message):
+@pytest.mark.parametrize(
+    "day, slot, field, message",
+    [
+        (TODAY, SLOTS[1]["id"], "move_date", "只能改到"),
+        (TODAY - timedelta(days=3), SLOTS[1]["id"], "move_date", "只能改到"),
+        (TODAY + timedelta(days=400), SLOTS[1]["id"], "move_date", "只能改到"),
+        ("2026-02-30", SLOTS[1]["id"], "move_date", "请按 2026-12-01 的格式填写日期"),
+        (MOVE_DAY, "night", "slot", "请从列表中选择搬家时段"),
+        (MOVE_DAY, "", "slot", "请从列表中选择搬家时段"),
+        (MOVE_DAY, SLOTS[0]["id"], "slot", "新的时间和原预约相同"),
+    ],
+)
+def test_a_bad_day_or_slot_is_explained_and_nothing_changes(
+    owner, stored, day, slot, field, message
+):
     _page, path = owner.book()
     before = stored.bookings()
     response = move(owner, path, day, slot)
@@ -83,7 +93,8 @@ def test_a_bad_day_or_slot_is_explained_and_nothing_changes(owner, stored, day, 
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', text(response))
     assert error and message in error.group(1)
     assert [(b.move_date, b.slot, b.seat) for b in stored.bookings()] == [
-        (b.move_date, b.slot, b.seat) for b in before]
+        (b.move_date, b.slot, b.seat) for b in before
+    ]
 
 
 def test_a_full_slot_is_refused(owner, stored):
@@ -104,7 +115,9 @@ def test_a_day_the_room_already_has_a_booking_is_refused(owner, stored):
     assert response.status_code == 409
     assert "该房屋这一天已有搬家预约" in text(response)
     assert [(b.move_date, b.slot) for b in stored.bookings()] == [
-        (MOVE_DAY, SLOTS[0]["id"]), (other_day, SLOTS[2]["id"])]
+        (MOVE_DAY, SLOTS[0]["id"]),
+        (other_day, SLOTS[2]["id"]),
+    ]
 
 
 def test_a_cancelled_or_past_booking_cannot_be_moved(app, owner, stored):
@@ -138,7 +151,15 @@ def test_a_guessed_link_cannot_move_anything(owner, client, stored):
     csrf = owner.open_form()["csrf_token"]
     for bad in (token[::-1], "x" * 40, "%00"):
         assert client.get(f"/forms/move-in/booking/{bad}/move").status_code == 404
-        assert owner.client.post(f"/forms/move-in/booking/{bad}/move", data={
-            "csrf_token": csrf, "move_date": MOVE_DAY.isoformat(),
-            "slot": SLOTS[1]["id"]}).status_code == 404
+        assert (
+            owner.client.post(
+                f"/forms/move-in/booking/{bad}/move",
+                data={
+                    "csrf_token": csrf,
+                    "move_date": MOVE_DAY.isoformat(),
+                    "slot": SLOTS[1]["id"],
+                },
+            ).status_code
+            == 404
+        )
     assert stored.bookings()[0].slot == SLOTS[0]["id"]

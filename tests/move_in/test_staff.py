@@ -1,5 +1,6 @@
 """The staff's day schedule: login required, mobiles masked, per-slot flags, closing a booking
 with who and when, and the day's export."""
+
 from __future__ import annotations
 
 import csv
@@ -28,17 +29,37 @@ def booked(app, stored):
     """Three bookings on MOVE_DAY made through the owner's form; their ids in booking order."""
     owner = Owner(app.test_client())
     owner.book(booking_fields(building=1, unit=1, room="101", slot=SLOTS[0]["id"]))
-    owner.book(booking_fields(building=2, unit=1, room="502", slot=SLOTS[0]["id"],
-                              oversize="yes", large_items="钢琴", wants_trolley="",
-                              wants_carry_help="y", owner_mobile="13912345678"))
-    owner.book(booking_fields(building=8, unit=2, room="2601", slot=SLOTS[2]["id"],
-                              owner_name="+李", large_items=HOSTILE))
+    owner.book(
+        booking_fields(
+            building=2,
+            unit=1,
+            room="502",
+            slot=SLOTS[0]["id"],
+            oversize="yes",
+            large_items="钢琴",
+            wants_trolley="",
+            wants_carry_help="y",
+            owner_mobile="13912345678",
+        )
+    )
+    owner.book(
+        booking_fields(
+            building=8,
+            unit=2,
+            room="2601",
+            slot=SLOTS[2]["id"],
+            owner_name="+李",
+            large_items=HOSTILE,
+        )
+    )
     return [booking.id for booking in stored.bookings()]
 
 
 def staff_rules(app):
-    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("move_in_staff.")),
-                  key=lambda r: r.rule)
+    return sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint.startswith("move_in_staff.")),
+        key=lambda r: r.rule,
+    )
 
 
 def test_every_staff_url_needs_a_login(app, client, booked):
@@ -46,8 +67,11 @@ def test_every_staff_url_needs_a_login(app, client, booked):
     rules = staff_rules(app)
     assert len(rules) == 5  # schedule, close, export, resend-link, call the owner
     for rule in rules:
-        url = (rule.rule.replace("<int:booking_id>", "1").replace("<action>", "complete")
-               .replace("<fmt>", "csv"))
+        url = (
+            rule.rule.replace("<int:booking_id>", "1")
+            .replace("<action>", "complete")
+            .replace("<fmt>", "csv")
+        )
         if "GET" in rule.methods:
             response = client.get(url)
         else:
@@ -79,7 +103,9 @@ def test_every_office_role_sees_the_day_with_masked_mobiles(as_role, booked, rol
     assert "平推车" in first and "搬运协助" in first
     third = page.split(f'id="slot-{SLOTS[2]["id"]}"')[1].split("</section>")[0]
     assert "8号楼2单元2601室" in third and str(escape(HOSTILE)) in third
-    assert "这个时段没有预约。" in page.split(f'id="slot-{SLOTS[1]["id"]}"')[1].split("</section>")[0]
+    assert (
+        "这个时段没有预约。" in page.split(f'id="slot-{SLOTS[1]["id"]}"')[1].split("</section>")[0]
+    )
     assert "共 <strong>3</strong> 户搬家；超高大件 1 户" in page
     desk = role in (roles.SERVICE, roles.SERVICE_LEAD, roles.MANAGER)
     assert ("已完成</button>" in page) is desk
@@ -95,8 +121,11 @@ def call(client, booking_id):
 
 def reveals(app):
     with app.app_context():
-        return db.session.execute(select(AuditLog.actor_name, AuditLog.target)
-                                  .where(AuditLog.action == "move_in.call_owner")).all()
+        return db.session.execute(
+            select(AuditLog.actor_name, AuditLog.target).where(
+                AuditLog.action == "move_in.call_owner"
+            )
+        ).all()
 
 
 def test_the_desk_reveals_a_number_as_a_tap_to_call_link_and_it_is_audited(app, as_role, booked):
@@ -120,7 +149,9 @@ def test_the_gate_calls_on_the_moving_day_only(app, as_role, booked):
     app.config["TODAY"] = MOVE_DAY.isoformat()
     assert "拨打业主电话" in guard.get(DAY).get_data(as_text=True)
     response = call(guard, booked[0])
-    assert response.status_code == 200 and 'href="tel:13800138000"' in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'href="tel:13800138000"' in response.get_data(
+        as_text=True
+    )
     assert len(reveals(app)) == 1
     engineer = as_role(roles.ENGINEERING)
     assert "拨打业主电话" not in engineer.get(DAY).get_data(as_text=True)
@@ -143,8 +174,9 @@ def test_default_day_is_today_and_a_bad_date_says_so(as_role, booked):
 
 def _close(client, booking_id, action):
     token = csrf_token_from(client.get(DAY).get_data(as_text=True))
-    return client.post(f"{SCHEDULE}{booking_id}/{action}",
-                       data={"csrf_token": token, "confirm": "yes"})
+    return client.post(
+        f"{SCHEDULE}{booking_id}/{action}", data={"csrf_token": token, "confirm": "yes"}
+    )
 
 
 def test_service_marks_done_and_cancelled_with_who_and_when(app, as_role, booked, stored):
@@ -166,10 +198,13 @@ def test_service_marks_done_and_cancelled_with_who_and_when(app, as_role, booked
     assert (second.state, second.closed_by) == ("cancelled", "manager")
     assert third.state == "booked" and third.closed_at is None
     with app.app_context():
-        audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "move_in.close")
-                                   .order_by(AuditLog.id)).all()
+        audit = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "move_in.close").order_by(AuditLog.id)
+        ).all()
         assert [(a.actor_name, a.target) for a in audit] == [
-            ("service", first.reference), ("manager", second.reference)]
+            ("service", first.reference),
+            ("manager", second.reference),
+        ]
         assert "标记为已完成" in audit[0].detail
 
 

@@ -1,6 +1,7 @@
 """On a 360 px phone in WeChat: from the forms' home to 我的办理, a code that really went
 through gunicorn → outbox → worker → Tencent SMS SDK → a loopback SMS endpoint, and the
 room's bookings with their status pages."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,11 @@ import requests
 from tests.conftest import csrf_token_from
 from tests.move_in.conftest import BOOK_URL, TODAY, booking_fields, nonce_from
 from tests.support.endpoints import (
-    SMS_SECRET_ID, SMS_SECRET_KEY, FakeTencentSms, sms_config, wait_until,
+    SMS_SECRET_ID,
+    SMS_SECRET_KEY,
+    FakeTencentSms,
+    sms_config,
+    wait_until,
 )
 from tests.support.server import BIN, PROJECT_ROOT, LiveServer
 
@@ -32,11 +37,18 @@ def server(tmp_path_factory, sms, migrated_database):
     instance.mkdir(parents=True)
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n', encoding="utf-8")
     env = {key: str(value) for key, value in sms_config(sms).items()}
-    live = LiveServer(instance, extra_env={**env, "NOTIFY_POLL_SECONDS": "0.2"},
-                      database_template=migrated_database).start()
-    worker = subprocess.Popen([str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
-                              cwd=PROJECT_ROOT, env=live.env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    live = LiveServer(
+        instance,
+        extra_env={**env, "NOTIFY_POLL_SECONDS": "0.2"},
+        database_template=migrated_database,
+    ).start()
+    worker = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
+        cwd=PROJECT_ROOT,
+        env=live.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     yield live
     worker.terminate()
     worker.wait(30)
@@ -46,8 +58,16 @@ def server(tmp_path_factory, sms, migrated_database):
 def book_over_http(server, **fields) -> None:
     session = requests.Session()
     form = session.get(server.url + BOOK_URL, timeout=30).text
-    response = session.post(server.url + BOOK_URL, allow_redirects=False, timeout=30, data={
-        "csrf_token": csrf_token_from(form), "nonce": nonce_from(form), **booking_fields(**fields)})
+    response = session.post(
+        server.url + BOOK_URL,
+        allow_redirects=False,
+        timeout=30,
+        data={
+            "csrf_token": csrf_token_from(form),
+            "nonce": nonce_from(form),
+            **booking_fields(**fields),
+        },
+    )
     assert response.status_code == 303, response.text[:2000]
 
 

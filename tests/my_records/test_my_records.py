@@ -1,6 +1,7 @@
 """我的办理: room + mobile on record → one-time code by SMS → that room's business only, for a
 short while. Codes expire, work once, are throttled per mobile and per address, and five wrong
 codes lock the mobile."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,16 +35,26 @@ def household(channels):
     file_application(app, room="101")
     file_application(app, room="102", owner_mobile="13700137000")
     client = app.test_client()
-    assert book(client, building=1, unit=1, room="101",
-                owner_mobile="139 1234 5678").status_code == 303
+    assert (
+        book(client, building=1, unit=1, room="101", owner_mobile="139 1234 5678").status_code
+        == 303
+    )
     deliver_due(app)  # the filing messages, so only code messages are left to look at
     return app
 
 
 def ask_code(client, mobile=MOBILE, building="1", unit="1", room="101"):
     page = client.get(START).get_data(as_text=True)
-    return client.post(START, data={"csrf_token": csrf_token_from(page), "building": building,
-                                    "unit": unit, "room": room, "owner_mobile": mobile})
+    return client.post(
+        START,
+        data={
+            "csrf_token": csrf_token_from(page),
+            "building": building,
+            "unit": unit,
+            "room": room,
+            "owner_mobile": mobile,
+        },
+    )
 
 
 def enter_code(client, code):
@@ -70,7 +81,9 @@ def test_a_code_by_sms_opens_the_rooms_list_with_its_status_pages(household, sms
     code = sms_code(household, sms)
     assert len(code) == 6 and code.isdigit()
     request = sms.received[-1].body
-    assert request["PhoneNumberSet"] == ["+8613800138000"] and request["TemplateParamSet"][1] == "10"
+    assert (
+        request["PhoneNumberSet"] == ["+8613800138000"] and request["TemplateParamSet"][1] == "10"
+    )
     [message] = outbox(household, kind="my.code")
     assert code not in message.text  # not kept once delivered
     response = enter_code(client, code)
@@ -84,8 +97,9 @@ def test_a_code_by_sms_opens_the_rooms_list_with_its_status_pages(household, sms
     for link in links:
         assert client.get(link).status_code == 200
     # Only this room: 102's application is not listed.
-    [other] = [m for m in outbox(household, kind="renovation.received")
-               if m.recipient == "13700137000"]
+    [other] = [
+        m for m in outbox(household, kind="renovation.received") if m.recipient == "13700137000"
+    ]
     assert other.reference not in html
 
 
@@ -94,8 +108,10 @@ def test_a_code_works_once(household, sms):
     ask_code(client)
     code = sms_code(household, sms)
     assert enter_code(client, code).status_code == 303
-    client.post("/forms/my/logout", data={"csrf_token": csrf_token_from(
-        client.get("/forms/my/").get_data(as_text=True))})
+    client.post(
+        "/forms/my/logout",
+        data={"csrf_token": csrf_token_from(client.get("/forms/my/").get_data(as_text=True))},
+    )
     assert client.get("/forms/my/").location == START
     other = household.test_client()
     with other.session_transaction() as session:
@@ -111,7 +127,9 @@ def test_an_expired_code_is_refused(household, sms):
     with household.app_context(), write_transaction() as session:
         session.execute(update(OwnerCode).values(expires_at=utcnow() - timedelta(seconds=1)))
     response = enter_code(client, code)
-    assert response.status_code == 400 and "验证码已过期，请重新获取" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "验证码已过期，请重新获取" in response.get_data(
+        as_text=True
+    )
     assert client.get("/forms/my/").location == START
 
 
@@ -136,8 +154,9 @@ def test_a_new_code_waits_for_the_interval_and_the_form_keeps_what_was_typed(hou
 
 
 def test_codes_per_mobile_and_per_address_are_limited(household):
-    household.config.update(MY_CODE_INTERVAL_SECONDS=0, MY_CODES_PER_MOBILE_PER_HOUR=2,
-                            MY_CODES_PER_ADDRESS_PER_HOUR=3)
+    household.config.update(
+        MY_CODE_INTERVAL_SECONDS=0, MY_CODES_PER_MOBILE_PER_HOUR=2, MY_CODES_PER_ADDRESS_PER_HOUR=3
+    )
     client = household.test_client()
     assert ask_code(client).status_code == 303
     assert ask_code(client).status_code == 303
@@ -156,7 +175,7 @@ def test_five_wrong_codes_lock_the_mobile_with_a_clear_message(household, sms):
     client = household.test_client()
     ask_code(client)
     code = sms_code(household, sms)
-    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
     for left in (4, 3, 2, 1):
         response = enter_code(client, wrong)
         assert f"还可以再试 {left} 次" in response.get_data(as_text=True)
@@ -180,38 +199,56 @@ def test_the_list_is_short_lived(household, sms):
     enter_code(client, sms_code(household, sms))
     assert client.get("/forms/my/").status_code == 200
     with client.session_transaction() as session:
-        session["my_grant"] = {**session["my_grant"],
-                               "until": session["my_grant"]["until"] - 16 * 60}
+        session["my_grant"] = {
+            **session["my_grant"],
+            "until": session["my_grant"]["until"] - 16 * 60,
+        }
     assert client.get("/forms/my/").location == START
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("owner_mobile", "", "请填写手机号"),
-    ("owner_mobile", "1380013800O", "11位中国大陆手机号码"),
-    ("owner_mobile", "138\x0000138000", "11位中国大陆手机号码"),
-    ("owner_mobile", "%FF%FE", "11位中国大陆手机号码"),
-    ("building", "99", "请选择小区内的楼栋"),
-    ("building", "一", "请选择小区内的楼栋"),
-    ("room", "9999", "没有9999室"),
-    ("unit", "", "请选择单元"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("owner_mobile", "", "请填写手机号"),
+        ("owner_mobile", "1380013800O", "11位中国大陆手机号码"),
+        ("owner_mobile", "138\x0000138000", "11位中国大陆手机号码"),
+        ("owner_mobile", "%FF%FE", "11位中国大陆手机号码"),
+        ("building", "99", "请选择小区内的楼栋"),
+        ("building", "一", "请选择小区内的楼栋"),
+        ("room", "9999", "没有9999室"),
+        ("unit", "", "请选择单元"),
+    ],
+)
 def test_bad_room_or_mobile_is_refused_next_to_the_field(household, field, value, message):
     client = household.test_client()
     page = client.get(START).get_data(as_text=True)
-    data = {"csrf_token": csrf_token_from(page), "building": "1", "unit": "1", "room": "101",
-            "owner_mobile": MOBILE, field: value}
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "building": "1",
+        "unit": "1",
+        "room": "101",
+        "owner_mobile": MOBILE,
+        field: value,
+    }
     response = client.post(START, data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and message in html and 'class="field-error"' in html
     with household.app_context():
         from forms_app.core.extensions import db
+
         assert db.session.query(OwnerCode).count() == 0
 
 
-@pytest.mark.parametrize("value, message", [
-    ("", "请填写短信验证码"), ("12345", "验证码是 6 位数字"), ("abcdef", "验证码是 6 位数字"),
-    ("1" * 5000, "验证码是 6 位数字"), ("12\x0034", "验证码是 6 位数字"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("", "请填写短信验证码"),
+        ("12345", "验证码是 6 位数字"),
+        ("abcdef", "验证码是 6 位数字"),
+        ("1" * 5000, "验证码是 6 位数字"),
+        ("12\x0034", "验证码是 6 位数字"),
+    ],
+)
 def test_bad_codes_are_refused_without_a_500(household, value, message):
     client = household.test_client()
     ask_code(client)
@@ -232,12 +269,14 @@ def test_the_code_page_without_a_request_and_junk_posts_never_fail(household):
     assert client.get(CODE).location == START
     token = csrf_token_from(client.get(START).get_data(as_text=True))
     assert client.post(CODE, data={"csrf_token": token, "code": "123456"}).location == START
-    for data in ({"building": ["1", "2"], "unit": "1", "room": "101", "owner_mobile": MOBILE},
-                 {"building": "1" * 10000}, {}):
+    for data in (
+        {"building": ["1", "2"], "unit": "1", "room": "101", "owner_mobile": MOBILE},
+        {"building": "1" * 10000},
+        {},
+    ):
         response = client.post(START, data={"csrf_token": token, **data})
         assert response.status_code in (400, 303)
     assert client.post(START, data={"building": "1"}).status_code == 400  # no CSRF token
-
 
 
 def test_staff_never_see_a_code_in_the_outbox(household, as_role):

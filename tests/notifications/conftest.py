@@ -1,5 +1,6 @@
 """Notification fixtures: loopback robot and SMS endpoints, the worker run in-process, and the
 outbox as the database holds it."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,11 +9,22 @@ from sqlalchemy import select
 from forms_app.core.extensions import db
 from forms_app.notifications.models import Notification
 from forms_app.notifications.worker import run
-from tests.support.endpoints import FakeRobot, FakeTencentSms, SMS_SECRET_ID, SMS_SECRET_KEY, sms_config
+from tests.support.endpoints import (
+    SMS_SECRET_ID,
+    SMS_SECRET_KEY,
+    FakeRobot,
+    FakeTencentSms,
+    sms_config,
+)
 
 # Quick retries for tests: 0.2 s, 0.4 s, … and a short HTTP timeout.
-FAST = {"NOTIFY_TIMEOUT_SECONDS": 1.0, "NOTIFY_BACKOFF_SECONDS": 0.2,
-        "NOTIFY_BACKOFF_MAX_SECONDS": 1.0, "NOTIFY_MAX_ATTEMPTS": 3, "NOTIFY_POLL_SECONDS": 0.1}
+FAST = {
+    "NOTIFY_TIMEOUT_SECONDS": 1.0,
+    "NOTIFY_BACKOFF_SECONDS": 0.2,
+    "NOTIFY_BACKOFF_MAX_SECONDS": 1.0,
+    "NOTIFY_MAX_ATTEMPTS": 3,
+    "NOTIFY_POLL_SECONDS": 0.1,
+}
 
 
 @pytest.fixture
@@ -41,8 +53,9 @@ def sms():
 @pytest.fixture
 def channels(app, robot, sms):
     """Point both channels at the loopback endpoints, with fast retries."""
-    app.config.update(FAST, STAFF_WEBHOOK_URL=robot.url + "/cgi-bin/webhook/send?key=test",
-                      **sms_config(sms))
+    app.config.update(
+        FAST, STAFF_WEBHOOK_URL=robot.url + "/cgi-bin/webhook/send?key=test", **sms_config(sms)
+    )
     return app
 
 

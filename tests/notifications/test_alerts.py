@@ -1,4 +1,5 @@
 """Overdue patrols, found by the worker's periodic scan: one alert per patrol per day."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -41,8 +42,12 @@ def test_overdue_patrols_alert_staff_once_a_day(app, as_role):
     patrolled(app, late, kinds[0]["id"], TODAY)
     app.config["TODAY"] = (TODAY + timedelta(days=1)).isoformat()
     deliver_due(app)
-    next_day = outbox(app, kind="renovation.patrol_overdue")[len(kinds):]
-    found = {(a.record_id, kind["name"]) for a in next_day for kind in kinds
-             if f"，{kind['name']}应于" in a.text}
+    next_day = outbox(app, kind="renovation.patrol_overdue")[len(kinds) :]
+    found = {
+        (a.record_id, kind["name"])
+        for a in next_day
+        for kind in kinds
+        if f"，{kind['name']}应于" in a.text
+    }
     assert len(found) == len(next_day)
     assert found == {(late, k["name"]) for k in kinds[1:]} | {(on_time, k["name"]) for k in kinds}

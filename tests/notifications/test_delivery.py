@@ -1,5 +1,6 @@
 """The worker delivers through real loopback endpoints that speak the 企业微信 robot's and
 Tencent Cloud SMS's API; faults end in retries with backoff, then a visible failure."""
+
 from __future__ import annotations
 
 import logging
@@ -23,16 +24,27 @@ from .conftest import FAST, deliver_due, outbox
 def staff_alert(app, reference="ZX20261201-001"):
     with app.app_context():
         with write_transaction() as session:
-            enqueue(session, "renovation.new", reference=reference, room="1号楼1单元101室",
-                    link_path="/forms/staff/renovations/1")
+            enqueue(
+                session,
+                "renovation.new",
+                reference=reference,
+                room="1号楼1单元101室",
+                link_path="/forms/staff/renovations/1",
+            )
 
 
 def owner_notice(app, mobile="13800138000", kind="renovation.approved"):
     with app.app_context():
         with write_transaction() as session:
-            enqueue(session, kind, reference="ZX20261201-001", recipient=mobile,
-                    record_type="renovation", record_id=1,
-                    link_path="/forms/renovation/status/abc")
+            enqueue(
+                session,
+                kind,
+                reference="ZX20261201-001",
+                recipient=mobile,
+                record_type="renovation",
+                record_id=1,
+                link_path="/forms/renovation/status/abc",
+            )
 
 
 def deliver_until_settled(app, timeout=15.0):
@@ -74,7 +86,9 @@ def test_owner_messages_go_out_by_sms_through_the_sdk(channels, sms):
     assert message.state == DELIVERED and message.channel == "sms", message.last_error
     [request] = sms.received
     # The fake checked the SDK's TC3-HMAC-SHA256 signature with the shared secret key.
-    assert request.headers["Authorization"].startswith(f"TC3-HMAC-SHA256 Credential={SMS_SECRET_ID}/")
+    assert request.headers["Authorization"].startswith(
+        f"TC3-HMAC-SHA256 Credential={SMS_SECRET_ID}/"
+    )
     assert request.body["PhoneNumberSet"] == ["+8613800138000"]
     assert request.body["SignName"] == "示例物业" and request.body["TemplateId"] == "100001"
     assert request.body["TemplateParamSet"] == message.params
@@ -87,7 +101,9 @@ def test_a_kind_without_an_sms_template_fails_visibly(channels, sms):
     channels.config["SMS_TEMPLATES"] = "renovation.received=100002"
     owner_notice(channels)
     rows = deliver_until_settled(channels)
-    assert rows[0].state == FAILED and "未配置「renovation.approved」的短信模板" in rows[0].last_error
+    assert (
+        rows[0].state == FAILED and "未配置「renovation.approved」的短信模板" in rows[0].last_error
+    )
     assert sms.received == []
 
 
@@ -97,13 +113,16 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.mark.parametrize("mode, reason", [
-    ("down", "无法连接企业微信机器人"),
-    ("slow", "秒内没有应答"),
-    ("error", "errcode 93000"),
-    ("http500", "HTTP 500"),
-    ("garbage", "应答无法识别"),
-])
+@pytest.mark.parametrize(
+    "mode, reason",
+    [
+        ("down", "无法连接企业微信机器人"),
+        ("slow", "秒内没有应答"),
+        ("error", "errcode 93000"),
+        ("http500", "HTTP 500"),
+        ("garbage", "应答无法识别"),
+    ],
+)
 def test_robot_faults_are_retried_then_shown_as_failed(channels, robot, mode, reason):
     if mode == "down":
         channels.config["STAFF_WEBHOOK_URL"] = closed_port()
@@ -116,13 +135,16 @@ def test_robot_faults_are_retried_then_shown_as_failed(channels, robot, mode, re
     assert all(reason in a.detail for a in message.attempt_log)
 
 
-@pytest.mark.parametrize("mode, reason", [
-    ("error", "InsufficientBalanceInSmsPackage"),
-    ("reject", "PhoneNumberDailyLimit"),
-    ("http500", "短信平台出错"),
-    ("garbage", "短信平台出错"),
-    ("slow", "短信平台没有按时应答"),
-])
+@pytest.mark.parametrize(
+    "mode, reason",
+    [
+        ("error", "InsufficientBalanceInSmsPackage"),
+        ("reject", "PhoneNumberDailyLimit"),
+        ("http500", "短信平台出错"),
+        ("garbage", "短信平台出错"),
+        ("slow", "短信平台没有按时应答"),
+    ],
+)
 def test_sms_faults_are_retried_then_shown_as_failed(channels, sms, mode, reason):
     sms.mode, sms.delay = mode, 2.0
     owner_notice(channels)
@@ -137,8 +159,13 @@ def test_a_failure_waits_longer_each_time_and_a_recovery_delivers(channels, robo
     deliver_due(channels)
     [first] = outbox(channels)
     assert first.state == PENDING and first.attempts == 1
-    assert abs((first.next_attempt_at - first.attempt_log[0].finished_at).total_seconds()
-               - FAST["NOTIFY_BACKOFF_SECONDS"]) < 0.1
+    assert (
+        abs(
+            (first.next_attempt_at - first.attempt_log[0].finished_at).total_seconds()
+            - FAST["NOTIFY_BACKOFF_SECONDS"]
+        )
+        < 0.1
+    )
     settings = notification_settings(channels.config)
     assert [backoff_delay(settings, n) for n in (1, 2, 3, 4)] == [0.2, 0.4, 0.8, 1.0]
     robot.mode = "ok"
@@ -148,8 +175,7 @@ def test_a_failure_waits_longer_each_time_and_a_recovery_delivers(channels, robo
     assert len(set(robot.keys())) == 1
 
 
-def test_failures_show_on_the_record_and_in_the_outbox_and_can_be_retried(
-        channels, robot, as_role):
+def test_failures_show_on_the_record_and_in_the_outbox_and_can_be_retried(channels, robot, as_role):
     robot.mode = "error"
     staff_alert(channels)
     deliver_until_settled(channels)
@@ -162,8 +188,9 @@ def test_failures_show_on_the_record_and_in_the_outbox_and_can_be_retried(
 
     [message] = outbox(channels)
     robot.mode = "ok"
-    response = desk.post(f"/forms/staff/notifications/{message.id}/retry",
-                         data={"csrf_token": csrf_token_from(page)})
+    response = desk.post(
+        f"/forms/staff/notifications/{message.id}/retry", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 303
     deliver_due(channels)
     assert outbox(channels)[0].state == DELIVERED
@@ -188,12 +215,15 @@ def test_without_settings_everything_goes_to_the_log_and_no_host_is_contacted(ap
     assert rows[0].text in logged
 
 
-@pytest.mark.parametrize("settings, problem", [
-    ({"SMS_SECRET_ID": "x"}, "短信设置不完整"),
-    ({"STAFF_WEBHOOK_URL": "ftp://robot"}, "STAFF_WEBHOOK_URL"),
-    ({"STAFF_WEBHOOK_MSGTYPE": "image"}, "text 或 markdown"),
-    ({"NOTIFY_LEASE_SECONDS": 5.0, "NOTIFY_TIMEOUT_SECONDS": 10.0}, "NOTIFY_LEASE_SECONDS"),
-])
+@pytest.mark.parametrize(
+    "settings, problem",
+    [
+        ({"SMS_SECRET_ID": "x"}, "短信设置不完整"),
+        ({"STAFF_WEBHOOK_URL": "ftp://robot"}, "STAFF_WEBHOOK_URL"),
+        ({"STAFF_WEBHOOK_MSGTYPE": "image"}, "text 或 markdown"),
+        ({"NOTIFY_LEASE_SECONDS": 5.0, "NOTIFY_TIMEOUT_SECONDS": 10.0}, "NOTIFY_LEASE_SECONDS"),
+    ],
+)
 def test_the_worker_refuses_settings_it_cannot_work_with(app, runner, settings, problem):
     app.config.update(settings)
     result = runner.invoke(args=["notifications-worker", "--once"])
@@ -210,7 +240,16 @@ def test_every_notification_setting_has_its_default_in_config(tmp_path, monkeypa
     assert checked["webhook_url"] == "" and checked["sms"] is None
     assert checked["lease"] == 3 * settings["NOTIFY_TIMEOUT_SECONDS"] + 10
     assert settings["SMS_ENDPOINT"] == "https://sms.tencentcloudapi.com"
-    assert all(f"MY_{name}" in settings for name in (
-        "CODE_MINUTES", "CODE_INTERVAL_SECONDS", "CODES_PER_MOBILE_PER_HOUR",
-        "CODES_PER_ADDRESS_PER_HOUR", "MAX_WRONG_CODES", "WRONG_CODES_PER_ADDRESS",
-        "LOCK_MINUTES", "SESSION_MINUTES"))
+    assert all(
+        f"MY_{name}" in settings
+        for name in (
+            "CODE_MINUTES",
+            "CODE_INTERVAL_SECONDS",
+            "CODES_PER_MOBILE_PER_HOUR",
+            "CODES_PER_ADDRESS_PER_HOUR",
+            "MAX_WRONG_CODES",
+            "WRONG_CODES_PER_ADDRESS",
+            "LOCK_MINUTES",
+            "SESSION_MINUTES",
+        )
+    )

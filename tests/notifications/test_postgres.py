@@ -1,6 +1,7 @@
 """Workers on PostgreSQL, where claims do not serialise on a database-wide lock: a row held by
 one worker is skipped by the next (FOR UPDATE SKIP LOCKED), and two worker processes deliver
 every message once. Runs on a throw-away PostgreSQL server (tests/support/postgres.py)."""
+
 from __future__ import annotations
 
 import signal
@@ -31,8 +32,9 @@ def test_a_claimed_row_is_skipped_not_waited_for(pg_app):
     engine = create_engine(pg_app.config["PG_URL"])
     with engine.connect() as holder:
         holder.execute(text("BEGIN"))
-        holder.execute(text("SELECT id FROM notification WHERE id = :id FOR UPDATE"),
-                       {"id": first.id})
+        holder.execute(
+            text("SELECT id FROM notification WHERE id = :id FOR UPDATE"), {"id": first.id}
+        )
         with pg_app.app_context():
             settings = notification_settings(pg_app.config)
             message, _attempt, _channel = claim("test:1", settings, {"log": LogChannel()})
@@ -47,8 +49,10 @@ def test_two_worker_processes_deliver_every_message_once(pg_app, stop_later):
         workers = [start_worker(robot.url) for _ in range(2)]
         for worker in workers:
             stop_later(worker)
-        rows = wait_until(lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r)
-                          and r, timeout=120)
+        rows = wait_until(
+            lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r) and r,
+            timeout=120,
+        )
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(30) == 0

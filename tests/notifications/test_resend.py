@@ -1,4 +1,5 @@
 """Staff see on each record what was sent and whether it arrived, and send the link again."""
+
 from __future__ import annotations
 
 from forms_app.accounts import roles
@@ -20,8 +21,9 @@ def test_the_renovation_detail_shows_messages_and_resends_the_status_link(app, c
     deliver_due(app)
     page = desk.get(f"/forms/staff/renovations/{number}").get_data(as_text=True)
     assert "已送达" in page.split('id="messages"')[1].split("</section>")[0]
-    response = desk.post(f"/forms/staff/renovations/{number}/resend-link",
-                         data={"csrf_token": csrf_token_from(page)})
+    response = desk.post(
+        f"/forms/staff/renovations/{number}/resend-link", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 303
     [again] = outbox(app, kind="status_link")
     [received] = outbox(app, kind="renovation.received")
@@ -40,8 +42,9 @@ def test_roles_without_the_permission_cannot_resend(app, client, as_role):
     engineer = as_role(roles.ENGINEERING)
     page = engineer.get(f"/forms/staff/renovations/{number}").get_data(as_text=True)
     assert 'id="resend-link"' not in page
-    response = engineer.post(f"/forms/staff/renovations/{number}/resend-link",
-                             data={"csrf_token": csrf_token_from(page)})
+    response = engineer.post(
+        f"/forms/staff/renovations/{number}/resend-link", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 403
     assert outbox(app, kind="status_link") == []
 
@@ -55,8 +58,10 @@ def test_the_move_in_schedule_shows_messages_and_resends_the_booking_link(app, c
     page = desk.get(day).get_data(as_text=True)
     assert "预约已确认：已送达" in page
     [confirmed] = outbox(app, kind="move_in.confirmed")
-    response = desk.post(f"/forms/staff/move-ins/{confirmed.record_id}/resend-link",
-                         data={"csrf_token": csrf_token_from(page)})
+    response = desk.post(
+        f"/forms/staff/move-ins/{confirmed.record_id}/resend-link",
+        data={"csrf_token": csrf_token_from(page)},
+    )
     assert response.status_code == 303
     [again] = outbox(app, kind="status_link")
     assert "搬家预约" in again.text and confirmed.text.split("进场路线：")[1] in again.text

@@ -1,6 +1,7 @@
 """The real worker process (``flask notifications-worker``): killed with SIGKILL in the middle
 of a delivery it loses nothing and sends nothing twice under different keys; SIGTERM stops it
 cleanly; messages written while it was down go out when it starts."""
+
 from __future__ import annotations
 
 import os
@@ -19,24 +20,39 @@ from .conftest import outbox
 def start_worker(robot_url: str) -> subprocess.Popen:
     # The lease (how long a message in flight waits for a worker that died) is short so the
     # kill -9 test does not wait long; it stays above the timeout, as the settings require.
-    env = {**os.environ, "STAFF_WEBHOOK_URL": robot_url, "NOTIFY_TIMEOUT_SECONDS": "3",
-           "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_POLL_SECONDS": "0.1",
-           "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_MAX_ATTEMPTS": "5"}
-    return subprocess.Popen([str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "STAFF_WEBHOOK_URL": robot_url,
+        "NOTIFY_TIMEOUT_SECONDS": "3",
+        "NOTIFY_LEASE_SECONDS": "4",
+        "NOTIFY_POLL_SECONDS": "0.1",
+        "NOTIFY_BACKOFF_SECONDS": "0.2",
+        "NOTIFY_MAX_ATTEMPTS": "5",
+    }
+    return subprocess.Popen(
+        [str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def alerts(app, count: int, first: int = 1) -> None:
     with app.app_context():
         with write_transaction() as session:
             for number in range(first, first + count):
-                enqueue(session, "renovation.new", reference=f"ZX20261201-{number:03d}",
-                        room="1号楼1单元101室", link_path="/forms/staff/renovations/1")
+                enqueue(
+                    session,
+                    "renovation.new",
+                    reference=f"ZX20261201-{number:03d}",
+                    room="1号楼1单元101室",
+                    link_path="/forms/staff/renovations/1",
+                )
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_under_one_key(
-        app, stop_later):
+def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_under_one_key(app, stop_later):
     alerts(app, 3)
     with FakeRobot(mode="hold") as robot:
         first = start_worker(robot.url)
@@ -48,8 +64,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_under_one_key
         [held] = outbox(app, state="sending")
         second = start_worker(robot.url)
         stop_later(second)
-        rows = wait_until(lambda: (r := outbox(app)) and all(m.state == DELIVERED for m in r)
-                          and r, timeout=90)
+        rows = wait_until(
+            lambda: (r := outbox(app)) and all(m.state == DELIVERED for m in r) and r, timeout=90
+        )
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
     assert len(rows) == 3

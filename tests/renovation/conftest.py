@@ -1,4 +1,5 @@
 """Renovation fixtures: a filled-in application, submitting it, reading what was stored."""
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,11 @@ def multipart_body(fields: dict) -> bytes:
     for name, value in fields.items():
         for item in value if isinstance(value, list) else [value]:
             data = b"\xff\xfe" if item == NOT_UTF8 else item.encode("utf-8")
-            parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                         .encode() + data + b"\r\n")
+            parts.append(
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + data
+                + b"\r\n"
+            )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
@@ -71,10 +75,12 @@ def odd_post(client, url: str, fields: dict, field: str, value, urlencoded: bool
     if value is not None:
         fields[field] = value
     if urlencoded:
-        return client.post(url, data=urlencoded_body(fields),
-                           content_type="application/x-www-form-urlencoded")
-    return client.post(url, data=multipart_body(fields),
-                       content_type=f"multipart/form-data; boundary={BOUNDARY}")
+        return client.post(
+            url, data=urlencoded_body(fields), content_type="application/x-www-form-urlencoded"
+        )
+    return client.post(
+        url, data=multipart_body(fields), content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
 
 
 @pytest.fixture
@@ -87,8 +93,13 @@ def nul_sent_to_database(app):
         rows = parameters if executemany else [parameters]
         for row in rows or []:
             # insertmanyvalues batches (several rows of one INSERT) arrive as flat values.
-            values = row.values() if isinstance(row, dict) else \
-                row if isinstance(row, (list, tuple)) else [row]
+            values = (
+                row.values()
+                if isinstance(row, dict)
+                else row
+                if isinstance(row, (list, tuple))
+                else [row]
+            )
             if any(isinstance(v, str) and "\x00" in v for v in values or ()):
                 sent.append(statement)
 
@@ -109,15 +120,23 @@ def application_fields(building=1, unit=1, room="101", **overrides) -> dict:
     """A complete, valid application as an owner fills it in."""
     start = today() + timedelta(days=3)
     fields = {
-        "building": str(building), "unit": str(unit), "room": room,
-        "owner_name": "王美华", "owner_mobile": "13800138000",
-        "contractor_company": "金陵家装有限公司", "site_lead_name": "陈工",
-        "site_lead_mobile": "13912345678", "workers": "6",
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=45)).isoformat(),
+        "building": str(building),
+        "unit": str(unit),
+        "room": room,
+        "owner_name": "王美华",
+        "owner_mobile": "13800138000",
+        "contractor_company": "金陵家装有限公司",
+        "site_lead_name": "陈工",
+        "site_lead_mobile": "13912345678",
+        "workers": "6",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=45)).isoformat(),
         "work_items": ["plumbing_electric", "walls_floors"],
         "description": "客厅铺地砖，卫生间重做防水。",
         "includes_prohibited": "no",
-        "ack_agreement": "y", "ack_fire_safety": "y", "ack_prohibitions": "y",
+        "ack_agreement": "y",
+        "ack_fire_safety": "y",
+        "ack_prohibitions": "y",
     }
     fields.update(overrides)
     return fields
@@ -135,8 +154,7 @@ class Owner:
 
     def submit(self, fields: dict | None = None, hidden: dict | None = None, **kwargs):
         data = {**(hidden or self.open_form()), **(fields or application_fields())}
-        return self.client.post(APPLY_URL, data=data, content_type="multipart/form-data",
-                                **kwargs)
+        return self.client.post(APPLY_URL, data=data, content_type="multipart/form-data", **kwargs)
 
     def submit_ok(self, fields: dict | None = None):
         """Submit and follow to the status page; return (status page html, status url)."""

@@ -1,4 +1,5 @@
 """An owner applies for renovation: what the form asks, what it refuses, what it stores."""
+
 from __future__ import annotations
 
 import html
@@ -35,7 +36,9 @@ def test_form_offers_the_rooms_items_and_rules_of_the_data_files(client):
     assert "本次装修是否包含以下任何一项？" in page
     for change in RULES["prohibited_changes"]:
         # Each change is named and its rule can be read in place.
-        assert f"<summary>{change['title']}</summary><blockquote>{change['rule']}</blockquote>" in page
+        assert (
+            f"<summary>{change['title']}</summary><blockquote>{change['rule']}</blockquote>" in page
+        )
     for acknowledgment in RULES["acknowledgments"]:
         assert acknowledgment["label"] in page
     assert 'href="/owner/renovation/#所需资料"' in page
@@ -78,8 +81,12 @@ INVALID = [
     ("start_date", (today() - timedelta(days=1)).isoformat(), {}, "不能早于今天"),
     ("start_date", "下周一", {}, "2026-12-01的格式"),
     ("end_date", today_plus(3), {"start_date": today_plus(3)}, "须晚于开工日期"),
-    ("end_date", today_plus(3 + LIMITS["max_duration_days"]), {"start_date": today_plus(3)},
-     f"最长{LIMITS['max_duration_days']}天"),
+    (
+        "end_date",
+        today_plus(3 + LIMITS["max_duration_days"]),
+        {"start_date": today_plus(3)},
+        f"最长{LIMITS['max_duration_days']}天",
+    ),
     ("building", "13", {}, "请选择小区内的楼栋"),
     ("unit", "3", {"building": "1"}, "1号楼只有1–2单元"),
     ("room", "1901", {"building": "1"}, "1号楼没有1901室"),
@@ -94,8 +101,9 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("field, value, others, message", INVALID,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    "field, value, others, message", INVALID, ids=[f"{c[0]}-{i}" for i, c in enumerate(INVALID)]
+)
 def test_invalid_field_is_explained_beside_it_and_nothing_is_stored(
     owner, stored, field, value, others, message
 ):
@@ -117,26 +125,41 @@ def test_invalid_field_is_explained_beside_it_and_nothing_is_stored(
 
 
 def test_selects_and_checkboxes_keep_their_choices_after_an_error(owner):
-    fields = application_fields(building=11, unit=3, room="1102", owner_mobile="1",
-                                work_items=["ceiling", "other"], wants_tarpaulin="y")
+    fields = application_fields(
+        building=11,
+        unit=3,
+        room="1102",
+        owner_mobile="1",
+        work_items=["ceiling", "other"],
+        wants_tarpaulin="y",
+    )
     page = owner.submit(fields).get_data(as_text=True)
     assert '<option selected value="11">11号楼</option>' in page
     assert '<option selected value="3">3单元</option>' in page
     assert '<option selected value="1102">1102</option>' in page
-    assert re.search(r'<input checked id="work_items-\d" name="work_items" type="checkbox" value="ceiling">', page)
-    assert re.search(r'<input checked id="wants_tarpaulin" name="wants_tarpaulin" type="checkbox" value="y">', page)
+    assert re.search(
+        r'<input checked id="work_items-\d" name="work_items" type="checkbox" value="ceiling">',
+        page,
+    )
+    assert re.search(
+        r'<input checked id="wants_tarpaulin" name="wants_tarpaulin" type="checkbox" value="y">',
+        page,
+    )
 
 
 def refused_rules(page: str) -> list[str]:
     """The rules quoted in the refusal under the prohibited-change question."""
     refusal = page.partition('<div class="refused" id="refused">')[2].partition("</fieldset>")[0]
-    return [html.unescape(rule) for rule in re.findall(r"<blockquote>([^<]*)</blockquote>", refusal)]
+    return [
+        html.unescape(rule) for rule in re.findall(r"<blockquote>([^<]*)</blockquote>", refusal)
+    ]
 
 
 @pytest.mark.parametrize("change", RULES["prohibited_changes"], ids=lambda c: c["id"])
 def test_prohibited_change_is_refused_with_the_rule_quoted(owner, stored, change):
-    page = owner.submit(application_fields(includes_prohibited="yes", prohibited=[change["id"]])
-                        ).get_data(as_text=True)
+    page = owner.submit(
+        application_fields(includes_prohibited="yes", prohibited=[change["id"]])
+    ).get_data(as_text=True)
     assert "按规定禁止" in field_error(page, "prohibited")
     assert refused_rules(page) == [change["rule"]]
     assert f'href="/owner/renovation/rules/#{change["title"]}"' in page
@@ -270,8 +293,14 @@ def test_permit_of_building_12_marks_the_communitys_own_entrance(app, owner, cli
 
 def test_permit_stays_available_in_later_states(app, owner, client):
     page, status_url = owner.submit_ok()
-    move_to(app, REFERENCE.search(page).group(), ("approved", ""), ("in_progress", ""),
-            ("awaiting_acceptance", ""), ("acceptance_failed", "卫生间闭水试验渗漏"))
+    move_to(
+        app,
+        REFERENCE.search(page).group(),
+        ("approved", ""),
+        ("in_progress", ""),
+        ("awaiting_acceptance", ""),
+        ("acceptance_failed", "卫生间闭水试验渗漏"),
+    )
     assert client.get(status_url + "/permit").status_code == 200
     assert "验收不通过" in client.get(status_url).get_data(as_text=True)
 

@@ -1,11 +1,11 @@
 """On a 360 px phone: from the handbook to a submitted application, then the printed permit."""
+
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
 import pytest
-
 import requests
 from flask import url_for
 from sqlalchemy import select
@@ -56,11 +56,13 @@ def step_status(phone) -> str:
     return phone.locator("#step-status").inner_text()
 
 
-def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, phone, server_app,
-                                                                 tmp_path):
+def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
+    live_server, phone, server_app, tmp_path
+):
     phone.goto(live_server.url + "/owner/renovation/")
     phone.get_by_role("link", name=re.compile("申请")).and_(
-        phone.locator('a[href$="/forms/renovation/apply"]')).first.click()
+        phone.locator('a[href$="/forms/renovation/apply"]')
+    ).first.click()
     phone.wait_for_url("**/forms/renovation/apply")
     assert phone.locator("h1").inner_text() == "装修申请"
 
@@ -102,12 +104,18 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     # Step 4: a 12 MB camera photo is shrunk on the phone before it goes up; PDFs go as they are.
     assert step_status(phone) == "第4步，共5步：附件与服务"
     photo = camera_photo(tmp_path / "IMG_20261128_101500.jpg", megabytes=12)
-    phone.set_input_files("#attachments", [{
-        "name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()}, {
-        "name": "平面图.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}])
+    phone.set_input_files(
+        "#attachments",
+        [
+            {"name": photo.name, "mimeType": "image/jpeg", "buffer": photo.read_bytes()},
+            {"name": "平面图.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"},
+        ],
+    )
     phone.locator("#shrink-status", has_text="照片已压缩").wait_for(timeout=90000)
-    sizes = phone.evaluate("Array.from(document.getElementById('attachments').files)"
-                           ".map(f => [f.name, f.type, f.size])")
+    sizes = phone.evaluate(
+        "Array.from(document.getElementById('attachments').files)"
+        ".map(f => [f.name, f.type, f.size])"
+    )
     assert sizes[0][:2] == ["IMG_20261128_101500.jpg", "image/jpeg"] and sizes[0][2] <= 1024 * 1024
     assert sizes[1] == ["平面图.pdf", "application/pdf", 15]
     phone.get_by_label(re.compile("借用彩条布")).check()
@@ -131,7 +139,9 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     for _ in range(2):
         next_step(phone)
     assert phone.locator("#kept-files .kept-name").all_inner_texts() == [
-        "IMG_20261128_101500.jpg", "平面图.pdf"]
+        "IMG_20261128_101500.jpg",
+        "平面图.pdf",
+    ]
     next_step(phone)
     phone.get_by_role("button", name="提交申请").click()
 
@@ -143,14 +153,20 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(live_server, ph
     assert "5号楼2单元1202室" in phone.content()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     with server_app.app_context():
-        application = db.session.scalar(select(RenovationApplication)
-                                        .where(RenovationApplication.reference == reference))
-        stored = [(a.original_name, a.content_type, a.size, a.stored_name)
-                  for a in application.attachments]
-    assert [row[:2] for row in stored] == [("IMG_20261128_101500.jpg", "image/jpeg"),
-                                           ("平面图.pdf", "application/pdf")]
+        application = db.session.scalar(
+            select(RenovationApplication).where(RenovationApplication.reference == reference)
+        )
+        stored = [
+            (a.original_name, a.content_type, a.size, a.stored_name)
+            for a in application.attachments
+        ]
+    assert [row[:2] for row in stored] == [
+        ("IMG_20261128_101500.jpg", "image/jpeg"),
+        ("平面图.pdf", "application/pdf"),
+    ]
     assert stored[0][2] <= 1024 * 1024
     from PIL import Image
+
     with Image.open(live_server.instance_path / "uploads" / stored[0][3]) as shrunk:
         assert max(shrunk.size) <= 2560
 
@@ -188,8 +204,10 @@ def test_the_form_is_one_page_without_javascript(live_server, browser):
         fill_works(phone, days=-3)
         phone.get_by_label("水电改造").check()
         phone.get_by_label("不包含以上任何一项").check()
-        phone.set_input_files("#attachments", [{
-            "name": "图纸.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}])
+        phone.set_input_files(
+            "#attachments",
+            [{"name": "图纸.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+        )
         for acknowledgment in phone.locator(".ack input[type=checkbox]").all():
             acknowledgment.check()
         phone.get_by_role("button", name="提交申请").click()
@@ -246,14 +264,18 @@ def test_resubmit_after_rejection_and_the_guard_checks_the_permit(live_server, p
     phone.locator("#permit-link").click()
     phone.wait_for_url("**/permit")
     with server_app.test_request_context(base_url=live_server.url):
-        application = db.session.scalar(select(RenovationApplication)
-                                        .where(RenovationApplication.reference == reference))
-        verify = url_for("renovation.verify", token=permits.verification_token(application),
-                         _external=True)
+        application = db.session.scalar(
+            select(RenovationApplication).where(RenovationApplication.reference == reference)
+        )
+        verify = url_for(
+            "renovation.verify", token=permits.verification_token(application), _external=True
+        )
         expected_qr = str(permits.qr_svg(verify))
     # The code on the permit is the one of the verification link (the page as served).
     served = requests.get(phone.url, timeout=30).text
-    assert re.search(r'<svg[^>]*class="permit-qr-code".*?</svg>', served, re.S).group() == expected_qr
+    assert (
+        re.search(r'<svg[^>]*class="permit-qr-code".*?</svg>', served, re.S).group() == expected_qr
+    )
 
     # The guard scans it with another phone.
     guard = phone.context.browser.new_context(**PHONE)

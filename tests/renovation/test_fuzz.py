@@ -1,6 +1,7 @@
 """Odd values in every field of the renovation form: never a 500, never stored, the Chinese
 message beside the field; private links that never reach the database with junk in them;
 attachments named to run (.html, .hta, .exe) or hiding a web page behind a valid signature."""
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,7 @@ CASES = (
 )
 
 
-@pytest.mark.parametrize("field, value", CASES,
-                         ids=[f"{f}-{i}" for i, (f, _) in enumerate(CASES)])
+@pytest.mark.parametrize("field, value", CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(CASES)])
 def test_odd_value_is_refused_beside_its_field(owner, stored, field, value):
     fields = {**owner.open_form(), **application_fields()}
     response = odd_post(owner.client, APPLY_URL, fields, field, value)
@@ -73,8 +73,13 @@ def test_odd_nonce_is_refused(owner, stored, value):
 
 
 def test_full_width_digits_are_stored_as_ascii(owner, stored):
-    owner.submit_ok(application_fields(owner_mobile="１３８ ００１３ ８０００",
-                                       site_lead_mobile="13９1２3４5６7８", workers="６"))
+    owner.submit_ok(
+        application_fields(
+            owner_mobile="１３８ ００１３ ８０００",
+            site_lead_mobile="13９1２3４5６7８",
+            workers="６",
+        )
+    )
     [application] = stored.applications()
     assert application.workers == 6
     assert application.owner_mobile == "13800138000"
@@ -82,10 +87,14 @@ def test_full_width_digits_are_stored_as_ascii(owner, stored):
 
 
 def test_control_characters_are_dropped_from_stored_text(owner, stored, nul_sent_to_database):
-    owner.submit_ok(application_fields(
-        # U+202E would show the rest of the name reversed in staff lists and exports.
-        owner_name="\u200b王\x00美华\u3000", contractor_company="金陵\x07家\u202e装",
-        description="客厅铺地砖\r\n卫生间\x00重做防水\t（两遍）"))
+    owner.submit_ok(
+        application_fields(
+            # U+202E would show the rest of the name reversed in staff lists and exports.
+            owner_name="\u200b王\x00美华\u3000",
+            contractor_company="金陵\x07家\u202e装",
+            description="客厅铺地砖\r\n卫生间\x00重做防水\t（两遍）",
+        )
+    )
     [application] = stored.applications()
     assert application.owner_name == "王美华"
     assert application.contractor_company == "金陵家装"
@@ -93,12 +102,18 @@ def test_control_characters_are_dropped_from_stored_text(owner, stored, nul_sent
     assert nul_sent_to_database == []
 
 
-@pytest.mark.parametrize("path", [
-    "/forms/renovation/status/%00", "/forms/renovation/status/abc%00def/permit",
-    "/forms/renovation/status/%ff", "/forms/renovation/status/" + "a" * 5000,
-])
-def test_junk_status_links_are_404_without_reaching_the_database(client, nul_sent_to_database,
-                                                                path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forms/renovation/status/%00",
+        "/forms/renovation/status/abc%00def/permit",
+        "/forms/renovation/status/%ff",
+        "/forms/renovation/status/" + "a" * 5000,
+    ],
+)
+def test_junk_status_links_are_404_without_reaching_the_database(
+    client, nul_sent_to_database, path
+):
     response = client.get(path)
     assert response.status_code == 404
     assert "页面不存在" in response.get_data(as_text=True)
@@ -110,9 +125,14 @@ def test_markup_in_every_owner_text_is_escaped_on_status_and_permit(app, owner, 
 
     script = "<script>alert(1)</script>"
     quote = '" onmouseover="alert(1)'
-    page, status_url = owner.submit_ok(application_fields(
-        owner_name=script[:30], contractor_company=quote, site_lead_name="<b>陈</b>",
-        description=script))
+    page, status_url = owner.submit_ok(
+        application_fields(
+            owner_name=script[:30],
+            contractor_company=quote,
+            site_lead_name="<b>陈</b>",
+            description=script,
+        )
+    )
     move_to(app, REFERENCE.search(page).group(), ("approved", ""))
     for url in (status_url, status_url + "/permit"):
         body = client.get(url).get_data(as_text=True)
@@ -121,12 +141,12 @@ def test_markup_in_every_owner_text_is_escaped_on_status_and_permit(app, owner, 
         assert "&lt;b&gt;陈&lt;/b&gt;" in body
 
 
-def test_an_unexpected_error_on_a_private_page_does_not_log_its_token(owner, client, monkeypatch,
-                                                                     caplog):
+def test_an_unexpected_error_on_a_private_page_does_not_log_its_token(
+    owner, client, monkeypatch, caplog
+):
     _, status_url = owner.submit_ok()
     token = status_url.rsplit("/", 1)[-1]
-    monkeypatch.setattr("forms_app.renovation.views.render_template",
-                        lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("forms_app.renovation.views.render_template", lambda *a, **k: 1 / 0)
     with caplog.at_level(logging.ERROR):
         response = client.get(status_url)
     assert response.status_code == 500
@@ -143,13 +163,23 @@ def test_the_form_is_never_cached(client):
 
 
 # Names whose extension would make the downloaded file run or open as a page.
-@pytest.mark.parametrize("name, downloaded", [
-    ("图纸.html", "图纸.jpg"), ("图纸.HTM", "图纸.jpg"), ("更新.hta", "更新.jpg"),
-    ("setup.exe", "setup.jpg"), ("图.svg", "图.jpg"), ("a.jpg.html", "a.jpg.jpg"),
-    ("无扩展名", "无扩展名.jpg"), ("照片.JPG", "照片.JPG"), ("scan.jpeg", "scan.jpeg"),
-])
+@pytest.mark.parametrize(
+    "name, downloaded",
+    [
+        ("图纸.html", "图纸.jpg"),
+        ("图纸.HTM", "图纸.jpg"),
+        ("更新.hta", "更新.jpg"),
+        ("setup.exe", "setup.jpg"),
+        ("图.svg", "图.jpg"),
+        ("a.jpg.html", "a.jpg.jpg"),
+        ("无扩展名", "无扩展名.jpg"),
+        ("照片.JPG", "照片.JPG"),
+        ("scan.jpeg", "scan.jpeg"),
+    ],
+)
 def test_download_carries_the_extension_of_the_content_not_of_the_name(
-        app, owner, stored, as_role, name, downloaded):
+    app, owner, stored, as_role, name, downloaded
+):
     owner.submit_ok(with_files((JPEG, name)))
     [application] = stored.applications()
     [attachment] = application.attachments
@@ -157,8 +187,7 @@ def test_download_carries_the_extension_of_the_content_not_of_the_name(
     staff = as_role("manager")
     detail = staff.get(f"/forms/staff/renovations/{application.id}").get_data(as_text=True)
     assert f">{name}</a>" in detail  # the original name is shown as it was
-    response = staff.get(
-        f"/forms/staff/renovations/{application.id}/attachments/{attachment.id}")
+    response = staff.get(f"/forms/staff/renovations/{application.id}/attachments/{attachment.id}")
     assert response.status_code == 200
     assert response.get_data() == JPEG
     assert response.mimetype == "image/jpeg"
@@ -168,13 +197,16 @@ def test_download_carries_the_extension_of_the_content_not_of_the_name(
     assert (kind, options["filename"]) == ("attachment", downloaded)
 
 
-@pytest.mark.parametrize("content, name", [
-    (PDF[:9] + b"<html><body><script>alert(1)</script>", "图纸.pdf"),
-    (JPEG + b"<SCRIPT >alert(1)</SCRIPT>", "照片.jpg"),
-    (PNG + b"<!DOCTYPE html>", "效果图.png"),
-    (JPEG + b"<hta:application id=x>", "照片.hta"),
-    (PDF + b"<svg onload=alert(1)>", "平面图.pdf"),
-])
+@pytest.mark.parametrize(
+    "content, name",
+    [
+        (PDF[:9] + b"<html><body><script>alert(1)</script>", "图纸.pdf"),
+        (JPEG + b"<SCRIPT >alert(1)</SCRIPT>", "照片.jpg"),
+        (PNG + b"<!DOCTYPE html>", "效果图.png"),
+        (JPEG + b"<hta:application id=x>", "照片.hta"),
+        (PDF + b"<svg onload=alert(1)>", "平面图.pdf"),
+    ],
+)
 def test_polyglot_with_page_markup_is_refused(owner, stored, content, name):
     response = owner.submit(with_files((content, name)))
     assert response.status_code == 400

@@ -2,6 +2,7 @@
 nonce, shown as already attached, removable, claimed by the submission, and swept after a day
 if the form is never sent. A nonce or file id from elsewhere, or a file gone in between,
 changes nothing and says so."""
+
 from __future__ import annotations
 
 import io
@@ -14,11 +15,13 @@ from forms_app.core.clock import utcnow
 from forms_app.core.extensions import db
 from forms_app.files.pending_uploads import PendingUpload
 
-from .conftest import APPLY_URL, application_fields
+from .conftest import application_fields
 from .test_uploads import PDF, PNG
 
-KEPT = re.compile(r'<input type="hidden" name="kept_upload" value="(\d+)">\s*'
-                  r'<span class="kept-name">([^<]*)</span>')
+KEPT = re.compile(
+    r'<input type="hidden" name="kept_upload" value="(\d+)">\s*'
+    r'<span class="kept-name">([^<]*)</span>'
+)
 
 
 def kept_on(page: str) -> list[tuple[str, str]]:
@@ -54,7 +57,9 @@ def test_files_survive_an_error_and_go_with_the_application(app, owner, stored):
     assert response.status_code == 303
     [application] = stored.applications()
     assert [(a.original_name, a.size) for a in application.attachments] == [
-        ("平面图.pdf", len(PDF)), ("效果图.png", len(PNG))]
+        ("平面图.pdf", len(PDF)),
+        ("效果图.png", len(PNG)),
+    ]
     assert sorted(f.read_bytes() for f in stored.files()) == sorted([PDF, PNG])
     assert pending_count(app) == 0
 
@@ -136,14 +141,16 @@ def test_odd_kept_and_remove_values_change_nothing(app, owner, stored):
         response = owner.submit(application_fields(remove_upload=odd), hidden=hidden)
         assert response.status_code == 200, odd
     assert stored.count() == 0 and pending_count(app) == 1
-    assert owner.submit(application_fields(kept_upload=[kept[0][0]]),
-                        hidden=hidden).status_code == 303
+    assert (
+        owner.submit(application_fields(kept_upload=[kept[0][0]]), hidden=hidden).status_code == 303
+    )
 
 
 def age_pending(app, hours: int) -> None:
     with app.app_context():
-        db.session.execute(update(PendingUpload).values(
-            created_at=utcnow() - timedelta(hours=hours)))
+        db.session.execute(
+            update(PendingUpload).values(created_at=utcnow() - timedelta(hours=hours))
+        )
         db.session.commit()
 
 
@@ -166,8 +173,7 @@ def test_a_submission_sweeps_old_kept_files_and_its_own_leftovers(app, owner, st
     hidden = owner.open_form()
     kept = kept_on(first_try(owner, hidden, (PNG, "要的.png"), (PNG, "不要的.png"), room="102"))
     # Sent without naming the second file (a page changed by hand): it goes with the rest.
-    response = owner.submit(application_fields(room="102", kept_upload=[kept[0][0]]),
-                            hidden=hidden)
+    response = owner.submit(application_fields(room="102", kept_upload=[kept[0][0]]), hidden=hidden)
     assert response.status_code == 303
     [application] = stored.applications()
     assert [a.original_name for a in application.attachments] == ["要的.png"]
@@ -190,7 +196,12 @@ def test_the_form_page_names_its_steps_and_links_errors_to_fields(owner):
     page = first_try(owner, owner.open_form())
     steps = re.findall(r'<section class="card form-step" id="([\w-]+)" data-title="([^"]+)">', page)
     assert [title for _anchor, title in steps] == [
-        "房屋与业主", "施工方与工期", "装修内容", "附件与服务", "阅读并确认"]
+        "房屋与业主",
+        "施工方与工期",
+        "装修内容",
+        "附件与服务",
+        "阅读并确认",
+    ]
     # The error opens its step and the summary links to the field.
     assert 'data-open-step="step-works"' in page
     assert '<a href="#contractor_company" data-error-link>装修公司：' in page

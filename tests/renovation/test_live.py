@@ -1,4 +1,5 @@
 """The application on a real gunicorn with 2 workers: oversized uploads and concurrent owners."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ SUBMISSIONS = 200
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, migrated_database):
-    live = LiveServer(tmp_path_factory.mktemp("renovation") / "instance",
-                      database_template=migrated_database)
+    live = LiveServer(
+        tmp_path_factory.mktemp("renovation") / "instance", database_template=migrated_database
+    )
     live.start()
     yield live
     live.stop()
@@ -48,7 +50,8 @@ def submit_over_http(base: str, session: requests.Session, room: tuple[int, int,
     building, unit, number = room
     data = {
         **application_fields(building=building, unit=unit, room=number),
-        "csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text),
+        "csrf_token": csrf_token_from(form.text),
+        "nonce": nonce_from(form.text),
     }
     response = session.post(base + APPLY_URL, data=data, timeout=60, allow_redirects=False)
     assert response.status_code == 303, response.text[:2000]
@@ -77,8 +80,9 @@ def test_concurrent_owners_all_get_unique_references(server):
     sessions = [requests.Session() for _ in range(THREADS)]
 
     def owner(index: int) -> list[str]:
-        return [submit_over_http(server.url, sessions[index], room)
-                for room in rooms[index::THREADS]]
+        return [
+            submit_over_http(server.url, sessions[index], room) for room in rooms[index::THREADS]
+        ]
 
     with ThreadPoolExecutor(THREADS) as pool:
         references = [ref for batch in pool.map(owner, range(THREADS)) for ref in batch]
@@ -97,12 +101,20 @@ def test_the_same_form_sent_at_once_from_several_taps_files_one_application(serv
     building, unit, room = distinct_rooms(SUBMISSIONS + 1)[-1]  # a room the other tests leave alone
     session = requests.Session()
     form = session.get(server.url + APPLY_URL, timeout=10)
-    data = {**application_fields(building=building, unit=unit, room=room),
-            "csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text)}
+    data = {
+        **application_fields(building=building, unit=unit, room=room),
+        "csrf_token": csrf_token_from(form.text),
+        "nonce": nonce_from(form.text),
+    }
 
     def tap(_index: int) -> requests.Response:
-        return session.post(server.url + APPLY_URL, data=data, timeout=60, allow_redirects=False,
-                            files={"attachments": ("平面图.pdf", b"%PDF-1.4 plan", "application/pdf")})
+        return session.post(
+            server.url + APPLY_URL,
+            data=data,
+            timeout=60,
+            allow_redirects=False,
+            files={"attachments": ("平面图.pdf", b"%PDF-1.4 plan", "application/pdf")},
+        )
 
     with ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(tap, range(6)))
@@ -110,9 +122,13 @@ def test_the_same_form_sent_at_once_from_several_taps_files_one_application(serv
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["Location"] for r in responses}) == 1
     with server.app() as app, app.app_context():
-        [application] = db.session.scalars(select(RenovationApplication).where(
-            RenovationApplication.building == building, RenovationApplication.unit == unit,
-            RenovationApplication.room == room)).all()
+        [application] = db.session.scalars(
+            select(RenovationApplication).where(
+                RenovationApplication.building == building,
+                RenovationApplication.unit == unit,
+                RenovationApplication.room == room,
+            )
+        ).all()
         stored_names = [a.stored_name for a in application.attachments]
     # The taps that lost the race removed the files they had written.
     assert [p.name for p in (server.instance_path / "uploads").iterdir()] == stored_names

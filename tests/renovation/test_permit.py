@@ -1,5 +1,6 @@
 """The permit's QR code and the guard's verification page; staff notes for the owner and
 internal notes; irreversible steps taken only when confirmed."""
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,9 @@ from forms_app.core.clock import today
 from forms_app.core.extensions import db
 from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
+from tests.conftest import csrf_token_from
 
 from .conftest import REFERENCE, application_fields, move_to
-from tests.conftest import csrf_token_from
 
 STAFF_DETAIL = "/forms/staff/renovations/{}"
 
@@ -30,8 +31,9 @@ def approved(owner, **fields):
 
 def verify_url_of(app, reference: str) -> str:
     with app.test_request_context():
-        application = db.session.scalar(select(RenovationApplication)
-                                        .where(RenovationApplication.reference == reference))
+        application = db.session.scalar(
+            select(RenovationApplication).where(RenovationApplication.reference == reference)
+        )
         return f"/forms/renovation/verify/{permits.verification_token(application)}"
 
 
@@ -49,20 +51,25 @@ def test_permit_carries_a_qr_code_of_its_verification_link(app, owner):
     assert "/owner/renovation/rules/" not in re.sub(r'href="[^"]*"', "", page)
 
 
-@pytest.mark.parametrize("state, start, end, valid, headline", [
-    ("approved", 0, 30, True, "许可证有效，今日可以施工"),
-    ("in_progress", -10, 0, True, "许可证有效，今日可以施工"),
-    ("acceptance_failed", -40, 5, True, "许可证有效，今日可以施工"),
-    ("approved", 2, 30, False, "许可证尚未生效"),
-    ("in_progress", -30, -1, False, "许可证已过期"),
-    ("accepted", -30, 5, False, "许可证已失效"),
-])
-def test_the_guard_sees_whether_the_permit_is_valid_today(app, owner, state, start, end, valid,
-                                                          headline):
+@pytest.mark.parametrize(
+    "state, start, end, valid, headline",
+    [
+        ("approved", 0, 30, True, "许可证有效，今日可以施工"),
+        ("in_progress", -10, 0, True, "许可证有效，今日可以施工"),
+        ("acceptance_failed", -40, 5, True, "许可证有效，今日可以施工"),
+        ("approved", 2, 30, False, "许可证尚未生效"),
+        ("in_progress", -30, -1, False, "许可证已过期"),
+        ("accepted", -30, 5, False, "许可证已失效"),
+    ],
+)
+def test_the_guard_sees_whether_the_permit_is_valid_today(
+    app, owner, state, start, end, valid, headline
+):
     reference, _status = approved(owner)
     with app.app_context():
-        application = db.session.scalar(select(RenovationApplication)
-                                        .where(RenovationApplication.reference == reference))
+        application = db.session.scalar(
+            select(RenovationApplication).where(RenovationApplication.reference == reference)
+        )
         application.start_date = today() + timedelta(days=start)
         application.end_date = today() + timedelta(days=end)
         application.state = state
@@ -81,14 +88,17 @@ def test_the_guard_sees_whether_the_permit_is_valid_today(app, owner, state, sta
     assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
 
 
-@pytest.mark.parametrize("forge", [
-    lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
-    lambda token: "x" * 40,
-    lambda token: "%00",
-    lambda token: "a" * 500,
-    lambda token: URLSafeSerializer("another key", salt=permits.SALT).dumps("ZX20261201-001"),
-    lambda token: URLSafeSerializer("test", salt="another-salt").dumps("ZX20261201-001"),
-])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: "x" * 40,
+        lambda token: "%00",
+        lambda token: "a" * 500,
+        lambda token: URLSafeSerializer("another key", salt=permits.SALT).dumps("ZX20261201-001"),
+        lambda token: URLSafeSerializer("test", salt="another-salt").dumps("ZX20261201-001"),
+    ],
+)
 def test_a_forged_or_damaged_code_cannot_be_verified(app, owner, forge):
     reference, _status = approved(owner)
     token = verify_url_of(app, reference).rsplit("/", 1)[1]
@@ -122,19 +132,26 @@ def test_the_permit_saves_as_an_image(app, owner):
 
 def staff_post(client, application_id, action, **data):
     html = client.get(STAFF_DETAIL.format(application_id)).get_data(as_text=True)
-    return client.post(f"{STAFF_DETAIL.format(application_id)}/steps/{action}",
-                       data={"csrf_token": csrf_token_from(html), **data})
+    return client.post(
+        f"{STAFF_DETAIL.format(application_id)}/steps/{action}",
+        data={"csrf_token": csrf_token_from(html), **data},
+    )
 
 
 def application_id_of(app, reference):
     with app.app_context():
-        return db.session.scalar(select(RenovationApplication.id)
-                                 .where(RenovationApplication.reference == reference))
+        return db.session.scalar(
+            select(RenovationApplication.id).where(RenovationApplication.reference == reference)
+        )
 
 
-@pytest.mark.parametrize("action, comment", [
-    ("approve", ""), ("reject", "缺少图纸"),
-])
+@pytest.mark.parametrize(
+    "action, comment",
+    [
+        ("approve", ""),
+        ("reject", "缺少图纸"),
+    ],
+)
 def test_an_irreversible_step_needs_the_confirmation(app, owner, as_role, action, comment):
     page, status_url = owner.submit_ok()
     application_id = application_id_of(app, REFERENCE.search(page).group())
@@ -145,8 +162,10 @@ def test_an_irreversible_step_needs_the_confirmation(app, owner, as_role, action
     assert response.status_code == 400
     assert "不能撤销，请勾选确认后再提交" in response.get_data(as_text=True)
     assert 'id="state">待审核' in owner.client.get(status_url).get_data(as_text=True)
-    assert staff_post(service, application_id, action, comment=comment,
-                      confirm="yes").status_code == 303
+    assert (
+        staff_post(service, application_id, action, comment=comment, confirm="yes").status_code
+        == 303
+    )
 
 
 def test_the_main_step_comes_first(app, owner, as_role):
@@ -160,9 +179,17 @@ def test_internal_notes_never_reach_the_owner(app, owner, as_role):
     page, status_url = owner.submit_ok()
     application_id = application_id_of(app, REFERENCE.search(page).group())
     service = as_role("service")
-    assert staff_post(service, application_id, "approve", confirm="yes",
-                      comment="请于开工前到物业服务中心办理出入证。",
-                      internal_note="业主电话里态度不好，注意沟通").status_code == 303
+    assert (
+        staff_post(
+            service,
+            application_id,
+            "approve",
+            confirm="yes",
+            comment="请于开工前到物业服务中心办理出入证。",
+            internal_note="业主电话里态度不好，注意沟通",
+        ).status_code
+        == 303
+    )
     owner_page = owner.client.get(status_url).get_data(as_text=True)
     assert "请于开工前到物业服务中心办理出入证。" in owner_page
     assert "态度不好" not in owner_page

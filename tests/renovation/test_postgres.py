@@ -2,13 +2,14 @@
 junk in a private link or in typed text must still end on a Chinese page, never a 500.
 Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
+
 from __future__ import annotations
 
 import pytest
 
 from tests.support.postgres import app_on_postgres
 
-from .conftest import REFERENCE, APPLY_URL, Owner, application_fields, move_to
+from .conftest import APPLY_URL, REFERENCE, Owner, application_fields, move_to
 
 
 @pytest.fixture
@@ -17,10 +18,15 @@ def pg_client(postgres_url, tmp_path, monkeypatch):
         yield app.test_client()
 
 
-@pytest.mark.parametrize("path", [
-    "/forms/renovation/status/abc%00def", "/forms/renovation/status/abc%00def/permit",
-    "/forms/move-in/booking/abc%00def", "/forms/surveys/i/abcdefghijklmnop%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forms/renovation/status/abc%00def",
+        "/forms/renovation/status/abc%00def/permit",
+        "/forms/move-in/booking/abc%00def",
+        "/forms/surveys/i/abcdefghijklmnop%00",
+    ],
+)
 def test_a_nul_in_a_private_link_is_a_404(pg_client, path):
     response = pg_client.get(path)
     assert response.status_code == 404
@@ -29,8 +35,9 @@ def test_a_nul_in_a_private_link_is_a_404(pg_client, path):
 
 def test_a_nul_in_typed_text_is_dropped_and_the_application_stored(pg_client):
     owner = Owner(pg_client)
-    page, _ = owner.submit_ok(application_fields(owner_name="王\x00美华",
-                                                 description="卫生间\x00防水"))
+    page, _ = owner.submit_ok(
+        application_fields(owner_name="王\x00美华", description="卫生间\x00防水")
+    )
     assert "王美华" in page and "卫生间防水" in page
 
 

@@ -1,6 +1,7 @@
 """After 驳回: the owner opens 修改后重新提交 from the status page with everything filled in
 and the attachments attached; the new application links to the rejected one. Only a
 rejected application, only once; a made-up or mismatched link changes nothing."""
+
 from __future__ import annotations
 
 import io
@@ -14,9 +15,15 @@ RESUBMIT_LINK = re.compile(r'id="resubmit-link" href="([^"]+)"')
 
 
 def file_and_reject(owner, reason="缺少施工图纸，请补充水电改造图。"):
-    fields = application_fields(building=3, unit=2, room="1502", workers="8",
-                                work_items=["plumbing_electric", "other"],
-                                description="改厨房水路。", wants_extinguisher="y")
+    fields = application_fields(
+        building=3,
+        unit=2,
+        room="1502",
+        workers="8",
+        work_items=["plumbing_electric", "other"],
+        description="改厨房水路。",
+        wants_extinguisher="y",
+    )
     fields["attachments"] = [(io.BytesIO(PDF), "原平面图.pdf")]
     page, status_url = owner.submit_ok(fields)
     reference = REFERENCE.search(page).group()
@@ -35,24 +42,38 @@ def open_resubmission(owner, status_url):
 
 def form_fields(page: str) -> dict:
     """What the browser would send back from the filled-in form, as it stands."""
-    fields = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1),
-              "nonce": nonce_from(page),
-              "previous": re.search(r'id="previous" name="previous" type="hidden" value="([^"]+)"',
-                                    page).group(1)}
-    for name, value in re.findall(r'<input[^>]* name="(\w+)"[^>]* type="text" value="([^"]*)"', page):
+    fields = {
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1),
+        "nonce": nonce_from(page),
+        "previous": re.search(
+            r'id="previous" name="previous" type="hidden" value="([^"]+)"', page
+        ).group(1),
+    }
+    for name, value in re.findall(
+        r'<input[^>]* name="(\w+)"[^>]* type="text" value="([^"]*)"', page
+    ):
         fields[name] = value
-    for name, value in re.findall(r'<input[^>]* name="(\w+)"[^>]* type="(?:date|number|tel)" value="([^"]*)"', page):
+    for name, value in re.findall(
+        r'<input[^>]* name="(\w+)"[^>]* type="(?:date|number|tel)" value="([^"]*)"', page
+    ):
         fields[name] = value
-    for name, value in re.findall(r'<input checked[^>]* name="(\w+)" type="checkbox" value="([^"]*)"', page):
+    for name, value in re.findall(
+        r'<input checked[^>]* name="(\w+)" type="checkbox" value="([^"]*)"', page
+    ):
         fields.setdefault(name, [])
         fields[name] = [*fields[name], value] if name == "work_items" else value
     for name in ("building", "unit", "room"):
-        fields[name] = re.search(rf'<select[^>]*name="{name}"[^>]*>.*?<option selected value="([^"]*)"',
-                                 page, re.S).group(1)
-    fields["description"] = re.search(r'<textarea[^>]*name="description"[^>]*>\s*([^<]*)</textarea>',
-                                      page).group(1).strip()
+        fields[name] = re.search(
+            rf'<select[^>]*name="{name}"[^>]*>.*?<option selected value="([^"]*)"', page, re.S
+        ).group(1)
+    fields["description"] = (
+        re.search(r'<textarea[^>]*name="description"[^>]*>\s*([^<]*)</textarea>', page)
+        .group(1)
+        .strip()
+    )
     fields["includes_prohibited"] = re.search(
-        r'value="(\w+)" id="includes_prohibited-\w+"\s*checked', page).group(1)
+        r'value="(\w+)" id="includes_prohibited-\w+"\s*checked', page
+    ).group(1)
     fields["kept_upload"] = [file_id for file_id, _name in kept_on(page)]
     return fields
 
@@ -70,8 +91,12 @@ def test_rejected_application_comes_back_filled_in_and_links_to_the_new_one(app,
     assert [name for _id, name in kept_on(page)] == ["原平面图.pdf"]
 
     # The owner ticks the agreements again, adds the drawing asked for and sends it.
-    fields.update(ack_agreement="y", ack_fire_safety="y", ack_prohibitions="y",
-                  attachments=[(io.BytesIO(PDF), "水电改造图.pdf")])
+    fields.update(
+        ack_agreement="y",
+        ack_fire_safety="y",
+        ack_prohibitions="y",
+        attachments=[(io.BytesIO(PDF), "水电改造图.pdf")],
+    )
     response = owner.client.post(APPLY_URL, data=fields, content_type="multipart/form-data")
     assert response.status_code == 303, response.get_data(as_text=True)
     new_page = owner.client.get(response.location).get_data(as_text=True)
@@ -98,8 +123,10 @@ def test_a_second_resubmission_of_the_same_rejection_is_refused(app, owner, stor
     second = form_fields(open_resubmission(owner, status_url))
     for fields in (first, second):
         fields.update(ack_agreement="y", ack_fire_safety="y", ack_prohibitions="y")
-    assert owner.client.post(APPLY_URL, data=first,
-                             content_type="multipart/form-data").status_code == 303
+    assert (
+        owner.client.post(APPLY_URL, data=first, content_type="multipart/form-data").status_code
+        == 303
+    )
     response = owner.client.post(APPLY_URL, data=second, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "原申请已经修改后重新提交过，不能再次提交" in response.get_data(as_text=True)
@@ -112,7 +139,9 @@ def test_only_a_rejected_application_can_be_resubmitted(app, owner, stored):
     assert 'id="resubmit-link"' not in owner.client.get(status_url).get_data(as_text=True)
     response = owner.client.get(f"{APPLY_URL}?from={token}")
     assert response.status_code == 409
-    assert "只有被驳回的申请才能修改后重新提交；该申请当前状态为「待审核」" in response.get_data(as_text=True)
+    assert "只有被驳回的申请才能修改后重新提交；该申请当前状态为「待审核」" in response.get_data(
+        as_text=True
+    )
 
     # A form posted with the token of an application that is not rejected stores nothing.
     response = owner.submit(application_fields(room="102", previous=token))
@@ -141,4 +170,7 @@ def test_staff_see_both_ends_of_the_link(app, owner, stored, as_role):
     page = staff.get(f"/forms/staff/renovations/{new.id}").get_data(as_text=True)
     assert f">{old.reference}</a>，驳回理由：缺少施工图纸" in page
     page = staff.get(f"/forms/staff/renovations/{old.id}").get_data(as_text=True)
-    assert f"业主已修改后重新提交：<a href=\"/forms/staff/renovations/{new.id}\">{new.reference}</a>" in page
+    assert (
+        f'业主已修改后重新提交：<a href="/forms/staff/renovations/{new.id}">{new.reference}</a>'
+        in page
+    )

@@ -1,4 +1,5 @@
 """Attachments: recognised by content, stored under generated names, never served inline."""
+
 from __future__ import annotations
 
 import io
@@ -7,8 +8,8 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from forms_app.core.config import UPLOAD_MAX_FILE_BYTES
-from forms_app.renovation import applications
 from forms_app.files.uploads import display_name, send_attachment
+from forms_app.renovation import applications
 
 from .conftest import application_fields
 
@@ -28,8 +29,9 @@ def with_files(*files: tuple[bytes, str], **overrides) -> dict:
 
 
 def test_pdf_png_and_jpeg_are_stored_under_generated_names(owner, stored):
-    page, _ = owner.submit_ok(with_files(
-        (PDF, "客厅平面图（修改版）.pdf"), (PNG, "卫生间.png"), (JPEG, "照片.JPG")))
+    page, _ = owner.submit_ok(
+        with_files((PDF, "客厅平面图（修改版）.pdf"), (PNG, "卫生间.png"), (JPEG, "照片.JPG"))
+    )
     [application] = stored.applications()
     kept = {(a.original_name, a.content_type, a.size) for a in application.attachments}
     assert kept == {
@@ -52,12 +54,15 @@ def test_owner_gets_no_link_to_attachments(owner, stored):
     assert "/uploads" not in page
 
 
-@pytest.mark.parametrize("content, name", [
-    (HTML, "平面图.jpg"),
-    (HTML, "plan.pdf"),
-    (b"GIF89a" + b"\x00" * 20, "动图.png"),
-    (b"", "空文件.pdf"),
-])
+@pytest.mark.parametrize(
+    "content, name",
+    [
+        (HTML, "平面图.jpg"),
+        (HTML, "plan.pdf"),
+        (b"GIF89a" + b"\x00" * 20, "动图.png"),
+        (b"", "空文件.pdf"),
+    ],
+)
 def test_file_that_is_not_pdf_jpeg_or_png_by_content_is_refused(owner, stored, content, name):
     response = owner.submit(with_files((PDF, "正常.pdf"), (content, name)))
     assert response.status_code == 400
@@ -118,16 +123,19 @@ def test_download_keeps_the_chinese_name_and_is_never_inline(app, owner, stored)
     assert response.mimetype == "application/pdf"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("C:\\fakepath\\装修图纸.pdf", "装修图纸.pdf"),
-    ("../../etc/passwd", "passwd"),
-    ("图\x00纸\n.png", "图纸.png"),
-    ("", "附件.pdf"),
-    # A name of dots or spaces only would download as "." or nothing.
-    (".", "附件.pdf"),
-    (" .. ", "附件.pdf"),
-    ("\u200b", "附件.pdf"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("C:\\fakepath\\装修图纸.pdf", "装修图纸.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("图\x00纸\n.png", "图纸.png"),
+        ("", "附件.pdf"),
+        # A name of dots or spaces only would download as "." or nothing.
+        (".", "附件.pdf"),
+        (" .. ", "附件.pdf"),
+        ("\u200b", "附件.pdf"),
+    ],
+)
 def test_display_name_keeps_only_the_file_name(raw, expected):
     assert display_name(raw, ".pdf") == expected
 

@@ -1,5 +1,6 @@
 """Repairs and complaints fixtures: owners filling in the forms, staff taking steps through
 the real pages, and what the database holds."""
+
 from __future__ import annotations
 
 import re
@@ -30,17 +31,31 @@ def nonce_from(html: str) -> str:
 
 
 def repair_fields(**overrides) -> dict:
-    fields = {"building": "5", "unit": "2", "room": "1202", "owner_name": "周建国",
-              "owner_mobile": "138 0013 8000", "location": "home",
-              "description": "卫生间洗手盆下水管漏水。", "available_time": "工作日 18:00 后"}
+    fields = {
+        "building": "5",
+        "unit": "2",
+        "room": "1202",
+        "owner_name": "周建国",
+        "owner_mobile": "138 0013 8000",
+        "location": "home",
+        "description": "卫生间洗手盆下水管漏水。",
+        "available_time": "工作日 18:00 后",
+    }
     fields.update(overrides)
     return fields
 
 
 def complaint_fields(**overrides) -> dict:
-    fields = {"building": "3", "unit": "1", "room": "801", "owner_name": "李秀英",
-              "owner_mobile": "13912345678", "department": "秩序维护部",
-              "description": "晚上 11 点后小区内仍有装修噪音。", "wish": "请加强夜间巡查并告知结果。"}
+    fields = {
+        "building": "3",
+        "unit": "1",
+        "room": "801",
+        "owner_name": "李秀英",
+        "owner_mobile": "13912345678",
+        "department": "秩序维护部",
+        "description": "晚上 11 点后小区内仍有装修噪音。",
+        "wish": "请加强夜间巡查并告知结果。",
+    }
     fields.update(overrides)
     return fields
 
@@ -55,8 +70,13 @@ class Owner:
         html = self.client.get(url).get_data(as_text=True)
         return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html)}
 
-    def submit(self, url: str = REPAIR_URL, fields: dict | None = None,
-               hidden: dict | None = None, files=None):
+    def submit(
+        self,
+        url: str = REPAIR_URL,
+        fields: dict | None = None,
+        hidden: dict | None = None,
+        files=None,
+    ):
         fields = fields or (repair_fields() if url == REPAIR_URL else complaint_fields())
         data = {**(hidden or self.open_form(url)), **fields}
         if files:
@@ -94,8 +114,11 @@ class Staff:
         return self.client.post(path, data=data)
 
     def step(self, request_id: int, action: str, data: dict | None = None, files=None):
-        path = (f"{STAFF}/jobs/{request_id}/{action}" if action in ("arrive", "finish")
-                else f"{STAFF}/{request_id}/{action.replace('_', '-')}")
+        path = (
+            f"{STAFF}/jobs/{request_id}/{action}"
+            if action in ("arrive", "finish")
+            else f"{STAFF}/{request_id}/{action.replace('_', '-')}"
+        )
         return self.post(path, data, files)
 
 
@@ -134,8 +157,9 @@ def stored(app):
 
         def audit(self, action: str) -> list[AuditLog]:
             with app.app_context():
-                rows = db.session.scalars(select(AuditLog).where(AuditLog.action == action)
-                                          .order_by(AuditLog.id)).all()
+                rows = db.session.scalars(
+                    select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+                ).all()
                 db.session.expunge_all()
                 return rows
 

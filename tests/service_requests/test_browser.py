@@ -1,6 +1,7 @@
 """On a 360 px phone inside WeChat: an owner reports a leak with a photo from the online
 services home and follows it; 客服 dispatch it; the worker opens the job on a phone, records
 arrival and the finished repair with a photo and the owner's confirmation."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(live_server, phone,
-                                                                    browser, tmp_path):
+def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(
+    live_server, phone, browser, tmp_path
+):
     photo = tmp_path / "漏水.jpg"
     photo.write_bytes(JPEG)
     phone.goto(live_server.url + "/forms/")

@@ -1,6 +1,7 @@
 """The seed's weekly figures from the records (客户满意率, 工程报修维修合格率, 客户投诉回访率,
 counts, time to close) per week and month, each with its definition; 走访 against the quota;
 exports that Excel opens safely."""
+
 from __future__ import annotations
 
 import csv
@@ -25,13 +26,17 @@ def repaired(owner, desk, worker, stored, room, verdicts):
     """An online repair done and followed up once per verdict (True: satisfied)."""
     owner.file(fields=repair_fields(room=room))
     item = stored.request()
-    desk.step(item.id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                    "urgency": "normal"})
+    desk.step(
+        item.id, "dispatch", {"assignee": str(stored.user_id("engineering")), "urgency": "normal"}
+    )
     for verdict in verdicts:
         worker.step(item.id, "arrive")
         worker.step(item.id, "finish", {"result": "好了", "receipt": "absent"})
-        data = {"satisfied": "yes" if verdict else "no", "owner_view": "意见",
-                "supervisor": str(stored.user_id("engineering"))}
+        data = {
+            "satisfied": "yes" if verdict else "no",
+            "owner_view": "意见",
+            "supervisor": str(stored.user_id("engineering")),
+        }
         assert desk.step(item.id, "follow_up", data).status_code == 303
     return item.id
 
@@ -42,9 +47,9 @@ def by_name(figures):
 
 def test_the_weeks_figures_follow_their_definitions(app, owner, staff, stored):
     desk, worker = staff(S), staff(E)
-    repaired(owner, desk, worker, stored, "101", [True])          # good at the first call
-    repaired(owner, desk, worker, stored, "102", [False, True])   # reopened, then satisfied
-    repaired(owner, desk, worker, stored, "201", [False])         # still reopened
+    repaired(owner, desk, worker, stored, "101", [True])  # good at the first call
+    repaired(owner, desk, worker, stored, "102", [False, True])  # reopened, then satisfied
+    repaired(owner, desk, worker, stored, "201", [False])  # still reopened
     owner.file(COMPLAINT_URL)
     complaint = stored.request().id
     desk.step(complaint, "assign", {"department": "工程部"})
@@ -70,8 +75,11 @@ def test_the_weeks_figures_follow_their_definitions(app, owner, staff, stored):
     assert figures["报修平均办结时长"].value is not None
     assert all(f.definition for f in figures.values())
 
-    rows = list(csv.DictReader(io.StringIO(
-        desk.client.get(f"{STAFF}/export.csv?kind=repair").data.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(desk.client.get(f"{STAFF}/export.csv?kind=repair").data.decode("utf-8-sig"))
+        )
+    )
     assert sorted(row["回访次数"] for row in rows) == ["1", "1", "2"]
     assert sorted(row["返修次数"] for row in rows) == ["0", "1", "1"]
 
@@ -98,7 +106,10 @@ def test_periods_follow_local_weeks_and_months():
     # Monday 00:00 in China is Sunday 16:00 UTC.
     assert week.utc_range()[0] == datetime(2026, 11, 22, 16)
     assert month_of(date(2026, 12, 31)).after == date(2027, 1, 1)
-    assert week.shifted(-1).arg == "2026-W47" and month_of(date(2026, 12, 5)).shifted(1).arg == "2027-01"
+    assert (
+        week.shifted(-1).arg == "2026-W47"
+        and month_of(date(2026, 12, 5)).shifted(1).arg == "2027-01"
+    )
     assert parse_period("2026-13")[1] and parse_period("2026-W60")[1]
     assert parse_period("9999-W01")[1] and parse_period("x" * 500)[1]
     assert parse_period("9999-12")[1] and parse_period("9999-W52")[1]
@@ -121,9 +132,19 @@ def test_visits_count_households_against_the_quota(app, staff, stored):
     def visit(room, kind="regular", **extra):
         page = desk.client.get(f"{STAFF}/visits").get_data(as_text=True)
         nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
-        data = {"nonce": nonce, "kind": kind, "visited_on": day.isoformat(),
-                "building": "1", "unit": "1", "room": room, "person": "王先生",
-                "opinion": "希望增加夜间照明", "follow_up": "报工程部", "owner_signed": "y", **extra}
+        data = {
+            "nonce": nonce,
+            "kind": kind,
+            "visited_on": day.isoformat(),
+            "building": "1",
+            "unit": "1",
+            "room": room,
+            "person": "王先生",
+            "opinion": "希望增加夜间照明",
+            "follow_up": "报工程部",
+            "owner_signed": "y",
+            **extra,
+        }
         return desk.post(f"{STAFF}/visits", data)
 
     for room in ("101", "102", "101"):  # the same household twice counts once
@@ -141,25 +162,32 @@ def test_visits_count_households_against_the_quota(app, staff, stored):
 
 
 def test_exports_are_formula_safe_with_a_bom(owner, staff, stored):
-    owner.file(fields=repair_fields(description="=HYPERLINK(\"http://x\")", owner_name="@王"))
+    owner.file(fields=repair_fields(description='=HYPERLINK("http://x")', owner_name="@王"))
     desk = staff(S)
     response = desk.client.get(f"{STAFF}/export.csv")
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff编号,")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    assert rows[1][9] == "'=HYPERLINK(\"http://x\")" and rows[1][6] == "'@王"
+    assert rows[1][9] == '\'=HYPERLINK("http://x")' and rows[1][6] == "'@王"
     assert rows[1][7] == "13800138000"
     sheet = load_workbook(io.BytesIO(desk.client.get(f"{STAFF}/export.xlsx").data)).active
-    assert sheet.cell(2, 10).value == "'=HYPERLINK(\"http://x\")"
+    assert sheet.cell(2, 10).value == '\'=HYPERLINK("http://x")'
     figures = desk.client.get(f"{STAFF}/figures/export.csv?by=month").data.decode("utf-8")
     assert figures.startswith("\ufeff统计周期,指标,数值,分子,分母,定义")
     assert figures.count("客户满意率（%）") == 12
-    sheet = load_workbook(io.BytesIO(desk.client.get(f"{STAFF}/figures/export.xlsx?by=week").data)).active
+    sheet = load_workbook(
+        io.BytesIO(desk.client.get(f"{STAFF}/figures/export.xlsx?by=week").data)
+    ).active
     assert sheet.max_row == 1 + 12 * 9
     assert desk.client.get(f"{STAFF}/figures/export.csv?by=year").status_code == 404
     assert desk.client.get(f"{STAFF}/visits/export.xlsx").status_code == 200
-    assert [a.target for a in stored.audit("export")] == ["报修投诉登记", "报修投诉登记", "客服统计",
-                                                          "客服统计", "走访记录"]
+    assert [a.target for a in stored.audit("export")] == [
+        "报修投诉登记",
+        "报修投诉登记",
+        "客服统计",
+        "客服统计",
+        "走访记录",
+    ]
 
 
 def test_figures_and_exports_are_for_service_and_manager_only(staff):
@@ -169,5 +197,3 @@ def test_figures_and_exports_are_for_service_and_manager_only(staff):
         for url in (f"{STAFF}/figures", f"{STAFF}/export.csv", f"{STAFF}/visits"):
             expected = 200 if role in (S, roles.SERVICE_LEAD, M) else 403
             assert client.get(url).status_code == expected, (url, role)
-
-

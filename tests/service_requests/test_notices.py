@@ -1,6 +1,7 @@
 """Owners hear back: each step of a repair or complaint writes its message into the outbox in
 the step's own transaction (nothing when the step is refused), and 我的办理 lists the room's
 requests with their private status pages."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,38 +16,56 @@ from .conftest import COMPLAINT_URL, STATUS_PATH
 
 def outbox(app) -> list[tuple[str, str, str]]:
     with app.app_context():
-        return [(n.kind, n.recipient, n.text) for n in db.session.scalars(
-            select(Notification).where(Notification.record_type == "service_request")
-            .order_by(Notification.id))]
+        return [
+            (n.kind, n.recipient, n.text)
+            for n in db.session.scalars(
+                select(Notification)
+                .where(Notification.record_type == "service_request")
+                .order_by(Notification.id)
+            )
+        ]
 
 
 def test_every_step_of_a_repair_is_told_in_its_own_transaction(app, owner, staff, stored):
     status_path = owner.file()
     item = stored.request()
     sent = outbox(app)
-    assert [(k, r) for k, r, _ in sent] == [("service.received", "13800138000"),
-                                           ("service.new", "")]
+    assert [(k, r) for k, r, _ in sent] == [
+        ("service.received", "13800138000"),
+        ("service.new", ""),
+    ]
     assert item.reference in sent[0][2] and status_path in sent[0][2]
     desk, worker = staff(roles.SERVICE), staff(roles.ENGINEERING)
     worker_id = str(stored.user_id("engineering"))
     desk.step(item.id, "dispatch", {"assignee": worker_id, "urgency": "urgent"})
     # A second dispatch (another member of staff) is refused and tells the owner nothing.
-    refused = staff(roles.MANAGER).step(item.id, "dispatch",
-                                        {"assignee": worker_id, "urgency": "urgent"})
+    refused = staff(roles.MANAGER).step(
+        item.id, "dispatch", {"assignee": worker_id, "urgency": "urgent"}
+    )
     assert refused.status_code == 409
     worker.step(item.id, "arrive")
     worker.step(item.id, "finish", {"result": "好了", "receipt": "absent"})
-    desk.step(item.id, "follow_up", {"satisfied": "no", "owner_view": "还漏",
-                                     "supervisor": worker_id})
+    desk.step(
+        item.id, "follow_up", {"satisfied": "no", "owner_view": "还漏", "supervisor": worker_id}
+    )
     worker.step(item.id, "arrive")
     worker.step(item.id, "finish", {"result": "换了三通", "receipt": "absent"})
     desk.step(item.id, "follow_up", {"satisfied": "yes", "owner_view": "好了"})
     kinds = [k for k, _, _ in outbox(app)]
-    assert kinds == ["service.received", "service.new", "service.dispatched", "service.job",
-                     "service.finished", "service.reopened", "service.finished",
-                     "service.closed"]
+    assert kinds == [
+        "service.received",
+        "service.new",
+        "service.dispatched",
+        "service.job",
+        "service.finished",
+        "service.reopened",
+        "service.finished",
+        "service.closed",
+    ]
     texts = dict((k, t) for k, _, t in outbox(app))
-    assert "engineering（工程）" in texts["service.job"] and "5号楼2单元1202室" in texts["service.job"]
+    assert (
+        "engineering（工程）" in texts["service.job"] and "5号楼2单元1202室" in texts["service.job"]
+    )
     assert "主管将亲自上门" in texts["service.reopened"]
 
 
@@ -67,7 +86,9 @@ def test_my_records_lists_the_rooms_requests(app, owner, stored):
     owner.file(COMPLAINT_URL)
     with app.test_request_context():
         records = records_for(5, 2, "1202")
-    assert [(r.kind, r.state) for r in records if r.reference.startswith("BX")] == [("报修", "待派工")]
+    assert [(r.kind, r.state) for r in records if r.reference.startswith("BX")] == [
+        ("报修", "待派工")
+    ]
     repair = next(r for r in records if r.reference.startswith("BX"))
     assert STATUS_PATH.fullmatch(repair.url) and repair.mobile == "13800138000"
     with app.test_request_context():

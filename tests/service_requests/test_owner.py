@@ -1,6 +1,7 @@
 """Owners report a repair or complain on the phone's form: a reference number (BX…/TS…), a
 private status page, photos checked by their content, one request per form however often
 it is sent, and every mistake explained beside its field."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,13 @@ import re
 from forms_app.service_requests import states
 
 from .conftest import (
-    COMPLAINT_URL, JPEG, PDF, PNG, REPAIR_URL, complaint_fields, repair_fields,
+    COMPLAINT_URL,
+    JPEG,
+    PDF,
+    PNG,
+    REPAIR_URL,
+    complaint_fields,
+    repair_fields,
 )
 
 
@@ -100,8 +107,11 @@ def test_the_complaint_department_must_be_one_of_the_list(owner, stored):
 
 
 def test_unknown_status_links_are_404(client):
-    for path in ("/forms/service/status/" + "a" * 32, "/forms/service/status/%00",
-                 "/forms/service/status/" + "x" * 5000):
+    for path in (
+        "/forms/service/status/" + "a" * 32,
+        "/forms/service/status/%00",
+        "/forms/service/status/" + "x" * 5000,
+    ):
         response = client.get(path)
         assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True)
 

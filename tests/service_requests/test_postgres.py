@@ -1,6 +1,7 @@
 """Two staff at once on PostgreSQL, where a write transaction takes no database-wide lock:
 two dispatches of one job, or a dispatch and the 经理's close, and only one takes effect; the
 other is told. A separate connection holds the row while both requests are sent."""
+
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ from tests.conftest import csrf_token_from
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.staff import create_staff, login
 
-from .conftest import Owner, STAFF
+from .conftest import STAFF, Owner
 
 PASSWORD = "correct-horse-9"
 
@@ -45,8 +46,9 @@ def at_once(app, posts: list[tuple[str, str, dict]], request_id: int) -> list:
 
     engine = create_engine(app.config["PG_URL"])
     with engine.connect() as holder:
-        holder.execute(text("SELECT id FROM service_request WHERE id = :id FOR UPDATE"),
-                       {"id": request_id})
+        holder.execute(
+            text("SELECT id FROM service_request WHERE id = :id FOR UPDATE"), {"id": request_id}
+        )
         threads = [threading.Thread(target=post, args=(i, *c)) for i, c in enumerate(clients)]
         for thread in threads:
             thread.start()
@@ -69,17 +71,24 @@ def test_two_dispatches_at_once_one_wins_the_other_is_told(pg_app):
     with pg_app.app_context():
         worker = db.session.scalar(select(StaffUser.id).where(StaffUser.username == "engineering"))
     path = f"{STAFF}/{request_id}/dispatch"
-    responses = at_once(pg_app, [
-        ("service", path, {"assignee": str(worker), "urgency": "urgent"}),
-        ("manager", path, {"assignee": str(worker), "urgency": "planned"})], request_id)
+    responses = at_once(
+        pg_app,
+        [
+            ("service", path, {"assignee": str(worker), "urgency": "urgent"}),
+            ("manager", path, {"assignee": str(worker), "urgency": "planned"}),
+        ],
+        request_id,
+    )
     assert sorted(r.status_code for r in responses) == [303, 409]
     loser = next(r for r in responses if r.status_code == 409).get_data(as_text=True)
     assert "已于" in loser and "不能再「派工」" in loser
     with pg_app.app_context():
-        dispatches = db.session.scalar(select(func.count(ServiceEvent.id))
-                                       .where(ServiceEvent.action == "dispatch"))
-        audited = db.session.scalar(select(func.count(AuditLog.id))
-                                    .where(AuditLog.action == "service.step"))
+        dispatches = db.session.scalar(
+            select(func.count(ServiceEvent.id)).where(ServiceEvent.action == "dispatch")
+        )
+        audited = db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "service.step")
+        )
     assert dispatches == 1 and audited == 1
 
 
@@ -91,20 +100,45 @@ def test_two_follow_up_calls_at_once_record_one_call(pg_app):
     for username in ("service", "engineering"):
         client = pg_app.test_client()
         login(client, username, PASSWORD)
-        staff[username] = (client, csrf_token_from(client.get("/forms/staff/").get_data(as_text=True)))
+        staff[username] = (
+            client,
+            csrf_token_from(client.get("/forms/staff/").get_data(as_text=True)),
+        )
     desk, desk_token = staff["service"]
     hands, hands_token = staff["engineering"]
-    assert desk.post(f"{STAFF}/{request_id}/dispatch", data={
-        "csrf_token": desk_token, "assignee": str(worker), "urgency": "normal"}).status_code == 303
-    assert hands.post(f"{STAFF}/jobs/{request_id}/arrive",
-                      data={"csrf_token": hands_token}).status_code == 303
-    assert hands.post(f"{STAFF}/jobs/{request_id}/finish", data={
-        "csrf_token": hands_token, "result": "好了", "receipt": "absent"}).status_code == 303
+    assert (
+        desk.post(
+            f"{STAFF}/{request_id}/dispatch",
+            data={"csrf_token": desk_token, "assignee": str(worker), "urgency": "normal"},
+        ).status_code
+        == 303
+    )
+    assert (
+        hands.post(
+            f"{STAFF}/jobs/{request_id}/arrive", data={"csrf_token": hands_token}
+        ).status_code
+        == 303
+    )
+    assert (
+        hands.post(
+            f"{STAFF}/jobs/{request_id}/finish",
+            data={"csrf_token": hands_token, "result": "好了", "receipt": "absent"},
+        ).status_code
+        == 303
+    )
     path = f"{STAFF}/{request_id}/follow-up"
-    responses = at_once(pg_app, [
-        ("service", path, {"satisfied": "yes", "owner_view": "满意"}),
-        ("manager", path, {"satisfied": "no", "owner_view": "不满意",
-                           "supervisor": str(worker)})], request_id)
+    responses = at_once(
+        pg_app,
+        [
+            ("service", path, {"satisfied": "yes", "owner_view": "满意"}),
+            (
+                "manager",
+                path,
+                {"satisfied": "no", "owner_view": "不满意", "supervisor": str(worker)},
+            ),
+        ],
+        request_id,
+    )
     assert sorted(r.status_code for r in responses) == [303, 409]
     with pg_app.app_context():
         item = db.session.get(ServiceRequest, request_id)

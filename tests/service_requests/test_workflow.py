@@ -2,6 +2,7 @@
 worker records arrival, result, materials, photos and the owner's confirmation (回执); 客服's
 回访; 不满意 reopens the job to the supervisor, who goes in person, until the owner is
 satisfied or the 经理 closes it with a reason. Complaints: department, answer, 回访."""
+
 from __future__ import annotations
 
 import io
@@ -14,11 +15,17 @@ from forms_app.accounts import roles
 from forms_app.core.clock import utcnow
 from forms_app.service_requests import states
 from forms_app.service_requests.models import ServiceRequest
-
 from tests.support.staff import create_staff, login
 
 from .conftest import (
-    COMPLAINT_URL, JPEG, PDF, STAFF, Staff, complaint_fields, nonce_from, repair_fields,
+    COMPLAINT_URL,
+    JPEG,
+    PDF,
+    STAFF,
+    Staff,
+    complaint_fields,
+    nonce_from,
+    repair_fields,
 )
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
@@ -31,8 +38,9 @@ def phone_in(desk, kind="repair", **overrides) -> int:
     """客服 records a phone call; the new request's id."""
     page = desk.client.get(f"{STAFF}/new/{kind}").get_data(as_text=True)
     fields = repair_fields(**overrides) if kind == "repair" else complaint_fields(**overrides)
-    response = desk.post(f"{STAFF}/new/{kind}", {**fields, "source": "phone",
-                                                 "nonce": nonce_from(page)})
+    response = desk.post(
+        f"{STAFF}/new/{kind}", {**fields, "source": "phone", "nonce": nonce_from(page)}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     return int(response.location.rstrip("/").rsplit("/", 1)[-1])
 
@@ -44,8 +52,11 @@ def test_a_repair_from_the_phone_call_to_the_satisfied_follow_up(staff, stored):
     assert (item.source, item.recorded_by) == (states.PHONE, "service（客服）")
     assert item.reference.startswith("BX")
 
-    response = desk.step(request_id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                                  "urgency": "urgent", "comment": "带角阀"})
+    response = desk.step(
+        request_id,
+        "dispatch",
+        {"assignee": str(stored.user_id("engineering")), "urgency": "urgent", "comment": "带角阀"},
+    )
     assert response.status_code == 303
     item = stored.request()
     assert item.state == states.DISPATCHED and item.assignee_name == "engineering（工程）"
@@ -59,10 +70,17 @@ def test_a_repair_from_the_phone_call_to_the_satisfied_follow_up(staff, stored):
     assert again.status_code == 303
     assert "重复提交" in worker.client.get(again.location).get_data(as_text=True)
     assert stored.request().state == states.ON_SITE
-    response = worker.step(request_id, "finish", {
-        "result": "更换洗手盆下水管，试水无渗漏。", "materials": "下水管 1 根",
-        "receipt": "confirmed", "receipt_name": "周建国"},
-        files=[(io.BytesIO(JPEG), "修好了.jpg")])
+    response = worker.step(
+        request_id,
+        "finish",
+        {
+            "result": "更换洗手盆下水管，试水无渗漏。",
+            "materials": "下水管 1 根",
+            "receipt": "confirmed",
+            "receipt_name": "周建国",
+        },
+        files=[(io.BytesIO(JPEG), "修好了.jpg")],
+    )
     assert response.status_code == 303
     item = stored.request()
     assert item.state == states.AWAITING_VISIT and item.receipt_name == "周建国"
@@ -84,16 +102,22 @@ def test_not_satisfied_reopens_to_the_supervisor_until_satisfied(staff, stored, 
     create_staff(app, "zhuguan", E)
     desk, worker, manager = staff(S), staff(E), staff(M)
     request_id = phone_in(desk)
-    desk.step(request_id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                       "urgency": "normal"})
+    desk.step(
+        request_id,
+        "dispatch",
+        {"assignee": str(stored.user_id("engineering")), "urgency": "normal"},
+    )
     worker.step(request_id, "arrive")
     worker.step(request_id, "finish", {"result": "已疏通。", "receipt": "absent"})
 
     page = desk.step(request_id, "follow_up", {"satisfied": "no", "owner_view": "还在漏"})
     assert page.status_code == 400
     assert 'id="follow_up-supervisor-error"' in page.get_data(as_text=True)
-    response = desk.step(request_id, "follow_up", {
-        "satisfied": "no", "owner_view": "还在漏", "supervisor": str(stored.user_id("zhuguan"))})
+    response = desk.step(
+        request_id,
+        "follow_up",
+        {"satisfied": "no", "owner_view": "还在漏", "supervisor": str(stored.user_id("zhuguan"))},
+    )
     assert response.status_code == 303
     item = stored.request()
     assert item.state == states.REOPENED and item.reopen_count == 1
@@ -107,15 +131,20 @@ def test_not_satisfied_reopens_to_the_supervisor_until_satisfied(staff, stored, 
     assert item.reference in jobs and "回访不满意" in jobs
     assert supervisor.step(request_id, "arrive").status_code == 303
     assert "主管亲自上门" in stored.request().events[-1].comment
-    supervisor.step(request_id, "finish", {"result": "更换三通。", "receipt": "confirmed",
-                                           "receipt_name": "周建国"})
+    supervisor.step(
+        request_id,
+        "finish",
+        {"result": "更换三通。", "receipt": "confirmed", "receipt_name": "周建国"},
+    )
     desk.step(request_id, "follow_up", {"satisfied": "yes", "owner_view": "好了"})
     item = stored.request()
     assert item.state == states.CLOSED
     assert [(f.first, f.satisfied) for f in item.follow_ups] == [(True, False), (False, True)]
     # A closed job cannot change.
-    for action, data in (("follow_up", {"satisfied": "no", "owner_view": "x", "supervisor": "1"}),
-                         ("close", {"reason": "x"})):
+    for action, data in (
+        ("follow_up", {"satisfied": "no", "owner_view": "x", "supervisor": "1"}),
+        ("close", {"reason": "x"}),
+    ):
         response = manager.step(request_id, action, data)
         assert response.status_code == 409
         assert "已办结" in response.get_data(as_text=True)
@@ -129,7 +158,9 @@ def test_the_manager_closes_with_a_reason(staff, stored):
     assert response.status_code == 400
     assert 'id="close-reason-error"' in response.get_data(as_text=True)
     assert desk.step(request_id, "close", {"reason": "重复报修"}).status_code == 403
-    assert manager.step(request_id, "close", {"reason": "与 BX 重复，已合并处理"}).status_code == 303
+    assert (
+        manager.step(request_id, "close", {"reason": "与 BX 重复，已合并处理"}).status_code == 303
+    )
     item = stored.request()
     assert item.state == states.CLOSED and item.close_reason == "与 BX 重复，已合并处理"
 
@@ -138,7 +169,10 @@ def test_a_second_dispatch_is_told_who_was_quicker(staff, stored):
     first, second = staff(S), staff(M)
     request_id = phone_in(first)
     worker = str(stored.user_id("engineering"))
-    assert first.step(request_id, "dispatch", {"assignee": worker, "urgency": "urgent"}).status_code == 303
+    assert (
+        first.step(request_id, "dispatch", {"assignee": worker, "urgency": "urgent"}).status_code
+        == 303
+    )
     response = second.step(request_id, "dispatch", {"assignee": worker, "urgency": "planned"})
     page = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -151,26 +185,35 @@ def test_only_the_assigned_worker_records_the_job(staff, stored, app):
     create_staff(app, "wang", E)
     desk = staff(S)
     request_id = phone_in(desk)
-    desk.step(request_id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                       "urgency": "normal"})
+    desk.step(
+        request_id,
+        "dispatch",
+        {"assignee": str(stored.user_id("engineering")), "urgency": "normal"},
+    )
     other = Staff(app.test_client())
     login(other.client, "wang")
     assert other.step(request_id, "arrive").status_code == 409
     assert stored.request().state == states.DISPATCHED
-    assert "只有本人或经理可以记录" in other.client.get(
-        f"{STAFF}/jobs/{request_id}").get_data(as_text=True)
+    assert "只有本人或经理可以记录" in other.client.get(f"{STAFF}/jobs/{request_id}").get_data(
+        as_text=True
+    )
 
 
 def test_finish_needs_a_result_a_receipt_and_real_photos(staff, stored):
     desk, worker = staff(S), staff(E)
     request_id = phone_in(desk)
-    desk.step(request_id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                       "urgency": "normal"})
+    desk.step(
+        request_id,
+        "dispatch",
+        {"assignee": str(stored.user_id("engineering")), "urgency": "normal"},
+    )
     worker.step(request_id, "arrive")
-    cases = [({"result": "", "receipt": "absent"}, None, "result"),
-             ({"result": "好了", "receipt": ""}, None, "receipt"),
-             ({"result": "好了", "receipt": "confirmed", "receipt_name": ""}, None, "receipt_name"),
-             ({"result": "好了", "receipt": "absent"}, [(io.BytesIO(PDF), "x.jpg")], "photos")]
+    cases = [
+        ({"result": "", "receipt": "absent"}, None, "result"),
+        ({"result": "好了", "receipt": ""}, None, "receipt"),
+        ({"result": "好了", "receipt": "confirmed", "receipt_name": ""}, None, "receipt_name"),
+        ({"result": "好了", "receipt": "absent"}, [(io.BytesIO(PDF), "x.jpg")], "photos"),
+    ]
     for data, files, field in cases:
         response = worker.step(request_id, "finish", {"materials": "生料带", **data}, files=files)
         page = response.get_data(as_text=True)
@@ -185,10 +228,16 @@ def test_overdue_jobs_are_marked_and_filtered(staff, stored):
     desk, worker = staff(S), staff(E)
     late, on_time = phone_in(desk), phone_in(desk, room="1201")
     for request_id in (late, on_time):
-        desk.step(request_id, "dispatch", {"assignee": str(stored.user_id("engineering")),
-                                           "urgency": "normal"})
-    stored.execute(update(ServiceRequest).where(ServiceRequest.id == late)
-                   .values(due_at=utcnow() - timedelta(hours=1)))
+        desk.step(
+            request_id,
+            "dispatch",
+            {"assignee": str(stored.user_id("engineering")), "urgency": "normal"},
+        )
+    stored.execute(
+        update(ServiceRequest)
+        .where(ServiceRequest.id == late)
+        .values(due_at=utcnow() - timedelta(hours=1))
+    )
     page = desk.client.get(f"{STAFF}/?overdue=1").get_data(as_text=True)
     assert "共 1 条" in page and "已超时" in page
     assert 'class="is-overdue"' in worker.client.get(f"{STAFF}/jobs").get_data(as_text=True)
@@ -197,19 +246,31 @@ def test_overdue_jobs_are_marked_and_filtered(staff, stored):
     assert 'id="overdue"' in desk.client.get(f"{STAFF}/{late}").get_data(as_text=True)
 
 
-def test_a_complaint_goes_to_a_department_is_answered_and_followed_up(staff, stored, owner,
-                                                                    client):
+def test_a_complaint_goes_to_a_department_is_answered_and_followed_up(staff, stored, owner, client):
     status_path = owner.file(COMPLAINT_URL)
     desk = staff(S)
     request_id = stored.request().id
-    assert desk.step(request_id, "dispatch", {"assignee": "1", "urgency": "urgent"}).status_code == 409
+    assert (
+        desk.step(request_id, "dispatch", {"assignee": "1", "urgency": "urgent"}).status_code == 409
+    )
     response = desk.step(request_id, "assign", {"department": "不存在的部门"})
-    assert response.status_code == 400 and 'id="assign-department-error"' in response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="assign-department-error"' in response.get_data(
+        as_text=True
+    )
     assert desk.step(request_id, "assign", {"department": "秩序维护部"}).status_code == 303
-    assert desk.step(request_id, "answer", {"answer": "已安排夜间加强巡查，22:00 后制止施工。"}).status_code == 303
+    assert (
+        desk.step(
+            request_id, "answer", {"answer": "已安排夜间加强巡查，22:00 后制止施工。"}
+        ).status_code
+        == 303
+    )
     assert "已安排夜间加强巡查" in client.get(status_path).get_data(as_text=True)
-    assert desk.step(request_id, "follow_up", {"satisfied": "yes",
-                                               "owner_view": "晚上安静了"}).status_code == 303
+    assert (
+        desk.step(
+            request_id, "follow_up", {"satisfied": "yes", "owner_view": "晚上安静了"}
+        ).status_code
+        == 303
+    )
     item = stored.request()
     assert item.state == states.CLOSED and item.owner_view == "晚上安静了"
     assert "已办结" in client.get(status_path).get_data(as_text=True)

@@ -1,4 +1,5 @@
 """The cleaning standards data file: complete against the seed, with stable ids for inspections."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,14 @@ from forms_app.core.community import load_data
 
 # The seed's areas in order, with their number of standard items; * marks the key areas.
 SEED_AREAS = {
-    "室内": [("大堂*", 7), ("楼层", 6), ("电梯轿厢*", 5), ("办公区", 3), ("公共洗手间*", 10),
-             ("地下室", 3)],
+    "室内": [
+        ("大堂*", 7),
+        ("楼层", 6),
+        ("电梯轿厢*", 5),
+        ("办公区", 3),
+        ("公共洗手间*", 10),
+        ("地下室", 3),
+    ],
     "外立面": [("天面", 3), ("雨棚*", 3), ("雨台、天台", 2)],
 }
 
@@ -20,8 +27,10 @@ def areas(standards):
 def test_groups_areas_key_areas_and_item_counts_match_the_seed():
     standards = load_data("cleaning_standards.yml")
     found = {
-        group["name"]: [(area["name"] + ("*" if area["key_area"] else ""), len(area["items"]))
-                        for area in group["areas"]]
+        group["name"]: [
+            (area["name"] + ("*" if area["key_area"] else ""), len(area["items"]))
+            for area in group["areas"]
+        ]
         for group in standards["groups"]
     }
     assert found == SEED_AREAS

@@ -4,6 +4,7 @@ Every check reads the built halves (``mkdocs build --strict``): the public owner
 staff handbook, so it sees what a reader sees after the data files have been rendered into the
 pages.
 """
+
 from __future__ import annotations
 
 import html
@@ -74,7 +75,7 @@ class Page:
         assert matches, f"no section titled {title!r}; headings: {[h[1] for h in self.headings]}"
         assert len(matches) == 1, f"{title!r} is the title of more than one section"
         level = int(matches[0].group(1))
-        rest = self.html[matches[0].end():]
+        rest = self.html[matches[0].end() :]
         for following in HEADING.finditer(rest):
             if int(following.group(1)) <= level:
                 return rest[: following.start()]
@@ -120,14 +121,36 @@ def percent(rate: float) -> str:
 
 # The seed's garbling, its company and place names and the web page it was copied from.
 FORBIDDEN = [
-    "E*CELLENT", "20**", "镇价服", "长城", "苏南", "锦荣", "山水湖畔", "江苏", "惠州", "南京", "pmceo",
-    "物业经理人", "6636", "相关文章", "编辑:www", "接币", "撑握", "满易", "选项择", "客户主助理",
-    "专用5", "本体和里面", "介接",
+    "E*CELLENT",
+    "20**",
+    "镇价服",
+    "长城",
+    "苏南",
+    "锦荣",
+    "山水湖畔",
+    "江苏",
+    "惠州",
+    "南京",
+    "pmceo",
+    "物业经理人",
+    "6636",
+    "相关文章",
+    "编辑:www",
+    "接币",
+    "撑握",
+    "满易",
+    "选项择",
+    "客户主助理",
+    "专用5",
+    "本体和里面",
+    "介接",
 ]
 
 
 def all_pages(site: Path) -> list[Path]:
-    return [p for p in site.rglob("*.html") if p.name == "index.html" and "<article" in p.read_text()]
+    return [
+        p for p in site.rglob("*.html") if p.name == "index.html" and "<article" in p.read_text()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +163,7 @@ def served_file(halves: dict[str, Path], url_path: str) -> Path:
     """The built file that answers a URL path, in whichever half serves it."""
     for prefix, root in halves.items():
         if url_path.startswith(prefix):
-            target = root / url_path[len(prefix):]
+            target = root / url_path[len(prefix) :]
             if target.is_dir() or url_path.endswith("/"):
                 target = target / "index.html"
             return target
@@ -149,8 +172,11 @@ def served_file(halves: dict[str, Path], url_path: str) -> Path:
 
 def every_page(halves) -> list[tuple[str, Path]]:
     """(URL path, file) of every built page of both halves."""
-    return [(prefix + str(path.relative_to(root)), path)
-            for prefix, root in halves.items() for path in all_pages(root)]
+    return [
+        (prefix + str(path.relative_to(root)), path)
+        for prefix, root in halves.items()
+        for path in all_pages(root)
+    ]
 
 
 # The one place the seed's city stays: the regulation its service standards follow.
@@ -160,11 +186,16 @@ FEE_REGULATION = "南京市物业服务收费管理暂行规定"
 def test_no_garbling_company_names_or_web_junk_anywhere(halves):
     pages = every_page(halves)
     assert len(pages) >= 21
-    corpus = {url: path.read_text(encoding="utf-8").replace(FEE_REGULATION, "") for url, path in pages}
+    corpus = {
+        url: path.read_text(encoding="utf-8").replace(FEE_REGULATION, "") for url, path in pages
+    }
     for prefix, root in halves.items():
         corpus[prefix + "search/search_index.json"] = (
-            (root / "search/search_index.json").read_text(encoding="utf-8")
-            .replace("\u200b", "").replace(FEE_REGULATION, ""))
+            (root / "search/search_index.json")
+            .read_text(encoding="utf-8")
+            .replace("\u200b", "")
+            .replace(FEE_REGULATION, "")
+        )
     for url, content in corpus.items():
         for bad in FORBIDDEN:
             assert bad not in content, f"{bad!r} in {url}"
@@ -189,7 +220,9 @@ def test_links_to_sections_land_on_existing_headings(halves):
             assert target_file.exists(), f"{base}: link {href} to a missing page"
             if fragment:
                 checked += 1
-                assert unquote(fragment) in Page(target_file).anchors(), f"{base}: dead anchor {href}"
+                assert unquote(fragment) in Page(target_file).anchors(), (
+                    f"{base}: dead anchor {href}"
+                )
     assert checked > 20
 
 
@@ -204,13 +237,31 @@ def test_the_owner_site_never_links_into_the_staff_handbook(built_site):
 
 # Text that exists only for staff: how to size up owners, chase fees, help the developer sell,
 # the team roster, design defects, the visit quota, the guards' patrol and night duties.
-STAFF_ONLY = ["业况表", "电话催交", "拒不交纳", "开发与销售", "领导小组", "设计缺陷", "不少于十户",
-              "秩序维护班长", "每两天", "岗位职责", "工作内容", "考勤", "交接班", "重要客户", "客服主管岗位职责"]
+STAFF_ONLY = [
+    "业况表",
+    "电话催交",
+    "拒不交纳",
+    "开发与销售",
+    "领导小组",
+    "设计缺陷",
+    "不少于十户",
+    "秩序维护班长",
+    "每两天",
+    "岗位职责",
+    "工作内容",
+    "考勤",
+    "交接班",
+    "重要客户",
+    "客服主管岗位职责",
+]
 
 
 def test_staff_only_text_is_not_in_the_owner_site(built_site, built_staff_site):
-    owner = {str(p.relative_to(built_site)): p.read_text(encoding="utf-8")
-             for p in built_site.rglob("*") if p.suffix in (".html", ".json", ".xml")}
+    owner = {
+        str(p.relative_to(built_site)): p.read_text(encoding="utf-8")
+        for p in built_site.rglob("*")
+        if p.suffix in (".html", ".json", ".xml")
+    }
     staff = "".join(p.read_text(encoding="utf-8") for p in built_staff_site.rglob("*.html"))
     for text in STAFF_ONLY:
         assert text in staff, f"{text!r} should still be in the staff handbook"
@@ -234,11 +285,18 @@ def test_every_phone_number_is_a_tap_to_call_link(halves, community):
 
 # --- Home and owner guide ---------------------------------------------------------------------
 
+
 def test_home_sends_an_owner_to_the_four_tasks_in_one_tap(built_site):
     home = (built_site / "index.html").read_text(encoding="utf-8")
-    buttons = re.findall(r'<a class="md-button md-button--primary" href="([^"]+)">([^<]+)</a>', home)
-    assert [href for href, _label in buttons] == ["owner/renovation/", "owner/move-in/",
-                                                  "owner/repairs/", "owner/surveys/"]
+    buttons = re.findall(
+        r'<a class="md-button md-button--primary" href="([^"]+)">([^<]+)</a>', home
+    )
+    assert [href for href, _label in buttons] == [
+        "owner/renovation/",
+        "owner/move-in/",
+        "owner/repairs/",
+        "owner/surveys/",
+    ]
     labels = "".join(label for _href, label in buttons)
     for task in ("装修", "搬家", "报修", "调查"):
         assert task in labels
@@ -258,12 +316,16 @@ def test_renovation_procedure_page(built_site, community, rules):
     assert guide.items("所需资料") == len(rules["documents"])
     assert "/forms/renovation/apply" in guide.links("在线申请")
     # The seed has no renovation deposit: it is shown as the community's own.
-    assert f"本小区收取装修押金{community.renovation['deposit_yuan']}元" in guide.section("办理流程")
+    assert f"本小区收取装修押金{community.renovation['deposit_yuan']}元" in guide.section(
+        "办理流程"
+    )
     # The staff's own organisation stays in the staff handbook.
     assert "项目经理为总负责人" not in guide.text
 
 
-def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(built_site, community, rules):
+def test_renovation_rules_page_lists_each_prohibited_change_and_the_hours(
+    built_site, community, rules
+):
     rules_page = page(built_site, "owner/renovation/rules")
     assert rules_page.titles(2) == ["禁止行为", "户型改动", "施工时间"]
     prohibited = rules_page.section("禁止行为")
@@ -296,9 +358,11 @@ def test_renovation_site_page_people_materials_waste_patrols(built_site, communi
     table = {plain(row).split("号楼", 1)[0]: plain(row) for row in rows}
     assert len(table) == len(community.buildings)
     # The seed's routes: 1/4/7 → 3号车场 (12号楼旁), 2/3/5/6 → 1号车场 (6号楼旁), 8–11 → 2号车场 (9号楼旁).
-    seed_routes = {"3号车场出入口（12号楼旁边）": [1, 4, 7],
-                   "1号车场出入口（6号楼旁边）": [2, 3, 5, 6],
-                   "2号车场出入口（9号楼旁边）": [8, 9, 10, 11]}
+    seed_routes = {
+        "3号车场出入口（12号楼旁边）": [1, 4, 7],
+        "1号车场出入口（6号楼旁边）": [2, 3, 5, 6],
+        "2号车场出入口（9号楼旁边）": [8, 9, 10, 11],
+    }
     for entrance, buildings in seed_routes.items():
         for number in buildings:
             assert table[str(number)].endswith(entrance), table[str(number)]
@@ -324,15 +388,35 @@ def test_renovation_services_page(built_site, community):
     # The seed offers extinguishers for rent; it does not oblige anyone to keep one on site.
     assert "应配备" not in extinguisher and "需要灭火器的" in extinguisher
     text = services.text
-    for offer in ("防尘口罩", "防暑茶", "材料垫布", "租用", "购买", "蛇皮口袋", "装修咨询", "效果图",
-                  "品牌装修公司", "品牌装修材料清单", "装饰装修讲座", "如何选择装修公司", "《装修手册》",
-                  "装修费用", "房屋交付时发放给每一位业主"):
+    for offer in (
+        "防尘口罩",
+        "防暑茶",
+        "材料垫布",
+        "租用",
+        "购买",
+        "蛇皮口袋",
+        "装修咨询",
+        "效果图",
+        "品牌装修公司",
+        "品牌装修材料清单",
+        "装饰装修讲座",
+        "如何选择装修公司",
+        "《装修手册》",
+        "装修费用",
+        "房屋交付时发放给每一位业主",
+    ):
         assert offer in text, offer
 
 
 def test_move_in_page(built_site, community):
     move_in = page(built_site, "owner/move-in")
-    assert move_in.titles(2) == ["搬家预约", "大件物品与车库限高", "搬家路线", "我们提供的帮助", "入住回访"]
+    assert move_in.titles(2) == [
+        "搬家预约",
+        "大件物品与车库限高",
+        "搬家路线",
+        "我们提供的帮助",
+        "入住回访",
+    ]
     booking = move_in.section("搬家预约")
     assert f"到{community['service_center']}预约" in booking and "电话预约" in booking
     assert community["service_phone"].replace(" ", "") in booking
@@ -348,7 +432,13 @@ def test_move_in_page(built_site, community):
         assert help_item in help_given
     visit = move_in.section("入住回访")
     assert move_in.items("入住回访") == 5
-    for topic in ("房屋交付手续", "房屋装修手续", "搬家入住", "房屋质量问题的整改结果", "整体的服务质量"):
+    for topic in (
+        "房屋交付手续",
+        "房屋装修手续",
+        "搬家入住",
+        "房屋质量问题的整改结果",
+        "整体的服务质量",
+    ):
         assert topic in visit
     assert "/forms/surveys/move-in-visit" in move_in.links("入住回访")
     assert "/forms/move-in/" in move_in.links("搬家预约")
@@ -357,8 +447,9 @@ def test_move_in_page(built_site, community):
 def test_service_promise_page_has_the_code_and_the_public_standards(built_site, community):
     promise = page(built_site, "owner/service-promise")
     code = promise.section("SERVICE服务系统")
-    for letter, word in zip("SERVICE", ("SMILE", "EXCELLENT", "READY", "VIEWING", "INVITING",
-                                        "CREATING", "EYE")):
+    for letter, word in zip(
+        "SERVICE", ("SMILE", "EXCELLENT", "READY", "VIEWING", "INVITING", "CREATING", "EYE")
+    ):
         assert f"{letter}：{word}" in code
     standards = promise.section("公开服务标准")
     assert promise.items("公开服务标准") == 6
@@ -402,12 +493,24 @@ def test_repairs_page_how_to_report_and_what_follows(built_site, community):
 
 def test_complaints_page_who_answers_and_how_it_is_followed_up(built_site, community):
     complaints = page(built_site, "owner/complaints")
-    assert complaints.titles(2) == ["怎么投诉", "谁来处理", "处理之后的回访", "走访", "其他反映意见的方式"]
+    assert complaints.titles(2) == [
+        "怎么投诉",
+        "谁来处理",
+        "处理之后的回访",
+        "走访",
+        "其他反映意见的方式",
+    ]
     how = complaints.section("怎么投诉")
     assert "投诉电话" in how and community["service_phone"].replace(" ", "") in how
     who = complaints.section("谁来处理")
-    for duty in ("及时走访、及时处理", "签字", "每周", "书面汇报给项目管理处负责人",
-                 "书面直接通知负责的部门承办", "请示管理处负责人"):
+    for duty in (
+        "及时走访、及时处理",
+        "签字",
+        "每周",
+        "书面汇报给项目管理处负责人",
+        "书面直接通知负责的部门承办",
+        "请示管理处负责人",
+    ):
         assert duty in who, duty
     follow_up = complaints.section("处理之后的回访")
     assert "客户投诉回访率" in follow_up and "首先向您道歉" in follow_up
@@ -418,14 +521,27 @@ def test_complaints_page_who_answers_and_how_it_is_followed_up(built_site, commu
 
 def test_fees_page_payment_publication_and_other_services(built_site, community):
     fees = page(built_site, "owner/fees")
-    assert fees.titles(2) == ["收费公示", "怎么交费", "公共能源费", "打字、复印等商务服务", "其他便民服务"]
+    assert fees.titles(2) == [
+        "收费公示",
+        "怎么交费",
+        "公共能源费",
+        "打字、复印等商务服务",
+        "其他便民服务",
+    ]
     assert fees.items("收费公示") == 3
     published = fees.section("收费公示")
     assert "醒目位置公布" in published and "公示服务项目与收费价目" in published
     assert "收支情况" in published
     paying = fees.section("怎么交费")
-    for fact in ("电话和您预约，再上门收取", f"到{community['service_center']}交纳", "开具收据", "物业管理费", "水电费",
-                 "公共能源费", "维修费"):
+    for fact in (
+        "电话和您预约，再上门收取",
+        f"到{community['service_center']}交纳",
+        "开具收据",
+        "物业管理费",
+        "水电费",
+        "公共能源费",
+        "维修费",
+    ):
         assert fact in paying, fact
     assert "抄录计量表" in fees.section("公共能源费")
     assert "按规定的收费标准收取费用" in fees.section("打字、复印等商务服务")
@@ -436,9 +552,13 @@ def test_fees_page_payment_publication_and_other_services(built_site, community)
 def test_keys_and_moving_out_page(built_site, community):
     keys = page(built_site, "owner/keys-and-moving-out")
     assert keys.titles(2) == ["留存钥匙与备用钥匙", "办理迁出手续", "入住"]
-    assert f"{community['service_center']}与秩序维护部共同封存" in keys.section("留存钥匙与备用钥匙")
+    assert f"{community['service_center']}与秩序维护部共同封存" in keys.section(
+        "留存钥匙与备用钥匙"
+    )
     moving_out = keys.section("办理迁出手续")
-    assert "9号楼1单元一楼" in moving_out and community["office_hours"].replace(" ", "") in moving_out
+    assert (
+        "9号楼1单元一楼" in moving_out and community["office_hours"].replace(" ", "") in moving_out
+    )
 
 
 # --- Staff handbook ---------------------------------------------------------------------------
@@ -463,8 +583,15 @@ def test_staff_service_code_has_all_seven_letters_in_full(built_staff_site):
 
 def test_renovation_control_points_one_section_each(built_staff_site, community, rules):
     control = page(built_staff_site, "renovation-control")
-    assert control.titles(2) == ["告知宣传", "手续办理", "应急措施与成品保护", "装修客满服务",
-                                 "装修人员管理", "装修材料管理", "装修现场管理"]
+    assert control.titles(2) == [
+        "告知宣传",
+        "手续办理",
+        "应急措施与成品保护",
+        "装修客满服务",
+        "装修人员管理",
+        "装修材料管理",
+        "装修现场管理",
+    ]
     assert control.items("法律法规宣传") == 3
     assert control.items("告知相关规定") == 2
     notices = control.section("温馨提示")
@@ -487,7 +614,10 @@ def test_renovation_control_points_one_section_each(built_staff_site, community,
     assert control.items("装修材料进出的管理") == 4
     for entrance in community.material_entrances:
         numbers = "、".join(str(n) for n in entrance["buildings"])
-        assert f"{numbers}号楼的业主装修材料从{entrance['name']}（{entrance['beside']}旁边）进入" in materials
+        assert (
+            f"{numbers}号楼的业主装修材料从{entrance['name']}（{entrance['beside']}旁边）进入"
+            in materials
+        )
     site = control.section("装修现场管理")
     assert "装修办巡查：每日" in site and "秩序维护部巡查：每两天" in site
     assert "当班秩序维护班长" in site
@@ -553,15 +683,20 @@ def test_customer_service_page(built_staff_site, community):
 
 def test_satisfaction_plan_page(built_staff_site):
     plan = page(built_staff_site, "satisfaction-plan")
-    assert plan.titles(2) == ["为什么要提升满意度", "建立良好的服务制度，制定服务修整方案",
-                              "避免服务不好的印象，弥补服务中的不足", "提供超值服务，改善服务标准",
-                              "新入住业主提升策略"]
+    assert plan.titles(2) == [
+        "为什么要提升满意度",
+        "建立良好的服务制度，制定服务修整方案",
+        "避免服务不好的印象，弥补服务中的不足",
+        "提供超值服务，改善服务标准",
+        "新入住业主提升策略",
+    ]
     assert "要使业主满意" in plan.text
     assert "首先是道歉" in plan.text
     assert "加强与新入住业主的沟通，建立初期的客户关系" in plan.section("新入住业主提升策略")
 
 
 # --- The data drives the site -----------------------------------------------------------------
+
 
 def test_editing_the_community_file_changes_the_site(tmp_path):
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
@@ -605,10 +740,19 @@ def test_every_link_into_the_forms_app_reaches_a_page_of_the_app(halves, app):
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 
     urls = app.url_map.bind("localhost")
-    linked = {href.split("#")[0] for _url, path in every_page(halves) for href in Page(path).links()
-              if href.startswith("/forms/")}
-    assert {"/forms/renovation/apply", "/forms/surveys/satisfaction", "/forms/surveys/needs",
-            "/forms/surveys/move-in-visit", "/forms/staff/"} <= linked
+    linked = {
+        href.split("#")[0]
+        for _url, path in every_page(halves)
+        for href in Page(path).links()
+        if href.startswith("/forms/")
+    }
+    assert {
+        "/forms/renovation/apply",
+        "/forms/surveys/satisfaction",
+        "/forms/surveys/needs",
+        "/forms/surveys/move-in-visit",
+        "/forms/staff/",
+    } <= linked
     for href in linked:
         try:
             urls.match(href, method="GET")

@@ -4,6 +4,7 @@ numbers written one way).
 
 Reads the built site (``mkdocs build --strict``) like ``test_content.py``.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,6 +36,7 @@ def article_text(path) -> str:
 
 # --- The example community ----------------------------------------------------------------------
 
+
 def test_the_shipped_community_is_an_example(community):
     assert community.example
     assert community.example_notice == EXAMPLE_NOTICE
@@ -42,27 +44,37 @@ def test_the_shipped_community_is_an_example(community):
 
 
 def test_every_page_says_it_shows_the_example_community(built_site, built_staff_site):
-    for path in (all_pages(built_site) + [built_site / "404.html"] + all_pages(built_staff_site)):
+    for path in all_pages(built_site) + [built_site / "404.html"] + all_pages(built_staff_site):
         source = path.read_text(encoding="utf-8")
         banner = re.search(r'<aside class="md-banner">(.*?)</aside>', source, re.S)
         assert banner and EXAMPLE_NOTICE in banner.group(1), path
 
 
-def test_values_the_seed_does_not_give_are_the_communitys_own(built_site, built_staff_site, community):
+def test_values_the_seed_does_not_give_are_the_communitys_own(
+    built_site, built_staff_site, community
+):
     """Deposit, 彩条布 and extinguisher amounts, the garage height, working hours: each is
     introduced as this community's setting, never as the seed's rule."""
     reno = community.renovation
     guide = page(built_site, "owner/renovation").section("办理流程")
     assert f"本小区收取装修押金{reno['deposit_yuan']}元" in guide
     services = page(built_site, "owner/renovation/services")
-    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in services.section("彩条布借用")
-    assert (f"本小区的租金为每具每月{reno['extinguisher_rent_yuan_per_month']}元"
-            in services.section("灭火器租赁"))
+    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in services.section(
+        "彩条布借用"
+    )
+    assert (
+        f"本小区的租金为每具每月{reno['extinguisher_rent_yuan_per_month']}元"
+        in services.section("灭火器租赁")
+    )
     assert "本小区规定的施工时间" in page(built_site, "owner/renovation/rules").section("施工时间")
     move_in = page(built_site, "owner/move-in")
-    assert f"本小区为{community.move_in['garage_clearance_m']}米" in move_in.section("大件物品与车库限高")
+    assert f"本小区为{community.move_in['garage_clearance_m']}米" in move_in.section(
+        "大件物品与车库限高"
+    )
     control = page(built_staff_site, "renovation-control")
-    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in control.section("客户满意关怀服务")
+    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in control.section(
+        "客户满意关怀服务"
+    )
 
 
 def test_a_community_without_a_deposit_shows_none(tmp_path):
@@ -82,9 +94,17 @@ def test_a_community_without_a_deposit_shows_none(tmp_path):
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "site"
     subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--quiet",
-         "--site-dir", str(out)],
-        cwd=PROJECT_ROOT, check=True, env={**os.environ, "COMMUNITY_FILE": str(changed)},
+        [
+            str(Path(sys.executable).parent / "mkdocs"),
+            "build",
+            "--strict",
+            "--quiet",
+            "--site-dir",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        env={**os.environ, "COMMUNITY_FILE": str(changed)},
     )
     procedure = page(out, "owner/renovation").section("办理流程")
     assert "装修押金" not in procedure and "验收" in procedure
@@ -92,7 +112,10 @@ def test_a_community_without_a_deposit_shows_none(tmp_path):
 
 # --- The seed's rules, undistorted ----------------------------------------------------------------
 
-def test_building_12_is_the_communitys_own_route_not_in_the_seeds_sentence(built_site, built_staff_site):
+
+def test_building_12_is_the_communitys_own_route_not_in_the_seeds_sentence(
+    built_site, built_staff_site
+):
     materials = page(built_staff_site, "renovation-control").section("装修材料进出的管理")
     assert "1、4、7号楼的业主装修材料从3号车场出入口（12号楼旁边）进入" in materials
     assert "1、4、7、12号楼" not in materials
@@ -150,6 +173,7 @@ def test_the_seeds_fee_regulation_is_named(built_site, built_staff_site):
 
 # --- One voice ----------------------------------------------------------------------------------
 
+
 def test_one_term_per_thing(built_site, built_staff_site, community):
     """秩序维护 (never 护卫 but once in the glossary), 客服助理 (never 客户助理), and the service
     centre by its one name (never 客户服务中心 or 客户中心), in both halves."""
@@ -160,7 +184,11 @@ def test_one_term_per_thing(built_site, built_staff_site, community):
         assert "客户助理" not in text, name
         assert "客户服务中心" not in text and "客户中心" not in text, name
         # Once, in the glossary: 物业的一些文件也称“护卫”.
-        expected = 1 if root == built_site and name in ("owner/index.html", "owner/print/index.html") else 0
+        expected = (
+            1
+            if root == built_site and name in ("owner/index.html", "owner/print/index.html")
+            else 0
+        )
         assert text.count("护卫") == expected, name
     assert community["service_center"] in page(built_site, "owner/renovation").section("办理地点")
 
@@ -168,12 +196,23 @@ def test_one_term_per_thing(built_site, built_staff_site, community):
 def test_glossary_explains_the_seeds_own_words(built_site):
     guide = page(built_site, "owner")
     glossary = guide.section("常用词语")
-    for word in ("双证管理", "秩序维护员", "客服助理", "装修办", "车库进口标高", "彩条布", "闭水、通水试验",
-                 "建渣", "成品保护"):
+    for word in (
+        "双证管理",
+        "秩序维护员",
+        "客服助理",
+        "装修办",
+        "车库进口标高",
+        "彩条布",
+        "闭水、通水试验",
+        "建渣",
+        "成品保护",
+    ):
         assert word in glossary, word
     assert "两种证件" in glossary
     assert "../index.md" not in page(built_site, "owner/renovation/site").html
-    assert "../../#常用词语" in page(built_site, "owner/renovation/site").links("装修人员出入与双证")
+    assert "../../#常用词语" in page(built_site, "owner/renovation/site").links(
+        "装修人员出入与双证"
+    )
 
 
 def test_owner_pages_speak_to_the_owner(built_site):
@@ -190,7 +229,7 @@ def test_owner_pages_speak_to_the_owner(built_site):
 def test_numbers_are_written_next_to_their_chinese(built_site, built_staff_site):
     for path in all_pages(built_site) + all_pages(built_staff_site):
         text = article_text(path)
-        spaced = [text[max(0, m.start() - 8):m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
+        spaced = [text[max(0, m.start() - 8) : m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
         assert not spaced, f"{path}: {spaced}"
 
 
@@ -208,5 +247,5 @@ def test_owner_forms_write_numbers_the_same_way(client, path):
     source = re.sub(r"<(script|style)\b.*?</\1>", "", source, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", "", source))
     text = re.sub(r"\s*\n\s*", "\n", text)
-    spaced = [text[max(0, m.start() - 8):m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
+    spaced = [text[max(0, m.start() - 8) : m.end() + 4] for m in SPACED_NUMBER.finditer(text)]
     assert not spaced, spaced

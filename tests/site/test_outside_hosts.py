@@ -6,6 +6,7 @@ stylesheet, image or frame, a CSS ``url()``/``@import``, a URL string in JavaScr
 ``<a href>`` links, which a reader chooses to follow, may point elsewhere. The browser tests then
 check what phones actually request, including an old phone browser without ResizeObserver.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -18,13 +19,17 @@ from urllib.parse import urlsplit
 import pytest
 from mkdocs.config import load_config
 
-from tests.support.search import open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER
+from tests.support.search import open_search, ranked_sections
 from tests.support.server import PROJECT_ROOT
 from tests.support.staff import login
 
-URL = re.compile(r"(?:https?:)?//(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b[^\s\"'`)<>]*")
-JS_STRING_URL = re.compile(r"[\"'`](?P<url>(?:https?:)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}[^\"'`\s]*)")
+URL = re.compile(
+    r"(?:https?:)?//(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b[^\s\"'`)<>]*"
+)
+JS_STRING_URL = re.compile(
+    r"[\"'`](?P<url>(?:https?:)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}[^\"'`\s]*)"
+)
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 CSS_URL = re.compile(r"url\(\s*([\"']?)(?P<url>.*?)\1\s*\)", re.DOTALL)
 CSS_IMPORT = re.compile(r"@import\s+(?:url\(\s*)?[\"']?(?P<url>[^\"')\s;]+)")
@@ -98,7 +103,9 @@ class PageScanner(HTMLParser):
                 continue  # a link the reader chooses to follow
             if name == "style":
                 self.problems += css_problems(value, self.hosts)
-            elif URL.search(value) and any(outside(u.group(0), self.hosts) for u in URL.finditer(value)):
+            elif URL.search(value) and any(
+                outside(u.group(0), self.hosts) for u in URL.finditer(value)
+            ):
                 self.problems.append(f"<{tag} {name}={value!r}>")
             if tag == "script" and name == "src":
                 self.scripts.append(value)
@@ -154,25 +161,24 @@ def test_no_built_file_asks_another_host(half):
     hosts = own_hosts()
     files = built_files(half)
     assert any(p.suffix == ".js" for p in files) and any(p.suffix == ".html" for p in files)
-    problems = {
-        str(p.relative_to(half)): found
-        for p in files
-        if (found := scan_file(p, hosts))
-    }
+    problems = {str(p.relative_to(half)): found for p in files if (found := scan_file(p, hosts))}
     assert not problems, f"references to other hosts: {problems}"
 
 
-@pytest.mark.parametrize("snippet, expected", [
-    ('<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">', 1),
-    ('<script src="//cdn.jsdelivr.net/npm/x.js"></script>', 1),
-    ('<img src="https://example.com/a.png">', 1),
-    ('<div style="background:url(https://example.com/a.png)"></div>', 1),
-    ('<style>@import url("https://fonts.googleapis.com/css");</style>', 1),
-    ('<script>fetch("https://hm.baidu.com/hm.js")</script>', 1),
-    ('<a href="https://www.gov.cn/">政府网站</a>', 0),
-    ('<svg xmlns="http://www.w3.org/2000/svg"></svg>', 0),
-    ('<img src="../assets/a.png">', 0),
-])
+@pytest.mark.parametrize(
+    "snippet, expected",
+    [
+        ('<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">', 1),
+        ('<script src="//cdn.jsdelivr.net/npm/x.js"></script>', 1),
+        ('<img src="https://example.com/a.png">', 1),
+        ('<div style="background:url(https://example.com/a.png)"></div>', 1),
+        ('<style>@import url("https://fonts.googleapis.com/css");</style>', 1),
+        ('<script>fetch("https://hm.baidu.com/hm.js")</script>', 1),
+        ('<a href="https://www.gov.cn/">政府网站</a>', 0),
+        ('<svg xmlns="http://www.w3.org/2000/svg"></svg>', 0),
+        ('<img src="../assets/a.png">', 0),
+    ],
+)
 def test_scanner_tells_requests_from_reader_links(tmp_path, snippet, expected):
     page = tmp_path / "index.html"
     page.write_text(f"<html><head></head><body>{snippet}</body></html>", encoding="utf-8")
@@ -210,8 +216,14 @@ def test_resize_observer_polyfill_is_local(half):
     assert (half / "assets/javascripts/resize-observer.js").is_file()
 
 
-PAGES_TO_VISIT = ["", "owner/renovation/", "owner/renovation/site/", "owner/print/",
-                  "owner/repairs/", "staff/cleaning-standards/"]
+PAGES_TO_VISIT = [
+    "",
+    "owner/renovation/",
+    "owner/renovation/site/",
+    "owner/print/",
+    "owner/repairs/",
+    "staff/cleaning-standards/",
+]
 
 
 @pytest.mark.browser

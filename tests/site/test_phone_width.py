@@ -1,4 +1,5 @@
 """Every handbook page is readable on a 360 px phone without scrolling sideways."""
+
 from __future__ import annotations
 
 import struct
@@ -45,11 +46,16 @@ def test_every_page_fits_a_360px_phone(phone, live_server, built_site, built_sta
         width = phone.evaluate("document.documentElement.scrollWidth")
         viewport = phone.evaluate("window.innerWidth")
         # What a reader sees: a full-page screenshot is as wide as the page can be panned.
-        shot = png_width(phone.screenshot(full_page=True, scale="css", type="png",
-                                          clip=None, animations="disabled"))
+        shot = png_width(
+            phone.screenshot(
+                full_page=True, scale="css", type="png", clip=None, animations="disabled"
+            )
+        )
         if width > PHONE_WIDTH or viewport > PHONE_WIDTH or shot > PHONE_WIDTH:
             too_wide[path] = {
-                "scrollWidth": width, "innerWidth": viewport, "screenshot": shot,
+                "scrollWidth": width,
+                "innerWidth": viewport,
+                "screenshot": shot,
                 "sticking out": phone.evaluate(WIDEST_ELEMENTS, PHONE_WIDTH),
             }
     assert not too_wide, f"pages wider than {PHONE_WIDTH} px: {too_wide}"

@@ -1,4 +1,5 @@
 """The printable owner handbook: one page holding the whole owner guide, and its PDF."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,18 @@ from pathlib import Path
 import pytest
 from mkdocs.config import load_config
 
-from handbook_hooks.print_handbook import PRINT_PAGE, chapter_id
 from handbook_hooks.pdf import PdfUnavailable, build_pdf
+from handbook_hooks.print_handbook import PRINT_PAGE, chapter_id
 from tests.support.server import PROJECT_ROOT
 
-CHAPTER = re.compile(r'<h2 class="print-chapter" id="(?P<id>[^"]+)">(?P<title>.*?)<a class="headerlink"')
+CHAPTER = re.compile(
+    r'<h2 class="print-chapter" id="(?P<id>[^"]+)">(?P<title>.*?)<a class="headerlink"'
+)
 
 
 def owner_pages_in_nav_order() -> list[str]:
     """Source paths of the owner guide's pages, in navigation order, the print page excluded."""
+
     def walk(items):
         for item in items:
             value = next(iter(item.values())) if isinstance(item, dict) else item
@@ -44,26 +48,28 @@ def test_print_page_holds_every_owner_page_in_nav_order(print_html):
 
 def test_print_page_content_is_the_pages_content_rendered_from_data(print_html, built_site):
     """Rules come through the data hook (19:00, deposits, entrances) and no Jinja is left over."""
-    article = print_html[print_html.index("<article"):print_html.index("</article>")]
+    article = print_html[print_html.index("<article") : print_html.index("</article>")]
     for text in ["19:00", "双证", "彩条布", "3号车场出入口", "闭水", "装修管理服务协议"]:
         assert text in article, text
     assert "{{" not in article and "{%" not in article
     # Every paragraph of the rules page is in the handbook.
     rules = (built_site / "owner/renovation/rules/index.html").read_text(encoding="utf-8")
-    rules_article = rules[rules.index("<article"):rules.index("</article>")]
+    rules_article = rules[rules.index("<article") : rules.index("</article>")]
     for paragraph in re.findall(r"<p>(.*?)</p>", rules_article, re.DOTALL):
         assert paragraph in article
 
 
 def test_links_between_chapters_stay_inside_the_handbook(print_html):
-    article = print_html[print_html.index("<article"):print_html.index("</article>")]
+    article = print_html[print_html.index("<article") : print_html.index("</article>")]
     ids = set(re.findall(r'id="([^"]+)"', article))
     for href in re.findall(r'<a [^>]*href="([^"]+)"', article):
         if href.startswith("#"):
             assert href[1:] in ids, f"broken in-page link {href}"
         else:
             # Only the PDF, the forms app, phone numbers and pages outside the owner guide remain.
-            assert href.endswith("handbook.pdf") or href.startswith(("/forms", "tel:", "./", "../")), href
+            assert href.endswith("handbook.pdf") or href.startswith(
+                ("/forms", "tel:", "./", "../")
+            ), href
 
 
 def test_print_page_is_not_in_search(built_site):
@@ -86,7 +92,9 @@ def test_printing_shows_only_the_handbook(desktop, live_server):
         .filter(sel => document.querySelector(sel))
         .filter(sel => getComputedStyle(document.querySelector(sel)).display !== 'none')""")
     assert hidden == []
-    assert desktop.evaluate("getComputedStyle(document.querySelector('article p')).fontSize") == "16px"
+    assert (
+        desktop.evaluate("getComputedStyle(document.querySelector('article p')).fontSize") == "16px"
+    )
     breaks = desktop.evaluate("""() => [...document.querySelectorAll('h2.print-chapter')]
         .map(h => getComputedStyle(h).breakBefore)""")
     assert len(breaks) >= 6 and set(breaks) == {"page"}
@@ -133,12 +141,23 @@ def test_pdf_build_refuses_without_a_cjk_font(built_site, tmp_path):
     import sys
 
     fonts_conf = tmp_path / "fonts.conf"
-    fonts_conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
-                          f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    fonts_conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+        f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
     target = tmp_path / "handbook.pdf"
     result = subprocess.run(
-        [sys.executable, "scripts/build_pdf.py", "--site-dir", str(built_site), "--output", str(target)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "scripts/build_pdf.py",
+            "--site-dir",
+            str(built_site),
+            "--output",
+            str(target),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
         env={**os.environ, "FONTCONFIG_FILE": str(fonts_conf)},
     )
     assert result.returncode == 1

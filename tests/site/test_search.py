@@ -5,6 +5,7 @@ The query sets live in ``scripts/bench_search.py`` (the benchmark runs all of th
 with the theme's default search); the browser test types the marked subset into the real
 search box on a phone, owners' queries in the owner site, staff queries in the staff handbook.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import re
 import pytest
 
 from handbook_hooks.search_tuning import PAGE_TOP_FACTOR
-from tests.support.search import HALF_PATHS, QUERIES, open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER
+from tests.support.search import HALF_PATHS, QUERIES, open_search, ranked_sections
 from tests.support.server import PROJECT_ROOT
 from tests.support.staff import login
 
@@ -47,7 +48,9 @@ def words(index) -> set[str]:
     found = set()
     for doc in index["docs"]:
         for field in ("title", "text"):
-            found.update(t.lower() for t in separator.split(re.sub(r"<[^>]+>", " ", doc[field])) if t)
+            found.update(
+                t.lower() for t in separator.split(re.sub(r"<[^>]+>", " ", doc[field])) if t
+            )
     return found
 
 
@@ -58,8 +61,9 @@ def tokens(owner_index, staff_index) -> set[str]:
 
 
 def page_text(*indexes) -> str:
-    return "".join(re.sub(r"<[^>]+>", "", d["title"] + d["text"])
-                   for index in indexes for d in index["docs"]).replace("\u200b", "")
+    return "".join(
+        re.sub(r"<[^>]+>", "", d["title"] + d["text"]) for index in indexes for d in index["docs"]
+    ).replace("\u200b", "")
 
 
 def test_both_halves_search_with_the_same_settings(owner_index, staff_index):
@@ -77,7 +81,11 @@ def test_index_is_segmented_with_zero_width_spaces(index):
 def test_domain_words_are_whole_words_of_the_index(owner_index, staff_index, tokens):
     """Each word of data/search_terms.txt that the handbook uses is one searchable word."""
     text = page_text(owner_index, staff_index)
-    words = [line.split()[0] for line in TERMS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    words = [
+        line.split()[0]
+        for line in TERMS_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     used = [w for w in words if w in text]
     assert len(used) >= 15, used
     missing = [w for w in used if w not in tokens]
@@ -90,11 +98,17 @@ def test_compound_words_are_split_so_their_parts_are_found(tokens):
     assert "岗位职责" not in tokens and "装修垃圾" not in tokens
 
 
-@pytest.mark.parametrize("half, location", [
-    ("owner", "owner/renovation/rules/#禁止行为"), ("owner", "owner/renovation/rules/#施工时间"),
-    ("owner", "owner/renovation/services/#彩条布借用"), ("owner", "owner/repairs/#不满意怎么办"),
-    ("staff", "cleaning-standards/#电梯轿厢"), ("staff", "customer-service/#客服主管岗位职责"),
-])
+@pytest.mark.parametrize(
+    "half, location",
+    [
+        ("owner", "owner/renovation/rules/#禁止行为"),
+        ("owner", "owner/renovation/rules/#施工时间"),
+        ("owner", "owner/renovation/services/#彩条布借用"),
+        ("owner", "owner/repairs/#不满意怎么办"),
+        ("staff", "cleaning-standards/#电梯轿厢"),
+        ("staff", "customer-service/#客服主管岗位职责"),
+    ],
+)
 def test_sections_have_readable_chinese_anchors(request, half, location):
     site = request.getfixturevalue("built_site" if half == "owner" else "built_staff_site")
     assert location in {d["location"] for d in read_index(site)["docs"]}
@@ -158,6 +172,9 @@ def test_search_finds_a_word_while_it_is_being_typed(phone, live_server):
 @pytest.mark.browser
 def test_chinese_anchor_opens_its_section(phone, live_server):
     phone.goto(f"{live_server.url}/owner/renovation/rules/#禁止行为")
-    assert phone.evaluate("document.querySelector(':target') && document.querySelector(':target').id") == "禁止行为"
+    assert (
+        phone.evaluate("document.querySelector(':target') && document.querySelector(':target').id")
+        == "禁止行为"
+    )
     top = phone.evaluate("document.getElementById('禁止行为').getBoundingClientRect().top")
     assert 0 <= top < 740

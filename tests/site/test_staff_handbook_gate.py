@@ -6,6 +6,7 @@ app checks the staff session itself) and nginx with ``deploy/nginx.conf`` in fro
 cookie, a logged-out or disabled account, tricks in the path: the login page or a 404, never a
 word of the staff handbook, never a 500.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.support.search import open_search, ranked_sections
 from tests.conftest import HANDBOOK_READER, csrf_token_from
+from tests.support.search import open_search, ranked_sections
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff
 
@@ -77,8 +78,11 @@ def staff_session(front: Front, username: str = HANDBOOK_READER) -> requests.Ses
     """A browser-like session logged in through the real login form."""
     session = requests.Session()
     form = session.get(front.url + LOGIN_PATH, timeout=30)
-    response = session.post(front.url + LOGIN_PATH, timeout=30, data={
-        "csrf_token": csrf_token_from(form.text), "username": username, "password": PASSWORD})
+    response = session.post(
+        front.url + LOGIN_PATH,
+        timeout=30,
+        data={"csrf_token": csrf_token_from(form.text), "username": username, "password": PASSWORD},
+    )
     assert urlsplit(response.url).path == "/forms/staff/", response.url
     return session
 
@@ -102,25 +106,44 @@ def staff_token(server: LiveServer, session: requests.Session) -> str:
     """The server-side session token inside a logged-in session's cookie."""
     app = Flask(__name__)
     app.secret_key = server_secret(server)
-    return app.session_interface.get_signing_serializer(app).loads(session.cookies["forms_session"])[
-        "staff_token"]
+    return app.session_interface.get_signing_serializer(app).loads(
+        session.cookies["forms_session"]
+    )["staff_token"]
 
 
 # Ways into the staff half: plain, its search index and sitemaps, and path tricks.
 GATED_PATHS = [
-    "/staff/", "/staff", PAGE, PAGE + "index.html", "/staff/search/search_index.json",
-    "/staff/sitemap.xml", "/staff/sitemap.xml.gz", "/staff/404.html", "/staff/no-such-page/",
-    "/staff/assets/javascripts/search-segment.js", "/staff/../staff/customer-service/",
-    "/staff/./customer-service/", "/staff/%2e%2e/staff/customer-service/",
-    "/staff%2Fcustomer-service/", "/staff/customer-service%2Findex.html",
-    "//staff/customer-service/", "/%73taff/customer-service/", "/staff/customer-service/?q=1",
+    "/staff/",
+    "/staff",
+    PAGE,
+    PAGE + "index.html",
+    "/staff/search/search_index.json",
+    "/staff/sitemap.xml",
+    "/staff/sitemap.xml.gz",
+    "/staff/404.html",
+    "/staff/no-such-page/",
+    "/staff/assets/javascripts/search-segment.js",
+    "/staff/../staff/customer-service/",
+    "/staff/./customer-service/",
+    "/staff/%2e%2e/staff/customer-service/",
+    "/staff%2Fcustomer-service/",
+    "/staff/customer-service%2Findex.html",
+    "//staff/customer-service/",
+    "/%73taff/customer-service/",
+    "/staff/customer-service/?q=1",
 ]
 # Paths that leave the staff half or name nothing: a 404 or an owner page, never staff text.
 OTHER_PATHS = [
-    "/owner/../staff/customer-service/", "/owner/..%2Fstaff/customer-service/",
-    "/owner/%2e%2e/staff/customer-service/", "/STAFF/customer-service/",
-    "/staff/..%2F..%2F..%2Fetc/passwd", "/staff/%00", "/site-staff/customer-service/",
-    "/staff-customer-service/", "/search/search_index.json", "/sitemap.xml",
+    "/owner/../staff/customer-service/",
+    "/owner/..%2Fstaff/customer-service/",
+    "/owner/%2e%2e/staff/customer-service/",
+    "/STAFF/customer-service/",
+    "/staff/..%2F..%2F..%2Fetc/passwd",
+    "/staff/%00",
+    "/site-staff/customer-service/",
+    "/staff-customer-service/",
+    "/search/search_index.json",
+    "/sitemap.xml",
 ]
 
 
@@ -145,11 +168,22 @@ def test_the_login_page_comes_back_to_the_page_asked_for(front):
     assert is_login_redirect(status, headers)
     assert parse_qs(urlsplit(headers["Location"]).query)["next"] == [PAGE + "?from=home"]
     session = requests.Session()
-    form = session.get(front.url + headers["Location"] if headers["Location"].startswith("/")
-                       else headers["Location"], timeout=30)
-    response = session.post(front.url + LOGIN_PATH, timeout=30, data={
-        "csrf_token": csrf_token_from(form.text), "username": HANDBOOK_READER,
-        "password": PASSWORD, "next": PAGE + "?from=home"})
+    form = session.get(
+        front.url + headers["Location"]
+        if headers["Location"].startswith("/")
+        else headers["Location"],
+        timeout=30,
+    )
+    response = session.post(
+        front.url + LOGIN_PATH,
+        timeout=30,
+        data={
+            "csrf_token": csrf_token_from(form.text),
+            "username": HANDBOOK_READER,
+            "password": PASSWORD,
+            "next": PAGE + "?from=home",
+        },
+    )
     assert urlsplit(response.url).path == PAGE
     assert "客服主管岗位职责" in response.text
 
@@ -191,8 +225,11 @@ def test_a_logged_out_cookie_stops_opening_the_handbook(front):
     cookie = session_cookie(session)
     assert raw_get(front.url, PAGE, cookie)[0] == 200
     home = session.get(front.url + "/forms/staff/", timeout=30)
-    session.post(front.url + "/forms/staff/logout", timeout=30,
-                 data={"csrf_token": csrf_token_from(home.text)})
+    session.post(
+        front.url + "/forms/staff/logout",
+        timeout=30,
+        data={"csrf_token": csrf_token_from(home.text)},
+    )
     status, headers, body = raw_get(front.url, PAGE, cookie)
     assert is_login_redirect(status, headers)
     assert_no_staff_text(body, "copied cookie after logout")
@@ -203,8 +240,11 @@ def test_an_expired_session_gets_the_login_page(front):
     cookie = session_cookie(session)
     digest = hashlib.sha256(staff_token(front.app, session).encode()).hexdigest()
     with sqlite3.connect(front.app.instance_path / "forms.sqlite3") as database:
-        database.execute("UPDATE staff_session SET expires_at = '2000-01-01 00:00:00.000000' "
-                         "WHERE token_hash = ?", (digest,))
+        database.execute(
+            "UPDATE staff_session SET expires_at = '2000-01-01 00:00:00.000000' "
+            "WHERE token_hash = ?",
+            (digest,),
+        )
     status, headers, body = raw_get(front.url, PAGE, cookie)
     assert is_login_redirect(status, headers)
     assert_no_staff_text(body, "expired session")

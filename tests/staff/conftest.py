@@ -1,4 +1,5 @@
 """Staff fixtures: accounts of every role, applications filed through the real service."""
+
 from __future__ import annotations
 
 import secrets
@@ -24,12 +25,21 @@ ROLE_USERS = {role: role for role in roles.ROLES}
 def application_values(building=1, unit=1, room="101", **overrides) -> dict:
     start = today() + timedelta(days=3)
     values = {
-        "building": building, "unit": unit, "room": room, "owner_name": "王美华",
-        "owner_mobile": "13800138000", "contractor_company": "金陵家装有限公司",
-        "site_lead_name": "陈工", "site_lead_mobile": "13912345678", "workers": 6,
-        "start_date": start, "end_date": start + timedelta(days=45),
-        "work_items": ["plumbing_electric", "walls_floors"], "description": "客厅铺地砖。",
-        "wants_tarpaulin": False, "wants_extinguisher": False,
+        "building": building,
+        "unit": unit,
+        "room": room,
+        "owner_name": "王美华",
+        "owner_mobile": "13800138000",
+        "contractor_company": "金陵家装有限公司",
+        "site_lead_name": "陈工",
+        "site_lead_mobile": "13912345678",
+        "workers": 6,
+        "start_date": start,
+        "end_date": start + timedelta(days=45),
+        "work_items": ["plumbing_electric", "walls_floors"],
+        "description": "客厅铺地砖。",
+        "wants_tarpaulin": False,
+        "wants_extinguisher": False,
     }
     values.update(overrides)
     return values

@@ -1,4 +1,5 @@
 """Every staff URL needs a session and the right role; attachments only under their application."""
+
 from __future__ import annotations
 
 import io
@@ -8,11 +9,11 @@ from werkzeug.datastructures import FileStorage
 
 from forms_app.accounts import permissions, roles
 from forms_app.core.extensions import db
+from forms_app.files.uploads import check_upload
 from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.patrols import patrol_kinds
 from forms_app.renovation.workflow import STEPS_BY_ACTION
 from forms_app.surveys.catalog import all_surveys
-from forms_app.files.uploads import check_upload
 from tests.conftest import csrf_token_from
 
 from .conftest import application_values, filed
@@ -23,9 +24,14 @@ PUBLIC = {"accounts.login", "accounts.logout"}
 
 def staff_rules(app):
     """Every rule under /forms/staff/, whichever package registered it, except login/logout."""
-    return sorted((r for r in app.url_map.iter_rules()
-                   if r.rule.startswith("/forms/staff/") and r.endpoint not in PUBLIC),
-                  key=lambda r: r.rule)
+    return sorted(
+        (
+            r
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith("/forms/staff/") and r.endpoint not in PUBLIC
+        ),
+        key=lambda r: r.rule,
+    )
 
 
 def file_with_attachment(app, room="101") -> tuple[int, int]:
@@ -37,8 +43,13 @@ def file_with_attachment(app, room="101") -> tuple[int, int]:
 
 def url_for_rule(rule, application_id, attachment_id) -> str:
     """A concrete URL for a rule; arguments this package does not know get a plain value."""
-    known = {"application_id": application_id, "attachment_id": attachment_id, "photo_id": 1,
-             "action": "approve", "fmt": "csv"}
+    known = {
+        "application_id": application_id,
+        "attachment_id": attachment_id,
+        "photo_id": 1,
+        "action": "approve",
+        "fmt": "csv",
+    }
     values = {name: known.get(name, 1) for name in rule.arguments}  # "1" suits any converter
     return rule.build(values, append_unknown=False)[1]
 
@@ -52,7 +63,9 @@ def test_no_session_means_login_page_on_every_staff_url(app, client):
         url = url_for_rule(rule, application_id, attachment_id)
         if "GET" in rule.methods:
             response = client.get(url)
-            assert response.headers["Location"].startswith("/forms/staff/login?next=/forms/staff"), url
+            assert response.headers["Location"].startswith(
+                "/forms/staff/login?next=/forms/staff"
+            ), url
         else:
             response = client.post(url, data={"csrf_token": token, "comment": "x"})
             assert response.headers["Location"] == "/forms/staff/login", url
@@ -75,19 +88,25 @@ def test_attachment_only_under_its_own_application(app, as_role, client):
     first, attachment = file_with_attachment(app, room="101")
     second, _ = file_with_attachment(app, room="102")
     staff = as_role(roles.SECURITY)
-    assert staff.get(f"/forms/staff/renovations/{second}/attachments/{attachment}").status_code == 404
+    assert (
+        staff.get(f"/forms/staff/renovations/{second}/attachments/{attachment}").status_code == 404
+    )
     assert staff.get(f"/forms/staff/renovations/{first}/attachments/99999").status_code == 404
     assert staff.get("/forms/staff/renovations/99999").status_code == 404
 
 
-ROLE_ONLY = [("/forms/staff/audit", {roles.MANAGER}),
-             ("/forms/staff/accounts/", {roles.MANAGER}),
-             ("/forms/staff/renovations/export.csv", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
-             ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
-             ("/forms/staff/renovations", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD,
-                                           roles.ENGINEERING, roles.SECURITY}),
-             ("/forms/staff/training/people/", {roles.MANAGER, roles.SERVICE_LEAD}),
-             ("/forms/staff/training/", set(roles.ROLES))]
+ROLE_ONLY = [
+    ("/forms/staff/audit", {roles.MANAGER}),
+    ("/forms/staff/accounts/", {roles.MANAGER}),
+    ("/forms/staff/renovations/export.csv", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
+    ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
+    (
+        "/forms/staff/renovations",
+        {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD, roles.ENGINEERING, roles.SECURITY},
+    ),
+    ("/forms/staff/training/people/", {roles.MANAGER, roles.SERVICE_LEAD}),
+    ("/forms/staff/training/", set(roles.ROLES)),
+]
 
 
 @pytest.mark.parametrize("url,allowed", ROLE_ONLY)
@@ -104,9 +123,16 @@ def test_role_restricted_pages(app, as_role, url, allowed):
 def test_every_staff_post_needs_the_csrf_token(app, as_role):
     application_id, attachment_id = file_with_attachment(app)
     manager = as_role(roles.MANAGER)
-    posts = [r for r in app.url_map.iter_rules()
-             if r.rule.startswith("/forms/staff/") and "POST" in r.methods]
-    assert {r.endpoint for r in posts} >= {"accounts.logout", "renovation_staff.take_step", "renovation_staff.record_patrol"}
+    posts = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/forms/staff/") and "POST" in r.methods
+    ]
+    assert {r.endpoint for r in posts} >= {
+        "accounts.logout",
+        "renovation_staff.take_step",
+        "renovation_staff.record_patrol",
+    }
     for rule in posts:
         url = url_for_rule(rule, application_id, attachment_id)
         for token in (None, "forged"):
@@ -151,18 +177,36 @@ def test_every_back_office_action_checks_the_role(app, as_role):
     application_id, attachment_id = file_with_attachment(app)
     with app.app_context():
         survey = next(iter(all_surveys().values()))
-    known = {"application_id": application_id, "attachment_id": attachment_id, "photo_id": 1,
-             "inspection_id": 1, "booking_id": 1, "notification_id": 1, "action": "approve", "fmt": "csv",
-             "request_id": 1, "kind": "repair",
-             "slug": survey.slug, "question_id": survey.questions[0].id,
-             "user_id": 1, "session_id": 1, "attempt_id": 1, "quiz_id": "service-code"}
-    actions = {(r.endpoint, method): r for r in staff_rules(app)
-               for method in r.methods - {"HEAD", "OPTIONS"}}
+    known = {
+        "application_id": application_id,
+        "attachment_id": attachment_id,
+        "photo_id": 1,
+        "inspection_id": 1,
+        "booking_id": 1,
+        "notification_id": 1,
+        "action": "approve",
+        "fmt": "csv",
+        "request_id": 1,
+        "kind": "repair",
+        "slug": survey.slug,
+        "question_id": survey.questions[0].id,
+        "user_id": 1,
+        "session_id": 1,
+        "attempt_id": 1,
+        "quiz_id": "service-code",
+    }
+    actions = {
+        (r.endpoint, method): r
+        for r in staff_rules(app)
+        for method in r.methods - {"HEAD", "OPTIONS"}
+    }
     assert len(actions) >= 27
     clients = {role: as_role(role) for role in roles.ROLES}
     for (endpoint, method), rule in sorted(actions.items()):
         values = dict(known, action="complete") if endpoint == "move_in_staff.close" else known
-        values = dict(values, action=STEP_POSTED) if endpoint == "renovation_staff.take_step" else values
+        values = (
+            dict(values, action=STEP_POSTED) if endpoint == "renovation_staff.take_step" else values
+        )
         url = rule.build({n: values[n] for n in rule.arguments}, append_unknown=False)[1]
         for role, client in clients.items():
             if method == "GET":

@@ -1,5 +1,6 @@
 """Accounts on the web for the 经理: create with a display name, change name and role, disable,
 reset passwords; the display name is what people read; the back office cannot be locked out."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,13 @@ def open_form(client) -> dict:
 
 
 def account_fields(**overrides) -> dict:
-    fields = {"username": "wangfang", "display_name": "王芳", "role": roles.SERVICE,
-              "password": "a-long-secret-1", "password_confirm": "a-long-secret-1"}
+    fields = {
+        "username": "wangfang",
+        "display_name": "王芳",
+        "role": roles.SERVICE,
+        "password": "a-long-secret-1",
+        "password_confirm": "a-long-secret-1",
+    }
     fields.update(overrides)
     return fields
 
@@ -70,20 +76,23 @@ def test_the_new_account_form_posted_twice_is_one_account(app, as_role):
     assert count_users(app) == before + 1
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("username", "", "用户名须为 2–30 个字符"),
-    ("username", "a b", "用户名须为 2–30 个字符"),
-    ("username", "manager", "已被使用"),
-    ("display_name", "", "请填写姓名"),
-    ("display_name", "王" * 31, "不超过 30 个字"),
-    ("display_name", "<b>王</b>", "不能含有"),
-    ("display_name", "\ufffd", "无法识别的字符"),
-    ("role", "boss", "请选择列表中的角色"),
-    ("role", "", "请选择列表中的角色"),
-    ("password", "short", "密码至少 10 位"),
-    ("password", "", "请设置密码"),
-    ("password_confirm", "a-long-secret-2", "两次输入的密码不一致"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("username", "", "用户名须为 2–30 个字符"),
+        ("username", "a b", "用户名须为 2–30 个字符"),
+        ("username", "manager", "已被使用"),
+        ("display_name", "", "请填写姓名"),
+        ("display_name", "王" * 31, "不超过 30 个字"),
+        ("display_name", "<b>王</b>", "不能含有"),
+        ("display_name", "\ufffd", "无法识别的字符"),
+        ("role", "boss", "请选择列表中的角色"),
+        ("role", "", "请选择列表中的角色"),
+        ("password", "short", "密码至少 10 位"),
+        ("password", "", "请设置密码"),
+        ("password_confirm", "a-long-secret-2", "两次输入的密码不一致"),
+    ],
+)
 def test_bad_account_input_is_refused_beside_the_field(app, as_role, field, value, message):
     manager = as_role(roles.MANAGER)
     before = count_users(app)
@@ -104,8 +113,9 @@ def test_only_the_manager_manages_accounts(app, as_role):
         client = as_role(role)
         assert client.get("/forms/staff/accounts/").status_code == 403
         token = csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
-        response = client.post(f"/forms/staff/accounts/{target}/active",
-                               data={"csrf_token": token, "active": "0"})
+        response = client.post(
+            f"/forms/staff/accounts/{target}/active", data={"csrf_token": token, "active": "0"}
+        )
         assert response.status_code == 403
     assert user(app, "service").active
 
@@ -115,8 +125,10 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
     engineer = user(app, "engineering")
     url = f"/forms/staff/accounts/{engineer.id}"
     token = csrf_token_from(manager.get(url).get_data(as_text=True))
-    response = manager.post(url + "/profile", data={"csrf_token": token, "display_name": "李工",
-                                       "role": roles.ENGINEERING})
+    response = manager.post(
+        url + "/profile",
+        data={"csrf_token": token, "display_name": "李工", "role": roles.ENGINEERING},
+    )
     assert response.status_code == 303
     with app.app_context():
         assert actor_label(db.session.get(StaffUser, engineer.id)) == "李工（工程）"
@@ -124,8 +136,10 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
     application_id = file_application(app)
     url_m = f"/forms/staff/accounts/{user(app, 'manager').id}"
     token = csrf_token_from(manager.get(url_m).get_data(as_text=True))
-    manager.post(url_m + "/profile",
-                 data={"csrf_token": token, "display_name": "张经理", "role": roles.MANAGER})
+    manager.post(
+        url_m + "/profile",
+        data={"csrf_token": token, "display_name": "张经理", "role": roles.MANAGER},
+    )
     walk(app, application_id, "approve")
     with app.app_context():
         application = db.session.get(RenovationApplication, application_id)
@@ -141,12 +155,18 @@ def test_disabling_ends_the_sessions_and_enabling_lets_back_in(app, as_role):
     guard = user(app, "security")
     url = f"/forms/staff/accounts/{guard.id}"
     token = csrf_token_from(manager.get(url).get_data(as_text=True))
-    assert manager.post(url + "/active", data={"csrf_token": token, "active": "0"}).status_code == 303
+    assert (
+        manager.post(url + "/active", data={"csrf_token": token, "active": "0"}).status_code == 303
+    )
     assert guard_client.get("/forms/staff/").status_code == 302
     assert login(app.test_client(), "security", PASSWORD).status_code == 401
-    assert manager.post(url + "/active", data={"csrf_token": token, "active": "1"}).status_code == 303
+    assert (
+        manager.post(url + "/active", data={"csrf_token": token, "active": "1"}).status_code == 303
+    )
     assert login(app.test_client(), "security", PASSWORD).status_code == 302
-    assert manager.post(url + "/active", data={"csrf_token": token, "active": "x"}).status_code == 400
+    assert (
+        manager.post(url + "/active", data={"csrf_token": token, "active": "x"}).status_code == 400
+    )
 
 
 def test_resetting_a_password_ends_the_sessions(app, as_role):
@@ -154,19 +174,34 @@ def test_resetting_a_password_ends_the_sessions(app, as_role):
     cleaner_client = as_role(roles.CLEANER)
     cleaner = user(app, "cleaner")
     url = f"/forms/staff/accounts/{cleaner.id}/password"
-    token = csrf_token_from(manager.get(f"/forms/staff/accounts/{cleaner.id}").get_data(as_text=True))
-    bad = manager.post(url, data={"csrf_token": token, "password": "new-secret-99",
-                                  "password_confirm": "other"})
+    token = csrf_token_from(
+        manager.get(f"/forms/staff/accounts/{cleaner.id}").get_data(as_text=True)
+    )
+    bad = manager.post(
+        url, data={"csrf_token": token, "password": "new-secret-99", "password_confirm": "other"}
+    )
     assert bad.status_code == 400 and "两次输入的密码不一致" in bad.get_data(as_text=True)
     assert cleaner_client.get("/forms/staff/").status_code == 200
-    good = manager.post(url, data={"csrf_token": token, "password": "new-secret-99",
-                                   "password_confirm": "new-secret-99"})
+    good = manager.post(
+        url,
+        data={
+            "csrf_token": token,
+            "password": "new-secret-99",
+            "password_confirm": "new-secret-99",
+        },
+    )
     assert good.status_code == 303
     assert cleaner_client.get("/forms/staff/").status_code == 302
     assert login(app.test_client(), "cleaner", "new-secret-99").status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(func.count(AuditLog.id)).where(
-            AuditLog.action == "user.reset_password", AuditLog.target == "cleaner")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(
+                    AuditLog.action == "user.reset_password", AuditLog.target == "cleaner"
+                )
+            )
+            == 1
+        )
 
 
 def test_the_last_manager_cannot_be_disabled_or_demoted(app, as_role):
@@ -174,15 +209,23 @@ def test_the_last_manager_cannot_be_disabled_or_demoted(app, as_role):
     me = user(app, "manager")
     url = f"/forms/staff/accounts/{me.id}"
     token = csrf_token_from(manager.get(url).get_data(as_text=True))
-    response = manager.post(url + "/profile", data={"csrf_token": token, "display_name": "张经理",
-                                       "role": roles.SERVICE})
+    response = manager.post(
+        url + "/profile",
+        data={"csrf_token": token, "display_name": "张经理", "role": roles.SERVICE},
+    )
     assert response.status_code == 400
     assert "至少要保留一个启用的经理账号" in response.get_data(as_text=True)
     response = manager.post(url + "/active", data={"csrf_token": token, "active": "0"})
     assert response.status_code == 400 and "不能停用自己" in response.get_data(as_text=True)
     assert user(app, "manager").role == roles.MANAGER and user(app, "manager").active
     with app.app_context():
-        assert db.session.scalar(select(func.count(StaffSession.id)).where(
-            StaffSession.user_id == me.id, StaffSession.ended_at.is_(None))) >= 1
+        assert (
+            db.session.scalar(
+                select(func.count(StaffSession.id)).where(
+                    StaffSession.user_id == me.id, StaffSession.ended_at.is_(None)
+                )
+            )
+            >= 1
+        )
     for path in ("99999", "0", "9" * 30):
         assert manager.get(f"/forms/staff/accounts/{path}").status_code == 404

@@ -1,4 +1,5 @@
 """Accounts: created on the command line only, argon2id hashes, disable and reset end sessions."""
+
 from sqlalchemy import select
 
 from forms_app.accounts.models import AuditLog, StaffUser
@@ -31,12 +32,26 @@ def test_create_user_hashes_with_argon2id_at_owasp_parameters(app, runner):
 
 
 def test_create_user_refuses_bad_input(app, runner):
-    assert "未知角色" in run(runner, "create-user", "li", "--role", "boss", password="a-long-secret-1").output
-    assert "密码至少 10 位" in run(runner, "create-user", "li", "--role", "客服", password="short").output
-    assert "不能与用户名相同" in run(runner, "create-user", "lilililili", "--role", "客服",
-                                 password="lilililili").output
-    assert run(runner, "create-user", "li", "--role", "护卫", password="a-long-secret-1").exit_code == 0
-    assert "已存在" in run(runner, "create-user", "LI", "--role", "客服", password="a-long-secret-1").output
+    assert (
+        "未知角色"
+        in run(runner, "create-user", "li", "--role", "boss", password="a-long-secret-1").output
+    )
+    assert (
+        "密码至少 10 位"
+        in run(runner, "create-user", "li", "--role", "客服", password="short").output
+    )
+    assert (
+        "不能与用户名相同"
+        in run(runner, "create-user", "lilililili", "--role", "客服", password="lilililili").output
+    )
+    assert (
+        run(runner, "create-user", "li", "--role", "护卫", password="a-long-secret-1").exit_code
+        == 0
+    )
+    assert (
+        "已存在"
+        in run(runner, "create-user", "LI", "--role", "客服", password="a-long-secret-1").output
+    )
     listing = run(runner, "list-users").output
     assert "li\t秩序维护\t启用" in listing
 

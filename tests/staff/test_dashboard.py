@@ -1,4 +1,5 @@
 """The staff home page: pipeline, today's patrols and moves, satisfaction and cleaning figures."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,13 +20,16 @@ def dated(app):
 def test_manager_sees_satisfaction_against_target_and_cleaning(dated, as_role, tmp_path):
     with_min_answers(dated, tmp_path, 2)
     for cleaning, overall in ((5, 4), (2, 3)):
-        store(dated, "satisfaction",
-              [Answer("cleaning", value=cleaning), Answer("overall", value=overall)])
+        store(
+            dated,
+            "satisfaction",
+            [Answer("cleaning", value=cleaning), Answer("overall", value=overall)],
+        )
     page = as_role(roles.MANAGER).get("/forms/staff/").get_data(as_text=True)
     assert "业主综合满意率" in page
     assert "2026年下半年" in page
     # Two of four scale answers are 满意 or 非常满意: 50%, below the 90% target, on 2 答卷.
-    assert "50%<span class=\"sample\">（2 份答卷）" in page and "未达标" in page
+    assert '50%<span class="sample">（2 份答卷）' in page and "未达标" in page
     assert "目标 90% 以上" in page
     assert "本月保洁检查" in page and "共检查 <strong>0</strong> 次" in page
     assert "今日搬家" in page and "0/3" in page
@@ -41,6 +45,7 @@ def test_satisfaction_and_cleaning_figures_follow_the_roles(dated, as_role):
 
 def test_each_role_opens_on_its_work_for_today(dated, as_role):
     """The registry puts the panels a role works from today first (HomePanel.today_for)."""
+
     def first_panel(role):
         page = as_role(role).get("/forms/staff/").get_data(as_text=True)
         today_work = page.split('id="today-work"')[1].split("</section>")[0]

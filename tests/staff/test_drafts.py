@@ -1,5 +1,6 @@
 """Drafts sent from the phone's queue (X-Staff-Draft): JSON answers the script acts on, one
 record at most however often a draft is sent, never a 500."""
+
 from __future__ import annotations
 
 import re
@@ -32,14 +33,20 @@ def on_site(app):
 
 def draft_of(client, application_id) -> dict:
     html = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
-    return {"csrf_token": csrf_token_from(html), "nonce": NONCE.search(html).group(1),
-            "kind": "guard", "patrol_date": TODAY.isoformat(), "findings": "地下室：正常。",
-            "violation": "no"}
+    return {
+        "csrf_token": csrf_token_from(html),
+        "nonce": NONCE.search(html).group(1),
+        "kind": "guard",
+        "patrol_date": TODAY.isoformat(),
+        "findings": "地下室：正常。",
+        "violation": "no",
+    }
 
 
 def send(client, application_id, draft):
-    return client.post(f"/forms/staff/renovations/{application_id}/patrols", data=draft,
-                       headers=DRAFT)
+    return client.post(
+        f"/forms/staff/renovations/{application_id}/patrols", data=draft, headers=DRAFT
+    )
 
 
 def patrols(app) -> int:
@@ -106,7 +113,10 @@ def test_an_invalid_draft_answers_with_its_errors(app, as_role):
     assert response.json["errors"]["findings"] == "请填写巡查情况。"
     engineer = as_role(roles.ENGINEERING)  # records 装修办 patrols, not the guard's kind
     refused = send(engineer, application_id, draft_of(engineer, application_id))
-    assert refused.status_code == 400 and "请选择您可以记录的巡查类型" in refused.json["errors"]["kind"]
+    assert (
+        refused.status_code == 400
+        and "请选择您可以记录的巡查类型" in refused.json["errors"]["kind"]
+    )
     assert patrols(app) == 0
 
 
@@ -116,10 +126,14 @@ def test_a_cleaning_draft_sent_twice_is_one_inspection(app, as_role):
     html = service.get("/forms/staff/cleaning/new").get_data(as_text=True)
     with app.app_context():
         day = today()
-    fields = {**inspection_fields(areas=("basement",), building="", day=day),
-              "csrf_token": csrf_token_from(html), "nonce": NONCE.search(html).group(1)}
-    answers = [service.post("/forms/staff/cleaning/new", data=fields, headers=DRAFT)
-               for _ in range(2)]
+    fields = {
+        **inspection_fields(areas=("basement",), building="", day=day),
+        "csrf_token": csrf_token_from(html),
+        "nonce": NONCE.search(html).group(1),
+    }
+    answers = [
+        service.post("/forms/staff/cleaning/new", data=fields, headers=DRAFT) for _ in range(2)
+    ]
     assert [a.json["outcome"] for a in answers] == ["saved", "duplicate"]
     assert answers[0].json["location"] == answers[1].json["location"]
     with app.app_context():
@@ -136,18 +150,25 @@ def test_an_acceptance_sent_twice_from_the_site_is_one_step(app, as_role):
     walk(app, application_id, "approve", "start", "complete")
     engineer = as_role(roles.ENGINEERING)
     html = engineer.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
-    draft = {"csrf_token": csrf_token_from(html), "nonce": STEP_NONCE.search(html).group(1),
-             "comment": "复验合格"}
+    draft = {
+        "csrf_token": csrf_token_from(html),
+        "nonce": STEP_NONCE.search(html).group(1),
+        "comment": "复验合格",
+    }
     url = f"/forms/staff/renovations/{application_id}/steps/accept"
     answers = [engineer.post(url, data=draft, headers=DRAFT) for _ in range(2)]
     assert [a.json["outcome"] for a in answers] == ["saved", "duplicate"]
     with app.app_context():
-        accepted = db.session.scalar(select(func.count(RenovationEvent.id)).where(
-            RenovationEvent.application_id == application_id,
-            RenovationEvent.to_state == "accepted"))
+        accepted = db.session.scalar(
+            select(func.count(RenovationEvent.id)).where(
+                RenovationEvent.application_id == application_id,
+                RenovationEvent.to_state == "accepted",
+            )
+        )
     assert accepted == 1
     # Another form (another nonce) for the same step now meets the changed state.
-    late = engineer.post(url, data={**draft, "nonce": "another-form-of-the-same-step"},
-                         headers=DRAFT)
+    late = engineer.post(
+        url, data={**draft, "nonce": "another-form-of-the-same-step"}, headers=DRAFT
+    )
     assert late.status_code == 409 and late.json["outcome"] == "conflict"
     assert "验收通过" in late.json["message"]

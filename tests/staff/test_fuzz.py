@@ -5,6 +5,7 @@ who may open all of them, with each filter, date, page and search parameter set 
 nobody types on purpose; then the list pages get names that clash with url_for's own
 keywords. The lists hold more than one page, so their page links are rendered too.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,11 +20,11 @@ from forms_app.accounts.models import AuditLog, LoginAttempt
 from forms_app.core.clock import today
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
-from forms_app.web.paging import PER_PAGE
+from forms_app.core.row_ids import MAX_ROW_ID
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
-from forms_app.core.row_ids import MAX_ROW_ID
 from forms_app.surveys.catalog import all_surveys
+from forms_app.web.paging import PER_PAGE
 from tests.conftest import csrf_token_from
 from tests.renovation.conftest import NOT_UTF8, odd_post
 
@@ -33,16 +34,55 @@ from .test_access import staff_rules
 # Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
 
-PARAMS = ("page", "date", "date_from", "date_to", "month", "q", "state", "building", "period",
-          "action", "area", "inspector", "failures")
+PARAMS = (
+    "page",
+    "date",
+    "date_from",
+    "date_to",
+    "month",
+    "q",
+    "state",
+    "building",
+    "period",
+    "action",
+    "area",
+    "inspector",
+    "failures",
+)
 # Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.
-ODD_VALUES = ["-1", "0", "99999999999999999999", "%00", "%ff", quote("²"), quote("٣"),
-              "0001-01-01", "9999-12-31", "0001-01", "9999-12", "x" * 5000, "1e3", "%20",
-              quote("𠀀"), "[]", "1" * 5000, "%27%22%3E%3Csvg%20onload=alert(1)%3E",
-              "%FF%FE%C0%AF"]
+ODD_VALUES = [
+    "-1",
+    "0",
+    "99999999999999999999",
+    "%00",
+    "%ff",
+    quote("²"),
+    quote("٣"),
+    "0001-01-01",
+    "9999-12-31",
+    "0001-01",
+    "9999-12",
+    "x" * 5000,
+    "1e3",
+    "%20",
+    quote("𠀀"),
+    "[]",
+    "1" * 5000,
+    "%27%22%3E%3Csvg%20onload=alert(1)%3E",
+    "%FF%FE%C0%AF",
+]
 # Query names that url_for would take as its own arguments if a view passed request.args on.
-CLASHING = ["_scheme=javascript", "_external=1", "_method=POST", "_anchor=x", "endpoint=x",
-            "slug=x", "question_id=x", "fmt=x", "values=x"]
+CLASHING = [
+    "_scheme=javascript",
+    "_external=1",
+    "_method=POST",
+    "_anchor=x",
+    "endpoint=x",
+    "slug=x",
+    "question_id=x",
+    "fmt=x",
+    "values=x",
+]
 
 
 @pytest.fixture
@@ -65,9 +105,17 @@ def get_urls(app) -> list[str]:
     with app.app_context():
         survey = next(s for s in all_surveys().values() if any(q.is_text for q in s.questions))
         text_question = next(q for q in survey.questions if q.is_text)
-    known = {"application_id": 1, "attachment_id": 1, "photo_id": 1, "inspection_id": 1,
-             "slug": survey.slug, "question_id": text_question.id, "fmt": "csv",
-             "booking_id": 1, "action": "complete"}
+    known = {
+        "application_id": 1,
+        "attachment_id": 1,
+        "photo_id": 1,
+        "inspection_id": 1,
+        "slug": survey.slug,
+        "question_id": text_question.id,
+        "fmt": "csv",
+        "booking_id": 1,
+        "action": "complete",
+    }
     urls = []
     for rule in staff_rules(app):
         if "GET" in rule.methods:
@@ -122,11 +170,13 @@ def test_odd_building_in_posted_forms_is_refused_not_a_500(app, manager, value):
     with app.app_context():
         slug = next(iter(all_surveys()))
     token = _token(manager)
-    response = manager.post(f"/forms/staff/surveys/{slug}/invitations",
-                            data={"csrf_token": token, "building": value})
+    response = manager.post(
+        f"/forms/staff/surveys/{slug}/invitations", data={"csrf_token": token, "building": value}
+    )
     assert response.status_code == 302
-    response = manager.post("/forms/staff/cleaning/new",
-                            data={"csrf_token": token, "building": value, "areas": "lobby"})
+    response = manager.post(
+        "/forms/staff/cleaning/new", data={"csrf_token": token, "building": value, "areas": "lobby"}
+    )
     assert response.status_code == 400
     assert "请选择列表中的楼栋" in response.get_data(as_text=True)
 
@@ -134,38 +184,94 @@ def test_odd_building_in_posted_forms_is_refused_not_a_500(app, manager, value):
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "²", "x" * 5000])
 def test_odd_dates_in_workflow_and_patrol_forms(app, manager, value):
     with app.app_context():
-        application_id = db.session.query(RenovationApplication.id).filter_by(
-            state="in_progress").scalar()
+        application_id = (
+            db.session.query(RenovationApplication.id).filter_by(state="in_progress").scalar()
+        )
     token = _token(manager)
     url = f"/forms/staff/renovations/{application_id}"
-    response = manager.post(f"{url}/steps/extend",
-                            data={"csrf_token": token, "end_date": value, "comment": "雨季"})
+    response = manager.post(
+        f"{url}/steps/extend", data={"csrf_token": token, "end_date": value, "comment": "雨季"}
+    )
     assert response.status_code in (303, 400), value
-    response = manager.post(f"{url}/patrols", data={
-        "csrf_token": token, "kind": "office", "patrol_date": value, "findings": "正常",
-        "violation": "no"})
+    response = manager.post(
+        f"{url}/patrols",
+        data={
+            "csrf_token": token,
+            "kind": "office",
+            "patrol_date": value,
+            "findings": "正常",
+            "violation": "no",
+        },
+    )
     assert response.status_code == 400, value
 
 
-FIELDS = ("comment", "internal_note", "confirm", "end_date", "kind", "patrol_date", "findings", "violation",
-          "violation_description", "building", "inspected_on", "spot", "areas", "nonce",
-          "result-x", "note-x", "username", "display_name", "role", "password",
-          "password_confirm", "active", "section", "digest", "q-smile", "held_on", "topic",
-          "trainer", "sections", "quiz", "attendees", "listed")
-ODD_FORM_VALUES = ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000,
-                   "1" * 5000, " "]
+FIELDS = (
+    "comment",
+    "internal_note",
+    "confirm",
+    "end_date",
+    "kind",
+    "patrol_date",
+    "findings",
+    "violation",
+    "violation_description",
+    "building",
+    "inspected_on",
+    "spot",
+    "areas",
+    "nonce",
+    "result-x",
+    "note-x",
+    "username",
+    "display_name",
+    "role",
+    "password",
+    "password_confirm",
+    "active",
+    "section",
+    "digest",
+    "q-smile",
+    "held_on",
+    "topic",
+    "trainer",
+    "sections",
+    "quiz",
+    "attendees",
+    "listed",
+)
+ODD_FORM_VALUES = [
+    "²",
+    "\x00",
+    "\ufffd",
+    "0001-01-01",
+    "9999-12-31",
+    "-1",
+    "x" * 20000,
+    "1" * 5000,
+    " ",
+]
 STEPS = ("approve", "reject", "start", "extend", "complete")
 
 
 @pytest.mark.parametrize("value", ODD_FORM_VALUES)
 def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
     with app.app_context():
-        application_id = db.session.query(RenovationApplication.id).filter_by(
-            state="in_progress").scalar()
+        application_id = (
+            db.session.query(RenovationApplication.id).filter_by(state="in_progress").scalar()
+        )
         slug = next(iter(all_surveys()))
-    known = {"application_id": application_id, "slug": slug, "booking_id": 1,
-             "notification_id": 1, "request_id": 1, "kind": "repair", "user_id": 1,
-             "session_id": 1, "quiz_id": "service-code"}
+    known = {
+        "application_id": application_id,
+        "slug": slug,
+        "booking_id": 1,
+        "notification_id": 1,
+        "request_id": 1,
+        "kind": "repair",
+        "user_id": 1,
+        "session_id": 1,
+        "quiz_id": "service-code",
+    }
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
     for rule in staff_rules(app):  # every POST but login and logout
@@ -176,46 +282,80 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
             url = rule.build({n: values[n] for n in rule.arguments}, append_unknown=False)[1]
             assert manager.post(url, data=data).status_code < 500, (url, repr(value)[:20])
     stranger = app.test_client()
-    login_data = {"csrf_token": _token(stranger, "/forms/staff/login"), "username": value,
-                  "password": value, "next": value}
+    login_data = {
+        "csrf_token": _token(stranger, "/forms/staff/login"),
+        "username": value,
+        "password": value,
+        "next": value,
+    }
     assert stranger.post("/forms/staff/login", data=login_data).status_code < 500
 
 
 def test_control_characters_are_not_stored(app, manager):
     """PostgreSQL refuses NUL in text: staff input loses control characters like owners' does."""
     with app.app_context():
-        application_id = db.session.query(RenovationApplication.id).filter_by(
-            state="in_progress").scalar()
+        application_id = (
+            db.session.query(RenovationApplication.id).filter_by(state="in_progress").scalar()
+        )
     token = _token(manager)
     url = f"/forms/staff/renovations/{application_id}"
-    assert manager.post(f"{url}/patrols", data={
-        "csrf_token": token, "kind": "office", "patrol_date": "",
-        "findings": "正常\x00", "violation": "yes", "violation_description": "\x00\x08"}
-    ).status_code == 400  # the date is missing: the form comes back
-    response = manager.post(f"{url}/patrols", data={
-        "csrf_token": token, "nonce": "control-characters-patrol", "kind": "office",
-        "findings": "垃圾\x00已清运\r\n第二行",
-        "patrol_date": today().isoformat(), "violation": "yes",
-        "violation_description": "\x0b19:00 后施工\x00"})
+    assert (
+        manager.post(
+            f"{url}/patrols",
+            data={
+                "csrf_token": token,
+                "kind": "office",
+                "patrol_date": "",
+                "findings": "正常\x00",
+                "violation": "yes",
+                "violation_description": "\x00\x08",
+            },
+        ).status_code
+        == 400
+    )  # the date is missing: the form comes back
+    response = manager.post(
+        f"{url}/patrols",
+        data={
+            "csrf_token": token,
+            "nonce": "control-characters-patrol",
+            "kind": "office",
+            "findings": "垃圾\x00已清运\r\n第二行",
+            "patrol_date": today().isoformat(),
+            "violation": "yes",
+            "violation_description": "\x0b19:00 后施工\x00",
+        },
+    )
     assert response.status_code == 303
-    assert manager.post(f"{url}/steps/complete",
-                        data={"csrf_token": token, "comment": "\x00完工\x07"}).status_code == 303
+    assert (
+        manager.post(
+            f"{url}/steps/complete", data={"csrf_token": token, "comment": "\x00完工\x07"}
+        ).status_code
+        == 303
+    )
     stranger = app.test_client()
-    stranger.post("/forms/staff/login", data={"csrf_token": _token(stranger, "/forms/staff/login"),
-                                              "username": "wang\x00", "password": "x"})
+    stranger.post(
+        "/forms/staff/login",
+        data={
+            "csrf_token": _token(stranger, "/forms/staff/login"),
+            "username": "wang\x00",
+            "password": "x",
+        },
+    )
     manager.get("/forms/staff/renovations?q=%00王")
     manager.get("/forms/staff/renovations/export.csv?q=%00王")
     with app.app_context():
         patrol = db.session.query(RenovationPatrol).one()
         assert patrol.findings == "垃圾已清运\n第二行"
         assert patrol.violation_description == "19:00 后施工"
-        events = db.session.query(RenovationEvent.comment).filter_by(
-            application_id=application_id).all()
+        events = (
+            db.session.query(RenovationEvent.comment).filter_by(application_id=application_id).all()
+        )
         assert ("完工",) in events
-        texts = [*db.session.query(LoginAttempt.username).all(),
-                 *db.session.query(AuditLog.target, AuditLog.detail).all()]
+        texts = [
+            *db.session.query(LoginAttempt.username).all(),
+            *db.session.query(AuditLog.target, AuditLog.detail).all(),
+        ]
     assert not any("\x00" in value for row in texts for value in row), texts
-
 
 
 # Beyond PostgreSQL's integer, SQLite's 64-bit integer and any machine integer; and no ids.
@@ -225,12 +365,16 @@ HUGE_IDS = ["2147483648", "9223372036854775808", "99999999999999999999", "1" * 5
 def id_rules(app):
     """Every rule of the app with an id in its path (application, attachment, photo,
     inspection, booking …), whichever package registered it."""
-    return [r for r in app.url_map.iter_rules()
-            if any(isinstance(c, IntegerConverter) for c in r._converters.values())]
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if any(isinstance(c, IntegerConverter) for c in r._converters.values())
+    ]
 
 
 def path_with(rule, huge: str) -> str:
     """The rule's path with every id set to ``huge`` and other parts to a plain value."""
+
     def part(match):
         name = match.group(1)
         if isinstance(rule._converters[name], IntegerConverter):
@@ -243,10 +387,15 @@ def path_with(rule, huge: str) -> str:
 def test_every_id_route_is_bounded(app):
     rules = id_rules(app)
     assert {r.endpoint for r in rules} >= {
-        "renovation_staff.renovation", "renovation_staff.take_step",
-        "renovation_staff.record_patrol", "renovation_staff.attachment",
-        "renovation_staff.patrol_photo", "cleaning_staff.detail", "cleaning_staff.photo",
-        "move_in_staff.close"}
+        "renovation_staff.renovation",
+        "renovation_staff.take_step",
+        "renovation_staff.record_patrol",
+        "renovation_staff.attachment",
+        "renovation_staff.patrol_photo",
+        "cleaning_staff.detail",
+        "cleaning_staff.photo",
+        "move_in_staff.close",
+    }
     for rule in rules:
         for converter in rule._converters.values():
             if isinstance(converter, IntegerConverter):
@@ -259,28 +408,41 @@ def test_ids_beyond_the_integer_range_are_404_on_every_route(app, manager, huge)
     for rule in id_rules(app):
         path = path_with(rule, huge)
         for method in sorted({"GET", "POST"} & rule.methods):
-            response = manager.open(path, method=method, data={
-                "csrf_token": token, "comment": "雨季", "end_date": "2030-01-01"})
+            response = manager.open(
+                path,
+                method=method,
+                data={"csrf_token": token, "comment": "雨季", "end_date": "2030-01-01"},
+            )
             assert response.status_code == 404, (method, path[:80], response.status_code)
             assert "页面不存在" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("form", [
-    {"step": "extend", "end_date": "2099-01-01", "comment": NOT_UTF8},
-    {"step": "patrols", "kind": "office", "findings": NOT_UTF8, "violation": "no"},
-    {"step": "patrols", "kind": "office", "findings": "正常", "violation": "yes",
-     "violation_description": NOT_UTF8},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"step": "extend", "end_date": "2099-01-01", "comment": NOT_UTF8},
+        {"step": "patrols", "kind": "office", "findings": NOT_UTF8, "violation": "no"},
+        {
+            "step": "patrols",
+            "kind": "office",
+            "findings": "正常",
+            "violation": "yes",
+            "violation_description": NOT_UTF8,
+        },
+    ],
+)
 def test_invalid_utf8_in_staff_text_is_refused_and_not_stored(app, manager, form):
     """Staff forms are urlencoded: %FF%FE%C0%AF in a text field gets the Chinese message."""
     with app.app_context():
-        application_id = db.session.query(RenovationApplication.id).filter_by(
-            state="in_progress").scalar()
+        application_id = (
+            db.session.query(RenovationApplication.id).filter_by(state="in_progress").scalar()
+        )
         events = db.session.query(RenovationEvent).count()
     form = dict(form, csrf_token=_token(manager), patrol_date=today().isoformat())
     step = form.pop("step")
     url = f"/forms/staff/renovations/{application_id}/" + (
-        "patrols" if step == "patrols" else f"steps/{step}")
+        "patrols" if step == "patrols" else f"steps/{step}"
+    )
     field = next(name for name, value in form.items() if value == NOT_UTF8)
     response = odd_post(manager, url, form, field, NOT_UTF8, urlencoded=True)
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """The register: masked mobiles, filters and search, pages, exports safe for Excel, the audit log."""
+
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,9 @@ from sqlalchemy import select
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
 from forms_app.core.clock import today
-from forms_app.web.exports import xlsx_response
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
+from forms_app.web.exports import xlsx_response
 
 from .conftest import file_application, walk
 
@@ -62,10 +63,12 @@ def test_filters_and_search(app, as_role):
     day = today().isoformat()
     assert found(f"?date_from={day}&date_to={day}") == {ref_first, ref_second}
     assert found("?date_from=2000-01-01&date_to=2000-01-02") == set()
-    for query, message in [("?date_from=2026-02-31", "开始日期格式应为"),
-                           ("?date_from=2026-05-02&date_to=2026-05-01", "结束日期不能早于开始日期"),
-                           ("?state=nonsense", "请选择列表中的状态"),
-                           ("?building=99", "请选择列表中的楼栋")]:
+    for query, message in [
+        ("?date_from=2026-02-31", "开始日期格式应为"),
+        ("?date_from=2026-05-02&date_to=2026-05-01", "结束日期不能早于开始日期"),
+        ("?state=nonsense", "请选择列表中的状态"),
+        ("?building=99", "请选择列表中的楼栋"),
+    ]:
         html = staff.get("/forms/staff/renovations" + query).get_data(as_text=True)
         assert message in html, query
     assert staff.get("/forms/staff/renovations?page=abc").status_code == 200
@@ -83,8 +86,13 @@ def test_pages(app, as_role):
 
 
 def hostile_application(app):
-    return file_application(app, description=HOSTILE, contractor_company="@SUM(1+1)",
-                            owner_name="+王", site_lead_name="-陈")
+    return file_application(
+        app,
+        description=HOSTILE,
+        contractor_company="@SUM(1+1)",
+        owner_name="+王",
+        site_lead_name="-陈",
+    )
 
 
 def test_csv_export_has_bom_and_neutralized_cells(app, as_role):
@@ -140,7 +148,10 @@ def test_the_register_workbook_reads_well(app, as_role):
     labels = [cell.value for cell in header]
     row = {label: cell for label, cell in zip(labels, sheet[4])}
     assert sheet.max_row == 4  # only the application on site
-    assert isinstance(row["开工日期"].value, datetime) and row["开工日期"].number_format == "yyyy-mm-dd"
+    assert (
+        isinstance(row["开工日期"].value, datetime)
+        and row["开工日期"].number_format == "yyyy-mm-dd"
+    )
     assert row["施工人数"].value == 6 and row["施工人数"].data_type == "n"
     assert row["状态"].value == "施工中"
     assert sheet.column_dimensions["F"].width >= 20  # 装修公司, not Excel's default 8.43
@@ -149,7 +160,7 @@ def test_the_register_workbook_reads_well(app, as_role):
     assert [c.value for c in patrols[3]][:3] == ["申请编号", "房屋", "巡查日期"]
 
 
-CONTROL = "\x0b=HYPERLINK(\"http://evil\")\x1f"
+CONTROL = '\x0b=HYPERLINK("http://evil")\x1f'
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
@@ -165,7 +176,7 @@ def test_control_characters_neither_break_an_export_nor_hide_a_formula(app, as_r
     else:
         rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     record = dict(zip(rows[0], rows[1]))
-    assert record["施工说明"] == "'=HYPERLINK(\"http://evil\")"
+    assert record["施工说明"] == '\'=HYPERLINK("http://evil")'
     assert record["业主"] == "王美华"
 
 
@@ -180,8 +191,9 @@ def test_audit_log_for_the_manager(app, as_role):
 def test_a_sheet_title_excel_refuses_is_cleaned_not_a_500(app):
     # Survey titles come from data files a deployer edits: "/", ":", "?" … are not allowed.
     with app.test_request_context():
-        response = xlsx_response("调查.xlsx", "2026/上半年:满意度?[一期]*\\" + "长" * 40,
-                                 ["问题"], [["回答"]])
+        response = xlsx_response(
+            "调查.xlsx", "2026/上半年:满意度?[一期]*\\" + "长" * 40, ["问题"], [["回答"]]
+        )
         body = b"".join(response.response)
     sheet = load_workbook(io.BytesIO(body)).active
     assert sheet.title.startswith("2026 上半年 满意度 一期") and len(sheet.title) <= 31

@@ -1,4 +1,5 @@
 """Login security: throttling, fresh sessions, server-side logout, cookie flags, safe next=."""
+
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.one_app_per_module
 def test_unauthenticated_staff_page_redirects_to_login_with_next(client):
     response = client.get("/forms/staff/renovations?state=pending")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/forms/staff/login?next=/forms/staff/renovations?state%3Dpending"
+    assert (
+        response.headers["Location"]
+        == "/forms/staff/login?next=/forms/staff/renovations?state%3Dpending"
+    )
 
 
 def test_wrong_password_is_refused_in_chinese_and_audited(app, client):
@@ -97,8 +101,18 @@ def test_throttle_per_address(app):
     assert login(client, "feng", PASSWORD).status_code == 429
 
 
-BAD_NEXT = ["//evil.com", "///evil.com", "/\\evil.com", "https://evil.com", "javascript:alert(1)",
-            "/\\/evil.com", "\\\\evil.com", "http:/evil.com", "/\t/evil.com", " //evil.com"]
+BAD_NEXT = [
+    "//evil.com",
+    "///evil.com",
+    "/\\evil.com",
+    "https://evil.com",
+    "javascript:alert(1)",
+    "/\\/evil.com",
+    "\\\\evil.com",
+    "http:/evil.com",
+    "/\t/evil.com",
+    " //evil.com",
+]
 
 
 @pytest.mark.parametrize("target", BAD_NEXT)
@@ -132,7 +146,9 @@ def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch, own_communit
     client.environ_base["HTTP_REFERER"] = "https://localhost/forms/staff/login"
     response = login(client, "han")
     assert response.status_code == 302
-    assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+    assert (
+        "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+    )
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -174,8 +190,9 @@ def test_logging_in_again_ends_the_previous_session(app, client):
     copied = app.test_client()
     copied.set_cookie("forms_session", client.get_cookie("forms_session").value)
     token = csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
-    response = client.post("/forms/staff/login",
-                           data={"csrf_token": token, "username": "ma", "password": PASSWORD})
+    response = client.post(
+        "/forms/staff/login", data={"csrf_token": token, "username": "ma", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert "ma（经理）" in client.get("/forms/staff/").get_data(as_text=True)
     assert copied.get("/forms/staff/").status_code == 302

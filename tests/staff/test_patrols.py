@@ -1,4 +1,5 @@
 """Patrols: frequencies from the community file, the due list on a fixed clock, bad input."""
+
 from __future__ import annotations
 
 import io
@@ -34,18 +35,31 @@ TODAY = date(2026, 5, 10)
 def started_on(app, application_id, day: date):
     """Pretend work started on ``day`` (08:00 China time = 00:00 UTC)."""
     with app.app_context(), write_transaction() as session:
-        session.execute(update(RenovationEvent)
-                        .where(RenovationEvent.application_id == application_id,
-                               RenovationEvent.to_state == IN_PROGRESS)
-                        .values(created_at=datetime(day.year, day.month, day.day)))
+        session.execute(
+            update(RenovationEvent)
+            .where(
+                RenovationEvent.application_id == application_id,
+                RenovationEvent.to_state == IN_PROGRESS,
+            )
+            .values(created_at=datetime(day.year, day.month, day.day))
+        )
 
 
 def patrolled(app, application_id, kind, day: date):
     with app.app_context(), write_transaction() as session:
         inspector = session.execute(select(StaffUser)).scalars().first()
-        session.add(RenovationPatrol(application_id=application_id, kind=kind, patrol_date=day,
-                                     inspector_id=inspector.id, inspector_name=inspector.username,
-                                     findings="正常", violation=False, violation_description=""))
+        session.add(
+            RenovationPatrol(
+                application_id=application_id,
+                kind=kind,
+                patrol_date=day,
+                inspector_id=inspector.id,
+                inspector_name=inspector.username,
+                findings="正常",
+                violation=False,
+                violation_description="",
+            )
+        )
 
 
 def test_every_patrol_kind_of_the_community_file_has_its_roles(app):
@@ -54,15 +68,16 @@ def test_every_patrol_kind_of_the_community_file_has_its_roles(app):
     assert kinds and {f"renovation.patrol.{kind}" for kind in kinds} <= set(TABLE)
     raw = yaml.safe_load(Path(DEFAULT_COMMUNITY_FILE).read_text(encoding="utf-8"))
     assert [k["every_days"] for k in raw["renovation"]["patrols"]] == [
-        k["every_days"] for k in kinds.values()]
+        k["every_days"] for k in kinds.values()
+    ]
 
 
 def test_due_list_on_a_fixed_clock(app, staff_accounts):
     app.config["TODAY"] = TODAY.isoformat()
-    fresh = file_application(app, room="101")       # started today, never patrolled
-    old = file_application(app, room="102")         # started 5 days ago, office patrol yesterday
-    done = file_application(app, room="201")        # both kinds patrolled today
-    pending = file_application(app, room="202")     # not started: never on the list
+    fresh = file_application(app, room="101")  # started today, never patrolled
+    old = file_application(app, room="102")  # started 5 days ago, office patrol yesterday
+    done = file_application(app, room="201")  # both kinds patrolled today
+    pending = file_application(app, room="202")  # not started: never on the list
     for application_id in (fresh, old, done):
         walk(app, application_id, "approve", "start")
     started_on(app, fresh, TODAY)
@@ -73,7 +88,9 @@ def test_due_list_on_a_fixed_clock(app, staff_accounts):
     patrolled(app, done, "office", TODAY)
     patrolled(app, done, "guard", TODAY - timedelta(days=1))
     with app.app_context():
-        due = [(d.application.id, d.kind["id"], d.due_on, d.overdue_days) for d in patrols_due(TODAY)]
+        due = [
+            (d.application.id, d.kind["id"], d.due_on, d.overdue_days) for d in patrols_due(TODAY)
+        ]
     assert due == [
         (old, "guard", TODAY - timedelta(days=1), 1),
         (fresh, "office", TODAY, 0),
@@ -118,15 +135,23 @@ def post_patrol(client, application_id, files=None, html=None, **fields):
     """Post the patrol form of the page (``html``: the same rendered form again)."""
     html = html or patrol_page(client, application_id)
     nonce = NONCE.search(html)  # no form when no patrol is due: post a made-up nonce then
-    data = {"csrf_token": csrf_token_from(html),
-            "nonce": nonce.group(1) if nonce else "a-nonce-no-page-rendered",
-            "kind": "guard", "patrol_date": TODAY.isoformat(),
-            "findings": "施工正常，垃圾已清运。", "violation": "no", "violation_description": ""}
+    data = {
+        "csrf_token": csrf_token_from(html),
+        "nonce": nonce.group(1) if nonce else "a-nonce-no-page-rendered",
+        "kind": "guard",
+        "patrol_date": TODAY.isoformat(),
+        "findings": "施工正常，垃圾已清运。",
+        "violation": "no",
+        "violation_description": "",
+    }
     data.update(fields)
     if files:
         data["photos"] = files
-    return client.post(f"/forms/staff/renovations/{application_id}/patrols", data=data,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/forms/staff/renovations/{application_id}/patrols",
+        data=data,
+        content_type="multipart/form-data",
+    )
 
 
 def stored_state(app):
@@ -144,9 +169,13 @@ def test_guard_records_a_patrol_with_a_violation_and_photo(app, as_role, client)
     guard = as_role(roles.SECURITY)
     html = patrol_page(guard, application_id)
     assert 'value="guard"' in html and 'value="office"' not in html  # only the guard's kind
-    response = post_patrol(guard, application_id, violation="yes",
-                           violation_description="19:00 后仍有工人施工",
-                           files=[(io.BytesIO(PNG), "现场照片.png")])
+    response = post_patrol(
+        guard,
+        application_id,
+        violation="yes",
+        violation_description="19:00 后仍有工人施工",
+        files=[(io.BytesIO(PNG), "现场照片.png")],
+    )
     assert response.status_code == 303
     html = patrol_page(guard, application_id)
     assert "19:00 后仍有工人施工" in html and "现场照片.png" in html
@@ -159,7 +188,12 @@ def test_guard_records_a_patrol_with_a_violation_and_photo(app, as_role, client)
     assert download.status_code == 200 and download.data == PNG
     assert "attachment" in download.headers["Content-Disposition"]
     assert client.get(url).status_code == 302  # no session: to the login page
-    assert guard.get(f"/forms/staff/renovations/{application_id + 1}/patrol-photos/{photo.id}").status_code == 404
+    assert (
+        guard.get(
+            f"/forms/staff/renovations/{application_id + 1}/patrol-photos/{photo.id}"
+        ).status_code
+        == 404
+    )
 
 
 def test_bad_patrol_input_is_refused_and_nothing_is_stored(app, as_role):
@@ -212,14 +246,19 @@ def test_a_double_clicked_patrol_is_stored_once(app, as_role):
     guard = as_role(roles.SECURITY)
     html = patrol_page(guard, application_id)
     for _ in range(2):  # one rendered form sent twice
-        response = post_patrol(guard, application_id, html=html,
-                               files=[(io.BytesIO(PNG), "现场.png")])
+        response = post_patrol(
+            guard, application_id, html=html, files=[(io.BytesIO(PNG), "现场.png")]
+        )
         assert response.status_code == 303
     patrols, files = stored_state(app)
     assert patrols == 1 and len(files) == 1
     with app.app_context():
-        assert db.session.scalar(select(func.count(AuditLog.id))
-                                 .where(AuditLog.action == "renovation.patrol")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(AuditLog.action == "renovation.patrol")
+            )
+            == 1
+        )
     assert "没有重复保存" in guard.get(response.location).get_data(as_text=True)
     # The next form (a new nonce) is a patrol of its own, even with the same words.
     response = post_patrol(guard, application_id)

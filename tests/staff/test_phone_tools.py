@@ -1,6 +1,7 @@
 """Staff tools on a 360 px phone, served by gunicorn and driven by Chromium: each role's home
 opens on its work for today, every tap target is at least 44×44 px on every staff page, and
 drafts of staff forms survive a dead signal (Playwright takes the context offline)."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,9 @@ TAP = 44
 
 
 def _manager(session):
-    return session.execute(select(StaffUser).where(StaffUser.username == roles.MANAGER)).scalar_one()
+    return session.execute(
+        select(StaffUser).where(StaffUser.username == roles.MANAGER)
+    ).scalar_one()
 
 
 def seed(server: LiveServer) -> dict:
@@ -46,23 +49,41 @@ def seed(server: LiveServer) -> dict:
         pending = filed(application_values(building=2, room="502"))
         done = filed(application_values(building=4, room="301"))
         manager = _manager(db.session)
-        for application, actions in ((on_site, ("approve", "start")),
-                                     (done, ("approve", "start", "complete"))):
+        for application, actions in (
+            (on_site, ("approve", "start")),
+            (done, ("approve", "start", "complete")),
+        ):
             for action in actions:
                 with write_transaction():
                     advance(db.session.merge(application), action, manager, "测试", confirmed=True)
         with write_transaction() as session:
-            session.execute(update(RenovationEvent).values(
-                created_at=datetime(2026, 5, 8)))
-            session.add(MoveInBooking(
-                reference="BJ20260501-001", filed_on=TODAY - timedelta(days=9), sequence=1,
-                submission_nonce="seeded-move-in-booking-nonce", move_date=TODAY, slot="am1",
-                seat=1, oversize=True, large_items="钢琴", building=5, unit=2, room="1202",
-                owner_name="周建国", owner_mobile="13800138000"))
-        form = MultiDict([("nonce", "seeded-inspection-nonce-1"), ("inspected_on", TODAY.isoformat()),
-                          ("areas", "basement")]
-                         + [(f"result-{item.id}", "pass")
-                            for item in checklist().areas["basement"].items])
+            session.execute(update(RenovationEvent).values(created_at=datetime(2026, 5, 8)))
+            session.add(
+                MoveInBooking(
+                    reference="BJ20260501-001",
+                    filed_on=TODAY - timedelta(days=9),
+                    sequence=1,
+                    submission_nonce="seeded-move-in-booking-nonce",
+                    move_date=TODAY,
+                    slot="am1",
+                    seat=1,
+                    oversize=True,
+                    large_items="钢琴",
+                    building=5,
+                    unit=2,
+                    room="1202",
+                    owner_name="周建国",
+                    owner_mobile="13800138000",
+                )
+            )
+        form = MultiDict(
+            [
+                ("nonce", "seeded-inspection-nonce-1"),
+                ("inspected_on", TODAY.isoformat()),
+                ("areas", "basement"),
+            ]
+            + [(f"result-{item.id}", "pass") for item in checklist().areas["basement"].items]
+        )
         checked = check_inspection(form, MultiDict(), checklist(), [1, 2, 3], TODAY)
         ids["inspection"], _ = inspections.store_inspection(checked, manager)
         ids.update(on_site=on_site.id, pending=pending.id, done=done.id)
@@ -120,14 +141,24 @@ SMALL_TARGETS = """() => {
 
 def staff_pages(ids) -> list[str]:
     return [
-        "/forms/staff/", "/forms/staff/renovations", "/forms/staff/renovations?state=pending",
-        f"/forms/staff/renovations/{ids['on_site']}", f"/forms/staff/renovations/{ids['pending']}",
-        f"/forms/staff/renovations/{ids['done']}", "/forms/staff/patrols/due",
-        "/forms/staff/move-ins/", "/forms/staff/surveys/", "/forms/staff/surveys/satisfaction",
+        "/forms/staff/",
+        "/forms/staff/renovations",
+        "/forms/staff/renovations?state=pending",
+        f"/forms/staff/renovations/{ids['on_site']}",
+        f"/forms/staff/renovations/{ids['pending']}",
+        f"/forms/staff/renovations/{ids['done']}",
+        "/forms/staff/patrols/due",
+        "/forms/staff/move-ins/",
+        "/forms/staff/surveys/",
+        "/forms/staff/surveys/satisfaction",
         "/forms/staff/surveys/satisfaction/texts/comments",
-        "/forms/staff/surveys/satisfaction/invitations", "/forms/staff/cleaning/",
-        "/forms/staff/cleaning/new", f"/forms/staff/cleaning/{ids['inspection']}",
-        "/forms/staff/cleaning/summary", "/forms/staff/audit", "/forms/staff/notifications/",
+        "/forms/staff/surveys/satisfaction/invitations",
+        "/forms/staff/cleaning/",
+        "/forms/staff/cleaning/new",
+        f"/forms/staff/cleaning/{ids['inspection']}",
+        "/forms/staff/cleaning/summary",
+        "/forms/staff/audit",
+        "/forms/staff/notifications/",
     ]
 
 
@@ -190,15 +221,19 @@ def test_the_gate_calls_the_owner_on_moving_day_and_the_reveal_is_audited(tools,
     phone.get_by_role("button", name="拨打业主电话").click()
     assert phone.locator("#call-owner").get_attribute("href") == "tel:13800138000"
     with server_app(server):
-        reveals = db.session.scalars(select(AuditLog.actor_name)
-                                     .where(AuditLog.action == "move_in.call_owner")).all()
+        reveals = db.session.scalars(
+            select(AuditLog.actor_name).where(AuditLog.action == "move_in.call_owner")
+        ).all()
     assert roles.SECURITY in reveals
 
 
 def patrols_of(server, application_id) -> int:
     with server_app(server):
-        return db.session.scalar(select(func.count(RenovationPatrol.id))
-                                 .where(RenovationPatrol.application_id == application_id))
+        return db.session.scalar(
+            select(func.count(RenovationPatrol.id)).where(
+                RenovationPatrol.application_id == application_id
+            )
+        )
 
 
 def test_a_patrol_typed_in_the_basement_is_sent_once_when_the_signal_returns(tools, phone):
@@ -238,9 +273,11 @@ def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(too
             with write_transaction():
                 advance(db.session.merge(application), action, manager, "测试", confirmed=True)
         with write_transaction() as session:
-            session.execute(update(RenovationEvent)
-                            .where(RenovationEvent.application_id == application.id)
-                            .values(created_at=datetime(2026, 5, 8)))
+            session.execute(
+                update(RenovationEvent)
+                .where(RenovationEvent.application_id == application.id)
+                .values(created_at=datetime(2026, 5, 8))
+            )
         application_id = application.id
     as_user(phone, server, roles.SECURITY)
     phone.goto(f"{server.url}/forms/staff/renovations/{application_id}")
@@ -252,8 +289,12 @@ def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(too
     phone.locator("#draft-status").get_by_text("等待发送").wait_for()
     with server_app(server):  # meanwhile the office closes the site for acceptance
         with write_transaction():
-            advance(db.session.get(RenovationApplication, application_id), "complete",
-                    _manager(db.session), "完工")
+            advance(
+                db.session.get(RenovationApplication, application_id),
+                "complete",
+                _manager(db.session),
+                "完工",
+            )
     phone.context.set_offline(False)
     message = phone.locator("#draft-status .problem")
     message.wait_for()
@@ -295,25 +336,30 @@ def test_a_draft_kept_after_logout_waits_for_its_author(tools, phone):
 def test_an_inspection_with_all_pass_and_one_exception_survives_going_offline(tools, phone):
     server, ids = tools
     with server_app(server):
-        before = db.session.scalar(select(func.count()).select_from(
-            inspections.CleaningInspection))
+        before = db.session.scalar(select(func.count()).select_from(inspections.CleaningInspection))
     as_user(phone, server, roles.SERVICE)
     phone.goto(server.url + "/forms/staff/cleaning/new")
     phone.select_option("#building", "1")
     phone.get_by_role("button", name="大堂全部合格").click()
     lobby = checklist().areas["lobby"]
-    assert all(phone.locator(f'input[name="result-{item.id}"][value=pass]').is_checked()
-               for item in lobby.items)
+    assert all(
+        phone.locator(f'input[name="result-{item.id}"][value=pass]').is_checked()
+        for item in lobby.items
+    )
     phone.locator("#item-lobby-4 .result-fail").click()  # the one exception
     phone.fill("#note-lobby-4", "烟头 5 个")
     phone.context.set_offline(True)
     phone.get_by_role("button", name="提交检查结果").click()
-    phone.locator("#draft-status").get_by_text("等待发送：1 份记录保存在本机（保洁品质检查）").wait_for()
+    phone.locator("#draft-status").get_by_text(
+        "等待发送：1 份记录保存在本机（保洁品质检查）"
+    ).wait_for()
     phone.context.set_offline(False)
     phone.wait_for_url(re.compile(r"/forms/staff/cleaning/\d+\?saved=1$"))
     assert "检查记录已保存" in phone.content()
     assert phone.locator("#next-due a").inner_text().startswith("检查下一处（1号楼）")
     assert "6/7 项合格" in phone.content()
     with server_app(server):
-        assert db.session.scalar(select(func.count()).select_from(
-            inspections.CleaningInspection)) == before + 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(inspections.CleaningInspection))
+            == before + 1
+        )

@@ -5,6 +5,7 @@ read 待审核 at once. Here a separate connection holds the application's row w
 post the same step, so both requests are in flight together; only one may take effect.
 Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,9 @@ TODAY = date(2026, 5, 10)
 
 @pytest.fixture
 def pg_app(postgres_url, tmp_path, monkeypatch):
-    with app_on_postgres(postgres_url, tmp_path / "instance", monkeypatch,
-                         TODAY=TODAY.isoformat()) as app:
+    with app_on_postgres(
+        postgres_url, tmp_path / "instance", monkeypatch, TODAY=TODAY.isoformat()
+    ) as app:
         for role in roles.ROLES:
             create_staff(app, role, role, PASSWORD)
         yield app
@@ -73,13 +75,23 @@ def twice_while_the_row_is_held(app, table: str, row_id: int, url: str, data: di
 def test_a_step_posted_twice_at_once_is_taken_once(pg_app):
     application_id = file_application(pg_app)
     statuses = twice_while_the_row_is_held(
-        pg_app, "renovation_application", application_id,
-        f"/forms/staff/renovations/{application_id}/steps/approve", {"confirm": "yes"})
+        pg_app,
+        "renovation_application",
+        application_id,
+        f"/forms/staff/renovations/{application_id}/steps/approve",
+        {"confirm": "yes"},
+    )
     assert statuses == [303, 409]
     with pg_app.app_context():
-        states = db.session.execute(select(RenovationEvent.to_state)
-                                    .where(RenovationEvent.application_id == application_id)
-                                    ).scalars().all()
+        states = (
+            db.session.execute(
+                select(RenovationEvent.to_state).where(
+                    RenovationEvent.application_id == application_id
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert states == ["pending", "approved"]
 
 
@@ -87,13 +99,22 @@ def test_a_patrol_posted_twice_at_once_is_stored_once(pg_app):
     application_id = file_application(pg_app)
     walk(pg_app, application_id, "approve", "start")
     with pg_app.app_context(), db.engine.begin() as connection:
-        connection.execute(text("UPDATE renovation_event SET created_at = :at"),
-                           {"at": TODAY - timedelta(days=2)})
+        connection.execute(
+            text("UPDATE renovation_event SET created_at = :at"), {"at": TODAY - timedelta(days=2)}
+        )
     statuses = twice_while_the_row_is_held(
-        pg_app, "renovation_application", application_id,
-        f"/forms/staff/renovations/{application_id}/patrols", {
-        "nonce": "one-form-posted-twice-at-once", "kind": "office",
-        "patrol_date": TODAY.isoformat(), "findings": "正常\x00", "violation": "no"})
+        pg_app,
+        "renovation_application",
+        application_id,
+        f"/forms/staff/renovations/{application_id}/patrols",
+        {
+            "nonce": "one-form-posted-twice-at-once",
+            "kind": "office",
+            "patrol_date": TODAY.isoformat(),
+            "findings": "正常\x00",
+            "violation": "no",
+        },
+    )
     assert statuses == [303, 303]
     with pg_app.app_context():
         assert db.session.scalar(select(func.count(RenovationPatrol.id))) == 1
@@ -106,11 +127,13 @@ def test_a_booking_closed_twice_at_once_is_closed_and_audited_once(pg_app):
     with pg_app.app_context():
         booking_id = db.session.scalar(select(MoveInBooking.id))
     statuses = twice_while_the_row_is_held(
-        pg_app, "move_in_booking", booking_id, f"/forms/staff/move-ins/{booking_id}/complete", {})
+        pg_app, "move_in_booking", booking_id, f"/forms/staff/move-ins/{booking_id}/complete", {}
+    )
     assert statuses == [303, 303]  # the second is sent back with "已是「已完成」"
     with pg_app.app_context():
-        closed = db.session.scalar(select(func.count(AuditLog.id))
-                                   .where(AuditLog.action == "move_in.close"))
+        closed = db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "move_in.close")
+        )
     assert closed == 1
 
 
@@ -127,12 +150,25 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
     statuses = []
     engine = create_engine(pg_app.config["PG_URL"])
     with engine.connect() as other:  # the other click, its links not yet committed
-        other.execute(SurveyInvitation.__table__.insert().values(
-            survey=slug, token="t" * 40, building=1, unit=1, room=first_room,
-            created_at=datetime(2026, 5, 10), created_by="other"))
-        thread = threading.Thread(target=lambda: statuses.append(manager.post(
-            f"/forms/staff/surveys/{slug}/invitations",
-            data={"csrf_token": token, "building": "1"}).status_code))
+        other.execute(
+            SurveyInvitation.__table__.insert().values(
+                survey=slug,
+                token="t" * 40,
+                building=1,
+                unit=1,
+                room=first_room,
+                created_at=datetime(2026, 5, 10),
+                created_by="other",
+            )
+        )
+        thread = threading.Thread(
+            target=lambda: statuses.append(
+                manager.post(
+                    f"/forms/staff/surveys/{slug}/invitations",
+                    data={"csrf_token": token, "building": "1"},
+                ).status_code
+            )
+        )
         thread.start()
         wait_for_blocked(other, 1)  # the click waits on the uncommitted links
         other.commit()

@@ -1,4 +1,5 @@
 """The back office served by real gunicorn (2 workers) and driven by real Chromium."""
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,11 @@ def file_application(server, **overrides) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, migrated_database):
-    live = LiveServer(tmp_path_factory.mktemp("staff") / "instance", workers=2,
-                      database_template=migrated_database)
+    live = LiveServer(
+        tmp_path_factory.mktemp("staff") / "instance",
+        workers=2,
+        database_template=migrated_database,
+    )
     live.start()
     for role in roles.ROLES:
         create_staff(live, role, role, PASSWORD)
@@ -73,9 +77,13 @@ def test_failed_logins_are_counted_across_both_workers(server):
     cookies = form.cookies
 
     def attempt(password):
-        return requests.post(server.url + LOGIN_PATH, cookies=cookies, allow_redirects=False,
-                             data={"csrf_token": token, "username": "target", "password": password},
-                             timeout=30).status_code
+        return requests.post(
+            server.url + LOGIN_PATH,
+            cookies=cookies,
+            allow_redirects=False,
+            data={"csrf_token": token, "username": "target", "password": password},
+            timeout=30,
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         codes = list(pool.map(attempt, [f"wrong-{i}-password" for i in range(12)]))
@@ -86,12 +94,16 @@ def test_failed_logins_are_counted_across_both_workers(server):
 def test_copied_cookie_stops_working_after_logout(server, desktop):
     login(desktop, roles.MANAGER, PASSWORD, base_url=server.url)
     cookie = {c["name"]: c["value"] for c in desktop.context.cookies()}
-    copied = requests.get(server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10)
+    copied = requests.get(
+        server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10
+    )
     assert copied.status_code == 200
     desktop.click("text=退出")
     desktop.wait_for_url("**/forms/staff/login")
     assert "您已退出登录" in desktop.content()
-    again = requests.get(server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10)
+    again = requests.get(
+        server.url + "/forms/staff/", cookies=cookie, allow_redirects=False, timeout=10
+    )
     assert again.status_code == 302
 
 
@@ -116,7 +128,9 @@ def take(page, action, comment="", end_date=None):
             # Steps that cannot be undone ask in a dialog, its own action first.
             dialog = page.locator("dialog.confirm-dialog")
             assert dialog.locator("button").all_inner_texts() == [
-                f"确认{IRREVERSIBLE[action]}", "返回"]
+                f"确认{IRREVERSIBLE[action]}",
+                "返回",
+            ]
             dialog.locator("button.confirm-yes").click()
 
 
@@ -129,7 +143,8 @@ def record_patrol(page, kind, findings, violation=None, photo=False):
         form.locator("#violation_description").fill(violation)
     if photo:
         form.locator("#photos").set_input_files(
-            files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}])
+            files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}]
+        )
     form.locator("button[type=submit]").click()
     # Saved, the inspector lands on what is still due (the next item one tap away).
     page.wait_for_url(re.compile(r"/forms/staff/patrols/due$"))
@@ -168,7 +183,9 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     # The guard patrols with a phone.
     as_user(phone, server, roles.SECURITY)
     phone.goto(detail)
-    record_patrol(phone, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True)
+    record_patrol(
+        phone, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True
+    )
     phone.goto(detail)
     assert phone.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
     assert phone.locator("#step-complete").count() == 0
@@ -198,9 +215,11 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     owner.goto(status)
     assert owner.locator("#state").inner_text() == "押金已退还"
     with server_app(server):
-        patrols = db.session.execute(select(RenovationPatrol.kind, RenovationPatrol.violation)
-                                     .where(RenovationPatrol.application_id == application_id)
-                                     .order_by(RenovationPatrol.id)).all()
+        patrols = db.session.execute(
+            select(RenovationPatrol.kind, RenovationPatrol.violation)
+            .where(RenovationPatrol.application_id == application_id)
+            .order_by(RenovationPatrol.id)
+        ).all()
     assert patrols == [("office", False), ("guard", True)]
 
 
@@ -211,30 +230,60 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
         guard = db.session.execute(select(StaffUser)).scalars().first()
         with write_transaction():
             application = db.session.get(RenovationApplication, application_id)
-            manager = type("Actor", (), {"id": guard.id, "username": "seed", "name": "seed",
-                                         "role": roles.MANAGER, "role_label": "经理"})()
+            manager = type(
+                "Actor",
+                (),
+                {
+                    "id": guard.id,
+                    "username": "seed",
+                    "name": "seed",
+                    "role": roles.MANAGER,
+                    "role_label": "经理",
+                },
+            )()
             advance(application, "approve", manager, confirmed=True)
             advance(application, "start", manager)
         with write_transaction() as session:
-            session.execute(update(RenovationEvent)
-                            .where(RenovationEvent.application_id == application_id,
-                                   RenovationEvent.to_state == "in_progress")
-                            .values(created_at=datetime(started.year, started.month, started.day)))
+            session.execute(
+                update(RenovationEvent)
+                .where(
+                    RenovationEvent.application_id == application_id,
+                    RenovationEvent.to_state == "in_progress",
+                )
+                .values(created_at=datetime(started.year, started.month, started.day))
+            )
             for kind, day in patrols.items():
-                session.add(RenovationPatrol(application_id=application_id, kind=kind, patrol_date=day,
-                                             inspector_id=guard.id, inspector_name="guard",
-                                             findings="正常", violation=False, violation_description=""))
+                session.add(
+                    RenovationPatrol(
+                        application_id=application_id,
+                        kind=kind,
+                        patrol_date=day,
+                        inspector_id=guard.id,
+                        inspector_name="guard",
+                        findings="正常",
+                        violation=False,
+                        violation_description="",
+                    )
+                )
     return reference
 
 
 @pytest.mark.browser
 def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     day = timedelta(days=1)
-    overdue = seed_on_site(fixed_clock_server, "101", FIXED_TODAY - 10 * day,
-                           {"office": FIXED_TODAY - 4 * day, "guard": FIXED_TODAY - 1 * day})
+    overdue = seed_on_site(
+        fixed_clock_server,
+        "101",
+        FIXED_TODAY - 10 * day,
+        {"office": FIXED_TODAY - 4 * day, "guard": FIXED_TODAY - 1 * day},
+    )
     due_today = seed_on_site(fixed_clock_server, "102", FIXED_TODAY, {})
-    seed_on_site(fixed_clock_server, "201", FIXED_TODAY - 3 * day,
-                 {"office": FIXED_TODAY, "guard": FIXED_TODAY - 1 * day})
+    seed_on_site(
+        fixed_clock_server,
+        "201",
+        FIXED_TODAY - 3 * day,
+        {"office": FIXED_TODAY, "guard": FIXED_TODAY - 1 * day},
+    )
     # Each role sees the kinds it records: the guard 秩序维护部巡查, the 装修办 (工程) 装修办巡查.
     login(desktop, "guard", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")

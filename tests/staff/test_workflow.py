@@ -1,4 +1,5 @@
 """The renovation workflow: the role matrix over the one table, steps over HTTP, bad input."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -26,13 +27,19 @@ S, E, G, M = roles.SERVICE, roles.ENGINEERING, roles.SECURITY, roles.MANAGER
 SL = roles.SERVICE_LEAD  # the 客服主管 may take every step a 客服 may
 # The policy as the procedure states it; the table in workflow.py must say the same.
 EXPECTED = {
-    "approve": {S, SL, M}, "reject": {S, SL, M}, "start": {S, SL, E, M},
-    "extend": {S, SL, E, M}, "complete": {S, SL, E, M}, "fail_acceptance": {E, M},
-    "accept": {E, M}, "refund_deposit": {S, SL, M},
+    "approve": {S, SL, M},
+    "reject": {S, SL, M},
+    "start": {S, SL, E, M},
+    "extend": {S, SL, E, M},
+    "complete": {S, SL, E, M},
+    "fail_acceptance": {E, M},
+    "accept": {E, M},
+    "refund_deposit": {S, SL, M},
 }
 # The state each step starts from in the matrix test, and the steps that lead there.
 PATH_TO = {
-    states.PENDING: (), states.APPROVED: ("approve",),
+    states.PENDING: (),
+    states.APPROVED: ("approve",),
     states.IN_PROGRESS: ("approve", "start"),
     states.AWAITING_ACCEPTANCE: ("approve", "start", "complete"),
     states.ACCEPTANCE_FAILED: ("approve", "start", "complete", "fail_acceptance"),
@@ -49,9 +56,11 @@ def test_table_matches_the_procedure():
 
 def events(app, application_id):
     with app.app_context():
-        return db.session.execute(select(RenovationEvent.to_state, RenovationEvent.actor_name)
-                                  .where(RenovationEvent.application_id == application_id)
-                                  .order_by(RenovationEvent.id)).all()
+        return db.session.execute(
+            select(RenovationEvent.to_state, RenovationEvent.actor_name)
+            .where(RenovationEvent.application_id == application_id)
+            .order_by(RenovationEvent.id)
+        ).all()
 
 
 @pytest.mark.parametrize("state", list(PATH_TO))
@@ -67,8 +76,14 @@ def test_role_matrix(app, staff_accounts, role, state):
             application = db.session.get(RenovationApplication, application_id)
             before = len(application.events)
             try:
-                advance(application, step.action, actor, "理由",
-                        new_end_date=application.end_date + timedelta(days=3), confirmed=True)
+                advance(
+                    application,
+                    step.action,
+                    actor,
+                    "理由",
+                    new_end_date=application.end_date + timedelta(days=3),
+                    confirmed=True,
+                )
                 taken = True
             except WorkflowError as error:
                 taken = False
@@ -83,8 +98,10 @@ def test_role_matrix(app, staff_accounts, role, state):
 def post_step(client, application_id, action, **data):
     """Post a step as its form does, with the box of an irreversible step ticked."""
     html = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
-    return client.post(f"/forms/staff/renovations/{application_id}/steps/{action}",
-                       data={"csrf_token": csrf_token_from(html), "confirm": "yes", **data})
+    return client.post(
+        f"/forms/staff/renovations/{application_id}/steps/{action}",
+        data={"csrf_token": csrf_token_from(html), "confirm": "yes", **data},
+    )
 
 
 def test_steps_over_http_record_who_and_audit(app, as_role):
@@ -102,10 +119,16 @@ def test_steps_over_http_record_who_and_audit(app, as_role):
     guard = as_role(G)
     assert post_step(guard, application_id, "complete").status_code == 403
     assert [e[0] for e in events(app, application_id)] == [
-        states.PENDING, states.APPROVED, states.IN_PROGRESS]
+        states.PENDING,
+        states.APPROVED,
+        states.IN_PROGRESS,
+    ]
     with app.app_context():
-        audit = db.session.execute(select(AuditLog.action, AuditLog.actor_name)
-                                   .where(AuditLog.action == "renovation.action")).all()
+        audit = db.session.execute(
+            select(AuditLog.action, AuditLog.actor_name).where(
+                AuditLog.action == "renovation.action"
+            )
+        ).all()
     assert audit == [("renovation.action", "service"), ("renovation.action", "engineering")]
 
 
@@ -139,15 +162,22 @@ def test_extension_is_a_recorded_step_with_checked_dates(app, as_role):
     engineer = as_role(E)
     with app.app_context():
         old_end = db.session.get(RenovationApplication, application_id).end_date
-    for bad, message in [("2026-02-30", "日期格式"), ("", "请填写新的竣工日期"),
-                         (old_end.isoformat(), "须晚于原竣工日期")]:
+    for bad, message in [
+        ("2026-02-30", "日期格式"),
+        ("", "请填写新的竣工日期"),
+        (old_end.isoformat(), "须晚于原竣工日期"),
+    ]:
         response = post_step(engineer, application_id, "extend", end_date=bad, comment="雨季")
         assert response.status_code == 400, bad
         html = response.get_data(as_text=True)
         assert message in html and "雨季" in html  # typed reason kept
     new_end = old_end + timedelta(days=10)
-    assert post_step(engineer, application_id, "extend", end_date=new_end.isoformat(),
-                     comment="雨季").status_code == 303
+    assert (
+        post_step(
+            engineer, application_id, "extend", end_date=new_end.isoformat(), comment="雨季"
+        ).status_code
+        == 303
+    )
     with app.app_context():
         application = db.session.get(RenovationApplication, application_id)
         assert application.end_date == new_end and application.state == states.IN_PROGRESS
@@ -166,14 +196,26 @@ def test_a_double_clicked_step_is_taken_once(app, as_role):
     walk(app, application_id, "start")
     with app.app_context():
         new_end = db.session.get(RenovationApplication, application_id).end_date + timedelta(days=5)
-    statuses = [post_step(manager, application_id, "extend", end_date=new_end.isoformat(),
-                          comment="雨季").status_code for _ in range(2)]
+    statuses = [
+        post_step(
+            manager, application_id, "extend", end_date=new_end.isoformat(), comment="雨季"
+        ).status_code
+        for _ in range(2)
+    ]
     assert statuses == [303, 400]
     assert [e[0] for e in events(app, application_id)] == [
-        states.PENDING, states.APPROVED, states.IN_PROGRESS, states.IN_PROGRESS]
+        states.PENDING,
+        states.APPROVED,
+        states.IN_PROGRESS,
+        states.IN_PROGRESS,
+    ]
     with app.app_context():
-        assert db.session.scalar(select(func.count(AuditLog.id))
-                                 .where(AuditLog.action == "renovation.action")) == 2
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(AuditLog.action == "renovation.action")
+            )
+            == 2
+        )
 
 
 def test_extension_is_bounded_by_the_community_setting(app, as_role):
@@ -189,12 +231,17 @@ def test_extension_is_bounded_by_the_community_setting(app, as_role):
     page = engineer.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     assert f"最长 {limit} 天，最晚 {latest.isoformat()}" in page
     for too_late in (latest + timedelta(days=1), date(9999, 12, 31)):
-        response = post_step(engineer, application_id, "extend", end_date=too_late.isoformat(),
-                             comment="雨季")
+        response = post_step(
+            engineer, application_id, "extend", end_date=too_late.isoformat(), comment="雨季"
+        )
         assert response.status_code == 400
         assert f"新的竣工日期不能晚于 {latest.isoformat()}" in response.get_data(as_text=True)
-    assert post_step(engineer, application_id, "extend", end_date=latest.isoformat(),
-                     comment="雨季").status_code == 303
+    assert (
+        post_step(
+            engineer, application_id, "extend", end_date=latest.isoformat(), comment="雨季"
+        ).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.get(RenovationApplication, application_id).end_date == latest
 
@@ -209,8 +256,13 @@ def test_the_extension_bound_is_read_from_the_community_file(app, as_role, tmp_p
     walk(app, application_id, "approve")
     with app.app_context():
         start = db.session.get(RenovationApplication, application_id).start_date
-    response = post_step(as_role(M), application_id, "extend",
-                         end_date=(start + timedelta(days=131)).isoformat(), comment="材料延误")
+    response = post_step(
+        as_role(M),
+        application_id,
+        "extend",
+        end_date=(start + timedelta(days=131)).isoformat(),
+        comment="材料延误",
+    )
     assert response.status_code == 400
     assert "最长 130 天" in response.get_data(as_text=True)
     data["renovation"]["max_extended_duration_days"] = 100  # shorter than the longest works

@@ -1,4 +1,5 @@
 """Debian's Chromium driven by Playwright; never a browser download of Playwright's own."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,13 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
     # Every name but this machine's fails to resolve: a page that asks another host gets an
     # error at once (and guard_outside_hosts records the request).
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",

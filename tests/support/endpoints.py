@@ -5,6 +5,7 @@ Modes: ``ok``; ``error`` (the API's own error answer); ``http500``; ``garbage`` 
 ``slow`` (answers after ``delay`` seconds, longer than the client's timeout); ``hold`` (the
 first request waits until ``release`` is set, later ones are answered at once).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,8 +65,9 @@ class _Endpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         # A short poll: shutdown() at the end of each test returns at once, not after 0.5 s.
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -100,12 +102,21 @@ class FakeRobot(_Endpoint):
         if self.mode == "garbage":
             return 200, "text/html", "<html>维护中</html>".encode()
         if self.mode == "error":
-            return 200, "application/json", json.dumps(
-                {"errcode": 93000, "errmsg": "invalid webhook url"}).encode()
-        if not isinstance(body, dict) or body.get("msgtype") not in ("text", "markdown") \
-                or not body.get(body["msgtype"], {}).get("content"):
-            return 200, "application/json", json.dumps(
-                {"errcode": 40008, "errmsg": "invalid message type"}).encode()
+            return (
+                200,
+                "application/json",
+                json.dumps({"errcode": 93000, "errmsg": "invalid webhook url"}).encode(),
+            )
+        if (
+            not isinstance(body, dict)
+            or body.get("msgtype") not in ("text", "markdown")
+            or not body.get(body["msgtype"], {}).get("content")
+        ):
+            return (
+                200,
+                "application/json",
+                json.dumps({"errcode": 40008, "errmsg": "invalid message type"}).encode(),
+            )
         return 200, "application/json", json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
 
     def texts(self) -> list[str]:
@@ -126,20 +137,33 @@ class FakeTencentSms(_Endpoint):
         prefix = f"TC3-HMAC-SHA256 Credential={self.secret_id}/"
         if not auth.startswith(prefix):
             return False
-        date, service = auth[len(prefix):].split("/")[:2]
-        canonical = "\n".join([
-            "POST", "/", "",
-            f"content-type:{handler.headers['Content-Type']}\nhost:{handler.headers['Host']}\n",
-            "content-type;host", hashlib.sha256(raw).hexdigest()])
-        to_sign = "\n".join(["TC3-HMAC-SHA256", handler.headers["X-TC-Timestamp"],
-                             f"{date}/{service}/tc3_request",
-                             hashlib.sha256(canonical.encode()).hexdigest()])
+        date, service = auth[len(prefix) :].split("/")[:2]
+        canonical = "\n".join(
+            [
+                "POST",
+                "/",
+                "",
+                f"content-type:{handler.headers['Content-Type']}\nhost:{handler.headers['Host']}\n",
+                "content-type;host",
+                hashlib.sha256(raw).hexdigest(),
+            ]
+        )
+        to_sign = "\n".join(
+            [
+                "TC3-HMAC-SHA256",
+                handler.headers["X-TC-Timestamp"],
+                f"{date}/{service}/tc3_request",
+                hashlib.sha256(canonical.encode()).hexdigest(),
+            ]
+        )
 
         def mac(key, msg):
             return hmac.new(key, msg.encode(), hashlib.sha256)
 
-        key = mac(mac(mac(("TC3" + self.secret_key).encode(), date).digest(), service).digest(),
-                  "tc3_request").digest()
+        key = mac(
+            mac(mac(("TC3" + self.secret_key).encode(), date).digest(), service).digest(),
+            "tc3_request",
+        ).digest()
         return hmac.compare_digest(auth.rsplit("Signature=", 1)[-1], mac(key, to_sign).hexdigest())
 
     def answer(self, handler, raw, body, first):
@@ -153,24 +177,56 @@ class FakeTencentSms(_Endpoint):
             return 502, "text/html", b"<html>502</html>"
         if self.mode == "garbage":
             return 200, "application/json", b"\x00\xffnot json"
-        if handler.headers.get("X-TC-Action") != "SendSms" or \
-                handler.headers.get("X-TC-Version") != "2021-01-11":
-            return response({"Error": {"Code": "InvalidAction", "Message": "unknown action"},
-                             "RequestId": request_id})
+        if (
+            handler.headers.get("X-TC-Action") != "SendSms"
+            or handler.headers.get("X-TC-Version") != "2021-01-11"
+        ):
+            return response(
+                {
+                    "Error": {"Code": "InvalidAction", "Message": "unknown action"},
+                    "RequestId": request_id,
+                }
+            )
         if not self._signature_ok(handler, raw):
-            return response({"Error": {"Code": "AuthFailure.SignatureFailure",
-                                       "Message": "signature mismatch"},
-                             "RequestId": request_id})
+            return response(
+                {
+                    "Error": {
+                        "Code": "AuthFailure.SignatureFailure",
+                        "Message": "signature mismatch",
+                    },
+                    "RequestId": request_id,
+                }
+            )
         if self.mode == "error":
-            return response({"Error": {"Code": "FailedOperation.InsufficientBalanceInSmsPackage",
-                                       "Message": "套餐包余量不足"}, "RequestId": request_id})
+            return response(
+                {
+                    "Error": {
+                        "Code": "FailedOperation.InsufficientBalanceInSmsPackage",
+                        "Message": "套餐包余量不足",
+                    },
+                    "RequestId": request_id,
+                }
+            )
         code = "LimitExceeded.PhoneNumberDailyLimit" if self.mode == "reject" else "Ok"
-        return response({"SendStatusSet": [
-            {"SerialNo": uuid.uuid4().hex, "PhoneNumber": number, "Fee": 1,
-             "SessionContext": body.get("SessionContext", ""), "Code": code,
-             "Message": "send success" if code == "Ok" else "单个手机号日下发短信条数超过设定的上限",
-             "IsoCode": "CN"} for number in body.get("PhoneNumberSet", [])],
-            "RequestId": request_id})
+        return response(
+            {
+                "SendStatusSet": [
+                    {
+                        "SerialNo": uuid.uuid4().hex,
+                        "PhoneNumber": number,
+                        "Fee": 1,
+                        "SessionContext": body.get("SessionContext", ""),
+                        "Code": code,
+                        "Message": "send success"
+                        if code == "Ok"
+                        else "单个手机号日下发短信条数超过设定的上限",
+                        "IsoCode": "CN",
+                    }
+                    for number in body.get("PhoneNumberSet", [])
+                ],
+                "RequestId": request_id,
+            }
+        )
 
     def keys(self) -> list[str]:
         return [r.body.get("SessionContext", "") for r in self.received if r.body]
@@ -185,9 +241,14 @@ SMS_SECRET_KEY = "testsecretkey"
 
 def sms_config(endpoint: FakeTencentSms, templates: str = "*=100001") -> dict:
     """App settings that point the SMS channel at a loopback fake."""
-    return {"SMS_SECRET_ID": SMS_SECRET_ID, "SMS_SECRET_KEY": SMS_SECRET_KEY,
-            "SMS_APP_ID": "1400000000", "SMS_SIGN_NAME": "示例物业", "SMS_TEMPLATES": templates,
-            "SMS_ENDPOINT": endpoint.url}
+    return {
+        "SMS_SECRET_ID": SMS_SECRET_ID,
+        "SMS_SECRET_KEY": SMS_SECRET_KEY,
+        "SMS_APP_ID": "1400000000",
+        "SMS_SIGN_NAME": "示例物业",
+        "SMS_TEMPLATES": templates,
+        "SMS_ENDPOINT": endpoint.url,
+    }
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):

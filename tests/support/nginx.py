@@ -6,6 +6,7 @@ nginx runs from a temporary prefix (its pid, logs and temporary files live there
 no root and touches nothing of the system's own nginx. Without nginx the tests are skipped with
 the install hint, except under ``CI=true`` where that is a failure (``.ci/run`` installs it).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,10 @@ def nginx_or_skip() -> str:
     path = NGINX if os.path.exists(NGINX) else shutil.which("nginx")
     if path and os.path.exists(MIME_TYPES):
         return path
-    message = ("nginx not found: install it with `sudo apt-get update && sudo apt-get install nginx` "
-               "to run the tests of deploy/nginx.conf")
+    message = (
+        "nginx not found: install it with `sudo apt-get update && sudo apt-get install nginx` "
+        "to run the tests of deploy/nginx.conf"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -38,12 +41,15 @@ def nginx_or_skip() -> str:
 
 def _replace(text: str, old: str, new: str) -> str:
     """Replace a line of the production file; fail loudly if the file no longer has it."""
-    assert old in text, f"deploy/nginx.conf no longer contains {old!r}: update tests/support/nginx.py"
+    assert old in text, (
+        f"deploy/nginx.conf no longer contains {old!r}: update tests/support/nginx.py"
+    )
     return text.replace(old, new)
 
 
-def loopback_config(prefix: Path, *, port: int, redirect_port: int, app_port: int,
-                    site: Path, staff_site: Path) -> str:
+def loopback_config(
+    prefix: Path, *, port: int, redirect_port: int, app_port: int, site: Path, staff_site: Path
+) -> str:
     """deploy/nginx.conf inside a minimal main configuration, on loopback ports, no TLS."""
     servers = DEPLOY_CONFIG.read_text(encoding="utf-8")
     servers = _replace(servers, "listen 443 ssl http2;", f"listen 127.0.0.1:{port};")
@@ -55,8 +61,10 @@ def loopback_config(prefix: Path, *, port: int, redirect_port: int, app_port: in
     servers = _replace(servers, "http://127.0.0.1:8000", f"http://127.0.0.1:{app_port}")
     # As root, nginx's workers would switch to "nobody", who cannot read pytest's folders.
     user = "user root;" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {name}_temp_path {prefix / name};"
-                     for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {name}_temp_path {prefix / name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""{user}
 worker_processes 1;
 pid {prefix / "nginx.pid"};
@@ -106,9 +114,17 @@ def start_nginx(prefix: Path, *, app_port: int, site: Path, staff_site: Path) ->
     prefix.mkdir(parents=True, exist_ok=True)
     port, redirect_port = free_port(), free_port()
     config = prefix / "nginx.conf"
-    config.write_text(loopback_config(prefix, port=port, redirect_port=redirect_port,
-                                      app_port=app_port, site=site, staff_site=staff_site),
-                      encoding="utf-8")
+    config.write_text(
+        loopback_config(
+            prefix,
+            port=port,
+            redirect_port=redirect_port,
+            app_port=app_port,
+            site=site,
+            staff_site=staff_site,
+        ),
+        encoding="utf-8",
+    )
     command = [binary, "-p", str(prefix), "-c", str(config)]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr

@@ -1,10 +1,11 @@
 """Work done once per test run, even when pytest-xdist runs the tests in several processes."""
+
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], Path]) -> Path:

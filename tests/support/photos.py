@@ -1,5 +1,6 @@
 """A phone-camera-sized JPEG made with Pillow (a dependency of WeasyPrint), for the
 photo-shrinking browser test and its benchmark."""
+
 from __future__ import annotations
 
 import math
@@ -13,9 +14,14 @@ QUALITY = 95
 
 
 def _photo(width: int, height: int) -> Image.Image:
-    base = Image.merge("RGB", [Image.linear_gradient("L").resize((width, height)),
-                               Image.radial_gradient("L").resize((width, height)),
-                               Image.linear_gradient("L").rotate(90).resize((width, height))])
+    base = Image.merge(
+        "RGB",
+        [
+            Image.linear_gradient("L").resize((width, height)),
+            Image.radial_gradient("L").resize((width, height)),
+            Image.linear_gradient("L").rotate(90).resize((width, height)),
+        ],
+    )
     return Image.blend(base, Image.effect_noise((width, height), GRAIN).convert("RGB"), 0.5)
 
 

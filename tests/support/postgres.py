@@ -4,6 +4,7 @@ Debian's ``postgresql`` package puts ``initdb``/``pg_ctl`` under /usr/lib/postgr
 off the PATH. Without the server or psycopg the tests are skipped with a hint, except under
 ``CI=true`` where that is a failure (``.ci/run`` installs both).
 """
+
 from __future__ import annotations
 
 import glob
@@ -52,21 +53,39 @@ def postgres_server():
     if as_server:
         shutil.chown(base, "postgres")
     data = os.path.join(base, "data")
-    subprocess.run([*as_server, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_server, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"),
-                    "-o", f"-k {base} -c listen_addresses=''", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_server, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_server,
+            pg_ctl,
+            "-D",
+            data,
+            "-w",
+            "-l",
+            os.path.join(base, "log"),
+            "-o",
+            f"-k {base} -c listen_addresses=''",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
-        engine = create_engine(f"postgresql+psycopg://postgres@/postgres?host={base}",
-                               isolation_level="AUTOCOMMIT")
+        engine = create_engine(
+            f"postgresql+psycopg://postgres@/postgres?host={base}", isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as connection:
             connection.execute(text("CREATE DATABASE forms"))
         engine.dispose()
         yield f"postgresql://postgres@/forms?host={base}"
     finally:
-        subprocess.run([*as_server, pg_ctl, "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_server, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -100,7 +119,9 @@ def wait_for_blocked(connection, count: int, timeout: float = 15.0) -> None:
 
     deadline = time.monotonic() + timeout
     while True:
-        waiting = connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+        waiting = connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        ).scalar()
         if waiting >= count:
             return
         assert time.monotonic() < deadline, f"only {waiting} of {count} sessions reached the lock"

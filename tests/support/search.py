@@ -4,6 +4,7 @@ Shared by the search tests (tests/site) and the benchmark (scripts/bench_search.
 ask the same questions the same way. The tuning set (``QUERIES``) is what the search settings
 were tuned on; the owner questions (``OWNER_QUESTIONS``) are kept apart from tuning.
 """
+
 from __future__ import annotations
 
 import time
@@ -78,8 +79,14 @@ QUERIES: list[Query] = [
     q("公共洗手间", f"{CLEANING}#公共洗手间", who=STAFF),
     q("天面 青苔", f"{CLEANING}#天面", who=STAFF),
     q("地下室排水沟", f"{CLEANING}#地下室", who=STAFF),
-    q("满意率", f"{CUSTOMER}#客户服务标准", "owner/service-promise/#公开服务标准",
-      f"{SURVEYS}#满意度调查", who=STAFF, test=True),
+    q(
+        "满意率",
+        f"{CUSTOMER}#客户服务标准",
+        "owner/service-promise/#公开服务标准",
+        f"{SURVEYS}#满意度调查",
+        who=STAFF,
+        test=True,
+    ),
     q("客服主管职责", f"{CUSTOMER}#客服主管岗位职责", who=STAFF, test=True),
     q("物业管理员工作内容", f"{CUSTOMER}#物业管理员工作内容", who=STAFF),
     q("成品保护", f"{CONTROL}#成品保护", f"{SITE}#公共部位成品保护", who=STAFF),
@@ -87,8 +94,12 @@ QUERIES: list[Query] = [
     q("装修管理领导小组", f"{CONTROL}#手续的办理", f"{RENOVATION}#办理流程", who=STAFF),
     q("客户回访内容", f"{MOVE_IN_CONTROL}#客户回访内容", who=STAFF),
     q("服务修整", f"{'staff/satisfaction-plan/'}#建立良好的服务制度制定服务修整方案", who=STAFF),
-    q("微笑服务", "staff/service-code/#ssmile微笑", "owner/service-promise/#service-服务系统",
-      who=STAFF),
+    q(
+        "微笑服务",
+        "staff/service-code/#ssmile微笑",
+        "owner/service-promise/#service-服务系统",
+        who=STAFF,
+    ),
     # Added after tuning, to check the tuning holds for queries it was not fitted to.
     q("装修时间", f"{RULES}#施工时间", test=True),
     q("节假日施工", f"{RULES}#施工时间"),
@@ -108,7 +119,12 @@ QUERIES: list[Query] = [
     q("迁出手续", f"{KEYS}#办理迁出手续"),
 ]
 
-HOME_CONTACT = ("#联系物业", "owner/#联系我们", "owner/service-promise/#联系我们", f"{RENOVATION}#办理地点")
+HOME_CONTACT = (
+    "#联系物业",
+    "owner/#联系我们",
+    "owner/service-promise/#联系我们",
+    f"{RENOVATION}#办理地点",
+)
 
 # Held out: questions written the way owners ask them, before any tuning against them; never
 # used to tune the search settings. Only owner pages can answer (the owner site has no other).
@@ -177,10 +193,10 @@ def wait_for_search(page, ready: bool, timeout: float = 15.0) -> None:
 
 
 def section_of(href: str, base_path: str) -> str:
-    """"page/#anchor" of a result link (drops the host, the highlight query and base path)."""
+    """ "page/#anchor" of a result link (drops the host, the highlight query and base path)."""
     parts = urlsplit(href)
     path = unquote(parts.path)
-    path = path[len(base_path):] if path.startswith(base_path) else path.lstrip("/")
+    path = path[len(base_path) :] if path.startswith(base_path) else path.lstrip("/")
     return path + (f"#{unquote(parts.fragment)}" if parts.fragment else "")
 
 

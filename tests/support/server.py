@@ -1,4 +1,5 @@
 """Start the real app in a gunicorn process for tests that are about serving."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,12 @@ class LiveServer:
 
     @property
     def env(self) -> dict:
-        env = {**os.environ, "INSTANCE_PATH": str(self.instance_path),
-               "PASSWORD_HASH_COST": "testing", **self.extra_env}
+        env = {
+            **os.environ,
+            "INSTANCE_PATH": str(self.instance_path),
+            "PASSWORD_HASH_COST": "testing",
+            **self.extra_env,
+        }
         if self.site_dir:
             env["SITE_DIR"] = str(self.site_dir)
             # Never the checkout's own site-staff/: a test passes only with what it built.
@@ -60,8 +65,12 @@ class LiveServer:
         """Run a ``flask --app forms_app`` command against this server's instance."""
         return subprocess.run(
             [str(BIN / "flask"), "--app", "forms_app", *args],
-            cwd=PROJECT_ROOT, env=self.env, input=input, text=True,
-            capture_output=True, check=True,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            input=input,
+            text=True,
+            capture_output=True,
+            check=True,
         )
 
     @contextmanager
@@ -85,7 +94,7 @@ class LiveServer:
                 db.session.remove()
                 db.engine.dispose()
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.instance_path.mkdir(parents=True, exist_ok=True)
         if self.database_template and "DATABASE_URL" not in self.env:
             shutil.copyfile(self.database_template, self.instance_path / "forms.sqlite3")
@@ -96,10 +105,20 @@ class LiveServer:
         # the tests run several at once. --preload: the app is imported once, then the workers
         # fork from it (create_app opens no database connection, so none is shared).
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "--no-control-socket", "--preload", "forms_app.wsgi:app"],
-            cwd=PROJECT_ROOT, env=self.env,
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--no-control-socket",
+                "--preload",
+                "forms_app.wsgi:app",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

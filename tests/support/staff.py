@@ -1,4 +1,5 @@
 """Staff helpers other test folders reuse: create an account, log in (test client or browser)."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,9 @@ LOGIN_PATH = "/forms/staff/login"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def create_staff(app_or_server, username: str, role: str, password: str = "correct-horse-9") -> None:
+def create_staff(
+    app_or_server, username: str, role: str, password: str = "correct-horse-9"
+) -> None:
     """Create an account with ``flask create-user`` (password through standard input), run in
     this process on the app's or the live server's database."""
     if isinstance(app_or_server, LiveServer):
@@ -20,12 +23,18 @@ def create_staff(app_or_server, username: str, role: str, password: str = "corre
         return
     assert isinstance(app_or_server, Flask)
     result = app_or_server.test_cli_runner().invoke(
-        args=["create-user", username, "--role", role], input=password + "\n")
+        args=["create-user", username, "--role", role], input=password + "\n"
+    )
     assert result.exit_code == 0, result.output
 
 
-def login(client_or_page, username: str, password: str = "correct-horse-9",
-          base_url: str = "", next_path: str | None = None):
+def login(
+    client_or_page,
+    username: str,
+    password: str = "correct-horse-9",
+    base_url: str = "",
+    next_path: str | None = None,
+):
     """Log in through the real form; returns the response (client) or the page (browser)."""
     query = f"?next={next_path}" if next_path else ""
     if hasattr(client_or_page, "goto"):

@@ -1,5 +1,6 @@
 """Survey fixtures: a fixed date inside every shipped survey's window, staff accounts, and
 answers stored through the same code path as an owner's submission."""
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,9 @@ def store(app, slug: str, answers: list[Answer], today: str = TODAY, respondent=
     try:
         with app.app_context():
             survey = all_surveys()[slug]
-            return store_response(survey, Submission(answers=answers, respondent=respondent or {}),
-                                  nonce=new_token())
+            return store_response(
+                survey, Submission(answers=answers, respondent=respondent or {}), nonce=new_token()
+            )
     finally:
         app.config["TODAY"] = TODAY
 
@@ -63,7 +65,10 @@ def requests_login(base_url: str, username: str) -> requests.Session:
     """A requests session logged in as a staff member through the real login form."""
     session = requests.Session()
     html = session.get(base_url + LOGIN_PATH, timeout=10).text
-    response = session.post(base_url + LOGIN_PATH, timeout=10, data={
-        "csrf_token": CSRF.search(html).group(1), "username": username, "password": PASSWORD})
+    response = session.post(
+        base_url + LOGIN_PATH,
+        timeout=10,
+        data={"csrf_token": CSRF.search(html).group(1), "username": username, "password": PASSWORD},
+    )
     assert response.ok and "退出" in response.text
     return session

@@ -1,5 +1,6 @@
 """Answering a survey: stored once as one row per answer, bad input refused with Chinese
 messages and the typed answers kept, closed surveys and repeats refused, nothing stored."""
+
 from __future__ import annotations
 
 import re
@@ -14,13 +15,25 @@ from tests.surveys.conftest import count, form_tokens
 pytestmark = pytest.mark.one_app_per_module
 
 SATISFACTION_ANSWERS = {
-    "q_customer_service": "5", "q_maintenance": "4", "q_security": "4", "q_cleaning": "3",
-    "q_renovation": "4", "q_greening": "2", "q_overall": "4", "q_recommend": "9", "q_comments": "电梯轿厢很干净。",
+    "q_customer_service": "5",
+    "q_maintenance": "4",
+    "q_security": "4",
+    "q_cleaning": "3",
+    "q_renovation": "4",
+    "q_greening": "2",
+    "q_overall": "4",
+    "q_recommend": "9",
+    "q_comments": "电梯轿厢很干净。",
 }
 NEEDS_ANSWERS = {
-    "building": "8", "unit": "2", "room": "2501", "respondent_name": "张先生",
-    "q_household": "3人", "q_personal_services": ["家政保洁", "其他（请注明）"],
-    "q_personal_services_other": "代买菜", "q_preferred_contact": "微信",
+    "building": "8",
+    "unit": "2",
+    "room": "2501",
+    "respondent_name": "张先生",
+    "q_household": "3人",
+    "q_personal_services": ["家政保洁", "其他（请注明）"],
+    "q_personal_services_other": "代买菜",
+    "q_preferred_contact": "微信",
 }
 
 
@@ -40,8 +53,11 @@ def test_satisfaction_answers_are_stored_one_row_each_without_identity(app, clie
     assert response.headers["Location"].endswith("/forms/surveys/satisfaction/thanks")
     assert "提交成功" in client.get(response.headers["Location"]).get_data(as_text=True)
 
-    [stored] = rows(app, "SELECT period, submitted_at, building, unit, room, respondent_name,"
-                         " invitation_id FROM survey_response")
+    [stored] = rows(
+        app,
+        "SELECT period, submitted_at, building, unit, room, respondent_name,"
+        " invitation_id FROM survey_response",
+    )
     period, submitted_at, *identity = stored
     assert period == "2026-H2"
     assert identity == [None] * 5
@@ -59,28 +75,54 @@ def test_satisfaction_answers_are_stored_one_row_each_without_identity(app, clie
 def test_needs_survey_stores_room_and_other_note(app, client):
     assert post(client, "/forms/surveys/needs", NEEDS_ANSWERS).status_code == 302
     assert rows(app, "SELECT building, unit, room, respondent_name FROM survey_response") == [
-        (8, 2, "2501", "张先生")]
-    assert rows(app, "SELECT option, text FROM survey_answer WHERE question_id='personal_services'"
-                     " ORDER BY id") == [("家政保洁", None), ("其他（请注明）", "代买菜")]
+        (8, 2, "2501", "张先生")
+    ]
+    assert rows(
+        app,
+        "SELECT option, text FROM survey_answer WHERE question_id='personal_services' ORDER BY id",
+    ) == [("家政保洁", None), ("其他（请注明）", "代买菜")]
 
 
 INVALID = [
     ("required missing", "satisfaction", {"q_cleaning": ""}, "cleaning", "请选择满意程度。"),
     ("value out of range", "satisfaction", {"q_cleaning": "7"}, "cleaning", "请选择有效的选项。"),
-    ("score out of range", "satisfaction", {"q_recommend": "11"}, "recommend", "分数应在 0–10 之间。"),
+    (
+        "score out of range",
+        "satisfaction",
+        {"q_recommend": "11"},
+        "recommend",
+        "分数应在 0–10 之间。",
+    ),
     ("forged option", "needs", {"q_household": "10人"}, "household", "所选选项无效"),
-    ("other without note", "needs", {"q_personal_services_other": ""}, "personal_services",
-     "选择了“其他”，请注明具体内容。"),
-    ("too many choices", "needs", {"q_activities": ["亲子活动", "健康讲座", "节日联欢", "兴趣小组"]},
-     "activities", "最多只能选择 3 项。"),
+    (
+        "other without note",
+        "needs",
+        {"q_personal_services_other": ""},
+        "personal_services",
+        "选择了“其他”，请注明具体内容。",
+    ),
+    (
+        "too many choices",
+        "needs",
+        {"q_activities": ["亲子活动", "健康讲座", "节日联欢", "兴趣小组"]},
+        "activities",
+        "最多只能选择 3 项。",
+    ),
     ("unknown room", "needs", {"room": "9901"}, "room", "本小区没有这个房号"),
-    ("text too long", "satisfaction", {"q_comments": "好" * 2001}, "comments", "请不要超过 2000 个字"),
+    (
+        "text too long",
+        "satisfaction",
+        {"q_comments": "好" * 2001},
+        "comments",
+        "请不要超过 2000 个字",
+    ),
 ]
 
 
 @pytest.mark.parametrize("what, slug, change, field, message", INVALID, ids=[i[0] for i in INVALID])
-def test_invalid_answer_is_refused_and_everything_typed_is_kept(app, client, what, slug, change,
-                                                                 field, message):
+def test_invalid_answer_is_refused_and_everything_typed_is_kept(
+    app, client, what, slug, change, field, message
+):
     answers = {**(SATISFACTION_ANSWERS if slug == "satisfaction" else NEEDS_ANSWERS), **change}
     response = post(client, f"/forms/surveys/{slug}", answers)
     html = response.get_data(as_text=True)
@@ -102,7 +144,9 @@ def test_invalid_answer_is_refused_and_everything_typed_is_kept(app, client, wha
     assert count(app, "survey_response") == 0 and count(app, "survey_answer") == 0
 
 
-@pytest.mark.parametrize("today, title", [("2026-11-14", "调查尚未开始"), ("2027-01-01", "调查已结束")])
+@pytest.mark.parametrize(
+    "today, title", [("2026-11-14", "调查尚未开始"), ("2027-01-01", "调查已结束")]
+)
 def test_survey_outside_its_window_stores_nothing(app, client, today, title):
     tokens = form_tokens(client.get("/forms/surveys/satisfaction").get_data(as_text=True))
     app.config["TODAY"] = today
@@ -127,7 +171,9 @@ def test_double_tap_on_submit_stores_once(app, client):
     tokens = form_tokens(client.get("/forms/surveys/satisfaction").get_data(as_text=True))
     for _ in range(2):
         client.delete_cookie("surveys_done", path="/forms/surveys/")
-        response = client.post("/forms/surveys/satisfaction", data={**tokens, **SATISFACTION_ANSWERS})
+        response = client.post(
+            "/forms/surveys/satisfaction", data={**tokens, **SATISFACTION_ANSWERS}
+        )
         assert response.status_code == 302
     assert count(app, "survey_response") == 1
 
@@ -135,8 +181,10 @@ def test_double_tap_on_submit_stores_once(app, client):
 def test_address_is_throttled_across_browsers(app):
     app.config["SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR"] = 2
     for _ in range(2):
-        assert post(app.test_client(), "/forms/surveys/satisfaction",
-                    SATISFACTION_ANSWERS).status_code == 302
+        assert (
+            post(app.test_client(), "/forms/surveys/satisfaction", SATISFACTION_ANSWERS).status_code
+            == 302
+        )
     response = post(app.test_client(), "/forms/surveys/satisfaction", SATISFACTION_ANSWERS)
     assert response.status_code == 429
     assert "请一小时后再试" in response.get_data(as_text=True)
@@ -162,11 +210,16 @@ def test_open_surveys_are_listed(client):
 def test_address_hashes_are_kept_only_a_day(app):
     with app.app_context():
         with write_transaction() as session:
-            session.execute(db.text(
-                "INSERT INTO survey_submission (survey, client_hash, created_at)"
-                " VALUES ('satisfaction', 'old', '2020-01-01 00:00:00')"))
-    assert post(app.test_client(), "/forms/surveys/satisfaction",
-                SATISFACTION_ANSWERS).status_code == 302
+            session.execute(
+                db.text(
+                    "INSERT INTO survey_submission (survey, client_hash, created_at)"
+                    " VALUES ('satisfaction', 'old', '2020-01-01 00:00:00')"
+                )
+            )
+    assert (
+        post(app.test_client(), "/forms/surveys/satisfaction", SATISFACTION_ANSWERS).status_code
+        == 302
+    )
     assert [h for (h,) in rows(app, "SELECT client_hash FROM survey_submission")] != ["old"]
     assert count(app, "survey_submission") == 1
 

@@ -1,4 +1,5 @@
 """Surveys are data: the shipped files load, and a broken file stops the app with its line."""
+
 from __future__ import annotations
 
 import shutil
@@ -50,10 +51,18 @@ def test_shipped_surveys_follow_the_seed():
     satisfaction = surveys["satisfaction"]
     assert satisfaction.title == "业主满意度调查" and satisfaction.anonymous
     assert [q.category for q in satisfaction.satisfaction_questions] == [
-        "客户服务", "工程维修", "秩序维护", "装修管理", "保洁", "绿化", "总体评价"]
+        "客户服务",
+        "工程维修",
+        "秩序维护",
+        "装修管理",
+        "保洁",
+        "绿化",
+        "总体评价",
+    ]
     # Each category names the seed document it follows; 装修管理 follows the renovation one.
     assert set(satisfaction.category_basis) == {
-        q.category for q in satisfaction.satisfaction_questions}
+        q.category for q in satisfaction.satisfaction_questions
+    }
     assert "装修服务控制要点及服务策略" in satisfaction.category_basis["装修管理"]
     assert satisfaction.overall_question == "overall"
     assert satisfaction.questions[-1].is_text and not satisfaction.questions[-1].required
@@ -84,15 +93,25 @@ def test_good_file_loads_with_other_option(tmp_path):
 BROKEN = [
     # (what is wrong, replace this, with this, expected line, expected words)
     ("unknown type", "type: multiple_choice", "type: checkboxes", 12, "题型“checkboxes”无效"),
-    ("options on a scale", "    category: 保洁\n", "    category: 保洁\n    options: [a, b]\n", 10,
-     "“options”只能用于单选题和多选题"),
+    (
+        "options on a scale",
+        "    category: 保洁\n",
+        "    category: 保洁\n    options: [a, b]\n",
+        10,
+        "“options”只能用于单选题和多选题",
+    ),
     ("one option only", "options: [家政, 维修]", "options: [家政]", 14, "至少需要两个选项"),
     ("close before open", "closes: 2026-12-31", "closes: 2025-12-31", 4, "截止日期早于开始日期"),
     ("not a date", "opens: 2026-01-01", "opens: 下周一", 3, "应为日期"),
     # A time of day would make every page of the survey compare a date with a datetime.
     ("date with a time", "opens: 2026-01-01", "opens: 2026-01-01 08:00:00", 3, "应为日期"),
-    ("both dates with a time", "opens: 2026-01-01\ncloses: 2026-12-31",
-     "opens: 2026-01-01 08:00:00\ncloses: 2026-12-31 18:00:00", 3, "应为日期"),
+    (
+        "both dates with a time",
+        "opens: 2026-01-01\ncloses: 2026-12-31",
+        "opens: 2026-01-01 08:00:00\ncloses: 2026-12-31 18:00:00",
+        3,
+        "应为日期",
+    ),
     ("duplicate id", "id: wishes", "id: cleaning", 11, "题目编号“cleaning”重复"),
     # The respondent's own fields report their errors under these names.
     ("id of the room field", "id: wishes", "id: room", 11, "题目编号“room”已用于住户信息"),
@@ -152,10 +171,13 @@ questions:
 """
 
 
-@pytest.mark.parametrize("category, overall, message", [
-    ("总体评价", "overall", "服务类别“总体评价”（题目 overall）没有写在 categories 中"),
-    ("保洁", "missing", "总体评价题“missing”应为本调查中一道满意度题的编号"),
-])
+@pytest.mark.parametrize(
+    "category, overall, message",
+    [
+        ("总体评价", "overall", "服务类别“总体评价”（题目 overall）没有写在 categories 中"),
+        ("保洁", "missing", "总体评价题“missing”应为本调查中一道满意度题的编号"),
+    ],
+)
 def test_categories_and_the_overall_question_are_checked(tmp_path, category, overall, message):
     text = SATISFACTION_TRIAL.replace("CATEGORY", category).replace("OVERALL", overall)
     with pytest.raises(SurveyDefinitionError, match=message):

@@ -1,5 +1,6 @@
 """Odd values in every field of a questionnaire: never a 500, nothing stored, the Chinese message
 inside the question's card; personal links never looked up with junk and never cached."""
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,24 @@ from tests.surveys.conftest import count, form_tokens
 pytestmark = pytest.mark.one_app_per_module
 
 NEEDS = {
-    "building": "8", "unit": "2", "room": "2501", "respondent_name": "张先生",
-    "q_household": "3人", "q_personal_services": ["家政保洁", "其他（请注明）"],
-    "q_personal_services_other": "代买菜", "q_preferred_contact": "微信",
+    "building": "8",
+    "unit": "2",
+    "room": "2501",
+    "respondent_name": "张先生",
+    "q_household": "3人",
+    "q_personal_services": ["家政保洁", "其他（请注明）"],
+    "q_personal_services_other": "代买菜",
+    "q_preferred_contact": "微信",
 }
 SATISFACTION = {
-    "q_customer_service": "5", "q_maintenance": "4", "q_security": "4", "q_cleaning": "3",
-    "q_renovation": "4", "q_greening": "2", "q_overall": "4", "q_recommend": "9",
+    "q_customer_service": "5",
+    "q_maintenance": "4",
+    "q_security": "4",
+    "q_cleaning": "3",
+    "q_renovation": "4",
+    "q_greening": "2",
+    "q_overall": "4",
+    "q_recommend": "9",
 }
 ODD_CHOICE = ["", "\x00", "x" * 5000, NOT_UTF8, ["bogus", "3人"], None]
 ODD_SCALE = ["", "\x00", "0", "6", "-1", "５", "4.0", "9" * 5000, NOT_UTF8, None]
@@ -38,18 +50,25 @@ TOO_LONG_OR_UNREADABLE = ["x" * 5000, "好\ufffd", NOT_UTF8]
 
 CASES = (
     # (survey, field, value, where the message shows: the card's id)
-    [("needs", f, v, "respondent") for f in ("building", "unit", "room")
-     for v in ODD_NUMBER + [None, ["99", "8"]]]
+    [
+        ("needs", f, v, "respondent")
+        for f in ("building", "unit", "room")
+        for v in ODD_NUMBER + [None, ["99", "8"]]
+    ]
     + [("needs", "respondent_name", v, "respondent") for v in TOO_LONG_OR_UNREADABLE]
     + [("needs", "q_household", v, "q-household") for v in ODD_CHOICE]
     + [("needs", "q_personal_services", v, "q-personal_services") for v in ODD_CHOICE]
-    + [("needs", "q_personal_services_other", v, "q-personal_services")
-       for v in ODD_TEXT[:5] + TOO_LONG_OR_UNREADABLE]
+    + [
+        ("needs", "q_personal_services_other", v, "q-personal_services")
+        for v in ODD_TEXT[:5] + TOO_LONG_OR_UNREADABLE
+    ]
     + [("needs", "q_other_needs", v, "q-other_needs") for v in TOO_LONG_OR_UNREADABLE]
     + [("needs", "q_potential_needs", v, "q-potential_needs") for v in TOO_LONG_OR_UNREADABLE]
     + [("satisfaction", "q_overall", v, "q-overall") for v in ODD_SCALE]
-    + [("satisfaction", "q_recommend", v, "q-recommend")
-       for v in ["\x00", "-1", "11", "１0", "4.0", "9" * 5000, NOT_UTF8]]
+    + [
+        ("satisfaction", "q_recommend", v, "q-recommend")
+        for v in ["\x00", "-1", "11", "１0", "4.0", "9" * 5000, NOT_UTF8]
+    ]
     + [("satisfaction", "q_comments", v, "q-comments") for v in TOO_LONG_OR_UNREADABLE]
 )
 
@@ -67,8 +86,9 @@ def app(app):
     return app
 
 
-@pytest.mark.parametrize("slug, field, value, card_id", CASES,
-                         ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "slug, field, value, card_id", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_odd_value_is_refused_in_its_card(app, client, slug, field, value, card_id):
     path = f"/forms/surveys/{slug}"
     answers = NEEDS if slug == "needs" else SATISFACTION
@@ -81,15 +101,18 @@ def test_odd_value_is_refused_in_its_card(app, client, slug, field, value, card_
     assert count(app, "survey_response") == 0
 
 
-UNREADABLE_FIELDS = [("needs", "respondent_name", "respondent"),
-                     ("needs", "q_personal_services_other", "q-personal_services"),
-                     ("needs", "q_other_needs", "q-other_needs"),
-                     ("satisfaction", "q_comments", "q-comments")]
+UNREADABLE_FIELDS = [
+    ("needs", "respondent_name", "respondent"),
+    ("needs", "q_personal_services_other", "q-personal_services"),
+    ("needs", "q_other_needs", "q-other_needs"),
+    ("satisfaction", "q_comments", "q-comments"),
+]
 
 
 @pytest.mark.parametrize("slug, field, card_id", UNREADABLE_FIELDS)
-def test_invalid_utf8_in_an_urlencoded_form_is_refused_in_its_card(app, client, slug, field,
-                                                                   card_id):
+def test_invalid_utf8_in_an_urlencoded_form_is_refused_in_its_card(
+    app, client, slug, field, card_id
+):
     """As a browser sends a questionnaire: urlencoded, where %FF%FE%C0%AF is not text."""
     path = f"/forms/surveys/{slug}"
     answers = NEEDS if slug == "needs" else SATISFACTION
@@ -115,8 +138,16 @@ def test_odd_nonce_is_replaced_by_a_fresh_one(app, client, nul_sent_to_database,
 def invitation(app) -> str:
     token = new_token()
     with app.app_context(), write_transaction() as session:
-        session.add(SurveyInvitation(survey="move-in-visit", token=token, building=1, unit=2,
-                                     room="1801", created_by="经理"))
+        session.add(
+            SurveyInvitation(
+                survey="move-in-visit",
+                token=token,
+                building=1,
+                unit=2,
+                room="1801",
+                created_by="经理",
+            )
+        )
     return token
 
 
@@ -128,8 +159,15 @@ def test_personal_link_page_is_never_cached(app, client):
     assert response.headers["Referrer-Policy"] == "strict-origin"
 
 
-@pytest.mark.parametrize("path", ["/forms/surveys/i/%00", "/forms/surveys/i/" + "A" * 20 + "%0A",
-                                  "/forms/surveys/i/%ff", "/forms/surveys/i/" + "a" * 5000])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forms/surveys/i/%00",
+        "/forms/surveys/i/" + "A" * 20 + "%0A",
+        "/forms/surveys/i/%ff",
+        "/forms/surveys/i/" + "a" * 5000,
+    ],
+)
 def test_junk_personal_links_are_a_chinese_404(client, nul_sent_to_database, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -139,10 +177,15 @@ def test_junk_personal_links_are_a_chinese_404(client, nul_sent_to_database, pat
 
 def test_markup_in_answers_is_escaped_when_shown_again(client):
     path = "/forms/surveys/needs"
-    fields = {**form_tokens(client.get(path).get_data(as_text=True)), **NEEDS,
-              "respondent_name": '"><script>x</script>', "q_household": ""}
-    page = odd_post(client, path, fields, "q_other_needs", "<img src=x onerror=alert(1)>") \
-        .get_data(as_text=True)
+    fields = {
+        **form_tokens(client.get(path).get_data(as_text=True)),
+        **NEEDS,
+        "respondent_name": '"><script>x</script>',
+        "q_household": "",
+    }
+    page = odd_post(client, path, fields, "q_other_needs", "<img src=x onerror=alert(1)>").get_data(
+        as_text=True
+    )
     assert "<script>x" not in page and "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
@@ -150,5 +193,4 @@ def test_markup_in_answers_is_escaped_when_shown_again(client):
 def test_the_public_questionnaire_is_never_cached(client):
     """A cached copy shared by two owners would carry one nonce, and the second owner's
     answers would be taken for a repeat of the first one's and dropped."""
-    assert client.get("/forms/surveys/satisfaction").headers["Cache-Control"] \
-        == "private, no-store"
+    assert client.get("/forms/surveys/satisfaction").headers["Cache-Control"] == "private, no-store"

@@ -1,4 +1,5 @@
 """Invitation links: a 经理 creates one per household; each can be used once."""
+
 from __future__ import annotations
 
 from forms_app.core.extensions import db
@@ -6,8 +7,12 @@ from tests.support.staff import login
 from tests.surveys.conftest import CSRF, PASSWORD, count, form_tokens
 
 VISIT_ANSWERS = {
-    "q_handover": "5", "q_renovation": "4", "q_moving": "4", "q_quality_fixes": "3",
-    "q_service_center": "5", "q_moving_comment": "搬家时平推车很好用。",
+    "q_handover": "5",
+    "q_renovation": "4",
+    "q_moving": "4",
+    "q_quality_fixes": "3",
+    "q_service_center": "5",
+    "q_moving_comment": "搬家时平推车很好用。",
 }
 
 
@@ -19,15 +24,22 @@ def manager_client(app):
 
 def create_invitations(client, building="1"):
     page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
-    return client.post("/forms/staff/surveys/move-in-visit/invitations",
-                       data={"csrf_token": CSRF.search(page).group(1), "building": building},
-                       follow_redirects=True)
+    return client.post(
+        "/forms/staff/surveys/move-in-visit/invitations",
+        data={"csrf_token": CSRF.search(page).group(1), "building": building},
+        follow_redirects=True,
+    )
 
 
 def tokens(app):
     with app.app_context():
-        return dict(db.session.execute(db.text(
-            "SELECT building || '-' || unit || '-' || room, token FROM survey_invitation")).all())
+        return dict(
+            db.session.execute(
+                db.text(
+                    "SELECT building || '-' || unit || '-' || room, token FROM survey_invitation"
+                )
+            ).all()
+        )
 
 
 def test_manager_creates_one_link_per_household_once(staff):
@@ -60,8 +72,9 @@ def test_invitation_used_twice_says_already_answered(staff):
     response = owner.post(path, data={**form_tokens(page), **VISIT_ANSWERS})
     assert response.status_code == 302
     with staff.app_context():
-        stored = db.session.execute(db.text(
-            "SELECT building, unit, room, invitation_id IS NOT NULL FROM survey_response")).all()
+        stored = db.session.execute(
+            db.text("SELECT building, unit, room, invitation_id IS NOT NULL FROM survey_response")
+        ).all()
     assert stored == [(1, 2, "1801", 1)]
 
     # The same link again, from the same or another phone.
@@ -75,8 +88,11 @@ def test_invitation_used_twice_says_already_answered(staff):
     manager = manager_client(staff)
     listing = manager.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
     assert "已填写 1 个" in listing
-    csv_text = manager.get("/forms/staff/surveys/move-in-visit/invitations.csv").get_data().decode(
-        "utf-8-sig")
+    csv_text = (
+        manager.get("/forms/staff/surveys/move-in-visit/invitations.csv")
+        .get_data()
+        .decode("utf-8-sig")
+    )
     assert f"1,2,1801,http://localhost{path},已填写,2026-12-01" in csv_text.splitlines()
 
 
@@ -90,8 +106,12 @@ def test_invitation_of_a_closed_survey_stores_nothing(staff):
     assert "调查已结束" in response.get_data(as_text=True)
     assert count(staff, "survey_response") == 0
     with staff.app_context():
-        assert db.session.execute(db.text(
-            "SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")).scalar_one() == 0
+        assert (
+            db.session.execute(
+                db.text("SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_invalid_invitation_answer_keeps_values_and_link_stays_usable(staff):
@@ -111,23 +131,40 @@ def test_anonymous_survey_by_invitation_keeps_no_room(staff):
     client = manager_client(staff)
     page = client.get("/forms/staff/surveys/satisfaction/invitations").get_data(as_text=True)
     assert "匿名调查：答卷不与房号关联" in page
-    client.post("/forms/staff/surveys/satisfaction/invitations",
-                data={"csrf_token": CSRF.search(page).group(1), "building": "11"})
+    client.post(
+        "/forms/staff/surveys/satisfaction/invitations",
+        data={"csrf_token": CSRF.search(page).group(1), "building": "11"},
+    )
     with staff.app_context():
-        token = db.session.execute(db.text(
-            "SELECT token FROM survey_invitation WHERE survey='satisfaction' LIMIT 1")).scalar_one()
+        token = db.session.execute(
+            db.text("SELECT token FROM survey_invitation WHERE survey='satisfaction' LIMIT 1")
+        ).scalar_one()
     owner = staff.test_client()
     path = f"/forms/surveys/i/{token}"
     form = owner.get(path).get_data(as_text=True)
-    answers = {f"q_{q}": "4" for q in ("customer_service", "maintenance", "security", "cleaning",
-                                       "renovation", "greening", "overall")}
+    answers = {
+        f"q_{q}": "4"
+        for q in (
+            "customer_service",
+            "maintenance",
+            "security",
+            "cleaning",
+            "renovation",
+            "greening",
+            "overall",
+        )
+    }
     assert owner.post(path, data={**form_tokens(form), **answers}).status_code == 302
     with staff.app_context():
-        assert db.session.execute(db.text(
-            "SELECT invitation_id, building, unit, room FROM survey_response")).all() == [
-            (None, None, None, None)]
-        assert db.session.execute(db.text(
-            "SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")).scalar_one() == 1
+        assert db.session.execute(
+            db.text("SELECT invitation_id, building, unit, room FROM survey_response")
+        ).all() == [(None, None, None, None)]
+        assert (
+            db.session.execute(
+                db.text("SELECT COUNT(*) FROM survey_invitation WHERE used_on IS NOT NULL")
+            ).scalar_one()
+            == 1
+        )
     assert "本住户已经提交过这份调查" in owner.get(path).get_data(as_text=True)
     # No address hash either: the link itself is the limit.
     assert count(staff, "survey_submission") == 0

@@ -1,5 +1,6 @@
 """Owners answer every shipped survey on a phone against real gunicorn (2 workers); two
 submissions racing on one invitation store exactly one questionnaire."""
+
 from __future__ import annotations
 
 import re
@@ -49,9 +50,14 @@ def test_owner_answers_satisfaction_survey_on_phone(server, phone):
     phone.get_by_role("link", name="参与调查").click()
     phone.locator("li", has_text="业主满意度调查").get_by_role("link", name="开始填写").click()
     assert fits_the_phone(phone)
-    for question_id, label in [("customer_service", "非常满意"), ("maintenance", "满意"),
-                               ("security", "满意"), ("renovation", "满意"), ("greening", "一般"),
-                               ("overall", "满意")]:
+    for question_id, label in [
+        ("customer_service", "非常满意"),
+        ("maintenance", "满意"),
+        ("security", "满意"),
+        ("renovation", "满意"),
+        ("greening", "一般"),
+        ("overall", "满意"),
+    ]:
         choose(phone, question_id, label)
     choose(phone, "recommend", "9")
     phone.fill("textarea[name=q_comments]", "希望增加夜间巡逻。")
@@ -95,11 +101,13 @@ def test_owner_answers_needs_survey_on_phone(server, phone):
     phone.fill("input[name=q_personal_services_other]", "代收药品")
     phone.get_by_role("button", name="提交").click()
     expect(phone.get_by_role("heading", name="提交成功，感谢您的参与！")).to_be_visible()
-    assert query(server, "SELECT building, unit, room FROM survey_response WHERE survey='needs'") \
-        == [(9, 1, "2602")]
-    assert query(server, "SELECT option, text FROM survey_answer WHERE question_id="
-                         "'personal_services' ORDER BY id") == [("家电维修", None),
-                                                               ("其他（请注明）", "代收药品")]
+    assert query(
+        server, "SELECT building, unit, room FROM survey_response WHERE survey='needs'"
+    ) == [(9, 1, "2602")]
+    assert query(
+        server,
+        "SELECT option, text FROM survey_answer WHERE question_id='personal_services' ORDER BY id",
+    ) == [("家电维修", None), ("其他（请注明）", "代收药品")]
 
 
 def test_manager_invites_and_owner_answers_move_in_visit_on_phone(server, desktop, phone):
@@ -136,8 +144,10 @@ def test_two_submissions_racing_on_one_invitation_store_exactly_one(server):
     listing = manager.get(invitations + ".csv", timeout=10).content.decode("utf-8-sig")
     links = re.findall(r"http://[^,]+/forms/surveys/i/[A-Za-z0-9_-]+", listing)[:5]
     assert len(links) == 5
-    answers = {f"q_{topic}": "4" for topic in
-               ("handover", "renovation", "moving", "quality_fixes", "service_center")}
+    answers = {
+        f"q_{topic}": "4"
+        for topic in ("handover", "renovation", "moving", "quality_fixes", "service_center")
+    }
 
     for link in links:
         phones = [requests.Session() for _ in range(2)]
@@ -146,8 +156,9 @@ def test_two_submissions_racing_on_one_invitation_store_exactly_one(server):
 
         def submit(index):
             start.wait()
-            return phones[index].post(link, data={**forms[index], **answers},
-                                      allow_redirects=False, timeout=30)
+            return phones[index].post(
+                link, data={**forms[index], **answers}, allow_redirects=False, timeout=30
+            )
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(submit, range(2)))
@@ -158,7 +169,10 @@ def test_two_submissions_racing_on_one_invitation_store_exactly_one(server):
 
     token_list = [link.rsplit("/", 1)[1] for link in links]
     marks = ",".join("?" * len(token_list))
-    stored = query(server, "SELECT COUNT(*), COUNT(DISTINCT r.invitation_id) FROM survey_response r"
-                           f" JOIN survey_invitation i ON i.id = r.invitation_id WHERE i.token IN ({marks})",
-                   *token_list)
+    stored = query(
+        server,
+        "SELECT COUNT(*), COUNT(DISTINCT r.invitation_id) FROM survey_response r"
+        f" JOIN survey_invitation i ON i.id = r.invitation_id WHERE i.token IN ({marks})",
+        *token_list,
+    )
     assert stored == [(5, 5)]

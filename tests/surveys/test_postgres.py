@@ -3,6 +3,7 @@ second tap passes the nonce check while the first is still uncommitted. It must 
 you page, not a 500, and the questionnaire is stored once.
 Runs on a throw-away PostgreSQL server (tests/support/postgres.py).
 """
+
 from __future__ import annotations
 
 import threading
@@ -14,8 +15,15 @@ from forms_app.core.extensions import db
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.surveys.conftest import TODAY, form_tokens
 
-ANSWERS = {"q_customer_service": "5", "q_maintenance": "4", "q_security": "4",
-           "q_cleaning": "3", "q_renovation": "4", "q_greening": "2", "q_overall": "4"}
+ANSWERS = {
+    "q_customer_service": "5",
+    "q_maintenance": "4",
+    "q_security": "4",
+    "q_cleaning": "3",
+    "q_renovation": "4",
+    "q_greening": "2",
+    "q_overall": "4",
+}
 
 
 @pytest.fixture
@@ -32,11 +40,18 @@ def test_second_tap_while_the_first_is_uncommitted_gets_thanks(pg_app):
     engine = create_engine(pg_app.config["PG_URL"])
     with engine.connect() as first_tap:
         # The first tap's INSERT, not yet committed when the second tap arrives.
-        first_tap.execute(text(
-            "INSERT INTO survey_response (survey, period, submitted_at, nonce)"
-            " VALUES ('satisfaction', '2026-H2', now(), :nonce)"), {"nonce": tokens["nonce"]})
-        second = threading.Thread(target=lambda: statuses.append(
-            client.post(path, data={**tokens, **ANSWERS}).status_code))
+        first_tap.execute(
+            text(
+                "INSERT INTO survey_response (survey, period, submitted_at, nonce)"
+                " VALUES ('satisfaction', '2026-H2', now(), :nonce)"
+            ),
+            {"nonce": tokens["nonce"]},
+        )
+        second = threading.Thread(
+            target=lambda: statuses.append(
+                client.post(path, data={**tokens, **ANSWERS}).status_code
+            )
+        )
         second.start()
         wait_for_blocked(first_tap, 1)  # the second tap waits on the unique nonce
         first_tap.commit()

@@ -1,9 +1,9 @@
 """Results arithmetic on a fixed set of responses, the results pages, and the exports."""
+
 from __future__ import annotations
 
 import csv
 import io
-
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,6 @@ import yaml
 from openpyxl import load_workbook
 
 from forms_app.core.community import DEFAULT_COMMUNITY_FILE
-
 from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.forms import Answer
 from forms_app.surveys.results import ALL, survey_results
@@ -49,7 +48,8 @@ def fixed(staff):
         household = "3人" if picks == ["家政保洁"] else "2人"
         answers = [Answer("household", option=household)] + [
             Answer("personal_services", option=p, text="-代买菜" if p.startswith("其他") else None)
-            for p in picks]
+            for p in picks
+        ]
         store(app, "needs", answers, respondent=room)
     return app
 
@@ -65,8 +65,8 @@ def test_satisfaction_arithmetic_per_period_and_overall(fixed):
     assert results.periods == ["2026-H1", "2026-H2"]
 
     cleaning = results.questions["cleaning"].periods
-    assert cleaning["2026-H1"].average == pytest.approx(3.0)       # (5+4+2+1)/4
-    assert cleaning["2026-H1"].satisfaction_rate == pytest.approx(0.5)   # 5 and 4
+    assert cleaning["2026-H1"].average == pytest.approx(3.0)  # (5+4+2+1)/4
+    assert cleaning["2026-H1"].satisfaction_rate == pytest.approx(0.5)  # 5 and 4
     assert cleaning["2026-H2"].average == pytest.approx(4.0)
     assert cleaning[ALL].average == pytest.approx(20 / 6)
     assert cleaning[ALL].satisfaction_rate == pytest.approx(3 / 6)
@@ -76,14 +76,17 @@ def test_satisfaction_arithmetic_per_period_and_overall(fixed):
     assert overall[ALL].average == pytest.approx(23 / 6)
     assert overall[ALL].satisfaction_rate == pytest.approx(4 / 6)
     assert results.questions["overall"].rows(ALL) == [
-        ("非常满意", 2, pytest.approx(2 / 6)), ("满意", 2, pytest.approx(2 / 6)),
-        ("一般", 1, pytest.approx(1 / 6)), ("不满意", 1, pytest.approx(1 / 6)),
-        ("非常不满意", 0, 0.0)]
+        ("非常满意", 2, pytest.approx(2 / 6)),
+        ("满意", 2, pytest.approx(2 / 6)),
+        ("一般", 1, pytest.approx(1 / 6)),
+        ("不满意", 1, pytest.approx(1 / 6)),
+        ("非常不满意", 0, 0.0),
+    ]
 
     categories = {c.name: c.periods for c in results.categories}
     assert categories["保洁"][ALL].satisfaction_rate == pytest.approx(0.5)
     assert categories["总体评价"]["2026-H2"].average == pytest.approx(3.5)
-    assert categories["客户服务"][ALL].satisfaction_rate is None     # nobody answered
+    assert categories["客户服务"][ALL].satisfaction_rate is None  # nobody answered
     # All satisfaction answers pooled: 7 of 12 satisfied.
     assert results.overall[ALL].satisfaction_rate == pytest.approx(7 / 12)
     assert results.overall["2026-H1"].satisfaction_rate == pytest.approx(5 / 8)
@@ -92,15 +95,18 @@ def test_satisfaction_arithmetic_per_period_and_overall(fixed):
 
     recommend = results.questions["recommend"].periods[ALL]
     assert recommend.average == pytest.approx(26 / 4) and recommend.answered == 4
-    assert dict((label, count) for label, count, _ in results.questions["recommend"].rows())[
-        "10"] == 1
+    assert (
+        dict((label, count) for label, count, _ in results.questions["recommend"].rows())["10"] == 1
+    )
     assert results.questions["comments"].periods[ALL].answered == 3
 
 
 def test_multiple_choice_shares_count_respondents(fixed):
     results = results_of(fixed, "needs")
-    services = {label: (count, share) for label, count, share
-                in results.questions["personal_services"].rows()}
+    services = {
+        label: (count, share)
+        for label, count, share in results.questions["personal_services"].rows()
+    }
     assert services["家政保洁"] == (2, pytest.approx(2 / 3))
     assert services["代收快递"] == (1, pytest.approx(1 / 3))
     assert services["其他（请注明）"] == (1, pytest.approx(1 / 3))
@@ -196,7 +202,8 @@ def test_text_answers_are_paginated(fixed):
     first = client.get("/forms/staff/surveys/satisfaction/texts/comments").get_data(as_text=True)
     assert "共 28 条" in first and "意见24" in first and "意见04" not in first
     second = client.get("/forms/staff/surveys/satisfaction/texts/comments?page=2").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "意见04" in second and "&lt;script&gt;" in second and XSS not in second
     assert client.get("/forms/staff/surveys/satisfaction/texts/cleaning").status_code == 404
     other = client.get("/forms/staff/surveys/needs/texts/personal_services").get_data(as_text=True)
@@ -217,12 +224,26 @@ def test_xlsx_export_has_every_response_and_no_formulas(fixed):
     assert header[:3] == ("编号", "提交日期", "期间") and "楼栋" not in header
     assert len(rows) == 6
     assert ("2026年上半年", "2026-05-10") in {(r[2], r[1].date().isoformat()) for r in rows}
-    assert sheet["B4"].number_format == "yyyy-mm-dd" and sorted(r[0] for r in rows) == [1, 2, 3, 4, 5, 6]
+    assert sheet["B4"].number_format == "yyyy-mm-dd" and sorted(r[0] for r in rows) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
     cleaning = header.index("5. 您对保洁（大堂、楼层、电梯轿厢、地下室、外围的清洁）的满意程度")
     # Anonymous: rows are not in the order they arrived, but each keeps its own answers.
-    assert sorted((r[cleaning], r[-1] or "") for r in rows) == sorted([
-        ("非常满意", "保洁很好"), ("满意", ""), ("不满意", ""), ("非常不满意", XSS),
-        ("非常满意", "'=1+1"), ("一般", "")])
+    assert sorted((r[cleaning], r[-1] or "") for r in rows) == sorted(
+        [
+            ("非常满意", "保洁很好"),
+            ("满意", ""),
+            ("不满意", ""),
+            ("非常不满意", XSS),
+            ("非常满意", "'=1+1"),
+            ("一般", ""),
+        ]
+    )
     comments = [r[-1] for r in rows]
     assert "'=1+1" in comments and "=1+1" not in comments
     for row in sheet.iter_rows(min_row=2):
@@ -230,8 +251,11 @@ def test_xlsx_export_has_every_response_and_no_formulas(fixed):
     summary = workbook["满意率汇总"]
     summary_header = [cell.value for cell in summary[3]]
     records = [dict(zip(summary_header, row)) for row in summary.iter_rows(min_row=4)]
-    composite = next(r for r in records if r["服务类别"].value.startswith("综合满意率")
-                     and r["期间"].value == "全部")
+    composite = next(
+        r
+        for r in records
+        if r["服务类别"].value.startswith("综合满意率") and r["期间"].value == "全部"
+    )
     assert composite["满意率"].value == pytest.approx(7 / 12)
     assert composite["满意率"].number_format == "0.0%" and composite["答卷数"].value == 6
     assert composite["是否达标"].value == "样本不足，暂不判定"
@@ -257,8 +281,10 @@ def test_csv_export_is_streamed_with_bom_and_neutralized(fixed):
 
 def test_anonymous_export_is_not_in_arrival_order_nor_numbered_by_it(staff):
     """With an access log, arrival order or database ids would tie a row to a visitor."""
-    ids = [store(staff, "satisfaction", satisfaction(1 + n % 5, 3, n % 11, f"意见{n:02d}"))
-           for n in range(40)]
+    ids = [
+        store(staff, "satisfaction", satisfaction(1 + n % 5, 3, n % 11, f"意见{n:02d}"))
+        for n in range(40)
+    ]
     client = staff.test_client()
     login(client, "manager", PASSWORD)
     body = client.get("/forms/staff/surveys/satisfaction/export.csv").get_data()
@@ -271,5 +297,7 @@ def test_anonymous_export_is_not_in_arrival_order_nor_numbered_by_it(staff):
     assert arrival != list(range(39, -1, -1))
     for row, n in zip(rows, arrival):  # every answer stays in its own row
         assert (row[cleaning], row[recommend]) == (
-            ["非常不满意", "不满意", "一般", "满意", "非常满意"][n % 5], str(n % 11))
+            ["非常不满意", "不满意", "一般", "满意", "非常满意"][n % 5],
+            str(n % 11),
+        )
     assert sorted(ids) == ids  # the database ids do arrive in order: they are not shown

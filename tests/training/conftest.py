@@ -1,5 +1,6 @@
 """Training fixtures: staff of every role in the test client, the shipped paths and quizzes,
 a trainee who reads, answers and signs in, and what the database holds."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,9 @@ def quiz_answers(quiz, wrong=()) -> dict:
     for question in quiz.questions:
         right = [str(i) for i, o in enumerate(question.options) if o in question.answers]
         if question.id in wrong:
-            fields[question.field] = next(str(i) for i, o in enumerate(question.options)
-                                          if o not in question.answers)
+            fields[question.field] = next(
+                str(i) for i, o in enumerate(question.options) if o not in question.answers
+            )
         else:
             fields[question.field] = right if len(right) > 1 else right[0]
     return fields
@@ -75,17 +77,23 @@ class Trainee:
         return csrf_token_from(self.html())
 
     def mark_read(self, section, digest: str | None = None):
-        return self.client.post(HOME + "read", data={
-            "csrf_token": self.csrf(), "section": section.key,
-            "digest": section.digest if digest is None else digest})
+        return self.client.post(
+            HOME + "read",
+            data={
+                "csrf_token": self.csrf(),
+                "section": section.key,
+                "digest": section.digest if digest is None else digest,
+            },
+        )
 
     def open_quiz(self, quiz_id: str) -> dict:
         html = self.html(f"{HOME}quizzes/{quiz_id}")
         return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html)}
 
     def post_quiz(self, quiz_id: str, fields: dict, hidden: dict | None = None):
-        return self.client.post(f"{HOME}quizzes/{quiz_id}",
-                                data={**(hidden or self.open_quiz(quiz_id)), **fields})
+        return self.client.post(
+            f"{HOME}quizzes/{quiz_id}", data={**(hidden or self.open_quiz(quiz_id)), **fields}
+        )
 
     def take(self, quiz, wrong=()) -> tuple[str, int]:
         """Answer a quiz and follow to the result; (its html, the attempt id)."""
@@ -112,9 +120,16 @@ class Stored:
             return db.session.scalar(select(func.count()).select_from(model))
 
     def totals(self) -> dict:
-        return {m.__name__: self.count(m) for m in (TrainingReadMark, TrainingAttempt,
-                                                    TrainingAnswer, TrainingSession,
-                                                    TrainingAttendance)}
+        return {
+            m.__name__: self.count(m)
+            for m in (
+                TrainingReadMark,
+                TrainingAttempt,
+                TrainingAnswer,
+                TrainingSession,
+                TrainingAttendance,
+            )
+        }
 
     def user(self, username: str) -> StaffUser:
         with self.app.app_context():
@@ -128,7 +143,8 @@ class Stored:
             rows = db.session.execute(
                 select(StaffUser.username, TrainingAttendance.how)
                 .join(TrainingAttendance, TrainingAttendance.user_id == StaffUser.id)
-                .where(TrainingAttendance.session_id == session_id)).all()
+                .where(TrainingAttendance.session_id == session_id)
+            ).all()
             return dict(rows)
 
 

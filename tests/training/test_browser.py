@@ -2,6 +2,7 @@
 cleaning quiz, is sent to the section behind a wrong answer and passes on the retake; a 经理
 creates an account on the web, records a session the new colleague signs in to on their own
 phone, and sees who is behind."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,9 @@ def fits(page) -> bool:
 
 
 def create(live_server, username: str, role: str, name: str) -> None:
-    live_server.flask("create-user", username, "--role", role, "--display-name", name,
-                      input=PASSWORD + "\n")
+    live_server.flask(
+        "create-user", username, "--role", role, "--display-name", name, input=PASSWORD + "\n"
+    )
 
 
 def answer(page, question_id: str, *options: str) -> None:
@@ -32,9 +34,15 @@ def answer(page, question_id: str, *options: str) -> None:
         page.locator(f"#question-{question_id} label.option", has_text=option).click()
 
 
-CLEANING_RIGHT = {"ashtray-ends": ["3个"], "stairwell-ends": ["3个"], "lobby-wet": ["对"],
-                  "lobby-cordon": ["错"], "restroom-bins": ["垃圾随时不超过垃圾篓的2/3", "日产日清"],
-                  "restroom-sign": ["“暂停使用”温馨提示牌"], "key-area": ["电梯轿厢"]}
+CLEANING_RIGHT = {
+    "ashtray-ends": ["3个"],
+    "stairwell-ends": ["3个"],
+    "lobby-wet": ["对"],
+    "lobby-cordon": ["错"],
+    "restroom-bins": ["垃圾随时不超过垃圾篓的2/3", "日产日清"],
+    "restroom-sign": ["“暂停使用”温馨提示牌"],
+    "key-area": ["电梯轿厢"],
+}
 
 
 def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, phone):
@@ -60,7 +68,9 @@ def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, ph
     assert "已读" in phone.locator("#path li").first.locator(".badge").inner_text()
 
     # The cleaning quiz: one question left out, then one wrong answer.
-    phone.locator(".quiz-item", has_text="保洁服务品质检查标准").get_by_role("link", name="开始测验").click()
+    phone.locator(".quiz-item", has_text="保洁服务品质检查标准").get_by_role(
+        "link", name="开始测验"
+    ).click()
     phone.wait_for_url(re.compile(r"/quizzes/cleaning$"))
     for question_id, options in CLEANING_RIGHT.items():
         answer(phone, question_id, *options)
@@ -97,8 +107,9 @@ def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, ph
     assert fits(phone)
 
 
-def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(live_server, phone,
-                                                                             browser):
+def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
+    live_server, phone, browser
+):
     create(live_server, "px-manager", roles.MANAGER, "张经理")
     login(phone, "px-manager", PASSWORD, base_url=live_server.url)
     phone.get_by_role("link", name="员工账号").click()

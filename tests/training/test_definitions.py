@@ -1,5 +1,6 @@
 """The shipped reading paths and quizzes follow the seed and point into the staff handbook; a
 broken training file stops the app with the file and the problem named."""
+
 from __future__ import annotations
 
 import shutil
@@ -27,8 +28,13 @@ def pages_of(path) -> list[str]:
 
 
 def test_each_role_reads_the_pages_of_its_work(training):
-    service_pages = ["service-code", "customer-service", "satisfaction-plan",
-                     "renovation-control", "move-in-control"]
+    service_pages = [
+        "service-code",
+        "customer-service",
+        "satisfaction-plan",
+        "renovation-control",
+        "move-in-control",
+    ]
     assert pages_of(training.path_for(roles.SERVICE)) == service_pages
     assert pages_of(training.path_for(roles.SERVICE_LEAD)) == service_pages
     assert pages_of(training.path_for(roles.CLEANER)) == ["service-code", "cleaning-standards"]
@@ -38,12 +44,24 @@ def test_each_role_reads_the_pages_of_its_work(training):
     # The 经理 reads every page of the staff handbook but its front page, in navigation order.
     manager = pages_of(training.path_for(roles.MANAGER))
     assert manager[0] == "service-code"
-    assert set(manager) == {"service-code", "renovation-control", "move-in-control",
-                            "cleaning-standards", "customer-service", "satisfaction-plan"}
+    assert set(manager) == {
+        "service-code",
+        "renovation-control",
+        "move-in-control",
+        "cleaning-standards",
+        "customer-service",
+        "satisfaction-plan",
+    }
     # A page stands for its second-level sections: the seven SERVICE letters.
     assert [s.title for s in training.path_for(roles.CLEANER)][:7] == [
-        "S：SMILE（微笑）", "E：EXCELLENT（卓越）", "R：READY（准备好）", "V：VIEWING（看待）",
-        "I：INVITING（邀请）", "C：CREATING（创造）", "E：EYE（关注）"]
+        "S：SMILE（微笑）",
+        "E：EXCELLENT（卓越）",
+        "R：READY（准备好）",
+        "V：VIEWING（看待）",
+        "I：INVITING（邀请）",
+        "C：CREATING（创造）",
+        "E：EYE（关注）",
+    ]
 
 
 def test_every_role_has_a_path_and_a_quiz(training):
@@ -77,7 +95,10 @@ def test_the_answers_are_the_seeds(training):
     assert answer(training, "cleaning", "ashtray-sand") == "2/3"
     assert answer(training, "cleaning", "ashtray-ends") == "3个"
     assert answer(training, "cleaning", "stairwell-ends") == "3个"
-    assert training.quizzes["customer-service"].question("target").text == "业主满意率的目标是90%以上。"
+    assert (
+        training.quizzes["customer-service"].question("target").text
+        == "业主满意率的目标是90%以上。"
+    )
     assert answer(training, "customer-service", "target") == "对"
     assert answer(training, "customer-service", "training") == "每周一次"
     assert answer(training, "service-code", "inviting") == "I-INVITING（邀请）"
@@ -118,24 +139,49 @@ def broken(tmp_path):
     return Broken
 
 
-@pytest.mark.parametrize("name, old, new, message", [
-    ("quizzes/service-code.yml", "section: service-code#rready准备好",
-     "section: service-code#没有这一节", "在员工手册中不存在"),
-    ("quizzes/cleaning.yml", 'quote: "装量不超过烟盖的2/3"', 'quote: "装量不超过烟盖的1/2"',
-     "找不到"),
-    ("quizzes/cleaning.yml", "answer: 2/3", "answer: 4/5", "不在选项中"),
-    ("quizzes/cleaning.yml", "answer: 2/3", "answer: [1/2, 2/3]", "只能有一个答案"),
-    ("quizzes/move-in.yml", "answer: [到客户服务中心预约, 电话预约]", "answer: [电话预约]",
-     "至少要有两个答案"),
-    ("quizzes/service-code.yml", "answer: true", "answer: 对", "true 或 false"),
-    ("quizzes/service-code.yml", "id: ready", "id: smile", "id 重复"),
-    ("quizzes/service-code.yml", "type: single", "type: essay", "type 应为"),
-    ("quizzes/cleaning.yml", "roles: [cleaner,", "roles: [janitor,", "未知角色"),
-    ("quizzes/renovation.yml", "{{ clear_out }} 后，谁", "{{ clear_out_hour }} 后，谁", "无法读取"),
-    ("paths.yml", "- renovation-control#装修人员管理", "- renovation-control#装修人员", "不存在"),
-    ("paths.yml", "  cleaner:\n", "  cleaners:\n", "未知角色"),
-    ("paths.yml", "    - cleaning-standards\n", "    - cleaning\n", "页面 'cleaning'"),
-])
+@pytest.mark.parametrize(
+    "name, old, new, message",
+    [
+        (
+            "quizzes/service-code.yml",
+            "section: service-code#rready准备好",
+            "section: service-code#没有这一节",
+            "在员工手册中不存在",
+        ),
+        (
+            "quizzes/cleaning.yml",
+            'quote: "装量不超过烟盖的2/3"',
+            'quote: "装量不超过烟盖的1/2"',
+            "找不到",
+        ),
+        ("quizzes/cleaning.yml", "answer: 2/3", "answer: 4/5", "不在选项中"),
+        ("quizzes/cleaning.yml", "answer: 2/3", "answer: [1/2, 2/3]", "只能有一个答案"),
+        (
+            "quizzes/move-in.yml",
+            "answer: [到客户服务中心预约, 电话预约]",
+            "answer: [电话预约]",
+            "至少要有两个答案",
+        ),
+        ("quizzes/service-code.yml", "answer: true", "answer: 对", "true 或 false"),
+        ("quizzes/service-code.yml", "id: ready", "id: smile", "id 重复"),
+        ("quizzes/service-code.yml", "type: single", "type: essay", "type 应为"),
+        ("quizzes/cleaning.yml", "roles: [cleaner,", "roles: [janitor,", "未知角色"),
+        (
+            "quizzes/renovation.yml",
+            "{{ clear_out }} 后，谁",
+            "{{ clear_out_hour }} 后，谁",
+            "无法读取",
+        ),
+        (
+            "paths.yml",
+            "- renovation-control#装修人员管理",
+            "- renovation-control#装修人员",
+            "不存在",
+        ),
+        ("paths.yml", "  cleaner:\n", "  cleaners:\n", "未知角色"),
+        ("paths.yml", "    - cleaning-standards\n", "    - cleaning\n", "页面 'cleaning'"),
+    ],
+)
 def test_a_broken_file_is_refused_naming_it(broken, name, old, new, message):
     broken.load()  # the copy itself is fine
     broken.edit(name, old, new)
@@ -154,8 +200,9 @@ def test_a_role_without_a_path_is_refused(broken):
 
 
 def test_the_app_does_not_start_on_a_broken_quiz(broken, tmp_path, monkeypatch):
-    broken.edit("quizzes/service-code.yml", "section: service-code#eeye关注",
-                "section: service-code#eye")
+    broken.edit(
+        "quizzes/service-code.yml", "section: service-code#eeye关注", "section: service-code#eye"
+    )
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     with pytest.raises(TrainingDataError, match="service-code#eye"):
         create_app({"TESTING": True, "SITE_DIR": None, "TRAINING_DIR": str(broken.path)})
@@ -168,5 +215,8 @@ def test_the_pass_mark_is_a_community_setting(tmp_path):
         file = tmp_path / "community.yml"
         file.write_text(text.replace("pass_mark: 80", f"pass_mark: {bad}"), encoding="utf-8")
         with pytest.raises(TrainingDataError, match="pass_mark"):
-            read_training(TRAINING_DIR, cached_handbook(str(default_config_file()), None),
-                          load_community(file))
+            read_training(
+                TRAINING_DIR,
+                cached_handbook(str(default_config_file()), None),
+                load_community(file),
+            )

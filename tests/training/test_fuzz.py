@@ -1,10 +1,12 @@
 """Odd values in every field of the training forms: never a 500, never stored, a Chinese
 message; nothing odd reaches the database as a lookup."""
+
 from __future__ import annotations
 
 import pytest
 
 from forms_app.accounts import roles
+from tests.conftest import csrf_token_from
 from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
     NOT_UTF8,
     ODD_DATE,
@@ -15,7 +17,6 @@ from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is 
 )
 
 from .conftest import HOME, TODAY, nonce_from, quiz_answers
-from tests.conftest import csrf_token_from
 
 # Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
@@ -62,10 +63,17 @@ def test_odd_quiz_nonce_is_refused(trainee, training, stored, nul_sent_to_databa
 
 def session_form(lead, stored) -> dict:
     html = lead.html(HOME + "sessions/new")
-    return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html),
-            "held_on": TODAY.isoformat(), "topic": "培训", "trainer": str(stored.user("manager").id),
-            "sections": "service-code#ssmile微笑", "quiz": "service-code",
-            "attendees": str(stored.user("service").id), "note": ""}
+    return {
+        "csrf_token": csrf_token_from(html),
+        "nonce": nonce_from(html),
+        "held_on": TODAY.isoformat(),
+        "topic": "培训",
+        "trainer": str(stored.user("manager").id),
+        "sections": "service-code#ssmile微笑",
+        "quiz": "service-code",
+        "attendees": str(stored.user("service").id),
+        "note": "",
+    }
 
 
 SESSION_CASES = (
@@ -80,12 +88,15 @@ SESSION_CASES = (
 )
 
 
-@pytest.mark.parametrize("field, value", SESSION_CASES,
-                         ids=[f"{f}-{i}" for i, (f, _) in enumerate(SESSION_CASES)])
-def test_odd_session_values_are_refused_beside_their_field(lead, stored, nul_sent_to_database,
-                                                            field, value):
-    response = odd_post(lead.client, HOME + "sessions/new", session_form(lead, stored), field,
-                        value)
+@pytest.mark.parametrize(
+    "field, value", SESSION_CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(SESSION_CASES)]
+)
+def test_odd_session_values_are_refused_beside_their_field(
+    lead, stored, nul_sent_to_database, field, value
+):
+    response = odd_post(
+        lead.client, HOME + "sessions/new", session_form(lead, stored), field, value
+    )
     assert response.status_code == 400, response.status_code
     page = response.get_data(as_text=True)
     key = "form" if field == "nonce" else field
@@ -94,11 +105,23 @@ def test_odd_session_values_are_refused_beside_their_field(lead, stored, nul_sen
     assert nul_sent_to_database == []
 
 
-@pytest.mark.parametrize("path", [
-    "attempts/%00", "attempts/" + "9" * 30, "people/" + "9" * 30, "sessions/" + "9" * 12, "attempts/" + "9" * 5000, "people/%ff", "sessions/%00",
-    "sessions/" + "9" * 30 + "/sign-in", "quizzes/%00", "quizzes/" + "x" * 5000,
-    "people/export.%00", "sessions/export.xls",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "attempts/%00",
+        "attempts/" + "9" * 30,
+        "people/" + "9" * 30,
+        "sessions/" + "9" * 12,
+        "attempts/" + "9" * 5000,
+        "people/%ff",
+        "sessions/%00",
+        "sessions/" + "9" * 30 + "/sign-in",
+        "quizzes/%00",
+        "quizzes/" + "x" * 5000,
+        "people/export.%00",
+        "sessions/export.xls",
+    ],
+)
 def test_junk_urls_are_a_chinese_404(trainee, path, nul_sent_to_database):
     response = trainee(roles.MANAGER).client.get(HOME + path)
     assert response.status_code == 404

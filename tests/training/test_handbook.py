@@ -1,5 +1,6 @@
 """Training reads the staff handbook the way the build does: the same anchors as the built
 pages, and a digest per section that changes only when that section's text changes."""
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,11 @@ def test_every_section_is_a_heading_of_the_built_handbook(handbook, built_staff_
 
 def test_sections_carry_their_title_page_and_link(handbook):
     smile = handbook.sections["service-code#ssmile微笑"]
-    assert (smile.title, smile.page_title, smile.level) == ("S：SMILE（微笑）", "SERVICE 服务系统", 2)
+    assert (smile.title, smile.page_title, smile.level) == (
+        "S：SMILE（微笑）",
+        "SERVICE 服务系统",
+        2,
+    )
     assert smile.url == "/staff/service-code/#ssmile微笑"
     assert "主动、真诚、自然、友善的微笑" in smile.text
     lobby = handbook.sections["cleaning-standards#大堂"]
@@ -45,11 +50,13 @@ def test_a_changed_section_gets_a_new_digest_and_only_it(handbook, tmp_path):
     page = copy / "service-code.md"
     text = page.read_text(encoding="utf-8")
     assert "务必做到忙中有序、紊而不乱" in text
-    page.write_text(text.replace("务必做到忙中有序、紊而不乱", "务必做到忙中有序、有条不紊"),
-                    encoding="utf-8")
+    page.write_text(
+        text.replace("务必做到忙中有序、紊而不乱", "务必做到忙中有序、有条不紊"), encoding="utf-8"
+    )
     changed = read_handbook(default_config_file(), copy)
     assert changed.sections.keys() == handbook.sections.keys()
-    differs = {k for k in handbook.sections
-               if changed.sections[k].digest != handbook.sections[k].digest}
+    differs = {
+        k for k in handbook.sections if changed.sections[k].digest != handbook.sections[k].digest
+    }
     # The READY section, and the page as a whole (its first-level section holds it).
     assert differs == {"service-code#rready准备好", "service-code#service-服务系统"}

@@ -1,6 +1,7 @@
 """Double taps on PostgreSQL, where a write transaction takes no database-wide lock: the second
 tap arrives while the first is still uncommitted. It gets the first one's answer, not a 500,
 and the attempt or the sign-in is stored once. Runs on a throw-away PostgreSQL server."""
+
 from __future__ import annotations
 
 import threading
@@ -49,8 +50,9 @@ def second_tap_while_first_uncommitted(app, insert: str, values: dict, tap) -> l
 
 def user_id(app, username: str) -> int:
     with app.app_context():
-        return db.session.execute(text("SELECT id FROM staff_user WHERE username = :u"),
-                                  {"u": username}).scalar_one()
+        return db.session.execute(
+            text("SELECT id FROM staff_user WHERE username = :u"), {"u": username}
+        ).scalar_one()
 
 
 def test_a_quiz_tapped_twice_is_one_attempt(pg_app):
@@ -67,7 +69,8 @@ def test_a_quiz_tapped_twice_is_one_attempt(pg_app):
         " total, pass_mark, passed, created_at) VALUES (:nonce, :user, 'service-code', 'x', 7, 7,"
         " 80, true, now())",
         {"nonce": fields["nonce"], "user": user_id(pg_app, "service")},
-        lambda: client.post(f"{HOME}quizzes/{quiz.id}", data=fields))
+        lambda: client.post(f"{HOME}quizzes/{quiz.id}", data=fields),
+    )
     assert statuses == [303]
     with pg_app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM training_attempt")).scalar() == 1
@@ -81,10 +84,16 @@ def test_a_quiz_tapped_twice_is_one_attempt(pg_app):
 def test_signing_in_twice_is_one_attendance(pg_app):
     lead = logged_in(pg_app, "service_lead")
     html = lead.get(HOME + "sessions/new").get_data(as_text=True)
-    response = lead.post(HOME + "sessions/new", data={
-        "csrf_token": csrf_token_from(html), "nonce": nonce_from(html),
-        "held_on": TODAY.isoformat(), "topic": "每周客服培训",
-        "trainer": str(user_id(pg_app, "service_lead"))})
+    response = lead.post(
+        HOME + "sessions/new",
+        data={
+            "csrf_token": csrf_token_from(html),
+            "nonce": nonce_from(html),
+            "held_on": TODAY.isoformat(),
+            "topic": "每周客服培训",
+            "trainer": str(user_id(pg_app, "service_lead")),
+        },
+    )
     assert response.status_code == 303
     session_id = int(response.location.rsplit("/", 1)[1])
     staff = logged_in(pg_app, "service")
@@ -96,7 +105,8 @@ def test_signing_in_twice_is_one_attendance(pg_app):
         "INSERT INTO training_attendance (session_id, user_id, user_name, how, at)"
         " VALUES (:session, :user, 'service（客服）', 'signed', now())",
         {"session": session_id, "user": user_id(pg_app, "service")},
-        lambda: staff.post(attend, data={"csrf_token": token}))
+        lambda: staff.post(attend, data={"csrf_token": token}),
+    )
     assert statuses == [303]
     assert "您已经签到过了" in staff.get(url).get_data(as_text=True)
     with pg_app.app_context():

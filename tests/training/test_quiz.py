@@ -1,5 +1,6 @@
 """Taking a quiz: score against the pass mark, each wrong answer linked to its section, retakes;
 answers that cannot be scored are refused and nothing is stored."""
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,10 @@ def test_wrong_answers_link_to_the_section_that_explains_them(trainee, training)
     assert f"答对 {total - 3}/{total} 题" in page
     wrong = page.split('id="wrong-answers"')[1]
     assert wrong.count('class="card"') == 3
-    assert "所有装修人员出入实行什么管理？" in wrong and "正确答案：<strong class=\"right\">双证管理</strong>" in wrong
+    assert (
+        "所有装修人员出入实行什么管理？" in wrong
+        and '正确答案：<strong class="right">双证管理</strong>' in wrong
+    )
     assert 'href="/staff/renovation-control/#人员出入证件办理"' in wrong
     assert 'href="/staff/renovation-control/#装修巡查"' in wrong and "每两天一次" in wrong
     assert 'href="/staff/renovation-control/#成品保护"' in wrong
@@ -42,7 +46,7 @@ def test_the_pass_mark_decides_and_a_retake_is_a_new_attempt(trainee, training, 
     total = len(quiz.questions)
     allowed_wrong = total - math.ceil(total * quiz.pass_mark / 100)
     ids = [q.id for q in quiz.questions]
-    failing, _ = staff.take(quiz, wrong=set(ids[:allowed_wrong + 1]))
+    failing, _ = staff.take(quiz, wrong=set(ids[: allowed_wrong + 1]))
     assert "未通过" in failing and "80% 及格" in failing
     passing, _ = staff.take(quiz, wrong=set(ids[:allowed_wrong]))
     assert '<span class="badge ok">通过</span>' in passing
@@ -71,9 +75,10 @@ def test_a_quiz_not_assigned_to_the_role_is_refused(trainee, training, stored):
     assert response.status_code == 403
     assert "这份测验不在您的培训内容中" in response.get_data(as_text=True)
     hidden = trainee(roles.SERVICE).open_quiz("renovation")
-    response = cleaner.client.post(f"{HOME}quizzes/renovation",
-                                   data={**quiz_answers(quiz), "nonce": hidden["nonce"],
-                                         "csrf_token": cleaner.csrf()})
+    response = cleaner.client.post(
+        f"{HOME}quizzes/renovation",
+        data={**quiz_answers(quiz), "nonce": hidden["nonce"], "csrf_token": cleaner.csrf()},
+    )
     assert response.status_code == 403
     assert stored.count(TrainingAttempt) == 0
 

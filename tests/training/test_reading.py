@@ -1,5 +1,6 @@
 """Reading the path: marking sections read, progress on the staff home, a read mark lapsing when
 its section's text changes, and read marks that cannot be stored."""
+
 from __future__ import annotations
 
 import shutil
@@ -53,7 +54,9 @@ def changed_docs(tmp_path: Path) -> Path:
     copy = tmp_path / "docs"
     shutil.copytree(load_config(str(default_config_file())).docs_dir, copy)
     page = copy / "service-code.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("服务的准备工作", "服务的准备"), "utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("服务的准备工作", "服务的准备"), "utf-8"
+    )
     return copy
 
 
@@ -65,8 +68,9 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
     assert ready.key == "service-code#rready准备好"
 
     # The handbook is updated and the app restarts: the same database, the new text.
-    updated = create_app({**TEST_CONFIG, "TODAY": TODAY,
-                          "STAFF_HANDBOOK_DOCS": str(changed_docs(tmp_path))})
+    updated = create_app(
+        {**TEST_CONFIG, "TODAY": TODAY, "STAFF_HANDBOOK_DOCS": str(changed_docs(tmp_path))}
+    )
     client = updated.test_client()
     assert login(client, "service").status_code == 302
     page = client.get(HOME).get_data(as_text=True)
@@ -76,16 +80,19 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
     assert "已读 2/" in page and "1 节内容已更新需重读" in page
     # The page shown before the update carries the old digest: that mark is not taken.
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post(HOME + "read", data={"csrf_token": token, "section": ready.key,
-                                                "digest": ready.digest})
+    response = client.post(
+        HOME + "read", data={"csrf_token": token, "section": ready.key, "digest": ready.digest}
+    )
     assert response.status_code == 303
     assert "内容刚刚更新了" in client.get(HOME).get_data(as_text=True)
     with updated.app_context():
         from forms_app.training.handbook_sections import current_handbook
+
         new_digest = current_handbook().sections[ready.key].digest
     assert new_digest != ready.digest
-    client.post(HOME + "read", data={"csrf_token": token, "section": ready.key,
-                                     "digest": new_digest})
+    client.post(
+        HOME + "read", data={"csrf_token": token, "section": ready.key, "digest": new_digest}
+    )
     page = client.get(HOME).get_data(as_text=True)
     assert "内容已更新，需重读" not in page and "已读 3/" in page
 
@@ -93,8 +100,10 @@ def test_a_read_mark_lapses_when_its_section_changes(app, trainee, training, tmp
 def test_read_marks_that_cannot_be_stored(trainee, training, stored):
     cleaner = trainee(roles.CLEANER)
     token = cleaner.csrf()
-    missing = cleaner.client.post(HOME + "read", data={
-        "csrf_token": token, "section": "service-code#没有这一节", "digest": "x"})
+    missing = cleaner.client.post(
+        HOME + "read",
+        data={"csrf_token": token, "section": "service-code#没有这一节", "digest": "x"},
+    )
     assert missing.status_code == 404
     assert "员工手册中没有这一节" in missing.get_data(as_text=True)
     not_on_path = training.path_for(roles.SERVICE)[-1]

@@ -1,5 +1,6 @@
 """Per-person records and who is behind, for the 经理 and 客服主管; exports for audits; nobody
 else reads another person's record."""
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,6 @@ from openpyxl import load_workbook
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
 from forms_app.core.extensions import db
-
 from tests.conftest import csrf_token_from
 
 from .conftest import HOME, TODAY, nonce_from
@@ -36,7 +36,9 @@ def test_the_manager_sees_who_is_behind_first(trainee, training):
     behind = manager.html(HOME + "people/?behind=1")
     assert ">cleaner<" not in behind and ">security<" in behind
     home = manager.html("/forms/staff/")
-    assert 'id="training-team"' in home and f"其中 <strong>{len(roles.ROLES) - 1}</strong> 人" in home
+    assert (
+        'id="training-team"' in home and f"其中 <strong>{len(roles.ROLES) - 1}</strong> 人" in home
+    )
 
 
 def test_a_persons_record_has_path_attempts_and_sessions(trainee, training, stored):
@@ -90,11 +92,18 @@ def test_records_export_to_excel_and_csv(app, trainee, training, stored):
 def test_sessions_export_one_row_per_attendee(trainee, stored):
     lead = trainee(roles.SERVICE_LEAD)
     html = lead.html(HOME + "sessions/new")
-    lead.client.post(HOME + "sessions/new", data={
-        "csrf_token": csrf_token_from(html), "nonce": nonce_from(html),
-        "held_on": TODAY.isoformat(), "topic": "=1+1 清洁标准", "trainer": str(stored.user("manager").id),
-        "sections": ["cleaning-standards#大堂"],
-        "attendees": [str(stored.user("cleaner").id), str(stored.user("service").id)]})
+    lead.client.post(
+        HOME + "sessions/new",
+        data={
+            "csrf_token": csrf_token_from(html),
+            "nonce": nonce_from(html),
+            "held_on": TODAY.isoformat(),
+            "topic": "=1+1 清洁标准",
+            "trainer": str(stored.user("manager").id),
+            "sections": ["cleaning-standards#大堂"],
+            "attendees": [str(stored.user("cleaner").id), str(stored.user("service").id)],
+        },
+    )
     text = lead.client.get(HOME + "sessions/export.csv").data.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["培训编号", "培训日期", "培训主题", "主讲人"]

@@ -1,5 +1,6 @@
 """Training sessions (培训记录): recorded by a 经理 or 客服主管 with attendees ticked, or signing
 in on their own phones on the day; bad input is refused and nothing is stored."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,9 +9,9 @@ import pytest
 
 from forms_app.accounts import roles
 from forms_app.training.models import TrainingAttendance, TrainingSession
+from tests.conftest import csrf_token_from
 
 from .conftest import HOME, SESSION_PATH, TODAY, nonce_from
-from tests.conftest import csrf_token_from
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
@@ -41,11 +42,15 @@ def recorder(trainee):
 
 
 def session_fields(stored, **overrides) -> dict:
-    fields = {"held_on": TODAY.isoformat(), "topic": "SERVICE 服务系统与接待规范",
-              "trainer": str(stored.user("service_lead").id),
-              "sections": ["service-code#ssmile微笑", "service-code#iinviting邀请"],
-              "quiz": "service-code", "attendees": [str(stored.user("service").id)],
-              "note": "每周客服培训"}
+    fields = {
+        "held_on": TODAY.isoformat(),
+        "topic": "SERVICE 服务系统与接待规范",
+        "trainer": str(stored.user("service_lead").id),
+        "sections": ["service-code#ssmile微笑", "service-code#iinviting邀请"],
+        "quiz": "service-code",
+        "attendees": [str(stored.user("service").id)],
+        "note": "每周客服培训",
+    }
     fields.update(overrides)
     return fields
 
@@ -54,7 +59,10 @@ def test_the_service_lead_records_the_weekly_training(recorder, stored):
     session_id = recorder.record(session_fields(stored))
     page = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
     assert "SERVICE 服务系统与接待规范" in page and "service_lead（客服主管）" in page
-    assert "SERVICE 服务系统 › S：SMILE（微笑）" in page and "SERVICE 服务系统 › I：INVITING（邀请）" in page
+    assert (
+        "SERVICE 服务系统 › S：SMILE（微笑）" in page
+        and "SERVICE 服务系统 › I：INVITING（邀请）" in page
+    )
     assert "主持人勾选" in page
     assert stored.attendances(session_id) == {"service": "ticked"}
     listing = recorder.client.get(HOME + "sessions/").get_data(as_text=True)
@@ -75,22 +83,26 @@ def test_only_the_manager_and_the_service_lead_record_sessions(trainee):
         assert (response.status_code == 200) == (role in {roles.MANAGER, roles.SERVICE_LEAD}), role
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("held_on", "", "请填写培训日期"),
-    ("held_on", "2026-13-01", "格式应为"),
-    ("held_on", (TODAY + timedelta(days=31)).isoformat(), "最多只能提前 30 天"),
-    ("held_on", (TODAY - timedelta(days=400)).isoformat(), "请核对年份"),
-    ("topic", "  ", "请填写培训主题"),
-    ("topic", "x" * 101, "不超过 100 字"),
-    ("trainer", "999", "请选择列表中的主讲人"),
-    ("trainer", "", "请选择列表中的主讲人"),
-    ("sections", ["service-code#没有"], "所选章节不在员工手册中"),
-    ("quiz", "essay", "请选择列表中的测验"),
-    ("attendees", ["999"], "参加人中有不存在或已停用的账号"),
-    ("note", "x" * 501, "备注不超过 500 字"),
-])
-def test_bad_session_input_is_refused_beside_its_field_and_kept(recorder, stored, field, value,
-                                                                 message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("held_on", "", "请填写培训日期"),
+        ("held_on", "2026-13-01", "格式应为"),
+        ("held_on", (TODAY + timedelta(days=31)).isoformat(), "最多只能提前 30 天"),
+        ("held_on", (TODAY - timedelta(days=400)).isoformat(), "请核对年份"),
+        ("topic", "  ", "请填写培训主题"),
+        ("topic", "x" * 101, "不超过 100 字"),
+        ("trainer", "999", "请选择列表中的主讲人"),
+        ("trainer", "", "请选择列表中的主讲人"),
+        ("sections", ["service-code#没有"], "所选章节不在员工手册中"),
+        ("quiz", "essay", "请选择列表中的测验"),
+        ("attendees", ["999"], "参加人中有不存在或已停用的账号"),
+        ("note", "x" * 501, "备注不超过 500 字"),
+    ],
+)
+def test_bad_session_input_is_refused_beside_its_field_and_kept(
+    recorder, stored, field, value, message
+):
     response = recorder.submit(session_fields(stored, **{field: value}))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -118,8 +130,9 @@ def test_attendees_sign_in_on_their_own_phones_on_the_day(recorder, trainee, sto
 
 
 def test_signing_in_on_another_day_is_refused(recorder, trainee, stored):
-    session_id = recorder.record(session_fields(stored, attendees=[],
-                                                held_on=(TODAY + timedelta(days=2)).isoformat()))
+    session_id = recorder.record(
+        session_fields(stored, attendees=[], held_on=(TODAY + timedelta(days=2)).isoformat())
+    )
     guard = trainee(roles.SECURITY)
     url = f"{HOME}sessions/{session_id}/sign-in"
     attend = f"{HOME}sessions/{session_id}/attend"
@@ -140,21 +153,34 @@ def test_ticking_keeps_someone_who_signed_in_after_the_page_was_opened(recorder,
     attend = f"{HOME}sessions/{session_id}/attend"
     guard.client.post(attend, data={"csrf_token": csrf_token_from(guard.html(url))})
     # The page opened before the guard signed in: untick 客服, tick the cleaner.
-    response = recorder.client.post(f"{HOME}sessions/{session_id}/attendees", data={
-        "csrf_token": csrf_token_from(detail), "listed": [str(stored.user("service").id)],
-        "attendees": [str(stored.user("cleaner").id)]})
+    response = recorder.client.post(
+        f"{HOME}sessions/{session_id}/attendees",
+        data={
+            "csrf_token": csrf_token_from(detail),
+            "listed": [str(stored.user("service").id)],
+            "attendees": [str(stored.user("cleaner").id)],
+        },
+    )
     assert response.status_code == 303
     assert stored.attendances(session_id) == {"security": "signed", "cleaner": "ticked"}
 
 
 def test_ticking_an_unknown_account_changes_nothing(recorder, stored):
     session_id = recorder.record(session_fields(stored))
-    token = csrf_token_from(recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True))
+    token = csrf_token_from(
+        recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
+    )
     for attendees, listed in ((["999"], []), (["\x00"], []), ([], ["abc"]), (["1" * 5000], [])):
-        response = recorder.client.post(f"{HOME}sessions/{session_id}/attendees", data={
-            "csrf_token": token, "attendees": attendees, "listed": listed})
+        response = recorder.client.post(
+            f"{HOME}sessions/{session_id}/attendees",
+            data={"csrf_token": token, "attendees": attendees, "listed": listed},
+        )
         assert response.status_code == 400
         assert "名单中有不存在的账号" in response.get_data(as_text=True)
     assert stored.attendances(session_id) == {"service": "ticked"}
-    assert recorder.client.post(f"{HOME}sessions/99999/attendees",
-                                data={"csrf_token": token}).status_code == 404
+    assert (
+        recorder.client.post(
+            f"{HOME}sessions/99999/attendees", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )

@@ -4,6 +4,7 @@ Revision ID: 0002_renovation
 Revises: 0001_base
 Create Date: 2026-11-27
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -52,9 +53,12 @@ def upgrade():
         ),
     )
     op.create_index(
-        "uq_renovation_application_open_room", "renovation_application",
-        ["building", "unit", "room"], unique=True,
-        sqlite_where=OPEN_ROOM_WHERE, postgresql_where=OPEN_ROOM_WHERE,
+        "uq_renovation_application_open_room",
+        "renovation_application",
+        ["building", "unit", "room"],
+        unique=True,
+        sqlite_where=OPEN_ROOM_WHERE,
+        postgresql_where=OPEN_ROOM_WHERE,
     )
 
     op.create_table(
@@ -68,7 +72,8 @@ def upgrade():
         sa.Column("actor_name", sa.String(length=50), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["renovation_application.id"],
+            ["application_id"],
+            ["renovation_application.id"],
             name=op.f("fk_renovation_event_application_id_renovation_application"),
             ondelete="CASCADE",
         ),
@@ -88,7 +93,8 @@ def upgrade():
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["renovation_application.id"],
+            ["application_id"],
+            ["renovation_application.id"],
             name=op.f("fk_renovation_attachment_application_id_renovation_application"),
             ondelete="CASCADE",
         ),
@@ -96,7 +102,8 @@ def upgrade():
         sa.UniqueConstraint("stored_name", name=op.f("uq_renovation_attachment_stored_name")),
     )
     op.create_index(
-        op.f("ix_renovation_attachment_application_id"), "renovation_attachment",
+        op.f("ix_renovation_attachment_application_id"),
+        "renovation_attachment",
         ["application_id"],
     )
 

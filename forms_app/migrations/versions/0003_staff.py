@@ -4,6 +4,7 @@ Revision ID: 0003_staff
 Revises: 0002_renovation
 Create Date: 2026-11-27
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,8 +35,9 @@ def upgrade():
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["staff_user.id"],
-                                name=op.f("fk_staff_session_user_id_staff_user")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["staff_user.id"], name=op.f("fk_staff_session_user_id_staff_user")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_staff_session_token_hash")),
     )
@@ -62,8 +64,9 @@ def upgrade():
         sa.Column("target", sa.String(length=120), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["actor_id"], ["staff_user.id"],
-                                name=op.f("fk_audit_log_actor_id_staff_user")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["staff_user.id"], name=op.f("fk_audit_log_actor_id_staff_user")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
@@ -81,15 +84,21 @@ def upgrade():
         sa.Column("violation_description", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["application_id"], ["renovation_application.id"],
+            ["application_id"],
+            ["renovation_application.id"],
             name=op.f("fk_renovation_patrol_application_id_renovation_application"),
-            ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["inspector_id"], ["staff_user.id"],
-                                name=op.f("fk_renovation_patrol_inspector_id_staff_user")),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inspector_id"],
+            ["staff_user.id"],
+            name=op.f("fk_renovation_patrol_inspector_id_staff_user"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_renovation_patrol")),
     )
-    op.create_index("ix_renovation_patrol_due", "renovation_patrol",
-                    ["application_id", "kind", "patrol_date"])
+    op.create_index(
+        "ix_renovation_patrol_due", "renovation_patrol", ["application_id", "kind", "patrol_date"]
+    )
     op.create_table(
         "renovation_patrol_photo",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -100,18 +109,22 @@ def upgrade():
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["patrol_id"], ["renovation_patrol.id"],
+            ["patrol_id"],
+            ["renovation_patrol.id"],
             name=op.f("fk_renovation_patrol_photo_patrol_id_renovation_patrol"),
-            ondelete="CASCADE"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_renovation_patrol_photo")),
         sa.UniqueConstraint("stored_name", name=op.f("uq_renovation_patrol_photo_stored_name")),
     )
-    op.create_index(op.f("ix_renovation_patrol_photo_patrol_id"), "renovation_patrol_photo",
-                    ["patrol_id"])
+    op.create_index(
+        op.f("ix_renovation_patrol_photo_patrol_id"), "renovation_patrol_photo", ["patrol_id"]
+    )
     # Workflow steps name the staff member who took them (owners' own steps stay NULL).
     with op.batch_alter_table("renovation_event") as batch:
-        batch.create_foreign_key("fk_renovation_event_actor_id_staff_user", "staff_user",
-                                 ["actor_id"], ["id"])
+        batch.create_foreign_key(
+            "fk_renovation_event_actor_id_staff_user", "staff_user", ["actor_id"], ["id"]
+        )
 
 
 def downgrade():

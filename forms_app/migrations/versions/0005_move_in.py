@@ -4,6 +4,7 @@ Revision ID: 0005_move_in
 Revises: 0004_surveys
 Create Date: 2026-11-27
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -41,9 +42,12 @@ def upgrade():
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("closed_by", sa.String(length=64), nullable=True),
         sa.Column("closed_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["closed_by_id"], ["staff_user.id"],
-                                name=op.f("fk_move_in_booking_closed_by_id_staff_user"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_move_in_booking_closed_by_id_staff_user"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_move_in_booking")),
         sa.UniqueConstraint("filed_on", "sequence", name="uq_move_in_booking_filed_on_sequence"),
         sa.UniqueConstraint("reference", name=op.f("uq_move_in_booking_reference")),
@@ -51,12 +55,22 @@ def upgrade():
         sa.UniqueConstraint("token", name=op.f("uq_move_in_booking_token")),
     )
     op.create_index("ix_move_in_booking_day", "move_in_booking", ["move_date", "slot"])
-    op.create_index("uq_move_in_booking_active_seat", "move_in_booking",
-                    ["move_date", "slot", "seat"], unique=True,
-                    sqlite_where=ACTIVE_WHERE, postgresql_where=ACTIVE_WHERE)
-    op.create_index("uq_move_in_booking_active_room_day", "move_in_booking",
-                    ["building", "unit", "room", "move_date"], unique=True,
-                    sqlite_where=ACTIVE_WHERE, postgresql_where=ACTIVE_WHERE)
+    op.create_index(
+        "uq_move_in_booking_active_seat",
+        "move_in_booking",
+        ["move_date", "slot", "seat"],
+        unique=True,
+        sqlite_where=ACTIVE_WHERE,
+        postgresql_where=ACTIVE_WHERE,
+    )
+    op.create_index(
+        "uq_move_in_booking_active_room_day",
+        "move_in_booking",
+        ["building", "unit", "room", "move_date"],
+        unique=True,
+        sqlite_where=ACTIVE_WHERE,
+        postgresql_where=ACTIVE_WHERE,
+    )
 
 
 def downgrade():

@@ -4,6 +4,7 @@ Revision ID: 0006_cleaning
 Revises: 0005_move_in
 Create Date: 2026-11-27
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,16 +29,21 @@ def upgrade():
         sa.Column("na_count", sa.Integer(), nullable=False),
         sa.Column("key_failed_count", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["inspector_id"], ["staff_user.id"],
-                                name=op.f("fk_cleaning_inspection_inspector_id_staff_user"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["inspector_id"],
+            ["staff_user.id"],
+            name=op.f("fk_cleaning_inspection_inspector_id_staff_user"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_inspection")),
-        sa.UniqueConstraint("submission_nonce",
-                            name=op.f("uq_cleaning_inspection_submission_nonce")),
+        sa.UniqueConstraint(
+            "submission_nonce", name=op.f("uq_cleaning_inspection_submission_nonce")
+        ),
     )
     op.create_index("ix_cleaning_inspection_date", "cleaning_inspection", ["inspected_on", "id"])
-    op.create_index(op.f("ix_cleaning_inspection_inspector_id"), "cleaning_inspection",
-                    ["inspector_id"])
+    op.create_index(
+        op.f("ix_cleaning_inspection_inspector_id"), "cleaning_inspection", ["inspector_id"]
+    )
     op.create_table(
         "cleaning_result",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,9 +56,12 @@ def upgrade():
         sa.Column("item_text", sa.Text(), nullable=False),
         sa.Column("result", sa.String(length=8), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["inspection_id"], ["cleaning_inspection.id"],
-                                name=op.f("fk_cleaning_result_inspection_id_cleaning_inspection"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["inspection_id"],
+            ["cleaning_inspection.id"],
+            name=op.f("fk_cleaning_result_inspection_id_cleaning_inspection"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_result")),
         sa.UniqueConstraint("inspection_id", "item_id", name="uq_cleaning_result_inspection_item"),
     )
@@ -67,9 +76,12 @@ def upgrade():
         sa.Column("content_type", sa.String(length=50), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["result_id"], ["cleaning_result.id"],
-                                name=op.f("fk_cleaning_photo_result_id_cleaning_result"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["result_id"],
+            ["cleaning_result.id"],
+            name=op.f("fk_cleaning_photo_result_id_cleaning_result"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cleaning_photo")),
         sa.UniqueConstraint("stored_name", name=op.f("uq_cleaning_photo_stored_name")),
     )

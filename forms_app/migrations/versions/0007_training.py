@@ -5,6 +5,7 @@ Revision ID: 0007_training
 Revises: 0008_service_requests
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,11 +17,14 @@ depends_on = None
 
 def upgrade():
     # Plain ADD COLUMN and a unique index: no table rebuild of staff_user, which others reference.
-    op.add_column("staff_user", sa.Column("display_name", sa.String(length=30), nullable=False,
-                                          server_default=""))
+    op.add_column(
+        "staff_user",
+        sa.Column("display_name", sa.String(length=30), nullable=False, server_default=""),
+    )
     op.add_column("staff_user", sa.Column("creation_nonce", sa.String(length=64), nullable=True))
-    op.create_index(op.f("ix_staff_user_creation_nonce"), "staff_user", ["creation_nonce"],
-                    unique=True)
+    op.create_index(
+        op.f("ix_staff_user_creation_nonce"), "staff_user", ["creation_nonce"], unique=True
+    )
     op.create_table(
         "training_read_mark",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -28,9 +32,12 @@ def upgrade():
         sa.Column("section_key", sa.String(length=200), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("read_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["staff_user.id"],
-                                name=op.f("fk_training_read_mark_user_id_staff_user"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_user.id"],
+            name=op.f("fk_training_read_mark_user_id_staff_user"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_read_mark")),
         sa.UniqueConstraint("user_id", "section_key", name="uq_training_read_mark_user_section"),
     )
@@ -46,9 +53,12 @@ def upgrade():
         sa.Column("pass_mark", sa.Integer(), nullable=False),
         sa.Column("passed", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["staff_user.id"],
-                                name=op.f("fk_training_attempt_user_id_staff_user"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_user.id"],
+            name=op.f("fk_training_attempt_user_id_staff_user"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_attempt")),
         sa.UniqueConstraint("submission_nonce", name=op.f("uq_training_attempt_submission_nonce")),
     )
@@ -65,12 +75,16 @@ def upgrade():
         sa.Column("correct", sa.Boolean(), nullable=False),
         sa.Column("section_key", sa.String(length=200), nullable=False),
         sa.Column("section_title", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["attempt_id"], ["training_attempt.id"],
-                                name=op.f("fk_training_answer_attempt_id_training_attempt"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["attempt_id"],
+            ["training_attempt.id"],
+            name=op.f("fk_training_answer_attempt_id_training_attempt"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_answer")),
-        sa.UniqueConstraint("attempt_id", "question_id",
-                            name="uq_training_answer_attempt_question"),
+        sa.UniqueConstraint(
+            "attempt_id", "question_id", name="uq_training_answer_attempt_question"
+        ),
     )
     op.create_table(
         "training_session",
@@ -88,12 +102,18 @@ def upgrade():
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_name", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["trainer_id"], ["staff_user.id"],
-                                name=op.f("fk_training_session_trainer_id_staff_user"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["recorded_by_id"], ["staff_user.id"],
-                                name=op.f("fk_training_session_recorded_by_id_staff_user"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["trainer_id"],
+            ["staff_user.id"],
+            name=op.f("fk_training_session_trainer_id_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_training_session_recorded_by_id_staff_user"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_session")),
         sa.UniqueConstraint("submission_nonce", name=op.f("uq_training_session_submission_nonce")),
     )
@@ -106,12 +126,18 @@ def upgrade():
         sa.Column("user_name", sa.String(length=100), nullable=False),
         sa.Column("how", sa.String(length=10), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["session_id"], ["training_session.id"],
-                                name=op.f("fk_training_attendance_session_id_training_session"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["staff_user.id"],
-                                name=op.f("fk_training_attendance_user_id_staff_user"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["training_session.id"],
+            name=op.f("fk_training_attendance_session_id_training_session"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_user.id"],
+            name=op.f("fk_training_attendance_user_id_staff_user"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_attendance")),
         sa.UniqueConstraint("session_id", "user_id", name="uq_training_attendance_session_user"),
     )

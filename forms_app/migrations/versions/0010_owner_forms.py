@@ -5,6 +5,7 @@ Revision ID: 0010_owner_forms
 Revises: 0009_notifications
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,10 +34,14 @@ def upgrade():
     with op.batch_alter_table("renovation_application") as batch:
         batch.add_column(sa.Column("previous_id", sa.Integer(), nullable=True))
         batch.create_unique_constraint(
-            batch.f("uq_renovation_application_previous_id"), ["previous_id"])
+            batch.f("uq_renovation_application_previous_id"), ["previous_id"]
+        )
         batch.create_foreign_key(
             batch.f("fk_renovation_application_previous_id_renovation_application"),
-            "renovation_application", ["previous_id"], ["id"])
+            "renovation_application",
+            ["previous_id"],
+            ["id"],
+        )
     with op.batch_alter_table("renovation_event") as batch:
         batch.add_column(sa.Column("internal_note", sa.Text(), nullable=False, server_default=""))
 
@@ -47,7 +52,8 @@ def downgrade():
     with op.batch_alter_table("renovation_application") as batch:
         batch.drop_constraint(
             batch.f("fk_renovation_application_previous_id_renovation_application"),
-            type_="foreignkey")
+            type_="foreignkey",
+        )
         batch.drop_constraint(batch.f("uq_renovation_application_previous_id"), type_="unique")
         batch.drop_column("previous_id")
     op.drop_index(op.f("ix_pending_upload_created_at"), table_name="pending_upload")

@@ -6,6 +6,7 @@ Revision ID: 0011_staff_tools
 Revises: 0009_notifications
 Create Date: 2026-11-28
 """
+
 import sqlalchemy as sa
 from alembic import op
 
