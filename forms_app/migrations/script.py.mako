@@ -1,3 +1,6 @@
+## Template of a new migration (Mako comments, not copied into the file). Create it with
+## `flask --app forms_app db revision --rev-id 00NN_<slug> -m "..."`: NN is the next file
+## number, and down_revision is the current head. See README in this folder.
 """${message}
 
 Revision ID: ${up_revision}

@@ -1,8 +1,12 @@
 """Repairs and complaints (报修与投诉): the register, its history, photos, 回访 calls, and
 household visits (走访记录).
 
+Renamed from 0008_service_requests.py so that file names sort in run order. The revision id
+keeps its old number (0008_service_requests) so that databases already stamped with it stay on
+their chain.
+
 Revision ID: 0008_service_requests
-Revises: 0009_notifications
+Revises: 0010_owner_forms
 Create Date: 2026-11-28
 """
 

@@ -1,5 +1,9 @@
 """Notifications: the outbox and its delivery attempts; 我的办理's one-time codes and wrong codes.
 
+Renamed from 0009_notifications.py so that file names sort in run order. The revision id keeps
+its old number (0009_notifications) so that databases already stamped with it stay on their
+chain.
+
 Revision ID: 0009_notifications
 Revises: 0006_cleaning
 Create Date: 2026-11-28

@@ -1,8 +1,11 @@
 """Owner forms that forgive: attachments kept against a form's nonce, a resubmitted
 application's link to the rejected one, and staff notes the owner never sees.
 
+Renamed from 0010_owner_forms.py so that file names sort in run order. The revision id keeps its
+old number (0010_owner_forms) so that databases already stamped with it stay on their chain.
+
 Revision ID: 0010_owner_forms
-Revises: 0009_notifications
+Revises: 0011_staff_tools
 Create Date: 2026-11-28
 """
 

@@ -1,6 +1,9 @@
 """Staff training (员工培训): read marks, quiz attempts and answers, training sessions and
 attendance; staff accounts get a display name and the nonce of the web form that made them.
 
+Renamed from 0007_training.py so that file names sort in run order. The revision id keeps its
+old number (0007_training) so that databases already stamped with it stay on their chain.
+
 Revision ID: 0007_training
 Revises: 0008_service_requests
 Create Date: 2026-11-28

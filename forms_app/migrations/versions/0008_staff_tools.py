@@ -2,6 +2,9 @@
 from, so a draft sent again from a phone that was offline finds the first record instead of
 adding a second.
 
+Renamed from 0011_staff_tools.py so that file names sort in run order. The revision id keeps its
+old number (0011_staff_tools) so that databases already stamped with it stay on their chain.
+
 Revision ID: 0011_staff_tools
 Revises: 0009_notifications
 Create Date: 2026-11-28
