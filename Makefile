@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run   - install, build both halves of the handbook, migrate the database, serve at http://127.0.0.1:$(PORT)/
 #                with the notification worker beside the server (messages go to the log)
-#   make test  - install the same way and run every test
+#   make test  - install the same way, check the code with ruff (make lint) and run every test
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install site db run test pdf clean
+.PHONY: install site db run lint test pdf clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,7 +43,12 @@ run: site db
 		trap "kill $$worker $$server 2>/dev/null" INT TERM; \
 		wait -n; status=$$?; kill $$worker $$server 2>/dev/null; wait; exit $$status'
 
-test: install
+# ruff's rules and formatting (settings in pyproject.toml); make test runs it first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install lint
 	$(VENV)/bin/pytest
 
 clean:

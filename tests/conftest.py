@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,13 +24,13 @@ from tests.support.browser import (
     chromium_or_skip,
     guard_outside_hosts,
 )
+from tests.support.fuzz import watch_nul
 from tests.support.once import once_per_run
 from tests.support.postgres import postgres_server
 from tests.support.server import PROJECT_ROOT, LiveServer
-from tests.support.staff import create_staff, login
+from tests.support.staff import PASSWORD, ROLE_USERS, create_staff, login
 
 HANDBOOK_READER = "handbook"
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 # Settings of every test app: the built site is not served, passwords are hashed cheaply
@@ -165,28 +164,32 @@ def runner(app):
 
 
 @pytest.fixture
-def as_role(app):
-    """A test client logged in with the given role (one account per role, named after its code).
+def staff_accounts(app):
+    """One account per role; usernames are the role codes."""
+    for role, username in ROLE_USERS.items():
+        create_staff(app, username, role, PASSWORD)
+    return ROLE_USERS
 
-    ``tests/staff`` overrides it to reuse its ``staff_accounts``."""
-    from forms_app.accounts import roles
 
-    for role in roles.ROLES:
-        create_staff(app, role, role)
+@pytest.fixture
+def as_role(app, staff_accounts):
+    """A test client logged in with the given role (the accounts of ``staff_accounts``)."""
 
     def _client(role):
         client = app.test_client()
-        assert login(client, role).status_code == 302
+        assert login(client, staff_accounts[role], PASSWORD).status_code == 302
         return client
 
     return _client
 
 
-def csrf_token_from(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    match = CSRF_INPUT.search(html)
-    assert match, "no csrf_token on the page"
-    return match.group(1)
+@pytest.fixture
+def nul_sent_to_database(app):
+    """Statements that sent a NUL character to the database (``tests/support/fuzz.py``)."""
+    with app.app_context():
+        engine = db.engine
+    with watch_nul(engine) as sent:
+        yield sent
 
 
 def build_handbook(config: str, out: Path, **env: str) -> Path:

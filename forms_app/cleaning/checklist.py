@@ -114,7 +114,7 @@ def build_checklist(raw, source: str | Path) -> Checklist:
             Group(str(group.get("id", "")), str(group.get("number", "")), group_name, tuple(areas))
         )
     checklist = Checklist(tuple(groups))
-    for area, item in checklist.items.values():
+    for _area, item in checklist.items.values():
         if item.same_as and item.same_as not in checklist.areas:
             raise ChecklistError(
                 f"{source}: 检查项 {item.id} 的 same_as 指向不存在的区域 {item.same_as!r}"

@@ -275,7 +275,7 @@ def store_patrol(
         violation_description=values["violation_description"],
         submission_nonce=values["nonce"],
     )
-    for upload, stored_name in zip(values["photos"], stored.names):
+    for upload, stored_name in zip(values["photos"], stored.names, strict=True):
         patrol.photos.append(
             PatrolPhoto(
                 stored_name=stored_name,

@@ -112,7 +112,7 @@ def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
                     created_at=now,
                 )
             )
-            for upload, stored_name in zip(uploads, stored.names):
+            for upload, stored_name in zip(uploads, stored.names, strict=True):
                 request.photos.append(
                     ServicePhoto(
                         stage="report",

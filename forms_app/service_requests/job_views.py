@@ -104,7 +104,7 @@ def finish(request_id: int):
                     content_type=p.content_type,
                     size=p.size,
                 )
-                for p, name in zip(photos, stored.names)
+                for p, name in zip(photos, stored.names, strict=True)
             ]
             response = take_step(
                 request_id,

@@ -197,7 +197,7 @@ def table_csv_response(filename: str, table: Table) -> Response:
     return csv_response(
         filename,
         table.header,
-        ([convert(v) for convert, v in zip(converters, row)] for row in table.rows),
+        ([convert(v) for convert, v in zip(converters, row, strict=True)] for row in table.rows),
     )
 
 
@@ -254,7 +254,7 @@ def _write_table(workbook, table: Table, generated: str) -> None:
     sheet.append([styled(label, bold, wrap=True) for label in table.header])
     converters = _xlsx_converters(sheet, table.columns)
     for row in table.rows:
-        sheet.append([convert(value) for convert, value in zip(converters, row)])
+        sheet.append([convert(value) for convert, value in zip(converters, row, strict=True)])
 
 
 def xlsx_workbook(tables: Sequence[Table], generated: str, target) -> None:

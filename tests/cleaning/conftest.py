@@ -13,7 +13,7 @@ from forms_app.accounts import roles
 from forms_app.cleaning.checklist import checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningPhoto, CleaningResult
 from forms_app.core.extensions import db
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 NEW_URL = "/forms/staff/cleaning/new"
 LIST_URL = "/forms/staff/cleaning/"

@@ -16,7 +16,7 @@ from forms_app.cleaning import staff_views
 from forms_app.cleaning.checklist import Checklist, checklist
 from forms_app.cleaning.models import CleaningInspection, CleaningResult
 from forms_app.core.extensions import db
-from tests.renovation.conftest import NOT_UTF8, odd_post
+from tests.support.fuzz import NOT_UTF8, odd_post
 
 from .conftest import JPEG, NEW_URL, PNG, TODAY, inspection_fields, results_for
 

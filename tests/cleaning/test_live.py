@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import requests
 
 from forms_app.accounts import roles
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 from tests.support.staff import LOGIN_PATH, create_staff
 
 from .conftest import LIST_URL, NEW_URL, inspection_fields, nonce_from

@@ -11,7 +11,7 @@ from pathlib import Path
 from forms_app import create_app
 from forms_app.core.config import _secret_key
 from forms_app.core.extensions import db
-from tests.renovation.conftest import Owner, application_fields
+from tests.support.renovation import Owner, application_fields
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from forms_app.core.community import load_community
 from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 BOOK_URL = "/forms/move-in/"
 TODAY = date(2026, 12, 1)

@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from forms_app.accounts import roles
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 from tests.support.server import LiveServer
 from tests.support.staff import create_staff, login
 

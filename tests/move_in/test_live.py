@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from forms_app.move_in.forms import SLOT_FULL_MESSAGE
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 from tests.support.server import LiveServer
 
 from .conftest import (

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
 from forms_app.core.extensions import db
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 from .conftest import MOVE_DAY, MOVE_IN, SLOTS, TODAY, Owner, booking_fields
 

@@ -10,7 +10,6 @@ import subprocess
 import pytest
 import requests
 
-from tests.conftest import csrf_token_from
 from tests.move_in.conftest import BOOK_URL, TODAY, booking_fields, nonce_from
 from tests.support.endpoints import (
     SMS_SECRET_ID,
@@ -19,6 +18,7 @@ from tests.support.endpoints import (
     sms_config,
     wait_until,
 )
+from tests.support.forms import csrf_token_from
 from tests.support.server import BIN, PROJECT_ROOT, LiveServer
 
 pytestmark = pytest.mark.browser

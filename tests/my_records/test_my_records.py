@@ -12,11 +12,11 @@ from sqlalchemy import update
 from forms_app.core.clock import utcnow
 from forms_app.core.database import write_transaction
 from forms_app.my_records.models import OwnerCode, WrongCode
-from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY
 from tests.notifications.conftest import deliver_due, outbox
 from tests.notifications.test_outbox import book
-from tests.staff.conftest import file_application
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import file_application
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module

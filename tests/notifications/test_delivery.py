@@ -184,7 +184,7 @@ def test_failures_show_on_the_record_and_in_the_outbox_and_can_be_retried(channe
     assert "有 <strong>1</strong> 条通知发送失败" in home
     page = desk.get("/forms/staff/notifications/?state=failed").get_data(as_text=True)
     assert "发送失败" in page and "errcode 93000" in page and "新装修申请" in page
-    from tests.conftest import csrf_token_from
+    from tests.support.forms import csrf_token_from
 
     [message] = outbox(channels)
     robot.mode = "ok"

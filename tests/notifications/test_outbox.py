@@ -14,10 +14,10 @@ from forms_app.core.extensions import db
 from forms_app.notifications.models import OWNER, PENDING, STAFF, Notification
 from forms_app.notifications.outbox import enqueue
 from forms_app.renovation.models import RenovationApplication
-from tests.conftest import csrf_token_from
 from tests.move_in.conftest import BOOK_URL, booking_fields
 from tests.move_in.conftest import nonce_from as booking_nonce
-from tests.renovation.conftest import Owner, application_fields
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import Owner, application_fields
 
 from .conftest import outbox
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from forms_app.accounts import roles
-from tests.conftest import csrf_token_from
 from tests.move_in.conftest import MOVE_DAY, TODAY
-from tests.renovation.conftest import Owner
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import Owner
 
 from .conftest import deliver_due, outbox
 from .test_outbox import application_id, book

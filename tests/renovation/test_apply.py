@@ -10,8 +10,8 @@ import pytest
 
 from forms_app.core.clock import today
 from forms_app.core.community import load_community, load_data
-
-from .conftest import APPLY_URL, REFERENCE, application_fields, move_to
+from tests.renovation.conftest import move_to
+from tests.support.renovation import APPLY_URL, REFERENCE, application_fields
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module

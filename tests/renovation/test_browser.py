@@ -15,10 +15,10 @@ from forms_app.core.community import load_community
 from forms_app.core.extensions import db
 from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
+from tests.renovation.conftest import move_to
 from tests.support.browser import PHONE
 from tests.support.photos import camera_photo
-
-from .conftest import REFERENCE, move_to
+from tests.support.renovation import REFERENCE
 
 pytestmark = pytest.mark.browser
 

@@ -9,16 +9,16 @@ import logging
 import pytest
 from werkzeug.http import parse_options_header
 
-from .conftest import (
-    APPLY_URL,
+from tests.support.fuzz import (
     NOT_UTF8,
     ODD_DATE,
     ODD_NUMBER,
     ODD_TEXT,
-    application_fields,
     assert_chinese_errors,
     odd_post,
 )
+from tests.support.renovation import APPLY_URL, application_fields
+
 from .test_uploads import JPEG, PDF, PNG, with_files
 
 # Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).
@@ -121,7 +121,8 @@ def test_junk_status_links_are_404_without_reaching_the_database(
 
 
 def test_markup_in_every_owner_text_is_escaped_on_status_and_permit(app, owner, client):
-    from .conftest import REFERENCE, move_to
+    from tests.renovation.conftest import move_to
+    from tests.support.renovation import REFERENCE
 
     script = "<script>alert(1)</script>"
     quote = '" onmouseover="alert(1)'

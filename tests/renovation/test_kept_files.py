@@ -14,8 +14,8 @@ from sqlalchemy import func, select, update
 from forms_app.core.clock import utcnow
 from forms_app.core.extensions import db
 from forms_app.files.pending_uploads import PendingUpload
+from tests.support.renovation import application_fields
 
-from .conftest import application_fields
 from .test_uploads import PDF, PNG
 
 KEPT = re.compile(

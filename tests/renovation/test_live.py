@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 from forms_app.core.community import load_community
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import APPLY_URL, REFERENCE, application_fields, nonce_from
 from tests.support.server import LiveServer
-
-from .conftest import APPLY_URL, REFERENCE, application_fields, nonce_from
 
 THREADS = 20
 SUBMISSIONS = 200

@@ -14,9 +14,9 @@ from forms_app.core.clock import today
 from forms_app.core.extensions import db
 from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
-from tests.conftest import csrf_token_from
-
-from .conftest import REFERENCE, application_fields, move_to
+from tests.renovation.conftest import move_to
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import REFERENCE, application_fields
 
 STAFF_DETAIL = "/forms/staff/renovations/{}"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.renovation.conftest import move_to
 from tests.support.postgres import app_on_postgres
-
-from .conftest import APPLY_URL, REFERENCE, Owner, application_fields, move_to
+from tests.support.renovation import APPLY_URL, REFERENCE, Owner, application_fields
 
 
 @pytest.fixture

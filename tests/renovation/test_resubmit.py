@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import re
 
-from .conftest import APPLY_URL, REFERENCE, application_fields, move_to, nonce_from
+from tests.renovation.conftest import move_to
+from tests.support.renovation import APPLY_URL, REFERENCE, application_fields, nonce_from
+
 from .test_kept_files import kept_on
 from .test_uploads import PDF
 

@@ -10,8 +10,7 @@ from werkzeug.datastructures import FileStorage
 from forms_app.core.config import UPLOAD_MAX_FILE_BYTES
 from forms_app.files.uploads import display_name, send_attachment
 from forms_app.renovation import applications
-
-from .conftest import application_fields
+from tests.support.renovation import application_fields
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module

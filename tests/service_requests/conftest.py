@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.extensions import db
 from forms_app.service_requests.models import HouseholdVisit, ServiceRequest
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 REPAIR_URL = "/forms/service/repair"
 COMPLAINT_URL = "/forms/service/complaint"

@@ -9,13 +9,12 @@ import pytest
 
 from forms_app.accounts import roles
 from forms_app.core.clock import today
-from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
+from tests.support.fuzz import (
     NOT_UTF8,
     ODD_DATE,
     ODD_NUMBER,
     ODD_TEXT,
     assert_chinese_errors,
-    nul_sent_to_database,
     odd_post,
 )
 

@@ -13,7 +13,7 @@ from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.extensions import db
 from forms_app.service_requests.models import ServiceEvent, ServiceRequest
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.staff import create_staff, login
 

@@ -19,7 +19,8 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.conftest import HANDBOOK_READER, csrf_token_from
+from tests.conftest import HANDBOOK_READER
+from tests.support.forms import csrf_token_from
 from tests.support.search import open_search, ranked_sections
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff

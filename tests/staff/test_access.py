@@ -14,9 +14,8 @@ from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.patrols import patrol_kinds
 from forms_app.renovation.workflow import STEPS_BY_ACTION
 from forms_app.surveys.catalog import all_surveys
-from tests.conftest import csrf_token_from
-
-from .conftest import application_values, filed
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import application_values, filed
 
 PDF = b"%PDF-1.4\n% test drawing\n"
 PUBLIC = {"accounts.login", "accounts.logout"}

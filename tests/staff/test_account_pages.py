@@ -12,10 +12,9 @@ from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffSession, StaffUser, actor_label
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
-from tests.conftest import csrf_token_from
-from tests.support.staff import login
-
-from .conftest import PASSWORD, file_application, walk
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import file_application, walk
+from tests.support.staff import PASSWORD, login
 
 NEW = "/forms/staff/accounts/new"
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')

@@ -14,10 +14,9 @@ from forms_app.core.clock import today
 from forms_app.core.extensions import db
 from forms_app.renovation.patrols import RenovationPatrol
 from tests.cleaning.conftest import inspection_fields
-from tests.conftest import csrf_token_from
-
-from .conftest import file_application, walk
-from .test_patrols import TODAY, started_on
+from tests.renovation.test_patrols import TODAY, started_on
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import file_application, walk
 
 DRAFT = {"X-Staff-Draft": "1"}
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')

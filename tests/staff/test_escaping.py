@@ -10,10 +10,9 @@ from werkzeug.datastructures import FileStorage
 
 from forms_app.accounts import roles
 from forms_app.files.uploads import check_upload
-from tests.conftest import csrf_token_from
-
-from .conftest import application_values, file_application, filed, walk
-from .test_patrols import PNG, started_on
+from tests.renovation.test_patrols import PNG, started_on
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import application_values, file_application, filed, walk
 
 XSS = '"><script>alert(1)</script><svg onload=alert(2)>'
 TODAY = date(2026, 5, 10)

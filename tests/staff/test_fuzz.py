@@ -25,10 +25,10 @@ from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.surveys.catalog import all_surveys
 from forms_app.web.paging import PER_PAGE
-from tests.conftest import csrf_token_from
-from tests.renovation.conftest import NOT_UTF8, odd_post
+from tests.support.forms import csrf_token_from
+from tests.support.fuzz import NOT_UTF8, odd_post
+from tests.support.renovation import file_application, walk
 
-from .conftest import file_application, walk
 from .test_access import staff_rules
 
 # Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).

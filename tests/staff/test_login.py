@@ -6,10 +6,8 @@ from sqlalchemy import select
 from forms_app.accounts.access import safe_next
 from forms_app.accounts.models import AuditLog, LoginAttempt
 from forms_app.core.extensions import db
-from tests.conftest import csrf_token_from
-from tests.support.staff import create_staff, login
-
-from .conftest import PASSWORD
+from tests.support.forms import csrf_token_from
+from tests.support.staff import PASSWORD, create_staff, login
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
@@ -54,7 +52,7 @@ def test_login_sets_a_new_httponly_samesite_cookie_and_logout_ends_it_server_sid
     thief.set_cookie("forms_session", after)
     assert thief.get("/forms/staff/").status_code == 200
     html = client.get("/forms/staff/").get_data(as_text=True)
-    from tests.conftest import csrf_token_from
+    from tests.support.forms import csrf_token_from
 
     client.post("/forms/staff/logout", data={"csrf_token": csrf_token_from(html)})
     # ...stops working once the owner logs out.

@@ -22,10 +22,10 @@ from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance
+from tests.support.renovation import application_values, filed
 from tests.support.server import LiveServer
-from tests.support.staff import create_staff, login
+from tests.support.staff import PASSWORD, create_staff, login
 
-from .conftest import PASSWORD, application_values, filed
 from .test_served import server_app
 
 pytestmark = pytest.mark.browser

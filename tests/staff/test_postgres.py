@@ -23,13 +23,12 @@ from forms_app.renovation.models import RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.models import SurveyInvitation
-from tests.conftest import csrf_token_from
 from tests.move_in.conftest import TODAY as MOVE_IN_TODAY
 from tests.move_in.conftest import Owner
+from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres, wait_for_blocked
-from tests.support.staff import create_staff, login
-
-from .conftest import PASSWORD, file_application, walk
+from tests.support.renovation import file_application, walk
+from tests.support.staff import PASSWORD, create_staff, login
 
 TODAY = date(2026, 5, 10)
 

@@ -19,11 +19,10 @@ from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import application_values, filed
 from tests.support.server import LiveServer
-from tests.support.staff import LOGIN_PATH, create_staff, login
-
-from .conftest import PASSWORD, application_values, filed
+from tests.support.staff import LOGIN_PATH, PASSWORD, create_staff, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FIXED_TODAY = date(2026, 5, 10)

@@ -6,9 +6,13 @@ import re
 
 from flask import Flask
 
+from forms_app.accounts import roles
 from tests.support.server import LiveServer
 
 LOGIN_PATH = "/forms/staff/login"
+PASSWORD = "correct-horse-9"
+# One account per role, named after the role code (the ``staff_accounts`` fixture).
+ROLE_USERS = {role: role for role in roles.ROLES}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

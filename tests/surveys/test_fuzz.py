@@ -11,14 +11,7 @@ from sqlalchemy import select
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.surveys.models import SurveyInvitation, SurveyResponse, new_token
-from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
-    NOT_UTF8,
-    ODD_NUMBER,
-    ODD_TEXT,
-    assert_chinese_errors,
-    nul_sent_to_database,
-    odd_post,
-)
+from tests.support.fuzz import NOT_UTF8, ODD_NUMBER, ODD_TEXT, assert_chinese_errors, odd_post
 from tests.surveys.conftest import count, form_tokens
 
 # Hundreds of small tests: one app object for them all, renewed before each (tests/conftest.py).

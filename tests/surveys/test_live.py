@@ -154,7 +154,7 @@ def test_two_submissions_racing_on_one_invitation_store_exactly_one(server):
         forms = [form_tokens(s.get(link, timeout=10).text) for s in phones]
         start = threading.Barrier(2)
 
-        def submit(index):
+        def submit(index, phones=phones, forms=forms, start=start, link=link):
             start.wait()
             return phones[index].post(
                 link, data={**forms[index], **answers}, allow_redirects=False, timeout=30

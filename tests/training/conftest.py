@@ -20,7 +20,7 @@ from forms_app.training.models import (
     TrainingReadMark,
     TrainingSession,
 )
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 HOME = "/forms/staff/training/"
 TODAY = date(2026, 12, 10)

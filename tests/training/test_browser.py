@@ -144,7 +144,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
     phone.wait_for_url(re.compile(r"/training/sessions/\d+$"))
     assert "培训记录已保存" in phone.locator(".flash").inner_text()
     assert "还没有参加人" in phone.locator("#attendance").inner_text()
-    sign_in_url = phone.locator("#sign-in-link .link a").get_attribute("href")
+    assert phone.locator("#sign-in-link .link a").get_attribute("href")
 
     # The new colleague, on their own phone.
     context = browser.new_context(**PHONE)

@@ -6,15 +6,8 @@ from __future__ import annotations
 import pytest
 
 from forms_app.accounts import roles
-from tests.conftest import csrf_token_from
-from tests.renovation.conftest import (  # noqa: F401 - nul_sent_to_database is a fixture
-    NOT_UTF8,
-    ODD_DATE,
-    ODD_NUMBER,
-    ODD_TEXT,
-    nul_sent_to_database,
-    odd_post,
-)
+from tests.support.forms import csrf_token_from
+from tests.support.fuzz import NOT_UTF8, ODD_DATE, ODD_NUMBER, ODD_TEXT, odd_post
 
 from .conftest import HOME, TODAY, nonce_from, quiz_answers
 

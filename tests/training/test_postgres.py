@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from forms_app.accounts import roles
 from forms_app.core.extensions import db
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres
 from tests.support.staff import create_staff, login
 

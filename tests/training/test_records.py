@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
 from forms_app.core.extensions import db
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 from .conftest import HOME, TODAY, nonce_from
 

@@ -9,7 +9,7 @@ import pytest
 
 from forms_app.accounts import roles
 from forms_app.training.models import TrainingAttendance, TrainingSession
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
 
 from .conftest import HOME, SESSION_PATH, TODAY, nonce_from
 

@@ -16,8 +16,7 @@ from forms_app.core.clock import today
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 from forms_app.web.exports import xlsx_response
-
-from .conftest import file_application, walk
+from tests.support.renovation import file_application, walk
 
 HOSTILE = "=cmd|' /C calc'!A0"
 

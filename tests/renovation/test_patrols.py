@@ -24,9 +24,8 @@ from forms_app.renovation.patrols import (
     patrols_due,
 )
 from forms_app.renovation.states import IN_PROGRESS
-from tests.conftest import csrf_token_from
-
-from .conftest import file_application, walk
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import file_application, walk
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 TODAY = date(2026, 5, 10)

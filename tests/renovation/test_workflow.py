@@ -15,10 +15,9 @@ from forms_app.core.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
-from tests.conftest import csrf_token_from
+from tests.support.forms import csrf_token_from
+from tests.support.renovation import file_application, walk
 from tests.support.server import PROJECT_ROOT
-
-from .conftest import file_application, walk
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
