@@ -29,7 +29,7 @@ from .core.community import cached_community, current_community, refuse_example_
 from .core.config import build_config
 from .core.extensions import csrf, db, migrate
 from .core.private_files import private_dir
-from .files import backups, pending_uploads
+from .files import commands as file_commands
 from .files.uploads import upload_limits
 from .web import errors, template_filters
 from .web.typed_input import FormRequest
@@ -84,8 +84,7 @@ def configure_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    backups.init_app(app)
-    pending_uploads.init_app(app)
+    file_commands.init_app(app)
 
 
 def configure_proxy(app: Flask) -> None:

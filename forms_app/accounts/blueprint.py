@@ -1,5 +1,5 @@
-"""The accounts blueprint; views and commands attach to it (``cli_group=None``: ``flask create-user``)."""
+"""The accounts blueprint; the views attach to it (the commands are the ``accounts`` group)."""
 
 from flask import Blueprint
 
-bp = Blueprint("accounts", __name__, cli_group=None)
+bp = Blueprint("accounts", __name__)

@@ -1,7 +1,8 @@
-"""Account commands: ``flask --app forms_app create-user NAME --role ROLE`` and friends.
+"""Account commands: ``flask --app forms_app accounts create NAME --role ROLE`` and friends
+(the old flat names, ``create-user`` …, stay as aliases).
 
 Passwords come from a hidden prompt, or from the first line of standard input when it is
-not a terminal (scripts: ``echo "$PW" | flask --app forms_app create-user ...``).
+not a terminal (scripts: ``echo "$PW" | flask --app forms_app accounts create ...``).
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import re
 import sys
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..web.typed_input import clean_line
 from .audit import record_audit
-from .blueprint import bp
 from .models import StaffUser
 from .passwords import hash_password, password_problem
 from .roles import ROLE_LABELS, parse_role, role_label
@@ -50,7 +51,8 @@ def _user(session, username: str) -> StaffUser:
     return user
 
 
-@bp.cli.command("create-user")
+@click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option(
     "--role",
@@ -88,12 +90,13 @@ def create_user(name: str, role_text: str, display_name: str) -> None:
     click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
 
 
-@bp.cli.command("list-users")
+@click.command("list-users")
+@with_appcontext
 def list_users() -> None:
     """List staff accounts."""
     users = db.session.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
     if not users:
-        click.echo("还没有员工账号。用 flask --app forms_app create-user 用户名 --role 经理 创建。")
+        click.echo("还没有员工账号。用 flask --app forms_app accounts create 用户名 --role 经理 创建。")
     for user in users:
         state = "启用" if user.active else "停用"
         click.echo(
@@ -112,7 +115,8 @@ def _set_active(name: str, active: bool) -> None:
         )
 
 
-@bp.cli.command("disable-user")
+@click.command("disable-user")
+@with_appcontext
 @click.argument("name")
 def disable_user(name: str) -> None:
     """Disable an account and end its sessions at once."""
@@ -120,7 +124,8 @@ def disable_user(name: str) -> None:
     click.echo(f"已停用账号 {normalize_username(name)}，其登录已全部失效。")
 
 
-@bp.cli.command("enable-user")
+@click.command("enable-user")
+@with_appcontext
 @click.argument("name")
 def enable_user(name: str) -> None:
     """Enable a disabled account again."""
@@ -128,7 +133,8 @@ def enable_user(name: str) -> None:
     click.echo(f"已启用账号 {normalize_username(name)}。")
 
 
-@bp.cli.command("reset-password")
+@click.command("reset-password")
+@with_appcontext
 @click.argument("name")
 def reset_password(name: str) -> None:
     """Set a new password; the account's open sessions end."""

@@ -32,14 +32,6 @@ MAX_DISPLAY_NAME = StaffUser.__table__.c.display_name.type.length
 _NAME_REFUSED = re.compile(r"[<>\"'&/\\]")
 
 
-class AccountError(ValueError):
-    """Input the account forms refuse: ``errors`` maps field names to Chinese messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
 def _display_name(raw, errors: dict) -> str:
     name = clean_line(raw or "")
     if not name:

@@ -23,7 +23,7 @@ from ..core.clock import today, utcnow
 from ..core.community import current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce, new_nonce
-from ..files.uploads import send_attachment
+from ..files.uploads import send_file_under
 from ..web.drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
 from ..web.exports import Table, table_csv_response, xlsx_tables_response
 from ..web.paging import paginate
@@ -165,10 +165,7 @@ def detail(inspection_id: int):
 @staff_required("cleaning.inspect")
 def photo(inspection_id: int, photo_id: int):
     """A photo of a failed item, checked against the inspection in the URL."""
-    found = db.session.get(CleaningPhoto, photo_id)
-    if found is None or found.result.inspection_id != inspection_id:
-        abort(404)
-    return send_attachment(found)
+    return send_file_under(CleaningPhoto, photo_id, inspection_id, lambda p: p.result.inspection_id)
 
 
 def _month_arg() -> tuple[date, str | None]:

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+
+# The look-up of each register's last sequence, built once (it runs under the write lock).
+_LAST_SEQUENCE: dict = {}
+
+
+def _last_sequence(table):
+    statement = _LAST_SEQUENCE.get(table)
+    if statement is None:
+        # A range on the unique reference index: "." is the character after "-".
+        statement = select(func.max(table.c.sequence)).where(
+            table.c.reference >= bindparam("first"), table.c.reference < bindparam("after")
+        )
+        _LAST_SEQUENCE[table] = statement
+    return statement
 
 
 def next_reference(connection, table, prefix: str, filed_on: date) -> tuple[int, str]:
@@ -19,11 +33,6 @@ def next_reference(connection, table, prefix: str, filed_on: date) -> tuple[int,
     take the same number; the unique reference guards PostgreSQL.
     """
     head = f"{prefix}{filed_on:%Y%m%d}-"
-    # A range on the unique reference index: "." is the character after "-".
-    last = connection.scalar(
-        select(func.max(table.c.sequence)).where(
-            table.c.reference >= head, table.c.reference < head[:-1] + "."
-        )
-    )
+    last = connection.scalar(_last_sequence(table), {"first": head, "after": head[:-1] + "."})
     sequence = (last or 0) + 1
     return sequence, f"{head}{sequence:03d}"

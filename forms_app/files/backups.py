@@ -196,8 +196,3 @@ def restore_command(archive: Path, yes: bool):
         )
     restore_backup(archive)
     click.echo(f"已从 {archive} 恢复数据。")
-
-
-def init_app(app) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)

@@ -6,7 +6,7 @@ at once and recorded here under the form's kind and nonce. The re-rendered form 
 already attached, each with a remove button, and names them back in ``kept_upload`` fields.
 A successful submission claims the rows it names (deleting them in its own write
 transaction, so its attachment rows take over the files); rows nobody claims are swept after
-``PENDING_UPLOAD_MAX_AGE_HOURS`` by ``flask --app forms_app sweep-uploads`` and on every
+``PENDING_UPLOAD_MAX_AGE_HOURS`` by ``flask --app forms_app files sweep-uploads`` and on every
 successful submission.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Index, Integer, String, delete, select
+from sqlalchemy import Index, Integer, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
@@ -46,6 +46,20 @@ class PendingUpload(StoredFileColumns, db.Model):
 
 # The sweep selects on the age only.
 Index("ix_pending_upload_created_at", PendingUpload.created_at)
+
+# The sweeps, built once and run as plain DELETEs on the table: every submission runs one under
+# the write lock, and the ORM's bulk delete would first evaluate it against the session's rows.
+_PENDING = PendingUpload.__table__
+_TOO_OLD = _PENDING.c.created_at < bindparam("before")
+_EXPIRE_OLD = delete(_PENDING).where(_TOO_OLD).returning(_PENDING.c.stored_name)
+_EXPIRE_OLD_AND_NONCE = (
+    delete(_PENDING)
+    .where(
+        _TOO_OLD
+        | ((_PENDING.c.form == bindparam("form")) & (_PENDING.c.nonce == bindparam("nonce")))
+    )
+    .returning(_PENDING.c.stored_name)
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,7 @@ def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
                     size=upload.size,
                     created_at=now,
                 )
-                for upload, name in zip(uploads, stored.names)
+                for upload, name in zip(uploads, stored.names, strict=True)
             ]
             session.add_all(rows)
             session.flush()
@@ -211,14 +225,12 @@ def expire(session, form: str | None = None, nonce: str | None = None) -> list[s
     """Inside a write transaction: delete the rows of kept files older than the maximum age
     (and, when given, every kept file of one form's nonce, which its submission no longer
     needs). Returns the stored names to remove with ``remove_files`` after the commit."""
-    condition = PendingUpload.created_at < utcnow() - max_age()
+    params = {"before": utcnow() - max_age()}
+    statement = _EXPIRE_OLD
     if nonce is not None:
-        condition = condition | ((PendingUpload.form == form) & (PendingUpload.nonce == nonce))
-    return list(
-        session.scalars(
-            delete(PendingUpload).where(condition).returning(PendingUpload.stored_name)
-        ).all()
-    )
+        params.update(form=form, nonce=nonce)
+        statement = _EXPIRE_OLD_AND_NONCE
+    return list(session.scalars(statement, params).all())
 
 
 def remove_files(names: list[str]) -> None:
@@ -243,7 +255,3 @@ def sweep_command():
         f"已清除 {count} 个超过 {current_app.config['PENDING_UPLOAD_MAX_AGE_HOURS']} "
         "小时未提交的暂存附件。"
     )
-
-
-def init_app(app) -> None:
-    app.cli.add_command(sweep_command)

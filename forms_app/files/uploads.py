@@ -15,16 +15,18 @@ import re
 import secrets
 import shutil
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
 from ..core.clock import utcnow
+from ..core.extensions import db
 from ..core.private_files import create_private
 
 MAX_NAME_CHARS = 255
@@ -208,3 +210,12 @@ def send_attachment(attachment: StoredFileColumns):
     # Should a browser ever show it anyway, it runs nothing and loads nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def send_file_under(model, file_id: int, parent_id: int, parent_of: Callable[[object], int]):
+    """Send the stored file ``file_id`` of ``model`` only when it belongs to the record the URL
+    names (``parent_of(file) == parent_id``); any other id is a 404, never another's file."""
+    found = db.session.get(model, file_id)
+    if found is None or parent_of(found) != parent_id:
+        abort(404)
+    return send_attachment(found)

@@ -14,6 +14,7 @@ from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.references import next_reference
+from ..core.refusals import Refused
 from ..core.tokens import is_nonce, is_token
 from .models import BOOKED, CANCELLED, MoveInBooking
 from .notices import notify_booked, notify_cancelled, notify_moved
@@ -53,13 +54,10 @@ class BookingClosed(Exception):
     """The booking is already completed or cancelled."""
 
 
-class MoveRefused(Exception):
+class MoveRefused(Refused):
     """A move to another slot that cannot be made, with the Chinese message and its field."""
 
-    def __init__(self, message: str, field: str = "slot"):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    default_field = "slot"
 
 
 @dataclass(frozen=True)

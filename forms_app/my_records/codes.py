@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from ..core.clock import utcnow
 from ..core.database import write_transaction
+from ..core.refusals import Refused
 from ..notifications.outbox import enqueue
 from .models import OwnerCode, WrongCode
 from .registry import records_for
@@ -29,13 +30,14 @@ def setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-class CodeRefused(Exception):
-    """The request or the code is refused; ``message`` is for the owner, ``field`` where."""
+class CodeRefused(Refused):
+    """The request or the code is refused; ``message`` is for the owner, ``field`` where;
+    ``locked``: too many wrong codes, the room and mobile wait."""
 
-    def __init__(self, message: str, field: str = "form", locked: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    default_field = "form"
+
+    def __init__(self, message: str, field: str | None = None, locked: bool = False):
+        super().__init__(message, field)
         self.locked = locked
 
 

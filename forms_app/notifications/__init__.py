@@ -10,16 +10,23 @@ from __future__ import annotations
 from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..core.commands import register_group
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
-    """The staff outbox pages, the home panel and ``flask notifications-worker``."""
+    """The staff outbox pages, the home panel and ``flask notifications worker``."""
     from . import cli
     from .staff_views import bp as staff_bp
     from .staff_views import home_figures
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/notifications")
-    app.cli.add_command(cli.worker_command)
+    register_group(
+        app,
+        "notifications",
+        "通知：发送工作进程（短信、企业微信群机器人、日志）。",
+        {"worker": cli.worker_command},
+        aliases={"notifications-worker": "worker"},
+    )
     register_section(
         app,
         StaffSection(

@@ -13,14 +13,15 @@ from ..notifications.scans import register_scan
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
+    from . import staff_patrols, staff_register, staff_views  # noqa: F401  (they attach to bp)
     from .notices import household_records, overdue_patrol_alerts
-    from .staff_views import (
+    from .staff_blueprint import bp as staff_bp
+    from .staff_home import (
         acceptance_home_figures,
         home_figures,
         patrol_home_figures,
         review_home_figures,
     )
-    from .staff_views import bp as staff_bp
     from .views import bp
     from .workflow import declare_events
 

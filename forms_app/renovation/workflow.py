@@ -17,6 +17,7 @@ from ..accounts import roles
 from ..accounts.models import actor_label
 from ..accounts.permissions import roles_for
 from ..core.community import current_community
+from ..core.refusals import Refused
 from ..events import announce, declare
 from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
 from . import states
@@ -100,13 +101,12 @@ def declare_events(app) -> None:
         declare(app, step.event, f"装修申请{step.label}")
 
 
-class WorkflowError(ValueError):
-    """A step that cannot be taken, with the Chinese message and the form field it concerns."""
+class WorkflowError(Refused, ValueError):
+    """A step that cannot be taken, with the Chinese message and the form field it concerns;
+    ``forbidden``: the role may never take it (a 403, not a message)."""
 
     def __init__(self, message: str, field: str | None = None, forbidden: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
         self.forbidden = forbidden
 
 

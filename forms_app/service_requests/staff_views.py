@@ -25,7 +25,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
-from ..files.uploads import send_attachment
+from ..files.uploads import send_file_under
 from ..web.exports import csv_response, xlsx_response
 from ..web.list_filters import ListFilters
 from ..web.paging import paginate
@@ -282,10 +282,7 @@ def close(request_id: int):
 @staff_required("service.view")
 def photo(request_id: int, photo_id: int):
     """A photo, only under its own request, always as a download."""
-    found = db.session.get(ServicePhoto, photo_id)
-    if found is None or found.request_id != request_id:
-        abort(404)
-    return send_attachment(found)
+    return send_file_under(ServicePhoto, photo_id, request_id, lambda p: p.request_id)
 
 
 EXPORT_HEADER = (

@@ -23,6 +23,7 @@ from ..accounts.permissions import allowed, roles_for
 from ..accounts.roles import ROLES, role_label
 from ..core.clock import local_time, utcnow
 from ..core.extensions import db
+from ..core.refusals import Refused
 from ..web.typed_input import clean_line, clean_text, is_unreadable
 from . import settings, states
 from .models import ServiceEvent, ServiceFollowUp, ServicePhoto, ServiceRequest
@@ -72,14 +73,9 @@ STEPS_BY_ACTION = {step.action: step for step in STEPS}
 ACTION_LABELS = {"file": "登记", **{s.action: s.label for s in STEPS}}
 
 
-class WorkflowError(ValueError):
+class WorkflowError(Refused, ValueError):
     """A step that cannot be taken: the Chinese message, and the field it concerns (None: the
     request's state, e.g. another member of staff was quicker)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def steps_for(request: ServiceRequest, role: str) -> list[Step]:

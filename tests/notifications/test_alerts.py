@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from forms_app.accounts import roles
 from forms_app.renovation.patrols import patrol_kinds
-from tests.staff.test_patrols import patrolled, started_on
+from tests.renovation.test_patrols import patrolled, started_on
 from tests.support.renovation import file_application, walk
 
 from .conftest import deliver_due, outbox

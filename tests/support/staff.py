@@ -19,7 +19,7 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def create_staff(
     app_or_server, username: str, role: str, password: str = "correct-horse-9"
 ) -> None:
-    """Create an account with ``flask create-user`` (password through standard input), run in
+    """Create an account with ``flask accounts create`` (its alias ``create-user``; password through standard input), run in
     this process on the app's or the live server's database."""
     if isinstance(app_or_server, LiveServer):
         with app_or_server.app() as app:

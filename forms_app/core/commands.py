@@ -1,0 +1,65 @@
+"""Command-line commands, one click group per part of the app, registered from its ``init_app``:
+``flask --app forms_app accounts create NAME --role 经理``, ``files backup``,
+``notifications worker``. The next parts follow the same way (``households import``,
+``bills issue``).
+
+The flat names the README and deployments used before the groups (``create-user``,
+``backup``, ``notifications-worker``, …) stay as hidden aliases of the same commands.
+``command_table(app)`` lists every command with its alias: the one list of them, which the
+README's table is checked against.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+EXTENSION_KEY = "commands"
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    group: str
+    name: str
+    alias: str | None
+    help: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.group} {self.name}"
+
+
+def register_group(
+    app: Flask,
+    group: str,
+    help_text: str,
+    commands: dict[str, click.Command],
+    aliases: dict[str, str] | None = None,
+) -> None:
+    """Add ``flask <group> <name>`` for each of ``commands`` ({name: command}); ``aliases``
+    maps an old flat name to the name in the group."""
+    aliases = aliases or {}
+    cli_group = AppGroup(group, help=help_text)
+    for name, command in commands.items():
+        cli_group.add_command(command, name=name)
+    app.cli.add_command(cli_group)
+    alias_of = {name: alias for alias, name in aliases.items()}
+    unknown = set(alias_of) - set(commands)
+    if unknown:
+        raise ValueError(f"aliases for commands the group {group!r} lacks: {sorted(unknown)}")
+    for alias, name in aliases.items():
+        hidden = copy.copy(commands[name])
+        hidden.hidden = True  # works as before, not listed twice in --help
+        app.cli.add_command(hidden, name=alias)
+    table = app.extensions.setdefault(EXTENSION_KEY, [])
+    for name, command in commands.items():
+        summary = (command.help or "").strip().split("\n")[0]
+        table.append(CommandEntry(group, name, alias_of.get(name), summary))
+
+
+def command_table(app: Flask) -> list[CommandEntry]:
+    return list(app.extensions.get(EXTENSION_KEY, []))
