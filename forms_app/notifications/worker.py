@@ -6,6 +6,10 @@ killed mid-delivery leaves the message ``sending`` with a lease; when the lease 
 another worker (or the restarted one) claims it again, marks the unfinished attempt
 interrupted and sends it again with the same idempotency key, so the receiver can drop the
 second copy. A message is never dropped: it ends delivered, or failed and shown to staff.
+
+Stopping (SIGTERM, SIGINT): the signal handler only raises a flag and writes a byte to a pipe
+(``Stop``), so the message in hand is finished and recorded before the loop ends, and the idle
+wait wakes on the pipe at once.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from select import select as wait_readable
 
 from sqlalchemy import and_, or_, select, update
 
@@ -212,21 +219,122 @@ def run_scans() -> int:
     return added
 
 
-def run(app, once: bool = False, stop: threading.Event | None = None) -> None:
-    """Deliver until stopped (SIGTERM/SIGINT finish the message in hand first).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Stop:
+    """A request to stop the worker, safe to make from a signal handler.
+
+    ``request`` stores a flag and writes a byte to a non-blocking pipe; it takes no lock, so it
+    may run again while it runs (a second signal while the first handler is running) and may
+    interrupt anything. ``threading.Event.set`` takes the event's lock: a second signal handled
+    while the first handler (or the loop's ``Event.wait``) held it waited on it forever. The
+    idle wait (``wait``) sleeps in ``select`` on the pipe's read end, so a request wakes it.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    @property
+    def wake_fd(self) -> int:
+        return self._write
+
+    def request(self, _signum=None, _frame=None) -> None:
+        """Ask the loop to stop (also the signal handler): finish the message in hand, then end."""
+        self.requested = True
+        fd = self._write
+        if fd is None:
+            return
+        try:
+            os.write(fd, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full: a wake-up is waiting already
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, less if a stop is requested; True once it is."""
+        if not self.requested:
+            wait_readable([self._read], [], [], timeout)
+            self._drain()
+        return self.requested
+
+    def _drain(self) -> None:
+        try:
+            while os.read(self._read, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        # The write end is forgotten before it is closed: a handler running late writes
+        # nowhere rather than into whatever file reuses the number.
+        write, self._write = self._write, None
+        if write is not None:
+            os.close(write)
+            os.close(self._read)
+
+    def __enter__(self) -> Stop:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[Stop]:
+    """SIGTERM and SIGINT request a stop for the duration of the block (main thread only).
+
+    The pipe is also the interpreter's wake-up fd (``signal.set_wakeup_fd``): its C-level
+    handler writes to it the moment a signal arrives, even when the kernel delivered the
+    signal to another thread, so the idle wait wakes at once either way.
+
+    After a stop was requested the signals are ignored, not given back to their previous
+    handlers, while the process exits: ``make run`` sends SIGINT and SIGTERM together, and the
+    second one must not kill a worker that is already ending cleanly (exit status 0). Without
+    a stop (``--once`` done, an error, a test invoking the command) the previous handlers are
+    put back.
+    """
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        with stop:
+            yield stop
+        return
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    previous_fd = signal.set_wakeup_fd(stop.wake_fd, warn_on_full_buffer=False)
+    try:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, stop.request)
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            if stop.requested:
+                handler = signal.SIG_IGN
+            elif handler is None:  # not set from Python: the default is the best we can do
+                handler = signal.SIG_DFL
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(previous_fd)
+        stop.close()
+
+
+def run(app, once: bool = False, stop: Stop | None = None) -> None:
+    """Deliver until ``stop`` is requested, finishing the message in hand first (the command
+    gives a ``Stop`` that SIGTERM/SIGINT request, see ``stop_on_signals``).
 
     ``once``: run the scans, deliver what is due now, and return.
     """
+    if stop is None:
+        with Stop() as own:
+            run(app, once=once, stop=own)
+        return
     settings = notification_settings(app.config)
     channels = build_channels(settings)
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
     name = worker_name()
+    # The ready line: from here on a stop signal ends the worker cleanly.
     logger.info("通知发送进程 %s 已启动：%s", name, describe(settings))
     next_scan = 0.0
-    while not stop.is_set():
+    while not stop.requested:
         if time.monotonic() >= next_scan:
             run_scans()
             next_scan = time.monotonic() + settings["scan"]

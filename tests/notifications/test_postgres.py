@@ -18,6 +18,7 @@ from tests.support.postgres import app_on_postgres
 
 from .conftest import outbox
 from .test_worker_process import alerts, start_worker
+from .test_worker_signals import Lines, wait_ready
 
 
 @pytest.fixture
@@ -44,11 +45,15 @@ def test_a_claimed_row_is_skipped_not_waited_for(pg_app):
 
 
 def test_two_worker_processes_deliver_every_message_once(pg_app, stop_later):
-    alerts(pg_app, 20)
     with FakeRobot() as robot:
         workers = [start_worker(robot.url) for _ in range(2)]
         for worker in workers:
             stop_later(worker)
+        # Both are ready (past create_app, their stop handlers in) before anything can stop
+        # them, and both run before the messages appear, so they compete for them.
+        for worker in workers:
+            wait_ready(Lines(worker.stderr), [worker.pid])
+        alerts(pg_app, 20)
         rows = wait_until(
             lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r) and r,
             timeout=120,
