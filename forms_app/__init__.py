@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     # The order here is the order of the back office's navigation and home panels.
     for part in (*DOMAINS, *SERVICES):
         part.init_app(app, URL_PREFIX)
+    accounts.register_home_panels(app)
     handbook.init_app(app, URL_PREFIX)
     # Last: every part has declared its events and subscribed to others'.
     events.check(app)

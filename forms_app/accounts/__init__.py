@@ -10,14 +10,21 @@ from __future__ import annotations
 from flask import Flask
 
 from ..core.commands import register_group
+from ..core.community import cached_community
+from .organisation import load_organisation
+from .registry import HomePanel, StaffSection, register_section
+from .roles import MANAGER
+from .rota import gaps_home_figures
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register login, logout, the staff home, the audit log and the ``flask`` commands."""
-    from . import cli, staff_accounts, views  # noqa: F401  (they attach to bp
+    from . import cli, staff_accounts, staff_organisation, staff_rota, views  # noqa: F401  (they attach to bp
     from .blueprint import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")
+    # A mistake in the community's organisation stops the app at start-up, the file named.
+    load_organisation(cached_community(app.config["COMMUNITY_FILE"]))
     register_group(
         app,
         "accounts",
@@ -36,4 +43,23 @@ def init_app(app: Flask, url_prefix: str) -> None:
             "enable-user": "enable",
             "reset-password": "reset-password",
         },
+    )
+
+
+def register_home_panels(app: Flask) -> None:
+    """The organisation's part of the staff home, after the domains' (the factory calls it):
+    the 经理's day opens on the figures, then the shifts of the next 7 days nobody is on duty for."""
+    register_section(
+        app,
+        StaffSection(
+            name="organisation",
+            home=(
+                HomePanel(
+                    "accounts/_home_rota.html",
+                    gaps_home_figures,
+                    "organisation.manage",
+                    today_for=frozenset({MANAGER}),
+                ),
+            ),
+        ),
     )

@@ -22,6 +22,10 @@ ACTION_LABELS = {
     "user.disable": "停用账号",
     "user.enable": "启用账号",
     "user.reset_password": "重置密码",
+    "organisation.place": "调整组织架构（部门、主管、手机、区域）",
+    "rota.add": "排班",
+    "rota.remove": "取消排班",
+    "rota.copy": "复制上周值班",
 }
 
 

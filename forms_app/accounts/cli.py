@@ -96,7 +96,9 @@ def list_users() -> None:
     """List staff accounts."""
     users = db.session.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
     if not users:
-        click.echo("还没有员工账号。用 flask --app forms_app accounts create 用户名 --role 经理 创建。")
+        click.echo(
+            "还没有员工账号。用 flask --app forms_app accounts create 用户名 --role 经理 创建。"
+        )
     for user in users:
         state = "启用" if user.active else "停用"
         click.echo(

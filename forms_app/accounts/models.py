@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
@@ -30,7 +40,17 @@ class StaffUser(db.Model):
         String(64), unique=True, index=True, nullable=True
     )
 
+    # The staff organisation (accounts/organisation.py): the department the account answers in
+    # (an id of community.organisation.departments; None: not placed yet), whether it is one of
+    # the department's 主管, and a mainland mobile for personal alerts and tap-to-call.
+    department: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
+
     sessions = relationship("StaffSession", back_populates="user")
+    areas = relationship(
+        "StaffArea", back_populates="user", cascade="all, delete-orphan", order_by="StaffArea.id"
+    )
 
     @property
     def role_label(self) -> str:
@@ -88,6 +108,44 @@ class AuditLog(db.Model):
     target: Mapped[str] = mapped_column(String(120), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class StaffArea(db.Model):
+    """An area a 保洁 or 秩序维护 covers: a building, a public area or a car park (by its name
+    in the community file)."""
+
+    __tablename__ = "staff_area"
+    __table_args__ = (UniqueConstraint("user_id", "area", name="uq_staff_area_user_area"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    area: Mapped[str] = mapped_column(String(30))
+
+    user = relationship("StaffUser", back_populates="areas")
+
+
+class DutyShift(db.Model):
+    """One person on duty (值班) for one shift of one day in one department's rota."""
+
+    __tablename__ = "duty_shift"
+    __table_args__ = (
+        UniqueConstraint(
+            "community", "department", "day", "shift", "user_id", name="uq_duty_shift_person"
+        ),
+        Index("ix_duty_shift_community_day", "community", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    shift: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+    user = relationship("StaffUser")
 
 
 def actor_label(actor) -> str:

@@ -9,8 +9,8 @@ change of who may do what is made here and nowhere else.
 from __future__ import annotations
 
 from .roles import ENGINEERING as E
+from .roles import LEADS, ROLES
 from .roles import MANAGER as M
-from .roles import ROLES
 from .roles import SECURITY as G
 from .roles import SERVICE as S
 from .roles import SERVICE_LEAD as SL
@@ -19,7 +19,7 @@ STAFF = "staff"  # any logged-in member of staff
 EVERYONE = frozenset(ROLES)
 # The departments of the seed's 装修管理领导小组 (the 客服主管 joins wherever 客服 is, below);
 # cleaners see no owner's data.
-OFFICE = frozenset({S, E, G, M})
+OFFICE = frozenset({S, E, G, M})  # the leads join below
 
 TABLE: dict[str, frozenset[str]] = {
     STAFF: EVERYONE,
@@ -82,9 +82,17 @@ TABLE: dict[str, frozenset[str]] = {
     "training.sessions": frozenset({SL, M}),
     "training.records": frozenset({SL, M}),
     "training.export": frozenset({SL, M}),
+    # 组织架构与值班: everyone sees who is in which department, their 主管 and who is on duty
+    # (to call a colleague, to escalate); the 经理 places people, sets the 主管 and the rota.
+    "organisation.view": EVERYONE,
+    "organisation.manage": frozenset({M}),
 }
-# The 客服主管 runs the customer-service desk: whatever a 客服 may do, the 主管 may too.
-TABLE = {name: roles | {SL} if S in roles else roles for name, roles in TABLE.items()}
+# A 主管 leads a department: whatever its members may do, the 主管 may too (客服主管 ⊇ 客服,
+# 工程主管 ⊇ 工程, 秩序维护主管 ⊇ 秩序维护, 保洁主管 ⊇ 保洁).
+TABLE = {
+    name: roles | {lead for lead, led in LEADS.items() if led in roles}
+    for name, roles in TABLE.items()
+}
 
 
 class UnknownPermission(KeyError):

@@ -11,19 +11,35 @@ from __future__ import annotations
 SERVICE = "service"
 SERVICE_LEAD = "service_lead"
 ENGINEERING = "engineering"
+ENGINEERING_LEAD = "engineering_lead"
 SECURITY = "security"
+SECURITY_LEAD = "security_lead"
 MANAGER = "manager"
 CLEANER = "cleaner"
+CLEANING_LEAD = "cleaning_lead"
+FINANCE = "finance"
 
 ROLE_LABELS = {
     SERVICE: "客服",
     SERVICE_LEAD: "客服主管",
     ENGINEERING: "工程",
+    ENGINEERING_LEAD: "工程主管",
     SECURITY: "秩序维护",
+    SECURITY_LEAD: "秩序维护主管",
     CLEANER: "保洁",
+    CLEANING_LEAD: "保洁主管",
+    FINANCE: "财务",
     MANAGER: "经理",
 }
 ROLES = tuple(ROLE_LABELS)
+# A 主管 role holds every permission of the role it leads (permissions.py), and more where the
+# table says so. seed: 客服主管、工程主管、护卫主管 are the 组长 of the 装修管理领导小组.
+LEADS = {
+    SERVICE_LEAD: SERVICE,
+    ENGINEERING_LEAD: ENGINEERING,
+    SECURITY_LEAD: SECURITY,
+    CLEANING_LEAD: CLEANER,
+}
 
 # Names accepted on the command line besides the codes.
 _ALIASES = {
@@ -36,6 +52,15 @@ _ALIASES = {
     "客服主管": SERVICE_LEAD,
     "主管": SERVICE_LEAD,
     "保洁": CLEANER,
+    "工程主管": ENGINEERING_LEAD,
+    "秩序维护主管": SECURITY_LEAD,
+    "护卫主管": SECURITY_LEAD,
+    "护卫班长": SECURITY_LEAD,
+    "班长": SECURITY_LEAD,
+    "保洁主管": CLEANING_LEAD,
+    "财务": FINANCE,
+    "会计": FINANCE,
+    "收银": FINANCE,
 }
 
 
@@ -44,7 +69,8 @@ def role_label(code: str) -> str:
 
 
 def parse_role(text: str) -> str | None:
-    """The role code for a code or a Chinese name (客服, 客服主管, 工程, 秩序维护, 护卫, 保洁, 经理)."""
+    """The role code for a code or a Chinese name (客服, 客服主管, 工程, 工程主管, 秩序维护, 护卫,
+    班长, 保洁, 保洁主管, 财务, 会计, 经理)."""
     text = (text or "").strip()
     if text in ROLE_LABELS:
         return text

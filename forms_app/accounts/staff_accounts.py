@@ -23,6 +23,16 @@ from .audit import record_audit
 from .blueprint import bp
 from .cli import USERNAME, normalize_username
 from .models import StaffUser
+from .organisation import (
+    PlacementRefused,
+    check_leaving,
+    check_placement,
+    department_name,
+    mask_mobile,
+    organisation,
+    placement_values,
+    supervisor_of,
+)
 from .passwords import hash_password, password_problem
 from .roles import MANAGER, ROLE_LABELS, role_label
 from .sessions import end_user_sessions
@@ -62,7 +72,7 @@ def _password(form, username: str, errors: dict) -> str:
     return password
 
 
-def _account(user_id: int, session=None) -> StaffUser:
+def account_or_404(user_id: int, session=None) -> StaffUser:
     user = (session or db.session).get(StaffUser, user_id)
     if user is None:
         abort(404)
@@ -84,6 +94,26 @@ def _keeps_a_manager(session, user: StaffUser, new_role: str, active: bool) -> b
     return not was_manager or stays_manager or _active_managers(session) > 1
 
 
+def _role_refused(session, user: StaffUser, role: str) -> str | None:
+    """A new role must fit the account's department (and its 主管 post)."""
+    if not user.department:
+        return None
+    try:
+        check_placement(session, user, user.department, user.is_head, role=role)
+    except PlacementRefused as refused:
+        return f"{refused.message}请先在下面的「组织架构」里调整部门，再改角色。"
+    return None
+
+
+def _leaving_refused(session, user: StaffUser) -> str | None:
+    """Disabling the last 主管 of a department with members leaves nobody to answer to."""
+    try:
+        check_leaving(session, user, None, False)
+    except PlacementRefused as refused:
+        return refused.message
+    return None
+
+
 @bp.get("/accounts/")
 @staff_required("accounts.manage")
 def accounts():
@@ -95,7 +125,12 @@ def accounts():
         .scalars()
         .all()
     )
-    return render_template("accounts/accounts.html", users=users)
+    return render_template(
+        "accounts/accounts.html",
+        users=users,
+        department_name=department_name,
+        mask_mobile=mask_mobile,
+    )
 
 
 def _new_page(values: dict, errors: dict | None = None, status: int = 200):
@@ -165,8 +200,12 @@ def create_account():
     return redirect(url_for(".account", user_id=user.id), code=303)
 
 
-def _account_page(
-    user: StaffUser, errors: dict | None = None, values: dict | None = None, status: int = 200
+def account_page(
+    user: StaffUser,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+    placement: dict | None = None,
 ):
     values = values or {"display_name": user.display_name, "role": user.role}
     return render_template(
@@ -176,13 +215,16 @@ def _account_page(
         errors=errors or {},
         roles=ROLE_LABELS,
         is_self=user.id == current_staff().id,
+        organisation=organisation(),
+        placement=placement or placement_values(user),
+        supervisors=supervisor_of(user),
     ), status
 
 
 @bp.get("/accounts/<int:user_id>")
 @staff_required("accounts.manage")
 def account(user_id: int):
-    return _account_page(_account(user_id))
+    return account_page(account_or_404(user_id))
 
 
 # Its own URL: with GET and POST as two rules of one URL, an id out of range would answer
@@ -191,7 +233,7 @@ def account(user_id: int):
 @staff_required("accounts.manage")
 def update_account(user_id: int):
     """Change the display name and the role."""
-    user = _account(user_id)
+    user = account_or_404(user_id)
     values = {
         "display_name": clean_line(request.form.get("display_name") or "")[: MAX_DISPLAY_NAME * 2],
         "role": request.form.get("role") or "",
@@ -200,11 +242,13 @@ def update_account(user_id: int):
     display_name = _display_name(values["display_name"], errors)
     role = _role(values["role"], errors)
     if errors:
-        return _account_page(user, errors, values, 400)
+        return account_page(user, errors, values, 400)
     with write_transaction() as session:
-        user = _account(user_id, session)
+        user = account_or_404(user_id, session)
         if not _keeps_a_manager(session, user, role, user.active):
             errors["role"] = "至少要保留一个启用的经理账号，不能改为其他角色。"
+        elif role != user.role and (refused := _role_refused(session, user, role)):
+            errors["role"] = refused
         else:
             changes = []
             if display_name != user.display_name:
@@ -215,7 +259,7 @@ def update_account(user_id: int):
             if changes:
                 record_audit("user.update", target=user.username, detail="；".join(changes))
     if errors:
-        return _account_page(_account(user_id), errors, values, 400)
+        return account_page(account_or_404(user_id), errors, values, 400)
     flash("账号已保存。", "success")
     return redirect(url_for(".account", user_id=user_id), code=303)
 
@@ -226,22 +270,26 @@ def set_active(user_id: int):
     """Disable (its sessions end at once) or enable an account; the form says which."""
     wanted = request.form.get("active")
     if wanted not in ("0", "1"):
-        return _account_page(_account(user_id), {"active": "请从页面上的按钮操作。"}, status=400)
+        return account_page(
+            account_or_404(user_id), {"active": "请从页面上的按钮操作。"}, status=400
+        )
     active = wanted == "1"
     error = None
     with write_transaction() as session:
-        user = _account(user_id, session)
+        user = account_or_404(user_id, session)
         if not active and user.id == current_staff().id:
             error = "不能停用自己正在使用的账号。"
         elif not _keeps_a_manager(session, user, user.role, active):
             error = "至少要保留一个启用的经理账号。"
+        elif not active and (refused := _leaving_refused(session, user)):
+            error = refused
         elif user.active != active:
             user.active = active
             if not active:
                 end_user_sessions(session, user.id)
             record_audit("user.enable" if active else "user.disable", target=user.username)
     if error:
-        return _account_page(_account(user_id), {"active": error}, status=400)
+        return account_page(account_or_404(user_id), {"active": error}, status=400)
     flash("账号已启用。" if active else "账号已停用，其登录已全部失效。", "success")
     return redirect(url_for(".account", user_id=user_id), code=303)
 
@@ -250,13 +298,13 @@ def set_active(user_id: int):
 @staff_required("accounts.manage")
 def reset_password(user_id: int):
     """Set a new password; the account's open sessions end."""
-    user = _account(user_id)
+    user = account_or_404(user_id)
     errors: dict[str, str] = {}
     password = _password(request.form, user.username, errors)
     if errors:
-        return _account_page(user, errors, status=400)
+        return account_page(user, errors, status=400)
     with write_transaction() as session:
-        user = _account(user_id, session)
+        user = account_or_404(user_id, session)
         user.password_hash = hash_password(password)
         end_user_sessions(session, user.id)
         record_audit("user.reset_password", target=user.username)

@@ -7,6 +7,7 @@ deposits. Everything that differs per community lives in that one file.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +91,11 @@ class Community:
         doubled = sorted({b for b in routed if routed.count(b) > 1})
         if doubled:
             raise CommunityDataError(f"{self.source}: 楼栋被指定了多个材料出入口: {doubled}")
+        key = self.raw.get("id")
+        if not (isinstance(key, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", key)):
+            raise CommunityDataError(
+                f"{self.source}: id（小区标识）须为 1–32 个小写字母、数字或连字符，如 shanshui。"
+            )
         renovation = self.raw["renovation"]
         if renovation.get("max_extended_duration_days", 0) < renovation["max_duration_days"]:
             raise CommunityDataError(
@@ -106,6 +112,11 @@ class Community:
     @property
     def name(self) -> str:
         return self.raw["name"]
+
+    @property
+    def key(self) -> str:
+        """The community key every record carries (``id`` in the file)."""
+        return str(self.raw["id"])
 
     @property
     def example(self) -> bool:

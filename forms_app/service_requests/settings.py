@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..accounts.organisation import dispatch_departments
 from ..core.community import Community, CommunityDataError, current_community
 
 
@@ -39,9 +40,6 @@ def check_service_data(data: Community) -> None:
     hours = block.get("complaint_answer_hours")
     if not (isinstance(hours, int) and hours >= 1):
         problems.append("service_requests.complaint_answer_hours 须为正整数（小时）")
-    departments = block.get("departments")
-    if not departments or not all(isinstance(d, str) and d for d in departments):
-        problems.append("service_requests.departments 须列出部门名称")
     visits = block.get("visits") or {}
     for key in ("weekly_households", "monthly_households"):
         if not (isinstance(visits.get(key), int) and visits[key] >= 1):
@@ -68,7 +66,8 @@ def complaint_answer_hours() -> int:
 
 
 def departments() -> list[str]:
-    return list(_block(current_community())["departments"])
+    """The departments requests are dispatched to: the organisation's, marked ``dispatch``."""
+    return dispatch_departments()
 
 
 def visit_quota() -> tuple[int, int]:

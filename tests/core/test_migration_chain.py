@@ -157,40 +157,40 @@ def test_the_readme_names_the_current_head():
 
 def test_the_next_migration_on_the_head_keeps_one_line(migrations_copy):
     head = head_of(migrations_copy)
-    write_migration(migrations_copy, "0012_next.py", "0012_next", head, head)
+    write_migration(migrations_copy, "0013_next.py", "0013_next", head, head)
     assert chain_problems(migrations_copy) == []
 
 
 def test_a_second_head_is_caught(migrations_copy):
-    """The mistake the old numbering invited: 0012 put on 0011_staff_tools, which is not the
+    """The mistake the old numbering invited: a new file put on 0011_staff_tools, which is not the
     head."""
     write_migration(
-        migrations_copy, "0012_next.py", "0012_next", "0011_staff_tools", "0011_staff_tools"
+        migrations_copy, "0013_next.py", "0013_next", "0011_staff_tools", "0011_staff_tools"
     )
     problems = chain_problems(migrations_copy)
-    heads = sorted(["0012_next", head_of(MIGRATIONS_DIR)])
+    heads = sorted(["0013_next", head_of(MIGRATIONS_DIR)])
     assert f"2 heads: {heads[0]}, {heads[1]}" in problems
     assert any(problem.startswith("branch point at 0011_staff_tools") for problem in problems)
 
 
 def test_a_file_name_out_of_run_order_is_caught(migrations_copy):
     versions = migrations_copy / "versions"
-    (versions / "0008_staff_tools.py").rename(versions / "0012_staff_tools.py")
+    (versions / "0008_staff_tools.py").rename(versions / "0013_staff_tools.py")
     problems = chain_problems(migrations_copy)
     assert any(problem.startswith("file names do not sort in run order") for problem in problems)
-    assert "0012_staff_tools.py runs as number 8: its name should start 0008_" in problems
+    assert "0013_staff_tools.py runs as number 8: its name should start 0008_" in problems
 
 
 def test_an_untrue_revises_line_is_caught(migrations_copy):
     head = head_of(migrations_copy)
-    write_migration(migrations_copy, "0012_next.py", "0012_next", head, "0011_staff_tools")
+    write_migration(migrations_copy, "0013_next.py", "0013_next", head, "0011_staff_tools")
     assert chain_problems(migrations_copy) == [
-        f"0012_next.py: docstring says Revises: ['0011_staff_tools'], the module {head!r}"
+        f"0013_next.py: docstring says Revises: ['0011_staff_tools'], the module {head!r}"
     ]
 
 
 def test_a_database_at_the_head_upgrades_without_change(app):
-    """A database stamped with the head's revision id (today 0007_training, as every deployed
+    """A database stamped with the head's revision id (as every deployed
     database is) stays there: ``flask db upgrade`` succeeds and changes nothing."""
     create_staff(app, "kept", "客服")
     with app.app_context():
@@ -228,3 +228,26 @@ def test_a_fresh_database_upgrades_from_base_to_head(tmp_path, monkeypatch):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_database_deployed_before_the_organisation_upgrades_with_its_accounts(app):
+    """Databases deployed at 0007_training (the head before 0012_organisation) keep every
+    account: the organisation's columns come in empty (not placed yet)."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade", "0007_training"]).exit_code == 0
+    with app.app_context():
+        assert current_revision() == "0007_training"
+        db.session.execute(
+            text(
+                "INSERT INTO staff_user (username, display_name, role, password_hash, active,"
+                " created_at) VALUES ('old', '老员工', 'service', 'x', 1, '2026-11-01')"
+            )
+        )
+        db.session.commit()
+        db.engine.dispose()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert current_revision() == head_of(MIGRATIONS_DIR)
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == "old"))
+        assert (user.department, user.is_head, user.mobile, user.areas) == (None, False, None, [])

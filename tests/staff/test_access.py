@@ -101,7 +101,15 @@ ROLE_ONLY = [
     ("/forms/staff/renovations/export.xlsx", {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD}),
     (
         "/forms/staff/renovations",
-        {roles.MANAGER, roles.SERVICE, roles.SERVICE_LEAD, roles.ENGINEERING, roles.SECURITY},
+        {
+            roles.MANAGER,
+            roles.SERVICE,
+            roles.SERVICE_LEAD,
+            roles.ENGINEERING,
+            roles.ENGINEERING_LEAD,
+            roles.SECURITY,
+            roles.SECURITY_LEAD,
+        },
     ),
     ("/forms/staff/training/people/", {roles.MANAGER, roles.SERVICE_LEAD}),
     ("/forms/staff/training/", set(roles.ROLES)),

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.one_app_per_module
 
 PARAMS = (
     "page",
+    "week",
     "date",
     "date_from",
     "date_to",

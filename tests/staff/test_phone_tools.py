@@ -88,6 +88,7 @@ def seed(server: LiveServer) -> dict:
         ids["inspection"], _ = inspections.store_inspection(checked, manager)
         ids.update(on_site=on_site.id, pending=pending.id, done=done.id)
         ids["booking"] = db.session.scalar(select(MoveInBooking.id))
+        ids["manager"] = manager.id
     return ids
 
 
@@ -159,6 +160,9 @@ def staff_pages(ids) -> list[str]:
         "/forms/staff/cleaning/summary",
         "/forms/staff/audit",
         "/forms/staff/notifications/",
+        "/forms/staff/organisation/",
+        "/forms/staff/organisation/rota",
+        f"/forms/staff/accounts/{ids['manager']}",
     ]
 
 
