@@ -140,13 +140,15 @@ class BareServer:
             try:
                 if requests.get(self.url + "/healthz", timeout=2).ok:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
+                # Not listening yet, or a worker still importing on a busy machine.
                 time.sleep(0.2)
         raise RuntimeError("bare server did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
 
 
 # --- load ---------------------------------------------------------------------------------
@@ -282,9 +284,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-renovation-") as tmp:
         ours = LiveServer(Path(tmp) / "instance", workers=args.workers)
         bare = BareServer(Path(tmp), args.workers)
-        ours.start()
-        bare.start()
         try:
+            ours.start()
+            bare.start()
             loads = {
                 "bare insert": Load(bare.url + "/insert", args.clients, lambda _session: dict),
                 "renovation": Load(ours.url + APPLY_PATH, args.clients, app_prepare(ours.url)),

@@ -5,7 +5,9 @@ Everything else uses SQLAlchemy so that the same code runs on PostgreSQL (``DATA
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -53,17 +55,75 @@ def write_transaction():
     Any read transaction the request has open is committed first (it holds no changes we
     want to keep apart), so the block sees fresh data. Commits on success, rolls back on
     any exception. On PostgreSQL this is an ordinary transaction.
+
+    Python's cyclic garbage collector does not run while the lock is held (see
+    ``_collector_paused``): keep the block to the writes, prepare everything before it.
     """
     session = db.session()  # the request's Session itself; the scoped proxy lacks in_transaction
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={IMMEDIATE: True})
+    with _collector_paused():
+        session.connection(execution_options={IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def write_connection():
+    """``write_transaction`` for a write path of plain Core statements: a connection of its
+    own in one write transaction that holds the write lock from its start, without the ORM
+    session (no unit of work, no session bookkeeping before and after the lock).
+
+    Yields the ``Connection``; commits on success, rolls back on any exception. As in
+    ``write_transaction``, a read transaction the request's session has open is committed
+    first, so that what the session reads afterwards includes this write. The collector is
+    paused as in ``write_transaction``.
+    """
+    if db.session.registry.has():  # without creating a session the request never used
+        session = db.session()
+        if session.in_transaction():
+            session.commit()
+    with _collector_paused(), db.engine.connect() as connection:
+        connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            yield connection
+
+
+# Write transactions of this process running with the collector paused, and whether it was
+# running before the first of them.
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused():
+    """Hold off Python's cyclic garbage collector for the block (a write transaction).
+
+    SQLite has one write lock for every process: a full collection of a worker's heap takes
+    tens of milliseconds, and the other workers wait for the lock all that time (and longer:
+    SQLite's busy wait sleeps in growing steps). Paused here, the collection that falls due
+    runs right after the commit instead, with the lock released. Reference counting still
+    frees memory meanwhile; only cycles wait. Counted, so concurrent transactions in threads
+    resume it once, when the last one ends.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def private_sqlite_files(path: str | None) -> None:

@@ -7,7 +7,7 @@ already attached, each with a remove button, and names them back in ``kept_uploa
 A successful submission claims the rows it names (deleting them in its own write
 transaction, so its attachment rows take over the files); rows nobody claims are swept after
 ``PENDING_UPLOAD_MAX_AGE_HOURS`` by ``flask --app forms_app files sweep-uploads`` and on every
-successful submission.
+successful submission that claims kept files.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class PendingUpload(StoredFileColumns, db.Model):
 # The sweep selects on the age only.
 Index("ix_pending_upload_created_at", PendingUpload.created_at)
 
-# The sweeps, built once and run as plain DELETEs on the table: every submission runs one under
-# the write lock, and the ORM's bulk delete would first evaluate it against the session's rows.
+# The deletes of a submission and of the sweeps, built once and run as plain DELETEs on the
+# table: they run under the write lock, where the ORM's bulk delete would first evaluate them
+# against the session's rows.
 _PENDING = PendingUpload.__table__
 _TOO_OLD = _PENDING.c.created_at < bindparam("before")
 _EXPIRE_OLD = delete(_PENDING).where(_TOO_OLD).returning(_PENDING.c.stored_name)
@@ -59,6 +60,21 @@ _EXPIRE_OLD_AND_NONCE = (
         | ((_PENDING.c.form == bindparam("form")) & (_PENDING.c.nonce == bindparam("nonce")))
     )
     .returning(_PENDING.c.stored_name)
+)
+_CLAIM = (
+    delete(_PENDING)
+    .where(
+        _PENDING.c.form == bindparam("form"),
+        _PENDING.c.nonce == bindparam("nonce"),
+        _PENDING.c.id.in_(bindparam("ids", expanding=True)),
+    )
+    .returning(
+        _PENDING.c.id,
+        _PENDING.c.stored_name,
+        _PENDING.c.original_name,
+        _PENDING.c.content_type,
+        _PENDING.c.size,
+    )
 )
 
 
@@ -185,8 +201,9 @@ def remove(form: str, nonce: str, upload_id: int) -> bool:
     return bool(names)
 
 
-def claim(session, form: str, nonce: str, ids: list[int]) -> list[dict]:
-    """Take the named kept files for a submission, inside its write transaction.
+def claim(connection, form: str, nonce: str, ids: list[int]) -> list[dict]:
+    """Take the named kept files for a submission, inside its write transaction
+    (``connection``: a ``Connection`` or ``Session`` in it).
 
     The rows are deleted with RETURNING, so a sweep or a second submission racing for the
     same rows cannot both have them: whoever deletes a row owns its file. Raises
@@ -196,20 +213,9 @@ def claim(session, form: str, nonce: str, ids: list[int]) -> list[dict]:
     if not ids:
         return []
     claimed = (
-        session.execute(
-            delete(PendingUpload)
-            .where(
-                PendingUpload.form == form,
-                PendingUpload.nonce == nonce,
-                PendingUpload.id.in_(sorted(set(ids))),
-            )
-            .returning(
-                PendingUpload.id,
-                PendingUpload.stored_name,
-                PendingUpload.original_name,
-                PendingUpload.content_type,
-                PendingUpload.size,
-            )
+        connection.execute(
+            _CLAIM,
+            {"form": form, "nonce": nonce, "ids": sorted(set(ids))},
         )
         .mappings()
         .all()
@@ -221,16 +227,17 @@ def claim(session, form: str, nonce: str, ids: list[int]) -> list[dict]:
     return [dict(row) for row in sorted(claimed, key=lambda row: row["id"])]
 
 
-def expire(session, form: str | None = None, nonce: str | None = None) -> list[str]:
-    """Inside a write transaction: delete the rows of kept files older than the maximum age
-    (and, when given, every kept file of one form's nonce, which its submission no longer
-    needs). Returns the stored names to remove with ``remove_files`` after the commit."""
+def expire(connection, form: str | None = None, nonce: str | None = None) -> list[str]:
+    """Inside a write transaction (``connection``: a ``Connection`` or ``Session`` in it):
+    delete the rows of kept files older than the maximum age (and, when given, every kept
+    file of one form's nonce, which its submission no longer needs). Returns the stored names
+    to remove with ``remove_files`` after the commit."""
     params = {"before": utcnow() - max_age()}
     statement = _EXPIRE_OLD
     if nonce is not None:
         params.update(form=form, nonce=nonce)
         statement = _EXPIRE_OLD_AND_NONCE
-    return list(session.scalars(statement, params).all())
+    return list(connection.scalars(statement, params).all())
 
 
 def remove_files(names: list[str]) -> None:

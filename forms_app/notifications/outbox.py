@@ -2,7 +2,9 @@
 
 A domain calls ``enqueue(session, kind, …)`` in the same ``write_transaction`` as the change
 the message reports: the message is committed with the change or not at all, and the request
-never waits for a delivery (the worker sends it).
+never waits for a delivery (the worker sends it). A path that holds the write lock while it
+writes (filing an application) builds the rows with ``message_row`` and adds them with one
+plain INSERT (``enqueue_rows``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from sqlalchemy import func, select
 from ..core.clock import utcnow
 from .messages import render
 from .models import FAILED, PENDING, Notification
+
+INSERT_NOTIFICATION = Notification.__table__.insert()
 
 
 def path_for(endpoint: str, **values) -> str:
@@ -32,8 +36,7 @@ def public_url(path: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
-def enqueue(
-    session,
+def message_row(
     kind: str,
     *,
     record_type: str = "",
@@ -44,40 +47,58 @@ def enqueue(
     dedupe_key: str | None = None,
     requested_by: str = "",
     **values,
-) -> Notification | None:
+) -> dict:
+    """The outbox row of one message, its text rendered: the columns of a ``Notification``.
+
+    ``link_path`` becomes the message's absolute ``{link}``.
+    """
+    values = {"reference": reference, "link": public_url(link_path) if link_path else "", **values}
+    message, text, params = render(kind, values)
+    now = utcnow()
+    return {
+        "kind": kind,
+        "audience": message.audience,
+        "recipient": recipient,
+        "record_type": record_type,
+        "record_id": record_id,
+        "reference": reference,
+        "text": text,
+        "params": params,
+        "idempotency_key": uuid.uuid4().hex,
+        "dedupe_key": dedupe_key,
+        "secret": message.secret,
+        "requested_by": requested_by,
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "last_error": "",
+    }
+
+
+def enqueue(session, kind: str, *, dedupe_key: str | None = None, **fields) -> Notification | None:
     """Add one message to the outbox in ``session``'s transaction.
 
-    ``link_path`` becomes the message's absolute ``{link}``. With a ``dedupe_key`` already in
-    the outbox nothing is added and None is returned (a periodic scan seeing the same thing
-    twice).
+    ``fields`` are those of ``message_row``. With a ``dedupe_key`` already in the outbox
+    nothing is added and None is returned (a periodic scan seeing the same thing twice).
     """
     if dedupe_key and session.scalar(
         select(Notification.id).where(Notification.dedupe_key == dedupe_key)
     ):
         return None
-    values = {"reference": reference, "link": public_url(link_path) if link_path else "", **values}
-    message, text, params = render(kind, values)
-    notification = Notification(
-        kind=kind,
-        audience=message.audience,
-        recipient=recipient,
-        record_type=record_type,
-        record_id=record_id,
-        reference=reference,
-        text=text,
-        params=params,
-        idempotency_key=uuid.uuid4().hex,
-        dedupe_key=dedupe_key,
-        secret=message.secret,
-        requested_by=requested_by,
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=utcnow(),
-        created_at=utcnow(),
-        last_error="",
-    )
+    notification = Notification(**message_row(kind, dedupe_key=dedupe_key, **fields))
     session.add(notification)
     return notification
+
+
+def enqueue_rows(connection, rows: list[dict]) -> None:
+    """Add messages built with ``message_row`` with one plain INSERT, in the transaction of
+    ``connection`` (a ``Connection``, or a ``Session``) that makes the change they report:
+    for a write path that holds the write lock meanwhile (no ORM objects to flush). No
+    ``dedupe_key`` check.
+    """
+    if rows:
+        connection.execute(INSERT_NOTIFICATION, rows)
 
 
 def messages_for(session, record_type: str, record_id: int) -> list[Notification]:

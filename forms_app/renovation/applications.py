@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.clock import today, utcnow
-from ..core.database import write_transaction
+from ..core.database import write_connection
 from ..core.extensions import db
 from ..core.references import next_reference
 from ..core.tokens import is_token, new_token
@@ -153,8 +153,11 @@ def _insert(
 ) -> str:
     """Insert the application, its first history step and its attachments.
 
-    Everything is prepared before the write lock is taken and written with plain INSERTs,
-    so the lock is held only for the reference look-up, the inserts and the commit.
+    Everything is prepared before the write lock is taken and written with plain INSERTs
+    (the outbox's messages too) on a connection of its own (``write_connection``), so the
+    lock is held only for the reference look-up, the inserts and the commit; and, when the
+    form kept files on earlier tries, for claiming them and sweeping the kept files nobody
+    claims.
     """
     now = utcnow()
     filed_on = today()
@@ -187,21 +190,24 @@ def _insert(
                 "size": upload.size,
                 "created_at": now,
             }
-            for upload, stored_name in zip(uploads, stored.names)
+            for upload, stored_name in zip(uploads, stored.names, strict=True)
         ]
-        with write_transaction() as session:
-            kept = pending_uploads.claim(session, PENDING_FORM, nonce, kept_ids)
-            # Files kept for forms nobody submitted, and this form's unclaimed ones, go too.
-            swept = pending_uploads.expire(session, PENDING_FORM, nonce)
-            attachments = [
-                {
-                    name: row[name]
-                    for name in ("stored_name", "original_name", "content_type", "size")
-                }
-                | {"created_at": now}
-                for row in kept
-            ] + attachments
-            connection = session.connection()
+        swept = []
+        with write_connection() as connection:
+            if kept_ids:
+                kept = pending_uploads.claim(connection, PENDING_FORM, nonce, kept_ids)
+                # This form's unclaimed kept files go too, and those of forms nobody submitted.
+                # A form that kept nothing skips the sweep: it runs under the write lock, and
+                # ``sweep-uploads`` removes the old ones anyway.
+                swept = pending_uploads.expire(connection, PENDING_FORM, nonce)
+                attachments = [
+                    {
+                        name: row[name]
+                        for name in ("stored_name", "original_name", "content_type", "size")
+                    }
+                    | {"created_at": now}
+                    for row in kept
+                ] + attachments
             sequence, reference = next_reference(connection, APPLICATIONS, "ZX", filed_on)
             application_id = connection.execute(
                 INSERT_APPLICATION, {**application, "sequence": sequence, "reference": reference}
@@ -212,7 +218,7 @@ def _insert(
                     INSERT_ATTACHMENT,
                     [{**row, "application_id": application_id} for row in attachments],
                 )
-            notify_received(session, application_id, reference, values, status_token)
+            notify_received(connection, application_id, reference, values, status_token)
         stored.keep()
     pending_uploads.remove_files(swept)
     return status_token

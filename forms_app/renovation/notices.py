@@ -14,7 +14,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..my_records.registry import HouseholdRecord
 from ..notifications.messages import short_reason
-from ..notifications.outbox import enqueue, path_for
+from ..notifications.outbox import enqueue, enqueue_rows, message_row, path_for
 from . import states
 from .models import RECORD_TYPE, RenovationApplication
 from .patrols import patrols_due
@@ -41,26 +41,33 @@ def _room(building, unit, room) -> str:
 
 
 def notify_received(
-    session, application_id: int, reference: str, values: dict, status_token: str
+    connection, application_id: int, reference: str, values: dict, status_token: str
 ) -> None:
-    """A new application: the owner gets the reference and link, the staff group an alert."""
-    enqueue(
-        session,
-        "renovation.received",
-        record_type=RECORD_TYPE,
-        record_id=application_id,
-        reference=reference,
-        recipient=values["owner_mobile"],
-        link_path=_status_path(status_token),
-    )
-    enqueue(
-        session,
-        "renovation.new",
-        record_type=RECORD_TYPE,
-        record_id=application_id,
-        reference=reference,
-        link_path=path_for("renovation_staff.renovation", application_id=application_id),
-        room=_room(values["building"], values["unit"], values["room"]),
+    """A new application: the owner gets the reference and link, the staff group an alert.
+
+    Written with one plain INSERT on the filing transaction's ``connection``, which holds the
+    write lock meanwhile.
+    """
+    enqueue_rows(
+        connection,
+        [
+            message_row(
+                "renovation.received",
+                record_type=RECORD_TYPE,
+                record_id=application_id,
+                reference=reference,
+                recipient=values["owner_mobile"],
+                link_path=_status_path(status_token),
+            ),
+            message_row(
+                "renovation.new",
+                record_type=RECORD_TYPE,
+                record_id=application_id,
+                reference=reference,
+                link_path=path_for("renovation_staff.renovation", application_id=application_id),
+                room=_room(values["building"], values["unit"], values["room"]),
+            ),
+        ],
     )
 
 

@@ -53,16 +53,20 @@ def apply():
     """
     if request.method == "GET":
         return _new_form(request.args.get("from"))
-    form = renovation_form()
+    with renovation_form() as form:
+        return _posted(form)
+
+
+def _posted(form):
+    """A sent form: filed and answered with its status page, or shown again with why not."""
     nonce = form.nonce.data if is_nonce(form.nonce.data) else None
-    if nonce and (existing := find_by_nonce(nonce)):
-        # The same form sent twice (double tap, back button): show the first application.
-        return redirect(url_for(".status", token=existing.status_token, new=1), code=303)
     kept_ids = _ids(request.form.getlist("kept_upload"))
     form.kept_uploads, gone = (
         pending_uploads.kept_for(PENDING_FORM, nonce, kept_ids) if nonce else ([], len(kept_ids))
     )
     if "remove_upload" in request.form:
+        if existing := _filed_with(nonce):
+            return _show_filed(existing.status_token)
         return _remove_upload(form, nonce, request.form["remove_upload"])
     valid = form.validate()
     previous = _previous_for(form)
@@ -74,6 +78,8 @@ def apply():
         values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
         values.update(building=int(values["building"]), unit=int(values["unit"]))
         try:
+            # The same form sent twice (double tap, back button) is found by the nonce's unique
+            # constraint inside the filing: the first application's token comes back.
             status_token, _created = submit_application(
                 values,
                 form.checked_uploads,
@@ -87,6 +93,9 @@ def apply():
             form.previous.errors.append("原申请已经修改后重新提交过，不能再次提交。")
             status = 409
         except pending_uploads.PendingUploadGone:
+            if existing := _filed_with(nonce):
+                # The first copy of this form claimed the kept files a moment ago.
+                return _show_filed(existing.status_token)
             form.attachments.errors = [
                 *form.attachments.errors,
                 "之前附上的附件已失效，申请未提交，请重新选择附件。",
@@ -101,9 +110,25 @@ def apply():
             ]
             return _render_form(form, 400)
         else:
-            return redirect(url_for(".status", token=status_token, new=1), code=303)
+            return _show_filed(status_token)
+    elif existing := _filed_with(nonce):
+        # Sent again after it was filed, this copy fails a check the first one passed (its kept
+        # files were claimed, its original application is resubmitted): show the first one.
+        return _show_filed(existing.status_token)
     _keep_new_files(form, nonce)
     return _render_form(form, status)
+
+
+def _filed_with(nonce: str | None):
+    """The application this form's nonce already filed, if any.
+
+    Asked only when the form is not filed now: a valid form goes straight to
+    ``submit_application``, whose unique nonce finds the first copy in the same write."""
+    return find_by_nonce(nonce) if nonce else None
+
+
+def _show_filed(status_token: str):
+    return redirect(url_for(".status", token=status_token, new=1), code=303)
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -114,29 +139,28 @@ def _ids(values: list[str]) -> list[int]:
 def _new_form(source: str | None):
     """A fresh form, or the rejected application ``source`` filled in for resubmission."""
     if source is None:
-        form = renovation_form()
-        form.nonce.data = new_nonce()
-        return _render_form(form, 200)
+        with renovation_form() as form:
+            form.nonce.data = new_nonce()
+            return _render_form(form, 200)
     previous = _application_or_404(source)
     if previous.state != states.REJECTED:
         return render_error(409, NOT_REJECTED.format(state=previous.state_label))
     if resubmission_of(previous):
         return redirect(url_for(".status", token=source), code=303)
-    form = renovation_form(
-        data={
-            **{name: getattr(previous, name) for name in APPLICATION_FIELDS},
-            "building": str(previous.building),
-            "unit": str(previous.unit),
-            # The rejected application could only have been filed without a prohibited change.
-            "includes_prohibited": "no",
-            "previous": previous.status_token,
-        }
-    )
-    form.nonce.data = new_nonce()
-    form.kept_uploads = pending_uploads.copy_to_pending(
-        PENDING_FORM, form.nonce.data, previous.attachments
-    )
-    return _render_form(form, 200, previous=previous)
+    filled_in = {
+        **{name: getattr(previous, name) for name in APPLICATION_FIELDS},
+        "building": str(previous.building),
+        "unit": str(previous.unit),
+        # The rejected application could only have been filed without a prohibited change.
+        "includes_prohibited": "no",
+        "previous": previous.status_token,
+    }
+    with renovation_form(data=filled_in) as form:
+        form.nonce.data = new_nonce()
+        form.kept_uploads = pending_uploads.copy_to_pending(
+            PENDING_FORM, form.nonce.data, previous.attachments
+        )
+        return _render_form(form, 200, previous=previous)
 
 
 def _previous_for(form):

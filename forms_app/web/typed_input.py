@@ -27,6 +27,7 @@ UNREADABLE_MESSAGE = "含有无法识别的字符（可能是复制时的乱码�
 # would show the rest of a name reversed in staff lists and exports.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"\r\n?")
+_TAB_OR_NEWLINE = re.compile(r"[\t\n]")
 _EDGE_SPACE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$")
 # str.isdigit() also passes "²" and "٣", which int() then refuses or reads as 3, and int()
 # refuses more than 4300 digits: a select's number is a few ASCII digits or nothing.
@@ -43,7 +44,7 @@ def clean_text(value):
 def clean_line(value):
     """A one-line value (a name, a company): as ``clean_text``, without tabs or newlines."""
     value = clean_text(value)
-    return re.sub(r"[\t\n]", "", value) if isinstance(value, str) else value
+    return _TAB_OR_NEWLINE.sub("", value) if isinstance(value, str) else value
 
 
 def is_unreadable(text: str | None) -> bool:
