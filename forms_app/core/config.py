@@ -92,10 +92,13 @@ def build_config(instance_path: str) -> dict:
     site_dir = os.environ.get("SITE_DIR", str(PROJECT_ROOT / "site"))
     staff_site_dir = os.environ.get("STAFF_SITE_DIR", str(PROJECT_ROOT / "site-staff"))
     serve_site = os.environ.get("SERVE_SITE", "1") == "1"
+    database_url = _database_url(instance_path)
     return {
         "SECRET_KEY": _secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A server's connections can die between requests; a local SQLite file's cannot, and
+        # pinging it would cost every request a query.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "COMMUNITY_FILE": os.environ.get("COMMUNITY_FILE", str(DEFAULT_COMMUNITY_FILE)),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "UPLOAD_MAX_FILES": UPLOAD_MAX_FILES,

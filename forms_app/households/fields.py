@@ -80,8 +80,10 @@ def text_field(label: str, max_chars: int, required_message: str) -> StringField
     )
 
 
+@lru_cache(maxsize=8)
 def room_directory(data: Community) -> dict[str, dict]:
-    """Units and rooms per building, for the room selects and their filtering script."""
+    """Units and rooms per building, for the room selects and their filtering script (made
+    once per community file: every owner form shows it; read it, never change it)."""
     return {
         str(number): {"units": building.units, "rooms": building.rooms()}
         for number, building in sorted(data.buildings.items())

@@ -99,11 +99,13 @@ def tools(tmp_path_factory, migrated_database):
     (instance / "config.py").write_text(f'TODAY = "{TODAY.isoformat()}"\n')
     live = LiveServer(instance, workers=2, database_template=migrated_database)
     live.start()
-    for role in roles.ROLES:
-        create_staff(live, role, role, PASSWORD)
-    ids = seed(live)
-    yield live, ids
-    live.stop()
+    try:  # a failing seed must not leave the server running
+        for role in roles.ROLES:
+            create_staff(live, role, role, PASSWORD)
+        ids = seed(live)
+        yield live, ids
+    finally:
+        live.stop()
 
 
 def as_user(page, server, role):
