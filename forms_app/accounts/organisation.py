@@ -184,10 +184,6 @@ def dispatch_departments() -> list[str]:
     return [d.name for d in organisation().departments.values() if d.dispatch]
 
 
-def mask_mobile(mobile: str | None) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if mobile else ""
-
-
 def _active():
     return select(StaffUser).where(StaffUser.active.is_(True))
 

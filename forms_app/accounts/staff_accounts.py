@@ -28,7 +28,6 @@ from .organisation import (
     check_leaving,
     check_placement,
     department_name,
-    mask_mobile,
     organisation,
     placement_values,
     supervisor_of,
@@ -129,7 +128,6 @@ def accounts():
         "accounts/accounts.html",
         users=users,
         department_name=department_name,
-        mask_mobile=mask_mobile,
     )
 
 

@@ -12,6 +12,7 @@ from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..web.exports import YES_NO, Column, Table, table_csv_response, xlsx_tables_response
+from ..web.template_filters import mask_mobile
 from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp
@@ -22,7 +23,6 @@ from .organisation import (
     check_mobile,
     check_placement,
     department_name,
-    mask_mobile,
     organisation,
     supervisor_of,
 )
@@ -55,7 +55,6 @@ def organisation_page():
         unplaced=by_department.get("", []),
         supervisors={p.id: supervisor_of(p) for p in people},
         manage=allowed(current_staff().role, "organisation.manage"),
-        mask_mobile=mask_mobile,
     )
 
 
@@ -103,7 +102,7 @@ def place_account(user_id: int):
 def _describe(user: StaffUser) -> str:
     parts = [department_name(user.department) + ("主管" if user.is_head else "")]
     if user.mobile:
-        parts.append(mask_mobile(user.mobile))
+        parts.append(mask_mobile(user.mobile or ""))
     if user.areas:
         parts.append("区域 " + "、".join(a.area for a in user.areas))
     return "，".join(parts)

@@ -17,11 +17,11 @@ from ..core.clock import today, utcnow
 from ..core.database import write_transaction
 from ..core.row_ids import MAX_ROW_ID
 from ..web.exports import DATE, Column, Table, table_csv_response, xlsx_tables_response
-from ..web.template_filters import local_minute
+from ..web.template_filters import local_minute, mask_mobile
 from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp
-from .organisation import mask_mobile, members, organisation
+from .organisation import members, organisation
 from .permissions import allowed
 from .rota import (
     DAYS_BACK,
@@ -247,7 +247,7 @@ def _export_rows(monday: date):
                 for entry in cell.entries:
                     user = entry.user
                     name = user.name if user.active else f"{user.name}（已停用）"
-                    yield (*base, name, user.role_label, mask_mobile(user.mobile))
+                    yield (*base, name, user.role_label, mask_mobile(user.mobile or ""))
                 if cell.gap:
                     yield (*base, "无人值班", "", "")
 
