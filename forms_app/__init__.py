@@ -15,6 +15,7 @@ from . import (
     cleaning,
     events,
     handbook,
+    households,
     move_in,
     my_records,
     notifications,
@@ -38,8 +39,9 @@ URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 # Each domain registers its blueprints and its part of the staff home (``init_app``).
 DOMAINS = (renovation, move_in, surveys, cleaning, service_requests, training)
-# Layers between accounts and the domains: domains import them (enqueue a message, register a
-# household's records), they import no domain. Registered after the domains (navigation order).
+# Layers between accounts and the domains: domains import them (enqueue a message, read the
+# household registry, register a household's records), they import no domain. The registry is
+# registered first (住户档案 leads the navigation), the others after the domains.
 SERVICES = (notifications, my_records)
 
 
@@ -113,7 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(landing.bp, url_prefix=URL_PREFIX)
     accounts.init_app(app, URL_PREFIX)
     # The order here is the order of the back office's navigation and home panels.
-    for part in (*DOMAINS, *SERVICES):
+    for part in (households, *DOMAINS, *SERVICES):
         part.init_app(app, URL_PREFIX)
     accounts.register_home_panels(app)
     handbook.init_app(app, URL_PREFIX)

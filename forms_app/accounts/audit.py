@@ -39,7 +39,7 @@ def _in_write_transaction(session) -> bool:
     )
 
 
-def _audit_name(actor) -> str:
+def audit_name(actor) -> str:
     """姓名（用户名）: the name people know, and the login it used."""
     if not actor.display_name or actor.display_name == actor.username:
         return actor.username
@@ -58,7 +58,7 @@ def record_audit(
         actor = current_staff()
     entry = AuditLog(
         actor_id=actor.id if actor else None,
-        actor_name=actor_name or (_audit_name(actor) if actor else ""),
+        actor_name=actor_name or (audit_name(actor) if actor else ""),
         action=action,
         target=str(target)[:120],
         detail=detail,

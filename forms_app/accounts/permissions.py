@@ -86,6 +86,19 @@ TABLE: dict[str, frozenset[str]] = {
     # (to call a colleague, to escalate); the 经理 places people, sets the 主管 and the rota.
     "organisation.view": EVERYONE,
     "organisation.manage": frozenset({M}),
+    # 一户一档. The seed's 客服 keeps the 业主档案 current and reports changes to the 管理处's
+    # managers (the 经理's weekly list of changes); lists mask mobiles and each reveal is
+    # audited; 秩序维护 find a household (a visitor, a key) and with 客服 keep the 业主留存及备用
+    # 钥匙; the whole register of keys and the export of the registry are the 经理's.
+    "households.view": frozenset({S, G, M}),
+    "households.edit": frozenset({S, M}),
+    "households.reveal": frozenset({S, M}),
+    "households.import": frozenset({SL, M}),
+    "households.export": frozenset({M}),
+    "households.changes": frozenset({M}),
+    "households.keys": frozenset({S, G, M}),
+    "households.keys.register": frozenset({M}),
+    "households.claims": frozenset({S, M}),
 }
 # A 主管 leads a department: whatever its members may do, the 主管 may too (客服主管 ⊇ 客服,
 # 工程主管 ⊇ 工程, 秩序维护主管 ⊇ 秩序维护, 保洁主管 ⊇ 保洁).

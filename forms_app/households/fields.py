@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from flask_wtf import FlaskForm
 from sqlalchemy import Integer, String
@@ -80,25 +79,31 @@ def text_field(label: str, max_chars: int, required_message: str) -> StringField
     )
 
 
-@lru_cache(maxsize=8)
 def room_directory(data: Community) -> dict[str, dict]:
-    """Units and rooms per building, for the room selects and their filtering script (made
-    once per community file: every owner form shows it; read it, never change it)."""
-    return {
-        str(number): {"units": building.units, "rooms": building.rooms()}
-        for number, building in sorted(data.buildings.items())
-    }
+    """Units and the rooms of each unit per building, from the registry (the master of rooms
+    since it was seeded from the community file), for the room selects and their filtering
+    script: ``{"3": {"units": 2, "rooms": {"1": ["101", …], "2": […]}}}``."""
+    from .registry import residence_directory
+
+    return residence_directory(data.key)
 
 
-@lru_cache(maxsize=8)
+def _room_sort(number: str):
+    return (0, int(number), "") if number.isdigit() else (1, 0, number)
+
+
 def room_choices(data: Community) -> dict[str, list[tuple[str, str]]]:
     """Options of the building, unit and room selects (all rooms of all buildings, so the
-    form works without script; the script narrows them to the chosen building)."""
+    form works without script; the script narrows them to the chosen building and unit)."""
+    directory = room_directory(data)
     empty = [("", "请选择")]
-    max_units = max(b.units for b in data.buildings.values())
-    all_rooms = sorted({r for b in data.buildings.values() for r in b.rooms()}, key=int)
+    max_units = max((entry["units"] for entry in directory.values()), default=0)
+    all_rooms = sorted(
+        {r for entry in directory.values() for rooms in entry["rooms"].values() for r in rooms},
+        key=_room_sort,
+    )
     return {
-        "building": empty + [(str(n), b.label) for n, b in sorted(data.buildings.items())],
+        "building": empty + [(b, f"{b}号楼") for b in sorted(directory, key=int)],
         "unit": empty + [(str(u), f"{u}单元") for u in range(1, max_units + 1)],
         "room": empty + [(r, r) for r in all_rooms],
     }
@@ -123,19 +128,43 @@ class HouseholdForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = current_community()
-        self.rooms = room_directory(self.community)
-        choices = room_choices(self.community)
-        self.building.choices = choices["building"]
-        self.unit.choices = choices["unit"]
-        self.room.choices = choices["room"]
+        self._registry_room = None
+        self._rooms = None
+        # Read from the registry only when the form is shown (a valid POST never needs them).
+        self.building.choices = lambda: self._choices()["building"]
+        self.unit.choices = lambda: self._choices()["unit"]
+        self.room.choices = lambda: self._choices()["room"]
+        self._choice_lists = None
 
-    def room_key(self) -> tuple[int, int, str] | None:
-        """(building, unit, room) when the three name a room of the community."""
+    def _choices(self) -> dict[str, list[tuple[str, str]]]:
+        if self._choice_lists is None:
+            self._choice_lists = room_choices(self.community)
+        return self._choice_lists
+
+    @property
+    def rooms(self) -> dict[str, dict]:
+        """The registry's rooms for the pickers (read when a page shows the form)."""
+        if self._rooms is None:
+            self._rooms = room_directory(self.community)
+        return self._rooms
+
+    def registry_room(self):
+        """The registry's room the three selects name (None when there is none)."""
+        from .registry import find_room
+
         building, unit = select_number(self.building.data), select_number(self.unit.data)
         room = self.room.data or ""
-        if building is None or unit is None or not self.community.has_room(building, unit, room):
+        key = (building, unit, room)
+        if self._registry_room is None or self._registry_room[0] != key:
+            self._registry_room = (key, find_room(building, unit, room))
+        return self._registry_room[1]
+
+    def room_key(self) -> tuple[int, int, str] | None:
+        """(building, unit, room) when the three name a room of the registry."""
+        found = self.registry_room()
+        if found is None:
             return None
-        return building, unit, room
+        return found.building, found.unit, found.number
 
     def validate_building(self, field):
         if select_number(field.data) not in self.community.buildings:
@@ -160,6 +189,6 @@ class HouseholdForm(FlaskForm):
             and self.room_key() is None
         ):
             raise ValidationError(
-                f"{building.label}没有{field.data}室（共{building.floors}层，"
-                f"每层{building.rooms_per_floor}户）。"
+                f"{building.label}{unit}单元没有{field.data}室，请从房号列表中选择；"
+                "房号有误请联系物业服务中心。"
             )

@@ -13,7 +13,7 @@ from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..accounts.roles import SECURITY
-from ..my_records.registry import register_household_records
+from ..households.records import register_household_records
 
 
 def _home_figures(_user, day: date) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..core.extensions import db
-from ..my_records.registry import HouseholdRecord
+from ..households.records import HouseholdRecord
 from ..notifications.outbox import enqueue, path_for
 from .models import MoveInBooking
 from .slots import slot_label

@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from ..core.clock import utcnow
 from ..core.database import write_transaction
 from ..core.refusals import Refused
+from ..households.records import records_for
 from ..notifications.outbox import enqueue
 from .models import OwnerCode, WrongCode
-from .registry import records_for
 
 HOUR = timedelta(hours=1)
 

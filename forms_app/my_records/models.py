@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
@@ -48,3 +48,22 @@ class WrongCode(db.Model):
     mobile: Mapped[str] = mapped_column(String(11))
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MyGrant(db.Model):
+    """An open 我的办理 for one registered person of one room, held on the server: the cookie
+    carries only a random token, whose hash is kept here. 退出 ends it at once, and it lapses
+    when the person's standing on the room ends (过户, 迁出, lease end) or its time is up."""
+
+    __tablename__ = "my_grant"
+    __table_args__ = (Index("ix_my_grant_person", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("household_person.id"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("household_room.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    address: Mapped[str] = mapped_column(String(64), default="")

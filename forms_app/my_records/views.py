@@ -21,9 +21,9 @@ from flask import (
 
 from ..accounts.audit import request_address
 from ..core.security_headers import private
+from ..households.records import records_for
 from .codes import CodeRefused, Room, check_code, request_code, setting
 from .forms import CodeForm, RoomMobileForm
-from .registry import records_for
 
 bp = Blueprint("my_records", __name__)
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..accounts.roles import ENGINEERING, SECURITY, SERVICE
-from ..my_records.registry import register_household_records
+from ..households.records import register_household_records
 from ..notifications.scans import register_scan
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..core.database import write_transaction
 from ..core.extensions import db
-from ..my_records.registry import HouseholdRecord
+from ..households.records import HouseholdRecord
 from ..notifications.messages import short_reason
 from ..notifications.outbox import enqueue, enqueue_rows, message_row, path_for
 from . import states

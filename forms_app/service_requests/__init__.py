@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..accounts import roles
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
-from ..my_records.registry import register_household_records
+from ..households.records import register_household_records
 
 
 def init_app(app: Flask, url_prefix: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..core.clock import local_time
 from ..core.extensions import db
-from ..my_records.registry import HouseholdRecord
+from ..households.records import HouseholdRecord
 from ..notifications.outbox import enqueue, path_for
 from . import states
 from .models import ServiceRequest

@@ -14,6 +14,7 @@ from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.tokens import is_nonce
+from ..households.registry import find_room
 from ..web.typed_input import clean_line, clean_text, is_unreadable, select_number
 from . import states
 from .models import HouseholdVisit
@@ -64,7 +65,7 @@ def check_visit(form) -> dict:
     room = form.get("room") or ""
     if building not in community.buildings:
         errors["building"] = "请选择小区内的楼栋。"
-    elif unit is None or not community.has_room(building, unit, room):
+    elif find_room(building, unit, room) is None:
         errors["room"] = "请选择小区内的房号（楼栋、单元、房号）。"
     person = _text(form, "person", "受访人", errors, limit=30, line=True)
     opinion = _text(form, "opinion", "业主意见和建议", errors)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..households.registry import find_room
 from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable, select_number
 from .definitions import (
     MULTIPLE,
@@ -159,7 +160,7 @@ def _respondent(form, community, sub: Submission, ask_room: bool) -> None:
         number is None
         or unit_number is None
         or not ROOM_NUMBER.fullmatch(room)
-        or not community.has_room(number, unit_number, room)
+        or find_room(number, unit_number, room) is None
     ):
         sub.errors["room"] = "本小区没有这个房号，请核对楼栋、单元和房号（如 1201）。"
         return

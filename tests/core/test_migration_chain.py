@@ -132,6 +132,11 @@ def write_migration(
     )
 
 
+def next_name(migrations_dir) -> str:
+    """The revision id the next migration gets: the number after the last file's."""
+    return f"{len(run_order(migrations_dir)) + 1:04d}_next"
+
+
 @pytest.fixture
 def migrations_copy(tmp_path) -> Path:
     """A copy of forms_app/migrations to add or rename files in."""
@@ -156,19 +161,18 @@ def test_the_readme_names_the_current_head():
 
 
 def test_the_next_migration_on_the_head_keeps_one_line(migrations_copy):
-    head = head_of(migrations_copy)
-    write_migration(migrations_copy, "0013_next.py", "0013_next", head, head)
+    head, name = head_of(migrations_copy), next_name(migrations_copy)
+    write_migration(migrations_copy, f"{name}.py", name, head, head)
     assert chain_problems(migrations_copy) == []
 
 
 def test_a_second_head_is_caught(migrations_copy):
     """The mistake the old numbering invited: a new file put on 0011_staff_tools, which is not the
     head."""
-    write_migration(
-        migrations_copy, "0013_next.py", "0013_next", "0011_staff_tools", "0011_staff_tools"
-    )
+    name = next_name(migrations_copy)
+    write_migration(migrations_copy, f"{name}.py", name, "0011_staff_tools", "0011_staff_tools")
     problems = chain_problems(migrations_copy)
-    heads = sorted(["0013_next", head_of(MIGRATIONS_DIR)])
+    heads = sorted([name, head_of(MIGRATIONS_DIR)])
     assert f"2 heads: {heads[0]}, {heads[1]}" in problems
     assert any(problem.startswith("branch point at 0011_staff_tools") for problem in problems)
 
@@ -182,10 +186,10 @@ def test_a_file_name_out_of_run_order_is_caught(migrations_copy):
 
 
 def test_an_untrue_revises_line_is_caught(migrations_copy):
-    head = head_of(migrations_copy)
-    write_migration(migrations_copy, "0013_next.py", "0013_next", head, "0011_staff_tools")
+    head, name = head_of(migrations_copy), next_name(migrations_copy)
+    write_migration(migrations_copy, f"{name}.py", name, head, "0011_staff_tools")
     assert chain_problems(migrations_copy) == [
-        f"0013_next.py: docstring says Revises: ['0011_staff_tools'], the module {head!r}"
+        f"{name}.py: docstring says Revises: ['0011_staff_tools'], the module {head!r}"
     ]
 
 

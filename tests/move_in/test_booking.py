@@ -81,7 +81,7 @@ INVALID = [
     ("unit", {"unit": ""}, "请选择单元。"),
     ("unit", {"building": "1", "unit": "3"}, "1号楼只有1–2单元。"),
     ("room", {"room": ""}, "请选择房号。"),
-    ("room", {"building": "11", "unit": "1", "room": "1501"}, "11号楼没有1501室"),
+    ("room", {"building": "11", "unit": "1", "room": "1501"}, "11号楼1单元没有1501室"),
     ("owner_name", {"owner_name": "  "}, "请填写业主姓名。"),
     ("owner_name", {"owner_name": "张" * 31}, "不能超过30个字。"),
     ("owner_mobile", {"owner_mobile": ""}, "请填写业主手机号。"),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forms_app.accounts import roles
 from forms_app.core.extensions import db
-from forms_app.my_records.registry import records_for
+from forms_app.households.records import records_for
 from forms_app.notifications.models import Notification
 
 from .conftest import COMPLAINT_URL, STATUS_PATH
