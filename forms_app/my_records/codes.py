@@ -1,6 +1,8 @@
 """One-time codes for "我的办理": asked for with a room and a mobile, sent by SMS through the
-outbox, valid for a few minutes and once; throttled per mobile and per address, and five
-wrong codes lock the mobile for a while. Every count is in the database.
+outbox only when the mobile is registered on that room today (一户一档, in the roles of the
+community setting ``households.my_records_roles``), valid for a few minutes and once;
+throttled per mobile and per address, and five wrong codes lock the mobile for a while.
+Every count is in the database.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import func, select, update
 from ..core.clock import utcnow
 from ..core.database import write_transaction
 from ..core.refusals import Refused
-from ..households.records import records_for
+from ..households.registry import find_room, registered_person
 from ..notifications.outbox import enqueue
 from .models import OwnerCode, WrongCode
 
@@ -88,16 +90,31 @@ def _lock_message(until: datetime, now: datetime) -> str:
     )
 
 
+def allowed_roles() -> tuple[str, ...]:
+    """The registry roles 我的办理 lets in (community setting, default 业主 and 家庭成员)."""
+    from ..core.community import current_community
+
+    setting_value = (current_community().get("households") or {}).get("my_records_roles")
+    return tuple(setting_value or ("owner", "family"))
+
+
+def registered_on(room: Room, mobile: str):
+    """The person registered with this mobile on the room today in an allowed role, or None."""
+    found = find_room(room.building, room.unit, room.room)
+    if found is None:
+        return None
+    return registered_person(found, mobile, allowed_roles())
+
+
 def request_code(room: Room, mobile: str, address: str) -> None:
-    """Record a code request and, when the mobile is on a record of the room, send the code.
+    """Record a code request and, when the mobile is registered on the room today, send the
+    code.
 
     The answer is the same either way, so the page does not tell whose mobile is whose;
     both count against the limits. Raises ``CodeRefused`` when a limit is reached.
     """
     now = utcnow()
-    on_record = any(
-        record.mobile == mobile for record in records_for(room.building, room.unit, room.room)
-    )
+    on_record = registered_on(room, mobile) is not None
     code = f"{secrets.randbelow(10**6):06d}"
     minutes = setting("MY_CODE_MINUTES")
     with write_transaction() as session:

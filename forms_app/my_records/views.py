@@ -1,12 +1,12 @@
-"""我的办理: room + mobile → one-time code → the room's applications, bookings and requests.
+"""我的办理: room + mobile → one-time code → that household's business, from the person's own
+registration on.
 
-The list stays open for ``MY_SESSION_MINUTES`` and for that room only; the session holds
-the room and the time it ends.
+Only a mobile registered on the room today (一户一档) gets a code; the answer is the same for
+any other. The list stays open for ``MY_SESSION_MINUTES`` through a grant held on the server
+(``grants.py``): 退出 ends it, and so does the end of the person's standing on the room.
 """
 
 from __future__ import annotations
-
-import time
 
 from flask import (
     Blueprint,
@@ -22,32 +22,33 @@ from flask import (
 from ..accounts.audit import request_address
 from ..core.security_headers import private
 from ..households.records import records_for
-from .codes import CodeRefused, Room, check_code, request_code, setting
+from ..households.registry import room_by_id
+from .codes import (
+    CodeRefused,
+    Room,
+    allowed_roles,
+    check_code,
+    registered_on,
+    request_code,
+    setting,
+)
 from .forms import CodeForm, RoomMobileForm
+from .grants import current_grant, end_grant, open_grant
 
 bp = Blueprint("my_records", __name__)
 
 PENDING = "my_pending"  # {"room": [b, u, r], "mobile": "…"} between the two forms
-GRANT = "my_grant"  # {"room": [b, u, r], "until": epoch seconds}
-
-
-def _granted_room() -> Room | None:
-    grant = session.get(GRANT)
-    if not isinstance(grant, dict) or not isinstance(grant.get("until"), (int, float)):
-        return None
-    if grant["until"] < time.time():
-        session.pop(GRANT, None)
-        return None
-    building, unit, room = grant["room"]
-    return Room(int(building), int(unit), str(room))
 
 
 def _pending() -> tuple[Room, str] | None:
     pending = session.get(PENDING)
     if not isinstance(pending, dict):
         return None
-    building, unit, room = pending["room"]
-    return Room(int(building), int(unit), str(room)), str(pending["mobile"])
+    try:
+        building, unit, room = pending["room"]
+        return Room(int(building), int(unit), str(room)), str(pending["mobile"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _page(template: str, status: int = 200, **values):
@@ -56,16 +57,23 @@ def _page(template: str, status: int = 200, **values):
 
 @bp.get("/")
 def records():
-    """The room's business, each item linking to its status page."""
-    room = _granted_room()
-    if room is None:
+    """The household's business since the person's registration, each item linking to its
+    status page."""
+    grant = current_grant(allowed_roles())
+    if grant is None:
         return redirect(url_for(".start"))
-    minutes_left = max(1, int((session[GRANT]["until"] - time.time()) // 60))
+    room = grant.room
+    items = [
+        item
+        for item in records_for(room.building, room.unit, room.number)
+        if item.filed_on >= grant.since
+    ]
     return _page(
         "my_records/records.html",
         room=room,
-        minutes_left=minutes_left,
-        items=records_for(room.building, room.unit, room.room),
+        person=grant.person,
+        minutes_left=grant.minutes_left,
+        items=items,
     )
 
 
@@ -91,7 +99,7 @@ def start():
                     "room": [building, unit, room],
                     "mobile": form.owner_mobile.data,
                 }
-                session.pop(GRANT, None)
+                end_grant()
                 return redirect(url_for(".code"), code=303)
         else:
             status = 400
@@ -117,11 +125,19 @@ def code():
                 status = 429 if refused.locked else 400
             else:
                 session.pop(PENDING, None)
-                session[GRANT] = {
-                    "room": [room.building, room.unit, room.room],
-                    "until": time.time() + 60 * setting("MY_SESSION_MINUTES"),
-                }
-                return redirect(url_for(".records"), code=303)
+                person = registered_on(room, mobile)
+                if person is None:
+                    # The person's standing ended between the code and now (过户, 迁出).
+                    form.code.errors.append("该手机号已不在本房屋的登记名单中，无法查看。")
+                    status = 403
+                else:
+                    open_grant(
+                        person,
+                        room_by_id(person.room_id),
+                        setting("MY_SESSION_MINUTES"),
+                        request_address(),
+                    )
+                    return redirect(url_for(".records"), code=303)
         else:
             status = 400
     return _page(
@@ -136,7 +152,7 @@ def code():
 
 @bp.post("/logout")
 def logout():
-    session.pop(GRANT, None)
+    end_grant()
     session.pop(PENDING, None)
     flash("已退出我的办理。", "success")
     return redirect(url_for(".start"), code=303)

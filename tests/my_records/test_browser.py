@@ -19,6 +19,7 @@ from tests.support.endpoints import (
     wait_until,
 )
 from tests.support.forms import csrf_token_from
+from tests.support.households import register_on_instance
 from tests.support.server import BIN, PROJECT_ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -42,6 +43,8 @@ def server(tmp_path_factory, sms, migrated_database):
         extra_env={**env, "NOTIFY_POLL_SECONDS": "0.2"},
         database_template=migrated_database,
     ).start()
+    # The household registered on 5-2-1202 (一户一档): only its mobile gets a code.
+    register_on_instance(instance, 5, 2, "1202", "张业主", "13800138000")
     worker = subprocess.Popen(
         [str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
         cwd=PROJECT_ROOT,

@@ -1,6 +1,6 @@
-"""我的办理: room + mobile on record → one-time code by SMS → that room's business only, for a
-short while. Codes expire, work once, are throttled per mobile and per address, and five wrong
-codes lock the mobile."""
+"""我的办理: room + a mobile registered on it (一户一档) → one-time code by SMS → that household's
+business only, for a short while, through a grant held on the server. Codes expire, work once,
+are throttled per mobile and per address, and five wrong codes lock the mobile."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from sqlalchemy import update
 
 from forms_app.core.clock import utcnow
 from forms_app.core.database import write_transaction
-from forms_app.my_records.models import OwnerCode, WrongCode
+from forms_app.households.models import FAMILY
+from forms_app.my_records.models import MyGrant, OwnerCode, WrongCode
 from tests.move_in.conftest import TODAY
 from tests.notifications.conftest import deliver_due, outbox
 from tests.notifications.test_outbox import book
 from tests.support.forms import csrf_token_from
+from tests.support.households import register
 from tests.support.renovation import file_application
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
@@ -28,10 +30,14 @@ MOBILE = "13800138000"
 
 @pytest.fixture
 def household(channels):
-    """Room 1-1-101 with a renovation application (owner's mobile) and a move booked by
-    another mobile; room 1-1-102 with an application of its own."""
+    """Room 1-1-101 registered to its owner (MOBILE) and a family member, with a renovation
+    application (owner's mobile) and a move booked by another mobile; room 1-1-102 registered
+    to another owner, with an application of its own."""
     app = channels
     app.config["TODAY"] = TODAY.isoformat()
+    register(app, 1, 1, "101", "张业主", MOBILE)
+    register(app, 1, 1, "101", "张家人", "13912345678", role=FAMILY)
+    register(app, 1, 1, "102", "李业主", "13700137000")
     file_application(app, room="101")
     file_application(app, room="102", owner_mobile="13700137000")
     client = app.test_client()
@@ -198,11 +204,8 @@ def test_the_list_is_short_lived(household, sms):
     ask_code(client)
     enter_code(client, sms_code(household, sms))
     assert client.get("/forms/my/").status_code == 200
-    with client.session_transaction() as session:
-        session["my_grant"] = {
-            **session["my_grant"],
-            "until": session["my_grant"]["until"] - 16 * 60,
-        }
+    with household.app_context(), write_transaction() as session:
+        session.execute(update(MyGrant).values(expires_at=utcnow() - timedelta(seconds=1)))
     assert client.get("/forms/my/").location == START
 
 

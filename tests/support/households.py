@@ -25,3 +25,21 @@ def register(
         assert found is not None, f"no room {building}-{unit}-{room} in the registry"
         person = add_person(found.id, NewPerson(name, mobile, role, since, lease_end=lease_end))
         return found.id, person.id
+
+
+def register_on_instance(instance, *args, **kwargs):
+    """``register`` on the database of a live server's instance folder (tests that serve)."""
+    import pytest
+
+    from forms_app import create_app
+    from forms_app.core.extensions import db
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INSTANCE_PATH", str(instance))
+        app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"})
+    try:
+        return register(app, *args, **kwargs)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
