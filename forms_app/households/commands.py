@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
+from ..accounts.audit import record_audit
 from ..core.commands import register_group
 from ..core.community import current_community
 from ..core.database import write_connection
-from .registry import seed_rooms
+from .registry import COMMAND_LINE, seed_rooms
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Add the rooms of the community file the registry does not have yet (a new building)."""
     community = current_community()
@@ -20,10 +25,50 @@ def seed_command() -> None:
     click.echo(f"已从小区数据文件补充 {added} 间房屋（{community.name}）。")
 
 
+@click.command("import")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--apply", "apply_", is_flag=True, help="导入（不加此项只检查，不保存任何内容）。")
+def import_command(file: Path, apply_: bool) -> None:
+    """Import the company's 房屋台账 (xlsx): a dry run listing every problem; --apply imports."""
+    from .importing import dry_run, import_file
+
+    report = import_file(file, file.name) if apply_ else dry_run(file, file.name)
+    for problem in report.problems:
+        click.echo(str(problem))
+    if not report.clean:
+        click.echo(
+            f"共发现 {report.problem_count} 处问题，未导入任何内容：请修改文件后重新检查。",
+            err=True,
+        )
+        raise SystemExit(1)
+    if report.applied:
+        click.echo(f"已导入“{file.name}”：{report.counts_text()}。")
+    else:
+        click.echo(f"检查通过（未保存）：{report.counts_text()}。加 --apply 导入。")
+    click.echo(
+        "导入只新增人员和更新收费面积，不会结束文件中没有的已登记人员（过户、迁出请单独办理）。"
+    )
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(out: Path) -> None:
+    """The registry as xlsx in the import's columns (one row per current person)."""
+    from .importing import write_export
+
+    count = write_export(out)
+    record_audit(
+        "households.export", target=out.name, detail=f"{count} 行", actor_name=COMMAND_LINE
+    )
+    click.echo(f"已导出 {count} 行到 {out}。")
+
+
 def init_app(app: Flask) -> None:
     register_group(
         app,
         "households",
         "一户一档：房屋台账的补充、导入与导出。",
-        {"seed": seed_command},
+        {"seed": seed_command, "import": import_command, "export": export_command},
     )
