@@ -8,7 +8,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..core.extensions import db
-from ..households.records import HouseholdRecord
+from ..households.records import (
+    UNMATCHED_LIMIT,
+    HouseholdRecord,
+    UnmatchedRecord,
+    no_registry_room,
+    with_unmatched,
+)
 from ..notifications.outbox import enqueue, path_for
 from .models import MoveInBooking
 from .slots import slot_label
@@ -84,8 +90,38 @@ def resend_booking_link(session, booking: MoveInBooking, staff_name: str) -> Non
     )
 
 
+def _staff_path(booking: MoveInBooking) -> str:
+    """The booking on the day's schedule (move-in has no page per booking)."""
+    day = booking.move_date.isoformat()
+    return path_for("move_in_staff.schedule", date=day) + f"#booking-{booking.id}"
+
+
+def unmatched_household_records() -> list[UnmatchedRecord]:
+    """Bookings whose room the household registry does not have (staff correct them)."""
+    rows = db.session.scalars(
+        select(MoveInBooking)
+        .where(no_registry_room(MoveInBooking.building, MoveInBooking.unit, MoveInBooking.room))
+        .order_by(MoveInBooking.filed_on.desc(), MoveInBooking.id.desc())
+        .limit(UNMATCHED_LIMIT)
+    )
+    return [
+        UnmatchedRecord(
+            RECORD_LABEL,
+            b.reference,
+            b.building,
+            b.unit,
+            b.room,
+            b.state_label,
+            b.filed_on,
+            _staff_path(b),
+        )
+        for b in rows
+    ]
+
+
+@with_unmatched(unmatched_household_records)
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
-    """The room's move-in bookings for "我的办理"."""
+    """The room's move-in bookings for "我的办理" and 一户一档."""
     rows = db.session.scalars(
         select(MoveInBooking).where(
             MoveInBooking.building == building,
@@ -95,7 +131,13 @@ def household_records(building: int, unit: int, room: str) -> list[HouseholdReco
     )
     return [
         HouseholdRecord(
-            RECORD_LABEL, b.reference, b.state_label, _booking_path(b), b.filed_on, b.owner_mobile
+            RECORD_LABEL,
+            b.reference,
+            b.state_label,
+            _booking_path(b),
+            b.filed_on,
+            b.owner_mobile,
+            _staff_path(b),
         )
         for b in rows
     ]

@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from ..core.database import write_transaction
 from ..core.extensions import db
-from ..households.records import HouseholdRecord
+from ..households.records import (
+    UNMATCHED_LIMIT,
+    HouseholdRecord,
+    UnmatchedRecord,
+    no_registry_room,
+    with_unmatched,
+)
 from ..notifications.messages import short_reason
 from ..notifications.outbox import enqueue, enqueue_rows, message_row, path_for
 from . import states
@@ -130,8 +136,42 @@ def overdue_patrol_alerts(day: date) -> int:
     return added
 
 
+def _staff_path(application_id: int) -> str:
+    return path_for("renovation_staff.renovation", application_id=application_id)
+
+
+def unmatched_household_records() -> list[UnmatchedRecord]:
+    """Applications whose room the household registry does not have (staff correct them)."""
+    rows = db.session.scalars(
+        select(RenovationApplication)
+        .where(
+            no_registry_room(
+                RenovationApplication.building,
+                RenovationApplication.unit,
+                RenovationApplication.room,
+            )
+        )
+        .order_by(RenovationApplication.filed_on.desc(), RenovationApplication.id.desc())
+        .limit(UNMATCHED_LIMIT)
+    )
+    return [
+        UnmatchedRecord(
+            RECORD_LABEL,
+            a.reference,
+            a.building,
+            a.unit,
+            a.room,
+            states.label(a.state),
+            a.filed_on,
+            _staff_path(a.id),
+        )
+        for a in rows
+    ]
+
+
+@with_unmatched(unmatched_household_records)
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
-    """The room's renovation applications for "我的办理"."""
+    """The room's renovation applications for "我的办理" and 一户一档."""
     rows = db.session.scalars(
         select(RenovationApplication).where(
             RenovationApplication.building == building,
@@ -147,6 +187,7 @@ def household_records(building: int, unit: int, room: str) -> list[HouseholdReco
             _status_path(a.status_token),
             a.filed_on,
             a.owner_mobile,
+            _staff_path(a.id),
         )
         for a in rows
     ]

@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from ..core.clock import local_time
 from ..core.extensions import db
-from ..households.records import HouseholdRecord
+from ..households.records import (
+    UNMATCHED_LIMIT,
+    HouseholdRecord,
+    UnmatchedRecord,
+    no_registry_room,
+    with_unmatched,
+)
 from ..notifications.outbox import enqueue, path_for
 from . import states
 from .models import ServiceRequest
@@ -82,8 +88,36 @@ def notify_step(session, item: ServiceRequest, action: str) -> None:
         _to_owner(session, "service.closed", item)
 
 
+def _staff_path(item: ServiceRequest) -> str:
+    return path_for("service_requests_staff.detail", request_id=item.id)
+
+
+def unmatched_household_records() -> list[UnmatchedRecord]:
+    """Repairs and complaints whose room the household registry does not have."""
+    rows = db.session.scalars(
+        select(ServiceRequest)
+        .where(no_registry_room(ServiceRequest.building, ServiceRequest.unit, ServiceRequest.room))
+        .order_by(ServiceRequest.filed_on.desc(), ServiceRequest.id.desc())
+        .limit(UNMATCHED_LIMIT)
+    )
+    return [
+        UnmatchedRecord(
+            item.kind_label,
+            item.reference,
+            item.building,
+            item.unit,
+            item.room,
+            item.state_label,
+            item.filed_on,
+            _staff_path(item),
+        )
+        for item in rows
+    ]
+
+
+@with_unmatched(unmatched_household_records)
 def household_records(building: int, unit: int, room: str) -> list[HouseholdRecord]:
-    """The room's repairs and complaints for "我的办理"."""
+    """The room's repairs and complaints for "我的办理" and 一户一档."""
     rows = db.session.scalars(
         select(ServiceRequest).where(
             ServiceRequest.building == building,
@@ -99,6 +133,7 @@ def household_records(building: int, unit: int, room: str) -> list[HouseholdReco
             _status_path(item),
             item.filed_on,
             item.owner_mobile,
+            _staff_path(item),
         )
         for item in rows
     ]
