@@ -160,11 +160,14 @@ class HouseholdForm(FlaskForm):
         return self._registry_room[1]
 
     def room_key(self) -> tuple[int, int, str] | None:
-        """(building, unit, room) when the three name a room of the registry."""
-        found = self.registry_room()
-        if found is None:
+        """(building, unit, room) when the three name a 住宅 of the registry."""
+        from .registry import is_residence
+
+        building, unit = select_number(self.building.data), select_number(self.unit.data)
+        room = self.room.data or ""
+        if not is_residence(building, unit, room):
             return None
-        return found.building, found.unit, found.number
+        return building, unit, room
 
     def validate_building(self, field):
         if select_number(field.data) not in self.community.buildings:

@@ -89,6 +89,7 @@ def seed_rooms(connection, community: Community) -> int:
     rows = [row for row in community_rooms(community) if row["code"] not in known]
     if rows:
         connection.execute(insert(HouseholdRoom), rows)
+    forget_residences()
     return len(rows)
 
 
@@ -111,12 +112,55 @@ def room_by_id(room_id: int) -> HouseholdRoom | None:
     return room
 
 
+# The registry's 住宅 rooms per database and community, read at most once a minute per
+# process: every owner form checks its room against them, and the owner's filing path reads
+# nothing before its write. Rooms are added rarely (``households seed``, a building added to
+# the community file), and the process that adds them forgets its copy at once.
+RESIDENCE_CACHE_SECONDS = 60
+_residences: dict[tuple[str, str], tuple[float, frozenset[str], dict]] = {}
+
+
+def forget_residences() -> None:
+    _residences.clear()
+
+
+def _cached_residences(key: str) -> tuple[frozenset[str], dict]:
+    import time
+
+    cache_key = (str(db.engine.url), key)
+    cached = _residences.get(cache_key)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > RESIDENCE_CACHE_SECONDS:
+        directory = _read_residence_directory(key)
+        codes = frozenset(
+            residence_code(int(b), int(u), n)
+            for b, entry in directory.items()
+            for u, numbers in entry["rooms"].items()
+            for n in numbers
+        )
+        cached = (now, codes, directory)
+        _residences[cache_key] = cached
+    return cached[1], cached[2]
+
+
+def is_residence(building: int | None, unit: int | None, number: str) -> bool:
+    """True when the registry has this 住宅 (from the per-process copy, see above)."""
+    if building is None or unit is None or not number:
+        return False
+    codes, _directory = _cached_residences(community_key())
+    return residence_code(building, unit, number) in codes
+
+
 def residence_directory(key: str | None = None) -> dict[str, dict]:
     """Units and rooms per building of the registry's 住宅, for the room pickers:
     ``{"3": {"units": 2, "rooms": {"1": ["101", …], "2": […]}}}``."""
+    return _cached_residences(key or community_key())[1]
+
+
+def _read_residence_directory(key: str) -> dict[str, dict]:
     rows = db.session.execute(
         select(HouseholdRoom.building, HouseholdRoom.unit, HouseholdRoom.number)
-        .where(HouseholdRoom.community == (key or community_key()), HouseholdRoom.kind == RESIDENCE)
+        .where(HouseholdRoom.community == key, HouseholdRoom.kind == RESIDENCE)
         .order_by(HouseholdRoom.building, HouseholdRoom.unit, HouseholdRoom.id)
     )
     directory: dict[str, dict] = {}
@@ -201,6 +245,38 @@ def registered_person(
 
 def is_registered_owner(room: HouseholdRoom, mobile: str, day: date | None = None) -> bool:
     return registered_person(room, mobile, (OWNER,), day) is not None
+
+
+def registered_owner_marker(marker: str):
+    """SQL for a write path that reads nothing before its write: ``marker`` when the bound
+    mobile (``registry_mobile``) is a registered owner's of the bound 住宅 (``registry_code``,
+    ``registry_community``) on the bound day (``registry_day``), else NULL. Bind the four
+    with ``registered_owner_params``."""
+    from sqlalchemy import bindparam, case, exists, literal
+
+    day = bindparam("registry_day", type_=HouseholdPerson.since.type)
+    owner = exists(
+        select(HouseholdPerson.id)
+        .join(HouseholdRoom, HouseholdRoom.id == HouseholdPerson.room_id)
+        .where(
+            HouseholdRoom.community == bindparam("registry_community"),
+            HouseholdRoom.code == bindparam("registry_code"),
+            HouseholdPerson.mobile == bindparam("registry_mobile"),
+            HouseholdPerson.role == OWNER,
+            HouseholdPerson.since <= day,
+            or_(HouseholdPerson.until.is_(None), HouseholdPerson.until > day),
+        )
+    )
+    return case((owner, literal(marker)), else_=None)
+
+
+def registered_owner_params(building: int, unit: int, number: str, mobile: str) -> dict:
+    return {
+        "registry_community": community_key(),
+        "registry_code": residence_code(building, unit, number),
+        "registry_mobile": mobile,
+        "registry_day": today(),
+    }
 
 
 def log_change(

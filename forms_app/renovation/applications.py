@@ -12,6 +12,7 @@ from ..core.references import next_reference
 from ..core.tokens import is_token, new_token
 from ..files import pending_uploads
 from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
+from ..households.registry import registered_owner_marker, registered_owner_params
 from . import states
 from .models import (
     RenovationApplication,
@@ -29,7 +30,11 @@ EVENTS = RenovationEvent.__table__
 ATTACHMENTS = RenovationAttachment.__table__
 
 # Statements built once; each submission only binds its values.
-INSERT_APPLICATION = APPLICATIONS.insert()
+# The owner is verified when the mobile is a registered owner's of the room (一户一档),
+# decided inside the INSERT: the filing path reads nothing before its write.
+INSERT_APPLICATION = APPLICATIONS.insert().values(
+    owner_verified=registered_owner_marker("registry")
+)
 INSERT_EVENT = EVENTS.insert()
 INSERT_ATTACHMENT = ATTACHMENTS.insert()
 
@@ -83,13 +88,15 @@ def find_by_token(token: str) -> RenovationApplication | None:
 
 
 def open_application_for(building: int, unit: int, room: str) -> RenovationApplication | None:
-    """The room's unfinished application, if any."""
+    """The room's unfinished application of a verified owner, if any (the one that holds the
+    room)."""
     return db.session.scalar(
         select(RenovationApplication).where(
             RenovationApplication.building == building,
             RenovationApplication.unit == unit,
             RenovationApplication.room == room,
             RenovationApplication.state.in_(sorted(states.OPEN_STATES)),
+            RenovationApplication.owner_verified.is_not(None),
         )
     )
 
@@ -168,6 +175,9 @@ def _insert(
         "status_token": status_token,
         "submission_nonce": nonce,
         "previous_id": previous_id,
+        **registered_owner_params(
+            values["building"], values["unit"], values["room"], values["owner_mobile"]
+        ),
         "state": states.PENDING,
         "acknowledged_at": now,
         "created_at": now,

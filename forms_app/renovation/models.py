@@ -32,7 +32,14 @@ from . import states
 # The record type other parts use for an application: messages, events, 我的办理.
 RECORD_TYPE = "renovation"
 # Partial unique index: at most one open application per room, enforced by the database too.
-OPEN_ROOM_WHERE = text("state NOT IN ('rejected', 'deposit_refunded')")
+# Only an application whose owner is verified holds the room: filed from a mobile registered
+# as the room's owner (一户一档), or confirmed by staff in review. Anyone else's application
+# never blocks the real owner's.
+OPEN_ROOM_WHERE = text(
+    "state NOT IN ('rejected', 'deposit_refunded') AND owner_verified IS NOT NULL"
+)
+# How the owner was verified.
+OWNER_VERIFIED = {"registry": "手机号为登记业主", "staff": "员工审核时核实业主身份"}
 
 
 class RenovationApplication(HouseholdColumns, db.Model):
@@ -73,6 +80,8 @@ class RenovationApplication(HouseholdColumns, db.Model):
     wants_tarpaulin: Mapped[bool] = mapped_column(Boolean, default=False)
     wants_extinguisher: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime)
+    # "registry", "staff" or None (not verified yet: the mobile is not a registered owner's).
+    owner_verified: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     # A resubmission after 驳回 names the rejected application it replaces (at most one).
     previous_id: Mapped[int | None] = mapped_column(

@@ -135,6 +135,7 @@ def take_step(application_id: int, action: str):
     comment = request.form.get("comment", "")
     internal_note = request.form.get("internal_note", "")
     confirmed = request.form.get("confirm") == "yes"
+    owner_confirmed = request.form.get("owner_confirmed") == "yes"
     raw_end = (request.form.get("end_date") or "").strip()
     values = {
         "action": action,
@@ -166,6 +167,7 @@ def take_step(application_id: int, action: str):
                 new_end_date=new_end,
                 internal_note=internal_note,
                 confirmed=confirmed,
+                owner_confirmed=owner_confirmed,
             )
             if is_nonce(nonce):
                 event.submission_nonce = nonce

@@ -77,6 +77,7 @@ def _posted(form):
     if valid and not form.previous.errors:
         values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
         values.update(building=int(values["building"]), unit=int(values["unit"]))
+
         try:
             # The same form sent twice (double tap, back button) is found by the nonce's unique
             # constraint inside the filing: the first application's token comes back.

@@ -110,6 +110,42 @@ class WorkflowError(Refused, ValueError):
         self.forbidden = forbidden
 
 
+def _verify_owner(application: RenovationApplication, owner_confirmed: bool) -> None:
+    """Only a verified owner's application is approved, and one per room at a time."""
+    from sqlalchemy import select
+
+    from ..core.extensions import db
+    from ..households.registry import find_room, is_registered_owner
+
+    holder = db.session.scalar(
+        select(RenovationApplication.reference).where(
+            RenovationApplication.building == application.building,
+            RenovationApplication.unit == application.unit,
+            RenovationApplication.room == application.room,
+            RenovationApplication.id != application.id,
+            RenovationApplication.owner_verified.is_not(None),
+            RenovationApplication.state.not_in(("rejected", "deposit_refunded")),
+        )
+    )
+    if holder:
+        raise WorkflowError(
+            f"该房屋已有一份业主已核实、尚未办结的装修申请（编号{holder}），不能再批准这一份。"
+        )
+    if application.owner_verified is not None:
+        return
+    room = find_room(application.building, application.unit, application.room)
+    if room is not None and is_registered_owner(room, application.owner_mobile):
+        application.owner_verified = "registry"
+    elif owner_confirmed:
+        application.owner_verified = "staff"
+    else:
+        raise WorkflowError(
+            "申请人手机号不是本房屋的登记业主：请查验业主身份（房产证、购房合同或业主本人到场）"
+            "后勾选“已核实业主身份”再批准；不是业主本人申请的请驳回。",
+            field="owner_confirmed",
+        )
+
+
 def latest_end_date(application: RenovationApplication) -> date:
     """The latest end date 延期 may set: the community's bound on the whole works."""
     limit = current_community().renovation["max_extended_duration_days"]
@@ -129,11 +165,15 @@ def advance(
     new_end_date: date | None = None,
     internal_note: str = "",
     confirmed: bool = False,
+    owner_confirmed: bool = False,
 ) -> RenovationEvent:
     """Check the step against the table and record it. Call inside ``write_transaction()``.
 
     ``comment`` is 给业主的说明 (on the owner's status page), ``internal_note`` the 内部备注
-    only staff read. An irreversible step is taken only when ``confirmed``.
+    only staff read. An irreversible step is taken only when ``confirmed``. 批准 of an
+    application whose mobile is not a registered owner's needs ``owner_confirmed`` (staff
+    checked the owner's identity) and is refused while another verified owner's application
+    holds the room.
     """
     step = STEPS_BY_ACTION.get(action)
     if step is None:
@@ -157,6 +197,8 @@ def advance(
         raise WorkflowError(f"内部备注不超过 {MAX_COMMENT} 字。", field="internal_note")
     if step.irreversible and not confirmed:
         raise WorkflowError(f"「{step.label}」不能撤销，请勾选确认后再提交。", field="confirm")
+    if step.action == "approve":
+        _verify_owner(application, owner_confirmed)
     if step.action == "extend":
         if new_end_date is None:
             raise WorkflowError("请填写新的竣工日期。", field="end_date")

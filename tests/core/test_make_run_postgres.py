@@ -174,7 +174,7 @@ def test_owner_and_staff_journeys_on_postgresql(make_run):
     assert download.content == JPEG and download.headers["Content-Type"] == "image/jpeg"
     assert "filename*=UTF-8''%E5%9B%BE%E7%BA%B8.jpg" in download.headers["Content-Disposition"]
     steps = [
-        ("approve", {"confirm": "yes"}),
+        ("approve", {"confirm": "yes", "owner_confirmed": "yes"}),
         ("start", {}),
         ("extend", {"end_date": (start + timedelta(days=60)).isoformat(), "comment": "雨季"}),
         ("complete", {}),

@@ -30,7 +30,13 @@ def take_step(client, application_id: int, action: str, comment: str = "", **ext
     page = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     return client.post(
         f"/forms/staff/renovations/{application_id}/steps/{action}",
-        data={"csrf_token": csrf_token_from(page), "comment": comment, "confirm": "yes", **extra},
+        data={
+            "csrf_token": csrf_token_from(page),
+            "comment": comment,
+            "confirm": "yes",
+            "owner_confirmed": "yes",
+            **extra,
+        },
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from forms_app.core.clock import today
 from forms_app.core.community import load_community, load_data
 from tests.renovation.conftest import move_to
+from tests.support.households import register
 from tests.support.renovation import APPLY_URL, REFERENCE, application_fields
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
@@ -191,7 +192,8 @@ def test_script_in_description_is_shown_escaped(owner):
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
 
 
-def test_second_open_application_for_a_room_is_refused_with_the_first_reference(owner, stored):
+def test_second_open_application_for_a_room_is_refused_with_the_first_reference(app, owner, stored):
+    register(app, 1, 1, "101", "张业主", "13800138000")  # the registered owner's applications
     first, _ = owner.submit_ok()
     reference = REFERENCE.search(first).group()
     response = owner.submit(application_fields(owner_name="王美华", contractor_company="另一家"))

@@ -134,7 +134,7 @@ def staff_post(client, application_id, action, **data):
     html = client.get(STAFF_DETAIL.format(application_id)).get_data(as_text=True)
     return client.post(
         f"{STAFF_DETAIL.format(application_id)}/steps/{action}",
-        data={"csrf_token": csrf_token_from(html), **data},
+        data={"csrf_token": csrf_token_from(html), "owner_confirmed": "yes", **data},
     )
 
 

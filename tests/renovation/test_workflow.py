@@ -85,6 +85,7 @@ def test_role_matrix(app, staff_accounts, role, state):
                     "理由",
                     new_end_date=application.end_date + timedelta(days=3),
                     confirmed=True,
+                    owner_confirmed=True,
                 )
                 taken = True
             except WorkflowError as error:
@@ -102,7 +103,12 @@ def post_step(client, application_id, action, **data):
     html = client.get(f"/forms/staff/renovations/{application_id}").get_data(as_text=True)
     return client.post(
         f"/forms/staff/renovations/{application_id}/steps/{action}",
-        data={"csrf_token": csrf_token_from(html), "confirm": "yes", **data},
+        data={
+            "csrf_token": csrf_token_from(html),
+            "confirm": "yes",
+            "owner_confirmed": "yes",
+            **data,
+        },
     )
 
 

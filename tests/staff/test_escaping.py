@@ -42,7 +42,13 @@ def test_typed_text_is_escaped_on_every_back_office_page(app, as_role):
     assert (
         manager.post(
             f"{detail}/steps/reject",
-            data={"csrf_token": token, "comment": XSS, "internal_note": XSS, "confirm": "yes"},
+            data={
+                "csrf_token": token,
+                "comment": XSS,
+                "internal_note": XSS,
+                "confirm": "yes",
+                "owner_confirmed": "yes",
+            },
         ).status_code
         == 303
     )

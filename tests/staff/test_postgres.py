@@ -78,7 +78,7 @@ def test_a_step_posted_twice_at_once_is_taken_once(pg_app):
         "renovation_application",
         application_id,
         f"/forms/staff/renovations/{application_id}/steps/approve",
-        {"confirm": "yes"},
+        {"confirm": "yes", "owner_confirmed": "yes"},
     )
     assert statuses == [303, 409]
     with pg_app.app_context():

@@ -119,6 +119,9 @@ def take(page, action, comment="", end_date=None):
     form = page.locator(f"#step-{action}")
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
+    owner_check = form.locator("input[name=owner_confirmed]")
+    if owner_check.count():
+        owner_check.check()  # the applicant's mobile is not a registered owner's: checked
     # The step is sent by the draft script, which then loads the application again (or, when
     # refused, posts the form the ordinary way so the page shows the message).
     with page.expect_navigation():

@@ -127,5 +127,7 @@ def walk(app, application_id: int, *actions: str, actor_role=roles.MANAGER, comm
                 extra = {}
                 if action == "extend":
                     extra["new_end_date"] = application.end_date + timedelta(days=7)
+                if action == "approve":
+                    extra["owner_confirmed"] = True
                 advance(application, action, actor, comment, confirmed=True, **extra)
     assert all(a in STEPS_BY_ACTION for a in actions)
