@@ -77,7 +77,7 @@ def room(room_id: int):
     return _room_page(_room(room_id))
 
 
-@bp.post("/rooms/<int:room_id>")
+@bp.post("/rooms/<int:room_id>/keys")
 @staff_required("households.keys")
 def record(room_id: int):
     """Record keys left with the property."""

@@ -144,6 +144,22 @@ MESSAGES: dict[str, Message] = {
             "您的{what}{reference}已办结，感谢您的意见。详情：{link}",
             ("what", "reference", "link"),
         ),
+        # 房屋认证 (一户一档), to the person who asked to be registered.
+        Message(
+            "household.claim_approved",
+            OWNER,
+            "房屋认证已通过",
+            "您申请登记为{room}的{role}已通过审核（房屋认证{reference}）。详情：{link}",
+            ("room", "role", "reference", "link"),
+        ),
+        Message(
+            "household.claim_refused",
+            OWNER,
+            "房屋认证未通过",
+            "您申请登记为{room}的{role}未通过审核（房屋认证{reference}），理由：{reason}。"
+            "详情：{link}",
+            ("room", "role", "reference", "reason", "link"),
+        ),
         # Any record: the status link again, sent by staff on request.
         Message(
             "status_link",

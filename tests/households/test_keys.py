@@ -15,6 +15,7 @@ from forms_app.core.extensions import db
 from forms_app.households.models import HouseholdChange, HouseholdKey, KeyHandover
 from forms_app.households.registry import find_room
 from tests.support.forms import csrf_token_from
+from tests.support.fuzz import ODD_TEXT, assert_chinese_errors, odd_post
 from tests.support.households import register
 
 ROOM = "/forms/staff/households/keys/rooms/{room_id}"
@@ -50,7 +51,7 @@ CONSENT = {"consent_way": "业主电话确认", "consent_owner": "张三"}
 def record_key(client, rid, **changes) -> int:
     url = ROOM.format(room_id=rid)
     data = {"csrf_token": token(client, url), **KEY, **changes}
-    response = client.post(url, data=data)
+    response = client.post(f"{url}/keys", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)
     with client.application.app_context():
         return db.session.scalar(select(func.max(HouseholdKey.id)))
@@ -168,7 +169,7 @@ def test_bad_key_input_is_refused_beside_the_field(app, guard, data, field, mess
     rid = room_id(app)
     url = ROOM.format(room_id=rid)
     before = counts(app)
-    response = guard.post(url, data={"csrf_token": token(guard, url), **KEY, **data})
+    response = guard.post(f"{url}/keys", data={"csrf_token": token(guard, url), **KEY, **data})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f'id="new-{field}-error"' in html and message in html
@@ -274,3 +275,26 @@ def test_two_taking_out_the_same_key_one_is_refused(app, guard, as_role):
     second = other.post(f"{url}/{key_id}/out", data={"csrf_token": second_token, **data})
     assert first.status_code == 303 and second.status_code == 400
     assert count(app, KeyHandover) == 1
+
+
+@pytest.mark.parametrize("urlencoded", [False, True])
+@pytest.mark.parametrize("value", [*ODD_TEXT, None])
+def test_odd_values_in_every_key_field_change_nothing(
+    app, guard, value, urlencoded, nul_sent_to_database
+):
+    rid = room_id(app)
+    key_id = record_key(guard, rid)
+    url = ROOM.format(room_id=rid)
+    before = counts(app)
+    fields = {"csrf_token": token(guard, url), **KEY}
+    for field in KEY:
+        response = odd_post(guard, f"{url}/keys", fields, field, value, urlencoded)
+        assert response.status_code == 400, (field, value)
+        assert_chinese_errors(response.get_data(as_text=True))
+    moves = {"csrf_token": fields["csrf_token"], "person": "李师傅", **CONSENT}
+    for field in ("person", "consent_way", "consent_owner"):
+        response = odd_post(guard, f"{url}/{key_id}/out", moves, field, value, urlencoded)
+        assert response.status_code == 400, (field, value)
+        assert_chinese_errors(response.get_data(as_text=True))
+    assert counts(app) == before and state_of(app, key_id) == "held"
+    assert nul_sent_to_database == []
