@@ -19,6 +19,7 @@ from flask import (
 from ..core.community import cached_community
 from ..core.security_headers import no_store, private
 from ..core.tokens import new_nonce
+from ..my_records.grants import prefill
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED
@@ -40,6 +41,7 @@ def book():
     status = 200
     if request.method == "GET":
         form.nonce.data = new_nonce()
+        prefill(form)
     elif form.nonce.data and (existing := bookings.find_by_nonce(form.nonce.data)):
         # The same form sent twice (double tap, back button): show the first booking.
         return redirect(url_for(".booking", token=existing.token), code=303)

@@ -102,3 +102,24 @@ def end_grant() -> None:
             .where(MyGrant.token_hash == _hash(token), MyGrant.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
+
+
+def prefill(form) -> bool:
+    """Fill an owner form's room, name and mobile from the signed-in household (我的办理),
+    when one is signed in in this browser; True when it did."""
+    from .codes import allowed_roles
+
+    if not session.get(COOKIE_KEY):
+        return False
+    grant = current_grant(allowed_roles())
+    if grant is None or grant.room.unit is None:
+        return False
+    form.building.data = str(grant.room.building)
+    form.unit.data = str(grant.room.unit)
+    form.room.data = grant.room.number
+    for name, value in (("owner_name", grant.person.name), ("owner_mobile", grant.person.mobile)):
+        field = getattr(form, name, None)
+        if field is not None and value:
+            field.data = value
+    form.prefilled_from_household = True
+    return True

@@ -21,6 +21,7 @@ from ..core.community import current_community
 from ..core.security_headers import no_store, private
 from ..core.tokens import is_nonce, new_nonce
 from ..files import pending_uploads
+from ..my_records.grants import prefill
 from ..web.errors import render_error
 from . import permits, rules, states
 from .applications import (
@@ -142,6 +143,7 @@ def _new_form(source: str | None):
     if source is None:
         with renovation_form() as form:
             form.nonce.data = new_nonce()
+            prefill(form)
             return _render_form(form, 200)
     previous = _application_or_404(source)
     if previous.state != states.REJECTED:

@@ -15,6 +15,7 @@ from flask import (
 from ..core.community import cached_community
 from ..core.security_headers import no_store, private
 from ..core.tokens import new_nonce
+from ..my_records.grants import prefill
 from . import intake, settings, states
 from .forms import OWNER_FORMS
 from .workflow import ACTION_LABELS
@@ -35,6 +36,7 @@ def _form_page(kind: str):
     status = 200
     if request.method == "GET":
         form.nonce.data = new_nonce()
+        prefill(form)
     elif form.nonce.data and (existing := intake.find_by_nonce(form.nonce.data)):
         # The same form sent twice (double tap, back button): show the first request.
         return redirect(url_for(".status", token=existing.token), code=303)

@@ -143,7 +143,9 @@ def test_a_mobile_not_on_record_gets_the_same_answer_and_no_code(household, sms)
     client = household.test_client()
     response = ask_code(client, mobile="13600136000")
     assert response.status_code == 303
-    assert "如果 136****6000 是 1号楼1单元101室" in client.get(CODE).get_data(as_text=True)
+    assert "如果 136****6000 已登记在 1号楼1单元101室 名下" in client.get(CODE).get_data(
+        as_text=True
+    )
     deliver_due(household)
     assert outbox(household, kind="my.code") == []
     assert enter_code(client, "123456").status_code == 400

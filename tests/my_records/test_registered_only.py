@@ -82,7 +82,7 @@ def test_the_owner_sees_the_rooms_records_since_their_registration(room, sms):
         )
     new_owner = sign_in(room, sms, mobile="13500135000")
     html = new_owner.get("/forms/my/").get_data(as_text=True)
-    assert "王新业主" in html and "装修申请" not in html and "还没有" in html
+    assert "王新业主" in html and "ZX" not in html and "还没有" in html
 
 
 def test_a_transfer_ends_the_former_owners_open_grant_at_once(room, sms):
@@ -141,3 +141,19 @@ def test_a_forged_grant_cookie_opens_nothing(room):
         with client.session_transaction() as session:
             session["my_grant"] = value
         assert client.get("/forms/my/").location == START
+
+
+def test_forms_opened_by_a_signed_in_household_are_prefilled(room, sms):
+    client = sign_in(room, sms)
+    for url in ("/forms/service/repair", "/forms/move-in/", "/forms/renovation/apply"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'value="张业主"' in html and f'value="{OWNER_MOBILE}"' in html, url
+        assert '<option selected value="101">' in html, url
+    # Anyone else's browser gets empty forms.
+    html = room.test_client().get("/forms/service/repair").get_data(as_text=True)
+    assert "张业主" not in html and OWNER_MOBILE not in html
+
+
+def test_the_start_page_leads_to_house_verification(client):
+    html = client.get(START).get_data(as_text=True)
+    assert 'href="/forms/households/claim"' in html
