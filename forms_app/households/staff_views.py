@@ -248,7 +248,7 @@ def reveal(room_id: int, person_id: int):
     person's mobile is never shown."""
     room = _room_or_404(room_id)
     person = _person_of(room, person_id)
-    if person.ended_by(today()) or not person.mobile:
+    if not person.active_on(today()) or not person.mobile:
         return render_error(403, "只能查看现登记人员的手机号；已迁出或过户的人员号码不再显示。")
     record_audit(
         "households.reveal",

@@ -325,6 +325,11 @@ def test_move_out_and_former_mobiles_stay_masked_even_to_the_manager(app, as_rol
     assert "李四" in former and "迁出：搬去外地" in former and "139****0000" in former
     assert OTHER_MOBILE not in html
     assert f"/people/{family_id}/reveal" not in html
+    # The same 迁出 sent again (a second tap) changes nothing and says why.
+    before = counts(app)
+    response = post(manager, room_id, f"/people/{family_id}/end", data)
+    assert response.status_code == 400
+    assert "无需再办理" in response.get_data(as_text=True) and counts(app) == before
     token = csrf_token_from(html)
     response = manager.post(
         f"{BASE}/{room_id}/people/{family_id}/reveal", data={"csrf_token": token}
@@ -499,6 +504,44 @@ def test_odd_query_values_on_the_pages_never_fail(app, as_role, household):
             assert client.get(f"{url}?{query}").status_code == 200, (url, query)
 
 
+FORM_NAMES = (
+    "charge_area",
+    "handover",
+    "handover_on",
+    "reason",
+    "name",
+    "role",
+    "mobile",
+    "since",
+    "lease_end",
+    "primary_contact",
+    "emergency_contact",
+    "on",
+    "name_1",
+    "mobile_1",
+    "name_2",
+    "mobile_2",
+    "name_3",
+    "mobile_3",
+    "end_reason",
+    "primary",
+    "emergency",
+)
+
+
+@pytest.mark.parametrize(
+    "value", ["²", "\x00", "\ufffd", "0001-01-01", "9999-12-31", "-1", "x" * 20000, "1" * 5000, " "]
+)
+def test_odd_values_in_every_form_change_nothing_and_never_fail(app, as_role, household, value):
+    room_id, owner_id, _ = household
+    client = as_role(roles.MANAGER)
+    before = counts(app)
+    for path in ("/room", "/people", "/transfer", "/contacts", f"/people/{owner_id}/end"):
+        response = post(client, room_id, path, {name: value for name in FORM_NAMES})
+        assert response.status_code == 400, (path, repr(value)[:10])
+    assert counts(app) == before
+
+
 def test_registry_transfer_used_directly_shows_in_history(app, as_role, household):
     """A 过户 made elsewhere (the import, a command) shows the same way."""
     room_id = household[0]
@@ -512,3 +555,60 @@ def test_registry_transfer_used_directly_shows_in_history(app, as_role, househol
     html = page_of(as_role(roles.SERVICE), room_id)
     former = html.split('id="former-people"')[1]
     assert "张三" in former and "2020-01-01 至 2024-05-01" in former and "过户：法院判决" in former
+
+
+# ----- on a 360 px phone -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, migrated_database):
+    """gunicorn on its own database: a 经理 and 3-1-1201 with a current and a former person."""
+    from tests.support.server import LiveServer
+    from tests.support.staff import PASSWORD as STAFF_PASSWORD
+    from tests.support.staff import create_staff
+
+    live = LiveServer(
+        tmp_path_factory.mktemp("households-phone") / "instance",
+        workers=1,
+        database_template=migrated_database,
+    )
+    live.start()
+    try:
+        create_staff(live, roles.MANAGER, roles.MANAGER, STAFF_PASSWORD)
+        with live.app() as app:
+            room_id, _ = register(app, 3, 1, "1201", "张三", MOBILE)
+            _, family_id = register(app, 3, 1, "1201", "李四", OTHER_MOBILE, role="family")
+            with app.test_request_context():
+                from forms_app.households.registry import end_person
+
+                end_person(family_id, today(), "搬走")
+            file_application(app, building=3, unit=1, room="1201", owner_mobile=MOBILE)
+            service_request(app, 3, 1, "9901", reference="BX20260101-009")
+        yield live, room_id
+    finally:
+        live.stop()
+
+
+@pytest.mark.browser
+def test_household_pages_on_a_phone_have_44_px_targets_and_no_sideways_scroll(served, phone):
+    from tests.staff.test_phone_tools import SMALL_TARGETS, as_user
+
+    server, room_id = served
+    as_user(phone, server, roles.MANAGER)
+    problems = {}
+    for path in (
+        f"{BASE}/?q=3-1-1201",
+        f"{BASE}/{room_id}",
+        f"{BASE}/changes",
+        f"{BASE}/unmatched",
+    ):
+        assert phone.goto(server.url + path).status == 200, path
+        for summary in phone.locator("main details > summary").all():
+            summary.click()  # every form open, their fields measured too
+        problems[path] = phone.evaluate(SMALL_TARGETS)
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    phone.goto(server.url + f"{BASE}/{room_id}")
+    phone.get_by_role("button", name="拨打").click()
+    assert phone.locator("#call-person").get_attribute("href") == f"tel:{MOBILE}"
+    problems["call"] = phone.evaluate(SMALL_TARGETS)
+    assert {path: small for path, small in problems.items() if small} == {}
