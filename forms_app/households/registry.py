@@ -35,6 +35,8 @@ from .models import (
 )
 
 COMMAND_LINE = "命令行"
+# What a room number can be: 1201, S-101, B1-023.
+ROOM_NUMBER = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{0,15}")
 
 
 class RegistryRefused(Refused):
@@ -94,8 +96,9 @@ def seed_rooms(connection, community: Community) -> int:
 
 
 def find_room(building: int | None, unit: int | None, number: str) -> HouseholdRoom | None:
-    """The registry's 住宅 room at building/unit/number (None when there is none)."""
-    if building is None or unit is None or not number:
+    """The registry's 住宅 room at building/unit/number (None when there is none, or when
+    what was typed cannot be a room number: nothing odd reaches the database)."""
+    if building is None or unit is None or not ROOM_NUMBER.fullmatch(number or ""):
         return None
     return db.session.scalar(
         select(HouseholdRoom).where(

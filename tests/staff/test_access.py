@@ -48,6 +48,8 @@ def url_for_rule(rule, application_id, attachment_id) -> str:
         "photo_id": 1,
         "action": "approve",
         "fmt": "csv",
+        "direction": "out",
+        "digest": "1",
     }
     values = {name: known.get(name, 1) for name in rule.arguments}  # "1" suits any converter
     return rule.build(values, append_unknown=False)[1]
@@ -201,6 +203,12 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         "session_id": 1,
         "attempt_id": 1,
         "quiz_id": "service-code",
+        "room_id": 1,
+        "person_id": 1,
+        "key_id": 1,
+        "claim_id": 1,
+        "direction": "out",
+        "digest": "1",
     }
     actions = {
         (r.endpoint, method): r

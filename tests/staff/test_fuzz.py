@@ -116,6 +116,8 @@ def get_urls(app) -> list[str]:
         "fmt": "csv",
         "booking_id": 1,
         "action": "complete",
+        "direction": "out",
+        "digest": "1",
     }
     urls = []
     for rule in staff_rules(app):
@@ -272,6 +274,12 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
         "user_id": 1,
         "session_id": 1,
         "quiz_id": "service-code",
+        "room_id": 1,
+        "person_id": 1,
+        "key_id": 1,
+        "claim_id": 1,
+        "direction": "out",
+        "digest": "1",
     }
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
