@@ -677,3 +677,40 @@ def search(query: str, limit: int = 50) -> list[Found]:
     ):
         people[person.room_id].append(person)
     return [Found(room, people[room.id]) for room in found]
+
+
+@dataclass(frozen=True)
+class Household:
+    """A registered household: a 住宅 with someone standing on it today, and the mobile of
+    its 主要联系人 (None when the contact has no mobile)."""
+
+    building: int
+    unit: int
+    number: str
+    contact_mobile: str | None
+
+
+def registered_households(building: int | None = None) -> list[Household]:
+    """The community's 住宅 with at least one person registered today (one building, or
+    all), each with its 主要联系人's mobile."""
+    day = today()
+    rooms = select(
+        HouseholdRoom.id, HouseholdRoom.building, HouseholdRoom.unit, HouseholdRoom.number
+    ).where(HouseholdRoom.community == community_key(), HouseholdRoom.kind == RESIDENCE)
+    if building is not None:
+        rooms = rooms.where(HouseholdRoom.building == building)
+    people: dict[int, str | None] = {}
+    for room_id, mobile, primary in db.session.execute(
+        select(HouseholdPerson.room_id, HouseholdPerson.mobile, HouseholdPerson.primary_contact)
+        .where(HouseholdPerson.community == community_key(), active_clause(day))
+        .order_by(HouseholdPerson.primary_contact.desc(), HouseholdPerson.since)
+    ):
+        if room_id not in people:
+            people[room_id] = mobile if primary else None
+    return [
+        Household(b, u, n, people[room_id])
+        for room_id, b, u, n in db.session.execute(
+            rooms.order_by(HouseholdRoom.building, HouseholdRoom.unit, HouseholdRoom.id)
+        )
+        if room_id in people
+    ]

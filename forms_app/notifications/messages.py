@@ -160,6 +160,14 @@ MESSAGES: dict[str, Message] = {
             "详情：{link}",
             ("room", "role", "reference", "reason", "link"),
         ),
+        # 调查: a registered household's personal link, to its 主要联系人.
+        Message(
+            "survey.invitation",
+            OWNER,
+            "调查邀请",
+            "物业服务中心邀请{room}参加“{title}”，您的专属填写链接（仅限本户使用一次）：{link}",
+            ("room", "title", "link"),
+        ),
         # Any record: the status link again, sent by staff on request.
         Message(
             "status_link",

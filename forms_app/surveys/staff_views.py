@@ -24,6 +24,8 @@ from ..core.clock import utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
+from ..households.registry import registered_households, residence_directory
+from ..notifications.outbox import enqueue
 from ..web.errors import render_error
 from ..web.exports import Table, csv_response, table_csv_response, xlsx_tables_response
 from ..web.paging import paginate
@@ -148,17 +150,30 @@ def export(slug: str, fmt: str):
 # --- invitations -----------------------------------------------------------------------
 
 
-def _households(community, building: int | None):
-    for number, data in sorted(community.buildings.items()):
-        if building is not None and number != building:
+def _households(building: int | None, registered_only: bool):
+    """(building, unit, room, contact mobile) of the households to invite: the registered
+    ones (一户一档) or every 住宅 of the registry."""
+    if registered_only:
+        for household in registered_households(building):
+            yield (
+                household.building,
+                household.unit,
+                household.number,
+                household.contact_mobile,
+            )
+        return
+    for number, entry in sorted(residence_directory().items(), key=lambda item: int(item[0])):
+        if building is not None and int(number) != building:
             continue
-        for unit in range(1, data.units + 1):
-            for room in data.rooms():
-                yield number, unit, room
+        for unit, rooms in sorted(entry["rooms"].items(), key=lambda item: int(item[0])):
+            for room in rooms:
+                yield int(number), int(unit), room, None
 
 
-def _create_invitations(survey, community, building: int | None) -> int:
-    """A link for every household (of one building, or all) that has none yet; how many."""
+def _create_invitations(survey, building: int | None, registered_only: bool, send: bool) -> int:
+    """A link for every household (of one building, or all) that has none yet; how many.
+    With ``send``, each new link goes by SMS to the household's 主要联系人."""
+    households = list(_households(building, registered_only))
     with write_transaction() as session:
         existing = set(
             session.execute(
@@ -167,26 +182,38 @@ def _create_invitations(survey, community, building: int | None) -> int:
                 ).where(SurveyInvitation.survey == survey.slug)
             ).all()
         )
-        created = 0
-        for household in _households(community, building):
-            if household in existing:
+        created = sent = 0
+        for number, unit, room, mobile in households:
+            if (number, unit, room) in existing:
                 continue
-            number, unit, room = household
-            session.add(
-                SurveyInvitation(
-                    survey=survey.slug,
-                    building=number,
-                    unit=unit,
-                    room=room,
-                    created_by=current_staff().username,
-                )
+            invitation = SurveyInvitation(
+                survey=survey.slug,
+                building=number,
+                unit=unit,
+                room=room,
+                created_by=current_staff().username,
             )
+            session.add(invitation)
             created += 1
+            if send and mobile:
+                session.flush()
+                enqueue(
+                    session,
+                    "survey.invitation",
+                    record_type="survey_invitation",
+                    record_id=invitation.id,
+                    recipient=mobile,
+                    link_path=url_for("surveys.answer_invitation", token=invitation.token),
+                    room=invitation.room_label,
+                    title=survey.title,
+                )
+                sent += 1
         where = "全部楼栋" if building is None else f"{building}号楼"
+        whom = "已登记住户" if registered_only else "全部房屋"
         record_audit(
             "survey.invitations",
             target=f"survey:{survey.slug}",
-            detail=f"{where}：新建 {created} 个",
+            detail=f"{where}{whom}：新建 {created} 个，短信发送 {sent} 条",
         )
     return created
 
@@ -203,13 +230,19 @@ def invitations(slug: str):
         if choice != "all" and building not in community.buildings:
             flash("请选择楼栋。", "error")
             return redirect(url_for(".invitations", slug=slug))
+        registered_only = request.form.get("whom", "registered") != "all"
+        send = request.form.get("send") == "yes" and registered_only
         try:
-            created = _create_invitations(survey, community, building)
+            created = _create_invitations(survey, building, registered_only, send)
         except IntegrityError:
             # A second click committed the same households meanwhile (PostgreSQL; SQLite's
             # write lock makes it wait instead): again, now skipping theirs.
-            created = _create_invitations(survey, community, building)
-        flash(f"已新建 {created} 个邀请链接（已有链接的住户不重复生成）。", "success")
+            created = _create_invitations(survey, building, registered_only, send)
+        flash(
+            f"已新建 {created} 个邀请链接（已有链接的住户不重复生成）"
+            + ("，已通过短信发给各户主要联系人。" if send and created else "。"),
+            "success",
+        )
         return redirect(url_for(".invitations", slug=slug))
     totals = db.session.execute(
         select(func.count(), func.count(SurveyInvitation.used_on)).where(
@@ -228,6 +261,7 @@ def invitations(slug: str):
         page=page,
         total=totals[0],
         used=totals[1],
+        registered=len(registered_households()),
         community=community,
     )
 

@@ -164,7 +164,7 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
             target=lambda: statuses.append(
                 manager.post(
                     f"/forms/staff/surveys/{slug}/invitations",
-                    data={"csrf_token": token, "building": "1"},
+                    data={"csrf_token": token, "building": "1", "whom": "all"},
                 ).status_code
             )
         )

@@ -22,11 +22,11 @@ def manager_client(app):
     return client
 
 
-def create_invitations(client, building="1"):
+def create_invitations(client, building="1", whom="all"):
     page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
     return client.post(
         "/forms/staff/surveys/move-in-visit/invitations",
-        data={"csrf_token": CSRF.search(page).group(1), "building": building},
+        data={"csrf_token": CSRF.search(page).group(1), "building": building, "whom": whom},
         follow_redirects=True,
     )
 
@@ -46,7 +46,8 @@ def test_manager_creates_one_link_per_household_once(staff):
     client = manager_client(staff)
     page = create_invitations(client).get_data(as_text=True)
     # Building 1: 2 units x 18 floors x 2 rooms.
-    assert "已新建 72 个邀请链接" in page and "已生成 72 个，已填写 0 个" in page
+    assert "已新建 72 个邀请链接" in page
+    assert "已邀请 <strong>72</strong> 户，已填写 <strong>0</strong> 户" in page
     again = create_invitations(client).get_data(as_text=True)
     assert "已新建 0 个邀请链接" in again
     assert count(staff, "survey_invitation") == 72
@@ -87,7 +88,7 @@ def test_invitation_used_twice_says_already_answered(staff):
 
     manager = manager_client(staff)
     listing = manager.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
-    assert "已填写 1 个" in listing
+    assert "已填写 <strong>1</strong> 户" in listing
     csv_text = (
         manager.get("/forms/staff/surveys/move-in-visit/invitations.csv")
         .get_data()
@@ -133,7 +134,7 @@ def test_anonymous_survey_by_invitation_keeps_no_room(staff):
     assert "匿名调查：答卷不与房号关联" in page
     client.post(
         "/forms/staff/surveys/satisfaction/invitations",
-        data={"csrf_token": CSRF.search(page).group(1), "building": "11"},
+        data={"csrf_token": CSRF.search(page).group(1), "building": "11", "whom": "all"},
     )
     with staff.app_context():
         token = db.session.execute(
@@ -168,3 +169,49 @@ def test_anonymous_survey_by_invitation_keeps_no_room(staff):
     assert "本住户已经提交过这份调查" in owner.get(path).get_data(as_text=True)
     # No address hash either: the link itself is the limit.
     assert count(staff, "survey_submission") == 0
+
+
+def test_invitations_go_to_registered_households_and_their_contacts(staff):
+    """Per registered household (一户一档): one link each, sent by SMS to the 主要联系人; the
+    page says how many households were invited and how many answered."""
+    from forms_app.households.models import FAMILY
+    from forms_app.notifications.models import Notification
+    from tests.support.households import register
+
+    register(staff, 1, 1, "101", "张业主", "13800138000")
+    register(staff, 1, 1, "101", "张家人", "13912345678", role=FAMILY)
+    register(staff, 1, 2, "1801", "李业主", "13700137000")
+    register(staff, 2, 1, "101", "王业主", "13600136000")  # another building
+    client = manager_client(staff)
+    page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
+    assert "现有登记住户 3 户" in page
+    response = client.post(
+        "/forms/staff/surveys/move-in-visit/invitations",
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "building": "1",
+            "whom": "registered",
+            "send": "yes",
+        },
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "已新建 2 个邀请链接" in html and "已通过短信发给各户主要联系人" in html
+    assert "已邀请 <strong>2</strong> 户，已填写 <strong>0</strong> 户" in html
+    assert sorted(tokens(staff)) == ["1-1-101", "1-2-1801"]
+    with staff.app_context():
+        sent = db.session.execute(
+            db.select(Notification.recipient, Notification.text).where(
+                Notification.kind == "survey.invitation"
+            )
+        ).all()
+    assert sorted(recipient for recipient, _ in sent) == ["13700137000", "13800138000"]
+    links = {token for token in tokens(staff).values()}
+    assert all(any(t in text for t in links) for _, text in sent)
+    # Again: nothing new, nothing sent twice.
+    page = client.get("/forms/staff/surveys/move-in-visit/invitations").get_data(as_text=True)
+    client.post(
+        "/forms/staff/surveys/move-in-visit/invitations",
+        data={"csrf_token": CSRF.search(page).group(1), "building": "1", "send": "yes"},
+    )
+    assert count(staff, "survey_invitation") == 2 and count(staff, "notification") == 2

@@ -140,7 +140,7 @@ def test_two_submissions_racing_on_one_invitation_store_exactly_one(server):
     manager = requests_login(server.url, "manager")
     invitations = server.url + "/forms/staff/surveys/move-in-visit/invitations"
     csrf = CSRF.search(manager.get(invitations, timeout=10).text).group(1)
-    manager.post(invitations, data={"csrf_token": csrf, "building": "3"}, timeout=30)
+    manager.post(invitations, data={"csrf_token": csrf, "building": "3", "whom": "all"}, timeout=30)
     listing = manager.get(invitations + ".csv", timeout=10).content.decode("utf-8-sig")
     links = re.findall(r"http://[^,]+/forms/surveys/i/[A-Za-z0-9_-]+", listing)[:5]
     assert len(links) == 5
