@@ -504,6 +504,13 @@ def transfer(room_id: int, on: date, new_owners: list[NewPerson], reason: str) -
         last = last_transfer_on(session, room.id)
         if last is not None and on < last:
             raise RegistryRefused(f"过户日期不能早于上一次过户（{last.isoformat()}）。", "on")
+        if last is not None and on == last:
+            # A second 过户 the same day is a form sent twice or two desks at once.
+            raise RegistryRefused(
+                f"该房屋 {last.isoformat()} 已办理过户，同一天不能再办理一次；"
+                "如登记有误，请将误登记的人员办理迁出（登记有误）后重新登记。",
+                "on",
+            )
         current = session.scalars(
             select(HouseholdPerson).where(
                 HouseholdPerson.room_id == room.id,
