@@ -142,7 +142,7 @@ def claim():
         return _form_page(form, status)
     existing = claims.find_by_token(form.nonce.data or "")
     if existing is not None:  # the same form sent twice: the first claim
-        return redirect(url_for(".status", token=existing.address), code=303)
+        return redirect(url_for(".status", token=existing.token), code=303)
     if not form.validate():
         return _form_page(form, 400)
     room = form.registry_room()
@@ -163,7 +163,7 @@ def claim():
         current_app.logger.exception("storing a claim's document failed")
         form.document.errors = ["照片保存失败，没有提交，请稍后重试。"]
         return _form_page(form, 503)
-    return redirect(url_for(".status", token=filed.address, new=1), code=303)
+    return redirect(url_for(".status", token=filed.token, new=1), code=303)
 
 
 @owner_bp.get("/claim/<token>")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from ..accounts.audit import request_address
 from ..core.clock import today, utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
@@ -49,8 +50,6 @@ from .registry import (
 
 RECORD_TYPE = "household_claim"
 MAX_REASON = 500
-# The claimant's lease end (租户) is kept in ``reason`` while the claim waits, after this label.
-LEASE_NOTE = "租约到期日："
 CONTENT_TYPES = {extension: content_type for content_type, extension in EXTENSIONS.items()}
 
 KEPT = (
@@ -82,13 +81,8 @@ def reference(claim: HouseholdClaim) -> str:
 
 
 def lease_end_of(claim: HouseholdClaim) -> date | None:
-    """The lease end a tenant typed (kept in ``reason`` while the claim waits)."""
-    if claim.role != TENANT or not claim.reason.startswith(LEASE_NOTE):
-        return None
-    try:
-        return date.fromisoformat(claim.reason[len(LEASE_NOTE) :][:10])
-    except ValueError:
-        return None
+    """The lease end a tenant typed."""
+    return claim.lease_end if claim.role == TENANT else None
 
 
 def find_by_token(token: str) -> HouseholdClaim | None:
@@ -96,7 +90,7 @@ def find_by_token(token: str) -> HouseholdClaim | None:
         return None
     return db.session.scalar(
         select(HouseholdClaim).where(
-            HouseholdClaim.address == token, HouseholdClaim.community == community_key()
+            HouseholdClaim.token == token, HouseholdClaim.community == community_key()
         )
     )
 
@@ -152,13 +146,10 @@ def file_claim(new: NewClaim, document: CheckedUpload | None, token: str) -> Hou
                 role=new.role,
                 document_path=stored.names[0] if stored.names else None,
                 consent_at=now,
-                address=token,
+                token=token,
+                address=request_address()[:64],
+                lease_end=new.lease_end if new.role == TENANT else None,
                 state=CLAIM_PENDING,
-                reason=(
-                    f"{LEASE_NOTE}{new.lease_end.isoformat()}"
-                    if new.role == TENANT and new.lease_end
-                    else ""
-                ),
                 created_at=now,
             )
             session.add(claim)
@@ -240,7 +231,7 @@ def _finish(session, claim_id: int, kind: str, person_id: int | None, **values) 
         record_id=claim.id,
         reference=reference(claim),
         recipient=claim.mobile,
-        link_path=path_for("households_claim.status", token=claim.address),
+        link_path=path_for("households_claim.status", token=claim.token),
         room=room.label,
         role=claim.role_label,
         **values,

@@ -230,6 +230,10 @@ class HouseholdClaim(db.Model):
     # A photo of a document (房产证, 购房合同, 租赁合同), kept only until the claim is decided.
     document_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
     consent_at: Mapped[datetime] = mapped_column(DateTime)
+    # The private link of the claim's status page (the rendered form's one-time nonce).
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # A tenant's lease end as the claimant typed it (staff check it against the lease).
+    lease_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     state: Mapped[str] = mapped_column(String(16), default=CLAIM_PENDING)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -112,7 +112,7 @@ def test_a_claim_without_a_photo_gets_a_private_status_page(app, client):
         "pending",
     )
     assert claim.consent_at is not None and claim.document_path is None
-    assert response.headers["Location"].endswith(f"/forms/households/claim/{claim.address}?new=1")
+    assert response.headers["Location"].endswith(f"/forms/households/claim/{claim.token}?new=1")
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
     assert "待审核" in html and "139****9000" in html and "认证申请已提交" in html
@@ -218,8 +218,8 @@ def test_approve_registers_the_person_sends_an_sms_and_deletes_the_photo(app, cl
         assert change.reason == f"房屋认证 #{claim.id}"
     (sms,) = messages(app, "household.claim_approved")
     assert sms.recipient == "13900139000" and "3号楼1单元1201室" in sms.text
-    assert claim.address in sms.text
-    status = client.get(f"/forms/households/claim/{claim.address}").get_data(as_text=True)
+    assert claim.token in sms.text
+    status = client.get(f"/forms/households/claim/{claim.token}").get_data(as_text=True)
     assert "已通过" in status
 
 
@@ -237,7 +237,7 @@ def test_refuse_needs_a_reason_then_sends_it_and_deletes_the_photo(app, client, 
     assert count(app, HouseholdPerson) == 0
     (sms,) = messages(app, "household.claim_refused")
     assert sms.recipient == "13900139000" and "房号与证件不符" in sms.text
-    status = client.get(f"/forms/households/claim/{claim.address}").get_data(as_text=True)
+    status = client.get(f"/forms/households/claim/{claim.token}").get_data(as_text=True)
     assert "未通过" in status and "房号与证件不符" in status
 
 

@@ -134,6 +134,8 @@ def upgrade():
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("document_path", sa.String(length=200), nullable=True),
         sa.Column("consent_at", sa.DateTime(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("lease_end", sa.Date(), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
@@ -152,6 +154,7 @@ def upgrade():
             name=op.f("fk_household_claim_room_id_household_room"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_household_claim")),
+        sa.UniqueConstraint("token", name=op.f("uq_household_claim_token")),
     )
     with op.batch_alter_table("household_claim", schema=None) as batch_op:
         batch_op.create_index(
