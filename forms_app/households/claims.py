@@ -7,7 +7,7 @@ What is kept, and why, is said on the form the person ticks consent on (``KEPT``
 name, mobile and relation to the room (a tenant's lease end), to register them once approved;
 the photo only until the decision. One pending claim per mobile and room.
 
-The private status link is the claim's ``address``: the one-time nonce of the rendered form,
+The private status link is the claim's ``token``: the one-time nonce of the rendered form,
 so the same form sent twice finds the first claim instead of filing a second.
 """
 
