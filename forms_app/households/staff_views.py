@@ -29,6 +29,7 @@ from ..web.exports import DATETIME, Column, Table, table_csv_response, xlsx_tabl
 from ..web.template_filters import local_minute
 from ..web.typed_input import clean_line
 from . import forms
+from .claims import pending_count
 from .keys import handovers_of, keys_of
 from .models import (
     HANDOVER_STATES,
@@ -64,11 +65,19 @@ def index():
     query = clean_line(request.args.get("q", ""))[:MAX_QUERY]
     found = search(query) if query else []
     user = current_staff()
+    may = {
+        "claims": allowed(user.role, "households.claims"),
+        "keys_register": allowed(user.role, "households.keys.register"),
+        "import_": allowed(user.role, "households.import"),
+        "export": allowed(user.role, "households.export"),
+    }
     return render_template(
         "households/staff/index.html",
         query=query,
         found=found,
         may_see_changes=allowed(user.role, "households.changes"),
+        may=may,
+        pending_claims=pending_count() if may["claims"] else 0,
     )
 
 

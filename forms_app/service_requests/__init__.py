@@ -9,6 +9,7 @@ from flask import Flask
 from ..accounts import roles
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..households.records import register_household_records
+from ..households.timeline import register_timeline_source
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
@@ -53,3 +54,6 @@ def init_app(app: Flask, url_prefix: str) -> None:
         ),
     )
     register_household_records(app, "service_requests", household_records)
+    from .visits import visit_timeline
+
+    register_timeline_source(app, visit_timeline)

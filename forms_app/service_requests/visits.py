@@ -110,3 +110,37 @@ def store_visit(values: dict, actor) -> tuple[HouseholdVisit, bool]:
         return db.session.scalar(
             select(HouseholdVisit).where(HouseholdVisit.submission_nonce == nonce)
         ), False
+
+
+def visit_timeline(room, _people) -> list:
+    """The household's 走访 for the 一户一档 timeline (``households/timeline.py``)."""
+    from datetime import datetime, time
+
+    from flask import url_for
+
+    from ..households.timeline import Entry
+
+    if room.building is None or room.unit is None:
+        return []
+    rows = db.session.scalars(
+        select(HouseholdVisit)
+        .where(
+            HouseholdVisit.building == room.building,
+            HouseholdVisit.unit == room.unit,
+            HouseholdVisit.room == room.number,
+        )
+        .order_by(HouseholdVisit.visited_on.desc())
+        .limit(200)
+    )
+    return [
+        Entry(
+            at=datetime.combine(visit.visited_on, time.min),
+            kind="走访",
+            title=f"{visit.kind_label} · 受访人 {visit.person}",
+            detail=visit.opinion[:80],
+            url=url_for("service_requests_staff.visits"),
+            actor=visit.visitor_name,
+            timed=False,
+        )
+        for visit in rows
+    ]

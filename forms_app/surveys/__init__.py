@@ -27,6 +27,10 @@ def init_app(app: Flask, url_prefix: str) -> None:
 
     load_into(app)
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/surveys")
+    from ..households.timeline import register_timeline_source
+    from .staff_views import invitation_timeline
+
+    register_timeline_source(app, invitation_timeline)
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/surveys")
     register_section(
         app,

@@ -294,3 +294,46 @@ def invitations_csv(slug: str):
         ["楼栋", "单元", "房号", "链接", "状态", "填写日期"],
         stream_with_context(rows()),
     )
+
+
+def invitation_timeline(room, _people) -> list:
+    """The household's survey invitations for the 一户一档 timeline: when the link was made and
+    whether the household answered (the day only, as the invitation keeps it)."""
+    from datetime import datetime, time
+
+    from ..core.clock import local_time
+    from ..households.timeline import Entry
+
+    if room.building is None or room.unit is None:
+        return []
+    surveys = all_surveys()
+    entries = []
+    for invitation in db.session.scalars(
+        select(SurveyInvitation).where(
+            SurveyInvitation.building == room.building,
+            SurveyInvitation.unit == room.unit,
+            SurveyInvitation.room == room.number,
+        )
+    ):
+        survey = surveys.get(invitation.survey)
+        title = survey.title if survey else invitation.survey
+        entries.append(
+            Entry(
+                at=local_time(invitation.created_at).replace(tzinfo=None),
+                kind="调查邀请",
+                title=f"邀请参加“{title}”",
+                detail=f"已填写 {invitation.used_on}" if invitation.used_on else "未填写",
+                url=url_for("surveys_staff.invitations", slug=invitation.survey) if survey else "",
+                actor=invitation.created_by,
+            )
+        )
+        if invitation.used_on:
+            entries.append(
+                Entry(
+                    at=datetime.combine(invitation.used_on, time.min),
+                    kind="调查邀请",
+                    title=f"已填写“{title}”",
+                    timed=False,
+                )
+            )
+    return entries
