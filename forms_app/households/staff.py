@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..accounts.registry import NavLink, StaffSection, register_section
+from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
+from ..accounts.roles import SERVICE, SERVICE_LEAD
+
+
+def _claims_figures(_user, _day):
+    """Pending 房屋认证 for the desk's home (nothing shown when none wait)."""
+    from .claims import pending_count
+
+    pending = pending_count()
+    return {"pending": pending} if pending else None
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
@@ -24,6 +33,14 @@ def init_app(app: Flask, url_prefix: str) -> None:
         StaffSection(
             name="households",
             nav=(NavLink("住户档案", "households_staff.index", "households.view"),),
+            home=(
+                HomePanel(
+                    "households/staff/_home.html",
+                    _claims_figures,
+                    "households.claims",
+                    today_for=frozenset({SERVICE, SERVICE_LEAD}),
+                ),
+            ),
             audit_labels={
                 "households.reveal": "查看住户完整手机号",
                 "households.export": "导出房屋台账",

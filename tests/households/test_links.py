@@ -70,3 +70,25 @@ def test_the_timeline_shows_survey_invitations_and_visits(app, as_role):
     assert "邀请参加“" in html
     assert "已填写 2026-11-20" in html
     assert "走访" in html and "希望增加电动车充电桩" in html and "受访人 赵业主" in html
+
+
+def test_the_desks_home_says_how_many_claims_wait(app, as_role):
+    import secrets
+
+    from forms_app.households.claims import NewClaim, file_claim
+    from forms_app.households.registry import find_room
+
+    home = as_role("service").get("/forms/staff/").get_data(as_text=True)
+    assert 'id="claims-pending"' not in home
+    with app.test_request_context():
+        room = find_room(1, 1, "101")
+        file_claim(
+            NewClaim(room.id, "钱女士", "13800138012", "family", None),
+            None,
+            secrets.token_urlsafe(24),
+        )
+    home = as_role("service").get("/forms/staff/").get_data(as_text=True)
+    assert 'id="claims-pending"' in home and "<strong>1</strong> 份房屋认证" in home
+    assert 'id="claims-pending"' not in as_role("security").get("/forms/staff/").get_data(
+        as_text=True
+    )
