@@ -55,7 +55,14 @@ def seed(server: LiveServer) -> dict:
         ):
             for action in actions:
                 with write_transaction():
-                    advance(db.session.merge(application), action, manager, "测试", confirmed=True)
+                    advance(
+                        db.session.merge(application),
+                        action,
+                        manager,
+                        "测试",
+                        confirmed=True,
+                        owner_confirmed=True,
+                    )
         with write_transaction() as session:
             session.execute(update(RenovationEvent).values(created_at=datetime(2026, 5, 8)))
             session.add(
@@ -277,7 +284,14 @@ def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(too
         manager = _manager(db.session)
         for action in ("approve", "start"):
             with write_transaction():
-                advance(db.session.merge(application), action, manager, "测试", confirmed=True)
+                advance(
+                    db.session.merge(application),
+                    action,
+                    manager,
+                    "测试",
+                    confirmed=True,
+                    owner_confirmed=True,
+                )
         with write_transaction() as session:
             session.execute(
                 update(RenovationEvent)

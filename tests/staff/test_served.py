@@ -243,7 +243,7 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
                     "role_label": "经理",
                 },
             )()
-            advance(application, "approve", manager, confirmed=True)
+            advance(application, "approve", manager, confirmed=True, owner_confirmed=True)
             advance(application, "start", manager)
         with write_transaction() as session:
             session.execute(
