@@ -115,6 +115,7 @@ def test_manager_invites_and_owner_answers_move_in_visit_on_phone(server, deskto
     desktop.get_by_role("link", name="调查结果").click()
     desktop.locator("tr", has_text="入住回访").get_by_role("link", name="邀请链接").click()
     desktop.select_option("#building", label="12号楼")
+    desktop.get_by_label("全部房屋（含未登记、未入住）").check()
     desktop.get_by_role("button", name="生成邀请链接").click()
     assert "已新建 66 个邀请链接" in desktop.locator(".flash").inner_text()
     link = desktop.get_by_label("12号楼1单元101室的链接").input_value()
