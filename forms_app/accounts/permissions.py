@@ -9,6 +9,7 @@ change of who may do what is made here and nowhere else.
 from __future__ import annotations
 
 from .roles import ENGINEERING as E
+from .roles import FINANCE as F
 from .roles import LEADS, ROLES
 from .roles import MANAGER as M
 from .roles import SECURITY as G
@@ -99,6 +100,23 @@ TABLE: dict[str, frozenset[str]] = {
     "households.keys": frozenset({S, G, M}),
     "households.keys.register": frozenset({M}),
     "households.claims": frozenset({S, M}),
+    # 收费. The seed's 客服 knows the standards, collects and issues a 收据, keeps the 收费台帐,
+    # banks the day's cash and cheques and every three days reconciles with the 财务会计, reads
+    # the meters with 工程, counts collection weekly for the 客服主管 and chases arrears. The
+    # 财务 marks banked and reconciles; the 经理 approves waivers and refunds; nobody edits an
+    # issued bill (an adjustment is a new line with a reason).
+    "fees.view": frozenset({S, F, M}),
+    "fees.issue": frozenset({SL, M}),
+    "fees.adjust": frozenset({SL, M}),
+    "fees.collect": frozenset({S, M}),
+    "fees.void": frozenset({SL, M}),
+    "fees.approve": frozenset({M}),
+    "fees.bank": frozenset({F, M}),
+    "fees.reconcile": frozenset({S, F, M}),
+    "fees.meters": frozenset({E, S, M}),
+    "fees.arrears": frozenset({S, M}),
+    "fees.figures": frozenset({SL, F, M}),
+    "fees.export": frozenset({S, F, M}),
 }
 # A 主管 leads a department: whatever its members may do, the 主管 may too (客服主管 ⊇ 客服,
 # 工程主管 ⊇ 工程, 秩序维护主管 ⊇ 秩序维护, 保洁主管 ⊇ 保洁).

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "cleaning",
         "service_requests",
         "training",
+        "fees",
         "handbook",
     ),
     (FACTORY,),
