@@ -1,0 +1,128 @@
+"""What a household owes and holds, computed from the bills' lines and the ledger's entries —
+the one place every page, letter, figure and export reads amounts from.
+
+- A bill's amount is the sum of its lines (charges, later adjustments, carried arrears).
+- A bill is settled by ``payment``, ``prepay_applied`` and ``waiver`` entries naming it.
+- A household's prepaid balance: payments naming no bill, less what was applied to bills and
+  refunded.
+- Deposits held: ``deposit_in`` less ``deposit_out`` per deposit reference.
+- An entry reversed by a ``reversal`` counts for nothing; the reversal itself moves no money
+  (both stay in the ledger).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from ..core.extensions import db
+from .models import (
+    DEPOSIT_IN,
+    DEPOSIT_OUT,
+    PAYMENT,
+    PREPAYMENT_APPLIED,
+    REFUND,
+    REVERSAL,
+    WAIVER,
+    FeeBill,
+    FeeBillLine,
+    FeeEntry,
+)
+
+SETTLING = (PAYMENT, PREPAYMENT_APPLIED, WAIVER)
+
+
+def _reversed_ids():
+    """Ids of entries a reversal cancelled (a subquery)."""
+    return select(FeeEntry.reverses_id).where(FeeEntry.reverses_id.is_not(None))
+
+
+def live_entries():
+    """A condition: the entry counts (neither a reversal nor reversed)."""
+    return (FeeEntry.kind != REVERSAL) & FeeEntry.id.not_in(_reversed_ids())
+
+
+def bill_amounts(bill_ids: list[int]) -> dict[int, int]:
+    """Each bill's amount in 分: the sum of its lines."""
+    if not bill_ids:
+        return {}
+    rows = db.session.execute(
+        select(FeeBillLine.bill_id, func.sum(FeeBillLine.amount_fen))
+        .where(FeeBillLine.bill_id.in_(bill_ids))
+        .group_by(FeeBillLine.bill_id)
+    )
+    found = dict.fromkeys(bill_ids, 0)
+    found.update({bill_id: int(total or 0) for bill_id, total in rows})
+    return found
+
+
+def bill_settlements(bill_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per bill, what settled it by kind: {bill id: {"payment": 分, "prepay_applied": 分,
+    "waiver": 分}} (live entries only)."""
+    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(SETTLING, 0) for bill_id in bill_ids}
+    if not bill_ids:
+        return found
+    rows = db.session.execute(
+        select(FeeEntry.bill_id, FeeEntry.kind, func.sum(FeeEntry.amount_fen))
+        .where(FeeEntry.bill_id.in_(bill_ids), FeeEntry.kind.in_(SETTLING), live_entries())
+        .group_by(FeeEntry.bill_id, FeeEntry.kind)
+    )
+    for bill_id, kind, total in rows:
+        found[bill_id][kind] = int(total or 0)
+    return found
+
+
+def bills_due(bill_ids: list[int]) -> dict[int, int]:
+    """What is still due on each bill (amount less what settled it; never below zero)."""
+    amounts = bill_amounts(bill_ids)
+    settled = bill_settlements(bill_ids)
+    return {
+        bill_id: max(0, amounts[bill_id] - sum(settled[bill_id].values())) for bill_id in bill_ids
+    }
+
+
+def room_bills(room_id: int) -> list[FeeBill]:
+    """The room's bills, newest period first."""
+    return list(
+        db.session.scalars(
+            select(FeeBill).where(FeeBill.room_id == room_id).order_by(FeeBill.period.desc())
+        )
+    )
+
+
+def prepaid_balance(room_id: int) -> int:
+    """The household's prepaid balance in 分 (预存余额)."""
+    rows = dict(
+        db.session.execute(
+            select(FeeEntry.kind, func.sum(FeeEntry.amount_fen))
+            .where(
+                FeeEntry.room_id == room_id,
+                FeeEntry.kind.in_((PAYMENT, PREPAYMENT_APPLIED, REFUND)),
+                live_entries(),
+                (FeeEntry.bill_id.is_(None)) | (FeeEntry.kind != PAYMENT),
+            )
+            .group_by(FeeEntry.kind)
+        ).all()
+    )
+    return (
+        int(rows.get(PAYMENT) or 0)
+        - int(rows.get(PREPAYMENT_APPLIED) or 0)
+        - int(rows.get(REFUND) or 0)
+    )
+
+
+def deposits_held(room_id: int) -> dict[str, int]:
+    """Deposits the property holds for the household: {deposit reference: 分} (> 0 only)."""
+    held: dict[str, int] = defaultdict(int)
+    for ref, kind, total in db.session.execute(
+        select(FeeEntry.deposit_ref, FeeEntry.kind, func.sum(FeeEntry.amount_fen))
+        .where(
+            FeeEntry.room_id == room_id,
+            FeeEntry.kind.in_((DEPOSIT_IN, DEPOSIT_OUT)),
+            live_entries(),
+        )
+        .group_by(FeeEntry.deposit_ref, FeeEntry.kind)
+    ):
+        held[ref] += int(total or 0) if kind == DEPOSIT_IN else -int(total or 0)
+    return {ref: amount for ref, amount in held.items() if amount > 0}
