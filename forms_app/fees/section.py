@@ -1,5 +1,7 @@
 """收费's place in the app: its blueprints, commands, navigation, home panels, audit labels and
-the events it reacts to. Each part of the package adds itself here."""
+the events it reacts to. Each part of the package is a module with a blueprint ``bp`` and its
+``NAV``, ``HOME`` and ``AUDIT``; ``register(app)`` (when a part has one) adds its commands,
+event subscriptions and periodic scans."""
 
 from __future__ import annotations
 
@@ -7,15 +9,30 @@ from flask import Flask
 
 from ..accounts.registry import StaffSection, register_section
 
+# (module name, URL prefix under /forms): the owner part first, then the back office's.
+PARTS = (
+    ("owner_views", "/fees"),
+    ("bill_views", "/staff/fees/bills"),
+    ("meter_views", "/staff/fees/meters"),
+    ("ledger_views", "/staff/fees/ledger"),
+    ("report_views", "/staff/fees/reports"),
+)
+
 
 def init_app(app: Flask, url_prefix: str) -> None:
+    import importlib
+
     from . import models  # noqa: F401  (the tables, for the migrations' autogenerate)
 
+    nav, home, audit = [], [], {}
+    for name, prefix in PARTS:
+        part = importlib.import_module(f"{__package__}.{name}")
+        app.register_blueprint(part.bp, url_prefix=f"{url_prefix}{prefix}")
+        nav.extend(part.NAV)
+        home.extend(part.HOME)
+        audit.update(part.AUDIT)
+        if hasattr(part, "register"):
+            part.register(app)
     register_section(
-        app,
-        StaffSection(
-            name="fees",
-            nav=(),
-            audit_labels={},
-        ),
+        app, StaffSection(name="fees", nav=tuple(nav), home=tuple(home), audit_labels=audit)
     )
