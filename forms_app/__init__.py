@@ -30,6 +30,11 @@ from .core import database, health, landing, row_ids, security_headers
 from .core.community import cached_community, current_community, refuse_example_in_production
 from .core.config import build_config
 from .core.extensions import csrf, db, migrate
+from .core.fee_standards import (
+    current_fee_standards,
+    fee_standards,
+    refuse_example_fees_in_production,
+)
 from .core.private_files import private_dir
 from .files import commands as file_commands
 from .files.uploads import upload_limits
@@ -78,9 +83,11 @@ def check_config(app: Flask) -> None:
         raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
     if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
         raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
-    refuse_example_in_production(
-        cached_community(app.config["COMMUNITY_FILE"]), app.config["HTTPS"]
-    )
+    community = cached_community(app.config["COMMUNITY_FILE"])
+    refuse_example_in_production(community, app.config["HTTPS"])
+    # The fee file is read and checked now: a broken one stops the start with the file and the
+    # key named, the example one is refused in production like the example community file.
+    refuse_example_fees_in_production(fee_standards(community), app.config["HTTPS"])
 
 
 def configure_extensions(app: Flask) -> None:
@@ -104,7 +111,11 @@ def configure_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_settings():
-        return {"community": current_community(), "upload_limits": upload_limits()}
+        return {
+            "community": current_community(),
+            "fees": current_fee_standards(),
+            "upload_limits": upload_limits(),
+        }
 
 
 def register_blueprints(app: Flask) -> None:

@@ -141,13 +141,20 @@ def module_app(tmp_path_factory, migrated_database):
 
 @pytest.fixture
 def own_community_file(tmp_path) -> Path:
-    """A company's own community file: the example's values with the example flag removed."""
+    """A company's own community file: the example's values with the example flag removed, and
+    its own fee file beside it (named by ``fees_file``), also without the flag."""
     import yaml
 
-    from forms_app.core.community import DEFAULT_COMMUNITY_FILE
+    from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_community
+    from forms_app.core.fee_standards import fee_file_for
 
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     raw.pop("example")
+    fees = yaml.safe_load(fee_file_for(load_community(DEFAULT_COMMUNITY_FILE)).read_text("utf-8"))
+    fees.pop("example")
+    fees_path = tmp_path / "own-fees.yml"
+    fees_path.write_text(yaml.safe_dump(fees, allow_unicode=True), encoding="utf-8")
+    raw["fees_file"] = str(fees_path)
     path = tmp_path / "own-community.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path

@@ -72,3 +72,67 @@ def test_gunicorn_stops_with_the_message_on_the_example_file(tmp_path):
     )
     assert result.returncode != 0
     assert "示例小区数据" in result.stderr and "COMMUNITY_FILE" in result.stderr
+
+
+# --- The fee file ----------------------------------------------------------------------------
+
+
+def community_with_fees(tmp_path, own_community_file, fees_file) -> str:
+    """The company's own community file, pointed at another fee file."""
+    import yaml
+
+    raw = yaml.safe_load(own_community_file.read_text(encoding="utf-8"))
+    raw["fees_file"] = str(fees_file)
+    path = tmp_path / "community-with-fees.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_production_refuses_the_example_fee_file(tmp_path, monkeypatch, own_community_file):
+    """A company's own community file with the example's fee file still in place: owners would
+    be billed demonstration prices."""
+    from forms_app.core.fee_standards import FEES_DIR
+
+    example_fees = FEES_DIR / "shanshui.yml"
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv(
+        "COMMUNITY_FILE", community_with_fees(tmp_path, own_community_file, example_fees)
+    )
+    # Without HTTPS it starts (a company trying the product out).
+    assert create_app({"SITE_DIR": None})
+    monkeypatch.setenv("HTTPS", "1")
+    with pytest.raises(ExampleCommunityInProduction) as refused:
+        create_app({"SITE_DIR": None})
+    message = str(refused.value)
+    assert str(example_fees) in message and "示例收费标准" in message and "HTTPS=1" in message
+
+
+def test_a_broken_fee_file_stops_the_app_naming_the_file_and_the_key(
+    tmp_path, monkeypatch, own_community_file
+):
+    import yaml
+
+    from forms_app.core.community import CommunityDataError
+    from forms_app.core.fee_standards import FEES_DIR
+
+    raw = yaml.safe_load((FEES_DIR / "shanshui.yml").read_text(encoding="utf-8"))
+    raw["metered"][0]["unit_price_yuan"] = 3.1  # unquoted: would be read as a float
+    broken = tmp_path / "broken-fees.yml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("COMMUNITY_FILE", community_with_fees(tmp_path, own_community_file, broken))
+    with pytest.raises(CommunityDataError) as stopped:
+        create_app({"SITE_DIR": None})
+    message = str(stopped.value)
+    assert str(broken) in message and "metered.water.unit_price_yuan" in message
+    assert "带引号" in message
+
+
+def test_a_community_without_its_fee_file_stops_the_app(tmp_path, monkeypatch, own_community_file):
+    from forms_app.core.community import CommunityDataError
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    missing = tmp_path / "no-such-fees.yml"
+    monkeypatch.setenv("COMMUNITY_FILE", community_with_fees(tmp_path, own_community_file, missing))
+    with pytest.raises(CommunityDataError, match="没有找到收费标准文件"):
+        create_app({"SITE_DIR": None})

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from forms_app.core.clock import today
-from forms_app.core.community import load_community, load_data
+from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
+from forms_app.core.fee_standards import fee_file_for, fee_standards
 from tests.renovation.conftest import move_to
 from tests.support.households import register
 from tests.support.renovation import APPLY_URL, REFERENCE, application_fields
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.one_app_per_module
 COMMUNITY = load_community()
 RULES = load_data("renovation_rules.yml")
 LIMITS = COMMUNITY.renovation
+# Amounts (deposits, the 灭火器 rent) come from the community's fee file, as on the 缴费 page.
+FEES = fee_standards(COMMUNITY)
 
 
 def field_error(page: str, field_id: str) -> str:
@@ -258,7 +261,7 @@ def test_pending_application_has_no_permit(owner, client):
 
 @pytest.mark.parametrize("building", [1, 2, 9])
 def test_permit_of_approved_application_shows_that_buildings_entrance(app, owner, client, building):
-    fields = application_fields(building=building, wants_tarpaulin="y")
+    fields = application_fields(building=building, wants_tarpaulin="y", wants_extinguisher="y")
     page, status_url = owner.submit_ok(fields)
     move_to(app, REFERENCE.search(page).group(), ("approved", ""))
     status = client.get(status_url).get_data(as_text=True)
@@ -277,9 +280,48 @@ def test_permit_of_approved_application_shows_that_buildings_entrance(app, owner
     assert COMMUNITY["worker_gate"]["name"] in permit and "双证" in permit
     # Amounts the seed does not give are the community's own, and the example says so.
     assert "押金与服务（本小区规定）" in permit and "施工时间（本小区规定）" in permit
-    assert f"装修押金{LIMITS['deposit_yuan']}元" in permit
-    assert f"押金{LIMITS['tarpaulin_deposit_yuan']}元" in permit
+    assert f"装修押金{FEES.deposit('renovation').amount_text}元" in permit
+    assert f"借用彩条布：押金{FEES.deposit('tarpaulin').amount_text}元" in permit
+    rent = FEES.service("extinguisher")
+    assert f"租用灭火器：{rent.price_text}元/{rent.unit}" in permit
     assert 'class="example-notice"' in permit
+
+
+def test_the_form_offers_the_services_at_the_fee_files_amounts(client):
+    form = client.get(APPLY_URL).get_data(as_text=True)
+    rent = FEES.service("extinguisher")
+    assert f"借用彩条布（本小区押金{FEES.deposit('tarpaulin').amount_text}元，归还后退还）" in form
+    assert f"租用灭火器（本小区{rent.price_text}元/{rent.unit}）" in form
+
+
+def test_a_fee_file_without_deposits_leaves_them_off_the_form_and_the_permit(
+    app, owner, client, tmp_path
+):
+    """A deposit set to null (and a 灭火器 rent not in the price list) is not shown anywhere."""
+    import yaml
+
+    fee_raw = yaml.safe_load(fee_file_for(COMMUNITY).read_text(encoding="utf-8"))
+    fee_raw["deposits"]["renovation"]["amount_yuan"] = None
+    fee_raw["deposits"]["tarpaulin"]["amount_yuan"] = None
+    fee_raw["special_services"] = [
+        s for s in fee_raw["special_services"] if s["id"] != "extinguisher"
+    ]
+    fees_file = tmp_path / "fees.yml"
+    fees_file.write_text(yaml.safe_dump(fee_raw, allow_unicode=True), encoding="utf-8")
+    raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
+    raw["fees_file"] = str(fees_file)
+    community_file = tmp_path / "community.yml"
+    community_file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    app.config["COMMUNITY_FILE"] = str(community_file)
+    form = client.get(APPLY_URL).get_data(as_text=True)
+    assert "借用彩条布（收取押金，归还后退还）" in form and "租用灭火器</label>" in form
+    fields = application_fields(wants_tarpaulin="y", wants_extinguisher="y")
+    page, status_url = owner.submit_ok(fields)
+    move_to(app, REFERENCE.search(page).group(), ("approved", ""))
+    permit = client.get(status_url + "/permit").get_data(as_text=True)
+    assert "permit-deposit" not in permit and "装修押金" not in permit
+    assert "借用彩条布：收取押金，归还彩条布时退还。" in permit
+    assert "<li>租用灭火器。</li>" in permit
 
 
 def test_permit_of_building_12_marks_the_communitys_own_entrance(app, owner, client):

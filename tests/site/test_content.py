@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_community, load_data
+from forms_app.core.fee_standards import fee_file_for, fee_standards, price_text
 from tests.conftest import build_handbook
 
 HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
@@ -101,6 +102,12 @@ def page(site: Path, url: str) -> Page:
 @pytest.fixture(scope="module")
 def community():
     return load_community(DEFAULT_COMMUNITY_FILE)
+
+
+@pytest.fixture(scope="module")
+def fees(community):
+    """The example community's fee file (deposits, 灭火器 rent, the 缴费 page's standards)."""
+    return fee_standards(community)
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +312,7 @@ def test_home_sends_an_owner_to_the_four_tasks_in_one_tap(built_site):
         assert guide in links
 
 
-def test_renovation_procedure_page(built_site, community, rules):
+def test_renovation_procedure_page(built_site, community, rules, fees):
     guide = page(built_site, "owner/renovation")
     assert guide.titles(2) == ["办理流程", "办理地点", "所需资料", "在线申请"]
     for office in community.offices:
@@ -316,9 +323,8 @@ def test_renovation_procedure_page(built_site, community, rules):
     assert guide.items("所需资料") == len(rules["documents"])
     assert "/forms/renovation/apply" in guide.links("在线申请")
     # The seed has no renovation deposit: it is shown as the community's own.
-    assert f"本小区收取装修押金{community.renovation['deposit_yuan']}元" in guide.section(
-        "办理流程"
-    )
+    deposit = price_text(fees.deposit("renovation").amount)
+    assert f"本小区收取装修押金{deposit}元" in guide.section("办理流程")
     # The staff's own organisation stays in the staff handbook.
     assert "项目经理为总负责人" not in guide.text
 
@@ -375,16 +381,18 @@ def test_renovation_site_page_people_materials_waste_patrols(built_site, communi
     assert "客服助理" in patrols
 
 
-def test_renovation_services_page(built_site, community):
+def test_renovation_services_page(built_site, community, fees):
     services = page(built_site, "owner/renovation/services")
     titles = services.titles(2)
     assert titles[:2] == ["彩条布借用", "灭火器租赁"]
     tarpaulin = services.section("彩条布借用")
     # The seed says only 相应押金: the amount is the community's own.
-    assert f"相应押金（本小区为{community.renovation['tarpaulin_deposit_yuan']}元）" in tarpaulin
+    deposit = price_text(fees.deposit("tarpaulin").amount)
+    assert f"相应押金（本小区为{deposit}元）" in tarpaulin
     assert "退还押金" in tarpaulin
     extinguisher = services.section("灭火器租赁")
-    assert str(community.renovation["extinguisher_rent_yuan_per_month"]) in extinguisher
+    rent = fees.service("extinguisher")
+    assert f"本小区的租金为{price_text(rent.unit_price)}元/{rent.unit}" in extinguisher
     # The seed offers extinguishers for rent; it does not oblige anyone to keep one on site.
     assert "应配备" not in extinguisher and "需要灭火器的" in extinguisher
     text = services.text
@@ -523,9 +531,11 @@ def test_fees_page_payment_publication_and_other_services(built_site, community)
     fees = page(built_site, "owner/fees")
     assert fees.titles(2) == [
         "收费公示",
+        "收费标准",
         "怎么交费",
         "公共能源费",
         "打字、复印等商务服务",
+        "特约服务价目",
         "其他便民服务",
     ]
     assert fees.items("收费公示") == 3
@@ -545,8 +555,64 @@ def test_fees_page_payment_publication_and_other_services(built_site, community)
         assert fact in paying, fact
     assert "抄录计量表" in fees.section("公共能源费")
     assert "按规定的收费标准收取费用" in fees.section("打字、复印等商务服务")
+    assert "#特约服务价目" in fees.links("打字、复印等商务服务")
     others = fees.links("其他便民服务")
     assert "../renovation/services/" in others and "../move-in/#我们提供的帮助" in others
+
+
+def published_rows(fees_page: Page, title: str) -> list[tuple[str, ...]]:
+    """The rows of the table in a section, as the visible text of each cell."""
+    body = fees_page.section_html(title)
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [tuple(plain(c) for c in re.findall(r"<td>(.*?)</td>", row, re.S)) for row in rows][1:]
+
+
+def fees_published(site: Path, standards) -> None:
+    """Every price of the fee file is on the built 缴费 page, where it belongs, written as the
+    permit and the bills write it: the page and the bills read one file and cannot disagree."""
+    fees_page = page(site, "owner/fees")
+    management = fees_page.section("物业管理费")
+    unit_price = price_text(standards.management.unit_price)
+    assert f"物业管理费=收费面积×{unit_price}元/㎡·月" in management
+    if standards.vacant_rate < 1:
+        assert f"空置）的房屋：按标准的{standards.vacant_percent}收取" in management
+    assert f"物业管理费由{standards.undelivered_payer}交纳" in management
+    if standards.fixed_monthly:
+        assert published_rows(fees_page, "按月固定收费") == [
+            (item.name, f"{price_text(item.unit_price)}元/月") for item in standards.fixed_monthly
+        ]
+    assert published_rows(fees_page, "水电费") == [
+        (item.name, f"{price_text(item.unit_price)}元/{item.unit}") for item in standards.metered
+    ]
+    assert published_rows(fees_page, "公共能源费") == [
+        (item.name, f"{price_text(item.unit_price)}元/{item.unit}", item.split_label)
+        for item in standards.shared
+    ]
+    assert published_rows(fees_page, "特约服务价目") == [
+        (item.name, f"{price_text(item.unit_price)}元/{item.unit}")
+        for item in standards.special_services
+    ]
+    deposits = fees_page.section("押金")
+    for deposit in standards.deposits.values():
+        if deposit:
+            assert f"{deposit.name}：{price_text(deposit.amount)}元" in deposits
+    terms = fees_page.section("缴费期限")
+    assert f"缴费截止日：每月{standards.due_day}日" in terms and "次日起为逾期" in terms
+    if standards.late_fee_per_day:
+        assert f"逾期每天{price_text(standards.late_fee_per_day)}元" in terms
+    else:
+        assert "不收取滞纳金" in terms
+    assert "四舍五入到分" in fees_page.section("金额计算")
+
+
+def test_fees_page_publishes_the_fee_file(built_site, fees):
+    fees_published(built_site, fees)
+    fees_page = page(built_site, "owner/fees")
+    # The shipped fee file is the example: the standards say so where they are published.
+    assert fees.example and "示例小区的演示数据" in fees_page.section("收费标准")
+    assert "按月收取" in fees_page.section("缴费期限")
+    shared = fees_page.section("公共能源费")
+    assert "按您家收费面积所占的比例分摊" in shared and "各户平均分摊" not in shared
 
 
 def test_keys_and_moving_out_page(built_site, community):
@@ -700,6 +766,18 @@ def test_satisfaction_plan_page(built_staff_site):
 
 def test_editing_the_community_file_changes_the_site(tmp_path):
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
+    # The company's own fee file: other prices, a quarterly cycle, a fixed item, a 滞纳金.
+    fee_raw = yaml.safe_load(fee_file_for(load_community()).read_text(encoding="utf-8"))
+    fee_raw.pop("example")
+    fee_raw["settings"].update(billing_cycle="quarterly", due_day=10, late_fee_per_day="0.5")
+    fee_raw["management_fee"].update(unit_price_yuan="2.35", vacant_rate="1")
+    fee_raw["fixed_monthly"] = [{"id": "garbage", "name": "生活垃圾处理费", "amount_yuan": "8"}]
+    fee_raw["special_services"].append({"id": "fax", "name": "传真", "unit": "页", "price_yuan": 3})
+    fee_raw["shared"][1]["split"] = "household"
+    fee_raw["deposits"]["tarpaulin"]["amount_yuan"] = "150.5"
+    own_fees = tmp_path / "fees.yml"
+    own_fees.write_text(yaml.safe_dump(fee_raw, allow_unicode=True), encoding="utf-8")
+    raw["fees_file"] = str(own_fees)
     raw["renovation"]["clear_out_time"] = "20:30"
     raw["worker_gate"]["beside"] = "3号楼"
     raw["renovation"]["patrols"][1]["every_days"] = 3
@@ -719,8 +797,21 @@ def test_editing_the_community_file_changes_the_site(tmp_path):
     site = page(out, "owner/renovation/site")
     assert "小区次出入口（3号楼旁边）" in site.section("装修人员出入与双证")
     assert "12号楼2号车场出入口（9号楼旁边）（本小区指定）" in site.section("装修材料进出")
-    # A company's own file is not the example: no notice on any page.
-    assert "示例小区" not in (out / "index.html").read_text(encoding="utf-8")
+    # A company's own files are not the example: no notice on any page.
+    assert "示例" not in (out / "index.html").read_text(encoding="utf-8")
+    # Its fee file is what the 缴费 page publishes, and the renovation pages' amounts.
+    from forms_app.core.fee_standards import read_fee_standards
+
+    own = read_fee_standards(own_fees)
+    fees_published(out, own)
+    fees_page = page(out, "owner/fees")
+    assert "示例" not in fees_page.text
+    assert "收费周期：按季收取，每次交3个月的费用。" in fees_page.section("缴费期限")
+    assert "各户平均分摊" in fees_page.section("公共能源费")
+    assert "2.35元/㎡·月" in fees_page.section("物业管理费") and "同样按标准收取" in fees_page.text
+    assert "传真" in fees_page.section("特约服务价目")
+    assert ("公共用电分摊", "0.53元/度", "按户均摊") in published_rows(fees_page, "公共能源费")
+    assert "相应押金（本小区为150.50元）" in page(out, "owner/renovation/services").text
     assert "tel:075212345678" in page(out, "owner/repairs").links("怎么报修")
     control = page(staff, "renovation-control")
     assert "20:30后" in control.section("人员出入证件办理")

@@ -12,6 +12,12 @@ import re
 import pytest
 
 from forms_app.core.community import DEFAULT_COMMUNITY_FILE, EXAMPLE_NOTICE, load_community
+from forms_app.core.fee_standards import (
+    FEES_EXAMPLE_NOTICE,
+    fee_file_for,
+    fee_standards,
+    price_text,
+)
 from tests.site.test_content import FEE_REGULATION, Page, all_pages, page
 
 # A number and the Chinese next to it are written together: 30人, 19:00后, 2.2米, 每年2次.
@@ -53,18 +59,18 @@ def test_every_page_says_it_shows_the_example_community(built_site, built_staff_
 def test_values_the_seed_does_not_give_are_the_communitys_own(
     built_site, built_staff_site, community
 ):
-    """Deposit, 彩条布 and extinguisher amounts, the garage height, working hours: each is
-    introduced as this community's setting, never as the seed's rule."""
-    reno = community.renovation
+    """Deposit, 彩条布 and extinguisher amounts (from the fee file), the garage height, working
+    hours: each is introduced as this community's setting, never as the seed's rule."""
+    fees = fee_standards(community)
+    deposit = price_text(fees.deposit("renovation").amount)
+    tarpaulin = price_text(fees.deposit("tarpaulin").amount)
+    rent = fees.service("extinguisher")
     guide = page(built_site, "owner/renovation").section("办理流程")
-    assert f"本小区收取装修押金{reno['deposit_yuan']}元" in guide
+    assert f"本小区收取装修押金{deposit}元" in guide
     services = page(built_site, "owner/renovation/services")
-    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in services.section(
-        "彩条布借用"
-    )
-    assert (
-        f"本小区的租金为每具每月{reno['extinguisher_rent_yuan_per_month']}元"
-        in services.section("灭火器租赁")
+    assert f"相应押金（本小区为{tarpaulin}元）" in services.section("彩条布借用")
+    assert f"本小区的租金为{price_text(rent.unit_price)}元/{rent.unit}" in services.section(
+        "灭火器租赁"
     )
     assert "本小区规定的施工时间" in page(built_site, "owner/renovation/rules").section("施工时间")
     move_in = page(built_site, "owner/move-in")
@@ -72,13 +78,13 @@ def test_values_the_seed_does_not_give_are_the_communitys_own(
         "大件物品与车库限高"
     )
     control = page(built_staff_site, "renovation-control")
-    assert f"相应押金（本小区为{reno['tarpaulin_deposit_yuan']}元）" in control.section(
-        "客户满意关怀服务"
-    )
+    assert f"相应押金（本小区为{tarpaulin}元）" in control.section("客户满意关怀服务")
 
 
-def test_a_community_without_a_deposit_shows_none(tmp_path):
-    """``deposit_yuan: null`` leaves the deposit out of the procedure."""
+def test_a_fee_file_without_deposits_shows_none(tmp_path):
+    """A deposit set to null in the fee file is left out of the procedure, the services and the
+    缴费 page; the 灭火器 rent left out of the price list loses its amount. The community file
+    here is a company's own, the fee file still the example: every page says that."""
     import os
     import subprocess
     import sys
@@ -89,7 +95,16 @@ def test_a_community_without_a_deposit_shows_none(tmp_path):
     from tests.support.server import PROJECT_ROOT
 
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
-    raw["renovation"]["deposit_yuan"] = None
+    fee_raw = yaml.safe_load(fee_file_for(load_community()).read_text(encoding="utf-8"))
+    fee_raw["deposits"]["renovation"]["amount_yuan"] = None
+    fee_raw["deposits"]["tarpaulin"]["amount_yuan"] = None
+    fee_raw["special_services"] = [
+        s for s in fee_raw["special_services"] if s["id"] != "extinguisher"
+    ]
+    fees_file = tmp_path / "fees.yml"
+    fees_file.write_text(yaml.safe_dump(fee_raw, allow_unicode=True), encoding="utf-8")
+    raw.pop("example")
+    raw["fees_file"] = str(fees_file)
     changed = tmp_path / "community.yml"
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "site"
@@ -108,6 +123,19 @@ def test_a_community_without_a_deposit_shows_none(tmp_path):
     )
     procedure = page(out, "owner/renovation").section("办理流程")
     assert "装修押金" not in procedure and "验收" in procedure
+    services = page(out, "owner/renovation/services")
+    assert "相应押金，还彩条布时退还押金" in services.section("彩条布借用")
+    assert "本小区" not in services.section("灭火器租赁")
+    fees_page = page(out, "owner/fees")
+    assert "押金" not in [title for _level, title in fees_page.headings]
+    assert "灭火器" not in fees_page.section("特约服务价目")
+    banner = re.search(
+        r'<aside class="md-banner">(.*?)</aside>',
+        (out / "owner/fees/index.html").read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert banner and FEES_EXAMPLE_NOTICE in banner.group(1)
+    assert EXAMPLE_NOTICE not in banner.group(1)
 
 
 # --- The seed's rules, undistorted ----------------------------------------------------------------
