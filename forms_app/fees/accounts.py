@@ -126,3 +126,16 @@ def deposits_held(room_id: int) -> dict[str, int]:
     ):
         held[ref] += int(total or 0) if kind == DEPOSIT_IN else -int(total or 0)
     return {ref: amount for ref, amount in held.items() if amount > 0}
+
+def room_receipts(room_id: int, since=None) -> list:
+    """The household's receipts (收据), newest first; ``since`` (a local date): only those
+    issued on or after it (a new owner sees their own). The owner's receipt page is
+    ``fees_receipt.receipt`` (``receipt_views.py``)."""
+    from ..core.clock import local_date
+    from .models import FeeReceipt
+
+    found = db.session.scalars(
+        select(FeeReceipt).where(FeeReceipt.room_id == room_id).order_by(FeeReceipt.id.desc())
+    )
+    return [r for r in found if since is None or local_date(r.issued_at) >= since]
+

@@ -270,3 +270,34 @@ class FeeChase(db.Model):
     @property
     def step_label(self) -> str:
         return CHASE_STEPS.get(self.step, self.step)
+
+# A 减免 asked for at the counter waits for the 经理: only an approved request writes the
+# ledger's ``waiver`` entry (named here); a refused one writes nothing.
+WAIVER_PENDING, WAIVER_APPROVED, WAIVER_REFUSED = "pending", "approved", "refused"
+WAIVER_STATES = {WAIVER_PENDING: "待经理审批", WAIVER_APPROVED: "已批准", WAIVER_REFUSED: "未批准"}
+
+
+class FeeWaiverRequest(db.Model):
+    """A 减免 of one bill asked for by the desk with its reason, decided once by the 经理."""
+
+    __tablename__ = "fee_waiver_request"
+    __table_args__ = (Index("ix_fee_waiver_request_state", "community", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    room_id: Mapped[int] = mapped_column(ForeignKey("household_room.id"), index=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("fee_bill.id"))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=WAIVER_PENDING)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("fee_entry.id"), nullable=True)
+    submission_nonce: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+
+    @property
+    def state_label(self) -> str:
+        return WAIVER_STATES.get(self.state, self.state)

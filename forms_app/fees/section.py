@@ -16,6 +16,7 @@ PARTS = (
     ("meter_views", "/staff/fees/meters"),
     ("ledger_views", "/staff/fees/ledger"),
     ("report_views", "/staff/fees/reports"),
+    ("receipt_views", "/fees/receipts"),
 )
 
 
