@@ -127,6 +127,7 @@ def deposits_held(room_id: int) -> dict[str, int]:
         held[ref] += int(total or 0) if kind == DEPOSIT_IN else -int(total or 0)
     return {ref: amount for ref, amount in held.items() if amount > 0}
 
+
 def room_receipts(room_id: int, since=None) -> list:
     """The household's receipts (收据), newest first; ``since`` (a local date): only those
     issued on or after it (a new owner sees their own). The owner's receipt page is
@@ -139,3 +140,74 @@ def room_receipts(room_id: int, since=None) -> list:
     )
     return [r for r in found if since is None or local_date(r.issued_at) >= since]
 
+
+def refresh_bills(connection, bill_ids) -> None:
+    """Bring the bills' kept totals in step with their lines and live entries: call it in the
+    same transaction as any write to a bill's lines or to an entry naming a bill (an
+    adjustment, a payment, a waiver, an applied prepayment, a reversal). ``connection`` is
+    the transaction's Session or Connection. Recomputed from the source rows, never
+    incremented, so a bill's kept amount is always what its lines and entries say."""
+    from sqlalchemy import update
+
+    ids = sorted(set(bill_ids))
+    if not ids:
+        return
+    amounts = dict.fromkeys(ids, 0)
+    amounts.update(
+        connection.execute(
+            select(FeeBillLine.bill_id, func.sum(FeeBillLine.amount_fen))
+            .where(FeeBillLine.bill_id.in_(ids))
+            .group_by(FeeBillLine.bill_id)
+        ).all()
+    )
+    settled = {bill_id: (0, None) for bill_id in ids}
+    for bill_id, total, last_day in connection.execute(
+        select(FeeEntry.bill_id, func.sum(FeeEntry.amount_fen), func.max(FeeEntry.day))
+        .where(FeeEntry.bill_id.in_(ids), FeeEntry.kind.in_(SETTLING), live_entries())
+        .group_by(FeeEntry.bill_id)
+    ):
+        settled[bill_id] = (int(total or 0), last_day)
+    kept = {
+        row.id: row
+        for row in connection.execute(
+            select(
+                FeeBill.id,
+                FeeBill.amount_fen,
+                FeeBill.settled_fen,
+                FeeBill.settled_on,
+                FeeBill.due_on,
+            ).where(FeeBill.id.in_(ids))
+        )
+    }
+    for bill_id in ids:
+        amount = int(amounts[bill_id] or 0)
+        paid, last_day = settled[bill_id]
+        if paid >= amount:
+            on = last_day or kept[bill_id].due_on
+        else:
+            on = None
+        row = kept[bill_id]
+        if (row.amount_fen, row.settled_fen, row.settled_on) != (amount, paid, on):
+            connection.execute(
+                update(FeeBill)
+                .where(FeeBill.id == bill_id)
+                .values(amount_fen=amount, settled_fen=paid, settled_on=on)
+            )
+
+
+def kept_totals_problems(community: str) -> list[int]:
+    """Bills whose kept totals disagree with their lines and live entries (none, ever: the
+    tests check it after every kind of write)."""
+    bills = db.session.execute(
+        select(FeeBill.id, FeeBill.amount_fen, FeeBill.settled_fen).where(
+            FeeBill.community == community
+        )
+    ).all()
+    ids = [b.id for b in bills]
+    amounts = bill_amounts(ids)
+    settled = bill_settlements(ids)
+    return [
+        b.id
+        for b in bills
+        if b.amount_fen != amounts[b.id] or b.settled_fen != sum(settled[b.id].values())
+    ]

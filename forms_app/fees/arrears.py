@@ -26,7 +26,7 @@ from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
-from ..households.models import HouseholdPerson, HouseholdRoom
+from ..households.models import HouseholdPerson, HouseholdRoom, room_label
 from ..households.registry import active_clause
 from .accounts import live_entries
 from .models import (
@@ -35,7 +35,6 @@ from .models import (
     PREPAYMENT_APPLIED,
     WAIVER,
     FeeBill,
-    FeeBillLine,
     FeeChase,
     FeeEntry,
 )
@@ -74,43 +73,50 @@ def bucket_of(months: int) -> str:
     return "m7"
 
 
-def _line_totals():
-    return (
-        select(FeeBillLine.bill_id, func.sum(FeeBillLine.amount_fen).label("amount"))
-        .group_by(FeeBillLine.bill_id)
-        .subquery()
+def _open_bills_query(building: int | None = None, overdue_before: date | None = None):
+    """The bills with something due, from their kept totals (``accounts.refresh_bills``):
+    (bill id, room id, due date, period, still due 分); ``overdue_before``: only those due
+    before that day."""
+    due = FeeBill.amount_fen - FeeBill.settled_fen
+    query = select(
+        FeeBill.id, FeeBill.room_id, FeeBill.due_on, FeeBill.period, due.label("due")
+    ).where(
+        FeeBill.community == current_community().key,
+        FeeBill.settled_on.is_(None),
+        FeeBill.amount_fen > FeeBill.settled_fen,
     )
-
-
-def _settled_totals(kinds=(PAYMENT, PREPAYMENT_APPLIED, WAIVER), *conditions):
-    return (
-        select(FeeEntry.bill_id, func.sum(FeeEntry.amount_fen).label("settled"))
-        .where(FeeEntry.bill_id.is_not(None), FeeEntry.kind.in_(kinds), live_entries(), *conditions)
-        .group_by(FeeEntry.bill_id)
-        .subquery()
-    )
-
-
-def open_bills(building: int | None = None):
-    """(bill id, room id, due date, period, still due 分) of every bill with something due."""
-    lines, settled = _line_totals(), _settled_totals()
-    due = func.coalesce(lines.c.amount, 0) - func.coalesce(settled.c.settled, 0)
-    query = (
-        select(FeeBill.id, FeeBill.room_id, FeeBill.due_on, FeeBill.period, due.label("due"))
-        .join(lines, lines.c.bill_id == FeeBill.id)
-        .outerjoin(settled, settled.c.bill_id == FeeBill.id)
-        .where(FeeBill.community == current_community().key, due > 0)
-    )
+    if overdue_before is not None:
+        query = query.where(FeeBill.due_on < overdue_before)
     if building is not None:
         query = query.join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id).where(
             HouseholdRoom.building == building
         )
-    return db.session.execute(query).all()
+    return query
+
+
+def open_bills(building: int | None = None):
+    return db.session.execute(_open_bills_query(building)).all()
+
+
+@dataclass(frozen=True)
+class RoomRef:
+    """The few facts of a room a list of thousands shows (no ORM object per row)."""
+
+    id: int
+    code: str
+    kind: str
+    building: int | None
+    unit: int | None
+    number: str
+
+    @property
+    def label(self) -> str:
+        return room_label(self.kind, self.building, self.unit, self.number)
 
 
 @dataclass
 class Arrears:
-    room: HouseholdRoom
+    room: RoomRef
     buckets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
     bills: int = 0
     oldest_period: str = ""
@@ -128,46 +134,49 @@ class Arrears:
 
 
 def aging(day: date | None = None, building: int | None = None, overdue_only=False):
-    """Every household with something due, worst first, with its contact and last chase."""
+    """Every household with something due (or only overdue), worst first, with its contact
+    and its last chase. Three queries, however many households."""
     day = day or today()
+    bills = _open_bills_query(building, day if overdue_only else None).subquery()
+    rows = db.session.execute(
+        select(
+            bills,
+            HouseholdRoom.code,
+            HouseholdRoom.kind,
+            HouseholdRoom.building,
+            HouseholdRoom.unit,
+            HouseholdRoom.number,
+        ).join(HouseholdRoom, HouseholdRoom.id == bills.c.room_id)
+    ).all()
     found: dict[int, Arrears] = {}
-    rows = open_bills(building)
-    room_ids = {row.room_id for row in rows}
-    rooms = (
-        {
-            room.id: room
-            for room in db.session.scalars(
-                select(HouseholdRoom).where(HouseholdRoom.id.in_(room_ids))
-            )
-        }
-        if room_ids
-        else {}
-    )
     for row in rows:
-        entry = found.setdefault(row.room_id, Arrears(rooms[row.room_id]))
+        entry = found.get(row.room_id)
+        if entry is None:
+            room = RoomRef(row.room_id, row.code, row.kind, row.building, row.unit, row.number)
+            entry = found[row.room_id] = Arrears(room)
         entry.buckets[bucket_of(months_overdue(row.due_on, day))] += int(row.due)
         entry.bills += 1
         if not entry.oldest_period or row.period < entry.oldest_period:
             entry.oldest_period = row.period
-    if room_ids:
-        for person in db.session.scalars(
-            select(HouseholdPerson).where(
-                HouseholdPerson.room_id.in_(room_ids),
+    if found:
+        rooms = select(bills.c.room_id)
+        for room_id, name, mobile in db.session.execute(
+            select(HouseholdPerson.room_id, HouseholdPerson.name, HouseholdPerson.mobile).where(
+                HouseholdPerson.room_id.in_(rooms),
                 HouseholdPerson.primary_contact.is_(True),
                 active_clause(day),
             )
         ):
-            found[person.room_id].contact_name = person.name
-            found[person.room_id].contact_mobile = person.mobile
+            found[room_id].contact_name = name
+            found[room_id].contact_mobile = mobile
         latest = (
-            select(FeeChase.room_id, func.max(FeeChase.id).label("id"))
-            .where(FeeChase.room_id.in_(room_ids))
+            select(func.max(FeeChase.id))
+            .where(FeeChase.room_id.in_(rooms))
             .group_by(FeeChase.room_id)
-            .subquery()
         )
-        for chase in db.session.scalars(select(FeeChase).join(latest, latest.c.id == FeeChase.id)):
+        for chase in db.session.scalars(select(FeeChase).where(FeeChase.id.in_(latest))):
             found[chase.room_id].last_chase = chase
-    result = [a for a in found.values() if a.overdue > 0 or not overdue_only]
+    result = list(found.values())
     result.sort(key=lambda a: (-a.buckets["m7"], -a.buckets["m4_6"], -a.overdue, a.room.code))
     return result
 
@@ -179,7 +188,7 @@ def room_arrears(room_id: int, day: date | None = None) -> Arrears | None:
     for entry in aging(day, room.building):
         if entry.room.id == room_id:
             return entry
-    return Arrears(room)
+    return Arrears(RoomRef(room.id, room.code, room.kind, room.building, room.unit, room.number))
 
 
 def room_open_bills(room_id: int) -> list:
@@ -203,7 +212,7 @@ def record_chase(room_id: int, step: str, outcome: str, actor: str) -> FeeChase:
         raise ChaseRefused("这户没有欠费，无需催交。", "form")
     with write_transaction() as session:
         chase = FeeChase(
-            community=arrears.room.community,
+            community=current_community().key,
             room_id=room_id,
             step=step,
             arrears_fen=arrears.total,
@@ -265,50 +274,84 @@ def month_rates(period: str) -> dict[str, dict]:
     """Both 收缴率 of one month (YYYY-MM), for the community and each building."""
     key = current_community().key
     first, last = month_bounds(period)
-    of_room = select(HouseholdRoom.building).where(HouseholdRoom.id == FeeBill.room_id)
-    building = of_room.scalar_subquery()
+    building = HouseholdRoom.building
 
-    def billed_where(*conditions):
-        return db.session.execute(
-            select(building, func.sum(FeeBillLine.amount_fen))
-            .join(FeeBill, FeeBill.id == FeeBillLine.bill_id)
-            .where(FeeBill.community == key, *conditions)
-            .group_by(building)
-        ).all()
+    def bills_sum(*conditions):
+        return _by_building(
+            db.session.execute(
+                select(building, func.sum(FeeBill.amount_fen))
+                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
+                .where(FeeBill.community == key, *conditions)
+                .group_by(building)
+            ).all()
+        )
 
-    def entries_where(kinds, *conditions):
-        return db.session.execute(
-            select(building, func.sum(FeeEntry.amount_fen))
-            .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
-            .where(FeeBill.community == key, FeeEntry.kind.in_(kinds), live_entries(), *conditions)
-            .group_by(building)
-        ).all()
+    def entries_sum(kinds, bills_where=(), *conditions):
+        """Live entries of ``kinds`` on the community's bills (those matching ``bills_where``),
+        by building. The bills are picked first, by their own indexes, then their entries."""
+        bills = select(FeeBill.id).where(FeeBill.community == key, *bills_where)
+        return _by_building(
+            db.session.execute(
+                select(building, func.sum(FeeEntry.amount_fen))
+                .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
+                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
+                .where(
+                    FeeEntry.bill_id.in_(bills),
+                    FeeEntry.kind.in_(kinds),
+                    live_entries(),
+                    *conditions,
+                )
+                .group_by(building)
+            ).all()
+        )
 
+    def entries_on_days(kinds, *conditions):
+        """Live entries of ``kinds`` on bills, made on the days ``conditions`` pick."""
+        return _by_building(
+            db.session.execute(
+                select(building, func.sum(FeeEntry.amount_fen))
+                .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
+                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
+                .where(
+                    FeeEntry.community == key,
+                    FeeEntry.kind.in_(kinds),
+                    live_entries(),
+                    *conditions,
+                )
+                .group_by(building)
+            ).all()
+        )
+
+    in_month = and_(FeeEntry.day >= first, FeeEntry.day <= last)
     # 当月账单收缴率: the month's bills.
-    month_billed = _by_building(billed_where(FeeBill.period == period))
-    month_waived = _by_building(entries_where((WAIVER,), FeeBill.period == period))
-    month_collected = _by_building(entries_where(COLLECTED, FeeBill.period == period))
-    # 本月实收率: during the month, on any bill issued up to its end.
-    before = _by_building(billed_where(FeeBill.period < period))
-    settled_before = _by_building(
-        entries_where((PAYMENT, PREPAYMENT_APPLIED, WAIVER), FeeEntry.day < first)
-    )
-    waived_in = _by_building(
-        entries_where((WAIVER,), and_(FeeEntry.day >= first, FeeEntry.day <= last))
-    )
-    collected_in = _by_building(
-        entries_where(COLLECTED, and_(FeeEntry.day >= first, FeeEntry.day <= last))
-    )
-    buildings = sorted({b for b in (*month_billed, *before, *collected_in) if b is not None})
+    month_billed = bills_sum(FeeBill.period == period)
+    month_waived = entries_sum((WAIVER,), (FeeBill.period == period,))
+    month_collected = entries_sum(COLLECTED, (FeeBill.period == period,))
+    # 本月实收率: during the month, on any bill. What was due at the month's start: the bills
+    # of earlier periods still open then (settled on or after the first, or not yet), less
+    # what settled them before the first.
+    opening: dict[int | None, int] = defaultdict(int)
+    settled_before: dict[int | None, int] = defaultdict(int)
+    # Two conditions the settled_on index serves (one OR would scan every bill).
+    for still_open in (FeeBill.settled_on.is_(None), FeeBill.settled_on >= first):
+        open_then = and_(FeeBill.period < period, still_open)
+        for number, total in bills_sum(open_then).items():
+            opening[number] += total
+        for number, total in entries_sum(
+            (PAYMENT, PREPAYMENT_APPLIED, WAIVER), (open_then,), FeeEntry.day < first
+        ).items():
+            settled_before[number] += total
+    waived_in = entries_on_days((WAIVER,), in_month)
+    collected_in = entries_on_days(COLLECTED, in_month)
+    buildings = sorted({b for b in (*month_billed, *opening, *collected_in) if b is not None})
 
     def rates_for(pick) -> tuple[Rate, Rate]:
         bill_rate = Rate(
             "当月账单收缴率", pick(month_billed), pick(month_waived), pick(month_collected)
         )
-        opening = pick(before) - pick(settled_before)
         cash_rate = Rate(
             "本月实收率",
-            max(0, opening) + pick(month_billed),
+            max(0, pick(opening) - pick(settled_before)) + pick(month_billed),
             pick(waived_in),
             pick(collected_in),
         )
@@ -348,7 +391,7 @@ def week_figures(monday: date) -> dict:
             FeeEntry.day <= sunday,
         )
     )
-    households = aging(sunday)
+    households = aging(sunday, overdue_only=True)
     counts = dict.fromkeys(BUCKETS, 0)
     for entry in households:
         for bucket, amount in entry.buckets.items():

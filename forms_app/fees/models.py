@@ -75,6 +75,8 @@ class FeeBill(db.Model):
     __table_args__ = (
         UniqueConstraint("community", "room_id", "period", name="uq_fee_bill_room_period"),
         Index("ix_fee_bill_period", "community", "period"),
+        # The open bills (settled_on IS NULL), by period: arrears and the month's opening.
+        Index("ix_fee_bill_settled", "community", "settled_on", "period"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -87,6 +89,14 @@ class FeeBill(db.Model):
     due_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     issued_by: Mapped[str] = mapped_column(String(64))
+    # Kept in step with the lines and the live ledger entries, in the same transaction as any
+    # write to them (``accounts.refresh_bills``), so the arrears and the figures read open
+    # bills without summing every line and entry: the amount (sum of the lines), what settled
+    # it (live payments, applied prepayments and waivers), and the day it was fully settled
+    # (None while something is due).
+    amount_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    settled_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    settled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class FeeBillLine(db.Model):
@@ -270,6 +280,7 @@ class FeeChase(db.Model):
     @property
     def step_label(self) -> str:
         return CHASE_STEPS.get(self.step, self.step)
+
 
 # A 减免 asked for at the counter waits for the 经理: only an approved request writes the
 # ledger's ``waiver`` entry (named here); a refused one writes nothing.

@@ -115,7 +115,8 @@ def arrears():
     building = select_number(request.args.get("building"))
     if building not in current_community().buildings:
         building = None
-    overdue_only = request.args.get("overdue") == "1"
+    # Overdue only unless 含当期 is asked: a bill not yet due is not 欠费.
+    overdue_only = request.args.get("all") != "1"
     entries = reports.aging(building=building, overdue_only=overdue_only)
     fmt = request.args.get("fmt")
     if fmt in ("xlsx", "csv"):

@@ -53,6 +53,14 @@ def area_text(centi: int | None) -> str:
     return f"{Decimal(centi) / 100:.2f}"
 
 
+def room_label(kind: str, building: int | None, unit: int | None, number: str) -> str:
+    """3号楼1单元1201室, 商铺S-101, 车位B1-023 (a room's label, from its columns)."""
+    if kind == RESIDENCE and unit is not None:
+        return f"{building}号楼{unit}单元{number}室"
+    prefix = f"{building}号楼" if building is not None else ""
+    return f"{prefix}{ROOM_KINDS.get(kind, '')}{number}"
+
+
 class HouseholdRoom(db.Model):
     __tablename__ = "household_room"
     __table_args__ = (
@@ -75,10 +83,7 @@ class HouseholdRoom(db.Model):
 
     @property
     def label(self) -> str:
-        if self.kind == RESIDENCE and self.unit is not None:
-            return f"{self.building}号楼{self.unit}单元{self.number}室"
-        prefix = f"{self.building}号楼" if self.building is not None else ""
-        return f"{prefix}{ROOM_KINDS[self.kind]}{self.number}"
+        return room_label(self.kind, self.building, self.unit, self.number)
 
     @property
     def charge_area(self) -> Decimal | None:
