@@ -211,3 +211,49 @@ def kept_totals_problems(community: str) -> list[int]:
         for b in bills
         if b.amount_fen != amounts[b.id] or b.settled_fen != sum(settled[b.id].values())
     ]
+
+
+def _note_bills(session, _context, _instances) -> None:
+    """Before a flush: the bills whose lines or settling entries this flush writes."""
+    touched = session.info.setdefault("fee_bills_touched", set())
+    reversed_ids = session.info.setdefault("fee_entries_reversed", set())
+    for obj in session.new:
+        if isinstance(obj, (FeeBillLine, FeeEntry)) and obj.bill_id is not None:
+            touched.add(obj.bill_id)
+        if isinstance(obj, FeeEntry) and obj.reverses_id is not None:
+            reversed_ids.add(obj.reverses_id)
+
+
+def _refresh_noted(session, _context) -> None:
+    """After the flush, in its transaction: refresh those bills' kept totals, so no writer of
+    lines or entries through the session can leave them behind."""
+    touched = session.info.pop("fee_bills_touched", set())
+    reversed_ids = session.info.pop("fee_entries_reversed", set())
+    if not touched and not reversed_ids:
+        return
+    connection = session.connection()
+    if reversed_ids:
+        touched |= {
+            bill_id
+            for bill_id in connection.execute(
+                select(FeeEntry.bill_id).where(FeeEntry.id.in_(sorted(reversed_ids)))
+            ).scalars()
+            if bill_id is not None
+        }
+    refresh_bills(connection, touched)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, FeeBill) and obj.id in touched:
+            session.expire(obj, ["amount_fen", "settled_fen", "settled_on"])
+
+
+def keep_bill_totals() -> None:
+    """Listen on every ORM session once (fees' init_app): bill lines and ledger entries added
+    through a session refresh their bills' kept totals in the same transaction. Core inserts
+    on a connection (the bulk issuing of bills) set the totals themselves or call
+    ``refresh_bills``."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "before_flush", _note_bills):
+        event.listen(Session, "before_flush", _note_bills)
+        event.listen(Session, "after_flush_postexec", _refresh_noted)

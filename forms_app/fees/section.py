@@ -24,6 +24,9 @@ def init_app(app: Flask, url_prefix: str) -> None:
     import importlib
 
     from . import models  # noqa: F401  (the tables, for the migrations' autogenerate)
+    from .accounts import keep_bill_totals
+
+    keep_bill_totals()
 
     nav, home, audit = [], [], {}
     for name, prefix in PARTS:

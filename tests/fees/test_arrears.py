@@ -205,3 +205,52 @@ def test_odd_values_and_strangers(app, as_role, ledger):
     assert as_role("security").get(f"{PAGE}/arrears").status_code == 403
     with app.test_request_context():
         assert find_room(3, 1, "1201").id == ledger["room"]
+
+
+def test_lines_and_entries_added_through_the_session_keep_the_bills_totals(app):
+    """No writer can leave a bill's kept totals behind: adding a line or an entry (and a
+    reversal) through the ORM refreshes them in the same transaction."""
+    app.config["TODAY"] = TODAY.isoformat()
+    room, _ = register(app, 5, 1, "101", "王五", "13700137000")
+    with app.app_context():
+        row = FeeBill(
+            community="shanshui",
+            room_id=room,
+            period="2026-12",
+            due_on=date(2026, 12, 15),
+            issued_by="测试",
+        )
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(
+            FeeBillLine(community="shanshui", bill_id=row.id, item="x", label="x", amount_fen=900)
+        )
+        db.session.commit()
+        assert (row.amount_fen, row.settled_fen, row.settled_on) == (900, 0, None)
+        pay = FeeEntry(
+            community="shanshui",
+            room_id=room,
+            bill_id=row.id,
+            kind="payment",
+            amount_fen=900,
+            day=TODAY,
+            actor="测试",
+        )
+        db.session.add(pay)
+        db.session.commit()
+        assert (row.settled_fen, row.settled_on) == (900, TODAY)
+        db.session.add(
+            FeeEntry(
+                community="shanshui",
+                room_id=room,
+                kind="reversal",
+                amount_fen=900,
+                day=TODAY,
+                actor="测试",
+                reverses_id=pay.id,
+                reason="收错",
+            )
+        )
+        db.session.commit()
+        assert (row.settled_fen, row.settled_on) == (0, None)
+        assert kept_totals_problems("shanshui") == []
