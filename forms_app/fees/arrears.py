@@ -1,4 +1,5 @@
-"""Arrears and collection figures, from the bills' lines and the live ledger entries only.
+"""Arrears and collection figures, from the bills' lines and the live ledger entries only
+(through the totals each bill keeps in step with them, ``accounts.refresh_bills``).
 
 - Aging (账龄) per household: what is still due on each bill, by how long it has been overdue —
   当期 (not yet overdue), 1–3, 4–6 and over 6 months (a month started counts).
