@@ -10,7 +10,10 @@ from flask import Flask
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
+    from ..events import declare
     from . import commands, staff
 
     commands.init_app(app)
     staff.init_app(app, url_prefix)
+    # 过户, announced inside its transaction (fees keep the old owners' arrears on the room).
+    declare(app, "households.transfer", "过户")

@@ -23,6 +23,7 @@ from ..core.community import Community, current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
+from ..events import announce
 from .models import (
     OWNER,
     PERSON_ROLES,
@@ -544,6 +545,16 @@ def transfer(room_id: int, on: date, new_owners: list[NewPerson], reason: str) -
             f"过户：{before} → {'、'.join(p.name for p in added)}（{on.isoformat()} 起）",
             person_id=added[0].id,
             reason=reason,
+            actor=actor,
+        )
+        announce(
+            "households.transfer",
+            "household_room",
+            room.id,
+            room_id=room.id,
+            date=on,
+            old_owners=tuple(p.name for p in current if p.role == OWNER),
+            new_owners=tuple(p.name for p in added),
             actor=actor,
         )
 

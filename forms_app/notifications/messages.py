@@ -168,6 +168,21 @@ MESSAGES: dict[str, Message] = {
             "物业服务中心邀请{room}参加“{title}”，您的专属填写链接（仅限本户使用一次）：{link}",
             ("room", "title", "link"),
         ),
+        # 收费: a household's bill, to its 主要联系人 (one message per bill; one reminder).
+        Message(
+            "fees.bill_issued",
+            OWNER,
+            "账单已出",
+            "{room}{period}物业费账单已出，应缴{amount}元，请于{due_on}前缴纳。明细：{link}",
+            ("room", "period", "amount", "due_on", "link"),
+        ),
+        Message(
+            "fees.bill_due",
+            OWNER,
+            "缴费提醒",
+            "{room}{period}账单尚有{amount}元未缴，缴费截止日{due_on}。明细：{link}",
+            ("room", "period", "amount", "due_on", "link"),
+        ),
         # Any record: the status link again, sent by staff on request.
         Message(
             "status_link",
@@ -213,6 +228,13 @@ MESSAGES: dict[str, Message] = {
             "派工单",
             "派工单{reference}给{assignee}：{where}，{due}前完成。{link}",
             ("reference", "assignee", "where", "due", "link"),
+        ),
+        Message(
+            "fees.transfer_arrears",
+            STAFF,
+            "过户房屋有欠费",
+            "过户提醒：{room}尚有过户前欠费{amount}元（{count}张账单），请结清或由经理结转。{link}",
+            ("room", "amount", "count", "link"),
         ),
         Message(
             "renovation.patrol_overdue",

@@ -1,0 +1,120 @@
+"""我的办理 → 我的账单: the signed-in household's bills still due with their lines, the settled
+ones, receipts, the prepaid balance and deposits held; after 过户 the new owner sees the bills
+from their own month on (plus what the 经理 carried), never the former owners' bills."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from forms_app.core.clock import utcnow
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
+from forms_app.fees import billing
+from forms_app.fees.models import FeeBill
+from forms_app.households.models import HouseholdPerson, HouseholdRoom
+from forms_app.households.registry import NewPerson, find_room, transfer
+from forms_app.my_records.grants import COOKIE_KEY, _hash
+from forms_app.my_records.models import MyGrant
+from tests.support.households import register
+
+TODAY = date(2026, 12, 1)
+PAGE = "/forms/fees/"
+
+pytestmark = pytest.mark.one_app_per_module
+
+
+@contextmanager
+def db_of(app):
+    with app.test_request_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def web(app):
+    app.config["TODAY"] = TODAY.isoformat()
+    return app
+
+
+def signed_in(app, mobile: str):
+    """A browser holding a 我的办理 grant of the person with this mobile (as the code gives)."""
+    client = app.test_client()
+    token = secrets.token_urlsafe(16)
+    with db_of(app):
+        person = db.session.scalar(
+            select(HouseholdPerson)
+            .where(HouseholdPerson.mobile == mobile)
+            .order_by(HouseholdPerson.id.desc())
+        )
+        with write_transaction() as session:
+            session.add(
+                MyGrant(
+                    community="shanshui",
+                    token_hash=_hash(token),
+                    person_id=person.id,
+                    room_id=person.room_id,
+                    created_at=utcnow(),
+                    expires_at=utcnow() + timedelta(minutes=15),
+                    address="test",
+                )
+            )
+    with client.session_transaction() as session:
+        session[COOKIE_KEY] = token
+    return client
+
+
+def billed_room(app) -> int:
+    with db_of(app):
+        rid = find_room(1, 1, "101").id
+        with write_transaction() as session:
+            session.execute(
+                update(HouseholdRoom)
+                .where(HouseholdRoom.id == rid)
+                .values(charge_area_centi=8950, handover="occupied", handover_on=date(2020, 1, 1))
+            )
+    return rid
+
+
+def test_without_a_grant_the_page_sends_to_my_records_start(web):
+    response = web.test_client().get(PAGE)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/forms/my/start")
+
+
+def test_the_household_sees_its_bills_lines_and_balance(web):
+    billed_room(web)
+    register(web, 1, 1, "101", "张三", "13800138000", since=date(2015, 1, 1))
+    with db_of(web):
+        billing.issue_bills("2026-11", "测试")
+        billing.issue_bills("2026-12", "测试")
+        november = db.session.scalar(select(FeeBill).where(FeeBill.period == "2026-11"))
+        billing.add_adjustment(november.id, "-161.10", "首月免收", "经理")
+    client = signed_in(web, "13800138000")
+    response = client.get(PAGE)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "2026年12月：待缴 161.10 元" in html and "物业管理费" in html
+    assert "2026年11月：161.10 元，已结清" not in html  # adjusted to 0
+    assert "2026年11月：0.00 元，已结清" in html and "首月免收" in html
+    assert 'id="prepaid">0.00' in html
+    # 我的办理 links here.
+    assert 'href="/forms/fees/"' in client.get("/forms/my/").get_data(as_text=True)
+
+
+def test_after_a_transfer_the_new_owner_sees_only_their_own_bills(web):
+    rid = billed_room(web)
+    register(web, 1, 1, "101", "老业主", "13800138000", since=date(2015, 1, 1))
+    with db_of(web):
+        billing.issue_bills("2026-11", "测试")
+        transfer(rid, TODAY, [NewPerson("新业主", "13700137000", "owner", TODAY)], "买卖合同")
+        billing.issue_bills("2026-12", "测试")
+    html = signed_in(web, "13700137000").get(PAGE).get_data(as_text=True)
+    assert "2026年12月" in html and "2026年11月" not in html
+    assert "待缴 161.10 元" in html
+    # The former owner's grant ended with the 过户.
+    assert signed_in(web, "13800138000").get(PAGE).status_code == 302
