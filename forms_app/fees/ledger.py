@@ -213,16 +213,6 @@ def _entry(session, **values) -> FeeEntry:
     return entry
 
 
-def _refresh(session, bill_ids) -> None:
-    """Keep the bills' kept totals in step with the entries just written (``accounts``)."""
-    ids = {b for b in bill_ids if b}
-    # ``refresh_bills`` comes with the bills' kept totals (the bills part of the package).
-    refresh = getattr(accounts, "refresh_bills", None)
-    if ids and refresh is not None:
-        session.flush()
-        refresh(session, ids)
-
-
 def _recorded(nonce: str | None) -> AlreadyRecorded | None:
     """The refusal for a nonce recorded before (an entry or a waiver request), else None."""
     if not nonce:
@@ -371,7 +361,6 @@ def record_payment(
             entry = _entry(session, bill_id=None, amount_fen=remainder, reason="预存", **common)
             first = first or entry
         first.submission_nonce = nonce
-        _refresh(session, [bill.id for bill, _ in plan])
         record_audit(
             "fees.payment",
             target=room.label,
@@ -406,7 +395,6 @@ def apply_prepaid(room_id: int, bill_ids, nonce: str | None = None) -> int:
             )
             first = first or entry
         first.submission_nonce = nonce
-        _refresh(session, [bill.id for bill, _ in plan])
         applied = sum(share for _, share in plan)
         record_audit("fees.prepay_apply", target=room.label, detail=f"{yuan_text(applied)} 元")
     return applied
@@ -725,7 +713,7 @@ def _approve(session, found: FeeWaiverRequest, note: str) -> None:
         approved_by=actor_name(),
         actor=found.requested_by,
     )
-    _refresh(session, [found.bill_id])
+    session.flush()
     _decide(session, found, WAIVER_APPROVED, note, entry.id)
 
 
@@ -870,7 +858,6 @@ def reverse_entry(entry_id: int, reason: str) -> FeeEntry | FeeReceipt:
         if entry.room_id is not None and _balance_after(session, entry.room_id, [entry]) < 0:
             raise LedgerRefused("冲正后预存余额会小于 0：请先冲正用这笔预存抵扣的记录。")
         reversal = _reverse(session, entry, reason)
-        _refresh(session, [entry.bill_id])
         record_audit(
             "fees.reverse",
             target=f"台帐 #{entry.id}",
@@ -915,7 +902,6 @@ def void_receipt(receipt_id: int, reason: str) -> FeeReceipt:
             raise LedgerRefused(f"收据 {number_text(receipt.number)} 已经作废。")
         for entry in entries:
             _reverse(session, entry, f"收据 {number_text(receipt.number)} 作废：{reason}")
-        _refresh(session, [entry.bill_id for entry in entries])
         record_audit(
             "fees.void",
             target=f"收据 {number_text(receipt.number)}",

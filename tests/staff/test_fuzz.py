@@ -280,6 +280,8 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
         "claim_id": 1,
         "direction": "out",
         "digest": "1",
+        "receipt_id": 1,
+        "entry_id": 1,
     }
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
-from forms_app.fees import accounts
 from forms_app.fees.models import (
     FeeBanking,
     FeeBill,
@@ -54,8 +53,6 @@ def make_bill(app, room_id: int, period: str, amount_fen: int, community: str = 
                 )
             )
             session.flush()
-            if hasattr(accounts, "refresh_bills"):
-                accounts.refresh_bills(session, [bill.id])
             return bill.id
 
 
