@@ -1135,10 +1135,15 @@ def reconcile_due(day: date) -> tuple[FeeReconciliation | None, int | None, bool
     if last is not None:
         days = (day - last.date_to).days
         return last, days, days > RECONCILE_EVERY_DAYS
-    first = db.session.scalar(
+    first = first_entry_day()
+    return None, None, first is not None and (day - first).days > RECONCILE_EVERY_DAYS
+
+
+def first_entry_day() -> date | None:
+    """The ledger's first business day (None while it is empty)."""
+    return db.session.scalar(
         select(func.min(FeeEntry.day)).where(FeeEntry.community == community_key())
     )
-    return None, None, first is not None and (day - first).days > RECONCILE_EVERY_DAYS
 
 
 def record_reconciliation(

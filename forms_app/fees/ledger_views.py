@@ -695,8 +695,7 @@ def _reconcile_page(status=200, error=None, values=None):
     last, days, overdue = ledger.reconcile_due(day)
     date_from = last.date_to + timedelta(days=1) if last else None
     if date_from is None:
-        first = min((e.day for e in ledger.entries_between(date(2000, 1, 1), day)), default=day)
-        date_from = first
+        date_from = ledger.first_entry_day() or day
     date_from = min(date_from, day)
     date_to = _date_arg("date_to", day)
     date_from = _date_arg("date_from", date_from)

@@ -864,3 +864,27 @@ def test_the_owner_sees_their_own_receipts_only(fees):
     assert client.get(f"/forms/fees/receipts/{foreign.id}").status_code == 404
     with fees.app_context():
         assert [r.id for r in accounts.room_receipts(fees.room_id)] == [receipt.id]
+
+
+def test_the_staff_home_shows_waivers_cash_to_bank_and_a_late_reconciliation(fees, as_role):
+    run(
+        fees,
+        ledger.request_waiver,
+        fees.room_id,
+        bill_id=fees.oct,
+        amount_fen=100,
+        reason="协商",
+        approve_now=False,
+        nonce=nonce(1),
+    )
+    pay(fees, 20000, bills=[fees.oct], n=2)
+    manager = as_role(roles.MANAGER).get("/forms/staff/").get_data(as_text=True)
+    assert 'id="home-waivers"' in manager
+    fees.config["TODAY"] = (TODAY + timedelta(days=4)).isoformat()
+    finance = as_role(roles.FINANCE).get("/forms/staff/").get_data(as_text=True)
+    assert 'id="home-unbanked"' in finance and "199.00" not in finance
+    assert "200.00" in finance and 'id="home-reconcile"' in finance
+    assert 'id="home-waivers"' not in finance
+    assert 'id="home-unbanked"' not in as_role(roles.SERVICE).get("/forms/staff/").get_data(
+        as_text=True
+    )
