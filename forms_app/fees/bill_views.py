@@ -115,7 +115,7 @@ def _listing() -> Listing:
     building = None
     raw_building = request.args.get("building", "").strip()
     if raw_building:
-        if raw_building.isdigit() and len(raw_building) <= 3:
+        if re.fullmatch(r"[0-9]{1,3}", raw_building):
             building = int(raw_building)
         else:
             errors["building"] = "楼号须是数字，例如 3。"

@@ -6,6 +6,7 @@ once the period's bill is issued."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -48,7 +49,7 @@ def _period(raw) -> tuple[Period, str]:
 
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 3 else None
+    return int(raw) if re.fullmatch(r"[0-9]{1,3}", raw) else None
 
 
 @bp.get("/")
@@ -218,7 +219,7 @@ def _save(pairs, room_id, period_text):
     return (period, saved), None
 
 
-@bp.post("/rooms/<int:room_id>")
+@bp.post("/rooms/<int:room_id>/readings")
 @staff_required("fees.meters")
 def save_room(room_id: int):
     found = _room_or_404(room_id)
@@ -252,7 +253,7 @@ def public():
     return _form_page("fees/staff/meter_public.html", period, _rows(_public_pairs(), period, None))
 
 
-@bp.post("/public")
+@bp.post("/public/readings")
 @staff_required("fees.meters")
 def save_public():
     pairs = _public_pairs()

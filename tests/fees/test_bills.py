@@ -424,3 +424,64 @@ def test_transfer_leaves_arrears_on_the_room_and_the_manager_may_carry_them(web,
         f"{PAGE}/{old_id}/carry", data={"csrf_token": token, "target": new_id, "note": "再来"}
     )
     assert again.status_code in (400, 403)
+
+
+# ----- PostgreSQL: two runs at once ------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_app(postgres_url, tmp_path, monkeypatch):
+    from tests.support.postgres import app_on_postgres
+
+    with app_on_postgres(
+        postgres_url, tmp_path / "instance", monkeypatch, TODAY=TODAY.isoformat()
+    ) as app:
+        yield app
+
+
+def test_two_issue_runs_at_once_bill_each_room_once(pg_app):
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from tests.support.postgres import wait_for_blocked
+
+    with db_of(pg_app):
+        rooms = four_rooms()
+    outcomes: list[int] = []
+
+    def run() -> None:
+        with pg_app.test_request_context():
+            outcomes.append(billing.issue_bills("2026-12", "测试").issued)
+            db.session.remove()
+
+    engine = create_engine(pg_app.config["PG_URL"])
+    with engine.connect() as other:
+        # A third writer holds one of the bills (uncommitted): both runs queue behind it.
+        other.execute(
+            text(
+                "INSERT INTO fee_bill (community, room_id, period, months, payer_kind, "
+                "payer_name, due_on, issued_at, issued_by, amount_fen, settled_fen) VALUES "
+                "('shanshui', :room, '2026-12', 1, 'household', '', '2026-12-15', now(), 'x', 0, 0)"
+            ),
+            {"room": rooms["occupied"]},
+        )
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        wait_for_blocked(other, 2)
+        other.rollback()  # it gives up: the two runs race for every bill
+    for thread in threads:
+        thread.join(timeout=60)
+    engine.dispose()
+    assert sorted(outcomes) == [0, 4]
+    with db_of(pg_app):
+        assert db.session.scalar(select(func.count()).select_from(FeeBill)) == 4
+        lines = db.session.scalar(select(func.count()).select_from(FeeBillLine))
+        assert lines == 4 * len(billing.lines_of(bill_of(rooms["occupied"]).id))
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(AuditLog).where(AuditLog.action == "fees.issue")
+            )
+            == 1
+        )

@@ -64,8 +64,9 @@ def readings(app) -> list[tuple]:
 
 
 def send(client, url, **fields):
+    """The page's form sent (it posts to the page's path + /readings)."""
     token = csrf_token_from(client.get(url).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **fields})
+    return client.post(url.split("?")[0] + "/readings", data={"csrf_token": token, **fields})
 
 
 def test_room_by_room_with_the_previous_reading_shown(web, room, engineer):
