@@ -207,6 +207,7 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         "person_id": 1,
         "key_id": 1,
         "claim_id": 1,
+        "bill_id": 1,
         "direction": "out",
         "digest": "1",
     }
