@@ -529,7 +529,7 @@ def index():
     actor = actor if actor in actors else ""
     lines = ledger.describe(ledger.entries_between(day, day, actor or None))
     summary = ledger.summarize(ledger.describe(ledger.entries_between(day, day)))
-    unbanked = ledger.unbanked(day)
+    unbanked = ledger.unbanked_totals(day)
     last, days, overdue = ledger.reconcile_due(today())
     role = current_staff().role
     return render_template(
@@ -542,8 +542,8 @@ def index():
         lines=lines,
         summary=summary,
         methods=METHODS,
-        unbanked_cash=sum(x.signed for x in unbanked if x.entry.method == "cash"),
-        unbanked_cheque=sum(x.signed for x in unbanked if x.entry.method == "cheque"),
+        unbanked_cash=unbanked["cash"],
+        unbanked_cheque=unbanked["cheque"],
         last_reconciled=last,
         reconcile_days=days,
         reconcile_overdue=overdue,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +67,7 @@ METHODS = {
 }
 # What is banked from the counter: cash and cheques.
 BANKED_METHODS = ("cash", "cheque")
+UNBANKED_WHERE = "banking_id IS NULL AND method IN ('cash', 'cheque')"
 
 
 class FeeBill(db.Model):
@@ -158,6 +160,15 @@ class FeeEntry(db.Model):
     __table_args__ = (
         Index("ix_fee_entry_room", "room_id", "created_at"),
         Index("ix_fee_entry_day", "community", "day"),
+        # The counter's cash and cheques not banked yet (a few days' worth, however long the
+        # ledger grows).
+        Index(
+            "ix_fee_entry_unbanked",
+            "community",
+            "day",
+            sqlite_where=text(UNBANKED_WHERE),
+            postgresql_where=text(UNBANKED_WHERE),
+        ),
         # A deposit is refunded once: one deposit_out per deposit reference.
         UniqueConstraint("community", "kind", "deposit_ref", name="uq_fee_entry_deposit"),
     )

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
+# The counter's cash and cheques not banked yet (fees/models.py: UNBANKED_WHERE).
+UNBANKED_WHERE = "banking_id IS NULL AND method IN ('cash', 'cheque')"
+
 revision = "0014_fees"
 down_revision = "0013_households"
 branch_labels = None
@@ -219,6 +222,13 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_fee_entry_banking_id"), ["banking_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_fee_entry_bill_id"), ["bill_id"], unique=False)
         batch_op.create_index("ix_fee_entry_day", ["community", "day"], unique=False)
+        batch_op.create_index(
+            "ix_fee_entry_unbanked",
+            ["community", "day"],
+            unique=False,
+            sqlite_where=sa.text(UNBANKED_WHERE),
+            postgresql_where=sa.text(UNBANKED_WHERE),
+        )
         batch_op.create_index(batch_op.f("ix_fee_entry_receipt_id"), ["receipt_id"], unique=False)
         batch_op.create_index("ix_fee_entry_room", ["room_id", "created_at"], unique=False)
 
@@ -273,6 +283,7 @@ def downgrade():
     with op.batch_alter_table("fee_entry", schema=None) as batch_op:
         batch_op.drop_index("ix_fee_entry_room")
         batch_op.drop_index(batch_op.f("ix_fee_entry_receipt_id"))
+        batch_op.drop_index("ix_fee_entry_unbanked")
         batch_op.drop_index("ix_fee_entry_day")
         batch_op.drop_index(batch_op.f("ix_fee_entry_bill_id"))
         batch_op.drop_index(batch_op.f("ix_fee_entry_banking_id"))
