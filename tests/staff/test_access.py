@@ -208,6 +208,8 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         "key_id": 1,
         "claim_id": 1,
         "bill_id": 1,
+        "receipt_id": 1,
+        "entry_id": 1,
         "direction": "out",
         "digest": "1",
     }
