@@ -553,6 +553,8 @@ def test_fees_page_payment_publication_and_other_services(built_site, community)
         "维修费",
     ):
         assert fact in paying, fact
+    # Bills online: 我的办理 (and 房屋认证 for a household not registered yet).
+    assert {"/forms/my/start", "/forms/households/claim"} <= set(fees.links("怎么交费"))
     assert "抄录计量表" in fees.section("公共能源费")
     assert "按规定的收费标准收取费用" in fees.section("打字、复印等商务服务")
     assert "#特约服务价目" in fees.links("打字、复印等商务服务")
