@@ -7,7 +7,7 @@ example's, with 40 buildings of 2 units × 26 floors × 10 rooms: 20,800 rooms),
 ``COMMUNITY_FILE`` at it with a temporary ``INSTANCE_PATH``, and migrates a fresh SQLite
 database (the registry's migration seeds the rooms from that file). It then writes an xlsx of
 ``--rows`` rows (one owner per room: building written 2 / 2号楼 / 2栋, a float or text area, an
-入住日期) and times, in this process, what ``flask households import`` does:
+入住日期, 交房状态 已入住 on that day) and times, in this process, what ``flask households import`` does:
 
 - reading and checking the cells alone (done before the write lock is taken);
 - the dry run (read and check every cell, match every row to the registry; stores nothing);
@@ -75,7 +75,20 @@ def ledger(path: Path, rows: int) -> Path:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("房屋台账")
-    sheet.append(["楼栋", "单元", "房号", "收费面积", "业主姓名", "手机号", "身份", "入住日期"])
+    sheet.append(
+        [
+            "楼栋",
+            "单元",
+            "房号",
+            "收费面积",
+            "业主姓名",
+            "手机号",
+            "身份",
+            "入住日期",
+            "交房状态",
+            "交房日期",
+        ]
+    )
     written = 0
     for building in range(1, BUILDINGS + 1):
         for unit in range(1, UNITS + 1):
@@ -86,6 +99,7 @@ def ledger(path: Path, rows: int) -> Path:
                         return path
                     spelled = (building, f"{building}号楼", f"{building}栋")[written % 3]
                     area = round(60 + (written % 9000) / 100, 2)  # a float cell, two decimals
+                    since = date(2015 + written % 10, 1 + written % 12, 1 + written % 28)
                     sheet.append(
                         [
                             spelled,
@@ -95,7 +109,9 @@ def ledger(path: Path, rows: int) -> Path:
                             f"业主{written:05d}",
                             f"139{written:08d}",
                             "业主",
-                            date(2015 + written % 10, 1 + written % 12, 1 + written % 28),
+                            since,
+                            "已入住",
+                            since,
                         ]
                     )
                     written += 1
@@ -151,6 +167,7 @@ def main() -> int:
                 "import (checked and stored)", lambda: importing.import_file(path, path.name)
             )
             assert report.applied and report.people_added == args.rows, report.counts_text()
+            assert report.handovers_changed == args.rows, report.counts_text()
             print(f"{'':<34} {report.counts_text()}")
             db.session.remove()
             rooms, people, changes = counts()
@@ -159,6 +176,7 @@ def main() -> int:
                 "the same file again", lambda: importing.import_file(path, path.name)
             )
             assert report.applied and report.people_added == 0 and report.areas_changed == 0
+            assert report.handovers_changed == 0, report.counts_text()
             db.session.remove()
             assert counts() == (rooms, people, changes)
             exported = folder / "export.xlsx"
@@ -167,6 +185,7 @@ def main() -> int:
                 "dry run of the export", lambda: importing.dry_run(exported, exported.name)
             )
             assert report.clean and report.people_added == 0 and report.areas_changed == 0
+            assert report.handovers_changed == 0, report.counts_text()
         for label, value in (("dry run", dry), ("import", stored), ("second import", again)):
             if value > TARGET_SECONDS:
                 print(f"MISSED: {label} took {value:.1f} s (target {TARGET_SECONDS:.0f} s)")

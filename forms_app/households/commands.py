@@ -30,8 +30,13 @@ def seed_command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--apply", "apply_", is_flag=True, help="导入（不加此项只检查，不保存任何内容）。")
 def import_command(file: Path, apply_: bool) -> None:
-    """Import the company's 房屋台账 (xlsx): a dry run listing every problem; --apply imports."""
-    from .importing import dry_run, import_file
+    """Import the company's 房屋台账 (xlsx): a dry run listing every problem; --apply imports.
+
+    Optional columns 交房状态 (未交房/空置/已入住) and 交房日期 set a room's 交房 state; a room
+    no row gives them for keeps its state, so an import without them leaves rooms 未交房 (fees
+    bill those to the developer, and no owner gets a bill).
+    """
+    from .importing import HANDOVER_NOTE, dry_run, import_file
 
     report = import_file(file, file.name) if apply_ else dry_run(file, file.name)
     for problem in report.problems:
@@ -47,8 +52,9 @@ def import_command(file: Path, apply_: bool) -> None:
     else:
         click.echo(f"检查通过（未保存）：{report.counts_text()}。加 --apply 导入。")
     click.echo(
-        "导入只新增人员和更新收费面积，不会结束文件中没有的已登记人员（过户、迁出请单独办理）。"
+        "导入只新增人员和更新收费面积、交房状态，不会结束文件中没有的已登记人员（过户、迁出请单独办理）。"
     )
+    click.echo(HANDOVER_NOTE)
 
 
 @click.command("export")

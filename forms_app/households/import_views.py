@@ -94,6 +94,7 @@ def _page(status: int = 200, error: str = ""):
         max_rows=MAX_ROWS,
         headers=importing.REQUIRED_HEADERS,
         optional=importing.OPTIONAL_HEADERS,
+        handover_note=importing.HANDOVER_NOTE,
     ), status
 
 

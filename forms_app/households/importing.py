@@ -5,6 +5,10 @@ before anything is stored: a file with any problem imports nothing, and the dry 
 every problem by Excel row and column. A clean file is stored in one write transaction:
 
 - 收费面积 is set on each room the file names (a change is logged);
+- the 交房 state (交房状态 未交房 / 空置 / 已入住 and 交房日期) is set on each room whose rows
+  give it (a change is logged); a room no row gives it for keeps its state, so an import
+  without those columns leaves every room as it was (a seeded room 未交房, which fees bill to
+  the developer);
 - each person not already standing on the room with the same mobile and 身份 (the same name
   and 身份 when the row has no mobile) is added; nobody is ever ended by an import (过户 and
   迁出 are separate acts), so importing the same file twice changes nothing;
@@ -39,6 +43,7 @@ from ..web.typed_input import clean_line, is_unreadable
 from .fields import MOBILE, normalize_mobile
 from .models import (
     FAMILY,
+    HANDOVER_STATES,
     OWNER,
     PERSON_ROLES,
     RESIDENCE,
@@ -69,10 +74,24 @@ BUILDING, UNIT, NUMBER, AREA, NAME, MOBILE_HEADER = (
     "手机号",
 )
 ROLE, SINCE, KIND, LEASE_END = "身份", "入住日期", "房屋类型", "租约到期日"
+HANDOVER, HANDOVER_ON = "交房状态", "交房日期"
 REQUIRED_HEADERS = (BUILDING, UNIT, NUMBER, AREA, NAME, MOBILE_HEADER)
-OPTIONAL_HEADERS = (ROLE, SINCE, KIND, LEASE_END)
+OPTIONAL_HEADERS = (ROLE, SINCE, KIND, LEASE_END, HANDOVER, HANDOVER_ON)
 # The export's column order (the import takes any order).
-EXPORT_HEADERS = (BUILDING, UNIT, NUMBER, KIND, AREA, NAME, MOBILE_HEADER, ROLE, SINCE, LEASE_END)
+EXPORT_HEADERS = (
+    BUILDING,
+    UNIT,
+    NUMBER,
+    KIND,
+    AREA,
+    NAME,
+    MOBILE_HEADER,
+    ROLE,
+    SINCE,
+    LEASE_END,
+    HANDOVER,
+    HANDOVER_ON,
+)
 # Other names companies' 台账 use for the same columns.
 HEADER_ALIASES = {
     "楼号": BUILDING,
@@ -91,6 +110,13 @@ ROLE_NAMES = {label: code for code, label in PERSON_ROLES.items()} | {
     "租客": TENANT,
 }
 KIND_NAMES = {label: code for code, label in ROOM_KINDS.items()}
+# Exactly the three words (no synonyms: 已交房 could mean either 空置 or 已入住).
+HANDOVER_NAMES = {label: code for code, label in HANDOVER_STATES.items()}
+# What the page and the command say about a file without the 交房 columns.
+HANDOVER_NOTE = (
+    "不填交房状态的房屋保持原来的交房状态：新建的房屋都是“未交房”，物业费按未交房向开发商收取，"
+    "业主收不到账单。已交房的房屋请填写交房状态（空置或已入住）和交房日期。"
+)
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old .xls (and encrypted xlsx)
@@ -137,6 +163,7 @@ class Report:
     people_added: int = 0
     people_present: int = 0  # already standing on their room: left as they are
     areas_changed: int = 0
+    handovers_changed: int = 0
     rooms_added: int = 0  # 商铺 / 车位 new to the registry
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
@@ -156,7 +183,7 @@ class Report:
         return (
             f"共 {self.rows} 行、{self.rooms} 户；新增登记 {self.people_added} 人，"
             f"已登记未变 {self.people_present} 人，收费面积变更 {self.areas_changed} 户，"
-            f"新增商铺/车位 {self.rooms_added} 间"
+            f"交房状态变更 {self.handovers_changed} 户，新增商铺/车位 {self.rooms_added} 间"
         )
 
     def to_dict(self, keep: int = MAX_KEPT_PROBLEMS) -> dict:
@@ -188,6 +215,8 @@ class Row:
     since: date
     lease_end: date | None
     columns: dict[str, str]  # header -> column letter, for problems found later
+    handover: str | None = None  # None: the row does not say (the room keeps its state)
+    handover_on: date | None = None
 
     @property
     def has_person(self) -> bool:
@@ -505,6 +534,7 @@ class _Reader:
                     )
                 elif lease_end < since:
                     self.problem(line, LEASE_END, "租约到期日不能早于入住日期。")
+        handover, handover_on = self._handover(line, values)
         if not name and (mobile_text or role_text or (raw_since not in (None, ""))):
             self.problem(
                 line, NAME, "请填写姓名（只登记房屋、不登记人员时，姓名、手机号、身份都留空）。"
@@ -526,7 +556,51 @@ class _Reader:
             since,
             lease_end,
             self.letters,
+            handover,
+            handover_on,
         )
+
+    def _handover(self, line: int, values: dict) -> tuple[str | None, date | None]:
+        """交房状态 and 交房日期 (the rules of ``registry.set_room_facts``): (None, None) when
+        the row leaves both empty."""
+        state_text = _text(values.get(HANDOVER))
+        raw_on = values.get(HANDOVER_ON)
+        on_text = _text(raw_on)
+        if not state_text:
+            if on_text:
+                self.problem(
+                    line,
+                    HANDOVER if HANDOVER in self.letters else HANDOVER_ON,
+                    "填写了交房日期，请同时填写交房状态（未交房、空置或已入住）。",
+                )
+            return None, None
+        state = HANDOVER_NAMES.get(state_text)
+        if state is None:
+            self.problem(
+                line,
+                HANDOVER,
+                f"交房状态“{state_text}”无法识别：只能填未交房、空置或已入住。",
+            )
+        on = None
+        if on_text:
+            on = _date(raw_on)
+            if on is None:
+                self.problem(
+                    line, HANDOVER_ON, f"交房日期“{on_text}”无效：请填写日期，如 2020-05-01。"
+                )
+            elif state == UNDELIVERED:
+                self.problem(line, HANDOVER_ON, "未交房的房屋不能填写交房日期。")
+            elif on > self.day:
+                self.problem(line, HANDOVER_ON, f"交房日期 {on.isoformat()} 晚于今天。")
+            elif on.year < 1900:
+                self.problem(line, HANDOVER_ON, f"交房日期 {on.isoformat()} 不合理。")
+        elif state is not None and state != UNDELIVERED:
+            self.problem(
+                line,
+                HANDOVER_ON if HANDOVER_ON in self.letters else HANDOVER,
+                f"{state_text}的房屋须填写交房日期（请增加“交房日期”列）。",
+            )
+        return state, on
 
 
 def _text_name(value) -> str:
@@ -596,9 +670,22 @@ class _RoomPlan:
     old_area: int | None = None
     area: int | None = None
     area_row: int = 0
+    old_handover: tuple[str, date | None] = (UNDELIVERED, None)
+    handover: tuple[str, date | None] | None = None  # None: no row says
+    handover_row: int = 0
     people: list[Row] = field(default_factory=list)
     seen: dict = field(default_factory=dict)  # person key -> row line
     has_primary: bool = False  # a 主要联系人 stands on the room already
+
+    @property
+    def handover_changed(self) -> bool:
+        return self.handover is not None and self.handover != self.old_handover
+
+
+def _handover_text(handover: tuple[str, date | None]) -> str:
+    """已入住（2020-05-01）, as ``registry.set_room_facts`` logs it."""
+    state, on = handover
+    return HANDOVER_STATES.get(state, state) + (f"（{on.isoformat()}）" if on else "")
 
 
 def _plan(rows: list[Row], report: Report, session) -> dict[str, _RoomPlan]:
@@ -607,13 +694,15 @@ def _plan(rows: list[Row], report: Report, session) -> dict[str, _RoomPlan]:
     key = community_key()
     day = today()
     rooms = {
-        code: (room_id, kind, area)
-        for room_id, code, kind, area in session.execute(
+        code: (room_id, kind, area, (state, on if state != UNDELIVERED else None))
+        for room_id, code, kind, area, state, on in session.execute(
             select(
                 HouseholdRoom.id,
                 HouseholdRoom.code,
                 HouseholdRoom.kind,
                 HouseholdRoom.charge_area_centi,
+                HouseholdRoom.handover,
+                HouseholdRoom.handover_on,
             ).where(HouseholdRoom.community == key)
         )
     }
@@ -645,7 +734,7 @@ def _plan(rows: list[Row], report: Report, session) -> dict[str, _RoomPlan]:
                 continue
             plan = _RoomPlan(row.code, row)
             if known is not None:
-                plan.room_id, _kind, plan.old_area = known
+                plan.room_id, _kind, plan.old_area, plan.old_handover = known
                 plan.new = False
             plans[row.code] = plan
         if row.area is not None:
@@ -659,6 +748,22 @@ def _plan(rows: list[Row], report: Report, session) -> dict[str, _RoomPlan]:
                         AREA,
                         f"{row.label} 的收费面积与第 {plan.area_row} 行（{area_text(plan.area)}）"
                         f"不一致：同一户只能有一个收费面积。",
+                    )
+                )
+        if row.handover is not None:
+            given = (row.handover, row.handover_on)
+            if plan.handover is None:
+                plan.handover, plan.handover_row = given, row.line
+            elif plan.handover != given:
+                column = HANDOVER if plan.handover[0] != row.handover else HANDOVER_ON
+                report.add(
+                    Problem(
+                        row.line,
+                        row.columns[column],
+                        column,
+                        f"{row.label} 的交房状态与第 {plan.handover_row} 行"
+                        f"（{_handover_text(plan.handover)}）不一致："
+                        "同一户只能有一个交房状态和交房日期。",
                     )
                 )
         if row.has_person:
@@ -707,6 +812,8 @@ def _plan(rows: list[Row], report: Report, session) -> dict[str, _RoomPlan]:
     for plan in plans.values():
         if plan.area is not None and plan.area != plan.old_area:
             report.areas_changed += 1
+        if plan.handover_changed:
+            report.handovers_changed += 1
         if plan.room_id is None:
             report.rooms_added += 1
         new = []
@@ -747,7 +854,8 @@ def _store(plans: dict[str, _RoomPlan], report: Report, session, actor: str) -> 
                     "unit": None,
                     "number": p.first.number,
                     "charge_area_centi": p.area,
-                    "handover": UNDELIVERED,
+                    "handover": (p.handover or p.old_handover)[0],
+                    "handover_on": (p.handover or p.old_handover)[1],
                     "created_at": now,
                 }
                 for p in new_rooms
@@ -770,6 +878,13 @@ def _store(plans: dict[str, _RoomPlan], report: Report, session, actor: str) -> 
     ]
     if area_updates:
         session.execute(update(HouseholdRoom), area_updates)
+    handover_updates = [
+        {"id": p.room_id, "handover": p.handover[0], "handover_on": p.handover[1]}
+        for p in plans.values()
+        if not p.new and p.handover_changed
+    ]
+    if handover_updates:
+        session.execute(update(HouseholdRoom), handover_updates)
     people = []
     changes = []
     for p in plans.values():
@@ -781,6 +896,13 @@ def _store(plans: dict[str, _RoomPlan], report: Report, session, actor: str) -> 
                 parts.append(f"收费面积 {area_text(p.area)} ㎡")
         elif p.area is not None and p.area != p.old_area:
             parts.append(f"收费面积 {area_text(p.old_area) or '未登记'} → {area_text(p.area)} ㎡")
+        if p.handover_changed:
+            parts.append(
+                f"交房状态 {_handover_text(p.handover)}"
+                if p.new
+                else f"交房状态 {HANDOVER_STATES.get(p.old_handover[0], p.old_handover[0])} → "
+                f"{_handover_text(p.handover)}"
+            )
         for row in p.people:
             people.append(
                 {
@@ -912,6 +1034,8 @@ def export_rows(day: date | None = None) -> Iterator[list]:
             HouseholdRoom.unit,
             HouseholdRoom.number,
             HouseholdRoom.charge_area_centi,
+            HouseholdRoom.handover,
+            HouseholdRoom.handover_on,
         )
         .where(HouseholdRoom.community == key)
         .order_by(
@@ -931,9 +1055,13 @@ def export_rows(day: date | None = None) -> Iterator[list]:
             ROOM_KINDS.get(room.kind, room.kind),
             area,
         ]
+        handover = [
+            HANDOVER_STATES.get(room.handover, room.handover),
+            room.handover_on if room.handover != UNDELIVERED else None,
+        ]
         standing = people.get(room.id)
         if not standing:
-            yield [*place, None, None, None, None, None]
+            yield [*place, None, None, None, None, None, *handover]
             continue
         for person in standing:
             yield [
@@ -943,6 +1071,7 @@ def export_rows(day: date | None = None) -> Iterator[list]:
                 PERSON_ROLES.get(person.role, person.role),
                 person.since,
                 person.lease_end if person.role == TENANT else None,
+                *handover,
             ]
 
 
@@ -956,7 +1085,16 @@ def write_export(target, day: date | None = None) -> int:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="房屋台账")
-    widths = {BUILDING: 8, UNIT: 8, NUMBER: 12, KIND: 10, AREA: 12, NAME: 14, MOBILE_HEADER: 14}
+    widths = {
+        BUILDING: 8,
+        UNIT: 8,
+        NUMBER: 12,
+        KIND: 10,
+        AREA: 12,
+        NAME: 14,
+        MOBILE_HEADER: 14,
+        HANDOVER: 10,
+    }
     for index, header in enumerate(EXPORT_HEADERS):
         sheet.column_dimensions[_letter(index)].width = widths.get(header, 12)
     sheet.append(list(EXPORT_HEADERS))
@@ -966,10 +1104,23 @@ def write_export(target, day: date | None = None) -> int:
     since_cell.number_format = "yyyy-mm-dd"
     lease_cell = WriteOnlyCell(sheet)
     lease_cell.number_format = "yyyy-mm-dd"
+    handover_cell = WriteOnlyCell(sheet)
+    handover_cell.number_format = "yyyy-mm-dd"
     count = 0
-    for building, unit, number, kind, area, name, mobile, role, since, lease_end in export_rows(
-        day
-    ):
+    for (
+        building,
+        unit,
+        number,
+        kind,
+        area,
+        name,
+        mobile,
+        role,
+        since,
+        lease_end,
+        handover,
+        handover_on,
+    ) in export_rows(day):
         row = [building, unit, safe_cell(number), kind]
         if area is None:
             row.append(None)
@@ -983,6 +1134,12 @@ def write_export(target, day: date | None = None) -> int:
             else:
                 cell.value = value
                 row.append(cell)
+        row.append(handover)
+        if handover_on is None:
+            row.append(None)
+        else:
+            handover_cell.value = handover_on
+            row.append(handover_cell)
         sheet.append(row)
         count += 1
     workbook.save(target)

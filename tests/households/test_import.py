@@ -19,13 +19,17 @@ from forms_app.core.extensions import db
 from forms_app.households import importing
 from forms_app.households.models import (
     FAMILY,
+    OCCUPIED,
     OWNER,
     SHOP,
     TENANT,
+    UNDELIVERED,
+    VACANT,
     HouseholdChange,
     HouseholdPerson,
     HouseholdRoom,
 )
+from forms_app.households.registry import find_room, set_room_facts
 from tests.support.forms import csrf_token_from
 from tests.support.households import register
 
@@ -323,6 +327,8 @@ def test_the_export_reimports_cleanly_and_changes_nothing(app, tmp_path):
     register(app, 1, 1, "101", "张三", "13800138000", since=date(2018, 3, 4))
     register(app, 1, 1, "101", "无手机", None, role=FAMILY)
     register(app, 2, 2, "1802", "租客", "13900139000", role=TENANT, lease_end=date(2099, 1, 31))
+    set_handover(app, "1-1-101", OCCUPIED, date(2018, 3, 4))
+    set_handover(app, "2-2-1802", VACANT, date(2019, 6, 30))
     seed = xlsx(
         tmp_path / "seed.xlsx",
         [*HEADER, "房屋类型"],
@@ -354,13 +360,155 @@ def test_the_export_reimports_cleanly_and_changes_nothing(app, tmp_path):
     assert len(rows) - 1 == room_count + 1
     assert ("B2-7", "车位", None, "车主", "13700137000") in [(r[2], *r[3:7]) for r in rows]
     assert (None, None, "S-1", "商铺", 12.3, None, None) in [r[:7] for r in rows]
+    assert list(rows[0][-2:]) == ["交房状态", "交房日期"]
+    handovers = {(r[0], r[1], r[2]): r[-2:] for r in rows[1:]}
+    assert handovers[(1, 1, "101")] == ("已入住", datetime(2018, 3, 4))
+    assert handovers[(2, 2, "1802")] == ("空置", datetime(2019, 6, 30))
+    assert handovers[(1, 1, "102")] == ("未交房", None)
+    assert handovers[(None, None, "S-1")] == ("未交房", None)
     again = run(app, "import", str(out), "--apply")
     assert again.exit_code == 0, again.output
     assert "新增登记 0 人" in again.output and "已登记未变 4 人" in again.output
     assert "收费面积变更 0 户" in again.output and "新增商铺/车位 0 间" in again.output
+    assert "交房状态变更 0 户" in again.output
     after = counts(app)
     assert after["people"] == before["people"] and after["changes"] == before["changes"]
     assert after["rooms"] == before["rooms"]
+    assert handover_of(app, "1-1-101") == (OCCUPIED, date(2018, 3, 4))
+
+
+# ----- 交房状态 and 交房日期 -------------------------------------------------------------------
+
+HANDOVER_HEADER = [*HEADER, "交房状态", "交房日期"]
+
+
+def set_handover(app, code: str, state: str, on: date | None) -> None:
+    building, unit, number = code.split("-")
+    with app.test_request_context():
+        room = find_room(int(building), int(unit), number)
+        set_room_facts(room.id, room.charge_area_centi, state, on, "测试")
+
+
+def handover_of(app, code: str) -> tuple:
+    with app.app_context():
+        room = db.session.scalar(select(HouseholdRoom).where(HouseholdRoom.code == code))
+        return room.handover, room.handover_on
+
+
+def test_handover_columns_set_the_state_and_a_second_import_changes_nothing(app, tmp_path):
+    set_handover(app, "1-1-301", OCCUPIED, date(2019, 1, 2))  # back to 未交房 by the file
+    set_handover(app, "1-1-302", VACANT, date(2019, 1, 2))  # not in the columns: kept
+    path = xlsx(
+        tmp_path / "交房.xlsx",
+        [*HANDOVER_HEADER, "房屋类型"],
+        [
+            [1, 1, 101, 89.5, "张三", "13800138000", "已入住", datetime(2020, 5, 1)],
+            [1, 1, 101, None, "张小三", "13800138001", None, None],  # says nothing: fine
+            [1, 1, 101, None, "张太太", "13800138002", "已入住", "2020/05/01"],  # the same
+            [1, 1, 102, 70, None, None, " 空置 ", "2021-03-04"],  # a room without people
+            [1, 1, 201, 70, "李四", "13900139000", "未交房", None],  # already 未交房
+            [1, 1, 202, 70, "王五", "13700137000", None, None],  # says nothing
+            [1, 1, 301, 70, None, None, "未交房", ""],
+            [1, 1, 302, 70, None, None, "", None],
+            [None, None, "S-9", 20, None, None, "已入住", "2022-02-02", "商铺"],
+        ],
+    )
+    before = counts(app)
+    checked = run(app, "import", str(path))
+    assert checked.exit_code == 0, checked.output
+    assert "交房状态变更 4 户" in checked.output  # 101, 102, 301 and the new S-9
+    assert "不填交房状态的房屋保持原来的交房状态" in checked.output
+    assert counts(app) == before
+    assert handover_of(app, "1-1-101") == (UNDELIVERED, None)
+
+    done = run(app, "import", str(path), "--apply")
+    assert done.exit_code == 0, done.output
+    assert "交房状态变更 4 户" in done.output
+    assert handover_of(app, "1-1-101") == (OCCUPIED, date(2020, 5, 1))
+    assert handover_of(app, "1-1-102") == (VACANT, date(2021, 3, 4))
+    assert handover_of(app, "1-1-201") == (UNDELIVERED, None)
+    assert handover_of(app, "1-1-202") == (UNDELIVERED, None)
+    assert handover_of(app, "1-1-301") == (UNDELIVERED, None)
+    assert handover_of(app, "1-1-302") == (VACANT, date(2019, 1, 2))
+    assert handover_of(app, "S-9") == (OCCUPIED, date(2022, 2, 2))
+    with app.app_context():
+        summaries = {
+            code: summary
+            for code, summary in db.session.execute(
+                select(HouseholdRoom.code, HouseholdChange.summary)
+                .join(HouseholdRoom, HouseholdRoom.id == HouseholdChange.room_id)
+                .where(HouseholdChange.action == "import")
+            )
+        }
+    assert "交房状态 未交房 → 已入住（2020-05-01）" in summaries["1-1-101"]
+    assert "交房状态 未交房 → 空置（2021-03-04）" in summaries["1-1-102"]
+    assert "交房状态 已入住 → 未交房" in summaries["1-1-301"]
+    assert "交房状态 已入住（2022-02-02）" in summaries["S-9"]
+    assert "交房状态" not in summaries["1-1-201"] and "交房状态" not in summaries["1-1-202"]
+    assert "交房状态" not in summaries["1-1-302"]  # only its 收费面积 changed
+    after = counts(app)
+
+    again = run(app, "import", str(path), "--apply")
+    assert again.exit_code == 0, again.output
+    assert "交房状态变更 0 户" in again.output and "收费面积变更 0 户" in again.output
+    assert {k: v for k, v in counts(app).items() if k != "imports"} == {
+        k: v for k, v in after.items() if k != "imports"
+    }
+
+
+def test_bad_handover_cells_are_refused_by_row_and_column_and_nothing_is_stored(app, tmp_path):
+    path = xlsx(
+        tmp_path / "交房有误.xlsx",
+        HANDOVER_HEADER,
+        [
+            [1, 1, 101, 80, "张三", "13800138000", "已入住", "2020-05-01"],  # 2: fine
+            [1, 1, 102, 80, "李四", "13900139000", "已入住", None],  # 3: no date
+            [1, 1, 201, 80, None, None, "空置", "2099-01-01"],  # 4: in the future
+            [1, 1, 202, 80, None, None, "已交房", "2020-01-01"],  # 5: unknown word
+            [1, 1, 301, 80, None, None, "未交房", "2020-01-01"],  # 6: date for 未交房
+            [1, 1, 302, 80, None, None, None, "2020-01-01"],  # 7: date without a state
+            [1, 1, 401, 80, None, None, "空置", "2020-13-01"],  # 8: not a date
+            [1, 1, 101, None, "张太太", "13800138002", "空置", "2020-05-01"],  # 9: state ≠ 2
+            [1, 1, 101, None, "张小三", "13800138001", "已入住", "2020-06-01"],  # 10: date ≠ 2
+        ],
+    )
+    before = counts(app)
+    result = run(app, "import", str(path), "--apply")
+    assert result.exit_code == 1
+    expected = [
+        "第 3 行 H 列（交房日期）：已入住的房屋须填写交房日期",
+        "第 4 行 H 列（交房日期）：交房日期 2099-01-01 晚于今天",
+        "第 5 行 G 列（交房状态）：交房状态“已交房”无法识别：只能填未交房、空置或已入住",
+        "第 6 行 H 列（交房日期）：未交房的房屋不能填写交房日期",
+        "第 7 行 G 列（交房状态）：填写了交房日期，请同时填写交房状态",
+        "第 8 行 H 列（交房日期）：交房日期“2020-13-01”无效",
+        "第 9 行 G 列（交房状态）：1号楼1单元101室 的交房状态与第 2 行（已入住（2020-05-01））不一致",
+        "第 10 行 H 列（交房日期）：1号楼1单元101室 的交房状态与第 2 行（已入住（2020-05-01））不一致",
+    ]
+    for line in expected:
+        assert line in result.output, line
+    assert "共发现 8 处问题，未导入任何内容" in result.output
+    assert counts(app) == before
+    assert handover_of(app, "1-1-101") == (UNDELIVERED, None)
+
+
+def test_a_handover_state_without_the_date_column_is_refused(app, tmp_path):
+    path = xlsx(
+        tmp_path / "无日期列.xlsx",
+        [*HEADER, "交房状态"],
+        [
+            [1, 1, 101, 80, "张三", "13800138000", "已入住"],
+            [1, 1, 102, 80, "李四", "13900139000", "未交房"],
+        ],
+    )
+    before = counts(app)
+    result = run(app, "import", str(path), "--apply")
+    assert result.exit_code == 1
+    assert "第 2 行 G 列（交房状态）：已入住的房屋须填写交房日期（请增加“交房日期”列）" in (
+        result.output
+    )
+    assert "第 3 行" not in result.output
+    assert counts(app) == before
 
 
 # ----- the staff page ------------------------------------------------------------------------
@@ -379,6 +527,8 @@ def test_the_page_checks_then_imports_the_very_same_file(app, as_role):
     client = as_role(roles.SERVICE_LEAD)
     page = client.get(PAGE).get_data(as_text=True)
     assert "已登记但文件中没有的人员不会被移除" in page
+    assert "交房状态" in page and "不填交房状态的房屋保持原来的交房状态" in page
+    assert "物业费按未交房向开发商收取" in page
     assert "导出房屋台账" not in page  # export is the 经理's
     before = counts(app)
     content = xlsx_bytes(HEADER, CLEAN_ROWS)
