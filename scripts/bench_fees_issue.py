@@ -6,7 +6,8 @@ Uses the community file of ``scripts/bench_households.py`` (40 buildings, 20,800
 example's fee standards) on a fresh SQLite database in a temporary ``INSTANCE_PATH``, imports
 ``--rows`` households from its 房屋台账 (one owner per room, with 收费面积 and 入住日期), stores
 two months of water and electricity readings for every room and of the public meters, then
-marks every room handed over (the 台账 has no 交房 column), then times what
+marks the rooms the 台账 does not name handed over too (it sets 已入住 for its own), then
+times what
 ``flask bills issue --month 2026-12`` does:
 
 - the issue (read the registry, the readings and the contacts; compute every line; write the
@@ -123,8 +124,8 @@ def main() -> int:
             path = ledger(folder / "台账.xlsx", args.rows)
             report, _ = timed("import the households", lambda: importing.import_file(path, "x"))
             assert report.applied, report.counts_text()
-            # The 台账 has no 交房 column: every room handed over (the households' bills, and
-            # one message each to the 主要联系人).
+            # The 台账 sets 已入住 for its rooms; those it does not name are handed over too,
+            # so every room is billed to a household (and messages its 主要联系人).
             with write_connection() as connection:
                 connection.execute(
                     update(HouseholdRoom).values(handover="occupied", handover_on=date(2020, 1, 1))
