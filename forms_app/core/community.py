@@ -20,6 +20,16 @@ DEFAULT_COMMUNITY_FILE = DATA_DIR / "community.yml"
 
 # Shown on every handbook page and every app page while an example community file is in use:
 # its amounts, phone number, hours and sizes are not in the source documents.
+# libyaml's parser where PyYAML was built with it (the wheels are): the same data as
+# ``yaml.safe_load``, several times faster (every process reads the data files at start-up).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(stream):
+    """``yaml.safe_load`` on libyaml's parser where PyYAML has it."""
+    return yaml.load(stream, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 EXAMPLE_NOTICE = "示例小区：金额、电话、时间、尺寸等为演示数据，不是本小区的实际规定。"
 
 
@@ -190,7 +200,7 @@ def load_community(path: str | Path | None = None) -> Community:
     """
     source = Path(path or os.environ.get("COMMUNITY_FILE") or DEFAULT_COMMUNITY_FILE)
     with open(source, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+        raw = load_yaml(handle)
     return Community(raw, source)
 
 
@@ -213,7 +223,7 @@ def load_data(name: str):
     if not path.exists():
         return None
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return load_yaml(handle)
 
 
 @lru_cache(maxsize=16)

@@ -24,7 +24,7 @@ import jinja2
 import yaml
 
 from ..accounts.roles import ROLE_LABELS
-from ..core.community import DATA_DIR, Community
+from ..core.community import DATA_DIR, Community, load_yaml
 from .handbook_sections import Handbook, Section
 
 TRAINING_DIR = DATA_DIR / "training"
@@ -127,7 +127,7 @@ def _path(source, role: str, entries, handbook: Handbook) -> tuple[Section, ...]
 
 
 def read_paths(path: Path, handbook: Handbook) -> dict[str, tuple[Section, ...]]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     paths = raw.get("paths") if isinstance(raw, dict) else None
     if not isinstance(paths, dict):
         _fail(path, "缺少 paths（每个角色的阅读路径）")
@@ -210,7 +210,7 @@ def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: i
         rendered = environment.from_string(path.read_text(encoding="utf-8")).render(
             community=community
         )
-        raw = yaml.safe_load(rendered)
+        raw = load_yaml(rendered)
     except (jinja2.TemplateError, yaml.YAMLError) as error:
         _fail(path, f"无法读取: {error}")
     if not isinstance(raw, dict):
