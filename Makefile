@@ -48,8 +48,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The suite starts about a hundred Python processes (test workers, gunicorn servers, flask
+# commands, handbook builds): with PYTHONDONTWRITEBYTECODE set in the environment each would
+# compile the app and the tests anew, so make test keeps the (git-ignored) bytecode caches.
 test: install lint
-	$(VENV)/bin/pytest
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest
 
 clean:
 	rm -rf site site-staff .pytest_cache
