@@ -28,7 +28,13 @@ from tests.support.fuzz import watch_nul
 from tests.support.once import once_per_run
 from tests.support.postgres import postgres_server
 from tests.support.server import PROJECT_ROOT, LiveServer
-from tests.support.staff import PASSWORD, ROLE_USERS, create_staff, login
+from tests.support.staff import (
+    PASSWORD,
+    ROLE_USERS,
+    create_role_accounts,
+    create_staff,
+    login,
+)
 
 HANDBOOK_READER = "handbook"
 
@@ -173,8 +179,7 @@ def runner(app):
 @pytest.fixture
 def staff_accounts(app):
     """One account per role; usernames are the role codes."""
-    for role, username in ROLE_USERS.items():
-        create_staff(app, username, role, PASSWORD)
+    create_role_accounts(app, ROLE_USERS, PASSWORD)
     return ROLE_USERS
 
 

@@ -32,6 +32,32 @@ def create_staff(
     assert result.exit_code == 0, result.output
 
 
+def create_role_accounts(app: Flask, users: dict[str, str], password: str = PASSWORD) -> None:
+    """One account per role (``{role: username}``) on the app's database, each made as
+    ``accounts create`` makes it (the account, its audit entry by the command line), all in
+    one write transaction: the command commits each on its own, ten commits a test."""
+    from forms_app.accounts.audit import record_audit
+    from forms_app.accounts.cli import CLI_ACTOR
+    from forms_app.accounts.models import StaffUser
+    from forms_app.accounts.passwords import hash_password
+    from forms_app.accounts.roles import role_label
+    from forms_app.core.database import write_transaction
+
+    with app.app_context(), write_transaction() as session:
+        for role, username in users.items():
+            session.add(
+                StaffUser(
+                    username=username,
+                    display_name="",
+                    role=role,
+                    password_hash=hash_password(password),
+                )
+            )
+            record_audit(
+                "user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR
+            )
+
+
 def login(
     client_or_page,
     username: str,
