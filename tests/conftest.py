@@ -337,3 +337,27 @@ def desktop(browser):
     yield page
     context.close()
     assert not blocked, f"requests to outside hosts: {blocked}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist the files are handed to the test processes in this order (``--dist loadfile
+    --no-loadscope-reorder``): the modules marked ``long_module`` first, then the files with
+    the most tests first, as xdist's own reordering does. A long module left to the end would
+    keep one process running alone while the others have finished."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def rank(tests: list) -> tuple[bool, int]:
+        return (tests[0].get_closest_marker("long_module") is None, -len(tests))
+
+    items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one test process more than the machine has cores. A third of the suite's
+    time is spent waiting (on the browser, live servers, worker processes, PostgreSQL locks),
+    so a process per core leaves the cores idle that long."""
+    return (os.cpu_count() or 1) + 1

@@ -24,6 +24,8 @@ from sqlalchemy import create_engine, text
 from tests.support.server import BIN, PROJECT_ROOT, free_port
 from tests.support.staff import LOGIN_PATH
 
+pytestmark = pytest.mark.long_module
+
 TODAY = date(2026, 12, 1)  # inside the shipped surveys' windows
 PASSWORD = "correct-horse-9"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

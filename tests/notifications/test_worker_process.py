@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from forms_app.core.database import write_transaction
 from forms_app.notifications.models import DELIVERED, INTERRUPTED, SENT
 from forms_app.notifications.outbox import enqueue
@@ -15,6 +17,8 @@ from tests.support.endpoints import FakeRobot, wait_until
 from tests.support.server import BIN, PROJECT_ROOT
 
 from .conftest import outbox
+
+pytestmark = pytest.mark.long_module
 
 
 def start_worker(robot_url: str) -> subprocess.Popen:

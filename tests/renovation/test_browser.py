@@ -20,7 +20,7 @@ from tests.support.browser import PHONE
 from tests.support.photos import camera_photo
 from tests.support.renovation import REFERENCE
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long_module]
 
 
 @pytest.fixture

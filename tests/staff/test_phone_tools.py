@@ -28,7 +28,7 @@ from tests.support.staff import PASSWORD, create_staff, login
 
 from .test_served import server_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long_module]
 
 TODAY = date(2026, 5, 10)
 TAP = 44

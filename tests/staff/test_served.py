@@ -24,6 +24,8 @@ from tests.support.renovation import application_values, filed
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, PASSWORD, create_staff, login
 
+pytestmark = pytest.mark.long_module
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FIXED_TODAY = date(2026, 5, 10)
 

@@ -14,7 +14,7 @@ from forms_app.accounts import roles
 from tests.support.browser import PHONE, guard_outside_hosts
 from tests.support.staff import login
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long_module]
 
 PASSWORD = "correct-horse-9"
 
