@@ -18,7 +18,13 @@ from pathlib import Path
 
 import yaml
 
-from .community import DATA_DIR, Community, CommunityDataError, ExampleCommunityInProduction
+from .community import (
+    DATA_DIR,
+    Community,
+    CommunityDataError,
+    ExampleCommunityInProduction,
+    load_yaml,
+)
 
 FEES_DIR = DATA_DIR / "fees"
 CYCLES = {"monthly": ("按月", 1), "quarterly": ("按季", 3), "yearly": ("按年预交", 12)}
@@ -291,7 +297,7 @@ def read_fee_standards(path: Path) -> FeeStandards:
     if not path.is_file():
         raise CommunityDataError(f"没有找到收费标准文件 {path}（每个小区一份，以小区 id 命名）。")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise CommunityDataError(f"{path}: 不是有效的 YAML：{error}") from None
     return FeeStandards(raw or {}, path)
