@@ -146,6 +146,13 @@ class FeeStandards:
                 f"{source}: settings.due_day（缴费截止日）须填写，且是 1–28 的整数。"
             )
         self.due_day = due_day
+        remind = settings.get("remind_days_before", 3)
+        if isinstance(remind, bool) or not isinstance(remind, int) or not 0 <= remind <= 28:
+            raise CommunityDataError(
+                f"{source}: settings.remind_days_before（截止日前几天提醒）须是 0–28 的整数。"
+            )
+        # Days before the due date an unpaid bill's household is reminded (0: on the day).
+        self.remind_days_before = remind
         self.late_fee_per_day = _money(
             source, "settings.late_fee_per_day", settings.get("late_fee_per_day"), allow_none=True
         )

@@ -57,9 +57,6 @@ RECORD_TYPE = "fee_bill"
 # Adjustments: one at most this many 元 either way (anything larger is a typing mistake).
 MAX_ADJUST_YUAN = Decimal("100000")
 MAX_REASON = 200
-# Reminders go out this many days before the due date, unless the fee file's settings name
-# ``remind_days_before`` (a product default: the seed gives no number).
-REMIND_DAYS_BEFORE = 3
 CHUNK = 5000
 
 
@@ -743,8 +740,8 @@ def on_transfer(event) -> None:
 
 
 def remind_days(standards: FeeStandards) -> int:
-    value = (standards.raw.get("settings") or {}).get("remind_days_before")
-    return value if isinstance(value, int) and 0 <= value <= 28 else REMIND_DAYS_BEFORE
+    """Days before the due date the reminder goes (the fee file's remind_days_before)."""
+    return standards.remind_days_before
 
 
 def due_reminders(day: date) -> int:
