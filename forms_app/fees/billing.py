@@ -8,16 +8,17 @@ The rules, stated once (the staff bill pages show them):
   without one is listed as not billable with the reason, never billed 0.
 - 物业管理费 = 收费面积 × 单价 × the cycle's months. A 空置 room pays ``vacant_rate`` of it. A
   room not yet handed over (未交房, or handed over after the period) is billed to the developer
-  (``undelivered_payer``). A room handed over during the period is billed to the household
-  by days: the days from the 交房 date to the period's end ÷ the period's days; the days before
-  交房 are not billed to the household. Fixed items follow the same days.
+  (``undelivered_payer``). A room handed over during the period has two bills by days: the
+  household's for the days from the 交房 date to the period's end ÷ the period's days, and the
+  developer's for the days before 交房 ÷ the period's days. Fixed items follow the same days.
+  Metered and shared lines go on the household's bill only (as for a whole period).
 - Metered items: this period's reading − the meter's latest earlier reading, × unit price.
 - Shared public consumption: the public meter's consumption of the period, split over every
   billable room by 收费面积 (the room's area ÷ the billable area) or equally per household,
   × unit price; each bill line says how its share was computed.
 - Each line's amount is rounded once, half up, to the 分 (``to_fen``); money is integer 分.
-- Issuing a period twice issues nothing new: the unique (community, room, period) decides,
-  also when two runs race. A room added later gets its bill on the next run.
+- Issuing a period twice issues nothing new: the unique (community, room, period, payer)
+  decides, also when two runs race. A room added later gets its bills on the next run.
 - An issued bill is never edited: it changes only by an adjustment line with a reason (never
   below 0 in total) or, after a 过户, by the 经理 carrying its arrears to the new owner's bill.
 """
@@ -158,6 +159,18 @@ def _days_share(room: HouseholdRoom, period: Period) -> tuple[Decimal, str]:
     ), f"{handed.isoformat()}交房，按天 {days}/{period.days}"
 
 
+def _before_share(room: HouseholdRoom, period: Period) -> tuple[Decimal, str] | None:
+    """For a room handed over inside the period: the share of the days before 交房 (billed to
+    the developer) and its words; None otherwise."""
+    handed = room.handover_on
+    if handed is None or not period.first_day < handed <= period.last_day:
+        return None
+    days = (handed - period.first_day).days
+    return Decimal(days) / Decimal(
+        period.days
+    ), f"{handed.isoformat()}交房，交房前按天 {days}/{period.days}"
+
+
 def _payer(room: HouseholdRoom, period: Period, standards, names: dict) -> tuple[str, str]:
     if room.handover == UNDELIVERED or room.handover_on is None:
         return DEVELOPER, standards.undelivered_payer
@@ -221,6 +234,9 @@ def _management_line(room, period, standards, payer_kind, share, share_words) ->
             notes.append(share_words)
     else:
         notes.append(f"未交房，由{standards.undelivered_payer}承担")
+        if share_words:  # the days before a 交房 inside the period
+            amount *= share
+            notes.append(share_words)
     label = item.name + (f"（{'；'.join(notes)}）" if notes else "")
     return Line(
         item.id,
@@ -237,7 +253,7 @@ def _fixed_lines(period, standards, payer_kind, share, share_words) -> list[Line
     for item in standards.fixed_monthly:
         amount = item.unit_price * period.months
         label = item.name
-        if payer_kind == HOUSEHOLD and share_words:
+        if share_words:  # the household's days from 交房, or the developer's before it
             amount *= share
             label += f"（{share_words}）"
         lines.append(
@@ -321,7 +337,18 @@ def compute_bills(
     bills = []
     for room in billable:
         payer_kind, payer_name = _payer(room, period, standards, names)
-        share, words = _days_share(room, period)
+        # By days only for the household of a room handed over inside the period.
+        share, words = _days_share(room, period) if payer_kind == HOUSEHOLD else (Decimal(1), "")
+        before = _before_share(room, period) if payer_kind == HOUSEHOLD else None
+        if before is not None:
+            # 交房 inside the period: the developer pays the days before it (管理费 and fixed
+            # items by days, each line rounded once, so the two bills' 管理费 add up to the
+            # whole period's within one 分); metered and shared lines go on the household's
+            # bill below, as for a whole period.
+            early = ComputedBill(room, DEVELOPER, standards.undelivered_payer)
+            early.lines.append(_management_line(room, period, standards, DEVELOPER, *before))
+            early.lines.extend(_fixed_lines(period, standards, DEVELOPER, *before))
+            bills.append(early)
         bill = ComputedBill(room, payer_kind, payer_name)
         bill.lines.append(_management_line(room, period, standards, payer_kind, share, words))
         bill.lines.extend(_fixed_lines(period, standards, payer_kind, share, words))
@@ -398,35 +425,41 @@ def _issue(period: Period, standards: FeeStandards, actor: str, day: date) -> Is
 
     key = community_key()
     rooms = rooms_of_community()
-    issued_before = set(
-        db.session.scalars(
-            select(FeeBill.room_id).where(FeeBill.community == key, FeeBill.period == period.key)
+    issued_before = {
+        (room_id, payer_kind)
+        for room_id, payer_kind in db.session.execute(
+            select(FeeBill.room_id, FeeBill.payer_kind).where(
+                FeeBill.community == key, FeeBill.period == period.key
+            )
         )
-    )
+    }
     bills, not_billable, warnings = compute_bills(period, rooms, standards, day)
     result = IssueResult(period, not_billable=not_billable, warnings=warnings)
-    todo = [b for b in bills if b.room.id not in issued_before]
+    todo = [b for b in bills if (b.room.id, b.payer_kind) not in issued_before]
     due_on = period.due_on(standards.due_day)
     contacts = _contacts(day)
     now = utcnow()
     with write_transaction() as session:
         connection = session.connection()
-        again = set(
-            connection.execute(
-                select(FeeBill.room_id).where(
+        # One bill per room, period and payer (a room handed over inside the period has the
+        # developer's and the household's).
+        again = {
+            (room_id, payer_kind)
+            for room_id, payer_kind in connection.execute(
+                select(FeeBill.room_id, FeeBill.payer_kind).where(
                     FeeBill.community == key, FeeBill.period == period.key
                 )
-            ).scalars()
-        )
-        todo = [b for b in todo if b.room.id not in again]
+            )
+        }
+        todo = [b for b in todo if (b.room.id, b.payer_kind) not in again]
         result.already = len(again)
         if not todo:
             return result
         table = FeeBill.__table__
         ids = {
-            room_id: bill_id
-            for bill_id, room_id in connection.execute(
-                insert(table).returning(table.c.id, table.c.room_id),
+            (room_id, payer_kind): bill_id
+            for bill_id, room_id, payer_kind in connection.execute(
+                insert(table).returning(table.c.id, table.c.room_id, table.c.payer_kind),
                 [_bill_row(b, period, due_on, actor, now) for b in todo],
             )
         }
@@ -435,7 +468,7 @@ def _issue(period: Period, standards: FeeStandards, actor: str, day: date) -> Is
             [
                 {
                     "community": key,
-                    "bill_id": ids[bill.room.id],
+                    "bill_id": ids[bill.room.id, bill.payer_kind],
                     "kind": line.kind,
                     "item": line.item,
                     "label": line.label,
@@ -458,7 +491,7 @@ def _issue(period: Period, standards: FeeStandards, actor: str, day: date) -> Is
                 message_row(
                     "fees.bill_issued",
                     record_type=RECORD_TYPE,
-                    record_id=ids[bill.room.id],
+                    record_id=ids[bill.room.id, bill.payer_kind],
                     recipient=contacts[bill.room.id],
                     link_path=link,
                     dedupe_key=f"fees.issued:{key}:{bill.room.id}:{period.key}",
@@ -543,9 +576,10 @@ def last_transfers(room_ids: list[int] | None = None) -> dict[int, date]:
 
 
 def before_transfer(bill: FeeBill, transfers: dict[int, date]) -> bool:
-    """True for a bill of a period before the room's last 过户 (the former owners')."""
+    """True for a household bill of a period before the room's last 过户 (the former owners';
+    a developer's bill is never theirs)."""
     on = transfers.get(bill.room_id)
-    return on is not None and bill.period < month_key(on)
+    return on is not None and bill.payer_kind == HOUSEHOLD and bill.period < month_key(on)
 
 
 def issued_periods() -> list[tuple[str, int]]:
@@ -646,7 +680,11 @@ def carry_targets(bill: FeeBill, transfers: dict[int, date]) -> list[FeeBill]:
     return list(
         db.session.scalars(
             select(FeeBill)
-            .where(FeeBill.room_id == bill.room_id, FeeBill.period >= month_key(on))
+            .where(
+                FeeBill.room_id == bill.room_id,
+                FeeBill.payer_kind == HOUSEHOLD,
+                FeeBill.period >= month_key(on),
+            )
             .order_by(FeeBill.period)
         )
     )
@@ -716,7 +754,11 @@ def on_transfer(event) -> None:
     on = event.data["date"]
     bills = list(
         db.session.scalars(
-            select(FeeBill).where(FeeBill.room_id == room_id, FeeBill.period < month_key(on))
+            select(FeeBill).where(
+                FeeBill.room_id == room_id,
+                FeeBill.payer_kind == HOUSEHOLD,
+                FeeBill.period < month_key(on),
+            )
         )
     )
     if not bills:

@@ -71,11 +71,15 @@ UNBANKED_WHERE = "banking_id IS NULL AND method IN ('cash', 'cheque')"
 
 
 class FeeBill(db.Model):
-    """One room's bill for one billing period (``period`` = its first month, YYYY-MM)."""
+    """One room's bill for one billing period (``period`` = its first month, YYYY-MM) and one
+    payer: a room handed over inside the period has the developer's bill for the days before
+    交房 and the household's for the rest."""
 
     __tablename__ = "fee_bill"
     __table_args__ = (
-        UniqueConstraint("community", "room_id", "period", name="uq_fee_bill_room_period"),
+        UniqueConstraint(
+            "community", "room_id", "period", "payer_kind", name="uq_fee_bill_room_period_payer"
+        ),
         Index("ix_fee_bill_period", "community", "period"),
         # The open bills (settled_on IS NULL), by period: arrears and the month's opening.
         Index("ix_fee_bill_settled", "community", "settled_on", "period"),

@@ -18,7 +18,7 @@ from ..core.security_headers import private
 from ..my_records.codes import allowed_roles
 from ..my_records.grants import current_grant
 from . import accounts, billing
-from .models import LINE_KINDS, FeeBill
+from .models import HOUSEHOLD, LINE_KINDS, FeeBill
 from .periods import month_key, period_of
 
 bp = Blueprint("fees", __name__)
@@ -30,11 +30,16 @@ RECEIPT_ENDPOINT = "fees_receipt.receipt"
 
 
 def visible_bills(room_id: int, since) -> list[FeeBill]:
-    """The room's bills the person may see: periods from the month of their registration."""
+    """The room's bills the person may see: the household's (never the developer's, e.g. for
+    the days before 交房), of periods from the month of their registration."""
     return list(
         db.session.scalars(
             select(FeeBill)
-            .where(FeeBill.room_id == room_id, FeeBill.period >= month_key(since))
+            .where(
+                FeeBill.room_id == room_id,
+                FeeBill.payer_kind == HOUSEHOLD,
+                FeeBill.period >= month_key(since),
+            )
             .order_by(FeeBill.period.desc())
         )
     )

@@ -66,14 +66,16 @@ def counts():
     }
 
 
-def bill_of(rid, period="2026-12") -> FeeBill:
-    return db.session.scalar(
-        select(FeeBill).where(FeeBill.room_id == rid, FeeBill.period == period)
-    )
+def bill_of(rid, period="2026-12", payer=None) -> FeeBill:
+    """The room's bill of the period (of ``payer`` when the room has two: 交房 inside it)."""
+    query = select(FeeBill).where(FeeBill.room_id == rid, FeeBill.period == period)
+    if payer is not None:
+        query = query.where(FeeBill.payer_kind == payer)
+    return db.session.scalar(query)
 
 
-def lines(rid, period="2026-12") -> dict[str, FeeBillLine]:
-    bill = bill_of(rid, period)
+def lines(rid, period="2026-12", payer=None) -> dict[str, FeeBillLine]:
+    bill = bill_of(rid, period, payer)
     return {line.item: line for line in billing.lines_of(bill.id)}
 
 
@@ -90,7 +92,7 @@ def test_the_management_fee_by_area_vacant_rate_developer_and_days(ctx):
     rooms = four_rooms()
     total_rooms = db.session.scalar(select(func.count()).select_from(HouseholdRoom))
     result = billing.issue_bills("2026-12", "测试")
-    assert result.issued == 4 and result.already == 0
+    assert result.issued == 5 and result.already == 0  # 交房 12-10: two bills
     assert len(result.not_billable) == total_rooms - 4
     assert all("收费面积" in item.reason for item in result.not_billable)
     # 89.50 ㎡ × 1.80 元 = 161.10 元
@@ -103,10 +105,13 @@ def test_the_management_fee_by_area_vacant_rate_developer_and_days(ctx):
     assert (developer.payer_kind, developer.payer_name) == ("developer", "开发商")
     assert lines(rooms["undelivered"])["management"].amount_fen == 16110
     # 交房 12-10: 22 days of 31 → 161.10 × 22 / 31 = 114.329… → 114.33
-    mid = lines(rooms["mid_month"])["management"]
+    mid = lines(rooms["mid_month"], payer="household")["management"]
     assert mid.amount_fen == 11433 and "22/31" in mid.label
+    # …and the 9 days before to the developer: 161.10 × 9 / 31 = 46.770… → 46.77
+    early = lines(rooms["mid_month"], payer="developer")["management"]
+    assert early.amount_fen == 4677 and "9/31" in early.label
     assert bill_of(rooms["occupied"]).due_on == date(2026, 12, 15)
-    assert result.total_fen == 16110 + 11277 + 16110 + 11433
+    assert result.total_fen == 16110 + 11277 + 16110 + 11433 + 4677
 
 
 def test_issuing_twice_adds_nothing_and_a_room_added_later_is_billed_next_run(ctx):
@@ -114,11 +119,39 @@ def test_issuing_twice_adds_nothing_and_a_room_added_later_is_billed_next_run(ct
     billing.issue_bills("2026-12", "测试")
     before = counts()
     again = billing.issue_bills("2026-12", "测试")
-    assert (again.issued, again.already) == (0, 4)
+    assert (again.issued, again.already) == (0, 5)
     assert counts() == before
     late = set_room((2, 1, "101"), 10000)
     third = billing.issue_bills("2026-12", "测试")
     assert third.issued == 1 and bill_of(late) is not None
+
+
+def test_handed_over_on_the_11th_the_developer_pays_the_10_days_before(ctx):
+    rid = set_room((1, 1, "101"), 8950, OCCUPIED, date(2026, 12, 11))
+    read(room_meter(rid, "water"), "2026-11", "100", rid)
+    read(room_meter(rid, "water"), "2026-12", "110", rid)
+    result = billing.issue_bills("2026-12", "测试")
+    assert result.issued == 2
+    developer = bill_of(rid, payer="developer")
+    household = bill_of(rid, payer="household")
+    assert developer.payer_name == "开发商"
+    before = lines(rid, payer="developer")
+    after = lines(rid, payer="household")
+    # Each line rounded once: 161.10 × 10/31 = 51.967… → 51.97; × 21/31 = 109.132… → 109.13;
+    # together the whole month's 161.10 (within one 分 in general).
+    assert (
+        before["management"].amount_fen == 5197 and "交房前按天 10/31" in before["management"].label
+    )
+    assert after["management"].amount_fen == 10913 and "按天 21/31" in after["management"].label
+    assert abs(before["management"].amount_fen + after["management"].amount_fen - 16110) <= 1
+    # Metered lines go on the household's bill only.
+    assert set(before) == {"management"} and after["water"].amount_fen == 3100
+    assert (developer.amount_fen, household.amount_fen) == (5197, 10913 + 3100)
+    assert kept_totals_problems("shanshui") == []
+    before_counts = counts()
+    again = billing.issue_bills("2026-12", "测试")
+    assert (again.issued, again.already) == (0, 2)
+    assert counts() == before_counts
 
 
 def test_a_room_without_area_is_listed_not_billed(ctx, app):
@@ -219,6 +252,7 @@ def test_the_command_issues_and_says_what_it_did(app, ctx):
     four_rooms()
     result = app.test_cli_runner().invoke(args=["bills", "issue", "--month", "2027-01"])
     assert result.exit_code == 0, result.output
+    # 2027-01: the room handed over 2026-12-10 is the household's for the whole month.
     assert "新开具 4 张账单" in result.output and "不计费" in result.output
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "fees.issue"))
     assert audit.actor_name == "命令行" and audit.target == "2027-01"
@@ -271,15 +305,16 @@ def test_issue_from_the_staff_page_then_list_with_totals(web, as_role):
     token = token_of(client, f"{PAGE}/")
     page = client.post(f"{PAGE}/issue", data={"csrf_token": token, "period": "2026-12"})
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "新开具 4 张账单" in html
+    assert page.status_code == 200 and "新开具 5 张账单" in html
     listing = client.get(f"{PAGE}/?period=2026-12").get_data(as_text=True)
-    assert "应缴合计 <strong>549.30</strong>" in listing
+    assert "应缴合计 <strong>596.07</strong>" in listing  # 549.30 + the developer's 46.77
+    assert "交房前的天数由开发商承担" in listing
     unpaid = client.get(f"{PAGE}/?period=2026-12&state=paid").get_data(as_text=True)
     assert "共 <strong>0</strong> 张账单" in unpaid
     one = client.get(f"{PAGE}/?period=2026-12&q=1-1-101").get_data(as_text=True)
     assert "共 <strong>1</strong> 张账单" in one
     with db_of(web):
-        bill_id = bill_of(rooms["mid_month"]).id
+        bill_id = bill_of(rooms["mid_month"], payer="household").id
     page = client.get(f"{PAGE}/{bill_id}").get_data(as_text=True)
     assert "22/31" in page and "114.33" in page
     refused = client.post(f"{PAGE}/issue", data={"csrf_token": token, "period": "2026-13"})
@@ -474,11 +509,11 @@ def test_two_issue_runs_at_once_bill_each_room_once(pg_app):
     for thread in threads:
         thread.join(timeout=60)
     engine.dispose()
-    assert sorted(outcomes) == [0, 4]
+    assert sorted(outcomes) == [0, 5]  # 交房 12-10: the developer's and the household's
     with db_of(pg_app):
-        assert db.session.scalar(select(func.count()).select_from(FeeBill)) == 4
+        assert db.session.scalar(select(func.count()).select_from(FeeBill)) == 5
         lines = db.session.scalar(select(func.count()).select_from(FeeBillLine))
-        assert lines == 4 * len(billing.lines_of(bill_of(rooms["occupied"]).id))
+        assert lines == 5 * len(billing.lines_of(bill_of(rooms["occupied"]).id))
         assert (
             db.session.scalar(
                 select(func.count()).select_from(AuditLog).where(AuditLog.action == "fees.issue")

@@ -118,3 +118,23 @@ def test_after_a_transfer_the_new_owner_sees_only_their_own_bills(web):
     assert "待缴 161.10 元" in html
     # The former owner's grant ended with the 过户.
     assert signed_in(web, "13800138000").get(PAGE).status_code == 302
+
+
+def test_handed_over_mid_month_the_household_never_sees_the_developers_bill(web):
+    rid = billed_room(web)
+    with db_of(web):
+        with write_transaction() as session:
+            session.execute(
+                update(HouseholdRoom)
+                .where(HouseholdRoom.id == rid)
+                .values(handover_on=date(2026, 12, 11))
+            )
+    register(web, 1, 1, "101", "张三", "13800138000", since=date(2015, 1, 1))
+    with db_of(web):
+        billing.issue_bills("2026-12", "测试")
+        kinds = db.session.scalars(select(FeeBill.payer_kind).where(FeeBill.room_id == rid))
+        assert sorted(kinds) == ["developer", "household"]
+    html = signed_in(web, "13800138000").get(PAGE).get_data(as_text=True)
+    # 161.10 × 21/31 = 109.13 is the household's; the developer's 51.97 is not shown.
+    assert "2026年12月：待缴 109.13 元" in html and 'id="total-due">109.13' in html
+    assert "51.97" not in html and "开发商" not in html

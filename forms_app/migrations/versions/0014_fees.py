@@ -82,7 +82,9 @@ def upgrade():
             ["room_id"], ["household_room.id"], name=op.f("fk_fee_bill_room_id_household_room")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fee_bill")),
-        sa.UniqueConstraint("community", "room_id", "period", name="uq_fee_bill_room_period"),
+        sa.UniqueConstraint(
+            "community", "room_id", "period", "payer_kind", name="uq_fee_bill_room_period_payer"
+        ),
     )
     with op.batch_alter_table("fee_bill", schema=None) as batch_op:
         batch_op.create_index("ix_fee_bill_period", ["community", "period"], unique=False)
