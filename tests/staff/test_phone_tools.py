@@ -22,6 +22,7 @@ from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.renovation.workflow import advance
+from tests.support.households import register
 from tests.support.renovation import application_values, filed
 from tests.support.server import LiveServer
 from tests.support.staff import PASSWORD, create_staff, login
@@ -96,6 +97,14 @@ def seed(server: LiveServer) -> dict:
         ids.update(on_site=on_site.id, pending=pending.id, done=done.id)
         ids["booking"] = db.session.scalar(select(MoveInBooking.id))
         ids["manager"] = manager.id
+    # A registered household with 收费面积, handed over, for the registry and fee pages.
+    with server_app(server) as app:
+        from forms_app.households.registry import find_room, set_room_facts
+
+        ids["room"], _ = register(app, 3, 1, "1801", "张三", "13800138000")
+        with app.test_request_context():
+            set_room_facts(ids["room"], 8950, "occupied", date(2020, 1, 1), "交房")
+            assert find_room(3, 1, "1801").id == ids["room"]
     return ids
 
 
@@ -172,6 +181,24 @@ def staff_pages(ids) -> list[str]:
         "/forms/staff/organisation/",
         "/forms/staff/organisation/rota",
         f"/forms/staff/accounts/{ids['manager']}",
+        # 一户一档 and 收费.
+        "/forms/staff/households/",
+        "/forms/staff/households/?q=3-1-1801",
+        f"/forms/staff/households/{ids['room']}",
+        "/forms/staff/households/changes",
+        "/forms/staff/households/claims/",
+        "/forms/staff/households/keys/",
+        "/forms/staff/households/import/",
+        "/forms/staff/fees/bills/",
+        "/forms/staff/fees/meters/",
+        f"/forms/staff/fees/meters/rooms/{ids['room']}",
+        "/forms/staff/fees/meters/public",
+        "/forms/staff/fees/ledger/",
+        "/forms/staff/fees/ledger/counter",
+        f"/forms/staff/fees/ledger/counter/{ids['room']}",
+        "/forms/staff/fees/reports/arrears",
+        "/forms/staff/fees/reports/rates",
+        "/forms/staff/fees/reports/weekly",
     ]
 
 
