@@ -156,6 +156,13 @@ class FeeStandards:
         self.late_fee_per_day = _money(
             source, "settings.late_fee_per_day", settings.get("late_fee_per_day"), allow_none=True
         )
+        if self.late_fee_per_day:
+            # The bills do not charge one yet: a page promising what the bills do not do would
+            # disagree with them. The seed sets none.
+            raise CommunityDataError(
+                f"{source}: settings.late_fee_per_day（滞纳金）目前账单不计收，只能为 null；"
+                "如需收取滞纳金，须先在账单中实现。"
+            )
         management = self._mapping(raw.get("management_fee"), "management_fee")
         self.management = PricedItem(
             id=str(management.get("id", "management")),

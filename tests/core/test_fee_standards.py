@@ -154,6 +154,12 @@ def test_bad_amounts_are_refused_naming_the_key(change, key):
     assert key in message and "金额" in message
 
 
+def test_a_late_fee_is_refused_until_the_bills_charge_one():
+    """The 缴费 page must never promise what the bills do not do."""
+    message = refused(lambda raw: raw["settings"].update(late_fee_per_day="0.5"))
+    assert "late_fee_per_day" in message and "只能为 null" in message
+
+
 def test_a_missing_price_is_refused():
     message = refused(lambda raw: raw["management_fee"].pop("unit_price_yuan"))
     assert "缺少 management_fee.unit_price_yuan" in message

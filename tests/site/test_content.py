@@ -600,10 +600,7 @@ def fees_published(site: Path, standards) -> None:
             assert f"{deposit.name}：{price_text(deposit.amount)}元" in deposits
     terms = fees_page.section("缴费期限")
     assert f"缴费截止日：每月{standards.due_day}日" in terms and "次日起为逾期" in terms
-    if standards.late_fee_per_day:
-        assert f"逾期每天{price_text(standards.late_fee_per_day)}元" in terms
-    else:
-        assert "不收取滞纳金" in terms
+    assert standards.late_fee_per_day is None and "不收取滞纳金" in terms
     assert "四舍五入到分" in fees_page.section("金额计算")
 
 
@@ -768,10 +765,10 @@ def test_satisfaction_plan_page(built_staff_site):
 
 def test_editing_the_community_file_changes_the_site(tmp_path):
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
-    # The company's own fee file: other prices, a quarterly cycle, a fixed item, a 滞纳金.
+    # The company's own fee file: other prices, a quarterly cycle, a fixed item.
     fee_raw = yaml.safe_load(fee_file_for(load_community()).read_text(encoding="utf-8"))
     fee_raw.pop("example")
-    fee_raw["settings"].update(billing_cycle="quarterly", due_day=10, late_fee_per_day="0.5")
+    fee_raw["settings"].update(billing_cycle="quarterly", due_day=10)
     fee_raw["management_fee"].update(unit_price_yuan="2.35", vacant_rate="1")
     fee_raw["fixed_monthly"] = [{"id": "garbage", "name": "生活垃圾处理费", "amount_yuan": "8"}]
     fee_raw["special_services"].append({"id": "fax", "name": "传真", "unit": "页", "price_yuan": 3})
