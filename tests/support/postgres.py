@@ -89,20 +89,71 @@ def postgres_server():
         shutil.rmtree(base, ignore_errors=True)
 
 
-@contextmanager
-def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **config):
-    """The app on a freshly migrated PostgreSQL schema (everything dropped first)."""
-    from flask_migrate import downgrade, upgrade
+# Per test process and server: the database every PostgreSQL test's database is copied from,
+# migrated once ({server URL: template name}). tests/core/test_migrations.py migrates down
+# and up on PostgreSQL itself.
+_templates: dict[str, str] = {}
+TEMPLATE = "forms_template"
+
+
+def _admin_engine(postgres_url: str):
+    return create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://").replace(
+            "/forms?", "/postgres?"
+        ),
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+def _migrated_template(postgres_url: str, instance_path: Path, monkeypatch) -> str:
+    """A database with every migration applied, made once per server and process."""
+    if postgres_url in _templates:
+        return _templates[postgres_url]
+    from flask_migrate import upgrade
 
     from forms_app import create_app
     from forms_app.core.extensions import db
 
+    engine = _admin_engine(postgres_url)
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {TEMPLATE}"))
+    engine.dispose()
+    with monkeypatch.context() as patch:
+        patch.setenv("INSTANCE_PATH", str(instance_path))
+        patch.setenv("DATABASE_URL", postgres_url.replace("/forms?", f"/{TEMPLATE}?"))
+        template_app = create_app(
+            {"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"}
+        )
+        with template_app.app_context():
+            upgrade()
+            db.session.remove()
+            db.engine.dispose()  # no connection left: a template must have none
+    _templates[postgres_url] = TEMPLATE
+    return TEMPLATE
+
+
+def fresh_database(postgres_url: str, instance_path: Path, monkeypatch) -> None:
+    """Database ``forms`` anew as a copy of the migrated template (much faster than
+    migrating down and up for every test)."""
+    template = _migrated_template(postgres_url, instance_path, monkeypatch)
+    engine = _admin_engine(postgres_url)
+    with engine.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS forms WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE forms TEMPLATE {template}"))
+    engine.dispose()
+
+
+@contextmanager
+def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **config):
+    """The app on a freshly migrated PostgreSQL database (a copy of the migrated template)."""
+    from forms_app import create_app
+    from forms_app.core.extensions import db
+
+    fresh_database(postgres_url, instance_path, monkeypatch)
     monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
     monkeypatch.setenv("DATABASE_URL", postgres_url)
     app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing", **config})
-    with app.app_context():
-        downgrade(revision="base")
-        upgrade()
     app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
     try:
         yield app
