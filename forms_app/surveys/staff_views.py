@@ -85,6 +85,11 @@ def results(slug: str):
     previews = {
         q.id: latest_texts(survey, q, period, TEXT_PREVIEW) for q in survey.questions if q.is_text
     }
+    invited, answered = db.session.execute(
+        select(func.count(), func.count(SurveyInvitation.used_on)).where(
+            SurveyInvitation.survey == survey.slug
+        )
+    ).one()
     return render_template(
         "surveys/staff/results.html",
         survey=survey,
@@ -93,6 +98,8 @@ def results(slug: str):
         previews=previews,
         ALL=ALL,
         question_types=QUESTION_TYPES,
+        invited=invited,
+        answered=answered,
     )
 
 

@@ -215,3 +215,5 @@ def test_invitations_go_to_registered_households_and_their_contacts(staff):
         data={"csrf_token": CSRF.search(page).group(1), "building": "1", "send": "yes"},
     )
     assert count(staff, "survey_invitation") == 2 and count(staff, "notification") == 2
+    results = client.get("/forms/staff/surveys/move-in-visit").get_data(as_text=True)
+    assert "已填写 0 户，共邀请 2 户" in results
