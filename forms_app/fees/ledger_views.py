@@ -37,7 +37,7 @@ from ..core.extensions import db
 from ..core.fee_standards import current_fee_standards, yuan_text
 from ..core.tokens import new_nonce
 from ..events import subscribe
-from ..households.registry import current_people, room_by_id, search
+from ..households.registry import current_people, room_by_id, room_or_404, search
 from ..web.exports import (
     DATE,
     DATETIME,
@@ -139,13 +139,6 @@ def _form_date(name: str, label: str) -> date:
     return day
 
 
-def _room_or_404(room_id: int):
-    room = room_by_id(room_id)
-    if room is None:
-        abort(404)
-    return room
-
-
 def _bill_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("bills"):
@@ -244,13 +237,13 @@ def counter():
 @staff_required("fees.collect")
 def household(room_id: int):
     """One household at the counter: what it owes and holds, and the forms."""
-    return _counter_page(_room_or_404(room_id))
+    return _counter_page(room_or_404(room_id))
 
 
 @bp.post("/counter/<int:room_id>/pay")
 @staff_required("fees.collect")
 def pay(room_id: int):
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         receipt = ledger.record_payment(
             room.id,
@@ -272,7 +265,7 @@ def pay(room_id: int):
 @bp.post("/counter/<int:room_id>/apply-prepaid")
 @staff_required("fees.collect")
 def apply_prepaid(room_id: int):
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         applied = ledger.apply_prepaid(
             room.id, _bill_ids(), nonce=ledger.check_nonce(request.form.get("nonce"))
@@ -286,7 +279,7 @@ def apply_prepaid(room_id: int):
 @bp.post("/counter/<int:room_id>/service")
 @staff_required("fees.collect")
 def service(room_id: int):
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         receipt = ledger.sell_service(
             room.id,
@@ -305,7 +298,7 @@ def service(room_id: int):
 @bp.post("/counter/<int:room_id>/deposit")
 @staff_required("fees.collect")
 def deposit(room_id: int):
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         receipt = ledger.receive_deposit(
             room.id,
@@ -324,7 +317,7 @@ def deposit(room_id: int):
 @bp.post("/counter/<int:room_id>/deposit-refund")
 @staff_required("fees.collect")
 def deposit_refund(room_id: int):
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         entry = ledger.refund_deposit(
             room.id,
@@ -343,7 +336,7 @@ def deposit_refund(room_id: int):
 @staff_required("fees.collect")
 def waiver(room_id: int):
     """A 减免 asked for (the 经理's own request is approved at once)."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         found = ledger.request_waiver(
             room.id,
@@ -368,7 +361,7 @@ def waiver(room_id: int):
 @staff_required("fees.approve")
 def refund(room_id: int):
     """The 经理 pays back a prepaid balance."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     try:
         entry = ledger.refund_prepaid(
             room.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required
@@ -19,7 +19,12 @@ from ..core.clock import today
 from ..core.extensions import db
 from ..core.fee_standards import current_fee_standards
 from ..households.models import RESIDENCE, HouseholdRoom
-from ..households.registry import community_key, residence_directory, room_by_id, search
+from ..households.registry import (
+    community_key,
+    residence_directory,
+    room_or_404,
+    search,
+)
 from ..web.typed_input import clean_line
 from . import meters
 from .periods import Period, PeriodRefused, parse_period
@@ -163,17 +168,10 @@ def _form_page(template, period, rows, errors=None, values=None, **extra):
     )
 
 
-def _room_or_404(room_id: int) -> HouseholdRoom:
-    room = room_by_id(room_id)
-    if room is None:
-        abort(404)
-    return room
-
-
 @bp.get("/rooms/<int:room_id>")
 @staff_required("fees.meters")
 def room(room_id: int):
-    found = _room_or_404(room_id)
+    found = room_or_404(room_id)
     period, error = _period(request.args.get("period"))
     if error:
         flash(error, "error")
@@ -222,7 +220,7 @@ def _save(pairs, room_id, period_text):
 @bp.post("/rooms/<int:room_id>/readings")
 @staff_required("fees.meters")
 def save_room(room_id: int):
-    found = _room_or_404(room_id)
+    found = room_or_404(room_id)
     pairs = _room_pairs(found)
     done, failed = _save(pairs, found.id, request.form.get("period", ""))
     if failed:

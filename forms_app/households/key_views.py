@@ -24,7 +24,7 @@ from ..web.paging import paginate
 from ..web.template_filters import local_minute
 from . import keys
 from .models import KEY_STATES
-from .registry import room_by_id
+from .registry import room_or_404
 
 bp = Blueprint("households_keys", __name__)
 # The ways an owner agrees to a handover, for _keys.html wherever it is included.
@@ -33,13 +33,6 @@ bp.add_app_template_global(keys.CONSENT_WAYS, "key_consent_ways")
 # Where a handover posted from another registry page (the household page) may send the
 # browser back to: a plain path of the registry's back office.
 SAFE_NEXT = re.compile(r"/[A-Za-z0-9/_-]{0,200}")
-
-
-def _room(room_id: int):
-    room = room_by_id(room_id)
-    if room is None:
-        abort(404)
-    return room
 
 
 def _room_page(room, status: int = 200, **context):
@@ -74,14 +67,14 @@ def _back_to(room_id: int) -> str:
 @staff_required("households.keys")
 def room(room_id: int):
     """One room's keys: each with its handovers and the forms to record the next one."""
-    return _room_page(_room(room_id))
+    return _room_page(room_or_404(room_id))
 
 
 @bp.post("/rooms/<int:room_id>/keys")
 @staff_required("households.keys")
 def record(room_id: int):
     """Record keys left with the property."""
-    found = _room(room_id)
+    found = room_or_404(room_id)
     new, values, errors = keys.check_new_key(request.form)
     if new is None:
         return _room_page(found, 400, new_values=values, new_errors=errors)
@@ -99,7 +92,7 @@ def handover(room_id: int, key_id: int, direction: str):
     """A key taken out (with the owner's consent), brought back, or returned to the owner."""
     if direction not in keys.DIRECTIONS:
         abort(404)
-    found = _room(room_id)
+    found = room_or_404(room_id)
     key = keys.key_of_room(found.id, key_id)
     if key is None:
         abort(404)

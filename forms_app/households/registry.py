@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context
+from flask import abort, has_request_context
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from ..accounts.access import current_staff
@@ -113,6 +113,15 @@ def room_by_id(room_id: int) -> HouseholdRoom | None:
     room = db.session.get(HouseholdRoom, room_id)
     if room is None or room.community != community_key():
         return None
+    return room
+
+
+def room_or_404(room_id: int) -> HouseholdRoom:
+    """The community's room for a page that names it; 404 for any other id (another
+    community's room included)."""
+    room = room_by_id(room_id)
+    if room is None:
+        abort(404)
     return room
 
 

@@ -44,7 +44,7 @@ from .registry import (
     community_key,
     end_person,
     people_of,
-    room_by_id,
+    room_or_404,
     search,
     set_contacts,
     set_room_facts,
@@ -82,13 +82,6 @@ def index():
 
 
 # ----- one household -------------------------------------------------------------------------
-
-
-def _room_or_404(room_id: int) -> HouseholdRoom:
-    room = room_by_id(room_id)
-    if room is None:
-        abort(404)
-    return room
 
 
 def _why_ended(people: list[HouseholdPerson], changes: list[HouseholdChange]) -> dict[int, str]:
@@ -149,7 +142,7 @@ def household_page(room: HouseholdRoom, posted: dict | None = None, status: int 
 @bp.get("/<int:room_id>")
 @staff_required("households.view")
 def household(room_id: int):
-    return household_page(_room_or_404(room_id))
+    return household_page(room_or_404(room_id))
 
 
 def _refused(room, name: str, posted: forms.Posted, error: RegistryRefused, renamed=None):
@@ -170,7 +163,7 @@ def _done(room: HouseholdRoom, message: str, anchor: str):
 @staff_required("households.edit")
 def room_facts(room_id: int):
     """收费面积 and the 交房 state, with the reason."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     posted = forms.room_facts(request.form)
     if not posted.ok:
         return household_page(room, {"room": posted}, 400)
@@ -185,7 +178,7 @@ def room_facts(room_id: int):
 @staff_required("households.edit")
 def add_person(room_id: int):
     """Register a 业主, 家庭成员 or 租户."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     posted = forms.person(request.form)
     if not posted.ok:
         return household_page(room, {"person": posted}, 400)
@@ -200,7 +193,7 @@ def add_person(room_id: int):
 @staff_required("households.edit")
 def transfer(room_id: int):
     """过户: everyone of the room stops on the date, the new owners stand from it."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     posted = forms.transfer(request.form)
     if not posted.ok:
         return household_page(room, {"transfer": posted}, 400)
@@ -222,7 +215,7 @@ def _person_of(room: HouseholdRoom, person_id: int) -> HouseholdPerson:
 @staff_required("households.edit")
 def end(room_id: int, person_id: int):
     """迁出 of one person (or a registration made in error)."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     person = _person_of(room, person_id)
     posted = forms.end(request.form)
     name = f"end-{person.id}"
@@ -239,7 +232,7 @@ def end(room_id: int, person_id: int):
 @staff_required("households.edit")
 def contacts(room_id: int):
     """主要联系人 and 紧急联系人."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     posted = forms.contacts(request.form)
     if not posted.ok:
         return household_page(room, {"contacts": posted}, 400)
@@ -255,7 +248,7 @@ def contacts(room_id: int):
 def reveal(room_id: int, person_id: int):
     """A current person's whole mobile as a tap-to-call link; the reveal is audited. A former
     person's mobile is never shown."""
-    room = _room_or_404(room_id)
+    room = room_or_404(room_id)
     person = _person_of(room, person_id)
     if not person.active_on(today()) or not person.mobile:
         return render_error(403, "只能查看现登记人员的手机号；已迁出或过户的人员号码不再显示。")
