@@ -28,7 +28,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
 from ..households.models import HouseholdPerson, HouseholdRoom, room_label
-from ..households.registry import active_clause
+from ..households.registry import active_clause, room_by_id
 from .accounts import live_entries
 from .models import (
     CHASE_STEPS,
@@ -74,10 +74,12 @@ def bucket_of(months: int) -> str:
     return "m7"
 
 
-def _open_bills_query(building: int | None = None, overdue_before: date | None = None):
+def _open_bills_query(
+    building: int | None = None, overdue_before: date | None = None, room_id: int | None = None
+):
     """The bills with something due, from their kept totals (``accounts.refresh_bills``):
     (bill id, room id, due date, period, still due 分); ``overdue_before``: only those due
-    before that day."""
+    before that day; ``room_id``: one room's only."""
     due = FeeBill.amount_fen - FeeBill.settled_fen
     query = select(
         FeeBill.id, FeeBill.room_id, FeeBill.due_on, FeeBill.period, due.label("due")
@@ -88,15 +90,13 @@ def _open_bills_query(building: int | None = None, overdue_before: date | None =
     )
     if overdue_before is not None:
         query = query.where(FeeBill.due_on < overdue_before)
+    if room_id is not None:
+        query = query.where(FeeBill.room_id == room_id)
     if building is not None:
         query = query.join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id).where(
             HouseholdRoom.building == building
         )
     return query
-
-
-def open_bills(building: int | None = None):
-    return db.session.execute(_open_bills_query(building)).all()
 
 
 @dataclass(frozen=True)
@@ -134,11 +134,16 @@ class Arrears:
         return self.total - self.buckets["current"]
 
 
-def aging(day: date | None = None, building: int | None = None, overdue_only=False):
-    """Every household with something due (or only overdue), worst first, with its contact
-    and its last chase. Three queries, however many households."""
+def aging(
+    day: date | None = None,
+    building: int | None = None,
+    overdue_only=False,
+    room_id: int | None = None,
+):
+    """Every household with something due (or only overdue; or one room's), worst first,
+    with its contact and its last chase. Three queries, however many households."""
     day = day or today()
-    bills = _open_bills_query(building, day if overdue_only else None).subquery()
+    bills = _open_bills_query(building, day if overdue_only else None, room_id).subquery()
     rows = db.session.execute(
         select(
             bills,
@@ -183,18 +188,20 @@ def aging(day: date | None = None, building: int | None = None, overdue_only=Fal
 
 
 def room_arrears(room_id: int, day: date | None = None) -> Arrears | None:
-    room = db.session.get(HouseholdRoom, room_id)
-    if room is None or room.community != current_community().key:
+    """One room's arrears (empty when it owes nothing); None for no room of the community."""
+    room = room_by_id(room_id)
+    if room is None:
         return None
-    for entry in aging(day, room.building):
-        if entry.room.id == room_id:
-            return entry
+    found = aging(day, room_id=room_id)
+    if found:
+        return found[0]
     return Arrears(RoomRef(room.id, room.code, room.kind, room.building, room.unit, room.number))
 
 
 def room_open_bills(room_id: int) -> list:
     """The room's bills with something due (for the letter), oldest first."""
-    return sorted((r for r in open_bills() if r.room_id == room_id), key=lambda r: r.period)
+    query = _open_bills_query(room_id=room_id).order_by(FeeBill.period)
+    return db.session.execute(query).all()
 
 
 def record_chase(room_id: int, step: str, outcome: str, actor: str) -> FeeChase:
