@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from ..core.clock import today, utcnow
 from ..core.database import write_transaction
 from ..core.row_ids import MAX_ROW_ID
-from ..web.exports import DATE, Column, Table, table_csv_response, xlsx_tables_response
+from ..web.exports import (
+    DATE,
+    Column,
+    Table,
+    table_response,
+)
 from ..web.template_filters import local_minute, mask_mobile
 from .access import current_staff, staff_required
 from .audit import record_audit
@@ -267,6 +272,4 @@ def rota_export(fmt: str):
     record_audit("export", target="值班表", detail=f"{fmt}；{week_label(monday)}")
     filename = f"值班表-{monday.isoformat()}.{fmt}"
     table = Table("值班表", EXPORT_COLUMNS, list(_export_rows(monday)), described)
-    if fmt == "csv":
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))

@@ -35,7 +35,13 @@ from ..core.refusals import Refused
 from ..events import subscribe
 from ..households.models import ROOM_KINDS, HouseholdRoom, room_label
 from ..notifications.scans import register_scan
-from ..web.exports import DATE, NUMBER, Column, Table, table_csv_response, xlsx_tables_response
+from ..web.exports import (
+    DATE,
+    NUMBER,
+    Column,
+    Table,
+    table_response,
+)
 from ..web.paging import Page
 from ..web.template_filters import local_minute
 from ..web.typed_input import clean_line
@@ -401,6 +407,4 @@ def export(fmt: str):
     record_audit("export", target="账单", detail=f"{fmt}；{listing.described}")
     filename = f"账单-{listing.period}.{fmt}"
     table = Table(f"账单 {listing.period}", EXPORT_COLUMNS, rows, listing.described)
-    if fmt == "csv":
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))

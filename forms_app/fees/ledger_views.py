@@ -22,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -44,8 +43,7 @@ from ..web.exports import (
     NUMBER,
     Column,
     Table,
-    table_csv_response,
-    xlsx_tables_response,
+    table_response,
 )
 from ..web.template_filters import local_minute
 from . import accounts, ledger
@@ -620,10 +618,7 @@ def export(fmt: str):
     lines = ledger.describe(ledger.entries_between(date_from, date_to))
     table = Table("收费台帐", EXPORT_COLUMNS, _export_rows(lines), described)
     filename = f"收费台帐-{date_from.isoformat()}至{date_to.isoformat()}.{fmt}"
-    if fmt == "csv":
-        table.rows = stream_with_context(table.rows)
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))
 
 
 # ----- banking and reconciliation ------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..accounts.models import actor_label
 from ..accounts.permissions import allowed
 from ..accounts.registry import HomePanel, NavLink
 from ..accounts.roles import MANAGER, SERVICE, SERVICE_LEAD
-from ..core.clock import today
+from ..core.clock import today, utcnow
 from ..core.community import current_community
 from ..core.fee_standards import yuan_text
 from ..web.exports import (
@@ -25,9 +25,9 @@ from ..web.exports import (
     TEXT,
     Column,
     Table,
-    table_csv_response,
-    xlsx_tables_response,
+    table_response,
 )
+from ..web.template_filters import local_minute
 from ..web.typed_input import select_number
 from . import arrears as reports
 from .models import CHASE_STEPS
@@ -122,9 +122,7 @@ def arrears():
     if fmt in ("xlsx", "csv"):
         record_audit("export", target="欠费账龄", detail=fmt)
         table = _arrears_table(entries, building)
-        if fmt == "csv":
-            return table_csv_response("欠费账龄.csv", table)
-        return xlsx_tables_response("欠费账龄.xlsx", [table], f"导出于 {today().isoformat()}")
+        return table_response(fmt, f"欠费账龄.{fmt}", [table], local_minute(utcnow()))
     totals = {b: sum(e.buckets[b] for e in entries) for b in reports.BUCKETS}
     return render_template(
         "fees/staff/arrears.html",
@@ -278,11 +276,7 @@ def rates():
     if fmt in ("xlsx", "csv"):
         record_audit("export", target=f"收缴率 {period}", detail=fmt)
         table = _rates_table(period, figures)
-        if fmt == "csv":
-            return table_csv_response(f"收缴率{period}.csv", table)
-        return xlsx_tables_response(
-            f"收缴率{period}.xlsx", [table], f"导出于 {today().isoformat()}"
-        )
+        return table_response(fmt, f"收缴率{period}.{fmt}", [table], local_minute(utcnow()))
     return render_template(
         "fees/staff/rates.html",
         period=period,

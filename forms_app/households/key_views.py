@@ -12,14 +12,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 
 from ..accounts.access import staff_required
 from ..accounts.audit import record_audit
 from ..core.clock import today, utcnow
-from ..web.exports import Table, table_csv_response, xlsx_tables_response
+from ..web.exports import Table, table_response
 from ..web.paging import paginate
 from ..web.template_filters import local_minute
 from . import keys
@@ -145,7 +144,4 @@ def export(fmt: str):
     record_audit("export", target="钥匙托管登记", detail=f"{fmt}；{described}")
     filename = f"钥匙托管登记-{today().isoformat()}.{fmt}"
     table = Table("钥匙托管登记", keys.REGISTER_COLUMNS, keys.register_rows(filters), described)
-    if fmt == "csv":
-        table.rows = stream_with_context(table.rows)
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))

@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -25,7 +24,12 @@ from ..accounts.permissions import allowed
 from ..core.clock import LOCAL_TZ, local_time, today, utcnow
 from ..core.extensions import db
 from ..web.errors import render_error
-from ..web.exports import DATETIME, Column, Table, table_csv_response, xlsx_tables_response
+from ..web.exports import (
+    DATETIME,
+    Column,
+    Table,
+    table_response,
+)
 from ..web.template_filters import local_minute
 from ..web.typed_input import clean_line
 from . import forms
@@ -365,10 +369,7 @@ def export_changes(fmt: str):
     record_audit("export", target="住户档案变更", detail=f"{fmt}；{described}")
     filename = f"住户档案变更-{monday.isoformat()}.{fmt}"
     table = Table("住户档案变更", EXPORT_COLUMNS, _export_rows(monday), described)
-    if fmt == "csv":
-        table.rows = stream_with_context(table.rows)
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))
 
 
 # ----- records whose room is not in the registry ---------------------------------------------

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -32,8 +31,7 @@ from ..web.exports import (
     YES_NO,
     Column,
     Table,
-    table_csv_response,
-    xlsx_tables_response,
+    table_response,
 )
 from ..web.template_filters import local_minute
 from . import bookings
@@ -247,7 +245,4 @@ def export(fmt: str):
     record_audit("export", target="搬家预约", detail=f"{fmt}；{day.isoformat()}")
     filename = f"搬家预约-{day.isoformat()}.{fmt}"
     table = Table("搬家预约", EXPORT_COLUMNS, _export_rows(day), f"搬家日期：{day.isoformat()}")
-    if fmt == "csv":
-        table.rows = stream_with_context(table.rows)
-        return table_csv_response(filename, table)
-    return xlsx_tables_response(filename, [table], local_minute(utcnow()))
+    return table_response(fmt, filename, [table], local_minute(utcnow()))

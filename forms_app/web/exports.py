@@ -272,3 +272,16 @@ def xlsx_tables_response(filename: str, tables: Sequence[Table], generated: str)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     xlsx_workbook(tables, generated, spool)
     return _spooled_response(filename, spool)
+
+
+def table_response(fmt: str, filename: str, tables: Sequence[Table], generated: str) -> Response:
+    """An export as asked: ``csv`` the first table as streamed CSV (its rows read inside the
+    request's context, so a generator of database rows may be lazy), anything else the
+    tables as a styled workbook."""
+    if fmt == "csv":
+        from flask import stream_with_context
+
+        first = tables[0]
+        first.rows = stream_with_context(first.rows)
+        return table_csv_response(filename, first)
+    return xlsx_tables_response(filename, tables, generated)
