@@ -18,6 +18,7 @@ from jinja2 import BytecodeCache
 
 from forms_app import create_app
 from forms_app.core.extensions import db
+from tests.support.apps import TEST_CONFIG
 from tests.support.browser import (
     LAUNCH_ARGS,
     PHONE,
@@ -39,9 +40,6 @@ from tests.support.staff import (
 HANDBOOK_READER = "handbook"
 
 
-# Settings of every test app: the built site is not served, passwords are hashed cheaply
-# (one test checks the production parameters).
-TEST_CONFIG = {"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"}
 DATABASE_FILE = "forms.sqlite3"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, inspect, select, text
 from forms_app import MIGRATIONS_DIR, create_app
 from forms_app.accounts.models import StaffUser
 from forms_app.core.extensions import db
-from tests.conftest import TEST_CONFIG
+from tests.support.apps import TEST_CONFIG
 from tests.support.staff import create_staff
 
 # The first eleven migrations in run order: file name and the revision id databases are stamped

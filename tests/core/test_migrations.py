@@ -5,6 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from forms_app.core.extensions import db
+from tests.support.apps import TEST_CONFIG
 
 
 def test_models_match_migrations(app):
@@ -33,7 +34,7 @@ def test_downgrade_to_base_and_upgrade_again_on_postgresql(postgres_url, tmp_pat
     fresh_database(postgres_url, tmp_path / "instance", monkeypatch)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"})
+    app = create_app(dict(TEST_CONFIG))
     with app.app_context():
         try:
             downgrade(revision="base")

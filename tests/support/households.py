@@ -6,6 +6,7 @@ from datetime import date
 
 from forms_app.households.models import OWNER
 from forms_app.households.registry import NewPerson, add_person, find_room
+from tests.support.apps import TEST_CONFIG
 
 
 def register(
@@ -36,7 +37,7 @@ def register_on_instance(instance, *args, **kwargs):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance))
-        app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"})
+        app = create_app(dict(TEST_CONFIG))
     try:
         return register(app, *args, **kwargs)
     finally:

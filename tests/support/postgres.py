@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.apps import TEST_CONFIG
+
 
 def _missing(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
@@ -122,9 +124,7 @@ def _migrated_template(postgres_url: str, instance_path: Path, monkeypatch) -> s
     with monkeypatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance_path))
         patch.setenv("DATABASE_URL", postgres_url.replace("/forms?", f"/{TEMPLATE}?"))
-        template_app = create_app(
-            {"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing"}
-        )
+        template_app = create_app(dict(TEST_CONFIG))
         with template_app.app_context():
             upgrade()
             db.session.remove()
@@ -153,7 +153,7 @@ def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **confi
     fresh_database(postgres_url, instance_path, monkeypatch)
     monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
     monkeypatch.setenv("DATABASE_URL", postgres_url)
-    app = create_app({"TESTING": True, "SITE_DIR": None, "PASSWORD_HASH_COST": "testing", **config})
+    app = create_app({**TEST_CONFIG, **config})
     app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
     try:
         yield app

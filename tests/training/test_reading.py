@@ -11,7 +11,7 @@ from forms_app import create_app
 from forms_app.accounts import roles
 from forms_app.training.handbook_sections import default_config_file
 from forms_app.training.models import TrainingReadMark
-from tests.conftest import TEST_CONFIG
+from tests.support.apps import TEST_CONFIG
 from tests.support.staff import login
 
 from .conftest import HOME, TODAY
