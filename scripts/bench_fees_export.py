@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import tempfile
@@ -47,11 +46,9 @@ sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
 from bench_fees_issue import TODAY, readings, timed  # noqa: E402
-from bench_households import community_file, ledger  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from bench_households import bench_app, ledger  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from forms_app import create_app  # noqa: E402
 from forms_app.accounts import roles  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
 from forms_app.fees import billing  # noqa: E402
@@ -185,13 +182,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
-        os.environ["INSTANCE_PATH"] = str(folder / "instance")
-        os.environ["COMMUNITY_FILE"] = str(community_file(folder / "community.yml"))
-        app = create_app(
-            {"SITE_DIR": None, "PASSWORD_HASH_COST": "testing", "TODAY": TODAY.isoformat()}
-        )
+        app = bench_app(folder, TODAY=TODAY.isoformat())
         with app.test_request_context():
-            upgrade()
             path = ledger(folder / "台账.xlsx", args.rows)
             report, _ = timed("import the households", lambda: importing.import_file(path, "x"))
             assert report.applied and report.handovers_changed == args.rows, report.counts_text()

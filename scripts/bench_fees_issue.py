@@ -20,10 +20,8 @@ Target: under 30 s for 20,000 households on the shared 2-core machine. Exits 1 w
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -31,11 +29,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-from bench_households import community_file, ledger  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from bench_households import bench_app, ledger, timed  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 
-from forms_app import create_app  # noqa: E402
 from forms_app.core.database import write_connection  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
 from forms_app.fees import billing  # noqa: E402
@@ -100,27 +96,14 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def timed(label: str, action):
-    started = time.perf_counter()
-    result = action()
-    seconds = time.perf_counter() - started
-    print(f"{label:<34} {seconds:6.2f} s")
-    return result, seconds
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
-        os.environ["INSTANCE_PATH"] = str(folder / "instance")
-        os.environ["COMMUNITY_FILE"] = str(community_file(folder / "community.yml"))
-        app = create_app(
-            {"SITE_DIR": None, "PASSWORD_HASH_COST": "testing", "TODAY": TODAY.isoformat()}
-        )
+        app = bench_app(folder, TODAY=TODAY.isoformat())
         with app.test_request_context():
-            upgrade()
             path = ledger(folder / "台账.xlsx", args.rows)
             report, _ = timed("import the households", lambda: importing.import_file(path, "x"))
             assert report.applied, report.counts_text()

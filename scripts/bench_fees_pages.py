@@ -20,7 +20,6 @@ Target: each under 300 ms (median); exits 1 when one is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -32,11 +31,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-from bench_households import community_file  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from bench_households import bench_app  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from forms_app import create_app  # noqa: E402
 from forms_app.core.clock import utcnow  # noqa: E402
 from forms_app.core.database import write_connection  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
@@ -166,13 +163,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        os.environ["INSTANCE_PATH"] = str(folder / "instance")
-        os.environ["COMMUNITY_FILE"] = str(community_file(folder / "community.yml"))
-        app = create_app(
-            {"SITE_DIR": None, "PASSWORD_HASH_COST": "testing", "TODAY": TODAY.isoformat()}
-        )
-        with app.app_context():
-            upgrade()
+        app = bench_app(folder, TODAY=TODAY.isoformat())
         start = time.perf_counter()
         seed(app, args.households, args.months)
         print(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import statistics
 import sys
 import tempfile
@@ -37,11 +36,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-from bench_households import community_file, ledger  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
+from bench_households import bench_app, ledger  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from forms_app import create_app  # noqa: E402
 from forms_app.core.clock import utcnow  # noqa: E402
 from forms_app.core.database import write_transaction  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
@@ -85,21 +82,14 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        os.environ["INSTANCE_PATH"] = str(folder / "instance")
-        os.environ["COMMUNITY_FILE"] = str(community_file(folder / "community.yml"))
-        app = create_app(
-            {
-                "SITE_DIR": None,
-                "PASSWORD_HASH_COST": "testing",
-                # The code requests below: no CSRF token to fetch, no limits in the way.
-                "WTF_CSRF_ENABLED": False,
-                "MY_CODE_INTERVAL_SECONDS": 0,
-                "MY_CODES_PER_MOBILE_PER_HOUR": 10**6,
-                "MY_CODES_PER_ADDRESS_PER_HOUR": 10**6,
-            }
+        app = bench_app(
+            folder,
+            # The code requests below: no CSRF token to fetch, no limits in the way.
+            WTF_CSRF_ENABLED=False,
+            MY_CODE_INTERVAL_SECONDS=0,
+            MY_CODES_PER_MOBILE_PER_HOUR=10**6,
+            MY_CODES_PER_ADDRESS_PER_HOUR=10**6,
         )
-        with app.app_context():
-            upgrade()
         path = ledger(folder / "台账.xlsx", args.rows)
         with app.test_request_context():
             importing.import_file(path, path.name)
