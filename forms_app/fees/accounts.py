@@ -82,6 +82,20 @@ def bills_due(bill_ids: list[int]) -> dict[int, int]:
     }
 
 
+def rooms_due(room_ids: list[int]) -> dict[int, int]:
+    """What each room still owes over all its bills (分), for a list of households at once."""
+    due = dict.fromkeys(room_ids, 0)
+    if not room_ids:
+        return due
+    bills = db.session.execute(
+        select(FeeBill.id, FeeBill.room_id).where(FeeBill.room_id.in_(room_ids))
+    ).all()
+    dues = bills_due([bill_id for bill_id, _ in bills])
+    for bill_id, room_id in bills:
+        due[room_id] += dues[bill_id]
+    return due
+
+
 def room_bills(room_id: int) -> list[FeeBill]:
     """The room's bills, newest period first."""
     return list(

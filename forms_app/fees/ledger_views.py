@@ -223,11 +223,7 @@ def counter():
     query = request.args.get("q", "")
     query = query[:30] if isinstance(query, str) and "\x00" not in query else ""
     found = search(query, limit=30) if query else []
-    due = {}
-    if found:
-        for item in found:
-            bill_ids = [b.id for b in accounts.room_bills(item.room.id)]
-            due[item.room.id] = sum(accounts.bills_due(bill_ids).values())
+    due = accounts.rooms_due([item.room.id for item in found])
     return render_template("fees/counter.html", query=query, found=found, due=due)
 
 
