@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from forms_app.accounts import roles
 from tests.support.browser import PHONE, guard_outside_hosts
@@ -78,7 +79,7 @@ def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(
     assert "5号楼2单元1202室" in job.inner_text() and "紧急" in job.inner_text()
     assert fits(hands)
     job.get_by_role("link", name=reference).click()
-    assert "工作日 18:00 后" in hands.content()
+    expect(hands.locator("body")).to_contain_text("工作日 18:00 后")  # after the link's navigation
     hands.get_by_role("button", name="已到场").click()
     assert hands.locator("#state").inner_text() == "维修中"
     hands.fill("#result", "更换洗手盆下水管，试水无渗漏。")

@@ -177,7 +177,8 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     owner.goto(status)
     assert owner.locator("#state").inner_text() == "已批准"
     owner.click("#permit-link")
-    assert "装修许可证" in owner.content() and reference in owner.content()
+    expect(owner.locator("body")).to_contain_text("装修许可证")  # after the link's navigation
+    assert reference in owner.content()
 
     page.goto(detail)
     take(page, "start")
@@ -291,13 +292,15 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     # Each role sees the kinds it records: the guard 秩序维护部巡查, the 装修办 (工程) 装修办巡查.
     login(desktop, "guard", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
-    assert "今日待巡查（2026-05-10）" in desktop.content()
+    desktop.wait_for_url("**/forms/staff/patrols/due")
+    expect(desktop.locator("h1")).to_contain_text("今日待巡查（2026-05-10）")
     rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
     assert [(r[0], r[1], r[2]) for r in rows] == [("2026-05-10", "秩序维护部巡查", due_today)]
     assert rows[0][4] == "未巡查" and rows[0][5] == "今日到期"
     desktop.context.clear_cookies()
     login(desktop, "office", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
+    desktop.wait_for_url("**/forms/staff/patrols/due")
     rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("2026-05-07", "装修办巡查", overdue),
