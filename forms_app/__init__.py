@@ -19,6 +19,7 @@ from . import (
     households,
     move_in,
     my_records,
+    notices,
     notifications,
     renovation,
     service_requests,
@@ -44,7 +45,7 @@ from .web.typed_input import FormRequest
 URL_PREFIX = "/forms"
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 # Each domain registers its blueprints and its part of the staff home (``init_app``).
-DOMAINS = (renovation, move_in, surveys, cleaning, service_requests, training, fees)
+DOMAINS = (renovation, move_in, surveys, cleaning, service_requests, training, fees, notices)
 # Layers between accounts and the domains: domains import them (enqueue a message, read the
 # household registry, register a household's records), they import no domain. The registry is
 # registered first (住户档案 leads the navigation), the others after the domains.

@@ -117,6 +117,14 @@ TABLE: dict[str, frozenset[str]] = {
     "fees.arrears": frozenset({S, M}),
     "fees.figures": frozenset({SL, F, M}),
     "fees.export": frozenset({S, F, M}),
+    # 公告. The seed's 客服 passes on the government's and the company's notices and posts the
+    # renovation 温馨提示; a 客服 drafts, the 客服主管 or 经理 publishes, corrects or withdraws;
+    # an urgent notice (停水 at night) may be published by whoever is on the rota now, with the
+    # reason recorded (publishing.may_publish), so the rota's departments may write one.
+    "notices.view": OFFICE,
+    "notices.draft": frozenset({S, M}),
+    "notices.urgent": OFFICE,
+    "notices.publish": frozenset({SL, M}),
 }
 # A 主管 leads a department: whatever its members may do, the 主管 may too (客服主管 ⊇ 客服,
 # 工程主管 ⊇ 工程, 秩序维护主管 ⊇ 秩序维护, 保洁主管 ⊇ 保洁).

@@ -715,6 +715,7 @@ class Household:
     unit: int
     number: str
     contact_mobile: str | None
+    room_id: int = 0
 
 
 def registered_households(building: int | None = None) -> list[Household]:
@@ -735,7 +736,7 @@ def registered_households(building: int | None = None) -> list[Household]:
         if room_id not in people:
             people[room_id] = mobile if primary else None
     return [
-        Household(b, u, n, people[room_id])
+        Household(b, u, n, people[room_id], room_id)
         for room_id, b, u, n in db.session.execute(
             rooms.order_by(HouseholdRoom.building, HouseholdRoom.unit, HouseholdRoom.id)
         )

@@ -34,6 +34,7 @@ from .codes import (
 )
 from .forms import CodeForm, RoomMobileForm
 from .grants import current_grant, end_grant, open_grant
+from .panels import panels_for
 
 bp = Blueprint("my_records", __name__)
 
@@ -74,6 +75,7 @@ def records():
         person=grant.person,
         minutes_left=grant.minutes_left,
         items=items,
+        panels=panels_for(grant),
     )
 
 

@@ -183,6 +183,28 @@ MESSAGES: dict[str, Message] = {
             "{room}{period}账单尚有{amount}元未缴，缴费截止日{due_on}。明细：{link}",
             ("room", "period", "amount", "due_on", "link"),
         ),
+        # 公告: to each household in scope's 主要联系人; the body is on the notice's page.
+        Message(
+            "notice.published",
+            OWNER,
+            "公告",
+            "小区公告（{kind}）：{scope}，{time}。详情：{link}",
+            ("kind", "scope", "time", "link"),
+        ),
+        Message(
+            "notice.corrected",
+            OWNER,
+            "公告更正",
+            "小区公告更正（{kind}）：{scope}，{time}。详情：{link}",
+            ("kind", "scope", "time", "link"),
+        ),
+        Message(
+            "notice.withdrawn",
+            OWNER,
+            "公告撤回",
+            "小区公告撤回（{kind}）：原定{scope}，{time}，已取消。详情：{link}",
+            ("kind", "scope", "time", "link"),
+        ),
         # Any record: the status link again, sent by staff on request.
         Message(
             "status_link",

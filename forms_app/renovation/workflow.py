@@ -237,5 +237,10 @@ def advance(
         reference=application.reference,
         state=target,
         actor_id=actor.id,
+        building=application.building,
+        unit=application.unit,
+        room=application.room,
+        start_date=application.start_date.isoformat(),
+        end_date=application.end_date.isoformat(),
     )
     return event

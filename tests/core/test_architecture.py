@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "service_requests",
         "training",
         "fees",
+        "notices",
         "handbook",
     ),
     (FACTORY,),
