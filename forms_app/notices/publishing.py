@@ -297,7 +297,7 @@ def _send(session, notice: Notice, message_kind: str) -> int:
     due = now if notice.urgent else notice_kinds.after_quiet_hours(now)
     link = path_for("notices.detail", notice_id=notice.id)
     values = {
-        "kind": notice_kinds.kind_name(notice.kind),
+        "notice_kind": notice_kinds.kind_name(notice.kind),
         "scope": scope_label(notice.scope_kind, notice.scope),
         "time": notice_kinds.time_label(notice.starts_at, notice.ends_at),
     }

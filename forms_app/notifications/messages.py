@@ -188,22 +188,22 @@ MESSAGES: dict[str, Message] = {
             "notice.published",
             OWNER,
             "公告",
-            "小区公告（{kind}）：{scope}，{time}。详情：{link}",
-            ("kind", "scope", "time", "link"),
+            "小区公告（{notice_kind}）：{scope}，{time}。详情：{link}",
+            ("notice_kind", "scope", "time", "link"),
         ),
         Message(
             "notice.corrected",
             OWNER,
             "公告更正",
-            "小区公告更正（{kind}）：{scope}，{time}。详情：{link}",
-            ("kind", "scope", "time", "link"),
+            "小区公告更正（{notice_kind}）：{scope}，{time}。详情：{link}",
+            ("notice_kind", "scope", "time", "link"),
         ),
         Message(
             "notice.withdrawn",
             OWNER,
             "公告撤回",
-            "小区公告撤回（{kind}）：原定{scope}，{time}，已取消。详情：{link}",
-            ("kind", "scope", "time", "link"),
+            "小区公告撤回（{notice_kind}）：原定{scope}，{time}，已取消。详情：{link}",
+            ("notice_kind", "scope", "time", "link"),
         ),
         # Any record: the status link again, sent by staff on request.
         Message(

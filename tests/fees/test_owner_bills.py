@@ -4,23 +4,19 @@ from their own month on (plus what the 经理 carried), never the former owners'
 
 from __future__ import annotations
 
-import secrets
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select, update
 
-from forms_app.core.clock import utcnow
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.fees import billing
 from forms_app.fees.models import FeeBill
-from forms_app.households.models import HouseholdPerson, HouseholdRoom
+from forms_app.households.models import HouseholdRoom
 from forms_app.households.registry import NewPerson, find_room, transfer
-from forms_app.my_records.grants import COOKIE_KEY, _hash
-from forms_app.my_records.models import MyGrant
-from tests.support.households import register
+from tests.support.households import register, signed_in
 
 TODAY = date(2026, 12, 1)
 PAGE = "/forms/fees/"
@@ -39,33 +35,6 @@ def db_of(app):
 def web(app):
     app.config["TODAY"] = TODAY.isoformat()
     return app
-
-
-def signed_in(app, mobile: str):
-    """A browser holding a 我的办理 grant of the person with this mobile (as the code gives)."""
-    client = app.test_client()
-    token = secrets.token_urlsafe(16)
-    with db_of(app):
-        person = db.session.scalar(
-            select(HouseholdPerson)
-            .where(HouseholdPerson.mobile == mobile)
-            .order_by(HouseholdPerson.id.desc())
-        )
-        with write_transaction() as session:
-            session.add(
-                MyGrant(
-                    community="shanshui",
-                    token_hash=_hash(token),
-                    person_id=person.id,
-                    room_id=person.room_id,
-                    created_at=utcnow(),
-                    expires_at=utcnow() + timedelta(minutes=15),
-                    address="test",
-                )
-            )
-    with client.session_transaction() as session:
-        session[COOKIE_KEY] = token
-    return client
 
 
 def billed_room(app) -> int:

@@ -179,6 +179,8 @@ def test_every_staff_view_names_a_permission_of_the_table(app):
     with app.app_context():
         used |= {f"renovation.patrol.{kind}" for kind in patrol_kinds()}
     used.add("move_in.call_owner.any_day")  # checked inside move_in_staff.call_owner
+    # Checked inside the notices' pages and publishing.may_publish (who writes, who is on duty).
+    used |= {"notices.draft", "notices.urgent"}
     assert set(permissions.TABLE) == used
 
 
@@ -208,6 +210,7 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         "key_id": 1,
         "claim_id": 1,
         "bill_id": 1,
+        "notice_id": 1,
         "receipt_id": 1,
         "entry_id": 1,
         "direction": "out",

@@ -279,6 +279,7 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
         "key_id": 1,
         "claim_id": 1,
         "bill_id": 1,
+        "notice_id": 1,
         "direction": "out",
         "digest": "1",
         "receipt_id": 1,

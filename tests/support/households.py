@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import secrets
+from datetime import date, timedelta
 
-from forms_app.households.models import OWNER
+from forms_app.households.models import OWNER, HouseholdPerson
 from forms_app.households.registry import NewPerson, add_person, find_room
 from tests.support.apps import TEST_CONFIG
 
@@ -44,3 +45,40 @@ def register_on_instance(instance, *args, **kwargs):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def signed_in(app, mobile: str, client=None):
+    """A browser (test client) holding a 我的办理 grant of the newest person registered with
+    this mobile, as the one-time code would give it."""
+    from sqlalchemy import select
+
+    from forms_app.core.clock import utcnow
+    from forms_app.core.database import write_transaction
+    from forms_app.core.extensions import db
+    from forms_app.my_records.grants import COOKIE_KEY, _hash
+    from forms_app.my_records.models import MyGrant
+
+    client = client or app.test_client()
+    token = secrets.token_urlsafe(16)
+    with app.test_request_context():
+        person = db.session.scalar(
+            select(HouseholdPerson)
+            .where(HouseholdPerson.mobile == mobile)
+            .order_by(HouseholdPerson.id.desc())
+        )
+        with write_transaction() as session:
+            session.add(
+                MyGrant(
+                    community=person.community,
+                    token_hash=_hash(token),
+                    person_id=person.id,
+                    room_id=person.room_id,
+                    created_at=utcnow(),
+                    expires_at=utcnow() + timedelta(minutes=15),
+                    address="test",
+                )
+            )
+        db.session.remove()
+    with client.session_transaction() as session:
+        session[COOKIE_KEY] = token
+    return client
