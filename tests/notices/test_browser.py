@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from forms_app.core.clock import utcnow
 from forms_app.core.database import write_transaction
+from forms_app.notices.kinds import local_input
 from forms_app.notices.models import Notice
 from tests.support.server import LiveServer
 from tests.support.staff import PASSWORD, create_staff, login
@@ -160,3 +161,35 @@ def test_poster_qr_scans_from_the_printed_page(server, browser):
     notice_id = page.url.rstrip("/").split("/")[-2]
     assert [code.text for code in found] == [f"{server.url}/forms/notices/{notice_id}"]
     context.close()
+
+
+def test_a_lead_writes_and_publishes_a_notice_on_a_phone(server, phone):
+    login(phone, "kf_lead", PASSWORD, base_url=server.url)
+    phone.get_by_role("link", name="公告", exact=True).first.click()
+    phone.wait_for_url("**/forms/staff/notices/")
+    phone.get_by_role("link", name="停电", exact=True).click()
+    phone.wait_for_url("**/new?kind=power")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.fill("#field_reason", "供电线路检修")
+    phone.fill("#field_prepare", "请提前关闭电器")
+    phone.check("input[name=scope_kind][value=units]")
+    phone.locator("summary", has_text="选择单元").click()
+    phone.check("input[name=units][value='3-1']")
+    start = utcnow() + timedelta(days=2)
+    phone.fill("#starts_at", local_input(start))
+    phone.fill("#ends_at", local_input(start + timedelta(hours=4)))
+    phone.check("input[name=audience][value=households]")
+    phone.get_by_role("button", name="立即发布").click()
+    phone.wait_for_url("**/forms/staff/notices/*")
+    expect(phone.locator("#state")).to_have_text("在公告栏")
+    expect(phone.locator("#scope")).to_have_text("3号楼1单元")
+    expect(phone.locator(".flash")).to_contain_text("公告已发布")
+    # A bad time comes back with the Chinese reason and what was typed.
+    phone.goto(server.url + "/forms/staff/notices/new?kind=water")
+    phone.fill("#field_reason", "水箱清洗")
+    phone.fill("#field_prepare", "请储水")
+    phone.fill("#starts_at", local_input(start))
+    phone.fill("#ends_at", local_input(start - timedelta(hours=1)))
+    phone.get_by_role("button", name="保存草稿").click()
+    expect(phone.locator("#form-error")).to_have_text("结束时间须晚于开始时间。")
+    assert phone.input_value("#field_reason") == "水箱清洗"
