@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 
+from ..accounts.access import safe_next
 from ..accounts.audit import request_address
 from ..core.security_headers import private
 from ..households.records import records_for
@@ -39,6 +40,9 @@ from .panels import panels_for
 bp = Blueprint("my_records", __name__)
 
 PENDING = "my_pending"  # {"room": [b, u, r], "mobile": "…"} between the two forms
+# A page of the app that sent the person here to sign in (a notice for households only, from
+# its SMS link): opened once the code is right, instead of the list.
+RETURN_TO = "my_return_to"
 
 
 def _pending() -> tuple[Room, str] | None:
@@ -84,6 +88,9 @@ def start():
     """Room and mobile; a valid POST sends a code (if the mobile is on record) and asks for it."""
     form = RoomMobileForm()
     status = 200
+    back = safe_next(request.args.get("next"))
+    if back and back.startswith(url_for("home.index")):
+        session[RETURN_TO] = back
     if request.method == "POST":
         if form.validate():
             building, unit, room = form.room_key()
@@ -139,7 +146,8 @@ def code():
                         setting("MY_SESSION_MINUTES"),
                         request_address(),
                     )
-                    return redirect(url_for(".records"), code=303)
+                    back = safe_next(session.pop(RETURN_TO, None))
+                    return redirect(back or url_for(".records"), code=303)
         else:
             status = 400
     return _page(

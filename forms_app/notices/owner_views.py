@@ -117,7 +117,7 @@ def detail(notice_id: int):
     if notice.audience == HOUSEHOLDS and not in_scope:
         if grant is None:
             flash("这条公告只有所涉及楼栋的登记住户可以查看，请先登录我的办理。", "error")
-            return redirect(url_for("my_records.start"), code=303)
+            return redirect(url_for("my_records.start", next=request.path), code=303)
         abort(404)
     if in_scope and notice.state == PUBLISHED:
         publishing.mark_read(notice, grant.room)

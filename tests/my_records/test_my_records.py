@@ -292,3 +292,19 @@ def test_staff_never_see_a_code_in_the_outbox(household, as_role):
 
     page = as_role(roles.MANAGER).get("/forms/staff/notifications/").get_data(as_text=True)
     assert "验证码（内容不显示）" in page and code not in page
+
+
+@pytest.mark.parametrize(
+    ("asked", "landing"),
+    [
+        ("/forms/notices/7", "/forms/notices/7"),  # a notice for households, from its SMS
+        ("//evil.example/forms/", "/forms/my/"),  # never another host
+        ("/staff/", "/forms/my/"),  # only the app's own pages
+    ],
+)
+def test_signing_in_returns_to_the_page_that_asked(household, sms, asked, landing):
+    client = household.test_client()
+    client.get(START, query_string={"next": asked})
+    ask_code(client)
+    response = enter_code(client, sms_code(household, sms))
+    assert response.status_code == 303 and response.location == landing

@@ -109,6 +109,8 @@ def test_a_draft_by_the_desk_is_published_by_the_lead_and_reaches_building_3_onl
     board = homes.test_client().get("/forms/notices/board.json").get_json()
     assert board["notices"] == []
     lead = as_role("service_lead")
+    # The lead's home says a draft waits for them.
+    assert "草稿 1 条待您发布" in lead.get("/forms/staff/").get_data(as_text=True)
     post(lead, f"/forms/staff/notices/{notice.id}/publish", {"action": "publish"})
     [notice] = notices(homes)
     assert notice.state == "published"
