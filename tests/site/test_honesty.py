@@ -193,8 +193,9 @@ def test_print_page_does_not_claim_to_be_the_renovation_manual(built_site):
 
 
 def test_the_seeds_fee_regulation_is_named(built_site, built_staff_site):
+    """Named with its document number as the seed prints it (the year given as 20**)."""
     promise = page(built_site, "owner/service-promise").section("公开服务标准")
-    assert f"参照《{FEE_REGULATION}》中服务等级的最高标准" in promise
+    assert f"参照《{FEE_REGULATION}》（镇价服〔20**〕60号文）中服务等级的最高标准" in promise
     purpose = page(built_staff_site, "customer-service").section("品质提升方案的目的")
     assert f"参照《{FEE_REGULATION}》" in purpose
 
@@ -211,7 +212,7 @@ def test_one_term_per_thing(built_site, built_staff_site, community):
         name = str(path.relative_to(root))
         assert "客户助理" not in text, name
         assert "客户服务中心" not in text and "客户中心" not in text, name
-        # Once, in the glossary: 物业的一些文件也称“护卫”.
+        # Once, in the glossary: 我们的一些文件也称“护卫”.
         expected = (
             1
             if root == built_site and name in ("owner/index.html", "owner/print/index.html")
@@ -219,6 +220,19 @@ def test_one_term_per_thing(built_site, built_staff_site, community):
         )
         assert text.count("护卫") == expected, name
     assert community["service_center"] in page(built_site, "owner/renovation").section("办理地点")
+
+
+def test_owners_are_addressed_one_way(built_site):
+    """The owner guide speaks to 您 (never 你) as 我们; the service centre is named for the
+    place to go, never "物业 does …" as a third party."""
+    import re
+
+    acting = re.compile(r"物业(会|为|提供|举办|严格|及时|每周|把|制定|能|与)")
+    for path in all_pages(built_site):
+        text = Page(path).text
+        name = str(path.relative_to(built_site))
+        assert "你" not in text.replace("您", ""), name
+        assert not acting.search(text), (name, acting.search(text))
 
 
 def test_glossary_explains_the_seeds_own_words(built_site):

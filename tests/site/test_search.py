@@ -15,7 +15,13 @@ import pytest
 
 from handbook_hooks.search_tuning import PAGE_TOP_FACTOR
 from tests.conftest import HANDBOOK_READER
-from tests.support.search import HALF_PATHS, QUERIES, open_search, ranked_sections
+from tests.support.search import (
+    HALF_PATHS,
+    QUERIES,
+    open_search,
+    ranked_sections,
+    wait_for_search,
+)
 from tests.support.server import PROJECT_ROOT
 from tests.support.staff import login
 
@@ -178,3 +184,19 @@ def test_chinese_anchor_opens_its_section(phone, live_server):
     )
     top = phone.evaluate("document.getElementById('禁止行为').getBoundingClientRect().top")
     assert 0 <= top < 740
+
+
+@pytest.mark.browser
+def test_search_answers_text_from_an_input_method_without_key_events(live_server, phone):
+    """Pinyin composed on a phone (iOS WeChat) arrives as composition and input events, never
+    as key presses: the query still runs."""
+    open_search(phone, live_server.url + "/")
+    box = phone.locator("input.md-search__input")
+    box.focus()
+    cdp = phone.context.new_cdp_session(phone)
+    cdp.send("Input.imeSetComposition", {"text": "bao xiu", "selectionStart": 7, "selectionEnd": 7})
+    cdp.send("Input.insertText", {"text": "报修"})
+    assert box.input_value() == "报修"
+    wait_for_search(phone, ready=False)
+    links = phone.locator(".md-search-result__link").evaluate_all("els => els.map(e => e.href)")
+    assert any("owner/repairs/" in link for link in links)

@@ -105,3 +105,23 @@
     return postMessage.apply(this, args);
   };
 })();
+
+/* Text that arrives by an input method without key events — pinyin composed on iOS WeChat,
+ * voice input, a paste — reaches the search box as `input` and `compositionend` events only,
+ * while the theme runs a query on `keyup`. Each such event is passed on as a `keyup`, so the
+ * search answers whatever way the text came in (a query already shown is not run again). */
+(function () {
+  "use strict";
+  var composing = false;
+  function relay(event) {
+    var box = event.target;
+    if (!box || !box.classList || !box.classList.contains("md-search__input")) return;
+    if (event.type === "compositionstart") { composing = true; return; }
+    if (event.type === "compositionend") composing = false;
+    else if (composing || event.isComposing) return; // wait for the composed word
+    box.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true, key: "Unidentified" }));
+  }
+  ["input", "compositionstart", "compositionend"].forEach(function (type) {
+    document.addEventListener(type, relay, true);
+  });
+})();
