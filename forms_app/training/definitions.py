@@ -72,6 +72,12 @@ class Quiz:
     roles: frozenset[str]
     pass_mark: int  # percent of the questions answered right
     questions: tuple[Question, ...]
+    # Questions one attempt draws from the bank (``draw`` in the file; default: all of them).
+    draw: int = 0
+
+    def __post_init__(self):
+        if not self.draw:
+            object.__setattr__(self, "draw", len(self.questions))
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -222,6 +228,9 @@ def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: i
     ids = [q.id for q in parsed]
     if len(set(ids)) != len(ids):
         _fail(path, f"题目 id 重复: {sorted({i for i in ids if ids.count(i) > 1})}")
+    draw = raw.get("draw", len(parsed))
+    if not isinstance(draw, int) or isinstance(draw, bool) or not 1 <= draw <= len(parsed):
+        _fail(path, f"draw（每次抽取的题数）应为 1–{len(parsed)} 的整数")
     return Quiz(
         path.stem,
         _text(path, "title", raw.get("title")),
@@ -229,6 +238,7 @@ def read_quiz(path: Path, handbook: Handbook, community: Community, pass_mark: i
         _roles(path, raw.get("roles")),
         pass_mark,
         parsed,
+        draw,
     )
 
 

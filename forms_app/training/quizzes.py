@@ -1,8 +1,9 @@
 """Taking a quiz: reading the posted answers, scoring them, storing the attempt.
 
-Each question's options are posted by index (``q-<question id>`` = ``0``, ``1`` …). A post that
-names a question the quiz does not have, or an option it does not offer, is refused whole:
-nothing is scored or stored.
+The page carries its draw (``draws.py``): the questions it asked and each one's options in the
+order shown. Each question's options are posted by their index on the page (``q-<question id>``
+= ``0``, ``1`` …). A post without a draw this app signed, naming a question the draw did not
+ask, or an option it did not offer, is refused whole: nothing is scored or stored.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.database import write_transaction
 from ..core.extensions import db
-from ..core.tokens import is_nonce
 from .definitions import ANSWER_PREFIX, MULTIPLE, Question, Quiz
+from .draws import Draw, Drawn
 from .models import TrainingAnswer, TrainingAttempt
 
 _INDEX = re.compile(r"[0-9]{1,2}")
@@ -40,8 +41,9 @@ class Graded:
         return frozenset(self.chosen) == self.question.answers
 
 
-def _chosen(question: Question, values: list[str]) -> tuple[str, ...] | str:
+def _chosen(drawn: Drawn, values: list[str]) -> tuple[str, ...] | str:
     """The options chosen, in the quiz's order; or the Chinese reason they cannot be."""
+    question = drawn.question
     if not values or values == [""]:
         return "请作答。" if question.kind != MULTIPLE else "请选择至少一项。"
     indexes = set()
@@ -52,27 +54,27 @@ def _chosen(question: Question, values: list[str]) -> tuple[str, ...] | str:
             or int(value) >= len(question.options)
         ):
             return "所选答案不是本题的选项，请重新选择。"
-        indexes.add(int(value))
+        indexes.add(drawn.order[int(value)])
     if question.kind != MULTIPLE and len(indexes) > 1:
         return "本题只能选一项。"
     return tuple(question.options[i] for i in sorted(indexes))
 
 
-def grade(quiz: Quiz, form) -> list[Graded]:
-    """The posted answers, checked; QuizError with every problem."""
+def grade(quiz: Quiz, draw: Draw | None, form) -> list[Graded]:
+    """The posted answers of ``draw``, checked; QuizError with every problem."""
+    if draw is None:
+        raise QuizError({"form": "页面已失效，请刷新页面后重新作答。"})
     errors: dict[str, str] = {}
-    if not is_nonce(form.get("nonce")):
-        errors["form"] = "页面已失效，请刷新页面后重新作答。"
-    known = {q.field for q in quiz.questions}
+    known = {d.question.field for d in draw.items}
     if any(name.startswith(ANSWER_PREFIX) and name not in known for name in form.keys()):
         errors["form"] = "答卷中有本测验没有的题目（测验可能已更新），请刷新页面后重新作答。"
     graded = []
-    for question in quiz.questions:
-        chosen = _chosen(question, form.getlist(question.field))
+    for drawn in draw.items:
+        chosen = _chosen(drawn, form.getlist(drawn.question.field))
         if isinstance(chosen, str):
-            errors[question.id] = chosen
+            errors[drawn.question.id] = chosen
         else:
-            graded.append(Graded(question, chosen))
+            graded.append(Graded(drawn.question, chosen))
     if errors:
         raise QuizError(errors)
     return graded

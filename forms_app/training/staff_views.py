@@ -26,8 +26,9 @@ from ..core.tokens import new_nonce
 from ..web.errors import render_error
 from ..web.exports import csv_response, xlsx_response
 from ..web.paging import paginate
-from . import records, sessions
-from .definitions import current_training
+from . import odds, records, sessions
+from .definitions import TrainingDataError, current_training
+from .draws import new_draw, read_draw
 from .handbook_sections import current_handbook
 from .models import TrainingAttempt, TrainingSession
 from .quizzes import QuizError, grade, store_attempt
@@ -42,7 +43,13 @@ def _check_training(state) -> None:
     """Read the handbook and the training data at start-up: a quiz naming a missing section, or
     a broken data file, stops the app with the file and the problem."""
     with state.app.app_context():
-        current_training()
+        for quiz in current_training().quizzes.values():
+            chance = odds.random_pass_probability(quiz)
+            if chance >= odds.MAX_RANDOM_PASS:
+                raise TrainingDataError(
+                    f"测验 {quiz.id}：随机作答及格的概率为 {odds.percent_text(chance)}，须低于 5%。"
+                    "请增加题目或每次抽题数（draw）。"
+                )
 
 
 def _format(fmt: str) -> None:
@@ -100,9 +107,9 @@ def _assigned_quiz(quiz_id: str):
     return quiz
 
 
-def _quiz_page(quiz, values, errors=None, status=200):
+def _quiz_page(quiz, draw, values, errors=None, status=200):
     return render_template(
-        "training/staff/quiz.html", quiz=quiz, values=values, errors=errors or {}
+        "training/staff/quiz.html", quiz=quiz, draw=draw, values=values, errors=errors or {}
     ), status
 
 
@@ -113,7 +120,7 @@ def quiz(quiz_id: str):
     found = _assigned_quiz(quiz_id)
     if current_staff().role not in found.roles:
         return render_error(403, NOT_ASSIGNED)
-    return _quiz_page(found, {"nonce": new_nonce()})
+    return _quiz_page(found, new_draw(found), {})
 
 
 @bp.post("/quizzes/<quiz_id>")
@@ -124,14 +131,15 @@ def submit_quiz(quiz_id: str):
     user = current_staff()
     if user.role not in found.roles:
         return render_error(403, NOT_ASSIGNED)
+    draw = read_draw(found, request.form.get("draw"))
     try:
-        graded = grade(found, request.form)
+        graded = grade(found, draw, request.form)
     except QuizError as error:
-        values = {q.field: request.form.getlist(q.field) for q in found.questions}
-        nonce = request.form.get("nonce", "")
-        values["nonce"] = nonce if "form" not in error.errors else new_nonce()
-        return _quiz_page(found, values, error.errors, 400)
-    attempt_id, created = store_attempt(found, graded, user, request.form["nonce"])
+        if draw is None or "form" in error.errors:
+            return _quiz_page(found, new_draw(found), {}, error.errors, 400)
+        values = {d.question.field: request.form.getlist(d.question.field) for d in draw.items}
+        return _quiz_page(found, draw, values, error.errors, 400)
+    attempt_id, created = store_attempt(found, graded, user, draw.nonce)
     if not created:
         flash("这份答卷已经提交过，没有重复计分。", "success")
     return redirect(url_for(".attempt", attempt_id=attempt_id), code=303)
@@ -226,6 +234,10 @@ def people():
         only_behind=only_behind,
         behind=sum(1 for r in everyone if r.behind),
         total=len(everyone),
+        quiz_odds=[
+            (quiz, odds.percent_text(odds.random_pass_probability(quiz)))
+            for quiz in current_training().quizzes.values()
+        ],
     )
 
 

@@ -48,14 +48,43 @@ def training(app):
         return current_training()
 
 
-def quiz_answers(quiz, wrong=()) -> dict:
-    """Form fields answering every question right, except the ids in ``wrong``."""
+QUESTION_BLOCK = re.compile(
+    r'<fieldset class="card question[^"]*" id="question-([^"]+)">(.*?)</fieldset>', re.S
+)
+OPTION = re.compile(r'<label class="option"><input [^>]*value="(\d+)"[^>]*> (.*?)</label>', re.S)
+DRAW_INPUT = re.compile(r'name="draw" value="([^"]+)"')
+
+
+class Paper(dict):
+    """A quiz page as drawn: its hidden fields (``csrf_token``, ``draw``) as the dict, the
+    questions it asks with their options in the order shown (``shown``) and the draw's nonce."""
+
+    def __init__(self, html: str):
+        import html as html_lib
+
+        from itsdangerous import URLSafeSerializer
+
+        draw = html_lib.unescape(DRAW_INPUT.search(html).group(1))
+        super().__init__(csrf_token=csrf_token_from(html), draw=draw)
+        self.shown = {
+            qid: [html_lib.unescape(text).strip() for _, text in OPTION.findall(block)]
+            for qid, block in QUESTION_BLOCK.findall(html)
+        }
+        self.nonce = URLSafeSerializer("").loads_unsafe(draw)[1]["n"]
+
+    def index(self, question_id: str, option: str) -> str:
+        return str(self.shown[question_id].index(option))
+
+
+def quiz_answers(quiz, paper: Paper, wrong=()) -> dict:
+    """Form fields answering every question of the paper right, except the ids in ``wrong``."""
     fields = {}
-    for question in quiz.questions:
-        right = [str(i) for i, o in enumerate(question.options) if o in question.answers]
+    for question_id, shown in paper.shown.items():
+        question = quiz.question(question_id)
+        right = [str(i) for i, o in enumerate(shown) if o in question.answers]
         if question.id in wrong:
             fields[question.field] = next(
-                str(i) for i, o in enumerate(question.options) if o not in question.answers
+                str(i) for i, o in enumerate(shown) if o not in question.answers
             )
         else:
             fields[question.field] = right if len(right) > 1 else right[0]
@@ -86,18 +115,24 @@ class Trainee:
             },
         )
 
-    def open_quiz(self, quiz_id: str) -> dict:
-        html = self.html(f"{HOME}quizzes/{quiz_id}")
-        return {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html)}
+    def open_quiz(self, quiz_id: str) -> Paper:
+        return Paper(self.html(f"{HOME}quizzes/{quiz_id}"))
 
-    def post_quiz(self, quiz_id: str, fields: dict, hidden: dict | None = None):
-        return self.client.post(
-            f"{HOME}quizzes/{quiz_id}", data={**(hidden or self.open_quiz(quiz_id)), **fields}
-        )
+    def post_quiz(self, quiz_id: str, fields: dict, paper: Paper):
+        return self.client.post(f"{HOME}quizzes/{quiz_id}", data={**paper, **fields})
 
-    def take(self, quiz, wrong=()) -> tuple[str, int]:
+    def paper_with(self, quiz, question_ids) -> Paper:
+        """A draw asking every question of ``question_ids`` (opened again until one does)."""
+        for _ in range(100):
+            paper = self.open_quiz(quiz.id)
+            if set(question_ids) <= set(paper.shown):
+                return paper
+        raise AssertionError(f"no draw of {quiz.id} asked {sorted(question_ids)}")
+
+    def take(self, quiz, wrong=(), paper: Paper | None = None) -> tuple[str, int]:
         """Answer a quiz and follow to the result; (its html, the attempt id)."""
-        response = self.post_quiz(quiz.id, quiz_answers(quiz, wrong))
+        paper = paper or self.paper_with(quiz, wrong)
+        response = self.post_quiz(quiz.id, quiz_answers(quiz, paper, wrong), paper)
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
         attempt_id = int(ATTEMPT_PATH.search(response.location).group(1))
         return self.html(response.location), attempt_id

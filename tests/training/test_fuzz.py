@@ -30,7 +30,8 @@ def test_odd_quiz_answers_are_refused(trainee, training, stored, nul_sent_to_dat
     staff = trainee(roles.SERVICE)
     quiz = training.quizzes["service-code"]
     for field, value in quiz_cases(quiz) + [("q-\x00", "0"), ("q-" + "x" * 5000, "0")]:
-        fields = {**staff.open_quiz(quiz.id), **quiz_answers(quiz)}
+        paper = staff.open_quiz(quiz.id)
+        fields = {**paper, **quiz_answers(quiz, paper)}
         response = odd_post(staff.client, f"{HOME}quizzes/{quiz.id}", fields, field, value)
         if value == ["0", "0", "0"]:
             # The same option three times is one choice: scored, not an error.
@@ -43,11 +44,12 @@ def test_odd_quiz_answers_are_refused(trainee, training, stored, nul_sent_to_dat
 
 
 @pytest.mark.parametrize("value", ["", "\x00", "short", "x" * 5000, NOT_UTF8, None])
-def test_odd_quiz_nonce_is_refused(trainee, training, stored, nul_sent_to_database, value):
+def test_odd_quiz_draw_is_refused(trainee, training, stored, nul_sent_to_database, value):
     staff = trainee(roles.SERVICE)
     quiz = training.quizzes["service-code"]
-    fields = {**staff.open_quiz(quiz.id), **quiz_answers(quiz)}
-    response = odd_post(staff.client, f"{HOME}quizzes/{quiz.id}", fields, "nonce", value)
+    paper = staff.open_quiz(quiz.id)
+    fields = {**paper, **quiz_answers(quiz, paper)}
+    response = odd_post(staff.client, f"{HOME}quizzes/{quiz.id}", fields, "draw", value)
     assert response.status_code == 400
     assert "请刷新页面后重新作答" in response.get_data(as_text=True)
     assert stored.totals()["TrainingAttempt"] == 0

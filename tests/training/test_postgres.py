@@ -16,7 +16,7 @@ from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres
 from tests.support.staff import create_staff, login
 
-from .conftest import HOME, TODAY, nonce_from, quiz_answers
+from .conftest import HOME, TODAY, Paper, nonce_from, quiz_answers
 
 
 @pytest.fixture
@@ -61,14 +61,14 @@ def test_a_quiz_tapped_twice_is_one_attempt(pg_app):
     client = logged_in(pg_app, "service")
     with pg_app.app_context():
         quiz = current_training().quizzes["service-code"]
-    html = client.get(f"{HOME}quizzes/{quiz.id}").get_data(as_text=True)
-    fields = {"csrf_token": csrf_token_from(html), "nonce": nonce_from(html), **quiz_answers(quiz)}
+    paper = Paper(client.get(f"{HOME}quizzes/{quiz.id}").get_data(as_text=True))
+    fields = {**paper, **quiz_answers(quiz, paper)}
     statuses = second_tap_while_first_uncommitted(
         pg_app,
         "INSERT INTO training_attempt (submission_nonce, user_id, quiz_id, quiz_title, correct,"
         " total, pass_mark, passed, created_at) VALUES (:nonce, :user, 'service-code', 'x', 7, 7,"
         " 80, true, now())",
-        {"nonce": fields["nonce"], "user": user_id(pg_app, "service")},
+        {"nonce": paper.nonce, "user": user_id(pg_app, "service")},
         lambda: client.post(f"{HOME}quizzes/{quiz.id}", data=fields),
     )
     assert statuses == [303]

@@ -25,7 +25,7 @@ def test_wrong_answers_link_to_the_section_that_explains_them(trainee, training)
     guard = trainee(roles.SECURITY)
     quiz = training.quizzes["renovation"]
     page, _attempt = guard.take(quiz, wrong={"passes", "guard-patrol", "protection"})
-    total = len(quiz.questions)
+    total = quiz.draw
     assert f"答对 {total - 3}/{total} 题" in page
     wrong = page.split('id="wrong-answers"')[1]
     assert wrong.count('class="card"') == 3
@@ -58,9 +58,9 @@ def test_the_pass_mark_decides_and_a_retake_is_a_new_attempt(trainee, training, 
 def test_the_same_answers_posted_twice_are_one_attempt(trainee, training, stored):
     staff = trainee(roles.SERVICE)
     quiz = training.quizzes["service-code"]
-    hidden = staff.open_quiz(quiz.id)
-    first = staff.post_quiz(quiz.id, quiz_answers(quiz), hidden)
-    second = staff.post_quiz(quiz.id, quiz_answers(quiz, wrong={"ready"}), hidden)
+    paper = staff.open_quiz(quiz.id)
+    first = staff.post_quiz(quiz.id, quiz_answers(quiz, paper), paper)
+    second = staff.post_quiz(quiz.id, quiz_answers(quiz, paper, wrong={"ready"}), paper)
     assert first.status_code == second.status_code == 303
     assert first.location == second.location
     assert "这份答卷已经提交过，没有重复计分" in staff.html(second.location)
@@ -74,10 +74,10 @@ def test_a_quiz_not_assigned_to_the_role_is_refused(trainee, training, stored):
     response = cleaner.client.get(f"{HOME}quizzes/renovation")
     assert response.status_code == 403
     assert "这份测验不在您的培训内容中" in response.get_data(as_text=True)
-    hidden = trainee(roles.SERVICE).open_quiz("renovation")
+    paper = trainee(roles.SERVICE).open_quiz("renovation")
     response = cleaner.client.post(
         f"{HOME}quizzes/renovation",
-        data={**quiz_answers(quiz), "nonce": hidden["nonce"], "csrf_token": cleaner.csrf()},
+        data={**quiz_answers(quiz, paper), "draw": paper["draw"], "csrf_token": cleaner.csrf()},
     )
     assert response.status_code == 403
     assert stored.count(TrainingAttempt) == 0
@@ -92,14 +92,17 @@ def test_unknown_quizzes_are_not_found(trainee):
 def test_unanswered_questions_are_marked_and_the_answers_kept(trainee, training, stored):
     staff = trainee(roles.SERVICE)
     quiz = training.quizzes["service-code"]
-    fields = quiz_answers(quiz)
+    paper = staff.open_quiz(quiz.id)
+    fields = quiz_answers(quiz, paper)
     del fields["q-ready"], fields["q-smile"]
-    response = staff.post_quiz(quiz.id, fields)
+    response = staff.post_quiz(quiz.id, fields, paper)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert '<p class="field-error" id="ready-error">请作答。</p>' in page
     assert '<p class="field-error" id="smile-error">请选择至少一项。</p>' in page
-    assert 'name="q-viewing" value="0" checked' in page  # what was chosen stays chosen
+    kept = fields["q-viewing"]
+    assert f'name="q-viewing" value="{kept}" checked' in page  # what was chosen stays chosen
+    assert f'value="{paper["draw"]}"' in page  # the same draw, in the same order
     assert stored.count(TrainingAttempt) == 0
 
 
@@ -115,7 +118,8 @@ def test_answers_that_are_not_the_quizs_are_refused_whole(trainee, training, sto
         ({"q-smile": ["0", "x"]}, "所选答案不是本题的选项"),
     ]
     for extra, message in cases:
-        response = staff.post_quiz(quiz.id, {**quiz_answers(quiz), **extra})
+        paper = staff.open_quiz(quiz.id)
+        response = staff.post_quiz(quiz.id, {**quiz_answers(quiz, paper), **extra}, paper)
         assert response.status_code == 400, extra
         assert message in response.get_data(as_text=True), extra
     assert stored.count(TrainingAttempt) == 0
