@@ -180,7 +180,7 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
 
     A refused step re-renders ``page`` with the message beside its field (400), or at the
     top when the request's state no longer allows it (409: another member of staff was
-    quicker, or it is closed)."""
+    quicker, or it is closed). Always a response object: callers read its status."""
     step = workflow.STEPS_BY_ACTION[action]
     values = {"action": action, **request.form.to_dict()}
     try:
@@ -199,8 +199,10 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
             flash(f"已{step.label}（重复提交，未重复记录）。", "success")
             return redirect(back or url_for(".detail", request_id=request_id), code=303)
         if error.field is None:
-            return page(item, 409, page_error=error.message)
-        return page(item, 400, errors={action: {error.field: error.message}}, values=values)
+            return current_app.make_response(page(item, 409, page_error=error.message))
+        return current_app.make_response(
+            page(item, 400, errors={action: {error.field: error.message}}, values=values)
+        )
     flash(f"已{step.label}。", "success")
     return redirect(back or url_for(".detail", request_id=request_id), code=303)
 

@@ -302,3 +302,45 @@ def test_each_step_is_announced_in_its_transaction(app, staff_accounts, monkeypa
         walk(app, application_id, "start")
     with app.app_context():
         assert db.session.get(RenovationApplication, application_id).state == states.APPROVED
+
+
+def test_every_step_refused_over_http_is_a_4xx_with_its_reason(app, as_role):
+    """Every step in every state it does not start from, and by every role that may not take
+    it, sent as its form sends it: a 4xx with the Chinese reason and nothing changed, never a
+    5xx (issue 26)."""
+    clients = {role: as_role(role) for role in roles.ROLES}
+    tokens = {
+        role: csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
+        for role, client in clients.items()
+    }
+    failures = []
+    for number, (state, path) in enumerate(PATH_TO.items()):
+        application_id = file_application(app, room=f"{101 + number}")
+        walk(app, application_id, *path)
+        before = len(events(app, application_id))
+        for step in STEPS:
+            for role, client in clients.items():
+                if role in step.roles and state in step.sources:
+                    continue
+                with app.app_context():
+                    end = db.session.get(RenovationApplication, application_id).end_date
+                response = client.post(
+                    f"/forms/staff/renovations/{application_id}/steps/{step.action}",
+                    data={
+                        "csrf_token": tokens[role],
+                        "confirm": "yes",
+                        "owner_confirmed": "yes",
+                        "comment": "理由",
+                        "end_date": (end + timedelta(days=3)).isoformat(),
+                    },
+                )
+                where = f"{state} {step.action} as {role}: {response.status_code}"
+                if not 400 <= response.status_code < 500:
+                    failures.append(where)
+                elif response.status_code != 404 and not any(
+                    "\u4e00" <= c <= "\u9fff" for c in response.get_data(as_text=True)
+                ):
+                    failures.append(where + " without a Chinese reason")
+                if len(events(app, application_id)) != before:
+                    failures.append(where + " changed the application")
+    assert not failures, "\n".join(failures)

@@ -147,6 +147,13 @@ def stored(app):
                 db.session.expunge_all()
                 return row
 
+        def request_by_id(self, request_id: int) -> ServiceRequest:
+            with app.app_context():
+                row = db.session.get(ServiceRequest, request_id)
+                _ = row.events, row.photos, row.follow_ups
+                db.session.expunge_all()
+                return row
+
         def references(self) -> list[str]:
             with app.app_context():
                 return list(db.session.scalars(select(ServiceRequest.reference)))
