@@ -37,7 +37,8 @@ run: site db
 	@$(PY) scripts/build_pdf.py --site-dir site || echo "已跳过 PDF 手册（原因见上一行），其余功能不受影响。"
 	@echo "业主指南: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/   员工手册 (登录后): http://127.0.0.1:$(PORT)/staff/ (首个账号: $(VENV)/bin/flask --app forms_app accounts create 用户名 --role 经理)"
 	@# The notification worker runs beside gunicorn; when either stops (Ctrl-C, a crash), both do.
-	@bash -c '$(VENV)/bin/flask --app forms_app notifications worker & worker=$$!; \
+	@# Links in messages are built from the site's address only (PUBLIC_BASE_URL); locally, this one.
+	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" bash -c '$(VENV)/bin/flask --app forms_app notifications worker & worker=$$!; \
 		$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 			--access-logfile - forms_app.wsgi:app & server=$$!; \
 		trap "kill $$worker $$server 2>/dev/null" INT TERM; \

@@ -37,6 +37,7 @@ from .core.fee_standards import (
     refuse_example_fees_in_production,
 )
 from .core.private_files import private_dir
+from .core.public_urls import check_public_base_url, trusted_hosts
 from .files import commands as file_commands
 from .files.uploads import upload_limits
 from .web import errors, template_filters
@@ -89,6 +90,12 @@ def check_config(app: Flask) -> None:
     # The fee file is read and checked now: a broken one stops the start with the file and the
     # key named, the example one is refused in production like the example community file.
     refuse_example_fees_in_production(fee_standards(community), app.config["HTTPS"])
+    # Links in messages come only from the site's configured address; other hosts get a 400.
+    check_public_base_url(app.config["PUBLIC_BASE_URL"], app.config["HTTPS"])
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(
+            app.config["TRUSTED_HOSTS_SETTING"], app.config["PUBLIC_BASE_URL"]
+        )
 
 
 def configure_extensions(app: Flask) -> None:

@@ -63,6 +63,7 @@ def _notification_settings() -> dict:
         "SMS_ENDPOINT",
     )
     settings = {name: os.environ.get(name, "").strip() for name in texts}
+    settings["PUBLIC_BASE_URL"] = settings["PUBLIC_BASE_URL"].rstrip("/")
     settings["STAFF_WEBHOOK_MSGTYPE"] = (
         os.environ.get("STAFF_WEBHOOK_MSGTYPE", "").strip() or "text"
     )
@@ -120,6 +121,10 @@ def build_config(instance_path: str) -> dict:
         # served from the same process only in local runs; nginx serves them in production.
         "SITE_DIR": site_dir if serve_site else None,
         "STAFF_SITE_DIR": staff_site_dir if serve_site else None,
+        # The Host names the app answers (Flask refuses others with 400): TRUSTED_HOSTS, comma
+        # separated, else the loopback names; PUBLIC_BASE_URL's host is always added
+        # (forms_app/core/public_urls.py). Set from the environment in create_app.
+        "TRUSTED_HOSTS_SETTING": os.environ.get("TRUSTED_HOSTS", ""),
         # Number of proxies in front of the app (nginx = 1) for ProxyFix.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # The survey files (None: data/surveys).

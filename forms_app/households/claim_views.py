@@ -23,6 +23,7 @@ from wtforms.validators import ValidationError
 
 from ..accounts.access import staff_required
 from ..core.clock import today
+from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
 from ..core.tokens import is_nonce, new_nonce
 from ..files.uploads import AttachmentError, check_upload, chosen_files, send_attachment
@@ -180,7 +181,7 @@ def status(token: str):
                 room=room_by_id(found.room_id),
                 lease_end=claims.lease_end_of(found),
                 just_filed=request.args.get("new") == "1",
-                status_url=url_for(".status", token=token, _external=True),
+                status_url=external_url(".status", token=token),
             )
         )
     )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from ..core.clock import utcnow
+from ..core.public_urls import public_url
 from .messages import render
 from .models import FAILED, PENDING, Notification
 
@@ -26,14 +27,6 @@ def path_for(endpoint: str, **values) -> str:
     if has_request_context():
         return url_for(endpoint, **values)
     return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def public_url(path: str) -> str:
-    """An absolute link for a message: ``PUBLIC_BASE_URL`` + path, else this request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
-    if not base and has_request_context():
-        base = request.host_url
-    return base.rstrip("/") + path if base else path
 
 
 def message_row(

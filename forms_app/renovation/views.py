@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from ..core.clock import today
 from ..core.community import current_community
+from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
 from ..core.tokens import is_nonce, new_nonce
 from ..files import pending_uploads
@@ -270,7 +271,7 @@ def status(token: str):
                 else None,
                 work_items=rules.work_item_names(),
                 just_filed=request.args.get("new") == "1",
-                status_url=url_for(".status", token=token, _external=True),
+                status_url=external_url(".status", token=token),
             )
         )
     )
@@ -284,7 +285,7 @@ def _permit_context(token: str) -> dict:
                 render_error(404, "该申请尚未批准，暂无装修许可证。审核通过后可在进度页面打印。")
             )
         )
-    verify_url = url_for(".verify", token=permits.verification_token(application), _external=True)
+    verify_url = external_url(".verify", token=permits.verification_token(application))
     return {
         "application": application,
         "approved": next((e for e in application.events if e.to_state == states.APPROVED), None),

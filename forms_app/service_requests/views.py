@@ -13,6 +13,7 @@ from flask import (
 )
 
 from ..core.community import cached_community
+from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
 from ..core.tokens import new_nonce
 from ..my_records.grants import prefill
@@ -85,7 +86,7 @@ def status(token: str):
                 "service_requests/status.html",
                 item=found,
                 just_filed=request.args.get("new") == "1",
-                status_url=url_for(".status", token=token, _external=True),
+                status_url=external_url(".status", token=token),
                 urgency=settings.urgency_name(found.urgency) if found.urgency else "",
                 action_labels=ACTION_LABELS,
                 state_label=states.label,

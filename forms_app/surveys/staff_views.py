@@ -24,6 +24,7 @@ from ..core.clock import utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
+from ..core.public_urls import external_url
 from ..households.registry import registered_households, residence_directory
 from ..notifications.outbox import enqueue
 from ..web.errors import render_error
@@ -291,7 +292,7 @@ def invitations_csv(slug: str):
                 invitation.building,
                 invitation.unit,
                 invitation.room,
-                url_for("surveys.answer_invitation", token=invitation.token, _external=True),
+                external_url("surveys.answer_invitation", token=invitation.token),
                 "已填写" if invitation.used_on else "未填写",
                 invitation.used_on,
             ]

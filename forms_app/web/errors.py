@@ -2,7 +2,7 @@
 
 from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from ..core.extensions import db
 from ..files.uploads import upload_limits
@@ -59,7 +59,22 @@ def drain_body() -> None:
         pass
 
 
+# A request for a host the app does not serve (TRUSTED_HOSTS): no page of ours can be built
+# for it (links need the host), so a plain one, with no link at all.
+UNKNOWN_HOST_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>网址无效</title><h1>网址无效</h1>"
+    "<p>本站不接受这个域名的访问，请使用物业公布的网址。</p></html>"
+)
+
+
 def init_app(app) -> None:
+    @app.errorhandler(SecurityError)
+    def _unknown_host(_error):
+        """A Host header outside TRUSTED_HOSTS: refused before any view runs."""
+        return UNKNOWN_HOST_PAGE, 400, {"Content-Type": "text/html; charset=utf-8"}
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error):
         """An oversized upload (any form) gets the Chinese page, not a reset connection."""

@@ -47,6 +47,7 @@ def test_production_refuses_the_example_file(tmp_path, monkeypatch):
 def test_production_starts_on_a_companys_own_file(tmp_path, monkeypatch, own_community_file):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://wuye.example.com")
     monkeypatch.setenv("COMMUNITY_FILE", str(own_community_file))
     assert create_app({"SITE_DIR": None}).config["SESSION_COOKIE_SECURE"]
 

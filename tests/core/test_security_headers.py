@@ -157,6 +157,7 @@ def test_hsts_only_with_https(tmp_path, monkeypatch, own_community_file):
     plain = create_app({"TESTING": True, "SITE_DIR": None}).test_client()
     assert "Strict-Transport-Security" not in plain.get("/forms/").headers
     monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://localhost")
     secure = create_app({"TESTING": True, "SITE_DIR": None}).test_client()
     for url in ("/forms/", "/forms/healthz", "/forms/no-such-page"):
         header = secure.get(url, base_url="https://localhost").headers
@@ -166,7 +167,9 @@ def test_hsts_only_with_https(tmp_path, monkeypatch, own_community_file):
 def test_nginx_sends_hsts_on_everything_it_serves_over_https():
     config = Path(PROJECT_ROOT, "deploy", "nginx.conf").read_text(encoding="utf-8")
     tls_server = config[
-        config.index("listen 443") : config.index("server {", config.index("listen 443"))
+        config.index("listen 443 ssl http2") : config.index(
+            "server {", config.index("listen 443 ssl http2")
+        )
     ]
     assert re.search(
         r'^    add_header Strict-Transport-Security "max-age=\d{8,}" always;$', tls_server, re.M

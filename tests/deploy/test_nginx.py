@@ -160,3 +160,21 @@ def test_nginx_logged_no_unexpected_errors(nginx_stack):
         if any(level in line for level in ("[error]", "[crit]", "[alert]", "[emerg]"))
     ]
     assert all(any(known in line for known in EXPECTED_ERRORS) for line in errors), errors
+
+
+def test_unknown_hosts_are_dropped_before_the_app(nginx_stack):
+    """The default server closes the connection of any Host but the site's own (issue 26):
+    a forged Host never reaches the app, on the HTTPS server or the plain HTTP one."""
+    for port in (nginx_stack.nginx.port, nginx_stack.nginx.redirect_port):
+        for path in ("/forms/service/repair", "/"):
+            try:
+                response = requests.get(
+                    f"http://127.0.0.1:{port}{path}",
+                    headers={"Host": "evil.example"},
+                    timeout=30,
+                    allow_redirects=False,
+                )
+            except requests.ConnectionError:
+                continue
+            raise AssertionError(f"{port}{path} answered {response.status_code}")
+    assert requests.get(nginx_stack.url + "/forms/", timeout=30).status_code == 200

@@ -134,6 +134,7 @@ def test_session_cookie_is_secure_over_https(tmp_path, monkeypatch, own_communit
 
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("HTTPS", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://localhost")
     monkeypatch.setenv("COMMUNITY_FILE", str(own_community_file))
     app = create_app({"TESTING": True, "SITE_DIR": None})
     with app.app_context():

@@ -24,6 +24,8 @@ from tests.support.server import PROJECT_ROOT, free_port
 DEPLOY_CONFIG = PROJECT_ROOT / "deploy" / "nginx.conf"
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 MIME_TYPES = "/etc/nginx/mime.types"
+# The production file's server_name, replaced by the name the tests send as Host.
+SERVER_NAME = "127.0.0.1"
 
 
 def nginx_or_skip() -> str:
@@ -52,6 +54,15 @@ def loopback_config(
 ) -> str:
     """deploy/nginx.conf inside a minimal main configuration, on loopback ports, no TLS."""
     servers = DEPLOY_CONFIG.read_text(encoding="utf-8")
+    servers = _replace(
+        servers, "listen 443 ssl default_server;", f"listen 127.0.0.1:{port} default_server;"
+    )
+    servers = _replace(
+        servers, "listen 80 default_server;", f"listen 127.0.0.1:{redirect_port} default_server;"
+    )
+    servers = _replace(servers, "    ssl_reject_handshake on;\n", "")
+    # The site's name is the loopback address the tests ask for.
+    servers = _replace(servers, "server_name wuye.example.cn;", f"server_name {SERVER_NAME};")
     servers = _replace(servers, "listen 443 ssl http2;", f"listen 127.0.0.1:{port};")
     servers = _replace(servers, "    ssl_certificate     /etc/ssl/wuye/fullchain.pem;\n", "")
     servers = _replace(servers, "    ssl_certificate_key /etc/ssl/wuye/privkey.pem;\n", "")
