@@ -11,6 +11,7 @@ from flask import Flask
 
 from ..core.commands import register_group
 from ..core.community import cached_community
+from . import public_posts
 from .organisation import load_organisation
 from .registry import HomePanel, StaffSection, register_section
 from .roles import MANAGER
@@ -23,6 +24,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .blueprint import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")
+    public_posts.init_app(app)
     # A mistake in the community's organisation stops the app at start-up, the file named.
     load_organisation(cached_community(app.config["COMMUNITY_FILE"]))
     register_group(

@@ -139,6 +139,17 @@ def build_config(instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "SURVEY_SUBMISSIONS_PER_ADDRESS_PER_HOUR": 30,
+        # Anonymous public POSTs (accounts/public_posts.py), counted in the database: per
+        # client address per hour (sized for carrier NAT: many owners on 4G share an address),
+        # and filings of one owner form per room per day. Staff sessions are exempt.
+        "PUBLIC_POSTS_PER_ADDRESS_PER_HOUR": int(_number("PUBLIC_POSTS_PER_ADDRESS_PER_HOUR", 60)),
+        "PUBLIC_FILINGS_PER_ROOM_PER_DAY": int(_number("PUBLIC_FILINGS_PER_ROOM_PER_DAY", 3)),
+        # Attachments kept for forms not yet sent (files/pending_uploads.py): at most this many
+        # bytes per client address (about ten full forms: carrier NAT) and in total.
+        "PENDING_UPLOAD_MAX_BYTES_PER_ADDRESS": int(
+            _number("PENDING_UPLOAD_MAX_BYTES_PER_ADDRESS", 500 * MB)
+        ),
+        "PENDING_UPLOAD_MAX_TOTAL_BYTES": int(_number("PENDING_UPLOAD_MAX_TOTAL_BYTES", 4096 * MB)),
         # A fixed date ("2026-05-01") for demonstrations and tests; None: the real date.
         "TODAY": None,
         # argon2id cost (accounts/passwords.py): "owasp", or "testing" for test suites only.

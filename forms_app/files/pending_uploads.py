@@ -19,14 +19,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask.cli import with_appcontext
-from sqlalchemy import Index, Integer, String, bindparam, delete, select
+from sqlalchemy import Index, Integer, String, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
+from ..core.refusals import Refused
 from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, upload_dir
 
 PENDING_TABLE = "pending_upload"
@@ -42,10 +43,52 @@ class PendingUpload(StoredFileColumns, db.Model):
     # Which form kept it ("renovation"): a nonce from another form finds nothing here.
     form: Mapped[str] = mapped_column(String(30))
     nonce: Mapped[str] = mapped_column(String(64))
+    # The client address that sent it: kept bytes are bounded per address (and in total).
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 # The sweep selects on the age only.
 Index("ix_pending_upload_created_at", PendingUpload.created_at)
+Index("ix_pending_upload_address", PendingUpload.address)
+
+
+class KeepRefused(Refused):
+    """Keeping these files would pass a bound: the form's, the address's or the total."""
+
+    default_field = "attachments"
+
+
+def client_address() -> str:
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
+def _check_bounds(session, form: str, nonce: str, address: str, count: int, size: int) -> None:
+    """Refuse (nothing kept) files beyond the form's, the address's or the total bound."""
+    config = current_app.config
+    max_files = config["UPLOAD_MAX_FILES"]
+    on_form = session.scalar(
+        select(func.count()).where(PendingUpload.form == form, PendingUpload.nonce == nonce)
+    )
+    if on_form + count > max_files:
+        raise KeepRefused(
+            f"这份表单已暂存 {on_form} 个附件，最多 {max_files} 个，新选的附件未保存。"
+            "请先移除不需要的附件，或提交时重新选择。"
+        )
+    since = utcnow() - max_age()
+    kept_bytes = select(func.coalesce(func.sum(PendingUpload.size), 0)).where(
+        PendingUpload.created_at >= since
+    )
+    by_address = session.scalar(kept_bytes.where(PendingUpload.address == address))
+    if by_address + size > config["PENDING_UPLOAD_MAX_BYTES_PER_ADDRESS"]:
+        raise KeepRefused(
+            "您所在的网络暂存的附件已达上限，新选的附件未保存。请填好表单其余内容后，"
+            "在提交时重新选择附件。"
+        )
+    if session.scalar(kept_bytes) + size > config["PENDING_UPLOAD_MAX_TOTAL_BYTES"]:
+        raise KeepRefused(
+            "系统暂存的附件已达上限，新选的附件未保存。请填好表单其余内容后，在提交时重新选择附件。"
+        )
+
 
 # The deletes of a submission and of the sweeps, built once and run as plain DELETEs on the
 # table: they run under the write lock, where the ORM's bulk delete would first evaluate them
@@ -119,16 +162,20 @@ def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[KeptFile], int
 
 
 def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
-    """Write checked uploads to the upload folder and record them against the nonce."""
+    """Write checked uploads to the upload folder and record them against the nonce; raises
+    ``KeepRefused`` (nothing kept, the written files removed) beyond a bound."""
     if not uploads:
         return []
     now = utcnow()
+    address = client_address()
     with StoredFiles(uploads, upload_dir()) as stored:
         with write_transaction() as session:
+            _check_bounds(session, form, nonce, address, len(uploads), sum(u.size for u in uploads))
             rows = [
                 PendingUpload(
                     form=form,
                     nonce=nonce,
+                    address=address,
                     stored_name=name,
                     original_name=upload.original_name,
                     content_type=upload.content_type,
@@ -147,9 +194,12 @@ def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
 def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> list[KeptFile]:
     """Copies of already stored files (a rejected application's attachments) kept against a
     new form's nonce, so the resubmitted form starts with them attached. Files missing on
-    disk are left out."""
+    disk are left out; beyond a bound (``KeepRefused``) none are copied."""
     directory = upload_dir()
     now = utcnow()
+    address = client_address()
+    with db.session.no_autoflush:
+        _check_bounds(db.session, form, nonce, address, len(files), sum(f.size for f in files))
     rows, written = [], []
     try:
         for source in files:
@@ -164,6 +214,7 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
                 PendingUpload(
                     form=form,
                     nonce=nonce,
+                    address=address,
                     stored_name=name,
                     original_name=source.original_name,
                     content_type=source.content_type,

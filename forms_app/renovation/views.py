@@ -16,6 +16,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from ..accounts.public_posts import spend_room
 from ..core.clock import today
 from ..core.community import current_community
 from ..core.public_urls import external_url
@@ -79,7 +80,11 @@ def _posted(form):
     if valid and not form.previous.errors:
         values = {name: getattr(form, name).data for name in APPLICATION_FIELDS}
         values.update(building=int(values["building"]), unit=int(values["unit"]))
-
+        room = f"{values['building']}-{values['unit']}-{values['room']}"
+        if refused := spend_room("renovation", "装修申请", room):
+            form.room.errors.append(refused)
+            form.checked_uploads = []
+            return _render_form(form, 429)
         try:
             # The same form sent twice (double tap, back button) is found by the nonce's unique
             # constraint inside the filing: the first application's token comes back.
@@ -161,10 +166,14 @@ def _new_form(source: str | None):
     }
     with renovation_form(data=filled_in) as form:
         form.nonce.data = new_nonce()
-        form.kept_uploads = pending_uploads.copy_to_pending(
-            PENDING_FORM, form.nonce.data, previous.attachments
-        )
-        return _render_form(form, 200, previous=previous)
+        notice = None
+        try:
+            form.kept_uploads = pending_uploads.copy_to_pending(
+                PENDING_FORM, form.nonce.data, previous.attachments
+            )
+        except pending_uploads.KeepRefused as refused:
+            notice = refused.message
+        return _render_form(form, 200, previous=previous, notice=notice)
 
 
 def _previous_for(form):
@@ -210,6 +219,8 @@ def _keep_new_files(form, nonce: str | None, check: bool = False) -> None:
             *form.kept_uploads,
             *pending_uploads.keep(PENDING_FORM, nonce, form.checked_uploads),
         ]
+    except pending_uploads.KeepRefused as refused:
+        form.attachments.errors = [*form.attachments.errors, refused.message]
     except OSError:
         current_app.logger.exception("keeping renovation attachments failed")
         form.attachments.errors = [*form.attachments.errors, "附件暂存失败，请提交时重新选择。"]

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 
+from ..accounts.public_posts import spend_room
 from ..core.community import cached_community
 from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
@@ -42,6 +43,10 @@ def _form_page(kind: str):
         # The same form sent twice (double tap, back button): show the first request.
         return redirect(url_for(".status", token=existing.token), code=303)
     elif form.validate_on_submit():
+        room = f"{form.building.data}-{form.unit.data}-{form.room.data}"
+        if refused := spend_room(kind, states.KIND_LABELS[kind], room):
+            form.room.errors.append(refused)
+            return _render(kind, form, 429)
         try:
             filed, _created = intake.file_request(
                 kind, form.values(), form.checked_photos, form.nonce.data
@@ -54,6 +59,10 @@ def _form_page(kind: str):
             return redirect(url_for(".status", token=filed.token, new=1), code=303)
     else:
         status = 400
+    return _render(kind, form, status)
+
+
+def _render(kind: str, form, status: int):
     # Never cached: a shared copy would give two owners one nonce.
     return no_store(
         current_app.make_response(

@@ -178,3 +178,32 @@ def test_unknown_hosts_are_dropped_before_the_app(nginx_stack):
                 continue
             raise AssertionError(f"{port}{path} answered {response.status_code}")
     assert requests.get(nginx_stack.url + "/forms/", timeout=30).status_code == 200
+
+
+def test_a_flood_of_posts_is_stopped_by_nginx_first(
+    nginx_stack, built_site, built_staff_site, tmp_path
+):
+    """limit_req (issue 26): from one address a burst of POSTs passes, the rest get nginx's
+    Chinese 429 page without reaching the app; GETs are not limited. Its own nginx, so the
+    other tests' nginx keeps its budget."""
+    from tests.support.nginx import start_nginx
+
+    nginx = start_nginx(
+        tmp_path / "nginx",
+        app_port=nginx_stack.app.port,
+        site=built_site,
+        staff_site=built_staff_site,
+    )
+    try:
+        with requests.Session() as client:
+            codes = [
+                client.post(nginx.url + "/forms/service/repair", data={"x": "1"}, timeout=30)
+                for _ in range(80)
+            ]
+            assert all(client.get(nginx.url + "/forms/", timeout=30).ok for _ in range(80))
+    finally:
+        nginx.stop()
+    refused = [r for r in codes if r.status_code == 429]
+    assert 10 <= len(refused) <= 80 - 60
+    assert "提交得太频繁，本次提交未保存" in refused[0].content.decode("utf-8")
+    assert all(r.status_code == 400 for r in codes if r.status_code != 429)  # the app's CSRF page

@@ -24,6 +24,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+THROTTLES_FOR_TESTS = {
+    "PUBLIC_POSTS_PER_ADDRESS_PER_HOUR": "100000",
+    "PUBLIC_FILINGS_PER_ROOM_PER_DAY": "100000",
+}
+
+
 @dataclass
 class LiveServer:
     """A gunicorn process serving the app (and, if given, the built halves of the handbook)
@@ -51,6 +57,9 @@ class LiveServer:
             **os.environ,
             "INSTANCE_PATH": str(self.instance_path),
             "PASSWORD_HASH_COST": "testing",
+            # The suite files many forms from one address and room; the throttles' own tests
+            # set their limits (tests/core/test_throttles.py).
+            **THROTTLES_FOR_TESTS,
             **self.extra_env,
         }
         if self.site_dir:
