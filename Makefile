@@ -40,7 +40,8 @@ run: site db
 	@# Links in messages are built from the site's address only (PUBLIC_BASE_URL); locally, this one.
 	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" bash -c '$(VENV)/bin/flask --app forms_app notifications worker & worker=$$!; \
 		$(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-			--access-logfile - forms_app.wsgi:app & server=$$!; \
+			--access-logfile - --logger-class forms_app.core.access_log.PrivateLinksLogger \
+			forms_app.wsgi:app & server=$$!; \
 		trap "kill $$worker $$server 2>/dev/null" INT TERM; \
 		wait -n; status=$$?; kill $$worker $$server 2>/dev/null; wait; exit $$status'
 

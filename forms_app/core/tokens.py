@@ -13,6 +13,12 @@ import secrets
 # The alphabet of secrets.token_urlsafe; the columns hold at most 64 characters.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# Any request whose path segment or query value looks like a secret (a token above, or a
+# signed verification link, which adds dots): kept out of every access log. The one rule:
+# deploy/nginx.conf's map uses this very pattern, and gunicorn's access log
+# (core/access_log.py) skips what it matches; tests/core/test_private_links.py checks both
+# against every route that takes a token.
+PRIVATE_LINK = re.compile(r"[/=][A-Za-z0-9_.-]{16,}")
 
 
 def new_token() -> str:

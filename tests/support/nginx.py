@@ -67,6 +67,9 @@ def loopback_config(
     servers = _replace(servers, "    ssl_certificate     /etc/ssl/wuye/fullchain.pem;\n", "")
     servers = _replace(servers, "    ssl_certificate_key /etc/ssl/wuye/privkey.pem;\n", "")
     servers = _replace(servers, "listen 80;", f"listen 127.0.0.1:{redirect_port};")
+    servers = _replace(
+        servers, "access_log /var/log/nginx/access.log", f"access_log {prefix / 'access.log'}"
+    )
     servers = _replace(servers, "root /srv/wuye/site;", f"root {site};")
     servers = _replace(servers, "alias /srv/wuye/site-staff/;", f"alias {staff_site}/;")
     servers = _replace(servers, "http://127.0.0.1:8000", f"http://127.0.0.1:{app_port}")
