@@ -162,7 +162,8 @@ def build_config(instance_path: str) -> dict:
         "MY_CODE_INTERVAL_SECONDS": 60,
         "MY_CODES_PER_MOBILE_PER_HOUR": 5,
         "MY_CODES_PER_ADDRESS_PER_HOUR": 20,
-        "MY_MAX_WRONG_CODES": 5,
+        "MY_MAX_WRONG_CODES": 5,  # per (mobile, address) pair
+        "MY_WRONG_TRIES_PER_CODE": 3,  # then that code is dead, whatever the address
         "MY_WRONG_CODES_PER_ADDRESS": 20,
         "MY_LOCK_MINUTES": 30,
         "MY_SESSION_MINUTES": 15,

@@ -1,7 +1,8 @@
 """One-time codes for "我的办理": asked for with a room and a mobile, sent by SMS through the
 outbox only when the mobile is registered on that room today (一户一档, in the roles of the
 community setting ``households.my_records_roles``), valid for a few minutes and once;
-throttled per mobile and per address, and five wrong codes lock the mobile for a while.
+throttled per mobile and per address; each code dies after a few wrong tries, and wrong codes
+lock the (mobile, address) pair — never the mobile everywhere — or a whole address for a while.
 Every count is in the database.
 """
 
@@ -63,29 +64,47 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
-def _locked_until(session, mobile: str, address: str, now: datetime) -> datetime | None:
-    """When the mobile (or the address) may try again, if it is locked now."""
+def _locked_until(session, mobile: str, address: str, now: datetime) -> tuple[datetime, str] | None:
+    """When this mobile may try again from this address, and what is locked, if it is now.
+
+    Wrong codes lock the (mobile, address) pair, never the mobile everywhere: a stranger
+    typing wrong codes for someone's mobile locks only himself out. An address with wrong
+    codes for many mobiles is locked as a whole."""
     since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
-    for column, value, limit in (
-        (WrongCode.mobile, mobile, setting("MY_MAX_WRONG_CODES")),
-        (WrongCode.address, address, setting("MY_WRONG_CODES_PER_ADDRESS")),
+    for condition, limit, what in (
+        (
+            (WrongCode.mobile == mobile) & (WrongCode.address == address),
+            setting("MY_MAX_WRONG_CODES"),
+            PAIR,
+        ),
+        (WrongCode.address == address, setting("MY_WRONG_CODES_PER_ADDRESS"), ADDRESS),
     ):
         recent = list(
             session.scalars(
                 select(WrongCode.created_at)
-                .where(column == value, WrongCode.created_at > since)
+                .where(condition, WrongCode.created_at > since)
                 .order_by(WrongCode.created_at.desc())
                 .limit(limit)
             )
         )
         if len(recent) >= limit:
-            return recent[-1] + timedelta(minutes=setting("MY_LOCK_MINUTES"))
+            return recent[-1] + timedelta(minutes=setting("MY_LOCK_MINUTES")), what
     return None
 
 
-def _lock_message(until: datetime, now: datetime) -> str:
+PAIR, ADDRESS = "pair", "address"
+
+
+def _lock_message(locked: tuple[datetime, str], now: datetime) -> str:
+    until, what = locked
+    minutes = _minutes_until(until, now)
+    if what == ADDRESS:
+        return (
+            f"当前网络输错验证码次数过多，已暂时锁定，请 {minutes} 分钟后再试，"
+            "或换用其他网络（如手机流量）。如需帮助请联系物业服务中心。"
+        )
     return (
-        f"验证码输错次数过多，该手机号已暂时锁定，请 {_minutes_until(until, now)} 分钟后再试。"
+        f"验证码输错次数过多，该手机号在当前网络已暂时锁定，请 {minutes} 分钟后再试。"
         "如需帮助请联系物业服务中心。"
     )
 
@@ -190,6 +209,18 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
             .order_by(OwnerCode.id.desc())
             .limit(1)
         ).first()
+        # Each code dies after a few wrong tries, from whatever addresses they came.
+        tries = (
+            session.scalar(
+                select(func.count())
+                .select_from(WrongCode)
+                .where(WrongCode.mobile == mobile, WrongCode.created_at >= latest.created_at)
+            )
+            if latest
+            else 0
+        )
+        if latest and latest.used_at is None and tries >= setting("MY_WRONG_TRIES_PER_CODE"):
+            raise CodeRefused("该验证码输错次数过多，已经失效，请重新获取验证码。", "code")
         if (
             latest
             and latest.used_at is None
@@ -217,12 +248,17 @@ def check_code(room: Room, mobile: str, code: str, address: str) -> None:
         raise CodeRefused(_lock_message(locked, now), "code", locked=True)
     if expired:
         raise CodeRefused("验证码已过期，请重新获取。", "code")
-    failures = _recent_failures(mobile, now)
-    left = setting("MY_MAX_WRONG_CODES") - failures
+    if latest is not None and tries + 1 >= setting("MY_WRONG_TRIES_PER_CODE"):
+        raise CodeRefused("验证码不正确，该验证码已经失效，请重新获取验证码。", "code")
+    failures = _recent_failures(mobile, address, now)
+    left = min(
+        setting("MY_MAX_WRONG_CODES") - failures,
+        setting("MY_WRONG_TRIES_PER_CODE") - tries - 1 if latest is not None else failures,
+    )
     raise CodeRefused(f"验证码不正确或已使用，还可以再试 {left} 次。", "code")
 
 
-def _recent_failures(mobile: str, now: datetime) -> int:
+def _recent_failures(mobile: str, address: str, now: datetime) -> int:
     from ..core.extensions import db
 
     since = now - timedelta(minutes=setting("MY_LOCK_MINUTES"))
@@ -230,7 +266,11 @@ def _recent_failures(mobile: str, now: datetime) -> int:
         db.session.scalar(
             select(func.count())
             .select_from(WrongCode)
-            .where(WrongCode.mobile == mobile, WrongCode.created_at > since)
+            .where(
+                WrongCode.mobile == mobile,
+                WrongCode.address == address,
+                WrongCode.created_at > since,
+            )
         )
         or 0
     )

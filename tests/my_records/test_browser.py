@@ -97,7 +97,7 @@ def test_owner_follows_the_rooms_business_on_a_phone(server, sms, phone):
     code = sms.params()[1][0]
     phone.fill("#code", "000000" if code != "000000" else "111111")
     phone.get_by_role("button", name="查看我的办理").click()
-    assert "还可以再试 4 次" in phone.locator(".field-error").inner_text()
+    assert "还可以再试 2 次" in phone.locator(".field-error").inner_text()
     phone.fill("#code", code)
     phone.get_by_role("button", name="查看我的办理").click()
     phone.wait_for_url(re.compile(r"/forms/my/$"))

@@ -179,26 +179,71 @@ def test_codes_per_mobile_and_per_address_are_limited(household):
     assert len(outbox(household, kind="my.code")) == 3
 
 
-def test_five_wrong_codes_lock_the_mobile_with_a_clear_message(household, sms):
+def test_a_code_dies_after_a_few_wrong_tries_from_any_address(household, sms):
+    """Issue 26: each code takes MY_WRONG_TRIES_PER_CODE wrong tries, wherever they come from;
+    then even the right one is refused and a new code is needed."""
     client = household.test_client()
     ask_code(client)
     code = sms_code(household, sms)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    for left in (4, 3, 2, 1):
-        response = enter_code(client, wrong)
-        assert f"还可以再试 {left} 次" in response.get_data(as_text=True)
-    response = enter_code(client, wrong)
+    assert "还可以再试 2 次" in enter_code(client, wrong).get_data(as_text=True)
+    # The next try from another address still counts against the same code.
+    elsewhere = household.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    with client.session_transaction() as kept:
+        session_state = dict(kept)
+    with elsewhere.session_transaction() as moved:
+        moved.update(session_state)
+    assert "还可以再试 1 次" in enter_code(elsewhere, wrong).get_data(as_text=True)
+    assert "该验证码已经失效，请重新获取验证码" in enter_code(client, wrong).get_data(as_text=True)
+    dead = enter_code(client, code)
+    assert dead.status_code != 303
+    assert "已经失效，请重新获取验证码" in dead.get_data(as_text=True)
+    # A new code works.
+    household.config["MY_CODE_INTERVAL_SECONDS"] = 0
+    ask_code(client)
+    assert enter_code(client, sms_code(household, sms)).status_code == 303
+
+
+def test_wrong_codes_lock_the_mobile_from_that_address_only(household, sms):
+    """Issue 26: a stranger's wrong codes lock the stranger's (mobile, address), not the owner:
+    the owner on another address still gets a code and signs in."""
+    household.config.update(MY_CODE_INTERVAL_SECONDS=0, MY_CODES_PER_MOBILE_PER_HOUR=10)
+    stranger = household.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "10.6.6.6"
+    for _ in range(2):
+        ask_code(stranger)
+        wrong = f"{(int(sms_code(household, sms)) + 1) % 10**6:06d}"
+        for _ in range(3):
+            response = enter_code(stranger, wrong)
+            if response.status_code == 429:
+                break
     html = response.get_data(as_text=True)
-    assert response.status_code == 429 and "该手机号已暂时锁定，请 30 分钟后再试" in html
-    # Locked: the right code, a new code, another browser: all refused.
-    assert "已暂时锁定" in enter_code(client, code).get_data(as_text=True)
-    other = household.test_client()
-    refused = ask_code(other)
-    assert refused.status_code == 429 and "已暂时锁定" in refused.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "该手机号在当前网络已暂时锁定，请 30 分钟后再试" in html
+    refused = ask_code(stranger)
+    assert refused.status_code == 429 and "在当前网络已暂时锁定" in refused.get_data(as_text=True)
+    owner = household.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    assert ask_code(owner).status_code in (302, 303)
+    assert enter_code(owner, sms_code(household, sms)).status_code == 303
     # The lock ends.
     with household.app_context(), write_transaction() as session:
         session.execute(update(WrongCode).values(created_at=utcnow() - timedelta(minutes=31)))
-    assert enter_code(client, code).status_code == 303
+    assert ask_code(stranger).status_code in (302, 303)
+
+
+def test_an_address_locked_for_many_mobiles_is_named_as_the_network(household, sms):
+    household.config.update(MY_WRONG_CODES_PER_ADDRESS=2)
+    client = household.test_client()
+    ask_code(client)
+    code = sms_code(household, sms)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    enter_code(client, wrong)
+    response = enter_code(client, wrong)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "当前网络输错验证码次数过多，已暂时锁定" in html and "该手机号" not in html
 
 
 def test_the_list_is_short_lived(household, sms):
