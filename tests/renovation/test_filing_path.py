@@ -68,6 +68,12 @@ def test_a_valid_form_is_one_write_with_nothing_read_before_it(app, owner, store
         response = owner.submit(hidden=hidden)
     assert response.status_code == 303
     kinds = [text.split(" (")[0].split(" FROM ")[0] for text, _running in sql.seen]
+    # First the anonymous post's throttles (issue 26), each its own short write: the address's
+    # hourly budget, then the room's daily one; then the filing, still one write.
+    throttle = ["BEGIN IMMEDIATE", "SELECT count(*) AS count_1", "INSERT INTO throttle_hit"]
+    for _budget in ("address", "room"):
+        assert kinds[:3] == throttle, kinds
+        kinds = kinds[kinds.index("COMMIT") + 1 :]
     assert kinds == [
         "BEGIN IMMEDIATE",
         "SELECT max(renovation_application.sequence) AS max_1",
