@@ -15,8 +15,9 @@ from ..accounts.permissions import allowed
 from ..core.clock import utcnow
 from ..core.community import current_community
 from ..core.extensions import db
+from ..core.public_urls import public_url
 from ..notifications.models import DELIVERED, FAILED, PENDING, SENDING
-from ..notifications.outbox import path_for, public_url
+from ..notifications.outbox import path_for
 from ..web.qr import qr_svg
 from . import kinds as notice_kinds
 from . import publishing
