@@ -9,7 +9,7 @@ files, the handbook or an account's name change.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -104,6 +105,9 @@ class TrainingSession(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     held_on: Mapped[date] = mapped_column(Date)
+    # When it starts (local time): who signs in after it is recorded late. None: recorded
+    # before start times were asked for.
+    starts_at: Mapped[time | None] = mapped_column(Time, nullable=True)
     topic: Mapped[str] = mapped_column(String(100))
     trainer_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True
@@ -152,6 +156,9 @@ class TrainingAttendance(db.Model):
     user_name: Mapped[str] = mapped_column(String(100))
     how: Mapped[str] = mapped_column(String(10))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Signed in this many minutes after the start (0: on time); None when ticked by the trainer
+    # or the session has no start time.
+    late_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     session: Mapped[TrainingSession] = relationship(back_populates="attendances")
 

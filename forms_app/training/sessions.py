@@ -6,17 +6,23 @@ The seed: 客服主管 "每周开展一次客服人员的培训教育，有培�
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser, actor_label
+from ..core.clock import local_time, utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
+from ..core.throttle import ThrottleHit
 from ..core.tokens import is_nonce
 from ..web.typed_input import (
     UNREADABLE_MESSAGE,
@@ -45,6 +51,7 @@ class SessionError(ValueError):
 @dataclass
 class CheckedSession:
     held_on: date
+    starts_at: time
     topic: str
     trainer: StaffUser
     sections: list[Section]
@@ -74,6 +81,18 @@ def _date(raw: str, today: date, errors: dict) -> date | None:
     return None
 
 
+def _time(raw: str, errors: dict) -> time | None:
+    raw = (raw or "").strip()
+    if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", raw):
+        errors["starts_at"] = "请填写开始时间，例如 14:00（签到晚于它的记为迟到）。"
+        return None
+    hour, minute = (int(part) for part in raw.split(":"))
+    if hour > 23 or minute > 59:
+        errors["starts_at"] = "开始时间应在 00:00 到 23:59 之间。"
+        return None
+    return time(hour, minute)
+
+
 def staff_ids(values: list[str], staff: dict[int, StaffUser]) -> list[StaffUser] | None:
     """The staff members a list of posted ids names; None when one is not an active account."""
     chosen = []
@@ -94,6 +113,7 @@ def check_session(
     if not is_nonce(nonce):
         errors["form"] = "表单已失效，请刷新页面后重新填写。"
     held_on = _date(form.get("held_on", ""), today, errors)
+    starts_at = _time(form.get("starts_at", ""), errors)
     topic = clean_line(form.get("topic") or "")
     if not topic:
         errors["topic"] = "请填写培训主题。"
@@ -124,6 +144,7 @@ def check_session(
         raise SessionError(errors)
     return CheckedSession(
         held_on,
+        starts_at,
         topic,
         trainer,
         sections,
@@ -148,6 +169,7 @@ def store_session(checked: CheckedSession, recorder) -> tuple[int, bool]:
             record = TrainingSession(
                 submission_nonce=checked.nonce,
                 held_on=checked.held_on,
+                starts_at=checked.starts_at,
                 topic=checked.topic,
                 trainer_id=checked.trainer.id,
                 trainer_name=actor_label(checked.trainer),
@@ -212,29 +234,91 @@ def set_ticked(record_id: int, listed: list[StaffUser], ticked: list[StaffUser])
     return added, removed
 
 
-def sign_in(record_id: int, user) -> bool:
-    """The user signs in to a session on their own phone; False when already on the list."""
+# The sign-in code the trainer shows in the room: CODE_DIGITS digits, a new one every
+# CODE_SECONDS, the one before still taken (someone typing as it changes); a person gets
+# WRONG_CODES wrong tries per session in WRONG_WINDOW, then waits.
+CODE_DIGITS = 4
+CODE_SECONDS = 60
+WRONG_CODES = 5
+WRONG_WINDOW = timedelta(minutes=10)
+
+
+class SignInRefused(ValueError):
+    """A sign-in that cannot be taken: the Chinese reason."""
+
+
+def sign_in_code(record_id: int, moment: datetime | None = None) -> str:
+    """The session's code at ``moment`` (naive UTC; now): a keyed hash of the session and the
+    minute, so nobody can work it out without being shown it."""
+    step = int(((moment or utcnow()) - datetime(1970, 1, 1)).total_seconds() // CODE_SECONDS)
+    digest = hmac.new(
+        current_app.config["SECRET_KEY"].encode(),
+        f"training-sign-in:{record_id}:{step}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**CODE_DIGITS).zfill(CODE_DIGITS)
+
+
+def code_matches(record_id: int, code: str) -> bool:
+    now = utcnow()
+    given = (code or "").strip()
+    return any(
+        hmac.compare_digest(given, sign_in_code(record_id, now - timedelta(seconds=back)))
+        for back in (0, CODE_SECONDS)
+    )
+
+
+def late_minutes(record: TrainingSession) -> int | None:
+    """Minutes after the session's start now is (0 on time); None without a start time."""
+    if record.starts_at is None:
+        return None
+    now = local_time(utcnow())
+    late = (now.hour * 60 + now.minute) - (record.starts_at.hour * 60 + record.starts_at.minute)
+    return max(late, 0)
+
+
+def sign_in(record: TrainingSession, user, code: str) -> bool:
+    """The user signs in to a session on their own phone with the code shown in the room;
+    False when already on the list; SignInRefused for a wrong or expired code (counted)."""
+    key = f"training-code:{record.id}:{user.id}"
+    wrong = False
     try:
         with write_transaction() as session:
             exists = session.scalar(
                 select(TrainingAttendance.id).where(
-                    TrainingAttendance.session_id == record_id,
+                    TrainingAttendance.session_id == record.id,
                     TrainingAttendance.user_id == user.id,
                 )
             )
             if exists:
                 return False
-            session.add(
-                TrainingAttendance(
-                    session_id=record_id,
-                    user_id=user.id,
-                    user_name=actor_label(user),
-                    how=HOW_SIGNED,
-                )
+            used = session.scalar(
+                select(func.count())
+                .select_from(ThrottleHit)
+                .where(ThrottleHit.key == key, ThrottleHit.at > utcnow() - WRONG_WINDOW)
             )
-        return True
+            if used >= WRONG_CODES:
+                raise SignInRefused(
+                    f"签到码输错 {WRONG_CODES} 次，请 10 分钟后再试，或请主讲人在培训记录里勾选您。"
+                )
+            if not code_matches(record.id, code):
+                session.add(ThrottleHit(key=key))
+                wrong = True
+            else:
+                session.add(
+                    TrainingAttendance(
+                        session_id=record.id,
+                        user_id=user.id,
+                        user_name=actor_label(user),
+                        how=HOW_SIGNED,
+                        late_minutes=late_minutes(record),
+                    )
+                )
     except IntegrityError:
         return False  # the same tap twice: the first one signed in
+    if wrong:
+        raise SignInRefused("签到码不对或已过期，请输入培训现场屏幕上显示的最新签到码。")
+    return True
 
 
 def recent_sessions():

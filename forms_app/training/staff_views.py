@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -22,10 +23,13 @@ from ..accounts.models import StaffUser
 from ..accounts.permissions import allowed
 from ..core.clock import today
 from ..core.extensions import db
+from ..core.public_urls import public_url
+from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
 from ..web.errors import render_error
 from ..web.exports import csv_response, xlsx_response
 from ..web.paging import paginate
+from ..web.qr import qr_svg
 from . import odds, records, sessions
 from .definitions import TrainingDataError, current_training
 from .draws import new_draw, read_draw
@@ -190,11 +194,13 @@ def sign_in_page(session_id: int):
     """Where an attendee signs in on their own phone (the trainer shows them this link)."""
     record = _session(session_id)
     signed = any(a.user_id == current_staff().id for a in record.attendances)
+    code = request.args.get("code", "")
     return render_template(
         "training/staff/sign_in.html",
         record=record,
         signed=signed,
         is_today=record.held_on == today(),
+        code=code if code.isascii() and code.isdigit() and len(code) <= 8 else "",
     )
 
 
@@ -211,11 +217,49 @@ def sign_in(session_id: int):
             is_today=False,
             error=f"只能在培训当天签到：本次培训在 {record.held_on.isoformat()}。",
         ), 400
-    if sessions.sign_in(record.id, current_staff()):
+    code = request.form.get("code", "")
+    code = code if isinstance(code, str) else ""
+    try:
+        signed = sessions.sign_in(record, current_staff(), code)
+    except sessions.SignInRefused as refused:
+        return render_template(
+            "training/staff/sign_in.html",
+            record=record,
+            signed=False,
+            is_today=True,
+            code="",
+            error=str(refused),
+        ), 400
+    if signed:
         flash(f"已签到：{record.topic}。", "success")
     else:
         flash("您已经签到过了。", "success")
     return redirect(url_for(".sign_in_page", session_id=record.id), code=303)
+
+
+@bp.get("/sessions/<int:session_id>/code")
+@staff_required("training.sessions")
+def sign_in_code(session_id: int):
+    """The trainer's screen in the room: the current sign-in code, large, and a QR code of the
+    sign-in page with it; the page renews itself before the code changes."""
+    record = _session(session_id)
+    if record.held_on != today():
+        flash(f"签到码只在培训当天（{record.held_on.isoformat()}）显示。", "error")
+        return redirect(url_for(".session_detail", session_id=record.id), code=303)
+    code = sessions.sign_in_code(record.id)
+    link = public_url(url_for(".sign_in_page", session_id=record.id, code=code))
+    return no_store(
+        current_app.make_response(
+            render_template(
+                "training/staff/sign_in_code.html",
+                record=record,
+                code=code,
+                qr=qr_svg(link, "培训签到二维码"),
+                refresh=sessions.CODE_SECONDS // 2,
+                signed=sum(1 for a in record.attendances if a.how == "signed"),
+            )
+        )
+    )
 
 
 # ---- the 经理 and 客服主管 ----------------------------------------------------------------

@@ -91,6 +91,14 @@ def quiz_answers(quiz, paper: Paper, wrong=()) -> dict:
     return fields
 
 
+def sign_in_code(app, session_id: int) -> str:
+    """The code the trainer's screen shows now for a session."""
+    from forms_app.training.sessions import sign_in_code as code
+
+    with app.test_request_context():
+        return code(session_id)
+
+
 class Trainee:
     """A logged-in staff member in the test client, on their training pages."""
 

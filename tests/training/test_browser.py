@@ -135,6 +135,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
     assert fits(phone)
     phone.locator(".training-nav").get_by_role("link", name="培训记录").click()
     phone.get_by_role("link", name="登记培训").click()
+    phone.fill("#starts_at", "00:00")
     phone.fill("#topic", "装修人员与材料管理")
     phone.locator("#sections summary", has_text="装修服务控制要点").click()
     phone.locator("#sections label", has_text="装修人员管理").click()
@@ -156,13 +157,20 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
     login(own, "px-guard", PASSWORD, base_url=live_server.url)
     own.get_by_role("link", name="我的培训").first.click()
     own.locator("[id^='sign-in-']").get_by_role("link", name="签到").click()
+    # The code on the trainer's screen in the room.
+    phone.get_by_role("link", name="在现场屏幕上显示签到码").click()
+    phone.wait_for_url(re.compile(r"/sessions/\d+/code$"))
+    code = phone.locator("#code").inner_text()
+    assert re.fullmatch(r"[0-9]{4}", code) and phone.locator("#sign-in-code svg").count() == 1
+    own.fill("#code", code)
     own.get_by_role("button", name="签到：钱师傅").click()
     assert "已签到" in own.locator("#sign-in").inner_text()
     assert fits(own)
     context.close()
     assert not blocked
 
-    phone.reload()
+    phone.get_by_role("link", name="返回培训记录").click()
+    phone.wait_for_url(re.compile(r"/training/sessions/\d+$"))
     row = phone.locator("#attendance tr", has_text="钱师傅")
     assert "本人签到" in row.inner_text()
     phone.goto(live_server.url + "/forms/staff/training/people/")

@@ -62,6 +62,7 @@ def session_form(lead, stored) -> dict:
         "csrf_token": csrf_token_from(html),
         "nonce": nonce_from(html),
         "held_on": TODAY.isoformat(),
+        "starts_at": "09:00",
         "topic": "培训",
         "trainer": str(stored.user("manager").id),
         "sections": "service-code#ssmile微笑",

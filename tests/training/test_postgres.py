@@ -16,7 +16,7 @@ from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres
 from tests.support.staff import create_staff, login
 
-from .conftest import HOME, TODAY, Paper, nonce_from, quiz_answers
+from .conftest import HOME, TODAY, Paper, nonce_from, quiz_answers, sign_in_code
 
 
 @pytest.fixture
@@ -90,6 +90,7 @@ def test_signing_in_twice_is_one_attendance(pg_app):
             "csrf_token": csrf_token_from(html),
             "nonce": nonce_from(html),
             "held_on": TODAY.isoformat(),
+            "starts_at": "00:00",
             "topic": "每周客服培训",
             "trainer": str(user_id(pg_app, "service_lead")),
         },
@@ -105,7 +106,9 @@ def test_signing_in_twice_is_one_attendance(pg_app):
         "INSERT INTO training_attendance (session_id, user_id, user_name, how, at)"
         " VALUES (:session, :user, 'service（客服）', 'signed', now())",
         {"session": session_id, "user": user_id(pg_app, "service")},
-        lambda: staff.post(attend, data={"csrf_token": token}),
+        lambda: staff.post(
+            attend, data={"csrf_token": token, "code": sign_in_code(pg_app, session_id)}
+        ),
     )
     assert statuses == [303]
     assert "您已经签到过了" in staff.get(url).get_data(as_text=True)

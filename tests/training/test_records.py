@@ -98,6 +98,7 @@ def test_sessions_export_one_row_per_attendee(trainee, stored):
             "csrf_token": csrf_token_from(html),
             "nonce": nonce_from(html),
             "held_on": TODAY.isoformat(),
+            "starts_at": "09:00",
             "topic": "=1+1 清洁标准",
             "trainer": str(stored.user("manager").id),
             "sections": ["cleaning-standards#大堂"],

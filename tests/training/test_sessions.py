@@ -11,7 +11,7 @@ from forms_app.accounts import roles
 from forms_app.training.models import TrainingAttendance, TrainingSession
 from tests.support.forms import csrf_token_from
 
-from .conftest import HOME, SESSION_PATH, TODAY, nonce_from
+from .conftest import HOME, SESSION_PATH, TODAY, nonce_from, sign_in_code
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
@@ -44,6 +44,7 @@ def recorder(trainee):
 def session_fields(stored, **overrides) -> dict:
     fields = {
         "held_on": TODAY.isoformat(),
+        "starts_at": "00:00",
         "topic": "SERVICE 服务系统与接待规范",
         "trainer": str(stored.user("service_lead").id),
         "sections": ["service-code#ssmile微笑", "service-code#iinviting邀请"],
@@ -111,7 +112,7 @@ def test_bad_session_input_is_refused_beside_its_field_and_kept(
     assert stored.count(TrainingSession) == 0 and stored.count(TrainingAttendance) == 0
 
 
-def test_attendees_sign_in_on_their_own_phones_on_the_day(recorder, trainee, stored):
+def test_attendees_sign_in_on_their_own_phones_on_the_day(app, recorder, trainee, stored):
     session_id = recorder.record(session_fields(stored, attendees=[]))
     guard = trainee(roles.SECURITY)
     assert "今天的培训：SERVICE 服务系统与接待规范" in guard.html()
@@ -119,17 +120,21 @@ def test_attendees_sign_in_on_their_own_phones_on_the_day(recorder, trainee, sto
     attend = f"{HOME}sessions/{session_id}/attend"
     page = guard.html(url)
     assert "签到：security" in page
-    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    response = guard.client.post(
+        attend, data={"csrf_token": csrf_token_from(page), "code": sign_in_code(app, session_id)}
+    )
     assert response.status_code == 303
     assert "已签到" in guard.html(url)
-    again = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    again = guard.client.post(
+        attend, data={"csrf_token": csrf_token_from(page), "code": sign_in_code(app, session_id)}
+    )
     assert again.status_code == 303 and "您已经签到过了" in guard.html(url)
     assert stored.attendances(session_id) == {"security": "signed"}
     record = guard.html(HOME + "me")
     assert "SERVICE 服务系统与接待规范" in record and "本人签到" in record
 
 
-def test_signing_in_on_another_day_is_refused(recorder, trainee, stored):
+def test_signing_in_on_another_day_is_refused(app, recorder, trainee, stored):
     session_id = recorder.record(
         session_fields(stored, attendees=[], held_on=(TODAY + timedelta(days=2)).isoformat())
     )
@@ -138,20 +143,30 @@ def test_signing_in_on_another_day_is_refused(recorder, trainee, stored):
     attend = f"{HOME}sessions/{session_id}/attend"
     page = guard.html(url)
     assert "只能在培训当天" in page and "签到：" not in page
-    response = guard.client.post(attend, data={"csrf_token": csrf_token_from(page)})
+    response = guard.client.post(
+        attend, data={"csrf_token": csrf_token_from(page), "code": sign_in_code(app, session_id)}
+    )
     assert response.status_code == 400
     assert "只能在培训当天签到" in response.get_data(as_text=True)
     assert stored.attendances(session_id) == {}
     assert trainee(roles.SECURITY).client.get(f"{HOME}sessions/99999/sign-in").status_code == 404
 
 
-def test_ticking_keeps_someone_who_signed_in_after_the_page_was_opened(recorder, trainee, stored):
+def test_ticking_keeps_someone_who_signed_in_after_the_page_was_opened(
+    app, recorder, trainee, stored
+):
     session_id = recorder.record(session_fields(stored))
     detail = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
     guard = trainee(roles.SECURITY)
     url = f"{HOME}sessions/{session_id}/sign-in"
     attend = f"{HOME}sessions/{session_id}/attend"
-    guard.client.post(attend, data={"csrf_token": csrf_token_from(guard.html(url))})
+    guard.client.post(
+        attend,
+        data={
+            "csrf_token": csrf_token_from(guard.html(url)),
+            "code": sign_in_code(app, session_id),
+        },
+    )
     # The page opened before the guard signed in: untick 客服, tick the cleaner.
     response = recorder.client.post(
         f"{HOME}sessions/{session_id}/attendees",
@@ -184,3 +199,57 @@ def test_ticking_an_unknown_account_changes_nothing(recorder, stored):
         ).status_code
         == 404
     )
+
+
+def test_signing_in_needs_the_code_shown_in_the_room(app, recorder, trainee, stored):
+    """The code on the trainer's screen changes every minute; without it (from anywhere but
+    the room) nobody signs in, and wrong guesses run out."""
+    session_id = recorder.record(session_fields(stored, attendees=[]))
+    screen = recorder.client.get(f"{HOME}sessions/{session_id}/code")
+    assert screen.status_code == 200 and "no-store" in screen.headers["Cache-Control"]
+    shown = screen.get_data(as_text=True)
+    code = sign_in_code(app, session_id)
+    assert f'id="code" aria-label="签到码">{code}</p>' in shown
+    assert "<svg" in shown and "viewBox" in shown  # the QR code of the sign-in link
+    guard = trainee(roles.SECURITY)
+    url = f"{HOME}sessions/{session_id}/sign-in"
+    attend = f"{HOME}sessions/{session_id}/attend"
+    assert f'value="{code}"' in guard.html(f"{url}?code={code}")  # the QR fills it in
+    page = guard.html(url)
+    wrong = str((int(code) + 1) % 10000).zfill(4)
+    for attempt in ("", wrong, "abcd", "9" * 50):
+        response = guard.client.post(
+            attend, data={"csrf_token": csrf_token_from(page), "code": attempt}
+        )
+        assert response.status_code == 400, attempt
+        assert "签到码不对或已过期" in response.get_data(as_text=True)
+    assert stored.attendances(session_id) == {}
+    # A fifth wrong code: then even the right one waits.
+    guard.client.post(attend, data={"csrf_token": csrf_token_from(page), "code": wrong})
+    locked = guard.client.post(attend, data={"csrf_token": csrf_token_from(page), "code": code})
+    assert locked.status_code == 400 and "输错 5 次" in locked.get_data(as_text=True)
+    assert stored.attendances(session_id) == {}
+    # Another person with the right code signs in, and how late is recorded.
+    cleaner = trainee(roles.CLEANER)
+    response = cleaner.client.post(
+        attend, data={"csrf_token": csrf_token_from(cleaner.html(url)), "code": code}
+    )
+    assert response.status_code == 303
+    assert stored.attendances(session_id) == {"cleaner": "signed"}
+    detail = recorder.client.get(f"{HOME}sessions/{session_id}").get_data(as_text=True)
+    assert (
+        "迟到" in detail.split('id="attendance"')[1]
+    )  # 00:00 start: anyone is late but at midnight
+    # Only the recorders show the code.
+    assert guard.client.get(f"{HOME}sessions/{session_id}/code").status_code == 403
+
+
+def test_a_start_time_is_required(recorder, stored):
+    for value, message in (
+        ("", "请填写开始时间"),
+        ("25:00", "00:00 到 23:59"),
+        ("下午", "请填写开始时间"),
+    ):
+        response = recorder.submit(session_fields(stored, starts_at=value))
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert stored.count(TrainingSession) == 0
