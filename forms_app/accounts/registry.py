@@ -69,6 +69,57 @@ def nav_links(role: str) -> list[NavLink]:
     return [link for s in sections() for link in s.nav if allowed(role, link.permission)]
 
 
+# The bottom tab bar on a phone: after 工作台, each role's three main places (endpoints of
+# registered navigation links), then 更多 with everything else. One table for every role; a
+# place the role may not open, or that no domain registered, is left out.
+ROLE_TABS: dict[str, tuple[str, ...]] = {
+    "service": (
+        "service_requests_staff.register",
+        "renovation_staff.renovations",
+        "fees_ledger.counter",
+    ),
+    "service_lead": (
+        "service_requests_staff.register",
+        "notices_staff.index",
+        "training_staff.people",
+    ),
+    "engineering": (
+        "service_requests_staff.jobs",
+        "renovation_staff.renovations",
+        "fees_meter.index",
+    ),
+    "engineering_lead": (
+        "service_requests_staff.jobs",
+        "renovation_staff.renovations",
+        "fees_meter.index",
+    ),
+    "security": (
+        "renovation_staff.patrols_due",
+        "move_in_staff.schedule",
+        "households_staff.index",
+    ),
+    "security_lead": (
+        "renovation_staff.patrols_due",
+        "move_in_staff.schedule",
+        "households_staff.index",
+    ),
+    "manager": (
+        "service_requests_staff.register",
+        "renovation_staff.renovations",
+        "fees_report.arrears",
+    ),
+    "cleaner": ("training_staff.index",),
+    "cleaning_lead": ("training_staff.index",),
+    "finance": ("fees_ledger.index", "fees_bill.index", "training_staff.index"),
+}
+
+
+def tab_links(role: str) -> list[NavLink]:
+    """The role's main places for the phone's tab bar, in the table's order."""
+    links = {link.endpoint: link for link in nav_links(role)}
+    return [links[endpoint] for endpoint in ROLE_TABS.get(role, ()) if endpoint in links]
+
+
 def home_panels(user, day: date) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     """(template, values) of every home panel this user may see and that has something to
     say, split into today's work for the user's role and the rest (each in registration

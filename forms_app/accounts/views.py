@@ -18,7 +18,7 @@ from .cli import normalize_username
 from .models import AuditLog, LoginAttempt, StaffUser
 from .passwords import verify_password
 from .permissions import allowed
-from .registry import audit_labels, home_panels, nav_links
+from .registry import audit_labels, home_panels, nav_links, tab_links
 from .sessions import end_session, start_session
 from .throttle import WINDOW, begin_attempt, mark_succeeded
 
@@ -29,7 +29,12 @@ MAX_USERNAME = LoginAttempt.__table__.c.username.type.length
 
 @bp.app_context_processor
 def _staff_context():
-    return {"current_staff": current_staff, "staff_nav": nav_links, "staff_may": _may}
+    return {
+        "current_staff": current_staff,
+        "staff_nav": nav_links,
+        "staff_tabs": tab_links,
+        "staff_may": _may,
+    }
 
 
 def _may(permission: str) -> bool:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from forms_app.accounts import roles
 from tests.support.forms import csrf_token_from
 from tests.support.server import LiveServer
-from tests.support.staff import create_staff, login
+from tests.support.staff import create_staff, login, open_place
 
 from .conftest import (
     BOOK_URL,
@@ -138,7 +138,7 @@ def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
         wants_carry_help="y",
     )
     login(phone, "guard", PASSWORD, base_url=server.url)
-    phone.get_by_role("link", name="搬家预约").click()
+    open_place(phone, "搬家预约")
     phone.fill("#date", MOVE_DAY.isoformat())
     phone.get_by_role("button", name="查看").click()
     phone.wait_for_url(re.compile(r"date=" + MOVE_DAY.isoformat()))

@@ -19,7 +19,7 @@ from forms_app.core.database import write_transaction
 from forms_app.notices.kinds import local_input
 from forms_app.notices.models import Notice
 from tests.support.server import LiveServer
-from tests.support.staff import PASSWORD, create_staff, login
+from tests.support.staff import PASSWORD, create_staff, login, open_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.long_module]
 
@@ -165,7 +165,7 @@ def test_poster_qr_scans_from_the_printed_page(server, browser):
 
 def test_a_lead_writes_and_publishes_a_notice_on_a_phone(server, phone):
     login(phone, "kf_lead", PASSWORD, base_url=server.url)
-    phone.get_by_role("link", name="公告", exact=True).first.click()
+    open_place(phone, "公告")
     phone.wait_for_url("**/forms/staff/notices/")
     phone.get_by_role("link", name="停电", exact=True).click()
     phone.wait_for_url("**/new?kind=power")

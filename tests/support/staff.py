@@ -84,3 +84,17 @@ def login(
     if next_path:
         data["next"] = next_path
     return client.post(LOGIN_PATH, data=data)
+
+
+def open_place(page, label: str) -> None:
+    """Open a place of the back office the way a person would on this screen: the tab bar on
+    a phone (or its 更多 sheet), the top navigation at the desk."""
+    tab = page.locator(".tabbar").get_by_role("link", name=label, exact=True)
+    if tab.count():
+        tab.click()
+    elif page.locator(".tabbar").is_visible():
+        page.locator(".tabbar").get_by_role("link", name="更多").click()
+        page.locator("#staff-menu").get_by_role("link", name=label, exact=True).click()
+    else:
+        page.locator(".topnav").get_by_role("link", name=label, exact=True).click()
+    page.wait_for_load_state()

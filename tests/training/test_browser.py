@@ -12,7 +12,7 @@ import pytest
 
 from forms_app.accounts import roles
 from tests.support.browser import PHONE, guard_outside_hosts
-from tests.support.staff import login
+from tests.support.staff import login, open_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.long_module]
 
@@ -113,7 +113,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
 ):
     create(live_server, "px-manager", roles.MANAGER, "张经理")
     login(phone, "px-manager", PASSWORD, base_url=live_server.url)
-    phone.get_by_role("link", name="员工账号").click()
+    open_place(phone, "员工账号")
     phone.get_by_role("link", name="新建账号").click()
     phone.fill("#username", "px-guard")
     phone.fill("#display_name", "钱师傅")
@@ -129,7 +129,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
     assert "已创建账号 px-guard（钱师傅，秩序维护）" in phone.locator(".flash").inner_text()
     assert fits(phone)
 
-    phone.locator(".topnav").get_by_role("link", name="培训进度").click()
+    open_place(phone, "培训进度")
     phone.wait_for_url(re.compile(r"/training/people/$"))
     assert phone.locator("#people tr", has_text="钱师傅").locator(".badge").inner_text() == "0%"
     assert fits(phone)
@@ -155,7 +155,7 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
     own = context.new_page()
     own.set_default_timeout(15000)
     login(own, "px-guard", PASSWORD, base_url=live_server.url)
-    own.get_by_role("link", name="我的培训").first.click()
+    open_place(own, "我的培训")
     own.locator("[id^='sign-in-']").get_by_role("link", name="签到").click()
     # The code on the trainer's screen in the room.
     phone.get_by_role("link", name="在现场屏幕上显示签到码").click()
