@@ -8,7 +8,6 @@ and the owner's private status link never appears on the printed permit.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..core.extensions import db
+from ..web.qr import qr_svg as web_qr_svg
 from . import states
 from .models import RenovationApplication
 
@@ -97,18 +97,7 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(url, error="m", micro=False)
 
 
-def qr_svg(url: str, scale: int = 4) -> Markup:
-    """The QR code as inline SVG (safe markup: segno writes only its own path)."""
-    return Markup(
-        qr_code(url).svg_inline(
-            scale=scale, title="装修许可证核验二维码", svgclass="permit-qr-code", lineclass=None
-        )
-    )
-
-
-def qr_svg_document(url: str, scale: int = 4) -> str:
-    """The QR code as a standalone SVG element with its namespace, to nest in the permit
-    image."""
-    out = io.BytesIO()
-    qr_code(url).save(out, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False)
-    return out.getvalue().decode("utf-8")
+def qr_svg(url: str) -> Markup:
+    """The QR code as inline SVG with a ``viewBox``: CSS sizes it (on screen, printed, in a
+    PDF) and the whole code with its quiet zone is drawn."""
+    return web_qr_svg(url, "装修许可证核验二维码", "permit-qr-code")

@@ -14,7 +14,6 @@ from flask import (
     send_file,
     url_for,
 )
-from markupsafe import Markup
 
 from ..accounts.public_posts import spend_room
 from ..core.clock import today
@@ -25,6 +24,7 @@ from ..core.tokens import is_nonce, new_nonce
 from ..files import pending_uploads
 from ..my_records.grants import prefill
 from ..web.errors import render_error
+from . import permit_image as permit_image_module
 from . import permits, rules, states
 from .applications import (
     APPLICATION_FIELDS,
@@ -321,21 +321,53 @@ def permit(token: str):
     )
 
 
-@bp.get("/status/<token>/permit.svg")
+@bp.get("/status/<token>/permit.png")
 def permit_image(token: str):
-    """The permit as one SVG image, to save on a phone and show at the gate."""
+    """The permit as one PNG picture, to keep in a phone's album and show at the gate: the
+    QR code large and the facts the gate checks."""
     context = _permit_context(token)
-    body = render_template(
-        "renovation/permit.svg",
-        qr=Markup(permits.qr_svg_document(context["verify_url"], scale=4)),
-        **context,
+    application = context["application"]
+    community = current_community()
+    reno = community.renovation
+    entrance = context["entrance"]
+    facts = [
+        permit_image_module.Fact("房屋", application.room_label),
+        permit_image_module.Fact(
+            "装修工期",
+            f"{application.start_date.isoformat()} 至 {application.end_date.isoformat()}",
+        ),
+        permit_image_module.Fact("施工人数", f"{application.workers}人（双证出入）"),
+        permit_image_module.Fact("材料入口", f"{entrance['name']}（{entrance['beside']}旁边）"),
+        permit_image_module.Fact(
+            "人员出入",
+            f"{community['worker_gate']['name']}（{community['worker_gate']['beside']}旁边）",
+        ),
+        permit_image_module.Fact("工作日", "、".join(reno["working_hours"]["weekdays"])),
+        permit_image_module.Fact(
+            "周末节假日", "、".join(reno["working_hours"]["weekends_holidays"])
+        ),
+        permit_image_module.Fact("清场时间", f"{reno['clear_out_time']}后装修人员须离开小区"),
+        permit_image_module.Fact("装修公司", application.contractor_company),
+        permit_image_module.Fact("现场负责人", application.site_lead_name),
+    ]
+    footnote = ["扫码查看本许可证今天是否有效（工期、状态以物业系统为准）。"]
+    if community.example:
+        footnote.append(community.example_notice)
+    body = permit_image_module.render(
+        url=context["verify_url"],
+        heading=f"{community.name} · {community['service_center']}",
+        title="装修许可证",
+        reference=application.reference,
+        facts=facts,
+        footnote=footnote,
+        font_file=current_app.config.get("PERMIT_FONT"),
     )
     return private(
         send_file(
-            io.BytesIO(body.encode("utf-8")),
-            mimetype="image/svg+xml",
+            io.BytesIO(body),
+            mimetype="image/png",
             as_attachment=True,
-            download_name=f"装修许可证-{context['application'].reference}.svg",
+            download_name=f"装修许可证-{application.reference}.png",
             max_age=0,
         )
     )

@@ -190,7 +190,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
     phone.emulate_media(media="screen")
     with phone.expect_download() as download:
         phone.locator("#permit-image").click()
-    assert download.value.suggested_filename == f"装修许可证-{reference}.svg"
+    assert download.value.suggested_filename == f"装修许可证-{reference}.png"
 
 
 def test_the_form_is_one_page_without_javascript(live_server, browser):

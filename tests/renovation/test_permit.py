@@ -3,6 +3,7 @@ internal notes; irreversible steps taken only when confirmed."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -115,19 +116,28 @@ def test_a_signed_reference_that_does_not_exist_is_not_valid(app, owner):
     assert response.status_code == 404 and "无法核验" in response.get_data(as_text=True)
 
 
-def test_the_permit_saves_as_an_image(app, owner):
+def test_the_permit_saves_as_a_png_image(app, owner):
+    import zxingcpp
+    from PIL import Image
+
     reference, status_url = approved(owner, contractor_company="<秦淮&装饰>")
-    response = owner.client.get(status_url + "/permit.svg")
+    response = owner.client.get(status_url + "/permit.png")
     assert response.status_code == 200
-    assert response.mimetype == "image/svg+xml"
+    assert response.mimetype == "image/png"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    body = response.get_data(as_text=True)
-    assert body.startswith("<svg") and f"编号 {reference}" in body
-    assert "&lt;秦淮&amp;装饰&gt;" in body and "<秦淮" not in body
-    assert 'class="segno"' in body or "<path" in body
+    assert f"{reference}.png" in response.headers["Content-Disposition"]
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    picture = Image.open(io.BytesIO(response.get_data()))
+    assert picture.format == "PNG"
+    found = [code.text for code in zxingcpp.read_barcodes(picture)]
+    assert found == ["http://localhost" + verify_url_of(app, reference)]
+    # The permit page links to the picture; no SVG picture is offered any more.
+    permit = owner.client.get(status_url + "/permit").get_data(as_text=True)
+    assert f'href="{status_url}/permit.png" download>保存许可证图片' in permit
+    assert owner.client.get(status_url + "/permit.svg").status_code == 404
     # Not approved: no permit, no image.
     _page, pending = owner.submit_ok(application_fields(room="102"))
-    assert owner.client.get(pending + "/permit.svg").status_code == 404
+    assert owner.client.get(pending + "/permit.png").status_code == 404
 
 
 def staff_post(client, application_id, action, **data):
@@ -199,3 +209,23 @@ def test_internal_notes_never_reach_the_owner(app, owner, as_role):
     assert '<td class="internal-note">业主电话里态度不好，注意沟通</td>' in staff_page
     # The permit names who approved it the way records name staff.
     assert re.search(r'id="permit-approved">[^<]*，service（客服）<', permit)
+
+
+def test_without_a_chinese_font_the_picture_still_carries_the_code(monkeypatch):
+    import zxingcpp
+    from PIL import Image
+
+    from forms_app.renovation import permit_image
+
+    monkeypatch.setattr(permit_image, "cjk_font", lambda configured: None)
+    url = "http://localhost/forms/renovation/verify/abc"
+    png = permit_image.render(
+        url=url,
+        heading="山水花园",
+        title="装修许可证",
+        reference="ZX20261201-001",
+        facts=[permit_image.Fact("装修工期", "2026-12-01 至 2027-01-30")],
+        footnote=["示例"],
+    )
+    picture = Image.open(io.BytesIO(png))
+    assert [code.text for code in zxingcpp.read_barcodes(picture)] == [url]
