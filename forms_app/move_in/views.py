@@ -23,7 +23,7 @@ from ..my_records.grants import prefill
 from . import bookings
 from .forms import SLOT_FULL_MESSAGE, MoveInForm, room_day_taken_message
 from .models import CANCELLED
-from .slots import check_move_in_data, slot_label
+from .slots import check_move_in_data, day_slots, slot_label
 
 bp = Blueprint("move_in", __name__)
 bp.record_once(
@@ -129,58 +129,88 @@ def booking(token: str):
 
 @bp.route("/booking/<token>/move", methods=["GET", "POST"])
 def move(token: str):
-    """Move the booking to another day or slot (改约): the day's slots with what is left, then
-    the move, checked again against capacity in one write transaction."""
+    """Move the booking to another day or slot (改约), in one form that carries the day and the
+    slot together: the day's slots with what is left (``step=slots``, or the script as the
+    date changes), then the chosen day and slot to check (``step=review``), then the move
+    (``confirm=yes``), checked again against capacity in one write transaction. The day and
+    slot moved to, the page after it and the message all come from what the owner confirmed."""
     found = _booking_or_404(token)
     first, last = bookings.bookable_dates()
-    source = request.form if request.method == "POST" else request.args
+    posted = request.method == "POST"
+    source = request.form if posted else request.args
+    step = source.get("step", "") if posted else "slots"
+    confirmed = posted and source.get("confirm") == "yes"
+    if posted and not confirmed and step != "slots":
+        step = "review"
     raw_day = (source.get("move_date") or "").strip()[:20]
+    chosen = (source.get("slot") or "").strip()[:20]
     errors: dict[str, str] = {}
-    day = found.move_date if not raw_day else None
+    day = found.move_date if not raw_day and not posted else None
     if raw_day:
         try:
             day = date.fromisoformat(raw_day)
         except ValueError:
             errors["move_date"] = "请按 2026-12-01 的格式填写日期。"
-    if request.method == "POST" and not raw_day:
+    elif posted:
         errors["move_date"] = "请选择新的搬家日期。"
-    elif day is not None and not first <= day <= last:
+    if day is not None and not first <= day <= last:
         errors["move_date"] = f"只能改到 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 之间的日期。"
     status = 200
+    review = None
     if not bookings.owner_may_cancel(found):
         errors["form"] = (
             "这个预约已经完成、取消或已过搬家日期，不能再改约。如有疑问请联系物业服务中心。"
         )
         status = 409
-    elif request.method == "POST" and not errors:
-        try:
-            bookings.move_by_owner(token, day, source.get("slot") or "")
-        except bookings.BookingClosed:
-            errors["form"] = "这个预约已经完成、取消或已过搬家日期，不能再改约。"
-            status = 409
-        except bookings.MoveRefused as refused:
-            errors[refused.field] = refused.message
+    elif posted and step != "slots":
+        if chosen not in day_slots():
+            errors["slot"] = "请从列表中选择搬家时段。"
+        elif day is not None and (found.move_date, found.slot) == (day, chosen):
+            errors["slot"] = "新的时间和原预约相同，请选择其他日期或时段。"
+        if errors:
             status = 400
-        except bookings.SlotFull:
-            errors["slot"] = SLOT_FULL_MESSAGE
-            status = 409
-        except bookings.RoomAlreadyBooked as taken:
-            errors["move_date"] = room_day_taken_message(taken.reference)
-            status = 409
+        elif confirmed:
+            try:
+                moved = bookings.move_by_owner(token, day, chosen)
+            except bookings.BookingClosed:
+                errors["form"] = "这个预约已经完成、取消或已过搬家日期，不能再改约。"
+                status = 409
+            except bookings.MoveRefused as refused:
+                errors[refused.field] = refused.message
+                status = 400
+            except bookings.SlotFull:
+                errors["slot"] = SLOT_FULL_MESSAGE
+                status = 409
+            except bookings.RoomAlreadyBooked as taken:
+                errors["move_date"] = room_day_taken_message(taken.reference)
+                status = 409
+            else:
+                flash(
+                    f"已改约到 {moved.move_date:%Y-%m-%d} {slot_label(moved.slot)}，"
+                    "原时段的名额已释放。",
+                    "success",
+                )
+                return redirect(url_for(".booking", token=token), code=303)
         else:
-            flash(
-                f"已改约到 {day:%Y-%m-%d} {slot_label(source.get('slot'))}，原时段的名额已释放。",
-                "success",
-            )
-            return redirect(url_for(".booking", token=token), code=303)
-    elif request.method == "POST":
+            left = next(a for a in bookings.availability(day) if a.slot.id == chosen)
+            if left.full:
+                errors["slot"] = SLOT_FULL_MESSAGE
+                status = 409
+            else:
+                review = {"day": day, "slot": chosen, "label": slot_label(chosen)}
+    elif posted and errors:
         status = 400
-    availability = bookings.availability(day) if day and "move_date" not in errors else []
+    availability = (
+        {a.slot.id: a for a in bookings.availability(day)}
+        if day and "move_date" not in errors
+        else {}
+    )
     return private(
         current_app.make_response(
             (
                 render_template(
                     "move_in/move.html",
+                    slots=list(day_slots().values()),
                     booking=found,
                     day=day,
                     raw_day=raw_day,
@@ -188,7 +218,8 @@ def move(token: str):
                     last=last,
                     availability=availability,
                     errors=errors,
-                    chosen=source.get("slot"),
+                    chosen=chosen,
+                    review=review,
                     slot_label=slot_label(found.slot),
                 ),
                 status,

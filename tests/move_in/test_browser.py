@@ -181,15 +181,22 @@ def test_owner_moves_a_booking_to_another_slot_on_a_phone(server, phone):
     assert (
         f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in phone.locator("#current-slot").inner_text()
     )
+    # The owner types the new day and picks a slot in the same form (no separate 查看 step):
+    # the slots follow the day typed, the full one cannot be chosen.
     phone.fill("#move_date", day.isoformat())
-    phone.get_by_role("button", name="查看这一天的空余名额").click()
-    # The full slot cannot be chosen; the others show what is left.
+    phone.locator("#move_date").dispatch_event("change")
+    expect(phone.locator("#slot-hint")).to_contain_text(day.isoformat())
     assert phone.locator(f"input[name=slot][value={full['id']}]").is_disabled()
     assert "已约满" in phone.locator("#slot").inner_text()
     assert fits(phone)
     phone.locator(f"input[name=slot][value={SLOTS[3]['id']}]").check()
-    phone.get_by_role("button", name="改到这个时段").click()
-    phone.wait_for_url(re.compile(r"/booking/[\w-]+$"))
+    phone.get_by_role("button", name="下一步：核对新时间").click()
+    # Before anything changes the owner sees exactly the day and slot chosen.
     when = f"{day.isoformat()} {SLOTS[3]['label']}"
+    expect(phone.locator("#review-when")).to_have_text(when)
+    assert phone.evaluate("document.activeElement.id") == "review-heading"
+    assert fits(phone)
+    phone.get_by_role("button", name=f"确认改到 {when}").click()
+    phone.wait_for_url(re.compile(r"/booking/[\w-]+$"))
     assert phone.locator("#booking-when").inner_text() == when
     assert f"已改约到 {when}" in phone.content()

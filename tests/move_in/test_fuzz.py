@@ -164,6 +164,7 @@ def test_odd_values_when_moving_a_booking_change_nothing(
         "csrf_token": owner.open_form()["csrf_token"],
         "move_date": "2026-12-05",
         "slot": "pm1",
+        "confirm": "yes",
     }
     response = odd_post(owner.client, path + "/move", fields, field, value)
     assert response.status_code in (400, 409)

@@ -156,7 +156,12 @@ def test_owners_moving_into_the_last_place_at_once_get_it_once(server):
             server.url + path + "/move",
             allow_redirects=False,
             timeout=60,
-            data={"csrf_token": csrf, "move_date": day.isoformat(), "slot": target["id"]},
+            data={
+                "csrf_token": csrf,
+                "move_date": day.isoformat(),
+                "slot": target["id"],
+                "confirm": "yes",
+            },
         )
 
     with ThreadPoolExecutor(len(paths)) as pool:

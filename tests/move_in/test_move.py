@@ -7,8 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from forms_app.core.extensions import db
 from forms_app.move_in.models import CANCELLED
+from forms_app.notifications.models import Notification
 
 from .conftest import MOVE_DAY, SLOTS, TODAY, booking_fields, rooms
 
@@ -18,6 +21,8 @@ def text(response) -> str:
 
 
 def move(owner, path, day, slot, **extra):
+    """Send the chosen day and slot, confirmed (the review step is tested on its own)."""
+    extra.setdefault("confirm", "yes")
     csrf = owner.open_form()["csrf_token"]
     return owner.client.post(
         path + "/move",
@@ -46,7 +51,7 @@ def test_the_move_page_shows_what_is_left_of_each_slot(owner):
     free = re.search(rf'<input type="radio" name="slot" value="{SLOTS[2]["id"]}"[^>]*>', page)
     assert "disabled" in own.group() and "disabled" in full.group()
     assert "disabled" not in free.group()
-    assert "已约满" in page and f"剩余 {SLOTS[2]['capacity']} 个名额" in page
+    assert "已约满" in page and f"剩余{SLOTS[2]['capacity']}个" in page
 
 
 def test_moving_to_a_free_slot_frees_the_old_place(owner, stored):
@@ -62,6 +67,60 @@ def test_moving_to_a_free_slot_frees_the_old_place(owner, stored):
     # The old place is free for another owner at once.
     fill_slot(owner, MOVE_DAY, SLOTS[0], skip=1)
     assert stored.count(move_date=MOVE_DAY, slot=SLOTS[0]["id"]) == SLOTS[0]["capacity"]
+
+
+def messages(app, kind):
+    with app.app_context():
+        return [
+            n.text
+            for n in db.session.scalars(
+                select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+            )
+        ]
+
+
+def test_the_owner_sees_the_new_day_and_slot_before_anything_changes(app, owner, stored):
+    """The 改约 of issue 25: a new date typed and a slot picked move exactly there; the page
+    before confirming, the record, the page after and the message all say the same."""
+    _page, path = owner.book()
+    later = MOVE_DAY + timedelta(days=13)
+    when = f"{later.isoformat()} {SLOTS[3]['label']}"
+    # One form: the day typed and the slot picked go together; nothing is stored yet.
+    review = move(owner, path, later, SLOTS[3]["id"], confirm="", step="review")
+    assert review.status_code == 200
+    page = text(review)
+    assert f'id="review-when">{when}<' in page
+    assert f'<input type="hidden" name="move_date" value="{later.isoformat()}">' in page
+    assert f'<input type="hidden" name="slot" value="{SLOTS[3]["id"]}">' in page
+    assert page.count('name="move_date"') == 1
+    [booking] = stored.bookings()
+    assert (booking.move_date, booking.slot) == (MOVE_DAY, SLOTS[0]["id"])
+    assert messages(app, "move_in.changed") == []
+    # 重新选择 returns to the form with the same day and slot filled in.
+    again = text(move(owner, path, later, SLOTS[3]["id"], confirm="", step="slots"))
+    assert f'value="{later.isoformat()}"' in again
+    assert re.search(rf'value="{SLOTS[3]["id"]}"[^>]* checked', again)
+    # Confirmed: stored, shown and sent as reviewed.
+    response = move(owner, path, later, SLOTS[3]["id"])
+    assert response.status_code == 303
+    after = text(owner.client.get(path))
+    assert f"已改约到 {when}" in after and f'id="booking-when">{when}' in after
+    [booking] = stored.bookings()
+    assert (booking.move_date, booking.slot) == (later, SLOTS[3]["id"])
+    [sms] = messages(app, "move_in.changed")
+    assert f"已改到{when}" in sms
+
+
+def test_the_review_refuses_a_full_slot_or_no_slot_and_changes_nothing(app, owner, stored):
+    _page, path = owner.book(booking_fields(building=12, unit=3, room="1101"))
+    fill_slot(owner, MOVE_DAY, SLOTS[1])
+    full = move(owner, path, MOVE_DAY, SLOTS[1]["id"], confirm="", step="review")
+    assert full.status_code == 409 and "该时段已约满" in text(full)
+    none = move(owner, path, MOVE_DAY + timedelta(days=2), "", confirm="", step="review")
+    assert none.status_code == 400
+    assert '<p class="field-error" id="slot-error">请从列表中选择搬家时段。</p>' in text(none)
+    assert stored.bookings()[0].slot == SLOTS[0]["id"]
+    assert messages(app, "move_in.changed") == []
 
 
 def test_moving_within_the_same_day_keeps_one_booking_for_the_room(owner, stored):

@@ -174,6 +174,7 @@ def test_moving_a_booking_tells_the_owner_the_new_time(app, client, today_fixed)
             "csrf_token": csrf_token_from(move_page),
             "move_date": later.isoformat(),
             "slot": SLOTS[3]["id"],
+            "confirm": "yes",
         },
     )
     assert moved.status_code == 303
@@ -187,6 +188,7 @@ def test_moving_a_booking_tells_the_owner_the_new_time(app, client, today_fixed)
             "csrf_token": csrf_token_from(move_page),
             "move_date": later.isoformat(),
             "slot": SLOTS[3]["id"],
+            "confirm": "yes",
         },
     )
     assert len(outbox(app, kind="move_in.changed")) == 1
