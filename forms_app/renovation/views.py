@@ -246,6 +246,7 @@ def _render_form(
                     rooms=form.rooms,
                     steps=steps,
                     open_step=open_step,
+                    today_iso=today().isoformat(),
                     summary=form.error_summary(),
                     previous=previous,
                     notice=notice,

@@ -42,9 +42,28 @@
         problems.push({ element: group, message: "请至少选择一项" + legend.textContent.trim() + "。" });
       }
     });
+    // The rules of the works' own fields, here at their step as the server words them: the
+    // number of workers, the start not before today, the works period's longest length.
+    var workers = step.querySelector("#workers");
+    if (workers && String(workers.value).trim() && workers.max) {
+      var count = Number(workers.value), least = Number(workers.min || 1), most = Number(workers.max);
+      if (!(count >= least && count <= most) || Math.floor(count) !== count) {
+        problems.push({ element: workers, message: "施工人数应在" + least + "–" + most + "人之间。" });
+      }
+    }
     var start = step.querySelector("#start_date"), end = step.querySelector("#end_date");
+    var today = start && start.getAttribute("data-today");
+    if (start && today && start.value && start.value < today) {
+      problems.push({ element: start, message: "开工日期不能早于今天（" + today + "）。" });
+    }
     if (start && end && start.value && end.value && end.value <= start.value) {
       problems.push({ element: end, message: "竣工日期须晚于开工日期。" });
+    } else if (start && end && start.value && end.value && end.getAttribute("data-max-days")) {
+      var limit = Number(end.getAttribute("data-max-days"));
+      var days = Math.round((Date.parse(end.value) - Date.parse(start.value)) / 86400000) + 1;
+      if (days > limit) {
+        problems.push({ element: end, message: "装修工期最长" + limit + "天（含开工当天），请分期申请或调整日期。" });
+      }
     }
     var question = step.querySelector("#includes_prohibited");
     if (question) {
@@ -168,4 +187,10 @@
   status.hidden = false;
   var opened = document.getElementById(form.getAttribute("data-open-step"));
   show(Math.max(0, steps.indexOf(opened)), false);
+  // The server's summary of what to change is where the eye goes first: at the top, focused.
+  var summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
 })();

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 from flask import url_for
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from forms_app.core.clock import today
@@ -83,8 +84,26 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
     fill_works(phone, days=-3)
     next_step(phone)
     assert "竣工日期须晚于开工日期。" in phone.locator("#step-works .step-errors").inner_text()
-    # 99 workers passes the phone's check; the server's limit is checked on submit below.
-    fill_works(phone, workers="99")
+    # The community's limits are checked here, at the step of their fields, in the server's
+    # words: the most workers, and the works period (max_duration_days, the start day counted).
+    limits = load_community().renovation
+    fill_works(phone, workers="99", days=limits["max_duration_days"])
+    next_step(phone)
+    errors = phone.locator("#step-works .step-errors")
+    assert f"施工人数应在1–{limits['max_workers']}人之间。" in errors.inner_text()
+    assert f"装修工期最长{limits['max_duration_days']}天（含开工当天）" in errors.inner_text()
+    assert step_status(phone) == "第2步，共5步：施工方与工期"
+    # The in-form guide opens in a new page: the step and what was typed stay here.
+    with phone.context.expect_page() as guide:
+        phone.locator("#guide-link").click()
+    guide.value.wait_for_load_state()
+    assert guide.value.url.endswith("/owner/renovation/")
+    guide.value.close()
+    assert step_status(phone) == "第2步，共5步：施工方与工期"
+    assert phone.locator("#contractor_company").input_value() == "秦淮装饰工程有限公司"
+    # A mobile number one digit short passes the phone's check; the server's is on submit.
+    fill_works(phone, days=limits["max_duration_days"] - 1)
+    phone.fill("#site_lead_mobile", "1391234567")
     next_step(phone)
 
     assert step_status(phone) == "第3步，共5步：装修内容"
@@ -131,11 +150,13 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.get_by_role("button", name="提交申请").click()
 
-    # The server refuses 99 workers: its step opens, the files are already attached.
+    # The server refuses the mobile: its summary is at the top and has the focus, its step
+    # opens, the files are already attached.
     phone.wait_for_load_state()
-    assert "施工人数应在1–30人之间" in phone.locator("#form-errors").inner_text()
+    expect(phone.locator("#form-errors")).to_contain_text("现场负责人手机号请填写11位")
+    assert phone.evaluate("document.activeElement.id") == "form-errors"
     assert step_status(phone) == "第2步，共5步：施工方与工期"
-    phone.fill("#workers", "5")
+    phone.fill("#site_lead_mobile", "13912345678")
     for _ in range(2):
         next_step(phone)
     assert phone.locator("#kept-files .kept-name").all_inner_texts() == [
