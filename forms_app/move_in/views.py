@@ -122,6 +122,7 @@ def booking(token: str):
                 office=bookings.service_office(),
                 may_cancel=bookings.owner_may_cancel(found),
                 handbook_url=HANDBOOK_URL,
+                status_url=url_for(".booking", token=token, _external=True),
             )
         )
     )

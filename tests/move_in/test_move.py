@@ -222,3 +222,11 @@ def test_a_guessed_link_cannot_move_anything(owner, client, stored):
             == 404
         )
     assert stored.bookings()[0].slot == SLOTS[0]["id"]
+
+
+def test_the_booking_page_says_what_happens_next_with_its_link_to_copy(owner):
+    page, path = owner.book()
+    assert f'id="next-when">{MOVE_DAY.isoformat()} {SLOTS[0]["label"]}<' in page
+    assert f"搬家当天（{MOVE_DAY.isoformat()}）及之前都可以在本页办理" in page
+    assert f'id="status-url">http://localhost{path}<' in page
+    assert re.search(r'<button [^>]*data-copy="status-url"[^>]*hidden>复制链接</button>', page)

@@ -154,3 +154,17 @@ def test_the_permit_saves_as_a_png_picture_that_scans(permit):
     assert decoded(picture) == [verify]
     # The old SVG picture is gone.
     assert requests.get(url + ".svg", timeout=30).status_code == 404
+
+
+def test_the_status_page_copies_its_private_link_and_says_what_is_next(permit, phone):
+    from playwright.sync_api import expect
+
+    url, _verify = permit
+    status_url = url.rsplit("/", 1)[0]
+    phone.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    phone.goto(status_url)
+    expect(phone.locator("#next-who")).to_contain_text("您")
+    phone.get_by_role("button", name="复制链接").click()
+    expect(phone.locator("#copy-status")).to_have_text("链接已复制，可粘贴到备忘录或收藏。")
+    assert phone.evaluate("navigator.clipboard.readText()") == status_url
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
