@@ -167,7 +167,10 @@ def test_prohibited_change_is_refused_with_the_rule_quoted(owner, stored, change
     assert "按规定禁止" in field_error(page, "prohibited")
     assert refused_rules(page) == [change["rule"]]
     assert f'href="/owner/renovation/rules/#{change["title"]}"' in page
-    assert '<a href="/owner/renovation/rules/#禁止行为">查看全部禁止行为</a>' in page
+    assert (
+        '<a href="/owner/renovation/rules/#禁止行为" target="_blank" rel="noopener">'
+        "查看全部禁止行为</a>" in page
+    )
     assert stored.count() == 0
 
 
