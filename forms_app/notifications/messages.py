@@ -120,14 +120,14 @@ MESSAGES: dict[str, Message] = {
             "service.finished",
             OWNER,
             "报修已完工",
-            "您的报修{reference}已完工，客服将回访听取您的意见。详情：{link}",
+            "您的报修{reference}已完工，请打开链接确认是否修好并评价（未修好可直接反馈）：{link}",
             ("reference", "link"),
         ),
         Message(
             "service.answered",
             OWNER,
             "投诉已答复",
-            "您的投诉{reference}已答复，详情：{link}",
+            "您的投诉{reference}已答复，请查看并评价，如有不同意见可回复一次：{link}",
             ("reference", "link"),
         ),
         Message(
@@ -243,6 +243,22 @@ MESSAGES: dict[str, Message] = {
             "新报修/投诉",
             "新{what}{reference}（{source}）：{room}，请处理。{link}",
             ("what", "reference", "source", "room", "link"),
+        ),
+        Message(
+            "service.owner_reopened",
+            STAFF,
+            "业主反馈未修好/不满意",
+            "返修：业主反馈报修{reference}{verdict}（{room}）：{comment}。请{supervisor}亲自上门重新维修，"
+            "{due}前完成。{link}",
+            ("reference", "verdict", "room", "comment", "supervisor", "due", "link"),
+        ),
+        Message(
+            "service.owner_replied",
+            STAFF,
+            "业主回复投诉答复",
+            "业主回复投诉{reference}（{room}）：{comment}。已退回{department}重新处理，请{supervisor}"
+            "于{due}前答复。{link}",
+            ("reference", "room", "comment", "department", "supervisor", "due", "link"),
         ),
         Message(
             "service.job",

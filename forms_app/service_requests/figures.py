@@ -15,9 +15,10 @@ from statistics import median
 from sqlalchemy import exists, func, select
 
 from ..core.clock import LOCAL_TZ, today, utcnow
+from ..core.community import current_community
 from ..core.extensions import db
 from . import states
-from .models import HouseholdVisit, ServiceFollowUp, ServiceRequest
+from .models import HouseholdVisit, OwnerFeedback, ServiceFollowUp, ServiceRequest
 
 WEEK, MONTH = "week", "month"
 FIRST_YEAR, LAST_YEAR = 2000, 2099
@@ -114,9 +115,34 @@ def compute(period: Period) -> list[Figure]:
     ).all()
     all_calls = sum(n for *_, n in calls)
     satisfied_calls = sum(n for _, _, happy, n in calls if happy)
-    first_repair = sum(n for kind, first, _, n in calls if kind == states.REPAIR and first)
-    first_repair_ok = sum(
-        n for kind, first, happy, n in calls if kind == states.REPAIR and first and happy
+    # 维修合格率: each repair is judged once, by the owner's confirmation where the owner gave
+    # one before any 回访, else by its first 回访.
+    confirmed_first = exists().where(
+        OwnerFeedback.request_id == ServiceFollowUp.request_id, OwnerFeedback.first.is_(True)
+    )
+    call_judged = session.execute(
+        select(ServiceFollowUp.satisfied, func.count())
+        .where(
+            ServiceFollowUp.called_at >= start,
+            ServiceFollowUp.called_at < end,
+            ServiceFollowUp.kind == states.REPAIR,
+            ServiceFollowUp.first.is_(True),
+            ~confirmed_first,
+        )
+        .group_by(ServiceFollowUp.satisfied)
+    ).all()
+    owner_judged = session.scalars(
+        select(OwnerFeedback).where(
+            OwnerFeedback.created_at >= start,
+            OwnerFeedback.created_at < end,
+            OwnerFeedback.community == current_community().key,
+            OwnerFeedback.kind == states.REPAIR,
+            OwnerFeedback.first.is_(True),
+        )
+    ).all()
+    first_repair = sum(n for _, n in call_judged) + len(owner_judged)
+    first_repair_ok = sum(n for happy, n in call_judged if happy) + sum(
+        1 for row in owner_judged if row.good
     )
 
     answered = (
@@ -156,7 +182,10 @@ def compute(period: Period) -> list[Figure]:
         ),
         Figure(
             "工程报修维修合格率",
-            "本期首次回访的报修中，业主首次回访即表示满意（一次修好、无需返修）的单数 ÷ 本期首次回访的报修单数。",
+            "本期首次判定的报修中一次修好（无需返修）的单数 ÷ 本期首次判定的报修单数。"
+            "首次判定以业主在线确认为准（确认已修好且评价 3 分及以上为合格，在回访之前确认的）；"
+            "业主没有在线确认的，以首次回访的结果为准（满意为合格）。回访电话照常拨打，"
+            "计入客户满意率和回访率。",
             _rate(first_repair_ok, first_repair),
             first_repair_ok,
             first_repair,

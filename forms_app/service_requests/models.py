@@ -86,6 +86,9 @@ class ServiceRequest(HouseholdColumns, db.Model):
     follow_ups: Mapped[list[ServiceFollowUp]] = relationship(
         back_populates="request", order_by="ServiceFollowUp.id", cascade="all, delete-orphan"
     )
+    feedback: Mapped[list[OwnerFeedback]] = relationship(
+        back_populates="request", order_by="OwnerFeedback.id", cascade="all, delete-orphan"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -178,6 +181,39 @@ class ServiceFollowUp(db.Model):
     called_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     request: Mapped[ServiceRequest] = relationship(back_populates="follow_ups")
+
+
+class OwnerFeedback(db.Model):
+    """What the owner said online about a finished repair or an answered complaint.
+
+    A repair: ``confirm`` rows (fixed or not, a rating 1–5, a comment), one per completion.
+    A complaint: a ``rate`` row (rating and comment) and at most one ``reply`` row (the
+    owner's answer to the answer, which sent the complaint back to its department).
+    ``first`` marks a repair's first judgment (made before any 回访): the 维修合格率 uses it.
+    """
+
+    __tablename__ = "service_owner_feedback"
+    __table_args__ = (Index("ix_service_owner_feedback_created", "community", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_request.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(12))
+    fixed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    first: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="feedback")
+
+    @property
+    def good(self) -> bool:
+        """Fixed (repairs) and rated 3 or more: the owner is not dissatisfied."""
+        return self.fixed is not False and (self.rating or 0) >= states.SATISFIED_FROM
 
 
 class HouseholdVisit(db.Model):

@@ -39,14 +39,8 @@ def _about(item: ServiceRequest) -> dict:
 
 
 def _to_owner(session, kind: str, item: ServiceRequest, **values) -> None:
-    enqueue(
-        session,
-        kind,
-        recipient=item.owner_mobile,
-        link_path=_status_path(item),
-        **_about(item),
-        **values,
-    )
+    values.setdefault("link_path", _status_path(item))
+    enqueue(session, kind, recipient=item.owner_mobile, **_about(item), **values)
 
 
 def notify_filed(session, item: ServiceRequest) -> None:
@@ -79,9 +73,10 @@ def notify_step(session, item: ServiceRequest, action: str) -> None:
             **_about(item),
         )
     elif action == "finish":
-        _to_owner(session, "service.finished", item)
+        # The link opens the status page at the owner's confirmation form.
+        _to_owner(session, "service.finished", item, link_path=_status_path(item) + "#confirm")
     elif action == "answer":
-        _to_owner(session, "service.answered", item)
+        _to_owner(session, "service.answered", item, link_path=_status_path(item) + "#rate")
     elif item.state == states.REOPENED:
         _to_owner(session, "service.reopened", item)
     elif item.state == states.CLOSED:

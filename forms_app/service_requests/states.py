@@ -62,6 +62,15 @@ RECEIPT_LABELS = {
     RECEIPT_ABSENT: "业主不在场，待客服回访确认",
 }
 
+# The owner's rating of a finished repair or an answered complaint (1–5); below
+# SATISFIED_FROM counts as 不满意 and reopens a repair.
+RATINGS = {5: "很满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "很不满意"}
+SATISFIED_FROM = 3
+# What the owner sends online (OwnerFeedback.action).
+OWNER_CONFIRM = "confirm"
+OWNER_RATE = "rate"
+OWNER_REPLY = "reply"
+
 VISIT_REGULAR = "regular"
 VISIT_IRREGULAR = "irregular"
 VISIT_KIND_LABELS = {VISIT_REGULAR: "定期走访", VISIT_IRREGULAR: "不定期走访"}

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -18,9 +19,10 @@ from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
 from ..core.tokens import new_nonce
 from ..my_records.grants import prefill
-from . import intake, settings, states
+from . import intake, owner_feedback, settings, states
 from .forms import OWNER_FORMS
-from .workflow import ACTION_LABELS
+from .progress import next_step
+from .workflow import ACTION_LABELS, WorkflowError
 
 bp = Blueprint("service_requests", __name__)
 bp.record_once(
@@ -83,22 +85,94 @@ def complaint():
     return _form_page(states.COMPLAINT)
 
 
-@bp.get("/status/<token>")
-def status(token: str):
-    """The private status page: state, history as the owner may read it, the answer."""
+def _status_page(found, status: int = 200, errors=None, values=None, page_error=None):
+    owner_can_act = owner_feedback.can_confirm(found) or owner_feedback.can_reply(found)
+    return private(
+        current_app.make_response(
+            (
+                render_template(
+                    "service_requests/status.html",
+                    item=found,
+                    just_filed=request.args.get("new") == "1",
+                    status_url=external_url(".status", token=found.token),
+                    urgency=settings.urgency_name(found.urgency) if found.urgency else "",
+                    action_labels=ACTION_LABELS,
+                    state_label=states.label,
+                    next_step=next_step(found, owner_can_act),
+                    can_confirm=owner_feedback.can_confirm(found),
+                    can_rate=owner_feedback.can_rate(found),
+                    can_reply=owner_feedback.can_reply(found),
+                    rating=owner_feedback.rating_of(found),
+                    reply=owner_feedback.reply_of(found),
+                    ratings=states.RATINGS,
+                    errors=errors or {},
+                    values=values or {},
+                    page_error=page_error,
+                ),
+                status,
+            )
+        )
+    )
+
+
+def _found(token: str):
     found = intake.find_by_token(token)
     if found is None:
         abort(404)
-    return private(
-        current_app.make_response(
-            render_template(
-                "service_requests/status.html",
-                item=found,
-                just_filed=request.args.get("new") == "1",
-                status_url=external_url(".status", token=token),
-                urgency=settings.urgency_name(found.urgency) if found.urgency else "",
-                action_labels=ACTION_LABELS,
-                state_label=states.label,
-            )
+    return found
+
+
+@bp.get("/status/<token>")
+def status(token: str):
+    """The private status page: state, what happens next, history as the owner may read it,
+    the answer, and the owner's confirmation, rating and reply forms when they apply."""
+    return _status_page(_found(token))
+
+
+def _owner_step(token: str, form_name: str, check, store, done: str):
+    found = _found(token)
+    values = {"form": form_name, **request.form.to_dict()}
+    try:
+        checked = check(request.form)
+        store(found.id, checked)
+    except WorkflowError as error:
+        found = _found(token)
+        if error.field is None:
+            return _status_page(found, 409, page_error=error.message)
+        return _status_page(
+            found, 400, errors={form_name: {error.field: error.message}}, values=values
         )
+    flash(done, "success")
+    return redirect(url_for(".status", token=token, _anchor="progress"), code=303)
+
+
+@bp.post("/status/<token>/confirm")
+def confirm(token: str):
+    """The owner confirms a finished repair (or says it is not fixed) and rates it."""
+    return _owner_step(
+        token,
+        "confirm",
+        owner_feedback.check_confirmation,
+        owner_feedback.confirm_repair,
+        "感谢您的确认和评价。",
+    )
+
+
+@bp.post("/status/<token>/rate")
+def rate(token: str):
+    """The owner rates a complaint's answer."""
+    return _owner_step(
+        token, "rate", owner_feedback.check_rating, owner_feedback.rate_complaint, "感谢您的评价。"
+    )
+
+
+@bp.post("/status/<token>/reply")
+def reply(token: str):
+    """The owner replies once to a complaint's answer; it goes back to its department."""
+    return _owner_step(
+        token,
+        "reply",
+        owner_feedback.check_reply,
+        owner_feedback.reply_complaint,
+        "您的回复已收到，投诉已退回相关部门重新处理。",
     )

@@ -70,7 +70,14 @@ STEPS: tuple[Step, ...] = (
     _step("close", "经理办结", [R, C], states.OPEN_STATES, states.CLOSED, "service.close"),
 )
 STEPS_BY_ACTION = {step.action: step for step in STEPS}
-ACTION_LABELS = {"file": "登记", **{s.action: s.label for s in STEPS}}
+ACTION_LABELS = {
+    "file": "登记",
+    **{s.action: s.label for s in STEPS},
+    # The owner's own steps (``owner_feedback``), taken on the private status page.
+    "owner_confirm": "业主确认",
+    "owner_rate": "业主评价",
+    "owner_reply": "业主回复",
+}
 
 
 class WorkflowError(Refused, ValueError):
