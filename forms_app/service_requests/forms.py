@@ -63,6 +63,8 @@ class RequestForm(HouseholdForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.checked_photos = []
+        # Photos kept on the server from an earlier try of this form (owner forms only).
+        self.kept_uploads = []
 
     def validate_photos(self, field):
         self.checked_photos = check_photos(field.data)

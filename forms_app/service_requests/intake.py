@@ -17,6 +17,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.references import next_reference
 from ..core.tokens import is_nonce, is_token, new_token
+from ..files import pending_uploads
 from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
 from . import settings, states
 from .models import ServiceEvent, ServicePhoto, ServiceRequest
@@ -60,25 +61,39 @@ def file_request(
     nonce: str,
     source: str = states.ONLINE,
     actor=None,
+    kept_ids: list[int] = (),
 ) -> tuple[ServiceRequest, bool]:
     """Store a checked request; returns (request, created). The same nonce twice returns the
-    first request; photos are written before the commit and removed if it does not happen."""
+    first request; photos are written before the commit and removed if it does not happen.
+    ``kept_ids`` name photos an earlier try of the same owner form kept on the server
+    (``files.pending_uploads``): claimed in the same transaction, ``PendingUploadGone`` if
+    one has gone."""
     for _attempt in range(ATTEMPTS):
         existing = find_by_nonce(nonce)
         if existing:
             return existing, False
         try:
-            return _insert(kind, values, uploads, nonce, source, actor), True
+            return _insert(kind, values, uploads, nonce, source, actor, list(kept_ids)), True
         except IntegrityError:
             db.session.rollback()
     raise RuntimeError(f"no free reference number after {ATTEMPTS} attempts")
 
 
-def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
+def pending_form(kind: str) -> str:
+    """The name photos of an owner form are kept under (``files.pending_uploads``)."""
+    return f"service_{kind}"
+
+
+def _insert(kind, values, uploads, nonce, source, actor, kept_ids) -> ServiceRequest:
     now, filed_on = utcnow(), today()
     recorded_by = actor_label(actor) if actor else "业主"
+    swept: list[str] = []
     with StoredFiles(uploads, upload_dir()) as stored:
         with write_transaction() as session:
+            kept = []
+            if kept_ids:
+                kept = pending_uploads.claim(session, pending_form(kind), nonce, kept_ids)
+                swept = pending_uploads.expire(session, pending_form(kind), nonce)
             sequence, reference = next_reference(
                 session.connection(), REQUESTS, states.PREFIXES[kind], filed_on
             )
@@ -112,6 +127,17 @@ def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
                     created_at=now,
                 )
             )
+            for row in kept:
+                request.photos.append(
+                    ServicePhoto(
+                        stage="report",
+                        stored_name=row["stored_name"],
+                        original_name=row["original_name"],
+                        content_type=row["content_type"],
+                        size=row["size"],
+                        created_at=now,
+                    )
+                )
             for upload, stored_name in zip(uploads, stored.names, strict=True):
                 request.photos.append(
                     ServicePhoto(
@@ -126,4 +152,5 @@ def _insert(kind, values, uploads, nonce, source, actor) -> ServiceRequest:
             session.add(request)
             notify_filed(session, request)
         stored.keep()
+    pending_uploads.remove_files(swept)
     return request

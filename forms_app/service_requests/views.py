@@ -17,7 +17,9 @@ from ..accounts.public_posts import spend_room
 from ..core.community import cached_community
 from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
-from ..core.tokens import new_nonce
+from ..core.tokens import is_nonce, new_nonce
+from ..files import pending_uploads
+from ..files.uploads import upload_limits
 from ..my_records.grants import prefill
 from . import intake, owner_feedback, settings, states
 from .forms import OWNER_FORMS
@@ -35,36 +37,119 @@ TEMPLATES = {
 }
 
 
+FILES_GONE = (
+    "有 {count} 张之前附上的照片已失效（未提交的照片保存一天后会被清除），请重新选择这些照片。"
+)
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Kept-photo ids as posted; anything that is not one of ours counts as a missing photo."""
+    return [int(v) if v.isascii() and v.isdigit() and len(v) < 10 else -1 for v in values]
+
+
+FILES_GONE = (
+    "有 {count} 张之前附上的照片已失效（未提交的照片保存一天后会被清除），请重新选择这些照片。"
+)
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Kept-photo ids as posted; anything that is not one of ours counts as a missing photo."""
+    return [int(v) if v.isascii() and v.isdigit() and len(v) < 10 else -1 for v in values]
+
+
 def _form_page(kind: str):
+    """The owner form: photos that passed the content check on a refused try are kept on the
+    server against the form's nonce (as the renovation form keeps its attachments), listed as
+    already attached with a remove button, and claimed when the form is filed."""
     form = OWNER_FORMS[kind]()
     status = 200
+    pending = intake.pending_form(kind)
     if request.method == "GET":
         form.nonce.data = new_nonce()
         prefill(form)
-    elif form.nonce.data and (existing := intake.find_by_nonce(form.nonce.data)):
+        return _render_form(kind, form, status)
+    nonce = form.nonce.data if is_nonce(form.nonce.data) else None
+    if nonce and (existing := intake.find_by_nonce(nonce)):
         # The same form sent twice (double tap, back button): show the first request.
         return redirect(url_for(".status", token=existing.token), code=303)
-    elif form.validate_on_submit():
+    kept_ids = _ids(request.form.getlist("kept_upload"))
+    form.kept_uploads, gone = (
+        pending_uploads.kept_for(pending, nonce, kept_ids) if nonce else ([], len(kept_ids))
+    )
+    if "remove_upload" in request.form:
+        upload_id = _ids([request.form["remove_upload"]])[0]
+        if nonce and pending_uploads.remove(pending, nonce, upload_id):
+            form.kept_uploads = [row for row in form.kept_uploads if row.id != upload_id]
+        _keep_new_photos(form, pending, nonce, check=True)
+        return _render_form(kind, form, 200)
+    valid = form.validate_on_submit()
+    max_photos = upload_limits().max_files
+    if gone:
+        form.photos.errors = [*form.photos.errors, FILES_GONE.format(count=gone)]
+        valid = False
+    elif valid and len(form.kept_uploads) + len(form.checked_photos) > max_photos:
+        form.photos.errors = [*form.photos.errors, f"照片最多 {max_photos} 张（含已附上的）。"]
+        valid = False
+        form.checked_photos = []
+    if valid:
         room = f"{form.building.data}-{form.unit.data}-{form.room.data}"
         if refused := spend_room(kind, states.KIND_LABELS[kind], room):
             form.room.errors.append(refused)
-            return _render(kind, form, 429)
+            _keep_new_photos(form, pending, nonce)
+            return _render_form(kind, form, 429)
         try:
             filed, _created = intake.file_request(
-                kind, form.values(), form.checked_photos, form.nonce.data
+                kind,
+                form.values(),
+                form.checked_photos,
+                nonce,
+                kept_ids=[row.id for row in form.kept_uploads],
             )
+        except pending_uploads.PendingUploadGone:
+            if existing := intake.find_by_nonce(nonce):
+                return redirect(url_for(".status", token=existing.token), code=303)
+            form.photos.errors = [
+                *form.photos.errors,
+                "之前附上的照片已失效，没有提交，请重新选择照片。",
+            ]
+            form.kept_uploads, _gone = pending_uploads.kept_for(pending, nonce, kept_ids)
+            status = 409
         except OSError:
             current_app.logger.exception("storing service request photos failed")
-            form.photos.errors.append("照片保存失败，没有提交，请稍后重试。")
+            form.photos.errors = [*form.photos.errors, "照片保存失败，没有提交，请稍后重试。"]
             status = 503
         else:
             return redirect(url_for(".status", token=filed.token, new=1), code=303)
     else:
         status = 400
-    return _render(kind, form, status)
+    _keep_new_photos(form, pending, nonce)
+    return _render_form(kind, form, status)
 
 
-def _render(kind: str, form, status: int):
+def _keep_new_photos(form, pending: str, nonce: str | None, check: bool = False) -> None:
+    """Keep the newly chosen photos that passed the content check against the nonce."""
+    if check:
+        try:
+            form.validate_photos(form.photos)
+        except ValueError as error:
+            form.photos.errors = [str(error)]
+    if not nonce or not form.checked_photos:
+        return
+    room = upload_limits().max_files - len(form.kept_uploads)
+    try:
+        form.kept_uploads = [
+            *form.kept_uploads,
+            *pending_uploads.keep(pending, nonce, form.checked_photos[: max(room, 0)]),
+        ]
+    except pending_uploads.KeepRefused as refused:
+        form.photos.errors = [*form.photos.errors, refused.message]
+    except OSError:
+        current_app.logger.exception("keeping service request photos failed")
+        form.photos.errors = [*form.photos.errors, "照片暂存失败，请提交时重新选择。"]
+    form.checked_photos = []
+
+
+def _render_form(kind: str, form, status: int):
     # Never cached: a shared copy would give two owners one nonce.
     return no_store(
         current_app.make_response(
