@@ -9,7 +9,9 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.permissions import allowed
 from ..core.clock import utcnow
 from ..core.extensions import db
+from ..core.tokens import new_nonce
 from ..files.uploads import StoredFiles, upload_dir
+from ..web.drafts import answers_drafts
 from . import settings, states, workflow
 from .forms import check_photos
 from .jobs import open_jobs
@@ -48,6 +50,7 @@ def job_page(item: ServiceRequest, status: int = 200, errors=None, values=None, 
         mine=item.assignee_id == user.id or allowed(user.role, "service.close"),
         urgency=settings.urgency_name(item.urgency),
         receipts=states.RECEIPT_LABELS,
+        new_nonce=new_nonce,
     ), status
 
 
@@ -80,6 +83,7 @@ def arrive(request_id: int):
 
 @bp.post("/jobs/<int:request_id>/finish")
 @staff_required("service.work")
+@answers_drafts
 def finish(request_id: int):
     """完工: result, materials, photos and 回执; the photos are kept only if the step is."""
     values = {"action": "finish", **request.form.to_dict()}

@@ -8,6 +8,10 @@
  * The nonce makes a second send of one draft find the first record: never a duplicate.
  * Drafts belong to the person who typed them: they are sent only while that person is
  * logged in.
+ * A draft the server refuses as invalid goes to the page the ordinary way so every mistake
+ * shows beside its field; its photos are not sent again but kept here as a "refill" record
+ * under the form's nonce, and put back into the form's file inputs when the page comes back
+ * with the same nonce: photos survive a refused submission without choosing them again.
  */
 (function () {
   "use strict";
@@ -109,6 +113,7 @@
 
   function show(drafts) {
     var user = currentUser();
+    drafts = drafts.filter(function (d) { return !d.refill; });
     var mine = drafts.filter(function (d) { return d.user === user && !d.problem; });
     var others = drafts.filter(function (d) { return d.user !== user; });
     var problems = drafts.filter(function (d) { return d.user === user && d.problem; });
@@ -209,8 +214,21 @@
     if (outcome === "invalid") {
       if (form) {
         // On the form itself: send it the ordinary way, so the page shows every mistake
-        // beside its field with what was typed (an invalid form stores nothing).
-        return deleteDraft(draft.nonce).then(function () { HTMLFormElement.prototype.submit.call(form); });
+        // beside its field with what was typed (an invalid form stores nothing). The photos
+        // stay here and are put back when the page comes back (refill), not sent twice.
+        var files = draft.entries.filter(function (e) { return typeof e[1] !== "string"; });
+        var refill = files.length ? putDraft({ nonce: draft.nonce, refill: true, user: draft.user,
+                                              action: draft.action, label: draft.label,
+                                              entries: files })
+                                  : deleteDraft(draft.nonce);
+        return refill.then(function () {
+          if (files.length) {
+            Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
+              input.value = "";
+            });
+          }
+          HTMLFormElement.prototype.submit.call(form);
+        });
       }
       draft.problem = answer.message + "（内容已保留，打开表单修改后重新提交）";
       return putDraft(draft);
@@ -240,7 +258,7 @@
     var user = currentUser();
     sending = true;
     return allDrafts().then(function (drafts) {
-      var mine = drafts.filter(function (d) { return user && d.user === user && !d.problem; });
+      var mine = drafts.filter(function (d) { return user && d.user === user && !d.problem && !d.refill; });
       var chain = Promise.resolve();
       mine.forEach(function (draft) {
         chain = chain.then(function () {
@@ -296,9 +314,43 @@
     }, function () {});
   }
 
+  /* Photos of a draft the server refused, put back into the form that came back with them
+     (the same nonce), so nobody chooses them again. */
+  function refillOnThisPage() {
+    var user = currentUser();
+    if (typeof window.DataTransfer !== "function") return;
+    allDrafts().then(function (drafts) {
+      drafts.forEach(function (draft) {
+        if (!draft.refill || draft.user !== user) return;
+        var field = Array.prototype.filter.call(
+          document.querySelectorAll("form[data-draft] [name=nonce]"),
+          function (f) { return f.value === draft.nonce; })[0];
+        if (!field) return;
+        var form = field.form, count = 0, byName = {};
+        draft.entries.forEach(function (entry) {
+          (byName[entry[0]] = byName[entry[0]] || []).push(entry[1]);
+        });
+        Object.keys(byName).forEach(function (name) {
+          var input = form.querySelector("input[type=file][name='" + name.replace(/'/g, "") + "']");
+          if (!input) return;
+          var transfer = new DataTransfer();
+          byName[name].forEach(function (file) { transfer.items.add(file); count += 1; });
+          input.files = transfer.files;
+        });
+        deleteDraft(draft.nonce).then(function () {
+          if (count) {
+            notes.push({ cls: "sent", text: "您选择的 " + count + " 张照片已保留，无需重新选择；改正标红的项目后再提交。" });
+          }
+          refresh();
+        });
+      });
+    }, function () {});
+  }
+
   document.addEventListener("submit", onSubmit);
   window.addEventListener("online", flush);
   window.setInterval(function () { if (navigator.onLine !== false) flush(); }, RETRY_MS);
   restoreOnThisPage();
+  refillOnThisPage();
   flush();
 })();

@@ -11,7 +11,9 @@ record instead of adding another.
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request
+from functools import wraps
+
+from flask import flash, jsonify, make_response, redirect, request
 
 HEADER = "X-Staff-Draft"
 
@@ -48,3 +50,26 @@ def saved_reply(message: str, location: str, outcome: str = SAVED):
     if is_draft_request():
         return draft_reply(outcome, message, location=location)
     return redirect(location, code=303)
+
+
+def answers_drafts(view):
+    """For a staff view that answers with pages (a redirect once saved, the page again with
+    its errors): the same outcomes in JSON when the request comes from the draft script —
+    303 saved (the flashed message stays for the next page), 400 invalid, 409 conflict, 5xx
+    an error worth retrying."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        if not is_draft_request() or response.is_json:
+            return response
+        code = response.status_code
+        if code in (302, 303):
+            return draft_reply(SAVED, "已保存。", location=response.location)
+        if code == 400:
+            return draft_reply(INVALID, "有需要修改的地方，请打开表单查看。", status=400)
+        if code == 409:
+            return draft_reply(CONFLICT, "记录已被他人处理或状态已变化，未保存。", status=409)
+        return draft_reply(ERROR, "系统暂时出错，稍后自动重试。", status=code)
+
+    return wrapper
