@@ -18,6 +18,7 @@ from .conftest import JPEG
 pytestmark = pytest.mark.browser
 
 DESK, WORKER = "kefu-service-phone", "gongcheng-service-phone"
+MANAGER = "jingli-service-camera"
 
 
 def fits(page) -> bool:
@@ -90,11 +91,11 @@ def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(
     hands.locator("#finish-receipt_name-error").wait_for()
     assert hands.locator("#result").input_value() == "更换洗手盆下水管，试水无渗漏。"
     # The photo is kept on the phone (its draft) and put back: not chosen again.
-    expect(hands.locator("#draft-status")).to_contain_text("1 张照片已保留")
+    expect(hands.locator("#draft-status")).to_contain_text("1 张照片已保留", timeout=30000)
     assert hands.evaluate("document.getElementById('photos').files.length") == 1
     hands.fill("#receipt_name", "周建国")
     hands.get_by_role("button", name="完工，交客服回访").click()
-    expect(hands.locator("#state")).to_have_text("待回访")
+    expect(hands.locator("#state")).to_have_text("待回访", timeout=30000)
     assert fits(hands)
     hands.goto(live_server.url + "/forms/staff/service/jobs")
     assert hands.locator("#no-jobs").is_visible()
@@ -108,12 +109,14 @@ def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(
     phone.get_by_label("没有修好").check()
     phone.get_by_label("2 分 · 不满意").check()
     phone.get_by_role("button", name="提交确认").click()
-    expect(phone.locator("#confirm-comment-error")).to_contain_text("请填写哪里没有修好或不满意")
-    expect(phone.locator("#form-errors")).to_be_focused()
+    expect(phone.locator("#confirm-comment-error")).to_contain_text(
+        "请填写哪里没有修好或不满意", timeout=30000
+    )
+    expect(phone.locator("#form-errors")).to_be_focused(timeout=30000)
     assert phone.get_by_label("没有修好").is_checked()
     phone.fill("#confirm-comment", "还在滴水。")
     phone.get_by_role("button", name="提交确认").click()
-    expect(phone.locator("#state")).to_have_text("回访不满意·主管返修")
+    expect(phone.locator("#state")).to_have_text("回访不满意·主管返修", timeout=30000)
     assert "工程主管亲自上门" in phone.locator("#next-what").inner_text()
     assert fits(phone)
     assert not blocked, f"requests to outside hosts: {blocked}"
@@ -168,17 +171,18 @@ def test_camera_photos_are_shrunk_before_sending_and_kept_after_a_refusal(
     # The worker's 完工: shrunk on the phone too, kept on the phone across a refusal.
     from forms_app.service_requests.models import ServiceRequest
 
-    create_staff(live_server, WORKER, roles.MANAGER)  # sees every job
+    reference = phone.locator("#reference").inner_text()
+    create_staff(live_server, MANAGER, roles.MANAGER)  # sees every job
     from forms_app.core.extensions import db
 
     with live_server.app() as app, app.app_context():
-        item = db.session.query(ServiceRequest).one()
+        item = db.session.query(ServiceRequest).filter_by(reference=reference).one()
         item.state = "on_site"
         db.session.commit()
         job_url = f"{live_server.url}/forms/staff/service/jobs/{item.id}"
     context = browser.new_context(**PHONE)
     hands = context.new_page()
-    login(hands, WORKER, base_url=live_server.url, next_path="/forms/staff/service/jobs")
+    login(hands, MANAGER, base_url=live_server.url, next_path="/forms/staff/service/jobs")
     hands.wait_for_url("**/forms/staff/service/jobs")
     hands.goto(job_url)
     worker_sent = _post_sizes(hands)
@@ -186,11 +190,11 @@ def test_camera_photos_are_shrunk_before_sending_and_kept_after_a_refusal(
     hands.locator("#shrink-status", has_text="照片已压缩").wait_for(timeout=90000)
     hands.get_by_role("button", name="完工，交客服回访").click()
     hands.locator("#finish-result-error").wait_for()
-    expect(hands.locator("#draft-status")).to_contain_text("1 张照片已保留")
+    expect(hands.locator("#draft-status")).to_contain_text("1 张照片已保留", timeout=30000)
     hands.fill("#result", "更换阀芯。")
     hands.get_by_label("业主不在场，待客服回访确认").check()
     hands.get_by_role("button", name="完工，交客服回访").click()
-    expect(hands.locator("#state")).to_have_text("待回访")
+    expect(hands.locator("#state")).to_have_text("待回访", timeout=30000)
     # The first send (the draft, refused) carries the shrunk photo; the page's ordinary
     # submit after it does not send it again; the second draft send carries it once more.
     posts = worker_sent.sizes()

@@ -2,7 +2,7 @@
 community key.
 
 Revision ID: 0018_journeys_b
-Revises: 0016_hardening
+Revises: 0017_training_sign_in
 Create Date: 2026-12-07 11:40:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018_journeys_b"
-down_revision = "0016_hardening"
+down_revision = "0017_training_sign_in"
 branch_labels = None
 depends_on = None
 
