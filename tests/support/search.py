@@ -121,7 +121,7 @@ QUERIES: list[Query] = [
 ]
 
 HOME_CONTACT = (
-    "#联系我们",
+    "#联系物业服务中心",
     "owner/#联系我们",
     "owner/service-promise/#联系我们",
     f"{RENOVATION}#办理地点",
