@@ -17,8 +17,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, request
 
-from ..core.database import write_transaction
-from ..core.throttle import Budget, spend
+from ..core.throttle import Budget, spend_counted
 from ..web.errors import render_error
 from .access import current_staff
 
@@ -44,8 +43,7 @@ def init_app(app: Flask) -> None:
             return None
         limit = current_app.config["PUBLIC_POSTS_PER_ADDRESS_PER_HOUR"]
         budget = Budget(f"post:{request.remote_addr or ''}", limit, HOUR, TOO_MANY_POSTS)
-        with write_transaction() as session:
-            refused = spend(session, [budget])
+        refused = spend_counted([budget])
         if refused is not None:
             response = current_app.make_response(render_error(429, refused.message))
             response.headers["Retry-After"] = "3600"
@@ -60,6 +58,5 @@ def spend_room(form: str, form_label: str, room: str) -> str | None:
         return None
     limit = current_app.config["PUBLIC_FILINGS_PER_ROOM_PER_DAY"]
     message = TOO_MANY_FOR_ROOM.format(limit=limit, form=form_label)
-    with write_transaction() as session:
-        refused = spend(session, [Budget(f"room:{form}:{room}", limit, DAY, message)])
+    refused = spend_counted([Budget(f"room:{form}:{room}", limit, DAY, message)])
     return refused.message if refused else None
