@@ -15,12 +15,14 @@ from flask import Flask
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 
 
-def _my_path(user, _day: date) -> dict:
-    """The trainee's path with progress, for their staff home."""
+def _my_path(user, day: date) -> dict:
+    """The trainee's path with progress and today's training sessions (signed in or not),
+    for their staff home."""
     from .definitions import current_training
     from .records import record_for
+    from .sessions import sessions_on
 
-    return {"record": record_for(user, current_training())}
+    return {"record": record_for(user, current_training()), "today": sessions_on(day, user)}
 
 
 def _who_is_behind(_user, _day: date) -> dict:

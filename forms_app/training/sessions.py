@@ -321,6 +321,19 @@ def sign_in(record: TrainingSession, user, code: str) -> bool:
     return True
 
 
+def sessions_on(day: date, user) -> list[tuple[TrainingSession, bool]]:
+    """The sessions held on ``day``, each with whether ``user`` is on its attendance list."""
+    found = list(
+        db.session.scalars(
+            select(TrainingSession)
+            .where(TrainingSession.held_on == day)
+            .options(selectinload(TrainingSession.attendances))
+            .order_by(TrainingSession.starts_at, TrainingSession.id)
+        )
+    )
+    return [(s, any(a.user_id == user.id for a in s.attendances)) for s in found]
+
+
 def recent_sessions():
     return (
         select(TrainingSession)

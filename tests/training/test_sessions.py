@@ -253,3 +253,19 @@ def test_a_start_time_is_required(recorder, stored):
         response = recorder.submit(session_fields(stored, starts_at=value))
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert stored.count(TrainingSession) == 0
+
+
+def test_todays_session_is_on_the_trainees_home(app, recorder, trainee, stored):
+    session_id = recorder.record(session_fields(stored, attendees=[], starts_at="14:00"))
+    guard = trainee(roles.SECURITY)
+    home = guard.html("/forms/staff/")
+    assert "今天的培训：<strong>SERVICE 服务系统与接待规范</strong>（14:00 开始）" in home
+    assert f"/forms/staff/training/sessions/{session_id}/sign-in" in home
+    guard.client.post(
+        f"{HOME}sessions/{session_id}/attend",
+        data={
+            "csrf_token": csrf_token_from(guard.html(f"{HOME}sessions/{session_id}/sign-in")),
+            "code": sign_in_code(app, session_id),
+        },
+    )
+    assert "已签到" in guard.html("/forms/staff/").split(f'id="home-session-{session_id}"')[1]
