@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 from ..core.community import PROJECT_ROOT
 
@@ -52,6 +53,13 @@ class Section:
     def url(self) -> str:
         page = "" if self.page == "index" else f"{self.page}/"
         return f"{STAFF_URL}{page}#{self.anchor}"
+
+    @property
+    def path_url(self) -> str:
+        """The section's link from a reading path: the page shows 标为已读 at the section's end
+        (theme/assets/javascripts/read-mark.js)."""
+        page = "" if self.page == "index" else f"{self.page}/"
+        return f"{STAFF_URL}{page}?read={quote(self.key)}#{self.anchor}"
 
     @property
     def label(self) -> str:

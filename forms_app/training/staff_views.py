@@ -9,12 +9,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required
@@ -83,6 +85,33 @@ def index():
     return render_template(
         "training/staff/index.html", record=record, open_today=open_today, signed=signed
     )
+
+
+@bp.get("/read/state")
+@staff_required("training.learn")
+def read_state():
+    """What the handbook page needs to put 标为已读 at the end of a section of the reader's
+    path (theme/assets/javascripts/read-mark.js): the form's token, the section's digest,
+    whether it is read, where to go back."""
+    user = current_staff()
+    section = current_handbook().sections.get(request.args.get("section") or "")
+    if section is None or section not in current_training().path_for(user.role):
+        return jsonify({"error": "这一节不在您的阅读路径中。"}), 404
+    item = next(
+        (i for i in records.record_for(user, current_training()).sections if i.section == section),
+        None,
+    )
+    response = jsonify(
+        {
+            "csrf_token": generate_csrf(),
+            "section": section.key,
+            "digest": section.digest,
+            "state": item.state if item else "unread",
+            "action": url_for(".mark_read"),
+            "back": url_for(".index", _anchor=f"section-{section.anchor}"),
+        }
+    )
+    return no_store(response)
 
 
 @bp.post("/read")

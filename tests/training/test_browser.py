@@ -9,6 +9,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from playwright.sync_api import expect
 
 from forms_app.accounts import roles
 from tests.support.browser import PHONE, guard_outside_hosts
@@ -58,7 +59,7 @@ def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, ph
 
     # Into the handbook and back: the first section of the path.
     phone.locator("#path li").first.get_by_role("link").click()
-    phone.wait_for_url(re.compile(r"/staff/service-code/#"))
+    phone.wait_for_url(re.compile(r"/staff/service-code/\?read=[^#]+#"))
     assert unquote(phone.url).endswith("#ssmile微笑")
     assert phone.locator("[id='ssmile微笑']").is_visible()
     phone.go_back()
@@ -181,3 +182,24 @@ def test_a_manager_adds_a_colleague_who_signs_in_to_a_session_on_their_phone(
         phone.get_by_role("link", name="导出 Excel").click()
     assert download.value.suggested_filename.startswith("员工培训记录-")
     assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_a_section_is_marked_read_at_its_end_and_back_to_the_path(live_server, phone):
+    create(live_server, "px-reader", roles.SECURITY, "孙师傅")
+    login(phone, "px-reader", PASSWORD, base_url=live_server.url)
+    phone.goto(live_server.url + "/forms/staff/training/")
+    first = phone.locator("#path li").first
+    title = first.locator(".path-title a").inner_text()
+    first.locator(".path-title a").click()
+    phone.wait_for_url(re.compile(r"/staff/.*\?read="))
+    mark = phone.locator("#read-mark")
+    expect(mark.get_by_role("button", name="读完了，标为已读并返回")).to_be_visible()
+    mark.get_by_role("button", name="读完了，标为已读并返回").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/training/"))
+    expect(phone.locator(".flash-success")).to_contain_text("已标记")
+    assert "已读" in phone.locator("#path li").first.locator(".badge").inner_text()
+    # Opened again from the path: read, one tap back.
+    phone.locator("#path li").first.locator(".path-title a").click()
+    phone.wait_for_url(re.compile(r"/staff/.*\?read="))
+    expect(phone.locator("#read-mark")).to_contain_text("本节已读")
+    assert title

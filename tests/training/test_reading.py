@@ -22,7 +22,11 @@ def test_a_cleaner_reads_the_path_section_by_section(trainee, training, stored):
     path = training.path_for(roles.CLEANER)
     page = cleaner.html()
     assert f"已读 0/{len(path)} 节" in page
-    assert 'href="/staff/cleaning-standards/#10-室内"' in page
+    # Each section opens in the handbook with 标为已读 at its end (?read=, read-mark.js).
+    assert (
+        'href="/staff/cleaning-standards/?read=cleaning-standards%2310-%E5%AE%A4%E5%86%85#10-室内"'
+        in page
+    )
     response = cleaner.mark_read(path[0])
     assert response.status_code == 303
     assert unquote(response.location).endswith(f"#section-{path[0].anchor}")
@@ -117,3 +121,27 @@ def test_read_marks_that_cannot_be_stored(trainee, training, stored):
     stale = cleaner.mark_read(training.path_for(roles.CLEANER)[0], digest="0" * 64)
     assert stale.status_code == 303
     assert stored.count(TrainingReadMark) == 0
+
+
+def test_the_handbook_page_gets_what_its_read_button_needs(trainee, training):
+    cleaner = trainee(roles.CLEANER)
+    section = training.path_for(roles.CLEANER)[0]
+    state = cleaner.client.get(f"{HOME}read/state", query_string={"section": section.key})
+    assert state.status_code == 200 and "no-store" in state.headers["Cache-Control"]
+    data = state.get_json()
+    assert data["digest"] == section.digest and data["state"] == "unread" and data["csrf_token"]
+    response = cleaner.client.post(
+        data["action"],
+        data={
+            "csrf_token": data["csrf_token"],
+            "section": data["section"],
+            "digest": data["digest"],
+        },
+    )
+    assert response.status_code == 303 and "#section-" in response.location
+    again = cleaner.client.get(f"{HOME}read/state", query_string={"section": section.key})
+    assert again.get_json()["state"] == "read"
+    # Not on the reader's path, or no such section: nothing to mark.
+    for key in ("renovation-control#装修巡查", "nope#x", ""):
+        refused = cleaner.client.get(f"{HOME}read/state", query_string={"section": key})
+        assert refused.status_code == 404 and "不在您的阅读路径" in refused.get_json()["error"]
