@@ -9,6 +9,7 @@ change of who may do what is made here and nowhere else.
 from __future__ import annotations
 
 from .roles import ENGINEERING as E
+from .roles import ENGINEERING_LEAD as EL
 from .roles import FINANCE as F
 from .roles import LEADS, ROLES
 from .roles import MANAGER as M
@@ -30,6 +31,9 @@ TABLE: dict[str, frozenset[str]] = {
     # 装修申请. The seed's 装修管理领导小组: 经理 leads, 客服 reviews and signs the permit,
     # 工程 inspects and accepts, 秩序维护 (护卫) patrol. The register carries whole mobiles.
     "renovation.view": OFFICE,
+    # The detail page masks the owner's mobile; the whole number is shown as a tap-to-call
+    # link, one application at a time, and each reveal is audited.
+    "renovation.call_owner": OFFICE,
     "renovation.export": frozenset({S, M}),
     "renovation.step.approve": frozenset({S, M}),
     "renovation.step.reject": frozenset({S, M}),
@@ -66,7 +70,14 @@ TABLE: dict[str, frozenset[str]] = {
     # calls and the 走访, and counts the weekly figures for the 客服主管; 工程 do the repairs;
     # the 经理 closes what cannot be settled. The register carries whole mobiles.
     "service.register": frozenset({S, M}),
+    # Opening a request: the desk and the 经理 every one (service.view.all); a worker only
+    # the jobs assigned to them; a department's 主管 (service.view.department) the jobs of its
+    # members and the complaints passed to it (service_requests/scope.py). Pages mask the
+    # owner's mobile; the whole number is one tap away (service.call_owner), audited.
     "service.view": frozenset({S, E, M}),
+    "service.view.all": frozenset({S, M}),
+    "service.view.department": frozenset({EL}),
+    "service.call_owner": frozenset({S, E, M}),
     "service.intake": frozenset({S, M}),
     "service.dispatch": frozenset({S, M}),
     "service.work": frozenset({E, M}),

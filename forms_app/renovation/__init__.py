@@ -61,6 +61,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
             audit_labels={
                 "renovation.action": "装修申请状态变更",
                 "renovation.patrol": "记录装修巡查",
+                "renovation.call_owner": "查看业主电话（装修申请）",
             },
         ),
     )

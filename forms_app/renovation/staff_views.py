@@ -113,7 +113,8 @@ def detail_page(
 @bp.get("/renovations/<int:application_id>")
 @staff_required("renovation.view")
 def renovation(application_id: int):
-    """One application: details with the whole mobile, attachments, history, patrols, actions."""
+    """One application: details with the mobile masked (revealed by call_owner, audited),
+    attachments, history, patrols, actions."""
     return detail_page(application_or_404(application_id))
 
 
@@ -206,6 +207,17 @@ def _step_taken(application_id: int, nonce: str) -> bool:
         )
         is not None
     )
+
+
+@bp.post("/renovations/<int:application_id>/call")
+@staff_required("renovation.call_owner")
+def call_owner(application_id: int):
+    """The owner's whole mobile as a tap-to-call link; the reveal goes into the audit log."""
+    application = application_or_404(application_id)
+    record_audit(
+        "renovation.call_owner", target=application.reference, detail=application.room_label
+    )
+    return render_template("renovation/staff/call.html", application=application)
 
 
 @bp.post("/renovations/<int:application_id>/resend-link")

@@ -50,6 +50,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
                 "service.file": "登记报修/投诉（电话、到访）",
                 "service.step": "报修/投诉办理（派工、到场、完工、答复、回访、办结）",
                 "service.visit": "记录走访",
+                "service.call_owner": "查看业主电话（报修/投诉）",
             },
         ),
     )

@@ -8,7 +8,6 @@ from flask import abort, current_app, render_template, request, url_for
 from ..accounts.access import current_staff, staff_required
 from ..accounts.permissions import allowed
 from ..core.clock import utcnow
-from ..core.extensions import db
 from ..core.tokens import new_nonce
 from ..files.uploads import StoredFiles, upload_dir
 from ..web.drafts import answers_drafts
@@ -17,7 +16,7 @@ from .forms import check_photos
 from .jobs import open_jobs
 from .models import ServicePhoto, ServiceRequest
 from .staff_blueprint import bp
-from .staff_views import take_step
+from .staff_views import _item, take_step
 from .workflow import WorkflowError
 
 
@@ -31,7 +30,8 @@ def jobs():
         jobs=open_jobs(user),
         now=utcnow(),
         urgencies=settings.urgencies(),
-        sees_all=allowed(user.role, "service.close"),
+        sees_all=allowed(user.role, "service.close")
+        or allowed(user.role, "service.view.department"),
     )
 
 
@@ -55,10 +55,8 @@ def job_page(item: ServiceRequest, status: int = 200, errors=None, values=None, 
 
 
 def _job(request_id: int) -> ServiceRequest:
-    item = db.session.get(ServiceRequest, request_id)
-    if item is None:
-        abort(404)
-    return item
+    """The job, if this worker may open it (assigned to them; a 主管 their department's)."""
+    return _item(request_id)
 
 
 @bp.get("/jobs/<int:request_id>")

@@ -12,16 +12,17 @@ from ..core.extensions import db
 from . import settings, states
 from .figures import overdue_counts, visit_progress
 from .models import ServiceRequest
+from .scope import visible
 
 
 def open_jobs(user) -> list[ServiceRequest]:
     """Repairs assigned to this worker and not yet finished, the most urgent first; a 经理
-    sees every open job."""
+    sees every open job, a department's 主管 the department's (scope.py)."""
     query = select(ServiceRequest).where(
         ServiceRequest.kind == states.REPAIR, ServiceRequest.state.in_(states.JOB_STATES)
     )
     if not allowed(user.role, "service.close"):
-        query = query.where(ServiceRequest.assignee_id == user.id)
+        query = query.where(visible(user))
     return list(db.session.scalars(query.order_by(ServiceRequest.due_at, ServiceRequest.id)))
 
 

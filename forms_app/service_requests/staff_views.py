@@ -26,6 +26,7 @@ from ..core.extensions import db
 from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
 from ..files.uploads import send_file_under
+from ..web.errors import render_error
 from ..web.exports import csv_response, xlsx_response
 from ..web.list_filters import ListFilters
 from ..web.paging import paginate
@@ -39,6 +40,7 @@ from . import (
 from .figures import overdue_condition
 from .forms import STAFF_FORMS
 from .models import ServiceFollowUp, ServicePhoto, ServiceRequest
+from .scope import refusal
 from .staff_blueprint import bp
 from .workflow import WorkflowError
 
@@ -143,9 +145,13 @@ def new(kind: str):
 
 
 def _item(request_id: int) -> ServiceRequest:
+    """The request, if this member of staff may open it (scope.py): else 404 or 403 with
+    the reason in Chinese, before anything of the request is shown."""
     item = db.session.get(ServiceRequest, request_id)
     if item is None:
         abort(404)
+    if (reason := refusal(current_staff(), item)) is not None:
+        abort(current_app.make_response(render_error(403, reason)))
     return item
 
 
@@ -171,7 +177,8 @@ def detail_page(item: ServiceRequest, status: int = 200, errors=None, values=Non
 @bp.get("/<int:request_id>")
 @staff_required("service.view")
 def detail(request_id: int):
-    """One request: what, where, who; the whole mobile; photos; history; 回访 calls; steps."""
+    """One request: what, where, who; the mobile masked (revealed by call_owner, audited);
+    photos; history; 回访 calls; steps."""
     return detail_page(_item(request_id))
 
 
@@ -183,6 +190,7 @@ def take_step(request_id: int, action: str, run, page=detail_page, back=None):
     quicker, or it is closed). Always a response object: callers read its status."""
     step = workflow.STEPS_BY_ACTION[action]
     values = {"action": action, **request.form.to_dict()}
+    _item(request_id)  # out of this person's scope: 403 before anything is tried or shown
     try:
         with write_transaction():
             item = workflow.locked(request_id)
@@ -216,6 +224,22 @@ def _just_done_by(item: ServiceRequest, action: str, user) -> bool:
         and last.actor_id == user.id
         and utcnow() - last.created_at < DOUBLE_TAP
     )
+
+
+@bp.post("/<int:request_id>/call")
+@staff_required("service.call_owner")
+def call_owner(request_id: int):
+    """The owner's whole mobile as a tap-to-call link, for a request in this person's scope;
+    the reveal goes into the audit log."""
+    item = _item(request_id)
+    record_audit("service.call_owner", target=item.reference, detail=item.room_label)
+    user = current_staff()
+    back = (
+        url_for(".job", request_id=item.id)
+        if item.is_repair and not allowed(user.role, "service.register")
+        else url_for(".detail", request_id=item.id)
+    )
+    return render_template("service_requests/staff/call.html", item=item, back=back)
 
 
 @bp.post("/<int:request_id>/dispatch")
@@ -284,6 +308,7 @@ def close(request_id: int):
 @staff_required("service.view")
 def photo(request_id: int, photo_id: int):
     """A photo, only under its own request, always as a download."""
+    _item(request_id)
     return send_file_under(ServicePhoto, photo_id, request_id, lambda p: p.request_id)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
@@ -16,6 +16,7 @@ from forms_app.core.clock import today
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
 from forms_app.web.exports import xlsx_response
+from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
 
 HOSTILE = "=cmd|' /C calc'!A0"
@@ -27,14 +28,47 @@ def references(html: str, app) -> set[str]:
     return {ref for ref in all_refs if ref in html}
 
 
-def test_list_masks_mobiles_and_detail_shows_them(app, as_role):
+def test_list_and_detail_mask_mobiles_and_the_reveal_is_audited(app, as_role):
     application_id = file_application(app)
     staff = as_role(roles.SECURITY)
     html = staff.get("/forms/staff/renovations").get_data(as_text=True)
     assert "138****8000" in html and "13800138000" not in html
     response = staff.get(f"/forms/staff/renovations/{application_id}")
-    assert "13800138000" in response.get_data(as_text=True)
+    detail = response.get_data(as_text=True)
+    assert "138****8000" in detail and "13800138000" not in detail
+    assert "拨打业主电话" in detail
     assert "no-store" in response.headers["Cache-Control"]
+    token = csrf_token_from(detail)
+    revealed = staff.post(
+        f"/forms/staff/renovations/{application_id}/call", data={"csrf_token": token}
+    )
+    assert revealed.status_code == 200
+    assert 'href="tel:13800138000"' in revealed.get_data(as_text=True)
+    assert "no-store" in revealed.headers["Cache-Control"]
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "renovation.call_owner")
+        ).all()
+        assert [(e.actor_name, e.target) for e in entries] == [
+            (roles.SECURITY, db.session.get(RenovationApplication, application_id).reference)
+        ]
+    # Without a valid token nothing is shown and nothing recorded.
+    forged = staff.post(f"/forms/staff/renovations/{application_id}/call", data={})
+    assert forged.status_code == 400 and "13800138000" not in forged.get_data(as_text=True)
+    # Cleaners see no owner's data: no reveal either.
+    cleaner = as_role(roles.CLEANER)
+    cleaner_token = csrf_token_from(cleaner.get("/forms/staff/").get_data(as_text=True))
+    refused = cleaner.post(
+        f"/forms/staff/renovations/{application_id}/call", data={"csrf_token": cleaner_token}
+    )
+    assert refused.status_code == 403
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(AuditLog.action == "renovation.call_owner")
+            )
+            == 1
+        )
 
 
 def test_filters_and_search(app, as_role):

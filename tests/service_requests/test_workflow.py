@@ -123,8 +123,8 @@ def test_not_satisfied_reopens_to_the_supervisor_until_satisfied(staff, stored, 
     assert item.state == states.REOPENED and item.reopen_count == 1
     assert item.assignee_name == "zhuguan（工程）"
     # The first worker no longer holds the job; the supervisor sees it and goes in person.
-    assert worker.step(request_id, "arrive").status_code == 409
-    assert "只有本人或经理" in worker.step(request_id, "arrive").get_data(as_text=True)
+    assert worker.step(request_id, "arrive").status_code == 403
+    assert "不是派给您的" in worker.step(request_id, "arrive").get_data(as_text=True)
     supervisor = Staff(app.test_client())
     assert login(supervisor.client, "zhuguan").status_code == 302
     jobs = supervisor.client.get(f"{STAFF}/jobs").get_data(as_text=True)
@@ -192,11 +192,11 @@ def test_only_the_assigned_worker_records_the_job(staff, stored, app):
     )
     other = Staff(app.test_client())
     login(other.client, "wang")
-    assert other.step(request_id, "arrive").status_code == 409
+    # Another worker's job is not theirs to open, let alone record (service_requests/scope.py).
+    assert other.step(request_id, "arrive").status_code == 403
     assert stored.request().state == states.DISPATCHED
-    assert "只有本人或经理可以记录" in other.client.get(f"{STAFF}/jobs/{request_id}").get_data(
-        as_text=True
-    )
+    refused = other.client.get(f"{STAFF}/jobs/{request_id}")
+    assert refused.status_code == 403 and "不是派给您的" in refused.get_data(as_text=True)
 
 
 def test_finish_needs_a_result_a_receipt_and_real_photos(staff, stored):
@@ -276,12 +276,16 @@ def test_a_complaint_goes_to_a_department_is_answered_and_followed_up(staff, sto
     assert "已办结" in client.get(status_path).get_data(as_text=True)
 
 
-def test_masked_mobiles_in_the_register_whole_on_the_detail(staff, stored):
+def test_masked_mobiles_in_the_register_and_on_the_detail_until_revealed(staff, stored):
     desk = staff(S)
     request_id = phone_in(desk)
     register = desk.client.get(f"{STAFF}/").get_data(as_text=True)
     assert "138****8000" in register and "13800138000" not in register
-    assert "13800138000" in desk.client.get(f"{STAFF}/{request_id}").get_data(as_text=True)
+    detail = desk.client.get(f"{STAFF}/{request_id}").get_data(as_text=True)
+    assert "138****8000" in detail and "13800138000" not in detail
+    revealed = desk.post(f"{STAFF}/{request_id}/call").get_data(as_text=True)
+    assert 'href="tel:13800138000"' in revealed
+    assert len(stored.audit("service.call_owner")) == 1
 
 
 def test_staff_intake_twice_with_one_form_stores_once(staff, stored):

@@ -1,0 +1,129 @@
+"""Whose repairs a member of staff may open (service_requests/scope.py): a 工程 worker only the
+jobs assigned to them, by id or in lists; the 工程主管 the department's; the desk and the 经理
+every one. Owners' mobiles are masked on every staff page until a tap reveals one, and each
+reveal and each export leaves an audit entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms_app.accounts import roles
+
+from .conftest import STAFF, Staff
+from .test_workflow import phone_in
+
+pytestmark = pytest.mark.one_app_per_module
+
+S, E, EL, M = roles.SERVICE, roles.ENGINEERING, roles.ENGINEERING_LEAD, roles.MANAGER
+MOBILE, MASKED = "13800138000", "138****8000"
+
+
+@pytest.fixture
+def second_worker(app, stored):
+    """Another 工程 worker, logged in: ``engineering2``."""
+    from tests.support.staff import PASSWORD, create_role_accounts, login
+
+    create_role_accounts(app, {E: "engineering2"})
+    client = app.test_client()
+    assert login(client, "engineering2", PASSWORD).status_code == 302
+    return Staff(client)
+
+
+def dispatched(desk, stored, assignee: str) -> int:
+    request_id = phone_in(desk)
+    response = desk.step(
+        request_id,
+        "dispatch",
+        {"assignee": str(stored.user_id(assignee)), "urgency": "normal", "comment": ""},
+    )
+    assert response.status_code == 303
+    return request_id
+
+
+def test_a_worker_cannot_open_another_workers_job_by_id_or_find_it_in_a_list(
+    staff, stored, second_worker
+):
+    desk, worker = staff(S), staff(E)
+    request_id = dispatched(desk, stored, "engineering")
+    reference = stored.request().reference
+    assert worker.client.get(f"{STAFF}/jobs/{request_id}").status_code == 200
+
+    other = second_worker
+    for url in (f"{STAFF}/jobs/{request_id}", f"{STAFF}/{request_id}"):
+        response = other.client.get(url)
+        assert response.status_code == 403, url
+        page = response.get_data(as_text=True)
+        assert "这张工单不是派给您的" in page
+        assert "周建国" not in page and MASKED not in page and "漏水" not in page
+    assert other.client.get(f"{STAFF}/{request_id}/photos/1").status_code == 403
+    assert reference not in other.client.get(f"{STAFF}/jobs").get_data(as_text=True)
+    assert reference in worker.client.get(f"{STAFF}/jobs").get_data(as_text=True)
+    # Nor can they take its steps or reveal its owner's mobile: nothing changes, nothing shown.
+    for action in ("arrive", "finish"):
+        response = other.step(request_id, action, {"result": "x", "receipt": "confirmed"})
+        assert response.status_code == 403 and MOBILE not in response.get_data(as_text=True)
+    refused = other.post(f"{STAFF}/{request_id}/call")
+    assert refused.status_code == 403 and MOBILE not in refused.get_data(as_text=True)
+    assert stored.request().state == "dispatched"
+    assert stored.audit("service.call_owner") == []
+    # A request that does not exist is still a 404.
+    assert other.client.get(f"{STAFF}/jobs/99999").status_code == 404
+
+
+def test_the_engineering_lead_sees_the_departments_jobs_not_others(staff, stored):
+    desk, lead = staff(S), staff(EL)
+    ours = dispatched(desk, stored, "engineering")
+    ours_reference = stored.request().reference
+    managers = dispatched(desk, stored, "manager")
+    managers_reference = stored.request().reference
+    assert lead.client.get(f"{STAFF}/{ours}").status_code == 200
+    assert lead.client.get(f"{STAFF}/jobs/{ours}").status_code == 200
+    jobs = lead.client.get(f"{STAFF}/jobs").get_data(as_text=True)
+    assert ours_reference in jobs and managers_reference not in jobs
+    refused = lead.client.get(f"{STAFF}/{managers}")
+    assert refused.status_code == 403
+    assert "不属于您的部门" in refused.get_data(as_text=True)
+    # Complaints passed to the department, and no other department's.
+    to_us = phone_in(desk, "complaint")
+    assert desk.step(to_us, "assign", {"department": "工程部"}).status_code == 303
+    to_guards = phone_in(desk, "complaint")
+    assert desk.step(to_guards, "assign", {"department": "秩序维护部"}).status_code == 303
+    assert lead.client.get(f"{STAFF}/{to_us}").status_code == 200
+    assert lead.client.get(f"{STAFF}/{to_guards}").status_code == 403
+    # The desk and the 经理 open every one.
+    for role in (S, M):
+        for request_id in (ours, managers, to_guards):
+            assert staff(role).client.get(f"{STAFF}/{request_id}").status_code == 200
+
+
+def test_the_mobile_is_masked_until_a_tap_reveals_it_and_the_reveal_is_audited(staff, stored):
+    desk, worker = staff(S), staff(E)
+    request_id = dispatched(desk, stored, "engineering")
+    reference = stored.request().reference
+    for who, url in ((desk, f"{STAFF}/{request_id}"), (worker, f"{STAFF}/jobs/{request_id}")):
+        page = who.client.get(url).get_data(as_text=True)
+        assert MASKED in page and MOBILE not in page, url
+        assert "拨打业主电话" in page
+    response = worker.post(f"{STAFF}/{request_id}/call")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f'href="tel:{MOBILE}"' in page and "已记入审计日志" in page
+    assert f"/forms/staff/service/jobs/{request_id}" in page  # back to the job
+    entries = stored.audit("service.call_owner")
+    assert [(e.actor_name, e.target) for e in entries] == [("engineering", reference)]
+    desk.post(f"{STAFF}/{request_id}/call")
+    assert len(stored.audit("service.call_owner")) == 2
+
+
+def test_the_export_keeps_whole_mobiles_for_the_desk_and_is_audited(staff, stored):
+    desk = staff(S)
+    dispatched(desk, stored, "engineering")
+    before = len(stored.audit("export"))
+    response = desk.client.get(f"{STAFF}/export.csv")
+    assert response.status_code == 200
+    assert MOBILE in response.data.decode("utf-8-sig")
+    entries = stored.audit("export")
+    assert len(entries) == before + 1 and entries[-1].target == "报修投诉登记"
+    assert entries[-1].actor_name == "service"
+    refused = staff(E).client.get(f"{STAFF}/export.csv")
+    assert refused.status_code == 403 and len(stored.audit("export")) == before + 1
