@@ -70,6 +70,10 @@ def _lockout_recorded(username: str, address: str) -> bool:
     )
 
 
+# Set by logout for the next login page: whose drafts the device should delete.
+CLEAR_DRAFTS_KEY = "clear_drafts"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; a successful login starts a new server-side session."""
@@ -77,7 +81,13 @@ def login():
     if request.method == "GET":
         if current_staff():
             return redirect(next_url or url_for("accounts.home"))
-        return render_template("accounts/login.html", next_url=next_url, errors={}, username="")
+        return render_template(
+            "accounts/login.html",
+            next_url=next_url,
+            errors={},
+            username="",
+            clear_drafts=session.pop(CLEAR_DRAFTS_KEY, None),
+        )
 
     username = normalize_username(clean_line(request.form.get("username", "")))[:MAX_USERNAME]
     password = request.form.get("password", "")
@@ -137,6 +147,10 @@ def logout():
             if user:
                 record_audit("logout", target=user.username, actor=user)
     session.clear()
+    if user:
+        # The login page deletes this account's drafts on the device (static/staff_drafts.js)
+        # in case the logout skipped the script's own clearing.
+        session[CLEAR_DRAFTS_KEY] = user.username
     flash("您已退出登录。", "success")
     return redirect(url_for("accounts.login"))
 

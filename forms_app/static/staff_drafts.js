@@ -6,8 +6,11 @@
  * server answers in JSON (forms_app/drafts.py). Without a signal the draft stays on the phone,
  * the page says so, and it is sent when the signal returns, from whichever staff page is open.
  * The nonce makes a second send of one draft find the first record: never a duplicate.
- * Drafts belong to the person who typed them: they are sent only while that person is
- * logged in.
+ * Drafts belong to the person who typed them: each account has its own database on the
+ * device ("staff-drafts:<username>"), only ever opened while that account is logged in, so
+ * another person on a shared PC neither sees nor sends them. Logging out first offers to send
+ * what is waiting (when online), then deletes the account's database; the login page the
+ * logout lands on deletes it too (data-clear-drafts), should the logout have skipped this.
  * A draft the server refuses as invalid goes to the page the ordinary way so every mistake
  * shows beside its field; its photos are not sent again but kept here as a "refill" record
  * under the form's nonce, and put back into the form's file inputs when the page comes back
@@ -16,12 +19,15 @@
 (function () {
   "use strict";
 
-  var DB_NAME = "staff-drafts";
+  var LEGACY_DB = "staff-drafts";  // one database for everyone, before drafts were per account
+  var DB_PREFIX = "staff-drafts:";
   var STORE = "drafts";
   var SESSION_URL = "/forms/staff/drafts/session";
   var LOGIN_URL = "/forms/staff/login";
   var RETRY_MS = 20000;
   var sending = false;
+  var inFlight = null;  // the flush under way, which a logout waits for
+  var closedFor = null;  // the account logging out: its database is not opened again
   var notes = [];  // messages about drafts sent or dropped while this page is open
 
   function currentUser() {
@@ -31,10 +37,12 @@
 
   // --- IndexedDB -------------------------------------------------------------------------
 
-  function openDb() {
+  function openDb(name) {
     return new Promise(function (resolve, reject) {
       if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
-      var request = indexedDB.open(DB_NAME, 1);
+      if (!name) { reject(new Error("nobody logged in")); return; }
+      if (closedFor && name === dbName(closedFor)) { reject(new Error("logging out")); return; }
+      var request = indexedDB.open(name, 1);
       request.onupgradeneeded = function () {
         request.result.createObjectStore(STORE, { keyPath: "nonce" });
       };
@@ -43,8 +51,10 @@
     });
   }
 
-  function withStore(mode, work) {
-    return openDb().then(function (db) {
+  function dbName(user) { return user ? DB_PREFIX + user : null; }
+
+  function withStore(mode, work, name) {
+    return openDb(name || dbName(currentUser())).then(function (db) {
       return new Promise(function (resolve, reject) {
         var tx = db.transaction(STORE, mode);
         var result = work(tx.objectStore(STORE));
@@ -54,9 +64,70 @@
     });
   }
 
-  function putDraft(draft) { return withStore("readwrite", function (s) { s.put(draft); }); }
+  // Every draft of the logged-in account (and only of it) lives in its own database.
+  function putDraft(draft) {
+    return withStore("readwrite", function (s) { s.put(draft); }, dbName(draft.user));
+  }
   function deleteDraft(nonce) { return withStore("readwrite", function (s) { s["delete"](nonce); }); }
-  function allDrafts() { return withStore("readonly", function (s) { return s.getAll(); }); }
+  function allDrafts() {
+    if (!currentUser()) return Promise.resolve([]);
+    return withStore("readonly", function (s) { return s.getAll(); });
+  }
+
+  function dropDatabase(name) {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB || !name) { resolve(); return; }
+      var request = indexedDB.deleteDatabase(name);
+      request.onsuccess = request.onerror = function () { resolve(); };
+      // Blocked by a connection still open: the deletion goes ahead once it closes.
+      request.onblocked = function () { resolve(); };
+    });
+  }
+
+  function legacyExists() {
+    if (!indexedDB.databases) return Promise.resolve(true);
+    return indexedDB.databases().then(function (all) {
+      return all.some(function (d) { return d.name === LEGACY_DB; });
+    }, function () { return true; });
+  }
+
+  /* Drafts kept in the shared database of older versions: this account's move into its own
+     database; the shared one goes once empty. Others' stay there, unseen, until they log in. */
+  function adoptLegacy(user) {
+    if (!user || !window.indexedDB) return Promise.resolve();
+    return legacyExists().then(function (exists) {
+      if (!exists) return;
+      return withStore("readonly", function (s) { return s.getAll(); }, LEGACY_DB).then(function (old) {
+        var mine = (old || []).filter(function (d) { return d.user === user; });
+        var chain = Promise.resolve();
+        mine.forEach(function (draft) {
+          chain = chain.then(function () { return putDraft(draft); }).then(function () {
+            return withStore("readwrite", function (s) { s["delete"](draft.nonce); }, LEGACY_DB);
+          });
+        });
+        return chain.then(function () {
+          if ((old || []).length === mine.length) return dropDatabase(LEGACY_DB);
+        });
+      });
+    }).then(null, function () {});
+  }
+
+  /* Everything this account keeps on the device: its database, and its drafts in the old
+     shared one. */
+  function clearAccount(user) {
+    if (!user) return Promise.resolve();
+    return dropDatabase(dbName(user)).then(function () {
+      return legacyExists().then(function (exists) {
+        if (!exists) return;
+        return withStore("readwrite", function (s) {
+          var request = s.getAll();
+          request.onsuccess = function () {
+            request.result.forEach(function (d) { if (d.user === user) s["delete"](d.nonce); });
+          };
+        }, LEGACY_DB);
+      });
+    }).then(null, function () {});
+  }
 
   // --- what a form holds -----------------------------------------------------------------
 
@@ -114,8 +185,8 @@
   function show(drafts) {
     var user = currentUser();
     drafts = drafts.filter(function (d) { return !d.refill; });
+    // The database is this account's; the check on each draft is a second lock.
     var mine = drafts.filter(function (d) { return d.user === user && !d.problem; });
-    var others = drafts.filter(function (d) { return d.user !== user; });
     var problems = drafts.filter(function (d) { return d.user === user && d.problem; });
     var lines = [];
     if (mine.length) {
@@ -124,13 +195,6 @@
         " 份记录保存在本机（" + mine.map(function (d) { return d.label; }).join("、") + "），" +
         (waiting ? "请重新登录，登录后自动发送。" : "网络恢复后自动发送，请勿清除浏览器数据。"),
         link: waiting ? { href: LOGIN_URL, text: "重新登录" } : null });
-    }
-    if (others.length) {
-      var names = others.map(function (d) { return d.user || "未登录时"; })
-        .filter(function (n, i, all) { return all.indexOf(n) === i; });
-      lines.push({ cls: "waiting", text: others.length + " 份由 " + names.join("、") +
-        " 填写的记录保存在本机，等待其本人登录后发送。",
-        link: user ? null : { href: LOGIN_URL, text: "登录" } });
     }
     problems.forEach(function (d) {
       var here = d.page === location.pathname + location.search;
@@ -253,21 +317,27 @@
     return null;
   }
 
-  function flush() {
+  /* Send this account's waiting drafts. ``stay``: never go on to a draft's next page (on
+     logout the page is about to change anyway). */
+  function flush(stay) {
+    if (inFlight) return inFlight;
     if (sending) return Promise.resolve();
     var user = currentUser();
     sending = true;
-    return allDrafts().then(function (drafts) {
+    inFlight = allDrafts().then(function (drafts) {
       var mine = drafts.filter(function (d) { return user && d.user === user && !d.problem && !d.refill; });
       var chain = Promise.resolve();
       mine.forEach(function (draft) {
         chain = chain.then(function () {
-          return send(draft).then(function (answer) { return settle(draft, answer, formFor(draft)); });
+          return send(draft).then(function (answer) {
+            return settle(draft, answer, stay === true ? null : formFor(draft));
+          });
         });
       });
       return chain;
-    }).then(function () { sending = false; return refresh(); },
-            function () { sending = false; });
+    }).then(function () { sending = false; inFlight = null; return refresh(); },
+            function () { sending = false; inFlight = null; });
+    return inFlight;
   }
 
   function onSubmit(event) {
@@ -347,10 +417,85 @@
     }, function () {});
   }
 
+  // --- logout: offer to send, then clear this account's drafts ---------------------------
+
+  function leave(form, user) {
+    var done = function () { HTMLFormElement.prototype.submit.call(form); };
+    closedFor = user;  // a send still under way must not write its draft back
+    clearAccount(user).then(done, done);
+  }
+
+  function button(text, id, secondary, action) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.id = id;
+    b.className = secondary ? "button secondary" : "button";
+    b.textContent = text;
+    b.addEventListener("click", action);
+    return b;
+  }
+
+  /* Drafts are waiting: ask before logging out. Online, "发送后退出" sends them first; what
+     cannot be sent is named, and the person chooses to delete it or stay. */
+  function askBeforeLeaving(form, user, drafts, afterTrying) {
+    var online = navigator.onLine !== false;
+    var sendable = drafts.filter(function (d) { return !d.problem; });
+    var labels = drafts.map(function (d) { return d.label; }).join("、");
+    var text = (afterTrying ? "仍有 " + drafts.length + " 份记录未能发送（" + labels + "）。"
+                            : "退出前：本机还有 " + drafts.length + " 份您填写的记录未发送（" + labels + "）。") +
+      (online ? "" : "当前没有网络，无法发送。") +
+      "退出后这些记录将从本机删除，其他人看不到。";
+    var box = banner();
+    box.textContent = "";
+    box.hidden = false;
+    var p = document.createElement("p");
+    p.className = "draft-line problem";
+    p.id = "draft-logout";
+    p.setAttribute("role", "alert");
+    p.appendChild(document.createTextNode(text + " "));
+    if (online && sendable.length && !afterTrying) {
+      p.appendChild(button("发送后退出", "draft-send-and-leave", false, function () {
+        Array.prototype.forEach.call(p.querySelectorAll("button"), function (b) { b.disabled = true; });
+        // A send under way (the retry timer's) finishes first; then each draft is tried again.
+        Promise.resolve(inFlight).then(function () { return flush(true); }).then(function () {
+          return allDrafts();
+        }).then(function (left) {
+          left = left.filter(function (d) { return !d.refill; });
+          if (!left.length) { leave(form, user); return; }
+          askBeforeLeaving(form, user, left, true);
+        }, function () { leave(form, user); });
+      }));
+    }
+    p.appendChild(button("删除并退出", "draft-discard-and-leave", true, function () {
+      leave(form, user);
+    }));
+    p.appendChild(button("取消", "draft-stay", true, function () { refresh(); }));
+    box.appendChild(p);
+    // On a phone the logout sits in the 更多 sheet (#staff-menu, open as the page's target):
+    // close it so the question is seen.
+    if (location.hash === "#staff-menu") location.hash = "#draft-status";
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  function onLogout(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.logout") || event.defaultPrevented) return;
+    var user = currentUser();
+    if (!user || !window.indexedDB) return;  // nothing kept: the ordinary logout
+    event.preventDefault();
+    allDrafts().then(function (drafts) {
+      drafts = drafts.filter(function (d) { return !d.refill; });  // kept photos: nothing to send
+      if (!drafts.length) { leave(form, user); return; }
+      askBeforeLeaving(form, user, drafts, false);
+    }, function () { leave(form, user); });
+  }
+
+  document.addEventListener("submit", onLogout);
   document.addEventListener("submit", onSubmit);
-  window.addEventListener("online", flush);
+  window.addEventListener("online", function () { flush(); });
   window.setInterval(function () { if (navigator.onLine !== false) flush(); }, RETRY_MS);
-  restoreOnThisPage();
-  refillOnThisPage();
-  flush();
+  var cleared = document.querySelector("[data-clear-drafts]");
+  (cleared ? clearAccount(cleared.getAttribute("data-clear-drafts")) : Promise.resolve())
+    .then(function () { return adoptLegacy(currentUser()); })
+    .then(function () { restoreOnThisPage(); refillOnThisPage(); flush(); });
 })();
