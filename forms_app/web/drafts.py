@@ -6,7 +6,9 @@ keeps what was typed on the phone until the server has it, and sends it with the
 hours later. Such a request is answered in JSON (what happened, a sentence for people, where
 to go next) instead of a page, so the script can tell "saved", "already saved", "refused"
 and "log in again" apart. The form's nonce makes a second send of one draft find the first
-record instead of adding another.
+record instead of adding another. The script keeps each account's drafts apart on the device
+and deletes them on logout; a draft reaching the server without a session (``LOGIN``) stays on
+the device for its author alone.
 """
 
 from __future__ import annotations
