@@ -495,6 +495,53 @@ def test_the_login_page_after_a_logout_deletes_that_accounts_drafts(tools, phone
     assert drafts_databases(phone) == ["staff-drafts:security"]  # empty, kept until logout
 
 
+LEGACY_DRAFTS = """async ([action, day]) => {
+  const db = await new Promise((ok, fail) => {
+    const request = indexedDB.open("staff-drafts", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("drafts", {keyPath: "nonce"});
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  const draft = (user, nonce, findings) => ({
+    nonce, action, page: "/forms/staff/", label: "巡查记录", user, savedAt: day,
+    entries: [["csrf_token", "stale"], ["nonce", nonce], ["kind", "guard"],
+              ["patrol_date", day], ["findings", findings], ["violation", "no"]]});
+  await new Promise((ok, fail) => {
+    const tx = db.transaction("drafts", "readwrite");
+    tx.objectStore("drafts").put(draft("security", "legacy-draft-security", "旧版本护卫草稿"));
+    tx.objectStore("drafts").put(draft("cleaner", "legacy-draft-cleaner", "旧版本保洁草稿"));
+    tx.oncomplete = ok; tx.onerror = () => fail(tx.error);
+  });
+  db.close();
+}"""
+
+
+def test_drafts_of_the_old_shared_database_go_to_their_author_only(tools, phone):
+    """Drafts kept before drafts were per account (one shared database): each moves to its
+    author's own when they log in; nobody else sees them."""
+    server, ids = tools
+    before = patrols_of(server, ids["on_site"])
+    phone.goto(server.url + "/forms/staff/login")
+    action = f"{server.url}/forms/staff/renovations/{ids['on_site']}/patrols"
+    phone.evaluate(LEGACY_DRAFTS, [action, TODAY.isoformat()])
+    as_user(phone, server, roles.MANAGER)
+    status = phone.locator("#draft-status")
+    status.wait_for(state="attached")
+    assert status.is_hidden() and "旧版本" not in phone.content()
+    assert patrols_of(server, ids["on_site"]) == before
+    as_user(phone, server, roles.SECURITY)
+    status.locator(".sent").wait_for()
+    assert patrols_of(server, ids["on_site"]) == before + 1
+    left = phone.evaluate("""() => new Promise((ok) => {
+      const request = indexedDB.open("staff-drafts", 1);
+      request.onsuccess = () => {
+        const all = request.result.transaction("drafts").objectStore("drafts").getAll();
+        all.onsuccess = () => { ok(all.result.map(d => d.user)); request.result.close(); };
+      };
+    })""")
+    assert left == ["cleaner"]
+
+
 def test_an_inspection_with_all_pass_and_one_exception_survives_going_offline(tools, phone):
     server, ids = tools
     with server_app(server):
