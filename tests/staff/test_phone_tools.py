@@ -416,6 +416,12 @@ def back_online_without_an_answer(phone):
         phone.context.set_offline(False)
 
 
+def log_out(phone):
+    """Tap 退出 as on a phone: in the tab bar's 更多 sheet."""
+    phone.locator(".tabbar").get_by_role("link", name="更多").click()
+    phone.locator("#staff-menu").get_by_role("button", name="退出").click()
+
+
 def drafts_databases(page) -> list[str]:
     return [name for name in databases(page) if name.startswith("staff-drafts")]
 
@@ -425,7 +431,7 @@ def test_logging_out_deletes_the_accounts_drafts_after_asking(tools, phone):
     before = patrols_of(server, ids["on_site"])
     patrol_kept(phone, server, ids, roles.SERVICE, "客服退出前未发送的记录。")
     assert "staff-drafts:service" in databases(phone)
-    phone.get_by_role("button", name="退出").click()
+    log_out(phone)
     question = phone.locator("#draft-logout")
     question.wait_for()
     assert "当前没有网络" in question.inner_text() and "巡查记录" in question.inner_text()
@@ -434,7 +440,7 @@ def test_logging_out_deletes_the_accounts_drafts_after_asking(tools, phone):
     phone.locator("#draft-stay").click()
     phone.locator("#draft-status").get_by_text("等待发送：1 份记录").wait_for()
     back_online_without_an_answer(phone)
-    phone.get_by_role("button", name="退出").click()
+    log_out(phone)
     question.wait_for()
     assert "本机还有 1 份您填写的记录未发送" in question.inner_text()
     phone.locator("#draft-discard-and-leave").click()
@@ -456,7 +462,7 @@ def test_logging_out_online_sends_what_waits_then_deletes_it(tools, phone):
     patrol_kept(phone, server, ids, roles.ENGINEERING, "工程巡查：退出前发送。")
     back_online_without_an_answer(phone)
     phone.unroute(PATROLS)
-    phone.get_by_role("button", name="退出").click()
+    log_out(phone)
     question = phone.locator("#draft-logout")
     question.wait_for()
     assert "本机还有 1 份您填写的记录未发送" in question.inner_text()
