@@ -88,9 +88,14 @@ def app(request, tmp_path, monkeypatch, migrated_database):
 
     In a module marked ``one_app_per_module`` the app object is made once for the module and
     every test gets it back as a new one would be: the settings it was made with, the template
-    database copied in again, nothing left in its instance folder by the tests before."""
+    database copied in again, nothing left in its instance folder by the tests before. A test
+    that changed the environment the app reads its settings from (``monkeypatch.setenv``
+    before the app is made) gets an app of its own, made in that environment."""
     if request.node.get_closest_marker("one_app_per_module"):
         shared = request.getfixturevalue("module_app")
+    else:
+        shared = None
+    if shared is not None and shared.environ == app_environ():
         shared.renew(migrated_database)
         monkeypatch.setenv("INSTANCE_PATH", shared.app.instance_path)
         yield shared.app
@@ -107,6 +112,15 @@ def app(request, tmp_path, monkeypatch, migrated_database):
         db.engine.dispose()
 
 
+def app_environ() -> dict:
+    """The environment create_app reads, but for what the ``app`` fixture sets itself."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("INSTANCE_PATH", "PYTEST_CURRENT_TEST")
+    }
+
+
 @dataclass
 class ModuleApp:
     """One app object for a module's tests, renewed before each (see ``app``)."""
@@ -114,6 +128,7 @@ class ModuleApp:
     app: object
     made: frozenset  # every path in the instance folder right after create_app
     config: dict
+    environ: dict  # the environment it was made in
 
     def renew(self, template: Path) -> None:
         with self.app.app_context():
@@ -135,9 +150,11 @@ def module_app(tmp_path_factory, migrated_database):
     shutil.copyfile(migrated_database, instance / DATABASE_FILE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance))
+        environ = app_environ()
         app = create_app(dict(TEST_CONFIG))
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
-    yield ModuleApp(app, frozenset(instance.rglob("*")), copy.deepcopy(dict(app.config)))
+    made = frozenset(instance.rglob("*"))
+    yield ModuleApp(app, made, copy.deepcopy(dict(app.config)), environ)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -8,6 +8,7 @@ import io
 import re
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -17,6 +18,8 @@ from forms_app.cleaning.checklist import checklist
 from forms_app.core.extensions import db
 
 from .conftest import LIST_URL, Inspector, inspection_fields, results_for
+
+pytestmark = pytest.mark.one_app_per_module
 
 
 def references(page: str) -> list[str]:

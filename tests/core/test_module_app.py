@@ -27,3 +27,16 @@ def test_each_test_finds_the_app_as_new(app, turn):
     (upload_dir / "folder").mkdir()
     app.config["LEFT_BY_A_TEST"] = turn
     app.config["TODAY"] = "2026-01-01"
+
+
+def test_a_test_that_changes_the_environment_gets_an_app_made_in_it(
+    request, monkeypatch, own_community_file, module_app
+):
+    monkeypatch.setenv("COMMUNITY_FILE", str(own_community_file))
+    app = request.getfixturevalue("app")
+    assert app is not module_app.app
+    assert app.config["COMMUNITY_FILE"] == str(own_community_file)
+
+
+def test_the_next_test_gets_the_shared_app_back(app, module_app):
+    assert app is module_app.app

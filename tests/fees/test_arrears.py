@@ -17,6 +17,8 @@ from forms_app.households.registry import find_room
 from tests.support.forms import csrf_token_from
 from tests.support.households import register
 
+pytestmark = pytest.mark.one_app_per_module
+
 TODAY = date(2026, 12, 7)
 PAGE = "/forms/staff/fees/reports"
 

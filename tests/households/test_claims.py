@@ -23,6 +23,8 @@ from tests.support.forms import csrf_token_from
 from tests.support.fuzz import ODD_TEXT, assert_chinese_errors, odd_post
 from tests.support.households import register
 
+pytestmark = pytest.mark.one_app_per_module
+
 FORM = "/forms/households/claim"
 QUEUE = "/forms/staff/households/claims/"
 NONCE = re.compile(r'name="nonce"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="nonce"')

@@ -18,6 +18,8 @@ from tests.support.forms import csrf_token_from
 from tests.support.fuzz import ODD_TEXT, assert_chinese_errors, odd_post
 from tests.support.households import register
 
+pytestmark = pytest.mark.one_app_per_module
+
 ROOM = "/forms/staff/households/keys/rooms/{room_id}"
 
 

@@ -15,6 +15,8 @@ from forms_app.notifications.models import Notification
 
 from .conftest import MOVE_DAY, SLOTS, TODAY, booking_fields, rooms
 
+pytestmark = pytest.mark.one_app_per_module
+
 
 def text(response) -> str:
     return response.get_data(as_text=True)

@@ -19,6 +19,8 @@ from tests.support.forms import csrf_token_from
 
 from .conftest import MOVE_DAY, MOVE_IN, SLOTS, TODAY, Owner, booking_fields
 
+pytestmark = pytest.mark.one_app_per_module
+
 SCHEDULE = "/forms/staff/move-ins/"
 DAY = f"{SCHEDULE}?date={MOVE_DAY.isoformat()}"
 HOSTILE = '=HYPERLINK("http://example.invalid","点我")'

@@ -20,6 +20,8 @@ from tests.support.endpoints import SMS_SECRET_ID
 
 from .conftest import FAST, deliver_due, outbox
 
+pytestmark = pytest.mark.one_app_per_module
+
 
 def staff_alert(app, reference="ZX20261201-001"):
     with app.app_context():

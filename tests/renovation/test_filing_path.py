@@ -31,6 +31,8 @@ from .test_kept_files import first_try, kept_on, pending_count
 from .test_resubmit import file_and_reject, form_fields, open_resubmission
 from .test_uploads import PDF
 
+pytestmark = pytest.mark.one_app_per_module
+
 
 class Statements:
     """The SQL the app's engine runs, each with whether the collector was running."""

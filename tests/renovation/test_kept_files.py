@@ -9,6 +9,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from forms_app.core.clock import utcnow
@@ -17,6 +18,8 @@ from forms_app.files.pending_uploads import PendingUpload
 from tests.support.renovation import application_fields
 
 from .test_uploads import PDF, PNG
+
+pytestmark = pytest.mark.one_app_per_module
 
 KEPT = re.compile(
     r'<input type="hidden" name="kept_upload" value="(\d+)">\s*'

@@ -13,6 +13,8 @@ from tests.support.forms import csrf_token_from
 from tests.support.households import register
 from tests.support.renovation import file_application
 
+pytestmark = pytest.mark.one_app_per_module
+
 OWNER, STRANGER = "13800138000", "13600136000"
 DETAIL = "/forms/staff/renovations/{}"
 

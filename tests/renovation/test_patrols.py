@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import func, select, update
 
@@ -26,6 +27,8 @@ from forms_app.renovation.patrols import (
 from forms_app.renovation.states import IN_PROGRESS
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
+
+pytestmark = pytest.mark.one_app_per_module
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 TODAY = date(2026, 5, 10)

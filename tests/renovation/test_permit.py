@@ -19,6 +19,8 @@ from tests.renovation.conftest import move_to
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import REFERENCE, application_fields
 
+pytestmark = pytest.mark.one_app_per_module
+
 STAFF_DETAIL = "/forms/staff/renovations/{}"
 
 

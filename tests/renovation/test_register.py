@@ -19,6 +19,8 @@ from forms_app.web.exports import xlsx_response
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
 
+pytestmark = pytest.mark.one_app_per_module
+
 HOSTILE = "=cmd|' /C calc'!A0"
 
 

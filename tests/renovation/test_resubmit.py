@@ -7,11 +7,15 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tests.renovation.conftest import move_to
 from tests.support.renovation import APPLY_URL, REFERENCE, application_fields, nonce_from
 
 from .test_kept_files import kept_on
 from .test_uploads import PDF
+
+pytestmark = pytest.mark.one_app_per_module
 
 RESUBMIT_LINK = re.compile(r'id="resubmit-link" href="([^"]+)"')
 

@@ -9,6 +9,7 @@ import io
 import re
 from datetime import date, datetime
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
@@ -18,6 +19,8 @@ from forms_app.service_requests.figures import compute, month_of, parse_period, 
 from forms_app.service_requests.models import ServiceFollowUp
 
 from .conftest import COMPLAINT_URL, STAFF, repair_fields
+
+pytestmark = pytest.mark.one_app_per_module
 
 S, E, M = roles.SERVICE, roles.ENGINEERING, roles.MANAGER
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from forms_app.service_requests import states
 
 from .conftest import (
@@ -18,6 +20,8 @@ from .conftest import (
     complaint_fields,
     repair_fields,
 )
+
+pytestmark = pytest.mark.one_app_per_module
 
 
 def test_the_owner_home_offers_repair_and_complaint(client):

@@ -17,6 +17,8 @@ from forms_app.surveys.catalog import all_surveys
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import application_values, filed
 
+pytestmark = pytest.mark.one_app_per_module
+
 PDF = b"%PDF-1.4\n% test drawing\n"
 PUBLIC = {"accounts.login", "accounts.logout"}
 

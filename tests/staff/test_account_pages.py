@@ -16,6 +16,8 @@ from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
 from tests.support.staff import PASSWORD, login
 
+pytestmark = pytest.mark.one_app_per_module
+
 NEW = "/forms/staff/accounts/new"
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 

@@ -1,10 +1,13 @@
 """Accounts: created on the command line only, argon2id hashes, disable and reset end sessions."""
 
+import pytest
 from sqlalchemy import select
 
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.extensions import db
 from tests.support.staff import create_staff, login
+
+pytestmark = pytest.mark.one_app_per_module
 
 
 def run(runner, *args, password=None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from forms_app.accounts import roles
@@ -17,6 +18,8 @@ from tests.cleaning.conftest import inspection_fields
 from tests.renovation.test_patrols import TODAY, started_on
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
+
+pytestmark = pytest.mark.one_app_per_module
 
 DRAFT = {"X-Staff-Draft": "1"}
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')

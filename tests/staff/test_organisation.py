@@ -20,6 +20,8 @@ from forms_app.core.extensions import db
 from tests.support.forms import csrf_token_from
 from tests.support.staff import ROLE_USERS
 
+pytestmark = pytest.mark.one_app_per_module
+
 
 def user_id(app, username: str) -> int:
     with app.app_context():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from forms_app.core.extensions import db
 from tests.support.staff import login
 from tests.surveys.conftest import CSRF, PASSWORD, count, form_tokens
+
+pytestmark = pytest.mark.one_app_per_module
 
 VISIT_ANSWERS = {
     "q_handover": "5",

@@ -17,6 +17,8 @@ from forms_app.surveys.results import ALL, survey_results
 from tests.support.staff import login
 from tests.surveys.conftest import PASSWORD, store
 
+pytestmark = pytest.mark.one_app_per_module
+
 H1, H2 = "2026-05-10", "2026-12-01"
 XSS = "<script>alert(1)</script>"
 

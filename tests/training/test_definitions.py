@@ -22,6 +22,8 @@ from forms_app.training.definitions import (
 )
 from forms_app.training.handbook_sections import cached_handbook, default_config_file
 
+pytestmark = pytest.mark.one_app_per_module
+
 
 def pages_of(path) -> list[str]:
     return list(dict.fromkeys(section.page for section in path))

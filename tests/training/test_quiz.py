@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from forms_app.accounts import roles
 from forms_app.training.models import TrainingAnswer, TrainingAttempt
 
 from .conftest import HOME, quiz_answers
+
+pytestmark = pytest.mark.one_app_per_module
 
 
 def test_all_right_passes(trainee, training, stored):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from forms_app.accounts import roles
@@ -14,6 +15,8 @@ from forms_app.core.extensions import db
 from tests.support.forms import csrf_token_from
 
 from .conftest import HOME, TODAY, nonce_from
+
+pytestmark = pytest.mark.one_app_per_module
 
 
 def complete(trainee_, training):
