@@ -10,7 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -129,18 +130,43 @@ class ModuleApp:
     made: frozenset  # every path in the instance folder right after create_app
     config: dict
     environ: dict  # the environment it was made in
+    snapshots: dict = field(default_factory=dict)  # {name: (folder, what seed returned)}
 
-    def renew(self, template: Path) -> None:
+    def _close(self) -> None:
         with self.app.app_context():
             db.session.remove()
             db.engine.dispose()  # no connection left on the file about to be replaced
-        self.app.config.clear()
-        self.app.config.update(copy.deepcopy(self.config))
+
+    def _clear(self) -> None:
         instance = Path(self.app.instance_path)
         for path in sorted(instance.rglob("*"), reverse=True):
             if path not in self.made:
                 path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
-        shutil.copyfile(template, instance / DATABASE_FILE)
+
+    def renew(self, template: Path) -> None:
+        self._close()
+        self.app.config.clear()
+        self.app.config.update(copy.deepcopy(self.config))
+        self._clear()
+        shutil.copyfile(template, Path(self.app.instance_path) / DATABASE_FILE)
+
+    def seeded(self, name: str, seed):
+        """What ``seed()`` makes (its database and instance folder) for every test of the
+        module that asks, made once: the first test runs ``seed()`` and the state it leaves is
+        kept; the next ones get that state copied back in. Returns what ``seed()`` returned."""
+        instance = Path(self.app.instance_path)
+        if name in self.snapshots:
+            folder, made = self.snapshots[name]
+            self._close()
+            self._clear()
+            shutil.copytree(folder, instance, dirs_exist_ok=True)
+            return made
+        made = seed()
+        self._close()
+        folder = Path(tempfile.mkdtemp(prefix=f"seeded-{name}-", dir=instance.parent))
+        shutil.copytree(instance, folder, dirs_exist_ok=True)
+        self.snapshots[name] = (folder, made)
+        return made
 
 
 @pytest.fixture(scope="module")

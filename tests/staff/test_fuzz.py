@@ -87,17 +87,27 @@ CLASHING = [
 
 
 @pytest.fixture
-def manager(app, as_role):
-    """A 经理 and a back office with more than one page of applications and audit entries."""
-    client = as_role(roles.MANAGER)
-    first = file_application(app)
-    walk(app, first, "approve", "start")
-    for index in range(PER_PAGE + 1):
-        file_application(app, building=2, unit=1 + index % 2, room=f"{101 + index // 2}")
-    with app.app_context():
-        with write_transaction():
-            for _ in range(PER_PAGE + 1):
-                record_audit("export", target="test")
+def manager(app, module_app, as_role):
+    """A 经理 and a back office with more than one page of applications and audit entries.
+
+    Made once for the module (``ModuleApp.seeded``): the next tests get its database back and
+    a client with the 经理's session cookie."""
+
+    def seed() -> str:
+        client = as_role(roles.MANAGER)
+        first = file_application(app)
+        walk(app, first, "approve", "start")
+        for index in range(PER_PAGE + 1):
+            file_application(app, building=2, unit=1 + index % 2, room=f"{101 + index // 2}")
+        with app.app_context():
+            with write_transaction():
+                for _ in range(PER_PAGE + 1):
+                    record_audit("export", target="test")
+        return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    session_cookie = module_app.seeded("manager", seed)
+    client = app.test_client()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], session_cookie)
     return client
 
 
