@@ -28,7 +28,13 @@ from tests.support.browser import (
 )
 from tests.support.fuzz import watch_nul
 from tests.support.once import once_per_run
-from tests.support.postgres import postgres_server
+from tests.support.postgres import (
+    create_database,
+    postgres_server,
+    server_url,
+    shared_postgres_server,
+    stop_shared_postgres_server,
+)
 from tests.support.server import PROJECT_ROOT, LiveServer
 from tests.support.staff import (
     PASSWORD,
@@ -337,10 +343,24 @@ def nginx_stack(tmp_path_factory, built_site, built_staff_site, migrated_databas
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A throw-away PostgreSQL server for the run (skipped without one, except under CI)."""
-    with postgres_server() as url:
-        yield url
+def postgres_url(tmp_path_factory):
+    """A throw-away PostgreSQL server for the run (skipped without one, except under CI).
+    Under xdist one server serves every test process, each in a database of its own
+    (``forms_gw0``…)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        with postgres_server() as url:
+            yield url
+        return
+    base = shared_postgres_server(tmp_path_factory.getbasetemp().parent)
+    url = create_database(server_url(base, f"forms_{worker}"))
+    yield url
+
+
+def pytest_sessionfinish(session):
+    """The controller of an xdist run stops the run's PostgreSQL server, if one was started."""
+    if not hasattr(session.config, "workerinput") and hasattr(session.config, "_tmp_path_factory"):
+        stop_shared_postgres_server(session.config._tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
+from tests.support.postgres import create_database, database_url
 from tests.support.server import BIN, PROJECT_ROOT, free_port
 from tests.support.staff import LOGIN_PATH
 
@@ -35,17 +35,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 def own_database(postgres_url: str, name: str) -> str:
     """A fresh database on the test server, so other PostgreSQL tests' schemas don't mix in."""
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://").replace(
-            "/forms?", "/postgres?"
-        ),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return postgres_url.replace("/forms?", f"/{name}?")
+    return create_database(database_url(postgres_url, name))
 
 
 @pytest.fixture(scope="module")

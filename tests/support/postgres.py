@@ -7,13 +7,16 @@ off the PATH. Without the server or psycopg the tests are skipped with a hint, e
 
 from __future__ import annotations
 
+import fcntl
 import glob
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -38,9 +41,20 @@ def server_binaries() -> tuple[str, str] | None:
     return None
 
 
-@contextmanager
-def postgres_server():
-    """Start a server on a Unix socket in a temporary folder; yield the URL of database forms."""
+def database_url(url: str, name: str) -> str:
+    """The same server's URL for database ``name``."""
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+def _as_server() -> list[str]:
+    # initdb refuses to run as root; the folder must then belong to the server user.
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def start_server() -> tuple[str, str]:
+    """Start a server on a Unix socket in a temporary folder: (that folder, its data folder).
+    Nothing here is meant to survive a crash of the machine, so the server does not wait for
+    the disk (fsync off): locking, constraints and transactions are PostgreSQL's own."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -49,68 +63,119 @@ def postgres_server():
     if binaries is None:
         _missing("PostgreSQL is not installed (sudo apt-get install postgresql)")
     initdb, pg_ctl = binaries
-    # initdb refuses to run as root; the folder must then belong to the server user.
-    as_server = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    as_server = _as_server()
     base = tempfile.mkdtemp(prefix="forms-pg-")
     if as_server:
         shutil.chown(base, "postgres")
     data = os.path.join(base, "data")
     subprocess.run(
-        [*as_server, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
+        [*as_server, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
         check=True,
         capture_output=True,
     )
+    options = f"-k {base} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
     subprocess.run(
-        [
-            *as_server,
-            pg_ctl,
-            "-D",
-            data,
-            "-w",
-            "-l",
-            os.path.join(base, "log"),
-            "-o",
-            f"-k {base} -c listen_addresses=''",
-            "start",
-        ],
+        [*as_server, pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"), "-o", options]
+        + ["start"],
         check=True,
         capture_output=True,
     )
-    try:
-        engine = create_engine(
-            f"postgresql+psycopg://postgres@/postgres?host={base}", isolation_level="AUTOCOMMIT"
-        )
-        with engine.connect() as connection:
-            connection.execute(text("CREATE DATABASE forms"))
-        engine.dispose()
-        yield f"postgresql://postgres@/forms?host={base}"
-    finally:
+    return base, data
+
+
+def stop_server(base: str, data: str) -> None:
+    binaries = server_binaries()
+    if binaries:
         subprocess.run(
-            [*as_server, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True
+            [*_as_server(), binaries[1], "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
         )
-        shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
 
 
-# Per test process and server: the database every PostgreSQL test's database is copied from,
-# migrated once ({server URL: template name}). tests/core/test_migrations.py migrates down
-# and up on PostgreSQL itself.
+def server_url(base: str, database: str = "forms") -> str:
+    return f"postgresql://postgres@/{database}?host={base}"
+
+
+def create_database(url: str) -> str:
+    """Database of ``url`` made anew (empty) on its server; the URL."""
+    engine = _admin_engine(url)
+    name = urlsplit(url).path.lstrip("/")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return url
+
+
+@contextmanager
+def postgres_server():
+    """Start a server on a Unix socket in a temporary folder; yield the URL of database forms."""
+    base, data = start_server()
+    try:
+        yield create_database(server_url(base))
+    finally:
+        stop_server(base, data)
+
+
+SHARED_SERVER = "postgres.json"
+
+
+def shared_postgres_server(shared: Path) -> str:
+    """Under pytest-xdist: one server for every test process of the run. The first process to
+    ask starts it (the others wait on the lock, then use it); the controller stops it when the
+    run ends (``stop_shared_postgres_server``). Returns the server's folder."""
+    with open(shared / "postgres.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = shared / SHARED_SERVER
+        if not record.exists():
+            base, data = start_server()
+            record.write_text(json.dumps({"base": base, "data": data}), encoding="utf-8")
+    return json.loads(record.read_text(encoding="utf-8"))["base"]
+
+
+def stop_shared_postgres_server(shared: Path) -> None:
+    record = shared / SHARED_SERVER
+    if record.exists():
+        server = json.loads(record.read_text(encoding="utf-8"))
+        stop_server(server["base"], server["data"])
+        record.unlink()
+
+
+# Per server: the database every PostgreSQL test's database is copied from, migrated once per
+# run (by the first test process to need it; the others wait on its lock).
+# tests/core/test_migrations.py migrates down and up on PostgreSQL itself.
 _templates: dict[str, str] = {}
 TEMPLATE = "forms_template"
 
 
 def _admin_engine(postgres_url: str):
     return create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://").replace(
-            "/forms?", "/postgres?"
-        ),
+        database_url(postgres_url, "postgres").replace("postgresql://", "postgresql+psycopg://"),
         isolation_level="AUTOCOMMIT",
     )
 
 
+def _server_folder(postgres_url: str) -> Path:
+    return Path(parse_qs(urlsplit(postgres_url).query)["host"][0])
+
+
 def _migrated_template(postgres_url: str, instance_path: Path, monkeypatch) -> str:
-    """A database with every migration applied, made once per server and process."""
-    if postgres_url in _templates:
-        return _templates[postgres_url]
+    """A database with every migration applied, made once per server."""
+    folder = _server_folder(postgres_url)
+    if str(folder) in _templates:
+        return _templates[str(folder)]
+    with open(folder / "template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "template.done"
+        if not done.exists():
+            _migrate_template(postgres_url, instance_path, monkeypatch)
+            done.write_text(TEMPLATE, encoding="utf-8")
+    _templates[str(folder)] = TEMPLATE
+    return TEMPLATE
+
+
+def _migrate_template(postgres_url: str, instance_path: Path, monkeypatch) -> None:
     from flask_migrate import upgrade
 
     from forms_app import create_app
@@ -123,24 +188,24 @@ def _migrated_template(postgres_url: str, instance_path: Path, monkeypatch) -> s
     engine.dispose()
     with monkeypatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance_path))
-        patch.setenv("DATABASE_URL", postgres_url.replace("/forms?", f"/{TEMPLATE}?"))
+        patch.setenv("DATABASE_URL", database_url(postgres_url, TEMPLATE))
         template_app = create_app(dict(TEST_CONFIG))
         with template_app.app_context():
             upgrade()
             db.session.remove()
             db.engine.dispose()  # no connection left: a template must have none
-    _templates[postgres_url] = TEMPLATE
-    return TEMPLATE
 
 
 def fresh_database(postgres_url: str, instance_path: Path, monkeypatch) -> None:
-    """Database ``forms`` anew as a copy of the migrated template (much faster than
-    migrating down and up for every test)."""
+    """The URL's database (``forms``; ``forms_gw0``… one per test process under xdist) anew
+    as a copy of the migrated template (much faster than migrating down and up for every
+    test)."""
     template = _migrated_template(postgres_url, instance_path, monkeypatch)
     engine = _admin_engine(postgres_url)
+    name = urlsplit(postgres_url).path.lstrip("/")
     with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS forms WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE forms TEMPLATE {template}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
     engine.dispose()
 
 
@@ -164,14 +229,18 @@ def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **confi
 
 
 def wait_for_blocked(connection, count: int, timeout: float = 15.0) -> None:
-    """Wait until ``count`` other sessions wait on a lock (``pg_locks`` not granted), so a test
-    lets go of a held row only once the concurrent requests are really queued behind it."""
+    """Wait until ``count`` other sessions of this database wait on a lock (``pg_locks`` not
+    granted), so a test lets go of a held row only once the concurrent requests are really
+    queued behind it. (Other test processes use other databases of the same server.)"""
     import time
 
     deadline = time.monotonic() + timeout
     while True:
         waiting = connection.execute(
-            text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            text(
+                "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
+                " WHERE NOT granted AND datname = current_database()"
+            )
         ).scalar()
         if waiting >= count:
             return
