@@ -236,6 +236,9 @@ def wait_for_blocked(connection, count: int, timeout: float = 15.0) -> None:
 
     deadline = time.monotonic() + timeout
     while True:
+        # pg_stat_activity is read once per transaction unless the snapshot is dropped, and the
+        # connection may be inside one (holding the row the others wait on).
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
         waiting = connection.execute(
             text(
                 "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
