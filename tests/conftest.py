@@ -156,10 +156,13 @@ class ModuleApp:
         self._clear()
         shutil.copyfile(template, Path(self.app.instance_path) / DATABASE_FILE)
 
-    def seeded(self, name: str, seed):
+    def seeded(self, app, name: str, seed):
         """What ``seed()`` makes (its database and instance folder) for every test of the
         module that asks, made once: the first test runs ``seed()`` and the state it leaves is
-        kept; the next ones get that state copied back in. Returns what ``seed()`` returned."""
+        kept; the next ones get that state copied back in. Returns what ``seed()`` returned.
+        A test given an app of its own (see ``app``) just runs ``seed()``."""
+        if app is not self.app:
+            return seed()
         instance = Path(self.app.instance_path)
         if name in self.snapshots:
             folder, made = self.snapshots[name]
@@ -182,8 +185,10 @@ def module_app(tmp_path_factory, migrated_database):
     shutil.copyfile(migrated_database, instance / DATABASE_FILE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance))
-        environ = app_environ()
         app = create_app(dict(TEST_CONFIG))
+        # After create_app: a library it imports may set a variable of its own (MkDocs's
+        # NO_MKDOCS_2_WARNING), and every later test would otherwise seem to have changed it.
+        environ = app_environ()
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     made = frozenset(instance.rglob("*"))
     yield ModuleApp(app, made, copy.deepcopy(dict(app.config)), environ)

@@ -105,9 +105,10 @@ def manager(app, module_app, as_role):
                     record_audit("export", target="test")
         return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
-    session_cookie = module_app.seeded("manager", seed)
+    session_cookie = module_app.seeded(app, "manager", seed)
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], session_cookie)
+    assert client.get("/forms/staff/").status_code == 200  # logged in, not sent to the login
     return client
 
 
