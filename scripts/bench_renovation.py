@@ -282,7 +282,8 @@ def main() -> int:
     bodies = [application(room) for room in all_rooms]
 
     with tempfile.TemporaryDirectory(prefix="bench-renovation-") as tmp:
-        ours = LiveServer(Path(tmp) / "instance", workers=args.workers)
+        # Sync workers, as the bare handler's: the comparison is of the handlers.
+        ours = LiveServer(Path(tmp) / "instance", workers=args.workers, threads=0)
         bare = BareServer(Path(tmp), args.workers)
         try:
             ours.start()

@@ -42,6 +42,11 @@ class LiveServer:
     site_dir: Path | None = None
     staff_site_dir: Path | None = None
     workers: int = 2
+    # Threads per worker (gunicorn's gthread worker): a browser's idle spare connection waits
+    # in the worker's poll loop instead of holding a sync worker until gunicorn kills it
+    # ("WORKER TIMEOUT … no URI read") with whatever it was about to answer. 0: sync workers
+    # (the renovation POST benchmark compares sync with sync).
+    threads: int = 4
     extra_env: dict = field(default_factory=dict)
     database_template: Path | None = None
     port: int = 0
@@ -124,6 +129,11 @@ class LiveServer:
                 "warning",
                 "--no-control-socket",
                 "--preload",
+                *(
+                    ["--worker-class", "gthread", "--threads", str(self.threads)]
+                    if self.threads
+                    else []
+                ),
                 "forms_app.wsgi:app",
             ],
             cwd=PROJECT_ROOT,
