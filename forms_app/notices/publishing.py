@@ -345,20 +345,32 @@ def send_due(day=None) -> int:
     return sent
 
 
+def _reason(raw, missing: str) -> str:
+    """A correction's or withdrawal's reason, shown to households: required, bounded."""
+    reason = clean_text(raw or "") or ""
+    if not reason:
+        raise NoticeRefused(missing, "reason")
+    if len(reason) > MAX_REASON:
+        raise NoticeRefused(f"原因不能超过 {MAX_REASON} 个字。", "reason")
+    return reason
+
+
+def _published(session, notice_id: int, user, what: str) -> Notice:
+    """The published notice, locked, that ``user`` may correct or withdraw (``what``)."""
+    notice = _locked(session, notice_id)
+    if notice.state != PUBLISHED:
+        raise NoticeRefused(f"只有已发布的公告可以{what}。")
+    if not allowed(user.role, "notices.publish"):
+        raise NoticeRefused(f"{what}公告须由客服主管或经理。")
+    return notice
+
+
 def correct(notice_id: int, user, draft: Draft, reason: str) -> tuple[Notice, int]:
     """Replace a published notice's content in the open: the old version kept with the reason;
     messages again (to the new scope) only when its time or scope changed."""
-    reason = clean_text(reason or "") or ""
-    if not reason:
-        raise NoticeRefused("请写明更正原因（住户会看到“已更正”及原因）。", "reason")
-    if len(reason) > MAX_REASON:
-        raise NoticeRefused(f"原因不能超过 {MAX_REASON} 个字。", "reason")
+    reason = _reason(reason, "请写明更正原因（住户会看到“已更正”及原因）。")
     with write_transaction() as session:
-        notice = _locked(session, notice_id)
-        if notice.state != PUBLISHED:
-            raise NoticeRefused("只有已发布的公告可以更正。")
-        if not allowed(user.role, "notices.publish"):
-            raise NoticeRefused("更正公告须由客服主管或经理。")
+        notice = _published(session, notice_id, user, "更正")
         if draft.kind != notice.kind:
             raise NoticeRefused("更正不能改变公告种类；请撤回后重新发布。", "kind")
         changed_reach = (
@@ -402,17 +414,9 @@ def correct(notice_id: int, user, draft: Draft, reason: str) -> tuple[Notice, in
 def withdraw(notice_id: int, user, reason: str) -> tuple[Notice, int]:
     """Take a published notice off the board, the reason shown on its page; the households
     already told get a message that it is withdrawn."""
-    reason = clean_text(reason or "") or ""
-    if not reason:
-        raise NoticeRefused("请写明撤回原因（住户打开公告时会看到）。", "reason")
-    if len(reason) > MAX_REASON:
-        raise NoticeRefused(f"原因不能超过 {MAX_REASON} 个字。", "reason")
+    reason = _reason(reason, "请写明撤回原因（住户打开公告时会看到）。")
     with write_transaction() as session:
-        notice = _locked(session, notice_id)
-        if notice.state != PUBLISHED:
-            raise NoticeRefused("只有已发布的公告可以撤回。")
-        if not allowed(user.role, "notices.publish"):
-            raise NoticeRefused("撤回公告须由客服主管或经理。")
+        notice = _published(session, notice_id, user, "撤回")
         told = notice.messaged_version > 0 and bool(
             session.scalar(
                 select(func.count())
