@@ -166,6 +166,8 @@ def detail_page(item: ServiceRequest, status: int = 200, errors=None, values=Non
         page_error=page_error,
         now=utcnow(),
         workers=workflow.workers(),
+        supervisors=workflow.supervisors(item),
+        workload=workflow.open_jobs(),
         urgencies=settings.urgencies(),
         departments=settings.departments(),
         action_labels=workflow.ACTION_LABELS,

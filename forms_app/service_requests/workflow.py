@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts.models import StaffUser, actor_label
 from ..accounts.permissions import allowed, roles_for
@@ -177,8 +177,31 @@ def workers() -> list[StaffUser]:
     )
 
 
-def _worker(raw, field: str) -> StaffUser:
-    chosen = next((w for w in workers() if str(w.id) == (raw or "")), None)
+def open_jobs() -> dict[int, int]:
+    """How many open repairs and complaints each person holds now (their workload)."""
+    return dict(
+        db.session.execute(
+            select(ServiceRequest.assignee_id, func.count())
+            .where(
+                ServiceRequest.assignee_id.is_not(None),
+                ServiceRequest.state.in_(sorted(states.OPEN_STATES)),
+            )
+            .group_by(ServiceRequest.assignee_id)
+        ).all()
+    )
+
+
+def supervisors(request: ServiceRequest) -> list[StaffUser]:
+    """Who may go in person after 不满意 (the seed: the department's 主管): the workers, the
+    主管 and 经理 first, never the person who did the job."""
+    return sorted(
+        (w for w in workers() if w.id != request.assignee_id),
+        key=lambda w: not (w.is_head or w.role.endswith("_lead") or w.role == "manager"),
+    )
+
+
+def _worker(raw, field: str, choices: list[StaffUser] | None = None) -> StaffUser:
+    chosen = next((w for w in (choices or workers()) if str(w.id) == (raw or "")), None)
     if chosen is None:
         raise WorkflowError("请从列表中选择人员。", field)
     return chosen
@@ -296,7 +319,11 @@ def follow_up(
         raise WorkflowError("请选择业主是否满意。", "satisfied")
     view = _text(owner_view, "owner_view", "业主意见")
     happy = satisfied == "yes"
-    supervisor = None if happy else _worker(supervisor_id, "supervisor")
+    if not happy and str(request.assignee_id) == (supervisor_id or ""):
+        raise WorkflowError(
+            "上门的主管不能是做这张单的人本人，请选择部门主管或其他人员。", "supervisor"
+        )
+    supervisor = None if happy else _worker(supervisor_id, "supervisor", supervisors(request))
     now = utcnow()
     request.follow_ups.append(
         ServiceFollowUp(

@@ -65,7 +65,7 @@ def test_owner_reports_a_repair_and_the_worker_finishes_it_on_phones(
     desk = desk_context.new_page()
     login(desk, DESK, base_url=live_server.url, next_path="/forms/staff/service/")
     desk.get_by_role("link", name=reference).click()
-    desk.select_option("#assignee", label=f"{WORKER}（工程）")
+    desk.select_option("#assignee", label=f"{WORKER}（工程，在办 0 单）")
     desk.select_option("#urgency", "urgent")
     desk.get_by_role("button", name="派工").click()
     assert desk.locator("#state").inner_text() == "已派工"

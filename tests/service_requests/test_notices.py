@@ -45,11 +45,14 @@ def test_every_step_of_a_repair_is_told_in_its_own_transaction(app, owner, staff
     assert refused.status_code == 409
     worker.step(item.id, "arrive")
     worker.step(item.id, "finish", {"result": "好了", "receipt": "absent"})
+    lead = staff(roles.MANAGER)
     desk.step(
-        item.id, "follow_up", {"satisfied": "no", "owner_view": "还漏", "supervisor": worker_id}
+        item.id,
+        "follow_up",
+        {"satisfied": "no", "owner_view": "还漏", "supervisor": str(stored.user_id("manager"))},
     )
-    worker.step(item.id, "arrive")
-    worker.step(item.id, "finish", {"result": "换了三通", "receipt": "absent"})
+    lead.step(item.id, "arrive")
+    lead.step(item.id, "finish", {"result": "换了三通", "receipt": "absent"})
     desk.step(item.id, "follow_up", {"satisfied": "yes", "owner_view": "好了"})
     kinds = [k for k, _, _ in outbox(app)]
     assert kinds == [

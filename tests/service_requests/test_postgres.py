@@ -96,6 +96,7 @@ def test_two_follow_up_calls_at_once_record_one_call(pg_app):
     request_id = filed(pg_app)
     with pg_app.app_context():
         worker = db.session.scalar(select(StaffUser.id).where(StaffUser.username == "engineering"))
+        lead = db.session.scalar(select(StaffUser.id).where(StaffUser.username == "manager"))
     staff = {}
     for username in ("service", "engineering"):
         client = pg_app.test_client()
@@ -134,7 +135,7 @@ def test_two_follow_up_calls_at_once_record_one_call(pg_app):
             (
                 "manager",
                 path,
-                {"satisfied": "no", "owner_view": "不满意", "supervisor": str(worker)},
+                {"satisfied": "no", "owner_view": "不满意", "supervisor": str(lead)},
             ),
         ],
         request_id,

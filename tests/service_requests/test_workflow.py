@@ -113,6 +113,22 @@ def test_not_satisfied_reopens_to_the_supervisor_until_satisfied(staff, stored, 
     page = desk.step(request_id, "follow_up", {"satisfied": "no", "owner_view": "还在漏"})
     assert page.status_code == 400
     assert 'id="follow_up-supervisor-error"' in page.get_data(as_text=True)
+    # The one who did the job is never offered, nor taken, as the supervisor who goes in person.
+    detail = desk.client.get(f"{STAFF}/{request_id}").get_data(as_text=True)
+    offered = detail.split('id="supervisor"')[1].split("</select>")[0]
+    assert "zhuguan（工程，在办 0 单）" in offered
+    assert f'value="{stored.user_id("engineering")}"' not in offered
+    own = desk.step(
+        request_id,
+        "follow_up",
+        {
+            "satisfied": "no",
+            "owner_view": "还在漏",
+            "supervisor": str(stored.user_id("engineering")),
+        },
+    )
+    assert own.status_code == 400 and "不能是做这张单的人本人" in own.get_data(as_text=True)
+    assert stored.request().state == states.AWAITING_VISIT
     response = desk.step(
         request_id,
         "follow_up",
