@@ -92,11 +92,6 @@ def _in_building(notice: Notice, building: int | None) -> bool:
     return buildings is None or building in buildings
 
 
-def _grant_room():
-    grant = current_grant(allowed_roles())
-    return grant
-
-
 @bp.get("/<int:notice_id>")
 def detail(notice_id: int):
     """One notice. Drafts and notices of other communities do not exist here; a notice for
@@ -110,7 +105,7 @@ def detail(notice_id: int):
         or notice.publish_at > utcnow()
     ):
         abort(404)
-    grant = _grant_room()
+    grant = current_grant(allowed_roles())
     in_scope = grant is not None and concerns(
         notice.scope_kind, notice.scope, grant.room.building, grant.room.unit
     )
@@ -140,7 +135,7 @@ def detail(notice_id: int):
 def mine():
     """The notices that concern the signed-in household, unread ones marked; the 社区活动
     messages it may ask for."""
-    grant = _grant_room()
+    grant = current_grant(allowed_roles())
     if grant is None:
         return redirect(url_for("my_records.start"))
     room = grant.room

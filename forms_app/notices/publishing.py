@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,7 +24,7 @@ from ..accounts.models import actor_label
 from ..accounts.organisation import on_duty
 from ..accounts.permissions import allowed
 from ..core.clock import utcnow
-from ..core.community import current_community
+from ..core.community import cached_data, current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
@@ -365,6 +365,28 @@ def _published(session, notice_id: int, user, what: str) -> Notice:
     return notice
 
 
+def _keep_version(session, notice: Notice, corrected_by: str, reason: str) -> None:
+    """Before a published notice changes: keep the version it had, with who corrects it and
+    why, and count the next one (the page shows the correction as such)."""
+    session.add(
+        NoticeVersion(
+            community=notice.community,
+            notice_id=notice.id,
+            version=notice.version,
+            title=notice.title,
+            body=notice.body,
+            scope_kind=notice.scope_kind,
+            scope=list(notice.scope),
+            starts_at=notice.starts_at,
+            ends_at=notice.ends_at,
+            corrected_by=corrected_by,
+            reason=reason,
+        )
+    )
+    notice.version += 1
+    notice.corrected_at = utcnow()
+
+
 def correct(notice_id: int, user, draft: Draft, reason: str) -> tuple[Notice, int]:
     """Replace a published notice's content in the open: the old version kept with the reason;
     messages again (to the new scope) only when its time or scope changed."""
@@ -379,24 +401,8 @@ def correct(notice_id: int, user, draft: Draft, reason: str) -> tuple[Notice, in
             or draft.starts_at != notice.starts_at
             or draft.ends_at != notice.ends_at
         )
-        session.add(
-            NoticeVersion(
-                community=notice.community,
-                notice_id=notice.id,
-                version=notice.version,
-                title=notice.title,
-                body=notice.body,
-                scope_kind=notice.scope_kind,
-                scope=list(notice.scope),
-                starts_at=notice.starts_at,
-                ends_at=notice.ends_at,
-                corrected_by=actor_label(user),
-                reason=reason,
-            )
-        )
+        _keep_version(session, notice, actor_label(user), reason)
         _apply(notice, draft)
-        notice.version += 1
-        notice.corrected_at = utcnow()
         sent = 0
         if changed_reach and notice.messaged_version and notice.publish_at <= utcnow():
             sent = _send(session, notice, "notice.corrected")
@@ -527,8 +533,6 @@ def opted_in(room, kind: str) -> bool:
 
 
 def renovation_reminder_body(data, community) -> str:
-    from ..core.community import cached_data
-
     hours = community.renovation["working_hours"]
     rules = cached_data("renovation_rules.yml") or {}
     prohibited = "、".join(p["title"] for p in rules.get("prohibited_changes", ()))
@@ -557,9 +561,8 @@ def renovation_reminder_body(data, community) -> str:
 
 
 def _day_start(day) -> datetime:
-    from datetime import date as date_type
-
-    day = day if isinstance(day, date_type) else date_type.fromisoformat(str(day))
+    """Midnight (China) starting ``day`` (the event's ISO date), as naive UTC."""
+    day = day if isinstance(day, date) else date.fromisoformat(str(day))
     return notice_kinds.from_local(f"{day.isoformat()}T00:00")
 
 
@@ -621,25 +624,14 @@ def on_renovation_extended(event) -> None:
     ends_at = _day_start(data["end_date"]) + timedelta(days=1)
     if ends_at == notice.ends_at:
         return
-    session.add(
-        NoticeVersion(
-            community=notice.community,
-            notice_id=notice.id,
-            version=notice.version,
-            title=notice.title,
-            body=notice.body,
-            scope_kind=notice.scope_kind,
-            scope=list(notice.scope),
-            starts_at=notice.starts_at,
-            ends_at=notice.ends_at,
-            corrected_by=f"系统（装修申请 {data['reference']} 延期）",
-            reason=f"装修延期至 {data['end_date']}",
-        )
+    _keep_version(
+        session,
+        notice,
+        f"系统（装修申请 {data['reference']} 延期）",
+        f"装修延期至 {data['end_date']}",
     )
     notice.body = renovation_reminder_body(data, current_community())
     notice.ends_at = ends_at
-    notice.version += 1
-    notice.corrected_at = utcnow()
     if notice.messaged_version:
         notice.messaged_version = notice.version
 
