@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from ..core.clock import LOCAL_TZ, local_time
 from ..core.community import cached_data, current_community
@@ -34,7 +35,10 @@ class Kind:
     body: str
 
 
+@lru_cache(maxsize=1)
 def kinds() -> dict[str, Kind]:
+    """The kinds file, read once per process (data files change only with a deploy, as
+    ``cached_data`` assumes); every notice on a page asks for its kind's name."""
     found = {}
     for raw in cached_data("notices/kinds.yml")["kinds"]:
         fields = tuple(
