@@ -18,7 +18,6 @@ Exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
@@ -41,11 +40,10 @@ from forms_app.core.database import write_transaction  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
 from forms_app.households import importing  # noqa: E402
 from forms_app.households.models import HouseholdPerson  # noqa: E402
-from forms_app.my_records.grants import COOKIE_KEY, _hash  # noqa: E402
-from forms_app.my_records.models import MyGrant  # noqa: E402
 from forms_app.notices import publishing  # noqa: E402
 from forms_app.notices.models import Notice  # noqa: E402
 from forms_app.notifications.models import Notification  # noqa: E402
+from tests.support.households import signed_in  # noqa: E402
 
 PUBLISH_TARGET = 5.0
 LIST_TARGET_MS = 50.0
@@ -142,25 +140,12 @@ def main() -> int:
                 with write_transaction() as session:
                     found = session.get(Notice, saved.id)
                     found.state, found.publish_at, found.published_by = "published", utcnow(), "x"
-            person = db.session.scalar(select(HouseholdPerson).order_by(HouseholdPerson.id))
-            token = secrets.token_urlsafe(16)
-            with write_transaction() as session:
-                session.add(
-                    MyGrant(
-                        community=person.community,
-                        token_hash=_hash(token),
-                        person_id=person.id,
-                        room_id=person.room_id,
-                        created_at=utcnow(),
-                        expires_at=utcnow() + timedelta(hours=1),
-                        address="bench",
-                    )
-                )
+            mobile = db.session.scalar(
+                select(HouseholdPerson.mobile).order_by(HouseholdPerson.id).limit(1)
+            )
             db.session.remove()
         client = app.test_client()
-        owner = app.test_client()
-        with owner.session_transaction() as session:
-            session[COOKIE_KEY] = token
+        owner = signed_in(app, mobile)
         print(f"{args.notices} notices on the board, {ROUNDS} requests each:")
         for label, who, path in (
             ("home page list (board.json)", client, "/forms/notices/board.json"),

@@ -50,6 +50,19 @@ def form(**changes) -> dict:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def activity() -> dict:
+    """A 社区活动 for the whole community, published at once."""
+    return form(
+        kind="activity",
+        title="社区活动",
+        field_place="中心广场",
+        field_content="亲子运动会",
+        scope_kind="community",
+        buildings=None,
+        action="publish",
+    )
+
+
 def post(client, path: str, data: dict):
     page = (
         client.get(path).get_data(as_text=True)
@@ -354,15 +367,7 @@ def test_urgent_first_and_the_building_filter(homes, as_role):
     post(
         lead,
         "/forms/staff/notices/new?kind=activity",
-        form(
-            kind="activity",
-            title="社区活动",
-            field_place="中心广场",
-            field_content="亲子运动会",
-            scope_kind="community",
-            buildings=None,
-            action="publish",
-        ),
+        activity(),
     )
     urgent, five, everyone = notices(homes)
     board = homes.test_client().get("/forms/notices/board.json").get_json()["notices"]
@@ -387,15 +392,7 @@ def test_activity_messages_only_to_households_that_asked(homes, as_role):
     post(
         lead,
         "/forms/staff/notices/new?kind=activity",
-        form(
-            kind="activity",
-            title="社区活动",
-            field_place="中心广场",
-            field_content="亲子运动会",
-            scope_kind="community",
-            buildings=None,
-            action="publish",
-        ),
+        activity(),
     )
     [notice] = notices(homes)
     assert [m.recipient for m in messages(homes, notice.id)] == ["13800000301"]
