@@ -38,6 +38,7 @@ from .core.fee_standards import (
 )
 from .core.private_files import private_dir
 from .core.public_urls import check_public_base_url, trusted_hosts
+from .core.shared_secret import load_shared_key
 from .files import commands as file_commands
 from .files.uploads import upload_limits
 from .web import errors, template_filters
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     check_config(app)
 
     configure_extensions(app)
+    load_shared_key(app)
     configure_proxy(app)
     configure_templates(app)
     register_blueprints(app)

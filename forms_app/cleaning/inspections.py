@@ -13,7 +13,7 @@ from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
 from ..core.database import write_transaction
 from ..core.extensions import db
-from ..files.uploads import StoredFiles, upload_dir
+from ..files.uploads import StoredFiles
 from ..web.exports import DATE, INTEGER, PERCENT, YES_NO, Column
 from ..web.list_filters import ListFilters
 from .checklist import Checklist
@@ -37,7 +37,7 @@ def store_inspection(checked: CheckedInspection, inspector) -> tuple[int, bool]:
     """
     counts = score(_Row(i.result, i.area.key_area) for i in checked.items)
     try:
-        with StoredFiles(checked.photos, upload_dir()) as stored:
+        with StoredFiles(checked.photos) as stored:
             names = iter(stored.names)
             with write_transaction() as session:
                 inspection = CleaningInspection(

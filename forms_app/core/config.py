@@ -17,10 +17,14 @@ UPLOAD_MAX_FILES = 5
 UPLOAD_MAX_FILE_BYTES = 10 * MB
 
 
-def _secret_key(instance_path: str) -> str:
-    """SECRET_KEY from the environment, else a random key kept in the instance folder."""
+def _secret_key(instance_path: str, database_url: str) -> str:
+    """SECRET_KEY from the environment, else a random key kept in the instance folder; on
+    PostgreSQL (several hosts may share it) empty here, and taken from the database at start
+    (core/shared_secret.py), never from one host's folder."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
+    if not database_url.startswith("sqlite"):
+        return ""
     key_file = Path(instance_path) / "secret_key"
     # Two workers starting at once: one creates the file, both read the same key.
     if not publish_once(key_file, secrets.token_hex(32).encode()):
@@ -95,7 +99,7 @@ def build_config(instance_path: str) -> dict:
     serve_site = os.environ.get("SERVE_SITE", "1") == "1"
     database_url = _database_url(instance_path)
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": _secret_key(instance_path, database_url),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A server's connections can die between requests; a local SQLite file's cannot, and
         # pinging it would cost every request a query.

@@ -12,8 +12,6 @@ successful submission that claims kept files.
 
 from __future__ import annotations
 
-import secrets
-import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +26,8 @@ from ..core.clock import utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
-from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, upload_dir
+from .store import file_store
+from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, new_stored_name
 
 PENDING_TABLE = "pending_upload"
 
@@ -157,7 +156,8 @@ def kept_for(form: str, nonce: str, ids: list[int]) -> tuple[list[KeptFile], int
         )
         .order_by(PendingUpload.id)
     ).all()
-    present = [KeptFile.of(row) for row in rows if (upload_dir() / row.stored_name).is_file()]
+    store = file_store()
+    present = [KeptFile.of(row) for row in rows if store.exists(row.stored_name)]
     return present, len(wanted) - len(present)
 
 
@@ -168,7 +168,7 @@ def keep(form: str, nonce: str, uploads: list[CheckedUpload]) -> list[KeptFile]:
         return []
     now = utcnow()
     address = client_address()
-    with StoredFiles(uploads, upload_dir()) as stored:
+    with StoredFiles(uploads) as stored:
         with write_transaction() as session:
             _check_bounds(session, form, nonce, address, len(uploads), sum(u.size for u in uploads))
             rows = [
@@ -195,7 +195,7 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
     """Copies of already stored files (a rejected application's attachments) kept against a
     new form's nonce, so the resubmitted form starts with them attached. Files missing on
     disk are left out; beyond a bound (``KeepRefused``) none are copied."""
-    directory = upload_dir()
+    store = file_store()
     now = utcnow()
     address = client_address()
     with db.session.no_autoflush:
@@ -203,13 +203,11 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
     rows, written = [], []
     try:
         for source in files:
-            source_path = directory / source.stored_name
-            if not source_path.is_file():
+            name = new_stored_name(Path(source.stored_name).suffix)
+            written.append(name)
+            if not store.copy(source.stored_name, name):
+                written.pop()
                 continue
-            name = secrets.token_hex(16) + Path(source.stored_name).suffix
-            with open(source_path, "rb") as reader, open(directory / name, "xb") as writer:
-                written.append(name)
-                shutil.copyfileobj(reader, writer, 256 * 1024)
             rows.append(
                 PendingUpload(
                     form=form,
@@ -229,8 +227,7 @@ def copy_to_pending(form: str, nonce: str, files: list[StoredFileColumns]) -> li
                 session.flush()
                 kept = [KeptFile.of(row) for row in rows]
     except BaseException:
-        for name in written:
-            (directory / name).unlink(missing_ok=True)
+        remove_files(written)
         raise
     return kept
 
@@ -247,8 +244,7 @@ def remove(form: str, nonce: str, upload_id: int) -> bool:
             )
             .returning(PendingUpload.stored_name)
         ).all()
-    for name in names:
-        (upload_dir() / name).unlink(missing_ok=True)
+    remove_files(names)
     return bool(names)
 
 
@@ -272,7 +268,7 @@ def claim(connection, form: str, nonce: str, ids: list[int]) -> list[dict]:
         .all()
     )
     if len(claimed) != len(set(ids)) or not all(
-        (upload_dir() / row["stored_name"]).is_file() for row in claimed
+        file_store().exists(row["stored_name"]) for row in claimed
     ):
         raise PendingUploadGone()
     return [dict(row) for row in sorted(claimed, key=lambda row: row["id"])]
@@ -292,8 +288,9 @@ def expire(connection, form: str | None = None, nonce: str | None = None) -> lis
 
 
 def remove_files(names: list[str]) -> None:
+    store = file_store()
     for name in names:
-        (upload_dir() / name).unlink(missing_ok=True)
+        store.delete(name)
 
 
 def sweep() -> int:

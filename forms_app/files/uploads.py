@@ -13,21 +13,20 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
 from ..core.clock import utcnow
 from ..core.extensions import db
-from ..core.private_files import create_private
+from .store import file_store
 
 MAX_NAME_CHARS = 255
 
@@ -133,12 +132,13 @@ class StoredFiles:
     """Files written before the database commit; removed again unless ``keep()`` is called.
 
     Use it around the write transaction, then call ``keep()`` once the commit succeeded, so a
-    failed or abandoned submission leaves no file behind.
+    failed or abandoned submission leaves no file behind. The files go to the app's file store
+    (the upload folder, or the database when several hosts share it: store.py).
     """
 
-    def __init__(self, uploads: list[CheckedUpload], directory: Path):
+    def __init__(self, uploads: list[CheckedUpload]):
         self.uploads = uploads
-        self.directory = directory
+        self.store = file_store()
         self.names: list[str] = []
         self._kept = False
 
@@ -152,27 +152,28 @@ class StoredFiles:
         return self
 
     def _write(self, upload: CheckedUpload) -> None:
-        stored_name = secrets.token_hex(16) + upload.extension
+        stored_name = new_stored_name(upload.extension)
         upload.file.stream.seek(0)
-        # Exclusive create: a generated name never overwrites another file.
-        with create_private(self.directory / stored_name) as handle:
-            # Registered before writing so that a half-written file is removed as well.
-            self.names.append(stored_name)
-            shutil.copyfileobj(upload.file.stream, handle, 256 * 1024)
-            handle.flush()
-            os.fsync(handle.fileno())
+        # Registered before writing so that a half-written file is removed as well.
+        self.names.append(stored_name)
+        self.store.write(stored_name, upload.file.stream)
 
     def keep(self) -> None:
         self._kept = True
 
     def _remove(self) -> None:
         for stored_name in self.names:
-            (self.directory / stored_name).unlink(missing_ok=True)
+            self.store.delete(stored_name)
         self.names = []
 
     def __exit__(self, *_exc) -> None:
         if not self._kept:
             self._remove()
+
+
+def new_stored_name(extension: str) -> str:
+    """A generated name for a stored file: never the owner's, never guessable."""
+    return secrets.token_hex(16) + extension
 
 
 class StoredFileColumns:
@@ -199,13 +200,10 @@ def download_name(original_name: str, content_type: str) -> str:
 
 def send_attachment(attachment: StoredFileColumns):
     """Send a stored attachment as a download named for its content type (never inline)."""
-    path = upload_dir() / attachment.stored_name
-    response = send_file(
-        path,
+    response = file_store().send(
+        attachment.stored_name,
         mimetype=attachment.content_type,
-        as_attachment=True,
         download_name=download_name(attachment.original_name, attachment.content_type),
-        max_age=0,
     )
     # Should a browser ever show it anyway, it runs nothing and loads nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

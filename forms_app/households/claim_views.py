@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 from flask import (
@@ -247,11 +248,11 @@ def document(claim_id: int):
     found = claims.document_file(_claim(claim_id))
     if found is None:
         abort(404)
-    path, content_type = found
+    name, content_type = found
     response = send_attachment(
         SimpleNamespace(
-            stored_name=path.name,
-            original_name=f"房屋认证{claim_id}证件{path.suffix}",
+            stored_name=name,
+            original_name=f"房屋认证{claim_id}证件{Path(name).suffix}",
             content_type=content_type,
         )
     )

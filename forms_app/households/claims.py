@@ -24,7 +24,8 @@ from ..core.clock import today, utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.tokens import is_token
-from ..files.uploads import EXTENSIONS, CheckedUpload, StoredFiles, upload_dir
+from ..files.store import file_store
+from ..files.uploads import EXTENSIONS, CheckedUpload, StoredFiles
 from ..notifications.messages import short_reason
 from ..notifications.outbox import enqueue, path_for
 from ..web.paging import paginate
@@ -125,7 +126,7 @@ def file_claim(new: NewClaim, document: CheckedUpload | None, token: str) -> Hou
     existing = find_by_token(token)
     if existing is not None:
         return existing
-    with StoredFiles([document] if document else [], upload_dir()) as stored:
+    with StoredFiles([document] if document else []) as stored:
         with write_transaction() as session:
             # Locked, so two claims for one room and mobile are checked one after the other.
             session.scalar(
@@ -190,15 +191,15 @@ def rooms_of(claims: list[HouseholdClaim]) -> dict[int, HouseholdRoom]:
     }
 
 
-def document_file(claim: HouseholdClaim) -> tuple[Path, str] | None:
-    """The stored document photo (path, content type), or None when there is none left."""
-    if not claim.document_path:
+def document_file(claim: HouseholdClaim) -> tuple[str, str] | None:
+    """The stored document photo (stored name, content type), or None when none is left."""
+    name = claim.document_path
+    if not name:
         return None
-    path = upload_dir() / claim.document_path
-    content_type = CONTENT_TYPES.get(path.suffix)
-    if content_type is None or not path.is_file():
+    content_type = CONTENT_TYPES.get(Path(name).suffix)
+    if content_type is None or not file_store().exists(name):
         return None
-    return path, content_type
+    return name, content_type
 
 
 def _take(session, claim_id: int, state: str, reason: str, actor: str) -> None:
@@ -241,7 +242,7 @@ def _finish(session, claim_id: int, kind: str, person_id: int | None, **values) 
 
 def _delete_document(document: str | None) -> None:
     if document:
-        (upload_dir() / document).unlink(missing_ok=True)
+        file_store().delete(document)
 
 
 def _decided(claim_id: int) -> ClaimRefused:

@@ -11,7 +11,7 @@ from ..core.extensions import db
 from ..core.references import next_reference
 from ..core.tokens import is_token, new_token
 from ..files import pending_uploads
-from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
+from ..files.uploads import CheckedUpload, StoredFiles
 from ..households.registry import registered_owner_marker, registered_owner_params
 from . import states
 from .models import (
@@ -191,7 +191,7 @@ def _insert(
         "actor_name": "业主",
         "created_at": now,
     }
-    with StoredFiles(uploads, upload_dir()) as stored:
+    with StoredFiles(uploads) as stored:
         attachments = [
             {
                 "stored_name": stored_name,

@@ -36,7 +36,6 @@ from ..files.uploads import (
     StoredFiles,
     check_upload,
     chosen_files,
-    upload_dir,
     upload_limits,
 )
 from ..web.typed_input import UNREADABLE_MESSAGE, clean_text, is_unreadable
@@ -290,4 +289,4 @@ def store_patrol(
 
 def photo_store(values: dict) -> StoredFiles:
     """Write the patrol's photos beside the application attachments; kept only after commit."""
-    return StoredFiles(values["photos"], upload_dir())
+    return StoredFiles(values["photos"])

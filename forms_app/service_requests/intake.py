@@ -18,7 +18,7 @@ from ..core.extensions import db
 from ..core.references import next_reference
 from ..core.tokens import is_nonce, is_token, new_token
 from ..files import pending_uploads
-from ..files.uploads import CheckedUpload, StoredFiles, upload_dir
+from ..files.uploads import CheckedUpload, StoredFiles
 from . import settings, states
 from .models import ServiceEvent, ServicePhoto, ServiceRequest
 from .notices import notify_filed
@@ -88,7 +88,7 @@ def _insert(kind, values, uploads, nonce, source, actor, kept_ids) -> ServiceReq
     now, filed_on = utcnow(), today()
     recorded_by = actor_label(actor) if actor else "业主"
     swept: list[str] = []
-    with StoredFiles(uploads, upload_dir()) as stored:
+    with StoredFiles(uploads) as stored:
         with write_transaction() as session:
             kept = []
             if kept_ids:

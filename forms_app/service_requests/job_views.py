@@ -9,7 +9,7 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.permissions import allowed
 from ..core.clock import utcnow
 from ..core.tokens import new_nonce
-from ..files.uploads import StoredFiles, upload_dir
+from ..files.uploads import StoredFiles
 from ..web.drafts import answers_drafts
 from . import settings, states, workflow
 from .forms import check_photos
@@ -97,7 +97,7 @@ def finish(request_id: int):
             _job(request_id), 400, errors={"finish": {"photos": str(error)}}, values=values
         )
     try:
-        with StoredFiles(photos, upload_dir()) as stored:
+        with StoredFiles(photos) as stored:
             rows = [
                 ServicePhoto(
                     stage="work",

@@ -61,7 +61,7 @@ def test_files_an_older_version_left_readable_are_made_private(tmp_path, monkeyp
 
 def _read_key(instance: str, barrier, results) -> None:
     barrier.wait()
-    results.put(_secret_key(instance))
+    results.put(_secret_key(instance, f"sqlite:///{instance}/forms.sqlite3"))
 
 
 def test_workers_starting_at_once_create_one_secret_key(tmp_path, monkeypatch):
