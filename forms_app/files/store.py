@@ -269,13 +269,27 @@ def store_kind(config) -> str:
 
 
 def file_store() -> DiskStore | DatabaseStore:
-    """The app's file store (made once per app)."""
+    """The app's file store (made once per app and setting)."""
     app = current_app._get_current_object()
-    store = app.extensions.get("file_store")
-    if store is None:
-        if store_kind(app.config) == DATABASE:
-            store = DatabaseStore()
-        else:
-            store = DiskStore(Path(app.config["UPLOAD_DIR"]))
-        app.extensions["file_store"] = store
-    return store
+    key = (store_kind(app.config), app.config["UPLOAD_DIR"])
+    made = app.extensions.get("file_store")
+    if made is None or made[0] != key:
+        store = DatabaseStore() if key[0] == DATABASE else DiskStore(Path(key[1]))
+        made = app.extensions["file_store"] = (key, store)
+    return made[1]
+
+
+def import_disk(directory: Path) -> tuple[int, int]:
+    """Copy the files of an upload folder into the database store; (copied, already there)."""
+    store = DatabaseStore()
+    copied = present = 0
+    for path in sorted(Path(directory).iterdir()) if Path(directory).is_dir() else []:
+        if not path.is_file():
+            continue
+        if store.exists(path.name):
+            present += 1
+            continue
+        with open(path, "rb") as reader:
+            store.write(path.name, reader)
+        copied += 1
+    return copied, present

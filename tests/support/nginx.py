@@ -50,7 +50,13 @@ def _replace(text: str, old: str, new: str) -> str:
 
 
 def loopback_config(
-    prefix: Path, *, port: int, redirect_port: int, app_port: int, site: Path, staff_site: Path
+    prefix: Path,
+    *,
+    port: int,
+    redirect_port: int,
+    app_port: int | list[int],
+    site: Path,
+    staff_site: Path,
 ) -> str:
     """deploy/nginx.conf inside a minimal main configuration, on loopback ports, no TLS."""
     servers = DEPLOY_CONFIG.read_text(encoding="utf-8")
@@ -72,7 +78,12 @@ def loopback_config(
     )
     servers = _replace(servers, "root /srv/wuye/site;", f"root {site};")
     servers = _replace(servers, "alias /srv/wuye/site-staff/;", f"alias {staff_site}/;")
-    servers = _replace(servers, "http://127.0.0.1:8000", f"http://127.0.0.1:{app_port}")
+    app_ports = app_port if isinstance(app_port, (list, tuple)) else [app_port]
+    servers = _replace(
+        servers,
+        "    server 127.0.0.1:8000 max_fails=3 fail_timeout=10s;\n",
+        "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n" for p in app_ports),
+    )
     # As root, nginx's workers would switch to "nobody", who cannot read pytest's folders.
     user = "user root;" if os.geteuid() == 0 else ""
     temp = "\n".join(
@@ -122,7 +133,7 @@ class Nginx:
                 self.process.wait()
 
 
-def start_nginx(prefix: Path, *, app_port: int, site: Path, staff_site: Path) -> Nginx:
+def start_nginx(prefix: Path, *, app_port: int | list[int], site: Path, staff_site: Path) -> Nginx:
     """Write the loopback configuration, check it with ``nginx -t``, start nginx in the foreground."""
     binary = nginx_or_skip()
     prefix.mkdir(parents=True, exist_ok=True)
