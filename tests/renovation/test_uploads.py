@@ -150,13 +150,13 @@ def test_upload_is_checked_from_its_first_bytes_not_its_name(app):
 
 
 def test_full_disk_while_storing_files_is_explained_and_leaves_nothing(owner, stored, monkeypatch):
-    from forms_app.files import uploads
+    from forms_app.files import store
 
     def disk_full(source, target, _length):
         target.write(source.read(10))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(uploads.shutil, "copyfileobj", disk_full)
+    monkeypatch.setattr(store.shutil, "copyfileobj", disk_full)
     response = owner.submit(with_files((PDF, "图纸.pdf"), (PNG, "效果图.png")))
     assert response.status_code == 400
     assert "附件保存失败，申请未提交" in response.get_data(as_text=True)
