@@ -217,6 +217,11 @@ def current_community() -> Community:
     return cached_community(current_app.config["COMMUNITY_FILE"])
 
 
+def community_key() -> str:
+    """The key of the request's community, which every record it makes carries."""
+    return current_community().key
+
+
 def load_data(name: str):
     """Another data file of ``data/`` (rules, standards), parsed; None when it is absent."""
     path = DATA_DIR / name

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.audit import record_audit
 from ..core.clock import today
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.fee_standards import FeeStandards, current_fee_standards, to_fen, yuan_text
@@ -63,10 +63,6 @@ CHUNK = 5000
 
 class BillingRefused(Refused):
     """A bill action refused; ``message`` says why in Chinese."""
-
-
-def community_key() -> str:
-    return current_community().key
 
 
 def cycle_period(text, day: date | None = None) -> Period:

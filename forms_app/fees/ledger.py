@@ -48,7 +48,7 @@ from ..accounts.access import current_staff
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser, actor_label
 from ..core.clock import today
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.fee_standards import current_fee_standards, to_fen, yuan_text
@@ -181,10 +181,6 @@ def check_nonce(nonce) -> str:
 
 
 # ----- shared parts of every write ----------------------------------------------------------
-
-
-def community_key() -> str:
-    return current_community().key
 
 
 def actor_name() -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from ..accounts.access import current_staff
 from ..accounts.models import actor_label as staff_label
 from ..core.clock import today
-from ..core.community import Community, current_community
+from ..core.community import Community, community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
@@ -46,10 +46,6 @@ class RegistryRefused(Refused):
 
 def residence_code(building: int, unit: int, number: str) -> str:
     return f"{building}-{unit}-{number}"
-
-
-def community_key() -> str:
-    return current_community().key
 
 
 def actor_label() -> str:

@@ -24,7 +24,7 @@ from ..accounts.models import actor_label
 from ..accounts.organisation import on_duty
 from ..accounts.permissions import allowed
 from ..core.clock import utcnow
-from ..core.community import cached_data, current_community
+from ..core.community import cached_data, community_key, current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
@@ -84,10 +84,6 @@ class Draft:
 def _actor() -> str:
     user = current_staff()
     return actor_label(user) if user else "系统"
-
-
-def community_key() -> str:
-    return current_community().key
 
 
 def read_draft(form) -> Draft:
