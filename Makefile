@@ -39,7 +39,7 @@ run: site db
 	@# The notification worker runs beside gunicorn; when either stops (Ctrl-C, a crash), both do.
 	@# Links in messages are built from the site's address only (PUBLIC_BASE_URL); locally, this one.
 	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" bash -c '$(VENV)/bin/flask --app forms_app notifications worker & worker=$$!; \
-		$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) \
+		$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --preload --bind 127.0.0.1:$(PORT) \
 			--access-logfile - --logger-class forms_app.core.access_log.PrivateLinksLogger \
 			forms_app.wsgi:app & server=$$!; \
 		trap "kill $$worker $$server 2>/dev/null" INT TERM; \
