@@ -8,6 +8,8 @@ change of who may do what is made here and nowhere else.
 
 from __future__ import annotations
 
+from .roles import CLEANER as C
+from .roles import CLEANING_LEAD as CL
 from .roles import ENGINEERING as E
 from .roles import ENGINEERING_LEAD as EL
 from .roles import FINANCE as F
@@ -63,6 +65,15 @@ TABLE: dict[str, frozenset[str]] = {
     # 保洁品质检查: the 客服主管 joins the 管理处's daily 巡视检查, led by the 经理.
     "cleaning.inspect": frozenset({S, M}),
     "cleaning.summary": frozenset({M}),
+    # 整改 → 复检 of a failed item. A 保洁 opens the inspections of the areas the organisation
+    # gives them (我的区域的检查) and records the 整改 of their failed items; the 保洁主管, who
+    # answers for every area, and whoever inspects see every area (cleaning.all_areas,
+    # checked inside: cleaning/areas.py). Whoever inspects, and the 保洁主管, re-check (复检),
+    # never the one who recorded the 整改 (cleaning/rectification.py).
+    "cleaning.view": frozenset({S, M, C}),
+    "cleaning.all_areas": frozenset({S, M, CL}),
+    "cleaning.rectify": frozenset({C}),
+    "cleaning.recheck": frozenset({S, M, CL}),
     # 通知: the desk follows what owners were told and sends a status link again on request.
     "notifications.view": frozenset({S, M}),
     "notifications.resend": frozenset({S, M}),

@@ -108,8 +108,8 @@ ROLE_TABS: dict[str, tuple[str, ...]] = {
         "renovation_staff.renovations",
         "fees_report.arrears",
     ),
-    "cleaner": ("training_staff.index",),
-    "cleaning_lead": ("training_staff.index",),
+    "cleaner": ("cleaning_staff.mine", "training_staff.index"),
+    "cleaning_lead": ("cleaning_staff.mine", "training_staff.index"),
     "finance": ("fees_ledger.index", "fees_bill.index", "training_staff.index"),
 }
 

@@ -2,6 +2,8 @@
 
 The checklist is built from ``data/cleaning_standards.yml``, the same file the handbook's
 cleaning standards page is rendered from, so the page and the inspection never disagree.
+A failed item then goes round 整改 → 复检 (rectification.py): the 保洁 of its area (areas.py)
+records the 整改, whoever inspects re-checks it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from datetime import date, timedelta
 
 from flask import Flask
 
+from ..accounts.permissions import allowed
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
-from ..accounts.roles import MANAGER
+from ..accounts.roles import CLEANER, CLEANING_LEAD, MANAGER
 
 
 def _home_figures(_user, day: date) -> dict:
@@ -24,8 +27,28 @@ def _home_figures(_user, day: date) -> dict:
     return {"cleaning": month_summary(first, after, checklist()), "month": first}
 
 
+def _loop_figures(user, _day: date) -> dict | None:
+    """The failed items waiting: a 保洁's (and the 保洁主管's) to put right, and for whoever
+    re-checks, those waiting for 复检; nothing for an inspector with none waiting."""
+    from .areas import scope_of
+    from .rectification import TO_RECHECK, waiting_counts
+
+    scope = scope_of(user)
+    counts = waiting_counts(scope)
+    rectifies = allowed(user.role, "cleaning.rectify")
+    if not rectifies and not counts[TO_RECHECK]:
+        return None
+    return {
+        "counts": counts,
+        "scope": scope,
+        "rectifies": rectifies,
+        "rechecks": allowed(user.role, "cleaning.recheck"),
+    }
+
+
 def init_app(app: Flask, url_prefix: str) -> None:
-    """Register the staff blueprint (cleaning has no owner side) and its home panel."""
+    """Register the staff blueprint (cleaning has no owner side) and its home panels."""
+    from . import rectification_views  # noqa: F401  (its views attach to the blueprint)
     from .staff_views import bp as staff_bp
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/cleaning")
@@ -33,8 +56,17 @@ def init_app(app: Flask, url_prefix: str) -> None:
         app,
         StaffSection(
             name="cleaning",
-            nav=(NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),),
+            nav=(
+                NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),
+                NavLink("我的区域的检查", "cleaning_staff.mine", "cleaning.rectify"),
+            ),
             home=(
+                HomePanel(
+                    "cleaning/staff/_home_loop.html",
+                    _loop_figures,
+                    "cleaning.view",
+                    today_for=frozenset({CLEANER, CLEANING_LEAD}),
+                ),
                 HomePanel(
                     "cleaning/staff/_home.html",
                     _home_figures,
@@ -42,6 +74,10 @@ def init_app(app: Flask, url_prefix: str) -> None:
                     today_for=frozenset({MANAGER}),
                 ),
             ),
-            audit_labels={"cleaning.inspect": "记录保洁品质检查"},
+            audit_labels={
+                "cleaning.inspect": "记录保洁品质检查",
+                "cleaning.rectify": "记录保洁整改",
+                "cleaning.recheck": "保洁整改复检",
+            },
         ),
     )

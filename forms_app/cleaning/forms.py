@@ -116,7 +116,8 @@ def _forged_fields(form: MultiDict, files: MultiDict, checklist: Checklist) -> b
     return False
 
 
-def _photos(uploads: list[FileStorage]) -> list[CheckedUpload]:
+def check_photos(uploads: list[FileStorage]) -> list[CheckedUpload]:
+    """The photos of one item (a failure, or its 整改): JPG or PNG, at most three."""
     if len(uploads) > MAX_PHOTOS_PER_ITEM:
         raise AttachmentError(f"每项照片最多 {MAX_PHOTOS_PER_ITEM} 张。")
     checked = []
@@ -157,7 +158,7 @@ def _item(
         errors[key] = UNREADABLE_MESSAGE
         return None
     try:
-        photos = _photos(uploads)
+        photos = check_photos(uploads)
     except AttachmentError as error:
         errors[key] = str(error)
         return None

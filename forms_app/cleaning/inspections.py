@@ -11,14 +11,31 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
+from ..core.clock import local_time
+from ..core.community import current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..files.uploads import StoredFiles
-from ..web.exports import DATE, INTEGER, PERCENT, YES_NO, Column
+from ..web.exports import DATE, DATETIME, INTEGER, PERCENT, YES_NO, Column
 from ..web.list_filters import ListFilters
 from .checklist import Checklist
 from .forms import CheckedInspection
-from .models import CleaningInspection, CleaningPhoto, CleaningResult
+from .models import (
+    FOLLOW_UP_LABELS,
+    RECTIFIED,
+    CleaningFollowUp,
+    CleaningFollowUpPhoto,
+    CleaningInspection,
+    CleaningPhoto,
+    CleaningResult,
+)
+from .rectification import (
+    LOOP_FILTERS,
+    TO_RECHECK,
+    TO_RECTIFY,
+    Loop,
+    loop_condition,
+)
 from .scoring import FAIL, PASS, Score, score
 
 
@@ -97,8 +114,9 @@ class _Row:
 
 
 def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> ListFilters:
-    """Filters from the query string: date range, area, inspector, has failures."""
-    names = ("date_from", "date_to", "area", "inspector", "failures")
+    """Filters from the query string: date range, area, inspector, has failures, the state of
+    the failed items' 整改 → 复检 loop."""
+    names = ("date_from", "date_to", "area", "inspector", "failures", "rectification")
     filters = ListFilters(values={n: (args.get(n) or "").strip() for n in names})
     model = CleaningInspection
     filters.date_range(model.inspected_on)
@@ -126,6 +144,11 @@ def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> List
         filters.conditions.append(model.failed_count == 0)
     elif failures:
         filters.errors["failures"] = "请选择列表中的选项。"
+    loop = filters.values["rectification"]
+    if loop in LOOP_FILTERS:
+        filters.conditions.append(loop_condition(loop))
+    elif loop:
+        filters.errors["rectification"] = "请选择列表中的整改状态。"
     return filters
 
 
@@ -153,8 +176,28 @@ def _place(inspection: CleaningInspection) -> str:
     return f"{inspection.building}号楼" if inspection.building else "公共区域"
 
 
+def _follow_ups(filters: ListFilters) -> dict[int, list[CleaningFollowUp]]:
+    """Every 整改/复检 step of the filtered inspections' failed items, by result, in order."""
+    query = (
+        select(CleaningFollowUp)
+        .join(CleaningResult, CleaningFollowUp.result_id == CleaningResult.id)
+        .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id)
+        .where(*filters.conditions, CleaningFollowUp.community == current_community().key)
+        .order_by(CleaningFollowUp.result_id, CleaningFollowUp.step)
+    )
+    steps: dict[int, list[CleaningFollowUp]] = {}
+    for row in db.session.scalars(query):
+        steps.setdefault(row.result_id, []).append(row)
+    return steps
+
+
+def _local(moment):
+    return local_time(moment).replace(tzinfo=None) if moment else None
+
+
 def inspection_rows(filters: ListFilters):
-    """One row per filtered inspection, oldest first: counts and the pass rate (a fraction)."""
+    """One row per filtered inspection, oldest first: counts, the pass rate (a fraction) and
+    how many failed items wait for 整改 and for 复检."""
     query = (
         select(CleaningInspection)
         .where(*filters.conditions)
@@ -162,8 +205,14 @@ def inspection_rows(filters: ListFilters):
         .order_by(CleaningInspection.inspected_on, CleaningInspection.id)
         .execution_options(yield_per=200)
     )
+    steps = _follow_ups(filters)
     for inspection in db.session.scalars(query):
         counted = inspection.score
+        states = [
+            Loop(r, inspection, steps.get(r.id, [])).state
+            for r in inspection.results
+            if r.result == FAIL
+        ]
         yield (
             inspection.reference,
             inspection.inspected_on,
@@ -176,12 +225,35 @@ def inspection_rows(filters: ListFilters):
             counted.not_applicable,
             counted.rate,
             counted.key_failures,
+            states.count(TO_RECTIFY),
+            states.count(TO_RECHECK),
         )
+
+
+def _loop_cells(loop: Loop | None) -> tuple:
+    """The item's 整改 → 复检 columns: state, deadline, the last 整改 and the last 复检."""
+    if loop is None:
+        return ("",) + (None,) + ("", "", None) + ("", "", "", None)
+    rectified = [s for s in loop.steps if s.kind == RECTIFIED]
+    rechecked = [s for s in loop.steps if s.kind != RECTIFIED]
+    last_fix = rectified[-1] if rectified else None
+    last_check = rechecked[-1] if rechecked else None
+    return (
+        loop.state_label,
+        _local(loop.due),
+        last_fix.note if last_fix else "",
+        last_fix.actor_name if last_fix else "",
+        _local(last_fix.created_at) if last_fix else None,
+        FOLLOW_UP_LABELS[last_check.kind] if last_check else "",
+        last_check.note if last_check else "",
+        last_check.actor_name if last_check else "",
+        _local(last_check.created_at) if last_check else None,
+    )
 
 
 def export_rows(filters: ListFilters):
     """One row per checked item of the filtered inspections, oldest first (area and item in
-    words, as inspected that day; no data ids)."""
+    words, as inspected that day; no data ids), with the 整改 → 复检 state of failed items."""
     query = (
         select(CleaningInspection, CleaningResult)
         .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
@@ -193,7 +265,9 @@ def export_rows(filters: ListFilters):
         .where(CleaningPhoto.result_id == CleaningResult.id)
         .scalar_subquery()
     )
+    steps = _follow_ups(filters)
     for inspection, result, photos in db.session.execute(query.add_columns(photo_counts)):
+        loop = Loop(result, inspection, steps.get(result.id, [])) if result.result == FAIL else None
         yield (
             inspection.reference,
             inspection.inspected_on,
@@ -206,6 +280,38 @@ def export_rows(filters: ListFilters):
             result.result_label,
             result.note,
             photos,
+            *_loop_cells(loop),
+        )
+
+
+def follow_up_rows(filters: ListFilters):
+    """Every 整改 and 复检 of the filtered inspections, in the order they happened."""
+    photo_counts = (
+        select(func.count(CleaningFollowUpPhoto.id))
+        .where(CleaningFollowUpPhoto.follow_up_id == CleaningFollowUp.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(CleaningInspection, CleaningResult, CleaningFollowUp, photo_counts)
+        .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
+        .join(CleaningFollowUp, CleaningFollowUp.result_id == CleaningResult.id)
+        .where(*filters.conditions, CleaningFollowUp.community == current_community().key)
+        .order_by(CleaningFollowUp.created_at, CleaningFollowUp.id)
+    )
+    for inspection, result, step, photos in db.session.execute(query):
+        yield (
+            inspection.reference,
+            inspection.inspected_on,
+            _place(inspection),
+            inspection.spot,
+            result.area_name,
+            result.item_text,
+            result.note,
+            step.label,
+            step.note,
+            photos,
+            step.actor_name,
+            _local(step.created_at),
         )
 
 
@@ -221,6 +327,8 @@ INSPECTION_COLUMNS = (
     Column("不适用项", INTEGER),
     Column("合格率", PERCENT),
     Column("重点区域不合格", INTEGER),
+    Column("待整改", INTEGER),
+    Column("待复检", INTEGER),
 )
 ITEM_COLUMNS = (
     Column("检查编号", width=11),
@@ -234,6 +342,29 @@ ITEM_COLUMNS = (
     Column("结果", width=8),
     Column("问题说明", width=30),
     Column("照片数", INTEGER),
+    Column("整改状态", width=8),
+    Column("整改时限", DATETIME),
+    Column("整改说明", width=30),
+    Column("整改人", width=20),
+    Column("整改时间", DATETIME),
+    Column("复检结果", width=10),
+    Column("复检说明", width=30),
+    Column("复检人", width=20),
+    Column("复检时间", DATETIME),
+)
+FOLLOW_UP_COLUMNS = (
+    Column("检查编号", width=11),
+    Column("检查日期", DATE),
+    Column("楼栋", width=10),
+    Column("具体位置", width=16),
+    Column("区域", width=12),
+    Column("检查项", width=48),
+    Column("问题说明", width=30),
+    Column("环节", width=10),
+    Column("说明", width=30),
+    Column("照片数", INTEGER),
+    Column("人员", width=20),
+    Column("时间", DATETIME),
 )
 EXPORT_HEADER = tuple(column.label for column in ITEM_COLUMNS)
 
@@ -251,6 +382,8 @@ def describe_filters(filters: ListFilters, checklist: Checklist, inspectors: dic
         parts.append(f"检查人：{names.get(values['inspector'], values['inspector'])}")
     if values["failures"]:
         parts.append("有不合格项" if values["failures"] == "yes" else "全部合格")
+    if values["rectification"] in LOOP_FILTERS:
+        parts.append(f"整改：{LOOP_FILTERS[values['rectification']]}")
     return "；".join(parts) or "全部检查"
 
 

@@ -125,3 +125,64 @@ class CleaningPhoto(StoredFileColumns, db.Model):
     )
 
     result: Mapped[CleaningResult] = relationship(back_populates="photos")
+
+
+# The 整改 → 复检 loop of a failed item: what happened, one row per step, never edited.
+RECTIFIED = "rectified"  # 整改: the 保洁 put it right
+PASSED = "passed"  # 复检合格: closed
+FAILED = "failed"  # 复检不合格: back to 整改
+FOLLOW_UP_LABELS = {RECTIFIED: "整改", PASSED: "复检合格", FAILED: "复检不合格"}
+
+
+class CleaningFollowUp(db.Model):
+    """One step of a failed item's 整改 → 复检 loop, appended to its history.
+
+    ``step`` counts the item's steps from 1; (community, result, step) is unique, so two people
+    acting on the same state at once cannot both be stored, and the form's nonce makes a second
+    POST of one form find the first row."""
+
+    __tablename__ = "cleaning_follow_up"
+    __table_args__ = (
+        UniqueConstraint("community", "result_id", "step", name="uq_cleaning_follow_up_step"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("cleaning_result.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # Kept as text so the history still reads correctly after an account is renamed.
+    actor_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    result: Mapped[CleaningResult] = relationship()
+    photos: Mapped[list[CleaningFollowUpPhoto]] = relationship(
+        back_populates="follow_up",
+        order_by="CleaningFollowUpPhoto.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def label(self) -> str:
+        return FOLLOW_UP_LABELS.get(self.kind, self.kind)
+
+
+class CleaningFollowUpPhoto(StoredFileColumns, db.Model):
+    """A photo of a 整改 (the item put right), stored like the inspection's photos."""
+
+    __tablename__ = "cleaning_follow_up_photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32))
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("cleaning_follow_up.id", ondelete="CASCADE"), index=True
+    )
+
+    follow_up: Mapped[CleaningFollowUp] = relationship(back_populates="photos")

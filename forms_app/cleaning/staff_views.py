@@ -1,5 +1,5 @@
-"""The inspection screens: new inspection (phone-first), list with filters, detail, photos,
-the monthly summary for 经理, exports."""
+"""The inspection screens: new inspection (phone-first), list with filters, detail (with each
+failed item's 整改 → 复检 loop), photos, the monthly summary for 经理, exports."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,17 +20,20 @@ from werkzeug.datastructures import MultiDict
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
+from ..accounts.permissions import allowed
 from ..core.clock import today, utcnow
-from ..core.community import current_community
+from ..core.community import cached_community, current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce, new_nonce
 from ..files.uploads import send_file_under
 from ..web.drafts import DUPLICATE, INVALID, draft_reply, is_draft_request, saved_reply
+from ..web.errors import render_error
 from ..web.exports import Table, table_csv_response, xlsx_tables_response
 from ..web.paging import paginate
 from ..web.template_filters import format_rate, local_minute
 from ..web.typed_input import select_number
-from . import inspections
+from . import inspections, rectification
+from .areas import Scope, load_settings, scope_of, settings
 from .checklist import checklist
 from .forms import (
     MAX_NOTE,
@@ -49,9 +53,11 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
 @bp.record_once
-def _check_standards(_state) -> None:
-    """Build the checklist at start-up: a broken standards file stops the app, naming the file."""
+def _check_standards(state) -> None:
+    """Build the checklist and read the community's cleaning settings at start-up: a broken
+    standards file or setting stops the app, naming the file."""
     checklist()
+    load_settings(cached_community(state.app.config["COMMUNITY_FILE"]))
 
 
 def _buildings() -> list[int]:
@@ -129,6 +135,21 @@ def _inspection(inspection_id: int) -> CleaningInspection:
     return inspection
 
 
+def out_of_scope(scope: Scope):
+    """The 403 for a 保洁 opening an inspection of someone else's area."""
+    mine = "、".join(scope.names) or "尚未设置（请联系保洁主管或经理在组织架构中设置）"
+    return render_error(403, f"这次检查不在您负责的区域，不能查看。您负责的区域：{mine}。")
+
+
+def visible_inspection(inspection_id: int) -> tuple[CleaningInspection, Scope]:
+    """The inspection and the user's scope; a 404 when missing, a 403 outside their areas."""
+    inspection = _inspection(inspection_id)
+    scope = scope_of(current_staff())
+    if not scope.everything and not rectification.in_scope(inspection, scope):
+        abort(make_response(out_of_scope(scope)))
+    return inspection, scope
+
+
 def _filters():
     inspectors = inspections.inspectors()
     return inspections.read_filters(request.args, checklist(), inspectors), inspectors
@@ -137,7 +158,7 @@ def _filters():
 @bp.get("/")
 @staff_required("cleaning.inspect")
 def index():
-    """Inspections, newest first, with filters: dates, area, inspector, failures."""
+    """Inspections, newest first, with filters: dates, area, inspector, failures, 整改."""
     filters, inspectors = _filters()
     page = paginate(inspections.filtered(filters), request.args.get("page"))
     return render_template(
@@ -146,25 +167,72 @@ def index():
         filters=filters,
         inspectors=inspectors,
         checklist=checklist(),
+        loop_filters=rectification.LOOP_FILTERS,
+        loop_counts=rectification.state_counts(i.id for i in page.items),
+        states=rectification.STATE_LABELS,
     )
+
+
+def detail_page(
+    inspection: CleaningInspection,
+    scope: Scope,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    page_error: str | None = None,
+):
+    """The inspection with each failed item's loop and the forms the user may send: 整改 on
+    an item of their area waiting for it, 复检 on one waiting for it (not their own 整改)."""
+    user = current_staff()
+    loops = rectification.loops_of(inspection)
+    rectifies = allowed(user.role, "cleaning.rectify")
+    rechecks = allowed(user.role, "cleaning.recheck")
+    may = {
+        result_id: {
+            "rectify": rectifies
+            and loop.state == rectification.TO_RECTIFY
+            and scope.covers(inspection.building, loop.result.area_id),
+            "recheck": rechecks
+            and loop.state == rectification.TO_RECHECK
+            and rectification.may_recheck(loop, user),
+            "own_work": rechecks
+            and loop.state == rectification.TO_RECHECK
+            and not rectification.may_recheck(loop, user),
+        }
+        for result_id, loop in loops.items()
+    }
+    return render_template(
+        "cleaning/staff/detail.html",
+        inspection=inspection,
+        FAIL=FAIL,
+        just_saved=request.args.get("saved") == "1",
+        loops=loops,
+        may=may,
+        errors=errors or {},
+        values=values or {},
+        page_error=page_error,
+        new_nonce=new_nonce,
+        states=rectification,
+        max_note=MAX_NOTE,
+        max_item_photos=MAX_PHOTOS_PER_ITEM,
+        rectify_hours=settings().rectify_hours,
+    ), status
 
 
 @bp.get("/<int:inspection_id>")
-@staff_required("cleaning.inspect")
+@staff_required("cleaning.view")
 def detail(inspection_id: int):
-    """One inspection: score, per-area scores, every item with its result and photos."""
-    return render_template(
-        "cleaning/staff/detail.html",
-        inspection=_inspection(inspection_id),
-        FAIL=FAIL,
-        just_saved=request.args.get("saved") == "1",
-    )
+    """One inspection: score, per-area scores, every item with its result and photos, and
+    each failed item's 整改 → 复检 loop."""
+    inspection, scope = visible_inspection(inspection_id)
+    return detail_page(inspection, scope)
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
-@staff_required("cleaning.inspect")
+@staff_required("cleaning.view")
 def photo(inspection_id: int, photo_id: int):
     """A photo of a failed item, checked against the inspection in the URL."""
+    visible_inspection(inspection_id)
     return send_file_under(CleaningPhoto, photo_id, inspection_id, lambda p: p.result.inspection_id)
 
 
@@ -236,4 +304,7 @@ def export(fmt: str):
     summary = Table(
         "检查记录", inspections.INSPECTION_COLUMNS, inspections.inspection_rows(filters), described
     )
-    return xlsx_tables_response(filename, [summary, items], local_minute(utcnow()))
+    steps = Table(
+        "整改与复检", inspections.FOLLOW_UP_COLUMNS, inspections.follow_up_rows(filters), described
+    )
+    return xlsx_tables_response(filename, [summary, items, steps], local_minute(utcnow()))

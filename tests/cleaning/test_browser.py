@@ -1,5 +1,6 @@
 """On a 360 px phone: from the handbook's cleaning standards to a recorded inspection of 大堂 and
-电梯轿厢 with one failure, through a refused first try that keeps what was entered."""
+电梯轿厢 with one failure, through a refused first try that keeps what was entered; then the
+保洁 of that building finds the failure on 我的区域的检查 and records its 整改."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import re
 import pytest
 
 from forms_app.accounts import roles
+from forms_app.accounts.models import StaffArea, StaffUser
 from forms_app.cleaning.checklist import checklist
+from forms_app.core.extensions import db
 from tests.support.staff import create_staff, login
 
 pytestmark = pytest.mark.browser
 
 USER = "cleaning-phone"
+CLEANER = "cleaner-phone"
 
 
 def fits(page) -> bool:
@@ -73,4 +77,28 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     assert failure.count() == 1
     assert "轿厢地面有水渍" in failure.inner_text()
     assert phone.locator("#area-elevator-car").evaluate("e => e.classList.contains('key-failure')")
+    assert fits(phone)
+
+    # The 保洁 of 1号楼 (the organisation gives them the building) puts it right.
+    create_staff(live_server, CLEANER, roles.CLEANER)
+    with live_server.app() as app, app.app_context():
+        user = db.session.query(StaffUser).filter_by(username=CLEANER).one()
+        user.areas = [StaffArea(community="shanshui", area="1号楼")]
+        db.session.commit()
+    phone.context.clear_cookies()
+    login(phone, CLEANER, base_url=live_server.url)
+    phone.wait_for_url(re.compile(r"/forms/staff/$"))
+    phone.locator("nav.tabbar").get_by_role("link", name="我的区域的检查").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/cleaning/mine$"))
+    assert "轿厢地面有水渍" in phone.locator("#open-items").inner_text()
+    assert fits(phone)
+    phone.locator("#open-items a").first.click()
+    phone.wait_for_url(re.compile(r"/forms/staff/cleaning/\d+#loop-\d+$"))
+    loop = phone.locator(".loop").first
+    assert loop.locator("input[type=file][data-shrink-photos]").count() == 1
+    loop.locator("textarea").fill("已拖干轿厢地面")
+    loop.get_by_role("button", name="提交整改").click()
+    phone.locator(".flash", has_text="整改已记录").wait_for()
+    assert phone.locator(".loop .loop-badge").first.inner_text() == "待复检"
+    assert "已拖干轿厢地面" in phone.locator(".loop-history").inner_text()
     assert fits(phone)

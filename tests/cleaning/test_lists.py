@@ -175,7 +175,7 @@ def test_xlsx_export_keeps_a_formula_as_text(as_role):
     response = manager.client.get("/forms/staff/cleaning/export.xlsx?area=lobby")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["检查记录", "检查明细"]
+    assert workbook.sheetnames == ["检查记录", "检查明细", "整改与复检"]
     sheet = workbook["检查明细"]
     assert sheet["A2"].value == "筛选条件：区域：大堂"
     values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]

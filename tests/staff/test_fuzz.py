@@ -49,6 +49,7 @@ PARAMS = (
     "area",
     "inspector",
     "failures",
+    "rectification",
 )
 # Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.
 ODD_VALUES = [
@@ -122,6 +123,7 @@ def get_urls(app) -> list[str]:
         "attachment_id": 1,
         "photo_id": 1,
         "inspection_id": 1,
+        "result_id": 1,
         "slug": survey.slug,
         "question_id": text_question.id,
         "fmt": "csv",
@@ -237,6 +239,9 @@ FIELDS = (
     "nonce",
     "result-x",
     "note-x",
+    "note",
+    "outcome",
+    "step",
     "username",
     "display_name",
     "role",
@@ -295,6 +300,8 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
         "digest": "1",
         "receipt_id": 1,
         "entry_id": 1,
+        "inspection_id": 1,
+        "result_id": 1,
     }
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
@@ -418,6 +425,9 @@ def test_every_id_route_is_bounded(app):
         "renovation_staff.patrol_photo",
         "cleaning_staff.detail",
         "cleaning_staff.photo",
+        "cleaning_staff.rectify",
+        "cleaning_staff.recheck",
+        "cleaning_staff.follow_up_photo",
         "move_in_staff.close",
     }
     for rule in rules:
