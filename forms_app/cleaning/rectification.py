@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.datastructures import MultiDict
@@ -80,8 +80,35 @@ def _due(opened_at: datetime) -> datetime | None:
     return opened_at + timedelta(hours=hours) if hours else None
 
 
+class _OpenItemFacts:
+    """What a failed item's state means to a person: its label, while 待整改 its deadline
+    (from ``opened_at``) and whether it has passed, and whose area it is in."""
+
+    result: CleaningResult
+    inspection: CleaningInspection
+    state: str
+    opened_at: datetime
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def due(self) -> datetime | None:
+        return _due(self.opened_at) if self.state == TO_RECTIFY else None
+
+    @property
+    def overdue(self) -> bool:
+        due = self.due
+        return due is not None and utcnow() > due
+
+    @property
+    def areas(self) -> str:
+        return area_words(self.inspection.building, self.result.area_id)
+
+
 @dataclass
-class Loop:
+class Loop(_OpenItemFacts):
     """One failed item's loop: its history, its state and, while 待整改, its deadline."""
 
     result: CleaningResult
@@ -101,10 +128,6 @@ class Loop:
         return state_after(self.last.kind if self.last else None)
 
     @property
-    def state_label(self) -> str:
-        return STATE_LABELS[self.state]
-
-    @property
     def rectifier_id(self) -> int | None:
         """Who recorded the 整改 now waiting for 复检 (they do not re-check it themselves)."""
         last = self.last
@@ -116,19 +139,6 @@ class Loop:
         if last is not None and last.kind == FAILED:
             return last.created_at
         return self.inspection.created_at
-
-    @property
-    def due(self) -> datetime | None:
-        return _due(self.opened_at) if self.state == TO_RECTIFY else None
-
-    @property
-    def overdue(self) -> bool:
-        due = self.due
-        return due is not None and utcnow() > due
-
-    @property
-    def areas(self) -> str:
-        return area_words(self.inspection.building, self.result.area_id)
 
 
 def loops_of(inspection: CleaningInspection) -> dict[int, Loop]:
@@ -208,23 +218,25 @@ def state_counts(inspection_ids) -> dict[int, Counter]:
     ids = list(inspection_ids)
     if not ids:
         return {}
-    latest, last, state = _state_columns()
+    latest, last, _state = _state_columns()
+    # Grouped by the last step's kind, not by the state's CASE: PostgreSQL does not match a
+    # GROUP BY expression with bound parameters to the same expression in the SELECT.
     query = (
-        select(CleaningResult.inspection_id, state, func.count())
+        select(CleaningResult.inspection_id, last.kind, func.count())
         .select_from(CleaningResult)
         .where(CleaningResult.result == FAIL, CleaningResult.inspection_id.in_(ids))
     )
     rows = db.session.execute(
-        _with_state(query, latest, last).group_by(CleaningResult.inspection_id, state)
+        _with_state(query, latest, last).group_by(CleaningResult.inspection_id, last.kind)
     ).all()
     counts: dict[int, Counter] = {}
-    for inspection_id, found, count in rows:
-        counts.setdefault(inspection_id, Counter())[found] = count
+    for inspection_id, kind, count in rows:
+        counts.setdefault(inspection_id, Counter())[state_after(kind)] += count
     return counts
 
 
 @dataclass
-class OpenItem:
+class OpenItem(_OpenItemFacts):
     """A failed item not closed yet, for the lists: where, what, its state and deadline."""
 
     result: CleaningResult
@@ -235,24 +247,8 @@ class OpenItem:
     last_note: str
 
     @property
-    def state_label(self) -> str:
-        return STATE_LABELS[self.state]
-
-    @property
-    def due(self) -> datetime | None:
-        if self.state != TO_RECTIFY:
-            return None
-        opened = self.last_at if self.last_kind == FAILED else self.inspection.created_at
-        return _due(opened)
-
-    @property
-    def overdue(self) -> bool:
-        due = self.due
-        return due is not None and utcnow() > due
-
-    @property
-    def areas(self) -> str:
-        return area_words(self.inspection.building, self.result.area_id)
+    def opened_at(self) -> datetime:
+        return self.last_at if self.last_kind == FAILED else self.inspection.created_at
 
 
 def open_items(scope: Scope, limit: int = MAX_OPEN_SHOWN) -> tuple[list[OpenItem], int]:
@@ -301,10 +297,29 @@ def in_scope(inspection: CleaningInspection, scope: Scope) -> bool:
 
 
 def waiting_counts(scope: Scope) -> Counter:
-    """How many open items of ``scope`` are 待整改 (and overdue) and 待复检: the home panel."""
-    items, _total = open_items(scope, limit=10_000)
-    counts = Counter(item.state for item in items)
-    counts["overdue"] = sum(item.overdue for item in items)
+    """How many failed items of ``scope`` are 待整改 (and of them ``overdue``) and 待复检: the
+    home panel's figures."""
+    latest, last, state = _state_columns()
+    opened = case((last.kind == FAILED, last.created_at), else_=CleaningInspection.created_at)
+    hours = settings().rectify_hours
+    late = opened < utcnow() - timedelta(hours=hours) if hours else false()
+    query = _with_state(
+        select(last.kind, func.count(), func.sum(case((late, 1), else_=0)))
+        .select_from(CleaningResult)
+        .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id),
+        latest,
+        last,
+    ).where(
+        CleaningResult.result == FAIL,
+        state.in_([TO_RECTIFY, TO_RECHECK]),
+        scope.result_condition(),
+    )
+    counts: Counter = Counter()
+    for kind, count, overdue in db.session.execute(query.group_by(last.kind)):
+        state_now = state_after(kind)
+        counts[state_now] += count
+        if state_now == TO_RECTIFY:
+            counts["overdue"] += overdue or 0
     return counts
 
 

@@ -7,6 +7,7 @@ from flask import abort, render_template, request, url_for
 
 from ..accounts.access import current_staff, staff_required
 from ..core.extensions import db
+from ..core.tokens import is_nonce
 from ..files.uploads import send_file_under
 from ..web.drafts import DUPLICATE, answers_drafts, saved_reply
 from ..web.errors import render_error
@@ -64,15 +65,20 @@ def _step(inspection_id: int, result_id: int, form_key: str, check, may_act):
     earlier = rectification.find_by_nonce(request.form.get("nonce", ""))
     if earlier is not None:
         return saved_reply("这条记录已经提交过，没有重复保存。", detail(earlier.id), DUPLICATE)
-    values = {form_key: request.form}
     try:
         checked = check()
         step_id, created = rectification.record_step(inspection, result, checked, current_staff())
     except LoopRefused as refused:
+        # What was typed stays in the form; a nonce the page did not render is replaced.
+        kept = request.form.copy()
+        if not is_nonce(kept.get("nonce")):
+            kept.pop("nonce", None)
         if refused.field is None:
-            return detail_page(inspection, scope, refused.status, page_error=refused.message)
+            return detail_page(
+                inspection, scope, refused.status, {}, {form_key: kept}, refused.message
+            )
         errors = {form_key: {refused.field: refused.message}}
-        return detail_page(inspection, scope, 400, errors, values)
+        return detail_page(inspection, scope, refused.status, errors, {form_key: kept})
     if not created:
         return saved_reply("这条记录已经提交过，没有重复保存。", detail(step_id), DUPLICATE)
     done = "整改已记录，等待复检。" if checked.kind == RECTIFIED else "复检结果已记录。"

@@ -12,7 +12,7 @@ from forms_app.accounts import roles
 from forms_app.accounts.models import StaffArea, StaffUser
 from forms_app.cleaning.checklist import checklist
 from forms_app.core.extensions import db
-from tests.support.staff import create_staff, login
+from tests.support.staff import create_staff, login, open_place
 
 pytestmark = pytest.mark.browser
 
@@ -88,7 +88,7 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     phone.context.clear_cookies()
     login(phone, CLEANER, base_url=live_server.url)
     phone.wait_for_url(re.compile(r"/forms/staff/$"))
-    phone.locator("nav.tabbar").get_by_role("link", name="我的区域的检查").click()
+    open_place(phone, "我的区域的检查")
     phone.wait_for_url(re.compile(r"/forms/staff/cleaning/mine$"))
     assert "轿厢地面有水渍" in phone.locator("#open-items").inner_text()
     assert fits(phone)
