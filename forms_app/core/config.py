@@ -71,6 +71,9 @@ def _notification_settings() -> dict:
     settings["STAFF_WEBHOOK_MSGTYPE"] = (
         os.environ.get("STAFF_WEBHOOK_MSGTYPE", "").strip() or "text"
     )
+    # Personal staff alerts (the assigned worker, the 主管 of an overdue job, whoever is on
+    # duty): "wecom", the group robot mentioning the person's mobile, or "sms" to the mobile.
+    settings["STAFF_ALERT_CHANNEL"] = os.environ.get("STAFF_ALERT_CHANNEL", "").strip() or "wecom"
     settings["SMS_REGION"] = settings["SMS_REGION"] or "ap-guangzhou"
     settings["SMS_ENDPOINT"] = settings["SMS_ENDPOINT"] or "https://sms.tencentcloudapi.com"
     settings.update(

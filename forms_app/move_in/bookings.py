@@ -234,7 +234,7 @@ def cancel_by_owner(token: str) -> MoveInBooking:
         if not owner_may_cancel(booking):
             raise BookingClosed()
         booking = close(booking.id, CANCELLED, "业主")
-        notify_cancelled(db.session(), booking)
+        notify_cancelled(db.session(), booking, by_owner=True)
         return booking
 
 
@@ -251,8 +251,8 @@ def move_by_owner(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     for attempt in range(ATTEMPTS):
         try:
             with write_transaction() as session:
-                booking = _move_once(token, move_date, slot_id)
-                notify_moved(session, booking)
+                booking, old_date, old_slot = _move_once(token, move_date, slot_id)
+                notify_moved(session, booking, old_date, old_slot)
                 return booking
         except IntegrityError:
             if attempt == ATTEMPTS - 1:
@@ -260,7 +260,8 @@ def move_by_owner(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     raise AssertionError("unreachable")
 
 
-def _move_once(token: str, move_date: date, slot_id: str) -> MoveInBooking:
+def _move_once(token: str, move_date: date, slot_id: str) -> tuple[MoveInBooking, date, str]:
+    """The booking moved (row locked), with the day and slot it had before."""
     found = find_by_token(token)
     if found is None:
         raise LookupError(token)
@@ -278,10 +279,11 @@ def _move_once(token: str, move_date: date, slot_id: str) -> MoveInBooking:
     blocking = active_booking_for(booking.building, booking.unit, booking.room, move_date)
     if blocking is not None and blocking.id != booking.id:
         raise RoomAlreadyBooked(blocking.reference)
+    old_date, old_slot = booking.move_date, booking.slot
     booking.seat = _free_seat(move_date, slot)
     booking.move_date = move_date
     booking.slot = slot_id
-    return booking
+    return booking, old_date, old_slot
 
 
 @dataclass(frozen=True)

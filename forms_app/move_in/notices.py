@@ -1,12 +1,16 @@
 """What owners and staff are told about move-in bookings, and the owner's list entry.
 
 Called inside the booking's write transaction, so each message is committed with its change.
+An owner's own 改约 or cancellation also reaches whoever is on duty now at the 客户服务中心
+(seed: owners book their move at the 客户中心), or its 主管 when nobody is (``staff_alerts``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..accounts import organisation
+from ..accounts.roles import SERVICE
 from ..core.extensions import db
 from ..households.records import (
     UNMATCHED_LIMIT,
@@ -16,6 +20,7 @@ from ..households.records import (
     with_unmatched,
 )
 from ..notifications.outbox import enqueue, path_for
+from ..notifications.staff_alerts import Recipients, alert_staff, on_duty_or_heads
 from .models import MoveInBooking
 from .slots import slot_label
 
@@ -56,8 +61,29 @@ def notify_booked(session, booking: MoveInBooking) -> None:
     )
 
 
-def notify_moved(session, booking: MoveInBooking) -> None:
-    """Moved to another day or slot (改约): the owner hears of the new time."""
+def on_duty(session) -> Recipients:
+    """Who hears of an owner's change now: the 客户服务中心's person on duty, else its 主管."""
+    found = organisation.organisation().department_of_role(SERVICE)
+    if not found:
+        return Recipients((), "未设客户服务部门")
+    return on_duty_or_heads(session, found[0].id)
+
+
+def _alert_desk(session, kind: str, booking: MoveInBooking, **values) -> None:
+    alert_staff(
+        session,
+        kind,
+        on_duty(session),
+        room=booking.room_label,
+        link_path=_staff_path(booking),
+        **_values(booking),
+        **values,
+    )
+
+
+def notify_moved(session, booking: MoveInBooking, old_date, old_slot: str) -> None:
+    """Moved by the owner to another day or slot (改约): the owner hears of the new time,
+    the desk on duty of the change."""
     enqueue(
         session,
         "move_in.changed",
@@ -65,10 +91,18 @@ def notify_moved(session, booking: MoveInBooking) -> None:
         link_path=_booking_path(booking),
         **_values(booking),
     )
+    _alert_desk(
+        session,
+        "move_in.owner_moved",
+        booking,
+        old_date=old_date.isoformat(),
+        old_slot=slot_label(old_slot),
+    )
 
 
-def notify_cancelled(session, booking: MoveInBooking) -> None:
-    """Cancelled by the owner or by the desk: the owner hears of it either way."""
+def notify_cancelled(session, booking: MoveInBooking, by_owner: bool = False) -> None:
+    """Cancelled by the owner or by the desk: the owner hears of it either way; an owner's
+    cancellation also goes to the desk on duty."""
     enqueue(
         session,
         "move_in.cancelled",
@@ -76,6 +110,8 @@ def notify_cancelled(session, booking: MoveInBooking) -> None:
         link_path=_booking_path(booking),
         **_values(booking),
     )
+    if by_owner:
+        _alert_desk(session, "move_in.owner_cancelled", booking)
 
 
 def resend_booking_link(session, booking: MoveInBooking, staff_name: str) -> None:

@@ -2,7 +2,8 @@
 the message texts, the channels (企业微信 robot, SMS, the log), the delivery worker and the
 back office's view of what was sent.
 
-Domains import this package (``enqueue``, ``register_scan``); it imports no domain.
+Domains import this package (``enqueue``, ``register_scan``, ``staff_alerts.alert_staff``);
+it imports no domain.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from ..core.commands import register_group
 def init_app(app: Flask, url_prefix: str) -> None:
     """The staff outbox pages, the home panel and ``flask notifications worker``."""
     from . import cli
+    from .staff_alerts import SETTING, check_alert_channel
+
+    try:
+        check_alert_channel(app.config.get(SETTING) or "wecom")
+    except ValueError as error:  # refused at start-up, not at the first dispatch
+        raise RuntimeError(str(error)) from None
     from .staff_views import bp as staff_bp
     from .staff_views import home_figures
 

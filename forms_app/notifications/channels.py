@@ -5,6 +5,11 @@ without ``STAFF_WEBHOOK_URL`` staff alerts are written to the log, without the S
 owners' messages are; no outside host is contacted unless configured. A channel either
 returns (the message was accepted) or raises ``DeliveryError`` with a Chinese reason the
 back office shows.
+
+A personal staff alert (``staff_alerts.py``) is a staff message with the person's mobile as
+its recipient: the robot sends it as text mentioning that mobile (``mentioned_mobile_list``;
+the robot's markdown cannot mention by mobile), or, with ``STAFF_ALERT_CHANNEL=sms``, it goes
+by SMS to the mobile (audience ``staff_sms``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .models import OWNER
+from .models import OWNER, STAFF, STAFF_SMS
 
 logger = logging.getLogger("forms_app.notifications")
 
@@ -53,7 +58,10 @@ class LogChannel:
     label = "日志"
 
     def send(self, message: Outgoing) -> str:
-        to = "员工群" if message.audience != OWNER else message.recipient
+        if message.audience in (OWNER, STAFF_SMS):
+            to = message.recipient
+        else:
+            to = f"员工群 @{message.recipient}" if message.recipient else "员工群"
         logger.info("通知 #%s [%s] 发给 %s：%s", message.id, message.kind, to, message.text)
         return "已写入服务器日志"
 
@@ -69,8 +77,17 @@ class WeComRobot:
         self.msgtype = msgtype
         self.timeout = timeout
 
+    def body(self, message: Outgoing) -> dict:
+        """The robot's JSON: a personal alert as text mentioning the person's mobile."""
+        if message.audience == STAFF and message.recipient:
+            return {
+                "msgtype": "text",
+                "text": {"content": message.text, "mentioned_mobile_list": [message.recipient]},
+            }
+        return {"msgtype": self.msgtype, self.msgtype: {"content": message.text}}
+
     def send(self, message: Outgoing) -> str:
-        body = {"msgtype": self.msgtype, self.msgtype: {"content": message.text}}
+        body = self.body(message)
         try:
             response = requests.post(
                 self.url,
@@ -174,7 +191,8 @@ def build_channels(settings: dict) -> dict:
             settings["webhook_url"], settings["webhook_msgtype"], timeout
         )
     if settings["sms"]:
-        channels["owner"] = TencentSms(settings["sms"], timeout)
+        # Owners' messages, and personal staff alerts with STAFF_ALERT_CHANNEL=sms.
+        channels[OWNER] = channels[STAFF_SMS] = TencentSms(settings["sms"], timeout)
     return channels
 
 
@@ -182,4 +200,5 @@ def describe(settings: dict) -> str:
     """One line for the worker's start-up log: which channel serves whom."""
     staff = "企业微信机器人" if settings["webhook_url"] else "日志"
     owner = "腾讯云短信" if settings["sms"] else "日志"
-    return f"员工通知 → {staff}；业主通知 → {owner}"
+    personal = "短信" if settings["staff_alert_channel"] == "sms" else f"{staff}（@本人手机号）"
+    return f"员工通知 → {staff}；员工个人通知 → {personal}；业主通知 → {owner}"

@@ -267,6 +267,54 @@ MESSAGES: dict[str, Message] = {
             "派工单{reference}给{assignee}：{where}，{due}前完成。{link}",
             ("reference", "assignee", "where", "due", "link"),
         ),
+        # Personal alerts to one member of staff (staff_alerts.alert_staff: the group robot
+        # mentioning the person's mobile, or SMS); {person} is 姓名（角色）.
+        Message(
+            "service.complaint_assigned",
+            STAFF,
+            "投诉转交部门",
+            "致{person}：投诉{reference}（{room}）已转交{department}，请于{due}前答复业主。{link}",
+            ("person", "reference", "room", "department", "due", "link"),
+        ),
+        Message(
+            "service.supervisor_job",
+            STAFF,
+            "回访不满意，主管上门",
+            "致{person}：{what}{reference}回访不满意（{where}），请亲自上门重新服务，{due}前完成。"
+            "业主意见：{comment}。{link}",
+            ("person", "what", "reference", "where", "due", "comment", "link"),
+        ),
+        Message(
+            "service.overdue",
+            STAFF,
+            "超时督办",
+            "超时督办，致{person}：{what}{reference}（{where}）应于{due}前{duty}，现已超时，"
+            "经办：{handler}。{link}",
+            ("person", "what", "reference", "where", "due", "duty", "handler", "link"),
+        ),
+        Message(
+            "renovation.patrol_escalated",
+            STAFF,
+            "巡查逾期督办",
+            "巡查逾期督办，致{person}：{reference} {room}的{patrol}应于{due_on}进行，至今未巡查。"
+            "{link}",
+            ("person", "reference", "room", "patrol", "due_on", "link"),
+        ),
+        Message(
+            "move_in.owner_moved",
+            STAFF,
+            "业主改约",
+            "致{person}：业主将搬家预约{reference}（{room}）从{old_date} {old_slot}改到"
+            "{date} {slot}。{link}",
+            ("person", "reference", "room", "old_date", "old_slot", "date", "slot", "link"),
+        ),
+        Message(
+            "move_in.owner_cancelled",
+            STAFF,
+            "业主取消预约",
+            "致{person}：业主取消了搬家预约{reference}（{room}，{date} {slot}）。{link}",
+            ("person", "reference", "room", "date", "slot", "link"),
+        ),
         Message(
             "fees.transfer_arrears",
             STAFF,

@@ -21,7 +21,8 @@ FAILED = "failed"  # every attempt failed: shown to staff
 STATE_LABELS = {PENDING: "等待发送", SENDING: "发送中", DELIVERED: "已送达", FAILED: "发送失败"}
 
 OWNER = "owner"  # to an owner's mobile (SMS)
-STAFF = "staff"  # to the staff group (企业微信 robot)
+STAFF = "staff"  # to the staff group (企业微信 robot), mentioning ``recipient`` when one is set
+STAFF_SMS = "staff_sms"  # to a member of staff's own mobile by SMS (STAFF_ALERT_CHANNEL=sms)
 
 # Outcomes of one attempt.
 SENT = "delivered"
@@ -42,8 +43,13 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     audience: Mapped[str] = mapped_column(String(10))
-    # The owner's mobile; empty for the staff group.
+    # The owner's mobile; for a personal staff alert the person's mobile (the robot mentions
+    # it, or the SMS goes to it); empty for the staff group.
     recipient: Mapped[str] = mapped_column(String(20), default="")
+    # A personal staff alert (staff_alerts.py): the account it is for and how people read it
+    # (王芳（工程）); with no account, why nobody could be named (客户服务中心无人值班，也未设主管).
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    addressee: Mapped[str] = mapped_column(String(120), default="", server_default="")
     # The record the message is about (a domain's name and row id) and its reference number.
     record_type: Mapped[str] = mapped_column(String(30), default="")
     record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -79,10 +85,27 @@ class Notification(db.Model):
 
     @property
     def recipient_label(self) -> str:
-        if self.audience == STAFF:
-            return "员工群"
-        mobile = self.recipient
-        return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else mobile
+        """Who it went to, as the back office shows it (mobiles masked)."""
+        if self.audience == STAFF_SMS:
+            return f"短信：{self.addressee} {_masked(self.recipient)}"
+        if self.audience != STAFF:
+            return _masked(self.recipient)
+        if self.recipient:
+            return f"员工群 @{self.addressee} {_masked(self.recipient)}"
+        if self.staff_id is not None:
+            return f"员工群（{self.addressee}未登记手机，未能@本人）"
+        if self.addressee:
+            return f"员工群（{self.addressee}）"
+        return "员工群"
+
+    @property
+    def unmentioned(self) -> bool:
+        """A personal alert that reached only the group: the person has no mobile on record."""
+        return self.audience == STAFF and self.staff_id is not None and not self.recipient
+
+
+def _masked(mobile: str) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) == 11 else mobile
 
 
 class DeliveryAttempt(db.Model):

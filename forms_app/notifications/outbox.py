@@ -39,19 +39,26 @@ def message_row(
     link_path: str = "",
     dedupe_key: str | None = None,
     requested_by: str = "",
+    audience: str | None = None,
+    staff_id: int | None = None,
+    addressee: str = "",
     **values,
 ) -> dict:
     """The outbox row of one message, its text rendered: the columns of a ``Notification``.
 
-    ``link_path`` becomes the message's absolute ``{link}``.
+    ``link_path`` becomes the message's absolute ``{link}``. ``audience`` overrides the kind's
+    (a personal staff alert sent by SMS); ``staff_id`` and ``addressee`` name the member of
+    staff a personal alert is for (``staff_alerts.alert_staff`` sets the three).
     """
     values = {"reference": reference, "link": public_url(link_path) if link_path else "", **values}
     message, text, params = render(kind, values)
     now = utcnow()
     return {
         "kind": kind,
-        "audience": message.audience,
+        "audience": audience or message.audience,
         "recipient": recipient,
+        "staff_id": staff_id,
+        "addressee": addressee,
         "record_type": record_type,
         "record_id": record_id,
         "reference": reference,

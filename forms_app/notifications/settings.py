@@ -54,6 +54,11 @@ def notification_settings(config) -> dict:
             "region": config["SMS_REGION"],
             "endpoint": _http_url("SMS_ENDPOINT", config["SMS_ENDPOINT"]),
         }
+    alert_channel = config.get("STAFF_ALERT_CHANNEL") or "wecom"
+    if alert_channel not in ("wecom", "sms"):
+        raise SettingsError("STAFF_ALERT_CHANNEL 只能是 wecom 或 sms")
+    if alert_channel == "sms" and sms is None:
+        raise SettingsError("STAFF_ALERT_CHANNEL=sms 需要完整的短信设置（SMS_SECRET_ID 等五项）")
     lease = float(config["NOTIFY_LEASE_SECONDS"]) or 3 * timeout + 10
     if lease <= timeout:
         raise SettingsError("NOTIFY_LEASE_SECONDS 须大于 NOTIFY_TIMEOUT_SECONDS")
@@ -67,5 +72,6 @@ def notification_settings(config) -> dict:
         "scan": float(config["NOTIFY_SCAN_SECONDS"]),
         "webhook_url": _http_url("STAFF_WEBHOOK_URL", webhook) if webhook else "",
         "webhook_msgtype": msgtype,
+        "staff_alert_channel": alert_channel,
         "sms": sms,
     }

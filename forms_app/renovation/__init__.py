@@ -15,6 +15,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
     from . import staff_patrols, staff_register, staff_views  # noqa: F401  (they attach to bp)
     from .notices import household_records, overdue_patrol_alerts
+    from .patrol_alerts import escalate_overdue_patrols
     from .staff_blueprint import bp as staff_bp
     from .staff_home import (
         acceptance_home_figures,
@@ -68,3 +69,4 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_household_records(app, "renovation", household_records)
     declare_events(app)
     register_scan(app, "renovation.patrol_overdue", overdue_patrol_alerts)
+    register_scan(app, "renovation.patrol_escalated", escalate_overdue_patrols)

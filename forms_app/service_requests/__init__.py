@@ -10,11 +10,13 @@ from ..accounts import roles
 from ..accounts.registry import HomePanel, NavLink, StaffSection, register_section
 from ..households.records import register_household_records
 from ..households.timeline import register_timeline_source
+from ..notifications.scans import register_scan
 
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
     from . import job_views, report_views, staff_views  # noqa: F401  (they attach to bp
+    from .escalation import overdue_alerts
     from .jobs import jobs_panel, register_panel
     from .notices import household_records
     from .staff_blueprint import bp as staff_bp
@@ -58,3 +60,4 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .visits import visit_timeline
 
     register_timeline_source(app, visit_timeline)
+    register_scan(app, "service_requests.overdue", overdue_alerts)

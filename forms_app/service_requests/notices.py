@@ -2,13 +2,17 @@
 in 我的办理.
 
 Called inside the write transaction of the change (filing in ``intake``, every step in
-``workflow.record_step``), so each message is committed with its change or not at all.
+``workflow.record_step``), so each message is committed with its change or not at all. The
+person a job goes to hears of it personally (``staff_alerts``): the worker of a 派工单, the
+主管 of the department a complaint is passed to, the supervisor who goes in person after
+回访不满意.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..accounts import organisation
 from ..core.clock import local_time
 from ..core.extensions import db
 from ..households.records import (
@@ -18,7 +22,9 @@ from ..households.records import (
     no_registry_room,
     with_unmatched,
 )
+from ..notifications.messages import short_reason
 from ..notifications.outbox import enqueue, path_for
+from ..notifications.staff_alerts import alert_staff, heads_of, person
 from . import states
 from .models import ServiceRequest
 
@@ -58,18 +64,48 @@ def notify_filed(session, item: ServiceRequest) -> None:
     )
 
 
+def department_id(name: str) -> str | None:
+    """The organisation's id of a department a complaint names (it stores the name)."""
+    return next(
+        (d.id for d in organisation.organisation().departments.values() if d.name == name), None
+    )
+
+
+def due_label(item: ServiceRequest) -> str:
+    return f"{local_time(item.due_at):%m-%d %H:%M}" if item.due_at else ""
+
+
+def work_path(item: ServiceRequest) -> str:
+    """Where the person doing the work opens it: a repair's 派工单, a complaint's page."""
+    if item.is_repair:
+        return path_for("service_requests_staff.job", request_id=item.id)
+    return path_for("service_requests_staff.detail", request_id=item.id)
+
+
 def notify_step(session, item: ServiceRequest, action: str) -> None:
-    """After a step: what the owner hears, and the 派工单 alert for the worker's group."""
-    due = f"{local_time(item.due_at):%m-%d %H:%M}" if item.due_at else ""
+    """After a step: what the owner hears, and the personal alert of whoever the work went to."""
+    due = due_label(item)
     if action == "dispatch":
         _to_owner(session, "service.dispatched", item, due=due)
-        enqueue(
+        alert_staff(
             session,
             "service.job",
+            person(session, item.assignee_id),
             assignee=item.assignee_name,
             where=item.where,
             due=due,
-            link_path=path_for("service_requests_staff.job", request_id=item.id),
+            link_path=work_path(item),
+            **_about(item),
+        )
+    elif action == "assign":
+        alert_staff(
+            session,
+            "service.complaint_assigned",
+            heads_of(session, department_id(item.department)),
+            room=item.room_label,
+            department=item.department,
+            due=due,
+            link_path=work_path(item),
             **_about(item),
         )
     elif action == "finish":
@@ -79,6 +115,17 @@ def notify_step(session, item: ServiceRequest, action: str) -> None:
         _to_owner(session, "service.answered", item, link_path=_status_path(item) + "#rate")
     elif item.state == states.REOPENED:
         _to_owner(session, "service.reopened", item)
+        if action == "follow_up":
+            alert_staff(
+                session,
+                "service.supervisor_job",
+                person(session, item.assignee_id),
+                where=item.where,
+                due=due,
+                comment=short_reason(item.owner_view),
+                link_path=work_path(item),
+                **_about(item),
+            )
     elif item.state == states.CLOSED:
         _to_owner(session, "service.closed", item)
 

@@ -11,7 +11,7 @@ where one was given before any call, else the first 回访 (``figures.compute``)
 
 Complaints: once answered, the owner rates the answer, and may reply to it once; a reply
 sends the complaint back to its department (已转部门), due again within the answer deadline,
-and alerts the department's 主管.
+and alerts the department's 主管 (personally: ``staff_alerts``).
 
 Every check runs before anything is written; a refused input raises ``WorkflowError`` with
 the field and a Chinese message and changes nothing.
@@ -26,7 +26,8 @@ from ..accounts.models import StaffUser, actor_label
 from ..core.clock import local_time, utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
-from ..notifications.outbox import enqueue, path_for
+from ..notifications.outbox import path_for
+from ..notifications.staff_alerts import Recipients, alert_staff
 from . import settings, states
 from .models import OwnerFeedback, ServiceRequest
 from .workflow import WorkflowError, _text, locked, record_step
@@ -170,9 +171,10 @@ def confirm_repair(request_id: int, values: dict) -> ServiceRequest:
             f"{note}。返修：由 {who} 亲自上门，重新提供服务。",
             now,
         )
-        enqueue(
+        alert_staff(
             session,
             "service.owner_reopened",
+            Recipients((lead,)) if lead else Recipients((), "工程部未设主管，也无人值班"),
             record_type="service_request",
             record_id=item.id,
             reference=item.reference,
@@ -245,9 +247,10 @@ def reply_complaint(request_id: int, values: dict) -> ServiceRequest:
             f"业主回复：{row.comment}。退回{name}重新处理。",
             now,
         )
-        enqueue(
+        alert_staff(
             session,
             "service.owner_replied",
+            Recipients((lead,)) if lead else Recipients((), f"{name}未设主管，也无人值班"),
             record_type="service_request",
             record_id=item.id,
             reference=item.reference,

@@ -26,6 +26,8 @@ from ..core.extensions import db
 from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
 from ..files.uploads import send_file_under
+from ..notifications.messages import MESSAGES
+from ..notifications.outbox import messages_for
 from ..web.errors import render_error
 from ..web.exports import csv_response, xlsx_response
 from ..web.list_filters import ListFilters
@@ -40,6 +42,7 @@ from . import (
 from .figures import overdue_condition
 from .forms import STAFF_FORMS
 from .models import ServiceFollowUp, ServicePhoto, ServiceRequest
+from .notices import RECORD_TYPE
 from .scope import refusal
 from .staff_blueprint import bp
 from .workflow import WorkflowError
@@ -173,6 +176,8 @@ def detail_page(item: ServiceRequest, status: int = 200, errors=None, values=Non
         action_labels=workflow.ACTION_LABELS,
         may_work=item.assignee_id == user.id or allowed(user.role, "service.close"),
         state_label=states.label,
+        sent=messages_for(db.session, RECORD_TYPE, item.id),
+        message_labels=MESSAGES,
     ), status
 
 

@@ -62,6 +62,7 @@ def test_every_step_of_a_repair_is_told_in_its_own_transaction(app, owner, staff
         "service.job",
         "service.finished",
         "service.reopened",
+        "service.supervisor_job",
         "service.finished",
         "service.closed",
     ]
@@ -80,7 +81,13 @@ def test_a_complaint_answer_and_the_managers_close_are_told(app, owner, staff, s
     desk.step(item.id, "answer", {"answer": "已处理"})
     manager.step(item.id, "close", {"reason": "业主电话确认不再需要回访"})
     kinds = [k for k, _, _ in outbox(app)]
-    assert kinds == ["service.received", "service.new", "service.answered", "service.closed"]
+    assert kinds == [
+        "service.received",
+        "service.new",
+        "service.complaint_assigned",
+        "service.answered",
+        "service.closed",
+    ]
     assert "您的投诉" in outbox(app)[0][2]
 
 
