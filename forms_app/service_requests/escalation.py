@@ -54,7 +54,7 @@ def escalate_to(session, item: ServiceRequest) -> Recipients:
             (d.id for d in organisation.organisation().department_of_role(holder.role)), None
         )
         return supervisors_of(session, holder, placed)
-    if not item.is_repair and item.department:
+    if not item.is_repair and item.state != states.NEW and item.department:
         return supervisors_of(session, None, department_id(item.department))
     return heads_of_role(session, roles.ENGINEERING if item.is_repair else roles.SERVICE)
 

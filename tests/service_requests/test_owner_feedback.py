@@ -139,7 +139,7 @@ def test_not_fixed_or_unhappy_reopens_to_the_engineering_lead(
     assert item.assignee_id == stored.user_id(EL)
     assert item.due_at is not None
     [alert] = outbox(app, "service.owner_reopened")
-    assert alert.audience == "staff"
+    assert alert.audience == "staff" and alert.staff_id == stored.user_id(EL)  # personally
     assert verdict in alert.text and "还在滴水" in alert.text and "工程主管" in alert.text
     assert alert.text.endswith(f"/forms/staff/service/{item.id}")
     assert len(outbox(app, "service.reopened")) == 1  # the owner is told too
