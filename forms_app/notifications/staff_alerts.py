@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..accounts import organisation
 from ..accounts.models import StaffUser, actor_label
@@ -96,6 +97,23 @@ def alert_staff(
         if found:
             added.append(found)
     return added
+
+
+def unsent(session, kind: str, record_type: str, keys: dict[str, int]) -> set[str]:
+    """Of ``keys`` (a scan's ``dedupe_key`` → the record's id), those no alert of ``kind``
+    was written for yet: a scan reads this first and takes the write lock only for new ones
+    (``alert_staff`` writes all copies of one key in one transaction)."""
+    if not keys:
+        return set()
+    sent = session.scalars(
+        select(Notification.dedupe_key).where(
+            Notification.kind == kind,
+            Notification.record_type == record_type,
+            Notification.record_id.in_(set(keys.values())),
+        )
+    )
+    done = {key.rsplit(":", 1)[0] for key in sent if key}
+    return set(keys) - done
 
 
 def person(session, account_id: int | None) -> Recipients:

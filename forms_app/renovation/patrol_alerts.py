@@ -16,8 +16,15 @@ from datetime import date
 from ..accounts import organisation
 from ..accounts.permissions import TABLE
 from ..core.database import write_transaction
+from ..core.extensions import db
 from ..notifications.outbox import path_for
-from ..notifications.staff_alerts import Recipients, alert_staff, departments_of, heads_of
+from ..notifications.staff_alerts import (
+    Recipients,
+    alert_staff,
+    departments_of,
+    heads_of,
+    unsent,
+)
 from .models import RECORD_TYPE
 from .patrols import patrols_due
 
@@ -43,12 +50,22 @@ def responsible_for(session, kind_id: str) -> Recipients:
     return Recipients((), f"{'、'.join(nobody) or '巡查部门'}及{fallback.nobody}")
 
 
+def _key(due) -> str:
+    return f"{KIND}:{due.application.id}:{due.kind['id']}:{due.due_on.isoformat()}"
+
+
 def escalate_overdue_patrols(day: date) -> int:
-    """Alert the 主管 once for every patrol overdue on ``day``; the alerts added."""
+    """Alert the 主管 once for every patrol overdue on ``day``; the alerts added.
+
+    Read first: the write lock is taken only when a patrol fell overdue unalerted."""
+    overdue = [due for due in patrols_due(day) if due.overdue_days > 0]
+    fresh = unsent(db.session, KIND, RECORD_TYPE, {_key(d): d.application.id for d in overdue})
+    if not fresh:
+        return 0
     added = 0
     with write_transaction() as session:
-        for due in patrols_due(day):
-            if due.overdue_days <= 0:
+        for due in overdue:
+            if _key(due) not in fresh:
                 continue
             application = due.application
             added += len(
@@ -56,7 +73,7 @@ def escalate_overdue_patrols(day: date) -> int:
                     session,
                     KIND,
                     responsible_for(session, due.kind["id"]),
-                    dedupe_key=f"{KIND}:{application.id}:{due.kind['id']}:{due.due_on.isoformat()}",
+                    dedupe_key=_key(due),
                     record_type=RECORD_TYPE,
                     record_id=application.id,
                     reference=application.reference,

@@ -21,8 +21,15 @@ from ..accounts import organisation, roles
 from ..accounts.models import StaffUser
 from ..core.clock import utcnow
 from ..core.database import write_transaction
+from ..core.extensions import db
 from ..notifications.outbox import path_for
-from ..notifications.staff_alerts import Recipients, alert_staff, heads_of_role, supervisors_of
+from ..notifications.staff_alerts import (
+    Recipients,
+    alert_staff,
+    heads_of_role,
+    supervisors_of,
+    unsent,
+)
 from . import states
 from .figures import overdue_condition
 from .models import ServiceRequest
@@ -59,21 +66,36 @@ def escalate_to(session, item: ServiceRequest) -> Recipients:
     return heads_of_role(session, roles.ENGINEERING if item.is_repair else roles.SERVICE)
 
 
+def _key(item: ServiceRequest) -> str:
+    return f"{KIND}:{item.id}:{item.due_at:%Y%m%d%H%M%S}"
+
+
 def overdue_alerts(_day: date) -> int:
-    """Alert the 主管 of every overdue request once per deadline; the alerts added."""
-    added = 0
+    """Alert the 主管 of every overdue request once per deadline; the alerts added.
+
+    Read first: the write lock is taken only when a deadline has passed unalerted."""
     now = utcnow()
+    overdue = db.session.scalars(select(ServiceRequest).where(overdue_condition(now))).all()
+    fresh = unsent(db.session, KIND, RECORD_TYPE, {_key(item): item.id for item in overdue})
+    if not fresh:
+        return 0
+    ids = [item.id for item in overdue]
+    added = 0
     with write_transaction() as session:
         items = session.scalars(
-            select(ServiceRequest).where(overdue_condition(now)).order_by(ServiceRequest.id)
+            select(ServiceRequest)
+            .where(overdue_condition(now), ServiceRequest.id.in_(ids))
+            .order_by(ServiceRequest.id)
         ).all()
         for item in items:
+            if _key(item) not in fresh:
+                continue  # alerted already, or its deadline changed meanwhile
             added += len(
                 alert_staff(
                     session,
                     KIND,
                     escalate_to(session, item),
-                    dedupe_key=f"{KIND}:{item.id}:{item.due_at:%Y%m%d%H%M%S}",
+                    dedupe_key=_key(item),
                     record_type=RECORD_TYPE,
                     record_id=item.id,
                     reference=item.reference,
