@@ -58,7 +58,7 @@ def init_app(app: Flask, url_prefix: str) -> None:
             name="cleaning",
             nav=(
                 NavLink("保洁检查", "cleaning_staff.index", "cleaning.inspect"),
-                NavLink("我的区域的检查", "cleaning_staff.mine", "cleaning.rectify"),
+                NavLink("我的区域", "cleaning_staff.mine", "cleaning.rectify"),
             ),
             home=(
                 HomePanel(

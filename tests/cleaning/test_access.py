@@ -74,4 +74,4 @@ def test_the_back_office_menu_links_the_inspections_for_inspecting_roles(
 ):
     page = as_role(role).get("/forms/staff/").get_data(as_text=True)
     assert ('href="/forms/staff/cleaning/"' in page) == shown
-    assert (">我的区域的检查</a>" in page) == own_list
+    assert (">我的区域</a>" in page) == own_list

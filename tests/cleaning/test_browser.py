@@ -88,7 +88,7 @@ def test_an_inspector_records_lobby_and_lift_car_on_a_phone(live_server, phone):
     phone.context.clear_cookies()
     login(phone, CLEANER, base_url=live_server.url)
     phone.wait_for_url(re.compile(r"/forms/staff/$"))
-    open_place(phone, "我的区域的检查")
+    open_place(phone, "我的区域")
     phone.wait_for_url(re.compile(r"/forms/staff/cleaning/mine$"))
     assert "轿厢地面有水渍" in phone.locator("#open-items").inner_text()
     assert fits(phone)
