@@ -39,6 +39,7 @@ from .core.fee_standards import (
 from .core.private_files import private_dir
 from .core.public_urls import check_public_base_url, trusted_hosts
 from .core.shared_secret import load_shared_key
+from .core.url_rules import LazyBuildRule
 from .files import commands as file_commands
 from .files.uploads import upload_limits
 from .web import errors, template_filters
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_url_path=f"{URL_PREFIX}/static",
     )
     app.request_class = FormRequest
+    app.url_rule_class = LazyBuildRule
     private_dir(app.instance_path)
     app.config.from_mapping(build_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
