@@ -148,6 +148,10 @@ class DutyShift(db.Model):
     user = relationship("StaffUser")
 
 
-def actor_label(actor) -> str:
-    """How a staff member is named in records others read: 姓名（角色）."""
-    return f"{actor.name}（{actor.role_label}）"
+def actor_label(actor, open_jobs: int | None = None) -> str:
+    """How a staff member is named wherever people read or pick them, never by login name
+    alone: 姓名（角色）; where work is handed out, with what they hold now:
+    姓名（角色，在办 n 单）. Templates use it as the ``person_label`` filter."""
+    if open_jobs is None:
+        return f"{actor.name}（{actor.role_label}）"
+    return f"{actor.name}（{actor.role_label}，在办 {open_jobs} 单）"

@@ -15,7 +15,7 @@ from .access import SESSION_KEY, current_staff, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
 from .cli import normalize_username
-from .models import AuditLog, LoginAttempt, StaffUser
+from .models import AuditLog, LoginAttempt, StaffUser, actor_label
 from .passwords import verify_password
 from .permissions import allowed
 from .registry import audit_labels, home_panels, nav_links, tab_links
@@ -35,6 +35,12 @@ def _staff_context():
         "staff_tabs": tab_links,
         "staff_may": _may,
     }
+
+
+@bp.app_template_filter("person_label")
+def _person_label(user, open_jobs: int | None = None) -> str:
+    """{{ worker | person_label }} → 王芳（客服）; {{ worker | person_label(2) }} adds 在办 2 单."""
+    return actor_label(user, open_jobs)
 
 
 def _may(permission: str) -> bool:
@@ -182,4 +188,17 @@ def audit_log():
     if action in labels:
         query = query.where(AuditLog.action == action)
     page = paginate(query, request.args.get("page"))
-    return render_template("accounts/audit.html", page=page, action=action, action_labels=labels)
+    # Who did it, as people know them (姓名（角色）) from their account; the entry's own text
+    # stays for accounts since removed and for attempts that named no account.
+    ids = {entry.actor_id for entry in page.items if entry.actor_id}
+    people = (
+        {
+            user.id: user
+            for user in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    return render_template(
+        "accounts/audit.html", page=page, action=action, action_labels=labels, people=people
+    )

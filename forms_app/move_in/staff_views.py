@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
+from ..accounts.models import actor_label
 from ..accounts.permissions import allowed
 from ..core.clock import local_time, today, utcnow
 from ..core.database import write_transaction
@@ -113,7 +114,7 @@ def resend_link(booking_id: int):
         booking = db.session.get(MoveInBooking, booking_id, with_for_update=True)
         if booking is None:
             abort(404)
-        resend_booking_link(session, booking, user.username)
+        resend_booking_link(session, booking, actor_label(user))
         record_audit(
             "notifications.resend",
             target=booking.reference,
@@ -146,7 +147,7 @@ def close(booking_id: int, action: str):
         with write_transaction():
             # close() locks the row until the commit: a second click waits, then finds the
             # booking closed (PostgreSQL; SQLite's write lock already makes it wait).
-            booking = bookings.close(booking_id, state, user.username, user.id)
+            booking = bookings.close(booking_id, state, actor_label(user), user.id)
             if state == CANCELLED:
                 notify_cancelled(db.session(), booking)
             record_audit(

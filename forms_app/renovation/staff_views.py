@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
+from ..accounts.models import actor_label
 from ..accounts.permissions import allowed
 from ..core.clock import today
 from ..core.database import write_transaction
@@ -227,7 +228,7 @@ def resend_link(application_id: int):
     user = current_staff()
     with write_transaction() as session:
         application = application_or_404(application_id, lock=True)
-        resend_status_link(session, application, user.username)
+        resend_status_link(session, application, actor_label(user))
         record_audit(
             "notifications.resend",
             target=application.reference,

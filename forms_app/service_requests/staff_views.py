@@ -246,6 +246,8 @@ def call_owner(request_id: int):
         if item.is_repair and not allowed(user.role, "service.register")
         else url_for(".detail", request_id=item.id)
     )
+    if item.state == states.AWAITING_VISIT and back.endswith(f"/{item.id}"):
+        back += "#step-follow_up"  # the call was the 回访: back to the form that records it
     return render_template("service_requests/staff/call.html", item=item, back=back)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
+from ..accounts.models import actor_label
 from ..core.clock import utcnow
 from ..core.community import current_community
 from ..core.database import write_transaction
@@ -199,7 +200,7 @@ def _create_invitations(survey, building: int | None, registered_only: bool, sen
                 building=number,
                 unit=unit,
                 room=room,
-                created_by=current_staff().username,
+                created_by=actor_label(current_staff()),
             )
             session.add(invitation)
             created += 1

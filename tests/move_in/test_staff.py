@@ -196,8 +196,8 @@ def test_service_marks_done_and_cancelled_with_who_and_when(app, as_role, booked
     assert "已是「已取消」，不能再更改" in service.get(DAY).get_data(as_text=True)
 
     first, second, third = stored.bookings()
-    assert (first.state, first.closed_by) == ("completed", "service") and first.closed_at
-    assert (second.state, second.closed_by) == ("cancelled", "manager")
+    assert (first.state, first.closed_by) == ("completed", "service（客服）") and first.closed_at
+    assert (second.state, second.closed_by) == ("cancelled", "manager（经理）")
     assert third.state == "booked" and third.closed_at is None
     with app.app_context():
         audit = db.session.scalars(

@@ -27,11 +27,11 @@ def test_the_renovation_detail_shows_messages_and_resends_the_status_link(app, c
     assert response.status_code == 303
     [again] = outbox(app, kind="status_link")
     [received] = outbox(app, kind="renovation.received")
-    assert again.recipient == "13800138000" and again.requested_by == roles.SERVICE
+    assert again.recipient == "13800138000" and again.requested_by == "service（客服）"
     assert again.reference == received.reference
     assert received.text.split("进度：")[1] in again.text  # the same private link
     page = desk.get(f"/forms/staff/renovations/{number}").get_data(as_text=True)
-    assert f"{roles.SERVICE} 重发" in page
+    assert "service（客服） 重发" in page
     audit = as_role(roles.MANAGER).get("/forms/staff/audit").get_data(as_text=True)
     assert "重新发送进度链接" in audit and received.reference in audit
 
