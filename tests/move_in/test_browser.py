@@ -139,6 +139,7 @@ def test_gate_staff_read_the_day_on_a_phone_and_print_it(server, phone):
     )
     login(phone, "guard", PASSWORD, base_url=server.url)
     open_place(phone, "搬家预约")
+    phone.locator("#filters-toggle").click()  # the day picker waits behind 选择日期 on a phone
     phone.fill("#date", MOVE_DAY.isoformat())
     phone.get_by_role("button", name="查看").click()
     phone.wait_for_url(re.compile(r"date=" + MOVE_DAY.isoformat()))

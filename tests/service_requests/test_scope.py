@@ -115,6 +115,25 @@ def test_the_mobile_is_masked_until_a_tap_reveals_it_and_the_reveal_is_audited(s
     assert len(stored.audit("service.call_owner")) == 2
 
 
+def test_the_follow_up_starts_with_the_call_and_comes_back_to_its_form(staff, stored):
+    desk, worker = staff(S), staff(E)
+    request_id = dispatched(desk, stored, "engineering")
+    assert worker.step(request_id, "arrive").status_code == 303
+    finished = worker.step(
+        request_id, "finish", {"result": "更换阀芯。", "receipt": "absent", "materials": ""}
+    )
+    assert finished.status_code == 303
+    page = desk.client.get(f"{STAFF}/{request_id}").get_data(as_text=True)
+    call = page.split('id="follow-up-call"')[1].split('id="step-follow_up"')[0]
+    assert MASKED in call and MOBILE not in page
+    assert f'action="/forms/staff/service/{request_id}/call"' in call and "拨打业主电话" in call
+    response = desk.post(f"{STAFF}/{request_id}/call")
+    page = response.get_data(as_text=True)
+    assert f'href="tel:{MOBILE}"' in page
+    assert f'href="/forms/staff/service/{request_id}#step-follow_up"' in page
+    assert [e.actor_name for e in stored.audit("service.call_owner")] == ["service"]
+
+
 def test_the_export_keeps_whole_mobiles_for_the_desk_and_is_audited(staff, stored):
     desk = staff(S)
     dispatched(desk, stored, "engineering")

@@ -147,7 +147,12 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
         permit = f"/forms/renovation/status/{application.status_token}/permit"
     page = app.test_client().get(permit).get_data(as_text=True)
     assert "张经理（经理）" in page
-    assert "修改账号" in manager.get("/forms/staff/audit").get_data(as_text=True)
+    # The audit log names who did it the same way (the login only beside it), and pickers
+    # of people add what they hold where work is handed out.
+    audit = manager.get("/forms/staff/audit").get_data(as_text=True)
+    assert "修改账号" in audit and "张经理（经理）<br><span class=\"muted\">登录名 manager" in audit
+    with app.app_context():
+        assert actor_label(db.session.get(StaffUser, engineer.id), 2) == "李工（工程，在办 2 单）"
 
 
 def test_disabling_ends_the_sessions_and_enabling_lets_back_in(app, as_role):
