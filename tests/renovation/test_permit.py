@@ -208,7 +208,7 @@ def test_internal_notes_never_reach_the_owner(app, owner, as_role):
     permit = owner.client.get(status_url + "/permit").get_data(as_text=True)
     assert "态度不好" not in permit
     staff_page = service.get(STAFF_DETAIL.format(application_id)).get_data(as_text=True)
-    assert '<td class="internal-note">业主电话里态度不好，注意沟通</td>' in staff_page
+    assert 'class="internal-note card-wide">业主电话里态度不好，注意沟通</td>' in staff_page
     # The permit names who approved it the way records name staff.
     assert re.search(r'id="permit-approved">[^<]*，service（客服）<', permit)
 
