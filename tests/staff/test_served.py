@@ -167,7 +167,7 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     page.fill("#q", reference)
     page.click("button:has-text('查询')")
     expect(page.locator("body")).to_contain_text("138****8000")  # after the search's navigation
-    page.click(f"text={reference}")
+    page.get_by_role("link", name=reference, exact=True).click()  # not the 筛选 button naming it
     assert page.locator("#owner-mobile").inner_text() == "138****8000"
     assert page.locator("#step-accept").count() == 0  # not the service desk's step
     take(page, "approve", "资料齐全，准予装修")
