@@ -150,7 +150,7 @@ def test_renaming_changes_what_people_read_on_records(app, as_role):
     # The audit log names who did it the same way (the login only beside it), and pickers
     # of people add what they hold where work is handed out.
     audit = manager.get("/forms/staff/audit").get_data(as_text=True)
-    assert "修改账号" in audit and "张经理（经理）<br><span class=\"muted\">登录名 manager" in audit
+    assert "修改账号" in audit and '张经理（经理）<br><span class="muted">登录名 manager' in audit
     with app.app_context():
         assert actor_label(db.session.get(StaffUser, engineer.id), 2) == "李工（工程，在办 2 单）"
 
