@@ -212,6 +212,7 @@ def staff_pages(ids) -> list[str]:
         "/forms/staff/cleaning/new",
         f"/forms/staff/cleaning/{ids['inspection']}",
         "/forms/staff/cleaning/summary",
+        "/forms/staff/cleaning/mine",
         "/forms/staff/audit",
         "/forms/staff/notifications/",
         "/forms/staff/organisation/",
