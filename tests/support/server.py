@@ -129,6 +129,11 @@ class LiveServer:
                 "warning",
                 "--no-control-socket",
                 "--preload",
+                # On a machine starved by other work a worker can miss gunicorn's 30 s heartbeat
+                # and be killed mid-request (the client sees "connection reset"); no test is
+                # about that timeout.
+                "--timeout",
+                "120",
                 *(
                     ["--worker-class", "gthread", "--threads", str(self.threads)]
                     if self.threads
