@@ -15,7 +15,8 @@ from ..notifications.scans import register_scan
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
-    from . import job_views, report_views, staff_views  # noqa: F401  (they attach to bp
+    # The view modules attach their routes to the staff blueprint.
+    from . import export_views, job_views, report_views, staff_views  # noqa: F401
     from .escalation import overdue_alerts
     from .jobs import jobs_panel, register_panel
     from .notices import household_records

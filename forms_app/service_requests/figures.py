@@ -98,6 +98,14 @@ class Figure:
     numerator: int | None = None
     denominator: int | None = None
     unit: str = ""  # "rate", "count" or "hours"
+    median: float | None = None  # hours: the median beside the average
+    sample: int | None = None  # hours: how many requests the average is over
+
+    @property
+    def sample_size(self) -> int | None:
+        """How many the figure is computed over: a rate's denominator, an average's count;
+        None for a count."""
+        return self.denominator if self.unit == "rate" else self.sample
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -226,11 +234,11 @@ def compute(period: Period) -> list[Figure]:
         figures.append(
             Figure(
                 f"{name}平均办结时长",
-                f"本期办结的{name}从登记到办结的平均小时数（中位数 {median(hours):.1f} 小时）。"
-                if hours
-                else f"本期办结的{name}从登记到办结的平均小时数。",
+                f"本期办结的{name}从登记到办结的平均小时数，并给出中位数。",
                 sum(hours) / len(hours) if hours else None,
                 unit="hours",
+                median=median(hours) if hours else None,
+                sample=len(hours),
             )
         )
     return figures

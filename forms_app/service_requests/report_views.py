@@ -1,15 +1,14 @@
-"""Figures for 客服 and 经理 (per week and per month, each with its definition), their export,
-and the household visits (走访记录) with the seed's quotas shown as progress."""
+"""Figures for 客服 and 经理 (per week and per month, each with its definition) and the
+household visits (走访记录) with the seed's quotas shown as progress; their exports are in
+``export_views``."""
 
 from __future__ import annotations
 
 from flask import (
-    abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -18,16 +17,12 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..core.clock import today
 from ..core.community import current_community
-from ..core.extensions import db
 from ..core.tokens import is_nonce, new_nonce
 from ..households.fields import room_choices, room_directory
-from ..web.exports import csv_response, xlsx_response
 from ..web.paging import paginate
 from ..web.template_filters import format_rate
 from . import settings, states
 from .figures import (
-    MONTH,
-    WEEK,
     compute,
     month_of,
     overdue_counts,
@@ -39,9 +34,6 @@ from .models import HouseholdVisit
 from .staff_blueprint import bp
 from .visits import VisitError, check_visit, store_visit
 
-# How many periods the export lists, newest last.
-EXPORT_PERIODS = 12
-
 
 def shown(figure) -> str:
     """A figure as people read it: 92.5%, 14, 3.5 小时, or — when there is nothing to count."""
@@ -50,7 +42,7 @@ def shown(figure) -> str:
     if figure.value is None:
         return "—"
     if figure.unit == "hours":
-        return f"{figure.value:.1f} 小时"
+        return f"{figure.value:.1f} 小时（中位数 {figure.median:.1f} 小时）"
     return str(figure.value)
 
 
@@ -73,47 +65,6 @@ def figures():
         target=current_community()["satisfaction"]["target_rate"],
         kinds=states.KIND_LABELS,
     )
-
-
-EXPORT_HEADER = ("统计周期", "指标", "数值", "分子", "分母", "定义")
-
-
-def _figure_rows(kind: str):
-    last = week_of(today()) if kind == WEEK else month_of(today())
-    for steps in range(EXPORT_PERIODS - 1, -1, -1):
-        period = last.shifted(-steps)
-        for figure in compute(period):
-            value = figure.value
-            if figure.unit == "rate" and value is not None:
-                value = round(value * 100, 1)
-            elif figure.unit == "hours" and value is not None:
-                value = round(value, 1)
-            name = figure.name + (
-                "（%）" if figure.unit == "rate" else "（小时）" if figure.unit == "hours" else ""
-            )
-            yield (
-                period.label,
-                name,
-                "" if value is None else value,
-                "" if figure.numerator is None else figure.numerator,
-                "" if figure.denominator is None else figure.denominator,
-                figure.definition,
-            )
-
-
-@bp.get("/figures/export.<fmt>")
-@staff_required("service.export")
-def export_figures(fmt: str):
-    """The last twelve weeks' (``by=week``) or months' (``by=month``) figures as .xlsx or CSV."""
-    kind = request.args.get("by", WEEK)
-    if fmt not in ("xlsx", "csv") or kind not in (WEEK, MONTH):
-        abort(404)
-    record_audit("export", target="客服统计", detail=f"{fmt}；{kind}")
-    label = "周" if kind == WEEK else "月"
-    filename = f"客服统计-按{label}-{today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return csv_response(filename, EXPORT_HEADER, stream_with_context(_figure_rows(kind)))
-    return xlsx_response(filename, f"客服统计（按{label}）", EXPORT_HEADER, _figure_rows(kind))
 
 
 def _visits_page(values: dict, errors: dict | None = None, status: int = 200):
@@ -164,47 +115,3 @@ def record_visit():
     else:
         flash("这条走访记录已经保存过，没有重复保存。", "success")
     return redirect(url_for(".visits"), code=303)
-
-
-VISIT_HEADER = (
-    "走访日期",
-    "类型",
-    "房屋",
-    "受访人",
-    "业主意见和建议",
-    "跟进事项",
-    "业主签字",
-    "走访人",
-)
-
-
-def _visit_rows():
-    query = (
-        select(HouseholdVisit)
-        .order_by(HouseholdVisit.visited_on, HouseholdVisit.id)
-        .execution_options(yield_per=500)
-    )
-    for visit in db.session.scalars(query):
-        yield (
-            visit.visited_on,
-            visit.kind_label,
-            visit.room_label,
-            visit.person,
-            visit.opinion,
-            visit.follow_up,
-            visit.owner_signed,
-            visit.visitor_name,
-        )
-
-
-@bp.get("/visits/export.<fmt>")
-@staff_required("service.export")
-def export_visits(fmt: str):
-    """Every visit as .xlsx or CSV, for the monthly report to the 管理处负责人."""
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
-    record_audit("export", target="走访记录", detail=fmt)
-    filename = f"走访记录-{today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return csv_response(filename, VISIT_HEADER, stream_with_context(_visit_rows()))
-    return xlsx_response(filename, "走访记录", VISIT_HEADER, _visit_rows())

@@ -1,5 +1,6 @@
 """The register of repairs and complaints (报修维修记录本, 客户投诉记录本): list, phone and
-walk-in intake, detail with the steps this role may take, photos, export."""
+walk-in intake, detail with the steps this role may take, photos (its export is in
+``export_views``)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..core.clock import local_time, today, utcnow
+from ..core.clock import utcnow
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.security_headers import no_store
@@ -29,7 +29,6 @@ from ..files.uploads import send_file_under
 from ..notifications.messages import MESSAGES
 from ..notifications.outbox import messages_for
 from ..web.errors import render_error
-from ..web.exports import csv_response, xlsx_response
 from ..web.list_filters import ListFilters
 from ..web.paging import paginate
 from ..web.typed_input import clean_line
@@ -41,7 +40,7 @@ from . import (
 )
 from .figures import overdue_condition
 from .forms import STAFF_FORMS
-from .models import ServiceFollowUp, ServicePhoto, ServiceRequest
+from .models import ServicePhoto, ServiceRequest
 from .notices import RECORD_TYPE
 from .scope import refusal
 from .staff_blueprint import bp
@@ -319,113 +318,3 @@ def photo(request_id: int, photo_id: int):
     """A photo, only under its own request, always as a download."""
     _item(request_id)
     return send_file_under(ServicePhoto, photo_id, request_id, lambda p: p.request_id)
-
-
-EXPORT_HEADER = (
-    "编号",
-    "类别",
-    "来源",
-    "登记时间",
-    "登记人",
-    "房屋",
-    "联系人",
-    "手机",
-    "位置",
-    "内容",
-    "方便上门时间",
-    "涉及部门",
-    "希望处理",
-    "状态",
-    "紧急程度",
-    "处理人",
-    "派工时间",
-    "应完成时间",
-    "到场时间",
-    "完工时间",
-    "维修结果",
-    "所用材料",
-    "回执",
-    "答复",
-    "回访次数",
-    "业主意见",
-    "返修次数",
-    "办结时间",
-    "办结理由",
-    "是否超时",
-)
-
-
-def _rows(filters: ListFilters):
-    names = {u.id: u.name for u in settings.urgencies().values()}
-    now = utcnow()
-    calls = (
-        select(ServiceFollowUp.request_id, func.count().label("calls"))
-        .group_by(ServiceFollowUp.request_id)
-        .subquery()
-    )
-    query = (
-        select(ServiceRequest, calls.c.calls)
-        .outerjoin(calls, calls.c.request_id == ServiceRequest.id)
-        .where(*filters.conditions)
-        .order_by(ServiceRequest.id)
-        .execution_options(yield_per=500)
-    )
-
-    def when(moment):
-        return moment and local_time(moment)
-
-    for item, call_count in db.session.execute(query):
-        receipt = states.RECEIPT_LABELS.get(item.receipt, "")
-        yield (
-            item.reference,
-            item.kind_label,
-            item.source_label,
-            when(item.created_at),
-            item.recorded_by,
-            item.room_label,
-            item.owner_name,
-            item.owner_mobile,
-            item.where if item.is_repair else "",
-            item.description,
-            item.available_time,
-            item.department,
-            item.wish,
-            item.state_label,
-            names.get(item.urgency, ""),
-            item.assignee_name,
-            when(item.dispatched_at),
-            when(item.due_at),
-            when(item.arrived_at),
-            when(item.finished_at),
-            item.result,
-            item.materials,
-            receipt + (f"：{item.receipt_name}" if item.receipt_name else ""),
-            item.answer,
-            call_count or 0,
-            item.owner_view,
-            item.reopen_count,
-            when(item.closed_at),
-            item.close_reason,
-            item.overdue_at(now),
-        )
-
-
-@bp.get("/export.<fmt>")
-@staff_required("service.export")
-def export(fmt: str):
-    """The register as .xlsx or CSV (UTF-8 with BOM), with the list's filters."""
-    if fmt not in ("xlsx", "csv"):
-        abort(404)
-    filters = read_filters(request.args)
-    if filters.errors:
-        flash("筛选条件有误，请修改后再导出。", "error")
-        return redirect(url_for(".register", **filters.values), code=303)
-    record_audit(
-        "export",
-        target="报修投诉登记",
-        detail=f"{fmt}；" + "；".join(f"{k}={v}" for k, v in filters.values.items() if v),
-    )
-    filename = f"报修投诉登记-{today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return csv_response(filename, EXPORT_HEADER, stream_with_context(_rows(filters)))
-    return xlsx_response(filename, "报修投诉登记", EXPORT_HEADER, _rows(filters))

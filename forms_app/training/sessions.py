@@ -24,6 +24,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.throttle import ThrottleHit
 from ..core.tokens import is_nonce
+from ..web.exports import DATE, DATETIME, Column, local_moment
 from ..web.typed_input import (
     UNREADABLE_MESSAGE,
     clean_line,
@@ -342,25 +343,23 @@ def recent_sessions():
     )
 
 
-EXPORT_HEADER = (
-    "培训编号",
-    "培训日期",
-    "培训主题",
-    "主讲人",
-    "培训内容（手册章节）",
-    "测验",
-    "参加人",
-    "参加方式",
-    "签到/勾选时间",
-    "登记人",
-    "备注",
+EXPORT_COLUMNS = (
+    Column("培训编号", width=16),
+    Column("培训日期", DATE),
+    Column("培训主题", width=30),
+    Column("主讲人", width=14),
+    Column("培训内容（手册章节）", width=40),
+    Column("测验", width=20),
+    Column("参加人", width=14),
+    Column("参加方式", width=10),
+    Column("签到/勾选时间", DATETIME),
+    Column("登记人", width=14),
+    Column("备注", width=30),
 )
 
 
 def export_rows():
     """One row per attendee of every session, oldest first (a session nobody attended: one row)."""
-    from ..web.template_filters import local_minute
-
     query = (
         select(TrainingSession)
         .options(selectinload(TrainingSession.attendances))
@@ -378,12 +377,12 @@ def export_rows():
         )
         tail = (record.recorded_by_name, record.note)
         if not record.attendances:
-            yield (*common, "", "", "", *tail)
+            yield (*common, "", "", None, *tail)
         for attendance in record.attendances:
             yield (
                 *common,
                 attendance.user_name,
                 attendance.how_label,
-                local_minute(attendance.at),
+                local_moment(attendance.at),
                 *tail,
             )

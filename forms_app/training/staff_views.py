@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
@@ -23,15 +22,16 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser
 from ..accounts.permissions import allowed
-from ..core.clock import today
+from ..core.clock import today, utcnow
 from ..core.extensions import db
 from ..core.public_urls import public_url
 from ..core.security_headers import no_store
 from ..core.tokens import new_nonce
 from ..web.errors import render_error
-from ..web.exports import csv_response, xlsx_response
+from ..web.exports import DATE, INTEGER, PERCENT, Column, Table, table_response
 from ..web.paging import paginate
 from ..web.qr import qr_svg
+from ..web.template_filters import local_minute
 from . import odds, records, sessions
 from .definitions import TrainingDataError, current_training
 from .draws import new_draw, read_draw
@@ -323,21 +323,21 @@ def person(user_id: int):
     return _record_page(user)
 
 
-PEOPLE_HEADER = (
-    "姓名",
-    "用户名",
-    "角色",
-    "阅读进度",
-    "已读",
-    "需重读",
-    "未读",
-    "测验通过",
-    "应参加测验",
-    "未通过的测验",
-    "参加培训次数",
-    "最近一次培训",
-    "完成度",
-    "状态",
+PEOPLE_COLUMNS = (
+    Column("姓名", width=12),
+    Column("用户名", width=12),
+    Column("角色", width=10),
+    Column("应读章节", INTEGER),
+    Column("已读", INTEGER),
+    Column("需重读", INTEGER),
+    Column("未读", INTEGER),
+    Column("测验通过", INTEGER),
+    Column("应参加测验", INTEGER),
+    Column("未通过的测验", width=30),
+    Column("参加培训次数", INTEGER),
+    Column("最近一次培训", DATE),
+    Column("完成度", PERCENT),
+    Column("状态", width=8),
 )
 
 
@@ -348,7 +348,7 @@ def _people_rows(everyone):
             r.user.name,
             r.user.username,
             r.user.role_label,
-            f"{r.count(records.READ)}/{len(r.sections)}",
+            len(r.sections),
             r.count(records.READ),
             r.count(records.CHANGED),
             r.count(records.UNREAD),
@@ -357,7 +357,7 @@ def _people_rows(everyone):
             failing,
             r.sessions_attended,
             r.last_session_on,
-            f"{r.percent}%",
+            r.done / r.total if r.total else 1.0,
             "未完成" if r.behind else "已完成",
         )
 
@@ -371,9 +371,8 @@ def export_people(fmt: str):
     rows = list(_people_rows(records.everyone(current_training())))
     record_audit("export", target="员工培训记录", detail=f"{fmt}；{len(rows)} 人")
     filename = f"员工培训记录-{today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return csv_response(filename, PEOPLE_HEADER, rows)
-    return xlsx_response(filename, "员工培训记录", PEOPLE_HEADER, rows)
+    table = Table("员工培训记录", PEOPLE_COLUMNS, rows, "全部在职员工")
+    return table_response(fmt, filename, [table], local_minute(utcnow()))
 
 
 def _session(session_id: int) -> TrainingSession:
@@ -495,7 +494,5 @@ def export_sessions(fmt: str):
     _format(fmt)
     record_audit("export", target="培训记录", detail=fmt)
     filename = f"培训记录-{today().isoformat()}.{fmt}"
-    rows = sessions.export_rows()
-    if fmt == "csv":
-        return csv_response(filename, sessions.EXPORT_HEADER, stream_with_context(rows))
-    return xlsx_response(filename, "培训记录", sessions.EXPORT_HEADER, rows)
+    table = Table("培训记录", sessions.EXPORT_COLUMNS, sessions.export_rows(), "全部培训")
+    return table_response(fmt, filename, [table], local_minute(utcnow()))

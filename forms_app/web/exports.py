@@ -10,7 +10,12 @@
 ``xlsx_workbook`` writes a workbook that reads well: one sheet per logical table, each with its
 title and the filter that produced it at the top, a bold header row frozen below them,
 column widths that fit, and typed cells — real dates and numbers with their formats,
-percentages as percentages — described by each table's ``Column`` list.
+percentages as percentages — described by each table's ``Column`` list. ``table_response`` is the one way an export view
+answers (every export of the back office goes through it, or through ``xlsx_tables_response``
+and ``table_csv_response``, which it uses).
+
+A wide register offers two column sets (``column_set``): the few columns people read day to
+day by default, and the full set on asking (``?columns=full``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from flask import Response
+
+from ..core.clock import local_time
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Not allowed in .xlsx (openpyxl raises on them) and never meant in typed text; removed
@@ -85,24 +92,6 @@ def _sheet_title(title: str) -> str:
     """A title Excel accepts: none of \\ / ? * : [ ], at most 31 characters, not empty."""
     cleaned = " ".join(SHEET_TITLE_REFUSED.sub(" ", title).split())[:31].strip(" '")
     return cleaned or "导出"
-
-
-def xlsx_response(
-    filename: str, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence]
-) -> Response:
-    """A write-only workbook of the header and rows, spooled to a temporary file."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(sheet_title))
-    sheet.append([safe_cell(h) for h in header])
-    # openpyxl stores a str as text unless it starts with "=", which safe_cell never lets
-    # through, so plain values are safe (and much cheaper than a WriteOnlyCell each).
-    for row in rows:
-        sheet.append([safe_cell(value) for value in row])
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    workbook.save(spool)
-    return _spooled_response(filename, spool)
 
 
 def _spooled_response(filename: str, spool) -> Response:
@@ -174,6 +163,26 @@ class Table:
     @property
     def header(self) -> list[str]:
         return [c.label for c in self.columns]
+
+
+SHORT, FULL = "short", "full"
+COLUMN_SETS = {SHORT: "常用列", FULL: "全部列"}
+COLUMN_SET_ERROR = "请选择导出常用列或全部列。"
+
+
+def column_set(args) -> str | None:
+    """The column set a wide register's export asks for (``columns``: short by default,
+    ``full``); None when the value names neither."""
+    value = args.get("columns") or SHORT
+    return value if value in COLUMN_SETS else None
+
+
+def local_moment(moment: datetime | None) -> datetime | None:
+    """A stored (naive UTC) moment as the community's local time for a ``DATETIME`` cell:
+    naive again, as Excel has no time zones; None stays None."""
+    if moment is None:
+        return None
+    return local_time(moment).replace(tzinfo=None)
 
 
 def _yes_no(value):

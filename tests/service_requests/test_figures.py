@@ -82,13 +82,29 @@ def test_the_weeks_figures_follow_their_definitions(app, owner, staff, stored):
     assert figures["报修平均办结时长"].value is not None
     assert all(f.definition for f in figures.values())
 
-    rows = list(
-        csv.DictReader(
-            io.StringIO(desk.client.get(f"{STAFF}/export.csv?kind=repair").data.decode("utf-8-sig"))
-        )
-    )
+    def exported(query):
+        body = desk.client.get(f"{STAFF}/export.csv?{query}").data.decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(body)))
+
+    rows = exported("kind=repair&columns=full")
     assert sorted(row["回访次数"] for row in rows) == ["1", "1", "2"]
     assert sorted(row["返修次数"] for row in rows) == ["0", "1", "1"]
+    assert sorted(row["回访结果"] for row in rows) == ["不满意", "满意", "满意"]
+    short = exported("kind=repair")  # the columns people read, by default
+    assert list(short[0]) == [
+        "编号", "类型", "房屋", "内容摘要", "状态", "派工人员", "时限", "完成时间", "回访结果"
+    ]  # fmt: skip
+    assert sorted(row["回访结果"] for row in short) == ["不满意", "满意", "满意"]
+    assert all(row["完成时间"] and row["类型"] == "报修" for row in short)
+
+    sheet = load_workbook(
+        io.BytesIO(desk.client.get(f"{STAFF}/figures/export.xlsx?by=week").data)
+    ).active
+    header = [c.value for c in sheet[3]]
+    this_week = dict(zip(header, [c.value for c in sheet[sheet.max_row]], strict=True))
+    assert this_week["客户满意率"] == 0.6 and this_week["客户满意率样本数"] == 5
+    assert this_week["工程报修维修合格率样本数"] == 3 and this_week["受理报修数"] == 3
+    assert this_week["报修平均办结时长样本数"] == 2
 
     page = desk.client.get(f"{STAFF}/figures").get_data(as_text=True)
     assert "60%" in page and "3 / 5" in page and "低于目标" in page
@@ -171,24 +187,26 @@ def test_visits_count_households_against_the_quota(app, staff, stored):
 def test_exports_are_formula_safe_with_a_bom(owner, staff, stored):
     owner.file(fields=repair_fields(description='=HYPERLINK("http://x")', owner_name="@王"))
     desk = staff(S)
-    response = desk.client.get(f"{STAFF}/export.csv")
+    response = desk.client.get(f"{STAFF}/export.csv?columns=full")
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff编号,")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[1][9] == '\'=HYPERLINK("http://x")' and rows[1][6] == "'@王"
     assert rows[1][7] == "13800138000"
     sheet = load_workbook(io.BytesIO(desk.client.get(f"{STAFF}/export.xlsx").data)).active
-    assert sheet.cell(2, 10).value == '\'=HYPERLINK("http://x")'
+    assert sheet.cell(4, 4).value == '\'=HYPERLINK("http://x")'  # 内容摘要
+    full = desk.client.get(f"{STAFF}/export.xlsx?columns=full").data
+    assert load_workbook(io.BytesIO(full)).active.cell(4, 10).value == '\'=HYPERLINK("http://x")'
     figures = desk.client.get(f"{STAFF}/figures/export.csv?by=month").data.decode("utf-8")
-    assert figures.startswith("\ufeff统计周期,指标,数值,分子,分母,定义")
-    assert figures.count("客户满意率（%）") == 12
-    sheet = load_workbook(
-        io.BytesIO(desk.client.get(f"{STAFF}/figures/export.xlsx?by=week").data)
-    ).active
-    assert sheet.max_row == 1 + 12 * 9
+    assert figures.startswith("\ufeff统计周期,开始日期,结束日期,客户满意率,客户满意率样本数,")
+    assert figures.count("\n") == 1 + 12  # one row per month
+    book = load_workbook(io.BytesIO(desk.client.get(f"{STAFF}/figures/export.xlsx?by=week").data))
+    assert book.sheetnames == ["客服统计（按周）", "指标定义"]
+    assert book.active.max_row == 3 + 12
     assert desk.client.get(f"{STAFF}/figures/export.csv?by=year").status_code == 404
     assert desk.client.get(f"{STAFF}/visits/export.xlsx").status_code == 200
     assert [a.target for a in stored.audit("export")] == [
+        "报修投诉登记",
         "报修投诉登记",
         "报修投诉登记",
         "客服统计",

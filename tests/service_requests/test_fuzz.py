@@ -241,6 +241,13 @@ def test_odd_register_filters_and_periods_never_fail(staff):
             assert response.status_code == 200, (name, value)
             exported = desk.client.get(f"{STAFF}/export.csv", query_string={name: value})
             assert exported.status_code in (200, 303), (name, value)
+    for value in ("\x00", "x" * 5000, "all", "FULL", "full "):
+        exported = desk.client.get(
+            f"{STAFF}/export.xlsx", query_string={"columns": value, "kind": "repair"}
+        )
+        assert exported.status_code == 303 and "kind=repair" in exported.location, value
+        page = desk.client.get(exported.location).get_data(as_text=True)
+        assert "请选择导出常用列或全部列。" in page, value
     for value in ("\x00", "x" * 5000, "2026-W99", "0000-01"):
         response = desk.client.get(f"{STAFF}/figures", query_string={"period": value})
         assert response.status_code == 200 and 'id="period-error"' in response.get_data(

@@ -75,11 +75,12 @@ def test_records_export_to_excel_and_csv(app, trainee, training, stored):
     response = manager.client.get(HOME + "people/export.xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0][:4] == ["姓名", "用户名", "角色", "阅读进度"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert rows[0][:5] == ["姓名", "用户名", "角色", "应读章节", "已读"]
     cleaner_row = next(r for r in rows if r[1] == "cleaner")
     total = len(training.path_for(roles.CLEANER))
-    assert cleaner_row[2:4] == ["保洁", f"{total}/{total}"] and cleaner_row[-1] == "已完成"
+    assert cleaner_row[2:5] == ["保洁", total, total] and cleaner_row[-1] == "已完成"
+    assert cleaner_row[-2] == 1  # 完成度 100 %, a percentage
     assert len(rows) == 1 + len(roles.ROLES)
     text = manager.client.get(HOME + "people/export.csv").data.decode("utf-8")
     assert text.startswith("\ufeff姓名,")
@@ -115,4 +116,5 @@ def test_sessions_export_one_row_per_attendee(trainee, stored):
     assert rows[1][2] == "'=1+1 清洁标准"  # never a formula
     assert rows[1][4] == "保洁服务品质检查标准 › 大堂"
     sheet = load_workbook(io.BytesIO(lead.client.get(HOME + "sessions/export.xlsx").data)).active
-    assert sheet.max_row == 3
+    assert sheet.max_row == 3 + 2  # title, filter, header, two attendees
+    assert sheet["B4"].value.date() == TODAY and sheet["I4"].is_date
