@@ -1080,6 +1080,7 @@ def write_export(target, day: date | None = None) -> int:
     (a path or a binary file); returns the number of data rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     from ..web.exports import safe_cell
 
@@ -1097,7 +1098,15 @@ def write_export(target, day: date | None = None) -> int:
     }
     for index, header in enumerate(EXPORT_HEADERS):
         sheet.column_dimensions[_letter(index)].width = widths.get(header, 12)
-    sheet.append(list(EXPORT_HEADERS))
+    # The header bold and frozen as in every export, with no title rows above it: the file
+    # re-imports as it is.
+    sheet.freeze_panes = "A2"
+    header_cells = []
+    for header in EXPORT_HEADERS:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    sheet.append(header_cells)
     area_cell = WriteOnlyCell(sheet)
     area_cell.number_format = "0.00"
     since_cell = WriteOnlyCell(sheet)

@@ -276,7 +276,8 @@ def export_figures(fmt: str):
     last = week_of(today()) if kind == WEEK else month_of(today())
     periods = [last.shifted(-steps) for steps in range(EXPORT_PERIODS - 1, -1, -1)]
     computed = [(period, compute(period)) for period in periods]
-    described = f"按{label}统计，近 {EXPORT_PERIODS} 个{label}：{periods[0].label} 至 {last.label}"
+    span = f"{EXPORT_PERIODS} 周" if kind == WEEK else f"{EXPORT_PERIODS} 个月"
+    described = f"按{label}统计，近 {span}：{periods[0].label} 至 {last.label}"
     record_audit("export", target="客服统计", detail=f"{fmt}；{kind}")
     latest = computed[-1][1]
     figures_table = Table(

@@ -138,11 +138,12 @@ def test_the_export_keeps_whole_mobiles_for_the_desk_and_is_audited(staff, store
     desk = staff(S)
     dispatched(desk, stored, "engineering")
     before = len(stored.audit("export"))
-    response = desk.client.get(f"{STAFF}/export.csv")
+    response = desk.client.get(f"{STAFF}/export.csv?columns=full")  # the mobile is in the full set
     assert response.status_code == 200
     assert MOBILE in response.data.decode("utf-8-sig")
     entries = stored.audit("export")
     assert len(entries) == before + 1 and entries[-1].target == "报修投诉登记"
+    assert entries[-1].detail.startswith("csv；全部列；")
     assert entries[-1].actor_name == "service"
     refused = staff(E).client.get(f"{STAFF}/export.csv")
     assert refused.status_code == 403 and len(stored.audit("export")) == before + 1

@@ -50,6 +50,8 @@ PARAMS = (
     "inspector",
     "failures",
     "rectification",
+    "columns",
+    "by",
 )
 # Already percent-encoded: %ff is not UTF-8, %00 a NUL, ² a digit int() refuses.
 ODD_VALUES = [
