@@ -32,21 +32,39 @@ def create(live_server, username: str, role: str, name: str) -> None:
 
 def answer(page, question_id: str, *options: str) -> None:
     for option in options:
-        page.locator(f"#question-{question_id} label.option", has_text=option).click()
+        exact = re.compile(rf"^\s*{re.escape(option)}\s*$")
+        page.locator(f"#question-{question_id} label.option", has_text=exact).click()
 
 
-CLEANING_RIGHT = {
-    "ashtray-ends": ["3个"],
-    "stairwell-ends": ["3个"],
-    "lobby-wet": ["对"],
-    "lobby-cordon": ["错"],
-    "restroom-bins": ["垃圾随时不超过垃圾篓的2/3", "日产日清"],
-    "restroom-sign": ["“暂停使用”温馨提示牌"],
-    "key-area": ["电梯轿厢"],
-}
+@pytest.fixture(scope="module")
+def cleaning_quiz():
+    """The cleaning quiz as the app reads it: its answers, to answer whatever a draw asks."""
+    from forms_app.core.community import load_community
+    from forms_app.training.definitions import TRAINING_DIR, read_training
+    from forms_app.training.handbook_sections import cached_handbook, default_config_file
+
+    handbook = cached_handbook(str(default_config_file()), None)
+    return read_training(TRAINING_DIR, handbook, load_community()).quizzes["cleaning"]
 
 
-def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, phone):
+def drawn(page) -> list[str]:
+    """The ids of the questions the page asks, in order."""
+    ids = page.locator("fieldset.question").evaluate_all("nodes => nodes.map(n => n.id)")
+    return [i.removeprefix("question-") for i in ids]
+
+
+def right(quiz, question_id: str) -> list[str]:
+    question = quiz.question(question_id)
+    return [o for o in question.options if o in question.answers]
+
+
+def wrong(quiz, question_id: str) -> str:
+    question = quiz.question(question_id)
+    return next(o for o in question.options if o not in question.answers)
+
+
+def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, phone, cleaning_quiz):
+    quiz = cleaning_quiz
     create(live_server, "px-cleaner", roles.CLEANER, "赵阿姨")
     login(phone, "px-cleaner", PASSWORD, base_url=live_server.url)
     phone.wait_for_url(re.compile(r"/forms/staff/$"))
@@ -68,39 +86,49 @@ def test_a_cleaner_reads_and_passes_the_cleaning_quiz_on_a_phone(live_server, ph
     assert "已标记「S：SMILE（微笑）」为已读" in phone.locator(".flash").inner_text()
     assert "已读" in phone.locator("#path li").first.locator(".badge").inner_text()
 
-    # The cleaning quiz: one question left out, then one wrong answer.
+    # The cleaning quiz, a draw of the bank: one question left out, then three wrong answers.
     phone.locator(".quiz-item", has_text="保洁服务品质检查标准").get_by_role(
         "link", name="开始测验"
     ).click()
     phone.wait_for_url(re.compile(r"/quizzes/cleaning$"))
-    for question_id, options in CLEANING_RIGHT.items():
-        answer(phone, question_id, *options)
+    asked = drawn(phone)
+    assert len(asked) == quiz.draw < len(quiz.questions)
+    # Changed below: questions of one answer, so one click changes the choice.
+    left_out, kept, third = [i for i in asked if len(right(quiz, i)) == 1][:3]
+    for question_id in asked:
+        if question_id != left_out:
+            answer(phone, question_id, *right(quiz, question_id))
     assert fits(phone)
     phone.get_by_role("button", name="交卷").click()
     phone.locator("#error-summary").wait_for()
-    assert "请作答" in phone.locator("#question-ashtray-sand").inner_text()
-    kept = phone.locator("#question-key-area label.option", has_text="电梯轿厢").locator("input")
-    assert kept.is_checked()  # kept
-    answer(phone, "ashtray-sand", "1/2")
-    answer(phone, "key-area", "办公区")
+    assert "请作答" in phone.locator(f"#question-{left_out}").inner_text()
+    (kept_option,) = right(quiz, kept)
+    exact = re.compile(rf"^\s*{re.escape(kept_option)}\s*$")
+    kept_input = phone.locator(f"#question-{kept} label.option", has_text=exact).locator("input")
+    assert kept_input.is_checked()  # kept
+    for question_id in (left_out, kept, third):
+        answer(phone, question_id, wrong(quiz, question_id))
     phone.get_by_role("button", name="交卷").click()
     phone.wait_for_url(re.compile(r"/attempts/\d+$"))
-    assert "答对 6/8 题" in phone.locator("#score").inner_text()
-    assert "未通过" in phone.locator("#score").inner_text()  # 75% < 80%
-    wrong = phone.locator("#wrong-answers li")
-    assert wrong.count() == 2
-    assert wrong.filter(has_text="正确答案：电梯轿厢").count() == 1
+    total = quiz.draw
+    assert f"答对 {total - 3}/{total} 题" in phone.locator("#score").inner_text()
+    assert "未通过" in phone.locator("#score").inner_text()  # below 80%
+    wrong_answers = phone.locator("#wrong-answers li")
+    assert wrong_answers.count() == 3
+    assert wrong_answers.filter(has_text=f"正确答案：{kept_option}").count() == 1
     assert fits(phone)
-    wrong.filter(has_text="正确答案：2/3").get_by_role("link").click()
+    section = quiz.question(left_out).section
+    wrong_answers.filter(has_text=quiz.question(left_out).text).get_by_role("link").click()
     phone.wait_for_url(re.compile(r"/staff/cleaning-standards/#"))
-    lobby = phone.locator("[id='大堂']")
-    assert lobby.is_visible()
-    assert "烟灰装置应当无痰迹污物" in phone.locator("article").inner_text()
+    assert unquote(phone.url).endswith(f"#{section.anchor}")
+    assert phone.locator(f"[id='{section.anchor}']").is_visible()
     phone.go_back()
 
+    # The retake is a fresh draw, answered right.
     phone.get_by_role("link", name="再测一次").click()
-    for question_id, options in {**CLEANING_RIGHT, "ashtray-sand": ["2/3"]}.items():
-        answer(phone, question_id, *options)
+    phone.wait_for_url(re.compile(r"/quizzes/cleaning$"))
+    for question_id in drawn(phone):
+        answer(phone, question_id, *right(quiz, question_id))
     phone.get_by_role("button", name="交卷").click()
     phone.wait_for_url(re.compile(r"/attempts/\d+$"))
     assert "100 分" in phone.locator("#score").inner_text()

@@ -21,6 +21,23 @@ def test_every_quiz_is_hard_to_pass_at_random(training):
         assert odds.random_pass_probability(quiz) < Fraction(5, 100), quiz.id
 
 
+def test_every_quiz_draws_from_a_bank_bigger_than_one_attempt(training):
+    for quiz in training.quizzes.values():
+        assert quiz.draw < len(quiz.questions), quiz.id
+        # Drawn together, no question's text gives away another's answer (a phrase, not a
+        # short word such as an area's name that several questions share).
+        for question in quiz.questions:
+            phrases = ["".join(a.split()) for a in question.answers if len(a) >= 6]
+            for other in quiz.questions:
+                if other is not question and question.kind != "true_false":
+                    text = "".join(other.text.split())
+                    assert not any(phrase in text for phrase in phrases), (
+                        quiz.id,
+                        question.id,
+                        other.id,
+                    )
+
+
 def test_the_odds_are_exact():
     section = object()
 
