@@ -64,3 +64,29 @@ def test_two_worker_processes_deliver_every_message_once(pg_app, stop_later):
     keys = robot.keys()
     assert len(keys) == 20 and sorted(keys) == sorted(m.idempotency_key for m in rows)
     assert all([a.outcome for a in m.attempt_log] == [SENT] for m in rows)
+
+
+def test_of_two_workers_one_killed_mid_delivery_the_other_delivers_everything(pg_app, stop_later):
+    """Two app hosts each run a worker; one host dies (kill -9) while a message it took is in
+    flight: the other delivers every message, the one in flight again under its key."""
+    alerts(pg_app, 6)
+    with FakeRobot(mode="hold") as robot:
+        doomed = start_worker(robot.url)
+        stop_later(doomed)
+        assert robot.first_arrived.wait(60), "the worker never called the robot"
+        survivor = start_worker(robot.url)
+        stop_later(survivor)
+        wait_ready(Lines(survivor.stderr), [survivor.pid])
+        doomed.kill()  # kill -9 while the robot holds its first request
+        doomed.wait()
+        robot.release.set()
+        rows = wait_until(
+            lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r) and r,
+            timeout=120,
+        )
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(30) == 0
+    keys = robot.keys()
+    assert len(rows) == 6 and sorted(set(keys)) == sorted(m.idempotency_key for m in rows)
+    assert len(keys) == 7  # the held one twice, the same key; every other once
+    assert all([a.outcome for a in m.attempt_log].count(SENT) == 1 for m in rows)
