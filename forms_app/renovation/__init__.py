@@ -13,7 +13,12 @@ from ..notifications.scans import register_scan
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register the owner and staff blueprints and this domain's part of the staff home."""
-    from . import staff_patrols, staff_register, staff_views  # noqa: F401  (they attach to bp)
+    from . import (  # noqa: F401  (they attach to bp)
+        staff_findings,
+        staff_patrols,
+        staff_register,
+        staff_views,
+    )
     from .notices import household_records, overdue_patrol_alerts
     from .patrol_alerts import escalate_overdue_patrols
     from .staff_blueprint import bp as staff_bp
@@ -62,6 +67,8 @@ def init_app(app: Flask, url_prefix: str) -> None:
             audit_labels={
                 "renovation.action": "装修申请状态变更",
                 "renovation.patrol": "记录装修巡查",
+                "renovation.finding_fix": "记录巡查整改",
+                "renovation.finding_recheck": "巡查整改复查",
                 "renovation.call_owner": "查看业主电话（装修申请）",
             },
         ),

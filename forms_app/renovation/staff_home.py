@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..core.extensions import db
 from . import states
+from .findings import open_findings
 from .models import RenovationApplication
 from .patrols import (
     kinds_for_role,
@@ -36,11 +37,18 @@ def patrols_due_for(role: str, day: date):
 
 
 def patrol_home_figures(user, day: date) -> dict | None:
-    """Today's patrols due for the user's patrol kinds; None for roles that record none."""
+    """Today's patrols due for the user's patrol kinds and their findings still open (待整改,
+    待复查; how many overdue); None for roles that record none."""
     if not kinds_for_role(user.role):
         return None
     due = patrols_due_for(user.role, day)
-    return {"due": due[:HOME_LIST], "due_count": len(due)}
+    findings = open_findings(day, [kind["id"] for kind in kinds_for_role(user.role)])
+    return {
+        "due": due[:HOME_LIST],
+        "due_count": len(due),
+        "findings_count": len(findings),
+        "overdue_findings": sum(1 for finding in findings if finding.overdue_days),
+    }
 
 
 def _oldest_in(state: str) -> dict:

@@ -25,6 +25,7 @@ from ..web.drafts import (
     saved_reply,
 )
 from ..web.errors import render_error
+from .findings import open_findings
 from .patrols import (
     PatrolError,
     RenovationPatrol,
@@ -61,9 +62,7 @@ def record_patrol(application_id: int):
     if earlier is not None and earlier.application_id == application_id:
         return _patrol_saved(user, earlier, DUPLICATE)
     try:
-        values = check_patrol_form(
-            application, user.role, request.form, request.files.getlist("photos")
-        )
+        values = check_patrol_form(application, user.role, request.form, request.files)
     except PatrolError as error:
         if is_draft_request():
             outcome = CONFLICT if application.state not in ON_SITE else INVALID
@@ -96,8 +95,7 @@ def record_patrol(application_id: int):
                 record_audit(
                     "renovation.patrol",
                     target=application.reference,
-                    detail=f"{patrol.kind_name} {values['patrol_date']}"
-                    + ("，发现违规" if values["violation"] else ""),
+                    detail=f"{patrol.kind_name} {values['patrol_date']}：{patrol.summary}",
                 )
             stored.keep()
     except IntegrityError:
@@ -123,15 +121,18 @@ def _patrol_saved(user, patrol: RenovationPatrol, outcome: str):
 @bp.get("/patrols/due", endpoint="patrols_due")
 @staff_required("renovation.view")
 def patrols_due_page():
-    """今日待巡查: every on-site renovation whose patrol is due or overdue, oldest first."""
+    """今日待巡查: every on-site renovation whose patrol is due or overdue, oldest first; then
+    the findings waiting for 整改 or 复查, overdue ones first."""
     on = today()
     role = current_staff().role
     kinds = kinds_for_role(role)
     # Roles that record no patrol (none today) see every kind, to know what is outstanding.
     due = patrols_due_for(role, on) if kinds else patrols_due(on)
+    findings = open_findings(on, [kind["id"] for kind in kinds] if kinds else None)
     return render_template(
         "renovation/staff/patrols_due.html",
         due=due,
+        findings=findings,
         today=on,
         kinds=kinds or list(patrol_kinds().values()),
         records=bool(kinds),

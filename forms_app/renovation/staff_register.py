@@ -12,15 +12,17 @@ from flask import (
     url_for,
 )
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
-from ..core.clock import today, utcnow
+from ..core.clock import local_time, today, utcnow
 from ..core.community import current_community
 from ..core.extensions import db
 from ..web.exports import (
     DATE,
+    DATETIME,
     INTEGER,
     YES_NO,
     Column,
@@ -34,7 +36,13 @@ from ..web.template_filters import local_minute
 from ..web.typed_input import clean_line, select_number
 from . import rules, states
 from .models import RenovationApplication
+from .patrol_checklist import FAIL
 from .patrols import (
+    FIX,
+    OPEN,
+    FindingPhoto,
+    FindingStep,
+    PatrolCheck,
     PatrolPhoto,
     RenovationPatrol,
 )
@@ -117,6 +125,27 @@ PATROL_COLUMNS = (
     Column("违规情况", width=40),
     Column("照片数", INTEGER),
 )
+# One row per 不合格 item of a checklist patrol, with where its 整改 → 复查 loop stands.
+FINDING_COLUMNS = (
+    Column("申请编号", width=16),
+    Column("房屋", width=18),
+    Column("巡查日期", DATE),
+    Column("巡查类型", width=12),
+    Column("巡查人", width=20),
+    Column("检查项", width=30),
+    Column("问题", width=40),
+    Column("整改期限", DATE),
+    Column("状态", width=14),
+    Column("逾期天数", INTEGER),
+    Column("整改完成时间", DATETIME),
+    Column("整改情况", width=30),
+    Column("整改记录人", width=20),
+    Column("复查时间", DATETIME),
+    Column("复查结果", width=12),
+    Column("复查人", width=20),
+    Column("复查情况", width=30),
+    Column("照片数", INTEGER),
+)
 EXPORT_HEADER = tuple(column.label for column in REGISTER_COLUMNS)
 
 
@@ -168,9 +197,16 @@ def _patrol_rows(filters: ListFilters):
         .where(PatrolPhoto.patrol_id == RenovationPatrol.id)
         .scalar_subquery()
     )
+    finding_photos = (
+        select(func.count(FindingPhoto.id))
+        .join(PatrolCheck, PatrolCheck.id == FindingPhoto.check_id)
+        .where(PatrolCheck.patrol_id == RenovationPatrol.id, FindingPhoto.step_id.is_(None))
+        .scalar_subquery()
+    )
     query = (
-        select(RenovationPatrol, RenovationApplication, photos)
+        select(RenovationPatrol, RenovationApplication, photos + finding_photos)
         .join(RenovationApplication, RenovationApplication.id == RenovationPatrol.application_id)
+        .options(selectinload(RenovationPatrol.checks))
         .where(*filters.conditions)
         .order_by(RenovationApplication.id, RenovationPatrol.patrol_date, RenovationPatrol.id)
         .execution_options(yield_per=500)
@@ -182,11 +218,56 @@ def _patrol_rows(filters: ListFilters):
             patrol.patrol_date,
             patrol.kind_name,
             patrol.inspector_name,
-            patrol.findings,
+            patrol.summary,
             patrol.violation,
             patrol.violation_description,
             photo_count,
         )
+
+
+def _finding_rows(filters: ListFilters):
+    """The findings of the filtered applications' patrols: the last 整改 and the last 复查
+    of each (the whole history is on the application's page)."""
+    on = today()
+    query = (
+        select(PatrolCheck, RenovationPatrol, RenovationApplication)
+        .join(RenovationPatrol, RenovationPatrol.id == PatrolCheck.patrol_id)
+        .join(RenovationApplication, RenovationApplication.id == RenovationPatrol.application_id)
+        .options(selectinload(PatrolCheck.steps), selectinload(PatrolCheck.photos))
+        .where(PatrolCheck.result == FAIL, *filters.conditions)
+        .order_by(RenovationApplication.id, RenovationPatrol.patrol_date, PatrolCheck.id)
+        .execution_options(yield_per=500)
+    )
+    for check, patrol, application in db.session.execute(query):
+        fixes = [step for step in check.steps if step.action == FIX]
+        rechecks = [step for step in check.steps if step.action != FIX]
+        fix = fixes[-1] if fixes else None
+        recheck = rechecks[-1] if rechecks else None
+        overdue = check.overdue_days(on)
+        yield (
+            application.reference,
+            application.room_label,
+            patrol.patrol_date,
+            patrol.kind_name,
+            patrol.inspector_name,
+            check.item_text,
+            check.note,
+            check.deadline,
+            "逾期未整改" if overdue else check.status_label,
+            overdue if check.status == OPEN else None,
+            _local(fix),
+            fix.note if fix else "",
+            fix.actor_name if fix else "",
+            _local(recheck),
+            recheck.label if recheck else "",
+            recheck.actor_name if recheck else "",
+            recheck.note if recheck else "",
+            len(check.photos),
+        )
+
+
+def _local(step: FindingStep | None):
+    return local_time(step.created_at).replace(tzinfo=None) if step else None
 
 
 def describe_filters(filters: ListFilters) -> str:
@@ -207,8 +288,9 @@ def describe_filters(filters: ListFilters) -> str:
 @bp.get("/renovations/export.<fmt>")
 @staff_required("renovation.export")
 def export_register(fmt: str):
-    """The renovation register as .xlsx (register and patrols, one sheet each) or CSV
-    (the register, UTF-8 with BOM), with the list's filters written at the top."""
+    """The renovation register as .xlsx (register, patrols and the patrols' findings with
+    their 整改 and 复查, one sheet each) or CSV (the register, UTF-8 with BOM), with the list's
+    filters written at the top."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
     filters = read_filters(request.args)
@@ -223,4 +305,5 @@ def export_register(fmt: str):
         register.rows = stream_with_context(register.rows)
         return table_csv_response(filename, register)
     patrols = Table("巡查记录", PATROL_COLUMNS, _patrol_rows(filters), described)
-    return xlsx_tables_response(filename, [register, patrols], local_minute(utcnow()))
+    findings = Table("巡查整改", FINDING_COLUMNS, _finding_rows(filters), described)
+    return xlsx_tables_response(filename, [register, patrols, findings], local_minute(utcnow()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import (
     abort,
@@ -36,12 +36,16 @@ from ..web.drafts import (
 )
 from . import rules, states
 from .applications import resubmission_of
+from .findings import findings_of, may_handle
 from .models import RenovationApplication, RenovationAttachment, RenovationEvent
 from .notices import RECORD_TYPE, notify_step, resend_status_link
+from .patrol_checklist import RESULT_LABELS, fix_days, patrol_checklist
 from .patrols import (
     PatrolPhoto,
     RenovationPatrol,
+    item_key,
     kinds_for_role,
+    patrol_kinds,
 )
 from .staff_blueprint import bp
 from .workflow import (
@@ -73,8 +77,11 @@ def detail_page(
     patrol_errors=None,
     patrol_values=None,
     page_error=None,
+    finding_errors=None,
+    finding_values=None,
 ):
     user = current_staff()
+    on = today()
     patrols = (
         db.session.execute(
             select(RenovationPatrol)
@@ -84,13 +91,25 @@ def detail_page(
         .scalars()
         .all()
     )
+    kinds = kinds_for_role(user.role) if application.state in ON_SITE else []
+    findings = findings_of(application.id)
     return render_template(
         "renovation/staff/detail.html",
         application=application,
         steps=steps_for(application, user.role),
         patrols=patrols,
         new_nonce=new_nonce,
-        patrol_kinds=kinds_for_role(user.role) if application.state in ON_SITE else [],
+        patrol_kinds=kinds,
+        checklist=_checklist_for(kinds),
+        kind_names={kind_id: kind["name"] for kind_id, kind in patrol_kinds().items()},
+        default_deadline=on + timedelta(days=fix_days()),
+        result_labels=RESULT_LABELS,
+        item_key=item_key,
+        fix_days=fix_days(),
+        findings=findings,
+        handles={check.id for check in findings if may_handle(user.role, check)},
+        finding_errors=finding_errors or {},
+        finding_values=finding_values or {},
         work_items=rules.work_item_names(),
         step_errors=step_errors or {},
         step_values=step_values or {},
@@ -101,7 +120,7 @@ def detail_page(
             "nonce": new_nonce(),
             "kind": request.args.get("kind", ""),
         },
-        today=today(),
+        today=on,
         page_error=page_error,
         latest_end=latest_end_date(application),
         resubmission=resubmission_of(application) if application.state == states.REJECTED else None,
@@ -109,6 +128,18 @@ def detail_page(
         message_labels=MESSAGES,
         may_resend=allowed(user.role, "notifications.resend"),
     ), status
+
+
+def _checklist_for(kinds: list[dict]) -> list:
+    """(group, items) of the checklist that the role's patrol kinds record; an item of one
+    kind only is marked on the page and shown for that kind (patrol_form.js)."""
+    kind_ids = [kind["id"] for kind in kinds]
+    groups = []
+    for group in patrol_checklist() if kinds else ():
+        items = [item for item in group.items if any(item.for_kind(k) for k in kind_ids)]
+        if items:
+            groups.append((group, items))
+    return groups
 
 
 @bp.get("/renovations/<int:application_id>")

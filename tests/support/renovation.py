@@ -13,6 +13,7 @@ from datetime import timedelta
 from forms_app.accounts import roles
 from forms_app.accounts.models import StaffUser
 from forms_app.core.clock import today
+from forms_app.core.community import load_data
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.renovation.applications import find_by_nonce, submit_application
@@ -131,3 +132,28 @@ def walk(app, application_id: int, *actions: str, actor_role=roles.MANAGER, comm
                     extra["owner_confirmed"] = True
                 advance(application, action, actor, comment, confirmed=True, **extra)
     assert all(a in STEPS_BY_ACTION for a in actions)
+
+
+def patrol_items(kind: str) -> list[dict]:
+    """The checklist items (from data/renovation_rules.yml) a patrol of ``kind`` records."""
+    groups = load_data("renovation_rules.yml")["patrol_checklist"]
+    return [
+        item for group in groups for item in group["items"] if kind in item.get("kinds", [kind])
+    ]
+
+
+def checklist_answers(kind: str = "guard", failed: dict | None = None, on=None, deadline=None):
+    """The patrol form's checklist answers: every item of ``kind`` 合格 but those in ``failed``
+    (item id → note), 不合格 with the note and ``deadline`` (default: three days after ``on``,
+    the patrol date, itself today by default)."""
+    failed = failed or {}
+    deadline = deadline or (on or today()) + timedelta(days=3)
+    answers = {}
+    for item in patrol_items(kind):
+        if item["id"] in failed:
+            answers[f"result-{item['id']}"] = "fail"
+            answers[f"note-{item['id']}"] = failed[item["id"]]
+            answers[f"deadline-{item['id']}"] = str(deadline)
+        else:
+            answers[f"result-{item['id']}"] = "pass"
+    return answers
