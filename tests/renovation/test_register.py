@@ -172,7 +172,7 @@ def test_the_register_workbook_reads_well(app, as_role):
     manager = as_role(roles.MANAGER)
     response = manager.get("/forms/staff/renovations/export.xlsx?state=in_progress&building=1")
     workbook = load_workbook(io.BytesIO(response.get_data()))
-    assert workbook.sheetnames == ["装修登记", "巡查记录"]
+    assert workbook.sheetnames == ["装修登记", "巡查记录", "巡查整改"]
     sheet = workbook["装修登记"]
     assert sheet["A1"].value.startswith("装修登记（导出于 ")
     assert sheet["A2"].value == "筛选条件：状态：施工中；楼栋：1号楼"

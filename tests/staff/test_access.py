@@ -52,6 +52,7 @@ def url_for_rule(rule, application_id, attachment_id) -> str:
         "fmt": "csv",
         "direction": "out",
         "digest": "1",
+        "finding_id": 1,
     }
     values = {name: known.get(name, 1) for name in rule.arguments}  # "1" suits any converter
     return rule.build(values, append_unknown=False)[1]
@@ -222,6 +223,7 @@ def test_every_back_office_action_checks_the_role(app, as_role):
         "entry_id": 1,
         "direction": "out",
         "digest": "1",
+        "finding_id": 1,
     }
     actions = {
         (r.endpoint, method): r

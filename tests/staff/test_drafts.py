@@ -17,7 +17,7 @@ from forms_app.renovation.patrols import RenovationPatrol
 from tests.cleaning.conftest import inspection_fields
 from tests.renovation.test_patrols import TODAY, started_on
 from tests.support.forms import csrf_token_from
-from tests.support.renovation import file_application, walk
+from tests.support.renovation import checklist_answers, file_application, walk
 
 pytestmark = pytest.mark.one_app_per_module
 
@@ -41,7 +41,7 @@ def draft_of(client, application_id) -> dict:
         "kind": "guard",
         "patrol_date": TODAY.isoformat(),
         "findings": "地下室：正常。",
-        "violation": "no",
+        **checklist_answers("guard", on=TODAY),
     }
 
 
@@ -110,9 +110,9 @@ def test_after_logging_in_again_a_fresh_token_sends_the_draft_once(app, as_role)
 def test_an_invalid_draft_answers_with_its_errors(app, as_role):
     application_id = on_site(app)
     guard = as_role(roles.SECURITY)
-    response = send(guard, application_id, {**draft_of(guard, application_id), "findings": ""})
+    response = send(guard, application_id, {**draft_of(guard, application_id), "result-passes": ""})
     assert response.status_code == 400 and response.json["outcome"] == "invalid"
-    assert response.json["errors"]["findings"] == "请填写巡查情况。"
+    assert response.json["errors"]["item-passes"] == "请选择合格、不合格或不适用。"
     engineer = as_role(roles.ENGINEERING)  # records 装修办 patrols, not the guard's kind
     refused = send(engineer, application_id, draft_of(engineer, application_id))
     assert (

@@ -12,7 +12,13 @@ from forms_app.accounts import roles
 from forms_app.files.uploads import check_upload
 from tests.renovation.test_patrols import PNG, started_on
 from tests.support.forms import csrf_token_from
-from tests.support.renovation import application_values, file_application, filed, walk
+from tests.support.renovation import (
+    application_values,
+    checklist_answers,
+    file_application,
+    filed,
+    walk,
+)
 
 XSS = '"><script>alert(1)</script><svg onload=alert(2)>'
 TODAY = date(2026, 5, 10)
@@ -61,9 +67,8 @@ def test_typed_text_is_escaped_on_every_back_office_page(app, as_role):
                 "kind": "office",
                 "patrol_date": TODAY.isoformat(),
                 "findings": XSS,
-                "violation": "yes",
-                "violation_description": XSS,
-                "photos": [(io.BytesIO(PNG), XSS + ".png")],
+                **checklist_answers("office", {"passage": XSS}, on=TODAY),
+                "photos-passage": [(io.BytesIO(PNG), XSS + ".png")],
             },
             content_type="multipart/form-data",
         ).status_code

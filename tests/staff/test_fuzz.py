@@ -27,7 +27,7 @@ from forms_app.surveys.catalog import all_surveys
 from forms_app.web.paging import PER_PAGE
 from tests.support.forms import csrf_token_from
 from tests.support.fuzz import NOT_UTF8, odd_post
-from tests.support.renovation import file_application, walk
+from tests.support.renovation import checklist_answers, file_application, walk
 
 from .test_access import staff_rules
 
@@ -133,6 +133,7 @@ def get_urls(app) -> list[str]:
         "action": "complete",
         "direction": "out",
         "digest": "1",
+        "finding_id": 1,
     }
     urls = []
     for rule in staff_rules(app):
@@ -304,6 +305,7 @@ def test_odd_form_values_on_every_staff_post_never_fail(app, manager, value):
         "entry_id": 1,
         "inspection_id": 1,
         "result_id": 1,
+        "finding_id": 1,
     }
     data = {name: value for name in FIELDS}
     data["csrf_token"] = _token(manager)
@@ -340,12 +342,11 @@ def test_control_characters_are_not_stored(app, manager):
                 "kind": "office",
                 "patrol_date": "",
                 "findings": "正常\x00",
-                "violation": "yes",
-                "violation_description": "\x00\x08",
+                **checklist_answers("office", {"passage": "\x00\x08"}, on=today()),
             },
         ).status_code
         == 400
-    )  # the date is missing: the form comes back
+    )  # the date is missing (and the note only control characters): the form comes back
     response = manager.post(
         f"{url}/patrols",
         data={
@@ -354,8 +355,7 @@ def test_control_characters_are_not_stored(app, manager):
             "kind": "office",
             "findings": "垃圾\x00已清运\r\n第二行",
             "patrol_date": today().isoformat(),
-            "violation": "yes",
-            "violation_description": "\x0b19:00 后施工\x00",
+            **checklist_answers("office", {"working-hours": "\x0b19:00 后施工\x00"}, on=today()),
         },
     )
     assert response.status_code == 303
@@ -379,7 +379,8 @@ def test_control_characters_are_not_stored(app, manager):
     with app.app_context():
         patrol = db.session.query(RenovationPatrol).one()
         assert patrol.findings == "垃圾已清运\n第二行"
-        assert patrol.violation_description == "19:00 后施工"
+        assert patrol.failed[0].note == "19:00 后施工"
+        assert patrol.violation_description == "严格按装修规定时间施工：19:00 后施工"
         events = (
             db.session.query(RenovationEvent.comment).filter_by(application_id=application_id).all()
         )
@@ -457,13 +458,12 @@ def test_ids_beyond_the_integer_range_are_404_on_every_route(app, manager, huge)
     "form",
     [
         {"step": "extend", "end_date": "2099-01-01", "comment": NOT_UTF8},
-        {"step": "patrols", "kind": "office", "findings": NOT_UTF8, "violation": "no"},
+        {"step": "patrols", "kind": "office", "findings": NOT_UTF8, **checklist_answers("office")},
         {
             "step": "patrols",
             "kind": "office",
             "findings": "正常",
-            "violation": "yes",
-            "violation_description": NOT_UTF8,
+            **checklist_answers("office", {"passage": NOT_UTF8}),
         },
     ],
 )

@@ -27,7 +27,7 @@ from tests.move_in.conftest import TODAY as MOVE_IN_TODAY
 from tests.move_in.conftest import Owner
 from tests.support.forms import csrf_token_from
 from tests.support.postgres import app_on_postgres, wait_for_blocked
-from tests.support.renovation import file_application, walk
+from tests.support.renovation import checklist_answers, file_application, walk
 from tests.support.staff import PASSWORD, create_staff, login
 
 TODAY = date(2026, 5, 10)
@@ -111,7 +111,7 @@ def test_a_patrol_posted_twice_at_once_is_stored_once(pg_app):
             "kind": "office",
             "patrol_date": TODAY.isoformat(),
             "findings": "正常\x00",
-            "violation": "no",
+            **checklist_answers("office"),
         },
     )
     assert statuses == [303, 303]
