@@ -20,7 +20,7 @@ from ..core.clock import today, utcnow
 from ..core.community import current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce
-from ..files.uploads import AttachmentError, StoredFiles, upload_limits
+from ..files.uploads import AttachmentError, StoredFiles
 from .models import RenovationApplication
 from .patrol_checklist import FAIL, PASS
 from .patrols import (
@@ -73,7 +73,10 @@ def open_findings(on: date, kinds: Iterable[str] | None = None) -> list[OpenFind
     )
     if kinds is not None:
         query = query.where(RenovationPatrol.kind.in_(list(kinds)))
-    found = [OpenFinding(check, patrol, application, on) for check, patrol, application in db.session.execute(query)]
+    found = [
+        OpenFinding(check, patrol, application, on)
+        for check, patrol, application in db.session.execute(query)
+    ]
     found.sort(key=lambda f: (f.overdue_days == 0, f.check.deadline or on, f.check.id))
     return found
 
@@ -126,13 +129,10 @@ def conflict(check: PatrolCheck, step: str) -> str | None:
 
 def _photos(files, errors: dict) -> list:
     try:
-        photos = check_photos(files.getlist("photos"))
+        return check_photos(files.getlist("photos"))
     except AttachmentError as error:
         errors["photos"] = str(error)
         return []
-    if len(photos) > upload_limits().max_files:
-        errors["photos"] = f"照片最多 {upload_limits().max_files} 张。"
-    return photos
 
 
 def check_step_form(step: str, form, files) -> dict:
@@ -152,12 +152,8 @@ def check_step_form(step: str, form, files) -> dict:
             errors["result"] = "请选择复查结果：合格或不合格。"
         action = RECHECK_FAIL if result == FAIL else RECHECK_PASS
         if result == FAIL:
-            note, problem = check_note(
-                form.get("note"), "复查不合格时请写明问题。", "复查情况"
-            )
-            deadline, deadline_problem = check_deadline(
-                form.get("deadline"), today(), "复查日期"
-            )
+            note, problem = check_note(form.get("note"), "复查不合格时请写明问题。", "复查情况")
+            deadline, deadline_problem = check_deadline(form.get("deadline"), today(), "复查日期")
             if deadline_problem:
                 errors["deadline"] = deadline_problem
         else:
@@ -171,7 +167,9 @@ def check_step_form(step: str, form, files) -> dict:
     return {"nonce": nonce, "action": action, "note": note, "deadline": deadline, "photos": photos}
 
 
-def store_step(session, check: PatrolCheck, actor, values: dict, stored: StoredFiles) -> FindingStep:
+def store_step(
+    session, check: PatrolCheck, actor, values: dict, stored: StoredFiles
+) -> FindingStep:
     """Add the step and move the finding on (inside a write transaction, the check locked)."""
     community = current_community().key
     step = FindingStep(
@@ -204,4 +202,3 @@ def store_step(session, check: PatrolCheck, actor, values: dict, stored: StoredF
 def step_store(values: dict) -> StoredFiles:
     """Write the step's photos beside the application attachments; kept only after commit."""
     return StoredFiles(values["photos"])
-

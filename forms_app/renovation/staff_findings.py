@@ -58,11 +58,17 @@ def _record_step(application_id: int, finding_id: int, step: str):
         abort(404)
     if not may_handle(user.role, check):
         return render_error(403, f"「{check.patrol.kind_name}」的整改和复查不由您的角色记录。")
-    detail = url_for("renovation_staff.renovation", application_id=application_id)
-    anchor = f"{detail}#finding-{finding_id}"
+    # Saved, back to the list of what is due and open (the next finding one tap away), as
+    # after a patrol; a draft sent from this page then loads a page of its own too.
+    anchor = url_for("renovation_staff.patrols_due", _anchor="findings-heading")
     earlier = step_by_nonce(request.form.get("nonce", ""))
     if earlier is not None and earlier.check_id == finding_id:
-        return saved_reply(f"「{check.item_text}」的这条记录已经保存过，没有重复保存。", anchor, DUPLICATE)
+        return saved_reply(
+            f"「{check.item_text}」的这条记录已经保存过，没有重复保存。", anchor, DUPLICATE
+        )
+    problem = conflict(check, step)
+    if problem:
+        return _conflict(application, problem)
     try:
         values = check_step_form(step, request.form, request.files)
     except PatrolError as error:
@@ -80,9 +86,6 @@ def _record_step(application_id: int, finding_id: int, step: str):
             finding_values={finding_id: request.form.to_dict()},
             page_error=error.errors.get("form"),
         )
-    problem = conflict(check, step)
-    if problem:
-        return _conflict(application, problem)
     try:
         with step_store(values) as stored:
             with write_transaction() as session:
@@ -95,7 +98,11 @@ def _record_step(application_id: int, finding_id: int, step: str):
                     AUDIT[step],
                     target=application.reference,
                     detail=f"{check.item_text}：{recorded.label}"
-                    + (f"，新整改期限 {recorded.deadline}" if recorded.action == RECHECK_FAIL else ""),
+                    + (
+                        f"，新整改期限 {recorded.deadline}"
+                        if recorded.action == RECHECK_FAIL
+                        else ""
+                    ),
                 )
             stored.keep()
     except IntegrityError:
@@ -103,7 +110,9 @@ def _record_step(application_id: int, finding_id: int, step: str):
         db.session.rollback()
         if step_by_nonce(values["nonce"]) is None:
             raise
-        return saved_reply(f"「{check.item_text}」的这条记录已经保存过，没有重复保存。", anchor, DUPLICATE)
+        return saved_reply(
+            f"「{check.item_text}」的这条记录已经保存过，没有重复保存。", anchor, DUPLICATE
+        )
     return saved_reply(f"已记录「{check.item_text}」{recorded.label}。", anchor)
 
 

@@ -14,6 +14,7 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
@@ -85,6 +86,7 @@ def detail_page(
     patrols = (
         db.session.execute(
             select(RenovationPatrol)
+            .options(selectinload(RenovationPatrol.checks), selectinload(RenovationPatrol.photos))
             .where(RenovationPatrol.application_id == application.id)
             .order_by(RenovationPatrol.patrol_date.desc(), RenovationPatrol.id.desc())
         )

@@ -3,6 +3,7 @@ each kind from the rules file, a finding with its photo, old free-text patrols, 
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from datetime import date, datetime, timedelta
@@ -19,6 +20,10 @@ from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_data
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
+from forms_app.renovation.patrol_checklist import (
+    PatrolChecklistError,
+    build_checklist,
+)
 from forms_app.renovation.patrol_checklist import items_for as checklist_for
 from forms_app.renovation.patrols import (
     FindingPhoto,
@@ -208,6 +213,40 @@ def test_the_checklist_of_each_kind_comes_from_the_rules_file(app, as_role):
     assert 'id="item-clear-out"' not in office and 'id="item-passes"' in office
     manager = patrol_page(as_role(roles.MANAGER), application_id)
     assert 'id="item-clear-out" data-kinds="guard"' in manager  # shown for that kind only
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (
+            lambda groups: groups[0]["items"].append(dict(groups[1]["items"][0])),
+            "编号 'passes' 重复",
+        ),
+        (lambda groups: groups[0]["items"][0].update(kinds=["night"]), "未设置的巡查类型"),
+        (lambda groups: groups[2]["items"][0].update(prohibited_change="x"), "指向不存在的 'x'"),
+        (lambda groups: groups[1].update(items=[]), "没有检查项"),
+        (lambda groups: groups[0]["items"][0].pop("text"), "缺少 text"),
+    ],
+)
+def test_a_broken_checklist_is_refused_naming_the_file(change, message):
+    raw = load_data("renovation_rules.yml")
+    groups = copy.deepcopy(raw["patrol_checklist"])
+    change(groups)
+    prohibited = {c["id"]: c for c in raw["prohibited_changes"]}
+    with pytest.raises(PatrolChecklistError, match=r"renovation_rules\.yml") as refused:
+        build_checklist(groups, ["office", "guard"], prohibited)
+    assert message in str(refused.value)
+
+
+def test_every_prohibited_change_is_a_patrol_item():
+    """违章装修 on a patrol is every prohibited change of the rules file, with its rule."""
+    raw = load_data("renovation_rules.yml")
+    checked = {
+        item.get("prohibited_change")
+        for group in raw["patrol_checklist"]
+        for item in group["items"]
+    }
+    assert {change["id"] for change in raw["prohibited_changes"]} <= checked
 
 
 def test_guard_records_a_checklist_with_a_finding_and_photo(app, as_role, client):

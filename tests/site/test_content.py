@@ -695,6 +695,22 @@ def test_renovation_control_points_one_section_each(built_staff_site, community,
     assert control.items("违章装修的管理") == 2
 
 
+def test_patrol_checklist_is_listed_from_the_rules_file(built_staff_site, community, rules):
+    """The staff page lists the checklist the patrol form records (one data file), each group
+    traced to the control point it comes from, with the community's default 整改 period."""
+    control = page(built_staff_site, "renovation-control")
+    listed = control.section("巡查检查项")
+    groups = rules["patrol_checklist"]
+    assert control.items("巡查检查项") == sum(len(group["items"]) for group in groups)
+    for group in groups:
+        assert group["name"] in listed
+        assert control.section(group["section"])  # a heading of the page
+        for item in group["items"]:
+            assert item["text"] in listed, item["id"]
+    assert "规定清场时间后没有未离开小区的装修人员（仅秩序维护部巡查；可记不适用）" in listed
+    assert f"默认为巡查日期后{community.renovation['patrol_fix_days']}天" in listed
+
+
 def test_move_in_control_points(built_staff_site, community):
     control = page(built_staff_site, "move-in-control")
     assert control.titles(2) == ["家私搬运", "入住回访", "客户了解", "需求调查"]

@@ -21,13 +21,13 @@ from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
-from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.renovation.patrols import PatrolCheck, RenovationPatrol
 from forms_app.renovation.workflow import advance
 from forms_app.service_requests import intake
 from forms_app.service_requests import states as service_states
 from forms_app.service_requests.models import ServiceRequest
 from tests.support.households import register
-from tests.support.renovation import application_values, filed
+from tests.support.renovation import application_values, filed, patrol_items
 from tests.support.server import LiveServer
 from tests.support.staff import PASSWORD, create_staff, login
 
@@ -99,6 +99,33 @@ def seed(server: LiveServer) -> dict:
         checked = check_inspection(form, MultiDict(), checklist(), [1, 2, 3], TODAY)
         ids["inspection"], _ = inspections.store_inspection(checked, manager)
         ids.update(on_site=on_site.id, pending=pending.id, done=done.id)
+        # A guard patrol of the site now awaiting acceptance, with a finding waiting for 复查:
+        # its page and the patrol list show the finding and the 复查 form.
+        with write_transaction() as session:
+            patrol = RenovationPatrol(
+                application_id=done.id,
+                kind="guard",
+                patrol_date=TODAY - timedelta(days=2),
+                inspector_id=manager.id,
+                inspector_name="manager（经理）",
+                findings="",
+                violation=True,
+                violation_description="使用专用装修通道：材料走了客梯",
+            )
+            patrol.checks.append(
+                PatrolCheck(
+                    community="shanshui",
+                    position=0,
+                    group_name="装修垃圾、通道与材料",
+                    item_id="passage",
+                    item_text="使用专用装修通道",
+                    result="fail",
+                    note="材料走了客梯",
+                    deadline=TODAY + timedelta(days=1),
+                    status="fixed",
+                )
+            )
+            session.add(patrol)
         ids["booking"] = db.session.scalar(select(MoveInBooking.id))
         ids["manager"] = manager.id
     # A repair done by the 工程 worker and waiting for its 回访 (the call comes first).
@@ -289,9 +316,13 @@ def test_every_tap_target_of_every_staff_page_is_44_px(tools, phone):
     for path in staff_pages(ids):
         response = phone.goto(server.url + path)
         assert response.status == 200, path
-        # Open the cleaning form's areas and the failed-item fields too.
+        # Open the cleaning form's areas and the failed-item fields too (a patrol's and a
+        # 复查's 不合格 fields as well).
         for toggle in phone.locator(".area-toggle input").all():
             toggle.check()
+        phone.evaluate("""() => document.querySelectorAll(
+            '#patrol-form .result-fail input, .finding-step .result-fail input')
+            .forEach(radio => { radio.checked = true; })""")
         problems[path] = phone.evaluate(SMALL_TARGETS)
         # Nothing scrolls sideways at 360 px, and every list shows its rows as cards.
         problems[path] += phone.evaluate(SIDEWAYS) + phone.evaluate(TABLE_ROWS)
@@ -391,7 +422,7 @@ def test_a_patrol_typed_in_the_basement_is_sent_once_when_the_signal_returns(too
     form = phone.locator("#patrol-form")
     assert form.locator("#kind").input_value() == "guard"
     form.locator("#findings").fill("地下室信号差：现场整洁，工人已离开。")
-    form.locator("input[name=violation][value=no]").check()
+    form.get_by_role("button", name="全部合格").click()
     phone.context.set_offline(True)
     form.get_by_role("button", name="保存巡查记录").click()
     status = phone.locator("#draft-status")
@@ -437,7 +468,7 @@ def test_a_draft_for_a_site_that_changed_meanwhile_is_dropped_with_a_message(too
     phone.goto(f"{server.url}/forms/staff/renovations/{application_id}")
     form = phone.locator("#patrol-form")
     form.locator("#findings").fill("正常。")
-    form.locator("input[name=violation][value=no]").check()
+    form.get_by_role("button", name="全部合格").click()
     phone.context.set_offline(True)
     form.get_by_role("button", name="保存巡查记录").click()
     phone.locator("#draft-status").get_by_text("等待发送").wait_for()
@@ -464,7 +495,7 @@ def test_a_draft_kept_after_logout_waits_for_its_author(tools, phone):
     form = phone.locator("#patrol-form")
     form.locator("#kind").select_option("office")
     form.locator("#findings").fill("经理抽查：正常。")
-    form.locator("input[name=violation][value=no]").check()
+    form.get_by_role("button", name="全部合格").click()
     phone.context.set_offline(True)
     form.get_by_role("button", name="保存巡查记录").click()
     phone.locator("#draft-status").get_by_text("等待发送").wait_for()
@@ -508,7 +539,7 @@ def patrol_kept(phone, server, ids, role, findings, kind="office", offline=True)
     form = phone.locator("#patrol-form")
     form.locator("#kind").select_option(kind)
     form.locator("#findings").fill(findings)
-    form.locator("input[name=violation][value=no]").check()
+    form.get_by_role("button", name="全部合格").click()
     if offline:
         phone.context.set_offline(True)
     form.get_by_role("button", name="保存巡查记录").click()
@@ -608,7 +639,7 @@ def test_the_login_page_after_a_logout_deletes_that_accounts_drafts(tools, phone
     assert drafts_databases(phone) == ["staff-drafts:security"]  # empty, kept until logout
 
 
-LEGACY_DRAFTS = """async ([action, day]) => {
+LEGACY_DRAFTS = """async ([action, day, checklist]) => {
   const db = await new Promise((ok, fail) => {
     const request = indexedDB.open("staff-drafts", 1);
     request.onupgradeneeded = () => request.result.createObjectStore("drafts", {keyPath: "nonce"});
@@ -618,7 +649,7 @@ LEGACY_DRAFTS = """async ([action, day]) => {
   const draft = (user, nonce, findings) => ({
     nonce, action, page: "/forms/staff/", label: "巡查记录", user, savedAt: day,
     entries: [["csrf_token", "stale"], ["nonce", nonce], ["kind", "guard"],
-              ["patrol_date", day], ["findings", findings], ["violation", "no"]]});
+              ["patrol_date", day], ["findings", findings], ...checklist]});
   await new Promise((ok, fail) => {
     const tx = db.transaction("drafts", "readwrite");
     tx.objectStore("drafts").put(draft("security", "legacy-draft-security", "旧版本护卫草稿"));
@@ -636,7 +667,8 @@ def test_drafts_of_the_old_shared_database_go_to_their_author_only(tools, phone)
     before = patrols_of(server, ids["on_site"])
     phone.goto(server.url + "/forms/staff/login")
     action = f"{server.url}/forms/staff/renovations/{ids['on_site']}/patrols"
-    phone.evaluate(LEGACY_DRAFTS, [action, TODAY.isoformat()])
+    checklist = [[f"result-{item['id']}", "pass"] for item in patrol_items("guard")]
+    phone.evaluate(LEGACY_DRAFTS, [action, TODAY.isoformat(), checklist])
     as_user(phone, server, roles.MANAGER)
     status = phone.locator("#draft-status")
     status.wait_for(state="attached")

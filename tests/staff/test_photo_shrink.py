@@ -69,13 +69,14 @@ def test_a_patrol_photo_is_shrunk_and_kept_after_a_refusal(server, inspector, ca
     page = inspector
     page.goto(f"{server.url}/forms/staff/renovations/{application_id}")
     form = page.locator("#patrol-form")
-    form.locator("input[name=violation][value=no]").check()
-    form.locator("#photos").set_input_files(str(camera))
+    form.locator("#item-passage .result-fail").click()
+    form.locator("#photos-passage").set_input_files(str(camera))
     expect(form.locator("#shrink-status")).to_contain_text("照片已压缩", timeout=90000)
-    form.locator("button[type=submit]").click()  # no findings: refused
+    form.locator("button[type=submit]").click()  # nothing else ticked, no note: refused
     expect(page.locator("#draft-status")).to_contain_text("1 张照片已保留", timeout=30000)
-    page.locator("#patrol-form #findings").fill("现场整洁，按规定时间施工。")
-    page.locator("#patrol-form button[type=submit]").click()
+    form.get_by_role("button", name="全部合格").click()  # the 不合格 item stays 不合格
+    form.locator("#note-passage").fill("材料没有走专用装修通道。")
+    form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/forms/staff/patrols/due$"), timeout=30000)
     expect(page.locator("body")).to_contain_text("巡查记录已保存")
     sent = photo_posts(page)

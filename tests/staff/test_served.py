@@ -17,7 +17,7 @@ from forms_app.accounts.models import StaffUser
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
-from forms_app.renovation.patrols import RenovationPatrol
+from forms_app.renovation.patrols import PatrolCheck, RenovationPatrol
 from forms_app.renovation.workflow import advance
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import application_values, filed
@@ -138,17 +138,21 @@ def take(page, action, comment="", end_date=None):
             dialog.locator("button.confirm-yes").click()
 
 
-def record_patrol(page, kind, findings, violation=None, photo=False):
+def record_patrol(page, kind, findings, failed=None, photo=False):
+    """Tick the checklist all 合格, then ``failed`` (item id, note) 不合格 with a photo."""
     form = page.locator("#patrol-form")
     form.locator("#kind").select_option(kind)
+    form.get_by_role("button", name="全部合格").click()
+    if failed:
+        item_id, note = failed
+        item = form.locator(f"#item-{item_id}")
+        item.locator(".result-fail").click()
+        item.locator(f"#note-{item_id}").fill(note)
+        if photo:
+            item.locator(f"#photos-{item_id}").set_input_files(
+                files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}]
+            )
     form.locator("#findings").fill(findings)
-    form.locator(f"input[name=violation][value={'yes' if violation else 'no'}]").check()
-    if violation:
-        form.locator("#violation_description").fill(violation)
-    if photo:
-        form.locator("#photos").set_input_files(
-            files=[{"name": "违规现场.png", "mimeType": "image/png", "buffer": PNG}]
-        )
     form.locator("button[type=submit]").click()
     # Saved, the inspector lands on what is still due (the next item one tap away).
     page.wait_for_url(re.compile(r"/forms/staff/patrols/due$"))
@@ -189,12 +193,35 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     as_user(phone, server, roles.SECURITY)
     phone.goto(detail)
     record_patrol(
-        phone, "guard", "19:10 仍有两名工人未离开。", violation="超时施工，已劝离", photo=True
+        phone, "guard", "其他正常。", failed=("clear-out", "19:10 仍有两名工人未离开"), photo=True
     )
-    phone.goto(detail)
-    assert phone.locator("#patrols .violation").inner_text() == "有：超时施工，已劝离"
+    # The finding waits for 整改 on the guard's list, and on the application's page.
+    finding = phone.locator("#open-findings tbody tr").first
+    expect(finding).to_contain_text("规定清场时间后没有未离开小区的装修人员")
+    finding.get_by_role("link").click()
+    phone.wait_for_url(re.compile(rf"/renovations/{application_id}#finding-\d+$"))
+    assert phone.locator("#patrols .violation").inner_text() == (
+        "不合格：规定清场时间后没有未离开小区的装修人员（19:10 仍有两名工人未离开）"
+    )
     assert phone.locator("#step-complete").count() == 0
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # 整改 recorded, then the 复查 closes it; each lands on the list again.
+    findings = phone.locator("#findings")
+    findings.locator("textarea[name=note]").fill("已要求施工负责人19:00前清场")
+    findings.get_by_role("button", name="记录整改完成").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/patrols/due#findings-heading$"))
+    expect(finding).to_contain_text("待复查")
+    finding.get_by_role("link").click()
+    phone.wait_for_url(re.compile(rf"/renovations/{application_id}#finding-\d+$"))
+    findings.locator(".result-pass").click()
+    findings.get_by_role("button", name="保存复查结果").click()
+    phone.wait_for_url(re.compile(r"/forms/staff/patrols/due#findings-heading$"))
+    expect(phone.locator("#open-findings")).to_contain_text("没有待整改或待复查的项")
+    phone.goto(detail)
+    expect(findings.locator(".finding-status")).to_have_text("复查合格，已关闭")
+    steps = findings.locator(".finding-steps li").all_inner_texts()
+    assert "整改完成" in steps[0] and "已要求施工负责人19:00前清场" in steps[0]
+    assert "复查合格" in steps[1]
 
     as_user(page, server, roles.ENGINEERING)
     page.goto(detail)
@@ -228,8 +255,9 @@ def test_full_renovation_cycle_by_staff(server, desktop, phone):
     assert patrols == [("office", False), ("guard", True)]
 
 
-def seed_on_site(server, room, started: date, patrols: dict[str, date]):
-    """An application in 施工中 since ``started`` with the given last patrols."""
+def seed_on_site(server, room, started: date, patrols: dict[str, date], findings=None):
+    """An application in 施工中 since ``started`` with the given last patrols; ``findings``
+    (item text → 整改 deadline) are 不合格 items of its guard patrol, waiting for 整改."""
     application_id, _, reference = file_application(server, room=room)
     with server_app(server):
         guard = db.session.execute(select(StaffUser)).scalars().first()
@@ -258,18 +286,32 @@ def seed_on_site(server, room, started: date, patrols: dict[str, date]):
                 .values(created_at=datetime(started.year, started.month, started.day))
             )
             for kind, day in patrols.items():
-                session.add(
-                    RenovationPatrol(
-                        application_id=application_id,
-                        kind=kind,
-                        patrol_date=day,
-                        inspector_id=guard.id,
-                        inspector_name="guard",
-                        findings="正常",
-                        violation=False,
-                        violation_description="",
-                    )
+                patrol = RenovationPatrol(
+                    application_id=application_id,
+                    kind=kind,
+                    patrol_date=day,
+                    inspector_id=guard.id,
+                    inspector_name="guard",
+                    findings="正常",
+                    violation=False,
+                    violation_description="",
                 )
+                for position, (text, deadline) in enumerate((findings or {}).items()):
+                    if kind == "guard":
+                        patrol.checks.append(
+                            PatrolCheck(
+                                community="shanshui",
+                                position=position,
+                                group_name="装修垃圾、通道与材料",
+                                item_id=f"item-{position}",
+                                item_text=text,
+                                result="fail",
+                                note="现场不符合",
+                                deadline=deadline,
+                                status="open",
+                            )
+                        )
+                session.add(patrol)
     return reference
 
 
@@ -281,6 +323,8 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
         "101",
         FIXED_TODAY - 10 * day,
         {"office": FIXED_TODAY - 4 * day, "guard": FIXED_TODAY - 1 * day},
+        # The guard's findings: one due in two days, one overdue since yesterday.
+        {"使用专用装修通道": FIXED_TODAY + 2 * day, "装修垃圾（建渣）及时清运": FIXED_TODAY - day},
     )
     due_today = seed_on_site(fixed_clock_server, "102", FIXED_TODAY, {})
     seed_on_site(
@@ -297,6 +341,13 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     rows = [r.split("\t") for r in desktop.locator("#due tbody tr").all_inner_texts()]
     assert [(r[0], r[1], r[2]) for r in rows] == [("2026-05-10", "秩序维护部巡查", due_today)]
     assert rows[0][4] == "未巡查" and rows[0][5] == "今日到期"
+    # Below, the guard's findings waiting for 整改: the overdue one first, marked.
+    findings = [r.split("\t") for r in desktop.locator("#open-findings tbody tr").all_inner_texts()]
+    assert [(r[0], r[1], r[3]) for r in findings] == [
+        ("2026-05-09", "逾期 1 天", "装修垃圾（建渣）及时清运"),
+        ("2026-05-12", "待整改", "使用专用装修通道"),
+    ]
+    assert desktop.locator("#open-findings tr.overdue").count() == 1
     desktop.context.clear_cookies()
     login(desktop, "office", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
@@ -308,3 +359,7 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
     ]
     assert rows[0][5] == "逾期 3 天" and rows[1][4] == "未巡查" and rows[1][5] == "今日到期"
     assert desktop.locator("#next-due a").inner_text() == "下一项：1号楼1单元101室 装修办巡查"
+    # The 装修办 does not handle the guards' findings.
+    assert (
+        desktop.locator("#open-findings tbody").inner_text().strip() == "没有待整改或待复查的项。"
+    )
