@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..accounts.models import actor_label
 from ..accounts.permissions import TABLE, allowed
 from ..core.clock import today, utcnow
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.extensions import db
 from ..core.tokens import is_nonce
 from ..files.uploads import AttachmentError, StoredFiles
@@ -67,7 +67,7 @@ def open_findings(on: date, kinds: Iterable[str] | None = None) -> list[OpenFind
         .join(RenovationPatrol, RenovationPatrol.id == PatrolCheck.patrol_id)
         .join(RenovationApplication, RenovationApplication.id == RenovationPatrol.application_id)
         .where(
-            PatrolCheck.community == current_community().key,
+            PatrolCheck.community == community_key(),
             PatrolCheck.status.in_((OPEN, FIXED)),
         )
     )
@@ -171,7 +171,7 @@ def store_step(
     session, check: PatrolCheck, actor, values: dict, stored: StoredFiles
 ) -> FindingStep:
     """Add the step and move the finding on (inside a write transaction, the check locked)."""
-    community = current_community().key
+    community = community_key()
     step = FindingStep(
         community=community,
         action=values["action"],

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import actor_label
 from ..accounts.permissions import TABLE, allowed
 from ..core.clock import local_date, today, utcnow
-from ..core.community import current_community
+from ..core.community import community_key, current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce
 from ..files.uploads import (
@@ -502,7 +502,7 @@ def store_patrol(
 ) -> RenovationPatrol:
     """Add the checked patrol, its checklist and the findings' already-written photos (inside
     a write transaction). ``violation`` says whether any item was 不合格, for the register."""
-    community = current_community().key
+    community = community_key()
     failed = [c for c in values["checks"] if c.result == FAIL]
     patrol = RenovationPatrol(
         application_id=application.id,
