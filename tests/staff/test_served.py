@@ -347,7 +347,7 @@ def test_todays_patrol_list_on_a_fixed_clock(fixed_clock_server, desktop):
         ("2026-05-09", "逾期 1 天", "装修垃圾（建渣）及时清运"),
         ("2026-05-12", "待整改", "使用专用装修通道"),
     ]
-    assert desktop.locator("#open-findings tr.overdue").count() == 1
+    assert desktop.locator("#open-findings tr.is-overdue").count() == 1
     desktop.context.clear_cookies()
     login(desktop, "office", PASSWORD, base_url=fixed_clock_server.url)
     desktop.click("nav >> text=今日待巡查")
