@@ -192,6 +192,21 @@ def _with_state(query, latest, last):
     )
 
 
+def _open_items(columns, scope, latest, last, state):
+    """``columns`` over the failed items of ``scope`` waiting for 整改 or 复检."""
+    return _with_state(
+        columns.select_from(CleaningResult).join(
+            CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id
+        ),
+        latest,
+        last,
+    ).where(
+        CleaningResult.result == FAIL,
+        state.in_([TO_RECTIFY, TO_RECHECK]),
+        scope.result_condition(),
+    )
+
+
 def failed_in_state(states) -> object:
     """SQL: ids of the inspections with a failed item in one of ``states``."""
     latest, last, state = _state_columns()
@@ -255,16 +270,12 @@ def open_items(scope: Scope, limit: int = MAX_OPEN_SHOWN) -> tuple[list[OpenItem
     """The failed items of ``scope`` not closed yet — 待整改 first, then 待复检, each oldest
     first — at most ``limit`` of them, and how many there are in all."""
     latest, last, state = _state_columns()
-    query = _with_state(
-        select(CleaningResult, CleaningInspection, state, last.kind, last.created_at, last.note)
-        .select_from(CleaningResult)
-        .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id),
+    query = _open_items(
+        select(CleaningResult, CleaningInspection, state, last.kind, last.created_at, last.note),
+        scope,
         latest,
         last,
-    ).where(
-        CleaningResult.result == FAIL,
-        state.in_([TO_RECTIFY, TO_RECHECK]),
-        scope.result_condition(),
+        state,
     )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.execute(
@@ -303,16 +314,12 @@ def waiting_counts(scope: Scope) -> Counter:
     opened = case((last.kind == FAILED, last.created_at), else_=CleaningInspection.created_at)
     hours = settings().rectify_hours
     late = opened < utcnow() - timedelta(hours=hours) if hours else false()
-    query = _with_state(
-        select(last.kind, func.count(), func.sum(case((late, 1), else_=0)))
-        .select_from(CleaningResult)
-        .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id),
+    query = _open_items(
+        select(last.kind, func.count(), func.sum(case((late, 1), else_=0))),
+        scope,
         latest,
         last,
-    ).where(
-        CleaningResult.result == FAIL,
-        state.in_([TO_RECTIFY, TO_RECHECK]),
-        scope.result_condition(),
+        state,
     )
     counts: Counter = Counter()
     for kind, count, overdue in db.session.execute(query.group_by(last.kind)):

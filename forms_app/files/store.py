@@ -80,6 +80,17 @@ def _chunks_of(stream: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
+def _copy(store, source: str, name: str) -> bool:
+    """Copy ``source`` to the new name ``name`` in ``store``; False when ``source`` is missing."""
+    try:
+        reader = store.open(source)
+    except FileNotFoundError:
+        return False
+    with reader:
+        store.write(name, reader)
+    return True
+
+
 class DiskStore:
     """Files in one folder of the app host (private: 0600 files in a 0700 folder)."""
 
@@ -109,14 +120,7 @@ class DiskStore:
         (self.directory / name).unlink(missing_ok=True)
 
     def copy(self, source: str, name: str) -> bool:
-        """Copy ``source`` to the new name ``name``; False when ``source`` is missing."""
-        try:
-            reader = open(self.directory / source, "rb")
-        except FileNotFoundError:
-            return False
-        with reader:
-            self.write(name, reader)
-        return True
+        return _copy(self, source, name)
 
     def names(self) -> Iterator[str]:
         if self.directory.is_dir():
@@ -233,13 +237,7 @@ class DatabaseStore:
         return _ChunkReader(db.engine, name, row.size, row.chunks)
 
     def copy(self, source: str, name: str) -> bool:
-        try:
-            reader = self.open(source)
-        except FileNotFoundError:
-            return False
-        with reader:
-            self.write(name, reader)
-        return True
+        return _copy(self, source, name)
 
     def names(self) -> Iterator[str]:
         with db.engine.connect() as connection:
