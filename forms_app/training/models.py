@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
+from ..core.community import community_key
 from ..core.extensions import db
 
 HOW_TICKED, HOW_SIGNED = "ticked", "signed"
@@ -100,9 +101,15 @@ class TrainingSession(db.Model):
     """A training session (培训记录): date, topic, trainer, what it covered, who attended."""
 
     __tablename__ = "training_session"
-    __table_args__ = (Index("ix_training_session_held_on", "held_on", "id"),)
+    __table_args__ = (
+        Index("ix_training_session_held_on", "held_on", "id"),
+        Index("ix_training_session_community", "community", "held_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A session is held in one community (its staff lists show only theirs); the records of
+    # who trained belong to the person, wherever they trained.
+    community: Mapped[str] = mapped_column(String(32), default=community_key)
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     held_on: Mapped[date] = mapped_column(Date)
     # When it starts (local time): who signs in after it is recorded late. None: recorded

@@ -38,15 +38,18 @@ NOT_YET_KEYED = {
     "survey_response",
     "survey_submission",
     "throttle_hit",
+}
+# Not a community's: the deployment's signing key; a stored file's chunks and a session's
+# attendance (their file and their session have the key); what a person read, answered and
+# passed (training records belong to the person, wherever they trained).
+NEVER_KEYED = {
+    "deployment_secret",
+    "stored_file_chunk",
+    "training_attendance",
     "training_answer",
     "training_attempt",
-    "training_attendance",
     "training_read_mark",
-    "training_session",
 }
-# Not a community's: the deployment's signing key, and a stored file's chunks (their file has
-# the key).
-NEVER_KEYED = {"deployment_secret", "stored_file_chunk"}
 
 
 def test_every_new_table_carries_the_community_key(app):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from forms_app.accounts import roles
+from forms_app.core.database import write_transaction
 from forms_app.training.models import TrainingAttendance, TrainingSession
 from tests.support.forms import csrf_token_from
 
@@ -269,3 +270,28 @@ def test_todays_session_is_on_the_trainees_home(app, recorder, trainee, stored):
         },
     )
     assert "已签到" in guard.html("/forms/staff/").split(f'id="home-session-{session_id}"')[1]
+
+
+def test_another_communitys_session_is_neither_listed_nor_opened(app, as_role):
+    """Sessions belong to the community they were held in (issue 28); this one's staff see
+    only theirs, while a person's own records keep every session they attended."""
+    with app.app_context():
+        with write_transaction() as session:
+            other = TrainingSession(
+                community="elsewhere",
+                submission_nonce="n" * 32,
+                held_on=TODAY,
+                topic="别的小区的培训",
+                trainer_name="外区讲师",
+                recorded_by_name="外区讲师",
+            )
+            session.add(other)
+            session.flush()
+            other_id = other.id
+    manager = as_role(roles.MANAGER)
+    assert "别的小区的培训" not in manager.get("/forms/staff/training/sessions/").get_data(True)
+    assert "别的小区的培训" not in manager.get(HOME).get_data(True)
+    assert manager.get(f"/forms/staff/training/sessions/{other_id}").status_code == 404
+    assert manager.get(f"/forms/staff/training/sessions/{other_id}/sign-in").status_code == 404
+    export = manager.get("/forms/staff/training/sessions/export.csv")
+    assert "别的小区的培训" not in export.get_data(True)
