@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
 from ..core.clock import utcnow
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
@@ -69,10 +69,6 @@ def state_after(kind: str | None) -> str:
     if kind == PASSED:
         return CLOSED
     return TO_RECTIFY
-
-
-def _community() -> str:
-    return current_community().key
 
 
 def _due(opened_at: datetime) -> datetime | None:
@@ -149,7 +145,7 @@ def loops_of(inspection: CleaningInspection) -> dict[int, Loop]:
         rows = db.session.scalars(
             select(CleaningFollowUp)
             .where(
-                CleaningFollowUp.community == _community(),
+                CleaningFollowUp.community == community_key(),
                 CleaningFollowUp.result_id.in_(list(loops)),
             )
             .options(selectinload(CleaningFollowUp.photos))
@@ -165,7 +161,7 @@ def loops_of(inspection: CleaningInspection) -> dict[int, Loop]:
 
 def _state_columns():
     """(subquery of each result's last step number, the last step's row, its state) to join."""
-    community = _community()
+    community = community_key()
     latest = (
         select(CleaningFollowUp.result_id, func.max(CleaningFollowUp.step).label("steps"))
         .where(CleaningFollowUp.community == community)
@@ -185,7 +181,7 @@ def _with_state(query, latest, last):
     return query.outerjoin(latest, latest.c.result_id == CleaningResult.id).outerjoin(
         last,
         and_(
-            last.community == _community(),
+            last.community == community_key(),
             last.result_id == CleaningResult.id,
             last.step == latest.c.steps,
         ),
@@ -407,7 +403,7 @@ def _last_step(session, result_id: int) -> CleaningFollowUp | None:
     return session.scalar(
         select(CleaningFollowUp)
         .where(
-            CleaningFollowUp.community == _community(),
+            CleaningFollowUp.community == community_key(),
             CleaningFollowUp.result_id == result_id,
         )
         .order_by(CleaningFollowUp.step.desc())
@@ -447,7 +443,7 @@ def record_step(
 ) -> tuple[int, bool]:
     """Append a 整改 or 复检 to the item's history; (its id, created). A second POST of the same
     form (same nonce) answers with the first; a state changed meanwhile raises LoopRefused."""
-    community = _community()
+    community = community_key()
     try:
         with StoredFiles(checked.photos) as stored:
             names = iter(stored.names)
