@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..core.clock import today
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.extensions import db
 from ..core.refusals import Refused
 from .audit import record_audit
@@ -118,10 +118,6 @@ class CopyResult:
     skipped: list[str] = field(default_factory=list)  # why each skipped entry was, in Chinese
 
 
-def _community() -> str:
-    return current_community().key
-
-
 def rota_week(monday: date, session=None) -> list[DepartmentWeek]:
     """The rota of the week starting ``monday`` for every rota department (in the order of
     the community file), with the people of each shift in the order they were added."""
@@ -133,7 +129,7 @@ def rota_week(monday: date, session=None) -> list[DepartmentWeek]:
         select(DutyShift)
         .options(joinedload(DutyShift.user))
         .where(
-            DutyShift.community == _community(),
+            DutyShift.community == community_key(),
             DutyShift.day >= days[0],
             DutyShift.day <= days[-1],
             DutyShift.department.in_([d.id for d in departments]),
@@ -178,7 +174,7 @@ def gaps(start_day: date, days: int = 7, session=None) -> list[Gap]:
             select(DutyShift.day, DutyShift.department, DutyShift.shift)
             .join(StaffUser, StaffUser.id == DutyShift.user_id)
             .where(
-                DutyShift.community == _community(),
+                DutyShift.community == community_key(),
                 DutyShift.day >= start_day,
                 DutyShift.day <= end_day,
                 StaffUser.active.is_(True),
@@ -250,7 +246,7 @@ def _member(session, department: Department, user) -> StaffUser:
 def _check_overlap(session, department: Department, day: date, shift: Shift, user) -> None:
     """Refuse when ``user`` is already on this shift, or on any shift (of any department)
     whose time overlaps it: a night shift of the day before runs into this morning."""
-    community = _community()
+    community = community_key()
     start, end = shift.span(day)
     shifts = organisation().shifts
     # A shift lasts less than a day, so only the day before and after can reach this one.
@@ -292,7 +288,7 @@ def _add(session, department_id, day, shift_id, user, actor) -> DutyShift:
     user = _member(session, department, user)
     _check_overlap(session, department, day, shift, user)
     entry = DutyShift(
-        community=_community(),
+        community=community_key(),
         department=department.id,
         day=day,
         shift=shift.id,
@@ -335,7 +331,7 @@ def remove_shift(session, entry_id: int | None, actor) -> str:
     what was removed, in words. Refused when it no longer exists or is older than
     ``DAYS_BACK`` days."""
     entry = session.get(DutyShift, entry_id) if entry_id else None
-    if entry is None or entry.community != _community():
+    if entry is None or entry.community != community_key():
         raise RotaRefused("这条值班已不在值班表上（可能刚被删除），请刷新页面。", "entry")
     if entry.day < today() - timedelta(days=DAYS_BACK):
         raise RotaRefused(
@@ -361,7 +357,7 @@ def copy_previous_week(session, monday: date, actor) -> CopyResult:
         select(DutyShift)
         .options(joinedload(DutyShift.user))
         .where(
-            DutyShift.community == _community(),
+            DutyShift.community == community_key(),
             DutyShift.day >= source,
             DutyShift.day < monday,
             DutyShift.department.in_(rota_ids),

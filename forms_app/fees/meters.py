@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.audit import record_audit
+from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.fee_standards import FeeStandards
@@ -102,7 +103,7 @@ def history(meter: str, before: str, limit: int = HISTORY + 1) -> list[MeterRead
         db.session.scalars(
             select(MeterReading)
             .where(
-                MeterReading.community == _community(),
+                MeterReading.community == community_key(),
                 MeterReading.meter == meter,
                 MeterReading.period < before,
             )
@@ -169,16 +170,10 @@ class Entry:
     previous: Decimal | None = field(default=None, init=False)
 
 
-def _community() -> str:
-    from ..core.community import current_community
-
-    return current_community().key
-
-
 def billed(room_id: int | None, period: str) -> bool:
     """A bill using the reading was issued: the room's bill of the period, or (a public
     meter) any bill of the period."""
-    query = select(FeeBill.id).where(FeeBill.community == _community(), FeeBill.period == period)
+    query = select(FeeBill.id).where(FeeBill.community == community_key(), FeeBill.period == period)
     if room_id is not None:
         query = query.where(FeeBill.room_id == room_id)
     return db.session.scalar(query.limit(1)) is not None
@@ -191,7 +186,7 @@ def current_readings(meters: list[str], period: str) -> dict[str, MeterReading]:
         r.meter: r
         for r in db.session.scalars(
             select(MeterReading).where(
-                MeterReading.community == _community(),
+                MeterReading.community == community_key(),
                 MeterReading.period == period,
                 MeterReading.meter.in_(meters),
             )
@@ -247,7 +242,7 @@ def record_readings(period: Period, entries: list[Entry], read_on: date, actor: 
                     continue
                 found = session.scalar(
                     select(MeterReading).where(
-                        MeterReading.community == _community(),
+                        MeterReading.community == community_key(),
                         MeterReading.meter == entry.meter,
                         MeterReading.period == period.key,
                     )
@@ -256,7 +251,7 @@ def record_readings(period: Period, entries: list[Entry], read_on: date, actor: 
                 if found is None:
                     session.add(
                         MeterReading(
-                            community=_community(),
+                            community=community_key(),
                             meter=entry.meter,
                             room_id=entry.room_id,
                             item=entry.item,
@@ -304,7 +299,7 @@ def _note(entry: Entry) -> str:
 def consumptions(period: str, meters: list[str] | None = None) -> dict[str, ReadingCheck]:
     """Every meter read in ``period`` (or those of ``meters``) with its previous reading and
     consumption, in two queries (the issue of a month's bills reads them all)."""
-    community = _community()
+    community = community_key()
     current = select(MeterReading.meter, MeterReading.reading, MeterReading.period).where(
         MeterReading.community == community, MeterReading.period == period
     )
