@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_
 
 from ..accounts.models import StaffUser
 from ..accounts.organisation import load_organisation
 from ..accounts.permissions import allowed
-from ..core.community import Community, CommunityDataError, current_community
+from ..core.community import Community, CommunityDataError, community_key, current_community
 from .checklist import checklist
 from .models import CleaningInspection, CleaningResult
 
@@ -135,9 +135,10 @@ class Scope:
         return area_id in self.public_areas
 
     def result_condition(self):
-        """SQL: a result (joined to its inspection) in the scope."""
+        """SQL: a result (joined to its inspection) in the scope, of this community."""
+        here = CleaningInspection.community == community_key()
         if self.everything:
-            return true()
+            return here
         parts = []
         if self.buildings:
             parts.append(CleaningInspection.building.in_(sorted(self.buildings)))
@@ -146,7 +147,7 @@ class Scope:
                 CleaningInspection.building.is_(None)
                 & CleaningResult.area_id.in_(sorted(self.public_areas))
             )
-        return or_(*parts) if parts else false()
+        return and_(here, or_(*parts)) if parts else false()
 
 
 def scope_of(user: StaffUser) -> Scope:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
 from ..core.clock import local_time
-from ..core.community import current_community
+from ..core.community import community_key, current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..files.uploads import StoredFiles
@@ -113,12 +113,18 @@ class _Row:
     key_area: bool
 
 
+def checked_here():
+    """SQL: the inspection was made in the request's community."""
+    return CleaningInspection.community == community_key()
+
+
 def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> ListFilters:
     """Filters from the query string: date range, area, inspector, has failures, the state of
     the failed items' 整改 → 复检 loop."""
     names = ("date_from", "date_to", "area", "inspector", "failures", "rectification")
     filters = ListFilters(values={n: (args.get(n) or "").strip() for n in names})
     model = CleaningInspection
+    filters.conditions.append(checked_here())
     filters.date_range(model.inspected_on)
     area = filters.values["area"]
     if area:
@@ -156,7 +162,7 @@ def inspectors() -> dict[int, str]:
     """Everyone who has recorded an inspection: id → name as recorded (latest)."""
     rows = db.session.execute(
         select(CleaningInspection.inspector_id, CleaningInspection.inspector_name)
-        .where(CleaningInspection.inspector_id.is_not(None))
+        .where(CleaningInspection.inspector_id.is_not(None), checked_here())
         .order_by(CleaningInspection.id)
     ).all()
     return dict(rows)
@@ -422,7 +428,11 @@ def _current_text(checklist: Checklist, item_id: str, stored: str) -> str:
 
 def month_summary(first: date, after: date, checklist: Checklist, top: int = 10) -> MonthSummary:
     """Pass rate per area, the most-failed items and every key-area failure of [first, after)."""
-    in_month = (CleaningInspection.inspected_on >= first, CleaningInspection.inspected_on < after)
+    in_month = (
+        checked_here(),
+        CleaningInspection.inspected_on >= first,
+        CleaningInspection.inspected_on < after,
+    )
     joined = (
         select()
         .select_from(CleaningResult)

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
+from ..core.community import community_key
 from ..core.extensions import db
 from ..files.uploads import StoredFileColumns
 from .scoring import RESULT_LABELS, Score, score
@@ -28,9 +29,14 @@ class CleaningInspection(db.Model):
     """One 保洁品质检查: who, when, where, and the counts its results score to."""
 
     __tablename__ = "cleaning_inspection"
-    __table_args__ = (Index("ix_cleaning_inspection_date", "inspected_on", "id"),)
+    __table_args__ = (
+        Index("ix_cleaning_inspection_date", "inspected_on", "id"),
+        Index("ix_cleaning_inspection_community", "community", "inspected_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The community inspected; its items and photos are that inspection's.
+    community: Mapped[str] = mapped_column(String(32), default=community_key)
     # One per rendered form: a second POST of the same form finds the first inspection.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     inspected_on: Mapped[date] = mapped_column(Date)

@@ -22,7 +22,7 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..core.clock import today, utcnow
-from ..core.community import cached_community, current_community
+from ..core.community import cached_community, community_key, current_community
 from ..core.extensions import db
 from ..core.tokens import is_nonce, new_nonce
 from ..files.uploads import send_file_under
@@ -130,8 +130,8 @@ def create():
 
 def _inspection(inspection_id: int) -> CleaningInspection:
     inspection = db.session.get(CleaningInspection, inspection_id)
-    if inspection is None:
-        abort(404)
+    if inspection is None or inspection.community != community_key():
+        abort(404)  # another community's inspection is not there for this one's staff
     return inspection
 
 

@@ -203,3 +203,30 @@ def test_an_export_with_nonsense_filters_goes_back_to_the_list(as_role):
     response = as_role(roles.SERVICE).get("/forms/staff/cleaning/export.csv?date_to=tomorrow")
     assert response.status_code == 303
     assert as_role(roles.SERVICE).get("/forms/staff/cleaning/export.pdf").status_code == 404
+
+
+def test_another_communitys_inspection_is_neither_listed_opened_nor_counted(
+    app, inspector, as_role
+):
+    """Inspections belong to the community inspected (issue 28): one made elsewhere (its row
+    moved to another key here) leaves this community's list, export, summary, 整改 list and
+    pages, and its failed item is nobody's 整改 here."""
+    from forms_app.cleaning.models import CleaningInspection
+
+    first = checklist().areas["lobby"].items[0].id
+    failing = inspection_fields(areas=("lobby",))
+    failing.update(results_for("lobby", failures={first: "地面有污渍"}))
+    _html, elsewhere = inspector.inspect(failing)
+    _html, here = inspector.inspect(inspection_fields(areas=("lobby",), spot="本小区的大堂"))
+    with app.app_context():
+        db.session.get(CleaningInspection, elsewhere).community = "elsewhere"
+        db.session.commit()
+    manager = as_role(roles.MANAGER)
+    listing = manager.get(LIST_URL).get_data(as_text=True)
+    assert f"JC{here:05d}" in listing and f"JC{elsewhere:05d}" not in listing
+    export = manager.get(LIST_URL + "export.csv").get_data(as_text=True)
+    assert f"JC{here:05d}" in export and f"JC{elsewhere:05d}" not in export
+    assert manager.get(f"{LIST_URL}{elsewhere}").status_code == 404
+    assert "地面有污渍" not in manager.get(LIST_URL + "mine").get_data(as_text=True)
+    summary = manager.get(LIST_URL + "summary").get_data(as_text=True)
+    assert "地面有污渍" not in summary

@@ -45,7 +45,8 @@ def chain_problems(migrations_dir: str | Path) -> list[str]:
     ``versions/``); empty when nothing is.
 
     Wrong: more than one head or base, a branch point or a merge, a file name that does not sort
-    in run order or is not numbered 0001, 0002, ... along the chain, a docstring whose
+    in run order or is not numbered 0001, 0002, ... along the chain, a revision id PostgreSQL's
+    alembic_version cannot hold (over 32 characters), a docstring whose
     "Revision ID:" or "Revises:" line does not name the file's revision or down_revision."""
     scripts = ScriptDirectory(str(migrations_dir))
     revisions = list(scripts.walk_revisions())  # every revision, heads first
@@ -63,6 +64,8 @@ def chain_problems(migrations_dir: str | Path) -> list[str]:
             problems.append(f"branch point at {revision.revision} ({name}): {followers} follow it")
         if revision.is_merge_point:
             problems.append(f"merge at {revision.revision} ({name})")
+        if len(revision.revision) > 32:  # alembic_version.version_num is VARCHAR(32)
+            problems.append(f"{name}: revision id {revision.revision!r} is over 32 characters")
         problems.extend(docstring_problems(revision))
     if (
         len(heads) != 1
