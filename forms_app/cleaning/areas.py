@@ -25,9 +25,9 @@ from sqlalchemy import and_, false, or_
 from ..accounts.models import StaffUser
 from ..accounts.organisation import load_organisation
 from ..accounts.permissions import allowed
-from ..core.community import Community, CommunityDataError, community_key, current_community
+from ..core.community import Community, CommunityDataError, current_community
 from .checklist import checklist
-from .models import CleaningInspection, CleaningResult
+from .models import CleaningInspection, CleaningResult, inspected_here
 
 # Checked inside the views: whoever holds it answers for every area (the 保洁主管, and those
 # who inspect); a 保洁 only for the areas the organisation gives them.
@@ -136,7 +136,7 @@ class Scope:
 
     def result_condition(self):
         """SQL: a result (joined to its inspection) in the scope, of this community."""
-        here = CleaningInspection.community == community_key()
+        here = inspected_here()
         if self.everything:
             return here
         parts = []

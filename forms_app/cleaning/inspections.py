@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.audit import record_audit
 from ..accounts.models import actor_label
 from ..core.clock import local_time
-from ..core.community import community_key, current_community
+from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..files.uploads import StoredFiles
@@ -28,6 +28,7 @@ from .models import (
     CleaningInspection,
     CleaningPhoto,
     CleaningResult,
+    inspected_here,
 )
 from .rectification import (
     LOOP_FILTERS,
@@ -113,18 +114,13 @@ class _Row:
     key_area: bool
 
 
-def checked_here():
-    """SQL: the inspection was made in the request's community."""
-    return CleaningInspection.community == community_key()
-
-
 def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> ListFilters:
     """Filters from the query string: date range, area, inspector, has failures, the state of
     the failed items' 整改 → 复检 loop."""
     names = ("date_from", "date_to", "area", "inspector", "failures", "rectification")
     filters = ListFilters(values={n: (args.get(n) or "").strip() for n in names})
     model = CleaningInspection
-    filters.conditions.append(checked_here())
+    filters.conditions.append(inspected_here())
     filters.date_range(model.inspected_on)
     area = filters.values["area"]
     if area:
@@ -162,7 +158,7 @@ def inspectors() -> dict[int, str]:
     """Everyone who has recorded an inspection: id → name as recorded (latest)."""
     rows = db.session.execute(
         select(CleaningInspection.inspector_id, CleaningInspection.inspector_name)
-        .where(CleaningInspection.inspector_id.is_not(None), checked_here())
+        .where(CleaningInspection.inspector_id.is_not(None), inspected_here())
         .order_by(CleaningInspection.id)
     ).all()
     return dict(rows)
@@ -188,7 +184,7 @@ def _follow_ups(filters: ListFilters) -> dict[int, list[CleaningFollowUp]]:
         select(CleaningFollowUp)
         .join(CleaningResult, CleaningFollowUp.result_id == CleaningResult.id)
         .join(CleaningInspection, CleaningResult.inspection_id == CleaningInspection.id)
-        .where(*filters.conditions, CleaningFollowUp.community == current_community().key)
+        .where(*filters.conditions, CleaningFollowUp.community == community_key())
         .order_by(CleaningFollowUp.result_id, CleaningFollowUp.step)
     )
     steps: dict[int, list[CleaningFollowUp]] = {}
@@ -301,7 +297,7 @@ def follow_up_rows(filters: ListFilters):
         select(CleaningInspection, CleaningResult, CleaningFollowUp, photo_counts)
         .join(CleaningResult, CleaningResult.inspection_id == CleaningInspection.id)
         .join(CleaningFollowUp, CleaningFollowUp.result_id == CleaningResult.id)
-        .where(*filters.conditions, CleaningFollowUp.community == current_community().key)
+        .where(*filters.conditions, CleaningFollowUp.community == community_key())
         .order_by(CleaningFollowUp.created_at, CleaningFollowUp.id)
     )
     for inspection, result, step, photos in db.session.execute(query):
@@ -429,7 +425,7 @@ def _current_text(checklist: Checklist, item_id: str, stored: str) -> str:
 def month_summary(first: date, after: date, checklist: Checklist, top: int = 10) -> MonthSummary:
     """Pass rate per area, the most-failed items and every key-area failure of [first, after)."""
     in_month = (
-        checked_here(),
+        inspected_here(),
         CleaningInspection.inspected_on >= first,
         CleaningInspection.inspected_on < after,
     )

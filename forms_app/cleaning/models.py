@@ -87,6 +87,11 @@ class CleaningInspection(db.Model):
         return "、".join(name for _id, name, *_rest in self.areas())
 
 
+def inspected_here():
+    """SQL: the inspection was made in the request's community."""
+    return CleaningInspection.community == community_key()
+
+
 class CleaningResult(db.Model):
     """One checked item of one inspection, with the standard's wording of that day."""
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import NotFound
 
 from ..core.clock import utcnow
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.extensions import db
 from ..core.private_files import create_private
 
@@ -188,7 +188,7 @@ class DatabaseStore:
             with db.engine.begin() as connection:
                 connection.execute(
                     insert(StoredFile).values(
-                        name=name, community=current_community().key, created_at=utcnow()
+                        name=name, community=community_key(), created_at=utcnow()
                     )
                 )
                 for chunk in _chunks_of(stream):
