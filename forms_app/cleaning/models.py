@@ -20,13 +20,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
 from ..core.community import community_key
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..files.uploads import StoredFileColumns
 from .scoring import RESULT_LABELS, Score, score
 
 
-class CleaningInspection(db.Model):
-    """One 保洁品质检查: who, when, where, and the counts its results score to."""
+class CleaningInspection(CommunityOwned, db.Model):
+    """One 保洁品质检查: who, when, where, and the counts its results score to. It belongs to the
+    community inspected (``community``); its items and photos are that inspection's."""
 
     __tablename__ = "cleaning_inspection"
     __table_args__ = (
@@ -35,8 +37,6 @@ class CleaningInspection(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # The community inspected; its items and photos are that inspection's.
-    community: Mapped[str] = mapped_column(String(32), default=community_key)
     # One per rendered form: a second POST of the same form finds the first inspection.
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     inspected_on: Mapped[date] = mapped_column(Date)

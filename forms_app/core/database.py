@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .community_scope import install_community_scope
 from .extensions import db
 from .private_files import FILE_MODE, make_private
 
@@ -137,8 +138,9 @@ def private_sqlite_files(path: str | None) -> None:
 
 
 def init_app(app) -> None:
-    """Bind the database to the app and configure SQLite engines."""
+    """Bind the database to the app, scope community-owned tables, configure SQLite engines."""
     db.init_app(app)
+    install_community_scope()
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

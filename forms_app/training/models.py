@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
-from ..core.community import community_key
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 
 HOW_TICKED, HOW_SIGNED = "ticked", "signed"
@@ -97,8 +97,10 @@ class TrainingAnswer(db.Model):
     attempt: Mapped[TrainingAttempt] = relationship(back_populates="answers")
 
 
-class TrainingSession(db.Model):
-    """A training session (培训记录): date, topic, trainer, what it covered, who attended."""
+class TrainingSession(CommunityOwned, db.Model):
+    """A training session (培训记录): date, topic, trainer, what it covered, who attended. It is
+    held in one community (``community``); the records of who trained belong to the person,
+    wherever they trained."""
 
     __tablename__ = "training_session"
     __table_args__ = (
@@ -107,9 +109,6 @@ class TrainingSession(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # A session is held in one community (its staff lists show only theirs); the records of
-    # who trained belong to the person, wherever they trained.
-    community: Mapped[str] = mapped_column(String(32), default=community_key)
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     held_on: Mapped[date] = mapped_column(Date)
     # When it starts (local time): who signs in after it is recorded late. None: recorded

@@ -9,6 +9,7 @@ of at least the pass mark, computed with fractions (no rounding) by one pass ove
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil, comb
 
 from .definitions import MULTIPLE, Question, Quiz
@@ -27,7 +28,9 @@ def needed(pass_mark: int, total: int) -> int:
     return ceil(pass_mark * total / 100)
 
 
+@lru_cache(maxsize=32)
 def random_pass_probability(quiz: Quiz) -> Fraction:
+    """Chance that random answers pass one attempt (exact; cached: every app checks it at start)."""
     size = quiz.draw
     # ways[j][c]: over the sets of j questions seen so far, the summed chance of c right.
     ways = [[Fraction(0)] * (size + 1) for _ in range(size + 1)]

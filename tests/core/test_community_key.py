@@ -61,3 +61,39 @@ def test_every_new_table_carries_the_community_key(app):
     assert not keyed_now, f"now keyed: take {keyed_now} off NOT_YET_KEYED"
     gone = sorted((NOT_YET_KEYED | NEVER_KEYED) - set(tables))
     assert not gone, f"no such tables any more: {gone}"
+
+
+def test_one_hook_keeps_every_orm_statement_in_the_requests_community(app):
+    """core/community_scope.py: a row of another community is not read, counted or changed by
+    any ORM statement; only a statement marked all_communities() sees it."""
+    from datetime import date
+
+    from sqlalchemy import func, select, update
+
+    from forms_app.cleaning.models import CleaningInspection
+    from forms_app.core.community import community_key
+    from forms_app.core.community_scope import all_communities
+
+    def inspection(nonce: str, **extra) -> CleaningInspection:
+        fields = dict(inspected_on=date(2026, 12, 1), inspector_name="甲", passed_count=1)
+        fields.update(failed_count=0, na_count=0, key_failed_count=0)
+        return CleaningInspection(submission_nonce=nonce, **fields, **extra)
+
+    with app.app_context():
+        ours, theirs = inspection("ours"), inspection("theirs", community="other")
+        db.session.add_all([ours, theirs])
+        db.session.commit()
+        assert ours.community == community_key() != "other"
+        ours_id, theirs_id = ours.id, theirs.id
+        db.session.expunge_all()
+
+        listed = db.session.scalars(select(CleaningInspection)).all()
+        assert [row.id for row in listed] == [ours_id]
+        assert db.session.get(CleaningInspection, theirs_id) is None
+        assert db.session.scalar(select(func.count(CleaningInspection.id))) == 1
+        changed = db.session.execute(update(CleaningInspection).values(spot="改"))
+        assert changed.rowcount == 1
+        db.session.commit()
+
+        every = db.session.scalars(all_communities(select(CleaningInspection))).all()
+        assert {row.id: row.spot for row in every} == {ours_id: "改", theirs_id: ""}
