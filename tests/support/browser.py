@@ -8,7 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Debian's headless-only build of the same Chromium (package chromium-headless-shell) when it is
+# installed: the same engine without the desktop browser's parts, about a fifth less CPU per
+# page than `chromium --headless`, which matters on a 2-core machine running hundreds of pages.
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get(
+    "CHROMIUM", HEADLESS_SHELL if os.path.exists(HEADLESS_SHELL) else "/usr/bin/chromium"
+)
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -42,7 +48,8 @@ def chromium_or_skip() -> str:
         return CHROMIUM
     message = (
         f"Chromium not found at {CHROMIUM}: install it with "
-        "`sudo apt-get update && sudo apt-get install chromium` to run the browser tests"
+        "`sudo apt-get update && sudo apt-get install chromium chromium-headless-shell` to run "
+        "the browser tests"
     )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
