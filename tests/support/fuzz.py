@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 from sqlalchemy import event
+from werkzeug.datastructures import ImmutableMultiDict
 
 # What a browser never sends but a script, a broken keyboard or a tampered request can. Each
 # domain's fuzz test posts these to every field. NOT_UTF8 is sent as bytes that are not UTF-8:
@@ -100,3 +101,81 @@ def watch_nul(engine):
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", _check)
+
+
+# What a page did with its query string (``query_names_read``): read it whole (iterated,
+# copied, counted) - every name counts as read.
+EVERY_NAME = "*"
+
+
+class _RecordingArgs(ImmutableMultiDict):
+    """``request.args`` that notes every name the page (view, form or template) asks for."""
+
+    names: set | None = None  # the set being filled, while ``query_names_read`` runs
+
+    def _note(self, name) -> None:
+        if _RecordingArgs.names is not None:
+            _RecordingArgs.names.add(name)
+
+    def __getitem__(self, key):
+        self._note(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None, type=None):
+        self._note(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):
+        self._note(key)
+        return super().getlist(key, type)
+
+    def __contains__(self, key):
+        self._note(key)
+        return super().__contains__(key)
+
+
+def _whole(method_name: str):
+    base = getattr(ImmutableMultiDict, method_name)
+
+    def method(self, *args, **kwargs):
+        self._note(EVERY_NAME)
+        return base(self, *args, **kwargs)
+
+    return method
+
+
+for _name in (
+    "keys",
+    "values",
+    "items",
+    "lists",
+    "listvalues",
+    "to_dict",
+    "copy",
+    "__iter__",
+    "__len__",
+    "__bool__",
+    "__eq__",
+    "__repr__",
+    "__reduce_ex__",
+):
+    if hasattr(ImmutableMultiDict, _name):
+        setattr(_RecordingArgs, _name, _whole(_name))
+
+
+def query_names_read(app, client, url: str) -> set[str]:
+    """The query-string names a GET of ``url`` reads (``EVERY_NAME`` if it reads the query
+    whole): a name the page never asks for cannot make it fail, so the fuzz of odd query values
+    skips pages that read none. The names are taken with every name in the URL's own query set
+    (``?page=1&q=1``), so a name read only when another is present is found too."""
+    plain = app.request_class
+    app.request_class = type(
+        "RecordingRequest", (plain,), {"parameter_storage_class": _RecordingArgs}
+    )
+    _RecordingArgs.names = names = set()
+    try:
+        client.get(url)
+    finally:
+        _RecordingArgs.names = None
+        app.request_class = plain
+    return names
