@@ -28,7 +28,14 @@ from . import (
 )
 from .accounts.passwords import COSTS
 from .core import database, health, landing, row_ids, security_headers
-from .core.community import cached_community, current_community, refuse_example_in_production
+from .core.community import (
+    COMMUNITIES_DIR,
+    CommunityDataError,
+    communities_of,
+    community_files,
+    current_community,
+    refuse_example_in_production,
+)
 from .core.config import build_config
 from .core.extensions import csrf, db, migrate
 from .core.fee_standards import (
@@ -71,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
+    settle_communities(app.config)
     private_dir(app.config["UPLOAD_DIR"])
     check_config(app)
 
@@ -82,6 +90,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def settle_communities(config) -> None:
+    """``COMMUNITY_FILES`` (every community served) and ``COMMUNITY_FILE`` (the default one):
+    a community file named alone is the only one; else every file of the communities folder."""
+    files = config.get("COMMUNITY_FILES")
+    if not files:
+        named = config.get("COMMUNITY_FILE")
+        files = [named] if named else community_files(config.get("COMMUNITIES_DIR"))
+    if not files:
+        raise CommunityDataError(
+            f"{config.get('COMMUNITIES_DIR') or COMMUNITIES_DIR} 中没有小区文件（*.yml）。"
+        )
+    config["COMMUNITY_FILES"] = [str(path) for path in files]
+    config["COMMUNITY_FILE"] = config.get("COMMUNITY_FILE") or config["COMMUNITY_FILES"][0]
+
+
 def check_config(app: Flask) -> None:
     """Refuse settings that must never reach production."""
     cost = app.config["PASSWORD_HASH_COST"]
@@ -89,17 +112,21 @@ def check_config(app: Flask) -> None:
         raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
     if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
         raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
-    community = cached_community(app.config["COMMUNITY_FILE"])
-    refuse_example_in_production(community, app.config["HTTPS"])
-    # The fee file is read and checked now: a broken one stops the start with the file and the
-    # key named, the example one is refused in production like the example community file.
-    refuse_example_fees_in_production(fee_standards(community), app.config["HTTPS"])
+    for community in communities_of(tuple(app.config["COMMUNITY_FILES"])).values():
+        refuse_example_in_production(community, app.config["HTTPS"])
+        # The fee file is read and checked now: a broken one stops the start with the file and
+        # the key named, the example one is refused in production like the example community.
+        refuse_example_fees_in_production(fee_standards(community), app.config["HTTPS"])
     # Links in messages come only from the site's configured address; other hosts get a 400.
     check_public_base_url(app.config["PUBLIC_BASE_URL"], app.config["HTTPS"])
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(
             app.config["TRUSTED_HOSTS_SETTING"], app.config["PUBLIC_BASE_URL"]
-        )
+        ) + [
+            host
+            for community in communities_of(tuple(app.config["COMMUNITY_FILES"])).values()
+            for host in community.hosts
+        ]
 
 
 def configure_extensions(app: Flask) -> None:

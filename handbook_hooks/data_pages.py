@@ -2,7 +2,7 @@
 
 Each Markdown page is a Jinja template with these names available:
 
-- ``community``: the community data (``data/community.yml``) through ``forms_app.core.community``;
+- ``community``: the community data (``data/communities/<id>.yml``) through ``forms_app.core.community``;
 - ``fees``: the community's fee standards (``data/fees/<community id>.yml``) through
   ``forms_app.core.fee_standards``, the loader the bills use: the 缴费 page's standards and price
   list, the deposits and the 灭火器 rent of the renovation pages;

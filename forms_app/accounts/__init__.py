@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..core.commands import register_group
-from ..core.community import cached_community
+from ..core.community import served_communities
 from . import public_posts
 from .organisation import load_organisation
 from .registry import HomePanel, StaffSection, register_section
@@ -26,7 +26,8 @@ def init_app(app: Flask, url_prefix: str) -> None:
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")
     public_posts.init_app(app)
     # A mistake in the community's organisation stops the app at start-up, the file named.
-    load_organisation(cached_community(app.config["COMMUNITY_FILE"]))
+    for community in served_communities(app):
+        load_organisation(community)
     register_group(
         app,
         "accounts",

@@ -22,7 +22,7 @@ from ..accounts.access import current_staff, staff_required
 from ..accounts.audit import record_audit
 from ..accounts.permissions import allowed
 from ..core.clock import today, utcnow
-from ..core.community import cached_community, community_key, current_community
+from ..core.community import community_key, current_community, served_communities
 from ..core.extensions import db
 from ..core.tokens import is_nonce, new_nonce
 from ..files.uploads import send_file_under
@@ -57,7 +57,8 @@ def _check_standards(state) -> None:
     """Build the checklist and read the community's cleaning settings at start-up: a broken
     standards file or setting stops the app, naming the file."""
     checklist()
-    load_settings(cached_community(state.app.config["COMMUNITY_FILE"]))
+    for community in served_communities(state.app):
+        load_settings(community)
 
 
 def _buildings() -> list[int]:

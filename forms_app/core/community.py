@@ -1,13 +1,19 @@
-"""The community data (``data/community.yml``), read by both the handbook build and the app.
+"""The communities' data (``data/communities/<id>.yml``), read by both the handbook build and
+the app.
 
 One loader so that the site and the forms agree on buildings, rooms, entrances, hours and
-deposits. Everything that differs per community lives in that one file.
+deposits. Everything that differs per community lives in its one file; a deployment serves every
+file of ``data/communities/`` (``COMMUNITIES_DIR``), or only ``COMMUNITY_FILE`` when that is set.
+A request belongs to the community whose ``hosts`` name the host it was sent to, else to the
+first community (by file name): ``current_community()`` answers it everywhere.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +22,10 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_COMMUNITY_FILE = DATA_DIR / "community.yml"
+COMMUNITIES_DIR = DATA_DIR / "communities"
+# The first example community: the one file a single-community run (``COMMUNITY_FILE``) and the
+# tests start from.
+DEFAULT_COMMUNITY_FILE = COMMUNITIES_DIR / "shanshui.yml"
 
 # Shown on every handbook page and every app page while an example community file is in use:
 # its amounts, phone number, hours and sizes are not in the source documents.
@@ -129,6 +138,11 @@ class Community:
         return str(self.raw["id"])
 
     @property
+    def hosts(self) -> tuple[str, ...]:
+        """The host names (lower case, no port) this community is reached at."""
+        return tuple(str(host).strip().lower() for host in self.raw.get("hosts") or ())
+
+    @property
     def example(self) -> bool:
         """True for the example community that ships: its own values are demonstration data."""
         return bool(self.raw.get("example"))
@@ -210,10 +224,92 @@ def cached_community(path: str) -> Community:
     return load_community(path)
 
 
-def current_community() -> Community:
-    """The community of the running app (its ``COMMUNITY_FILE``): the one accessor views use."""
+def community_files(directory: str | Path | None = None) -> list[str]:
+    """Every community file of a deployment: the ``*.yml`` of ``directory`` (else
+    ``data/communities/``), by file name; the first is the default community."""
+    folder = Path(directory or COMMUNITIES_DIR)
+    return [str(path) for path in sorted(folder.glob("*.yml"))]
+
+
+@lru_cache(maxsize=8)
+def communities_of(files: tuple[str, ...]) -> dict[str, Community]:
+    """{key: community} of the deployment's files, checked together: two files with one key,
+    or one host name in two files, stop the start with both files named."""
+    found: dict[str, Community] = {}
+    hosts: dict[str, Community] = {}
+    for path in files:
+        community = cached_community(path)
+        if community.key in found:
+            raise CommunityDataError(
+                f"{path} 与 {found[community.key].source} 的 id 相同（{community.key}）："
+                "每个小区的 id 须不同。"
+            )
+        found[community.key] = community
+        for host in community.hosts:
+            if host in hosts:
+                raise CommunityDataError(
+                    f"{path} 与 {hosts[host].source} 都列出了域名 {host}：一个域名只属于一个小区。"
+                )
+            hosts[host] = community
+    return found
+
+
+@lru_cache(maxsize=8)
+def _host_map(files: tuple[str, ...]) -> dict[str, Community]:
+    return {host: c for c in communities_of(files).values() for host in c.hosts}
+
+
+def deployment_communities() -> dict[str, Community]:
+    """{key: community} of every community the running app serves (``COMMUNITY_FILES``)."""
     from flask import current_app
 
+    return communities_of(tuple(current_app.config["COMMUNITY_FILES"]))
+
+
+def served_communities(app) -> list[Community]:
+    """Every community ``app`` serves (its start-up checks read each one's settings)."""
+    return list(communities_of(tuple(app.config["COMMUNITY_FILES"])).values())
+
+
+# The community a command, a scan or a test acts in (``acting_in``), ahead of the request's.
+_acting: ContextVar[Community | None] = ContextVar("acting_community", default=None)
+
+
+@contextmanager
+def acting_in(community: Community):
+    """Run the block as the given community's: its records, its settings (a command or a
+    scan going over every community in turn)."""
+    token = _acting.set(community)
+    try:
+        yield community
+    finally:
+        _acting.reset(token)
+
+
+def community_for_host(host: str) -> Community:
+    """The community a request sent to ``host`` (``name`` or ``name:port``) belongs to: the one
+    listing that name, else the default (``COMMUNITY_FILE``, the first)."""
+    from flask import current_app
+
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    found = _host_map(tuple(current_app.config["COMMUNITY_FILES"])).get(name.lower())
+    return found or cached_community(current_app.config["COMMUNITY_FILE"])
+
+
+def current_community() -> Community:
+    """The community of what runs now: the one ``acting_in`` names, else the request's (by the
+    host it was sent to), else the app's default (``COMMUNITY_FILE``). The one accessor views,
+    records and settings use."""
+    from flask import current_app, g, has_request_context, request
+
+    chosen = _acting.get()
+    if chosen is not None:
+        return chosen
+    if has_request_context():
+        found = g.get("_community")
+        if found is None:
+            found = g._community = community_for_host(request.host)
+        return found
     return cached_community(current_app.config["COMMUNITY_FILE"])
 
 

@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .community import DEFAULT_COMMUNITY_FILE, PROJECT_ROOT
+from .community import PROJECT_ROOT
 from .private_files import make_private, publish_once
 
 MB = 1024 * 1024
@@ -107,7 +107,12 @@ def build_config(instance_path: str) -> dict:
         # A server's connections can die between requests; a local SQLite file's cannot, and
         # pinging it would cost every request a query.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
-        "COMMUNITY_FILE": os.environ.get("COMMUNITY_FILE", str(DEFAULT_COMMUNITY_FILE)),
+        # The communities served: COMMUNITY_FILE alone when set, else every file of
+        # COMMUNITIES_DIR (data/communities/); COMMUNITY_FILE then names the first, the default
+        # community (create_app settles both, after the instance's and a test's settings).
+        "COMMUNITY_FILE": os.environ.get("COMMUNITY_FILE") or None,
+        "COMMUNITY_FILES": None,
+        "COMMUNITIES_DIR": os.environ.get("COMMUNITIES_DIR") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "UPLOAD_MAX_FILES": UPLOAD_MAX_FILES,
         "UPLOAD_MAX_FILE_BYTES": UPLOAD_MAX_FILE_BYTES,

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 
+from .community import current_community
+
 # The names a browser on the same machine uses; gunicorn listens on loopback only.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -50,9 +52,11 @@ def trusted_hosts(configured: str, base: str) -> list[str]:
 
 
 def public_url(path: str) -> str:
-    """An absolute link: ``PUBLIC_BASE_URL`` + path; without it (never in production) the
+    """An absolute link: the community's ``public_base_url`` (its file), else
+    ``PUBLIC_BASE_URL``, + path; without it (never in production) the
     request's own, already trusted, host; outside a request without it, the path alone."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    base = current_community().get("public_base_url") or current_app.config.get("PUBLIC_BASE_URL")
+    base = base or ""
     if not base and has_request_context():
         base = request.host_url
     return base.rstrip("/") + path if base else path

@@ -24,7 +24,7 @@ MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 class HouseholdColumns:
-    """Building, unit and room (from data/community.yml) and the owner's name and mobile."""
+    """Building, unit and room (from data/communities/<id>.yml) and the owner's name and mobile."""
 
     building: Mapped[int] = mapped_column(Integer)
     unit: Mapped[int] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 the staff's schedule of a day.
 
 Slots, capacities, the garage clearance and the oversize post come from the ``move_in`` block
-of ``data/community.yml``.
+of ``data/communities/<id>.yml``.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class MoveInBooking(HouseholdColumns, db.Model):
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
 
     move_date: Mapped[date] = mapped_column(Date)
-    # Slot id of ``move_in.slots`` in data/community.yml.
+    # Slot id of ``move_in.slots`` in data/communities/<id>.yml.
     slot: Mapped[str] = mapped_column(String(16))
     seat: Mapped[int] = mapped_column(Integer)
     oversize: Mapped[bool] = mapped_column(Boolean)

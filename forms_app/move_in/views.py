@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from ..core.community import cached_community
+from ..core.community import served_communities
 from ..core.security_headers import no_store, private
 from ..core.tokens import new_nonce
 from ..my_records.grants import prefill
@@ -26,9 +26,7 @@ from .models import CANCELLED
 from .slots import check_move_in_data, day_slots, slot_label
 
 bp = Blueprint("move_in", __name__)
-bp.record_once(
-    lambda state: check_move_in_data(cached_community(state.app.config["COMMUNITY_FILE"]))
-)
+bp.record_once(lambda state: [check_move_in_data(c) for c in served_communities(state.app)])
 
 # The handbook section this form follows.
 HANDBOOK_URL = "/owner/move-in/"

@@ -1,7 +1,7 @@
 """The renovation application form (装修申请) and its server-side checks.
 
 Lists (rooms, work items, acknowledgments, prohibited changes) and limits come from
-``data/community.yml`` and ``data/renovation_rules.yml``; nothing here repeats them.
+``data/communities/<id>.yml`` and ``data/renovation_rules.yml``; nothing here repeats them.
 """
 
 from __future__ import annotations

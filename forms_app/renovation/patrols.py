@@ -1,6 +1,6 @@
 """Patrols of renovation sites (装修巡查) and the list of what is due today.
 
-The kinds and their frequencies come from ``renovation.patrols`` in data/community.yml
+The kinds and their frequencies come from ``renovation.patrols`` in data/communities/<id>.yml
 (seed: 装修办每日巡查一次, 护卫部每两天巡查一次). A site is on the list when its last patrol
 of a kind is ``every_days`` old or older, or it was never patrolled since work started.
 

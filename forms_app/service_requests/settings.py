@@ -1,4 +1,4 @@
-"""The community's customer-service settings (``service_requests`` in data/community.yml):
+"""The community's customer-service settings (``service_requests`` in data/communities/<id>.yml):
 urgency levels and their due hours, the complaint answer deadline, department names, and the
 seed's household-visit quotas. Checked when the app starts, so a typo names the file at once."""
 

@@ -14,7 +14,7 @@ from flask import (
 )
 
 from ..accounts.public_posts import spend_room
-from ..core.community import cached_community
+from ..core.community import served_communities
 from ..core.public_urls import external_url
 from ..core.security_headers import no_store, private
 from ..core.tokens import is_nonce, new_nonce
@@ -28,7 +28,7 @@ from .workflow import ACTION_LABELS, WorkflowError
 
 bp = Blueprint("service_requests", __name__)
 bp.record_once(
-    lambda state: settings.check_service_data(cached_community(state.app.config["COMMUNITY_FILE"]))
+    lambda state: [settings.check_service_data(c) for c in served_communities(state.app)]
 )
 
 TEMPLATES = {

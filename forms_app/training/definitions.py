@@ -24,7 +24,7 @@ import jinja2
 import yaml
 
 from ..accounts.roles import ROLE_LABELS
-from ..core.community import DATA_DIR, Community, load_yaml
+from ..core.community import DATA_DIR, Community, current_community, load_yaml
 from .handbook_sections import Handbook, Section
 
 TRAINING_DIR = DATA_DIR / "training"
@@ -278,5 +278,5 @@ def current_training() -> Training:
     return cached_training(
         str(current_app.config["TRAINING_DIR"] or TRAINING_DIR),
         handbook_key(),
-        current_app.config["COMMUNITY_FILE"],
+        str(current_community().source),
     )

@@ -10,14 +10,18 @@ from sqlalchemy import func, select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
-from forms_app.core.community import CommunityDataError, current_community, load_community
+from forms_app.core.community import (
+    DEFAULT_COMMUNITY_FILE,
+    CommunityDataError,
+    current_community,
+    load_community,
+)
 from forms_app.core.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
-from tests.support.server import PROJECT_ROOT
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
 pytestmark = pytest.mark.one_app_per_module
@@ -255,7 +259,7 @@ def test_extension_is_bounded_by_the_community_setting(app, as_role):
 
 
 def test_the_extension_bound_is_read_from_the_community_file(app, as_role, tmp_path):
-    data = yaml.safe_load((PROJECT_ROOT / "data" / "community.yml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     data["renovation"]["max_extended_duration_days"] = 130
     community_file = tmp_path / "community.yml"
     community_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
