@@ -76,14 +76,15 @@ def login(
         page.wait_for_load_state()
         return page
     client = client_or_page
-    html = client.get(LOGIN_PATH + query).get_data(as_text=True)
+    where = {"base_url": base_url} if base_url else {}  # another community's host name
+    html = client.get(LOGIN_PATH + query, **where).get_data(as_text=True)
     match = _CSRF.search(html)
     assert match, "no login form: is this client already logged in?"
     token = match.group(1)
     data = {"csrf_token": token, "username": username, "password": password}
     if next_path:
         data["next"] = next_path
-    return client.post(LOGIN_PATH, data=data)
+    return client.post(LOGIN_PATH, data=data, **where)
 
 
 def open_place(page, label: str) -> None:

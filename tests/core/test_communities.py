@@ -1,0 +1,111 @@
+"""Several communities in one deployment (issue 28): each a file of data/communities/, told
+apart by the host a request is sent to; a record made in one is not seen from another."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+import yaml
+
+from forms_app import create_app
+from forms_app.accounts import roles
+from forms_app.cleaning.models import CleaningInspection
+from forms_app.core.community import (
+    COMMUNITIES_DIR,
+    CommunityDataError,
+    ExampleCommunityInProduction,
+    acting_in,
+    deployment_communities,
+)
+from forms_app.core.extensions import db
+from tests.support.apps import TEST_CONFIG
+from tests.support.staff import PASSWORD, login
+
+pytestmark = pytest.mark.one_app_per_module
+
+XINYUAN = "http://xinyuan.localhost"
+
+
+def test_every_shipped_community_is_served_and_marked_example(app):
+    with app.app_context():
+        served = deployment_communities()
+    assert list(served) == ["shanshui", "xinyuan"]
+    assert all(c.example for c in served.values())
+    assert served["xinyuan"].hosts == ("xinyuan.localhost",)
+
+
+def test_the_host_asked_for_picks_the_community(app, client):
+    shanshui = client.get("/forms/renovation/apply").get_data(as_text=True)
+    xinyuan = client.get("/forms/renovation/apply", base_url=XINYUAN).get_data(as_text=True)
+    assert "山水花园" in shanshui and "馨园" not in shanshui
+    assert "馨园" in xinyuan and "山水花园" not in xinyuan
+    # Its own buildings: 馨园 has eight, 山水花园 twelve.
+    assert 'value="12"' in shanshui and 'value="12"' not in xinyuan
+    unknown = client.get("/forms/renovation/apply", headers={"Host": "elsewhere.example"})
+    assert unknown.status_code == 400  # a host no community lists and not trusted
+
+
+def test_a_record_of_one_community_is_not_seen_from_the_other(app, as_role, staff_accounts):
+    with app.app_context():
+        with acting_in(deployment_communities()["xinyuan"]):
+            inspection = CleaningInspection(
+                submission_nonce="x1",
+                inspected_on=date(2026, 12, 1),
+                inspector_name="甲",
+                passed_count=1,
+                failed_count=0,
+                na_count=0,
+                key_failed_count=0,
+            )
+            db.session.add(inspection)
+            db.session.commit()
+            made = inspection.id
+            assert inspection.community == "xinyuan"
+    manager = as_role(roles.MANAGER)  # logged in at the first community's host
+    # A login holds for the host it was made at (the browser keeps a cookie per host).
+    assert (
+        login(manager, staff_accounts[roles.MANAGER], PASSWORD, base_url=XINYUAN).status_code == 302
+    )
+    reference = f"JC{made:05d}"
+    here = manager.get("/forms/staff/cleaning/", base_url=XINYUAN).get_data(as_text=True)
+    assert reference in here
+    assert manager.get(f"/forms/staff/cleaning/{made}", base_url=XINYUAN).status_code == 200
+    there = manager.get("/forms/staff/cleaning/").get_data(as_text=True)
+    assert reference not in there
+    assert manager.get(f"/forms/staff/cleaning/{made}").status_code == 404
+
+
+def _folder(tmp_path, change) -> str:
+    folder = tmp_path / "communities"
+    shutil.copytree(COMMUNITIES_DIR, folder)
+    path = folder / "xinyuan.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["fees_file"] = str(COMMUNITIES_DIR.parent / "fees" / "shanshui.yml")
+    change(raw)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda raw: raw.update(id="shanshui"), "id 相同"),
+        (lambda raw: raw.update(hosts=["shanshui.localhost"]), "shanshui.localhost"),
+    ],
+)
+def test_two_files_with_one_key_or_one_host_stop_the_start(tmp_path, change, message):
+    folder = _folder(tmp_path, change)
+    with pytest.raises(CommunityDataError, match=message):
+        create_app({**TEST_CONFIG, "COMMUNITIES_DIR": folder})
+
+
+def test_production_refuses_any_example_community(tmp_path, monkeypatch, own_community_file):
+    folder = tmp_path / "own"
+    folder.mkdir()
+    shutil.copy(own_community_file, folder / "a.yml")
+    shutil.copy(COMMUNITIES_DIR / "xinyuan.yml", folder / "b.yml")  # still marked example
+    monkeypatch.setenv("HTTPS", "1")
+    with pytest.raises(ExampleCommunityInProduction, match="xinyuan|b.yml"):
+        create_app({**TEST_CONFIG, "COMMUNITIES_DIR": str(folder), "PASSWORD_HASH_COST": "owasp"})
