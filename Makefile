@@ -20,22 +20,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Both halves of the handbook: the public owner site (site/) and the staff handbook
-# (site-staff/, served under /staff/ to logged-in staff only).
+# Both halves of the handbook for every community (data/communities/*.yml): its public owner
+# guide (site/<id>/) and its staff handbook (site-staff/<id>/, served under /staff/ to
+# logged-in staff only), in parallel, each rebuilt only when what it is built from changed.
 site: install
-	$(VENV)/bin/mkdocs build --strict --quiet
-	$(VENV)/bin/mkdocs build --strict --quiet -f mkdocs-staff.yml
+	$(PY) scripts/build_sites.py
 
-# The printable owner handbook as a PDF (site/owner/handbook.pdf), linked from its print page.
-pdf: site
-	$(PY) scripts/build_pdf.py --site-dir site
+# The printable owner handbook as a PDF (site/<id>/owner/handbook.pdf), linked from its print page.
+pdf: install
+	$(PY) scripts/build_sites.py --pdf
 
 db: install
 	$(VENV)/bin/flask --app forms_app db upgrade
 
-run: site db
-	@$(PY) scripts/build_pdf.py --site-dir site || echo "已跳过 PDF 手册（原因见上一行），其余功能不受影响。"
+run: pdf db
 	@echo "业主指南: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/   员工手册 (登录后): http://127.0.0.1:$(PORT)/staff/ (首个账号: $(VENV)/bin/flask --app forms_app accounts create 用户名 --role 经理)"
+	@echo "以上为示例小区「山水花园」(也可用 http://shanshui.localhost:$(PORT)/)；另一个示例小区「馨园」: http://xinyuan.localhost:$(PORT)/ (每个小区一个文件: data/communities/)"
 	@# The notification worker runs beside gunicorn; when either stops (Ctrl-C, a crash), both do.
 	@# Links in messages are built from the site's address only (PUBLIC_BASE_URL); locally, this one.
 	@PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" bash -c '$(VENV)/bin/flask --app forms_app notifications worker & worker=$$!; \

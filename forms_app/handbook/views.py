@@ -1,7 +1,7 @@
 """Views: the handbook's two halves, and the gate in front of the staff half.
 
-- The owner site (``site/``, public) at ``/`` and the staff handbook (``site-staff/``) at
-  ``/staff/`` are served from the app process in local runs only (``SITE_DIR``,
+- The owner site (``site/<id>/``, public) at ``/`` and the staff handbook
+  (``site-staff/<id>/``) at ``/staff/``, each of the request's community, are served from the app process in local runs only (``SITE_DIR``,
   ``STAFF_SITE_DIR``). The staff half is only for a logged-in staff member: anyone else is sent
   to the login page, which comes back to the page asked for.
 - In production nginx serves both as static files and asks ``/forms/handbook-auth`` whether a
@@ -24,6 +24,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 
 from ..accounts.access import current_staff, safe_next
+from ..core.community import community_key
 from ..core.security_headers import no_store
 
 STAFF_HANDBOOK = "/staff/"
@@ -51,11 +52,20 @@ def handbook_auth():
     return no_store(response)
 
 
+def community_site(directory: str | None) -> str | None:
+    """The request's community's build under ``directory`` (``make site`` writes one folder
+    per community, ``site/<id>/``), or ``directory`` itself when it holds one build only."""
+    if not directory:
+        return None
+    own = Path(directory) / community_key()
+    return str(own) if own.is_dir() else directory
+
+
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<path:path>")
 def page(path: str):
-    """A file of the public owner site."""
-    return _send(current_app.config["SITE_DIR"], path, "public, max-age=300")
+    """A file of the public owner site of the request's community."""
+    return _send(community_site(current_app.config["SITE_DIR"]), path, "public, max-age=300")
 
 
 @bp.get("/staff")
@@ -69,7 +79,9 @@ def staff_page(path: str):
     """A file of the staff handbook, for logged-in staff only; nobody else learns what exists."""
     if current_staff() is None:
         return redirect(_login_url(request.full_path.rstrip("?")))
-    response = _send(current_app.config.get("STAFF_SITE_DIR"), path, "private, no-cache")
+    response = _send(
+        community_site(current_app.config.get("STAFF_SITE_DIR")), path, "private, no-cache"
+    )
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -109,3 +109,17 @@ def test_production_refuses_any_example_community(tmp_path, monkeypatch, own_com
     monkeypatch.setenv("HTTPS", "1")
     with pytest.raises(ExampleCommunityInProduction, match="xinyuan|b.yml"):
         create_app({**TEST_CONFIG, "COMMUNITIES_DIR": str(folder), "PASSWORD_HASH_COST": "owasp"})
+
+
+def test_each_community_is_served_its_own_guide(tmp_path, monkeypatch):
+    """``make site`` writes site/<id>/ per community; the app serves the request's."""
+    for key, name in (("shanshui", "山水花园"), ("xinyuan", "馨园")):
+        (tmp_path / key).mkdir()
+        (tmp_path / key / "index.html").write_text(f"<title>{name}</title>", encoding="utf-8")
+    (tmp_path / "shanshui" / ".inputs").write_text("digest", encoding="utf-8")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    client = create_app({**TEST_CONFIG, "SITE_DIR": str(tmp_path)}).test_client()
+    assert "山水花园" in client.get("/").get_data(as_text=True)
+    assert "馨园" in client.get("/", base_url=XINYUAN).get_data(as_text=True)
+    assert client.get("/xinyuan/").status_code == 404  # not another community's by path
+    assert client.get("/.inputs").status_code == 404  # the build's stamp is never served

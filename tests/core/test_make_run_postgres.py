@@ -118,7 +118,12 @@ def staff_session(base: str, env: dict) -> requests.Session:
 
 def test_owner_and_staff_journeys_on_postgresql(make_run):
     base, env = make_run
-    assert "物业服务手册" in requests.get(base + "/", timeout=10).text  # the handbook too
+    assert "山水花园 物业服务手册" in requests.get(base + "/", timeout=10).text  # the handbook too
+    # The second example community's guide and forms, at its own host name.
+    port = base.rsplit(":", 1)[1]
+    other = {"Host": f"xinyuan.localhost:{port}"}
+    assert "馨园 物业服务手册" in requests.get(base + "/", headers=other, timeout=10).text
+    assert "馨园" in requests.get(base + "/forms/renovation/apply", headers=other, timeout=10).text
 
     # The owner applies, with a drawing whose name says .html.
     owner = requests.Session()
