@@ -25,9 +25,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from select import select as wait_readable
 
+from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from ..core.clock import today, utcnow
+from ..core.community import acting_in, served_communities
 from ..core.database import write_transaction
 from ..core.extensions import db
 from .channels import DeliveryError, Outgoing, build_channels, channel_for, describe
@@ -208,14 +210,17 @@ def deliver_next(name: str, settings: dict, channels: dict) -> bool:
 
 
 def run_scans() -> int:
-    """Run every registered periodic scan once; a failing scan is logged, not fatal."""
+    """Run every registered periodic scan once in each community the app serves, as that
+    community's (its records, its settings, its staff); a failing scan is logged, not fatal."""
     added = 0
-    for scan_name, scan in registered_scans().items():
-        try:
-            added += scan(today()) or 0
-        except Exception:
-            db.session.rollback()
-            logger.exception("notification scan %s failed", scan_name)
+    for community in served_communities(current_app):
+        with acting_in(community):
+            for scan_name, scan in registered_scans().items():
+                try:
+                    added += scan(today()) or 0
+                except Exception:
+                    db.session.rollback()
+                    logger.exception("notification scan %s failed in %s", scan_name, community.key)
     return added
 
 

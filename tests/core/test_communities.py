@@ -123,3 +123,18 @@ def test_each_community_is_served_its_own_guide(tmp_path, monkeypatch):
     assert "馨园" in client.get("/", base_url=XINYUAN).get_data(as_text=True)
     assert client.get("/xinyuan/").status_code == 404  # not another community's by path
     assert client.get("/.inputs").status_code == 404  # the build's stamp is never served
+
+
+def test_the_workers_scans_run_in_every_community(app):
+    from forms_app.core.community import community_key
+    from forms_app.notifications.scans import register_scan
+    from forms_app.notifications.worker import run_scans
+
+    seen = []
+    register_scan(app, "probe", lambda day: seen.append(community_key()) or 0)
+    try:
+        with app.app_context():
+            run_scans()
+    finally:
+        del app.extensions["notification_scans"]["probe"]
+    assert seen == ["shanshui", "xinyuan"]

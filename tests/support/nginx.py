@@ -76,8 +76,8 @@ def loopback_config(
     servers = _replace(
         servers, "access_log /var/log/nginx/access.log", f"access_log {prefix / 'access.log'}"
     )
-    servers = _replace(servers, "root /srv/wuye/site;", f"root {site};")
-    servers = _replace(servers, "alias /srv/wuye/site-staff/;", f"alias {staff_site}/;")
+    servers = _replace(servers, "root /srv/wuye/site/shanshui;", f"root {site};")
+    servers = _replace(servers, "alias /srv/wuye/site-staff/shanshui/;", f"alias {staff_site}/;")
     app_ports = app_port if isinstance(app_port, (list, tuple)) else [app_port]
     servers = _replace(
         servers,
