@@ -30,8 +30,11 @@ site: install
 pdf: install
 	$(PY) scripts/build_sites.py --pdf
 
+# The migrations, then each community's rooms the registry lacks (a new community file, a new
+# building): adding a community is adding its file and running this.
 db: install
 	$(VENV)/bin/flask --app forms_app db upgrade
+	$(VENV)/bin/flask --app forms_app households seed
 
 run: pdf db
 	@echo "业主指南: http://127.0.0.1:$(PORT)/   在线办理: http://127.0.0.1:$(PORT)/forms/   员工后台: http://127.0.0.1:$(PORT)/forms/staff/   员工手册 (登录后): http://127.0.0.1:$(PORT)/staff/ (首个账号: $(VENV)/bin/flask --app forms_app accounts create 用户名 --role 经理)"

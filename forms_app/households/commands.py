@@ -5,28 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ..accounts.audit import record_audit
-from ..core.commands import register_group
-from ..core.community import current_community
+from ..core.commands import community_option, register_group
+from ..core.community import acting_in, served_communities
 from ..core.database import write_connection
 from .registry import COMMAND_LINE, seed_rooms
 
 
 @click.command("seed")
 @with_appcontext
-def seed_command() -> None:
-    """Add the rooms of the community file the registry does not have yet (a new building)."""
-    community = current_community()
-    with write_connection() as connection:
-        added = seed_rooms(connection, community)
-    click.echo(f"已从小区数据文件补充 {added} 间房屋（{community.name}）。")
+@click.option(
+    "--community", "community_id", default=None, help="只补充这个小区（默认：每个小区）。"
+)
+def seed_command(community_id: str | None) -> None:
+    """Add the rooms of each community file the registry does not have yet (a new community,
+    a new building); ``make db`` runs it after the migrations."""
+    served = served_communities(current_app)
+    chosen = [c for c in served if community_id in (None, c.key)]
+    if not chosen:
+        raise click.UsageError(
+            f"没有 id 为 {community_id} 的小区；本系统的小区：{'、'.join(c.key for c in served)}。"
+        )
+    for community in chosen:
+        with acting_in(community), write_connection() as connection:
+            added = seed_rooms(connection, community)
+        click.echo(f"已从小区数据文件补充 {added} 间房屋（{community.name}）。")
 
 
 @click.command("import")
 @with_appcontext
+@community_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--apply", "apply_", is_flag=True, help="导入（不加此项只检查，不保存任何内容）。")
 def import_command(file: Path, apply_: bool) -> None:
@@ -59,6 +70,7 @@ def import_command(file: Path, apply_: bool) -> None:
 
 @click.command("export")
 @with_appcontext
+@community_option
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export_command(out: Path) -> None:
     """The registry as xlsx in the import's columns (one row per current person)."""

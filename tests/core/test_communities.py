@@ -138,3 +138,26 @@ def test_the_workers_scans_run_in_every_community(app):
     finally:
         del app.extensions["notification_scans"]["probe"]
     assert seen == ["shanshui", "xinyuan"]
+
+
+def test_adding_a_community_is_its_file_and_households_seed(app, runner):
+    from sqlalchemy import func, select
+
+    from forms_app.core.community_scope import all_communities
+    from forms_app.households.models import HouseholdRoom
+
+    def rooms() -> dict[str, int]:
+        query = select(HouseholdRoom.community, func.count()).group_by(HouseholdRoom.community)
+        with app.app_context():
+            return dict(db.session.execute(all_communities(query)).all())
+
+    assert "xinyuan" not in rooms()  # the migrations seeded the first community only
+    result = runner.invoke(args=["households", "seed", "--community", "nowhere"])
+    assert result.exit_code != 0 and "shanshui、xinyuan" in result.output
+    result = runner.invoke(args=["households", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "馨园" in result.output
+    # 馨园: buildings 1-4 of 18 floors and 5-8 of 11, two units of two rooms a floor.
+    assert rooms()["xinyuan"] == 4 * 2 * 18 * 2 + 4 * 2 * 11 * 2
+    again = runner.invoke(args=["households", "seed"])
+    assert "补充 0 间房屋（馨园）" in again.output
