@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -89,11 +90,40 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, sqlite_foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+            refuse_broken_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite's foreign keys off while the migrations run (the app turns them on for every
+    connection). Batch mode rebuilds a table on SQLite - a new table, the rows copied, the old
+    one dropped - and with foreign keys on, dropping it first deletes its rows, which takes
+    every ``ON DELETE CASCADE`` child row with them. The pragma has no effect inside a
+    transaction, so it is set on the driver's connection before the migrations' transaction
+    begins; ``refuse_broken_foreign_keys`` checks the result before it commits."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def refuse_broken_foreign_keys(connection):
+    """Roll the migrations back when they left a row pointing at nothing (SQLite)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migrations left rows with broken foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -2,7 +2,8 @@
 
 Timestamps are stored as naive UTC. Capacity is kept by seats: an active booking holds one
 seat number of its day and slot, and a partial unique index lets no two active bookings hold
-the same seat, so the database itself refuses an over-full slot even on PostgreSQL.
+the same seat, so the database itself refuses an over-full slot even on PostgreSQL. A booking
+belongs to the community of its room: seats, slots and room-days are each community's own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..core.tokens import new_token
 from ..households.fields import HouseholdColumns
@@ -37,15 +39,17 @@ STATE_LABELS = {BOOKED: "已预约", COMPLETED: "已完成", CANCELLED: "已取�
 ACTIVE_WHERE = text("state != 'cancelled'")
 
 
-class MoveInBooking(HouseholdColumns, db.Model):
+class MoveInBooking(CommunityOwned, HouseholdColumns, db.Model):
     """One owner's booking of a move (搬家预约)."""
 
     __tablename__ = "move_in_booking"
     __table_args__ = (
+        # Reference numbers (BJ…) run across the deployment, like the unique reference.
         UniqueConstraint("filed_on", "sequence", name="uq_move_in_booking_filed_on_sequence"),
-        Index("ix_move_in_booking_day", "move_date", "slot"),
+        Index("ix_move_in_booking_community", "community", "move_date", "slot"),
         Index(
             "uq_move_in_booking_active_seat",
+            "community",
             "move_date",
             "slot",
             "seat",
@@ -55,6 +59,7 @@ class MoveInBooking(HouseholdColumns, db.Model):
         ),
         Index(
             "uq_move_in_booking_active_room_day",
+            "community",
             "building",
             "unit",
             "room",

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..core.clock import utcnow
+from ..core.community_scope import all_communities
 from ..core.database import write_transaction
 from ..core.refusals import Refused
 from ..households.registry import find_room, registered_person
@@ -140,26 +141,35 @@ def request_code(room: Room, mobile: str, address: str) -> None:
         locked = _locked_until(session, mobile, address, now)
         if locked:
             raise CodeRefused(_lock_message(locked, now), "owner_mobile", locked=True)
+        # The limits on asking count every community's codes: a mobile or an address gains
+        # nothing by asking on another community's pages. The code itself opens only this
+        # community's room (the look-up in ``check_code`` is scoped to it).
         last = session.scalar(
-            select(func.max(OwnerCode.created_at)).where(OwnerCode.mobile == mobile)
+            all_communities(
+                select(func.max(OwnerCode.created_at)).where(OwnerCode.mobile == mobile)
+            )
         )
         interval = timedelta(seconds=setting("MY_CODE_INTERVAL_SECONDS"))
         if last and now - last < interval:
             wait = math.ceil((last + interval - now).total_seconds())
             raise CodeRefused(f"验证码刚刚发送过，请 {wait} 秒后再重新获取。", "owner_mobile")
         per_mobile = session.scalar(
-            select(func.count())
-            .select_from(OwnerCode)
-            .where(OwnerCode.mobile == mobile, OwnerCode.created_at > now - HOUR)
+            all_communities(
+                select(func.count())
+                .select_from(OwnerCode)
+                .where(OwnerCode.mobile == mobile, OwnerCode.created_at > now - HOUR)
+            )
         )
         if per_mobile >= setting("MY_CODES_PER_MOBILE_PER_HOUR"):
             raise CodeRefused(
                 "该手机号一小时内获取验证码次数已达上限，请稍后再试。", "owner_mobile"
             )
         per_address = session.scalar(
-            select(func.count())
-            .select_from(OwnerCode)
-            .where(OwnerCode.address == address, OwnerCode.created_at > now - HOUR)
+            all_communities(
+                select(func.count())
+                .select_from(OwnerCode)
+                .where(OwnerCode.address == address, OwnerCode.created_at > now - HOUR)
+            )
         )
         if per_address >= setting("MY_CODES_PER_ADDRESS_PER_HOUR"):
             raise CodeRefused("当前网络获取验证码过于频繁，请一小时后再试。")

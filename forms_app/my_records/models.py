@@ -9,14 +9,17 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 
 
-class OwnerCode(db.Model):
-    """A code asked for a room and a mobile; only its keyed hash is kept."""
+class OwnerCode(CommunityOwned, db.Model):
+    """A code asked for a room of a community and a mobile; only its keyed hash is kept. It
+    opens only that community's room; the limits on asking count across the deployment."""
 
     __tablename__ = "owner_code"
     __table_args__ = (
+        Index("ix_owner_code_community", "community", "mobile", "created_at"),
         Index("ix_owner_code_mobile", "mobile", "created_at"),
         Index("ix_owner_code_address", "address", "created_at"),
     )
@@ -36,7 +39,8 @@ class OwnerCode(db.Model):
 
 
 class WrongCode(db.Model):
-    """One wrong code typed for a mobile, from an address."""
+    """One wrong code typed for a mobile, from an address. Not a community's: the locks count
+    across the deployment, so that trying another community's pages gains nothing."""
 
     __tablename__ = "owner_code_failure"
     __table_args__ = (

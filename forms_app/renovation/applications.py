@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.clock import today, utcnow
+from ..core.community import community_key
 from ..core.database import write_connection
 from ..core.extensions import db
 from ..core.references import next_reference
@@ -25,6 +26,10 @@ from .notices import notify_received
 ATTEMPTS = 5
 
 # Core tables: filing an application is three plain INSERTs, without the ORM's unit of work.
+# Core statements are not scoped by the session's community hook (core/community_scope.py):
+# the application names its community itself; its first step and its attachments are reached
+# only through it. The day's reference numbers run across the deployment (the reference is
+# unique), so the sequence look-up reads every community's.
 APPLICATIONS = RenovationApplication.__table__
 EVENTS = RenovationEvent.__table__
 ATTACHMENTS = RenovationAttachment.__table__
@@ -171,6 +176,7 @@ def _insert(
     status_token = new_token()
     application = {
         **{name: values[name] for name in APPLICATION_FIELDS},
+        "community": community_key(),
         "filed_on": filed_on,
         "status_token": status_token,
         "submission_nonce": nonce,

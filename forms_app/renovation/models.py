@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import StaffUser
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..core.tokens import new_token
 from ..files.uploads import StoredFileColumns
@@ -31,7 +32,8 @@ from . import states
 
 # The record type other parts use for an application: messages, events, 我的办理.
 RECORD_TYPE = "renovation"
-# Partial unique index: at most one open application per room, enforced by the database too.
+# Partial unique index: at most one open application per room of a community (two communities
+# both have 1-1-101), enforced by the database too.
 # Only an application whose owner is verified holds the room: filed from a mobile registered
 # as the room's owner (一户一档), or confirmed by staff in review. Anyone else's application
 # never blocks the real owner's.
@@ -42,14 +44,19 @@ OPEN_ROOM_WHERE = text(
 OWNER_VERIFIED = {"registry": "手机号为登记业主", "staff": "员工审核时核实业主身份"}
 
 
-class RenovationApplication(HouseholdColumns, db.Model):
-    """One owner's application to renovate one room (装修申请)."""
+class RenovationApplication(CommunityOwned, HouseholdColumns, db.Model):
+    """One owner's application to renovate one room (装修申请), in the community of the room
+    (``community``); its history and attachments are reached only through it."""
 
     __tablename__ = "renovation_application"
-    # Few indexes on purpose: each one is another page written on every submission.
+    # Few indexes on purpose: each one is another page written on every submission. The
+    # community's lists and counts go by state (the staff home, the review lists, the sites on
+    # patrol) and by id (the register).
     __table_args__ = (
+        Index("ix_renovation_application_community", "community", "state"),
         Index(
             "uq_renovation_application_open_room",
+            "community",
             "building",
             "unit",
             "room",

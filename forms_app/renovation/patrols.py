@@ -36,6 +36,7 @@ from ..accounts.models import actor_label
 from ..accounts.permissions import TABLE, allowed
 from ..core.clock import local_date, today, utcnow
 from ..core.community import community_key, current_community
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..core.tokens import is_nonce
 from ..files.uploads import (
@@ -68,11 +69,17 @@ OPEN, FIXED, CLOSED = "open", "fixed", "closed"
 STATUS_LABELS = {OPEN: "待整改", FIXED: "已整改，待复查", CLOSED: "复查合格，已关闭"}
 
 
-class RenovationPatrol(db.Model):
-    """One patrol of one renovation site by one inspector."""
+class RenovationPatrol(CommunityOwned, db.Model):
+    """One patrol of one renovation site by one inspector, in the site's community; the photos
+    of a patrol are reached through it."""
 
     __tablename__ = "renovation_patrol"
-    __table_args__ = (Index("ix_renovation_patrol_due", "application_id", "kind", "patrol_date"),)
+    # The last patrol of each kind of the community's sites (what is due today).
+    __table_args__ = (
+        Index(
+            "ix_renovation_patrol_community", "community", "application_id", "kind", "patrol_date"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(

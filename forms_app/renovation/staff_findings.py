@@ -125,7 +125,9 @@ def _conflict(application, message: str):
 @bp.get("/renovations/<int:application_id>/finding-photos/<int:photo_id>")
 @staff_required("renovation.view")
 def finding_photo(application_id: int, photo_id: int):
-    """A photo of a finding (at the patrol, 整改 or 复查), checked against the application."""
+    """A photo of a finding (at the patrol, 整改 or 复查), checked against the application
+    (of this community)."""
+    application_or_404(application_id)
     return send_file_under(
         FindingPhoto, photo_id, application_id, lambda p: p.check.patrol.application_id
     )

@@ -278,7 +278,9 @@ def resend_link(application_id: int):
 @bp.get("/renovations/<int:application_id>/attachments/<int:attachment_id>")
 @staff_required("renovation.view")
 def attachment(application_id: int, attachment_id: int):
-    """An application's attachment, only for logged-in staff and only under its application."""
+    """An application's attachment, only for logged-in staff and only under its application
+    (of this community: the attachment itself carries no community key)."""
+    application_or_404(application_id)
     return send_file_under(
         RenovationAttachment, attachment_id, application_id, lambda a: a.application_id
     )
@@ -287,5 +289,7 @@ def attachment(application_id: int, attachment_id: int):
 @bp.get("/renovations/<int:application_id>/patrol-photos/<int:photo_id>")
 @staff_required("renovation.view")
 def patrol_photo(application_id: int, photo_id: int):
-    """A patrol photo, checked against the application in the URL."""
+    """A patrol photo, checked against the application in the URL (of this community: the
+    photo itself carries no community key)."""
+    application_or_404(application_id)
     return send_file_under(PatrolPhoto, photo_id, application_id, lambda p: p.patrol.application_id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import StaffUser
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..core.tokens import new_token
 from ..files.uploads import StoredFileColumns
@@ -216,11 +217,12 @@ class OwnerFeedback(db.Model):
         return self.fixed is not False and (self.rating or 0) >= states.SATISFIED_FROM
 
 
-class HouseholdVisit(db.Model):
-    """One visit to a household by 客服 (走访记录): who, when, what the owner said, follow-up."""
+class HouseholdVisit(CommunityOwned, db.Model):
+    """One visit to a household by 客服 (走访记录): who, when, what the owner said, follow-up;
+    in the community of the household visited."""
 
     __tablename__ = "household_visit"
-    __table_args__ = (Index("ix_household_visit_day", "visited_on", "kind"),)
+    __table_args__ = (Index("ix_household_visit_community", "community", "visited_on", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_nonce: Mapped[str] = mapped_column(String(64), unique=True)
