@@ -232,9 +232,13 @@ def take_step(application_id: int, action: str):
 
 
 def _step_taken(application_id: int, nonce: str) -> bool:
+    """A step of this community's application came from the form ``nonce`` (the step has no
+    community key of its own: its application's decides)."""
     return (
         db.session.scalar(
-            select(RenovationEvent.id).where(
+            select(RenovationEvent.id)
+            .join(RenovationEvent.application)
+            .where(
                 RenovationEvent.application_id == application_id,
                 RenovationEvent.submission_nonce == nonce,
             )

@@ -29,7 +29,9 @@ def stored(app):
 
         def applications(self) -> list[RenovationApplication]:
             with app.app_context():
-                rows = db.session.scalars(select(RenovationApplication)).all()
+                rows = db.session.scalars(
+                    select(RenovationApplication).order_by(RenovationApplication.id)
+                ).all()
                 for row in rows:
                     _ = row.attachments, row.events
                 db.session.expunge_all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 
 import pytest
@@ -11,12 +12,17 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from forms_app.accounts import roles
-from forms_app.accounts.models import AuditLog
+from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.clock import today
+from forms_app.core.community_scope import all_communities
+from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
-from forms_app.renovation.models import RenovationApplication
+from forms_app.files.store import file_store
+from forms_app.renovation.models import RenovationApplication, RenovationAttachment
+from forms_app.renovation.patrols import PatrolPhoto, RenovationPatrol
+from forms_app.renovation.states import IN_PROGRESS
 from tests.support.forms import csrf_token_from
-from tests.support.renovation import file_application, walk
+from tests.support.renovation import application_fields, file_application, walk
 
 pytestmark = pytest.mark.one_app_per_module
 
@@ -220,3 +226,74 @@ def test_audit_log_for_the_manager(app, as_role):
     assert "登录成功" in html and "创建账号" in html and "命令行" in html
     filtered = manager.get("/forms/staff/audit?action=user.create").get_data(as_text=True)
     assert "创建账号" in filtered and "<td>登录成功</td>" not in filtered
+
+
+def test_another_communitys_application_is_nowhere_here(app, as_role, owner):
+    """Applications belong to a community (issue 28). Another's - of the same room, on site,
+    patrolled, with a drawing - is in no list, export or count of this one's staff, its pages
+    and files are 404 and no step changes it; its owner's link opens nothing here, and it
+    holds no room here."""
+    theirs = file_application(app, owner_name="外区业主")
+    walk(app, theirs, "approve", "start")
+    with app.app_context(), write_transaction() as session:
+        application = session.get(RenovationApplication, theirs)
+        token = application.status_token
+        inspector = session.scalars(select(StaffUser)).first()
+        file = dict(original_name="外区.png", content_type="image/png", size=8)
+        for name in ("a" * 32 + ".png", "b" * 32 + ".png"):
+            file_store().write(name, io.BytesIO(b"\x89PNG\r\n\x1a\n"))
+        application.attachments.append(RenovationAttachment(stored_name="a" * 32 + ".png", **file))
+        patrol = RenovationPatrol(
+            application_id=theirs,
+            kind="guard",
+            patrol_date=today(),
+            inspector_id=inspector.id,
+            inspector_name="外区保安",
+            findings="外区巡查",
+        )
+        patrol.photos.append(PatrolPhoto(stored_name="b" * 32 + ".png", **file))
+        session.add(patrol)
+        session.flush()
+        attachment_id, photo_id = application.attachments[0].id, patrol.photos[0].id
+    manager = as_role(roles.MANAGER)
+
+    def pipeline() -> dict[str, int]:
+        html = manager.get("/forms/staff/").get_data(as_text=True)
+        return {k: int(n) for k, n in re.findall(r"state=(\w+)\">[^<]*<strong>(\d+)<", html)}
+
+    before = pipeline()
+    # From here on it is another community's (a plain Core statement: no scope), its owner
+    # verified: it would hold 1-1-101 if it were this community's.
+    with app.app_context(), write_transaction() as session:
+        for table in (RenovationApplication.__table__, RenovationPatrol.__table__):
+            key = table.c.id if table.name == "renovation_application" else table.c.application_id
+            session.execute(table.update().where(key == theirs).values(community="other"))
+        session.execute(RenovationApplication.__table__.update().values(owner_verified="registry"))
+
+    assert pipeline() == {**before, IN_PROGRESS: before[IN_PROGRESS] - 1}
+    for page in ("/forms/staff/renovations", "/forms/staff/patrols/due"):
+        assert "外区业主" not in manager.get(page).get_data(as_text=True)
+    assert "外区" not in manager.get("/forms/staff/renovations/export.csv").get_data(True)
+    workbook = load_workbook(io.BytesIO(manager.get("/forms/staff/renovations/export.xlsx").data))
+    cells = [str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row]
+    assert not [cell for cell in cells if "外区" in cell]
+    base = f"/forms/staff/renovations/{theirs}"
+    for path in ("", f"/attachments/{attachment_id}", f"/patrol-photos/{photo_id}"):
+        assert manager.get(base + path).status_code == 404, path
+    csrf = csrf_token_from(manager.get("/forms/staff/").get_data(as_text=True))
+    for path, data in (
+        ("/steps/complete", {"nonce": "n" * 32}),
+        ("/call", {}),
+        ("/resend-link", {}),
+        ("/patrols", {"kind": "guard", "nonce": "p" * 32}),
+    ):
+        assert manager.post(base + path, data={"csrf_token": csrf, **data}).status_code == 404
+    with app.app_context():
+        row = db.session.scalars(all_communities(select(RenovationApplication))).one()
+        patrols = db.session.scalar(all_communities(select(func.count(RenovationPatrol.id))))
+        assert (row.state, row.community, patrols) == (IN_PROGRESS, "other", 1)
+    # The owner's side: its link opens nothing here, and 1-1-101 is free to apply for.
+    assert owner.client.get(f"/forms/renovation/status/{token}").status_code == 404
+    assert owner.client.get(f"/forms/renovation/status/{token}/permit").status_code == 404
+    html, _status_url = owner.submit_ok(application_fields(room="101"))
+    assert "外区业主" not in html
