@@ -48,3 +48,26 @@ def test_downgrade_to_base_and_upgrade_again_on_postgresql(postgres_url, tmp_pat
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_keying_a_table_keeps_its_rows_and_their_children(app, staff_accounts):
+    """Batch mode rebuilds a table on SQLite to add or drop its community key (0025); with
+    foreign keys on, dropping the old table would take every ON DELETE CASCADE child with it.
+    The migrations run with them off (env.py): an application keeps its history both ways,
+    and a row from before the key gets the running community's."""
+    from sqlalchemy import func, select, text
+
+    from forms_app.core.community import community_key
+    from forms_app.renovation.models import RenovationApplication, RenovationEvent
+    from tests.support.renovation import file_application, walk
+
+    application_id = file_application(app)
+    walk(app, application_id, "approve", "start")
+    with app.app_context():
+        downgrade(revision="0024_cleaning_community")
+        assert db.session.execute(text("SELECT count(*) FROM renovation_event")).scalar() == 3
+        db.session.remove()
+        upgrade()
+        row = db.session.get(RenovationApplication, application_id)
+        assert (row.community, row.state) == (community_key(), "in_progress")
+        assert db.session.scalar(select(func.count(RenovationEvent.id))) == 3

@@ -14,7 +14,10 @@ from sqlalchemy import select
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
+from forms_app.core.community_scope import all_communities
+from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
+from forms_app.move_in.models import MoveInBooking
 from tests.support.forms import csrf_token_from
 
 from .conftest import MOVE_DAY, MOVE_IN, SLOTS, TODAY, Owner, booking_fields
@@ -260,3 +263,43 @@ def test_xlsx_export_keeps_text_and_never_formulas(as_role, booked):
     assert all(r["搬家日期"].date() == MOVE_DAY for r in records)  # a date, not text
     assert {r["超高大件"] for r in records} == {"是", "否"}
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_another_communitys_booking_is_nowhere_here(app, as_role, owner, stored):
+    """Bookings belong to a community (issue 28). Another's - of the same room, day, slot and
+    seat - is not on this one's schedule, export or remaining places; no close, call or resend
+    reaches it; its link opens nothing here; and its seat and room-day stay free here."""
+    slot = SLOTS[0]["id"]
+    fields = booking_fields(building=1, unit=1, room="101", slot=slot)
+    _html, theirs_path = owner.book({**fields, "owner_name": "外区业主"})
+    [theirs] = stored.bookings()
+    # From here on it is another community's (a plain Core statement: no scope).
+    with app.app_context(), write_transaction() as session:
+        session.execute(MoveInBooking.__table__.update().values(community="other"))
+    assert stored.bookings() == []
+    places = owner.client.get(f"/forms/move-in/slots?date={MOVE_DAY.isoformat()}").get_json()
+    assert {s["id"]: s["remaining"] for s in places["slots"]}[slot] == SLOTS[0]["capacity"]
+    service = as_role(roles.SERVICE)
+    assert "外区业主" not in service.get(DAY).get_data(as_text=True)
+    export = service.get(f"{SCHEDULE}export.csv?date={MOVE_DAY.isoformat()}")
+    assert "外区业主" not in export.get_data(as_text=True)
+    token = csrf_token_from(service.get(DAY).get_data(as_text=True))
+    for action in ("complete", "cancel", "call", "resend-link"):
+        response = service.post(
+            f"{SCHEDULE}{theirs.id}/{action}", data={"csrf_token": token, "confirm": "yes"}
+        )
+        assert response.status_code == 404, action
+    assert owner.client.get(theirs_path).status_code == 404
+    cancel = csrf_token_from(owner.client.get("/forms/move-in/").get_data(as_text=True))
+    assert (
+        owner.client.post(f"{theirs_path}/cancel", data={"csrf_token": cancel}).status_code == 404
+    )
+    # The same room, day, slot and seat are free here.
+    owner.book(fields)
+    [ours] = stored.bookings()
+    assert (ours.room, ours.move_date, ours.slot, ours.seat) == ("101", MOVE_DAY, slot, theirs.seat)
+    with app.app_context():
+        row = db.session.scalars(
+            all_communities(select(MoveInBooking).where(MoveInBooking.id == theirs.id))
+        ).one()
+        assert (row.community, row.state, row.closed_at) == ("other", "booked", None)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from forms_app.core.clock import utcnow
 from forms_app.core.database import write_transaction
 from forms_app.households.models import FAMILY
 from forms_app.my_records.models import MyGrant, OwnerCode, WrongCode
+from forms_app.renovation.models import RenovationApplication
 from tests.move_in.conftest import TODAY
 from tests.notifications.conftest import deliver_due, outbox
 from tests.notifications.test_outbox import book
@@ -353,3 +354,29 @@ def test_signing_in_returns_to_the_page_that_asked(household, sms, asked, landin
     ask_code(client)
     response = enter_code(client, sms_code(household, sms))
     assert response.status_code == 303 and response.location == landing
+
+
+def test_another_communitys_room_of_the_same_number_stays_its_own(household, sms):
+    """Issue 28: 1-1-101 of another community is another household. Its code does not open
+    this one's, its records are not on this one's list; the limits on asking count across."""
+    client = household.test_client()
+    ask_code(client)
+    code = sms_code(household, sms)
+    # The code and the room's renovation application become another community's (plain Core
+    # statements: no scope).
+    with household.app_context(), write_transaction() as session:
+        reference = session.scalar(
+            select(RenovationApplication.reference).where(RenovationApplication.room == "101")
+        )
+        session.execute(OwnerCode.__table__.update().values(community="other"))
+        table = RenovationApplication.__table__
+        session.execute(table.update().where(table.c.room == "101").values(community="other"))
+    refused = enter_code(client, code)
+    assert refused.status_code != 303
+    assert "验证码不正确或已使用" in refused.get_data(as_text=True)
+    assert "验证码刚刚发送过" in ask_code(client).get_data(as_text=True)
+    household.config["MY_CODE_INTERVAL_SECONDS"] = 0
+    ask_code(client)
+    assert enter_code(client, sms_code(household, sms)).status_code == 303
+    html = client.get("/forms/my/").get_data(as_text=True)
+    assert "BJ" in html and reference not in html

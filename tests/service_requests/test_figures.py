@@ -16,7 +16,7 @@ from sqlalchemy import update
 from forms_app.accounts import roles
 from forms_app.core.clock import today
 from forms_app.service_requests.figures import compute, month_of, parse_period, week_of
-from forms_app.service_requests.models import ServiceFollowUp
+from forms_app.service_requests.models import HouseholdVisit, ServiceFollowUp
 
 from .conftest import COMPLAINT_URL, STAFF, repair_fields
 
@@ -182,6 +182,17 @@ def test_visits_count_households_against_the_quota(app, staff, stored):
     assert 'value="王先生"' in page  # what was typed stays
     assert stored.visits() == 3
     assert len(stored.audit("service.visit")) == 3
+    # Visits belong to a community (issue 28): another's is in no count, list or export here.
+    assert visit("201", person="外区住户").status_code == 303
+    stored.execute(
+        update(HouseholdVisit.__table__)
+        .where(HouseholdVisit.__table__.c.person == "外区住户")
+        .values(community="other")
+    )
+    page = desk.client.get(f"{STAFF}/visits").get_data(as_text=True)
+    assert "<strong>2</strong> / 10 户" in page and "外区住户" not in page
+    assert "外区住户" not in desk.client.get(f"{STAFF}/visits/export.csv").get_data(as_text=True)
+    assert stored.visits() == 3
 
 
 def test_exports_are_formula_safe_with_a_bom(owner, staff, stored):
