@@ -8,6 +8,9 @@ PORT ?= 8000
 # Material prints a banner about MkDocs 2 on every build; it says nothing about our site.
 export NO_MKDOCS_2_WARNING := 1
 WORKERS ?= 2
+# Where each process that starts the app finds the staff handbook's sections already read
+# (forms_app/training/handbook_sections.py); git-ignored, named by what they were read from.
+export HANDBOOK_CACHE_DIR ?= $(CURDIR)/build/handbook-cache
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install site db run lint test pdf clean

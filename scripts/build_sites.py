@@ -5,8 +5,9 @@ A deployment's communities are the files of data/communities/ (``COMMUNITIES_DIR
 ``COMMUNITY_FILE`` when that is set, as the app serves them. Builds run in parallel, one MkDocs
 process per core, and a community whose inputs have not changed since its last build is left as
 it is: every file the build reads (docs/, theme/, the hooks, the shared data files, the
-loaders under forms_app/core/, the MkDocs files, the installed MkDocs and Material versions) and
-the community's own file and fee file are hashed into ``.inputs`` beside the build. Fifty
+loaders under forms_app/core/, the MkDocs files, the Markdown packages' versions:
+forms_app/core/build_inputs.py) and the community's own file and fee file are hashed into
+``.inputs`` beside the build. Fifty
 communities whose data did not change cost fifty hashes; one changed community costs two
 builds; a change to a shared page rebuilds them all, ``--jobs`` at a time.
 
@@ -25,17 +26,16 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from forms_app.core.build_inputs import inputs_digest  # noqa: E402
 from forms_app.core.community import COMMUNITIES_DIR, community_files, load_community  # noqa: E402
 from forms_app.core.fee_standards import fee_file_for  # noqa: E402
 
 HALVES = {"mkdocs.yml": "site", "mkdocs-staff.yml": "site-staff"}
-SHARED = ["docs", "theme", "handbook_hooks", "data", "forms_app/core", *HALVES]
 STAMP = ".inputs"  # a hidden name: neither the app nor nginx serves it
 
 
@@ -44,24 +44,6 @@ def deployment_files() -> list[Path]:
     if named:
         return [Path(named)]
     return [Path(p) for p in community_files(os.environ.get("COMMUNITIES_DIR") or COMMUNITIES_DIR)]
-
-
-def _hash_tree(digest, path: Path) -> None:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if "__pycache__" in file.parts or (path.name == "data" and "communities" in file.parts):
-            continue
-        digest.update(str(file.relative_to(ROOT)).encode())
-        digest.update(file.read_bytes())
-
-
-def shared_digest() -> str:
-    digest = hashlib.sha256()
-    for name in SHARED:
-        _hash_tree(digest, ROOT / name)
-    for package in ("mkdocs", "mkdocs-material"):
-        digest.update(f"{package}=={version(package)}".encode())
-    return digest.hexdigest()
 
 
 def community_digest(shared: str, community_file: Path) -> str:
@@ -111,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="build even when nothing changed")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    shared = shared_digest()
+    shared = inputs_digest(skip=COMMUNITIES_DIR)
     jobs = []
     for community_file in deployment_files():
         key = load_community(community_file).key

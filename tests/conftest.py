@@ -46,6 +46,10 @@ from tests.support.staff import (
 
 HANDBOOK_READER = "handbook"
 
+# The staff handbook's sections, rendered once for the whole run and kept for every process
+# that starts the app (test processes, servers, commands): forms_app/training/handbook_sections.py.
+os.environ.setdefault("HANDBOOK_CACHE_DIR", str(PROJECT_ROOT / "build" / "handbook-cache"))
+
 
 DATABASE_FILE = "forms.sqlite3"
 

@@ -11,7 +11,9 @@ digest changes exactly when the text a reader sees changes. The staff half is se
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -147,10 +149,63 @@ def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -
     return handbook
 
 
+# A folder where the sections read are kept between processes (``HANDBOOK_CACHE_DIR``; unset:
+# none). Rendering every staff page through MkDocs costs each process that starts the app
+# (every gunicorn master, worker and command) about 0.4 s of CPU; the kept copy is named by a
+# digest of everything the rendering reads (core/build_inputs.py, the configuration, the pages,
+# the community file the hooks read), so an edit to any of them is read anew.
+CACHE_DIR_VARIABLE = "HANDBOOK_CACHE_DIR"
+
+
+def _cache_file(config_file: str, docs_dir: str | None) -> Path | None:
+    from ..core.build_inputs import inputs_digest
+    from ..core.community import DEFAULT_COMMUNITY_FILE
+
+    folder = os.environ.get(CACHE_DIR_VARIABLE)
+    if not folder:
+        return None
+    community = os.environ.get("COMMUNITY_FILE") or DEFAULT_COMMUNITY_FILE
+    if not docs_dir:  # the configuration's own pages (a copy elsewhere in tests)
+        named = re.search(r"^docs_dir:\s*(\S+)", Path(config_file).read_text("utf-8"), re.M)
+        docs_dir = str(Path(config_file).parent / (named.group(1) if named else "docs"))
+    extra = (config_file, community, docs_dir)
+    return Path(folder) / f"staff-handbook-{inputs_digest(extra)}.json"
+
+
+def _stored(handbook: Handbook) -> str:
+    pages = {
+        name: [[s.page, s.anchor, s.title, s.page_title, s.level, s.digest, s.text] for s in found]
+        for name, found in handbook.pages.items()
+    }
+    return json.dumps(pages, ensure_ascii=False)
+
+
+def _restored(text: str) -> Handbook:
+    handbook = Handbook()
+    for name, rows in json.loads(text).items():
+        handbook.pages[name] = [Section(*row) for row in rows]
+        for section in handbook.pages[name]:
+            handbook.sections[section.key] = section
+    return handbook
+
+
 @lru_cache(maxsize=4)
 def cached_handbook(config_file: str, docs_dir: str | None) -> Handbook:
-    """The handbook read once per process: the app reads it at start-up."""
-    return read_handbook(config_file, docs_dir)
+    """The handbook read once per process (the app reads it at start-up), and kept in
+    ``HANDBOOK_CACHE_DIR`` for the next process when that is set."""
+    cache = _cache_file(config_file, docs_dir)
+    if cache is not None and cache.is_file():
+        return _restored(cache.read_text(encoding="utf-8"))
+    handbook = read_handbook(config_file, docs_dir)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+            partial.write_text(_stored(handbook), encoding="utf-8")
+            partial.replace(cache)  # whole or not at all, whichever process writes last
+        except OSError:
+            logging.getLogger(__name__).warning("无法写入员工手册缓存 %s", cache, exc_info=True)
+    return handbook
 
 
 def handbook_key() -> tuple[str, str | None]:

@@ -60,3 +60,23 @@ def test_a_changed_section_gets_a_new_digest_and_only_it(handbook, tmp_path):
     }
     # The READY section, and the page as a whole (its first-level section holds it).
     assert differs == {"service-code#rready准备好", "service-code#service-服务系统"}
+
+
+def test_a_kept_reading_is_the_same_and_an_edited_page_is_read_anew(tmp_path, monkeypatch):
+    """HANDBOOK_CACHE_DIR: the next process reads the sections kept by the first; editing a page
+    (or the community file the hooks read) names another kept copy."""
+    from forms_app.training import handbook_sections as sections
+
+    monkeypatch.setenv(sections.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    docs = tmp_path / "docs"
+    shutil.copytree(Path(default_config_file()).parent / "docs", docs)
+    config = str(default_config_file())
+    first = sections._cache_file(config, str(docs))
+    read = sections.cached_handbook.__wrapped__(config, str(docs))
+    assert first.is_file()
+    kept = sections._restored(first.read_text(encoding="utf-8"))
+    assert kept.sections == read.sections and list(kept.pages) == list(read.pages)
+    assert [s.text for s in kept.sections.values()] == [s.text for s in read.sections.values()]
+    page = docs / "staff" / "service-code.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    assert sections._cache_file(config, str(docs)) != first
