@@ -45,6 +45,7 @@ from tests.support.staff import (
 )
 
 HANDBOOK_READER = "handbook"
+DEFAULT_COMMUNITY = "shanshui"  # data/communities/shanshui.yml, the first community
 
 # The staff handbook's sections, rendered once for the whole run and kept for every process
 # that starts the app (test processes, servers, commands): forms_app/training/handbook_sections.py.
@@ -281,17 +282,35 @@ def build_handbook(config: str, out: Path, **env: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The public owner site (``mkdocs.yml``), built once per test run."""
-    return once_per_run(tmp_path_factory, "site", lambda out: build_handbook("mkdocs.yml", out))
+def built_sites(tmp_path_factory) -> Path:
+    """``make site``'s output in the checkout (site/<id>/, site-staff/<id>/ for every community),
+    brought up to date once per run by ``scripts/build_sites.py``: it rebuilds only what changed
+    since the last build (a digest of every input, ``.inputs``), so a run after an edit to a
+    Python file builds nothing. ``make run`` (tests/core/test_make_run_postgres.py) then finds
+    the same builds up to date."""
+
+    def build(_folder: Path) -> Path:
+        subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "build_sites.py")],
+            cwd=PROJECT_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return PROJECT_ROOT
+
+    return once_per_run(tmp_path_factory, "sites", build)
 
 
 @pytest.fixture(scope="session")
-def built_staff_site(tmp_path_factory) -> Path:
-    """The staff handbook (``mkdocs-staff.yml``), built once per test run."""
-    return once_per_run(
-        tmp_path_factory, "site-staff", lambda out: build_handbook("mkdocs-staff.yml", out)
-    )
+def built_site(built_sites) -> Path:
+    """The default community's public owner site (``mkdocs.yml``)."""
+    return built_sites / "site" / DEFAULT_COMMUNITY
+
+
+@pytest.fixture(scope="session")
+def built_staff_site(built_sites) -> Path:
+    """The default community's staff handbook (``mkdocs-staff.yml``)."""
+    return built_sites / "site-staff" / DEFAULT_COMMUNITY
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,9 @@ def own_database(postgres_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def make_run(postgres_url, tmp_path_factory):
-    """`make run` with DATABASE_URL set, as the README says; stopped with its whole group."""
+def make_run(postgres_url, tmp_path_factory, built_sites):
+    """`make run` with DATABASE_URL set, as the README says; stopped with its whole group.
+    (After ``built_sites``: both bring the checkout's builds up to date, never at once.)"""
     instance = tmp_path_factory.mktemp("make-run-pg") / "instance"
     instance.mkdir()
     (instance / "config.py").write_text(f'TODAY = "{TODAY}"\n', encoding="utf-8")
