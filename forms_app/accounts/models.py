@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from .roles import role_label
 
@@ -94,10 +95,12 @@ class LoginAttempt(db.Model):
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class AuditLog(db.Model):
-    """Who did what and when: logins, state changes, patrols, exports, account changes."""
+class AuditLog(CommunityOwned, db.Model):
+    """Who did what and when in a community: logins, state changes, patrols, exports, account
+    changes."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_community", "community", "action"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -23,6 +23,8 @@ from sqlalchemy import Index, Integer, String, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
+from ..core.community import community_key
+from ..core.community_scope import CommunityOwned, all_communities
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.refusals import Refused
@@ -32,11 +34,11 @@ from .uploads import CheckedUpload, StoredFileColumns, StoredFiles, new_stored_n
 PENDING_TABLE = "pending_upload"
 
 
-class PendingUpload(StoredFileColumns, db.Model):
-    """A checked file waiting for its form to be submitted."""
+class PendingUpload(CommunityOwned, StoredFileColumns, db.Model):
+    """A checked file waiting for its form (of a community's page) to be submitted."""
 
     __tablename__ = PENDING_TABLE
-    __table_args__ = (Index("ix_pending_upload_form_nonce", "form", "nonce"),)
+    __table_args__ = (Index("ix_pending_upload_community", "community", "form", "nonce"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Which form kept it ("renovation"): a nonce from another form finds nothing here.
@@ -74,8 +76,12 @@ def _check_bounds(session, form: str, nonce: str, address: str, count: int, size
             "请先移除不需要的附件，或提交时重新选择。"
         )
     since = utcnow() - max_age()
-    kept_bytes = select(func.coalesce(func.sum(PendingUpload.size), 0)).where(
-        PendingUpload.created_at >= since
+    # The address's and the total bound are the deployment's (one upload folder, one disk):
+    # they count every community's kept files.
+    kept_bytes = all_communities(
+        select(func.coalesce(func.sum(PendingUpload.size), 0)).where(
+            PendingUpload.created_at >= since
+        )
     )
     by_address = session.scalar(kept_bytes.where(PendingUpload.address == address))
     if by_address + size > config["PENDING_UPLOAD_MAX_BYTES_PER_ADDRESS"]:
@@ -91,21 +97,25 @@ def _check_bounds(session, form: str, nonce: str, address: str, count: int, size
 
 # The deletes of a submission and of the sweeps, built once and run as plain DELETEs on the
 # table: they run under the write lock, where the ORM's bulk delete would first evaluate them
-# against the session's rows.
+# against the session's rows. Plain statements on the table are not scoped by the session's
+# community hook (core/community_scope.py): a form's files are looked up with the request's
+# community key given as a parameter; files too old are swept in every community (one upload
+# folder for the deployment).
 _PENDING = PendingUpload.__table__
 _TOO_OLD = _PENDING.c.created_at < bindparam("before")
+_THIS_FORM = (
+    (_PENDING.c.community == bindparam("community"))
+    & (_PENDING.c.form == bindparam("form"))
+    & (_PENDING.c.nonce == bindparam("nonce"))
+)
 _EXPIRE_OLD = delete(_PENDING).where(_TOO_OLD).returning(_PENDING.c.stored_name)
 _EXPIRE_OLD_AND_NONCE = (
-    delete(_PENDING)
-    .where(
-        _TOO_OLD
-        | ((_PENDING.c.form == bindparam("form")) & (_PENDING.c.nonce == bindparam("nonce")))
-    )
-    .returning(_PENDING.c.stored_name)
+    delete(_PENDING).where(_TOO_OLD | _THIS_FORM).returning(_PENDING.c.stored_name)
 )
 _CLAIM = (
     delete(_PENDING)
     .where(
+        _PENDING.c.community == bindparam("community"),
         _PENDING.c.form == bindparam("form"),
         _PENDING.c.nonce == bindparam("nonce"),
         _PENDING.c.id.in_(bindparam("ids", expanding=True)),
@@ -262,7 +272,7 @@ def claim(connection, form: str, nonce: str, ids: list[int]) -> list[dict]:
     claimed = (
         connection.execute(
             _CLAIM,
-            {"form": form, "nonce": nonce, "ids": sorted(set(ids))},
+            {"community": community_key(), "form": form, "nonce": nonce, "ids": sorted(set(ids))},
         )
         .mappings()
         .all()
@@ -282,7 +292,7 @@ def expire(connection, form: str | None = None, nonce: str | None = None) -> lis
     params = {"before": utcnow() - max_age()}
     statement = _EXPIRE_OLD
     if nonce is not None:
-        params.update(form=form, nonce=nonce)
+        params.update(community=community_key(), form=form, nonce=nonce)
         statement = _EXPIRE_OLD_AND_NONCE
     return list(connection.scalars(statement, params).all())
 

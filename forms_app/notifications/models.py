@@ -12,6 +12,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 
 PENDING = "pending"  # waiting for its (next) attempt
@@ -31,12 +32,17 @@ INTERRUPTED = "interrupted"  # the worker died while sending; the lease ran out
 OUTCOME_LABELS = {SENT: "成功", ERROR: "失败", INTERRUPTED: "中断（发送进程退出）", None: "进行中"}
 
 
-class Notification(db.Model):
-    """One message to an owner or to the staff group."""
+class Notification(CommunityOwned, db.Model):
+    """One message to an owner or to the staff group, of the community whose event made it
+    (``community``). The delivery worker sends every community's (``all_communities``); the
+    back office's outbox shows its own community's only. Its attempts are its own."""
 
     __tablename__ = "notification"
     __table_args__ = (
+        # The worker's claim, across every community.
         Index("ix_notification_due", "state", "next_attempt_at"),
+        # The back office's outbox and the staff home's counts.
+        Index("ix_notification_community", "community", "state"),
         Index("ix_notification_record", "record_type", "record_id"),
     )
 

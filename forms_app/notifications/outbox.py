@@ -15,6 +15,8 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from ..core.clock import utcnow
+from ..core.community import community_key
+from ..core.community_scope import all_communities
 from ..core.public_urls import public_url
 from .messages import render
 from .models import FAILED, PENDING, Notification
@@ -44,7 +46,9 @@ def message_row(
     addressee: str = "",
     **values,
 ) -> dict:
-    """The outbox row of one message, its text rendered: the columns of a ``Notification``.
+    """The outbox row of one message, its text rendered: the columns of a ``Notification``,
+    of the request's community (the one whose event the message reports; a plain INSERT of
+    the row is not given it by the ORM).
 
     ``link_path`` becomes the message's absolute ``{link}``. ``audience`` overrides the kind's
     (a personal staff alert sent by SMS); ``staff_id`` and ``addressee`` name the member of
@@ -54,6 +58,7 @@ def message_row(
     message, text, params = render(kind, values)
     now = utcnow()
     return {
+        "community": community_key(),
         "kind": kind,
         "audience": audience or message.audience,
         "recipient": recipient,
@@ -82,8 +87,9 @@ def enqueue(session, kind: str, *, dedupe_key: str | None = None, **fields) -> N
     ``fields`` are those of ``message_row``. With a ``dedupe_key`` already in the outbox
     nothing is added and None is returned (a periodic scan seeing the same thing twice).
     """
+    # A dedupe key is unique in the whole outbox (every community's): so is the look-up.
     if dedupe_key and session.scalar(
-        select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+        all_communities(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
     ):
         return None
     notification = Notification(**message_row(kind, dedupe_key=dedupe_key, **fields))

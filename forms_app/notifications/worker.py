@@ -30,6 +30,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ..core.clock import today, utcnow
 from ..core.community import acting_in, served_communities
+from ..core.community_scope import ALL_COMMUNITIES, all_communities
 from ..core.database import write_transaction
 from ..core.extensions import db
 from .channels import DeliveryError, Outgoing, build_channels, channel_for, describe
@@ -80,22 +81,28 @@ def claim(name: str, settings: dict, channels: dict) -> tuple[Outgoing, int, obj
 
     A due message is pending and past its ``next_attempt_at``, or ``sending`` with an
     expired lease (its worker died). Rows locked by another worker are skipped on
-    PostgreSQL; on SQLite the write lock serialises claims.
+    PostgreSQL; on SQLite the write lock serialises claims. The worker delivers the whole
+    deployment's outbox: every community's messages (``all_communities``).
     """
     while True:
         now = utcnow()
         with write_transaction() as session:
             notification = session.scalars(
-                select(Notification)
-                .where(
-                    or_(
-                        and_(Notification.state == PENDING, Notification.next_attempt_at <= now),
-                        and_(Notification.state == SENDING, Notification.lease_until < now),
+                all_communities(
+                    select(Notification)
+                    .where(
+                        or_(
+                            and_(
+                                Notification.state == PENDING,
+                                Notification.next_attempt_at <= now,
+                            ),
+                            and_(Notification.state == SENDING, Notification.lease_until < now),
+                        )
                     )
+                    .order_by(Notification.next_attempt_at, Notification.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(Notification.next_attempt_at, Notification.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
             ).first()
             if notification is None:
                 return None
@@ -159,7 +166,11 @@ def finish(
         attempt.outcome = ERROR if error else SENT
         attempt.detail = error or detail
         notification = session.get(
-            Notification, message.id, with_for_update=True, populate_existing=True
+            Notification,
+            message.id,
+            with_for_update=True,
+            populate_existing=True,
+            execution_options={ALL_COMMUNITIES: True},
         )
         if notification.state == DELIVERED:
             return

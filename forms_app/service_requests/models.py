@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import StaffUser
@@ -21,20 +30,23 @@ from ..households.fields import HouseholdColumns
 from . import states
 
 
-class ServiceRequest(HouseholdColumns, db.Model):
-    """One repair (报修) or complaint (投诉), from an owner online or recorded by 客服."""
+class ServiceRequest(CommunityOwned, HouseholdColumns, db.Model):
+    """One repair (报修) or complaint (投诉), from an owner online or recorded by 客服. It
+    belongs to its community (``community``); its history and photos are its own."""
 
     __tablename__ = "service_request"
     __table_args__ = (
         Index("ix_service_request_created", "created_at"),
         Index("ix_service_request_closed", "closed_at"),
-        Index("ix_service_request_state_due", "state", "due_at"),
+        # What waits and what is late (the staff home, the overdue scan), per community.
+        Index("ix_service_request_community", "community", "state", "due_at"),
         Index("ix_service_request_assignee", "assignee_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    # BX/TS<filed_on as YYYYMMDD>-<sequence of that day>.
+    # BX/TS<filed_on as YYYYMMDD>-<sequence of that day>: numbers run across the deployment
+    # (like renovation's and move-in's), so a reference names one request anywhere.
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     filed_on: Mapped[date] = mapped_column(Date)
     sequence: Mapped[int] = mapped_column(Integer)
@@ -159,11 +171,12 @@ class ServicePhoto(StoredFileColumns, db.Model):
     request: Mapped[ServiceRequest] = relationship(back_populates="photos")
 
 
-class ServiceFollowUp(db.Model):
-    """One 回访 call (客户回访记录本): satisfied or not, and what the owner said."""
+class ServiceFollowUp(CommunityOwned, db.Model):
+    """One 回访 call (客户回访记录本): satisfied or not, and what the owner said. Keyed like its
+    request: the weekly figures count the calls without the request."""
 
     __tablename__ = "service_follow_up"
-    __table_args__ = (Index("ix_service_follow_up_called", "called_at"),)
+    __table_args__ = (Index("ix_service_follow_up_community", "community", "called_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -184,7 +197,7 @@ class ServiceFollowUp(db.Model):
     request: Mapped[ServiceRequest] = relationship(back_populates="follow_ups")
 
 
-class OwnerFeedback(db.Model):
+class OwnerFeedback(CommunityOwned, db.Model):
     """What the owner said online about a finished repair or an answered complaint.
 
     A repair: ``confirm`` rows (fixed or not, a rating 1–5, a comment), one per completion.
@@ -197,7 +210,6 @@ class OwnerFeedback(db.Model):
     __table_args__ = (Index("ix_service_owner_feedback_created", "community", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    community: Mapped[str] = mapped_column(String(32))
     request_id: Mapped[int] = mapped_column(
         ForeignKey("service_request.id", ondelete="CASCADE"), index=True
     )

@@ -327,6 +327,7 @@ def follow_up(
     now = utcnow()
     request.follow_ups.append(
         ServiceFollowUp(
+            community=request.community,
             kind=request.kind,
             first=not request.follow_ups,
             satisfied=happy,

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.clock import utcnow
+from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..core.tokens import new_token
 
@@ -36,14 +37,22 @@ def period_label(period: str) -> str:
     return f"{year}年{'上' if half == '1' else '下'}半年"
 
 
-class SurveyInvitation(db.Model):
-    """A personal link for one household (room) to answer one survey once."""
+class SurveyInvitation(CommunityOwned, db.Model):
+    """A personal link for one household (room) of the community to answer one survey once."""
 
     __tablename__ = "survey_invitation"
     __table_args__ = (
+        # One per survey and room of a community (two communities both have 1-1-101).
         UniqueConstraint(
-            "survey", "building", "unit", "room", name="uq_survey_invitation_survey_room"
+            "community",
+            "survey",
+            "building",
+            "unit",
+            "room",
+            name="uq_survey_invitation_community_room",
         ),
+        # How many were made and answered (the results page, the invitations page).
+        Index("ix_survey_invitation_community", "community", "survey", "used_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,11 +71,12 @@ class SurveyInvitation(db.Model):
         return f"{self.building}号楼{self.unit}单元{self.room}室"
 
 
-class SurveyResponse(db.Model):
-    """One submitted questionnaire. Anonymous surveys store no name, room or time of day."""
+class SurveyResponse(CommunityOwned, db.Model):
+    """One submitted questionnaire of a community's household. Anonymous surveys store no
+    name, room or time of day."""
 
     __tablename__ = "survey_response"
-    __table_args__ = (Index("ix_survey_response_survey_id", "survey", "id"),)
+    __table_args__ = (Index("ix_survey_response_community", "community", "survey", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey: Mapped[str] = mapped_column(String(40))
@@ -84,13 +94,22 @@ class SurveyResponse(db.Model):
     respondent_name: Mapped[str | None] = mapped_column(String(30), nullable=True)
 
 
-class SurveyAnswer(db.Model):
-    """One answer: a scale value, one chosen option (one row per option) or a text."""
+class SurveyAnswer(CommunityOwned, db.Model):
+    """One answer: a scale value, one chosen option (one row per option) or a text. Keyed
+    like its response: the results count the answers without the responses."""
 
     __tablename__ = "survey_answer"
     __table_args__ = (
-        # Covers the results GROUP BY: survey, question, period, value, option.
-        Index("ix_survey_answer_results", "survey", "question_id", "period", "value", "option"),
+        # Covers the results GROUP BY of one community: survey, question, period, value, option.
+        Index(
+            "ix_survey_answer_community",
+            "community",
+            "survey",
+            "question_id",
+            "period",
+            "value",
+            "option",
+        ),
         Index("ix_survey_answer_question_id", "survey", "question_id", "id"),
     )
 
@@ -106,14 +125,17 @@ class SurveyAnswer(db.Model):
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class SurveySubmission(db.Model):
-    """When a browser address submitted a survey, for throttling across all workers.
+class SurveySubmission(CommunityOwned, db.Model):
+    """When a browser address submitted a community's survey, for throttling across all
+    workers.
 
     Holds a keyed hash of the address, never the address, and is pruned after a day.
     """
 
     __tablename__ = "survey_submission"
-    __table_args__ = (Index("ix_survey_submission_client", "survey", "client_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_survey_submission_community", "community", "survey", "client_hash", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey: Mapped[str] = mapped_column(String(40))

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.clock import LOCAL_TZ, today, utcnow
+from ..core.community_scope import all_communities
 from ..core.database import write_transaction
 from ..core.extensions import db
 from .definitions import Survey
@@ -71,8 +72,11 @@ def _throttle(session, survey: Survey, hashed: str) -> None:
     ).scalar_one()
     if recent >= limit:
         raise TooManySubmissions()
+    # Kept no longer than a day in any community: the purge reads across them.
     session.execute(
-        delete(SurveySubmission).where(SurveySubmission.created_at < now - THROTTLE_KEEP)
+        all_communities(
+            delete(SurveySubmission).where(SurveySubmission.created_at < now - THROTTLE_KEEP)
+        )
     )
     session.add(SurveySubmission(survey=survey.slug, client_hash=hashed, created_at=now))
 
@@ -153,6 +157,7 @@ def _store(
                 insert(SurveyAnswer),
                 [
                     {
+                        "community": response.community,
                         "response_id": response.id,
                         "survey": survey.slug,
                         "period": period,

@@ -71,3 +71,42 @@ def test_keying_a_table_keeps_its_rows_and_their_children(app, staff_accounts):
         row = db.session.get(RenovationApplication, application_id)
         assert (row.community, row.state) == (community_key(), "in_progress")
         assert db.session.scalar(select(func.count(RenovationEvent.id))) == 3
+
+
+def test_keying_requests_surveys_and_the_outbox_keeps_their_children(app):
+    """0026 rebuilds service_request, survey_response and notification (and more): a request's
+    history, a questionnaire's answers and a message's attempts stay, both ways."""
+    from sqlalchemy import func, select, text
+
+    from forms_app.core.community import community_key
+    from forms_app.core.tokens import new_nonce
+    from forms_app.notifications.models import DeliveryAttempt, Notification
+    from forms_app.service_requests import intake
+    from forms_app.service_requests.models import ServiceEvent, ServiceRequest
+    from forms_app.surveys.forms import Answer
+    from forms_app.surveys.models import SurveyAnswer
+    from tests.service_requests.conftest import repair_fields
+    from tests.surveys.conftest import store
+
+    store(app, "satisfaction", [Answer("cleaning", value=5), Answer("overall", value=4)])
+    with app.test_request_context():
+        fields = {**repair_fields(), "building": 5, "unit": 2}
+        item_id = intake.file_request("repair", fields, [], new_nonce())[0].id
+        message = db.session.scalars(select(Notification)).first()
+        db.session.add(DeliveryAttempt(notification_id=message.id, number=1, worker="w"))
+        db.session.commit()
+        children = ("service_event", "survey_answer", "notification_attempt")
+        counts = {
+            t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in children
+        }
+        assert all(counts.values())
+        downgrade(revision="0025_key_renovation_move_in")
+        for table, count in counts.items():
+            assert db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar() == count
+        db.session.remove()
+        upgrade()
+        assert db.session.get(ServiceRequest, item_id).community == community_key()
+        for model, table in zip(
+            (ServiceEvent, SurveyAnswer, DeliveryAttempt), children, strict=True
+        ):
+            assert db.session.scalar(select(func.count(model.id))) == counts[table]

@@ -255,3 +255,63 @@ def test_every_notification_setting_has_its_default_in_config(tmp_path, monkeypa
             "SESSION_MINUTES",
         )
     )
+
+
+def test_the_worker_delivers_every_communitys_messages_the_back_office_shows_its_own(
+    channels, robot, as_role
+):
+    """Issue 28: a message carries the community whose event made it. The worker delivers
+    the whole deployment's outbox (all_communities), while this community's outbox page,
+    its counts and its retry neither show nor touch another community's message."""
+    from sqlalchemy import select
+
+    from forms_app.core.community_scope import all_communities
+    from forms_app.core.extensions import db
+    from forms_app.notifications.models import Notification
+    from forms_app.notifications.outbox import enqueue_rows, message_row
+
+    staff_alert(channels, "ZX20261201-001")
+    with channels.app_context():
+        row = message_row(
+            "renovation.new",
+            reference="ZX20261201-002",
+            room="1号楼1单元101室",
+            link_path="/forms/staff/renovations/2",
+        )
+        failed = {**row, "reference": "ZX20261201-003", "idempotency_key": "f" * 32}
+        failed.update(state=FAILED, last_error="外小区的失败")
+        with write_transaction() as session:
+            enqueue_rows(session, [{**row, "community": "other"}, {**failed, "community": "other"}])
+    deliver_due(channels)
+    with channels.app_context():
+        every = db.session.scalars(all_communities(select(Notification).order_by(Notification.id)))
+        assert [(m.reference, m.community == "other", m.state) for m in every] == [
+            ("ZX20261201-001", False, DELIVERED),
+            ("ZX20261201-002", True, DELIVERED),
+            ("ZX20261201-003", True, FAILED),
+        ]
+        theirs_failed = db.session.scalars(
+            all_communities(select(Notification.id).where(Notification.state == FAILED))
+        ).one()
+    assert sum("ZX20261201-00" in text for text in robot.texts()) == 2
+    desk = as_role(roles.SERVICE)
+    assert "条通知发送失败" not in desk.get("/forms/staff/").get_data(as_text=True)
+    for state in ("", "failed"):
+        page = desk.get(f"/forms/staff/notifications/?state={state}").get_data(as_text=True)
+        assert "ZX20261201-002" not in page and "ZX20261201-003" not in page
+        assert ("ZX20261201-001" in page) == (state == "")
+    from tests.support.forms import csrf_token_from
+
+    refused = desk.post(
+        f"/forms/staff/notifications/{theirs_failed}/retry",
+        data={"csrf_token": csrf_token_from(page)},
+    )
+    assert refused.status_code == 404
+    assert [m.reference for m in outbox(channels)] == ["ZX20261201-001"]
+    with channels.app_context():
+        assert (
+            db.session.scalar(
+                all_communities(select(Notification.state).where(Notification.id == theirs_failed))
+            )
+            == FAILED
+        )

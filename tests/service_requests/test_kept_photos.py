@@ -102,3 +102,40 @@ def test_another_forms_kept_photos_are_not_taken(owner, stored, app):
     )
     assert response.status_code == 400 and stored.count() == 0
     assert len(pending_rows(app)) == 1
+
+
+def test_a_kept_photo_of_another_community_is_not_shown_taken_or_removed(owner, stored, app):
+    """Issue 28: a kept photo belongs to the community whose form kept it; the same form's
+    nonce and id here neither list, file, remove nor (through the plain DELETEs of the
+    filing path) claim or sweep it."""
+    from sqlalchemy import update
+
+    from forms_app.core.community_scope import all_communities
+    from forms_app.core.database import write_transaction
+    from forms_app.files import pending_uploads
+
+    hidden = owner.open_form()
+    refused = owner.submit(
+        REPAIR_URL,
+        repair_fields(description=""),
+        hidden=hidden,
+        files=[(io.BytesIO(JPEG), "a.jpg")],
+    )
+    [kept_id] = KEPT.findall(refused.get_data(as_text=True))
+    stored.execute(update(PendingUpload.__table__).values(community="other"))
+    fields = {**hidden, **repair_fields(), "kept_upload": [kept_id]}
+    removed = owner.client.post(
+        REPAIR_URL, data={**fields, "remove_upload": kept_id}, content_type="multipart/form-data"
+    )
+    assert "a.jpg" not in removed.get_data(as_text=True)
+    response = owner.client.post(REPAIR_URL, data=fields, content_type="multipart/form-data")
+    assert response.status_code == 400 and stored.count() == 0
+    assert "有 1 张之前附上的照片已失效" in response.get_data(as_text=True)
+    with app.test_request_context():
+        with pytest.raises(pending_uploads.PendingUploadGone):
+            with write_transaction() as session:
+                pending_uploads.claim(session, "service_repair", hidden["nonce"], [int(kept_id)])
+        with write_transaction() as session:
+            assert pending_uploads.expire(session, "service_repair", hidden["nonce"]) == []
+        every = db.session.scalars(all_communities(select(PendingUpload.original_name))).all()
+    assert every == ["a.jpg"] and pending_rows(app) == []

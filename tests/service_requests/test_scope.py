@@ -5,6 +5,8 @@ reveal and each export leaves an audit entry."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from forms_app.accounts import roles
@@ -147,3 +149,123 @@ def test_the_export_keeps_whole_mobiles_for_the_desk_and_is_audited(staff, store
     assert entries[-1].actor_name == "service"
     refused = staff(E).client.get(f"{STAFF}/export.csv")
     assert refused.status_code == 403 and len(stored.audit("export")) == before + 1
+
+
+CSRF = re.compile(r'(name="csrf_token"[^>]*value="|name="csrf-token" content=")[^"]+')
+
+
+def _seen(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return CSRF.sub(r"\1", response.get_data(as_text=True))
+
+
+def test_another_communitys_request_is_not_listed_opened_counted_exported_or_changed(
+    app, staff, stored
+):
+    """Issue 28: a request of another community - same room, assigned to our worker, overdue,
+    with a dissatisfied 回访 and owner rating this week - leaves every page, count, figure and
+    export of this community as it was; its pages and steps are a 404 and change nothing; its
+    owner's status page is a 404 here; reference numbers run across the deployment."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from forms_app.core.clock import utcnow
+    from forms_app.core.extensions import db
+    from forms_app.households.records import records_for
+    from forms_app.service_requests import states
+    from forms_app.service_requests.models import OwnerFeedback, ServiceFollowUp, ServiceRequest
+
+    desk, worker, manager = staff(S), staff(E), staff(M)
+    dispatched(desk, stored, "engineering")
+    desk.client.get(f"{STAFF}/")  # shows the flash of the step
+    ours = stored.request()
+    pages = {
+        manager: ["/forms/staff/", f"{STAFF}/", f"{STAFF}/figures", f"{STAFF}/jobs"],
+        desk: ["/forms/staff/", f"{STAFF}/export.csv", f"{STAFF}/figures/export.csv"],
+        worker: ["/forms/staff/", f"{STAFF}/jobs"],
+    }
+    before = {(who, url): _seen(who.client.get(url)) for who, urls in pages.items() for url in urls}
+    head, sequence = ours.reference.rsplit("-", 1)
+    taken = f"{head}-{int(sequence) + 1:03d}"  # the day's next number in the deployment
+    now = utcnow()
+    with app.app_context():
+        theirs = ServiceRequest(
+            community="other",
+            kind=states.REPAIR,
+            reference=taken,
+            filed_on=ours.filed_on,
+            sequence=int(sequence) + 1,
+            submission_nonce="n" * 32,
+            source=states.PHONE,
+            recorded_by="外小区客服",
+            description="外小区的水管漏水",
+            building=ours.building,
+            unit=ours.unit,
+            room=ours.room,
+            owner_name="外小区业主",
+            owner_mobile="13900001111",
+            state=states.REOPENED,
+            urgency="normal",
+            assignee_id=ours.assignee_id,
+            assignee_name="外小区派的人",
+            due_at=now - timedelta(hours=5),
+            created_at=now - timedelta(hours=30),
+            updated_at=now,
+        )
+        theirs.follow_ups.append(
+            ServiceFollowUp(
+                community="other",
+                kind=states.REPAIR,
+                first=True,
+                satisfied=False,
+                owner_view="外小区不满意",
+                caller_name="外小区客服",
+                called_at=now,
+            )
+        )
+        theirs.feedback.append(
+            OwnerFeedback(
+                community="other",
+                kind=states.REPAIR,
+                action="confirm",
+                fixed=False,
+                rating=1,
+                first=True,
+                created_at=now,
+            )
+        )
+        db.session.add(theirs)
+        db.session.commit()
+        theirs_id, token = theirs.id, theirs.token
+    after = {(who, url): _seen(who.client.get(url)) for who, urls in pages.items() for url in urls}
+    assert after == before
+    for url in (
+        f"{STAFF}/{theirs_id}",
+        f"{STAFF}/jobs/{theirs_id}",
+        f"{STAFF}/{theirs_id}/photos/1",
+    ):
+        assert manager.client.get(url).status_code == 404, url
+    assert worker.client.get(f"{STAFF}/jobs/{theirs_id}").status_code == 404
+    assert desk.client.get(f"/forms/service/status/{token}").status_code == 404
+    for who, action, data in (
+        (manager, "close", {"reason": "办结"}),
+        (desk, "follow_up", {"satisfied": "yes", "owner_view": "满意"}),
+        (worker, "arrive", {}),
+    ):
+        assert who.step(theirs_id, action, data).status_code == 404, action
+    assert desk.post(f"{STAFF}/{theirs_id}/call").status_code == 404
+    with app.app_context():
+        from forms_app.core.community_scope import all_communities
+
+        row = db.session.scalars(
+            all_communities(select(ServiceRequest).where(ServiceRequest.id == theirs_id))
+        ).one()
+        assert (row.state, row.close_reason, len(row.follow_ups)) == (states.REOPENED, "", 1)
+        with app.test_request_context():
+            here = records_for(ours.building, ours.unit, ours.room)
+        assert [record.reference for record in here] == [ours.reference]
+    assert stored.audit("service.call_owner") == []
+    # Reference numbers run across the deployment: the next one filed here follows theirs.
+    phone_in(desk)
+    assert stored.request().reference == f"{head}-{int(sequence) + 2:03d}"

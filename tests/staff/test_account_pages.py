@@ -235,3 +235,22 @@ def test_the_last_manager_cannot_be_disabled_or_demoted(app, as_role):
         )
     for path in ("99999", "0", "9" * 30):
         assert manager.get(f"/forms/staff/accounts/{path}").status_code == 404
+
+
+def test_the_audit_log_shows_only_this_communitys_entries(app, as_role):
+    """Issue 28: an audit entry belongs to the community it was made in; another's is not on
+    the 经理's audit page, in any action's filter."""
+    manager = as_role(roles.MANAGER)
+    with app.app_context():
+        db.session.add_all(
+            [
+                AuditLog(action="export", actor_name="本小区的人", target="本小区的导出"),
+                AuditLog(
+                    community="other", action="export", actor_name="外小区的人", target="外小区"
+                ),
+            ]
+        )
+        db.session.commit()
+    for url in ("/forms/staff/audit", "/forms/staff/audit?action=export"):
+        page = manager.get(url).get_data(as_text=True)
+        assert "本小区的导出" in page and "外小区" not in page, url

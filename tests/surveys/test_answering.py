@@ -208,12 +208,13 @@ def test_open_surveys_are_listed(client):
 
 
 def test_address_hashes_are_kept_only_a_day(app):
+    """In every community: an old hash of another community goes too."""
     with app.app_context():
         with write_transaction() as session:
             session.execute(
                 db.text(
-                    "INSERT INTO survey_submission (survey, client_hash, created_at)"
-                    " VALUES ('satisfaction', 'old', '2020-01-01 00:00:00')"
+                    "INSERT INTO survey_submission (community, survey, client_hash, created_at)"
+                    " VALUES ('other', 'satisfaction', 'old', '2020-01-01 00:00:00')"
                 )
             )
     assert (

@@ -221,3 +221,86 @@ def test_invitations_go_to_registered_households_and_their_contacts(staff):
     assert count(staff, "survey_invitation") == 2 and count(staff, "notification") == 2
     results = client.get("/forms/staff/surveys/move-in-visit").get_data(as_text=True)
     assert "已填写 0 户，共邀请 2 户" in results
+
+
+def test_another_communitys_invitations_and_answers_are_nowhere_here(staff):
+    """Issue 28: another community's invitation of the same room, its answered questionnaire
+    and its throttle rows change no page, count, result, text list or export here; its link
+    is a 404 here and stores nothing."""
+    from types import SimpleNamespace
+
+    from forms_app.surveys.models import (
+        SurveyAnswer,
+        SurveyInvitation,
+        SurveyResponse,
+        SurveySubmission,
+    )
+    from forms_app.surveys.staff_views import invitation_timeline
+
+    manager = manager_client(staff)
+    create_invitations(manager)
+    ours = tokens(staff)["1-2-1801"]
+    owner = staff.test_client()
+    page = owner.get(f"/forms/surveys/i/{ours}").get_data(as_text=True)
+    assert owner.post(f"/forms/surveys/i/{ours}", data={**form_tokens(page), **VISIT_ANSWERS})
+    base = "/forms/staff/surveys/move-in-visit"
+    urls = ["/forms/staff/", "/forms/staff/surveys/", base, f"{base}/texts/moving_comment"]
+    urls += [f"{base}/export.csv", f"{base}/invitations", f"{base}/invitations.csv"]
+    manager.get("/forms/staff/")  # the flash of the invitations
+    before = {url: CSRF.sub("", manager.get(url).get_data(as_text=True)) for url in urls}
+    with staff.app_context():
+        theirs = SurveyInvitation(
+            community="other",
+            survey="move-in-visit",
+            building=1,
+            unit=2,
+            room="1801",
+            created_by="外小区经理",
+        )
+        theirs.used_on = None
+        db.session.add(theirs)
+        db.session.flush()
+        response = SurveyResponse(
+            community="other",
+            survey="move-in-visit",
+            period="2026-H2",
+            submitted_at=db.func.now(),
+            nonce="o" * 32,
+            building=1,
+            unit=2,
+            room="1801",
+            respondent_name="外小区业主",
+        )
+        db.session.add(response)
+        db.session.flush()
+        for question, value, text in (
+            ("handover", 1, None),
+            ("moving_comment", None, "外小区的话"),
+        ):
+            db.session.add(
+                SurveyAnswer(
+                    community="other",
+                    response_id=response.id,
+                    survey="move-in-visit",
+                    period="2026-H2",
+                    question_id=question,
+                    value=value,
+                    text=text,
+                )
+            )
+        db.session.add(SurveySubmission(community="other", survey="needs", client_hash="x"))
+        db.session.commit()
+        link = theirs.token
+    after = {url: CSRF.sub("", manager.get(url).get_data(as_text=True)) for url in urls}
+    assert after == before
+    stranger = staff.test_client()
+    assert stranger.get(f"/forms/surveys/i/{link}").status_code == 404
+    own = form_tokens(stranger.get("/forms/surveys/needs").get_data(as_text=True))
+    posted = stranger.post(f"/forms/surveys/i/{link}", data={**own, **VISIT_ANSWERS})
+    assert posted.status_code == 404
+    assert count(staff, "survey_response") == 2
+    assert "已新建 0 个邀请链接" in create_invitations(manager).get_data(as_text=True)
+    with staff.test_request_context():
+        room = SimpleNamespace(building=1, unit=2, number="1801")
+        entries = invitation_timeline(room, [])
+        assert [entry.actor for entry in entries] == ["manager（经理）", ""]  # made, answered

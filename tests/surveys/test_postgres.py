@@ -11,6 +11,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
+from forms_app.core.community import community_key
 from forms_app.core.extensions import db
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.surveys.conftest import TODAY, form_tokens
@@ -38,14 +39,16 @@ def test_second_tap_while_the_first_is_uncommitted_gets_thanks(pg_app):
     tokens = form_tokens(client.get(path).get_data(as_text=True))
     statuses = []
     engine = create_engine(pg_app.config["PG_URL"])
+    with pg_app.app_context():
+        community = community_key()
     with engine.connect() as first_tap:
         # The first tap's INSERT, not yet committed when the second tap arrives.
         first_tap.execute(
             text(
-                "INSERT INTO survey_response (survey, period, submitted_at, nonce)"
-                " VALUES ('satisfaction', '2026-H2', now(), :nonce)"
+                "INSERT INTO survey_response (community, survey, period, submitted_at, nonce)"
+                " VALUES (:community, 'satisfaction', '2026-H2', now(), :nonce)"
             ),
-            {"nonce": tokens["nonce"]},
+            {"community": community, "nonce": tokens["nonce"]},
         )
         second = threading.Thread(
             target=lambda: statuses.append(
