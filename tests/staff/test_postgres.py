@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog
-from forms_app.core.community import load_community
+from forms_app.core.community import community_key, load_community
 from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
 from forms_app.renovation.models import RenovationEvent
@@ -143,6 +143,7 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
         building = load_community().buildings[1]
         households = building.units * len(building.rooms())
         first_room = building.rooms()[0]
+        community = community_key()
     manager = pg_app.test_client()
     assert login(manager, roles.MANAGER, PASSWORD).status_code == 302
     token = csrf_token_from(manager.get("/forms/staff/").get_data(as_text=True))
@@ -151,6 +152,7 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
     with engine.connect() as other:  # the other click, its links not yet committed
         other.execute(
             SurveyInvitation.__table__.insert().values(
+                community=community,
                 survey=slug,
                 token="t" * 40,
                 building=1,
