@@ -16,10 +16,12 @@ from forms_app.accounts.models import DutyShift, StaffUser
 from forms_app.accounts.organisation import shifts_around
 from forms_app.core.clock import local_time, utcnow
 from forms_app.core.community import current_community
+from forms_app.core.community_scope import all_communities
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.move_in.models import MoveInBooking
-from forms_app.notifications.models import DELIVERED, STAFF, STAFF_SMS
+from forms_app.notifications.models import DELIVERED, STAFF, STAFF_SMS, Notification
+from forms_app.notifications.worker import run_scans
 from forms_app.renovation.models import RenovationEvent
 from forms_app.renovation.patrol_alerts import escalate_overdue_patrols
 from forms_app.renovation.states import IN_PROGRESS
@@ -247,6 +249,22 @@ def test_overdue_jobs_escalate_to_the_supervisor_once_per_deadline(app, as_role)
     with app.app_context(), write_transaction() as session:
         session.execute(update(ServiceRequest).values(state="closed"))
     assert scan(app, overdue_alerts) == 0
+    # Another community's overdue job: this community's scan leaves it; the worker's scans
+    # (every community in turn) alert it once, the alert carrying that community's key.
+    with app.app_context(), write_transaction() as session:
+        session.execute(
+            ServiceRequest.__table__.update()
+            .where(ServiceRequest.id == repair)
+            .values(community="xinyuan", state="dispatched", due_at=first - timedelta(hours=1))
+        )
+    assert scan(app, overdue_alerts) == 0
+    with app.app_context():
+        assert run_scans() == 1 and run_scans() == 0
+        alert = db.session.scalars(
+            all_communities(select(Notification).order_by(Notification.id.desc()))
+        ).first()
+    assert (alert.kind, alert.record_id, alert.community) == ("service.overdue", repair, "xinyuan")
+    assert [a.record_id for a in outbox(app, kind="service.overdue")].count(repair) == 2
 
 
 def test_overdue_patrols_escalate_to_the_patrolling_departments_heads_once(app, as_role):
