@@ -11,11 +11,21 @@ its page is a 404, it is in no list, export or figure, and nothing changes it.
 The few readers that must see every community (the notification worker delivering the whole
 deployment's outbox, a scan over all communities, the company's figures) say so on their
 statement with ``all_communities()`` - a visible, greppable way around the wall, never a
-silent one. Plain Core statements on a ``Table`` (the owners' write path) name their community
-themselves.
+silent one - or run a block of work in ``every_community(reason)``, which the app log records
+with its reason. Plain Core statements on a ``Table`` (the owners' write path) name their
+community themselves.
+
+On PostgreSQL the database holds a second wall behind this one (``core/row_security.py``):
+row-level security lets a statement see and change only its community's rows, and the same two
+ways - and only they - go around it.
 """
 
 from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
@@ -24,6 +34,13 @@ from .community import community_key
 
 # Execution option that lets one statement read every community's rows.
 ALL_COMMUNITIES = "all_communities"
+
+log = logging.getLogger("forms_app.every_community")
+
+# The reason of the ``every_community`` block running now, if any.
+_every: ContextVar[str | None] = ContextVar("every_community", default=None)
+# (reason, place) pairs this process has logged at INFO already.
+_logged: set[tuple[str, str]] = set()
 
 
 class CommunityOwned:
@@ -37,7 +54,38 @@ def all_communities(statement):
     return statement.execution_options(**{ALL_COMMUNITIES: True})
 
 
+@contextmanager
+def every_community(reason: str):
+    """Run the block across every community: no statement in it is scoped to the request's
+    community, neither by the ORM hook nor, on PostgreSQL, by row-level security. For work
+    that is the whole deployment's by nature - delivering the outbox, a scan over every
+    community, the company's figures, the migrations, a backup - never for a page of one
+    community. ``reason`` (required) says why; the app log (logger
+    ``forms_app.every_community``) records it with the place in the code: at INFO the first
+    time a process takes that way, at DEBUG every time after (the worker takes it every poll).
+    """
+    if not (isinstance(reason, str) and reason.strip()):
+        raise ValueError("every_community needs a reason")
+    caller = sys._getframe(2)  # past contextlib's __enter__
+    place = f"{caller.f_globals.get('__name__', '?')}:{caller.f_code.co_name}"
+    level = logging.DEBUG if (reason, place) in _logged else logging.INFO
+    _logged.add((reason, place))
+    log.log(level, "越过小区隔离（全部小区）：%s [%s]", reason, place)
+    token = _every.set(reason)
+    try:
+        yield
+    finally:
+        _every.reset(token)
+
+
+def crossing_reason() -> str | None:
+    """The reason of the ``every_community`` block running now, else None."""
+    return _every.get()
+
+
 def _scope_to_community(state) -> None:
+    if _every.get() is not None:
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.is_relationship_load:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from .community_scope import install_community_scope
 from .extensions import db
 from .private_files import FILE_MODE, make_private
+from .row_security import install_row_security
 
 # Execution option that asks the begin listener for BEGIN IMMEDIATE.
 IMMEDIATE = "sqlite_begin_immediate"
@@ -138,7 +139,8 @@ def private_sqlite_files(path: str | None) -> None:
 
 
 def init_app(app) -> None:
-    """Bind the database to the app, scope community-owned tables, configure SQLite engines."""
+    """Bind the database to the app, scope community-owned tables, configure SQLite engines
+    and PostgreSQL's row-level security settings."""
     db.init_app(app)
     install_community_scope()
     with app.app_context():
@@ -146,3 +148,4 @@ def init_app(app) -> None:
         if engine.dialect.name == "sqlite":
             private_sqlite_files(engine.url.database)
             configure_sqlite(engine)
+        install_row_security(engine)

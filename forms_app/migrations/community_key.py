@@ -2,7 +2,9 @@
 
 The rows already there are the deployment's one community's: the key of the community file
 the app runs on (its ``COMMUNITY_FILE`` setting) is written into them, then the column keeps
-no default, so a new row always names its community. An index leads with the key.
+no default, so a new row always names its community. An index leads with the key. On
+PostgreSQL, once the walls exist, migrations/env.py gives the table its row-level security
+after the upgrade (core/row_security.py).
 """
 
 import sqlalchemy as sa
@@ -10,6 +12,7 @@ from alembic import op
 from flask import current_app
 
 from forms_app.core.community import load_community
+from forms_app.core.row_security import unwall_table
 
 
 def add_community_key(table: str, index: str, columns: list[str]) -> None:
@@ -26,6 +29,9 @@ def add_community_key(table: str, index: str, columns: list[str]) -> None:
 
 
 def drop_community_key(table: str, index: str) -> None:
+    connection = op.get_bind()
+    if connection.dialect.name == "postgresql":
+        unwall_table(connection, table)  # its policy names the column (core/row_security.py)
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.drop_index(index)
         batch_op.drop_column("community")

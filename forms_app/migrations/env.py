@@ -5,6 +5,9 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from forms_app.core.community_scope import every_community
+from forms_app.core.row_security import wall_keyed_tables, walls_exist
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -90,12 +93,29 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection, sqlite_foreign_keys_off(connection):
+    # The migrations run as the tables' owner, whom PostgreSQL's forced row-level security
+    # holds too (core/row_security.py): they work on every community's rows.
+    with (
+        every_community("数据库迁移"),
+        connectable.connect() as connection,
+        sqlite_foreign_keys_off(connection),
+    ):
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
             refuse_broken_foreign_keys(connection)
+            wall_new_community_tables(connection)
+
+
+def wall_new_community_tables(connection):
+    """Once the walls exist (0027_row_level_security), a table a later migration keyed or
+    created with a ``community`` column gets its wall too (PostgreSQL), without a list to
+    keep."""
+    if walls_exist(connection):
+        walled = wall_keyed_tables(connection)
+        if walled:
+            logger.info("row-level security on %s", ", ".join(walled))
 
 
 @contextmanager

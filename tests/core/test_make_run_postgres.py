@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.postgres import create_database, database_url
+from tests.support.postgres import app_database
 from tests.support.server import BIN, PROJECT_ROOT, free_port
 from tests.support.staff import LOGIN_PATH
 
@@ -34,8 +34,9 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
 def own_database(postgres_url: str, name: str) -> str:
-    """A fresh database on the test server, so other PostgreSQL tests' schemas don't mix in."""
-    return create_database(database_url(postgres_url, name))
+    """A fresh database on the test server, so other PostgreSQL tests' schemas don't mix in,
+    owned by the ordinary role the app connects as (the README's ``createdb -O``)."""
+    return app_database(postgres_url, name)
 
 
 @pytest.fixture(scope="module")

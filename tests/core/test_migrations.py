@@ -29,11 +29,12 @@ def test_downgrade_to_base_and_upgrade_again_on_postgresql(postgres_url, tmp_pat
     """The PostgreSQL tests copy a migrated template database; here the migrations themselves
     run on PostgreSQL: up from nothing, down to base, and up again, matching the models."""
     from forms_app import create_app
-    from tests.support.postgres import fresh_database
+    from tests.support.postgres import as_app_role, fresh_database
 
     fresh_database(postgres_url, tmp_path / "instance", monkeypatch)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    # As the tables' owner, whom their forced row-level security holds too (env.py goes round).
+    monkeypatch.setenv("DATABASE_URL", as_app_role(postgres_url))
     app = create_app(dict(TEST_CONFIG))
     with app.app_context():
         try:

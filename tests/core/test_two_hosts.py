@@ -18,7 +18,7 @@ import requests
 from tests.service_requests.conftest import REPAIR_URL, repair_fields
 from tests.support.forms import csrf_token_from
 from tests.support.nginx import start_nginx
-from tests.support.postgres import create_database, database_url
+from tests.support.postgres import app_database
 from tests.support.renovation import APPLY_URL, application_fields, nonce_from
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff
@@ -32,7 +32,7 @@ PER_HOUR = 5
 
 @pytest.fixture(scope="module")
 def hosts(postgres_url, tmp_path_factory, built_site, built_staff_site):
-    url = create_database(database_url(postgres_url, "forms_two_hosts"))
+    url = app_database(postgres_url, "forms_two_hosts")
     base = tmp_path_factory.mktemp("two-hosts")
     env = {
         "DATABASE_URL": url,

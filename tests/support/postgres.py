@@ -1,7 +1,10 @@
 """A throw-away PostgreSQL server for the tests that check behaviour SQLite cannot show.
 
 Debian's ``postgresql`` package puts ``initdb``/``pg_ctl`` under /usr/lib/postgresql/N/bin,
-off the PATH. Without the server or psycopg the tests are skipped with a hint, except under
+off the PATH. The app connects as ``APP_ROLE``, an ordinary role that owns its database and
+tables, as the README asks of a deployment (a superuser would pass through row-level security,
+core/row_security.py); ``postgres_url`` itself is the server's superuser, for the tests' own
+checks and set-up. Without the server or psycopg the tests are skipped with a hint, except under
 ``CI=true`` where that is a failure (``.ci/run`` installs both).
 """
 
@@ -80,6 +83,10 @@ def start_server() -> tuple[str, str]:
         check=True,
         capture_output=True,
     )
+    engine = _admin_engine(server_url(base))
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+    engine.dispose()
     return base, data
 
 
@@ -93,8 +100,18 @@ def stop_server(base: str, data: str) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
+# The role the app connects as: it owns its database and tables, and is no superuser.
+APP_ROLE = "forms_app"
+
+
 def server_url(base: str, database: str = "forms") -> str:
     return f"postgresql://postgres@/{database}?host={base}"
+
+
+def as_app_role(url: str) -> str:
+    """The same database's URL for the app's role."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{APP_ROLE}@{parts.hostname or ''}").geturl()
 
 
 def create_database(url: str) -> str:
@@ -103,9 +120,15 @@ def create_database(url: str) -> str:
     name = urlsplit(url).path.lstrip("/")
     with engine.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
+        connection.execute(text(f"CREATE DATABASE {name} OWNER {APP_ROLE}"))
     engine.dispose()
     return url
+
+
+def app_database(postgres_url: str, name: str) -> str:
+    """A new empty database ``name`` on the test server, owned by the app's role, as a
+    deployment's (``createdb -O wuye wuye``); its URL for the app's role."""
+    return as_app_role(create_database(database_url(postgres_url, name)))
 
 
 @contextmanager
@@ -150,9 +173,11 @@ TEMPLATE = "forms_template"
 
 
 def _admin_engine(postgres_url: str):
+    """The server's superuser on its ``postgres`` database."""
+    parts = urlsplit(database_url(postgres_url, "postgres"))
+    url = parts._replace(netloc=f"postgres@{parts.hostname or ''}").geturl()
     return create_engine(
-        database_url(postgres_url, "postgres").replace("postgresql://", "postgresql+psycopg://"),
-        isolation_level="AUTOCOMMIT",
+        url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
 
 
@@ -184,11 +209,11 @@ def _migrate_template(postgres_url: str, instance_path: Path, monkeypatch) -> No
     engine = _admin_engine(postgres_url)
     with engine.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {TEMPLATE}"))
+        connection.execute(text(f"CREATE DATABASE {TEMPLATE} OWNER {APP_ROLE}"))
     engine.dispose()
     with monkeypatch.context() as patch:
         patch.setenv("INSTANCE_PATH", str(instance_path))
-        patch.setenv("DATABASE_URL", database_url(postgres_url, TEMPLATE))
+        patch.setenv("DATABASE_URL", as_app_role(database_url(postgres_url, TEMPLATE)))
         template_app = create_app(dict(TEST_CONFIG))
         with template_app.app_context():
             upgrade()
@@ -205,19 +230,21 @@ def fresh_database(postgres_url: str, instance_path: Path, monkeypatch) -> None:
     name = urlsplit(postgres_url).path.lstrip("/")
     with engine.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template} OWNER {APP_ROLE}"))
     engine.dispose()
 
 
 @contextmanager
 def app_on_postgres(postgres_url: str, instance_path: Path, monkeypatch, **config):
-    """The app on a freshly migrated PostgreSQL database (a copy of the migrated template)."""
+    """The app, connected as the app's role, on a freshly migrated PostgreSQL database (a copy
+    of the migrated template). ``app.config["PG_URL"]`` is the superuser's, for a test's own
+    look at every row."""
     from forms_app import create_app
     from forms_app.core.extensions import db
 
     fresh_database(postgres_url, instance_path, monkeypatch)
     monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
-    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.setenv("DATABASE_URL", as_app_role(postgres_url))
     app = create_app({**TEST_CONFIG, **config})
     app.config["PG_URL"] = postgres_url.replace("postgresql://", "postgresql+psycopg://")
     try:
