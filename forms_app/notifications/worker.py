@@ -30,7 +30,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ..core.clock import today, utcnow
 from ..core.community import acting_in, served_communities
-from ..core.community_scope import ALL_COMMUNITIES, all_communities
+from ..core.community_scope import ALL_COMMUNITIES, all_communities, every_community
 from ..core.database import write_transaction
 from ..core.extensions import db
 from .channels import DeliveryError, Outgoing, build_channels, channel_for, describe
@@ -201,7 +201,17 @@ def finish(
 
 
 def deliver_next(name: str, settings: dict, channels: dict) -> bool:
-    """Claim and send one message; False when nothing was due."""
+    """Claim and send one message of any community; False when nothing was due."""
+    with every_community(OUTBOX_REASON):
+        return _deliver_next(name, settings, channels)
+
+
+# The worker delivers the whole deployment's outbox: its claim and its record of each attempt
+# read and write every community's messages (on PostgreSQL, past row-level security too).
+OUTBOX_REASON = "通知发送：整个部署的发件箱"
+
+
+def _deliver_next(name: str, settings: dict, channels: dict) -> bool:
     claimed = claim(name, settings, channels)
     if claimed is None:
         return False

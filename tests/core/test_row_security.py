@@ -250,3 +250,26 @@ def test_a_role_that_passes_the_walls_is_named_in_the_log(
     with caplog.at_level(logging.WARNING, "forms_app.core.row_security"):
         create_app(dict(TEST_CONFIG))
     assert "数据库角色 postgres 是超级用户或有 BYPASSRLS 属性" in caplog.text
+
+
+def test_the_worker_delivers_another_communitys_message_past_the_walls(pg_app):
+    """The outbox is the deployment's: the worker (every_community) claims, sends and records
+    a message of a community other than the one its process runs as."""
+    from forms_app.core.database import write_transaction
+    from forms_app.notifications.channels import build_channels
+    from forms_app.notifications.models import DELIVERED, Notification
+    from forms_app.notifications.outbox import enqueue_rows, message_row
+    from forms_app.notifications.settings import notification_settings
+    from forms_app.notifications.worker import deliver_next
+
+    with pg_app.app_context():
+        with acting_in(deployment_communities()[B]):
+            row = message_row("renovation.new", reference="ZX-B", room="1号楼1单元101室")
+            with write_transaction() as session:
+                enqueue_rows(session, [row])
+        settings = notification_settings(pg_app.config)
+        assert deliver_next("worker-b", settings, build_channels(settings))
+        db.session.remove()
+        with every_community("测试：读整个发件箱"):
+            message = db.session.scalars(select(Notification)).one()
+        assert (message.community, message.reference, message.state) == (B, "ZX-B", DELIVERED)
