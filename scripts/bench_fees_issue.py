@@ -32,6 +32,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 from bench_households import bench_app, ledger, timed  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 
+from forms_app.core.community import community_key  # noqa: E402
 from forms_app.core.database import write_connection  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
 from forms_app.fees import billing  # noqa: E402
@@ -46,10 +47,12 @@ TODAY = date(2026, 12, 1)
 
 
 def readings(rows: int) -> int:
-    """Water and electricity of every billed room and the public meters, for 2026-11 and -12."""
+    """Water and electricity of every billed room and the public meters, for 2026-11 and -12,
+    in the community this runs as (``acting_in``; scripts/bench_scale.py reads 50)."""
+    key = community_key()
     rooms = db.session.scalars(
         select(HouseholdRoom.id)
-        .where(HouseholdRoom.charge_area_centi.is_not(None))
+        .where(HouseholdRoom.community == key, HouseholdRoom.charge_area_centi.is_not(None))
         .order_by(HouseholdRoom.id)
         .limit(rows)
     ).all()
@@ -59,7 +62,7 @@ def readings(rows: int) -> int:
             for period, value in (("2026-11", base), ("2026-12", base + used)):
                 batch.append(
                     {
-                        "community": "bench",
+                        "community": key,
                         "meter": room_meter(room_id, item),
                         "room_id": room_id,
                         "item": item,
@@ -75,7 +78,7 @@ def readings(rows: int) -> int:
         for period, value in (("2026-11", base), ("2026-12", base + used)):
             batch.append(
                 {
-                    "community": "bench",
+                    "community": key,
                     "meter": meter,
                     "room_id": None,
                     "item": meter,

@@ -69,9 +69,18 @@ def community_file(path: Path) -> Path:
     return path
 
 
-def ledger(path: Path, rows: int) -> Path:
-    """An xlsx of ``rows`` owners, one per room, in the spellings companies' files have."""
+def ledger(
+    path: Path,
+    rows: int,
+    shape: tuple[int, int, int, int] = (BUILDINGS, UNITS, FLOORS, ROOMS_PER_FLOOR),
+    first_mobile: int = 0,
+) -> Path:
+    """An xlsx of ``rows`` owners, one per room, in the spellings companies' files have, for a
+    community of ``shape`` (buildings, units, floors, rooms per floor); the owners' mobiles
+    count from 139 followed by ``first_mobile`` (other communities' ledgers start elsewhere)."""
     from openpyxl import Workbook
+
+    buildings, units, floors, rooms_per_floor = shape
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("房屋台账")
@@ -90,10 +99,10 @@ def ledger(path: Path, rows: int) -> Path:
         ]
     )
     written = 0
-    for building in range(1, BUILDINGS + 1):
-        for unit in range(1, UNITS + 1):
-            for floor in range(1, FLOORS + 1):
-                for index in range(1, ROOMS_PER_FLOOR + 1):
+    for building in range(1, buildings + 1):
+        for unit in range(1, units + 1):
+            for floor in range(1, floors + 1):
+                for index in range(1, rooms_per_floor + 1):
                     if written == rows:
                         workbook.save(path)
                         return path
@@ -107,7 +116,7 @@ def ledger(path: Path, rows: int) -> Path:
                             floor * 100 + index,
                             area if written % 4 else f"{area:.2f}",
                             f"业主{written:05d}",
-                            f"139{written:08d}",
+                            f"139{first_mobile + written:08d}",
                             "业主",
                             since,
                             "已入住",
