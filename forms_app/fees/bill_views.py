@@ -84,7 +84,7 @@ class Listing:
     state: str
     query: str
     errors: dict
-    rows: list  # (bill, room, amount, due, before_transfer): models, or the export's columns
+    rows: list  # (row, row, amount, due, before_transfer): a bill's and its room's columns
     total_fen: int
     due_fen: int
 
@@ -110,12 +110,13 @@ def _default_period() -> str:
     return latest or month_key(today())
 
 
-# What the export reads of a bill and its room: one plain row per bill (standing for both the
-# bill and the room: no name is shared), not 2 × 20,000 ORM objects and their expiry when the
-# audit entry commits; and the bill's kept totals (``accounts`` keeps them equal to its lines
-# and live entries in every write's transaction; arrears read them too) instead of summing
-# every line and entry again. The bill's names are those ``before_transfer`` reads.
-_EXPORT_READS = (
+# What the list and the export read of a bill and its room: one plain row per bill (standing
+# for both the bill and the room: no name is shared), not 2 × 20,000 ORM objects (and their
+# expiry when the export's audit entry commits); and the bill's kept totals (``accounts`` keeps
+# them equal to its lines and live entries in every write's transaction; arrears read them too)
+# instead of summing every line and entry again. The bill's names are those
+# ``before_transfer`` reads.
+_READS = (
     FeeBill.id,
     FeeBill.room_id,
     FeeBill.period,
@@ -133,8 +134,10 @@ _EXPORT_READS = (
 )
 
 
-def _listing(for_export: bool = False) -> Listing:
-    """The period's bills as filtered; ``for_export`` reads the export's columns only."""
+def _listing() -> Listing:
+    """The period's bills as filtered: one plain row per bill (its columns and its room's,
+    ``_READS``) and the bills' kept totals, so that 2,000 or 20,000 bills are summed and
+    filtered without an ORM object each; the page shows ``_page_rows`` of them."""
     errors = {}
     raw = request.args.get("period", "")
     period = raw.strip() if isinstance(raw, str) else ""
@@ -156,7 +159,7 @@ def _listing(for_export: bool = False) -> Listing:
         state = "all"
     query = clean_line(request.args.get("q", ""))[:MAX_QUERY].upper()
     statement = (
-        select(*(_EXPORT_READS if for_export else (FeeBill, HouseholdRoom)))
+        select(*_READS)
         .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
         .where(FeeBill.community == billing.community_key(), FeeBill.period == period)
         .order_by(HouseholdRoom.kind.desc(), HouseholdRoom.building, HouseholdRoom.unit)
@@ -171,20 +174,14 @@ def _listing(for_export: bool = False) -> Listing:
             )
         else:
             errors["q"] = "房号写成 3-1-1201、1201 或 S-101。"
-    if for_export:
-        found = [(row, row) for row in db.session.execute(statement)]
-        amounts = {bill.id: bill.amount_fen for bill, _room in found}
-        dues = {bill.id: max(0, bill.amount_fen - bill.settled_fen) for bill, _room in found}
-    else:
-        found = db.session.execute(statement).all()
-        amounts, dues = billing.amounts_and_dues([bill.id for bill, _room in found])
+    found = db.session.execute(statement).all()
     transfers = billing.last_transfers()
     rows = []
-    for bill, room in found:
-        due = dues[bill.id]
+    for row in found:
+        due = max(0, row.amount_fen - row.settled_fen)
         if state == "unpaid" and due == 0 or state == "paid" and due > 0:
             continue
-        rows.append((bill, room, amounts[bill.id], due, billing.before_transfer(bill, transfers)))
+        rows.append((row, row, row.amount_fen, due, billing.before_transfer(row, transfers)))
     return Listing(
         period,
         building,
@@ -195,6 +192,19 @@ def _listing(for_export: bool = False) -> Listing:
         sum(r[2] for r in rows),
         sum(r[3] for r in rows),
     )
+
+
+def _page_rows(rows: list) -> list:
+    """The listing's rows of one page with the bill and the room they stand for."""
+    found = {
+        bill.id: (bill, room)
+        for bill, room in db.session.execute(
+            select(FeeBill, HouseholdRoom)
+            .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
+            .where(FeeBill.id.in_([row.id for row, *_ in rows]))
+        )
+    }
+    return [(*found[row.id], amount, due, before) for row, _room, amount, due, before in rows]
 
 
 @bp.get("/")
@@ -208,7 +218,10 @@ def index():
     except ValueError:
         number = 1
     page = Page(
-        listing.rows[(number - 1) * PER_PAGE : number * PER_PAGE], number, pages, len(listing.rows)
+        _page_rows(listing.rows[(number - 1) * PER_PAGE : number * PER_PAGE]),
+        number,
+        pages,
+        len(listing.rows),
     )
     user = current_staff()
     standards = current_fee_standards()
@@ -379,7 +392,7 @@ def _money(fen: int):
 
 
 def _export_rows(listing: Listing):
-    """The rows of ``_listing(for_export=True)`` as the export's cells."""
+    """The rows of ``_listing()`` as the export's cells."""
     for bill, room, amount, due, before in listing.rows:
         area = room.charge_area_centi
         yield (
@@ -402,7 +415,7 @@ def export(fmt: str):
     """The period's list as xlsx or CSV, money as numbers; audited."""
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    listing = _listing(for_export=True)
+    listing = _listing()
     rows = list(_export_rows(listing))
     record_audit("export", target="账单", detail=f"{fmt}；{listing.described}")
     filename = f"账单-{listing.period}.{fmt}"
