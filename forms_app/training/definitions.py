@@ -259,7 +259,10 @@ def read_training(directory: Path, handbook: Handbook, community: Community) -> 
     return Training(read_paths(directory / "paths.yml", handbook), quizzes)
 
 
-@lru_cache(maxsize=4)
+# One per community served (each renders the quizzes with its own data): a cache smaller than
+# the deployment's communities reads them again (~25 ms) on staff homes taking turns between
+# communities (measured with 50).
+@lru_cache(maxsize=256)
 def cached_training(directory: str, handbook_key: tuple, community_file: str) -> Training:
     from ..core.community import cached_community
     from .handbook_sections import cached_handbook
