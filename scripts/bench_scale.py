@@ -856,6 +856,12 @@ def main() -> int:
             f"(min {min(per_community):.2f}, max {max(per_community):.2f}); "
             f"target total < {BILLS_TARGET_S / 60:.0f} min"
         )
+        fifth = max(1, len(per_community) // 5)
+        print(
+            f"  the first {fifth} communities average {statistics.mean(per_community[:fifth]):.2f} s, "
+            f"the last {fifth} {statistics.mean(per_community[-fifth:]):.2f} s "
+            "(the fee tables grow as they go)"
+        )
         if total > BILLS_TARGET_S:
             failed.append(f"bills of every community took {total:.0f} s")
 
