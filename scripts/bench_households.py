@@ -55,7 +55,7 @@ def community_file(path: Path) -> Path:
     raw = yaml.safe_load(DEFAULT_COMMUNITY_FILE.read_text(encoding="utf-8"))
     raw["id"] = "bench"
     # The example's fee standards (its file is named after the example's id).
-    raw["fees_file"] = str(DEFAULT_COMMUNITY_FILE.parent / "fees" / "shanshui.yml")
+    raw["fees_file"] = str(PROJECT_ROOT / "data" / "fees" / "shanshui.yml")
     raw["building_defaults"] = {
         "units": UNITS,
         "floors": FLOORS,
