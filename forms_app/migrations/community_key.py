@@ -15,9 +15,10 @@ from forms_app.core.community import load_community
 from forms_app.core.row_security import unwall_table
 
 
-def add_community_key(table: str, index: str, columns: list[str]) -> None:
+def add_community_key(table: str, index: str | None, columns: list[str]) -> None:
     """Add ``community`` to ``table``, filled for existing rows, and the index ``index`` on
-    ``community`` and ``columns``."""
+    ``community`` and ``columns`` (None: no index of its own, for a table whose every extra
+    index is another page written on a hot path)."""
     key = load_community(current_app.config["COMMUNITY_FILE"]).key
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.add_column(
@@ -25,13 +26,15 @@ def add_community_key(table: str, index: str, columns: list[str]) -> None:
         )
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.alter_column("community", server_default=None)
-        batch_op.create_index(index, ["community", *columns])
+        if index:
+            batch_op.create_index(index, ["community", *columns])
 
 
-def drop_community_key(table: str, index: str) -> None:
+def drop_community_key(table: str, index: str | None) -> None:
     connection = op.get_bind()
     if connection.dialect.name == "postgresql":
         unwall_table(connection, table)  # its policy names the column (core/row_security.py)
     with op.batch_alter_table(table, schema=None) as batch_op:
-        batch_op.drop_index(index)
+        if index:
+            batch_op.drop_index(index)
         batch_op.drop_column("community")
