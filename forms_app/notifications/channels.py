@@ -44,6 +44,9 @@ class Outgoing:
     text: str
     params: tuple[str, ...]
     idempotency_key: str
+    # The SMS sign of the message's community (``sms_sign_name`` in its file), else "" and
+    # the deployment's SMS_SIGN_NAME.
+    sign_name: str = ""
 
 
 def _cut(value) -> str:
@@ -156,7 +159,7 @@ class TencentSms:
         request = models.SendSmsRequest()
         request.PhoneNumberSet = [f"+86{message.recipient}"]
         request.SmsSdkAppId = self.app_id
-        request.SignName = self.sign_name
+        request.SignName = message.sign_name or self.sign_name
         request.TemplateId = template
         request.TemplateParamSet = list(message.params)
         request.SessionContext = message.idempotency_key

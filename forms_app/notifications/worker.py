@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from ..core.clock import today, utcnow
-from ..core.community import acting_in, served_communities
+from ..core.community import acting_in, deployment_communities, served_communities
 from ..core.community_scope import ALL_COMMUNITIES, all_communities, every_community
 from ..core.database import write_transaction
 from ..core.extensions import db
@@ -145,8 +145,15 @@ def claim(name: str, settings: dict, channels: dict) -> tuple[Outgoing, int, obj
                 notification.text,
                 tuple(notification.params or ()),
                 notification.idempotency_key,
+                _sign_name(notification.community),
             )
             return outgoing, attempt.id, channel
+
+
+def _sign_name(community_key: str) -> str:
+    """The SMS sign a community's file names (``sms_sign_name``), else ""."""
+    community = deployment_communities().get(community_key)
+    return str(community.get("sms_sign_name") or "") if community else ""
 
 
 def finish(

@@ -99,6 +99,20 @@ def test_owner_messages_go_out_by_sms_through_the_sdk(channels, sms):
     assert "流水号" in message.attempt_log[0].detail
 
 
+def test_a_communitys_own_sms_sign_goes_on_its_messages(channels, sms):
+    """Issue 28: 馨园's file names its SMS sign; 山水花园's does not (the deployment's)."""
+    from forms_app.core.community import acting_in, deployment_communities
+
+    with channels.app_context():
+        xinyuan = deployment_communities()["xinyuan"]
+    with acting_in(xinyuan):
+        owner_notice(channels, mobile="13900009999")
+    owner_notice(channels)
+    deliver_due(channels)
+    signs = {r.body["PhoneNumberSet"][0]: r.body["SignName"] for r in sms.received}
+    assert signs == {"+8613900009999": "馨园物业", "+8613800138000": "示例物业"}
+
+
 def test_a_kind_without_an_sms_template_fails_visibly(channels, sms):
     channels.config["SMS_TEMPLATES"] = "renovation.received=100002"
     owner_notice(channels)
