@@ -20,10 +20,18 @@ from .rota import gaps_home_figures
 
 def init_app(app: Flask, url_prefix: str) -> None:
     """Register login, logout, the staff home, the audit log and the ``flask`` commands."""
-    from . import cli, staff_accounts, staff_organisation, staff_rota, views  # noqa: F401  (they attach to bp
+    from . import (  # noqa: F401  (they attach to bp)
+        cli,
+        company,
+        staff_accounts,
+        staff_organisation,
+        staff_rota,
+        views,
+    )
     from .blueprint import bp
 
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/staff")
+    company.register_company_section(app)
     public_posts.init_app(app)
     # A mistake in the community's organisation stops the app at start-up, the file named.
     for community in served_communities(app):
@@ -31,9 +39,10 @@ def init_app(app: Flask, url_prefix: str) -> None:
     register_group(
         app,
         "accounts",
-        "员工账号：创建、列出、停用、启用、重置密码。",
+        "员工账号：创建、授予小区角色、列出、停用、启用、重置密码。",
         {
             "create": cli.create_user,
+            "grant": cli.grant_role,
             "list": cli.list_users,
             "disable": cli.disable_user,
             "enable": cli.enable_user,

@@ -3,6 +3,10 @@
 ``staff_required()`` lets in any logged-in staff member; ``staff_required("accounts.audit")``
 only the roles the permissions table gives that permission. Without a session the browser goes to the login page with a same-site ``next``;
 a logged-in user of the wrong role gets a Chinese 403 page.
+
+The role that counts is the account's role in the request's community (``StaffUser.role``,
+models.py): an account with none there is kept out of the whole back office with a page naming
+the communities it does work in, and a read-only role (品质部) is refused every POST.
 """
 
 from __future__ import annotations
@@ -10,19 +14,25 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import g, redirect, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 
 from ..web.drafts import LOGIN, draft_reply, is_draft_request
 from ..web.errors import render_error
+from .memberships import not_member_message, other_places
 from .models import StaffUser
-from .permissions import STAFF, allowed, roles_for
-from .roles import ROLES, role_label
+from .permissions import STAFF, allowed, read_only, roles_for
+from .roles import ALL_ROLES, role_label
 from .sessions import user_for_token
 
 SESSION_KEY = "staff_token"
 _MISSING = object()
 # A same-site path: one "/" then not "/" or "\" (browsers treat "\" like "/"), no control chars.
 _SAFE_PATH = re.compile(r"^/(?![/\\])[^\x00-\x20\\]*$")
+READ_ONLY_MESSAGE = (
+    "{role}只能查看，不能提交或修改：本次操作没有执行，也没有保存任何内容。"
+    "如需更正，请联系本小区的经理或有关岗位。"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_staff() -> StaffUser | None:
@@ -62,6 +72,10 @@ def staff_required(permission: str = STAFF):
                 # Only a page can be returned to; a form post starts again from the home page.
                 back = request.full_path.rstrip("?") if request.method == "GET" else None
                 return redirect(url_for("accounts.login", next=back))
+            if user.role is None:
+                return not_member_page(user)
+            if request.method not in SAFE_METHODS and read_only(user.role):
+                return render_error(403, READ_ONLY_MESSAGE.format(role=user.role_label))
             if not allowed(user.role, permission):
                 return render_error(403, forbidden_message(permission, user))
             return view(*args, **kwargs)
@@ -74,5 +88,16 @@ def staff_required(permission: str = STAFF):
 
 def forbidden_message(permission: str, user) -> str:
     """The Chinese 403 text: who may, and who you are."""
-    who = "、".join(role_label(r) for r in ROLES if r in roles_for(permission))
+    who = "、".join(role_label(r) for r in ALL_ROLES if r in roles_for(permission))
     return f"此页面仅限{who}使用，您的角色是{user.role_label}。"
+
+
+def not_member_page(user, status: int = 403):
+    """The page for an account with no role in this community: who it is, where it works."""
+    if is_draft_request():
+        return draft_reply(LOGIN, not_member_message(user), status=status)
+    return render_template(
+        "accounts/not_member.html",
+        message=not_member_message(user),
+        places=other_places(user),
+    ), status

@@ -1,6 +1,10 @@
 """Account commands: ``flask --app forms_app accounts create NAME --role ROLE`` and friends
 (the old flat names, ``create-user`` …, stay as aliases).
 
+An account is made with its role in one community (``--community ID``, default the first) or
+with the company's 品质部; ``accounts grant NAME --role R --community ID`` gives an existing
+account a role in another community (or changes it there).
+
 Passwords come from a hidden prompt, or from the first line of standard input when it is
 not a terminal (scripts: ``echo "$PW" | flask --app forms_app accounts create ...``).
 """
@@ -14,13 +18,15 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..core.commands import community_option
+from ..core.community import community_key, current_community, deployment_communities
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..web.typed_input import clean_line
 from .audit import record_audit
 from .models import StaffUser
 from .passwords import hash_password, password_problem
-from .roles import ROLE_LABELS, parse_role, role_label
+from .roles import COMPANY_ROLE_LABELS, COMPANY_ROLES, ROLE_LABELS, parse_role, role_label
 from .sessions import end_user_sessions
 
 CLI_ACTOR = "命令行"
@@ -51,23 +57,44 @@ def _user(session, username: str) -> StaffUser:
     return user
 
 
+ROLE_HELP = (
+    "角色: "
+    + "、".join(ROLE_LABELS.values())
+    + f"（或代码 {', '.join(ROLE_LABELS)}）；公司角色: "
+    + "、".join(COMPANY_ROLE_LABELS.values())
+    + "（各小区只读，不属于某个小区，不加 --community）"
+)
+
+
+def _parse_role(role_text: str, community_given: bool) -> str:
+    role = parse_role(role_text)
+    if role is None:
+        choices = "、".join([*ROLE_LABELS.values(), *COMPANY_ROLE_LABELS.values()])
+        raise click.ClickException(f"未知角色 {role_text}。可选: {choices}")
+    if role in COMPANY_ROLES and community_given:
+        raise click.ClickException(
+            f"{role_label(role)}是公司角色，在各小区都可查看、不属于某个小区：请去掉 --community。"
+        )
+    return role
+
+
+def _where(role: str) -> str:
+    return "公司" if role in COMPANY_ROLES else f"{current_community().name}（{community_key()}）"
+
+
+def _community_given() -> bool:
+    return bool(click.get_current_context().params.get("community_id"))
+
+
 @click.command("create-user")
 @with_appcontext
 @click.argument("name")
-@click.option(
-    "--role",
-    "role_text",
-    required=True,
-    help="角色: " + "、".join(ROLE_LABELS.values()) + f"（或代码 {', '.join(ROLE_LABELS)}）",
-)
+@click.option("--role", "role_text", required=True, help=ROLE_HELP)
 @click.option("--display-name", default="", help="姓名（许可证和记录上显示），默认用用户名")
+@community_option
 def create_user(name: str, role_text: str, display_name: str) -> None:
-    """Create a staff account (the first one; the 经理 creates the others on the web)."""
-    role = parse_role(role_text)
-    if role is None:
-        raise click.ClickException(
-            f"未知角色 {role_text}。可选: " + "、".join(ROLE_LABELS.values())
-        )
+    """Create a staff account with its role in one community (the first one; the 经理 creates the others on the web)."""
+    role = _parse_role(role_text, _community_given())
     username = normalize_username(name)
     if not USERNAME.match(username):
         raise click.ClickException("用户名须为 2–30 个字符，不含空格和斜杠。")
@@ -86,8 +113,36 @@ def create_user(name: str, role_text: str, display_name: str) -> None:
                 password_hash=hash_password(password),
             )
         )
-        record_audit("user.create", target=username, detail=role_label(role), actor_name=CLI_ACTOR)
-    click.echo(f"已创建账号 {username}（{role_label(role)}）。登录地址: /forms/staff/")
+        record_audit(
+            "user.create",
+            target=username,
+            detail=f"{_where(role)}：{role_label(role)}",
+            actor_name=CLI_ACTOR,
+        )
+    click.echo(
+        f"已创建账号 {username}（{role_label(role)}）。所属：{_where(role)}。登录地址: /forms/staff/"
+    )
+
+
+@click.command("grant")
+@with_appcontext
+@click.argument("name")
+@click.option("--role", "role_text", required=True, help=ROLE_HELP)
+@community_option
+def grant_role(name: str, role_text: str) -> None:
+    """Give an existing account a role in a community (or change it there), or the company role."""
+    from .memberships import grant
+
+    role = _parse_role(role_text, _community_given())
+    with write_transaction() as session:
+        user = _user(session, name)
+        detail = grant(user, role)
+        if detail:
+            record_audit("user.join", target=user.username, detail=detail, actor_name=CLI_ACTOR)
+    if not detail:
+        click.echo(f"账号 {user.username} 在{_where(role)}已是{role_label(role)}，没有改动。")
+        return
+    click.echo(f"已给账号 {user.username} {_where(role)}的角色：{role_label(role)}。")
 
 
 @click.command("list-users")
@@ -99,10 +154,16 @@ def list_users() -> None:
         click.echo(
             "还没有员工账号。用 flask --app forms_app accounts create 用户名 --role 经理 创建。"
         )
+    names = {key: c.name for key, c in deployment_communities().items()}
     for user in users:
         state = "启用" if user.active else "停用"
+        roles = [f"公司：{role_label(user.company_role)}"] if user.company_role else []
+        roles += [
+            f"{names.get(m.community, m.community)}：{role_label(m.role)}" for m in user.memberships
+        ]
         click.echo(
-            f"{user.username}\t{user.name}\t{user.role_label}\t{state}\t{user.created_at:%Y-%m-%d}"
+            f"{user.username}\t{user.name}\t{'；'.join(roles) or '不属于任何小区'}\t{state}"
+            f"\t{user.created_at:%Y-%m-%d}"
         )
 
 

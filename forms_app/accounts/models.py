@@ -1,11 +1,25 @@
-"""Staff accounts, their server-side sessions, login attempts and the audit log."""
+"""Staff accounts, their memberships of communities, their server-side sessions, login attempts
+and the audit log.
+
+An account (a person: login, password, name, mobile) works in one or more communities, with a
+role, a department and perhaps a 主管 post in each: one ``StaffMembership`` per community. The
+account's ``role``, ``department`` and ``is_head`` are those of the community the code runs in
+(``core.community.community_key``: the request's host, or ``acting_in``), read from its
+memberships - in Python (``user.role``) and in SQL (``StaffUser.role.in_(...)``, a correlated
+subquery) alike - so every permission check, picker and list of the back office is the
+community's without saying so. An account with no membership in the community has no role
+there (None): ``access.staff_required`` keeps it out and no list of the community names it.
+A company role (品质部) is the account's own ``company_role`` and holds in every community.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import has_app_context
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -14,13 +28,58 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    exists,
+    false,
+    func,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
+from ..core.community import community_key
 from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
-from .roles import role_label
+from .roles import COMPANY_ROLES, role_label
+
+
+class NotAMember(LookupError):
+    """A department or 主管 post set for an account that has no role in the community."""
+
+
+class StaffMembership(CommunityOwned, db.Model):
+    """An account's place in one community: its role there, its department and whether it is
+    one of the department's 主管 (the organisation is each community's)."""
+
+    __tablename__ = "staff_membership"
+    __table_args__ = (
+        UniqueConstraint("staff_id", "community", name="uq_staff_membership_staff_community"),
+        Index("ix_staff_membership_community", "community", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user = relationship("StaffUser", back_populates="memberships")
+
+
+def _here(column) -> ColumnElement:
+    """SQL: ``column`` of the account's membership in the community this runs in (NULL when
+    it has none), correlated to the ``staff_user`` row of the enclosing statement."""
+    return (
+        select(column)
+        .where(
+            StaffMembership.staff_id == StaffUser.id,
+            StaffMembership.community == community_key(),
+        )
+        .correlate_except(StaffMembership)
+        .scalar_subquery()
+    )
 
 
 class StaffUser(db.Model):
@@ -32,7 +91,9 @@ class StaffUser(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     # The name people read (申请页、许可证、记录): "王芳"; the username is only for logging in.
     display_name: Mapped[str] = mapped_column(String(30), default="", server_default="")
-    role: Mapped[str] = mapped_column(String(20))
+    # A company role (品质部), held in every community; None for community staff, whose roles
+    # are their memberships'.
+    company_role: Mapped[str | None] = mapped_column(String(20), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -40,18 +101,112 @@ class StaffUser(db.Model):
     creation_nonce: Mapped[str | None] = mapped_column(
         String(64), unique=True, index=True, nullable=True
     )
-
-    # The staff organisation (accounts/organisation.py): the department the account answers in
-    # (an id of community.organisation.departments; None: not placed yet), whether it is one of
-    # the department's 主管, and a mainland mobile for personal alerts and tap-to-call.
-    department: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    is_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A mainland mobile for personal alerts and tap-to-call (the person's, in every community).
     mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
 
     sessions = relationship("StaffSession", back_populates="user")
-    areas = relationship(
+    # Every community's; ``areas`` are this community's.
+    all_areas = relationship(
         "StaffArea", back_populates="user", cascade="all, delete-orphan", order_by="StaffArea.id"
     )
+    # Every community's, loaded with the account (one query for a whole list of accounts).
+    memberships = relationship(
+        "StaffMembership",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="StaffMembership.id",
+    )
+
+    def membership(self, community: str | None = None) -> StaffMembership | None:
+        """The account's membership of ``community`` (default: the one this runs in; outside
+        an application context - a detached account a script reads on - the one it was read
+        in)."""
+        key = community or (community_key() if has_app_context() else self.__dict__.get("_read_in"))
+        return next((m for m in self.memberships if m.community == key), None)
+
+    def _membership_here(self) -> StaffMembership:
+        found = self.membership()
+        if found is None:
+            raise NotAMember(f"{self.username} has no role in {community_key()}")
+        return found
+
+    # The role that counts, and the staff organisation (accounts/organisation.py): each
+    # community's. The department the account answers in there (an id of
+    # community.organisation.departments; None: not placed yet), and whether it is one of the
+    # department's 主管.
+    @hybrid_property
+    def role(self) -> str | None:
+        """The company role, else the role in this community; None: no role here."""
+        if self.company_role:
+            return self.company_role
+        found = self.membership()
+        return found.role if found else None
+
+    @role.inplace.setter
+    def _role_setter(self, value: str) -> None:
+        """Give the account ``value`` here (a company role: everywhere)."""
+        if value in COMPANY_ROLES:
+            self.company_role = value
+            return
+        found = self.membership()
+        if found is None:
+            self.memberships.append(StaffMembership(community=community_key(), role=value))
+        else:
+            found.role = value
+
+    @role.inplace.expression
+    @classmethod
+    def _role_expression(cls) -> ColumnElement:
+        return func.coalesce(cls.company_role, _here(StaffMembership.role))
+
+    @hybrid_property
+    def department(self) -> str | None:
+        found = self.membership()
+        return found.department if found else None
+
+    @department.inplace.setter
+    def _department_setter(self, value: str | None) -> None:
+        self._membership_here().department = value
+
+    @department.inplace.expression
+    @classmethod
+    def _department_expression(cls) -> ColumnElement:
+        return _here(StaffMembership.department)
+
+    @hybrid_property
+    def is_head(self) -> bool:
+        found = self.membership()
+        return bool(found and found.is_head)
+
+    @is_head.inplace.setter
+    def _is_head_setter(self, value: bool) -> None:
+        self._membership_here().is_head = bool(value)
+
+    @is_head.inplace.expression
+    @classmethod
+    def _is_head_expression(cls) -> ColumnElement:
+        return func.coalesce(_here(StaffMembership.is_head), false())
+
+    @classmethod
+    def is_member(cls) -> ColumnElement:
+        """SQL: the account is a member of the community this runs in: the condition of every
+        list of the community's people (organisation, pickers, rota, training, accounts)."""
+        return exists().where(
+            StaffMembership.staff_id == cls.id, StaffMembership.community == community_key()
+        )
+
+    @property
+    def areas(self) -> list[StaffArea]:
+        """The areas the account covers in this community."""
+        key = community_key()
+        return [a for a in self.all_areas if a.community == key]
+
+    @areas.setter
+    def areas(self, areas: list[StaffArea]) -> None:
+        """Replace this community's areas (the other communities' stay)."""
+        key = community_key()
+        self.all_areas = [a for a in self.all_areas if a.community != key] + list(areas)
 
     @property
     def role_label(self) -> str:
@@ -61,6 +216,11 @@ class StaffUser(db.Model):
     def name(self) -> str:
         """The display name, or the username for accounts made without one."""
         return self.display_name or self.username
+
+
+@event.listens_for(StaffUser, "load")
+def _remember_community(user: StaffUser, _context) -> None:
+    user.__dict__["_read_in"] = community_key()
 
 
 class StaffSession(db.Model):
@@ -118,14 +278,18 @@ class StaffArea(db.Model):
     in the community file)."""
 
     __tablename__ = "staff_area"
-    __table_args__ = (UniqueConstraint("user_id", "area", name="uq_staff_area_user_area"),)
+    # One row per person, community and area (a person working in two communities may cover
+    # an area of the same name in each).
+    __table_args__ = (
+        UniqueConstraint("user_id", "community", "area", name="uq_staff_area_user_area"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community: Mapped[str] = mapped_column(String(32), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     area: Mapped[str] = mapped_column(String(30))
 
-    user = relationship("StaffUser", back_populates="areas")
+    user = relationship("StaffUser", back_populates="all_areas")
 
 
 class DutyShift(db.Model):

@@ -3,7 +3,9 @@
 Departments, shifts, the departments with a rota and the areas are data of the community
 (``organisation`` in the community file); who is in which department, who is its 主管, each
 account's mobile and areas, and who is on duty when are records. An account's role decides
-what it may do (the permissions table); its department decides whose 主管 it answers to.
+what it may do (the permissions table); its department decides whose 主管 it answers to. Role,
+department and 主管 post are the account's in this community (its membership, models.py); only
+the community's members are its people.
 
 The escalation paths every domain may ask (they import this module, it imports no domain):
 
@@ -185,7 +187,8 @@ def dispatch_departments() -> list[str]:
 
 
 def _active():
-    return select(StaffUser).where(StaffUser.active.is_(True))
+    """The community's active people (members of it: not another community's, nor 品质部)."""
+    return select(StaffUser).where(StaffUser.active.is_(True), StaffUser.is_member())
 
 
 def heads(department_id: str, session=None) -> list[StaffUser]:
@@ -224,7 +227,11 @@ def members(department_id: str, area: str | None = None, session=None) -> list[S
     query = _active().where(StaffUser.department == department_id)
     if area is not None:
         query = query.where(
-            StaffUser.id.in_(select(StaffArea.user_id).where(StaffArea.area == area))
+            StaffUser.id.in_(
+                select(StaffArea.user_id).where(
+                    StaffArea.community == current_community().key, StaffArea.area == area
+                )
+            )
         )
     return list(session.scalars(query.order_by(StaffUser.is_head.desc(), StaffUser.id)))
 

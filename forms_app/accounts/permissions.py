@@ -13,20 +13,23 @@ from .roles import CLEANING_LEAD as CL
 from .roles import ENGINEERING as E
 from .roles import ENGINEERING_LEAD as EL
 from .roles import FINANCE as F
-from .roles import LEADS, ROLES
+from .roles import LEADS, READ_ONLY_ROLES, ROLES
 from .roles import MANAGER as M
+from .roles import QUALITY as Q
 from .roles import SECURITY as G
 from .roles import SERVICE as S
 from .roles import SERVICE_LEAD as SL
 
 STAFF = "staff"  # any logged-in member of staff
-EVERYONE = frozenset(ROLES)
+EVERYONE = frozenset(ROLES)  # every role of a community (the company's 品质部 is added below)
 # The departments of the seed's 装修管理领导小组 (the 客服主管 joins wherever 客服 is, below);
 # cleaners see no owner's data.
 OFFICE = frozenset({S, E, G, M})  # the leads join below
 
 TABLE: dict[str, frozenset[str]] = {
-    STAFF: EVERYONE,
+    STAFF: EVERYONE | {Q},
+    # The company's figures side by side, per community and for the company: 品质部.
+    "company.figures": frozenset({Q}),
     # Accounts and access: the audit log and the accounts are the 经理's.
     "accounts.audit": frozenset({M}),
     "accounts.manage": frozenset({M}),
@@ -154,6 +157,38 @@ TABLE = {
     name: roles | {lead for lead, led in LEADS.items() if led in roles}
     for name, roles in TABLE.items()
 }
+# 品质部 (company-wide, read-only) reads every community's back office: the registers, the
+# figures and the organisation, never a whole owner's mobile (no call_owner / reveal) and no
+# register export (they carry whole mobiles; the company figures page has its own export). It
+# holds no step of any workflow, and access.staff_required refuses it every POST.
+QUALITY_READS = frozenset(
+    {
+        "renovation.view",
+        "move_in.schedule",
+        "surveys.results",
+        "cleaning.view",
+        "cleaning.all_areas",
+        "cleaning.summary",
+        "notifications.view",
+        "service.register",
+        "service.view",
+        "service.view.all",
+        "service.visits",
+        "service.figures",
+        "training.sessions",
+        "training.records",
+        "organisation.view",
+        "households.view",
+        "households.changes",
+        "households.keys",
+        "households.claims",
+        "fees.view",
+        "fees.arrears",
+        "fees.figures",
+        "notices.view",
+    }
+)
+TABLE = {name: roles | {Q} if name in QUALITY_READS else roles for name, roles in TABLE.items()}
 
 
 class UnknownPermission(KeyError):
@@ -171,3 +206,8 @@ def roles_for(permission: str) -> frozenset[str]:
 def allowed(role: str | None, permission: str) -> bool:
     """True when ``role`` holds ``permission``."""
     return role in roles_for(permission)
+
+
+def read_only(role: str | None) -> bool:
+    """True for a role that may look but not change anything (品质部)."""
+    return role in READ_ONLY_ROLES

@@ -230,7 +230,7 @@ def _rota_department(department_id: str | None) -> Department:
 def _member(session, department: Department, user) -> StaffUser:
     if isinstance(user, int):
         user = session.get(StaffUser, user)
-    if user is None:
+    if user is None or user.membership() is None:  # none, or another community's
         raise RotaRefused("请选择值班人员。", "user")
     if not user.active:
         raise RotaRefused(f"{user.name}的账号已停用，不能排班。", "user")

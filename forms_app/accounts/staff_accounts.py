@@ -1,9 +1,16 @@
-"""Staff accounts on the web, for the 经理: create with a display name, change name and role,
-disable and enable, reset passwords. The command line stays for the first account.
+"""Staff accounts on the web, for the 经理 of a community: create with a display name, change
+name and role, disable and enable, reset passwords, add an account of another community to this
+one and take an account out of it. The command line stays for the first account.
+
+A 经理 sees and manages the accounts of their own community (its members) and grants roles in
+it only: the role field is the account's role here; an account that also works elsewhere keeps
+its roles there, and is not disabled from here (that would lock it out there too: take it out
+of this community instead).
 
 Every change is one write transaction with its audit entry. A second POST of the same "new
 account" form (its nonce) finds the account the first one made. The 经理 cannot lock the
-back office out: the last active 经理 can neither be disabled nor given another role.
+back office out: the last active 经理 of the community can neither be disabled, given another
+role nor taken out.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.database import write_transaction
@@ -22,6 +29,7 @@ from .access import current_staff, staff_required
 from .audit import record_audit
 from .blueprint import bp
 from .cli import USERNAME, normalize_username
+from .memberships import active_managers, grant, other_places, remove_here
 from .models import StaffUser
 from .organisation import (
     PlacementRefused,
@@ -33,7 +41,7 @@ from .organisation import (
     supervisor_of,
 )
 from .passwords import hash_password, password_problem
-from .roles import MANAGER, ROLE_LABELS, role_label
+from .roles import COMPANY_ROLES, MANAGER, ROLE_LABELS, role_label
 from .sessions import end_user_sessions
 
 MAX_DISPLAY_NAME = StaffUser.__table__.c.display_name.type.length
@@ -55,10 +63,17 @@ def _display_name(raw, errors: dict) -> str:
 
 
 def _role(raw, errors: dict) -> str:
+    """A role of the community (a 经理 grants no company role)."""
     role = raw or ""
     if role not in ROLE_LABELS:
         errors["role"] = "请选择列表中的角色。"
     return role
+
+
+USERNAME_TAKEN = (
+    "用户名 {username} 已被使用，请换一个。如果是其他小区已有的员工，"
+    "请在「员工账号」页用「加入本小区」把该账号加进来。"
+)
 
 
 def _password(form, username: str, errors: dict) -> str:
@@ -72,25 +87,19 @@ def _password(form, username: str, errors: dict) -> str:
 
 
 def account_or_404(user_id: int, session=None) -> StaffUser:
+    """An account of this community (another community's, or the company's, is not here)."""
     user = (session or db.session).get(StaffUser, user_id)
-    if user is None:
+    if user is None or user.membership() is None:
         abort(404)
     return user
 
 
-def _active_managers(session) -> int:
-    return session.scalar(
-        select(func.count(StaffUser.id)).where(
-            StaffUser.role == MANAGER, StaffUser.active.is_(True)
-        )
-    )
-
-
-def _keeps_a_manager(session, user: StaffUser, new_role: str, active: bool) -> bool:
-    """False when this change would leave no active 经理 (nobody could manage accounts)."""
+def _keeps_a_manager(session, user: StaffUser, new_role: str | None, active: bool) -> bool:
+    """False when this change would leave the community no active 经理 (nobody could manage
+    its accounts)."""
     was_manager = user.role == MANAGER and user.active
     stays_manager = new_role == MANAGER and active
-    return not was_manager or stays_manager or _active_managers(session) > 1
+    return not was_manager or stays_manager or active_managers(session) > 1
 
 
 def _role_refused(session, user: StaffUser, role: str) -> str | None:
@@ -113,13 +122,12 @@ def _leaving_refused(session, user: StaffUser) -> str | None:
     return None
 
 
-@bp.get("/accounts/")
-@staff_required("accounts.manage")
-def accounts():
-    """Every account: name, username, role, state."""
+def _accounts_page(join: dict | None = None, errors: dict | None = None, status: int = 200):
     users = (
         db.session.execute(
-            select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
+            select(StaffUser)
+            .where(StaffUser.is_member())
+            .order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
         )
         .scalars()
         .all()
@@ -128,7 +136,57 @@ def accounts():
         "accounts/accounts.html",
         users=users,
         department_name=department_name,
-    )
+        roles=ROLE_LABELS,
+        join=join or {"username": "", "role": ""},
+        errors=errors or {},
+    ), status
+
+
+@bp.get("/accounts/")
+@staff_required("accounts.manage")
+def accounts():
+    """The community's accounts: name, username, role here, state; and the form that adds an
+    account of another community."""
+    return _accounts_page()
+
+
+@bp.post("/accounts/join")
+@staff_required("accounts.manage")
+def join_account():
+    """Give an existing account (of another community) a role in this one."""
+    join = {
+        "username": clean_line(request.form.get("username") or "")[:64],
+        "role": request.form.get("role") or "",
+    }
+    errors: dict[str, str] = {}
+    username = normalize_username(join["username"])
+    role = _role(join["role"], errors)
+    if not username:
+        errors["username"] = "请填写要加入本小区的账号的用户名。"
+    if errors:
+        return _accounts_page(join, errors, 400)
+    with write_transaction() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            errors["username"] = f"没有用户名为 {username} 的账号：请核对，或用「新建账号」。"
+        elif user.company_role in COMPANY_ROLES:
+            errors["username"] = (
+                f"{user.name}是公司的{user.role_label}账号，在各小区都可查看，不需要加入。"
+            )
+        elif user.membership() is not None:
+            errors["username"] = (
+                f"{user.name}已是本小区的员工（{user.role_label}），请在其账号页修改角色。"
+            )
+        elif not user.active:
+            errors["username"] = f"{user.name}的账号已停用，不能加入本小区。"
+        else:
+            detail = grant(user, role)
+            record_audit("user.join", target=user.username, detail=detail)
+            user_id = user.id
+    if errors:
+        return _accounts_page(join, errors, 400)
+    flash(f"已把账号 {username} 加入本小区（{role_label(role)}）。", "success")
+    return redirect(url_for(".account", user_id=user_id), code=303)
 
 
 def _new_page(values: dict, errors: dict | None = None, status: int = 200):
@@ -168,7 +226,7 @@ def create_account():
     role = _role(values["role"], errors)
     password = _password(form, username, errors)
     if not errors and db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
-        errors["username"] = f"用户名 {username} 已被使用，请换一个。"
+        errors["username"] = USERNAME_TAKEN.format(username=username)
     if errors:
         return _new_page(values, errors, 400)
     try:
@@ -188,7 +246,7 @@ def create_account():
     except IntegrityError:
         made = db.session.scalar(select(StaffUser).where(StaffUser.creation_nonce == nonce))
         if made is None:  # the same username, taken a moment ago by another form
-            errors["username"] = f"用户名 {username} 已被使用，请换一个。"
+            errors["username"] = USERNAME_TAKEN.format(username=username)
             return _new_page(values, errors, 400)
         user = made
     flash(
@@ -213,6 +271,7 @@ def account_page(
         errors=errors or {},
         roles=ROLE_LABELS,
         is_self=user.id == current_staff().id,
+        elsewhere=other_places(user),
         organisation=organisation(),
         placement=placement or placement_values(user),
         supervisors=supervisor_of(user),
@@ -230,7 +289,7 @@ def account(user_id: int):
 @bp.post("/accounts/<int:user_id>/profile")
 @staff_required("accounts.manage")
 def update_account(user_id: int):
-    """Change the display name and the role."""
+    """Change the display name and the role in this community."""
     user = account_or_404(user_id)
     values = {
         "display_name": clean_line(request.form.get("display_name") or "")[: MAX_DISPLAY_NAME * 2],
@@ -244,7 +303,7 @@ def update_account(user_id: int):
     with write_transaction() as session:
         user = account_or_404(user_id, session)
         if not _keeps_a_manager(session, user, role, user.active):
-            errors["role"] = "至少要保留一个启用的经理账号，不能改为其他角色。"
+            errors["role"] = "本小区至少要保留一个启用的经理账号，不能改为其他角色。"
         elif role != user.role and (refused := _role_refused(session, user, role)):
             errors["role"] = refused
         else:
@@ -252,8 +311,8 @@ def update_account(user_id: int):
             if display_name != user.display_name:
                 changes.append(f"姓名 {user.display_name or '（未填）'} → {display_name}")
             if role != user.role:
-                changes.append(f"角色 {user.role_label} → {role_label(role)}")
-            user.display_name, user.role = display_name, role
+                changes.append(f"角色 {grant(user, role)}")
+            user.display_name = display_name
             if changes:
                 record_audit("user.update", target=user.username, detail="；".join(changes))
     if errors:
@@ -275,10 +334,16 @@ def set_active(user_id: int):
     error = None
     with write_transaction() as session:
         user = account_or_404(user_id, session)
+        elsewhere = other_places(user)
         if not active and user.id == current_staff().id:
             error = "不能停用自己正在使用的账号。"
+        elif not active and elsewhere:
+            error = (
+                f"{user.name}还在" + "、".join(p.name for p in elsewhere) + "任职，"
+                "停用后那里也不能登录：如不再在本小区工作，请用「移出本小区」。"
+            )
         elif not _keeps_a_manager(session, user, user.role, active):
-            error = "至少要保留一个启用的经理账号。"
+            error = "本小区至少要保留一个启用的经理账号。"
         elif not active and (refused := _leaving_refused(session, user)):
             error = refused
         elif user.active != active:
@@ -308,3 +373,32 @@ def reset_password(user_id: int):
         record_audit("user.reset_password", target=user.username)
     flash("密码已重置，该账号原来的登录已全部失效。请把新密码当面告诉本人。", "success")
     return redirect(url_for(".account", user_id=user_id), code=303)
+
+
+@bp.post("/accounts/<int:user_id>/leave")
+@staff_required("accounts.manage")
+def leave_community(user_id: int):
+    """Take an account out of this community (its role, department, areas and coming duty
+    here); the account and its roles in other communities stay."""
+    if request.form.get("leave_confirm") != "1":
+        return account_page(
+            account_or_404(user_id), {"leave": "请先勾选“确认移出本小区”，再点按钮。"}, status=400
+        )
+    error = None
+    with write_transaction() as session:
+        user = account_or_404(user_id, session)
+        if user.id == current_staff().id:
+            error = "不能把自己移出本小区。"
+        elif not _keeps_a_manager(session, user, None, user.active):
+            error = "本小区至少要保留一个启用的经理账号，不能移出最后一位经理。"
+        elif user.active and (refused := _leaving_refused(session, user)):
+            error = refused
+        else:
+            was = user.role_label
+            remove_here(session, user)
+            record_audit("user.leave", target=user.username, detail=f"原角色 {was}")
+            name = user.name
+    if error:
+        return account_page(account_or_404(user_id), {"leave": error}, status=400)
+    flash(f"已把{name}移出本小区；其账号和在其他小区的角色不变。", "success")
+    return redirect(url_for(".accounts"), code=303)

@@ -34,7 +34,7 @@ def _people() -> list[StaffUser]:
     return list(
         db.session.scalars(
             select(StaffUser)
-            .where(StaffUser.active.is_(True))
+            .where(StaffUser.active.is_(True), StaffUser.is_member())
             .order_by(StaffUser.is_head.desc(), StaffUser.role, StaffUser.id)
         )
     )

@@ -11,7 +11,7 @@ from ..core.database import write_transaction
 from ..core.extensions import db
 from ..web.paging import paginate
 from ..web.typed_input import clean_line
-from .access import SESSION_KEY, current_staff, safe_next, staff_required
+from .access import SESSION_KEY, current_staff, not_member_page, safe_next, staff_required
 from .audit import ACTION_LABELS, record_audit, request_address
 from .blueprint import bp
 from .cli import normalize_username
@@ -128,6 +128,11 @@ def login():
         return render_template(
             "accounts/login.html", next_url=next_url, errors=errors, username=username
         ), 401
+    if user.role is None:
+        # The right password, but no role in this community: no session here, and the page
+        # says where the account does work.
+        record_audit("login.not_member", target=username, actor=user)
+        return not_member_page(user)
 
     with write_transaction() as db_session:
         mark_succeeded(db_session, attempt_id)

@@ -16,3 +16,6 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from . import section
 
     section.init_app(app, url_prefix)
+    from . import company_figures
+
+    company_figures.register(app)

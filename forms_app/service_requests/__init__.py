@@ -62,3 +62,6 @@ def init_app(app: Flask, url_prefix: str) -> None:
 
     register_timeline_source(app, visit_timeline)
     register_scan(app, "service_requests.overdue", overdue_alerts)
+    from . import company_figures
+
+    company_figures.register(app)

@@ -26,6 +26,9 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .views import bp
 
     load_into(app)
+    from . import company_figures
+
+    company_figures.register(app)
     app.register_blueprint(bp, url_prefix=f"{url_prefix}/surveys")
     from ..households.timeline import register_timeline_source
     from .staff_views import invitation_timeline

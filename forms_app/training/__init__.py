@@ -39,6 +39,9 @@ def init_app(app: Flask, url_prefix: str) -> None:
     from .staff_views import bp as staff_bp
 
     app.register_blueprint(staff_bp, url_prefix=f"{url_prefix}/staff/training")
+    from . import company_figures
+
+    company_figures.register(app)
     register_section(
         app,
         StaffSection(

@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
@@ -109,10 +111,41 @@ def _page_sections(page: str, html: str) -> list[Section]:
     return sections
 
 
-def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -> Handbook:
+# The hooks read the community from ``COMMUNITY_FILE`` (as ``make site`` gives each build its
+# own): one rendering at a time sets it.
+_RENDERING = threading.Lock()
+
+
+@contextmanager
+def _community_file(path: str | None):
+    if path is None:
+        yield
+        return
+    with _RENDERING:
+        before = os.environ.get("COMMUNITY_FILE")
+        os.environ["COMMUNITY_FILE"] = path
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("COMMUNITY_FILE", None)
+            else:
+                os.environ["COMMUNITY_FILE"] = before
+
+
+def read_handbook(
+    config_file: str | Path, docs_dir: str | Path | None = None, community_file: str | None = None
+) -> Handbook:
     """Render every staff page as the build does and cut it into sections.
 
-    ``docs_dir`` overrides the configuration's (a copy of the pages, in tests)."""
+    ``docs_dir`` overrides the configuration's (a copy of the pages, in tests);
+    ``community_file`` renders the pages with that community's data (each community's
+    handbook, as ``make site`` builds it)."""
+    with _community_file(community_file):
+        return _read_handbook(config_file, docs_dir)
+
+
+def _read_handbook(config_file: str | Path, docs_dir: str | Path | None) -> Handbook:
     import markdown
     from mkdocs.config import load_config
     from mkdocs.structure.files import get_files
@@ -157,14 +190,14 @@ def read_handbook(config_file: str | Path, docs_dir: str | Path | None = None) -
 CACHE_DIR_VARIABLE = "HANDBOOK_CACHE_DIR"
 
 
-def _cache_file(config_file: str, docs_dir: str | None) -> Path | None:
+def _cache_file(config_file: str, docs_dir: str | None, community_file: str | None) -> Path | None:
     from ..core.build_inputs import inputs_digest
     from ..core.community import DEFAULT_COMMUNITY_FILE
 
     folder = os.environ.get(CACHE_DIR_VARIABLE)
     if not folder:
         return None
-    community = os.environ.get("COMMUNITY_FILE") or DEFAULT_COMMUNITY_FILE
+    community = community_file or os.environ.get("COMMUNITY_FILE") or DEFAULT_COMMUNITY_FILE
     if not docs_dir:  # the configuration's own pages (a copy elsewhere in tests)
         named = re.search(r"^docs_dir:\s*(\S+)", Path(config_file).read_text("utf-8"), re.M)
         docs_dir = str(Path(config_file).parent / (named.group(1) if named else "docs"))
@@ -189,14 +222,16 @@ def _restored(text: str) -> Handbook:
     return handbook
 
 
-@lru_cache(maxsize=4)
-def cached_handbook(config_file: str, docs_dir: str | None) -> Handbook:
-    """The handbook read once per process (the app reads it at start-up), and kept in
-    ``HANDBOOK_CACHE_DIR`` for the next process when that is set."""
-    cache = _cache_file(config_file, docs_dir)
+@lru_cache(maxsize=128)  # one per community (and test folder)
+def cached_handbook(
+    config_file: str, docs_dir: str | None, community_file: str | None = None
+) -> Handbook:
+    """The handbook read once per process and community (the app reads it at start-up), and
+    kept in ``HANDBOOK_CACHE_DIR`` for the next process when that is set."""
+    cache = _cache_file(config_file, docs_dir, community_file)
     if cache is not None and cache.is_file():
         return _restored(cache.read_text(encoding="utf-8"))
-    handbook = read_handbook(config_file, docs_dir)
+    handbook = read_handbook(config_file, docs_dir, community_file)
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -208,13 +243,20 @@ def cached_handbook(config_file: str, docs_dir: str | None) -> Handbook:
     return handbook
 
 
-def handbook_key() -> tuple[str, str | None]:
+def handbook_key() -> tuple[str, str | None, str]:
     """Where the running app reads the handbook: ``STAFF_HANDBOOK_CONFIG`` (else
-    ``mkdocs-staff.yml``) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``)."""
+    ``mkdocs-staff.yml``) and ``STAFF_HANDBOOK_DOCS`` (else the configuration's ``docs_dir``),
+    with the data of the community this runs in."""
     from flask import current_app
 
+    from ..core.community import current_community
+
     config_file = current_app.config["STAFF_HANDBOOK_CONFIG"] or default_config_file()
-    return str(config_file), current_app.config["STAFF_HANDBOOK_DOCS"]
+    return (
+        str(config_file),
+        current_app.config["STAFF_HANDBOOK_DOCS"],
+        str(current_community().source),
+    )
 
 
 def current_handbook() -> Handbook:

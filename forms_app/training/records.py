@@ -187,7 +187,7 @@ def active_staff() -> list[StaffUser]:
     return list(
         db.session.execute(
             select(StaffUser)
-            .where(StaffUser.active.is_(True))
+            .where(StaffUser.active.is_(True), StaffUser.is_member())
             .order_by(StaffUser.role, StaffUser.display_name, StaffUser.username)
         ).scalars()
     )

@@ -319,7 +319,7 @@ def people():
 @staff_required("training.records")
 def person(user_id: int):
     user = db.session.get(StaffUser, user_id)
-    if user is None:
+    if user is None or user.membership() is None:  # none, or another community's
         abort(404)
     return _record_page(user)
 

@@ -21,6 +21,7 @@ from forms_app.notices import publishing
 from forms_app.notices.models import Notice, NoticeRead, NoticeVersion
 from forms_app.notifications.models import Notification
 from tests.support.households import register, signed_in
+from tests.support.staff import placement
 
 pytestmark = pytest.mark.one_app_per_module
 
@@ -165,11 +166,7 @@ def test_urgent_notice_by_whoever_is_on_duty_with_the_reason(homes, as_role):
         now = local_time(utcnow()).replace(tzinfo=None)
         day, shift = shifts_around(now)[0]
         with write_transaction() as session:
-            session.execute(
-                update(StaffUser)
-                .where(StaffUser.username == "security")
-                .values(department="security")
-            )
+            session.execute(placement("security", "security", is_head=False))
             user = session.scalar(select(StaffUser).where(StaffUser.username == "security"))
             session.add(
                 DutyShift(

@@ -34,6 +34,7 @@ from tests.service_requests.conftest import Staff
 from tests.service_requests.test_workflow import phone_in
 from tests.support.forms import csrf_token_from
 from tests.support.renovation import file_application, walk
+from tests.support.staff import place_staff
 
 from .conftest import deliver_due, outbox
 
@@ -69,11 +70,7 @@ PLACES = {
 
 def place(app, username, department, head=False, mobile=None):
     with app.app_context(), write_transaction() as session:
-        session.execute(
-            update(StaffUser)
-            .where(StaffUser.username == username)
-            .values(department=department, is_head=head, mobile=mobile)
-        )
+        place_staff(session, username, department, head, mobile=mobile)
 
 
 def organised(app, without_mobile=()):

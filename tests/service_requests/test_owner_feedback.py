@@ -9,16 +9,16 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from forms_app.accounts import roles
-from forms_app.accounts.models import StaffUser
 from forms_app.core.extensions import db
 from forms_app.notifications.models import Notification
 from forms_app.service_requests import states
 from forms_app.service_requests.figures import compute, week_of
 from forms_app.service_requests.models import OwnerFeedback, ServiceRequest
 from tests.support.forms import csrf_token_from
+from tests.support.staff import placement
 
 from .conftest import JPEG
 from .test_workflow import phone_in
@@ -31,11 +31,7 @@ S, E, EL = roles.SERVICE, roles.ENGINEERING, roles.ENGINEERING_LEAD
 @pytest.fixture
 def lead_is_head(stored):
     """The 工程主管 account placed as the head of 工程部."""
-    stored.execute(
-        update(StaffUser)
-        .where(StaffUser.username == EL)
-        .values(department="engineering", is_head=True)
-    )
+    stored.execute(placement(EL, "engineering"))
 
 
 def finished_repair(staff, stored) -> ServiceRequest:
@@ -216,11 +212,7 @@ def answered_complaint(staff, stored) -> ServiceRequest:
 
 
 def test_a_complaint_is_rated_once_and_replied_to_once(staff, stored, client, app):
-    stored.execute(
-        update(StaffUser)
-        .where(StaffUser.username == roles.SECURITY_LEAD)
-        .values(department="security", is_head=True)
-    )
+    stored.execute(placement(roles.SECURITY_LEAD, "security"))
     item = answered_complaint(staff, stored)
     [sms] = outbox(app, "service.answered")
     assert sms.text.endswith("#rate") and "回复一次" in sms.text

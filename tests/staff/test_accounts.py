@@ -56,7 +56,7 @@ def test_create_user_refuses_bad_input(app, runner):
         in run(runner, "create-user", "LI", "--role", "客服", password="a-long-secret-1").output
     )
     listing = run(runner, "list-users").output
-    assert "li\t秩序维护\t启用" in listing
+    assert "li\t山水花园：秩序维护\t启用" in listing
 
 
 def test_disable_user_ends_sessions_and_blocks_login(app, client, runner):

@@ -11,8 +11,9 @@ from tests.support.server import LiveServer
 
 LOGIN_PATH = "/forms/staff/login"
 PASSWORD = "correct-horse-9"
-# One account per role, named after the role code (the ``staff_accounts`` fixture).
-ROLE_USERS = {role: role for role in roles.ROLES}
+# One account per role, named after the role code (the ``staff_accounts`` fixture): each
+# community role's a member of the default community, the company's 品质部 of none.
+ROLE_USERS = {role: role for role in roles.ALL_ROLES}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -99,3 +100,29 @@ def open_place(page, label: str) -> None:
     else:
         page.locator(".topnav").get_by_role("link", name=label, exact=True).click()
     page.wait_for_load_state()
+
+
+def placement(username: str, department: str, is_head: bool = True):
+    """The statement that places an account in a department (its membership of the community
+    the statement runs in), a 主管 by default."""
+    from sqlalchemy import select, update
+
+    from forms_app.accounts.models import StaffMembership, StaffUser
+
+    account = select(StaffUser.id).where(StaffUser.username == username).scalar_subquery()
+    return (
+        update(StaffMembership)
+        .where(StaffMembership.staff_id == account)
+        .values(department=department, is_head=is_head)
+    )
+
+
+def place_staff(session, username: str, department: str, is_head: bool = False, **values):
+    """Place an account (``placement``) and set its mobile etc., in the caller's transaction."""
+    from sqlalchemy import update
+
+    from forms_app.accounts.models import StaffUser
+
+    session.execute(placement(username, department, is_head))
+    if values:
+        session.execute(update(StaffUser).where(StaffUser.username == username).values(**values))

@@ -63,7 +63,7 @@ def test_nobody_else_reads_another_persons_record(trainee, stored):
     for role in (roles.SERVICE, roles.ENGINEERING, roles.SECURITY, roles.CLEANER):
         response = trainee(role).client.get(f"{HOME}people/{user_id}")
         assert response.status_code == 403, role
-        assert "此页面仅限客服主管、经理使用" in response.get_data(as_text=True)
+        assert "此页面仅限客服主管、经理、品质部使用" in response.get_data(as_text=True)
     manager = trainee(roles.MANAGER)
     for path in ("people/99999", "people/0", "people/-1", "people/abc"):
         assert manager.client.get(HOME + path).status_code == 404, path
