@@ -136,6 +136,18 @@ def grant_role(name: str, role_text: str) -> None:
     role = _parse_role(role_text, _community_given())
     with write_transaction() as session:
         user = _user(session, name)
+        # A company role and community roles are not mixed on one account: the company's
+        # 品质部 only reads, so a member of a community would lose what it may do there.
+        if role in COMPANY_ROLES and user.memberships:
+            raise click.ClickException(
+                f"账号 {user.username} 是小区员工；{role_label(role)}请用单独的账号"
+                f"（accounts create 用户名 --role {role_label(role)}）。"
+            )
+        if role not in COMPANY_ROLES and user.company_role:
+            raise click.ClickException(
+                f"账号 {user.username} 是公司的{role_label(user.company_role)}账号，不属于某个小区；"
+                "小区的角色请用单独的账号。"
+            )
         detail = grant(user, role)
         if detail:
             record_audit("user.join", target=user.username, detail=detail, actor_name=CLI_ACTOR)

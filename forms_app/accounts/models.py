@@ -39,7 +39,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
 from ..core.community import community_key
-from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from .roles import COMPANY_ROLES, role_label
 
@@ -48,9 +47,15 @@ class NotAMember(LookupError):
     """A department or 主管 post set for an account that has no role in the community."""
 
 
-class StaffMembership(CommunityOwned, db.Model):
+class StaffMembership(db.Model):
     """An account's place in one community: its role there, its department and whether it is
-    one of the department's 主管 (the organisation is each community's)."""
+    one of the department's 主管 (the organisation is each community's).
+
+    Keyed like every table, but read across communities on purpose (not ``CommunityOwned``):
+    an account's memberships are loaded with it, all of them, so that its role is right in
+    whichever community the code acts (``acting_in``) and a refusal can say where it does
+    work. Every query of this table names its community itself (``_here``, ``is_member``,
+    memberships.py)."""
 
     __tablename__ = "staff_membership"
     __table_args__ = (
@@ -59,6 +64,7 @@ class StaffMembership(CommunityOwned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(32), default=community_key)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -111,6 +111,11 @@ ROLE_TABS: dict[str, tuple[str, ...]] = {
     "cleaner": ("cleaning_staff.mine", "training_staff.index"),
     "cleaning_lead": ("cleaning_staff.mine", "training_staff.index"),
     "finance": ("fees_ledger.index", "fees_bill.index", "training_staff.index"),
+    "quality": (
+        "accounts.company_figures_page",
+        "service_requests_staff.figures",
+        "training_staff.people",
+    ),
 }
 
 

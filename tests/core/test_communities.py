@@ -64,7 +64,12 @@ def test_a_record_of_one_community_is_not_seen_from_the_other(app, as_role, staf
             made = inspection.id
             assert inspection.community == "xinyuan"
     manager = as_role(roles.MANAGER)  # logged in at the first community's host
-    # A login holds for the host it was made at (the browser keeps a cookie per host).
+    # The 经理 of both: a login holds for the host it was made at (a cookie per host).
+    granted = app.test_cli_runner().invoke(
+        args=["accounts", "grant", staff_accounts[roles.MANAGER], "--role", "经理"]
+        + ["--community", "xinyuan"]
+    )
+    assert granted.exit_code == 0, granted.output
     assert (
         login(manager, staff_accounts[roles.MANAGER], PASSWORD, base_url=XINYUAN).status_code == 302
     )

@@ -102,17 +102,19 @@ def open_place(page, label: str) -> None:
     page.wait_for_load_state()
 
 
-def placement(username: str, department: str, is_head: bool = True):
-    """The statement that places an account in a department (its membership of the community
-    the statement runs in), a 主管 by default."""
+def placement(username: str, department: str, is_head: bool = True, community: str = ""):
+    """The statement that places an account in a department of a community (default: the
+    first, the tests' own), a 主管 by default."""
     from sqlalchemy import select, update
 
     from forms_app.accounts.models import StaffMembership, StaffUser
+    from forms_app.core.community import DEFAULT_COMMUNITY_FILE, load_community
 
+    key = community or load_community(DEFAULT_COMMUNITY_FILE).key
     account = select(StaffUser.id).where(StaffUser.username == username).scalar_subquery()
     return (
         update(StaffMembership)
-        .where(StaffMembership.staff_id == account)
+        .where(StaffMembership.staff_id == account, StaffMembership.community == key)
         .values(department=department, is_head=is_head)
     )
 
