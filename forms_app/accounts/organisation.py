@@ -162,7 +162,7 @@ def load_organisation(data: Community) -> Organisation:
     return Organisation(str(top), departments, shifts, areas)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=128)  # one per community
 def _organisation_of(data: Community) -> Organisation:
     return load_organisation(data)
 
