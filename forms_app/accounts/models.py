@@ -35,10 +35,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..core.clock import utcnow
 from ..core.community import community_key
+from ..core.community_scope import ALL_COMMUNITIES, CommunityOwned
 from ..core.extensions import db
 from .roles import COMPANY_ROLES, role_label
 
@@ -51,11 +52,12 @@ class StaffMembership(db.Model):
     """An account's place in one community: its role there, its department and whether it is
     one of the department's 主管 (the organisation is each community's).
 
-    Keyed like every table, but read across communities on purpose (not ``CommunityOwned``):
-    an account's memberships are loaded with it, all of them, so that its role is right in
-    whichever community the code acts (``acting_in``) and a refusal can say where it does
-    work. Every query of this table names its community itself (``_here``, ``is_member``,
-    memberships.py)."""
+    Keyed like every table, but read across communities on purpose (not ``CommunityOwned``,
+    and every ORM read of it ``all_communities``, around PostgreSQL's wall too: see
+    ``_memberships_are_the_accounts``): an account's memberships are loaded with it, all of
+    them, so that its role is right in whichever community the code acts (``acting_in``) and
+    a refusal can say where it does work. Every query of this table names its community
+    itself (``_here``, ``is_member``, memberships.py)."""
 
     __tablename__ = "staff_membership"
     __table_args__ = (
@@ -222,6 +224,18 @@ class StaffUser(db.Model):
     def name(self) -> str:
         """The display name, or the username for accounts made without one."""
         return self.display_name or self.username
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _memberships_are_the_accounts(state) -> None:
+    """An ORM read of ``staff_membership`` (an account's memberships loading with it, a count
+    of a community's 经理) reads every community's rows: an account's places are the
+    account's, like the account itself (``staff_user`` is no community's). The queries that
+    mean one community say so in their own conditions. A statement that only refers to the
+    table in a subquery (``StaffUser.role``, ``is_member``) stays inside the wall of the
+    community it runs in, which is the one its condition names."""
+    if state.is_select and any(m.class_ is StaffMembership for m in state.all_mappers):
+        state.update_execution_options(**{ALL_COMMUNITIES: True})
 
 
 @event.listens_for(StaffUser, "load")

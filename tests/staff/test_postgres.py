@@ -178,3 +178,29 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
     assert statuses == [302]
     with pg_app.app_context():
         assert db.session.scalar(select(func.count(SurveyInvitation.id))) == households
+
+
+def test_memberships_hold_behind_the_row_level_wall(pg_app):
+    """Staff in several communities on PostgreSQL, whose wall shows a statement only its
+    community's rows: an account's memberships are its own (read across communities), so the
+    refusal names where it works, and the role counts per community (issue 28)."""
+    xinyuan = "http://xinyuan.localhost"
+    runner = pg_app.test_cli_runner()
+    made = runner.invoke(
+        args=["accounts", "grant", roles.SERVICE, "--role", "经理", "--community", "xinyuan"]
+    )
+    assert made.exit_code == 0, made.output
+    refused = login(pg_app.test_client(), roles.MANAGER, PASSWORD, base_url=xinyuan)
+    assert refused.status_code == 403
+    assert "您的账号属于山水花园（经理）" in refused.get_data(as_text=True)
+    both = pg_app.test_client()
+    assert login(both, roles.SERVICE, PASSWORD, base_url=xinyuan).status_code == 302
+    assert both.get("/forms/staff/accounts/", base_url=xinyuan).status_code == 200
+    assert login(both, roles.SERVICE, PASSWORD).status_code == 302
+    assert both.get("/forms/staff/accounts/").status_code == 403
+    create_staff(pg_app, "company-qa", roles.QUALITY, PASSWORD)
+    reader = pg_app.test_client()
+    assert login(reader, "company-qa", PASSWORD).status_code == 302
+    page = reader.get("/forms/staff/company/figures").get_data(as_text=True)
+    # Training: 山水花园's ten role accounts, 馨园's one (the 客服 who is 经理 there).
+    assert "n = 10 名在职员工" in page and "n = 1 名在职员工" in page

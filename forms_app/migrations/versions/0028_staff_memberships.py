@@ -1,8 +1,8 @@
 """Staff accounts belong to communities: a role, a department and a 主管 post in each
 (staff_membership); the company's 品质部 is the account's own company_role
 
-Revision ID: 0027_staff_memberships
-Revises: 0025_key_renovation_move_in
+Revision ID: 0028_staff_memberships
+Revises: 0027_row_level_security
 Create Date: 2026-12-08 10:00:00
 
 Every account there is gets a membership of the deployment's one community (the key of the
@@ -18,8 +18,8 @@ from flask import current_app
 from forms_app.core.community import load_community
 
 # revision identifiers, used by Alembic.
-revision = "0027_staff_memberships"
-down_revision = "0025_key_renovation_move_in"
+revision = "0028_staff_memberships"
+down_revision = "0027_row_level_security"
 branch_labels = None
 depends_on = None
 
