@@ -190,7 +190,9 @@ def _read_handbook(config_file: str | Path, docs_dir: str | Path | None) -> Hand
 CACHE_DIR_VARIABLE = "HANDBOOK_CACHE_DIR"
 
 
-def _cache_file(config_file: str, docs_dir: str | None, community_file: str | None) -> Path | None:
+def _cache_file(
+    config_file: str, docs_dir: str | None, community_file: str | None = None
+) -> Path | None:
     from ..core.build_inputs import inputs_digest
     from ..core.community import DEFAULT_COMMUNITY_FILE
 
