@@ -73,7 +73,13 @@ def _urls(app, values: dict) -> dict[str, list[str]]:
 
 
 def _seed_the_other_community(app) -> None:
-    """One record or more of 馨园 in each kind of table, each the first of its table."""
+    """One record or more of 馨园 in each kind of table, each the first of its table; the
+    test's 经理 is 馨园's 经理 too (an account of both communities)."""
+    granted = app.test_cli_runner().invoke(
+        args=["accounts", "grant", ROLE_USERS[roles.MANAGER], "--role", "经理"]
+        + ["--community", OTHER]
+    )
+    assert granted.exit_code == 0, granted.output
     with app.app_context():
         community = deployment_communities()[OTHER]
     with acting_in(community):
