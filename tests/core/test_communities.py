@@ -166,3 +166,18 @@ def test_adding_a_community_is_its_file_and_households_seed(app, runner):
     assert rooms()["xinyuan"] == 4 * 2 * 18 * 2 + 4 * 2 * 11 * 2
     again = runner.invoke(args=["households", "seed"])
     assert "补充 0 间房屋（馨园）" in again.output
+
+
+def test_each_community_has_its_own_guide_and_staff_handbook_built(built_sites):
+    """make site: 馨园's owner guide and staff handbook carry its name, its routes (all its own:
+    no route of the seed's is printed for it) and its own search index."""
+    guide = (built_sites / "site" / "xinyuan" / "index.html").read_text(encoding="utf-8")
+    assert "<title>馨园 物业服务手册</title>" in guide
+    control = built_sites / "site-staff" / "xinyuan" / "renovation-control" / "index.html"
+    text = control.read_text(encoding="utf-8")
+    assert "1、2、3、4号楼的业主装修材料从东车场出入口" in text
+    assert "<li>号楼" not in text  # an entrance without the seed's buildings prints no route
+    for half in ("site", "site-staff"):  # jieba's word breaks (\u200b) taken out
+        index = built_sites / half / "xinyuan" / "search" / "search_index.json"
+        words = index.read_text(encoding="utf-8").replace("\\u200b", "").replace("\u200b", "")
+        assert "东车场出入口" in words and "3号车场出入口" not in words, half
