@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, request
 
+from ..core.community import community_key
 from ..core.throttle import Budget, spend_counted
 from ..web.errors import render_error
 from .access import current_staff
@@ -58,5 +59,7 @@ def spend_room(form: str, form_label: str, room: str) -> str | None:
         return None
     limit = current_app.config["PUBLIC_FILINGS_PER_ROOM_PER_DAY"]
     message = TOO_MANY_FOR_ROOM.format(limit=limit, form=form_label)
-    refused = spend_counted([Budget(f"room:{form}:{room}", limit, DAY, message)])
+    # Two communities both have 1-1-101: the room's budget is its community's.
+    key = f"room:{form}:{community_key()}:{room}"
+    refused = spend_counted([Budget(key, limit, DAY, message)])
     return refused.message if refused else None

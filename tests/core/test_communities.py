@@ -181,3 +181,15 @@ def test_each_community_has_its_own_guide_and_staff_handbook_built(built_sites):
         index = built_sites / half / "xinyuan" / "search" / "search_index.json"
         words = index.read_text(encoding="utf-8").replace("\\u200b", "").replace("\u200b", "")
         assert "东车场出入口" in words and "3号车场出入口" not in words, half
+
+
+def test_a_rooms_daily_filings_are_counted_in_its_own_community(app):
+    """Both communities have 1号楼1单元101: an owner of one does not spend the other's budget."""
+    from forms_app.accounts.public_posts import spend_room
+
+    app.config["PUBLIC_FILINGS_PER_ROOM_PER_DAY"] = 1
+    with app.test_request_context(base_url="http://localhost"):
+        assert spend_room("repair", "报修", "1-1-101") is None
+        assert "1" in spend_room("repair", "报修", "1-1-101")  # its one filing today is spent
+    with app.test_request_context(base_url=XINYUAN):
+        assert spend_room("repair", "报修", "1-1-101") is None
