@@ -47,7 +47,10 @@ KEYED = {
         ["survey", "client_hash", "created_at"],
         ("ix_survey_submission_client", ["survey", "client_hash", "created_at"]),
     ),
-    "notification": ("ix_notification_community", ["state"], None),
+    # No index of its own: every owner's filing writes two messages, and each index is another
+    # page written then (the renovation POST's floor); the outbox pages go by state (the
+    # worker's index) and by id.
+    "notification": (None, [], None),
     "pending_upload": (
         "ix_pending_upload_community",
         ["form", "nonce"],
