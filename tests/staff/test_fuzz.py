@@ -516,3 +516,13 @@ def test_invalid_utf8_in_staff_text_is_refused_and_not_stored(app, manager, form
     with app.app_context():
         assert db.session.query(RenovationEvent).count() == events
         assert db.session.query(RenovationPatrol).count() == 0
+
+
+def test_every_pages_title_is_plain_text(app, manager):
+    """A <title> holds text only: a block left open in a template would put a form in it."""
+    for url in get_urls(app):
+        response = manager.get(url)
+        if response.mimetype != "text/html" or response.status_code != 200:
+            continue
+        title = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S)
+        assert title and "<" not in title.group(1) and len(title.group(1)) < 120, url
