@@ -45,7 +45,10 @@ def query(server, sql, *args):
 
 def open_form(server) -> tuple[requests.Session, dict]:
     session = requests.Session()
-    form = session.get(server.url + BOOK_URL, timeout=30)
+    # The form's connection is not kept for the POST: opening 24 forms one after another can
+    # take longer than gunicorn keeps an idle connection (2 s), and a POST sent on a connection
+    # the server is closing is lost ("Remote end closed connection"), as a phone would retry.
+    form = session.get(server.url + BOOK_URL, timeout=30, headers={"Connection": "close"})
     form.raise_for_status()
     return session, {"csrf_token": csrf_token_from(form.text), "nonce": nonce_from(form.text)}
 
