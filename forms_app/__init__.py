@@ -31,10 +31,10 @@ from .core import database, health, landing, row_ids, security_headers
 from .core.community import (
     COMMUNITIES_DIR,
     CommunityDataError,
-    communities_of,
-    community_files,
     current_community,
+    deployment_files,
     refuse_example_in_production,
+    served_communities,
 )
 from .core.config import build_config
 from .core.extensions import csrf, db, migrate
@@ -93,10 +93,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 def settle_communities(config) -> None:
     """``COMMUNITY_FILES`` (every community served) and ``COMMUNITY_FILE`` (the default one):
     a community file named alone is the only one; else every file of the communities folder."""
-    files = config.get("COMMUNITY_FILES")
-    if not files:
-        named = config.get("COMMUNITY_FILE")
-        files = [named] if named else community_files(config.get("COMMUNITIES_DIR"))
+    files = config.get("COMMUNITY_FILES") or deployment_files(
+        config.get("COMMUNITY_FILE"), config.get("COMMUNITIES_DIR")
+    )
     if not files:
         raise CommunityDataError(
             f"{config.get('COMMUNITIES_DIR') or COMMUNITIES_DIR} 中没有小区文件（*.yml）。"
@@ -112,7 +111,7 @@ def check_config(app: Flask) -> None:
         raise RuntimeError(f"PASSWORD_HASH_COST 只能是 {', '.join(COSTS)}，而不是 {cost!r}。")
     if cost != "owasp" and app.config["SESSION_COOKIE_SECURE"]:
         raise RuntimeError("生产环境（HTTPS=1）必须使用 PASSWORD_HASH_COST=owasp。")
-    for community in communities_of(tuple(app.config["COMMUNITY_FILES"])).values():
+    for community in served_communities(app):
         refuse_example_in_production(community, app.config["HTTPS"])
         # The fee file is read and checked now: a broken one stops the start with the file and
         # the key named, the example one is refused in production like the example community.
@@ -122,11 +121,7 @@ def check_config(app: Flask) -> None:
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(
             app.config["TRUSTED_HOSTS_SETTING"], app.config["PUBLIC_BASE_URL"]
-        ) + [
-            host
-            for community in communities_of(tuple(app.config["COMMUNITY_FILES"])).values()
-            for host in community.hosts
-        ]
+        ) + [host for community in served_communities(app) for host in community.hosts]
 
 
 def configure_extensions(app: Flask) -> None:

@@ -32,18 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from forms_app.core.build_inputs import inputs_digest  # noqa: E402
-from forms_app.core.community import COMMUNITIES_DIR, community_files, load_community  # noqa: E402
+from forms_app.core.community import COMMUNITIES_DIR, deployment_files, load_community  # noqa: E402
 from forms_app.core.fee_standards import fee_file_for  # noqa: E402
 
 HALVES = {"mkdocs.yml": "site", "mkdocs-staff.yml": "site-staff"}
 STAMP = ".inputs"  # a hidden name: neither the app nor nginx serves it
-
-
-def deployment_files() -> list[Path]:
-    named = os.environ.get("COMMUNITY_FILE")
-    if named:
-        return [Path(named)]
-    return [Path(p) for p in community_files(os.environ.get("COMMUNITIES_DIR") or COMMUNITIES_DIR)]
 
 
 def community_digest(shared: str, community_file: Path) -> str:
@@ -95,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     shared = inputs_digest(skip=COMMUNITIES_DIR)
     jobs = []
-    for community_file in deployment_files():
+    named, folder = os.environ.get("COMMUNITY_FILE"), os.environ.get("COMMUNITIES_DIR")
+    for community_file in map(Path, deployment_files(named, folder)):
         key = load_community(community_file).key
         inputs = community_digest(shared, community_file)
         for config, folder in HALVES.items():

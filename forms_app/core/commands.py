@@ -65,27 +65,35 @@ def command_table(app: Flask) -> list[CommandEntry]:
     return list(app.extensions.get(EXTENSION_KEY, []))
 
 
+def served_community(community_id: str):
+    """The served community of id ``community_id``; an unknown id is refused, the served ids
+    named (inside an app context)."""
+    from flask import current_app
+
+    from .community import served_communities
+
+    served = {c.key: c for c in served_communities(current_app)}
+    if community_id not in served:
+        raise click.UsageError(
+            f"没有 id 为 {community_id} 的小区；本系统的小区：{'、'.join(served)}。"
+        )
+    return served[community_id]
+
+
 def community_option(command):
     """``--community ID``: the command runs as that community's (its records and settings);
     without it, as the deployment's first community's. An unknown id is refused, the served
     ids named. Put it below ``with_appcontext``."""
     import functools
 
-    from flask import current_app
-
-    from .community import acting_in, served_communities
+    from .community import acting_in
 
     @click.option("--community", "community_id", default=None, help="小区 id（默认：第一个小区）。")
     @functools.wraps(command)
     def wrapper(*args, community_id=None, **kwargs):
-        served = {c.key: c for c in served_communities(current_app)}
         if community_id is None:
             return command(*args, **kwargs)
-        if community_id not in served:
-            raise click.UsageError(
-                f"没有 id 为 {community_id} 的小区；本系统的小区：{'、'.join(served)}。"
-            )
-        with acting_in(served[community_id]):
+        with acting_in(served_community(community_id)):
             return command(*args, **kwargs)
 
     return wrapper

@@ -231,6 +231,12 @@ def community_files(directory: str | Path | None = None) -> list[str]:
     return [str(path) for path in sorted(folder.glob("*.yml"))]
 
 
+def deployment_files(named: str | None, directory: str | Path | None) -> list[str]:
+    """The community files a deployment serves: ``named`` (``COMMUNITY_FILE``) alone when set,
+    else every file of ``directory`` (``COMMUNITIES_DIR``); the app and ``make site`` agree."""
+    return [str(named)] if named else community_files(directory)
+
+
 @lru_cache(maxsize=8)
 def communities_of(files: tuple[str, ...]) -> dict[str, Community]:
     """{key: community} of the deployment's files, checked together: two files with one key,

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ..accounts.audit import record_audit
-from ..core.commands import community_option, register_group
+from ..core.commands import community_option, register_group, served_community
 from ..core.community import acting_in, served_communities
 from ..core.database import write_connection
 from .registry import COMMAND_LINE, seed_rooms
@@ -23,12 +23,10 @@ from .registry import COMMAND_LINE, seed_rooms
 def seed_command(community_id: str | None) -> None:
     """Add the rooms of each community file the registry does not have yet (a new community,
     a new building); ``make db`` runs it after the migrations."""
-    served = served_communities(current_app)
-    chosen = [c for c in served if community_id in (None, c.key)]
-    if not chosen:
-        raise click.UsageError(
-            f"没有 id 为 {community_id} 的小区；本系统的小区：{'、'.join(c.key for c in served)}。"
-        )
+    if community_id is None:
+        chosen = served_communities(current_app)
+    else:
+        chosen = [served_community(community_id)]
     for community in chosen:
         with acting_in(community), write_connection() as connection:
             added = seed_rooms(connection, community)
