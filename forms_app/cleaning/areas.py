@@ -20,14 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import false, or_, true
 
 from ..accounts.models import StaffUser
 from ..accounts.organisation import load_organisation
 from ..accounts.permissions import allowed
 from ..core.community import Community, CommunityDataError, current_community
 from .checklist import checklist
-from .models import CleaningInspection, CleaningResult, inspected_here
+from .models import CleaningInspection, CleaningResult
 
 # Checked inside the views: whoever holds it answers for every area (the 保洁主管, and those
 # who inspect); a 保洁 only for the areas the organisation gives them.
@@ -135,10 +135,10 @@ class Scope:
         return area_id in self.public_areas
 
     def result_condition(self):
-        """SQL: a result (joined to its inspection) in the scope, of this community."""
-        here = inspected_here()
+        """SQL: a result (joined to its inspection) in the scope. The community is the scope
+        hook's (core/community_scope.py), as for every inspection statement."""
         if self.everything:
-            return here
+            return true()
         parts = []
         if self.buildings:
             parts.append(CleaningInspection.building.in_(sorted(self.buildings)))
@@ -147,7 +147,7 @@ class Scope:
                 CleaningInspection.building.is_(None)
                 & CleaningResult.area_id.in_(sorted(self.public_areas))
             )
-        return and_(here, or_(*parts)) if parts else false()
+        return or_(*parts) if parts else false()
 
 
 def scope_of(user: StaffUser) -> Scope:

@@ -28,7 +28,6 @@ from .models import (
     CleaningInspection,
     CleaningPhoto,
     CleaningResult,
-    inspected_here,
 )
 from .rectification import (
     LOOP_FILTERS,
@@ -120,7 +119,6 @@ def read_filters(args, checklist: Checklist, inspectors: dict[int, str]) -> List
     names = ("date_from", "date_to", "area", "inspector", "failures", "rectification")
     filters = ListFilters(values={n: (args.get(n) or "").strip() for n in names})
     model = CleaningInspection
-    filters.conditions.append(inspected_here())
     filters.date_range(model.inspected_on)
     area = filters.values["area"]
     if area:
@@ -158,7 +156,7 @@ def inspectors() -> dict[int, str]:
     """Everyone who has recorded an inspection: id → name as recorded (latest)."""
     rows = db.session.execute(
         select(CleaningInspection.inspector_id, CleaningInspection.inspector_name)
-        .where(CleaningInspection.inspector_id.is_not(None), inspected_here())
+        .where(CleaningInspection.inspector_id.is_not(None))
         .order_by(CleaningInspection.id)
     ).all()
     return dict(rows)
@@ -425,7 +423,6 @@ def _current_text(checklist: Checklist, item_id: str, stored: str) -> str:
 def month_summary(first: date, after: date, checklist: Checklist, top: int = 10) -> MonthSummary:
     """Pass rate per area, the most-failed items and every key-area failure of [first, after)."""
     in_month = (
-        inspected_here(),
         CleaningInspection.inspected_on >= first,
         CleaningInspection.inspected_on < after,
     )

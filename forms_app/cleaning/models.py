@@ -19,7 +19,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.clock import utcnow
-from ..core.community import community_key
 from ..core.community_scope import CommunityOwned
 from ..core.extensions import db
 from ..files.uploads import StoredFileColumns
@@ -85,11 +84,6 @@ class CleaningInspection(CommunityOwned, db.Model):
     @property
     def area_names(self) -> str:
         return "、".join(name for _id, name, *_rest in self.areas())
-
-
-def inspected_here():
-    """SQL: the inspection was made in the request's community."""
-    return CleaningInspection.community == community_key()
 
 
 class CleaningResult(db.Model):

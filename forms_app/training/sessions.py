@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 from ..accounts.audit import record_audit
 from ..accounts.models import StaffUser, actor_label
 from ..core.clock import local_time, utcnow
-from ..core.community import community_key
 from ..core.database import write_transaction
 from ..core.extensions import db
 from ..core.throttle import ThrottleHit
@@ -323,17 +322,12 @@ def sign_in(record: TrainingSession, user, code: str) -> bool:
     return True
 
 
-def held_here():
-    """SQL: the session was held in the request's community."""
-    return TrainingSession.community == community_key()
-
-
 def sessions_on(day: date, user) -> list[tuple[TrainingSession, bool]]:
     """The sessions held on ``day``, each with whether ``user`` is on its attendance list."""
     found = list(
         db.session.scalars(
             select(TrainingSession)
-            .where(TrainingSession.held_on == day, held_here())
+            .where(TrainingSession.held_on == day)
             .options(selectinload(TrainingSession.attendances))
             .order_by(TrainingSession.starts_at, TrainingSession.id)
         )
@@ -344,7 +338,6 @@ def sessions_on(day: date, user) -> list[tuple[TrainingSession, bool]]:
 def recent_sessions():
     return (
         select(TrainingSession)
-        .where(held_here())
         .options(selectinload(TrainingSession.attendances))
         .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
     )
@@ -369,7 +362,6 @@ def export_rows():
     """One row per attendee of every session, oldest first (a session nobody attended: one row)."""
     query = (
         select(TrainingSession)
-        .where(held_here())
         .options(selectinload(TrainingSession.attendances))
         .order_by(TrainingSession.held_on, TrainingSession.id)
     )
