@@ -39,4 +39,13 @@ def test_a_test_that_changes_the_environment_gets_an_app_made_in_it(
 
 
 def test_the_next_test_gets_the_shared_app_back(app, module_app):
-    assert app is module_app.app
+    from tests.conftest import app_environ
+
+    now = app_environ()
+    changed = {
+        name: (module_app.environ.get(name), now.get(name))
+        for name in set(now) | set(module_app.environ)
+        if now.get(name) != module_app.environ.get(name)
+    }
+    assert app is module_app.app, f"the environment changed: {changed}"
+
