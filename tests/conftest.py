@@ -50,9 +50,9 @@ DEFAULT_COMMUNITY = "shanshui"  # data/communities/shanshui.yml, the first commu
 # The staff handbook's sections, rendered once for the whole run and kept for every process
 # that starts the app (test processes, servers, commands): forms_app/training/handbook_sections.py.
 os.environ.setdefault("HANDBOOK_CACHE_DIR", str(PROJECT_ROOT / "build" / "handbook-cache"))
-# mkdocs-material sets this variable when a process first imports it (the Makefile exports it):
-# set from the start, a test run by plain ``pytest`` never sees the environment change under it.
-os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# mkdocs-material sets this variable to "true" when a process first imports it: set so from the
+# start, no test sees the environment change under it (test_module_app's shared app).
+os.environ["NO_MKDOCS_2_WARNING"] = "true"
 
 
 DATABASE_FILE = "forms.sqlite3"
