@@ -48,4 +48,3 @@ def test_the_next_test_gets_the_shared_app_back(app, module_app):
         if now.get(name) != module_app.environ.get(name)
     }
     assert app is module_app.app, f"the environment changed: {changed}"
-
