@@ -6,6 +6,7 @@ Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import shutil
 import subprocess
@@ -466,6 +467,15 @@ def pytest_collection_modifyitems(config, items):
         return (tests[0].get_closest_marker("long_module") is None, -len(tests))
 
     items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+
+
+def pytest_collection_finish(session):
+    """What the process holds once the tests are collected (the app's modules, the tests) stays
+    for the run: frozen, the garbage collector stops walking it, and it runs less often. About a
+    tenth of a test process's time, measured on the staff fuzz and renovation workflow modules."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)
 
 
 def pytest_xdist_auto_num_workers(config):

@@ -22,6 +22,7 @@ ways - and only they - go around it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from contextlib import contextmanager
@@ -92,14 +93,18 @@ def _scope_to_community(state) -> None:
         return  # the statement that loaded the parent row already carried the condition
     if state.execution_options.get(ALL_COMMUNITIES):
         return
-    key = community_key()
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            CommunityOwned,
-            lambda cls: cls.community == key,
-            include_aliases=True,
-            track_closure_variables=True,
-        )
+    state.statement = state.statement.options(_criteria(community_key()))
+
+
+@functools.cache
+def _criteria(key: str):
+    """The condition for one community's key, made once per key instead of for every
+    statement."""
+    return with_loader_criteria(
+        CommunityOwned,
+        lambda cls: cls.community == key,
+        include_aliases=True,
+        track_closure_variables=True,
     )
 
 
