@@ -18,7 +18,7 @@ import requests
 from tests.service_requests.conftest import REPAIR_URL, repair_fields
 from tests.support.forms import csrf_token_from
 from tests.support.nginx import start_nginx
-from tests.support.postgres import app_database
+from tests.support.postgres import migrated_app_database
 from tests.support.renovation import APPLY_URL, application_fields, nonce_from
 from tests.support.server import LiveServer
 from tests.support.staff import LOGIN_PATH, create_staff
@@ -32,8 +32,8 @@ PER_HOUR = 5
 
 @pytest.fixture(scope="module")
 def hosts(postgres_url, tmp_path_factory, built_site, built_staff_site):
-    url = app_database(postgres_url, "forms_two_hosts")
     base = tmp_path_factory.mktemp("two-hosts")
+    url = migrated_app_database(postgres_url, "forms_two_hosts", base / "template-instance")
     env = {
         "DATABASE_URL": url,
         "PROXY_COUNT": "1",
@@ -43,7 +43,7 @@ def hosts(postgres_url, tmp_path_factory, built_site, built_staff_site):
     started = []
     try:
         for name in ("a", "b"):
-            server = LiveServer(base / name / "instance", workers=1, extra_env=env)
+            server = LiveServer(base / name / "instance", workers=1, extra_env=env, migrated=True)
             started.append(server.start())
         create_staff(started[0], "desk", "客服主管")
         nginx = start_nginx(

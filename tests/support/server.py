@@ -36,7 +36,7 @@ class LiveServer:
     on loopback.
 
     Its SQLite database is a copy of ``database_template`` (the session's migrated file) when
-    one is given, else ``flask db upgrade`` makes it (always so on PostgreSQL)."""
+    one is given, else ``flask db upgrade`` makes it (on PostgreSQL too, unless ``migrated``)."""
 
     instance_path: Path
     site_dir: Path | None = None
@@ -49,6 +49,9 @@ class LiveServer:
     threads: int = 4
     extra_env: dict = field(default_factory=dict)
     database_template: Path | None = None
+    # On PostgreSQL: DATABASE_URL names a database migrated already (a copy of the run's
+    # migrated template), so the start runs no ``flask db upgrade``.
+    migrated: bool = False
     port: int = 0
     process: subprocess.Popen | None = None
 
@@ -112,7 +115,7 @@ class LiveServer:
         self.instance_path.mkdir(parents=True, exist_ok=True)
         if self.database_template and "DATABASE_URL" not in self.env:
             shutil.copyfile(self.database_template, self.instance_path / "forms.sqlite3")
-        else:
+        elif not self.migrated:
             self.flask("db", "upgrade")
         self.port = free_port()
         # No control socket: its default path ($HOME/.gunicorn) is one for every server, and
