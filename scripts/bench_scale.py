@@ -3,7 +3,10 @@
     .venv/bin/python scripts/bench_scale.py [--communities 50] [--households 2000]
 
 Set-up (timed and printed; not a target): a throw-away PostgreSQL server
-(``tests/support/postgres.py``), a temporary ``INSTANCE_PATH`` and a temporary
+(``tests/support/postgres.py``) whose database the app reaches as its ordinary owner role, as
+a deployment's does (``as_app_role``: no superuser, so row-level security holds every statement,
+and the company figures go through the wall the audited way), a temporary ``INSTANCE_PATH`` and
+a temporary
 ``COMMUNITIES_DIR`` of ``--communities`` community files made from data/communities/shanshui.yml
 (ids c01…c50, hosts c01.localhost…, buildings of 2 units × 25 floors × 4 rooms: 10 buildings
 for 2,000 households, the example's material entrances with the seed's routes, the example's
@@ -73,6 +76,7 @@ from forms_app.core.community import (  # noqa: E402
     load_community,
     served_communities,
 )
+from forms_app.core.community_scope import every_community  # noqa: E402
 from forms_app.core.extensions import db  # noqa: E402
 from forms_app.core.fee_standards import fee_standards  # noqa: E402
 from forms_app.fees.models import FeeBill  # noqa: E402
@@ -89,7 +93,7 @@ from forms_app.service_requests.models import (  # noqa: E402
     ServiceFollowUp,
     ServiceRequest,
 )
-from tests.support.postgres import postgres_server, server_binaries  # noqa: E402
+from tests.support.postgres import as_app_role, postgres_server, server_binaries  # noqa: E402
 from tests.support.staff import login  # noqa: E402
 
 TODAY = date(2026, 12, 1)
@@ -732,7 +736,8 @@ def main() -> int:
         os.environ.pop("COMMUNITY_FILE", None)
         os.environ["COMMUNITIES_DIR"] = str(folder / "communities")
         os.environ["INSTANCE_PATH"] = str(folder / "instance")
-        os.environ["DATABASE_URL"] = postgres_url
+        # The app's own role (it owns the database, is no superuser): row-level security holds.
+        os.environ["DATABASE_URL"] = as_app_role(postgres_url)
         app = create_app(
             {"SITE_DIR": None, "PASSWORD_HASH_COST": "testing", "TODAY": TODAY.isoformat()}
         )
@@ -818,8 +823,9 @@ def main() -> int:
                 with db.engine.connect() as connection:
                     connection.execute(text("ANALYZE"))
                     connection.commit()
-                rooms = db.session.scalar(select(func.count()).select_from(HouseholdRoom))
-                people = db.session.scalar(select(func.count()).select_from(HouseholdPerson))
+                with every_community("基准测试：统计全部小区的房屋和住户"):
+                    rooms = db.session.scalar(select(func.count()).select_from(HouseholdRoom))
+                    people = db.session.scalar(select(func.count()).select_from(HouseholdPerson))
                 db.session.remove()
             return rooms, people
 
@@ -839,7 +845,7 @@ def main() -> int:
             with acting_in(community):
                 output = cli(app, "bills", "issue", "--month", MONTH)
             per_community.append(time.perf_counter() - one)
-            with app.app_context():
+            with app.app_context(), acting_in(community):
                 issued = db.session.scalar(
                     select(func.count())
                     .select_from(FeeBill)

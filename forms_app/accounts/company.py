@@ -2,17 +2,19 @@
 客户投诉回访率, 收缴率 and training completion, each with its sample size, and the company's.
 
 The accounts layer imports no domain: each domain registers the figures it computes for its own
-pages (``register_company_figures``: a provider that answers, for a month and in the community
-it runs in, the ``Measure`` of each figure - numerator and sample, by the domain's own code).
-The page runs every provider once per community (``acting_in``), and the company's figure is
-the pooled one over the same data: the sum of the numerators over the sum of the samples (so a
-community weighs by its sample: its 回访, its 应收 in 元, its people). No target is shown: the
+pages (``register_company_figures``: a provider that answers, for a month and the keys of the
+communities, each community's ``Measure`` of each figure - numerator and sample - by the
+domain's own code: the grouped queries its community's pages take their own entry of). The page
+runs every provider once, for every community together, inside ``every_community`` (a few
+queries per figure, grouped by community, however many communities), and the company's figure
+is the pooled one over the same data: the sum of the numerators over the sum of the samples (so
+a community weighs by its sample: its 回访, its 应收 in 元, its people). No target is shown: the
 communities' own pages judge against their settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +22,8 @@ from decimal import Decimal
 from flask import Flask, abort, current_app, render_template, request
 
 from ..core.clock import today, utcnow
-from ..core.community import acting_in, deployment_communities
+from ..core.community import deployment_communities
+from ..core.community_scope import every_community
 from ..core.fee_standards import yuan_text
 from ..web.exports import NUMBER, PERCENT, Column, Table, table_response
 from ..web.template_filters import local_minute
@@ -61,8 +64,11 @@ class Measure:
         return f"{self.sample} {self.sample_unit}"
 
 
-# A domain's figures for the month starting on the given day, in the community it runs in.
-Provider = Callable[[date], list[Measure]]
+# A domain's figures for the month starting on the given day, for each community of the keys
+# given: {key: [Measure]}, every key (a community without records: its measures of no sample).
+# Called inside ``every_community``: the provider names the communities in its queries.
+Provider = Callable[[date, Sequence[str]], dict[str, list[Measure]]]
+REASON = "公司指标：各小区的指标并列（品质部，只读）"
 
 
 @dataclass(frozen=True)
@@ -81,9 +87,16 @@ def register_company_figures(app: Flask, name: str, provider: Provider, position
     providers.sort(key=lambda p: p.position)
 
 
-def figures_here(first: date) -> list[Measure]:
-    """Every registered figure of the month starting ``first``, in the community this runs in."""
-    return [m for p in current_app.extensions.get(EXTENSION_KEY, []) for m in p.provider(first)]
+def figures_of(first: date, communities: Sequence[str]) -> dict[str, list[Measure]]:
+    """Every registered figure of the month starting ``first``, for each of ``communities``
+    (keys), in the page's order: each provider asked once for them all, across the wall."""
+    found: dict[str, list[Measure]] = {key: [] for key in communities}
+    with every_community(REASON):
+        for registered in current_app.extensions.get(EXTENSION_KEY, []):
+            measures = registered.provider(first, list(communities))
+            for key in communities:
+                found[key].extend(measures[key])
+    return found
 
 
 def pooled(measures: list[Measure]) -> Measure:
@@ -113,10 +126,11 @@ class CompanyFigures:
 
 def company_figures(first: date) -> CompanyFigures:
     """Each served community's figures of the month starting ``first``, and the company's."""
-    rows = []
-    for community in deployment_communities().values():
-        with acting_in(community):
-            rows.append((community.name, {m.key: m for m in figures_here(first)}))
+    communities = deployment_communities()
+    found = figures_of(first, list(communities))
+    rows = [
+        (community.name, {m.key: m for m in found[key]}) for key, community in communities.items()
+    ]
     order: dict[str, Measure] = {}
     for _, measures in rows:
         for key, measure in measures.items():

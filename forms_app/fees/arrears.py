@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -271,36 +272,50 @@ class Rate:
         return Decimal(self.collected) / Decimal(self.base)
 
 
-def _by_building(rows) -> dict[int | None, int]:
-    found: dict[int | None, int] = defaultdict(int)
-    for building, total in rows:
-        found[building] += int(total or 0)
+def _by_building(rows) -> dict[str, dict[int | None, int]]:
+    """(community, building, total) rows as community → building → total."""
+    found: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    for community, building, total in rows:
+        found[community][building] += int(total or 0)
     return found
 
 
 def month_rates(period: str) -> dict[str, dict]:
     """Both 收缴率 of one month (YYYY-MM), for the community and each building."""
     key = current_community().key
+    return month_rates_of(period, [key])[key]
+
+
+def month_rates_of(period: str, communities: Sequence[str]) -> dict[str, dict[str, dict]]:
+    """Both 收缴率 of one month (YYYY-MM) for each of ``communities`` (keys): {key: {"community":
+    (bill rate, cash rate), building: (bill rate, cash rate), …}}, every key given (one
+    without bills has its zero rates). Each sum is one query grouped by community and
+    building, however many communities: a community's pages ask for their own
+    (``month_rates``), the company's figures for every community at once (inside
+    ``every_community``). The fees tables are not ``CommunityOwned``: every query names the
+    communities itself."""
+    keys = list(communities)
     first, last = month_bounds(period)
     building = HouseholdRoom.building
 
     def bills_sum(*conditions):
         return _by_building(
             db.session.execute(
-                select(building, func.sum(FeeBill.amount_fen))
+                select(FeeBill.community, building, func.sum(FeeBill.amount_fen))
                 .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
-                .where(FeeBill.community == key, *conditions)
-                .group_by(building)
+                .where(FeeBill.community.in_(keys), *conditions)
+                .group_by(FeeBill.community, building)
             ).all()
         )
 
     def entries_sum(kinds, bills_where=(), *conditions):
-        """Live entries of ``kinds`` on the community's bills (those matching ``bills_where``),
-        by building. The bills are picked first, by their own indexes, then their entries."""
-        bills = select(FeeBill.id).where(FeeBill.community == key, *bills_where)
+        """Live entries of ``kinds`` on the communities' bills (those matching
+        ``bills_where``), by community and building. The bills are picked first, by their own
+        indexes, then their entries."""
+        bills = select(FeeBill.id).where(FeeBill.community.in_(keys), *bills_where)
         return _by_building(
             db.session.execute(
-                select(building, func.sum(FeeEntry.amount_fen))
+                select(FeeBill.community, building, func.sum(FeeEntry.amount_fen))
                 .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
                 .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
                 .where(
@@ -309,7 +324,7 @@ def month_rates(period: str) -> dict[str, dict]:
                     live_entries(),
                     *conditions,
                 )
-                .group_by(building)
+                .group_by(FeeBill.community, building)
             ).all()
         )
 
@@ -317,16 +332,16 @@ def month_rates(period: str) -> dict[str, dict]:
         """Live entries of ``kinds`` on bills, made on the days ``conditions`` pick."""
         return _by_building(
             db.session.execute(
-                select(building, func.sum(FeeEntry.amount_fen))
+                select(FeeEntry.community, building, func.sum(FeeEntry.amount_fen))
                 .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
                 .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
                 .where(
-                    FeeEntry.community == key,
+                    FeeEntry.community.in_(keys),
                     FeeEntry.kind.in_(kinds),
                     live_entries(),
                     *conditions,
                 )
-                .group_by(building)
+                .group_by(FeeEntry.community, building)
             ).all()
         )
 
@@ -338,37 +353,48 @@ def month_rates(period: str) -> dict[str, dict]:
     # 本月实收率: during the month, on any bill. What was due at the month's start: the bills
     # of earlier periods still open then (settled on or after the first, or not yet), less
     # what settled them before the first.
-    opening: dict[int | None, int] = defaultdict(int)
-    settled_before: dict[int | None, int] = defaultdict(int)
+    opening: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    settled_before: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     # Two conditions the settled_on index serves (one OR would scan every bill).
     for still_open in (FeeBill.settled_on.is_(None), FeeBill.settled_on >= first):
         open_then = and_(FeeBill.period < period, still_open)
-        for number, total in bills_sum(open_then).items():
-            opening[number] += total
-        for number, total in entries_sum(
+        for key, totals in bills_sum(open_then).items():
+            for number, total in totals.items():
+                opening[key][number] += total
+        for key, totals in entries_sum(
             (PAYMENT, PREPAYMENT_APPLIED, WAIVER), (open_then,), FeeEntry.day < first
         ).items():
-            settled_before[number] += total
+            for number, total in totals.items():
+                settled_before[key][number] += total
     waived_in = entries_on_days((WAIVER,), in_month)
     collected_in = entries_on_days(COLLECTED, in_month)
-    buildings = sorted({b for b in (*month_billed, *opening, *collected_in) if b is not None})
 
-    def rates_for(pick) -> tuple[Rate, Rate]:
-        bill_rate = Rate(
-            "当月账单收缴率", pick(month_billed), pick(month_waived), pick(month_collected)
-        )
-        cash_rate = Rate(
-            "本月实收率",
-            max(0, pick(opening) - pick(settled_before)) + pick(month_billed),
-            pick(waived_in),
-            pick(collected_in),
-        )
-        return bill_rate, cash_rate
+    def rates_of(key: str) -> dict[str, dict]:
+        billed, opened = month_billed.get(key, {}), opening.get(key, {})
+        collected = collected_in.get(key, {})
+        buildings = sorted({b for b in (*billed, *opened, *collected) if b is not None})
 
-    result = {"community": rates_for(lambda d: sum(d.values()))}
-    for number in buildings:
-        result[number] = rates_for(lambda d, n=number: d.get(n, 0))
-    return result
+        def rates_for(pick) -> tuple[Rate, Rate]:
+            bill_rate = Rate(
+                "当月账单收缴率",
+                pick(billed),
+                pick(month_waived.get(key, {})),
+                pick(month_collected.get(key, {})),
+            )
+            cash_rate = Rate(
+                "本月实收率",
+                max(0, pick(opened) - pick(settled_before.get(key, {}))) + pick(billed),
+                pick(waived_in.get(key, {})),
+                pick(collected),
+            )
+            return bill_rate, cash_rate
+
+        result = {"community": rates_for(lambda d: sum(d.values()))}
+        for number in buildings:
+            result[number] = rates_for(lambda d, n=number: d.get(n, 0))
+        return result
+
+    return {key: rates_of(key) for key in keys}
 
 
 def week_figures(monday: date) -> dict:

@@ -1,9 +1,10 @@
 """This domain's part of the company's figures (accounts/company.py): the seed's weekly
-客户满意率, 工程报修维修合格率 and 客户投诉回访率, for a month, from ``figures.compute`` - the code
-of the community's own 客服统计 page."""
+客户满意率, 工程报修维修合格率 and 客户投诉回访率, for a month, from ``figures.rate_figures`` - the
+code of the community's own 客服统计 page (``figures.compute``), asked once for every community."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from flask import Flask
@@ -19,21 +20,24 @@ FIGURES = {
 }
 
 
-def measures(first: date) -> list[Measure]:
+def measures(first: date, communities: Sequence[str]) -> dict[str, list[Measure]]:
     period = figures.month_of(first)
-    found = {f.name: f for f in figures.compute(period)}
-    return [
-        Measure(
-            key,
-            name,
-            found[name].definition,
-            found[name].numerator or 0,
-            found[name].denominator or 0,
-            unit,
-            period.label,
-        )
-        for name, (key, unit) in FIGURES.items()
-    ]
+    found = {}
+    for community, rates in figures.rate_figures(period, communities).items():
+        by_name = {f.name: f for f in rates}
+        found[community] = [
+            Measure(
+                key,
+                name,
+                by_name[name].definition,
+                by_name[name].numerator or 0,
+                by_name[name].denominator or 0,
+                unit,
+                period.label,
+            )
+            for name, (key, unit) in FIGURES.items()
+        ]
+    return found
 
 
 def register(app: Flask) -> None:

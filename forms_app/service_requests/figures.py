@@ -8,6 +8,8 @@ range on an indexed column.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
@@ -15,7 +17,7 @@ from statistics import median
 from sqlalchemy import exists, func, select
 
 from ..core.clock import LOCAL_TZ, today, utcnow
-from ..core.community import current_community
+from ..core.community import community_key
 from ..core.extensions import db
 from . import states
 from .models import HouseholdVisit, OwnerFeedback, ServiceFollowUp, ServiceRequest
@@ -112,74 +114,87 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def compute(period: Period) -> list[Figure]:
-    """Every figure of the period, in the order the seed names them, counts after."""
+def rate_figures(period: Period, communities: Sequence[str]) -> dict[str, list[Figure]]:
+    """The seed's three rates of the period (客户满意率, 工程报修维修合格率, 客户投诉回访率) for
+    each of ``communities`` (keys), every key given (one without records: rates of no sample).
+    Each count is one query grouped by community, however many communities: a community's
+    客服统计 page asks for its own (``compute``), the company's figures for every community at
+    once (inside ``every_community``)."""
+    keys = list(communities)
     start, end = period.utc_range()
     session = db.session
-    calls = session.execute(
-        select(ServiceFollowUp.kind, ServiceFollowUp.first, ServiceFollowUp.satisfied, func.count())
-        .where(ServiceFollowUp.called_at >= start, ServiceFollowUp.called_at < end)
-        .group_by(ServiceFollowUp.kind, ServiceFollowUp.first, ServiceFollowUp.satisfied)
-    ).all()
-    all_calls = sum(n for *_, n in calls)
-    satisfied_calls = sum(n for _, _, happy, n in calls if happy)
+    in_period = (
+        ServiceFollowUp.community.in_(keys),
+        ServiceFollowUp.called_at >= start,
+        ServiceFollowUp.called_at < end,
+    )
+    calls: dict[str, dict[bool, int]] = defaultdict(dict)
+    for community, happy, n in session.execute(
+        select(ServiceFollowUp.community, ServiceFollowUp.satisfied, func.count())
+        .where(*in_period)
+        .group_by(ServiceFollowUp.community, ServiceFollowUp.satisfied)
+    ):
+        calls[community][bool(happy)] = n
     # 维修合格率: each repair is judged once, by the owner's confirmation where the owner gave
     # one before any 回访, else by its first 回访.
     confirmed_first = exists().where(
         OwnerFeedback.request_id == ServiceFollowUp.request_id, OwnerFeedback.first.is_(True)
     )
-    call_judged = session.execute(
-        select(ServiceFollowUp.satisfied, func.count())
+    judged: dict[str, dict[bool, int]] = defaultdict(lambda: defaultdict(int))
+    for community, happy, n in session.execute(
+        select(ServiceFollowUp.community, ServiceFollowUp.satisfied, func.count())
         .where(
-            ServiceFollowUp.called_at >= start,
-            ServiceFollowUp.called_at < end,
+            *in_period,
             ServiceFollowUp.kind == states.REPAIR,
             ServiceFollowUp.first.is_(True),
             ~confirmed_first,
         )
-        .group_by(ServiceFollowUp.satisfied)
-    ).all()
-    owner_judged = session.scalars(
+        .group_by(ServiceFollowUp.community, ServiceFollowUp.satisfied)
+    ):
+        judged[community][bool(happy)] += n
+    for row in session.scalars(
         select(OwnerFeedback).where(
             OwnerFeedback.created_at >= start,
             OwnerFeedback.created_at < end,
-            OwnerFeedback.community == current_community().key,
+            OwnerFeedback.community.in_(keys),
             OwnerFeedback.kind == states.REPAIR,
             OwnerFeedback.first.is_(True),
         )
-    ).all()
-    first_repair = sum(n for _, n in call_judged) + len(owner_judged)
-    first_repair_ok = sum(n for happy, n in call_judged if happy) + sum(
-        1 for row in owner_judged if row.good
-    )
+    ):
+        judged[row.community][row.good] += 1
 
     answered = (
-        (ServiceRequest.kind == states.COMPLAINT)
+        ServiceRequest.community.in_(keys)
+        & (ServiceRequest.kind == states.COMPLAINT)
         & (ServiceRequest.answered_at >= start)
         & (ServiceRequest.answered_at < end)
     )
     called = exists().where(ServiceFollowUp.request_id == ServiceRequest.id)
-    complaints_answered, complaints_called = session.execute(
-        select(func.count(), func.count().filter(called))
-        .select_from(ServiceRequest)
-        .where(answered)
-    ).one()
-
-    received = dict(
-        ((kind, source), n)
-        for kind, source, n in session.execute(
-            select(ServiceRequest.kind, ServiceRequest.source, func.count())
-            .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
-            .group_by(ServiceRequest.kind, ServiceRequest.source)
-        ).all()
-    )
-    closed_rows = session.execute(
-        select(ServiceRequest.kind, ServiceRequest.created_at, ServiceRequest.closed_at).where(
-            ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end
+    complaints = {
+        community: (n, n_called)
+        for community, n, n_called in session.execute(
+            select(ServiceRequest.community, func.count(), func.count().filter(called))
+            .where(answered)
+            .group_by(ServiceRequest.community)
         )
-    ).all()
+    }
+    return {
+        key: _rates(calls.get(key, {}), judged.get(key, {}), *complaints.get(key, (0, 0)))
+        for key in keys
+    }
 
-    figures = [
+
+def _rates(
+    calls: dict[bool, int],
+    judged: dict[bool, int],
+    complaints_answered: int,
+    complaints_called: int,
+) -> list[Figure]:
+    all_calls = sum(calls.values())
+    satisfied_calls = calls.get(True, 0)
+    first_repair = sum(judged.values())
+    first_repair_ok = judged.get(True, 0)
+    return [
         Figure(
             "客户满意率",
             "本期回访中业主表示满意的次数 ÷ 本期回访总次数（报修和投诉的回访都计入）。",
@@ -208,6 +223,27 @@ def compute(period: Period) -> list[Figure]:
             "rate",
         ),
     ]
+
+
+def compute(period: Period) -> list[Figure]:
+    """Every figure of the period, in the order the seed names them, counts after."""
+    key = community_key()
+    figures = rate_figures(period, [key])[key]
+    start, end = period.utc_range()
+    session = db.session
+    received = dict(
+        ((kind, source), n)
+        for kind, source, n in session.execute(
+            select(ServiceRequest.kind, ServiceRequest.source, func.count())
+            .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+            .group_by(ServiceRequest.kind, ServiceRequest.source)
+        ).all()
+    )
+    closed_rows = session.execute(
+        select(ServiceRequest.kind, ServiceRequest.created_at, ServiceRequest.closed_at).where(
+            ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end
+        )
+    ).all()
     for kind, name in states.KIND_LABELS.items():
         total = sum(n for (k, _), n in received.items() if k == kind)
         by_source = "、".join(

@@ -17,6 +17,7 @@ Definitions used on the results page:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import distinct, exists, func, select
@@ -162,6 +163,78 @@ def _respondents(survey: Survey, question_ids: list[str]) -> dict[str, int]:
     return {**rows, ALL: sum(rows.values())}
 
 
+def _answer_counts(*conditions, by=()) -> list:
+    """(*by, question id, period, value, option, count) of the answers ``conditions`` pick,
+    grouped: every distribution of the results in one GROUP BY over the answers' index."""
+    columns = (
+        *by,
+        SurveyAnswer.question_id,
+        SurveyAnswer.period,
+        SurveyAnswer.value,
+        SurveyAnswer.option,
+    )
+    return db.session.execute(
+        select(*columns, func.count()).where(*conditions).group_by(*columns)
+    ).all()
+
+
+def _tallies(survey: Survey, grouped) -> dict[str, dict[str, Tally]]:
+    """question id → period → tally, from (question id, period, value, option, count) rows."""
+    tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    for question_id, period, value, option, count in grouped:
+        question = survey.question(question_id)
+        if question is None:  # a question removed from the file since
+            continue
+        key = option if option is not None else value
+        tally = tallies[question_id][period]
+        tally.add(key, count, value, question.type == SATISFACTION)
+        if question.type != MULTIPLE:
+            tally.answered += count
+    return tallies
+
+
+def pooled_satisfaction(survey: Survey, tallies) -> dict[str, Tally]:
+    """Period → every satisfaction answer of the survey pooled (the results' ``overall``),
+    from question id → period → tally."""
+    overall: dict[str, Tally] = defaultdict(Tally)
+    for question in survey.satisfaction_questions:
+        for period, tally in tallies.get(question.id, {}).items():
+            overall[period].merge(tally)
+    return overall
+
+
+def satisfaction_of(
+    surveys: list[Survey], period: str, communities: Sequence[str]
+) -> dict[str, Tally]:
+    """For each of ``communities`` (keys, every one given): the satisfaction answers of the
+    half-year ``period`` in every survey of ``surveys``, pooled - the sum over the surveys of
+    the tally their results page shows as its overall rate (``survey_results``), from the same
+    tallies, in one GROUP BY by community (the company's figures ask for every community at
+    once, inside ``every_community``)."""
+    keys = list(communities)
+    found = {key: Tally() for key in keys}
+    rated = {s.slug: s for s in surveys if s.satisfaction_questions}
+    if not rated or not keys:
+        return found
+    rows = _answer_counts(
+        SurveyAnswer.community.in_(keys),
+        SurveyAnswer.survey.in_(sorted(rated)),
+        SurveyAnswer.question_id.in_(
+            sorted({q.id for s in rated.values() for q in s.satisfaction_questions})
+        ),
+        SurveyAnswer.period == period,
+        by=(SurveyAnswer.community, SurveyAnswer.survey),
+    )
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for community, slug, *row in rows:
+        grouped[community, slug].append(row)
+    for (community, slug), survey_rows in grouped.items():
+        tally = pooled_satisfaction(rated[slug], _tallies(rated[slug], survey_rows)).get(period)
+        if tally is not None and community in found:
+            found[community].merge(tally)
+    return found
+
+
 def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> SurveyResults:
     """Every number of the results page, from a few GROUP BY queries."""
     response_counts = dict(
@@ -173,29 +246,7 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
     )
     responses = {**response_counts, ALL: sum(response_counts.values())}
 
-    grouped = db.session.execute(
-        select(
-            SurveyAnswer.question_id,
-            SurveyAnswer.period,
-            SurveyAnswer.value,
-            SurveyAnswer.option,
-            func.count(),
-        )
-        .where(SurveyAnswer.survey == survey.slug)
-        .group_by(
-            SurveyAnswer.question_id, SurveyAnswer.period, SurveyAnswer.value, SurveyAnswer.option
-        )
-    ).all()
-    tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
-    for question_id, period, value, option, count in grouped:
-        question = survey.question(question_id)
-        if question is None:  # a question removed from the file since
-            continue
-        key = option if option is not None else value
-        tally = tallies[question_id][period]
-        tally.add(key, count, value, question.type == SATISFACTION)
-        if question.type != MULTIPLE:
-            tally.answered += count
+    tallies = _tallies(survey, _answer_counts(SurveyAnswer.survey == survey.slug))
 
     multiple = [q.id for q in survey.questions if q.type == MULTIPLE]
     if multiple:
@@ -220,7 +271,7 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
         questions[question.id] = QuestionResult(question, per_period)
 
     categories: dict[str, CategoryResult] = {}
-    overall: dict[str, Tally] = defaultdict(Tally)
+    overall = pooled_satisfaction(survey, {q: r.periods for q, r in questions.items()})
     for question in survey.satisfaction_questions:
         category = categories.setdefault(
             question.category,
@@ -232,7 +283,6 @@ def survey_results(survey: Survey, target_rate: float, min_answers: int = 1) -> 
         )
         for period, tally in questions[question.id].periods.items():
             category.periods[period].merge(tally)
-            overall[period].merge(tally)
     for category in categories.values():
         ids = [q.id for q in survey.satisfaction_questions if q.category == category.name]
         category.respondents = (

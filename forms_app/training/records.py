@@ -7,17 +7,19 @@ changes the section, the mark shows as 内容已更新 and the section has to be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import StaffUser
+from ..accounts.models import StaffMembership, StaffUser
 from ..core.clock import utcnow
+from ..core.community import Community, acting_in, community_key, current_community
 from ..core.database import write_transaction
 from ..core.extensions import db
-from .definitions import Quiz, Training
+from .definitions import Quiz, Training, current_training
 from .handbook_sections import Section
 from .models import (
     TrainingAttempt,
@@ -123,39 +125,49 @@ def _attempt_summary(user_ids) -> dict[tuple[int, str], tuple[int, int, bool, in
     }
 
 
-def _sessions(user_ids) -> dict[int, tuple[int, date | None]]:
+def _sessions(user_ids) -> dict[str, dict[int, tuple[int, date | None]]]:
+    """community → user → (sessions attended there, the last one's day)."""
     rows = db.session.execute(
         select(
+            TrainingSession.community,
             TrainingAttendance.user_id,
             func.count(TrainingAttendance.id),
             func.max(TrainingSession.held_on),
         )
         .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
         .where(TrainingAttendance.user_id.in_(user_ids))
-        .group_by(TrainingAttendance.user_id)
+        .group_by(TrainingSession.community, TrainingAttendance.user_id)
     ).all()
-    return {user: (count, last) for user, count, last in rows}
+    found: dict[str, dict[int, tuple[int, date | None]]] = {}
+    for community, user, count, last in rows:
+        found.setdefault(community, {})[user] = (count, last)
+    return found
+
+
+def _record(user: StaffUser, training: Training, marks, attempts, sessions) -> PersonRecord:
+    """One person's record on their role's path in the community this runs in, from the
+    marks, attempts and attendance read for many (``_marks``, ``_attempt_summary``, the
+    community's ``_sessions``)."""
+    own = marks.get(user.id, {})
+    sections = []
+    for section in training.path_for(user.role):
+        digest, read_at = own.get(section.key, (None, None))
+        state = UNREAD if digest is None else READ if digest == section.digest else CHANGED
+        sections.append(SectionProgress(section, state, read_at))
+    quizzes = []
+    for quiz in training.quizzes_for(user.role):
+        count, best, passed, last = attempts.get((user.id, quiz.id), (0, None, False, None))
+        quizzes.append(QuizProgress(quiz, count, best, passed, last))
+    attended, last_on = sessions.get(user.id, (0, None))
+    return PersonRecord(user, sections, quizzes, attended, last_on)
 
 
 def records_for(users: list[StaffUser], training: Training) -> list[PersonRecord]:
     """The records of these staff members, computed with a few grouped queries."""
     ids = [u.id for u in users]
-    marks, attempts, sessions = _marks(ids), _attempt_summary(ids), _sessions(ids)
-    records = []
-    for user in users:
-        own = marks.get(user.id, {})
-        sections = []
-        for section in training.path_for(user.role):
-            digest, read_at = own.get(section.key, (None, None))
-            state = UNREAD if digest is None else READ if digest == section.digest else CHANGED
-            sections.append(SectionProgress(section, state, read_at))
-        quizzes = []
-        for quiz in training.quizzes_for(user.role):
-            count, best, passed, last = attempts.get((user.id, quiz.id), (0, None, False, None))
-            quizzes.append(QuizProgress(quiz, count, best, passed, last))
-        attended, last_on = sessions.get(user.id, (0, None))
-        records.append(PersonRecord(user, sections, quizzes, attended, last_on))
-    return records
+    marks, attempts = _marks(ids), _attempt_summary(ids)
+    sessions = _sessions(ids).get(community_key(), {})
+    return [_record(user, training, marks, attempts, sessions) for user in users]
 
 
 def record_for(user: StaffUser, training: Training) -> PersonRecord:
@@ -193,10 +205,50 @@ def active_staff() -> list[StaffUser]:
     )
 
 
-def everyone(training: Training) -> list[PersonRecord]:
-    """Every active staff member's record, the ones behind first (least done first)."""
-    records = records_for(active_staff(), training)
-    return sorted(records, key=lambda r: (not r.behind, r.percent, r.user.role, r.user.name))
+def everyone() -> list[PersonRecord]:
+    """Every active staff member's record in this community, the ones behind first (least
+    done first): the 培训进度 page's."""
+    return everyone_of([current_community()])[community_key()]
+
+
+def everyone_of(communities: Sequence[Community]) -> dict[str, list[PersonRecord]]:
+    """For each of ``communities``: every active member's record, on the path and quizzes of
+    their role there in that community's training (its staff handbook, its quizzes), the ones
+    behind first. The accounts, read marks, attempts and attendance are read once for all
+    communities (a record is the person's; a session's attendance counts in the session's
+    community), each community's training from its cache: a community's 培训进度 page asks
+    for its own (``everyone``), the company's figures for every community at once (inside
+    ``every_community``)."""
+    keys = [c.key for c in communities]
+    users = list(
+        db.session.scalars(
+            select(StaffUser)
+            .where(
+                StaffUser.active.is_(True),
+                exists().where(
+                    StaffMembership.staff_id == StaffUser.id,
+                    StaffMembership.community.in_(keys),
+                ),
+            )
+            .order_by(StaffUser.display_name, StaffUser.username)
+        )
+    )
+    ids = [u.id for u in users]
+    marks, attempts, sessions = _marks(ids), _attempt_summary(ids), _sessions(ids)
+    found = {}
+    for community in communities:
+        with acting_in(community):
+            training = current_training()
+            # The order of ``active_staff``: by role here, then name (the query's order).
+            members = sorted(
+                (u for u in users if u.membership(community.key) is not None),
+                key=lambda u: u.role or "",
+            )
+            here = sessions.get(community.key, {})
+            records = [_record(u, training, marks, attempts, here) for u in members]
+            records.sort(key=lambda r: (not r.behind, r.percent, r.user.role, r.user.name))
+        found[community.key] = records
+    return found
 
 
 def mark_read(user: StaffUser, section: Section) -> None:

@@ -298,7 +298,7 @@ def sign_in_code(session_id: int):
 @staff_required("training.records")
 def people():
     """Everyone's progress, the ones behind first."""
-    everyone = records.everyone(current_training())
+    everyone = records.everyone()
     only_behind = request.args.get("behind") == "1"
     shown = [r for r in everyone if r.behind] if only_behind else everyone
     return render_template(
@@ -368,7 +368,7 @@ def export_people(fmt: str):
     """Everyone's training record as .xlsx or CSV, for audits."""
     _format(fmt)
     # One row per member of staff: built before the audit entry's commit expires the accounts.
-    rows = list(_people_rows(records.everyone(current_training())))
+    rows = list(_people_rows(records.everyone()))
     record_audit("export", target="员工培训记录", detail=f"{fmt}；{len(rows)} 人")
     filename = f"员工培训记录-{today().isoformat()}.{fmt}"
     table = Table("员工培训记录", PEOPLE_COLUMNS, rows, "全部在职员工")
