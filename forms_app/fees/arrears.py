@@ -273,10 +273,11 @@ class Rate:
 
 
 def _by_building(rows) -> dict[str, dict[int | None, int]]:
-    """(community, building, total) rows as community → building → total."""
+    """(community, building, total) rows - or (community, total): building None - as
+    community → building → total."""
     found: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
-    for community, building, total in rows:
-        found[community][building] += int(total or 0)
+    for community, *building, total in rows:
+        found[community][building[0] if building else None] += int(total or 0)
     return found
 
 
@@ -286,63 +287,67 @@ def month_rates(period: str) -> dict[str, dict]:
     return month_rates_of(period, [key])[key]
 
 
-def month_rates_of(period: str, communities: Sequence[str]) -> dict[str, dict[str, dict]]:
+def month_rates_of(
+    period: str, communities: Sequence[str], by_building: bool = True
+) -> dict[str, dict[str, dict]]:
     """Both 收缴率 of one month (YYYY-MM) for each of ``communities`` (keys): {key: {"community":
     (bill rate, cash rate), building: (bill rate, cash rate), …}}, every key given (one
     without bills has its zero rates). Each sum is one query grouped by community and
     building, however many communities: a community's pages ask for their own
     (``month_rates``), the company's figures for every community at once (inside
-    ``every_community``). The fees tables are not ``CommunityOwned``: every query names the
-    communities itself."""
+    ``every_community``), without ``by_building`` (then only "community": the sums are
+    grouped by community alone, with no join to the rooms). The fees tables are not
+    ``CommunityOwned``: every query names the communities itself."""
     keys = list(communities)
     first, last = month_bounds(period)
-    building = HouseholdRoom.building
+
+    # By building: each sum joined to its bill's room and grouped by its building too.
+    place = (HouseholdRoom.building,) if by_building else ()
+
+    def summed(community, total, *conditions, bills_joined=True):
+        """sum(``total``) of the rows ``conditions`` pick, by ``community`` (and building):
+        from the bills, or from the entries (joined to their bills when ``bills_joined``)."""
+        statement = select(community, *place, func.sum(total))
+        if total.class_ is FeeEntry and (bills_joined or by_building):
+            statement = statement.select_from(FeeEntry).join(
+                FeeBill, FeeBill.id == FeeEntry.bill_id
+            )
+        if by_building:
+            statement = statement.join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
+        return _by_building(
+            db.session.execute(statement.where(*conditions).group_by(community, *place)).all()
+        )
 
     def bills_sum(*conditions):
-        return _by_building(
-            db.session.execute(
-                select(FeeBill.community, building, func.sum(FeeBill.amount_fen))
-                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
-                .where(FeeBill.community.in_(keys), *conditions)
-                .group_by(FeeBill.community, building)
-            ).all()
+        return summed(
+            FeeBill.community, FeeBill.amount_fen, FeeBill.community.in_(keys), *conditions
         )
 
     def entries_sum(kinds, bills_where=(), *conditions):
         """Live entries of ``kinds`` on the communities' bills (those matching
-        ``bills_where``), by community and building. The bills are picked first, by their own
-        indexes, then their entries."""
+        ``bills_where``), by community (and building). The bills are picked first, by their
+        own indexes, then their entries."""
         bills = select(FeeBill.id).where(FeeBill.community.in_(keys), *bills_where)
-        return _by_building(
-            db.session.execute(
-                select(FeeBill.community, building, func.sum(FeeEntry.amount_fen))
-                .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
-                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
-                .where(
-                    FeeEntry.bill_id.in_(bills),
-                    FeeEntry.kind.in_(kinds),
-                    live_entries(),
-                    *conditions,
-                )
-                .group_by(FeeBill.community, building)
-            ).all()
+        return summed(
+            FeeBill.community,
+            FeeEntry.amount_fen,
+            FeeEntry.bill_id.in_(bills),
+            FeeEntry.kind.in_(kinds),
+            live_entries(),
+            *conditions,
         )
 
     def entries_on_days(kinds, *conditions):
         """Live entries of ``kinds`` on bills, made on the days ``conditions`` pick."""
-        return _by_building(
-            db.session.execute(
-                select(FeeEntry.community, building, func.sum(FeeEntry.amount_fen))
-                .join(FeeBill, FeeBill.id == FeeEntry.bill_id)
-                .join(HouseholdRoom, HouseholdRoom.id == FeeBill.room_id)
-                .where(
-                    FeeEntry.community.in_(keys),
-                    FeeEntry.kind.in_(kinds),
-                    live_entries(),
-                    *conditions,
-                )
-                .group_by(FeeEntry.community, building)
-            ).all()
+        return summed(
+            FeeEntry.community,
+            FeeEntry.amount_fen,
+            FeeEntry.community.in_(keys),
+            FeeEntry.bill_id.is_not(None),
+            FeeEntry.kind.in_(kinds),
+            live_entries(),
+            *conditions,
+            bills_joined=False,
         )
 
     in_month = and_(FeeEntry.day >= first, FeeEntry.day <= last)

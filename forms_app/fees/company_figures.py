@@ -26,7 +26,7 @@ def measures(first: date, communities: Sequence[str]) -> dict[str, list[Measure]
     period = f"{first:%Y-%m}"
     return {
         key: [_measure(first, rate) for rate in rates["community"]]
-        for key, rates in month_rates_of(period, communities).items()
+        for key, rates in month_rates_of(period, communities, by_building=False).items()
     }
 
 

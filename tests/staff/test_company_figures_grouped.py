@@ -23,7 +23,9 @@ from forms_app.core.community import COMMUNITIES_DIR, acting_in, deployment_comm
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.fees import ledger
+from forms_app.fees.accounts import refresh_bills
 from forms_app.fees.arrears import month_rates
+from forms_app.fees.models import PAYMENT, REVERSAL, WAIVER, FeeEntry
 from forms_app.households.registry import find_room
 from forms_app.service_requests import states
 from forms_app.service_requests.figures import compute, month_of
@@ -36,6 +38,7 @@ from forms_app.training.records import everyone
 from forms_app.web.template_filters import format_rate
 from tests.support.apps import TEST_CONFIG
 from tests.support.fees import make_bill
+from tests.support.postgres import app_on_postgres
 from tests.support.staff import PASSWORD, login
 
 DAY = date(2026, 11, 20)
@@ -59,10 +62,12 @@ KEYS = (
 )
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, migrated_database):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory):
     """The shipped communities and 竹园 (a copy of 馨园's file under its own id, name and host),
-    on a copy of the migrated database, with today fixed in November 2026."""
+    today fixed in November 2026, with the records below: on a copy of the migrated SQLite
+    database, and on PostgreSQL as the app's role, where row-level security holds every
+    statement (the company's figures go around it inside ``every_community``)."""
     folder = tmp_path_factory.mktemp("three") / "communities"
     shutil.copytree(COMMUNITIES_DIR, folder)
     shutil.copytree(COMMUNITIES_DIR.parent / "fees", folder.parent / "fees")  # found beside
@@ -71,19 +76,24 @@ def app(tmp_path_factory, migrated_database):
     raw["fees_file"] = str((COMMUNITIES_DIR / raw["fees_file"]).resolve())
     (folder / "zhuyuan.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     instance = folder.parent / "instance"
-    instance.mkdir()
-    shutil.copyfile(migrated_database, instance / migrated_database.name)
+    config = {"COMMUNITIES_DIR": str(folder), "TODAY": DAY.isoformat()}
     with pytest.MonkeyPatch.context() as patch:
+        if request.param == "postgresql":
+            postgres_url = request.getfixturevalue("postgres_url")
+            with app_on_postgres(postgres_url, instance, patch, **config) as made:
+                _records(made)
+                yield made
+            return
+        migrated = request.getfixturevalue("migrated_database")
+        instance.mkdir()
+        shutil.copyfile(migrated, instance / migrated.name)
         patch.setenv("INSTANCE_PATH", str(instance))
-        made = create_app({**TEST_CONFIG, "COMMUNITIES_DIR": str(folder), "TODAY": DAY})
-    for key in ("xinyuan", "zhuyuan"):
-        seeded = made.test_cli_runner().invoke(args=["households", "seed", "--community", key])
-        assert seeded.exit_code == 0, seeded.output
-    _records(made)
-    yield made
-    with made.app_context():
-        db.session.remove()
-        db.engine.dispose()
+        made = create_app({**TEST_CONFIG, **config})
+        _records(made)
+        yield made
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _in(app, key: str):
@@ -91,15 +101,54 @@ def _in(app, key: str):
     return app.test_request_context(base_url=HOSTS[key])
 
 
-def _bill(app, key: str, room: str, period: str, due: int, paid: int) -> None:
-    with _in(app, key), acting_in(deployment_communities()[key]):
+def _bill(app, key: str, room: str, period: str, due: int, paid: int) -> tuple[int, int]:
+    """A bill of room 1-1-``room``, paid ``paid`` at the counter; (room id, bill id)."""
+    with _in(app, key):
         room_id = find_room(1, 1, room).id
-    bill = make_bill(app, room_id, period, due, community=key)
-    if paid:
-        with _in(app, key):
+        with acting_in(deployment_communities()[key]):
+            bill = make_bill(app, room_id, period, due, community=key)
+        if paid:
             ledger.record_payment(
                 room_id, payer="业主", method="cash", amount_fen=paid, bill_ids=[bill]
             )
+    return room_id, bill
+
+
+def _entry(app, key, room_id, bill_id, kind, amount, day, reverses=None) -> int:
+    """A ledger entry as written (a waiver, a reversal, a prepayment), the bills' kept totals
+    refreshed; its id."""
+    with _in(app, key), write_transaction() as session:
+        row = FeeEntry(
+            community=key,
+            room_id=room_id,
+            bill_id=bill_id,
+            kind=kind,
+            amount_fen=amount,
+            method="cash" if kind == PAYMENT else None,
+            day=day,
+            actor="测试",
+            reverses_id=reverses,
+            reason="测试",
+        )
+        session.add(row)
+        session.flush()
+        bills = [bill_id] + ([session.get(FeeEntry, reverses).bill_id] if reverses else [])
+        refresh_bills(session, [b for b in bills if b])
+        return row.id
+
+
+def _fees(app) -> None:
+    """山水花园: November's bills 300 元 paid and 100 元 due, October's 50 元 still due at
+    November's start; a payment on it reversed, and a prepayment on no bill (neither
+    collected). 馨园: November's bill 200 元, 100 元 paid, 20 元 waived."""
+    _bill(app, "shanshui", "101", MONTH, 30000, 30000)
+    _bill(app, "shanshui", "102", MONTH, 10000, 0)
+    room, october = _bill(app, "shanshui", "201", "2026-10", 5000, 0)
+    wrong = _entry(app, "shanshui", room, october, PAYMENT, 5000, date(2026, 11, 10))
+    _entry(app, "shanshui", room, None, REVERSAL, 5000, date(2026, 11, 11), reverses=wrong)
+    _entry(app, "shanshui", room, None, PAYMENT, 3000, date(2026, 11, 12))
+    room, november = _bill(app, "xinyuan", "101", MONTH, 20000, 10000)
+    _entry(app, "xinyuan", room, november, WAIVER, 2000, date(2026, 11, 15))
 
 
 def _request(kind: str, number: int, answered: datetime | None = None) -> ServiceRequest:
@@ -201,22 +250,23 @@ def _staff(app) -> None:
     """山水花园: a 经理 and a 保洁 who has read and passed everything on 山水花园's path, and an
     account of both communities (保洁 in each) who has read 山水花园's sections; 馨园: its 经理;
     竹园: nobody."""
+    places = {
+        "shanshui": {"ss-jingli": roles.MANAGER, "ss-baojie": roles.CLEANER},
+        "xinyuan": {"xy-jingli": roles.MANAGER},
+    }
+    places["shanshui"]["both-baojie"] = places["xinyuan"]["both-baojie"] = roles.CLEANER
+    for key, accounts in places.items():
+        # Each community's memberships written as that community's (its row-level wall).
+        with _in(app, key), write_transaction() as session:
+            for username, role in accounts.items():
+                user = session.query(StaffUser).filter_by(username=username).one_or_none()
+                if user is None:
+                    user = StaffUser(
+                        username=username, display_name="", password_hash=hash_password(PASSWORD)
+                    )
+                    session.add(user)
+                user.role = role
     with _in(app, "shanshui"):
-        communities = deployment_communities()
-        with write_transaction() as session:
-            for username, places in (
-                ("ss-jingli", {"shanshui": roles.MANAGER}),
-                ("ss-baojie", {"shanshui": roles.CLEANER}),
-                ("both-baojie", {"shanshui": roles.CLEANER, "xinyuan": roles.CLEANER}),
-                ("xy-jingli", {"xinyuan": roles.MANAGER}),
-            ):
-                user = StaffUser(
-                    username=username, display_name="", password_hash=hash_password(PASSWORD)
-                )
-                for key, role in places.items():
-                    with acting_in(communities[key]):
-                        user.role = role
-                session.add(user)
         training = current_training()
         with write_transaction() as session:
             cleaner = session.query(StaffUser).filter_by(username="ss-baojie").one()
@@ -244,10 +294,10 @@ def _staff(app) -> None:
 
 
 def _records(app) -> None:
-    _bill(app, "shanshui", "101", MONTH, 30000, 30000)
-    _bill(app, "shanshui", "102", MONTH, 10000, 0)
-    _bill(app, "shanshui", "201", "2026-10", 5000, 0)  # due at the month's start
-    _bill(app, "xinyuan", "101", MONTH, 20000, 10000)
+    for key in ("xinyuan", "zhuyuan"):
+        seeded = app.test_cli_runner().invoke(args=["households", "seed", "--community", key])
+        assert seeded.exit_code == 0, seeded.output
+    _fees(app)
     _service(app)
     _surveys(app)
     _staff(app)
@@ -300,8 +350,8 @@ EXPECTED = {
         "service.repair_ok": (0, 1),
         "service.complaint_calls": (0, 1),
         "surveys.satisfaction": (0, 1),
-        "fees.bill_rate": (10000, 20000),
-        "fees.cash_rate": (10000, 20000),
+        "fees.bill_rate": (10000, 18000),
+        "fees.cash_rate": (10000, 18000),
         "training.completion": (0, 2),
     },
     "zhuyuan": dict.fromkeys(KEYS, (0, 0)),
