@@ -6,6 +6,7 @@ Domain fixtures live beside their tests (``tests/<domain>/conftest.py``).
 from __future__ import annotations
 
 import copy
+import filecmp
 import gc
 import os
 import shutil
@@ -166,6 +167,7 @@ class ModuleApp:
     config: dict
     environ: dict  # the environment it was made in
     snapshots: dict = field(default_factory=dict)  # {name: (folder, what seed returned)}
+    template: Path | None = None  # the database file the last renew copied
 
     def _close(self) -> None:
         with self.app.app_context():
@@ -184,6 +186,16 @@ class ModuleApp:
         self.app.config.update(copy.deepcopy(self.config))
         self._clear()
         shutil.copyfile(template, Path(self.app.instance_path) / DATABASE_FILE)
+        self.template = template
+
+    def untouched(self) -> bool:
+        """Nothing stored since the test began: the database is still the template's bytes and
+        the instance folder holds nothing else (a fixture may seed a shared state only then)."""
+        self._close()
+        instance = Path(self.app.instance_path)
+        database = instance / DATABASE_FILE
+        others = {p for p in instance.rglob("*") if p not in self.made and p != database}
+        return not others and filecmp.cmp(database, self.template, shallow=False)
 
     def seeded(self, app, name: str, seed):
         """What ``seed()`` makes (its database and instance folder) for every test of the
@@ -258,10 +270,20 @@ def runner(app):
 
 
 @pytest.fixture
-def staff_accounts(app):
-    """One account per role; usernames are the role codes."""
-    create_role_accounts(app, ROLE_USERS, PASSWORD)
-    return ROLE_USERS
+def staff_accounts(request, app):
+    """One account per role; usernames are the role codes. In a ``one_app_per_module`` module
+    the accounts are made once and their database copied back for each test that asks for
+    them before anything else was stored."""
+
+    def seed():
+        create_role_accounts(app, ROLE_USERS, PASSWORD)
+        return ROLE_USERS
+
+    if request.node.get_closest_marker("one_app_per_module"):
+        shared = request.getfixturevalue("module_app")
+        if shared.app is app and shared.untouched():
+            return shared.seeded(app, "staff_accounts", seed)
+    return seed()
 
 
 @pytest.fixture
