@@ -432,9 +432,19 @@ def postgres_url(tmp_path_factory):
 
 
 def pytest_sessionfinish(session):
-    """The controller of an xdist run stops the run's PostgreSQL server, if one was started."""
-    if not hasattr(session.config, "workerinput") and hasattr(session.config, "_tmp_path_factory"):
-        stop_shared_postgres_server(session.config._tmp_path_factory.getbasetemp())
+    """The controller of an xdist run stops the run's PostgreSQL server, if one was started,
+    and keeps each file's seconds for the next run's order (from a run without failures;
+    a run of some files updates theirs)."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    if hasattr(config, "_tmp_path_factory"):
+        stop_shared_postgres_server(config._tmp_path_factory.getbasetemp())
+    cache = getattr(config, "cache", None)
+    if cache is not None and _module_seconds and session.testsfailed == 0:
+        kept = cache.get(MODULE_SECONDS, {})
+        kept.update({name: round(value, 2) for name, value in _module_seconds.items()})
+        cache.set(MODULE_SECONDS, kept)
 
 
 @pytest.fixture(scope="session")
@@ -474,21 +484,42 @@ def desktop(browser):
     assert not blocked, f"requests to outside hosts: {blocked}"
 
 
+MODULE_SECONDS = "forms/module-seconds"  # pytest's cache: each test file's seconds, last run
+
+
 def pytest_collection_modifyitems(config, items):
     """Under xdist the files are handed to the test processes in this order (``--dist loadfile
-    --no-loadscope-reorder``): the modules marked ``long_module`` first, then the files with
-    the most tests first, as xdist's own reordering does. A long module left to the end would
-    keep one process running alone while the others have finished."""
+    --no-loadscope-reorder``): the longest first, so that the last ones handed out are short
+    and no process runs alone at the end while the others have finished. How long a file takes
+    is what it took in the last run (kept in pytest's cache by ``pytest_sessionfinish``); a run
+    without that record (a fresh clone) takes the modules marked ``long_module`` first, then
+    the files with the most tests, as xdist's own reordering does."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
     files: dict[str, list] = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    cache = getattr(config, "cache", None)
+    seconds = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
+    known = [seconds[name] for name in files if name in seconds]
 
-    def rank(tests: list) -> tuple[bool, int]:
+    def rank(tests: list) -> tuple:
+        name = tests[0].nodeid.split("::")[0]
+        if len(known) >= 0.9 * len(files):
+            # A file new since the last run counts as an average one.
+            return (-seconds.get(name, sum(known) / len(known)),)
         return (tests[0].get_closest_marker("long_module") is None, -len(tests))
 
     items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+
+
+_module_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """The controller adds up each file's setup, call and teardown times as reports come in."""
+    name = report.nodeid.split("::")[0]
+    _module_seconds[name] = _module_seconds.get(name, 0.0) + report.duration
 
 
 def pytest_collection_finish(session):
