@@ -70,17 +70,21 @@ def test_two_worker_processes_deliver_every_message_once(pg_app, stop_later):
 def test_of_two_workers_one_killed_mid_delivery_the_other_delivers_everything(pg_app, stop_later):
     """Two app hosts each run a worker; one host dies (kill -9) while a message it took is in
     flight: the other delivers every message, the one in flight again under its key."""
-    alerts(pg_app, 6)
     with FakeRobot(mode="hold") as robot:
-        doomed = start_worker(robot.url)
-        stop_later(doomed)
-        assert robot.first_arrived.wait(60), "the worker never called the robot"
-        survivor = start_worker(robot.url)
-        stop_later(survivor)
-        wait_ready(Lines(survivor.stderr), [survivor.pid])
+        # Each worker calls the robot at a URL of its own, so the one holding the first call is
+        # known; both are running before the messages appear, and the one holding is killed at
+        # once (before its call could time out, however loaded the machine).
+        workers = {name: start_worker(f"{robot.url}/send?key={name}") for name in ("a", "b")}
+        for worker in workers.values():
+            stop_later(worker)
+            wait_ready(Lines(worker.stderr), [worker.pid])
+        alerts(pg_app, 6)
+        assert robot.first_arrived.wait(60), "no worker called the robot"
+        doomed = workers[robot.received[0].path.rsplit("=", 1)[1]]
         doomed.kill()  # kill -9 while the robot holds its first request
         doomed.wait()
         robot.release.set()
+        [survivor] = [w for w in workers.values() if w is not doomed]
         rows = wait_until(
             lambda: (r := outbox(pg_app)) and all(m.state == DELIVERED for m in r) and r,
             timeout=120,

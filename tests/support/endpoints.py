@@ -23,6 +23,7 @@ class Received:
     headers: dict
     body: dict | None
     at: float = field(default_factory=time.monotonic)
+    path: str = ""  # with its query: which of several callers given their own URL called
 
 
 class _Endpoint:
@@ -46,7 +47,7 @@ class _Endpoint:
                 except ValueError:
                     body = None
                 with endpoint._lock:
-                    endpoint.received.append(Received(dict(self.headers), body))
+                    endpoint.received.append(Received(dict(self.headers), body, path=self.path))
                     first = len(endpoint.received) == 1
                 endpoint.first_arrived.set()
                 status, content_type, payload = endpoint.answer(self, raw, body, first)
