@@ -14,6 +14,7 @@ A company role (品质部) is the account's own ``company_role`` and holds in ev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask import has_app_context
@@ -197,12 +198,16 @@ class StaffUser(db.Model):
         return func.coalesce(_here(StaffMembership.is_head), false())
 
     @classmethod
-    def is_member(cls) -> ColumnElement:
-        """SQL: the account is a member of the community this runs in: the condition of every
-        list of the community's people (organisation, pickers, rota, training, accounts)."""
-        return exists().where(
-            StaffMembership.staff_id == cls.id, StaffMembership.community == community_key()
+    def is_member(cls, communities: Sequence[str] | None = None) -> ColumnElement:
+        """SQL: the account is a member of the community this runs in (or of one of
+        ``communities``, keys): the condition of every list of the community's people
+        (organisation, pickers, rota, training, accounts; the company's figures)."""
+        where = (
+            StaffMembership.community == community_key()
+            if communities is None
+            else StaffMembership.community.in_(list(communities))
         )
+        return exists().where(StaffMembership.staff_id == cls.id, where)
 
     @property
     def areas(self) -> list[StaffArea]:

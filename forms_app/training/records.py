@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, cast, exists, func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import StaffMembership, StaffUser
+from ..accounts.models import StaffUser
 from ..core.clock import utcnow
 from ..core.community import Community, acting_in, community_key, current_community
 from ..core.database import write_transaction
@@ -223,13 +223,7 @@ def everyone_of(communities: Sequence[Community]) -> dict[str, list[PersonRecord
     users = list(
         db.session.scalars(
             select(StaffUser)
-            .where(
-                StaffUser.active.is_(True),
-                exists().where(
-                    StaffMembership.staff_id == StaffUser.id,
-                    StaffMembership.community.in_(keys),
-                ),
-            )
+            .where(StaffUser.active.is_(True), StaffUser.is_member(keys))
             .order_by(StaffUser.display_name, StaffUser.username)
         )
     )
