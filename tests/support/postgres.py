@@ -135,14 +135,10 @@ def migrated_app_database(postgres_url: str, name: str, instance_path: Path) -> 
     """A new database ``name`` with every migration applied (a copy of the run's migrated
     template, owned by the app's role), for servers whose tests are not about migrating; its
     URL for the app's role."""
+    url = database_url(postgres_url, name)
     with pytest.MonkeyPatch.context() as patch:
-        template = _migrated_template(postgres_url, instance_path, patch)
-    engine = _admin_engine(postgres_url)
-    with engine.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template} OWNER {APP_ROLE}"))
-    engine.dispose()
-    return as_app_role(database_url(postgres_url, name))
+        fresh_database(url, instance_path, patch)
+    return as_app_role(url)
 
 
 @contextmanager
