@@ -448,6 +448,23 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(scope="session")
+def camera_jpeg(tmp_path_factory):
+    """``camera_jpeg(path)``: a copy at ``path`` of a 12 MB phone-camera JPEG
+    (tests/support/photos.py), drawn once per run: drawing one takes seconds of CPU."""
+    from tests.support.photos import camera_photo
+
+    drawn = once_per_run(
+        tmp_path_factory, "camera", lambda folder: camera_photo(folder / "camera.jpg", 12)
+    )
+
+    def _copy(path: Path) -> Path:
+        shutil.copyfile(drawn, path)
+        return path
+
+    return _copy
+
+
+@pytest.fixture(scope="session")
 def browser():
     path = chromium_or_skip()
     from playwright.sync_api import sync_playwright

@@ -239,8 +239,29 @@ def _memberships_are_the_accounts(state) -> None:
     mean one community say so in their own conditions. A statement that only refers to the
     table in a subquery (``StaffUser.role``, ``is_member``) stays inside the wall of the
     community it runs in, which is the one its condition names."""
-    if state.is_select and any(m.class_ is StaffMembership for m in state.all_mappers):
+    if state.is_select and _selects_memberships(state):
         state.update_execution_options(**{ALL_COMMUNITIES: True})
+
+
+def _selects_memberships(state) -> bool:
+    """Whether ``staff_membership`` is among the entities the statement's rows are made of:
+    ``any(m.class_ is StaffMembership for m in state.all_mappers)``, without building
+    ``column_descriptions`` for every statement the app runs (that cost more than a simple
+    statement's own execution). A selected ORM entity or attribute carries its mapper as the
+    ``parententity`` annotation; any other statement asks ``all_mappers``."""
+    if state.bind_mapper is _MEMBERSHIP_MAPPER:
+        return True
+    columns = getattr(state.statement, "_raw_columns", None)
+    if columns is None:
+        return any(m.class_ is StaffMembership for m in state.all_mappers)
+    for column in columns:
+        entity = column._annotations.get("parententity")
+        if entity is not None and entity.mapper is _MEMBERSHIP_MAPPER:
+            return True
+    return False
+
+
+_MEMBERSHIP_MAPPER = StaffMembership.__mapper__
 
 
 @event.listens_for(StaffUser, "load")

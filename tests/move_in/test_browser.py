@@ -195,7 +195,7 @@ def test_owner_moves_a_booking_to_another_slot_on_a_phone(server, phone):
     # Before anything changes the owner sees exactly the day and slot chosen.
     when = f"{day.isoformat()} {SLOTS[3]['label']}"
     expect(phone.locator("#review-when")).to_have_text(when)
-    assert phone.evaluate("document.activeElement.id") == "review-heading"
+    expect(phone.locator("#review-heading")).to_be_focused()
     assert fits(phone)
     phone.get_by_role("button", name=f"确认改到 {when}").click()
     phone.wait_for_url(re.compile(r"/booking/[\w-]+$"))

@@ -18,7 +18,6 @@ from forms_app.renovation import permits
 from forms_app.renovation.models import RenovationApplication
 from tests.renovation.conftest import move_to
 from tests.support.browser import PHONE
-from tests.support.photos import camera_photo
 from tests.support.renovation import REFERENCE
 
 pytestmark = [pytest.mark.browser, pytest.mark.long_module]
@@ -58,7 +57,7 @@ def step_status(phone) -> str:
 
 
 def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
-    live_server, phone, server_app, tmp_path
+    live_server, phone, server_app, tmp_path, camera_jpeg
 ):
     phone.goto(live_server.url + "/owner/renovation/")
     phone.get_by_role("link", name=re.compile("申请")).and_(
@@ -74,7 +73,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
     errors = phone.locator("#step-home .step-errors")
     assert "请选择楼栋。" in errors.inner_text()
     errors.get_by_role("link", name="请填写业主姓名。").click()
-    assert phone.evaluate("document.activeElement.id") == "owner_name"
+    expect(phone.locator("#owner_name")).to_be_focused()
     fill_home(phone)
     # The unit and room lists follow the building: 5号楼 has 2 units and 18 floors.
     assert phone.locator("#unit option:not([hidden])").count() == 1 + 2
@@ -122,7 +121,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
 
     # Step 4: a 12 MB camera photo is shrunk on the phone before it goes up; PDFs go as they are.
     assert step_status(phone) == "第4步，共5步：附件与服务"
-    photo = camera_photo(tmp_path / "IMG_20261128_101500.jpg", megabytes=12)
+    photo = camera_jpeg(tmp_path / "IMG_20261128_101500.jpg")
     phone.set_input_files(
         "#attachments",
         [
@@ -154,7 +153,7 @@ def test_owner_applies_in_steps_on_a_phone_and_prints_the_permit(
     # opens, the files are already attached.
     phone.wait_for_load_state()
     expect(phone.locator("#form-errors")).to_contain_text("现场负责人手机号请填写11位")
-    assert phone.evaluate("document.activeElement.id") == "form-errors"
+    expect(phone.locator("#form-errors")).to_be_focused()
     assert step_status(phone) == "第2步，共5步：施工方与工期"
     phone.fill("#site_lead_mobile", "13912345678")
     for _ in range(2):

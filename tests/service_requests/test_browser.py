@@ -141,11 +141,9 @@ def _post_sizes(page) -> _Posts:
 
 
 def test_camera_photos_are_shrunk_before_sending_and_kept_after_a_refusal(
-    live_server, phone, browser, tmp_path
+    live_server, phone, browser, tmp_path, camera_jpeg
 ):
-    from tests.support.photos import camera_photo
-
-    photo = camera_photo(tmp_path / "IMG_20261207_090000.jpg", megabytes=12)
+    photo = camera_jpeg(tmp_path / "IMG_20261207_090000.jpg")
     assert photo.stat().st_size >= 12 * 1024 * 1024
     sent = _post_sizes(phone)
     phone.goto(live_server.url + "/forms/service/repair")

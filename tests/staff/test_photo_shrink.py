@@ -35,12 +35,8 @@ def server(tmp_path_factory, migrated_database):
 
 
 @pytest.fixture(scope="module")
-def camera(tmp_path_factory):
-    from tests.support.photos import camera_photo
-
-    photo = camera_photo(
-        tmp_path_factory.mktemp("camera") / "IMG_20261207_100000.jpg", megabytes=12
-    )
+def camera(tmp_path_factory, camera_jpeg):
+    photo = camera_jpeg(tmp_path_factory.mktemp("camera") / "IMG_20261207_100000.jpg")
     assert photo.stat().st_size >= 12 * MB
     return photo
 
