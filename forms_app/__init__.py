@@ -50,6 +50,7 @@ from .core.url_rules import LazyBuildRule
 from .files import commands as file_commands
 from .files.uploads import upload_limits
 from .web import errors, template_filters
+from .web.compiled_templates import COMPILED_TEMPLATES
 from .web.typed_input import FormRequest
 
 URL_PREFIX = "/forms"
@@ -73,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.request_class = FormRequest
     app.url_rule_class = LazyBuildRule
+    # Before anything touches app.jinja_env, which is made from these options once.
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     private_dir(app.instance_path)
     app.config.from_mapping(build_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)

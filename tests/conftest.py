@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from jinja2 import BytecodeCache
 
 from forms_app import create_app
 from forms_app.core.extensions import db
@@ -80,24 +79,6 @@ os.environ["NO_MKDOCS_2_WARNING"] = "true"
 DATABASE_FILE = "forms.sqlite3"
 
 
-class CompiledTemplates(BytecodeCache):
-    """Templates compiled once per test process instead of once per test's app. Jinja keeps each
-    template's source checksum beside its code and compiles anew when the source differs."""
-
-    def __init__(self):
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-COMPILED_TEMPLATES = CompiledTemplates()
-
-
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> Path:
     """A SQLite file with every migration applied, made once per run; each test (and each
@@ -142,7 +123,6 @@ def app(request, tmp_path, monkeypatch, migrated_database):
     shutil.copyfile(migrated_database, instance / DATABASE_FILE)
     monkeypatch.setenv("INSTANCE_PATH", str(instance))
     app = create_app(dict(TEST_CONFIG))
-    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     yield app
     with app.app_context():
         db.session.remove()
@@ -230,7 +210,6 @@ def module_app(tmp_path_factory, migrated_database):
         # After create_app: a library it imports may set a variable of its own (MkDocs's
         # NO_MKDOCS_2_WARNING), and every later test would otherwise seem to have changed it.
         environ = app_environ()
-    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     made = frozenset(instance.rglob("*"))
     yield ModuleApp(app, made, copy.deepcopy(dict(app.config)), environ)
     with app.app_context():
