@@ -187,6 +187,7 @@ def install_row_security(engine: Engine) -> None:
     BYPASSRLS role)."""
     if engine.dialect.name != "postgresql":
         return
+    _load_transaction_states()
     if not event.contains(engine, "before_cursor_execute", _set_settings):
         event.listen(engine, "before_cursor_execute", _set_settings)
         event.listen(engine, "rollback_savepoint", _forget_local)
@@ -205,9 +206,13 @@ def install_row_security(engine: Engine) -> None:
         )
 
 
-try:
+# libpq's transaction states, read from the driver when a PostgreSQL engine is set up: a
+# process on SQLite never loads psycopg (a tenth of a second at every start).
+_IDLE = _INERROR = None
+
+
+def _load_transaction_states() -> None:
+    global _IDLE, _INERROR
     from psycopg.pq import TransactionStatus
 
     _IDLE, _INERROR = TransactionStatus.IDLE, TransactionStatus.INERROR
-except ImportError:  # no PostgreSQL driver: the listener is never installed
-    _IDLE = _INERROR = None

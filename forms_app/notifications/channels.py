@@ -18,8 +18,6 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-
 from .models import OWNER, STAFF, STAFF_SMS
 
 logger = logging.getLogger("forms_app.notifications")
@@ -90,6 +88,10 @@ class WeComRobot:
         return {"msgtype": self.msgtype, self.msgtype: {"content": message.text}}
 
     def send(self, message: Outgoing) -> str:
+        # Imported here: only the worker sends, and every other process (each gunicorn start,
+        # each flask command) is spared loading requests.
+        import requests
+
         body = self.body(message)
         try:
             response = requests.post(
