@@ -7,7 +7,9 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
+from ..core.community_scope import all_communities
 from ..core.extensions import db
 from .models import StaffSession, StaffUser, utcnow
 
@@ -55,13 +57,24 @@ def user_for_token(token: str | None) -> StaffUser | None:
     """The active user of an open, unexpired session; None otherwise."""
     if not token:
         return None
-    return db.session.execute(
-        select(StaffUser)
-        .join(StaffSession)
-        .where(
-            StaffSession.token_hash == _digest(token),
-            StaffSession.ended_at.is_(None),
-            StaffSession.expires_at > utcnow(),
-            StaffUser.active.is_(True),
+    # One statement with the account's memberships joined (every community's, like their
+    # selectin load: staff_user and staff_session are no community's, so reading across the
+    # wall changes nothing else), where the selectin load was a second statement on every
+    # back-office request.
+    return (
+        db.session.execute(
+            all_communities(
+                select(StaffUser)
+                .join(StaffSession)
+                .options(joinedload(StaffUser.memberships))
+                .where(
+                    StaffSession.token_hash == _digest(token),
+                    StaffSession.ended_at.is_(None),
+                    StaffSession.expires_at > utcnow(),
+                    StaffUser.active.is_(True),
+                )
+            )
         )
-    ).scalar_one_or_none()
+        .unique()
+        .scalar_one_or_none()
+    )
