@@ -113,7 +113,9 @@ def manager(app, module_app, as_role):
     session_cookie = module_app.seeded(app, "manager", seed)
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], session_cookie)
-    assert client.get("/forms/staff/").status_code == 200  # logged in, not sent to the login
+    # Logged in as the 经理 (the session answer, not the home page: its 59 statements ran for
+    # every test here).
+    assert client.get("/forms/staff/drafts/session").get_json()["user"] == roles.MANAGER
     return client
 
 
