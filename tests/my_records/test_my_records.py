@@ -30,23 +30,31 @@ MOBILE = "13800138000"
 
 
 @pytest.fixture
-def household(channels):
+def household(channels, module_app):
     """Room 1-1-101 registered to its owner (MOBILE) and a family member, with a renovation
     application (owner's mobile) and a move booked by another mobile; room 1-1-102 registered
-    to another owner, with an application of its own."""
+    to another owner, with an application of its own. Made once for the module
+    (``ModuleApp.seeded``) and copied back for each test that asks before storing anything."""
     app = channels
     app.config["TODAY"] = TODAY.isoformat()
-    register(app, 1, 1, "101", "张业主", MOBILE)
-    register(app, 1, 1, "101", "张家人", "13912345678", role=FAMILY)
-    register(app, 1, 1, "102", "李业主", "13700137000")
-    file_application(app, room="101")
-    file_application(app, room="102", owner_mobile="13700137000")
-    client = app.test_client()
-    assert (
-        book(client, building=1, unit=1, room="101", owner_mobile="139 1234 5678").status_code
-        == 303
-    )
-    deliver_due(app)  # the filing messages, so only code messages are left to look at
+
+    def seed() -> None:
+        register(app, 1, 1, "101", "张业主", MOBILE)
+        register(app, 1, 1, "101", "张家人", "13912345678", role=FAMILY)
+        register(app, 1, 1, "102", "李业主", "13700137000")
+        file_application(app, room="101")
+        file_application(app, room="102", owner_mobile="13700137000")
+        client = app.test_client()
+        assert (
+            book(client, building=1, unit=1, room="101", owner_mobile="139 1234 5678").status_code
+            == 303
+        )
+        deliver_due(app)  # the filing messages, so only code messages are left to look at
+
+    if module_app.app is app and module_app.untouched():
+        module_app.seeded(app, "household", seed)
+    else:
+        seed()
     return app
 
 
