@@ -281,10 +281,11 @@ def _by_building(rows) -> dict[str, dict[int | None, int]]:
     return found
 
 
-def month_rates(period: str) -> dict[str, dict]:
-    """Both 收缴率 of one month (YYYY-MM), for the community and each building."""
+def month_rates(period: str, by_building: bool = True) -> dict[str, dict]:
+    """Both 收缴率 of one month (YYYY-MM), for the community and (``by_building``) each
+    building."""
     key = current_community().key
-    return month_rates_of(period, [key])[key]
+    return month_rates_of(period, [key], by_building)[key]
 
 
 def month_rates_of(

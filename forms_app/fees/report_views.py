@@ -40,9 +40,8 @@ AUDIT = {"fees.call": "查看欠费住户完整手机号（电话催交）", "fe
 def _figures_home(_user, day: date):
     """This month's 收缴率 for the 经理 and the 客服主管's home."""
     period = f"{day.year:04d}-{day.month:02d}"
-    key = current_community().key
     # The community's figure alone: its sums are not split by building (no join to the rooms).
-    rate = reports.month_rates_of(period, [key], by_building=False)[key]["community"][0]
+    rate = reports.month_rates(period, by_building=False)["community"][0]
     if rate.billed == 0:
         return None
     return {"period": period, "rate": rate}
