@@ -177,6 +177,14 @@ class ModuleApp:
         others = {p for p in instance.rglob("*") if p not in self.made and p != database}
         return not others and filecmp.cmp(database, self.template, shallow=False)
 
+    def seeded_if_untouched(self, app, name: str, seed):
+        """``seeded(app, name, seed)`` when the test has stored nothing yet (``untouched``): a
+        fixture's shared state is made only on the template's database. Otherwise (another
+        fixture stored first, or the test has an app of its own) just ``seed()``."""
+        if app is self.app and self.untouched():
+            return self.seeded(app, name, seed)
+        return seed()
+
     def seeded(self, app, name: str, seed):
         """What ``seed()`` makes (its database and instance folder) for every test of the
         module that asks, made once: the first test runs ``seed()`` and the state it leaves is
@@ -259,9 +267,9 @@ def staff_accounts(request, app):
         return ROLE_USERS
 
     if request.node.get_closest_marker("one_app_per_module"):
-        shared = request.getfixturevalue("module_app")
-        if shared.app is app and shared.untouched():
-            return shared.seeded(app, "staff_accounts", seed)
+        return request.getfixturevalue("module_app").seeded_if_untouched(
+            app, "staff_accounts", seed
+        )
     return seed()
 
 

@@ -51,10 +51,7 @@ def household(channels, module_app):
         )
         deliver_due(app)  # the filing messages, so only code messages are left to look at
 
-    if module_app.app is app and module_app.untouched():
-        module_app.seeded(app, "household", seed)
-    else:
-        seed()
+    module_app.seeded_if_untouched(app, "household", seed)
     return app
 
 
