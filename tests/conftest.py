@@ -506,15 +506,16 @@ def pytest_collection_modifyitems(config, items):
     cache = getattr(config, "cache", None)
     seconds = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
     known = [seconds[name] for name in files if name in seconds]
+    timed = len(known) >= 0.9 * len(files)
+    average = sum(known) / len(known) if known else 0.0  # a file new since the last run
 
-    def rank(tests: list) -> tuple:
-        name = tests[0].nodeid.split("::")[0]
-        if len(known) >= 0.9 * len(files):
-            # A file new since the last run counts as an average one.
-            return (-seconds.get(name, sum(known) / len(known)),)
+    def rank(file: tuple[str, list]) -> tuple:
+        name, tests = file
+        if timed:
+            return (-seconds.get(name, average),)
         return (tests[0].get_closest_marker("long_module") is None, -len(tests))
 
-    items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+    items[:] = [item for _, tests in sorted(files.items(), key=rank) for item in tests]
 
 
 _module_seconds: dict[str, float] = {}
