@@ -17,6 +17,7 @@ from .community_scope import install_community_scope
 from .extensions import db
 from .private_files import FILE_MODE, make_private
 from .row_security import install_row_security
+from .write_turn import writer_turn
 
 # Execution option that asks the begin listener for BEGIN IMMEDIATE.
 IMMEDIATE = "sqlite_begin_immediate"
@@ -50,6 +51,11 @@ def configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _sqlite_file(engine: Engine) -> str | None:
+    """The database file of a SQLite engine (its writers take turns: ``write_turn``)."""
+    return engine.url.database if engine.dialect.name == "sqlite" else None
+
+
 @contextmanager
 def write_transaction():
     """Run the block as one write transaction that holds the write lock from its start.
@@ -64,7 +70,7 @@ def write_transaction():
     session = db.session()  # the request's Session itself; the scoped proxy lacks in_transaction
     if session.in_transaction():
         session.commit()
-    with _collector_paused():
+    with writer_turn(_sqlite_file(db.engine)), _collector_paused():
         session.connection(execution_options={IMMEDIATE: True})
         try:
             yield session
@@ -89,7 +95,8 @@ def write_connection():
         session = db.session()
         if session.in_transaction():
             session.commit()
-    with _collector_paused(), db.engine.connect() as connection:
+    engine = db.engine
+    with writer_turn(_sqlite_file(engine)), _collector_paused(), engine.connect() as connection:
         connection.execution_options(**{IMMEDIATE: True})
         with connection.begin():
             yield connection

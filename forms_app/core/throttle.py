@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .clock import utcnow
 from .extensions import db
+from .write_turn import writer_turn
 
 # Hits older than this are removed now and then; no window is longer.
 KEEP = timedelta(days=1)
@@ -153,6 +154,14 @@ def spend_counted(budgets: list[Budget]) -> Budget | None:
             return spend(session, budgets)
     now = utcnow()
     connection = _connection(path)
+    with writer_turn(path):
+        return _spend_on(connection, budgets, now)
+
+
+def _spend_on(
+    connection: sqlite3.Connection, budgets: list[Budget], now: datetime
+) -> Budget | None:
+    """``spend`` on the counter file, in this app's turn to write it."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         for budget in budgets:

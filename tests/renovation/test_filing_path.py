@@ -84,7 +84,7 @@ def test_a_valid_form_is_one_write_with_nothing_read_before_it(app, owner, store
     assert [key.split(":")[0] for (key,) in counts][-2:] == ["post", "room"]
     assert kinds == [
         "BEGIN IMMEDIATE",
-        "SELECT max(renovation_application.sequence) AS max_1",
+        "SELECT max(CAST(substr(renovation_application.reference, ?) AS INTEGER)) AS max_1",
         "INSERT INTO renovation_application",
         "INSERT INTO renovation_event",
         "INSERT INTO notification",

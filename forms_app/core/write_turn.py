@@ -1,0 +1,97 @@
+"""Writers to one SQLite file queue for its write lock on a lock file beside it.
+
+SQLite's busy handler polls: a writer that finds the write lock taken sleeps 1, 2, 5, 10 …
+milliseconds and tries again. Under load the lock then lies free while the next writer
+sleeps: with two workers filing renovation applications, each worker slept about a hundred
+times in four seconds, and the lock is held for a few milliseconds per filing. Waiting in
+``flock`` on ``<database>-turn`` instead wakes the next writer the moment the one before it
+is done.
+
+SQLite's own lock and busy timeout still decide who writes: a writer that takes no turn
+(the sqlite3 shell, a backup, another program) is waited for as before, and a turn is only
+an order among this app's processes. ``flock`` belongs to an open file, so each process and
+thread opens the lock file itself (a worker forked from gunicorn's master does not use the
+master's), and the kernel gives a turn back when its process ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+
+from .private_files import FILE_MODE
+
+SUFFIX = "-turn"
+
+_local = threading.local()
+
+
+def turn_file(database: str | None) -> str | None:
+    """The lock file of a SQLite database file, or None for an in-memory database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + SUFFIX
+
+
+# Counts forks: a thread's state from before this process was forked is its parent's.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def _this_process() -> threading.local:
+    """This thread's lock files and turns; a forked process starts afresh (its copies of the
+    parent's open files share the parent's turns; closing them gives the parent nothing
+    back)."""
+    if getattr(_local, "forks", None) != _forks:
+        for fd in getattr(_local, "fds", {}).values():
+            os.close(fd)
+        _local.forks, _local.fds, _local.depths = _forks, {}, {}
+    return _local
+
+
+def _descriptor(state: threading.local, path: str) -> int:
+    fd = state.fds.get(path)
+    if fd is None:
+        if len(state.fds) >= 8 and not any(state.depths.values()):
+            # Earlier apps' databases (tests make many): let them go.
+            for old in state.fds.values():
+                os.close(old)
+            state.fds.clear()
+        fd = state.fds[path] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    return fd
+
+
+@contextmanager
+def writer_turn(database: str | None):
+    """Hold this app's turn to write ``database`` for the block (nothing for PostgreSQL or
+    an in-memory database: pass None). A turn this thread holds already is kept: the block
+    runs inside it."""
+    path = turn_file(database)
+    if path is None:
+        yield
+        return
+    state = _this_process()
+    if state.depths.get(path):
+        state.depths[path] += 1
+        try:
+            yield
+        finally:
+            state.depths[path] -= 1
+        return
+    fd = _descriptor(state, path)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    state.depths[path] = 1
+    try:
+        yield
+    finally:
+        state.depths[path] = 0
+        fcntl.flock(fd, fcntl.LOCK_UN)

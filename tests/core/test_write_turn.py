@@ -1,0 +1,107 @@
+"""Writers to one SQLite file take turns on ``<database>-turn`` (``core/write_turn.py``)
+before they ask SQLite for its write lock: a waiting writer is woken when the turn is given
+back instead of sleeping in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import os
+import select
+import stat
+import threading
+
+from forms_app.core.database import write_transaction
+from forms_app.core.extensions import db
+from forms_app.core.write_turn import turn_file, writer_turn
+
+# Generous: the waits below end as soon as the other side moves; this only bounds a hang.
+LONG = 30
+
+
+def _waits(event: threading.Event) -> bool:
+    """The other side did not get through within half a second (it waits for the turn)."""
+    return not event.wait(0.5)
+
+
+def test_a_second_thread_waits_for_the_turn_and_gets_it_when_given_back(tmp_path):
+    database = str(tmp_path / "forms.sqlite3")
+    entered = threading.Event()
+
+    def writer():
+        with writer_turn(database):
+            entered.set()
+
+    with writer_turn(database):
+        other = threading.Thread(target=writer)
+        other.start()
+        assert _waits(entered)
+    assert entered.wait(LONG)
+    other.join(LONG)
+
+
+def test_a_forked_child_waits_for_the_turn_its_parent_holds(tmp_path):
+    # gunicorn forks its workers from the master: a worker must not share the master's open
+    # lock file, or both would hold the turn at once.
+    database = str(tmp_path / "forms.sqlite3")
+    with writer_turn(database):
+        pass  # this thread's lock file is open now, as the master's would be
+    read, write = os.pipe()
+    with writer_turn(database):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                with writer_turn(database):
+                    os.write(write, b"t")
+            finally:
+                os._exit(0)
+        assert not select.select([read], [], [], 0.5)[0]
+    assert select.select([read], [], [], LONG)[0]
+    os.waitpid(pid, 0)
+    os.close(read)
+    os.close(write)
+
+
+def test_a_turn_taken_again_inside_itself_is_kept_until_the_outer_block_ends(tmp_path):
+    database = str(tmp_path / "forms.sqlite3")
+    entered = threading.Event()
+
+    def writer():
+        with writer_turn(database):
+            entered.set()
+
+    with writer_turn(database):
+        with writer_turn(database):
+            pass
+        other = threading.Thread(target=writer)
+        other.start()
+        assert _waits(entered)
+    assert entered.wait(LONG)
+    other.join(LONG)
+
+
+def test_no_turn_file_for_postgresql_or_memory_and_a_private_one_for_a_file(tmp_path):
+    assert turn_file(None) is None
+    assert turn_file(":memory:") is None
+    database = str(tmp_path / "forms.sqlite3")
+    with writer_turn(None):
+        pass
+    with writer_turn(database):
+        pass
+    assert turn_file(database) == database + "-turn"
+    assert stat.S_IMODE(os.stat(database + "-turn").st_mode) == 0o600
+
+
+def test_the_app_s_write_transactions_wait_for_the_turn(app):
+    with app.app_context():
+        database = db.engine.url.database
+    entered = threading.Event()
+
+    def writer():
+        with app.app_context(), write_transaction():
+            entered.set()
+
+    with writer_turn(database):
+        other = threading.Thread(target=writer)
+        other.start()
+        assert _waits(entered)
+    assert entered.wait(LONG)
+    other.join(LONG)
