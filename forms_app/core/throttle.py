@@ -18,6 +18,7 @@ renovation POST fell to half its throughput against a bare insert). A counter is
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
@@ -96,11 +97,21 @@ COUNTER_FILE = "throttle.sqlite3"
 _EXTENSION_KEY = "throttle_counter_store"
 _lock = threading.Lock()
 _local = threading.local()
+# One B-tree per counter file: the hits in (key, time) order, which is what a count reads
+# (a rowid table with an index on (key, at) wrote and read two). ``tiebreak`` keeps two hits
+# of one key in one microsecond apart: this process's id and a count of its hits.
+SCHEMA_VERSION = 2
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS throttle_hit"
-    " (id INTEGER PRIMARY KEY, key VARCHAR(120) NOT NULL, at DATETIME NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ix_throttle_hit_key_at ON throttle_hit (key, at)",
+    "DROP TABLE IF EXISTS throttle_hit",
+    "CREATE TABLE throttle_hit (key VARCHAR(120) NOT NULL, at DATETIME NOT NULL,"
+    " tiebreak INTEGER NOT NULL, PRIMARY KEY (key, at, tiebreak)) WITHOUT ROWID",
+    f"PRAGMA user_version={SCHEMA_VERSION}",
 )
+_hits = itertools.count()
+
+
+def _tiebreak() -> int:
+    return (os.getpid() << 32) | (next(_hits) & 0xFFFFFFFF)
 
 
 def counter_file() -> str | None:
@@ -134,8 +145,14 @@ def _connection(path: str) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode=WAL")
         # Counters, not records: a commit need not wait for the disk.
         connection.execute("PRAGMA synchronous=OFF")
-        for statement in _SCHEMA:
-            connection.execute(statement)
+        with writer_turn(path):
+            connection.execute("BEGIN IMMEDIATE")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version < SCHEMA_VERSION:
+                # Counters are not kept across a change of their table: the budgets start anew.
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+            connection.execute("COMMIT")
         connections[path] = connection
     return connection
 
@@ -173,8 +190,8 @@ def _spend_on(
                 connection.execute("ROLLBACK")
                 return budget
         connection.executemany(
-            "INSERT INTO throttle_hit (key, at) VALUES (?, ?)",
-            [(budget.key, _stamp(now)) for budget in budgets],
+            "INSERT INTO throttle_hit (key, at, tiebreak) VALUES (?, ?, ?)",
+            [(budget.key, _stamp(now), _tiebreak()) for budget in budgets],
         )
         if now.microsecond % 50 == 0:
             connection.execute("DELETE FROM throttle_hit WHERE at < ?", (_stamp(now - KEEP),))
