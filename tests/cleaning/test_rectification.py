@@ -32,7 +32,7 @@ from forms_app.core.community import (
     current_community,
 )
 from forms_app.core.extensions import db
-from tests.support.forms import csrf_token_from
+from tests.support.forms import staff_csrf_token
 from tests.support.fuzz import NOT_UTF8, odd_post
 from tests.support.staff import PASSWORD, create_role_accounts, login
 
@@ -94,7 +94,7 @@ def send(client, inspection_id: int, result: int, kind: str, files=None, **field
 
 
 def csrf(client) -> str:
-    return csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
+    return staff_csrf_token(client)
 
 
 def forged(client, inspection_id: int, result: int, kind: str, **fields):

@@ -20,7 +20,7 @@ from forms_app.core.extensions import db
 from forms_app.renovation import states
 from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.workflow import STEPS, WorkflowError, advance
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.renovation import file_application, walk
 
 # One app object for the module's tests, renewed before each (tests/conftest.py).
@@ -313,10 +313,7 @@ def test_every_step_refused_over_http_is_a_4xx_with_its_reason(app, as_role):
     it, sent as its form sends it: a 4xx with the Chinese reason and nothing changed, never a
     5xx (issue 26)."""
     clients = {role: as_role(role) for role in roles.ROLES}
-    tokens = {
-        role: csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
-        for role, client in clients.items()
-    }
+    tokens = {role: staff_csrf_token(client) for role, client in clients.items()}
     failures = []
     for number, (state, path) in enumerate(PATH_TO.items()):
         application_id = file_application(app, room=f"{101 + number}")

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.extensions import db
-from forms_app.service_requests.models import HouseholdVisit, ServiceRequest
-from tests.support.forms import csrf_token_from
+from forms_app.service_requests.models import HouseholdVisit, ServiceEvent, ServiceRequest
+from tests.support.forms import csrf_token_from, staff_csrf_token
 
 REPAIR_URL = "/forms/service/repair"
 COMPLAINT_URL = "/forms/service/complaint"
@@ -104,7 +104,7 @@ class Staff:
         self.client = client
 
     def token(self, path: str = STAFF + "/") -> str:
-        return csrf_token_from(self.client.get("/forms/staff/").get_data(as_text=True))
+        return staff_csrf_token(self.client)
 
     def post(self, path: str, data: dict | None = None, files=None):
         data = {"csrf_token": self.token(), **(data or {})}
@@ -153,6 +153,20 @@ def stored(app):
                 _ = row.events, row.photos, row.follow_ups
                 db.session.expunge_all()
                 return row
+
+        def state_and_events(self, request_id: int) -> tuple[str, int]:
+            """The request's state and how many steps it has recorded, in one read."""
+            with app.app_context():
+                return tuple(
+                    db.session.execute(
+                        select(
+                            ServiceRequest.state,
+                            select(func.count(ServiceEvent.id))
+                            .where(ServiceEvent.request_id == ServiceRequest.id)
+                            .scalar_subquery(),
+                        ).where(ServiceRequest.id == request_id)
+                    ).one()
+                )
 
         def references(self) -> list[str]:
             with app.app_context():

@@ -13,7 +13,7 @@ from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffUser
 from forms_app.core.extensions import db
 from forms_app.service_requests.models import ServiceEvent, ServiceRequest
-from tests.support.forms import csrf_token_from
+from tests.support.forms import staff_csrf_token
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.staff import create_staff, login
 
@@ -37,7 +37,7 @@ def at_once(app, posts: list[tuple[str, str, dict]], request_id: int) -> list:
     for username, path, data in posts:
         client = app.test_client()
         assert login(client, username, PASSWORD).status_code == 302
-        token = csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
+        token = staff_csrf_token(client)
         clients.append((client, path, {**data, "csrf_token": token}))
     responses = {}
 
@@ -103,7 +103,7 @@ def test_two_follow_up_calls_at_once_record_one_call(pg_app):
         login(client, username, PASSWORD)
         staff[username] = (
             client,
-            csrf_token_from(client.get("/forms/staff/").get_data(as_text=True)),
+            staff_csrf_token(client),
         )
     desk, desk_token = staff["service"]
     hands, hands_token = staff["engineering"]

@@ -14,7 +14,7 @@ from forms_app.renovation.models import RenovationApplication
 from forms_app.renovation.patrols import patrol_kinds
 from forms_app.renovation.workflow import STEPS_BY_ACTION
 from forms_app.surveys.catalog import all_surveys
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.renovation import application_values, filed
 
 pytestmark = pytest.mark.one_app_per_module
@@ -239,10 +239,7 @@ def test_every_back_office_action_checks_the_role(app, as_role):
     # and is refused every POST (access.staff_required), with the message that says so.
     clients = {role: as_role(role) for role in roles.ALL_ROLES}
     # A session's CSRF token serves all its forms: read once per client, not before every POST.
-    tokens = {
-        role: csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
-        for role, client in clients.items()
-    }
+    tokens = {role: staff_csrf_token(client) for role, client in clients.items()}
     for (endpoint, method), rule in sorted(actions.items()):
         values = dict(known, action="complete") if endpoint == "move_in_staff.close" else known
         values = (

@@ -12,7 +12,7 @@ from forms_app.accounts import roles
 from forms_app.accounts.models import AuditLog, StaffSession, StaffUser, actor_label
 from forms_app.core.extensions import db
 from forms_app.renovation.models import RenovationApplication
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.renovation import file_application, walk
 from tests.support.staff import PASSWORD, login
 
@@ -113,7 +113,7 @@ def test_only_the_manager_manages_accounts(app, as_role):
             continue
         client = as_role(role)
         assert client.get("/forms/staff/accounts/").status_code == 403
-        token = csrf_token_from(client.get("/forms/staff/").get_data(as_text=True))
+        token = staff_csrf_token(client)
         response = client.post(
             f"/forms/staff/accounts/{target}/active", data={"csrf_token": token, "active": "0"}
         )
