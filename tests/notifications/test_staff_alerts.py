@@ -32,7 +32,7 @@ from tests.move_in.conftest import TODAY as MOVE_TODAY
 from tests.move_in.conftest import Owner as MoveOwner
 from tests.service_requests.conftest import Staff
 from tests.service_requests.test_workflow import phone_in
-from tests.support.forms import csrf_token_from
+from tests.support.forms import staff_csrf_token
 from tests.support.renovation import file_application, walk
 from tests.support.staff import place_staff
 
@@ -341,7 +341,7 @@ def test_owners_changes_reach_whoever_is_on_duty_else_the_supervisor(app, as_rol
     with app.app_context():
         booking_id = db.session.scalar(select(MoveInBooking.id).where(MoveInBooking.room == "1101"))
     desk = as_role(S)
-    token = csrf_token_from(desk.get("/forms/staff/").get_data(as_text=True))
+    token = staff_csrf_token(desk)
     response = desk.post(
         f"/forms/staff/move-ins/{booking_id}/cancel", data={"csrf_token": token, "confirm": "yes"}
     )

@@ -21,7 +21,7 @@ from forms_app.files.store import file_store
 from forms_app.renovation.models import RenovationApplication, RenovationAttachment
 from forms_app.renovation.patrols import PatrolPhoto, RenovationPatrol
 from forms_app.renovation.states import IN_PROGRESS
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.renovation import application_fields, file_application, walk
 
 pytestmark = pytest.mark.one_app_per_module
@@ -64,7 +64,7 @@ def test_list_and_detail_mask_mobiles_and_the_reveal_is_audited(app, as_role):
     assert forged.status_code == 400 and "13800138000" not in forged.get_data(as_text=True)
     # Cleaners see no owner's data: no reveal either.
     cleaner = as_role(roles.CLEANER)
-    cleaner_token = csrf_token_from(cleaner.get("/forms/staff/").get_data(as_text=True))
+    cleaner_token = staff_csrf_token(cleaner)
     refused = cleaner.post(
         f"/forms/staff/renovations/{application_id}/call", data={"csrf_token": cleaner_token}
     )
@@ -280,7 +280,7 @@ def test_another_communitys_application_is_nowhere_here(app, as_role, owner):
     base = f"/forms/staff/renovations/{theirs}"
     for path in ("", f"/attachments/{attachment_id}", f"/patrol-photos/{photo_id}"):
         assert manager.get(base + path).status_code == 404, path
-    csrf = csrf_token_from(manager.get("/forms/staff/").get_data(as_text=True))
+    csrf = staff_csrf_token(manager)
     for path, data in (
         ("/steps/complete", {"nonce": "n" * 32}),
         ("/call", {}),

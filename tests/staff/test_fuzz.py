@@ -27,7 +27,7 @@ from forms_app.renovation.models import RenovationApplication, RenovationEvent
 from forms_app.renovation.patrols import RenovationPatrol
 from forms_app.surveys.catalog import all_surveys
 from forms_app.web.paging import PER_PAGE
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.fuzz import EVERY_NAME, NOT_UTF8, odd_post, query_names_read
 from tests.support.renovation import checklist_answers, file_application, walk
 
@@ -212,7 +212,10 @@ def test_audit_page_links_keep_the_action_filter(manager):
     assert 'href="/forms/staff/audit?action=export&amp;page=2"' in html
 
 
-def _token(client, url="/forms/staff/") -> str:
+def _token(client, url: str | None = None) -> str:
+    """The session's CSRF token: a logged-in client's from its session, else the page's."""
+    if url is None:
+        return staff_csrf_token(client)
     return csrf_token_from(client.get(url).get_data(as_text=True))
 
 

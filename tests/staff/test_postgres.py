@@ -25,7 +25,7 @@ from forms_app.surveys.catalog import all_surveys
 from forms_app.surveys.models import SurveyInvitation
 from tests.move_in.conftest import TODAY as MOVE_IN_TODAY
 from tests.move_in.conftest import Owner
-from tests.support.forms import csrf_token_from
+from tests.support.forms import csrf_token_from, staff_csrf_token
 from tests.support.postgres import app_on_postgres, wait_for_blocked
 from tests.support.renovation import checklist_answers, file_application, walk
 from tests.support.staff import PASSWORD, create_staff, login
@@ -146,7 +146,7 @@ def test_invitations_created_twice_at_once_do_not_fail(pg_app):
         community = community_key()
     manager = pg_app.test_client()
     assert login(manager, roles.MANAGER, PASSWORD).status_code == 302
-    token = csrf_token_from(manager.get("/forms/staff/").get_data(as_text=True))
+    token = staff_csrf_token(manager)
     statuses = []
     engine = create_engine(pg_app.config["PG_URL"])
     with engine.connect() as other:  # the other click, its links not yet committed
