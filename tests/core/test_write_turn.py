@@ -8,6 +8,7 @@ import os
 import select
 import stat
 import threading
+from contextlib import contextmanager
 
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
@@ -22,20 +23,31 @@ def _waits(event: threading.Event) -> bool:
     return not event.wait(0.5)
 
 
-def test_a_second_thread_waits_for_the_turn_and_gets_it_when_given_back(tmp_path):
-    database = str(tmp_path / "forms.sqlite3")
+def _writer(turn) -> tuple[threading.Thread, threading.Event]:
+    """A thread that enters ``turn()`` (a context manager) and says so."""
     entered = threading.Event()
 
-    def writer():
-        with writer_turn(database):
+    def write():
+        with turn():
             entered.set()
 
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, entered
+
+
+def _gets_through(thread: threading.Thread, entered: threading.Event) -> bool:
+    through = entered.wait(LONG)
+    thread.join(LONG)
+    return through
+
+
+def test_a_second_thread_waits_for_the_turn_and_gets_it_when_given_back(tmp_path):
+    database = str(tmp_path / "forms.sqlite3")
     with writer_turn(database):
-        other = threading.Thread(target=writer)
-        other.start()
+        other, entered = _writer(lambda: writer_turn(database))
         assert _waits(entered)
-    assert entered.wait(LONG)
-    other.join(LONG)
+    assert _gets_through(other, entered)
 
 
 def test_a_forked_child_waits_for_the_turn_its_parent_holds(tmp_path):
@@ -62,20 +74,12 @@ def test_a_forked_child_waits_for_the_turn_its_parent_holds(tmp_path):
 
 def test_a_turn_taken_again_inside_itself_is_kept_until_the_outer_block_ends(tmp_path):
     database = str(tmp_path / "forms.sqlite3")
-    entered = threading.Event()
-
-    def writer():
-        with writer_turn(database):
-            entered.set()
-
     with writer_turn(database):
         with writer_turn(database):
             pass
-        other = threading.Thread(target=writer)
-        other.start()
+        other, entered = _writer(lambda: writer_turn(database))
         assert _waits(entered)
-    assert entered.wait(LONG)
-    other.join(LONG)
+    assert _gets_through(other, entered)
 
 
 def test_no_turn_file_for_postgresql_or_memory_and_a_private_one_for_a_file(tmp_path):
@@ -93,15 +97,13 @@ def test_no_turn_file_for_postgresql_or_memory_and_a_private_one_for_a_file(tmp_
 def test_the_app_s_write_transactions_wait_for_the_turn(app):
     with app.app_context():
         database = db.engine.url.database
-    entered = threading.Event()
-
-    def writer():
-        with app.app_context(), write_transaction():
-            entered.set()
-
     with writer_turn(database):
-        other = threading.Thread(target=writer)
-        other.start()
+        other, entered = _writer(lambda: _in_app_write(app))
         assert _waits(entered)
-    assert entered.wait(LONG)
-    other.join(LONG)
+    assert _gets_through(other, entered)
+
+
+@contextmanager
+def _in_app_write(app):
+    with app.app_context(), write_transaction() as session:
+        yield session
