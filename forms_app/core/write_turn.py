@@ -17,6 +17,7 @@ master's), and the kernel gives a turn back when its process ends.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from .private_files import FILE_MODE
 SUFFIX = "-turn"
 
 _local = threading.local()
+_unopened: set[str] = set()
+logger = logging.getLogger(__name__)
 
 
 def turn_file(database: str | None) -> str | None:
@@ -58,7 +61,8 @@ def _this_process() -> threading.local:
     return _local
 
 
-def _descriptor(state: threading.local, path: str) -> int:
+def _descriptor(state: threading.local, path: str) -> int | None:
+    """This thread's open lock file ``path``; None when it cannot be opened."""
     fd = state.fds.get(path)
     if fd is None:
         if len(state.fds) >= 8 and not any(state.depths.values()):
@@ -66,7 +70,20 @@ def _descriptor(state: threading.local, path: str) -> int:
             for old in state.fds.values():
                 os.close(old)
             state.fds.clear()
-        fd = state.fds[path] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        except OSError:
+            # A turn is an order, not a guarantee (SQLite's lock is): write without one.
+            if path not in _unopened:
+                _unopened.add(path)
+                logger.warning("无法打开写入排队文件 %s，本进程写入时不排队", path, exc_info=True)
+            return None
+        if os.geteuid() == 0 and os.path.exists(database := path.removesuffix(SUFFIX)):
+            # A command run as root makes the file as the database's owner, as SQLite does for
+            # its -wal and -shm files, so that the app's own user can still open it.
+            owner = os.stat(database)
+            os.fchown(fd, owner.st_uid, owner.st_gid)
+        state.fds[path] = fd
     return fd
 
 
@@ -88,6 +105,9 @@ def writer_turn(database: str | None):
             state.depths[path] -= 1
         return
     fd = _descriptor(state, path)
+    if fd is None:
+        yield
+        return
     fcntl.flock(fd, fcntl.LOCK_EX)
     state.depths[path] = 1
     try:

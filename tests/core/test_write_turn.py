@@ -10,6 +10,8 @@ import stat
 import threading
 from contextlib import contextmanager
 
+import pytest
+
 from forms_app.core.database import write_transaction
 from forms_app.core.extensions import db
 from forms_app.core.write_turn import turn_file, writer_turn
@@ -107,3 +109,24 @@ def test_the_app_s_write_transactions_wait_for_the_turn(app):
 def _in_app_write(app):
     with app.app_context(), write_transaction() as session:
         yield session
+
+
+def test_a_turn_file_that_cannot_be_opened_leaves_the_writes_to_sqlite_s_lock(tmp_path, caplog):
+    database = str(tmp_path / "forms.sqlite3")
+    os.mkdir(database + "-turn")  # nothing can open it as a file
+    written = False
+    with writer_turn(database):
+        written = True
+    assert written
+    assert "写入排队文件" in caplog.text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file another owner")
+def test_a_turn_file_made_by_root_belongs_to_the_database_s_owner(tmp_path):
+    database = tmp_path / "forms.sqlite3"
+    database.touch()
+    os.chown(database, 4321, 4321)
+    with writer_turn(str(database)):
+        pass
+    made = os.stat(f"{database}-turn")
+    assert (made.st_uid, made.st_gid) == (4321, 4321)
