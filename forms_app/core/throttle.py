@@ -147,12 +147,17 @@ def _connection(path: str) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=OFF")
         with writer_turn(path):
             connection.execute("BEGIN IMMEDIATE")
-            (version,) = connection.execute("PRAGMA user_version").fetchone()
-            if version < SCHEMA_VERSION:
-                # Counters are not kept across a change of their table: the budgets start anew.
-                for statement in _SCHEMA:
-                    connection.execute(statement)
-            connection.execute("COMMIT")
+            try:
+                (version,) = connection.execute("PRAGMA user_version").fetchone()
+                if version < SCHEMA_VERSION:
+                    # Counters are not kept across a change of their table: budgets start anew.
+                    for statement in _SCHEMA:
+                        connection.execute(statement)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                connection.close()
+                raise
         connections[path] = connection
     return connection
 
