@@ -23,6 +23,7 @@ import os
 import sqlite3
 import threading
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -145,21 +146,33 @@ def _connection(path: str) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode=WAL")
         # Counters, not records: a commit need not wait for the disk.
         connection.execute("PRAGMA synchronous=OFF")
-        with writer_turn(path):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            with _counter_write(connection, path):
                 (version,) = connection.execute("PRAGMA user_version").fetchone()
                 if version < SCHEMA_VERSION:
                     # Counters are not kept across a change of their table: budgets start anew.
                     for statement in _SCHEMA:
                         connection.execute(statement)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                connection.close()
-                raise
+        except BaseException:
+            connection.close()
+            raise
         connections[path] = connection
     return connection
+
+
+@contextmanager
+def _counter_write(connection: sqlite3.Connection, path: str):
+    """One write transaction on the counter file, in this app's turn to write it: committed
+    when the block ends, rolled back when it raises."""
+    with writer_turn(path):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
 
 def _stamp(moment: datetime) -> str:
@@ -176,33 +189,18 @@ def spend_counted(budgets: list[Budget]) -> Budget | None:
             return spend(session, budgets)
     now = utcnow()
     connection = _connection(path)
-    with writer_turn(path):
-        return _spend_on(connection, budgets, now)
-
-
-def _spend_on(
-    connection: sqlite3.Connection, budgets: list[Budget], now: datetime
-) -> Budget | None:
-    """``spend`` on the counter file, in this app's turn to write it."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with _counter_write(connection, path):
         for budget in budgets:
             (used,) = connection.execute(
                 "SELECT count(*) FROM throttle_hit WHERE key = ? AND at > ?",
                 (budget.key, _stamp(now - budget.window)),
             ).fetchone()
             if used >= budget.limit:
-                connection.execute("ROLLBACK")
-                return budget
+                return budget  # nothing written: the commit records nothing
         connection.executemany(
             "INSERT INTO throttle_hit (key, at, tiebreak) VALUES (?, ?, ?)",
             [(budget.key, _stamp(now), _tiebreak()) for budget in budgets],
         )
         if now.microsecond % 50 == 0:
             connection.execute("DELETE FROM throttle_hit WHERE at < ?", (_stamp(now - KEEP),))
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
     return None
