@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from .community_scope import install_community_scope
 from .extensions import db
-from .private_files import FILE_MODE, make_private
+from .private_files import FILE_MODE, make_private, sqlite_on_disk
 from .row_security import install_row_security
 from .write_turn import writer_turn
 
@@ -138,7 +138,7 @@ def _collector_paused():
 def private_sqlite_files(path: str | None) -> None:
     """Create the database file 0600 before SQLite does (it would use the umask, 0644), and
     make existing ones private. SQLite gives its -wal and -shm files the database's mode."""
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not sqlite_on_disk(path):
         return
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
     for suffix in ("", "-wal", "-shm", "-journal"):

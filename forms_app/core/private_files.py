@@ -23,6 +23,12 @@ def private_dir(path: str | Path) -> Path:
     return path
 
 
+def sqlite_on_disk(database: str | None) -> bool:
+    """Whether a SQLite database name is a file of its own: not in memory, not a ``file:``
+    URI (whose files SQLite names itself)."""
+    return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
 def make_private(path: str | Path) -> None:
     """Make an existing file 0600 (nothing happens if it does not exist)."""
     try:

@@ -22,7 +22,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-from .private_files import FILE_MODE
+from .private_files import FILE_MODE, sqlite_on_disk
 
 SUFFIX = "-turn"
 
@@ -33,9 +33,7 @@ logger = logging.getLogger(__name__)
 
 def turn_file(database: str | None) -> str | None:
     """The lock file of a SQLite database file, or None for an in-memory database."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database + SUFFIX
+    return database + SUFFIX if sqlite_on_disk(database) else None
 
 
 # Counts forks: a thread's state from before this process was forked is its parent's.
