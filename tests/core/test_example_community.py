@@ -3,12 +3,11 @@ and production (HTTPS=1) refuses to start on it."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from forms_app import create_app
 from forms_app.core.community import EXAMPLE_NOTICE, ExampleCommunityInProduction
+from tests.support import launcher
 from tests.support.server import BIN, PROJECT_ROOT
 
 OWNER_PAGES = [
@@ -63,11 +62,10 @@ def test_gunicorn_stops_with_the_message_on_the_example_file(tmp_path):
         "SERVE_SITE": "0",
     }
     env.pop("COMMUNITY_FILE", None)
-    result = subprocess.run(
+    result = launcher.run(
         [str(BIN / "gunicorn"), "--workers", "1", "--bind", "127.0.0.1:0", "forms_app.wsgi:app"],
         cwd=PROJECT_ROOT,
         env=env,
-        capture_output=True,
         text=True,
         timeout=120,
     )

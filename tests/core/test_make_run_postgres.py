@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import launcher
 from tests.support.postgres import app_database
 from tests.support.server import BIN, PROJECT_ROOT, free_port
 from tests.support.staff import LOGIN_PATH
@@ -90,13 +91,12 @@ def make_run(postgres_url, tmp_path_factory, built_sites):
 
 
 def flask(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return launcher.run(
         [str(BIN / "flask"), "--app", "forms_app", *args],
         cwd=PROJECT_ROOT,
         env=env,
         input=input,
         text=True,
-        capture_output=True,
         check=True,
     )
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.move_in.conftest import BOOK_URL, TODAY, booking_fields, nonce_from
+from tests.support import launcher
 from tests.support.endpoints import (
     SMS_SECRET_ID,
     SMS_SECRET_KEY,
@@ -45,7 +46,7 @@ def server(tmp_path_factory, sms, migrated_database):
     ).start()
     # The household registered on 5-2-1202 (一户一档): only its mobile gets a code.
     register_on_instance(instance, 5, 2, "1202", "张业主", "13800138000")
-    worker = subprocess.Popen(
+    worker = launcher.launch(
         [str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
         cwd=PROJECT_ROOT,
         env=live.env,

@@ -13,6 +13,7 @@ import pytest
 from forms_app.core.database import write_transaction
 from forms_app.notifications.models import DELIVERED, ERROR, INTERRUPTED, SENT
 from forms_app.notifications.outbox import enqueue
+from tests.support import launcher
 from tests.support.endpoints import FakeRobot, wait_until
 from tests.support.server import BIN, PROJECT_ROOT
 
@@ -21,7 +22,7 @@ from .conftest import outbox
 pytestmark = pytest.mark.long_module
 
 
-def start_worker(robot_url: str) -> subprocess.Popen:
+def start_worker(robot_url: str) -> launcher.Launched:
     # The lease (how long a message in flight waits for a worker that died) is short so the
     # kill -9 test does not wait long; it stays above the timeout, as the settings require.
     env = {
@@ -33,7 +34,7 @@ def start_worker(robot_url: str) -> subprocess.Popen:
         "NOTIFY_BACKOFF_SECONDS": "0.2",
         "NOTIFY_MAX_ATTEMPTS": "5",
     }
-    return subprocess.Popen(
+    return launcher.launch(
         [str(BIN / "flask"), "--app", "forms_app", "notifications-worker"],
         cwd=PROJECT_ROOT,
         env=env,

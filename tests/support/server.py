@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from tests.support import launcher
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -53,7 +55,7 @@ class LiveServer:
     # migrated template), so the start runs no ``flask db upgrade``.
     migrated: bool = False
     port: int = 0
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | launcher.Launched | None = None
 
     @property
     def url(self) -> str:
@@ -79,14 +81,14 @@ class LiveServer:
         return env
 
     def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-        """Run a ``flask --app forms_app`` command against this server's instance."""
-        return subprocess.run(
+        """Run a ``flask --app forms_app`` command against this server's instance (through the
+        test process's launcher, tests/support/launcher.py)."""
+        return launcher.run(
             [str(BIN / "flask"), "--app", "forms_app", *args],
             cwd=PROJECT_ROOT,
             env=self.env,
             input=input,
             text=True,
-            capture_output=True,
             check=True,
         )
 
@@ -121,7 +123,9 @@ class LiveServer:
         # No control socket: its default path ($HOME/.gunicorn) is one for every server, and
         # the tests run several at once. --preload: the app is imported once, then the workers
         # fork from it (create_app opens no database connection, so none is shared).
-        self.process = subprocess.Popen(
+        # The gunicorn command, started by the test process's launcher (tests/support/launcher.py):
+        # the same command line and environment, without a second of imports.
+        self.process = launcher.launch(
             [
                 str(BIN / "gunicorn"),
                 "--workers",
