@@ -65,8 +65,13 @@ def _warm() -> None:
             importlib.import_module(module.name)
 
 
-def _send(sock: socket.socket, message: dict) -> None:
-    sock.send(json.dumps(message).encode())
+def _send(sock: socket.socket, message: dict) -> bool:
+    """Tell the test process; False once it is gone."""
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        return False
+    return True
 
 
 def _become(sock: socket.socket, request: dict, fds: list[int]) -> None:
@@ -102,7 +107,8 @@ def serve(sock: socket.socket) -> None:
     gc.freeze()
     _send(sock, {"ready": os.getpid()})
     children: set[int] = set()
-    while True:
+    connected = True
+    while connected:
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -112,7 +118,9 @@ def serve(sock: socket.socket) -> None:
             if not pid:
                 break
             children.discard(pid)
-            _send(sock, {"exited": pid, "code": os.waitstatus_to_exitcode(status)})
+            connected = _send(sock, {"exited": pid, "code": os.waitstatus_to_exitcode(status)})
+        if not connected:
+            break
         if not select.select([sock], [], [], REAP_INTERVAL if children else None)[0]:
             continue
         try:
@@ -120,7 +128,7 @@ def serve(sock: socket.socket) -> None:
         except OSError:
             data, fds = b"", []
         if not data:
-            break  # the test process ended or closed its end: so do the children
+            break  # the test process ended or closed its end: so do the children (below)
         request = json.loads(data)
         pid = os.fork()
         if pid == 0:
@@ -128,7 +136,7 @@ def serve(sock: socket.socket) -> None:
         for fd in fds:
             os.close(fd)
         children.add(pid)
-        _send(sock, {"started": pid, "id": request["id"]})
+        connected = _send(sock, {"started": pid, "id": request["id"]})
     for pid in children:
         try:
             os.kill(pid, signal.SIGKILL)
