@@ -28,6 +28,7 @@ from tests.support.browser import (
     guard_outside_hosts,
 )
 from tests.support.fuzz import watch_nul
+from tests.support.launcher import close_launcher
 from tests.support.once import once_per_run
 from tests.support.postgres import (
     create_database,
@@ -419,10 +420,12 @@ def postgres_url(tmp_path_factory):
 
 
 def pytest_sessionfinish(session):
-    """The controller of an xdist run stops the run's PostgreSQL server, if one was started,
+    """Each process ends its launcher (tests/support/launcher.py). The controller of an xdist
+    run stops the run's PostgreSQL server, if one was started,
     and keeps each file's seconds for the next run's order (from a run without failures;
     a run of some files updates theirs)."""
     config = session.config
+    close_launcher()  # this process's launcher of app commands, if it started one
     if hasattr(config, "workerinput"):
         return
     if hasattr(config, "_tmp_path_factory"):

@@ -228,6 +228,12 @@ class Launcher:
             return self._exits[pid][1] if pid in self._exits else None
 
     def close(self) -> None:
+        # shutdown, not just close: the reader thread's recv holds the socket open, and only
+        # shutdown both wakes it and tells the launcher at once.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
         try:
             self.process.wait(30)

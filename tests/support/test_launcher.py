@@ -4,6 +4,7 @@ folder, environment and streams, its exit status and signals, nothing of another
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 
@@ -105,3 +106,22 @@ def test_any_other_program_is_an_ordinary_subprocess(tmp_path):
     process = launcher.launch(["/bin/true"], cwd=tmp_path, env={})
     assert isinstance(process, subprocess.Popen)
     assert process.wait(30) == 0
+
+
+def test_closing_the_launcher_ends_what_it_started(tmp_path, probe):
+    probe()  # the probe file is written
+    process = launcher.launch(
+        [str(BIN / "flask"), "--app", "probe_app", "probe"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PROBE_SLEEP": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline() == "sleeping\n"
+    launcher.close_launcher()
+    # The launcher killed and reaped it before ending: the pid names no process now.
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+    process.stdout.close()
+    # The next command gets a new launcher.
+    assert probe().returncode == 0
