@@ -108,20 +108,25 @@ def test_any_other_program_is_an_ordinary_subprocess(tmp_path):
     assert process.wait(30) == 0
 
 
-def test_closing_the_launcher_ends_what_it_started(tmp_path, probe):
+def test_closing_a_launcher_ends_what_it_started(tmp_path, probe):
+    """A launcher of its own: closing this process's shared one would end the live servers
+    other modules of the process are using."""
     probe()  # the probe file is written
-    process = launcher.launch(
-        [str(BIN / "flask"), "--app", "probe_app", "probe"],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PROBE_SLEEP": "1"},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline() == "sleeping\n"
-    launcher.close_launcher()
-    # The launcher killed and reaped it before ending: the pid names no process now.
-    with pytest.raises(ProcessLookupError):
-        os.kill(process.pid, 0)
-    process.stdout.close()
-    # The next command gets a new launcher.
-    assert probe().returncode == 0
+    read, write = os.pipe()
+    own = launcher.Launcher()
+    try:
+        pid = own.start(
+            [str(BIN / "flask"), "--app", "probe_app", "probe"],
+            str(tmp_path),
+            {"PATH": "/usr/bin:/bin", "PROBE_SLEEP": "1"},
+            [0, write, 2],
+        )
+        os.close(write)
+        with open(read, encoding="utf-8") as output:
+            assert output.readline() == "sleeping\n"
+            own.close()
+            # The launcher killed and reaped it before ending: the pid names no process now.
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        own.close()
