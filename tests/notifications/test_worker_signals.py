@@ -147,10 +147,10 @@ class Workers:
 
 
 @pytest.fixture(scope="module")
-def fork_server():
-    workers = Workers()
-    yield workers
-    workers.close()
+def workers():
+    started = Workers()
+    yield started
+    started.close()
 
 
 def worker_env(app, **settings) -> dict:
@@ -188,27 +188,27 @@ def send_burst(pid: int, rng: random.Random) -> tuple[float, str]:
     return first, shown
 
 
-def test_bursts_of_stop_signals_end_the_worker_with_status_0_every_time(app, fork_server):
+def test_bursts_of_stop_signals_end_the_worker_with_status_0_every_time(app, workers):
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     bursts = {}
     # One worker after the other, each stopped as soon as it is ready; their exits overlap the
     # next ones' start-up.
     for _ in range(ROUNDS):
-        [pid] = fork_server.fork(1, worker_env(app))
-        wait_ready(fork_server.log, [pid])
+        [pid] = workers.fork(1, worker_env(app))
+        wait_ready(workers.log, [pid])
         bursts[pid] = send_burst(pid, rng)
     last = max(first for first, _ in bursts.values())
-    ended = fork_server.exits(bursts, last + POLL + MARGIN - time.monotonic())
+    ended = workers.exits(bursts, last + POLL + MARGIN - time.monotonic())
     hung = set(bursts) - set(ended)
     for pid in hung:
         os.kill(pid, signal.SIGKILL)  # so that nothing is left behind
-    fork_server.exits(hung, 30)
+    workers.exits(hung, 30)
     problems, seconds = [], []
     for pid, (first, shown) in bursts.items():
         # Where a late worker spent its time: in the loop (its stopped line came late) or in
         # the interpreter's exit (the line came at once, the exit late).
-        stopped = fork_server.log.first_arrival(f":{pid} 已停止")
+        stopped = workers.log.first_arrival(f":{pid} 已停止")
         stopped_after = (
             "no stopped line" if stopped is None else f"stopped line at {stopped - first:.2f} s"
         )
@@ -229,18 +229,18 @@ def test_bursts_of_stop_signals_end_the_worker_with_status_0_every_time(app, for
     )
 
 
-def test_a_message_in_flight_when_the_signals_arrive_is_sent_and_recorded_once(app, fork_server):
+def test_a_message_in_flight_when_the_signals_arrive_is_sent_and_recorded_once(app, workers):
     alerts(app, 2)
     with FakeRobot(mode="hold") as robot:
         env = worker_env(app, STAFF_WEBHOOK_URL=robot.url, NOTIFY_TIMEOUT_SECONDS="10")
-        [pid] = fork_server.fork(1, env)
-        wait_ready(fork_server.log, [pid])
+        [pid] = workers.fork(1, env)
+        wait_ready(workers.log, [pid])
         assert robot.first_arrived.wait(60), "the worker never called the robot"
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGTERM, signal.SIGINT):
             os.kill(pid, signum)
         time.sleep(0.2)  # the handlers run while the request is held
         robot.release.set()
-        ended = fork_server.exits([pid], 60)
+        ended = workers.exits([pid], 60)
     assert pid in ended, "the worker did not stop"
     assert ended[pid][0] == 0
     sent, waiting = outbox(app)

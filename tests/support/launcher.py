@@ -332,15 +332,6 @@ class Launched:
         self.wait(None if deadline is None else max(0, deadline - time.monotonic()))
         return results.get("stdout"), results.get("stderr")
 
-    def __enter__(self) -> Launched:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        for stream in (self.stdin, self.stdout, self.stderr):
-            if stream is not None:
-                stream.close()
-        self.wait()
-
 
 def _launchable(argv) -> bool:
     return Path(str(argv[0])).name in ENTRY_POINTS
