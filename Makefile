@@ -11,6 +11,8 @@ WORKERS ?= 2
 # Where each process that starts the app finds the staff handbook's sections already read
 # (forms_app/training/handbook_sections.py); git-ignored, named by what they were read from.
 export HANDBOOK_CACHE_DIR ?= $(CURDIR)/build/handbook-cache
+# Where every process finds the templates already compiled (forms_app/web/compiled_templates.py).
+export TEMPLATE_CACHE_DIR ?= $(CURDIR)/build/template-cache
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install site db run lint test pdf clean

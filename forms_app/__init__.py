@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 from . import (
     accounts,
@@ -90,6 +91,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_proxy(app)
     configure_templates(app)
     register_blueprints(app)
+    # The models' relationships are worked out now, once per process (with gunicorn's
+    # --preload, in the master before it forks), not by each worker at its first query.
+    configure_mappers()
     return app
 
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.community_scope import all_communities
@@ -53,28 +53,27 @@ def end_user_sessions(session, user_id: int) -> None:
     )
 
 
+# Made once: SQLAlchemy keeps a statement's compiled SQL under its cache key, which it works
+# out once per statement object. Built anew at every request, as it was, the statement and its
+# key were made again on every back-office page. The memberships are joined (every community's,
+# like their selectin load: staff_user and staff_session are no community's, so reading across
+# the wall changes nothing else), where the selectin load was a second statement.
+_ACTIVE_USER = all_communities(
+    select(StaffUser)
+    .join(StaffSession)
+    .options(joinedload(StaffUser.memberships))
+    .where(
+        StaffSession.token_hash == bindparam("token_hash"),
+        StaffSession.ended_at.is_(None),
+        StaffSession.expires_at > bindparam("now"),
+        StaffUser.active.is_(True),
+    )
+)
+
+
 def user_for_token(token: str | None) -> StaffUser | None:
     """The active user of an open, unexpired session; None otherwise."""
     if not token:
         return None
-    # One statement with the account's memberships joined (every community's, like their
-    # selectin load: staff_user and staff_session are no community's, so reading across the
-    # wall changes nothing else), where the selectin load was a second statement on every
-    # back-office request.
-    return (
-        db.session.execute(
-            all_communities(
-                select(StaffUser)
-                .join(StaffSession)
-                .options(joinedload(StaffUser.memberships))
-                .where(
-                    StaffSession.token_hash == _digest(token),
-                    StaffSession.ended_at.is_(None),
-                    StaffSession.expires_at > utcnow(),
-                    StaffUser.active.is_(True),
-                )
-            )
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    parameters = {"token_hash": _digest(token), "now": utcnow()}
+    return db.session.execute(_ACTIVE_USER, parameters).unique().scalar_one_or_none()

@@ -37,3 +37,35 @@ def test_a_changed_source_is_compiled_again():
     unchanged = Environment(loader=DictLoader(dict(sources)), bytecode_cache=cache)
     unchanged.compile = None  # would fail if called: the cached code serves
     assert unchanged.get_template("page.html").render() == "第二版"
+
+
+def test_the_next_process_reads_the_compiled_templates_from_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEMPLATE_CACHE_DIR", str(tmp_path / "compiled"))
+    sources = {"page.html": "第一版"}
+    first = Environment(loader=DictLoader(sources), bytecode_cache=ProcessBytecodeCache())
+    assert first.get_template("page.html").render() == "第一版"
+    (kept,) = (tmp_path / "compiled").iterdir()
+    # A process of its own starts with an empty memory: the folder serves it.
+    later = Environment(loader=DictLoader(dict(sources)), bytecode_cache=ProcessBytecodeCache())
+    later.compile = None  # would fail if called
+    assert later.get_template("page.html").render() == "第一版"
+    # An entry cut short (a disk full, another Jinja) is compiled again and replaced.
+    kept.write_bytes(kept.read_bytes()[:10])
+    again = Environment(loader=DictLoader(dict(sources)), bytecode_cache=ProcessBytecodeCache())
+    assert again.get_template("page.html").render() == "第一版"
+    assert len(kept.read_bytes()) > 10
+    # A changed source is compiled again, not served from the folder.
+    sources["page.html"] = "第二版"
+    changed = Environment(loader=DictLoader(sources), bytecode_cache=ProcessBytecodeCache())
+    assert changed.get_template("page.html").render() == "第二版"
+    assert [path.name for path in (tmp_path / "compiled").iterdir()] == [kept.name]
+
+
+def test_without_the_setting_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.delenv("TEMPLATE_CACHE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    environment = Environment(
+        loader=DictLoader({"page.html": "页"}), bytecode_cache=ProcessBytecodeCache()
+    )
+    assert environment.get_template("page.html").render() == "页"
+    assert list(tmp_path.iterdir()) == []

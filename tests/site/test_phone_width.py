@@ -20,6 +20,20 @@ WIDEST_ELEMENTS = """(width) => [...document.querySelectorAll('body *')]
        ' right=' + Math.round(el.getBoundingClientRect().right))"""
 
 
+# What a reader sees: the page's width, the viewport's, and how wide a full-page screenshot is
+# (as far as the page can be panned), which Playwright works out from these six numbers before
+# it draws one: read here without drawing and encoding every page (the test checks on one page
+# that a screenshot is that wide).
+WIDTHS = """() => ({
+  scrollWidth: document.documentElement.scrollWidth,
+  innerWidth: window.innerWidth,
+  screenshot: Math.max(
+    document.body.scrollWidth, document.documentElement.scrollWidth,
+    document.body.offsetWidth, document.documentElement.offsetWidth,
+    document.body.clientWidth, document.documentElement.clientWidth),
+})"""
+
+
 def page_paths(site) -> list[str]:
     """URL paths of every built page (directory URLs), the 404 page included."""
     paths = []
@@ -43,19 +57,16 @@ def test_every_page_fits_a_360px_phone(phone, live_server, built_site, built_sta
     too_wide = {}
     for path in paths:
         phone.goto(f"{live_server.url}/{path}", wait_until="load")
-        width = phone.evaluate("document.documentElement.scrollWidth")
-        viewport = phone.evaluate("window.innerWidth")
-        # What a reader sees: a full-page screenshot is as wide as the page can be panned.
-        shot = png_width(
-            phone.screenshot(
-                full_page=True, scale="css", type="png", clip=None, animations="disabled"
-            )
-        )
-        if width > PHONE_WIDTH or viewport > PHONE_WIDTH or shot > PHONE_WIDTH:
-            too_wide[path] = {
-                "scrollWidth": width,
-                "innerWidth": viewport,
-                "screenshot": shot,
-                "sticking out": phone.evaluate(WIDEST_ELEMENTS, PHONE_WIDTH),
-            }
+        widths = phone.evaluate(WIDTHS)
+        if max(widths.values()) > PHONE_WIDTH:
+            too_wide[path] = dict(widths, sticking_out=phone.evaluate(WIDEST_ELEMENTS, PHONE_WIDTH))
     assert not too_wide, f"pages wider than {PHONE_WIDTH} px: {too_wide}"
+    # The measure is the screenshot's width: on the last page, and on one made too wide.
+    assert screenshot_width(phone) == widths["screenshot"]
+    phone.evaluate("document.body.insertAdjacentHTML('beforeend', '<pre>' + '宽'.repeat(80))")
+    assert screenshot_width(phone) == phone.evaluate(WIDTHS)["screenshot"] > PHONE_WIDTH
+
+
+def screenshot_width(phone) -> int:
+    shot = phone.screenshot(full_page=True, scale="css", type="png", animations="disabled")
+    return png_width(shot)

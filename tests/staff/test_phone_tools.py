@@ -302,6 +302,20 @@ TABLE_ROWS = """() => [...document.querySelectorAll('main table')]
   .filter(t => [...t.rows].some(r => r.getClientRects().length && getComputedStyle(r).display === 'table-row'))
   .map(t => 'table' + (t.id ? '#' + t.id : '') + '.' + t.className)"""
 
+# Each staff page's checks in one call: the failed-item fields opened (a patrol's and a 复查's
+# 不合格 radios), then what the three measures above find and the charts' text sizes.
+PAGE_CHECKS = f"""() => {{
+  document.querySelectorAll('#patrol-form .result-fail input, .finding-step .result-fail input')
+    .forEach(radio => {{ radio.checked = true; }});
+  return {{
+    small: ({SMALL_TARGETS})(),
+    sideways: ({SIDEWAYS})(),
+    table_rows: ({TABLE_ROWS})(),
+    chart_text: [...document.querySelectorAll('.chart .bar-label, .chart .bar-value')]
+      .map(e => parseFloat(getComputedStyle(e).fontSize)),
+  }};
+}}"""
+
 
 def test_every_tap_target_of_every_staff_page_is_44_px(tools, phone):
     server, ids = tools
@@ -320,15 +334,12 @@ def test_every_tap_target_of_every_staff_page_is_44_px(tools, phone):
         # 复查's 不合格 fields as well).
         for toggle in phone.locator(".area-toggle input").all():
             toggle.check()
-        phone.evaluate("""() => document.querySelectorAll(
-            '#patrol-form .result-fail input, .finding-step .result-fail input')
-            .forEach(radio => { radio.checked = true; })""")
-        problems[path] = phone.evaluate(SMALL_TARGETS)
-        # Nothing scrolls sideways at 360 px, and every list shows its rows as cards.
-        problems[path] += phone.evaluate(SIDEWAYS) + phone.evaluate(TABLE_ROWS)
+        found = phone.evaluate(PAGE_CHECKS)
+        # Small targets; nothing scrolls sideways at 360 px, and every list shows its rows as
+        # cards.
+        problems[path] = found["small"] + found["sideways"] + found["table_rows"]
         # Chart labels and values are text at the page's size, not a drawing scaled down.
-        sizes = phone.evaluate("""() => [...document.querySelectorAll(
-            '.chart .bar-label, .chart .bar-value')].map(e => parseFloat(getComputedStyle(e).fontSize))""")
+        sizes = found["chart_text"]
         assert all(size >= 14 for size in sizes), (path, sizes)
         if path in ("/forms/staff/surveys/satisfaction", "/forms/staff/cleaning/summary"):
             assert sizes, path

@@ -49,8 +49,9 @@ MESSAGE_SIZE = 1 << 20
 
 def _warm() -> None:
     """Import what the commands import: both entry points, gunicorn's threaded worker, and every
-    module of the app but ``forms_app.wsgi`` (which makes an app when imported). No app is made
-    here: per-process caches start empty in each child, as in a fresh process."""
+    module of the app but ``forms_app.wsgi`` (which makes an app when imported), and configure
+    the models' mappers. No app is made here: per-process caches start empty in each child, as
+    in a fresh process."""
     import importlib
     import pkgutil
 
@@ -63,6 +64,10 @@ def _warm() -> None:
     for module in pkgutil.walk_packages(forms_app.__path__, "forms_app."):
         if module.name != "forms_app.wsgi":
             importlib.import_module(module.name)
+    # The models' relationships, as create_app works them out (once a process, whatever app).
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
 
 
 def _send(sock: socket.socket, message: dict) -> bool:
