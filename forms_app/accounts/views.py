@@ -18,7 +18,7 @@ from .cli import normalize_username
 from .models import AuditLog, LoginAttempt, StaffUser, actor_label
 from .passwords import verify_password
 from .permissions import allowed
-from .registry import audit_labels, home_panels, nav_links, tab_links
+from .registry import audit_labels, home_panels, nav_links, nav_url, tab_links
 from .sessions import end_session, start_session
 from .throttle import WINDOW, begin_attempt, mark_succeeded
 
@@ -32,6 +32,7 @@ def _staff_context():
     return {
         "current_staff": current_staff,
         "staff_nav": nav_links,
+        "nav_url": nav_url,
         "staff_tabs": tab_links,
         "staff_may": _may,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from forms_app.accounts import roles
@@ -58,3 +60,15 @@ def test_each_role_opens_on_its_work_for_today(dated, as_role):
     guard = as_role(roles.SECURITY).get("/forms/staff/").get_data(as_text=True)
     assert guard.index('id="home-moves"') < guard.index('id="other-panels"')
     assert "装修申请概况" in guard.split('id="other-panels"')[1]
+
+
+def test_the_navigation_links_follow_the_sites_root(app, as_role):
+    """The navigation's links are kept per root the site is served under (accounts/registry.py
+    nav_url): mounted under a prefix, every link carries it; at the root, none does."""
+    client = as_role(roles.MANAGER)
+    for root in ("", "/wuye", ""):
+        page = client.get("/forms/staff/", environ_overrides={"SCRIPT_NAME": root})
+        html = page.get_data(as_text=True)
+        links = re.findall(r'<a href="([^"]+)">员工账号</a>', html)
+        assert links == [f"{root}/forms/staff/accounts/"] * 2, (root, links)
+        assert f'<a href="{root}/forms/staff/">工作台</a>' in html
