@@ -50,7 +50,7 @@ from .core.shared_secret import load_shared_key
 from .core.url_rules import LazyBuildRule
 from .files import commands as file_commands
 from .files.uploads import upload_limits
-from .web import errors, template_filters
+from .web import errors, static_files, template_filters
 from .web.compiled_templates import COMPILED_TEMPLATES
 from .web.typed_input import FormRequest
 
@@ -67,7 +67,7 @@ SERVICES = (notifications, my_records)
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: configure, bind extensions, register the blueprints."""
     instance_path = os.environ.get("INSTANCE_PATH") or None
-    app = Flask(
+    app = static_files.StaticVersionsFlask(
         __name__,
         instance_relative_config=True,
         instance_path=instance_path,
@@ -149,6 +149,7 @@ def configure_proxy(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     template_filters.init_app(app)
+    static_files.init_app(app)
 
     @app.context_processor
     def inject_settings():
