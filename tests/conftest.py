@@ -465,7 +465,12 @@ def camera_jpeg(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     path = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect(…) waits as long as an action does (the pages' 15 s below), not Playwright's 5 s:
+    # on a machine busy with other work a page's answer can take longer than 5 s. A check that
+    # holds returns at once either way.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)

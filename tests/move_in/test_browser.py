@@ -179,6 +179,9 @@ def test_owner_moves_a_booking_to_another_slot_on_a_phone(server, phone):
     phone.goto(server.url + booked.headers["Location"])
 
     phone.get_by_role("link", name="改约其他日期或时段").click()
+    # Loaded, so its script listens to the date field (the click returns once the page starts
+    # to load: on a busy machine the change below could come before the script ran).
+    phone.wait_for_url(re.compile(r"/booking/[^/]+/move$"))
     assert (
         f"{MOVE_DAY.isoformat()} {SLOTS[0]['label']}" in phone.locator("#current-slot").inner_text()
     )
