@@ -46,6 +46,9 @@ class ProcessBytecodeCache(BytecodeCache):
         code = self._code.get(bucket.key)
         if code is None:
             code = _read(bucket.key)
+            if code is not None:  # the next app of this process reads it from memory
+                with self._lock:
+                    self._code[bucket.key] = code
         if code is not None:
             bucket.bytecode_from_string(code)  # empty again if stale: Jinja compiles it
 
